@@ -1,0 +1,149 @@
+package org.bandalign.align;
+
+import java.util.Objects;
+
+/**
+ * How to align: mode, semiring, an optional band half-width and the per-pair size limit.
+ * Immutable; build one with {@link #builder()}.
+ *
+ * <pre>{@code
+ * AlignOptions opts = AlignOptions.builder()
+ *     .mode(Mode.GLOBAL)
+ *     .semiring(Semiring.BOTH)
+ *     .band(8)
+ *     .build();
+ * }</pre>
+ */
+public final class AlignOptions {
+    /** No band: every cell of the n x m grid is allowed. */
+    public static final int NO_BAND = -1;
+
+    /**
+     * Default limit on the band cells of one pair. The CPU engine keeps about 40 bytes of
+     * scratch per cell (24 for the forward weights, more in local mode), so this is about
+     * 2 GB of scratch for the largest pair a single worker thread may hold.
+     */
+    public static final long DEFAULT_MAX_CELLS = 50_000_000L;
+
+    private final Mode mode;
+    private final Semiring semiring;
+    private final int band;
+    private final long maxCells;
+
+    private AlignOptions(Builder b) {
+        this.mode = b.mode;
+        this.semiring = b.semiring;
+        this.band = b.band;
+        this.maxCells = b.maxCells;
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** The default options: global mode, log semiring, no band. */
+    public static AlignOptions defaults() {
+        return builder().build();
+    }
+
+    public Mode mode() {
+        return mode;
+    }
+
+    public Semiring semiring() {
+        return semiring;
+    }
+
+    /** True when a band half-width was set. */
+    public boolean hasBand() {
+        return band != NO_BAND;
+    }
+
+    /** The band half-width w, or {@link #NO_BAND}. */
+    public int band() {
+        return band;
+    }
+
+    /** Pairs with more band cells than this are rejected as too large. */
+    public long maxCells() {
+        return maxCells;
+    }
+
+    /** A builder seeded with these options. */
+    public Builder toBuilder() {
+        return new Builder().mode(mode).semiring(semiring).maxCells(maxCells).bandOrNone(band);
+    }
+
+    @Override
+    public String toString() {
+        return "AlignOptions{mode=" + mode.wireName() + ", semiring=" + semiring.wireName()
+                + ", band=" + (hasBand() ? Integer.toString(band) : "none") + ", maxCells=" + maxCells + "}";
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        if (!(o instanceof AlignOptions)) {
+            return false;
+        }
+        AlignOptions other = (AlignOptions) o;
+        return mode == other.mode && semiring == other.semiring && band == other.band && maxCells == other.maxCells;
+    }
+
+    @Override
+    public int hashCode() {
+        return Objects.hash(mode, semiring, band, maxCells);
+    }
+
+    /** Builds {@link AlignOptions}. */
+    public static final class Builder {
+        private Mode mode = Mode.GLOBAL;
+        private Semiring semiring = Semiring.LOG;
+        private int band = NO_BAND;
+        private long maxCells = DEFAULT_MAX_CELLS;
+
+        private Builder() {
+        }
+
+        public Builder mode(Mode mode) {
+            this.mode = Objects.requireNonNull(mode, "mode");
+            return this;
+        }
+
+        public Builder semiring(Semiring semiring) {
+            this.semiring = Objects.requireNonNull(semiring, "semiring");
+            return this;
+        }
+
+        /** Restricts every pair to the band of half-width {@code w >= 0} (SPEC section 1, "Band"). */
+        public Builder band(int w) {
+            if (w < 0) {
+                throw new IllegalArgumentException("band half-width must be >= 0, got " + w);
+            }
+            this.band = w;
+            return this;
+        }
+
+        /** Removes the band. */
+        public Builder noBand() {
+            this.band = NO_BAND;
+            return this;
+        }
+
+        private Builder bandOrNone(int w) {
+            return w == NO_BAND ? noBand() : band(w);
+        }
+
+        /** The most band cells one pair may have; larger pairs are rejected as too large. */
+        public Builder maxCells(long maxCells) {
+            if (maxCells < 1) {
+                throw new IllegalArgumentException("maxCells must be >= 1, got " + maxCells);
+            }
+            this.maxCells = maxCells;
+            return this;
+        }
+
+        public AlignOptions build() {
+            return new AlignOptions(this);
+        }
+    }
+}

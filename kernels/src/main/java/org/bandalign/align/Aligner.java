@@ -1,0 +1,52 @@
+package org.bandalign.align;
+
+import java.util.List;
+import org.bandalign.cpu.CpuAligner;
+
+/**
+ * Aligns sequence pairs: log-partition and step marginals (forward-backward, log semiring)
+ * and/or the best path (Viterbi, max semiring), globally or locally, optionally in a band.
+ *
+ * <pre>{@code
+ * try (Aligner aligner = Aligner.cpu()) {
+ *     AlignOptions opts = AlignOptions.builder().mode(Mode.GLOBAL).semiring(Semiring.BOTH).band(8).build();
+ *     AlignmentResult r = aligner.align(Pair.dense("id-1", n, m, scores), opts);
+ *     List<AlignmentResult> rs = aligner.alignAll(pairs, opts);   // the fast path
+ * }
+ * }</pre>
+ *
+ * <p>Implementations are thread-safe: several threads may share one aligner.
+ */
+public interface Aligner extends AutoCloseable {
+
+    /** The CPU engine using every available core for {@link #alignAll}. */
+    static Aligner cpu() {
+        return new CpuAligner(Runtime.getRuntime().availableProcessors());
+    }
+
+    /** The CPU engine using {@code threads} worker threads for {@link #alignAll}. */
+    static Aligner cpu(int threads) {
+        return new CpuAligner(threads);
+    }
+
+    /** Which backend this is, as the job's summary reports it: {@code cpu}, {@code cuda:0}, ... */
+    String backend();
+
+    /**
+     * Aligns one pair on the calling thread.
+     *
+     * @throws InvalidPairException when the pair cannot be aligned (the message names it and says why)
+     */
+    AlignmentResult align(Pair pair, AlignOptions options);
+
+    /**
+     * Aligns many pairs at once, using the backend's parallelism. Returns one result per pair,
+     * in input order. An invalid pair does not fail the call: its result has
+     * {@link AlignmentResult#isValid()} false and {@link AlignmentResult#error()} says why.
+     */
+    List<AlignmentResult> alignAll(List<Pair> pairs, AlignOptions options);
+
+    /** Releases threads (CPU) or the device context and memory (CUDA). */
+    @Override
+    void close();
+}

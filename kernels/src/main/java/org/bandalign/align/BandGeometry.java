@@ -1,0 +1,169 @@
+package org.bandalign.align;
+
+/**
+ * The cells a banded pair may use and how they are numbered, shared by every backend.
+ *
+ * <p>The band is the diagonal offsets {@code d = j - i} in {@code [diagLo, diagHi]}, already
+ * clipped to the grid ({@code diagLo >= -(n-1)}, {@code diagHi <= m-1}). Two numberings:
+ * <ul>
+ *   <li>band layout (SPEC section 2): row {@code i}, slot {@code c = j - i - diagLo},
+ *       {@code W = diagHi - diagLo + 1} slots a row, some of them padding;</li>
+ *   <li>anti-diagonal order, which engines use because the cells of one anti-diagonal
+ *       {@code t = i + j} depend only on anti-diagonals {@code t-1} and {@code t-2}: the cells of
+ *       {@code t} are the rows {@link #rowLo(int)} to {@link #rowHi(int)}, and
+ *       {@link #antidiagonalStart(int)} numbers all cells compactly, padding excluded.</li>
+ * </ul>
+ */
+public final class BandGeometry {
+    private final int n;
+    private final int m;
+    private final int diagLo;
+    private final int diagHi;
+    private final long cells;
+
+    private BandGeometry(int n, int m, int diagLo, int diagHi) {
+        this.n = n;
+        this.m = m;
+        this.diagLo = diagLo;
+        this.diagHi = diagHi;
+        long count = 0;
+        for (int i = 0; i < n; i++) {
+            count += Math.min(m - 1, i + diagHi) - Math.max(0, i + diagLo) + 1;
+        }
+        this.cells = count;
+    }
+
+    /**
+     * The band a pair is aligned in: the pair's own band (band layout) or the whole grid (dense),
+     * intersected with the options' band of half-width w when set, clipped to the grid.
+     */
+    public static BandGeometry of(Pair pair, AlignOptions options) {
+        int n = pair.n();
+        int m = pair.m();
+        int lo = pair.diagLo();
+        int hi = pair.diagHi();
+        if (options.hasBand()) {
+            long w = options.band();
+            lo = (int) Math.max(lo, Math.min(0, m - n) - w);
+            hi = (int) Math.min(hi, Math.max(0, m - n) + w);
+        }
+        return new BandGeometry(n, m, Math.max(lo, -(n - 1)), Math.min(hi, m - 1));
+    }
+
+    /** The geometry of band {@code [diagLo, diagHi]} on an {@code n x m} grid, clipped to the grid. */
+    public static BandGeometry of(int n, int m, int diagLo, int diagHi) {
+        if (n < 1 || m < 1) {
+            throw new IllegalArgumentException("lengths must be >= 1, got n = " + n + ", m = " + m);
+        }
+        if (diagLo > Math.min(0, m - n) || diagHi < Math.max(0, m - n)) {
+            throw new IllegalArgumentException("band [" + diagLo + ", " + diagHi + "] misses a corner of " + n + " x " + m);
+        }
+        return new BandGeometry(n, m, Math.max(diagLo, -(n - 1)), Math.min(diagHi, m - 1));
+    }
+
+    public int n() {
+        return n;
+    }
+
+    public int m() {
+        return m;
+    }
+
+    public int diagLo() {
+        return diagLo;
+    }
+
+    public int diagHi() {
+        return diagHi;
+    }
+
+    /** Slots per row in band layout, {@code diagHi - diagLo + 1}. */
+    public int width() {
+        return diagHi - diagLo + 1;
+    }
+
+    /** True when the band is the whole grid. */
+    public boolean isDense() {
+        return diagLo == -(n - 1) && diagHi == m - 1;
+    }
+
+    /** The number of cells in the band (padding excluded). */
+    public long cells() {
+        return cells;
+    }
+
+    /** The last anti-diagonal, {@code n + m - 2}. */
+    public int lastAntidiagonal() {
+        return n + m - 2;
+    }
+
+    /** First row of anti-diagonal {@code t} inside the band. */
+    public int rowLo(int t) {
+        return Math.max(Math.max(0, t - (m - 1)), Math.floorDiv(t - diagHi + 1, 2));
+    }
+
+    /** Last row of anti-diagonal {@code t} inside the band. */
+    public int rowHi(int t) {
+        return Math.min(Math.min(n - 1, t), Math.floorDiv(t - diagLo, 2));
+    }
+
+    /**
+     * Compact anti-diagonal numbering: element {@code t} is the index of cell
+     * {@code (rowLo(t), t - rowLo(t))}; element {@code lastAntidiagonal() + 1} is {@link #cells()}.
+     */
+    public int[] antidiagonalStarts() {
+        int last = lastAntidiagonal();
+        int[] start = new int[last + 2];
+        int p = 0;
+        for (int t = 0; t <= last; t++) {
+            start[t] = p;
+            p += Math.max(0, rowHi(t) - rowLo(t) + 1);
+        }
+        start[last + 1] = p;
+        return start;
+    }
+
+    /** Index of step 0 of cell (i, j) in a band-layout array of this geometry. */
+    public int bandIndex(int i, int j) {
+        return (i * width() + (j - i - diagLo)) * 3;
+    }
+
+    /** True when cell (i, j) is inside the grid and the band. */
+    public boolean contains(int i, int j) {
+        int d = j - i;
+        return i >= 0 && i < n && j >= 0 && j < m && d >= diagLo && d <= diagHi;
+    }
+
+    /** Copies a band-layout array of this geometry into a new dense {@code n*m*3} array (0 outside the band). */
+    public float[] bandToDense(float[] band) {
+        float[] dense = new float[n * m * 3];
+        int w = width();
+        for (int i = 0; i < n; i++) {
+            int jLo = Math.max(0, i + diagLo);
+            int jHi = Math.min(m - 1, i + diagHi);
+            if (jLo <= jHi) {
+                System.arraycopy(band, (i * w + jLo - i - diagLo) * 3, dense, (i * m + jLo) * 3, (jHi - jLo + 1) * 3);
+            }
+        }
+        return dense;
+    }
+
+    /** Copies the band's cells of a dense {@code n*m*3} array into a new band-layout array (padding 0). */
+    public float[] denseToBand(float[] dense) {
+        int w = width();
+        float[] band = new float[n * w * 3];
+        for (int i = 0; i < n; i++) {
+            int jLo = Math.max(0, i + diagLo);
+            int jHi = Math.min(m - 1, i + diagHi);
+            if (jLo <= jHi) {
+                System.arraycopy(dense, (i * m + jLo) * 3, band, (i * w + jLo - i - diagLo) * 3, (jHi - jLo + 1) * 3);
+            }
+        }
+        return band;
+    }
+
+    @Override
+    public String toString() {
+        return n + " x " + m + " band [" + diagLo + ", " + diagHi + "]";
+    }
+}

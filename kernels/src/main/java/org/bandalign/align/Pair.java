@@ -1,0 +1,124 @@
+package org.bandalign.align;
+
+/**
+ * One sequence pair to align: an id and its {@code n x m x 3} score tensor, either dense
+ * (SPEC section 1, index {@code (i*m + j)*3 + k}) or in band layout (SPEC section 2, index
+ * {@code (i*W + c)*3 + k} with {@code j = i + diagLo + c}).
+ *
+ * <p>The factories check the shape and throw {@link InvalidPairException} naming the pair when it
+ * is wrong; the scores themselves (NaN, +inf, no finite path) are checked when the pair is
+ * aligned. The score array is used as given, not copied: do not change it while it is being
+ * aligned.
+ *
+ * <pre>{@code
+ * Pair dense = Pair.dense("p1", 3, 4, new float[3 * 4 * 3]);
+ * Pair band = Pair.band("p2", 100, 120, -5, 25, bandScores);   // W = 31
+ * }</pre>
+ */
+public final class Pair {
+    private final String id;
+    private final int n;
+    private final int m;
+    private final boolean bandLayout;
+    private final int diagLo;
+    private final int diagHi;
+    private final float[] scores;
+
+    private Pair(String id, int n, int m, boolean bandLayout, int diagLo, int diagHi, float[] scores) {
+        this.id = id;
+        this.n = n;
+        this.m = m;
+        this.bandLayout = bandLayout;
+        this.diagLo = diagLo;
+        this.diagHi = diagHi;
+        this.scores = scores;
+    }
+
+    /** A pair with dense scores, {@code n*m*3} floats. */
+    public static Pair dense(String id, int n, int m, float[] scores) {
+        checkLengths(id, n, m);
+        if (scores == null) {
+            throw new InvalidPairException(id, "scores are null");
+        }
+        long expected = (long) n * m * 3;
+        if (scores.length != expected) {
+            throw new InvalidPairException(id, "dense scores of an " + n + " x " + m + " pair must hold n*m*3 = "
+                    + expected + " floats, got " + scores.length);
+        }
+        return new Pair(id, n, m, false, -(n - 1), m - 1, scores);
+    }
+
+    /**
+     * A pair with band-layout scores: row {@code i} holds the {@code W = diagHi - diagLo + 1} cells
+     * {@code j = i + diagLo + c}; slots with {@code j} outside {@code [0, m)} are ignored. The band
+     * must contain both corners: {@code diagLo <= min(0, m-n)} and {@code diagHi >= max(0, m-n)}.
+     */
+    public static Pair band(String id, int n, int m, int diagLo, int diagHi, float[] scores) {
+        checkLengths(id, n, m);
+        if (diagLo > Math.min(0, m - n) || diagHi < Math.max(0, m - n)) {
+            throw new InvalidPairException(id, "band [" + diagLo + ", " + diagHi + "] misses a corner of the "
+                    + n + " x " + m + " grid: it needs diag_lo <= " + Math.min(0, m - n)
+                    + " and diag_hi >= " + Math.max(0, m - n));
+        }
+        if (scores == null) {
+            throw new InvalidPairException(id, "scores are null");
+        }
+        long width = (long) diagHi - diagLo + 1;
+        long expected = n * width * 3;
+        if (scores.length != expected) {
+            throw new InvalidPairException(id, "band-layout scores of an " + n + " x " + m + " pair with band ["
+                    + diagLo + ", " + diagHi + "] must hold n*W*3 = " + expected + " floats (W = " + width
+                    + "), got " + scores.length);
+        }
+        return new Pair(id, n, m, true, diagLo, diagHi, scores);
+    }
+
+    private static void checkLengths(String id, int n, int m) {
+        if (n < 1 || m < 1) {
+            throw new InvalidPairException(id, "lengths must be >= 1, got n = " + n + ", m = " + m);
+        }
+    }
+
+    public String id() {
+        return id;
+    }
+
+    public int n() {
+        return n;
+    }
+
+    public int m() {
+        return m;
+    }
+
+    /** True when the scores are in band layout. */
+    public boolean isBandLayout() {
+        return bandLayout;
+    }
+
+    /** The input band's lowest diagonal offset ({@code -(n-1)} for dense scores). */
+    public int diagLo() {
+        return diagLo;
+    }
+
+    /** The input band's highest diagonal offset ({@code m-1} for dense scores). */
+    public int diagHi() {
+        return diagHi;
+    }
+
+    /** The scores, as given (not a copy). */
+    public float[] scores() {
+        return scores;
+    }
+
+    /** Index in {@link #scores()} of step 0 of cell (i, j); the cell must lie in the input band. */
+    public int scoreIndex(int i, int j) {
+        return bandLayout ? (i * (diagHi - diagLo + 1) + (j - i - diagLo)) * 3 : (i * m + j) * 3;
+    }
+
+    @Override
+    public String toString() {
+        return "Pair{id=" + id + ", n=" + n + ", m=" + m
+                + (bandLayout ? ", band=[" + diagLo + ", " + diagHi + "]" : ", dense") + "}";
+    }
+}

@@ -1,0 +1,65 @@
+package org.bandalign.align;
+
+/**
+ * The checks every backend makes before aligning a pair (SPEC section 1, "Bad input") that the
+ * {@link Pair} factories cannot make: scores inside the band must not be NaN or +inf, and the
+ * pair must fit the configured size. "No path of finite weight" is found by the engines.
+ */
+public final class PairChecks {
+    /** Largest Java array length we allocate. */
+    static final long MAX_ARRAY = Integer.MAX_VALUE - 8;
+
+    private PairChecks() {
+    }
+
+    /** Throws {@link InvalidPairException} when the pair is too large or has a bad score in the band. */
+    public static void check(Pair pair, BandGeometry g, AlignOptions options) {
+        checkSize(pair, g, options);
+        checkScores(pair, g);
+    }
+
+    static void checkSize(Pair pair, BandGeometry g, AlignOptions options) {
+        long cells = g.cells();
+        if (cells > options.maxCells()) {
+            throw new InvalidPairException(pair.id(), "too large: " + g + " has " + cells
+                    + " band cells, more than the configured limit of " + options.maxCells() + " (maxCells)");
+        }
+        long outFloats = (long) g.n() * (g.isDense() ? g.m() : g.width()) * 3;
+        if (outFloats > MAX_ARRAY || 4 * cells > MAX_ARRAY) {
+            throw new InvalidPairException(pair.id(), "too large: " + g + " needs " + outFloats
+                    + " marginal floats, more than one Java array holds");
+        }
+    }
+
+    static void checkScores(Pair pair, BandGeometry g) {
+        float[] s = pair.scores();
+        for (int i = 0; i < g.n(); i++) {
+            int jLo = Math.max(0, i + g.diagLo());
+            int jHi = Math.min(g.m() - 1, i + g.diagHi());
+            if (jLo > jHi) {
+                continue;
+            }
+            int from = pair.scoreIndex(i, jLo);
+            int to = pair.scoreIndex(i, jHi) + 3;
+            boolean bad = false;
+            for (int q = from; q < to; q++) {
+                bad |= !(s[q] < Float.POSITIVE_INFINITY);
+            }
+            if (bad) {
+                for (int q = from; q < to; q++) {
+                    if (!(s[q] < Float.POSITIVE_INFINITY)) {
+                        int j = jLo + (q - from) / 3;
+                        throw new InvalidPairException(pair.id(), "score S[" + i + "][" + j + "][" + ((q - from) % 3)
+                                + "] is " + (Float.isNaN(s[q]) ? "NaN" : "+inf") + " (inside the band)");
+                    }
+                }
+            }
+        }
+    }
+
+    /** The error for a pair whose every path has weight -inf. */
+    public static InvalidPairException noFinitePath(Pair pair, BandGeometry g, Mode mode) {
+        return new InvalidPairException(pair.id(), "no path of finite weight (" + mode.wireName() + " mode, " + g
+                + "): every path uses a -inf score");
+    }
+}

@@ -1,0 +1,23 @@
+package org.bandalign.align;
+
+/** What to compute for each pair (SPEC section 1). */
+public enum Semiring {
+    /** Log-partition and the marginal probability of every step (forward-backward). */
+    LOG,
+    /** Viterbi: the best path's weight, start, end and CIGAR; marginals are the path's 0/1 indicator. */
+    MAX,
+    /** Both of the above; marginals are the log-semiring marginals. */
+    BOTH;
+
+    public boolean computesLog() {
+        return this != MAX;
+    }
+
+    public boolean computesMax() {
+        return this != LOG;
+    }
+
+    public String wireName() {
+        return name().toLowerCase(java.util.Locale.ROOT);
+    }
+}

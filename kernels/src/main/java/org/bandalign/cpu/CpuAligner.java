@@ -1,0 +1,192 @@
+package org.bandalign.cpu;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.bandalign.align.AlignOptions;
+import org.bandalign.align.AlignmentResult;
+import org.bandalign.align.Aligner;
+import org.bandalign.align.BandGeometry;
+import org.bandalign.align.InvalidPairException;
+import org.bandalign.align.Pair;
+import org.bandalign.align.PairChecks;
+import org.bandalign.align.ViterbiPath;
+
+/**
+ * The CPU backend: float64 anti-diagonal forward-backward ({@link LogForwardBackward}) and
+ * Viterbi ({@link MaxViterbi}), with {@link #alignAll} spread over a fixed pool of worker
+ * threads. Thread-safe; scratch memory is pooled per concurrent caller and grows to the largest
+ * pair seen.
+ *
+ * <p>{@code alignAll} hands out pairs largest first (by band cells) so that one big pair at the
+ * end of a batch does not leave the other threads idle, and returns results in input order.
+ */
+public final class CpuAligner implements Aligner {
+    private static final AtomicInteger POOL_IDS = new AtomicInteger();
+
+    private final int threads;
+    private final ExecutorService pool;
+    private final ConcurrentLinkedQueue<Workspace> workspaces = new ConcurrentLinkedQueue<>();
+
+    /** A CPU aligner whose {@link #alignAll} uses {@code threads} worker threads. */
+    public CpuAligner(int threads) {
+        if (threads < 1) {
+            throw new IllegalArgumentException("threads must be >= 1, got " + threads);
+        }
+        this.threads = threads;
+        this.pool = threads == 1 ? null : Executors.newFixedThreadPool(threads, daemonThreads());
+    }
+
+    private static ThreadFactory daemonThreads() {
+        int poolId = POOL_IDS.incrementAndGet();
+        AtomicInteger ids = new AtomicInteger();
+        return r -> {
+            Thread t = new Thread(r, "bandalign-cpu-" + poolId + "-" + ids.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        };
+    }
+
+    /** Worker threads used by {@link #alignAll}. */
+    public int threads() {
+        return threads;
+    }
+
+    @Override
+    public String backend() {
+        return "cpu";
+    }
+
+    @Override
+    public AlignmentResult align(Pair pair, AlignOptions options) {
+        Objects.requireNonNull(pair, "pair");
+        Objects.requireNonNull(options, "options");
+        Workspace ws = takeWorkspace();
+        try {
+            return alignWith(pair, options, ws);
+        } finally {
+            workspaces.add(ws);
+        }
+    }
+
+    @Override
+    public List<AlignmentResult> alignAll(List<Pair> pairs, AlignOptions options) {
+        Objects.requireNonNull(options, "options");
+        int count = pairs.size();
+        AlignmentResult[] results = new AlignmentResult[count];
+        Integer[] order = largestFirst(pairs, options);
+        AtomicInteger next = new AtomicInteger();
+        Runnable worker = () -> {
+            Workspace ws = takeWorkspace();
+            try {
+                for (int k; (k = next.getAndIncrement()) < count; ) {
+                    int idx = order[k];
+                    results[idx] = alignOrReport(pairs.get(idx), options, ws);
+                }
+            } finally {
+                workspaces.add(ws);
+            }
+        };
+        int workers = pool == null ? 1 : Math.min(threads, count);
+        if (workers <= 1) {
+            worker.run();
+        } else {
+            runOnPool(worker, workers);
+        }
+        return Arrays.asList(results);
+    }
+
+    private void runOnPool(Runnable worker, int workers) {
+        List<Future<?>> futures = new ArrayList<>(workers);
+        for (int w = 0; w < workers; w++) {
+            futures.add(pool.submit(worker));
+        }
+        Throwable failure = null;
+        for (Future<?> f : futures) {
+            try {
+                f.get();
+            } catch (ExecutionException e) {
+                failure = failure == null ? e.getCause() : failure;
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                futures.forEach(x -> x.cancel(true));
+                throw new IllegalStateException("interrupted while aligning", e);
+            }
+        }
+        if (failure instanceof RuntimeException) {
+            throw (RuntimeException) failure;
+        } else if (failure instanceof Error) {
+            throw (Error) failure;
+        } else if (failure != null) {
+            throw new IllegalStateException(failure);
+        }
+    }
+
+    private static Integer[] largestFirst(List<Pair> pairs, AlignOptions options) {
+        long[] size = new long[pairs.size()];
+        Integer[] order = new Integer[pairs.size()];
+        for (int k = 0; k < order.length; k++) {
+            Pair p = pairs.get(k);
+            size[k] = p == null ? 0 : (long) p.n() * p.m();
+            order[k] = k;
+        }
+        Arrays.sort(order, Comparator.comparingLong((Integer k) -> size[k]).reversed());
+        return order;
+    }
+
+    private static AlignmentResult alignOrReport(Pair pair, AlignOptions options, Workspace ws) {
+        if (pair == null) {
+            return AlignmentResult.failed(new InvalidPairException(null, "pair is null"));
+        }
+        try {
+            return alignWith(pair, options, ws);
+        } catch (InvalidPairException e) {
+            return AlignmentResult.failed(e);
+        }
+    }
+
+    private static AlignmentResult alignWith(Pair pair, AlignOptions options, Workspace ws) {
+        BandGeometry g = BandGeometry.of(pair, options);
+        PairChecks.check(pair, g, options);
+        float[] marginals = new float[CellWalk.outLength(g)];
+        double logZ = Double.NaN;
+        if (options.semiring().computesLog()) {
+            logZ = LogForwardBackward.run(pair, g, options.mode(), ws, marginals);
+        }
+        ViterbiPath path = null;
+        if (options.semiring().computesMax()) {
+            path = MaxViterbi.run(pair, g, options.mode(), ws);
+            if (!options.semiring().computesLog()) {
+                markPath(path, g, marginals);
+            }
+        }
+        return AlignmentResult.of(pair.id(), options.mode(), options.semiring(), g, logZ, marginals, path);
+    }
+
+    private static void markPath(ViterbiPath path, BandGeometry g, float[] out) {
+        boolean dense = g.isDense();
+        path.forEachStep((i, j, k) -> out[(dense ? (i * g.m() + j) * 3 : g.bandIndex(i, j)) + k] = 1f);
+    }
+
+    private Workspace takeWorkspace() {
+        Workspace ws = workspaces.poll();
+        return ws != null ? ws : new Workspace();
+    }
+
+    @Override
+    public void close() {
+        if (pool != null) {
+            pool.shutdownNow();
+        }
+        workspaces.clear();
+    }
+}

@@ -1,0 +1,161 @@
+package org.bandalign.cpu;
+
+import org.bandalign.align.BandGeometry;
+import org.bandalign.align.Mode;
+import org.bandalign.align.Pair;
+import org.bandalign.align.PairChecks;
+import org.bandalign.align.ViterbiPath;
+
+/**
+ * Max-semiring (Viterbi) alignment on the CPU: the best path's weight, its start and end, and
+ * its CIGAR (SPEC section 1).
+ *
+ * <h2>Design</h2>
+ * The same anti-diagonal walk as {@link LogForwardBackward}: three rolling arrays of float64
+ * scores indexed by row + 1 with -inf sentinels, one back-pointer byte per band cell in compact
+ * anti-diagonal order (so memory follows the band), then a traceback from the end cell.
+ *
+ * <p><b>Ties.</b> Predecessors are compared in the order M (in local mode the start before the
+ * diagonal), then I (up), then D (left), and a later one wins only when strictly greater, so
+ * the traceback prefers M, then I, then D, as SPEC requires. In local mode the end cell is the
+ * cell of largest score, the first in row-major order among equals.
+ */
+final class MaxViterbi {
+    static final byte NONE = 0;
+    static final byte LEFT = 1;
+    static final byte DIAG = 2;
+    static final byte UP = 3;
+    static final byte START = 4;
+    private static final double NEG_INF = Double.NEGATIVE_INFINITY;
+
+    private MaxViterbi() {
+    }
+
+    /**
+     * Finds one best path.
+     *
+     * @throws org.bandalign.align.InvalidPairException when no path has finite weight
+     */
+    static ViterbiPath run(Pair pair, BandGeometry g, Mode mode, Workspace ws) {
+        final int[] starts = g.antidiagonalStarts();
+        final int last = g.lastAntidiagonal();
+        final byte[] bp = ws.backPointers(starts[last + 1]);
+        final float[] s = pair.scores();
+        final CellWalk walk = new CellWalk(pair, g);
+        final boolean local = mode == Mode.LOCAL;
+        ws.resetRolling(g.n(), NEG_INF);
+        double[][] a = ws.rolling;
+        if (!local) {
+            a[1][0] = 0.0;   // virtual predecessor (-1, -1) of the start cell
+        }
+        double best = NEG_INF;
+        int bestI = -1;
+        int bestJ = -1;
+        final int rowStep = walk.scoreRowStep;
+        for (int t = 0; t <= last; t++) {
+            final double[] cur = a[t % 3];
+            final double[] prev = a[(t + 2) % 3];
+            final double[] prev2 = a[(t + 1) % 3];
+            final int lo = g.rowLo(t);
+            final int hi = g.rowHi(t);
+            int c = starts[t];
+            int si = 3 * (lo * rowStep + t + walk.scoreOffset);
+            for (int i = lo; i <= hi; i++, c++, si += 3 * rowStep) {
+                double m1 = s[si + 1];
+                double v;
+                byte ptr;
+                if (local) {
+                    v = m1;
+                    ptr = START;
+                    double xD = prev2[i] + m1;
+                    if (xD > v) {
+                        v = xD;
+                        ptr = DIAG;
+                    }
+                } else {
+                    v = prev2[i] + m1;
+                    ptr = t == 0 ? START : DIAG;
+                }
+                double xU = prev[i] + s[si + 2];
+                if (xU > v) {
+                    v = xU;
+                    ptr = UP;
+                }
+                double xL = prev[i + 1] + s[si];
+                if (xL > v) {
+                    v = xL;
+                    ptr = LEFT;
+                }
+                if (v == NEG_INF) {
+                    ptr = NONE;
+                }
+                cur[i + 1] = v;
+                bp[c] = ptr;
+                if (local && v > best || local && v == best && v != NEG_INF && rowMajorBefore(i, t - i, bestI, bestJ)) {
+                    best = v;
+                    bestI = i;
+                    bestJ = t - i;
+                }
+            }
+            cur[lo] = NEG_INF;
+            cur[hi + 2] = NEG_INF;
+        }
+        if (!local) {
+            best = a[last % 3][g.n()];
+            bestI = g.n() - 1;
+            bestJ = g.m() - 1;
+        }
+        if (best == NEG_INF) {
+            throw PairChecks.noFinitePath(pair, g, mode);
+        }
+        return traceback(g, starts, bp, best, bestI, bestJ);
+    }
+
+    private static boolean rowMajorBefore(int i, int j, int bi, int bj) {
+        return i < bi || i == bi && j < bj;
+    }
+
+    private static ViterbiPath traceback(BandGeometry g, int[] starts, byte[] bp, double score, int endI, int endJ) {
+        char[] ops = new char[g.n() + g.m()];
+        int len = 0;
+        int i = endI;
+        int j = endJ;
+        while (true) {
+            int t = i + j;
+            byte ptr = bp[starts[t] + i - g.rowLo(t)];
+            if (ptr == START) {
+                ops[len++] = 'M';
+                break;
+            } else if (ptr == DIAG) {
+                ops[len++] = 'M';
+                i--;
+                j--;
+            } else if (ptr == UP) {
+                ops[len++] = 'I';
+                i--;
+            } else if (ptr == LEFT) {
+                ops[len++] = 'D';
+                j--;
+            } else {
+                throw new IllegalStateException("traceback reached unreachable cell (" + i + ", " + j + ") of " + g);
+            }
+        }
+        return new ViterbiPath(score, runLength(ops, len), i, j, endI, endJ);
+    }
+
+    /** Run-length encodes ops, which are stored from the path's end to its start. */
+    private static String runLength(char[] ops, int len) {
+        StringBuilder cigar = new StringBuilder();
+        int k = len - 1;
+        while (k >= 0) {
+            char op = ops[k];
+            int run = 0;
+            while (k >= 0 && ops[k] == op) {
+                run++;
+                k--;
+            }
+            cigar.append(run).append(op);
+        }
+        return cigar.toString();
+    }
+}

@@ -1,0 +1,62 @@
+package org.bandalign.cpu;
+
+import java.util.Arrays;
+
+/**
+ * Scratch memory of one worker thread, grown to the largest pair it has seen and reused.
+ * Not thread-safe: a workspace belongs to one thread at a time.
+ */
+final class Workspace {
+    /** Rolling anti-diagonals t, t-1, t-2 of alpha (or of the Viterbi score), indexed by row + 1. */
+    final double[][] rolling = new double[3][];
+    /** Rolling anti-diagonals of the backward flows, three steps per row, indexed 3*(row + 1) + k. */
+    final double[][] flows = new double[3][];
+    /** Forward weights of every band cell, {@code stride} doubles per cell in anti-diagonal order. */
+    double[] weights = new double[0];
+    /** Alpha of every band cell (local mode only). */
+    double[] alpha = new double[0];
+    /** Viterbi back-pointers of every band cell. */
+    byte[] backPointers = new byte[0];
+
+    /** Readies the rolling arrays for a pair with n rows, filled with {@code value}. */
+    void resetRolling(int n, double value) {
+        for (int r = 0; r < 3; r++) {
+            if (rolling[r] == null || rolling[r].length < n + 3) {
+                rolling[r] = new double[n + 3];
+            }
+            Arrays.fill(rolling[r], 0, n + 3, value);
+        }
+    }
+
+    /** Readies the rolling flow arrays for a pair with n rows, zeroed. */
+    void resetFlows(int n) {
+        int len = 3 * (n + 3);
+        for (int r = 0; r < 3; r++) {
+            if (flows[r] == null || flows[r].length < len) {
+                flows[r] = new double[len];
+            }
+            Arrays.fill(flows[r], 0, len, 0.0);
+        }
+    }
+
+    double[] weights(long len) {
+        if (weights.length < len) {
+            weights = new double[(int) len];
+        }
+        return weights;
+    }
+
+    double[] alpha(long len) {
+        if (alpha.length < len) {
+            alpha = new double[(int) len];
+        }
+        return alpha;
+    }
+
+    byte[] backPointers(long len) {
+        if (backPointers.length < len) {
+            backPointers = new byte[(int) len];
+        }
+        return backPointers;
+    }
+}

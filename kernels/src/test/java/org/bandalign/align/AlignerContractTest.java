@@ -1,0 +1,561 @@
+package org.bandalign.align;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Random;
+import org.bandalign.align.testing.BruteForce;
+import org.bandalign.align.testing.DenseOracle;
+import org.bandalign.align.testing.ReferenceCase;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+
+/**
+ * The contract every backend meets (SPEC sections 1, 2 and 6), written once and run by one
+ * subclass per backend ({@code CpuAlignerContractTest}, and the CUDA one where a GPU is
+ * present). Each test that sweeps cases asserts how many it covered.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+public abstract class AlignerContractTest {
+    private Aligner aligner;
+
+    /** The backend under test; closed after the class. */
+    protected abstract Aligner newAligner();
+
+    @BeforeAll
+    void open() {
+        aligner = newAligner();
+    }
+
+    @AfterAll
+    void close() {
+        if (aligner != null) {
+            aligner.close();
+        }
+    }
+
+    protected Aligner aligner() {
+        return aligner;
+    }
+
+    // ---------------------------------------------------------------- reference cases
+
+    @Test
+    void align_referenceCases_matchFloat64Reference() {
+        int covered = 0;
+        for (ReferenceCase rc : ReferenceCase.all()) {
+            for (boolean bandLayout : new boolean[] {false, true}) {
+                Pair pair = bandLayout ? rc.bandPair() : rc.densePair();
+                AlignmentResult r = aligner.align(pair, rc.options(Semiring.BOTH));
+                String what = rc + (bandLayout ? " (band layout)" : " (dense)");
+                assertEquals(rc.diagLo, r.diagLo(), what + ": diagLo");
+                assertEquals(rc.diagHi, r.diagHi(), what + ": diagHi");
+                assertClose(rc.logPartition, r.logPartition(), 1e-6 * Math.max(1, Math.abs(rc.logPartition)), what + ": logZ");
+                assertArrayClose(rc.marginals, r.marginalsDense(), rc.marginalTolerance(), what + ": marginals");
+                assertClose(rc.viterbiScore, r.viterbiScore(), 1e-6 * Math.max(1, Math.abs(rc.viterbiScore)), what + ": viterbi");
+                assertPathIsBest(rc.scores, rc.n, rc.m, rc.mode, r, rc.viterbiScore, what);
+                if (!rc.hasViterbiTies()) {
+                    assertEquals(rc.viterbiCigar, r.viterbiCigar(), what + ": cigar");
+                    assertArrayEquals(rc.viterbiStart, r.viterbiStart(), what + ": start");
+                    assertArrayEquals(rc.viterbiEnd, r.viterbiEnd(), what + ": end");
+                    assertArrayClose(rc.viterbiIndicator, r.viterbiIndicatorDense(), 0, what + ": indicator");
+                }
+                covered++;
+            }
+        }
+        assertEquals(2 * 14, covered, "reference cases covered (dense and band layout)");
+    }
+
+    @Test
+    void align_referenceCasesMaxOnly_marginalsAreTheViterbiIndicator() {
+        int covered = 0;
+        for (ReferenceCase rc : ReferenceCase.all()) {
+            AlignmentResult r = aligner.align(rc.densePair(), rc.options(Semiring.MAX));
+            assertFalse(r.hasLogPartition());
+            assertTrue(Double.isNaN(r.logPartition()));
+            assertArrayEquals(r.viterbiIndicatorDense(), r.marginalsDense(), rc + ": max marginals = indicator");
+            assertClose(rc.viterbiScore, r.viterbiScore(), 1e-6 * Math.max(1, Math.abs(rc.viterbiScore)), rc + ": viterbi");
+            if (!rc.hasViterbiTies()) {
+                assertArrayClose(rc.viterbiIndicator, r.marginalsDense(), 0, rc + ": indicator");
+            }
+            covered++;
+        }
+        assertEquals(14, covered, "reference cases covered");
+    }
+
+    @Test
+    void align_referenceCasesLogOnly_hasNoViterbi() {
+        ReferenceCase rc = ReferenceCase.all().get(3);
+        AlignmentResult r = aligner.align(rc.densePair(), rc.options(Semiring.LOG));
+        assertFalse(r.hasViterbi());
+        assertThrows(IllegalStateException.class, r::viterbiCigar);
+        assertArrayClose(rc.marginals, r.marginalsDense(), 1e-5, rc + ": marginals");
+    }
+
+    // ---------------------------------------------------------------- brute force
+
+    @Test
+    void align_everyShapeUpTo4x4_matchesPathEnumeration() {
+        Random rnd = new Random(11);
+        int covered = 0;
+        for (int rows = 1; rows <= 4; rows++) {
+            for (int cols = 1; cols <= 4; cols++) {
+                final int n = rows;
+                final int m = cols;
+                for (Mode mode : Mode.values()) {
+                    for (int w = -1; w <= 1; w++) {
+                        for (int variant = 0; variant < 2; variant++) {
+                            float[] s = randomScores(rnd, n, m, 2.0f, variant == 1 ? 0.15 : 0.0);
+                            AlignOptions.Builder ob = AlignOptions.builder().mode(mode).semiring(Semiring.BOTH);
+                            if (w >= 0) {
+                                ob.band(w);
+                            }
+                            AlignOptions opts = ob.build();
+                            BandGeometry g = BandGeometry.of(Pair.dense("g", n, m, s), opts);
+                            BruteForce bf = BruteForce.run(s, n, m, mode, g.diagLo(), g.diagHi());
+                            String what = mode + " " + n + "x" + m + " w=" + w + " variant=" + variant + " paths=" + bf.paths;
+                            if (bf.logZ == Double.NEGATIVE_INFINITY) {
+                                assertThrows(InvalidPairException.class, () -> aligner.align(Pair.dense("dead", n, m, s), opts), what);
+                                covered++;
+                                continue;
+                            }
+                            AlignmentResult r = aligner.align(Pair.dense("bf", n, m, s), opts);
+                            assertClose(bf.logZ, r.logPartition(), 1e-9 * Math.max(1, Math.abs(bf.logZ)), what + ": logZ");
+                            assertArrayClose(bf.marginals, r.marginalsDense(), 1e-6, what + ": marginals");
+                            assertClose(bf.best, r.viterbiScore(), 1e-9 * Math.max(1, Math.abs(bf.best)), what + ": viterbi");
+                            assertPathIsBest(s, n, m, mode, r, bf.best, what);
+                            covered++;
+                        }
+                    }
+                }
+            }
+        }
+        assertEquals(16 * 2 * 3 * 2, covered, "shapes x modes x bands x variants covered");
+    }
+
+    // ---------------------------------------------------------------- calculus
+
+    @Test
+    void marginals_equalFiniteDifferencesOfLogZ() {
+        Random rnd = new Random(5);
+        int covered = 0;
+        double h = 1.0 / 1024;   // scores are multiples of 1/64, so S +- h is exact in float32
+        for (Mode mode : Mode.values()) {
+            for (int trial = 0; trial < 3; trial++) {
+                int n = 3 + rnd.nextInt(6);
+                int m = 3 + rnd.nextInt(6);
+                float[] s = new float[n * m * 3];
+                for (int q = 0; q < s.length; q++) {
+                    s[q] = (rnd.nextInt(257) - 128) / 64f;
+                }
+                AlignOptions opts = AlignOptions.builder().mode(mode).build();
+                float[] mu = aligner.align(Pair.dense("fd", n, m, s), opts).marginalsDense();
+                for (int q = 0; q < s.length; q++) {
+                    float[] plus = s.clone();
+                    float[] minus = s.clone();
+                    plus[q] += (float) h;
+                    minus[q] -= (float) h;
+                    double zp = aligner.align(Pair.dense("fd+", n, m, plus), opts).logPartition();
+                    double zm = aligner.align(Pair.dense("fd-", n, m, minus), opts).logPartition();
+                    double fd = (zp - zm) / (2 * h);
+                    assertClose(fd, mu[q], 2e-6, mode + " " + n + "x" + m + " dlogZ/dS[" + q + "]");
+                    covered++;
+                }
+            }
+        }
+        assertTrue(covered > 300, "finite differences checked: " + covered);
+    }
+
+    @Test
+    void marginals_sumToExpectedPathLengthAndLieInUnitInterval() {
+        Random rnd = new Random(9);
+        for (int trial = 0; trial < 10; trial++) {
+            int n = 1 + rnd.nextInt(40);
+            int m = 1 + rnd.nextInt(40);
+            float[] s = randomScores(rnd, n, m, 3f, 0);
+            AlignmentResult r = aligner.align(Pair.dense("sum", n, m, s), AlignOptions.defaults());
+            double total = 0;
+            for (float v : r.marginalsDense()) {
+                assertTrue(v >= 0 && v <= 1 + 1e-6, "marginal " + v + " outside [0, 1]");
+                total += v;
+            }
+            // a global path visits between max(n, m) and n + m - 1 cells, one step each
+            assertTrue(total >= Math.max(n, m) - 1e-4 && total <= n + m - 1 + 1e-4, "sum " + total);
+            assertClose(1.0, r.marginalsDense()[1], 1e-6, "mu[0][0][1] = 1 in global mode");
+        }
+    }
+
+    // ---------------------------------------------------------------- bands
+
+    @Test
+    void align_bandedPair_equalsDensePairWithMinusInfOutsideTheBand() {
+        Random rnd = new Random(17);
+        int covered = 0;
+        for (Mode mode : Mode.values()) {
+            for (int trial = 0; trial < 12; trial++) {
+                int n = 1 + rnd.nextInt(30);
+                int m = 1 + rnd.nextInt(30);
+                int w = rnd.nextInt(5);
+                float[] s = randomScores(rnd, n, m, 2f, 0.05);
+                AlignOptions banded = AlignOptions.builder().mode(mode).semiring(Semiring.BOTH).band(w).build();
+                BandGeometry g = BandGeometry.of(Pair.dense("x", n, m, s), banded);
+                float[] masked = s.clone();
+                for (int i = 0; i < n; i++) {
+                    for (int j = 0; j < m; j++) {
+                        if (!g.contains(i, j)) {
+                            Arrays.fill(masked, (i * m + j) * 3, (i * m + j) * 3 + 3, Float.NEGATIVE_INFINITY);
+                        }
+                    }
+                }
+                AlignOptions dense = banded.toBuilder().noBand().build();
+                AlignmentResult a;
+                AlignmentResult b;
+                try {
+                    a = aligner.align(Pair.dense("banded", n, m, s), banded);
+                } catch (InvalidPairException e) {
+                    assertThrows(InvalidPairException.class, () -> aligner.align(Pair.dense("masked", n, m, masked), dense));
+                    covered++;
+                    continue;
+                }
+                b = aligner.align(Pair.dense("masked", n, m, masked), dense);
+                String what = mode + " " + n + "x" + m + " w=" + w;
+                assertClose(b.logPartition(), a.logPartition(), 1e-9 * Math.max(1, Math.abs(b.logPartition())), what);
+                assertArrayClose(toDouble(b.marginalsDense()), a.marginalsDense(), 1e-6, what);
+                assertClose(b.viterbiScore(), a.viterbiScore(), 1e-9 * Math.max(1, Math.abs(b.viterbiScore())), what);
+                assertEquals(b.viterbiCigar(), a.viterbiCigar(), what);
+                assertEquals(g.width() * n * 3, a.marginalsBand().length, what + ": band layout length");
+                covered++;
+            }
+        }
+        assertEquals(24, covered);
+    }
+
+    @Test
+    void align_bandAtLeastMaxNM_equalsNoBand() {
+        Random rnd = new Random(23);
+        for (int trial = 0; trial < 8; trial++) {
+            int n = 1 + rnd.nextInt(25);
+            int m = 1 + rnd.nextInt(25);
+            Mode mode = trial % 2 == 0 ? Mode.GLOBAL : Mode.LOCAL;
+            float[] s = randomScores(rnd, n, m, 2f, 0);
+            AlignOptions none = AlignOptions.builder().mode(mode).semiring(Semiring.BOTH).build();
+            AlignOptions wide = none.toBuilder().band(Math.max(n, m) + trial).build();
+            AlignmentResult a = aligner.align(Pair.dense("none", n, m, s), none);
+            AlignmentResult b = aligner.align(Pair.dense("wide", n, m, s), wide);
+            assertEquals(a.diagLo(), b.diagLo());
+            assertEquals(a.diagHi(), b.diagHi());
+            assertEquals(a.logPartition(), b.logPartition(), 0.0);
+            assertArrayEquals(a.marginalsDense(), b.marginalsDense());
+            assertEquals(a.viterbiCigar(), b.viterbiCigar());
+        }
+    }
+
+    @Test
+    void align_bandLayoutInputAndOutput_roundTripThroughSpecIndexing() {
+        Random rnd = new Random(29);
+        int n = 17;
+        int m = 23;
+        float[] s = randomScores(rnd, n, m, 2f, 0);
+        AlignOptions opts = AlignOptions.builder().band(3).build();
+        AlignmentResult dense = aligner.align(Pair.dense("d", n, m, s), opts);
+        int lo = dense.diagLo();
+        int hi = dense.diagHi();
+        assertEquals(Math.min(0, m - n) - 3, lo);
+        assertEquals(Math.max(0, m - n) + 3, hi);
+        int w = hi - lo + 1;
+        float[] bandScores = new float[n * w * 3];
+        for (int i = 0; i < n; i++) {
+            for (int c = 0; c < w; c++) {
+                int j = i + lo + c;
+                for (int k = 0; k < 3; k++) {
+                    bandScores[(i * w + c) * 3 + k] = j >= 0 && j < m ? s[(i * m + j) * 3 + k] : Float.NaN;
+                }
+            }
+        }
+        AlignmentResult band = aligner.align(Pair.band("b", n, m, lo, hi, bandScores), AlignOptions.defaults());
+        assertEquals(dense.logPartition(), band.logPartition(), 1e-12);
+        float[] mb = band.marginalsBand();
+        float[] md = dense.marginalsDense();
+        for (int i = 0; i < n; i++) {
+            for (int c = 0; c < w; c++) {
+                int j = i + lo + c;
+                for (int k = 0; k < 3; k++) {
+                    float expected = j >= 0 && j < m ? md[(i * m + j) * 3 + k] : 0f;
+                    assertEquals(expected, mb[(i * w + c) * 3 + k], 1e-6, "slot " + i + "," + c + "," + k);
+                }
+            }
+        }
+    }
+
+    @Test
+    void align_bandLayoutRowWithJobBand_intersectsBands() {
+        Random rnd = new Random(31);
+        int n = 12;
+        int m = 12;
+        float[] s = randomScores(rnd, n, m, 2f, 0);
+        Pair wideBand = ReferenceCaseSupport.toBand("wb", s, n, m, -6, 6);
+        AlignmentResult r = aligner.align(wideBand, AlignOptions.builder().band(2).build());
+        assertEquals(-2, r.diagLo());
+        assertEquals(2, r.diagHi());
+        AlignmentResult direct = aligner.align(Pair.dense("d", n, m, s), AlignOptions.builder().band(2).build());
+        assertEquals(direct.logPartition(), r.logPartition(), 1e-12);
+    }
+
+    // ---------------------------------------------------------------- the seed example
+
+    @Test
+    void align_seedExample_matchesFloat64OracleAndIsAProbability() {
+        int n = 200;
+        int m = 200;
+        float[] s = SeedExample.scores();
+        AlignmentResult r = aligner.align(Pair.dense("seed-example", n, m, s), AlignOptions.builder().semiring(Semiring.BOTH).build());
+        DenseOracle oracle = DenseOracle.run(s, n, m, Mode.GLOBAL);
+        assertClose(oracle.logZ, r.logPartition(), 1e-6 * Math.abs(oracle.logZ), "seed logZ");
+        assertTrue(r.logPartition() > 2.1e8 && r.logPartition() < 2.3e8, "seed logZ about 2.19e8: " + r.logPartition());
+        float[] mu = r.marginalsDense();
+        assertArrayClose(oracle.marginals, mu, 1e-4, "seed marginals");
+        double total = 0;
+        for (float v : mu) {
+            assertTrue(v >= 0 && v <= 1 + 1e-6, "seed marginal outside [0, 1]: " + v);
+            total += v;
+        }
+        assertTrue(total > 199 && total < 400, "seed marginal sum " + total + " (float32 engines give hundreds of thousands)");
+        // The 1e6 region is entered at (0, 180) or at (180, 0): the path runs along row 0 to
+        // column ~180 and then down a narrow diagonal, or the mirror image; which one wins
+        // depends on the uniform scores, so the two arms together carry the whole path.
+        double[] cell = cellMass(mu, n, m);
+        double arms = cell[0];
+        for (int k = 1; k < 170; k++) {
+            arms += cell[k] + cell[k * m];
+        }
+        assertTrue(arms > 169.9, "row 0 or column 0 carries the path to the 1e6 region: " + arms);
+        assertTrue(cell[199 * m + 199] > 0.999, "ends at the corner");
+        assertClose(oracle.viterbi, r.viterbiScore(), 1e-6 * Math.abs(oracle.viterbi), "seed viterbi");
+    }
+
+    // ---------------------------------------------------------------- differential, larger random
+
+    @Test
+    void align_randomPairsUpTo120_matchDenseOracle() {
+        Random rnd = new Random(41);
+        int covered = 0;
+        for (int trial = 0; trial < 24; trial++) {
+            int n = 1 + rnd.nextInt(120);
+            int m = 1 + rnd.nextInt(120);
+            Mode mode = trial % 3 == 2 ? Mode.LOCAL : Mode.GLOBAL;
+            float magnitude = trial % 4 == 3 ? 1e6f : trial % 4 == 2 ? 50f : 5f;
+            float[] s = randomScores(rnd, n, m, magnitude, trial % 5 == 4 ? 0.1 : 0);
+            AlignOptions.Builder ob = AlignOptions.builder().mode(mode).semiring(Semiring.BOTH);
+            if (trial % 2 == 1) {
+                ob.band(rnd.nextInt(20));
+            }
+            AlignOptions opts = ob.build();
+            BandGeometry g = BandGeometry.of(Pair.dense("g", n, m, s), opts);
+            DenseOracle o = DenseOracle.run(s, n, m, mode, g.diagLo(), g.diagHi());
+            String what = "trial " + trial + " " + mode + " " + g + " |S|<=" + magnitude;
+            if (o.logZ == Double.NEGATIVE_INFINITY) {
+                assertThrows(InvalidPairException.class, () -> aligner.align(Pair.dense("dead", n, m, s), opts), what);
+                continue;
+            }
+            AlignmentResult r = aligner.align(Pair.dense("rnd", n, m, s), opts);
+            assertClose(o.logZ, r.logPartition(), 1e-6 * Math.max(1, Math.abs(o.logZ)), what + ": logZ");
+            assertArrayClose(o.marginals, r.marginalsDense(), magnitude <= 10 ? 1e-5 : 1e-4, what + ": marginals");
+            assertClose(o.viterbi, r.viterbiScore(), 1e-6 * Math.max(1, Math.abs(o.viterbi)), what + ": viterbi");
+            assertPathIsBest(s, n, m, mode, r, o.viterbi, what);
+            covered++;
+        }
+        assertTrue(covered >= 20, "random pairs compared: " + covered);
+    }
+
+    // ---------------------------------------------------------------- bad input
+
+    @Test
+    void pairFactories_badShapes_throwNamingThePair() {
+        assertMessage(() -> Pair.dense("p0", 0, 3, new float[0]), "p0", "lengths must be >= 1");
+        assertMessage(() -> Pair.dense("p1", 3, 0, new float[0]), "p1", "lengths must be >= 1");
+        assertMessage(() -> Pair.dense("p2", 2, 3, new float[17]), "p2", "n*m*3 = 18");
+        assertMessage(() -> Pair.dense("p3", 2, 3, null), "p3", "scores are null");
+        assertMessage(() -> Pair.band("p4", 4, 6, 0, 1, new float[4 * 2 * 3]), "p4", "misses a corner");
+        assertMessage(() -> Pair.band("p5", 6, 4, -1, 2, new float[6 * 4 * 3]), "p5", "misses a corner");
+        assertMessage(() -> Pair.band("p6", 4, 6, -1, 3, new float[4 * 5 * 3 - 1]), "p6", "n*W*3 = 60");
+        assertThrows(IllegalArgumentException.class, () -> AlignOptions.builder().band(-1));
+    }
+
+    @Test
+    void align_nanOrPlusInfInsideBand_throwsNamingTheCell() {
+        float[] s = new float[3 * 4 * 3];
+        s[(1 * 4 + 2) * 3 + 1] = Float.NaN;
+        assertMessage(() -> aligner.align(Pair.dense("nan", 3, 4, s), AlignOptions.defaults()), "nan", "S[1][2][1] is NaN");
+        float[] t = new float[3 * 4 * 3];
+        t[(2 * 4 + 3) * 3 + 2] = Float.POSITIVE_INFINITY;
+        assertMessage(() -> aligner.align(Pair.dense("inf", 3, 4, t), AlignOptions.defaults()), "inf", "S[2][3][2] is +inf");
+    }
+
+    @Test
+    void align_nanOutsideBand_isIgnored() {
+        int n = 6;
+        int m = 6;
+        float[] s = new float[n * m * 3];
+        s[(0 * m + 5) * 3] = Float.NaN;   // diagonal offset 5, outside band 1
+        AlignmentResult r = aligner.align(Pair.dense("ok", n, m, s), AlignOptions.builder().band(1).build());
+        assertTrue(Double.isFinite(r.logPartition()));
+    }
+
+    @Test
+    void align_noFinitePath_throws() {
+        int n = 3;
+        int m = 3;
+        float[] s = new float[n * m * 3];
+        Arrays.fill(s, Float.NEGATIVE_INFINITY);
+        for (Semiring sr : Semiring.values()) {
+            for (Mode mode : Mode.values()) {
+                AlignOptions opts = AlignOptions.builder().mode(mode).semiring(sr).build();
+                assertMessage(() -> aligner.align(Pair.dense("dead", n, m, s), opts), "dead", "no path of finite weight");
+            }
+        }
+        float[] wall = new float[n * m * 3];
+        for (int j = 0; j < m; j++) {
+            Arrays.fill(wall, (1 * m + j) * 3, (1 * m + j) * 3 + 3, Float.NEGATIVE_INFINITY);
+        }
+        assertMessage(() -> aligner.align(Pair.dense("wall", n, m, wall), AlignOptions.defaults()), "wall", "no path of finite weight");
+        // a local path may avoid the wall
+        assertTrue(Double.isFinite(aligner.align(Pair.dense("wall", n, m, wall), AlignOptions.builder().mode(Mode.LOCAL).build()).logPartition()));
+    }
+
+    @Test
+    void align_pairLargerThanMaxCells_throwsTooLarge() {
+        AlignOptions small = AlignOptions.builder().maxCells(99).build();
+        assertMessage(() -> aligner.align(Pair.dense("big", 10, 10, new float[300]), small), "big", "too large");
+        assertEquals(100, aligner.align(Pair.dense("fits", 10, 10, new float[300]), small.toBuilder().maxCells(100).build()).cells());
+    }
+
+    @Test
+    void alignAll_mixOfValidAndInvalid_reportsEachAndKeepsOrder() {
+        Random rnd = new Random(3);
+        List<Pair> pairs = new ArrayList<>();
+        List<Boolean> valid = new ArrayList<>();
+        for (int k = 0; k < 40; k++) {
+            int n = 1 + rnd.nextInt(50);
+            int m = 1 + rnd.nextInt(50);
+            float[] s = randomScores(rnd, n, m, 2f, 0);
+            boolean bad = k % 7 == 3;
+            if (bad) {
+                s[rnd.nextInt(s.length)] = Float.NaN;
+            }
+            pairs.add(Pair.dense("pair-" + k, n, m, s));
+            valid.add(!bad);
+        }
+        AlignOptions opts = AlignOptions.builder().semiring(Semiring.BOTH).build();
+        List<AlignmentResult> rs = aligner.alignAll(pairs, opts);
+        assertEquals(pairs.size(), rs.size());
+        int good = 0;
+        for (int k = 0; k < pairs.size(); k++) {
+            AlignmentResult r = rs.get(k);
+            assertEquals("pair-" + k, r.id(), "order kept");
+            assertEquals(valid.get(k), r.isValid(), "pair-" + k + " validity");
+            if (r.isValid()) {
+                AlignmentResult one = aligner.align(pairs.get(k), opts);
+                assertEquals(one.logPartition(), r.logPartition(), 0.0);
+                assertArrayEquals(one.marginalsDense(), r.marginalsDense());
+                assertEquals(one.viterbiCigar(), r.viterbiCigar());
+                good++;
+            } else {
+                assertNotNull(r.error());
+                assertTrue(r.error().getMessage().contains("pair-" + k) && r.error().getMessage().contains("NaN"), r.error().getMessage());
+                assertThrows(InvalidPairException.class, r::logPartition);
+            }
+        }
+        assertEquals(34, good);
+    }
+
+    @Test
+    void alignAll_emptyList_returnsEmpty() {
+        assertTrue(aligner.alignAll(List.of(), AlignOptions.defaults()).isEmpty());
+    }
+
+    // ---------------------------------------------------------------- helpers
+
+    static float[] randomScores(Random rnd, int n, int m, float magnitude, double minusInfRate) {
+        float[] s = new float[n * m * 3];
+        for (int q = 0; q < s.length; q++) {
+            s[q] = rnd.nextDouble() < minusInfRate ? Float.NEGATIVE_INFINITY : (float) ((rnd.nextDouble() * 2 - 1) * magnitude);
+        }
+        return s;
+    }
+
+    static double[] cellMass(float[] mu, int n, int m) {
+        double[] cell = new double[n * m];
+        for (int c = 0; c < n * m; c++) {
+            cell[c] = mu[3 * c] + mu[3 * c + 1] + mu[3 * c + 2];
+        }
+        return cell;
+    }
+
+    static double[] toDouble(float[] a) {
+        double[] d = new double[a.length];
+        for (int k = 0; k < a.length; k++) {
+            d[k] = a[k];
+        }
+        return d;
+    }
+
+    /** The result's Viterbi path is a legal path of the mode whose weight is the best weight. */
+    static void assertPathIsBest(float[] s, int n, int m, Mode mode, AlignmentResult r, double best, String what) {
+        int[] start = r.viterbiStart();
+        int[] end = r.viterbiEnd();
+        if (mode == Mode.GLOBAL) {
+            assertArrayEquals(new int[] {0, 0}, start, what + ": global start");
+            assertArrayEquals(new int[] {n - 1, m - 1}, end, what + ": global end");
+        }
+        double[] weight = {0};
+        int[] last = {-1, -1};
+        new ViterbiPath(r.viterbiScore(), r.viterbiCigar(), start[0], start[1], end[0], end[1]).forEachStep((i, j, k) -> {
+            assertTrue(r.geometry().contains(i, j), what + ": path leaves the band at " + i + "," + j);
+            weight[0] += s[(i * m + j) * 3 + k];
+            last[0] = i;
+            last[1] = j;
+        });
+        assertArrayEquals(end, last, what + ": CIGAR ends at the end cell");
+        assertClose(best, weight[0], 1e-6 * Math.max(1, Math.abs(best)), what + ": path weight");
+    }
+
+    static void assertClose(double expected, double actual, double tol, String what) {
+        if (!(Math.abs(expected - actual) <= tol) && !(expected == actual)) {
+            throw new AssertionError(what + ": expected " + expected + " but was " + actual + " (tolerance " + tol + ")");
+        }
+    }
+
+    static void assertArrayClose(double[] expected, float[] actual, double tol, String what) {
+        assertEquals(expected.length, actual.length, what + ": length");
+        double worst = 0;
+        int at = -1;
+        for (int k = 0; k < expected.length; k++) {
+            double d = Math.abs(expected[k] - actual[k]);
+            if (!(d <= worst)) {
+                worst = d;
+                at = k;
+            }
+        }
+        if (!(worst <= tol)) {
+            throw new AssertionError(what + ": max abs error " + worst + " at flat index " + at + " (cell "
+                    + (at / 3) + ", step " + (at % 3) + "): expected " + expected[at] + " but was " + actual[at]
+                    + " (tolerance " + tol + ")");
+        }
+    }
+
+    static void assertMessage(org.junit.jupiter.api.function.Executable call, String id, String reason) {
+        InvalidPairException e = assertThrows(InvalidPairException.class, call);
+        assertEquals(id, e.pairId());
+        assertTrue(e.getMessage().startsWith("pair '" + id + "'"), e.getMessage());
+        assertTrue(e.getMessage().contains(reason), "message '" + e.getMessage() + "' should contain '" + reason + "'");
+    }
+}
