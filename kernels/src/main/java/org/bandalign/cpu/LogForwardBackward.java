@@ -87,9 +87,9 @@ final class LogForwardBackward {
                     w[q + 2] = 0.0;
                     continue;
                 }
-                double eL = Math.exp(xL - mx);
-                double eD = Math.exp(xD - mx);
-                double eU = Math.exp(xU - mx);
+                double eL = FastExp.expNonPositive(xL - mx);
+                double eD = FastExp.expNonPositive(xD - mx);
+                double eU = FastExp.expNonPositive(xU - mx);
                 double sum = eL + eD + eU;
                 double inv = 1.0 / sum;
                 cur[i + 1] = mx + Math.log(sum);
@@ -137,10 +137,10 @@ final class LogForwardBackward {
                     w[q + 3] = 0.0;
                     continue;
                 }
-                double eL = Math.exp(xL - mx);
-                double eD = Math.exp(xD - mx);
-                double eU = Math.exp(xU - mx);
-                double eS = Math.exp(xS - mx);
+                double eL = FastExp.expNonPositive(xL - mx);
+                double eD = FastExp.expNonPositive(xD - mx);
+                double eU = FastExp.expNonPositive(xU - mx);
+                double eS = FastExp.expNonPositive(xS - mx);
                 double sum = eL + eD + eU + eS;
                 double inv = 1.0 / sum;
                 double alpha = mx + Math.log(sum);
@@ -160,7 +160,7 @@ final class LogForwardBackward {
         }
         double sum = 0.0;
         for (int c = 0; c < cells; c++) {
-            sum += Math.exp(alphaAll[c] - best);
+            sum += FastExp.expNonPositive(alphaAll[c] - best);
         }
         return best + Math.log(sum);
     }
@@ -191,7 +191,7 @@ final class LogForwardBackward {
                 int r = 3 * (i + 1);
                 double end;
                 if (local) {
-                    end = Math.exp(alphaAll[c] - logZ);
+                    end = FastExp.expNonPositive(alphaAll[c] - logZ);
                 } else {
                     end = t == last ? 1.0 : 0.0;
                 }
