@@ -1,0 +1,130 @@
+package org.bandalign.job;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import org.apache.spark.SparkConf;
+import org.apache.spark.sql.SparkSession;
+import org.bandalign.align.AlignOptions;
+import org.bandalign.align.Mode;
+import org.bandalign.align.Semiring;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code align}: the job of SPEC section 5, the same flags under {@code spark-submit} and
+ * {@code bin/bandalign}. Under {@code spark-submit} the master comes from spark-submit; the
+ * embedded launcher defaults to {@code local[*]}.
+ */
+@Command(name = "align", mixinStandardHelpOptions = true, sortOptions = false,
+        description = "Align every pair of a Parquet input and write marginals (and Viterbi paths) to Parquet.")
+public final class AlignCommand implements Callable<Integer> {
+    @Option(names = "--input", required = true, paramLabel = "PATH", description = "Input Parquet file or directory (SPEC section 5).")
+    String input;
+
+    @Option(names = "--output", required = true, paramLabel = "DIR", description = "Output directory: marginals/, rejected/, _SUMMARY.json.")
+    String output;
+
+    @Option(names = "--mode", defaultValue = "global", paramLabel = "global|local", description = "Alignment mode (default: ${DEFAULT-VALUE}).")
+    String mode;
+
+    @Option(names = "--semiring", defaultValue = "log", paramLabel = "log|max|both", description = "log: marginals; max: Viterbi; both (default: ${DEFAULT-VALUE}).")
+    String semiring;
+
+    @Option(names = "--band", paramLabel = "W", description = "Band half-width w >= 0 for dense rows; intersects a band-layout row's own band.")
+    Integer band;
+
+    @Option(names = "--layout", paramLabel = "dense|band|sparse", description = "Marginals layout (default: band for rows aligned in a band, else dense).")
+    String layout;
+
+    @Option(names = "--min-prob", defaultValue = "1e-4", paramLabel = "P", description = "Smallest probability kept by --layout sparse (default: ${DEFAULT-VALUE}).")
+    double minProb;
+
+    @Option(names = "--packed", description = "Write marginals as a binary column of little-endian float32 (much faster through Parquet).")
+    boolean packed;
+
+    @Option(names = "--backend", defaultValue = "auto", paramLabel = "auto|cuda|cpu", description = "Engine (default: ${DEFAULT-VALUE}).")
+    String backend;
+
+    @Option(names = "--master", paramLabel = "URL", description = "Spark master (default: spark-submit's, else local[*]).")
+    String master;
+
+    @Option(names = "--overwrite", description = "Replace an existing output directory.")
+    boolean overwrite;
+
+    @Option(names = "--fail-fast", description = "Stop at the first bad row instead of writing it to rejected/.")
+    boolean failFast;
+
+    @Option(names = "--batch-cells", paramLabel = "CELLS", description = "Band cells per alignAll batch (key spark.bandalign.batch.cells).")
+    Long batchCells;
+
+    @Option(names = "--gpu-memory", paramLabel = "BYTES", description = "GPU memory budget per launch (key spark.bandalign.gpu.memoryBudget).")
+    Long gpuMemory;
+
+    @Option(names = "--compression", paramLabel = "CODEC", description = "Parquet codec of the output (key spark.bandalign.output.compression).")
+    String compression;
+
+    @Option(names = "--conf", paramLabel = "KEY=VALUE", description = "Any Spark or spark.bandalign.* setting.")
+    Map<String, String> conf = new LinkedHashMap<>();
+
+    @Override
+    public Integer call() throws Exception {
+        SparkConf sparkConf = new SparkConf();
+        conf.forEach(sparkConf::set);
+        if (master != null) {
+            sparkConf.setMaster(master);
+        } else if (!sparkConf.contains("spark.master")) {
+            sparkConf.setMaster("local[*]");
+        }
+        sparkConf.setIfMissing("spark.app.name", "bandalign align");
+        sparkConf.set("spark.sql.parquet.columnarReaderBatchSize", Integer.toString(JobKeys.READER_BATCH_ROWS.get(sparkConf)));
+        JobRequest request = request(sparkConf);
+        SparkSession spark = SparkSession.builder().config(sparkConf).getOrCreate();
+        try {
+            JobSummary summary = AlignJob.run(spark, request);
+            System.out.println(summary.line());
+            return 0;
+        } finally {
+            spark.stop();
+        }
+    }
+
+    JobRequest request(SparkConf sparkConf) {
+        if (band != null && band < 0) {
+            throw new UserError("--band must be >= 0, got " + band);
+        }
+        if (!(minProb >= 0 && minProb <= 1)) {
+            throw new UserError("--min-prob must lie in [0, 1], got " + minProb);
+        }
+        JobOptions options = new JobOptions(
+                parse(Mode.class, mode, "--mode"),
+                parse(Semiring.class, semiring, "--semiring"),
+                band == null ? AlignOptions.NO_BAND : band,
+                layout == null ? null : parse(Layout.class, layout, "--layout"),
+                minProb, packed,
+                parse(Backend.class, backend, "--backend"),
+                failFast,
+                batchCells != null ? batchCells : JobKeys.BATCH_CELLS.get(sparkConf),
+                JobKeys.BATCH_PAIRS.get(sparkConf),
+                JobKeys.MAX_CELLS.get(sparkConf),
+                JobKeys.CPU_THREADS.get(sparkConf),
+                JobKeys.GPU_CONCURRENT_TASKS.get(sparkConf),
+                gpuMemory != null ? gpuMemory : JobKeys.GPU_MEMORY_BUDGET.get(sparkConf));
+        return new JobRequest(input, output, overwrite, options,
+                compression != null ? compression : JobKeys.COMPRESSION.get(sparkConf),
+                JobKeys.STAGE_GPU_AMOUNT.get(sparkConf));
+    }
+
+    private static <E extends Enum<E>> E parse(Class<E> type, String value, String flag) {
+        for (E e : type.getEnumConstants()) {
+            if (e.name().equalsIgnoreCase(value)) {
+                return e;
+            }
+        }
+        StringBuilder allowed = new StringBuilder();
+        for (E e : type.getEnumConstants()) {
+            allowed.append(allowed.length() == 0 ? "" : ", ").append(e.name().toLowerCase(java.util.Locale.ROOT));
+        }
+        throw new UserError(flag + " must be one of " + allowed + ", got '" + value + "'");
+    }
+}

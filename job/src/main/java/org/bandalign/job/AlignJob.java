@@ -1,0 +1,94 @@
+package org.bandalign.job;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.resource.ResourceProfileBuilder;
+import org.apache.spark.resource.TaskResourceRequests;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Encoders;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+
+/**
+ * The driver side of {@code align}: checks the output directory, reads the input, runs
+ * {@link AlignPartition} over it (under a GPU task resource profile when asked), writes
+ * {@code marginals/}, {@code rejected/} and {@code _SUMMARY.json}. A failed run removes what it
+ * wrote; without {@code --overwrite} an existing output directory is refused and left alone.
+ */
+final class AlignJob {
+    private AlignJob() {
+    }
+
+    static JobSummary run(SparkSession spark, JobRequest req) throws IOException {
+        Configuration hadoop = spark.sparkContext().hadoopConfiguration();
+        Path out = new Path(req.output);
+        FileSystem fs = out.getFileSystem(hadoop);
+        if (fs.exists(out)) {
+            if (!req.overwrite) {
+                throw new UserError("output directory " + req.output + " already exists; pass --overwrite to replace it");
+            }
+            fs.delete(out, true);
+        }
+        long start = System.nanoTime();
+        try {
+            JobSummary summary = align(spark, req, start);
+            try (OutputStream os = fs.create(new Path(out, "_SUMMARY.json"), false)) {
+                os.write(summary.toJson().getBytes(StandardCharsets.UTF_8));
+            }
+            return summary;
+        } catch (RuntimeException | IOException | Error e) {
+            fs.delete(out, true);
+            throw e;
+        }
+    }
+
+    private static JobSummary align(SparkSession spark, JobRequest req, long start) {
+        Dataset<Row> input = spark.read().parquet(req.input);
+        JobCounters counters = new JobCounters(spark.sparkContext());
+        JavaRDD<InputRecord> rows = InputColumns.select(input).toJavaRDD();
+        JavaRDD<AlignedRecord> aligned = rows.mapPartitions(new AlignPartition(req.options, counters));
+        if (req.stageGpuAmount > 0) {
+            aligned = aligned.withResources(new ResourceProfileBuilder()
+                    .require(new TaskResourceRequests().resource("gpu", req.stageGpuAmount)).build());
+        }
+        Dataset<AlignedRecord> records = spark.createDataset(aligned.rdd(), Encoders.bean(AlignedRecord.class));
+        OutputColumns.marginals(records, req.options.packed).write()
+                .option("compression", req.compression)
+                .parquet(req.output + "/marginals");
+
+        List<RejectedRecord> rejected = new ArrayList<>(counters.rejected.value());
+        spark.createDataFrame(rejected, RejectedRecord.class).select("id", "error").coalesce(1).write()
+                .option("compression", req.compression)
+                .parquet(req.output + "/rejected");
+        double seconds = (System.nanoTime() - start) / 1e9;
+
+        long inputRows = counters.inputRows.value();
+        long alignedRows = counters.alignedRows.value();
+        if (inputRows != alignedRows + rejected.size()) {
+            throw new IllegalStateException("internal error: " + inputRows + " input rows but " + alignedRows
+                    + " aligned and " + rejected.size() + " rejected");
+        }
+        return new JobSummary(inputRows, alignedRows, rejected.size(), counters.cells.value(), seconds,
+                new ArrayList<>(new TreeSet<>(counters.backends.value())), spark.sparkContext().master(),
+                req.options.describe(), taskGpuCounts(counters.taskGpus.value()), req.output);
+    }
+
+    /** How many alignment tasks held each GPU address set ("" = none). */
+    private static Map<String, Integer> taskGpuCounts(List<String> perTask) {
+        Map<String, Integer> counts = new TreeMap<>();
+        for (String a : perTask) {
+            counts.merge(a.isEmpty() ? "none" : a, 1, Integer::sum);
+        }
+        return counts;
+    }
+}

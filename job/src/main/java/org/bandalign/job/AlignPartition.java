@@ -1,0 +1,101 @@
+package org.bandalign.job;
+
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.NoSuchElementException;
+import org.apache.spark.TaskContext;
+import org.apache.spark.api.java.function.FlatMapFunction;
+import org.bandalign.align.AlignOptions;
+import org.bandalign.align.Aligner;
+import org.bandalign.align.AlignmentResult;
+import org.bandalign.align.InvalidPairException;
+import org.bandalign.align.Pair;
+
+/**
+ * The alignment of one partition: rows are decoded and gathered into bounded batches (by band
+ * cells and by count), each batch goes through one {@code alignAll}, and the results stream out
+ * as {@code marginals/} rows. Memory is bounded by the batch, whatever the partition's size.
+ * Every input row ends as exactly one aligned row or one rejected row (or, with
+ * {@code --fail-fast}, fails the task).
+ */
+final class AlignPartition implements FlatMapFunction<Iterator<InputRecord>, AlignedRecord> {
+    private static final long serialVersionUID = 1L;
+
+    private final JobOptions options;
+    private final JobCounters counters;
+
+    AlignPartition(JobOptions options, JobCounters counters) {
+        this.options = options;
+        this.counters = counters;
+    }
+
+    @Override
+    public Iterator<AlignedRecord> call(Iterator<InputRecord> rows) {
+        TaskContext task = TaskContext.get();
+        counters.taskGpus.add(String.join(",", TaskGpu.addresses(task)));
+        Aligner aligner = ExecutorAligners.forTask(options);
+        counters.backends.add(aligner.backend());
+        AlignOptions alignOptions = options.alignOptions();
+        return new Iterator<>() {
+            private final ArrayDeque<AlignedRecord> ready = new ArrayDeque<>();
+
+            @Override
+            public boolean hasNext() {
+                while (ready.isEmpty() && rows.hasNext()) {
+                    alignBatch(rows, aligner, alignOptions, ready);
+                }
+                return !ready.isEmpty();
+            }
+
+            @Override
+            public AlignedRecord next() {
+                if (!hasNext()) {
+                    throw new NoSuchElementException();
+                }
+                return ready.poll();
+            }
+        };
+    }
+
+    private void alignBatch(Iterator<InputRecord> rows, Aligner aligner, AlignOptions alignOptions,
+                            ArrayDeque<AlignedRecord> out) {
+        List<Pair> batch = new ArrayList<>();
+        long batchCells = 0;
+        while (rows.hasNext() && batch.size() < options.batchPairs && batchCells < options.batchCells) {
+            InputRecord row = rows.next();
+            counters.inputRows.add(1);
+            try {
+                Pair pair = PairDecoder.decode(row);
+                batch.add(pair);
+                batchCells += (long) pair.n() * Math.min(pair.m(), pair.diagHi() - pair.diagLo() + 1);
+            } catch (InvalidPairException e) {
+                reject(e);
+            }
+        }
+        if (batch.isEmpty()) {
+            return;
+        }
+        List<AlignmentResult> results = aligner.alignAll(batch, alignOptions);
+        for (AlignmentResult r : results) {
+            if (r.isValid()) {
+                out.add(RecordMaker.record(r, options));
+                counters.alignedRows.add(1);
+                counters.cells.add(r.cells());
+            } else {
+                reject(r.error());
+            }
+        }
+    }
+
+    private void reject(InvalidPairException e) {
+        if (options.failFast) {
+            throw new IllegalArgumentException("bad input row (--fail-fast): " + e.getMessage(), e);
+        }
+        RejectedRecord rejected = new RejectedRecord();
+        rejected.setId(e.pairId());
+        rejected.setError(e.reason());
+        counters.rejected.add(rejected);
+    }
+}

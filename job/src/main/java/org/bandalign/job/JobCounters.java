@@ -1,0 +1,31 @@
+package org.bandalign.job;
+
+import java.io.Serializable;
+import org.apache.spark.SparkContext;
+import org.apache.spark.util.CollectionAccumulator;
+import org.apache.spark.util.LongAccumulator;
+
+/**
+ * What the alignment tasks report back to the driver. Updated inside the write action's tasks,
+ * so Spark applies each successful task's updates exactly once (a retried task's are dropped).
+ */
+final class JobCounters implements Serializable {
+    private static final long serialVersionUID = 1L;
+
+    final LongAccumulator inputRows;
+    final LongAccumulator alignedRows;
+    final LongAccumulator cells;
+    final CollectionAccumulator<RejectedRecord> rejected;
+    final CollectionAccumulator<String> backends;
+    /** One entry per alignment task: the GPU addresses it held, comma-separated ("" for none). */
+    final CollectionAccumulator<String> taskGpus;
+
+    JobCounters(SparkContext sc) {
+        inputRows = sc.longAccumulator("bandalign.inputRows");
+        alignedRows = sc.longAccumulator("bandalign.alignedRows");
+        cells = sc.longAccumulator("bandalign.cells");
+        rejected = sc.collectionAccumulator("bandalign.rejected");
+        backends = sc.collectionAccumulator("bandalign.backends");
+        taskGpus = sc.collectionAccumulator("bandalign.taskGpus");
+    }
+}

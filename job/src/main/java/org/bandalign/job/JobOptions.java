@@ -1,0 +1,83 @@
+package org.bandalign.job;
+
+import java.io.Serializable;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.bandalign.align.AlignOptions;
+import org.bandalign.align.Mode;
+import org.bandalign.align.Semiring;
+
+/** Everything an alignment task needs to know, shipped from the driver to the executors. */
+public final class JobOptions implements Serializable {
+    private static final long serialVersionUID = 1L;
+
+    public final Mode mode;
+    public final Semiring semiring;
+    /** Band half-width, or {@link AlignOptions#NO_BAND}. */
+    public final int band;
+    /** The layout of every row, or null for the default: band for rows with a band, else dense. */
+    public final Layout layout;
+    public final double minProb;
+    public final boolean packed;
+    public final Backend backend;
+    public final boolean failFast;
+    public final long batchCells;
+    public final int batchPairs;
+    public final long maxCells;
+    public final int cpuThreads;
+    public final int gpuConcurrentTasks;
+    public final long gpuMemoryBudget;
+
+    JobOptions(Mode mode, Semiring semiring, int band, Layout layout, double minProb, boolean packed, Backend backend,
+               boolean failFast, long batchCells, int batchPairs, long maxCells, int cpuThreads,
+               int gpuConcurrentTasks, long gpuMemoryBudget) {
+        this.mode = mode;
+        this.semiring = semiring;
+        this.band = band;
+        this.layout = layout;
+        this.minProb = minProb;
+        this.packed = packed;
+        this.backend = backend;
+        this.failFast = failFast;
+        this.batchCells = batchCells;
+        this.batchPairs = batchPairs;
+        this.maxCells = maxCells;
+        this.cpuThreads = cpuThreads;
+        this.gpuConcurrentTasks = gpuConcurrentTasks;
+        this.gpuMemoryBudget = gpuMemoryBudget;
+    }
+
+    /** The engine's options for every pair of the job. */
+    public AlignOptions alignOptions() {
+        AlignOptions.Builder b = AlignOptions.builder().mode(mode).semiring(semiring).maxCells(maxCells);
+        if (band != AlignOptions.NO_BAND) {
+            b.band(band);
+        }
+        return b.build();
+    }
+
+    /** The layout of a row whose band used is dense ({@code true}) or narrower. */
+    public Layout layoutFor(boolean denseBand) {
+        if (layout != null) {
+            return layout;
+        }
+        return denseBand ? Layout.DENSE : Layout.BAND;
+    }
+
+    /** The options as the summary records them. */
+    public Map<String, Object> describe() {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("mode", mode.wireName());
+        m.put("semiring", semiring.wireName());
+        m.put("band", band == AlignOptions.NO_BAND ? null : band);
+        m.put("layout", layout == null ? "auto" : layout.wireName());
+        m.put("min_prob", minProb);
+        m.put("packed", packed);
+        m.put("backend", backend.name().toLowerCase(java.util.Locale.ROOT));
+        m.put("fail_fast", failFast);
+        m.put("batch_cells", batchCells);
+        m.put("batch_pairs", batchPairs);
+        m.put("max_cells", maxCells);
+        return m;
+    }
+}

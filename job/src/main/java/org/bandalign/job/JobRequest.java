@@ -1,0 +1,20 @@
+package org.bandalign.job;
+
+/** One run of the alignment job: where from, where to, and how. */
+final class JobRequest {
+    final String input;
+    final String output;
+    final boolean overwrite;
+    final JobOptions options;
+    final String compression;
+    final double stageGpuAmount;
+
+    JobRequest(String input, String output, boolean overwrite, JobOptions options, String compression, double stageGpuAmount) {
+        this.input = input;
+        this.output = output;
+        this.overwrite = overwrite;
+        this.options = options;
+        this.compression = compression;
+        this.stageGpuAmount = stageGpuAmount;
+    }
+}

@@ -1,0 +1,64 @@
+package org.bandalign.job;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import java.io.IOException;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/** What one run did: the content of {@code _SUMMARY.json} (SPEC section 5) and the closing line. */
+final class JobSummary {
+    final long inputRows;
+    final long alignedRows;
+    final long rejectedRows;
+    final long cells;
+    final double seconds;
+    final List<String> backends;
+    final String master;
+    final Map<String, Object> options;
+    final Map<String, Integer> taskGpuCounts;
+    final String output;
+
+    JobSummary(long inputRows, long alignedRows, long rejectedRows, long cells, double seconds, List<String> backends,
+               String master, Map<String, Object> options, Map<String, Integer> taskGpuCounts, String output) {
+        this.inputRows = inputRows;
+        this.alignedRows = alignedRows;
+        this.rejectedRows = rejectedRows;
+        this.cells = cells;
+        this.seconds = seconds;
+        this.backends = backends;
+        this.master = master;
+        this.options = options;
+        this.taskGpuCounts = taskGpuCounts;
+        this.output = output;
+    }
+
+    double cellsPerSecond() {
+        return seconds > 0 ? cells / seconds : 0;
+    }
+
+    String toJson() throws IOException {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("input_rows", inputRows);
+        m.put("aligned_rows", alignedRows);
+        m.put("rejected_rows", rejectedRows);
+        m.put("cells", cells);
+        m.put("seconds", seconds);
+        m.put("cells_per_second", cellsPerSecond());
+        m.put("backends", backends);
+        m.put("master", master);
+        m.put("options", options);
+        m.put("task_gpus", taskGpuCounts);
+        m.put("output", output);
+        return new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(m);
+    }
+
+    /** The one-line summary printed at the end of a run. */
+    String line() {
+        return String.format(java.util.Locale.ROOT,
+                "bandalign: %d rows in, %d aligned, %d rejected; %.3g cells in %.1f s (%.1f M cells/s) on %s -> %s",
+                inputRows, alignedRows, rejectedRows, (double) cells, seconds, cellsPerSecond() / 1e6,
+                String.join(",", backends), output);
+    }
+}
