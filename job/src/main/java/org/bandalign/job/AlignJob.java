@@ -46,7 +46,8 @@ final class AlignJob {
                 os.write(summary.toJson().getBytes(StandardCharsets.UTF_8));
             }
             return summary;
-        } catch (RuntimeException | IOException | Error e) {
+        } catch (Throwable e) {
+            // Spark's checked SparkException lands here too: nothing of a failed run stays behind.
             fs.delete(out, true);
             throw e;
         }

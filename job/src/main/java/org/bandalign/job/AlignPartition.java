@@ -78,9 +78,10 @@ final class AlignPartition implements FlatMapFunction<Iterator<InputRecord>, Ali
             return;
         }
         List<AlignmentResult> results = aligner.alignAll(batch, alignOptions);
-        for (AlignmentResult r : results) {
+        for (int k = 0; k < results.size(); k++) {
+            AlignmentResult r = results.get(k);
             if (r.isValid()) {
-                out.add(RecordMaker.record(r, options));
+                out.add(RecordMaker.record(r, batch.get(k).isBandLayout(), options));
                 counters.alignedRows.add(1);
                 counters.cells.add(r.cells());
             } else {

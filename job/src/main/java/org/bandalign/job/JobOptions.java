@@ -15,7 +15,7 @@ public final class JobOptions implements Serializable {
     public final Semiring semiring;
     /** Band half-width, or {@link AlignOptions#NO_BAND}. */
     public final int band;
-    /** The layout of every row, or null for the default: band for rows with a band, else dense. */
+    /** The layout of every row, or null for the default ({@link #layoutFor}). */
     public final Layout layout;
     public final double minProb;
     public final boolean packed;
@@ -56,12 +56,15 @@ public final class JobOptions implements Serializable {
         return b.build();
     }
 
-    /** The layout of a row whose band used is dense ({@code true}) or narrower. */
-    public Layout layoutFor(boolean denseBand) {
+    /**
+     * The layout of a row: the one asked for, else band when a band is set (the job's
+     * {@code --band}, or the row's own band-layout band), else dense.
+     */
+    public Layout layoutFor(boolean bandLayoutRow) {
         if (layout != null) {
             return layout;
         }
-        return denseBand ? Layout.DENSE : Layout.BAND;
+        return band != AlignOptions.NO_BAND || bandLayoutRow ? Layout.BAND : Layout.DENSE;
     }
 
     /** The options as the summary records them. */

@@ -10,10 +10,10 @@ final class RecordMaker {
     private RecordMaker() {
     }
 
-    static AlignedRecord record(AlignmentResult r, JobOptions options) {
+    static AlignedRecord record(AlignmentResult r, boolean bandLayoutRow, JobOptions options) {
         AlignedRecord out = new AlignedRecord();
         BandGeometry g = r.geometry();
-        Layout layout = options.layoutFor(g.isDense());
+        Layout layout = options.layoutFor(bandLayoutRow);
         out.setId(r.id());
         out.setN(g.n());
         out.setM(g.m());

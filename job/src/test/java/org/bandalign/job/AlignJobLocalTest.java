@@ -1,0 +1,256 @@
+package org.bandalign.job;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.File;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.bandalign.align.AlignOptions;
+import org.bandalign.align.Aligner;
+import org.bandalign.align.AlignmentResult;
+import org.bandalign.align.Mode;
+import org.bandalign.align.Pair;
+import org.bandalign.align.Semiring;
+import org.bandalign.align.testing.ReferenceCase;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The job end to end in Spark local mode, real Parquet in and out: reference cases (dense and
+ * band-layout rows) mixed with bad rows, every mode, semiring and layout, array and binary
+ * scores, packed output; values checked against the float64 reference and the CPU engine.
+ */
+class AlignJobLocalTest {
+    private static SparkSession spark;
+
+    @TempDir
+    static Path tmp;
+
+    @BeforeAll
+    static void start() {
+        spark = SparkSession.builder().master("local[2]").appName("AlignJobLocalTest").getOrCreate();
+    }
+
+    @AfterAll
+    static void stop() {
+        spark.stop();
+    }
+
+    private static String writeInput(String name, Mode mode, boolean binary, boolean withBad) {
+        List<Row> rows = new ArrayList<>();
+        for (ReferenceCase rc : ReferenceCase.all()) {
+            if (rc.mode == mode) {
+                rows.add(TestTables.caseRow(rc, binary));
+            }
+        }
+        if (withBad) {
+            rows.addAll(TestTables.badRows(binary));
+        }
+        String path = tmp.resolve(name).toString();
+        TestTables.table(spark, rows, binary).repartition(3).write().parquet(path);
+        return path;
+    }
+
+    private static JobSummary run(String input, String output, String... flags) throws IOException {
+        List<String> args = new ArrayList<>(List.of("--input", input, "--output", output));
+        args.addAll(List.of(flags));
+        AlignCommand cmd = new AlignCommand();
+        new picocli.CommandLine(cmd).parseArgs(args.toArray(new String[0]));
+        return AlignJob.run(spark, cmd.request(spark.sparkContext().getConf()));
+    }
+
+    private static Map<String, Row> byId(String path) {
+        Map<String, Row> out = new HashMap<>();
+        for (Row r : spark.read().parquet(path).collectAsList()) {
+            out.put(r.getAs("id"), r);
+        }
+        return out;
+    }
+
+    private static float[] floats(Row r, String column) {
+        Object v = r.getAs(column);
+        if (v instanceof byte[]) {
+            return PairDecoder.unpack((byte[]) v);
+        }
+        scala.collection.Seq<?> seq = (scala.collection.Seq<?>) v;
+        float[] out = new float[seq.size()];
+        for (int k = 0; k < out.length; k++) {
+            out[k] = (Float) seq.apply(k);
+        }
+        return out;
+    }
+
+    @Test
+    void align_globalCasesWithBadRows_matchReferenceAndRejectEachBadRow() throws IOException {
+        String in = writeInput("global-array", Mode.GLOBAL, false, true);
+        String out = tmp.resolve("out-global").toString();
+        JobSummary s = run(in, out, "--semiring", "both", "--layout", "dense");
+        List<ReferenceCase> cases = ReferenceCase.all().stream().filter(c -> c.mode == Mode.GLOBAL).toList();
+        assertEquals(cases.size() + TestTables.BAD.size(), s.inputRows);
+        assertEquals(cases.size(), s.alignedRows);
+        assertEquals(TestTables.BAD.size(), s.rejectedRows);
+
+        Map<String, Row> rows = byId(out + "/marginals");
+        assertEquals(cases.size(), rows.size());
+        for (ReferenceCase rc : cases) {
+            Row r = rows.get(rc.name);
+            assertNotNull(r, rc.name);
+            assertEquals("dense", r.getAs("layout"));
+            assertEquals("global", r.getAs("mode"));
+            assertEquals(rc.diagLo, (int) r.getAs("diag_lo"));
+            assertEquals(rc.diagHi, (int) r.getAs("diag_hi"));
+            double logZ = r.getAs("log_partition");
+            assertEquals(rc.logPartition, logZ, 1e-6 * Math.max(1, Math.abs(rc.logPartition)), rc.name);
+            float[] mu = floats(r, "marginals");
+            assertEquals(rc.marginals.length, mu.length);
+            for (int q = 0; q < mu.length; q++) {
+                assertEquals(rc.marginals[q], mu[q], rc.marginalTolerance(), rc.name + " marginal " + q);
+            }
+            assertEquals(rc.viterbiScore, (double) r.getAs("viterbi_score"), 1e-6 * Math.max(1, Math.abs(rc.viterbiScore)));
+            if (!rc.hasViterbiTies()) {
+                assertEquals(rc.viterbiCigar, r.getAs("viterbi_cigar"), rc.name);
+            }
+            assertEquals(0, (int) r.getAs("viterbi_start_i"));
+            assertEquals(rc.n - 1, (int) r.getAs("viterbi_end_i"));
+            assertNull(r.getAs("sparse"));
+        }
+
+        List<Row> rejected = spark.read().parquet(out + "/rejected").collectAsList();
+        assertEquals(TestTables.BAD.size(), rejected.size());
+        for (String[] bad : TestTables.BAD) {
+            assertTrue(rejected.stream().anyMatch(r -> java.util.Objects.equals(bad[0], r.getAs("id"))
+                    && ((String) r.getAs("error")).contains(bad[1])), "rejected row for " + bad[0] + " (" + bad[1] + ")");
+        }
+        JsonNode summary = new ObjectMapper().readTree(new File(out, "_SUMMARY.json"));
+        assertEquals(summary.get("input_rows").asLong(), summary.get("aligned_rows").asLong() + summary.get("rejected_rows").asLong());
+        assertEquals("cpu", summary.get("backends").get(0).asText());
+        assertEquals("local[2]", summary.get("master").asText());
+        assertTrue(summary.get("cells").asLong() > 0 && summary.get("cells_per_second").asDouble() > 0);
+    }
+
+    @Test
+    void align_localCasesBinaryInputPackedOutput_matchReference() throws IOException {
+        String in = writeInput("local-binary", Mode.LOCAL, true, false);
+        String out = tmp.resolve("out-local").toString();
+        JobSummary s = run(in, out, "--mode", "local", "--layout", "dense", "--packed");
+        assertEquals(0, s.rejectedRows);
+        assertEquals("binary", spark.read().parquet(out + "/marginals").schema().apply("marginals").dataType().typeName());
+        for (ReferenceCase rc : ReferenceCase.all()) {
+            if (rc.mode != Mode.LOCAL) {
+                continue;
+            }
+            Row r = byId(out + "/marginals").get(rc.name);
+            assertEquals(rc.logPartition, (double) r.getAs("log_partition"), 1e-6 * Math.abs(rc.logPartition));
+            float[] mu = floats(r, "marginals");
+            for (int q = 0; q < mu.length; q++) {
+                assertEquals(rc.marginals[q], mu[q], 1e-5, rc.name + " marginal " + q);
+            }
+            assertNull(r.getAs("viterbi_cigar"), "log semiring only: no Viterbi columns");
+        }
+    }
+
+    @Test
+    void align_bandLayoutAndJobBand_matchEngineInBandLayout() throws IOException {
+        String in = writeInput("global-band", Mode.GLOBAL, false, false);
+        String out = tmp.resolve("out-band").toString();
+        run(in, out, "--band", "2", "--semiring", "max");
+        try (Aligner aligner = Aligner.cpu(1)) {
+            AlignOptions opts = AlignOptions.builder().band(2).semiring(Semiring.MAX).build();
+            Map<String, Row> rows = byId(out + "/marginals");
+            for (ReferenceCase rc : ReferenceCase.all()) {
+                if (rc.mode != Mode.GLOBAL) {
+                    continue;
+                }
+                Row r = rows.get(rc.name);
+                Pair p = rc.band == null ? rc.densePair() : rc.bandPair();
+                AlignmentResult e = aligner.align(p, opts);
+                assertEquals("band", r.getAs("layout"), rc.name);
+                assertEquals(e.diagLo(), (int) r.getAs("diag_lo"));
+                assertEquals(e.diagHi(), (int) r.getAs("diag_hi"));
+                assertNull(r.getAs("log_partition"));
+                assertEquals(e.viterbiCigar(), r.getAs("viterbi_cigar"));
+                assertEquals(java.util.Arrays.toString(e.marginalsBand()), java.util.Arrays.toString(floats(r, "marginals")));
+            }
+        }
+    }
+
+    @Test
+    void align_sparseLayout_keepsStepsAboveMinProb() throws IOException {
+        String in = writeInput("global-sparse", Mode.GLOBAL, false, false);
+        String out = tmp.resolve("out-sparse").toString();
+        run(in, out, "--layout", "sparse", "--min-prob", "0.01");
+        Map<String, Row> rows = byId(out + "/marginals");
+        for (ReferenceCase rc : ReferenceCase.all()) {
+            if (rc.mode != Mode.GLOBAL) {
+                continue;
+            }
+            Row r = rows.get(rc.name);
+            assertNull(r.getAs("marginals"));
+            List<Row> steps = r.getList(r.fieldIndex("sparse"));
+            int expected = 0;
+            for (double v : rc.marginals) {
+                expected += v >= 0.01 + 1e-4 ? 1 : 0;
+            }
+            assertTrue(steps.size() >= expected, rc.name + ": " + steps.size() + " sparse steps, expected at least " + expected);
+            for (Row st : steps) {
+                int q = ((int) st.getAs("i") * rc.m + (int) st.getAs("j")) * 3 + (int) st.getAs("k");
+                assertEquals(rc.marginals[q], (float) st.getAs("p"), rc.marginalTolerance(), rc.name);
+                assertTrue((float) st.getAs("p") >= 0.01f);
+            }
+        }
+    }
+
+    @Test
+    void align_existingOutputWithoutOverwrite_isRefusedAndUntouched() throws IOException {
+        String in = writeInput("refuse", Mode.GLOBAL, false, false);
+        Path out = Files.createDirectories(tmp.resolve("existing"));
+        Path keep = Files.writeString(out.resolve("keep.txt"), "precious");
+        UserError e = assertThrows(UserError.class, () -> run(in, out.toString()));
+        assertTrue(e.getMessage().contains("--overwrite"), e.getMessage());
+        assertEquals("precious", Files.readString(keep));
+        run(in, out.toString(), "--overwrite");
+        assertTrue(Files.exists(out.resolve("_SUMMARY.json")));
+        assertTrue(Files.notExists(keep));
+    }
+
+    @Test
+    void align_failFastOnBadRow_failsAndLeavesNoOutput() {
+        String in = writeInput("failfast", Mode.GLOBAL, false, true);
+        Path out = tmp.resolve("out-failfast");
+        Exception e = assertThrows(Exception.class, () -> run(in, out.toString(), "--fail-fast"));
+        String chain = chain(e);
+        assertTrue(chain.contains("--fail-fast"), chain);
+        assertTrue(Files.notExists(out), "no partial output");
+    }
+
+    @Test
+    void align_inputWithoutScoresColumn_failsNamingIt() {
+        String in = tmp.resolve("noscores").toString();
+        spark.range(3).selectExpr("cast(id as string) as id", "1 as n", "1 as m").write().parquet(in);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> run(in, tmp.resolve("o-noscores").toString()));
+        assertTrue(e.getMessage().contains("no column 'scores'"), e.getMessage());
+    }
+
+    private static String chain(Throwable e) {
+        StringBuilder sb = new StringBuilder();
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            sb.append(t.getMessage()).append(" | ");
+        }
+        return sb.toString();
+    }
+}

@@ -1,0 +1,98 @@
+package org.bandalign.job;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructField;
+import org.apache.spark.sql.types.StructType;
+import org.bandalign.align.testing.ReferenceCase;
+
+/** Input tables for the job's tests: reference cases, as dense or band-layout rows, and bad rows. */
+final class TestTables {
+    private TestTables() {
+    }
+
+    static StructType schema(boolean binary) {
+        return new StructType(new StructField[] {
+            DataTypes.createStructField("id", DataTypes.StringType, true),
+            DataTypes.createStructField("n", DataTypes.IntegerType, true),
+            DataTypes.createStructField("m", DataTypes.IntegerType, true),
+            DataTypes.createStructField("scores",
+                    binary ? DataTypes.BinaryType : DataTypes.createArrayType(DataTypes.FloatType, true), true),
+            DataTypes.createStructField("diag_lo", DataTypes.IntegerType, true),
+            DataTypes.createStructField("diag_hi", DataTypes.IntegerType, true),
+            DataTypes.createStructField("note", DataTypes.StringType, true),
+        });
+    }
+
+    /** A row; {@code scores} may be null. */
+    static Row row(String id, Integer n, Integer m, float[] scores, Integer lo, Integer hi, boolean binary) {
+        Object s = scores == null ? null : binary ? PairDecoder.pack(scores) : boxed(scores);
+        return RowFactory.create(id, n, m, s, lo, hi, "extra column, ignored");
+    }
+
+    static Float[] boxed(float[] a) {
+        Float[] b = new Float[a.length];
+        for (int k = 0; k < a.length; k++) {
+            b[k] = a[k];
+        }
+        return b;
+    }
+
+    /** The reference case as an input row: band layout over its band when it has one, else dense. */
+    static Row caseRow(ReferenceCase rc, boolean binary) {
+        if (rc.band == null) {
+            return row(rc.name, rc.n, rc.m, rc.scores, null, null, binary);
+        }
+        int w = rc.diagHi - rc.diagLo + 1;
+        float[] band = new float[rc.n * w * 3];
+        for (int i = 0; i < rc.n; i++) {
+            for (int c = 0; c < w; c++) {
+                int j = i + rc.diagLo + c;
+                if (j >= 0 && j < rc.m) {
+                    System.arraycopy(rc.scores, (i * rc.m + j) * 3, band, (i * w + c) * 3, 3);
+                }
+            }
+        }
+        return row(rc.name, rc.n, rc.m, band, rc.diagLo, rc.diagHi, binary);
+    }
+
+    /** Bad rows: the id to expect in rejected/ (null for the null id) and a fragment of the reason. */
+    static final List<String[]> BAD = List.of(
+            new String[] {null, "id is null"},
+            new String[] {"bad-null-scores", "scores are null"},
+            new String[] {"bad-nan", "is NaN"},
+            new String[] {"bad-length", "must hold n*m*3 = 12"},
+            new String[] {"bad-n", "lengths must be >= 1"},
+            new String[] {"bad-corner", "misses a corner"},
+            new String[] {"bad-half-band", "both be set"},
+            new String[] {"bad-no-path", "no path of finite weight"},
+            new String[] {"bad-null-n", "n is null"});
+
+    static List<Row> badRows(boolean binary) {
+        float[] nan = new float[2 * 2 * 3];
+        nan[4] = Float.NaN;
+        float[] dead = new float[2 * 2 * 3];
+        Arrays.fill(dead, Float.NEGATIVE_INFINITY);
+        List<Row> rows = new ArrayList<>();
+        rows.add(row(null, 2, 2, new float[12], null, null, binary));
+        rows.add(row("bad-null-scores", 2, 2, null, null, null, binary));
+        rows.add(row("bad-nan", 2, 2, nan, null, null, binary));
+        rows.add(row("bad-length", 2, 2, new float[11], null, null, binary));
+        rows.add(row("bad-n", 0, 2, new float[0], null, null, binary));
+        rows.add(row("bad-corner", 3, 5, new float[3 * 2 * 3], 0, 1, binary));
+        rows.add(row("bad-half-band", 3, 3, new float[3 * 3 * 3], -1, null, binary));
+        rows.add(row("bad-no-path", 2, 2, dead, null, null, binary));
+        rows.add(row("bad-null-n", null, 2, new float[12], null, null, binary));
+        return rows;
+    }
+
+    static Dataset<Row> table(SparkSession spark, List<Row> rows, boolean binary) {
+        return spark.createDataFrame(rows, schema(binary));
+    }
+}
