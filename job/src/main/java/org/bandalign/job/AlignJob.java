@@ -18,6 +18,7 @@ import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.catalyst.InternalRow;
 
 /**
  * The driver side of {@code align}: checks the output directory, reads the input, runs
@@ -56,8 +57,9 @@ final class AlignJob {
     private static JobSummary align(SparkSession spark, JobRequest req, long start) {
         Dataset<Row> input = spark.read().parquet(req.input);
         JobCounters counters = new JobCounters(spark.sparkContext());
-        JavaRDD<InputRecord> rows = InputColumns.select(input).toJavaRDD();
-        JavaRDD<AlignedRecord> aligned = rows.mapPartitions(new AlignPartition(req.options, counters));
+        JavaRDD<InternalRow> rows = InputColumns.rows(input);
+        JavaRDD<AlignedRecord> aligned = rows.mapPartitions(
+                new AlignPartition(req.options, InputColumns.format(input.schema()), counters));
         if (req.stageGpuAmount > 0) {
             aligned = aligned.withResources(new ResourceProfileBuilder()
                     .require(new TaskResourceRequests().resource("gpu", req.stageGpuAmount)).build());

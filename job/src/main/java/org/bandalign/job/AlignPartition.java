@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.NoSuchElementException;
 import org.apache.spark.TaskContext;
 import org.apache.spark.api.java.function.FlatMapFunction;
+import org.apache.spark.sql.catalyst.InternalRow;
 import org.bandalign.align.AlignOptions;
 import org.bandalign.align.Aligner;
 import org.bandalign.align.AlignmentResult;
@@ -20,19 +21,21 @@ import org.bandalign.align.Pair;
  * Every input row ends as exactly one aligned row or one rejected row (or, with
  * {@code --fail-fast}, fails the task).
  */
-final class AlignPartition implements FlatMapFunction<Iterator<InputRecord>, AlignedRecord> {
+final class AlignPartition implements FlatMapFunction<Iterator<InternalRow>, AlignedRecord> {
     private static final long serialVersionUID = 1L;
 
     private final JobOptions options;
+    private final InputColumns.Format format;
     private final JobCounters counters;
 
-    AlignPartition(JobOptions options, JobCounters counters) {
+    AlignPartition(JobOptions options, InputColumns.Format format, JobCounters counters) {
         this.options = options;
+        this.format = format;
         this.counters = counters;
     }
 
     @Override
-    public Iterator<AlignedRecord> call(Iterator<InputRecord> rows) {
+    public Iterator<AlignedRecord> call(Iterator<InternalRow> rows) {
         TaskContext task = TaskContext.get();
         counters.taskGpus.add(String.join(",", TaskGpu.addresses(task)));
         Aligner aligner = ExecutorAligners.forTask(options);
@@ -59,15 +62,15 @@ final class AlignPartition implements FlatMapFunction<Iterator<InputRecord>, Ali
         };
     }
 
-    private void alignBatch(Iterator<InputRecord> rows, Aligner aligner, AlignOptions alignOptions,
+    private void alignBatch(Iterator<InternalRow> rows, Aligner aligner, AlignOptions alignOptions,
                             ArrayDeque<AlignedRecord> out) {
         List<Pair> batch = new ArrayList<>();
         long batchCells = 0;
         while (rows.hasNext() && batch.size() < options.batchPairs && batchCells < options.batchCells) {
-            InputRecord row = rows.next();
+            InternalRow row = rows.next();
             counters.inputRows.add(1);
             try {
-                Pair pair = PairDecoder.decode(row);
+                Pair pair = PairDecoder.decode(row, format);
                 batch.add(pair);
                 batchCells += (long) pair.n() * Math.min(pair.m(), pair.diagHi() - pair.diagLo() + 1);
             } catch (InvalidPairException e) {

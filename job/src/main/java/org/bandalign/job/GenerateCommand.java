@@ -48,6 +48,10 @@ public final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--seed-example", description = "Also write the seed notebook's example as row 'seed-example'.")
     boolean seedExample;
 
+    @Option(names = "--sample", description = "Write the curated sample input of data/sample instead (one file; "
+            + "--pairs, lengths and band options are ignored).")
+    boolean sample;
+
     @Option(names = "--partitions", defaultValue = "0", description = "Output files (default: one per 64 MB, at least 1).")
     int partitions;
 
@@ -75,7 +79,11 @@ public final class GenerateCommand implements Callable<Integer> {
                     maker(seed, minLen, maxLen, bandFraction, bandWidth, binary);
             Dataset<GeneratedRow> rows = spark.range(0, pairs, 1, files).as(Encoders.LONG())
                     .mapPartitions(make::call, Encoders.bean(GeneratedRow.class));
-            if (seedExample) {
+            if (sample) {
+                List<GeneratedRow> sampleRows = new java.util.ArrayList<>();
+                SampleData.rows(seed).forEach(r -> sampleRows.add(packedIf(binary, r)));
+                rows = spark.createDataset(sampleRows, Encoders.bean(GeneratedRow.class)).coalesce(1);
+            } else if (seedExample) {
                 rows = rows.union(spark.createDataset(List.of(packedIf(binary, PairGenerator.seedExample(seed))),
                         Encoders.bean(GeneratedRow.class)));
             }
@@ -83,7 +91,7 @@ public final class GenerateCommand implements Callable<Integer> {
                     (binary ? col("packedScores") : col("scores")).as("scores"),
                     col("diagLo").as("diag_lo"), col("diagHi").as("diag_hi"), col("source"));
             table.write().mode(overwrite ? "overwrite" : "errorifexists").option("compression", compression).parquet(output);
-            System.out.println("bandalign: wrote " + (pairs + (seedExample ? 1 : 0)) + " pairs to " + output);
+            System.out.println("bandalign: wrote " + spark.read().parquet(output).count() + " rows to " + output);
             return 0;
         } finally {
             spark.stop();

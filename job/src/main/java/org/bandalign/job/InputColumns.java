@@ -1,14 +1,15 @@
 package org.bandalign.job;
 
 import static org.apache.spark.sql.functions.col;
-import static org.apache.spark.sql.functions.expr;
 import static org.apache.spark.sql.functions.lit;
 
+import java.io.Serializable;
 import java.util.Arrays;
+import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
-import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
+import org.apache.spark.sql.catalyst.InternalRow;
 import org.apache.spark.sql.types.ArrayType;
 import org.apache.spark.sql.types.BinaryType;
 import org.apache.spark.sql.types.DataType;
@@ -18,55 +19,78 @@ import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
 
 /**
- * Maps an input table (SPEC section 5) onto {@link InputRecord}: checks the required columns,
- * accepts {@code scores} as array<float> or binary, ignores other columns. A table that lacks a
- * required column fails the job at once with a message naming it; bad values in a row are the
- * row's problem, not the table's ({@link PairDecoder}).
+ * Maps an input table (SPEC section 5) onto the columns the job reads: checks the required
+ * columns, accepts {@code scores} as array<float> (other numeric arrays are cast) or binary,
+ * ignores other columns. A table that lacks a required column fails the job at once with a
+ * message naming it; bad values in a row are that row's problem ({@link PairDecoder}).
+ *
+ * <p>Rows are handed to the tasks as Spark's internal rows, so that a float array is copied out
+ * of the Parquet column vectors in bulk ({@code ArrayData.toFloatArray}) instead of through one
+ * boxed {@code Float} per score, and null elements are found with a bit test rather than an
+ * interpreted SQL lambda.
  */
 final class InputColumns {
+    static final int ID = 0;
+    static final int N = 1;
+    static final int M = 2;
+    static final int SCORES = 3;
+    static final int DIAG_LO = 4;
+    static final int DIAG_HI = 5;
+
     private InputColumns() {
     }
 
-    static Dataset<InputRecord> select(Dataset<Row> input) {
-        StructType schema = input.schema();
-        requireColumn(schema, "id");
-        requireColumn(schema, "n");
-        requireColumn(schema, "m");
-        requireColumn(schema, "scores");
-        DataType scoresType = schema.apply("scores").dataType();
-        Column scores;
-        Column packed;
-        Column haveNull;
-        if (scoresType instanceof BinaryType) {
-            scores = lit(null).cast(DataTypes.createArrayType(DataTypes.FloatType));
-            packed = col("scores");
-            haveNull = lit(false);
-        } else if (scoresType instanceof ArrayType && ((ArrayType) scoresType).elementType() instanceof NumericType) {
-            ArrayType at = (ArrayType) scoresType;
-            scores = at.elementType().equals(DataTypes.FloatType) ? col("scores")
-                    : col("scores").cast(DataTypes.createArrayType(DataTypes.FloatType));
-            packed = lit(null).cast(DataTypes.BinaryType);
-            haveNull = at.containsNull() ? expr("exists(scores, x -> x is null)") : lit(false);
-        } else {
-            throw new IllegalArgumentException("input column 'scores' must be array<float> or binary (little-endian "
-                    + "float32), not " + scoresType.simpleString());
+    /** How the {@code scores} column is stored. */
+    static final class Format implements Serializable {
+        private static final long serialVersionUID = 1L;
+        /** True for binary (packed little-endian float32), false for array<float>. */
+        final boolean binary;
+        /** True when the array type admits null elements, which then must be looked for. */
+        final boolean elementsMayBeNull;
+
+        Format(boolean binary, boolean elementsMayBeNull) {
+            this.binary = binary;
+            this.elementsMayBeNull = elementsMayBeNull;
         }
+    }
+
+    /** The rows of the input, columns in the order of the constants above. */
+    static JavaRDD<InternalRow> rows(Dataset<Row> input) {
+        StructType schema = input.schema();
+        Format format = format(schema);
+        Column scores = format.binary ? col("scores")
+                : col("scores").cast(DataTypes.createArrayType(DataTypes.FloatType, format.elementsMayBeNull));
         boolean banded = has(schema, "diag_lo") || has(schema, "diag_hi");
         if (banded) {
             requireColumn(schema, "diag_lo");
             requireColumn(schema, "diag_hi");
         }
         Column nullInt = lit(null).cast(DataTypes.IntegerType);
-        return input.select(
-                col("id").cast(DataTypes.StringType).as("id"),
-                col("n").cast(DataTypes.IntegerType).as("n"),
-                col("m").cast(DataTypes.IntegerType).as("m"),
-                scores.as("scores"),
-                packed.as("packedScores"),
-                haveNull.as("scoresHaveNull"),
-                (banded ? col("diag_lo").cast(DataTypes.IntegerType) : nullInt).as("diagLo"),
-                (banded ? col("diag_hi").cast(DataTypes.IntegerType) : nullInt).as("diagHi"))
-                .as(Encoders.bean(InputRecord.class));
+        Dataset<Row> selected = input.select(
+                col("id").cast(DataTypes.StringType),
+                col("n").cast(DataTypes.IntegerType),
+                col("m").cast(DataTypes.IntegerType),
+                scores,
+                banded ? col("diag_lo").cast(DataTypes.IntegerType) : nullInt,
+                banded ? col("diag_hi").cast(DataTypes.IntegerType) : nullInt);
+        return ((org.apache.spark.sql.classic.Dataset<Row>) selected).queryExecution().toRdd().toJavaRDD();
+    }
+
+    /** Checks the required columns and says how scores are stored. */
+    static Format format(StructType schema) {
+        requireColumn(schema, "id");
+        requireColumn(schema, "n");
+        requireColumn(schema, "m");
+        requireColumn(schema, "scores");
+        DataType type = schema.apply("scores").dataType();
+        if (type instanceof BinaryType) {
+            return new Format(true, false);
+        }
+        if (type instanceof ArrayType && ((ArrayType) type).elementType() instanceof NumericType) {
+            return new Format(false, ((ArrayType) type).containsNull());
+        }
+        throw new IllegalArgumentException("input column 'scores' must be array<float> or binary (little-endian "
+                + "float32), not " + type.simpleString());
     }
 
     private static boolean has(StructType schema, String name) {

@@ -2,51 +2,61 @@ package org.bandalign.job;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import org.apache.spark.sql.catalyst.InternalRow;
+import org.apache.spark.sql.catalyst.util.ArrayData;
 import org.bandalign.align.InvalidPairException;
 import org.bandalign.align.Pair;
 
 /**
- * Turns one {@link InputRecord} into a {@link Pair}, or throws {@link InvalidPairException}
- * naming the row's id and what is wrong (null id, n, m or scores, a null score element, a
- * binary length that is not whole floats, half a band, and every shape error of SPEC section 1).
+ * Turns one input row ({@link InputColumns} order) into a {@link Pair}, or throws
+ * {@link InvalidPairException} naming the row's id and what is wrong: a null id, n, m or scores,
+ * a null score element, a binary length that is not whole floats, half a band, and every shape
+ * error of SPEC section 1. Copies what it keeps: Spark reuses the row object.
  */
 final class PairDecoder {
     private PairDecoder() {
     }
 
-    static Pair decode(InputRecord r) {
-        String id = r.getId();
-        if (id == null) {
+    static Pair decode(InternalRow r, InputColumns.Format format) {
+        if (r.isNullAt(InputColumns.ID)) {
             throw new InvalidPairException(null, "id is null");
         }
-        if (r.getN() == null || r.getM() == null) {
-            throw new InvalidPairException(id, (r.getN() == null ? "n" : "m") + " is null");
+        String id = r.getUTF8String(InputColumns.ID).toString();
+        if (r.isNullAt(InputColumns.N) || r.isNullAt(InputColumns.M)) {
+            throw new InvalidPairException(id, (r.isNullAt(InputColumns.N) ? "n" : "m") + " is null");
         }
-        float[] scores = scores(r);
-        int n = r.getN();
-        int m = r.getM();
-        if (r.getDiagLo() == null && r.getDiagHi() == null) {
+        int n = r.getInt(InputColumns.N);
+        int m = r.getInt(InputColumns.M);
+        if (r.isNullAt(InputColumns.SCORES)) {
+            throw new InvalidPairException(id, "scores are null");
+        }
+        float[] scores = format.binary ? unpack(id, r.getBinary(InputColumns.SCORES))
+                : floats(id, r.getArray(InputColumns.SCORES), format.elementsMayBeNull);
+        boolean noLo = r.isNullAt(InputColumns.DIAG_LO);
+        boolean noHi = r.isNullAt(InputColumns.DIAG_HI);
+        if (noLo && noHi) {
             return Pair.dense(id, n, m, scores);
         }
-        if (r.getDiagLo() == null || r.getDiagHi() == null) {
+        if (noLo || noHi) {
             throw new InvalidPairException(id, "diag_lo and diag_hi must both be set (band layout) or both be null (dense)");
         }
-        return Pair.band(id, n, m, r.getDiagLo(), r.getDiagHi(), scores);
+        return Pair.band(id, n, m, r.getInt(InputColumns.DIAG_LO), r.getInt(InputColumns.DIAG_HI), scores);
     }
 
-    private static float[] scores(InputRecord r) {
-        if (r.getScores() != null) {
-            if (Boolean.TRUE.equals(r.getScoresHaveNull())) {
-                throw new InvalidPairException(r.getId(), "scores contain a null element");
+    private static float[] floats(String id, ArrayData a, boolean mayHaveNull) {
+        if (mayHaveNull) {
+            for (int k = 0, len = a.numElements(); k < len; k++) {
+                if (a.isNullAt(k)) {
+                    throw new InvalidPairException(id, "scores contain a null element (at index " + k + ")");
+                }
             }
-            return r.getScores();
         }
-        byte[] packed = r.getPackedScores();
-        if (packed == null) {
-            throw new InvalidPairException(r.getId(), "scores are null");
-        }
+        return a.toFloatArray();
+    }
+
+    private static float[] unpack(String id, byte[] packed) {
         if (packed.length % 4 != 0) {
-            throw new InvalidPairException(r.getId(), "binary scores hold " + packed.length
+            throw new InvalidPairException(id, "binary scores hold " + packed.length
                     + " bytes, not a whole number of little-endian float32 values");
         }
         return unpack(packed);

@@ -101,9 +101,9 @@ class AlignJobLocalTest {
         String out = tmp.resolve("out-global").toString();
         JobSummary s = run(in, out, "--semiring", "both", "--layout", "dense");
         List<ReferenceCase> cases = ReferenceCase.all().stream().filter(c -> c.mode == Mode.GLOBAL).toList();
-        assertEquals(cases.size() + TestTables.BAD.size(), s.inputRows);
+        assertEquals(cases.size() + TestTables.bad(false).size(), s.inputRows);
         assertEquals(cases.size(), s.alignedRows);
-        assertEquals(TestTables.BAD.size(), s.rejectedRows);
+        assertEquals(TestTables.bad(false).size(), s.rejectedRows);
 
         Map<String, Row> rows = byId(out + "/marginals");
         assertEquals(cases.size(), rows.size());
@@ -131,8 +131,8 @@ class AlignJobLocalTest {
         }
 
         List<Row> rejected = spark.read().parquet(out + "/rejected").collectAsList();
-        assertEquals(TestTables.BAD.size(), rejected.size());
-        for (String[] bad : TestTables.BAD) {
+        assertEquals(TestTables.bad(false).size(), rejected.size());
+        for (String[] bad : TestTables.bad(false)) {
             assertTrue(rejected.stream().anyMatch(r -> java.util.Objects.equals(bad[0], r.getAs("id"))
                     && ((String) r.getAs("error")).contains(bad[1])), "rejected row for " + bad[0] + " (" + bad[1] + ")");
         }
@@ -161,6 +161,20 @@ class AlignJobLocalTest {
                 assertEquals(rc.marginals[q], mu[q], 1e-5, rc.name + " marginal " + q);
             }
             assertNull(r.getAs("viterbi_cigar"), "log semiring only: no Viterbi columns");
+        }
+    }
+
+    @Test
+    void align_binaryInputWithBadRows_rejectsEachBadRow() throws IOException {
+        String in = writeInput("global-binary-bad", Mode.GLOBAL, true, true);
+        String out = tmp.resolve("out-binary-bad").toString();
+        JobSummary s = run(in, out);
+        assertEquals(TestTables.bad(true).size(), s.rejectedRows);
+        assertEquals(s.inputRows, s.alignedRows + s.rejectedRows);
+        List<Row> rejected = spark.read().parquet(out + "/rejected").collectAsList();
+        for (String[] bad : TestTables.bad(true)) {
+            assertTrue(rejected.stream().anyMatch(r -> java.util.Objects.equals(bad[0], r.getAs("id"))
+                    && ((String) r.getAs("error")).contains(bad[1])), "rejected row for " + bad[0] + " (" + bad[1] + ")");
         }
     }
 

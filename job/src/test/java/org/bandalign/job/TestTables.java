@@ -63,7 +63,13 @@ final class TestTables {
     }
 
     /** Bad rows: the id to expect in rejected/ (null for the null id) and a fragment of the reason. */
-    static final List<String[]> BAD = List.of(
+    static List<String[]> bad(boolean binary) {
+        List<String[]> out = new ArrayList<>(BAD_EITHER);
+        out.add(binary ? new String[] {"bad-ragged-binary", "not a whole number"} : new String[] {"bad-null-element", "null element"});
+        return out;
+    }
+
+    private static final List<String[]> BAD_EITHER = List.of(
             new String[] {null, "id is null"},
             new String[] {"bad-null-scores", "scores are null"},
             new String[] {"bad-nan", "is NaN"},
@@ -89,6 +95,13 @@ final class TestTables {
         rows.add(row("bad-half-band", 3, 3, new float[3 * 3 * 3], -1, null, binary));
         rows.add(row("bad-no-path", 2, 2, dead, null, null, binary));
         rows.add(row("bad-null-n", null, 2, new float[12], null, null, binary));
+        if (binary) {
+            rows.add(RowFactory.create("bad-ragged-binary", 2, 2, new byte[47], null, null, "47 bytes"));
+        } else {
+            Float[] withNull = boxed(new float[12]);
+            withNull[5] = null;
+            rows.add(RowFactory.create("bad-null-element", 2, 2, withNull, null, null, "a null score"));
+        }
         return rows;
     }
 
