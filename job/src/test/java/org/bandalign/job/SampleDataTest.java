@@ -1,0 +1,62 @@
+package org.bandalign.job;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** data/sample is exactly what the documented {@code generate --sample} command writes. */
+class SampleDataTest {
+    @TempDir
+    Path tmp;
+
+    @Test
+    void generateSample_writesExactlyTheBundledSample() {
+        Path bundled = Paths.get("..", "data", "sample").toAbsolutePath().normalize();
+        assertTrue(Files.isDirectory(bundled), "bundled sample at " + bundled);
+        String fresh = tmp.resolve("sample").toString();
+        assertEquals(0, BandAlign.run("generate", "--sample", "--output", fresh, "--master", "local[2]"));
+        SparkSession spark = SparkSession.builder().master("local[2]").appName("SampleDataTest").getOrCreate();
+        try {
+            Map<String, Row> a = byId(spark.read().parquet(bundled.toString()).collectAsList());
+            Map<String, Row> b = byId(spark.read().parquet(fresh).collectAsList());
+            assertEquals(a.keySet(), b.keySet());
+            assertTrue(a.containsKey("seed-example") && a.containsKey("HBA_HUMAN-vs-HBB_HUMAN"), a.keySet().toString());
+            for (String id : a.keySet()) {
+                Row x = a.get(id);
+                Row y = b.get(id);
+                assertEquals(x.<Integer>getAs("n"), y.<Integer>getAs("n"), id);
+                assertEquals(x.<Integer>getAs("m"), y.<Integer>getAs("m"), id);
+                assertEquals(x.<Integer>getAs("diag_lo"), y.<Integer>getAs("diag_lo"), id);
+                assertArrayEquals(x.getList(x.fieldIndex("scores")).toArray(), y.getList(y.fieldIndex("scores")).toArray(), id);
+            }
+            assertTrue(a.size() >= 40 && bundledBytes(bundled) < 10 << 20, "sample size");
+        } finally {
+            spark.stop();
+        }
+    }
+
+    private static Map<String, Row> byId(List<Row> rows) {
+        Map<String, Row> m = new HashMap<>();
+        rows.forEach(r -> m.put(r.getAs("id"), r));
+        return m;
+    }
+
+    private static long bundledBytes(Path dir) {
+        try (var files = Files.list(dir)) {
+            return files.mapToLong(p -> p.toFile().length()).sum();
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+}
