@@ -64,6 +64,9 @@ public final class AlignCommand implements Callable<Integer> {
     @Option(names = "--compression", paramLabel = "CODEC", description = "Parquet codec of the output (key spark.bandalign.output.compression).")
     String compression;
 
+    @Option(names = "--io-only", description = "Benchmark aid: read and write as usual but align nothing (zero marginals of the same size).")
+    boolean ioOnly;
+
     @Option(names = "--conf", paramLabel = "KEY=VALUE", description = "Any Spark or spark.bandalign.* setting.")
     Map<String, String> conf = new LinkedHashMap<>();
 
@@ -109,7 +112,8 @@ public final class AlignCommand implements Callable<Integer> {
                 JobKeys.MAX_CELLS.get(sparkConf),
                 JobKeys.CPU_THREADS.get(sparkConf),
                 JobKeys.GPU_CONCURRENT_TASKS.get(sparkConf),
-                gpuMemory != null ? gpuMemory : JobKeys.GPU_MEMORY_BUDGET.get(sparkConf));
+                gpuMemory != null ? gpuMemory : JobKeys.GPU_MEMORY_BUDGET.get(sparkConf),
+                ioOnly);
         return new JobRequest(input, output, overwrite, options,
                 compression != null ? compression : JobKeys.COMPRESSION.get(sparkConf),
                 JobKeys.STAGE_GPU_AMOUNT.get(sparkConf));

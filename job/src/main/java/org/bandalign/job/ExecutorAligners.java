@@ -40,6 +40,9 @@ final class ExecutorAligners {
      * {@code auto} uses the CPU.
      */
     static Aligner forTask(JobOptions options) {
+        if (options.ioOnly) {
+            return new IoOnlyAligner();
+        }
         if (options.backend == Backend.CUDA) {
             throw new IllegalStateException("--backend cuda: this build has no CUDA backend; use --backend cpu or auto");
         }

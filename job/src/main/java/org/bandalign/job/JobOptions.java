@@ -27,10 +27,12 @@ public final class JobOptions implements Serializable {
     public final int cpuThreads;
     public final int gpuConcurrentTasks;
     public final long gpuMemoryBudget;
+    /** Benchmark mode: read, decode and write, but align nothing ({@link IoOnlyAligner}). */
+    public final boolean ioOnly;
 
     JobOptions(Mode mode, Semiring semiring, int band, Layout layout, double minProb, boolean packed, Backend backend,
                boolean failFast, long batchCells, int batchPairs, long maxCells, int cpuThreads,
-               int gpuConcurrentTasks, long gpuMemoryBudget) {
+               int gpuConcurrentTasks, long gpuMemoryBudget, boolean ioOnly) {
         this.mode = mode;
         this.semiring = semiring;
         this.band = band;
@@ -45,6 +47,7 @@ public final class JobOptions implements Serializable {
         this.cpuThreads = cpuThreads;
         this.gpuConcurrentTasks = gpuConcurrentTasks;
         this.gpuMemoryBudget = gpuMemoryBudget;
+        this.ioOnly = ioOnly;
     }
 
     /** The engine's options for every pair of the job. */
@@ -81,6 +84,7 @@ public final class JobOptions implements Serializable {
         m.put("batch_cells", batchCells);
         m.put("batch_pairs", batchPairs);
         m.put("max_cells", maxCells);
+        m.put("io_only", ioOnly);
         return m;
     }
 }

@@ -1,0 +1,43 @@
+package org.bandalign.job;
+
+import java.util.ArrayList;
+import java.util.List;
+import org.bandalign.align.AlignOptions;
+import org.bandalign.align.Aligner;
+import org.bandalign.align.AlignmentResult;
+import org.bandalign.align.BandGeometry;
+import org.bandalign.align.Pair;
+import org.bandalign.align.PairChecks;
+import org.bandalign.align.Semiring;
+
+/**
+ * The benchmark's stand-in for an engine ({@code align --io-only}): no alignment at all, every
+ * pair "aligned" to all-zero marginals of the size the real engine would write, so that a run
+ * measures what reading, decoding, encoding and writing cost on their own. Never used for real
+ * output: the summary's backend says {@code io-only}.
+ */
+final class IoOnlyAligner implements Aligner {
+    @Override
+    public String backend() {
+        return "io-only";
+    }
+
+    @Override
+    public AlignmentResult align(Pair pair, AlignOptions options) {
+        BandGeometry g = BandGeometry.of(pair, options);
+        PairChecks.check(pair, g, options);
+        int floats = g.n() * (g.isDense() ? g.m() : g.width()) * 3;
+        return AlignmentResult.of(pair.id(), options.mode(), Semiring.LOG, g, 0.0, new float[floats], null);
+    }
+
+    @Override
+    public List<AlignmentResult> alignAll(List<Pair> pairs, AlignOptions options) {
+        List<AlignmentResult> out = new ArrayList<>(pairs.size());
+        pairs.forEach(p -> out.add(align(p, options)));
+        return out;
+    }
+
+    @Override
+    public void close() {
+    }
+}
