@@ -38,7 +38,7 @@ final class AlignPartition implements FlatMapFunction<Iterator<InternalRow>, Ali
     public Iterator<AlignedRecord> call(Iterator<InternalRow> rows) {
         TaskContext task = TaskContext.get();
         counters.taskGpus.add(String.join(",", TaskGpu.addresses(task)));
-        Aligner aligner = ExecutorAligners.forTask(options);
+        Aligner aligner = ExecutorAligners.forTask(options, task);
         counters.backends.add(aligner.backend());
         AlignOptions alignOptions = options.alignOptions();
         return new Iterator<>() {

@@ -1,25 +1,92 @@
 package org.bandalign.job;
 
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.Semaphore;
 import org.apache.spark.SparkEnv;
+import org.apache.spark.TaskContext;
 import org.bandalign.align.Aligner;
+import org.bandalign.cuda.CudaAligner;
+import org.bandalign.cuda.CudaUnavailableException;
 
 /**
- * The aligners of one executor JVM, shared by all its task threads (the Spark RAPIDS pattern:
- * one owner of the engine per executor). The CPU aligner's fixed thread pool is sized to the
- * executor's cores, so concurrent tasks share those cores instead of each starting a pool.
+ * The engines of one executor JVM, shared by all its task threads (the Spark RAPIDS pattern: one
+ * owner of each GPU per executor). The CPU aligner's fixed thread pool is sized to the
+ * executor's cores, so concurrent tasks share those cores. Each GPU has one CUDA aligner and a
+ * semaphore that caps how many tasks run GPU batches at once
+ * ({@code spark.bandalign.gpu.concurrentTasks}); a task holds its permit from its first GPU
+ * batch until it completes (a task-completion listener releases it).
  */
 final class ExecutorAligners {
     private static Aligner cpu;
+    private static final Map<Integer, CudaAligner> CUDA = new HashMap<>();
+    private static final Map<Integer, Semaphore> PERMITS = new HashMap<>();
+    private static String cudaFailure;
 
     private ExecutorAligners() {
     }
 
-    /** The executor's CPU aligner, created on first use. */
+    /** The engine for the current task, with its GPU permit taken when it is a GPU. */
+    static Aligner forTask(JobOptions options, TaskContext task) {
+        if (options.ioOnly) {
+            return new IoOnlyAligner();
+        }
+        if (options.backend == Backend.CPU) {
+            return cpu(options);
+        }
+        String[] gpus = TaskGpu.addresses(task);
+        int ordinal = gpus.length == 0 ? 0 : TaskGpu.cudaOrdinal(gpus[0], System.getenv("CUDA_VISIBLE_DEVICES"));
+        try {
+            CudaAligner aligner = cuda(ordinal, options);
+            acquire(ordinal, options, task);
+            return aligner;
+        } catch (CudaUnavailableException e) {
+            if (options.backend == Backend.CUDA) {
+                throw new IllegalStateException("--backend cuda: " + e.getMessage(), e);
+            }
+            return cpu(options);
+        }
+    }
+
     static synchronized Aligner cpu(JobOptions options) {
         if (cpu == null) {
             cpu = Aligner.cpu(cpuThreads(options));
         }
         return cpu;
+    }
+
+    private static synchronized CudaAligner cuda(int ordinal, JobOptions options) {
+        CudaAligner aligner = CUDA.get(ordinal);
+        if (aligner != null) {
+            return aligner;
+        }
+        if (cudaFailure != null) {
+            throw new CudaUnavailableException(cudaFailure);
+        }
+        try {
+            aligner = CudaAligner.open(ordinal, options.gpuMemoryBudget);
+        } catch (CudaUnavailableException e) {
+            if (e.getMessage().startsWith("no CUDA driver")) {
+                cudaFailure = e.getMessage();   // the driver will not appear later in this JVM
+            }
+            throw e;
+        }
+        CUDA.put(ordinal, aligner);
+        PERMITS.put(ordinal, new Semaphore(Math.max(1, options.gpuConcurrentTasks), true));
+        return aligner;
+    }
+
+    private static void acquire(int ordinal, JobOptions options, TaskContext task) {
+        Semaphore permits;
+        synchronized (ExecutorAligners.class) {
+            permits = PERMITS.get(ordinal);
+        }
+        permits.acquireUninterruptibly();
+        if (task != null) {
+            task.addTaskCompletionListener((org.apache.spark.util.TaskCompletionListener) ctx -> permits.release());
+        } else {
+            permits.release();   // no task (tests, driver): nothing to hold the permit for
+        }
     }
 
     private static int cpuThreads(JobOptions options) {
@@ -32,20 +99,5 @@ final class ExecutorAligners {
             cores = env.conf().getInt("spark.executor.cores", cores);
         }
         return Math.max(1, cores);
-    }
-
-    /**
-     * The aligner for the current task: CUDA is the subject of the CUDA backend issue and is not
-     * part of this build yet, so {@code --backend cuda} fails with that message and
-     * {@code auto} uses the CPU.
-     */
-    static Aligner forTask(JobOptions options) {
-        if (options.ioOnly) {
-            return new IoOnlyAligner();
-        }
-        if (options.backend == Backend.CUDA) {
-            throw new IllegalStateException("--backend cuda: this build has no CUDA backend; use --backend cpu or auto");
-        }
-        return cpu(options);
     }
 }

@@ -2,6 +2,8 @@ package org.bandalign.align;
 
 import java.util.List;
 import org.bandalign.cpu.CpuAligner;
+import org.bandalign.cuda.CudaAligner;
+import org.bandalign.cuda.CudaUnavailableException;
 
 /**
  * Aligns sequence pairs: log-partition and step marginals (forward-backward, log semiring)
@@ -27,6 +29,31 @@ public interface Aligner extends AutoCloseable {
     /** The CPU engine using {@code threads} worker threads for {@link #alignAll}. */
     static Aligner cpu(int threads) {
         return new CpuAligner(threads);
+    }
+
+    /**
+     * The CUDA engine on device {@code device} (its primary context; a launch may use 80% of the
+     * free device memory).
+     *
+     * @throws CudaUnavailableException saying what is missing: the NVIDIA driver
+     *         ({@code libcuda.so.1}), any device, or that ordinal
+     */
+    static Aligner cuda(int device) {
+        return CudaAligner.open(device, 0);
+    }
+
+    /**
+     * CUDA device 0 when the driver and a device load, else the CPU engine on every core;
+     * {@link #backend()} says which ({@code cuda:0} or {@code cpu}), and the reason CUDA was not
+     * used is logged.
+     */
+    static Aligner auto() {
+        try {
+            return cuda(0);
+        } catch (CudaUnavailableException e) {
+            System.getLogger(Aligner.class.getName()).log(System.Logger.Level.INFO, "using the CPU engine: " + e.getMessage());
+            return cpu();
+        }
     }
 
     /** Which backend this is, as the job's summary reports it: {@code cpu}, {@code cuda:0}, ... */

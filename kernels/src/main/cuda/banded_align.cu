@@ -1,0 +1,381 @@
+/*
+ * banded_align.cu — banded alignment of many sequence pairs on the GPU (SPEC sections 1-2):
+ * log-semiring forward-backward (log Z and the marginal of every step) and max-semiring
+ * Viterbi (best weight, start, end and the path's steps), global and local modes, any band.
+ *
+ * DESIGN
+ *
+ * Launch: one thread block per pair; a launch holds many pairs (the host packs them under a
+ * device-memory budget), so small pairs fill the GPU with blocks and a long pair keeps one SM
+ * busy. The block walks the anti-diagonals t = i + j of its pair in order; the cells of one
+ * anti-diagonal are independent, so thread r of the block takes rows lo(t) + r,
+ * lo(t) + r + blockDim.x, ... and the block synchronises once per anti-diagonal.
+ *
+ * Layout: scores and marginals stay in the layout the pair arrived in (dense row-major or band
+ * layout, SPEC section 2); along anti-diagonal t the flat index of cell (i, t - i) is
+ * 3 * (i * rowStep + t + offset) in both, so one formula serves both layouts. Only cells in the
+ * band are visited: work and memory follow the band's cells. Per-cell scratch (alpha, or the
+ * Viterbi back-pointer) is stored in compact anti-diagonal order: anti-diagonal t starts at
+ * base(t) = sum of the cell counts of anti-diagonals before it, which each thread keeps as a
+ * running sum, so no index table is needed.
+ *
+ * Rolling state: the anti-diagonals t-1 and t-2 of alpha (forward) and of the three backward
+ * flows (backward) live in shared memory, indexed by (row + 1) mod L, where L exceeds the
+ * widest anti-diagonal plus its two neighbours; slots just outside each anti-diagonal's rows
+ * are sentinels (-inf for alpha, 0 for flows), so inner loops have no boundary tests. When L
+ * is too large for shared memory the host passes a global scratch area instead (same code).
+ *
+ * Forward (log): alpha(c) = LSE over the terms x_k = pred_k + S_k (the start term S_1 in local
+ * mode; global mode seeds a virtual predecessor (-1, -1) with alpha 0), shifted by their
+ * maximum. Alpha of every cell is written once to global memory (8 bytes a cell).
+ *
+ * Backward without beta: the gradient of LSE is its softmax, so the marginals follow by linear
+ * back-propagation. gamma(c), the probability that the path passes through c, is end(c) plus
+ * the flows into c's successors that come from c; the flow of step k into c is
+ * gamma(c) * w_k(c) with w_k(c) = exp(x_k - alpha(c)) recomputed from alpha and the scores.
+ * end(c) is 1 at the last cell (global) or exp(alpha(c) - log Z) (local). The flows are the
+ * marginals. Memory traffic: scores read twice (24 B), alpha written and read (16 B),
+ * marginals written (12 B): about 52 bytes a cell.
+ *
+ * Numerics: alpha, log Z, gamma and flows are float64, and every exponent is of a
+ * non-positive difference, so scores of any magnitude (the seed example has log Z ~ 2.2e8) keep
+ * full precision; only the marginals are rounded to float32, when written.
+ *
+ * Viterbi: the same walk with max instead of LSE, one back-pointer byte per cell; predecessors
+ * are compared in the order M (start before diagonal in local mode), I, D and a later one wins
+ * only when strictly greater, so ties break M, I, D as SPEC asks. Thread 0 then traces the path
+ * back from the end (the last cell, or in local mode the best cell, first in row-major order
+ * among equals) and writes its steps, end first.
+ */
+
+#include <math_constants.h>
+
+#define NEG_INF (-CUDART_INF)
+
+/* Per-pair descriptor: DESC_FIELDS 64-bit integers a pair, in this order. */
+enum {
+    D_N, D_M, D_DIAG_LO, D_DIAG_HI,   /* grid and band used (clipped to the grid) */
+    D_S_ROW, D_S_OFF, D_S_BASE,       /* score index of (i, t-i): S_BASE + 3 * (i * S_ROW + t + S_OFF) */
+    D_O_ROW, D_O_OFF, D_O_BASE,       /* marginal index, same form */
+    D_CELL_BASE,                      /* first compact cell of the pair in alpha / back-pointer scratch */
+    D_LOCAL,                          /* 1 for local mode */
+    D_ROLL_LEN,                       /* L: rolling slots per anti-diagonal */
+    D_PATH_BASE,                      /* first byte of the pair's path buffer (n + m bytes) */
+    DESC_FIELDS
+};
+
+/* Viterbi back-pointers and path steps. */
+enum { BP_NONE = 0, BP_LEFT = 1, BP_DIAG = 2, BP_UP = 3, BP_START = 4 };
+
+__device__ __forceinline__ int row_lo(int t, int m, int diag_hi) {
+    int a = t - (m - 1);
+    int b = (t - diag_hi + 1) >> 1;   /* ceil((t - diag_hi) / 2), arithmetic shift floors */
+    return max(max(0, a), b);
+}
+
+__device__ __forceinline__ int row_hi(int t, int n, int diag_lo) {
+    return min(min(n - 1, t), (t - diag_lo) >> 1);
+}
+
+__device__ __forceinline__ double lse_weights(double a, double b, double c, double d,
+                                              double *wa, double *wb, double *wc, double *wd) {
+    double mx = fmax(fmax(a, b), fmax(c, d));
+    if (mx == NEG_INF) {
+        *wa = *wb = *wc = *wd = 0.0;
+        return NEG_INF;
+    }
+    double ea = exp(a - mx), eb = exp(b - mx), ec = exp(c - mx), ed = exp(d - mx);
+    double s = ea + eb + ec + ed;
+    double inv = 1.0 / s;
+    *wa = ea * inv; *wb = eb * inv; *wc = ec * inv; *wd = ed * inv;
+    return mx + log(s);
+}
+
+/* Block-wide max and sum for local mode's log Z; 'red' holds blockDim.x doubles. */
+__device__ double block_reduce(double v, double *red, bool is_max) {
+    red[threadIdx.x] = v;
+    __syncthreads();
+    for (int s = blockDim.x >> 1; s > 0; s >>= 1) {
+        if (threadIdx.x < s) {
+            double o = red[threadIdx.x + s];
+            red[threadIdx.x] = is_max ? fmax(red[threadIdx.x], o) : red[threadIdx.x] + o;
+        }
+        __syncthreads();
+    }
+    double r = red[0];
+    __syncthreads();
+    return r;
+}
+
+/*
+ * Log-semiring forward-backward. blockDim.x must be a power of two. Dynamic shared memory:
+ * 12 * L doubles (alpha: 3 x L, flows: 3 kinds x 3 anti-diagonals x L) plus blockDim.x doubles,
+ * unless roll_global is non-null, in which case block b uses roll_global + b * 12 * L and shared
+ * memory holds only the blockDim.x reduction doubles.
+ */
+extern "C" __global__ void banded_forward_backward(const long long *desc, const float *scores,
+                                                   float *marginals, double *alpha_all,
+                                                   double *log_z, double *roll_global) {
+    const long long *d = desc + (long long)blockIdx.x * DESC_FIELDS;
+    const int n = (int)d[D_N], m = (int)d[D_M];
+    const int diag_lo = (int)d[D_DIAG_LO], diag_hi = (int)d[D_DIAG_HI];
+    const long long s_row = d[D_S_ROW], s_off = d[D_S_OFF], s_base = d[D_S_BASE];
+    const long long o_row = d[D_O_ROW], o_off = d[D_O_OFF], o_base = d[D_O_BASE];
+    double *alpha = alpha_all + d[D_CELL_BASE];
+    const bool local = d[D_LOCAL] != 0;
+    const int L = (int)d[D_ROLL_LEN];
+    const int last = n + m - 2;
+
+    extern __shared__ double shared[];
+    double *red = shared;
+    double *roll = roll_global ? roll_global + (long long)blockIdx.x * 12 * L : shared + blockDim.x;
+    double *a_roll = roll;           /* 3 x L: alpha of t, t-1, t-2 */
+    double *f_roll = roll + 3 * L;   /* 9 x L: flows left, diag, up of t, t+1, t+2 */
+
+    for (int k = threadIdx.x; k < 3 * L; k += blockDim.x) {
+        a_roll[k] = NEG_INF;
+    }
+    for (int k = threadIdx.x; k < 9 * L; k += blockDim.x) {
+        f_roll[k] = 0.0;
+    }
+    __syncthreads();
+    if (!local && threadIdx.x == 0) {
+        a_roll[1 * L + 0] = 0.0;   /* virtual predecessor (-1, -1): row -1 -> slot 0 of anti-diagonal -2 */
+    }
+    __syncthreads();
+
+    /* ---- forward ---- */
+    long long base = 0;
+    double best = NEG_INF;
+    for (int t = 0; t <= last; t++) {
+        const int lo = row_lo(t, m, diag_hi), hi = row_hi(t, n, diag_lo);
+        double *cur = a_roll + (t % 3) * L;
+        const double *prev = a_roll + ((t + 2) % 3) * L;
+        const double *prev2 = a_roll + ((t + 1) % 3) * L;
+        for (int i = lo + threadIdx.x; i <= hi; i += blockDim.x) {
+            const float *s = scores + s_base + 3 * ((long long)i * s_row + t + s_off);
+            const double s0 = s[0], s1 = s[1], s2 = s[2];
+            const double xL = prev[(i + 1) % L] + s0;
+            const double xD = prev2[i % L] + s1;
+            const double xU = prev[i % L] + s2;
+            const double xS = local ? s1 : NEG_INF;
+            double w0, w1, w2, w3;
+            const double a = lse_weights(xL, xD, xU, xS, &w0, &w1, &w2, &w3);
+            cur[(i + 1) % L] = a;
+            alpha[base + (i - lo)] = a;
+            best = fmax(best, a);
+        }
+        __syncthreads();
+        if (threadIdx.x == 0) {
+            cur[lo % L] = NEG_INF;
+            cur[(hi + 2) % L] = NEG_INF;
+        }
+        __syncthreads();
+        base += hi - lo + 1;
+    }
+
+    double lz;
+    if (local) {
+        const double mx = block_reduce(best, red, true);
+        double part = 0.0;
+        if (mx != NEG_INF) {
+            for (long long c = threadIdx.x; c < base; c += blockDim.x) {
+                part += exp(alpha[c] - mx);
+            }
+        }
+        const double sum = block_reduce(part, red, false);
+        lz = mx == NEG_INF ? NEG_INF : mx + log(sum);
+    } else {
+        lz = a_roll[(last % 3) * L + (n % L)];
+    }
+    if (threadIdx.x == 0) {
+        log_z[blockIdx.x] = lz;
+    }
+    if (lz == NEG_INF) {
+        return;   /* no path of finite weight: the host reports the pair */
+    }
+
+    /* ---- backward ---- */
+    for (int t = last; t >= 0; t--) {
+        const int lo = row_lo(t, m, diag_hi), hi = row_hi(t, n, diag_lo);
+        base -= hi - lo + 1;
+        const int lo1 = t >= 1 ? row_lo(t - 1, m, diag_hi) : 0, hi1 = t >= 1 ? row_hi(t - 1, n, diag_lo) : -1;
+        const int lo2 = t >= 2 ? row_lo(t - 2, m, diag_hi) : 0, hi2 = t >= 2 ? row_hi(t - 2, n, diag_lo) : -1;
+        const long long base1 = base - (hi1 - lo1 + 1);
+        const long long base2 = base1 - (hi2 - lo2 + 1);
+        double *cur = f_roll + (t % 3) * 3 * L;
+        const double *next = f_roll + ((t + 1) % 3) * 3 * L;
+        const double *next2 = f_roll + ((t + 2) % 3) * 3 * L;
+        for (int i = lo + threadIdx.x; i <= hi; i += blockDim.x) {
+            const int j = t - i;
+            const float *s = scores + s_base + 3 * ((long long)i * s_row + t + s_off);
+            const double a = alpha[base + (i - lo)];
+            const int r = (i + 1) % L, r1 = (i + 2) % L;
+            double end = local ? exp(a - lz) : (t == last ? 1.0 : 0.0);
+            const double gamma = end + next[0 * L + r] + next[2 * L + r1] + next2[1 * L + r1];
+            /* predecessors' alpha: left (i, j-1) and up (i-1, j) on t-1, diagonal (i-1, j-1) on t-2 */
+            const double aL = (j >= 1 && i >= lo1 && i <= hi1) ? alpha[base1 + (i - lo1)] : NEG_INF;
+            const double aU = (i >= 1 && i - 1 >= lo1 && i - 1 <= hi1) ? alpha[base1 + (i - 1 - lo1)] : NEG_INF;
+            double aD = (i >= 1 && j >= 1 && i - 1 >= lo2 && i - 1 <= hi2) ? alpha[base2 + (i - 1 - lo2)] : NEG_INF;
+            if (!local && t == 0) {
+                aD = 0.0;   /* the virtual predecessor of the start */
+            }
+            double fL = 0.0, fD = 0.0, fU = 0.0, fS = 0.0;
+            if (a != NEG_INF) {   /* an unreachable cell carries no flow (and exp(-inf + inf) is NaN) */
+                fL = gamma * exp(aL + (double)s[0] - a);
+                fD = gamma * exp(aD + (double)s[1] - a);
+                fU = gamma * exp(aU + (double)s[2] - a);
+                fS = local ? gamma * exp((double)s[1] - a) : 0.0;
+            }
+            cur[0 * L + r] = fL;
+            cur[1 * L + r] = fD;
+            cur[2 * L + r] = fU;
+            float *o = marginals + o_base + 3 * ((long long)i * o_row + t + o_off);
+            o[0] = (float)fL;
+            o[1] = (float)(fD + fS);
+            o[2] = (float)fU;
+        }
+        __syncthreads();
+        if (threadIdx.x < 3) {
+            cur[threadIdx.x * L + lo % L] = 0.0;
+            cur[threadIdx.x * L + (hi + 2) % L] = 0.0;
+        }
+        __syncthreads();
+    }
+}
+
+/*
+ * Max-semiring (Viterbi). Dynamic shared memory: 3 * L doubles (scores of t, t-1, t-2), or the
+ * global scratch as above (3 * L doubles a block). back_ptr: one byte per band cell, compact
+ * anti-diagonal order. Outputs per pair: best[b], the path's end cell end_cell[2b], [2b+1],
+ * its step count path_len[b] and steps path[D_PATH_BASE ...] from the end to the start
+ * ('M', 'I', 'D'; the start is the last 'M').
+ */
+extern "C" __global__ void banded_viterbi(const long long *desc, const float *scores,
+                                          unsigned char *back_ptr, double *best_out, int *end_cell,
+                                          int *path_len, unsigned char *path, double *roll_global) {
+    const long long *d = desc + (long long)blockIdx.x * DESC_FIELDS;
+    const int n = (int)d[D_N], m = (int)d[D_M];
+    const int diag_lo = (int)d[D_DIAG_LO], diag_hi = (int)d[D_DIAG_HI];
+    const long long s_row = d[D_S_ROW], s_off = d[D_S_OFF], s_base = d[D_S_BASE];
+    unsigned char *bp = back_ptr + d[D_CELL_BASE];
+    const bool local = d[D_LOCAL] != 0;
+    const int L = (int)d[D_ROLL_LEN];
+    const int last = n + m - 2;
+
+    extern __shared__ double shared[];
+    double *v_roll = roll_global ? roll_global + (long long)blockIdx.x * 3 * L : shared;
+    __shared__ double best_v[1024];
+    __shared__ int best_i[1024];
+    __shared__ int best_j[1024];
+
+    for (int k = threadIdx.x; k < 3 * L; k += blockDim.x) {
+        v_roll[k] = NEG_INF;
+    }
+    __syncthreads();
+    if (!local && threadIdx.x == 0) {
+        v_roll[1 * L + 0] = 0.0;
+    }
+    __syncthreads();
+
+    double my_best = NEG_INF;
+    int my_i = 0x7fffffff, my_j = 0x7fffffff;
+    long long base = 0;
+    for (int t = 0; t <= last; t++) {
+        const int lo = row_lo(t, m, diag_hi), hi = row_hi(t, n, diag_lo);
+        double *cur = v_roll + (t % 3) * L;
+        const double *prev = v_roll + ((t + 2) % 3) * L;
+        const double *prev2 = v_roll + ((t + 1) % 3) * L;
+        for (int i = lo + threadIdx.x; i <= hi; i += blockDim.x) {
+            const float *s = scores + s_base + 3 * ((long long)i * s_row + t + s_off);
+            const double m1 = s[1];
+            double v;
+            unsigned char ptr;
+            if (local) {
+                v = m1;
+                ptr = BP_START;
+                const double xD = prev2[i % L] + m1;
+                if (xD > v) { v = xD; ptr = BP_DIAG; }
+            } else {
+                v = prev2[i % L] + m1;
+                ptr = t == 0 ? BP_START : BP_DIAG;
+            }
+            const double xU = prev[i % L] + (double)s[2];
+            if (xU > v) { v = xU; ptr = BP_UP; }
+            const double xL = prev[(i + 1) % L] + (double)s[0];
+            if (xL > v) { v = xL; ptr = BP_LEFT; }
+            if (v == NEG_INF) {
+                ptr = BP_NONE;
+            }
+            cur[(i + 1) % L] = v;
+            bp[base + (i - lo)] = ptr;
+            const int j = t - i;
+            if (local && v != NEG_INF && (v > my_best || (v == my_best && (i < my_i || (i == my_i && j < my_j))))) {
+                my_best = v; my_i = i; my_j = j;
+            }
+        }
+        __syncthreads();
+        if (threadIdx.x == 0) {
+            cur[lo % L] = NEG_INF;
+            cur[(hi + 2) % L] = NEG_INF;
+        }
+        __syncthreads();
+        base += hi - lo + 1;
+    }
+
+    if (local) {
+        best_v[threadIdx.x] = my_best;
+        best_i[threadIdx.x] = my_i;
+        best_j[threadIdx.x] = my_j;
+        __syncthreads();
+        if (threadIdx.x == 0) {
+            for (int k = 1; k < blockDim.x; k++) {
+                const double v = best_v[k];
+                if (v > best_v[0] || (v == best_v[0] && v != NEG_INF
+                        && (best_i[k] < best_i[0] || (best_i[k] == best_i[0] && best_j[k] < best_j[0])))) {
+                    best_v[0] = v; best_i[0] = best_i[k]; best_j[0] = best_j[k];
+                }
+            }
+        }
+        __syncthreads();
+    }
+    if (threadIdx.x != 0) {
+        return;
+    }
+    double score;
+    int i, j;
+    if (local) {
+        score = best_v[0]; i = best_i[0]; j = best_j[0];
+    } else {
+        score = v_roll[(last % 3) * L + (n % L)]; i = n - 1; j = m - 1;
+    }
+    best_out[blockIdx.x] = score;
+    end_cell[2 * blockIdx.x] = i;
+    end_cell[2 * blockIdx.x + 1] = j;
+    if (score == NEG_INF) {
+        path_len[blockIdx.x] = 0;
+        return;
+    }
+    /* Traceback: base(t) is recomputed by walking the anti-diagonals down from the end. */
+    unsigned char *out = path + d[D_PATH_BASE];
+    int len = 0;
+    int t = i + j;
+    long long bt = base;
+    for (int u = last; u >= t; u--) {
+        bt -= row_hi(u, n, diag_lo) - row_lo(u, m, diag_hi) + 1;
+    }
+    for (;;) {
+        const unsigned char ptr = bp[bt + (i - row_lo(t, m, diag_hi))];
+        if (ptr == BP_START) { out[len++] = 'M'; break; }
+        if (ptr == BP_NONE) { len = -1; break; }
+        int steps_back;
+        if (ptr == BP_DIAG) { out[len++] = 'M'; i--; j--; steps_back = 2; }
+        else if (ptr == BP_UP) { out[len++] = 'I'; i--; steps_back = 1; }
+        else { out[len++] = 'D'; j--; steps_back = 1; }
+        for (int s = 0; s < steps_back; s++) {
+            t--;
+            bt -= row_hi(t, n, diag_lo) - row_lo(t, m, diag_hi) + 1;
+        }
+    }
+    path_len[blockIdx.x] = len;
+}

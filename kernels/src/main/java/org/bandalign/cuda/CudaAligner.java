@@ -1,0 +1,160 @@
+package org.bandalign.cuda;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Objects;
+import org.bandalign.align.AlignOptions;
+import org.bandalign.align.Aligner;
+import org.bandalign.align.AlignmentResult;
+import org.bandalign.align.BandGeometry;
+import org.bandalign.align.InvalidPairException;
+import org.bandalign.align.Pair;
+import org.bandalign.align.PairChecks;
+
+/**
+ * The CUDA backend: the same semantics as the CPU engine, computed by {@code banded_align.cu}
+ * on one device. {@link #alignAll} checks every pair on the host (bad pairs are reported, not
+ * thrown), sorts the rest by their widest anti-diagonal so a launch holds pairs of like shape,
+ * packs them into launches that fit the device-memory budget, and splits a launch in half
+ * whenever the device runs out of memory ({@link SplitOnOutOfMemory}); a single pair that still
+ * does not fit is reported as too large.
+ *
+ * <p>Thread-safe: task threads may share one aligner per device; launches are serialised.
+ * Create it through {@link Aligner#cuda(int)}.
+ */
+public final class CudaAligner implements Aligner {
+    /** Fraction of the free device memory used when no budget is given. */
+    static final double DEFAULT_BUDGET_FRACTION = 0.8;
+    /** Most pairs (thread blocks) in one launch: the grid's x dimension limit. */
+    private static final int MAX_BLOCKS = Integer.MAX_VALUE;
+
+    private final CudaDevice device;
+    private final BandedAlignKernels kernels;
+    private final long budget;
+    private boolean closed;
+
+    private CudaAligner(CudaDevice device, long budget) {
+        this.device = device;
+        this.kernels = new BandedAlignKernels(device, new KernelModule("banded_align"));
+        this.budget = budget > 0 ? budget : (long) (device.memoryInfo()[0] * DEFAULT_BUDGET_FRACTION);
+    }
+
+    /**
+     * Opens device {@code ordinal} with a device-memory budget per launch in bytes ({@code <= 0}:
+     * 80% of the free memory).
+     *
+     * @throws CudaUnavailableException when the driver, a device or that ordinal is missing
+     */
+    public static CudaAligner open(int ordinal, long budgetBytes) {
+        CudaDevice device = CudaDevice.open(ordinal);
+        try {
+            return new CudaAligner(device, budgetBytes);
+        } catch (RuntimeException e) {
+            device.close();
+            throw e;
+        }
+    }
+
+    /** Number of CUDA devices, or a {@link CudaUnavailableException} saying why there are none. */
+    public static int deviceCount() {
+        return CudaDevice.deviceCount();
+    }
+
+    @Override
+    public String backend() {
+        return "cuda:" + device.ordinal;
+    }
+
+    /** The device's name, as the driver reports it. */
+    public String deviceName() {
+        return device.name;
+    }
+
+    /** Device bytes one launch may use. */
+    public long budgetBytes() {
+        return budget;
+    }
+
+    @Override
+    public AlignmentResult align(Pair pair, AlignOptions options) {
+        Objects.requireNonNull(pair, "pair");
+        AlignmentResult r = alignAll(List.of(pair), options).get(0);
+        if (!r.isValid()) {
+            throw r.error();
+        }
+        return r;
+    }
+
+    @Override
+    public List<AlignmentResult> alignAll(List<Pair> pairs, AlignOptions options) {
+        Objects.requireNonNull(options, "options");
+        AlignmentResult[] results = new AlignmentResult[pairs.size()];
+        List<PreparedPair> ready = new ArrayList<>();
+        for (int k = 0; k < pairs.size(); k++) {
+            Pair pair = pairs.get(k);
+            try {
+                if (pair == null) {
+                    throw new InvalidPairException(null, "pair is null");
+                }
+                BandGeometry g = BandGeometry.of(pair, options);
+                PairChecks.check(pair, g, options);
+                ready.add(new PreparedPair(k, pair, g));
+            } catch (InvalidPairException e) {
+                results[k] = AlignmentResult.failed(e);
+            }
+        }
+        ready.sort(Comparator.comparingInt((PreparedPair p) -> p.maxRows));
+        SplitOnOutOfMemory<PreparedPair, AlignmentResult> launcher = new SplitOnOutOfMemory<>(
+                group -> launch(group, options),
+                e -> e instanceof CudaException && ((CudaException) e).isOutOfMemory(),
+                p -> AlignmentResult.failed(new InvalidPairException(p.pair.id(), "too large for the GPU: "
+                        + p.geometry + " needs " + p.deviceBytes(options) + " bytes of device memory")));
+        for (List<PreparedPair> group : groups(ready, options)) {
+            List<AlignmentResult> out = launcher.apply(group);
+            for (int k = 0; k < group.size(); k++) {
+                results[group.get(k).index] = out.get(k);
+            }
+        }
+        return Arrays.asList(results);
+    }
+
+    private synchronized List<AlignmentResult> launch(List<PreparedPair> group, AlignOptions options) {
+        if (closed) {
+            throw new IllegalStateException("CUDA aligner for " + backend() + " is closed");
+        }
+        return kernels.run(group, options);
+    }
+
+    /** Consecutive runs of pairs whose device memory fits the budget (at least one pair each). */
+    private List<List<PreparedPair>> groups(List<PreparedPair> ready, AlignOptions options) {
+        List<List<PreparedPair>> groups = new ArrayList<>();
+        List<PreparedPair> current = new ArrayList<>();
+        long bytes = 0;
+        for (PreparedPair p : ready) {
+            long b = p.deviceBytes(options);
+            if (!current.isEmpty() && (bytes + b > budget || current.size() >= MAX_BLOCKS)) {
+                groups.add(current);
+                current = new ArrayList<>();
+                bytes = 0;
+            }
+            current.add(p);
+            bytes += b;
+        }
+        if (!current.isEmpty()) {
+            groups.add(current);
+        }
+        return groups;
+    }
+
+    @Override
+    public synchronized void close() {
+        if (!closed) {
+            closed = true;
+            device.makeCurrent();
+            kernels.close();
+            device.close();
+        }
+    }
+}

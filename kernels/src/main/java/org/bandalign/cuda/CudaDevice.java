@@ -1,0 +1,124 @@
+package org.bandalign.cuda;
+
+import static org.bandalign.cuda.CudaException.check;
+
+import jcuda.driver.CUcontext;
+import jcuda.driver.CUdevice;
+import jcuda.driver.CUdevice_attribute;
+import jcuda.driver.CUresult;
+import jcuda.driver.JCudaDriver;
+
+/**
+ * One CUDA device and its primary context (the context the driver shares with every other
+ * user of the device in this process). Spark reuses task threads, so callers make the context
+ * current before each use ({@link #makeCurrent()}).
+ */
+final class CudaDevice implements AutoCloseable {
+    private static Throwable driverFailure;
+    private static boolean driverLoaded;
+
+    final int ordinal;
+    final CUdevice device = new CUdevice();
+    final CUcontext context = new CUcontext();
+    final String name;
+    final long totalMemory;
+    final int sharedMemoryOptIn;
+    private boolean closed;
+
+    private CudaDevice(int ordinal) {
+        this.ordinal = ordinal;
+        check(JCudaDriver.cuDeviceGet(device, ordinal), "cuDeviceGet(" + ordinal + ")");
+        check(JCudaDriver.cuDevicePrimaryCtxRetain(context, device), "cuDevicePrimaryCtxRetain");
+        makeCurrent();
+        byte[] nameBytes = new byte[256];
+        check(JCudaDriver.cuDeviceGetName(nameBytes, nameBytes.length, device), "cuDeviceGetName");
+        this.name = new String(nameBytes, java.nio.charset.StandardCharsets.US_ASCII).trim().replace("\0", "");
+        long[] total = new long[1];
+        check(JCudaDriver.cuDeviceTotalMem(total, device), "cuDeviceTotalMem");
+        this.totalMemory = total[0];
+        int[] smem = new int[1];
+        check(JCudaDriver.cuDeviceGetAttribute(smem, CUdevice_attribute.CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_BLOCK_OPTIN, device),
+                "cuDeviceGetAttribute(shared memory opt-in)");
+        this.sharedMemoryOptIn = smem[0];
+    }
+
+    /**
+     * Opens device {@code ordinal}.
+     *
+     * @throws CudaUnavailableException when the driver does not load, no device exists, or the
+     *                                  ordinal is out of range
+     */
+    static CudaDevice open(int ordinal) {
+        int count = deviceCount();
+        if (ordinal < 0 || ordinal >= count) {
+            throw new CudaUnavailableException("no CUDA device " + ordinal + ": this machine has " + count
+                    + " (valid ordinals 0.." + (count - 1) + "; CUDA_VISIBLE_DEVICES="
+                    + System.getenv("CUDA_VISIBLE_DEVICES") + ")");
+        }
+        return new CudaDevice(ordinal);
+    }
+
+    /**
+     * The number of CUDA devices.
+     *
+     * @throws CudaUnavailableException when the driver cannot be loaded or initialised, or there is no device
+     */
+    static synchronized int deviceCount() {
+        loadDriver();
+        int init = JCudaDriver.cuInit(0);
+        if (init == CUresult.CUDA_ERROR_NO_DEVICE) {
+            throw new CudaUnavailableException("no CUDA device: the NVIDIA driver loaded but reports no GPU "
+                    + "(CUDA_VISIBLE_DEVICES=" + System.getenv("CUDA_VISIBLE_DEVICES") + ")");
+        }
+        if (init != CUresult.CUDA_SUCCESS) {
+            throw new CudaUnavailableException("the NVIDIA driver failed to initialise: cuInit returned "
+                    + CUresult.stringFor(init) + "; check the driver installation (nvidia-smi)");
+        }
+        int[] count = new int[1];
+        check(JCudaDriver.cuDeviceGetCount(count), "cuDeviceGetCount");
+        if (count[0] == 0) {
+            throw new CudaUnavailableException("no CUDA device: the NVIDIA driver reports none");
+        }
+        return count[0];
+    }
+
+    private static void loadDriver() {
+        if (driverLoaded) {
+            return;
+        }
+        if (driverFailure == null) {
+            try {
+                JCudaDriver.setExceptionsEnabled(false);
+                driverLoaded = true;
+                return;
+            } catch (LinkageError e) {
+                driverFailure = e;
+            }
+        }
+        String detail = String.valueOf(driverFailure.getMessage()).lines().findFirst().orElse("");
+        throw new CudaUnavailableException("no CUDA driver: JCuda could not load the NVIDIA driver library "
+                + "libcuda.so.1 (install the NVIDIA driver, or use the CPU backend): " + detail, driverFailure);
+    }
+
+    /** Makes this device's primary context current on the calling thread. */
+    void makeCurrent() {
+        check(JCudaDriver.cuCtxSetCurrent(context), "cuCtxSetCurrent");
+    }
+
+    /** Free and total device memory, in bytes. */
+    long[] memoryInfo() {
+        long[] free = new long[1];
+        long[] total = new long[1];
+        makeCurrent();
+        check(JCudaDriver.cuMemGetInfo(free, total), "cuMemGetInfo");
+        return new long[] {free[0], total[0]};
+    }
+
+    @Override
+    public synchronized void close() {
+        if (!closed) {
+            closed = true;
+            JCudaDriver.cuDevicePrimaryCtxRelease(device);
+        }
+    }
+}

@@ -1,0 +1,17 @@
+package org.bandalign.cuda;
+
+/**
+ * No usable CUDA device: the message says what is missing (the NVIDIA driver's
+ * {@code libcuda.so.1}, any device, or the requested ordinal) and what to do about it.
+ */
+public final class CudaUnavailableException extends IllegalStateException {
+    private static final long serialVersionUID = 1L;
+
+    public CudaUnavailableException(String message) {
+        super(message);
+    }
+
+    public CudaUnavailableException(String message, Throwable cause) {
+        super(message, cause);
+    }
+}

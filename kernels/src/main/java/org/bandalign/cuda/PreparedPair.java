@@ -1,0 +1,40 @@
+package org.bandalign.cuda;
+
+import org.bandalign.align.AlignOptions;
+import org.bandalign.align.BandGeometry;
+import org.bandalign.align.Pair;
+
+/** A checked pair with its band and the device memory one launch needs for it. */
+final class PreparedPair {
+    final int index;
+    final Pair pair;
+    final BandGeometry geometry;
+    final long cells;
+    final int maxRows;
+    final int outFloats;
+
+    PreparedPair(int index, Pair pair, BandGeometry geometry) {
+        this.index = index;
+        this.pair = pair;
+        this.geometry = geometry;
+        this.cells = geometry.cells();
+        int widest = 0;
+        for (int t = 0, last = geometry.lastAntidiagonal(); t <= last; t++) {
+            widest = Math.max(widest, geometry.rowHi(t) - geometry.rowLo(t) + 1);
+        }
+        this.maxRows = widest;
+        this.outFloats = geometry.n() * (geometry.isDense() ? geometry.m() : geometry.width()) * 3;
+    }
+
+    /** Device bytes this pair takes in a launch (scores, marginals, alpha, Viterbi scratch, path). */
+    long deviceBytes(AlignOptions options) {
+        long bytes = 4L * pair.scores().length + 8L * BandedAlignKernels.DESC_FIELDS;
+        if (options.semiring().computesLog()) {
+            bytes += 4L * outFloats + 8L * cells + 8;
+        }
+        if (options.semiring().computesMax()) {
+            bytes += cells + geometry.n() + geometry.m() + 24;
+        }
+        return bytes;
+    }
+}

@@ -1,0 +1,49 @@
+package org.bandalign.cuda;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The shipped kernel binaries were built from the current {@code .cu} sources: the SHA-256 that
+ * {@code src/main/cuda/build.sh} recorded for each source must match the source now. Rebuild
+ * with {@code bash kernels/src/main/cuda/build.sh} (or {@code mvn -Pcuda}) after editing a kernel.
+ */
+class CudaKernelsFreshnessTest {
+    @Test
+    void shippedFatbins_matchTheCudaSources() throws IOException, NoSuchAlgorithmException {
+        Map<String, String> recorded = new TreeMap<>();
+        String list = new String(KernelModule.resource("kernels.sha256"), StandardCharsets.UTF_8);
+        for (String line : list.split("\n")) {
+            if (!line.isBlank()) {
+                String[] f = line.trim().split("\\s+");
+                recorded.put(f[1], f[0]);
+            }
+        }
+        Map<String, String> actual = new TreeMap<>();
+        Path dir = Paths.get("src", "main", "cuda");
+        try (Stream<Path> files = Files.list(dir)) {
+            for (Path p : (Iterable<Path>) files.filter(f -> f.toString().endsWith(".cu"))::iterator) {
+                MessageDigest sha = MessageDigest.getInstance("SHA-256");
+                actual.put(p.getFileName().toString(), HexFormat.of().formatHex(sha.digest(Files.readAllBytes(p))));
+            }
+        }
+        assertEquals(actual, recorded, "kernel binaries are stale: run bash kernels/src/main/cuda/build.sh");
+        for (String cu : actual.keySet()) {
+            String fatbin = cu.replace(".cu", ".fatbin");
+            assertTrue(KernelModule.resource(fatbin).length > 1000, fatbin + " is shipped");
+        }
+    }
+}
