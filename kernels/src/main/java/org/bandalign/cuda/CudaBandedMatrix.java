@@ -1,0 +1,115 @@
+package org.bandalign.cuda;
+
+import static org.bandalign.cuda.CudaException.check;
+
+import java.nio.FloatBuffer;
+import jcuda.Pointer;
+import jcuda.driver.CUfunction;
+import jcuda.driver.JCudaDriver;
+import org.bandalign.banded.BandedMatrix;
+
+/**
+ * {@link BandedMatrix} products on the GPU ({@code banded_matrix.cu}): the same results as
+ * {@link BandedMatrix#multiply}, {@link BandedMatrix#multiplyLog} and
+ * {@link BandedMatrix#multiplyMax}, for large batches. Thread-safe (calls are serialised).
+ *
+ * <pre>{@code
+ * try (CudaBandedMatrix gpu = CudaBandedMatrix.open(0)) {
+ *     BandedMatrix z = gpu.multiplyLog(x, y);   // Y^T X in the log semiring
+ * }
+ * }</pre>
+ */
+public final class CudaBandedMatrix implements AutoCloseable {
+    private static final int STANDARD = 0;
+    private static final int LOG = 1;
+    private static final int MAX = 2;
+    private static final int THREADS = 256;
+
+    private final CudaDevice device;
+    private final CUfunction multiply;
+
+    private CudaBandedMatrix(CudaDevice device) {
+        this.device = device;
+        this.multiply = new KernelModule("banded_matrix").function("banded_multiply");
+    }
+
+    /**
+     * Opens device {@code ordinal}.
+     *
+     * @throws CudaUnavailableException when the driver, a device or that ordinal is missing
+     */
+    public static CudaBandedMatrix open(int ordinal) {
+        CudaDevice device = CudaDevice.open(ordinal);
+        try {
+            return new CudaBandedMatrix(device);
+        } catch (RuntimeException e) {
+            device.close();
+            throw e;
+        }
+    }
+
+    /** {@code x.multiply(y)}: {@code Y^T X}, sum-product. */
+    public BandedMatrix multiply(BandedMatrix x, BandedMatrix y) {
+        return run(x, y, STANDARD, 0f);
+    }
+
+    /** {@code x.multiplyLog(y)}: log-sum-exp product. */
+    public BandedMatrix multiplyLog(BandedMatrix x, BandedMatrix y) {
+        return run(x, y, LOG, Float.NEGATIVE_INFINITY);
+    }
+
+    /** {@code x.multiplyMax(y)}: max-plus product. */
+    public BandedMatrix multiplyMax(BandedMatrix x, BandedMatrix y) {
+        return run(x, y, MAX, Float.NEGATIVE_INFINITY);
+    }
+
+    private synchronized BandedMatrix run(BandedMatrix x, BandedMatrix y, int semiring, float fill) {
+        if (x.n() != y.n() || x.batch() != y.batch()) {
+            throw new IllegalArgumentException("operands differ: x is " + x.batch() + " x " + x.n() + ", y is "
+                    + y.batch() + " x " + y.n());
+        }
+        if (x.lu() < 0 || x.ld() < 0 || y.lu() < 0 || y.ld() < 0) {
+            throw new IllegalArgumentException("the GPU products need lu, ld >= 0 (shift first on the CPU)");
+        }
+        int lu = x.lu() + y.ld();
+        int ld = x.ld() + y.lu();
+        long slots = (long) x.batch() * x.n() * (lu + ld + 1);
+        float[] xd = x.data();
+        float[] yd = y.data();
+        float[] z = new float[(int) slots];
+        device.makeCurrent();
+        try (DeviceBuffer dx = new DeviceBuffer(4L * xd.length);
+             DeviceBuffer dy = new DeviceBuffer(4L * yd.length);
+             DeviceBuffer dz = new DeviceBuffer(4L * slots);
+             PinnedBuffer host = new PinnedBuffer(4L * Math.max(slots, Math.max(xd.length, yd.length)))) {
+            FloatBuffer fb = host.buffer.asFloatBuffer();
+            fb.put(xd);
+            dx.upload(host.ptr, 4L * xd.length, null);
+            check(JCudaDriver.cuCtxSynchronize(), "upload x");
+            fb.clear();
+            fb.put(yd);
+            dy.upload(host.ptr, 4L * yd.length, null);
+            check(JCudaDriver.cuCtxSynchronize(), "upload y");
+            if (slots > 0) {
+                Pointer params = Pointer.to(dx.param(), dy.param(), dz.param(),
+                        Pointer.to(new int[] {x.batch()}), Pointer.to(new int[] {x.n()}),
+                        Pointer.to(new int[] {x.lu()}), Pointer.to(new int[] {x.ld()}),
+                        Pointer.to(new int[] {y.lu()}), Pointer.to(new int[] {y.ld()}),
+                        Pointer.to(new int[] {semiring}));
+                int blocks = (int) ((slots + THREADS - 1) / THREADS);
+                check(JCudaDriver.cuLaunchKernel(multiply, blocks, 1, 1, THREADS, 1, 1, 0, null, params, null),
+                        "cuLaunchKernel(banded_multiply)");
+                dz.download(host.ptr, 4L * slots, null);
+                check(JCudaDriver.cuCtxSynchronize(), "banded_multiply");
+                fb.clear();
+                fb.get(z);
+            }
+        }
+        return BandedMatrix.fromData(z, x.batch(), x.n(), lu, ld, semiring == STANDARD ? 0f : fill);
+    }
+
+    @Override
+    public void close() {
+        device.close();
+    }
+}

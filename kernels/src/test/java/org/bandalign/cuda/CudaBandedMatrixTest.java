@@ -1,0 +1,66 @@
+package org.bandalign.cuda;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.util.Random;
+import org.bandalign.banded.BandedMatrix;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+
+/** GPU products equal the CPU library's on random batches; skipped where no GPU is present. */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class CudaBandedMatrixTest {
+    private CudaBandedMatrix gpu;
+
+    @BeforeAll
+    void open() {
+        CudaTestSupport.assumeGpu();
+        gpu = CudaBandedMatrix.open(0);
+    }
+
+    @AfterAll
+    void close() {
+        if (gpu != null) {
+            gpu.close();
+        }
+    }
+
+    @Test
+    void products_randomBatches_equalTheCpuLibrary() {
+        Random rnd = new Random(7);
+        int covered = 0;
+        for (int trial = 0; trial < 60; trial++) {
+            int batch = 1 + rnd.nextInt(4);
+            int n = 1 + rnd.nextInt(300);
+            BandedMatrix x = random(rnd, batch, n, rnd.nextInt(6), rnd.nextInt(6));
+            BandedMatrix y = random(rnd, batch, n, rnd.nextInt(6), rnd.nextInt(6));
+            assertClose(x.multiply(y), gpu.multiply(x, y), "multiply " + trial);
+            assertClose(x.multiplyLog(y), gpu.multiplyLog(x, y), "multiplyLog " + trial);
+            assertClose(x.multiplyMax(y), gpu.multiplyMax(x, y), "multiplyMax " + trial);
+            covered += 3;
+        }
+        assertEquals(180, covered);
+    }
+
+    private static BandedMatrix random(Random rnd, int batch, int n, int lu, int ld) {
+        float[] data = new float[batch * n * (lu + ld + 1)];
+        for (int q = 0; q < data.length; q++) {
+            data[q] = (float) rnd.nextGaussian();
+        }
+        return BandedMatrix.fromData(data, batch, n, lu, ld, 0f);
+    }
+
+    private static void assertClose(BandedMatrix cpu, BandedMatrix gpu, String what) {
+        assertEquals(cpu.lu(), gpu.lu(), what);
+        assertEquals(cpu.ld(), gpu.ld(), what);
+        float[] a = cpu.toDense();
+        float[] b = gpu.toDense();
+        for (int q = 0; q < a.length; q++) {
+            if (a[q] != b[q]) {
+                assertEquals(a[q], b[q], 1e-5 * Math.max(1, Math.abs(a[q])), what + " at " + q);
+            }
+        }
+    }
+}
