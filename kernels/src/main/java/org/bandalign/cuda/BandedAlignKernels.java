@@ -9,6 +9,7 @@ import java.nio.IntBuffer;
 import java.util.ArrayList;
 import java.util.List;
 import jcuda.Pointer;
+import jcuda.driver.CUevent;
 import jcuda.driver.CUfunction;
 import jcuda.driver.CUfunction_attribute;
 import jcuda.driver.CUstream;
@@ -54,13 +55,35 @@ final class BandedAlignKernels {
     private final CUfunction forwardBackward;
     private final CUfunction viterbi;
     private final CUstream stream = new CUstream();
+    private final CUevent kernelStart = new CUevent();
+    private final CUevent kernelStop = new CUevent();
     private PinnedBuffer staging;
+    /** Milliseconds spent in kernels (forward-backward and Viterbi) since this object was made. */
+    private double kernelMillis;
 
     BandedAlignKernels(CudaDevice device, KernelModule module) {
         this.device = device;
         this.forwardBackward = module.function("banded_forward_backward");
         this.viterbi = module.function("banded_viterbi");
         check(JCudaDriver.cuStreamCreate(stream, 0), "cuStreamCreate");
+        check(JCudaDriver.cuEventCreate(kernelStart, 0), "cuEventCreate");
+        check(JCudaDriver.cuEventCreate(kernelStop, 0), "cuEventCreate");
+    }
+
+    /** Total kernel time so far, in milliseconds (CUDA events around each launch). */
+    double kernelMillis() {
+        return kernelMillis;
+    }
+
+    private void timedLaunch(CUfunction f, int blocks, int threads, int sharedBytes, Pointer params, String name) {
+        check(JCudaDriver.cuEventRecord(kernelStart, stream), "cuEventRecord");
+        check(JCudaDriver.cuLaunchKernel(f, blocks, 1, 1, threads, 1, 1, sharedBytes, stream, params, null),
+                "cuLaunchKernel(" + name + ")");
+        check(JCudaDriver.cuEventRecord(kernelStop, stream), "cuEventRecord");
+        check(JCudaDriver.cuEventSynchronize(kernelStop), name);
+        float[] ms = new float[1];
+        check(JCudaDriver.cuEventElapsedTime(ms, kernelStart, kernelStop), "cuEventElapsedTime");
+        kernelMillis += ms[0];
     }
 
     /** Aligns a group of checked pairs in one launch; results in the group's order. */
@@ -173,8 +196,7 @@ final class BandedAlignKernels {
             }
             Pointer params = Pointer.to(dDesc.param(), dScores.param(), dOut.param(), dAlpha.param(), dLogZ.param(),
                     dRoll == null ? Pointer.to(new jcuda.driver.CUdeviceptr()) : dRoll.param());
-            check(JCudaDriver.cuLaunchKernel(forwardBackward, count, 1, 1, threads, 1, 1, sharedBytes, stream, params, null),
-                    "cuLaunchKernel(banded_forward_backward)");
+            timedLaunch(forwardBackward, count, threads, sharedBytes, params, "banded_forward_backward");
             dOut.download(staging.ptr, 4 * outFloats, stream);
             dLogZ.download(staging.ptr.withByteOffset(4 * outFloats), 8L * count, stream);
             check(JCudaDriver.cuStreamSynchronize(stream), "banded_forward_backward");
@@ -212,8 +234,7 @@ final class BandedAlignKernels {
             }
             Pointer params = Pointer.to(dDesc.param(), dScores.param(), dBack.param(), dBest.param(), dEnd.param(),
                     dLen.param(), dPath.param(), dRoll == null ? Pointer.to(new jcuda.driver.CUdeviceptr()) : dRoll.param());
-            check(JCudaDriver.cuLaunchKernel(viterbi, count, 1, 1, threads, 1, 1, sharedBytes, stream, params, null),
-                    "cuLaunchKernel(banded_viterbi)");
+            timedLaunch(viterbi, count, threads, sharedBytes, params, "banded_viterbi");
             long o1 = 8L * count;
             long o2 = o1 + 8L * count;
             long o3 = o2 + 4L * count;
@@ -307,6 +328,8 @@ final class BandedAlignKernels {
         if (staging != null) {
             staging.close();
         }
+        JCudaDriver.cuEventDestroy(kernelStart);
+        JCudaDriver.cuEventDestroy(kernelStop);
         JCudaDriver.cuStreamDestroy(stream);
     }
 }

@@ -72,6 +72,19 @@ public final class CudaAligner implements Aligner {
         return device.name;
     }
 
+    /** Milliseconds spent in alignment kernels by this aligner so far (for benchmarks). */
+    public synchronized double kernelMillis() {
+        return kernels.kernelMillis();
+    }
+
+    /**
+     * Device-to-device copy bandwidth in bytes per second, measured with {@code bytes} bytes
+     * (the memory roofline the kernels are compared with).
+     */
+    public synchronized double copyBandwidth(long bytes, int rounds) {
+        return DeviceCopy.bandwidth(device, bytes, rounds);
+    }
+
     /** Device bytes one launch may use. */
     public long budgetBytes() {
         return budget;

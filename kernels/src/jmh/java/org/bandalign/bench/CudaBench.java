@@ -1,0 +1,71 @@
+package org.bandalign.bench;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.SplittableRandom;
+import org.bandalign.align.AlignOptions;
+import org.bandalign.align.AlignmentResult;
+import org.bandalign.align.Pair;
+import org.bandalign.cuda.CudaAligner;
+
+/**
+ * GPU benchmark of the CUDA backend (a plain main, for a GPU machine without Maven):
+ * G cells/s for (a) 4096 pairs of 200 x 200 dense, (b) 256 of 512 x 512 dense, (c) 256 of
+ * 2048 x 2048 with band 64, each as kernel time and as {@code alignAll} end to end (host packing
+ * and transfers included), next to the device-to-device copy bandwidth measured in the same run,
+ * with the bytes each cell moves (about 52) and the fraction of the copy bandwidth reached.
+ *
+ * <p>Run: {@code bin/gpu-checks} prepares {@code .gpu/}; on the GPU machine
+ * {@code bash .gpu/run-bench.sh}.
+ */
+public final class CudaBench {
+    private static final double BYTES_PER_CELL = 52;
+
+    private CudaBench() {
+    }
+
+    public static void main(String[] args) {
+        try (CudaAligner gpu = CudaAligner.open(0, 0)) {
+            double copy = gpu.copyBandwidth(1L << 30, 5);
+            System.out.printf(Locale.ROOT, "device %s: copy bandwidth %.0f GB/s (read + write), budget %.1f GB%n",
+                    gpu.deviceName(), copy / 1e9, gpu.budgetBytes() / 1e9);
+            run(gpu, "a: 4096 x 200x200 dense", 4096, 200, -1, copy);
+            run(gpu, "b: 256 x 512x512 dense", 256, 512, -1, copy);
+            run(gpu, "c: 256 x 2048x2048 band 64", 256, 2048, 64, copy);
+        }
+    }
+
+    private static void run(CudaAligner gpu, String name, int count, int len, int band, double copy) {
+        List<Pair> pairs = new ArrayList<>(count);
+        SplittableRandom rnd = new SplittableRandom(count * 31L + len);
+        int lo = band < 0 ? -(len - 1) : -band;
+        int hi = band < 0 ? len - 1 : band;
+        int w = hi - lo + 1;
+        for (int k = 0; k < count; k++) {
+            float[] s = new float[len * (band < 0 ? len : w) * 3];
+            for (int q = 0; q < s.length; q++) {
+                s[q] = (float) (rnd.nextDouble() * 2 - 1);
+            }
+            pairs.add(band < 0 ? Pair.dense("p" + k, len, len, s) : Pair.band("p" + k, len, len, lo, hi, s));
+        }
+        AlignOptions opts = AlignOptions.defaults();
+        gpu.alignAll(pairs.subList(0, Math.min(count, 16)), opts);   // warm up: module, JIT, staging
+        double bestKernel = 0;
+        double bestEnd = 0;
+        long cells = 0;
+        for (int round = 0; round < 3; round++) {
+            double k0 = gpu.kernelMillis();
+            long t0 = System.nanoTime();
+            List<AlignmentResult> rs = gpu.alignAll(pairs, opts);
+            double seconds = (System.nanoTime() - t0) / 1e9;
+            double kernelSeconds = (gpu.kernelMillis() - k0) / 1e3;
+            cells = rs.stream().mapToLong(AlignmentResult::cells).sum();
+            bestKernel = Math.max(bestKernel, cells / kernelSeconds);
+            bestEnd = Math.max(bestEnd, cells / seconds);
+        }
+        System.out.printf(Locale.ROOT, "%-28s kernel %7.2f G cells/s (%4.0f%% of copy bandwidth at %.0f B/cell)  "
+                        + "alignAll end to end %7.2f G cells/s  (%d cells)%n",
+                name, bestKernel / 1e9, 100 * bestKernel * BYTES_PER_CELL / copy, BYTES_PER_CELL, bestEnd / 1e9, cells);
+    }
+}
