@@ -10,7 +10,8 @@ import picocli.CommandLine.Command;
  */
 @Command(name = "bandalign", mixinStandardHelpOptions = true, version = "bandalign 0.1.0",
         description = "Banded forward-backward alignment of sequence-pair score tensors on Spark.",
-        subcommands = {AlignCommand.class, GenerateCommand.class, KeysCommand.class, BenchEngineCommand.class})
+        subcommands = {AlignCommand.class, GenerateCommand.class, PlotCommand.class, BandedDemoCommand.class,
+                KeysCommand.class, BenchEngineCommand.class})
 public final class BandAlign {
 
     public static void main(String[] args) {

@@ -1,0 +1,134 @@
+package org.bandalign.job;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.awt.Color;
+import java.awt.geom.Rectangle2D;
+import java.awt.image.BufferedImage;
+import java.io.File;
+import java.nio.file.Path;
+import java.util.List;
+import javax.imageio.ImageIO;
+import org.apache.spark.sql.Encoders;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.bandalign.job.plot.Heatmap;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The pictures carry the right content: pixel colours at known cells, and pixel statistics that
+ * tell a right seed-example heatmap from a blank one or a float32-wrong one.
+ */
+class PicturesTest {
+    private static final Color HOT = new Color(253, 231, 37);
+    private static final Color COLD = new Color(68, 1, 84);
+
+    @TempDir
+    Path tmp;
+
+    @Test
+    void heatmap_diagonalMatrix_isHotOnTheDiagonalAndColdElsewhere() {
+        double[][] v = new double[50][50];
+        for (int i = 0; i < 50; i++) {
+            v[i][i] = 1;
+        }
+        Rectangle2D area = new Rectangle2D.Double();
+        BufferedImage img = new Heatmap("diag", "i", "j", v, null, 0, 1, "p").render(600, 500, area);
+        assertEquals(600, img.getWidth());
+        assertEquals(500, img.getHeight());
+        assertNear(HOT, cellColour(img, area, 50, 50, 10, 10), "cell (10, 10)");
+        assertNear(COLD, cellColour(img, area, 50, 50, 10, 40), "cell (10, 40)");
+        assertNear(COLD, cellColour(img, area, 50, 50, 45, 2), "cell (45, 2): row 45 is drawn near the bottom");
+    }
+
+    @Test
+    void plot_seedExample_drawsAThinPathThroughOneArm() throws Exception {
+        SparkSession spark = SparkSession.builder().master("local[2]").appName("PicturesTest").getOrCreate();
+        try {
+            String in = tmp.resolve("seed-in").toString();
+            spark.createDataset(List.of(PairGenerator.seedExample(1)), Encoders.bean(GeneratedRow.class))
+                    .selectExpr("id", "n", "m", "scores").write().parquet(in);
+            String out = tmp.resolve("seed-out").toString();
+            AlignCommand cmd = new AlignCommand();
+            new picocli.CommandLine(cmd).parseArgs("--input", in, "--output", out, "--semiring", "both", "--packed");
+            AlignJob.run(spark, cmd.request(spark.sparkContext().getConf()));
+            Row row = spark.read().parquet(out + "/marginals").collectAsList().get(0);
+            Heatmap map = PlotCommand.heatmap(row);
+            Rectangle2D area = new Rectangle2D.Double();
+            BufferedImage img = map.render(900, 760, area);
+            File png = tmp.resolve("seed.png").toFile();
+            ImageIO.write(img, "png", png);
+            assertTrue(png.length() > 10_000, "PNG written");
+
+            double[][] mass = OutputRows.cellMass(row);
+            boolean alongRow0 = mass[0][100] > 0.5;
+            Color arm = alongRow0 ? cellColour(img, area, 200, 200, 0, 100) : cellColour(img, area, 200, 200, 100, 0);
+            assertTrue(distance(arm, COLD) > 100, "the arm carrying the path is drawn hot: " + arm);
+            assertNear(COLD, cellColour(img, area, 200, 200, 100, 100), "cell (100, 100) is off every likely path");
+            double hot = hotFraction(img, area);
+            assertTrue(hot > 0.002 && hot < 0.05, "a thin path, not a blank or saturated picture: hot fraction " + hot);
+        } finally {
+            spark.stop();
+        }
+    }
+
+    @Test
+    void bandedDemo_writesElevenPicturesWithBandStorageAndDenseMatrix() throws Exception {
+        File dir = tmp.resolve("demo").toFile();
+        assertEquals(0, BandAlign.run("banded-demo", "--out", dir.getPath()));
+        File[] pngs = dir.listFiles((d, name) -> name.endsWith(".png"));
+        assertEquals(11, pngs.length);
+        BufferedImage first = ImageIO.read(new File(dir, "01-bm.png"));
+        assertEquals(2 * BandedDemoCommand.PANEL_WIDTH, first.getWidth());
+        assertEquals(BandedDemoCommand.HEIGHT + 30, first.getHeight());
+        // The dense panel of BandedMatrix(base, 2, 1): in the band the matrix is nonzero, far from it 0 (coldest).
+        Rectangle2D area = new Rectangle2D.Double();
+        BufferedImage dense = new Heatmap("dense", "row", "column", denseOf(BandedDemoCommand.calls().get("BandedMatrix(base, 2, 1)")),
+                null, 0, 20 / 21.0, "value").render(BandedDemoCommand.PANEL_WIDTH, BandedDemoCommand.HEIGHT, area);
+        assertNear(COLD, cellColour(dense, area, 20, 20, 0, 15), "far above the band: fill 0");
+        assertTrue(distance(cellColour(dense, area, 20, 20, 19, 19), COLD) > 100, "the band's last entry is the largest");
+    }
+
+    private static double[][] denseOf(org.bandalign.banded.BandedMatrix x) {
+        float[] d = x.toDense();
+        double[][] out = new double[x.n()][x.n()];
+        for (int i = 0; i < x.n(); i++) {
+            for (int j = 0; j < x.n(); j++) {
+                out[i][j] = d[i * x.n() + j];
+            }
+        }
+        return out;
+    }
+
+    private static Color cellColour(BufferedImage img, Rectangle2D area, int rows, int cols, int i, int j) {
+        int x = (int) (area.getX() + (j + 0.5) * area.getWidth() / cols);
+        int y = (int) (area.getY() + (i + 0.5) * area.getHeight() / rows);
+        return new Color(img.getRGB(x, y));
+    }
+
+    private static double hotFraction(BufferedImage img, Rectangle2D area) {
+        long hot = 0;
+        long all = 0;
+        for (int y = (int) area.getMinY() + 1; y < area.getMaxY() - 1; y++) {
+            for (int x = (int) area.getMinX() + 1; x < area.getMaxX() - 1; x++) {
+                Color c = new Color(img.getRGB(x, y));
+                hot += distance(c, COLD) > 100 && !(c.getRed() > 200 && c.getGreen() < 120) ? 1 : 0;
+                all++;
+            }
+        }
+        return (double) hot / all;
+    }
+
+    private static double distance(Color a, Color b) {
+        int dr = a.getRed() - b.getRed();
+        int dg = a.getGreen() - b.getGreen();
+        int db = a.getBlue() - b.getBlue();
+        return Math.sqrt(dr * dr + dg * dg + db * db);
+    }
+
+    private static void assertNear(Color expected, Color actual, String what) {
+        assertTrue(distance(expected, actual) < 40, what + ": expected about " + expected + " but was " + actual);
+    }
+}
