@@ -65,14 +65,12 @@ final class AlignJob {
                     .require(new TaskResourceRequests().resource("gpu", req.stageGpuAmount)).build());
         }
         Dataset<AlignedRecord> records = spark.createDataset(aligned.rdd(), Encoders.bean(AlignedRecord.class));
-        OutputColumns.marginals(records, req.options.packed).write()
-                .option("compression", req.compression)
+        ParquetWriting.configure(OutputColumns.marginals(records, req.options.packed).write(), req.compression)
                 .parquet(req.output + "/marginals");
 
         List<RejectedRecord> rejected = new ArrayList<>(counters.rejected.value());
-        spark.createDataFrame(rejected, RejectedRecord.class).select("id", "error").coalesce(1).write()
-                .option("compression", req.compression)
-                .parquet(req.output + "/rejected");
+        ParquetWriting.configure(spark.createDataFrame(rejected, RejectedRecord.class).select("id", "error").coalesce(1).write(),
+                req.compression).parquet(req.output + "/rejected");
         double seconds = (System.nanoTime() - start) / 1e9;
 
         long inputRows = counters.inputRows.value();

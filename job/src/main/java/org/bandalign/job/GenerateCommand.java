@@ -90,7 +90,7 @@ public final class GenerateCommand implements Callable<Integer> {
             Dataset<Row> table = rows.select(col("id"), col("n"), col("m"),
                     (binary ? col("packedScores") : col("scores")).as("scores"),
                     col("diagLo").as("diag_lo"), col("diagHi").as("diag_hi"), col("source"));
-            table.write().mode(overwrite ? "overwrite" : "errorifexists").option("compression", compression).parquet(output);
+            ParquetWriting.configure(table.write().mode(overwrite ? "overwrite" : "errorifexists"), compression).parquet(output);
             System.out.println("bandalign: wrote " + spark.read().parquet(output).count() + " rows to " + output);
             return 0;
         } finally {

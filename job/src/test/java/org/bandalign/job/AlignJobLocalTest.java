@@ -82,19 +82,6 @@ class AlignJobLocalTest {
         return out;
     }
 
-    private static float[] floats(Row r, String column) {
-        Object v = r.getAs(column);
-        if (v instanceof byte[]) {
-            return PairDecoder.unpack((byte[]) v);
-        }
-        scala.collection.Seq<?> seq = (scala.collection.Seq<?>) v;
-        float[] out = new float[seq.size()];
-        for (int k = 0; k < out.length; k++) {
-            out[k] = (Float) seq.apply(k);
-        }
-        return out;
-    }
-
     @Test
     void align_globalCasesWithBadRows_matchReferenceAndRejectEachBadRow() throws IOException {
         String in = writeInput("global-array", Mode.GLOBAL, false, true);
@@ -116,7 +103,7 @@ class AlignJobLocalTest {
             assertEquals(rc.diagHi, (int) r.getAs("diag_hi"));
             double logZ = r.getAs("log_partition");
             assertEquals(rc.logPartition, logZ, 1e-6 * Math.max(1, Math.abs(rc.logPartition)), rc.name);
-            float[] mu = floats(r, "marginals");
+            float[] mu = OutputRows.marginals(r);
             assertEquals(rc.marginals.length, mu.length);
             for (int q = 0; q < mu.length; q++) {
                 assertEquals(rc.marginals[q], mu[q], rc.marginalTolerance(), rc.name + " marginal " + q);
@@ -156,7 +143,7 @@ class AlignJobLocalTest {
             }
             Row r = byId(out + "/marginals").get(rc.name);
             assertEquals(rc.logPartition, (double) r.getAs("log_partition"), 1e-6 * Math.abs(rc.logPartition));
-            float[] mu = floats(r, "marginals");
+            float[] mu = OutputRows.marginals(r);
             for (int q = 0; q < mu.length; q++) {
                 assertEquals(rc.marginals[q], mu[q], 1e-5, rc.name + " marginal " + q);
             }
@@ -198,7 +185,7 @@ class AlignJobLocalTest {
                 assertEquals(e.diagHi(), (int) r.getAs("diag_hi"));
                 assertNull(r.getAs("log_partition"));
                 assertEquals(e.viterbiCigar(), r.getAs("viterbi_cigar"));
-                assertEquals(java.util.Arrays.toString(e.marginalsBand()), java.util.Arrays.toString(floats(r, "marginals")));
+                assertEquals(java.util.Arrays.toString(e.marginalsBand()), java.util.Arrays.toString(OutputRows.marginals(r)));
             }
         }
     }
