@@ -1,0 +1,391 @@
+package org.bandalign.job;
+
+import static org.apache.spark.sql.functions.col;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.File;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import org.apache.spark.SparkConf;
+import org.apache.spark.api.java.function.MapPartitionsFunction;
+import org.apache.spark.scheduler.SparkListener;
+import org.apache.spark.scheduler.SparkListenerExecutorRemoved;
+import org.apache.spark.scheduler.SparkListenerJobStart;
+import org.apache.spark.scheduler.SparkListenerTaskEnd;
+import org.apache.spark.scheduler.SparkListenerTaskStart;
+import org.apache.spark.scheduler.StageInfo;
+import org.apache.spark.sql.Encoders;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.condition.DisabledOnOs;
+import org.junit.jupiter.api.condition.OS;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The job on a real Spark standalone cluster ({@link StandaloneCluster}: a Master and two
+ * Workers, separate JVMs on 127.0.0.1, each Worker with 2 cores and 2 GPUs found by
+ * {@code conf/getGpusResources.sh}), the driver in this JVM (client mode). Executors of 1 core
+ * and 1 GPU, tasks of 1 GPU: each Worker runs two executors, one per GPU, so the four executors
+ * hold GPUs 0, 1 (Worker A) and 2, 3 (Worker B). Checks that every alignment task gets exactly
+ * one GPU and that all four are used, and that the job survives the loss of an executor with
+ * every row written exactly once. The GPUs are scheduled only (the build's backend is the CPU).
+ */
+@DisabledOnOs(value = OS.WINDOWS, disabledReason = "bash scripts, /proc")
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+@Timeout(value = 4, unit = TimeUnit.MINUTES)
+class StandaloneClusterTest {
+    private static final int EXECUTORS = 4;
+
+    @TempDir
+    static Path tmp;
+
+    private static StandaloneCluster cluster;
+    private static SparkSession spark;
+
+    @BeforeAll
+    static void start() throws Exception {
+        long t0 = System.nanoTime();
+        cluster = StandaloneCluster.start(tmp.resolve("cluster"), 2, "2g",
+                List.of(List.of("0", "1"), List.of("2", "3")), Duration.ofSeconds(90));
+        long t1 = System.nanoTime();
+        try {
+            SparkConf conf = new SparkConf().setAppName("StandaloneClusterTest");
+            cluster.executorConf().forEach(conf::set);
+            conf.set("spark.ui.enabled", "false")
+                    .set("spark.dynamicAllocation.enabled", "false")
+                    // 1 core and 1 GPU an executor, at most 4 cores in all: two executors a Worker.
+                    .set("spark.executor.cores", "1")
+                    .set("spark.cores.max", Integer.toString(EXECUTORS))
+                    .set("spark.executor.memory", "640m")
+                    .set("spark.executor.resource.gpu.amount", "1")
+                    .set("spark.task.resource.gpu.amount", "1")
+                    // Start jobs only once all four executors are there (also awaited below).
+                    .set("spark.scheduler.minRegisteredResourcesRatio", "1.0")
+                    .set("spark.scheduler.maxRegisteredResourcesWaitingTime", "60s")
+                    // One input file, one task: small files are not packed together.
+                    .set("spark.sql.files.openCostInBytes", "1g")
+                    // What AlignCommand sets from spark.bandalign.reader.batchRows.
+                    .set("spark.sql.parquet.columnarReaderBatchSize", "32");
+            spark = SparkSession.builder().config(conf).getOrCreate();
+            assertEquals(cluster.masterUrl(), spark.sparkContext().master(), "a session of another test is still active");
+            long t2 = System.nanoTime();
+            awaitExecutors(EXECUTORS);
+            System.out.printf("StandaloneClusterTest: cluster up in %.1f s, session in %.1f s, %d executors in %.1f s more%n",
+                    (t1 - t0) / 1e9, (t2 - t1) / 1e9, EXECUTORS, (System.nanoTime() - t2) / 1e9);
+        } catch (Throwable e) {
+            System.err.println(cluster.logs());
+            stop();
+            throw e;
+        }
+    }
+
+    @AfterAll
+    static void stop() {
+        try {
+            if (spark != null) {
+                spark.stop();
+            }
+        } finally {
+            spark = null;
+            if (cluster != null) {
+                cluster.close();
+            }
+            cluster = null;
+        }
+    }
+
+    /** Waits until {@code n} executors (besides the driver) are registered with the driver. */
+    private static void awaitExecutors(int n) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
+        int registered = 0;
+        while (System.nanoTime() < deadline) {
+            registered = spark.sparkContext().statusTracker().getExecutorInfos().length - 1;
+            if (registered >= n) {
+                return;
+            }
+            Thread.sleep(250);
+        }
+        throw new AssertionError(registered + " executors registered, expected " + n);
+    }
+
+    /** Row k of a synthetic input, made on the executors (a static class: captures only its fields). */
+    static final class Maker implements MapPartitionsFunction<Long, GeneratedRow> {
+        private static final long serialVersionUID = 1L;
+        private final long seed;
+        private final int minLen;
+        private final int maxLen;
+
+        Maker(long seed, int minLen, int maxLen) {
+            this.seed = seed;
+            this.minLen = minLen;
+            this.maxLen = maxLen;
+        }
+
+        @Override
+        public Iterator<GeneratedRow> call(Iterator<Long> ids) {
+            List<GeneratedRow> rows = new ArrayList<>();
+            ids.forEachRemaining(k -> rows.add(PairGenerator.random(seed, k, minLen, maxLen, 0, 8)));
+            return rows.iterator();
+        }
+    }
+
+    /** Writes {@code pairs} random dense pairs (ids pair-0 ...) as {@code files} Parquet files. */
+    private static String input(String name, int pairs, int files, int minLen, int maxLen) {
+        String path = tmp.resolve(name).toString();
+        spark.range(0, pairs, 1, files).as(Encoders.LONG())
+                .mapPartitions(new Maker(17, minLen, maxLen), Encoders.bean(GeneratedRow.class))
+                .select(col("id"), col("n"), col("m"), col("scores"), col("diagLo").as("diag_lo"), col("diagHi").as("diag_hi"))
+                .write().parquet(path);
+        return path;
+    }
+
+    private static JobSummary run(String input, String output, String... flags) throws Exception {
+        // The GPUs are stand-ins (scheduled, not real devices): the CPU engine does the work.
+        List<String> args = new ArrayList<>(List.of("--input", input, "--output", output, "--backend", "cpu"));
+        args.addAll(List.of(flags));
+        AlignCommand cmd = new AlignCommand();
+        new picocli.CommandLine(cmd).parseArgs(args.toArray(new String[0]));
+        return AlignJob.run(spark, cmd.request(spark.sparkContext().getConf()));
+    }
+
+    private static Map<String, Integer> taskGpus(String output) throws Exception {
+        JsonNode summary = new ObjectMapper().readTree(new File(output, "_SUMMARY.json"));
+        Map<String, Integer> counts = new TreeMap<>();
+        for (Map.Entry<String, JsonNode> e : summary.get("task_gpus").properties()) {
+            counts.put(e.getKey(), e.getValue().asInt());
+        }
+        return counts;
+    }
+
+    /** Runs {@code body}; on failure prints the cluster's logs (Master, Workers, executors) first. */
+    private static void withLogsOnFailure(ThrowingRunnable body) throws Exception {
+        try {
+            body.run();
+        } catch (Throwable e) {
+            System.err.println("StandaloneClusterTest failed; cluster logs:" + cluster.logs());
+            throw e;
+        }
+    }
+
+    interface ThrowingRunnable {
+        void run() throws Exception;
+    }
+
+    @Test
+    @Order(1)
+    void gpuTasks_eachTaskHoldsOneGpu_andAllFourGpusAreUsed() throws Exception {
+        withLogsOnFailure(() -> {
+            awaitExecutors(EXECUTORS);
+            int pairs = 400;
+            int files = 40;
+            long g0 = System.nanoTime();
+            String in = input("gpus-in", pairs, files, 4, 24);
+            System.out.printf("StandaloneClusterTest: input written in %.1f s%n", (System.nanoTime() - g0) / 1e9);
+            String out = tmp.resolve("gpus-out").toString();
+            long t0 = System.nanoTime();
+            JobSummary s = run(in, out);
+            System.out.printf("StandaloneClusterTest: %d pairs in %d tasks aligned in %.1f s, task_gpus %s%n",
+                    pairs, files, (System.nanoTime() - t0) / 1e9, s.taskGpuCounts);
+
+            assertEquals(pairs, s.inputRows);
+            assertEquals(pairs, s.alignedRows);
+            assertEquals(List.of("cpu"), s.backends);
+            assertEquals(cluster.masterUrl(), s.master);
+            Map<String, Integer> gpus = taskGpus(out);
+            assertEquals(files, gpus.values().stream().mapToInt(Integer::intValue).sum(),
+                    "one entry per alignment task (one task per input file): " + gpus);
+            // Exactly one address a task: no "none", no "0,1".
+            assertEquals(Set.of("0", "1", "2", "3"), gpus.keySet(), "task_gpus " + gpus);
+        });
+    }
+
+    /** Follows the alignment stage of the jobs of one job group: running tasks, failures, removed executors. */
+    static final class StageWatch extends SparkListener {
+        private final String group;
+        private final int tasks;
+        private final Set<Integer> stages = new HashSet<>();
+        private final Map<Long, String> running = new LinkedHashMap<>();
+        private final Set<String> removed = new HashSet<>();
+        private int succeeded;
+        private final List<String> failures = new ArrayList<>();
+
+        StageWatch(String group, int tasks) {
+            this.group = group;
+            this.tasks = tasks;
+        }
+
+        @Override
+        public synchronized void onJobStart(SparkListenerJobStart job) {
+            if (job.properties() != null && group.equals(job.properties().getProperty("spark.jobGroup.id"))) {
+                scala.collection.Iterator<StageInfo> it = job.stageInfos().iterator();
+                while (it.hasNext()) {
+                    StageInfo st = it.next();
+                    if (st.numTasks() == tasks) {
+                        stages.add(st.stageId());
+                    }
+                }
+            }
+        }
+
+        @Override
+        public synchronized void onTaskStart(SparkListenerTaskStart t) {
+            if (stages.contains(t.stageId())) {
+                running.put(t.taskInfo().taskId(), t.taskInfo().executorId());
+                notifyAll();
+            }
+        }
+
+        @Override
+        public synchronized void onTaskEnd(SparkListenerTaskEnd t) {
+            if (stages.contains(t.stageId())) {
+                running.remove(t.taskInfo().taskId());
+                if (t.taskInfo().successful()) {
+                    succeeded++;
+                } else {
+                    failures.add(t.taskInfo().executorId() + ": " + t.reason());
+                }
+                notifyAll();
+            }
+        }
+
+        @Override
+        public synchronized void onExecutorRemoved(SparkListenerExecutorRemoved e) {
+            removed.add(e.executorId());
+            notifyAll();
+        }
+
+        /**
+         * Once {@code done} tasks succeeded: the executor of the latest task still running (null
+         * when {@code job} ended first).
+         */
+        synchronized String awaitVictim(int done, Future<?> job, long timeoutMs) throws InterruptedException {
+            long deadline = System.currentTimeMillis() + timeoutMs;
+            while (succeeded < done || running.isEmpty()) {
+                if (job.isDone()) {
+                    return null;
+                }
+                long left = deadline - System.currentTimeMillis();
+                if (left <= 0) {
+                    throw new AssertionError("no running alignment task after " + succeeded + " succeeded");
+                }
+                wait(Math.min(left, 500));
+            }
+            String victim = null;
+            for (String e : running.values()) {
+                victim = e;
+            }
+            return victim;
+        }
+
+        synchronized boolean awaitRemoved(String executorId, long timeoutMs) throws InterruptedException {
+            long deadline = System.currentTimeMillis() + timeoutMs;
+            while (!removed.contains(executorId) && System.currentTimeMillis() < deadline) {
+                wait(Math.max(1, deadline - System.currentTimeMillis()));
+            }
+            return removed.contains(executorId);
+        }
+
+        synchronized List<String> failures() {
+            return new ArrayList<>(failures);
+        }
+
+        synchronized int succeeded() {
+            return succeeded;
+        }
+    }
+
+    @Test
+    @Order(2)
+    void executorKilledMidJob_jobCompletesWithEveryRowExactlyOnce() throws Exception {
+        withLogsOnFailure(() -> {
+            awaitExecutors(EXECUTORS);
+            int pairs = 480;
+            int files = 120;
+            long g0 = System.nanoTime();
+            String in = input("kill-in", pairs, files, 60, 160);
+            System.out.printf("StandaloneClusterTest: input written in %.1f s%n", (System.nanoTime() - g0) / 1e9);
+            String out = tmp.resolve("kill-out").toString();
+            String group = "kill-an-executor";
+            StageWatch watch = new StageWatch(group, files);
+            spark.sparkContext().addSparkListener(watch);
+            ExecutorService driver = Executors.newSingleThreadExecutor();
+            try {
+                long t0 = System.nanoTime();
+                Future<JobSummary> job = driver.submit(() -> {
+                    spark.sparkContext().setJobGroup(group, "align while an executor is killed", false);
+                    try {
+                        return run(in, out);
+                    } finally {
+                        spark.sparkContext().clearJobGroup();
+                    }
+                });
+                String victim = watch.awaitVictim(3, job, 120_000);
+                if (victim == null) {
+                    job.get(); // the job's own failure, if it failed
+                    throw new AssertionError("the job ended before an executor could be killed");
+                }
+                ProcessHandle process = cluster.executorProcess(victim)
+                        .orElseThrow(() -> new AssertionError("no process for executor " + victim + " among "
+                                + cluster.executorProcesses()));
+                double killedAt = (System.nanoTime() - t0) / 1e9;
+                int doneAtKill = watch.succeeded();
+                process.destroyForcibly();
+                process.onExit().get(30, TimeUnit.SECONDS);
+                JobSummary s = job.get(150, TimeUnit.SECONDS);
+                System.out.printf("StandaloneClusterTest: killed executor %s (pid %d) at %.1f s after %d tasks; "
+                                + "job done in %.1f s; failed tasks %s; task_gpus %s%n",
+                        victim, process.pid(), killedAt, doneAtKill,
+                        (System.nanoTime() - t0) / 1e9, watch.failures(), s.taskGpuCounts);
+
+                assertTrue(watch.awaitRemoved(victim, 30_000), "the driver saw executor " + victim + " go");
+                // It was running a task (an executor with pending tasks is never idle for long):
+                // that task was lost and run again elsewhere.
+                assertTrue(watch.failures().stream().anyMatch(f -> f.startsWith(victim + ": ExecutorLostFailure")),
+                        "a task lost with executor " + victim + ": " + watch.failures());
+                assertEquals(pairs, s.inputRows);
+                assertEquals(s.inputRows, s.alignedRows);
+                assertEquals(0, s.rejectedRows);
+                List<Row> ids = spark.read().parquet(out + "/marginals").select("id").collectAsList();
+                Set<String> distinct = new TreeSet<>();
+                ids.forEach(r -> distinct.add(r.getString(0)));
+                assertEquals(pairs, ids.size(), "marginals rows");
+                assertEquals(pairs, distinct.size(), "distinct ids in marginals");
+                Set<String> expected = new TreeSet<>();
+                for (int k = 0; k < pairs; k++) {
+                    expected.add("pair-" + k);
+                }
+                assertEquals(expected, distinct);
+                Map<String, Integer> gpus = new HashMap<>(taskGpus(out));
+                assertEquals(files, gpus.values().stream().mapToInt(Integer::intValue).sum(), "task_gpus " + gpus);
+                assertTrue(Set.of("0", "1", "2", "3").containsAll(gpus.keySet()), "task_gpus " + gpus);
+            } finally {
+                spark.sparkContext().removeSparkListener(watch);
+                driver.shutdownNow();
+            }
+        });
+    }
+}
