@@ -3,6 +3,7 @@ package org.bandalign.job;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import org.bandalign.align.BandGeometry;
 
 /**
  * The sample input in {@code data/sample} ({@code bin/bandalign generate --sample}): every kind
@@ -66,16 +67,7 @@ final class SampleData {
         int m = y.length();
         int lo = Math.min(0, m - n) - band;
         int hi = Math.max(0, m - n) + band;
-        int w = hi - lo + 1;
-        float[] s = new float[n * w * 3];
-        for (int i = 0; i < n; i++) {
-            for (int c = 0; c < w; c++) {
-                int j = i + lo + c;
-                if (j >= 0 && j < m) {
-                    System.arraycopy(dense, (i * m + j) * 3, s, (i * w + c) * 3, 3);
-                }
-            }
-        }
+        float[] s = BandGeometry.of(n, m, lo, hi).denseToBand(dense);
         r.setId(a + "-vs-" + b + "-band" + band);
         r.setScores(s);
         r.setDiagLo(lo);

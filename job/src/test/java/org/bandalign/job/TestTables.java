@@ -49,16 +49,7 @@ final class TestTables {
         if (rc.band == null) {
             return row(rc.name, rc.n, rc.m, rc.scores, null, null, binary);
         }
-        int w = rc.diagHi - rc.diagLo + 1;
-        float[] band = new float[rc.n * w * 3];
-        for (int i = 0; i < rc.n; i++) {
-            for (int c = 0; c < w; c++) {
-                int j = i + rc.diagLo + c;
-                if (j >= 0 && j < rc.m) {
-                    System.arraycopy(rc.scores, (i * rc.m + j) * 3, band, (i * w + c) * 3, 3);
-                }
-            }
-        }
+        float[] band = ReferenceCase.toBandLayout(rc.scores, rc.n, rc.m, rc.diagLo, rc.diagHi);
         return row(rc.name, rc.n, rc.m, band, rc.diagLo, rc.diagHi, binary);
     }
 

@@ -90,18 +90,26 @@ public final class ReferenceCase {
 
     /** The same scores in band layout over the case's own band (SPEC section 2), padding NaN. */
     public Pair bandPair() {
-        int w = diagHi - diagLo + 1;
+        return Pair.band(name, n, m, diagLo, diagHi, toBandLayout(scores, n, m, diagLo, diagHi));
+    }
+
+    /**
+     * Dense scores copied into band layout over {@code [lo, hi]}; padding slots hold NaN, which an
+     * engine must ignore.
+     */
+    public static float[] toBandLayout(float[] dense, int n, int m, int lo, int hi) {
+        int w = hi - lo + 1;
         float[] band = new float[n * w * 3];
         java.util.Arrays.fill(band, Float.NaN);
         for (int i = 0; i < n; i++) {
             for (int c = 0; c < w; c++) {
-                int j = i + diagLo + c;
+                int j = i + lo + c;
                 if (j >= 0 && j < m) {
-                    System.arraycopy(scores, (i * m + j) * 3, band, (i * w + c) * 3, 3);
+                    System.arraycopy(dense, (i * m + j) * 3, band, (i * w + c) * 3, 3);
                 }
             }
         }
-        return Pair.band(name, n, m, diagLo, diagHi, band);
+        return band;
     }
 
     public AlignOptions options(Semiring semiring) {
