@@ -14,6 +14,7 @@ import java.util.HexFormat;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -34,6 +35,7 @@ class CudaKernelsFreshnessTest {
         }
         Map<String, String> actual = new TreeMap<>();
         Path dir = Paths.get("src", "main", "cuda");
+        Assumptions.assumeTrue(Files.isDirectory(dir), "no kernel sources here (a bundled run outside the repository)");
         try (Stream<Path> files = Files.list(dir)) {
             for (Path p : (Iterable<Path>) files.filter(f -> f.toString().endsWith(".cu"))::iterator) {
                 MessageDigest sha = MessageDigest.getInstance("SHA-256");
