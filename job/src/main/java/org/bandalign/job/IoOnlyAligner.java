@@ -11,10 +11,11 @@ import org.bandalign.align.PairChecks;
 import org.bandalign.align.Semiring;
 
 /**
- * The benchmark's stand-in for an engine ({@code align --io-only}): no alignment at all, every
- * pair "aligned" to all-zero marginals of the size the real engine would write, so that a run
- * measures what reading, decoding, encoding and writing cost on their own. Never used for real
- * output: the summary's backend says {@code io-only}.
+ * The benchmark's stand-in for an engine ({@code align --io-only}): no alignment at all. Every
+ * pair gets "marginals" of exactly the size the real engine would write, filled with the pair's
+ * own scores (repeated where the output is larger), so that the output compresses like real
+ * marginals do, not like zeros; a run then measures what reading, decoding, encoding and writing
+ * cost on their own. Never used for real output: the summary's backend says {@code io-only}.
  */
 final class IoOnlyAligner implements Aligner {
     @Override
@@ -26,8 +27,12 @@ final class IoOnlyAligner implements Aligner {
     public AlignmentResult align(Pair pair, AlignOptions options) {
         BandGeometry g = BandGeometry.of(pair, options);
         PairChecks.check(pair, g, options);
-        int floats = g.n() * (g.isDense() ? g.m() : g.width()) * 3;
-        return AlignmentResult.of(pair.id(), options.mode(), Semiring.LOG, g, 0.0, new float[floats], null);
+        float[] out = new float[g.n() * (g.isDense() ? g.m() : g.width()) * 3];
+        float[] scores = pair.scores();
+        for (int k = 0; k < out.length; k += scores.length) {
+            System.arraycopy(scores, 0, out, k, Math.min(scores.length, out.length - k));
+        }
+        return AlignmentResult.of(pair.id(), options.mode(), Semiring.LOG, g, 0.0, out, null);
     }
 
     @Override
