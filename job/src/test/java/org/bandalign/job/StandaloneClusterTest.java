@@ -388,4 +388,44 @@ class StandaloneClusterTest {
             }
         });
     }
+
+    /** Records the resource profile of every stage submitted. */
+    static final class ProfileWatch extends SparkListener {
+        final List<Integer> profiles = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+        @Override
+        public void onStageSubmitted(org.apache.spark.scheduler.SparkListenerStageSubmitted stage) {
+            profiles.add(stage.stageInfo().resourceProfileId());
+        }
+    }
+
+    @Test
+    @Order(3)
+    void stageLevelGpuProfile_alignmentStageRunsUnderItOnTheSameExecutors() throws Exception {
+        withLogsOnFailure(() -> {
+            awaitExecutors(EXECUTORS);
+            String in = input("profile-in", 80, 8, 4, 24);
+            String out = tmp.resolve("profile-out").toString();
+            ProfileWatch watch = new ProfileWatch();
+            spark.sparkContext().addSparkListener(watch);
+            try {
+                AlignCommand cmd = new AlignCommand();
+                new picocli.CommandLine(cmd).parseArgs("--input", in, "--output", out, "--backend", "cpu");
+                SparkConf conf = spark.sparkContext().getConf().set(JobKeys.STAGE_GPU_AMOUNT.name(), "1");
+                JobSummary s = AlignJob.run(spark, cmd.request(conf));
+                assertEquals(80, s.alignedRows);
+                Map<String, Integer> gpus = taskGpus(out);
+                assertEquals(8, gpus.values().stream().mapToInt(Integer::intValue).sum(), "task_gpus " + gpus);
+                assertTrue(Set.of("0", "1", "2", "3").containsAll(gpus.keySet()), "one address a task: " + gpus);
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+                while (watch.profiles.stream().noneMatch(id -> id != 0) && System.nanoTime() < deadline) {
+                    Thread.sleep(100);   // listener events arrive asynchronously
+                }
+                assertTrue(watch.profiles.stream().anyMatch(id -> id != 0),
+                        "the alignment stage ran under a task resource profile: " + watch.profiles);
+            } finally {
+                spark.sparkContext().removeSparkListener(watch);
+            }
+        });
+    }
 }
