@@ -52,6 +52,11 @@
 
 #define NEG_INF (-CUDART_INF)
 
+/* The block's dynamic shared memory (a CPU emulator used by the tests defines its own). */
+#ifndef DYNAMIC_SHARED
+#define DYNAMIC_SHARED(type, name) extern __shared__ type name[]
+#endif
+
 /* Per-pair descriptor: DESC_FIELDS 64-bit integers a pair, in this order. */
 enum {
     D_N, D_M, D_DIAG_LO, D_DIAG_HI,   /* grid and band used (clipped to the grid) */
@@ -95,8 +100,8 @@ __device__ __forceinline__ double lse_weights(double a, double b, double c, doub
 __device__ double block_reduce(double v, double *red, bool is_max) {
     red[threadIdx.x] = v;
     __syncthreads();
-    for (int s = blockDim.x >> 1; s > 0; s >>= 1) {
-        if (threadIdx.x < s) {
+    for (unsigned s = 1; s < blockDim.x; s <<= 1) {   /* any block size */
+        if (threadIdx.x % (2 * s) == 0 && threadIdx.x + s < blockDim.x) {
             double o = red[threadIdx.x + s];
             red[threadIdx.x] = is_max ? fmax(red[threadIdx.x], o) : red[threadIdx.x] + o;
         }
@@ -108,7 +113,7 @@ __device__ double block_reduce(double v, double *red, bool is_max) {
 }
 
 /*
- * Log-semiring forward-backward. blockDim.x must be a power of two. Dynamic shared memory:
+ * Log-semiring forward-backward, any block size. Dynamic shared memory:
  * 12 * L doubles (alpha: 3 x L, flows: 3 kinds x 3 anti-diagonals x L) plus blockDim.x doubles,
  * unless roll_global is non-null, in which case block b uses roll_global + b * 12 * L and shared
  * memory holds only the blockDim.x reduction doubles.
@@ -126,7 +131,7 @@ extern "C" __global__ void banded_forward_backward(const long long *desc, const 
     const int L = (int)d[D_ROLL_LEN];
     const int last = n + m - 2;
 
-    extern __shared__ double shared[];
+    DYNAMIC_SHARED(double, shared);
     double *red = shared;
     double *roll = roll_global ? roll_global + (long long)blockIdx.x * 12 * L : shared + blockDim.x;
     double *a_roll = roll;           /* 3 x L: alpha of t, t-1, t-2 */
@@ -236,9 +241,9 @@ extern "C" __global__ void banded_forward_backward(const long long *desc, const 
             o[2] = (float)fU;
         }
         __syncthreads();
-        if (threadIdx.x < 3) {
-            cur[threadIdx.x * L + lo % L] = 0.0;
-            cur[threadIdx.x * L + (hi + 2) % L] = 0.0;
+        for (int k = threadIdx.x; k < 3; k += blockDim.x) {   /* any block size, even below 3 */
+            cur[k * L + lo % L] = 0.0;
+            cur[k * L + (hi + 2) % L] = 0.0;
         }
         __syncthreads();
     }
@@ -263,7 +268,7 @@ extern "C" __global__ void banded_viterbi(const long long *desc, const float *sc
     const int L = (int)d[D_ROLL_LEN];
     const int last = n + m - 2;
 
-    extern __shared__ double shared[];
+    DYNAMIC_SHARED(double, shared);
     double *v_roll = roll_global ? roll_global + (long long)blockIdx.x * 3 * L : shared;
     __shared__ double best_v[1024];
     __shared__ int best_i[1024];

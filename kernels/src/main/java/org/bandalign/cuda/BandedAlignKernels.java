@@ -6,7 +6,6 @@ import java.nio.ByteBuffer;
 import java.nio.DoubleBuffer;
 import java.nio.FloatBuffer;
 import java.nio.IntBuffer;
-import java.util.ArrayList;
 import java.util.List;
 import jcuda.Pointer;
 import jcuda.driver.CUevent;
@@ -16,10 +15,6 @@ import jcuda.driver.CUstream;
 import jcuda.driver.JCudaDriver;
 import org.bandalign.align.AlignOptions;
 import org.bandalign.align.AlignmentResult;
-import org.bandalign.align.BandGeometry;
-import org.bandalign.align.InvalidPairException;
-import org.bandalign.align.Mode;
-import org.bandalign.align.PairChecks;
 import org.bandalign.align.ViterbiPath;
 
 /**
@@ -30,22 +25,6 @@ import org.bandalign.align.ViterbiPath;
  * Not thread-safe: {@link CudaAligner} serialises launches.
  */
 final class BandedAlignKernels {
-    /** 64-bit fields per pair descriptor; matches DESC_FIELDS in banded_align.cu. */
-    static final int DESC_FIELDS = 14;
-    private static final int D_N = 0;
-    private static final int D_M = 1;
-    private static final int D_DIAG_LO = 2;
-    private static final int D_DIAG_HI = 3;
-    private static final int D_S_ROW = 4;
-    private static final int D_S_OFF = 5;
-    private static final int D_S_BASE = 6;
-    private static final int D_O_ROW = 7;
-    private static final int D_O_OFF = 8;
-    private static final int D_O_BASE = 9;
-    private static final int D_CELL_BASE = 10;
-    private static final int D_LOCAL = 11;
-    private static final int D_ROLL_LEN = 12;
-    private static final int D_PATH_BASE = 13;
     /** Shared memory a block may use without opting in. */
     private static final int DEFAULT_SHARED = 48 * 1024;
     /** Static shared memory of banded_viterbi (best value, row and column per thread). */
@@ -89,106 +68,51 @@ final class BandedAlignKernels {
     /** Aligns a group of checked pairs in one launch; results in the group's order. */
     List<AlignmentResult> run(List<PreparedPair> group, AlignOptions options) {
         device.makeCurrent();
-        int count = group.size();
-        int widest = 0;
-        long scoreFloats = 0;
-        long outFloats = 0;
-        long cells = 0;
-        long pathBytes = 0;
-        for (PreparedPair p : group) {
-            widest = Math.max(widest, p.maxRows);
-            scoreFloats += p.pair.scores().length;
-            outFloats += p.outFloats;
-            cells += p.cells;
-            pathBytes += p.geometry.n() + p.geometry.m();
-        }
-        int rollLen = widest + 4;
-        int threads = Math.min(256, Math.max(32, Integer.highestOneBit(Math.max(1, widest - 1)) << 1));
-        long[] desc = new long[count * DESC_FIELDS];
-        long sBase = 0;
-        long oBase = 0;
-        long cellBase = 0;
-        long pathBase = 0;
-        for (int k = 0; k < count; k++) {
-            PreparedPair p = group.get(k);
-            BandGeometry g = p.geometry;
-            int q = k * DESC_FIELDS;
-            desc[q + D_N] = g.n();
-            desc[q + D_M] = g.m();
-            desc[q + D_DIAG_LO] = g.diagLo();
-            desc[q + D_DIAG_HI] = g.diagHi();
-            if (p.pair.isBandLayout()) {
-                desc[q + D_S_ROW] = (p.pair.diagHi() - p.pair.diagLo() + 1) - 2;
-                desc[q + D_S_OFF] = -p.pair.diagLo();
-            } else {
-                desc[q + D_S_ROW] = g.m() - 1;
-                desc[q + D_S_OFF] = 0;
-            }
-            desc[q + D_S_BASE] = sBase;
-            desc[q + D_O_ROW] = g.isDense() ? g.m() - 1 : g.width() - 2;
-            desc[q + D_O_OFF] = g.isDense() ? 0 : -g.diagLo();
-            desc[q + D_O_BASE] = oBase;
-            desc[q + D_CELL_BASE] = cellBase;
-            desc[q + D_LOCAL] = options.mode() == Mode.LOCAL ? 1 : 0;
-            desc[q + D_ROLL_LEN] = rollLen;
-            desc[q + D_PATH_BASE] = pathBase;
-            sBase += p.pair.scores().length;
-            oBase += p.outFloats;
-            cellBase += p.cells;
-            pathBase += g.n() + g.m();
-        }
-
+        LaunchLayout launch = new LaunchLayout(group, options);
+        int count = launch.count;
         boolean log = options.semiring().computesLog();
         boolean max = options.semiring().computesMax();
-        long hostBytes = Math.max(4 * scoreFloats, (log ? 4 * outFloats : 0) + 8L * count)
-                + 8L * desc.length + pathBytes + 32L * count;
+        long hostBytes = Math.max(4 * launch.scoreFloats, (log ? 4 * launch.outFloats : 0) + 8L * count)
+                + 8L * launch.desc.length + launch.pathBytes + 32L * count;
         ByteBuffer host = staging(hostBytes);
 
-        try (DeviceBuffer dDesc = new DeviceBuffer(8L * desc.length);
-             DeviceBuffer dScores = new DeviceBuffer(4 * scoreFloats)) {
+        try (DeviceBuffer dDesc = new DeviceBuffer(8L * launch.desc.length);
+             DeviceBuffer dScores = new DeviceBuffer(4 * launch.scoreFloats)) {
             host.clear();
-            host.asLongBuffer().put(desc);
-            dDesc.upload(staging.ptr, 8L * desc.length, stream);
+            host.asLongBuffer().put(launch.desc);
+            dDesc.upload(staging.ptr, 8L * launch.desc.length, stream);
             check(JCudaDriver.cuStreamSynchronize(stream), "cuStreamSynchronize");
             FloatBuffer fb = host.asFloatBuffer();
             for (PreparedPair p : group) {
                 fb.put(p.pair.scores());
             }
-            dScores.upload(staging.ptr, 4 * scoreFloats, stream);
+            dScores.upload(staging.ptr, 4 * launch.scoreFloats, stream);
             check(JCudaDriver.cuStreamSynchronize(stream), "cuStreamSynchronize");
 
             double[] logZ = null;
-            float[][] marginals = new float[count][];
+            float[][] marginals = null;
             if (log) {
-                logZ = forwardBackward(group, dDesc, dScores, outFloats, cells, rollLen, threads, marginals);
+                marginals = new float[count][];
+                logZ = forwardBackward(launch, dDesc, dScores, marginals);
             }
-            ViterbiPath[] paths = max ? viterbi(group, dDesc, dScores, cells, pathBytes, rollLen, threads) : null;
-
-            List<AlignmentResult> results = new ArrayList<>(count);
-            for (int k = 0; k < count; k++) {
-                PreparedPair p = group.get(k);
-                try {
-                    results.add(result(p, options, logZ == null ? Double.NaN : logZ[k], marginals[k],
-                            paths == null ? null : paths[k]));
-                } catch (InvalidPairException e) {
-                    results.add(AlignmentResult.failed(e));
-                }
-            }
-            return results;
+            ViterbiPath[] paths = max ? viterbi(launch, dDesc, dScores) : null;
+            return launch.results(logZ, marginals, paths);
         }
     }
 
-    private double[] forwardBackward(List<PreparedPair> group, DeviceBuffer dDesc, DeviceBuffer dScores, long outFloats,
-                                     long cells, int rollLen, int threads, float[][] marginals) {
-        int count = group.size();
-        long rollBytes = 12L * rollLen * 8;
-        long shared = rollBytes + 8L * threads;
+    private double[] forwardBackward(LaunchLayout launch, DeviceBuffer dDesc, DeviceBuffer dScores, float[][] marginals) {
+        int count = launch.count;
+        long outFloats = launch.outFloats;
+        long rollBytes = 12L * launch.rollLen * 8;
+        long shared = rollBytes + 8L * launch.threads;
         boolean inShared = shared <= Math.max(DEFAULT_SHARED, device.sharedMemoryOptIn);
         try (DeviceBuffer dOut = new DeviceBuffer(4 * outFloats);
-             DeviceBuffer dAlpha = new DeviceBuffer(8 * cells);
+             DeviceBuffer dAlpha = new DeviceBuffer(8 * launch.cells);
              DeviceBuffer dLogZ = new DeviceBuffer(8L * count);
              DeviceBuffer dRoll = inShared ? null : new DeviceBuffer(rollBytes * count)) {
-            int sharedBytes = (int) (inShared ? shared : 8L * threads);
+            // Band-layout padding slots are never written by the kernel: they must read 0.
+            check(JCudaDriver.cuMemsetD8Async(dOut.ptr, (byte) 0, 4 * outFloats, stream), "cuMemsetD8Async(marginals)");
+            int sharedBytes = (int) (inShared ? shared : 8L * launch.threads);
             if (sharedBytes > DEFAULT_SHARED) {
                 check(JCudaDriver.cuFuncSetAttribute(forwardBackward,
                         CUfunction_attribute.CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES, sharedBytes),
@@ -196,7 +120,7 @@ final class BandedAlignKernels {
             }
             Pointer params = Pointer.to(dDesc.param(), dScores.param(), dOut.param(), dAlpha.param(), dLogZ.param(),
                     dRoll == null ? Pointer.to(new jcuda.driver.CUdeviceptr()) : dRoll.param());
-            timedLaunch(forwardBackward, count, threads, sharedBytes, params, "banded_forward_backward");
+            timedLaunch(forwardBackward, count, launch.threads, sharedBytes, params, "banded_forward_backward");
             dOut.download(staging.ptr, 4 * outFloats, stream);
             dLogZ.download(staging.ptr.withByteOffset(4 * outFloats), 8L * count, stream);
             check(JCudaDriver.cuStreamSynchronize(stream), "banded_forward_backward");
@@ -204,7 +128,7 @@ final class BandedAlignKernels {
             host.clear();
             FloatBuffer fb = host.asFloatBuffer();
             for (int k = 0; k < count; k++) {
-                marginals[k] = new float[group.get(k).outFloats];
+                marginals[k] = new float[launch.group.get(k).outFloats];
                 fb.get(marginals[k]);
             }
             host.position((int) (4 * outFloats));
@@ -215,16 +139,15 @@ final class BandedAlignKernels {
         }
     }
 
-    private ViterbiPath[] viterbi(List<PreparedPair> group, DeviceBuffer dDesc, DeviceBuffer dScores, long cells,
-                                  long pathBytes, int rollLen, int threads) {
-        int count = group.size();
-        long rollBytes = 3L * rollLen * 8;
+    private ViterbiPath[] viterbi(LaunchLayout launch, DeviceBuffer dDesc, DeviceBuffer dScores) {
+        int count = launch.count;
+        long rollBytes = 3L * launch.rollLen * 8;
         boolean inShared = rollBytes + VITERBI_STATIC_SHARED <= Math.max(DEFAULT_SHARED, device.sharedMemoryOptIn);
-        try (DeviceBuffer dBack = new DeviceBuffer(cells);
+        try (DeviceBuffer dBack = new DeviceBuffer(launch.cells);
              DeviceBuffer dBest = new DeviceBuffer(8L * count);
              DeviceBuffer dEnd = new DeviceBuffer(8L * count);
              DeviceBuffer dLen = new DeviceBuffer(4L * count);
-             DeviceBuffer dPath = new DeviceBuffer(pathBytes);
+             DeviceBuffer dPath = new DeviceBuffer(launch.pathBytes);
              DeviceBuffer dRoll = inShared ? null : new DeviceBuffer(rollBytes * count)) {
             int sharedBytes = (int) (inShared ? rollBytes : 0);
             if (sharedBytes + VITERBI_STATIC_SHARED > DEFAULT_SHARED) {
@@ -234,81 +157,30 @@ final class BandedAlignKernels {
             }
             Pointer params = Pointer.to(dDesc.param(), dScores.param(), dBack.param(), dBest.param(), dEnd.param(),
                     dLen.param(), dPath.param(), dRoll == null ? Pointer.to(new jcuda.driver.CUdeviceptr()) : dRoll.param());
-            timedLaunch(viterbi, count, threads, sharedBytes, params, "banded_viterbi");
+            timedLaunch(viterbi, count, launch.threads, sharedBytes, params, "banded_viterbi");
             long o1 = 8L * count;
             long o2 = o1 + 8L * count;
             long o3 = o2 + 4L * count;
             dBest.download(staging.ptr, 8L * count, stream);
             dEnd.download(staging.ptr.withByteOffset(o1), 8L * count, stream);
             dLen.download(staging.ptr.withByteOffset(o2), 4L * count, stream);
-            dPath.download(staging.ptr.withByteOffset(o3), pathBytes, stream);
+            dPath.download(staging.ptr.withByteOffset(o3), launch.pathBytes, stream);
             check(JCudaDriver.cuStreamSynchronize(stream), "banded_viterbi");
             ByteBuffer host = staging.buffer.duplicate().order(staging.buffer.order());
             double[] best = new double[count];
             int[] end = new int[2 * count];
             int[] len = new int[count];
+            byte[] path = new byte[(int) launch.pathBytes];
             host.clear();
             host.asDoubleBuffer().get(best);
             host.position((int) o1);
             IntBuffer ib = host.slice().order(host.order()).asIntBuffer();
             ib.get(end);
             ib.get(len);
-            ViterbiPath[] paths = new ViterbiPath[count];
-            long pathAt = o3;
-            for (int k = 0; k < count; k++) {
-                BandGeometry g = group.get(k).geometry;
-                byte[] steps = new byte[Math.max(0, len[k])];
-                host.position((int) pathAt);
-                host.get(steps);
-                pathAt += g.n() + g.m();
-                paths[k] = path(best[k], end[2 * k], end[2 * k + 1], steps);
-            }
-            return paths;
+            host.position((int) o3);
+            host.get(path);
+            return launch.paths(best, end, len, path);
         }
-    }
-
-    /** A path from the kernel's steps, stored from the end cell back to the start. */
-    private static ViterbiPath path(double score, int endI, int endJ, byte[] steps) {
-        if (score == Double.NEGATIVE_INFINITY || steps.length == 0) {
-            return null;
-        }
-        int i = endI;
-        int j = endJ;
-        StringBuilder cigar = new StringBuilder();
-        int k = steps.length - 1;
-        while (k >= 0) {
-            char op = (char) steps[k];
-            int run = 0;
-            while (k >= 0 && steps[k] == op) {
-                run++;
-                k--;
-            }
-            cigar.append(run).append(op);
-        }
-        for (int s = 0; s < steps.length - 1; s++) {
-            switch ((char) steps[s]) {
-                case 'M': i--; j--; break;
-                case 'I': i--; break;
-                default: j--; break;
-            }
-        }
-        return new ViterbiPath(score, cigar.toString(), i, j, endI, endJ);
-    }
-
-    private static AlignmentResult result(PreparedPair p, AlignOptions options, double logZ, float[] marginals, ViterbiPath path) {
-        boolean log = options.semiring().computesLog();
-        boolean max = options.semiring().computesMax();
-        if (log && logZ == Double.NEGATIVE_INFINITY || max && path == null) {
-            throw PairChecks.noFinitePath(p.pair, p.geometry, options.mode());
-        }
-        float[] out = marginals;
-        if (!log) {
-            out = new float[p.outFloats];
-            float[] o = out;
-            BandGeometry g = p.geometry;
-            path.forEachStep((i, j, k) -> o[(g.isDense() ? (i * g.m() + j) * 3 : g.bandIndex(i, j)) + k] = 1f);
-        }
-        return AlignmentResult.of(p.pair.id(), options.mode(), options.semiring(), p.geometry, logZ, out, path);
     }
 
     private ByteBuffer staging(long bytes) {

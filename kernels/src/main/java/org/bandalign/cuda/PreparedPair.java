@@ -28,7 +28,7 @@ final class PreparedPair {
 
     /** Device bytes this pair takes in a launch (scores, marginals, alpha, Viterbi scratch, path). */
     long deviceBytes(AlignOptions options) {
-        long bytes = 4L * pair.scores().length + 8L * BandedAlignKernels.DESC_FIELDS;
+        long bytes = 4L * pair.scores().length + 8L * LaunchLayout.DESC_FIELDS;
         if (options.semiring().computesLog()) {
             bytes += 4L * outFloats + 8L * cells + 8;
         }

@@ -1,0 +1,70 @@
+/*
+ * Runs banded_align.cu's kernels in the CPU emulator on one launch read from a file and writes
+ * what the kernels wrote, for CudaKernelEmulationTest:
+ *   banded_align_emulator IN OUT THREADS [global]
+ * ("global": the rolling anti-diagonals live in a global scratch area, the kernels' fallback when
+ * they do not fit in shared memory.)
+ * IN  (little-endian): int32 what (1 forward-backward, 2 Viterbi, 3 both), int32 count,
+ *     int64 descLongs, desc[], int64 scoreFloats, scores[], int64 outFloats, int64 cells,
+ *     int64 pathBytes.
+ * OUT: forward-backward: marginals[outFloats] (float), logZ[count] (double); then Viterbi:
+ *     best[count] (double), end[2 count] (int32), len[count] (int32), path[pathBytes].
+ */
+#include "cuda_emulator.h"
+#include "../../main/cuda/banded_align.cu"
+
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+
+template <typename T> static std::vector<T> read_array(FILE *f, int64_t n) {
+    std::vector<T> v(n > 0 ? n : 1);
+    if (n > 0 && fread(v.data(), sizeof(T), n, f) != (size_t)n) { fprintf(stderr, "short read\n"); exit(2); }
+    return v;
+}
+
+template <typename T> static T read_one(FILE *f) { return read_array<T>(f, 1)[0]; }
+
+int main(int argc, char **argv) {
+    if (argc != 4 && argc != 5) { fprintf(stderr, "usage: %s IN OUT THREADS [global]\n", argv[0]); return 2; }
+    const bool global_roll = argc == 5;
+    FILE *in = fopen(argv[1], "rb");
+    FILE *out = fopen(argv[2], "wb");
+    unsigned threads = (unsigned)atoi(argv[3]);
+    int32_t what = read_one<int32_t>(in);
+    int32_t count = read_one<int32_t>(in);
+    std::vector<long long> desc = read_array<long long>(in, read_one<int64_t>(in));
+    std::vector<float> scores = read_array<float>(in, read_one<int64_t>(in));
+    int64_t out_floats = read_one<int64_t>(in);
+    int64_t cells = read_one<int64_t>(in);
+    int64_t path_bytes = read_one<int64_t>(in);
+    fclose(in);
+    const long long roll_len = count > 0 ? desc[12] : 0;   /* D_ROLL_LEN, the same for every pair */
+    std::vector<double> roll(global_roll ? (size_t)count * 12 * roll_len : 1);
+    double *roll_ptr = global_roll ? roll.data() : nullptr;
+    if (what & 1) {
+        std::vector<float> marginals(out_floats > 0 ? out_floats : 1, 0.0f);   /* zeroed, as the host zeroes it */
+        std::vector<double> alpha(cells > 0 ? cells : 1);
+        std::vector<double> log_z(count);
+        emu_launch(count, threads, [&] {
+            banded_forward_backward(desc.data(), scores.data(), marginals.data(), alpha.data(), log_z.data(), roll_ptr);
+        });
+        fwrite(marginals.data(), sizeof(float), out_floats, out);
+        fwrite(log_z.data(), sizeof(double), count, out);
+    }
+    if (what & 2) {
+        std::vector<unsigned char> back(cells > 0 ? cells : 1);
+        std::vector<double> best(count);
+        std::vector<int> end(2 * count), len(count);
+        std::vector<unsigned char> path(path_bytes > 0 ? path_bytes : 1);
+        emu_launch(count, threads, [&] {
+            banded_viterbi(desc.data(), scores.data(), back.data(), best.data(), end.data(), len.data(), path.data(), roll_ptr);
+        });
+        fwrite(best.data(), sizeof(double), count, out);
+        fwrite(end.data(), sizeof(int), 2 * count, out);
+        fwrite(len.data(), sizeof(int), count, out);
+        fwrite(path.data(), 1, path_bytes, out);
+    }
+    fclose(out);
+    return 0;
+}

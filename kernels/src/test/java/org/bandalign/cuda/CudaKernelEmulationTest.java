@@ -1,0 +1,243 @@
+package org.bandalign.cuda;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.DataInputStream;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.TimeUnit;
+import org.bandalign.align.AlignOptions;
+import org.bandalign.align.Aligner;
+import org.bandalign.align.AlignmentResult;
+import org.bandalign.align.BandGeometry;
+import org.bandalign.align.Mode;
+import org.bandalign.align.Pair;
+import org.bandalign.align.Semiring;
+import org.bandalign.align.ViterbiPath;
+import org.bandalign.align.testing.ReferenceCase;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The CUDA kernels of {@code banded_align.cu}, compiled with g++ against a CPU emulator of thread
+ * blocks ({@code src/test/cuda-emulator}), driven by the same {@link LaunchLayout} as the GPU
+ * path, against the CPU engine: reference cases, random pairs with bands, -inf steps and large
+ * scores, both modes and every semiring, with several block sizes. This checks the kernels'
+ * indexing and numerics on machines without a GPU; the GPU run ({@code CudaAlignerContractTest})
+ * checks the rest. Skipped where g++ is missing.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class CudaKernelEmulationTest {
+    @TempDir
+    Path tmp;
+    private Path emulator;
+    private Aligner cpu;
+
+    @BeforeAll
+    void compile() throws Exception {
+        Path src = Paths.get("src", "test", "cuda-emulator");
+        Assumptions.assumeTrue(Files.isDirectory(src), "emulator sources are not here (bundled run)");
+        emulator = Paths.get("target", "cuda-emulator", "banded_align_emulator").toAbsolutePath();
+        Files.createDirectories(emulator.getParent());
+        Process p;
+        try {
+            p = new ProcessBuilder("g++", "-O2", "-std=c++20", "-pthread", "-I" + src.resolve("include"),
+                    "-o", emulator.toString(), src.resolve("banded_align_emulator.cpp").toString())
+                    .redirectErrorStream(true).start();
+        } catch (IOException e) {
+            Assumptions.abort("g++ is not installed: " + e.getMessage());
+            return;
+        }
+        String log = new String(p.getInputStream().readAllBytes());
+        assertTrue(p.waitFor(180, TimeUnit.SECONDS), "g++ finished");
+        assertEquals(0, p.exitValue(), "g++ failed:\n" + log);
+        cpu = Aligner.cpu(1);
+    }
+
+    @AfterAll
+    void close() {
+        if (cpu != null) {
+            cpu.close();
+        }
+    }
+
+    @Test
+    void kernels_referenceCases_matchTheCpuEngine() throws Exception {
+        int covered = 0;
+        for (Mode mode : Mode.values()) {
+            List<Pair> pairs = new ArrayList<>();
+            Integer band = null;
+            for (ReferenceCase rc : ReferenceCase.all()) {
+                if (rc.mode == mode && rc.band == null) {
+                    pairs.add(rc.densePair());
+                } else if (rc.mode == mode) {
+                    pairs.add(rc.bandPair());   // its own band, in band layout
+                }
+            }
+            for (int threads : new int[] {1, 4, 32}) {
+                covered += compare(pairs, AlignOptions.builder().mode(mode).semiring(Semiring.BOTH).build(), threads);
+            }
+        }
+        assertEquals(3 * 14, covered, "reference cases x block sizes");
+    }
+
+    @Test
+    void kernels_randomPairs_matchTheCpuEngine() throws Exception {
+        Random rnd = new Random(99);
+        int covered = 0;
+        for (Mode mode : Mode.values()) {
+            for (Semiring semiring : Semiring.values()) {
+                for (int band : new int[] {-1, 0, 3}) {
+                    List<Pair> pairs = new ArrayList<>();
+                    for (int k = 0; k < 6; k++) {
+                        int n = 1 + rnd.nextInt(k == 0 ? 3 : 45);
+                        int m = 1 + rnd.nextInt(k == 1 ? 3 : 45);
+                        float magnitude = k == 5 ? 1e6f : 4f;
+                        float[] s = new float[n * m * 3];
+                        for (int q = 0; q < s.length; q++) {
+                            s[q] = rnd.nextDouble() < 0.05 ? Float.NEGATIVE_INFINITY : (float) ((rnd.nextDouble() * 2 - 1) * magnitude);
+                        }
+                        pairs.add(Pair.dense("r" + k, n, m, s));
+                    }
+                    AlignOptions.Builder b = AlignOptions.builder().mode(mode).semiring(semiring);
+                    if (band >= 0) {
+                        b.band(band);
+                    }
+                    covered += compare(pairs, b.build(), 1 + rnd.nextInt(8));
+                }
+            }
+        }
+        assertTrue(covered > 90, "random pairs compared: " + covered);
+    }
+
+    @Test
+    void kernels_largePairsWithGlobalRollingStorage_matchTheCpuEngine() throws Exception {
+        Random rnd = new Random(5);
+        List<Pair> pairs = new ArrayList<>();
+        int[][] shapes = {{300, 350}, {700, 650}, {2, 500}};
+        for (int[] shape : shapes) {
+            float[] s = new float[shape[0] * shape[1] * 3];
+            for (int q = 0; q < s.length; q++) {
+                s[q] = (float) (rnd.nextGaussian() * 2);
+            }
+            pairs.add(Pair.dense("big" + shape[0] + "x" + shape[1], shape[0], shape[1], s));
+        }
+        for (Mode mode : Mode.values()) {
+            AlignOptions banded = AlignOptions.builder().mode(mode).semiring(Semiring.BOTH).band(20).build();
+            assertEquals(3, compare(pairs, banded, 8, true));
+        }
+        assertEquals(3, compare(pairs, AlignOptions.builder().semiring(Semiring.BOTH).build(), 16, false));
+    }
+
+    private int compare(List<Pair> pairs, AlignOptions options, int threads) throws Exception {
+        return compare(pairs, options, threads, false);
+    }
+
+    /** Runs one emulated launch and compares each valid pair with the CPU engine; returns how many. */
+    private int compare(List<Pair> pairs, AlignOptions options, int threads, boolean globalRoll) throws Exception {
+        List<PreparedPair> group = new ArrayList<>();
+        for (int k = 0; k < pairs.size(); k++) {
+            group.add(new PreparedPair(k, pairs.get(k), BandGeometry.of(pairs.get(k), options)));
+        }
+        LaunchLayout launch = new LaunchLayout(group, options);
+        List<AlignmentResult> emulated = emulate(launch, options, threads, globalRoll);
+        List<AlignmentResult> expected = cpu.alignAll(pairs, options);
+        int compared = 0;
+        for (int k = 0; k < pairs.size(); k++) {
+            AlignmentResult e = expected.get(k);
+            AlignmentResult a = emulated.get(k);
+            String what = options + " threads " + threads + (globalRoll ? " global roll " : " ") + pairs.get(k);
+            assertEquals(e.isValid(), a.isValid(), what + (a.isValid() ? "" : ": " + a.error().getMessage()));
+            if (!e.isValid()) {
+                continue;
+            }
+            if (options.semiring().computesLog()) {
+                double z = e.logPartition();
+                assertEquals(z, a.logPartition(), 1e-9 * Math.max(1, Math.abs(z)), what + " logZ");
+            }
+            if (options.semiring().computesMax()) {
+                assertEquals(e.viterbiScore(), a.viterbiScore(), 1e-9 * Math.max(1, Math.abs(e.viterbiScore())), what + " viterbi");
+                assertEquals(e.viterbiCigar(), a.viterbiCigar(), what + " cigar");
+                assertEquals(java.util.Arrays.toString(e.viterbiStart()), java.util.Arrays.toString(a.viterbiStart()), what + " start");
+            }
+            float[] me = e.marginalsKeptDense() ? e.marginalsDense() : e.marginalsBand();
+            float[] ma = a.marginalsKeptDense() ? a.marginalsDense() : a.marginalsBand();
+            assertEquals(me.length, ma.length, what);
+            for (int q = 0; q < me.length; q++) {
+                assertEquals(me[q], ma[q], 2e-6, what + " marginal " + q);
+            }
+            compared++;
+        }
+        return compared;
+    }
+
+    private List<AlignmentResult> emulate(LaunchLayout launch, AlignOptions options, int threads, boolean globalRoll)
+            throws Exception {
+        boolean log = options.semiring().computesLog();
+        boolean max = options.semiring().computesMax();
+        float[] scores = launch.packedScores();
+        ByteBuffer in = ByteBuffer.allocate(64 + 8 * launch.desc.length + 4 * scores.length).order(ByteOrder.LITTLE_ENDIAN);
+        in.putInt((log ? 1 : 0) | (max ? 2 : 0)).putInt(launch.count);
+        in.putLong(launch.desc.length);
+        for (long d : launch.desc) {
+            in.putLong(d);
+        }
+        in.putLong(scores.length);
+        for (float f : scores) {
+            in.putFloat(f);
+        }
+        in.putLong(launch.outFloats).putLong(launch.cells).putLong(launch.pathBytes);
+        Path inFile = tmp.resolve("launch.in");
+        Path outFile = tmp.resolve("launch.out");
+        Files.write(inFile, java.util.Arrays.copyOf(in.array(), in.position()));
+        List<String> command = new ArrayList<>(List.of(emulator.toString(), inFile.toString(), outFile.toString(),
+                Integer.toString(threads)));
+        if (globalRoll) {
+            command.add("global");
+        }
+        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+        String log0 = new String(p.getInputStream().readAllBytes());
+        assertTrue(p.waitFor(120, TimeUnit.SECONDS), "emulator finished");
+        assertEquals(0, p.exitValue(), "emulator failed: " + log0);
+        ByteBuffer out = ByteBuffer.wrap(Files.readAllBytes(outFile)).order(ByteOrder.LITTLE_ENDIAN);
+        double[] logZ = null;
+        float[][] marginals = null;
+        if (log) {
+            float[] all = new float[(int) launch.outFloats];
+            out.asFloatBuffer().get(all);
+            out.position(out.position() + 4 * all.length);
+            logZ = new double[launch.count];
+            out.asDoubleBuffer().get(logZ);
+            out.position(out.position() + 8 * logZ.length);
+            marginals = launch.splitMarginals(all);
+        }
+        ViterbiPath[] paths = null;
+        if (max) {
+            double[] best = new double[launch.count];
+            out.asDoubleBuffer().get(best);
+            out.position(out.position() + 8 * best.length);
+            int[] end = new int[2 * launch.count];
+            out.asIntBuffer().get(end);
+            out.position(out.position() + 4 * end.length);
+            int[] len = new int[launch.count];
+            out.asIntBuffer().get(len);
+            out.position(out.position() + 4 * len.length);
+            byte[] path = new byte[(int) launch.pathBytes];
+            out.get(path);
+            paths = launch.paths(best, end, len, path);
+        }
+        return launch.results(logZ, marginals, paths);
+    }
+}
