@@ -3,17 +3,13 @@ package org.bandalign.cuda;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.DataInputStream;
-import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.Paths;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
-import java.util.concurrent.TimeUnit;
 import org.bandalign.align.AlignOptions;
 import org.bandalign.align.Aligner;
 import org.bandalign.align.AlignmentResult;
@@ -24,7 +20,6 @@ import org.bandalign.align.Semiring;
 import org.bandalign.align.ViterbiPath;
 import org.bandalign.align.testing.ReferenceCase;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
@@ -47,22 +42,7 @@ class CudaKernelEmulationTest {
 
     @BeforeAll
     void compile() throws Exception {
-        Path src = Paths.get("src", "test", "cuda-emulator");
-        Assumptions.assumeTrue(Files.isDirectory(src), "emulator sources are not here (bundled run)");
-        emulator = Paths.get("target", "cuda-emulator", "banded_align_emulator").toAbsolutePath();
-        Files.createDirectories(emulator.getParent());
-        Process p;
-        try {
-            p = new ProcessBuilder("g++", "-O2", "-std=c++20", "-pthread", "-I" + src.resolve("include"),
-                    "-o", emulator.toString(), src.resolve("banded_align_emulator.cpp").toString())
-                    .redirectErrorStream(true).start();
-        } catch (IOException e) {
-            Assumptions.abort("g++ is not installed: " + e.getMessage());
-            return;
-        }
-        String log = new String(p.getInputStream().readAllBytes());
-        assertTrue(p.waitFor(180, TimeUnit.SECONDS), "g++ finished");
-        assertEquals(0, p.exitValue(), "g++ failed:\n" + log);
+        emulator = KernelEmulator.build("banded_align_emulator");
         cpu = Aligner.cpu(1);
     }
 
@@ -202,15 +182,11 @@ class CudaKernelEmulationTest {
         Path inFile = tmp.resolve("launch.in");
         Path outFile = tmp.resolve("launch.out");
         Files.write(inFile, java.util.Arrays.copyOf(in.array(), in.position()));
-        List<String> command = new ArrayList<>(List.of(emulator.toString(), inFile.toString(), outFile.toString(),
-                Integer.toString(threads)));
         if (globalRoll) {
-            command.add("global");
+            KernelEmulator.run(emulator, inFile.toString(), outFile.toString(), Integer.toString(threads), "global");
+        } else {
+            KernelEmulator.run(emulator, inFile.toString(), outFile.toString(), Integer.toString(threads));
         }
-        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
-        String log0 = new String(p.getInputStream().readAllBytes());
-        assertTrue(p.waitFor(120, TimeUnit.SECONDS), "emulator finished");
-        assertEquals(0, p.exitValue(), "emulator failed: " + log0);
         ByteBuffer out = ByteBuffer.wrap(Files.readAllBytes(outFile)).order(ByteOrder.LITTLE_ENDIAN);
         double[] logZ = null;
         float[][] marginals = null;
