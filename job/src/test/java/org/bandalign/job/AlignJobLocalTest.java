@@ -240,6 +240,23 @@ class AlignJobLocalTest {
     }
 
     @Test
+    void align_backendCudaWithoutGpu_failsSayingWhatIsMissing() {
+        String why = null;
+        try {
+            org.bandalign.cuda.CudaAligner.deviceCount();
+        } catch (org.bandalign.cuda.CudaUnavailableException e) {
+            why = e.getMessage();
+        }
+        org.junit.jupiter.api.Assumptions.assumeTrue(why != null, "a GPU is present");
+        String in = writeInput("cuda-missing", Mode.GLOBAL, false, false);
+        Path out = tmp.resolve("out-cuda-missing");
+        Exception e = assertThrows(Exception.class, () -> run(in, out.toString(), "--backend", "cuda"));
+        String chain = chain(e);
+        assertTrue(chain.contains("--backend cuda: no CUDA"), chain);
+        assertTrue(Files.notExists(out), "no partial output");
+    }
+
+    @Test
     void align_inputWithoutScoresColumn_failsNamingIt() {
         String in = tmp.resolve("noscores").toString();
         spark.range(3).selectExpr("cast(id as string) as id", "1 as n", "1 as m").write().parquet(in);
