@@ -83,13 +83,18 @@ final class AlignPartition implements FlatMapFunction<Iterator<InternalRow>, Ali
         List<AlignmentResult> results = aligner.alignAll(batch, alignOptions);
         for (int k = 0; k < results.size(); k++) {
             AlignmentResult r = results.get(k);
-            if (r.isValid()) {
-                out.add(RecordMaker.record(r, batch.get(k).isBandLayout(), options));
-                counters.alignedRows.add(1);
-                counters.cells.add(r.cells());
-            } else {
+            if (!r.isValid()) {
                 reject(r.error());
+                continue;
             }
+            try {
+                out.add(RecordMaker.record(r, batch.get(k).isBandLayout(), options));
+            } catch (InvalidPairException e) {   // e.g. a huge banded pair asked for in dense layout
+                reject(e);
+                continue;
+            }
+            counters.alignedRows.add(1);
+            counters.cells.add(r.cells());
         }
     }
 

@@ -35,9 +35,15 @@ final class ExecutorAligners {
             return cpu(options);
         }
         String[] gpus = TaskGpu.addresses(task);
+        if (gpus.length == 0 && options.backend == Backend.AUTO && !localMode()) {
+            return cpu(options);   // a cluster task that holds no GPU must not take one
+        }
         int ordinal = gpus.length == 0 ? 0 : TaskGpu.cudaOrdinal(gpus[0], System.getenv("CUDA_VISIBLE_DEVICES"));
         try {
             CudaAligner aligner = cuda(ordinal, options);
+            if (aligner.isBroken()) {
+                throw new CudaUnavailableException("device " + ordinal + " failed earlier in this executor");
+            }
             acquire(ordinal, options, task);
             return aligner;
         } catch (CudaUnavailableException e) {
@@ -46,6 +52,12 @@ final class ExecutorAligners {
             }
             return cpu(options);
         }
+    }
+
+    /** Local mode: the tasks run in the driver JVM, and Spark assigns them no GPU resources. */
+    private static boolean localMode() {
+        SparkEnv env = SparkEnv.get();
+        return env == null || "driver".equals(env.executorId());
     }
 
     static synchronized Aligner cpu(JobOptions options) {

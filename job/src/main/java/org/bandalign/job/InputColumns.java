@@ -68,11 +68,11 @@ final class InputColumns {
         Column nullInt = lit(null).cast(DataTypes.IntegerType);
         Dataset<Row> selected = input.select(
                 col("id").cast(DataTypes.StringType),
-                col("n").cast(DataTypes.IntegerType),
-                col("m").cast(DataTypes.IntegerType),
+                col("n").try_cast(DataTypes.IntegerType),   // out of range: null, so the row is rejected
+                col("m").try_cast(DataTypes.IntegerType),
                 scores,
-                banded ? col("diag_lo").cast(DataTypes.IntegerType) : nullInt,
-                banded ? col("diag_hi").cast(DataTypes.IntegerType) : nullInt);
+                banded ? col("diag_lo").try_cast(DataTypes.IntegerType) : nullInt,
+                banded ? col("diag_hi").try_cast(DataTypes.IntegerType) : nullInt);
         return ((org.apache.spark.sql.classic.Dataset<Row>) selected).queryExecution().toRdd().toJavaRDD();
     }
 

@@ -23,7 +23,7 @@ final class PairDecoder {
         }
         String id = r.getUTF8String(InputColumns.ID).toString();
         if (r.isNullAt(InputColumns.N) || r.isNullAt(InputColumns.M)) {
-            throw new InvalidPairException(id, (r.isNullAt(InputColumns.N) ? "n" : "m") + " is null");
+            throw new InvalidPairException(id, (r.isNullAt(InputColumns.N) ? "n" : "m") + " is null (or not a 32-bit integer)");
         }
         int n = r.getInt(InputColumns.N);
         int m = r.getInt(InputColumns.M);

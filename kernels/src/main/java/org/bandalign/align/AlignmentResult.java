@@ -144,13 +144,32 @@ public final class AlignmentResult {
      */
     public float[] marginalsDense() {
         requireValid();
-        return geometry.isDense() ? marginals : geometry.bandToDense(marginals);
+        if (geometry.isDense()) {
+            return marginals;
+        }
+        requireArray((long) n * m * 3, "dense");
+        return geometry.bandToDense(marginals);
+    }
+
+    /**
+     * A conversion to a layout whose array Java cannot hold fails for this pair alone, with an
+     * {@link InvalidPairException} naming it (a band of a huge pair fits; its dense form may not).
+     */
+    private void requireArray(long floats, String layout) {
+        if (floats > PairChecks.MAX_ARRAY) {
+            throw new InvalidPairException(id, "too large for " + layout + " layout: " + geometry + " needs " + floats
+                    + " floats, more than one Java array holds");
+        }
     }
 
     /** Marginals in band layout (SPEC section 2) of {@link #geometry()}; padding slots are 0. */
     public float[] marginalsBand() {
         requireValid();
-        return geometry.isDense() ? geometry.denseToBand(marginals) : marginals;
+        if (!geometry.isDense()) {
+            return marginals;
+        }
+        requireArray((long) n * geometry.width() * 3, "band");
+        return geometry.denseToBand(marginals);
     }
 
     /** True when the kept layout is dense, false when it is band layout. */
@@ -195,7 +214,9 @@ public final class AlignmentResult {
 
     /** The 0/1 indicator of the best path's steps, dense {@code n*m*3}. */
     public float[] viterbiIndicatorDense() {
-        return viterbi().indicatorDense(n, m);
+        ViterbiPath path = viterbi();
+        requireArray((long) n * m * 3, "dense");
+        return path.indicatorDense(n, m);
     }
 
     @Override

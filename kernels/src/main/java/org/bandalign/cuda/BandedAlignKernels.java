@@ -25,6 +25,8 @@ import org.bandalign.align.ViterbiPath;
  * Not thread-safe: {@link CudaAligner} serialises launches.
  */
 final class BandedAlignKernels {
+    /** Largest pinned staging buffer (a ByteBuffer's limit). */
+    static final long MAX_STAGING = Integer.MAX_VALUE - 8;
     /** Shared memory a block may use without opting in. */
     private static final int DEFAULT_SHARED = 48 * 1024;
     /** Static shared memory of banded_viterbi (best value, row and column per thread). */
@@ -185,13 +187,14 @@ final class BandedAlignKernels {
 
     private ByteBuffer staging(long bytes) {
         if (staging == null || staging.bytes < bytes) {
+            if (bytes > MAX_STAGING) {
+                throw new CudaException("staging buffer of " + bytes + " bytes", jcuda.driver.CUresult.CUDA_ERROR_OUT_OF_MEMORY);
+            }
+            PinnedBuffer bigger = new PinnedBuffer(Math.max(bytes, 1 << 20));   // allocate first: on failure the old one stays valid
             if (staging != null) {
                 staging.close();
             }
-            if (bytes > Integer.MAX_VALUE) {
-                throw new CudaException("staging buffer of " + bytes + " bytes", jcuda.driver.CUresult.CUDA_ERROR_OUT_OF_MEMORY);
-            }
-            staging = new PinnedBuffer(Math.max(bytes, 1 << 20));
+            staging = bigger;
         }
         return staging.buffer;
     }

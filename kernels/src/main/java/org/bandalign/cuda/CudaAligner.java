@@ -34,6 +34,7 @@ public final class CudaAligner implements Aligner {
     private final BandedAlignKernels kernels;
     private final long budget;
     private boolean closed;
+    private String broken;
 
     private CudaAligner(CudaDevice device, long budget) {
         this.device = device;
@@ -137,23 +138,46 @@ public final class CudaAligner implements Aligner {
         if (closed) {
             throw new IllegalStateException("CUDA aligner for " + backend() + " is closed");
         }
-        return kernels.run(group, options);
+        if (broken != null) {
+            throw new IllegalStateException("CUDA aligner for " + backend() + " is unusable after: " + broken);
+        }
+        try {
+            return kernels.run(group, options);
+        } catch (CudaException e) {
+            if (!e.isOutOfMemory()) {
+                broken = e.getMessage();   // a failed launch leaves the context unusable (sticky error)
+            }
+            throw e;
+        }
     }
 
-    /** Consecutive runs of pairs whose device memory fits the budget (at least one pair each). */
+    /** True once a launch failed with an error that leaves the device context unusable. */
+    public synchronized boolean isBroken() {
+        return broken != null;
+    }
+
+    /**
+     * Consecutive runs of pairs whose device memory fits the budget and whose host staging fits
+     * one pinned buffer (at least one pair each).
+     */
     private List<List<PreparedPair>> groups(List<PreparedPair> ready, AlignOptions options) {
         List<List<PreparedPair>> groups = new ArrayList<>();
         List<PreparedPair> current = new ArrayList<>();
         long bytes = 0;
+        long host = 0;
         for (PreparedPair p : ready) {
             long b = p.deviceBytes(options);
-            if (!current.isEmpty() && (bytes + b > budget || current.size() >= MAX_BLOCKS)) {
+            long h = p.hostBytes(options);
+            if (!current.isEmpty() && (bytes + b > budget || host + h > BandedAlignKernels.MAX_STAGING
+                    || current.size() >= MAX_BLOCKS)) {
                 groups.add(current);
                 current = new ArrayList<>();
                 bytes = 0;
+                host = 0;
             }
             current.add(p);
             bytes += b;
+            host += h;
         }
         if (!current.isEmpty()) {
             groups.add(current);

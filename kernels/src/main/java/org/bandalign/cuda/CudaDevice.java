@@ -29,17 +29,26 @@ final class CudaDevice implements AutoCloseable {
         this.ordinal = ordinal;
         check(JCudaDriver.cuDeviceGet(device, ordinal), "cuDeviceGet(" + ordinal + ")");
         check(JCudaDriver.cuDevicePrimaryCtxRetain(context, device), "cuDevicePrimaryCtxRetain");
-        makeCurrent();
+        try {
+            makeCurrent();
+            this.name = deviceName(device);
+            long[] total = new long[1];
+            check(JCudaDriver.cuDeviceTotalMem(total, device), "cuDeviceTotalMem");
+            this.totalMemory = total[0];
+            int[] smem = new int[1];
+            check(JCudaDriver.cuDeviceGetAttribute(smem, CUdevice_attribute.CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_BLOCK_OPTIN, device),
+                    "cuDeviceGetAttribute(shared memory opt-in)");
+            this.sharedMemoryOptIn = smem[0];
+        } catch (RuntimeException e) {
+            JCudaDriver.cuDevicePrimaryCtxRelease(device);
+            throw e;
+        }
+    }
+
+    private static String deviceName(CUdevice device) {
         byte[] nameBytes = new byte[256];
         check(JCudaDriver.cuDeviceGetName(nameBytes, nameBytes.length, device), "cuDeviceGetName");
-        this.name = new String(nameBytes, java.nio.charset.StandardCharsets.US_ASCII).trim().replace("\0", "");
-        long[] total = new long[1];
-        check(JCudaDriver.cuDeviceTotalMem(total, device), "cuDeviceTotalMem");
-        this.totalMemory = total[0];
-        int[] smem = new int[1];
-        check(JCudaDriver.cuDeviceGetAttribute(smem, CUdevice_attribute.CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_BLOCK_OPTIN, device),
-                "cuDeviceGetAttribute(shared memory opt-in)");
-        this.sharedMemoryOptIn = smem[0];
+        return new String(nameBytes, java.nio.charset.StandardCharsets.US_ASCII).trim().replace("\0", "");
     }
 
     /**

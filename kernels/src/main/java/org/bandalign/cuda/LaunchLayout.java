@@ -142,7 +142,11 @@ final class LaunchLayout {
         int at = 0;
         for (int k = 0; k < count; k++) {
             BandGeometry g = group.get(k).geometry;
-            byte[] steps = new byte[Math.max(0, len[k])];
+            if (len[k] < 0) {
+                throw new IllegalStateException("internal error: banded_viterbi's traceback of pair '"
+                        + group.get(k).pair.id() + "' reached a cell without a predecessor");
+            }
+            byte[] steps = new byte[len[k]];
             System.arraycopy(pathBuffer, at, steps, 0, steps.length);
             at += g.n() + g.m();
             paths[k] = path(best[k], end[2 * k], end[2 * k + 1], steps);

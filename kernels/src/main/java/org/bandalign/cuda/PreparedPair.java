@@ -26,6 +26,13 @@ final class PreparedPair {
         this.outFloats = geometry.n() * (geometry.isDense() ? geometry.m() : geometry.width()) * 3;
     }
 
+    /** Pinned host bytes this pair takes in a launch's staging buffer (its largest transfer, plus slack). */
+    long hostBytes(AlignOptions options) {
+        long in = 4L * pair.scores().length;
+        long out = options.semiring().computesLog() ? 4L * outFloats + 8 : 0;
+        return Math.max(in, out) + 8L * LaunchLayout.DESC_FIELDS + geometry.n() + geometry.m() + 32;
+    }
+
     /** Device bytes this pair takes in a launch (scores, marginals, alpha, Viterbi scratch, path). */
     long deviceBytes(AlignOptions options) {
         long bytes = 4L * pair.scores().length + 8L * LaunchLayout.DESC_FIELDS;

@@ -478,6 +478,16 @@ public abstract class AlignerContractTest {
     }
 
     @Test
+    void marginalsDense_bandedPairTooLargeForDenseLayout_throwsForThatPairOnly() {
+        int n = 30000;
+        int w = 2;
+        float[] band = new float[n * (2 * w + 1) * 3];
+        AlignmentResult r = aligner.align(Pair.band("huge", n, n, -w, w, band), AlignOptions.defaults());
+        assertEquals(n * (2 * w + 1) * 3, r.marginalsBand().length);
+        assertMessage(r::marginalsDense, "huge", "too large for dense layout");
+    }
+
+    @Test
     void alignAll_emptyList_returnsEmpty() {
         assertTrue(aligner.alignAll(List.of(), AlignOptions.defaults()).isEmpty());
     }
