@@ -43,10 +43,15 @@ final class AlignPartition implements FlatMapFunction<Iterator<InternalRow>, Ali
         AlignOptions alignOptions = options.alignOptions();
         return new Iterator<>() {
             private final ArrayDeque<AlignedRecord> ready = new ArrayDeque<>();
+            private boolean permitTaken;
 
             @Override
             public boolean hasNext() {
                 while (ready.isEmpty() && rows.hasNext()) {
+                    if (!permitTaken) {
+                        ExecutorAligners.beforeFirstBatch(aligner, task);
+                        permitTaken = true;
+                    }
                     alignBatch(rows, aligner, alignOptions, ready);
                 }
                 return !ready.isEmpty();

@@ -44,7 +44,6 @@ final class ExecutorAligners {
             if (aligner.isBroken()) {
                 throw new CudaUnavailableException("device " + ordinal + " failed earlier in this executor");
             }
-            acquire(ordinal, options, task);
             return aligner;
         } catch (CudaUnavailableException e) {
             if (options.backend == Backend.CUDA) {
@@ -88,10 +87,17 @@ final class ExecutorAligners {
         return aligner;
     }
 
-    private static void acquire(int ordinal, JobOptions options, TaskContext task) {
+    /**
+     * Takes the task's GPU permit before its first GPU batch (a no-op for other engines); the
+     * permit is released when the task completes, however it ends.
+     */
+    static void beforeFirstBatch(Aligner aligner, TaskContext task) {
+        if (!(aligner instanceof CudaAligner)) {
+            return;
+        }
         Semaphore permits;
         synchronized (ExecutorAligners.class) {
-            permits = PERMITS.get(ordinal);
+            permits = PERMITS.get(((CudaAligner) aligner).ordinal());
         }
         permits.acquireUninterruptibly();
         if (task != null) {

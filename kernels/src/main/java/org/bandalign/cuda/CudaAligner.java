@@ -68,6 +68,11 @@ public final class CudaAligner implements Aligner {
         return "cuda:" + device.ordinal;
     }
 
+    /** The CUDA device ordinal. */
+    public int ordinal() {
+        return device.ordinal;
+    }
+
     /** The device's name, as the driver reports it. */
     public String deviceName() {
         return device.name;

@@ -27,6 +27,7 @@ public final class CudaBandedMatrix implements AutoCloseable {
 
     private final CudaDevice device;
     private final CUfunction multiply;
+    private boolean closed;
 
     private CudaBandedMatrix(CudaDevice device) {
         this.device = device;
@@ -64,6 +65,9 @@ public final class CudaBandedMatrix implements AutoCloseable {
     }
 
     private synchronized BandedMatrix run(BandedMatrix x, BandedMatrix y, int semiring, float fill) {
+        if (closed) {
+            throw new IllegalStateException("CudaBandedMatrix for device " + device.ordinal + " is closed");
+        }
         if (x.n() != y.n() || x.batch() != y.batch()) {
             throw new IllegalArgumentException("operands differ: x is " + x.batch() + " x " + x.n() + ", y is "
                     + y.batch() + " x " + y.n());
@@ -74,6 +78,9 @@ public final class CudaBandedMatrix implements AutoCloseable {
         int lu = x.lu() + y.ld();
         int ld = x.ld() + y.lu();
         long slots = (long) x.batch() * x.n() * (lu + ld + 1);
+        if (slots > BandedAlignKernels.MAX_STAGING / 4) {
+            throw new IllegalArgumentException("result of " + slots + " slots is more than one array holds");
+        }
         float[] xd = x.data();
         float[] yd = y.data();
         float[] z = new float[(int) slots];
@@ -109,7 +116,10 @@ public final class CudaBandedMatrix implements AutoCloseable {
     }
 
     @Override
-    public void close() {
-        device.close();
+    public synchronized void close() {
+        if (!closed) {
+            closed = true;
+            device.close();
+        }
     }
 }

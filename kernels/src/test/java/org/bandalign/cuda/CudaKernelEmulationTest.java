@@ -58,7 +58,6 @@ class CudaKernelEmulationTest {
         int covered = 0;
         for (Mode mode : Mode.values()) {
             List<Pair> pairs = new ArrayList<>();
-            Integer band = null;
             for (ReferenceCase rc : ReferenceCase.all()) {
                 if (rc.mode == mode && rc.band == null) {
                     pairs.add(rc.densePair());
@@ -66,11 +65,18 @@ class CudaKernelEmulationTest {
                     pairs.add(rc.bandPair());   // its own band, in band layout
                 }
             }
+            AlignOptions both = AlignOptions.builder().mode(mode).semiring(Semiring.BOTH).build();
             for (int threads : new int[] {1, 4, 32}) {
-                covered += compare(pairs, AlignOptions.builder().mode(mode).semiring(Semiring.BOTH).build(), threads);
+                covered += compare(pairs, both, threads);
             }
+            covered += compare(pairs, both, 0);   // 0: the block size the GPU path would launch
         }
-        assertEquals(3 * 14, covered, "reference cases x block sizes");
+        assertEquals(4 * 14, covered, "reference cases x block sizes");
+    }
+
+    /** The block size to emulate: {@code threads}, or 0 for the one the GPU path launches. */
+    private static int blockSize(LaunchLayout launch, int threads) {
+        return threads > 0 ? threads : launch.threads;
     }
 
     @Test
@@ -132,6 +138,7 @@ class CudaKernelEmulationTest {
             group.add(new PreparedPair(k, pairs.get(k), BandGeometry.of(pairs.get(k), options)));
         }
         LaunchLayout launch = new LaunchLayout(group, options);
+        threads = blockSize(launch, threads);
         List<AlignmentResult> emulated = emulate(launch, options, threads, globalRoll);
         List<AlignmentResult> expected = cpu.alignAll(pairs, options);
         int compared = 0;
