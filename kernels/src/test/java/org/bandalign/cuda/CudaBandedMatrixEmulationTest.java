@@ -31,11 +31,11 @@ class CudaBandedMatrixEmulationTest {
         for (int trial = 0; trial < 12; trial++) {
             int batch = 1 + rnd.nextInt(3);
             int n = 1 + rnd.nextInt(30);
-            BandedMatrix x = random(rnd, batch, n, rnd.nextInt(5), rnd.nextInt(5));
-            BandedMatrix y = random(rnd, batch, n, rnd.nextInt(5), rnd.nextInt(5));
-            assertClose(x.multiply(y), emulate(exe, x, y, STANDARD), "multiply " + trial);
-            assertClose(x.multiplyLog(y), emulate(exe, x, y, LOG), "multiplyLog " + trial);
-            assertClose(x.multiplyMax(y), emulate(exe, x, y, MAX), "multiplyMax " + trial);
+            BandedMatrix x = BandedProducts.random(rnd, batch, n, rnd.nextInt(5), rnd.nextInt(5), 0.1);
+            BandedMatrix y = BandedProducts.random(rnd, batch, n, rnd.nextInt(5), rnd.nextInt(5), 0.1);
+            BandedProducts.assertClose(x.multiply(y), emulate(exe, x, y, STANDARD), "multiply " + trial);
+            BandedProducts.assertClose(x.multiplyLog(y), emulate(exe, x, y, LOG), "multiplyLog " + trial);
+            BandedProducts.assertClose(x.multiplyMax(y), emulate(exe, x, y, MAX), "multiplyMax " + trial);
             covered += 3;
         }
         assertEquals(36, covered);
@@ -61,25 +61,5 @@ class CudaBandedMatrixEmulationTest {
         float[] z = new float[x.batch() * x.n() * (lu + ld + 1)];
         ByteBuffer.wrap(Files.readAllBytes(outFile)).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(z);
         return BandedMatrix.fromData(z, x.batch(), x.n(), lu, ld, semiring == STANDARD ? 0f : Float.NEGATIVE_INFINITY);
-    }
-
-    private static BandedMatrix random(Random rnd, int batch, int n, int lu, int ld) {
-        float[] data = new float[batch * n * (lu + ld + 1)];
-        for (int q = 0; q < data.length; q++) {
-            data[q] = rnd.nextDouble() < 0.1 ? Float.NEGATIVE_INFINITY : (float) rnd.nextGaussian();
-        }
-        return BandedMatrix.fromData(data, batch, n, lu, ld, 0f);
-    }
-
-    private static void assertClose(BandedMatrix cpu, BandedMatrix gpu, String what) {
-        assertEquals(cpu.lu(), gpu.lu(), what);
-        assertEquals(cpu.ld(), gpu.ld(), what);
-        float[] a = cpu.toDense();
-        float[] b = gpu.toDense();
-        for (int q = 0; q < a.length; q++) {
-            if (a[q] != b[q] && !(Float.isNaN(a[q]) && Float.isNaN(b[q]))) {
-                assertEquals(a[q], b[q], 1e-5 * Math.max(1, Math.abs(a[q])), what + " at " + q);
-            }
-        }
     }
 }

@@ -34,33 +34,13 @@ class CudaBandedMatrixTest {
         for (int trial = 0; trial < 60; trial++) {
             int batch = 1 + rnd.nextInt(4);
             int n = 1 + rnd.nextInt(300);
-            BandedMatrix x = random(rnd, batch, n, rnd.nextInt(6), rnd.nextInt(6));
-            BandedMatrix y = random(rnd, batch, n, rnd.nextInt(6), rnd.nextInt(6));
-            assertClose(x.multiply(y), gpu.multiply(x, y), "multiply " + trial);
-            assertClose(x.multiplyLog(y), gpu.multiplyLog(x, y), "multiplyLog " + trial);
-            assertClose(x.multiplyMax(y), gpu.multiplyMax(x, y), "multiplyMax " + trial);
+            BandedMatrix x = BandedProducts.random(rnd, batch, n, rnd.nextInt(6), rnd.nextInt(6), 0);
+            BandedMatrix y = BandedProducts.random(rnd, batch, n, rnd.nextInt(6), rnd.nextInt(6), 0);
+            BandedProducts.assertClose(x.multiply(y), gpu.multiply(x, y), "multiply " + trial);
+            BandedProducts.assertClose(x.multiplyLog(y), gpu.multiplyLog(x, y), "multiplyLog " + trial);
+            BandedProducts.assertClose(x.multiplyMax(y), gpu.multiplyMax(x, y), "multiplyMax " + trial);
             covered += 3;
         }
         assertEquals(180, covered);
-    }
-
-    private static BandedMatrix random(Random rnd, int batch, int n, int lu, int ld) {
-        float[] data = new float[batch * n * (lu + ld + 1)];
-        for (int q = 0; q < data.length; q++) {
-            data[q] = (float) rnd.nextGaussian();
-        }
-        return BandedMatrix.fromData(data, batch, n, lu, ld, 0f);
-    }
-
-    private static void assertClose(BandedMatrix cpu, BandedMatrix gpu, String what) {
-        assertEquals(cpu.lu(), gpu.lu(), what);
-        assertEquals(cpu.ld(), gpu.ld(), what);
-        float[] a = cpu.toDense();
-        float[] b = gpu.toDense();
-        for (int q = 0; q < a.length; q++) {
-            if (a[q] != b[q]) {
-                assertEquals(a[q], b[q], 1e-5 * Math.max(1, Math.abs(a[q])), what + " at " + q);
-            }
-        }
     }
 }
