@@ -35,7 +35,7 @@ public final class JobKeys {
             Integer::parseInt);
 
     public static final JobKey<Long> GPU_MEMORY_BUDGET = new JobKey<>("spark.bandalign.gpu.memoryBudget", "long", 0L,
-            "Device bytes the CUDA aligner may use for one launch; 0 means 80% of the free device memory.",
+            "Device bytes one CUDA launch may use; 0 means 40% of the free device memory (two launches in flight fit).",
             Long::parseLong);
 
     public static final JobKey<Double> STAGE_GPU_AMOUNT = new JobKey<>("spark.bandalign.stage.gpuAmount", "double", 0.0,

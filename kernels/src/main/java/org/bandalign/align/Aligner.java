@@ -32,7 +32,7 @@ public interface Aligner extends AutoCloseable {
     }
 
     /**
-     * The CUDA engine on device {@code device} (its primary context; a launch may use 80% of the
+     * The CUDA engine on device {@code device} (its primary context; a launch may use 40% of the
      * free device memory).
      *
      * @throws CudaUnavailableException saying what is missing: the NVIDIA driver

@@ -21,8 +21,9 @@ import org.bandalign.align.ViterbiPath;
  * One launch of {@code banded_align.cu} over a group of pairs: packs their scores and
  * descriptors into pinned memory, copies them to the device, runs {@code banded_forward_backward}
  * and/or {@code banded_viterbi} (one block per pair), and copies the marginals, log Z and paths
- * back. Device buffers live for one launch; the pinned staging buffers are reused.
- * Not thread-safe: {@link CudaAligner} serialises launches.
+ * back. Device buffers live for one launch; the pinned staging buffers are reused. One launch
+ * context: a stream, its events and its staging; not thread-safe, so {@link CudaAligner} gives
+ * each launch in flight its own.
  */
 final class BandedAlignKernels {
     /** Largest pinned staging buffer (a ByteBuffer's limit). */
@@ -44,6 +45,7 @@ final class BandedAlignKernels {
 
     BandedAlignKernels(CudaDevice device, KernelModule module) {
         this.device = device;
+        device.makeCurrent();   // may be made on any task thread
         this.forwardBackward = module.function("banded_forward_backward");
         this.viterbi = module.function("banded_viterbi");
         check(JCudaDriver.cuStreamCreate(stream, 0), "cuStreamCreate");
@@ -52,7 +54,7 @@ final class BandedAlignKernels {
     }
 
     /** Total kernel time so far, in milliseconds (CUDA events around each launch). */
-    double kernelMillis() {
+    synchronized double kernelMillis() {
         return kernelMillis;
     }
 
@@ -64,7 +66,9 @@ final class BandedAlignKernels {
         check(JCudaDriver.cuEventSynchronize(kernelStop), name);
         float[] ms = new float[1];
         check(JCudaDriver.cuEventElapsedTime(ms, kernelStart, kernelStop), "cuEventElapsedTime");
-        kernelMillis += ms[0];
+        synchronized (this) {
+            kernelMillis += ms[0];
+        }
     }
 
     /** Aligns a group of checked pairs in one launch; results in the group's order. */

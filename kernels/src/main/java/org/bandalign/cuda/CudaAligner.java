@@ -5,6 +5,9 @@ import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Objects;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
 import org.bandalign.align.AlignOptions;
 import org.bandalign.align.Aligner;
 import org.bandalign.align.AlignmentResult;
@@ -21,30 +24,43 @@ import org.bandalign.align.PairChecks;
  * whenever the device runs out of memory ({@link SplitOnOutOfMemory}); a single pair that still
  * does not fit is reported as too large.
  *
- * <p>Thread-safe: task threads may share one aligner per device; launches are serialised.
- * Create it through {@link Aligner#cuda(int)}.
+ * <p>Thread-safe: task threads may share one aligner per device. Each concurrent caller launches
+ * on a stream of its own with its own pinned staging buffers (a small pool, one set per thread
+ * in flight), so one task's transfers overlap another's kernels, the way Spark RAPIDS lets
+ * {@code concurrentGpuTasks} tasks share a GPU. Create it through {@link Aligner#cuda(int)}.
  */
 public final class CudaAligner implements Aligner {
-    /** Fraction of the free device memory used when no budget is given. */
-    static final double DEFAULT_BUDGET_FRACTION = 0.8;
+    /**
+     * Fraction of the free device memory one launch may use when no budget is given: two
+     * launches in flight (two task threads) then fit together.
+     */
+    static final double DEFAULT_BUDGET_FRACTION = 0.4;
     /** Most pairs (thread blocks) in one launch: the grid's x dimension limit. */
     private static final int MAX_BLOCKS = Integer.MAX_VALUE;
 
     private final CudaDevice device;
-    private final BandedAlignKernels kernels;
+    private final KernelModule module;
+    /** Launch contexts (stream, events, staging) not in use; one is taken per launch in flight. */
+    private final ConcurrentLinkedQueue<BandedAlignKernels> idle = new ConcurrentLinkedQueue<>();
+    private final List<BandedAlignKernels> all = new CopyOnWriteArrayList<>();
+    /** Launches hold the read lock; close takes the write lock, so it waits for them. */
+    private final ReentrantReadWriteLock lifecycle = new ReentrantReadWriteLock();
     private final long budget;
-    private boolean closed;
-    private String broken;
+    private volatile boolean closed;
+    private volatile String broken;
 
     private CudaAligner(CudaDevice device, long budget) {
         this.device = device;
-        this.kernels = new BandedAlignKernels(device, new KernelModule("banded_align"));
+        this.module = new KernelModule("banded_align");
+        BandedAlignKernels first = new BandedAlignKernels(device, module);
+        all.add(first);
+        idle.add(first);
         this.budget = budget > 0 ? budget : (long) (device.memoryInfo()[0] * DEFAULT_BUDGET_FRACTION);
     }
 
     /**
      * Opens device {@code ordinal} with a device-memory budget per launch in bytes ({@code <= 0}:
-     * 80% of the free memory).
+     * 40% of the free memory).
      *
      * @throws CudaUnavailableException when the driver, a device or that ordinal is missing
      */
@@ -79,8 +95,8 @@ public final class CudaAligner implements Aligner {
     }
 
     /** Milliseconds spent in alignment kernels by this aligner so far (for benchmarks). */
-    public synchronized double kernelMillis() {
-        return kernels.kernelMillis();
+    public double kernelMillis() {
+        return all.stream().mapToDouble(BandedAlignKernels::kernelMillis).sum();
     }
 
     /**
@@ -139,25 +155,37 @@ public final class CudaAligner implements Aligner {
         return Arrays.asList(results);
     }
 
-    private synchronized List<AlignmentResult> launch(List<PreparedPair> group, AlignOptions options) {
-        if (closed) {
-            throw new IllegalStateException("CUDA aligner for " + backend() + " is closed");
-        }
-        if (broken != null) {
-            throw new IllegalStateException("CUDA aligner for " + backend() + " is unusable after: " + broken);
-        }
+    private List<AlignmentResult> launch(List<PreparedPair> group, AlignOptions options) {
+        lifecycle.readLock().lock();
         try {
-            return kernels.run(group, options);
-        } catch (CudaException e) {
-            if (!e.isOutOfMemory()) {
-                broken = e.getMessage();   // a failed launch leaves the context unusable (sticky error)
+            if (closed) {
+                throw new IllegalStateException("CUDA aligner for " + backend() + " is closed");
             }
-            throw e;
+            if (broken != null) {
+                throw new IllegalStateException("CUDA aligner for " + backend() + " is unusable after: " + broken);
+            }
+            BandedAlignKernels kernels = idle.poll();
+            if (kernels == null) {
+                kernels = new BandedAlignKernels(device, module);
+                all.add(kernels);
+            }
+            try {
+                return kernels.run(group, options);
+            } catch (CudaException e) {
+                if (!e.isOutOfMemory()) {
+                    broken = e.getMessage();   // a failed launch leaves the context unusable (sticky error)
+                }
+                throw e;
+            } finally {
+                idle.add(kernels);
+            }
+        } finally {
+            lifecycle.readLock().unlock();
         }
     }
 
     /** True once a launch failed with an error that leaves the device context unusable. */
-    public synchronized boolean isBroken() {
+    public boolean isBroken() {
         return broken != null;
     }
 
@@ -191,12 +219,17 @@ public final class CudaAligner implements Aligner {
     }
 
     @Override
-    public synchronized void close() {
-        if (!closed) {
-            closed = true;
-            device.makeCurrent();
-            kernels.close();
-            device.close();
+    public void close() {
+        lifecycle.writeLock().lock();
+        try {
+            if (!closed) {
+                closed = true;
+                device.makeCurrent();
+                all.forEach(BandedAlignKernels::close);
+                device.close();
+            }
+        } finally {
+            lifecycle.writeLock().unlock();
         }
     }
 }

@@ -488,6 +488,39 @@ public abstract class AlignerContractTest {
     }
 
     @Test
+    void alignAll_fromSeveralThreadsAtOnce_givesWhatOneThreadGives() throws Exception {
+        Random rnd = new Random(77);
+        List<Pair> pairs = new ArrayList<>();
+        for (int k = 0; k < 24; k++) {
+            int n = 1 + rnd.nextInt(90);
+            int m = 1 + rnd.nextInt(90);
+            pairs.add(Pair.dense("t" + k, n, m, randomScores(rnd, n, m, 3f, 0.02)));
+        }
+        AlignOptions opts = AlignOptions.builder().semiring(Semiring.BOTH).band(12).build();
+        List<AlignmentResult> expected = aligner.alignAll(pairs, opts);
+        java.util.concurrent.ExecutorService callers = java.util.concurrent.Executors.newFixedThreadPool(4);
+        try {
+            List<java.util.concurrent.Future<List<AlignmentResult>>> runs = new ArrayList<>();
+            for (int t = 0; t < 4; t++) {
+                runs.add(callers.submit(() -> aligner.alignAll(pairs, opts)));
+            }
+            for (java.util.concurrent.Future<List<AlignmentResult>> run : runs) {
+                List<AlignmentResult> got = run.get();
+                for (int k = 0; k < pairs.size(); k++) {
+                    assertEquals(expected.get(k).isValid(), got.get(k).isValid());
+                    if (expected.get(k).isValid()) {
+                        assertEquals(expected.get(k).logPartition(), got.get(k).logPartition(), 0.0, "pair " + k);
+                        assertArrayEquals(expected.get(k).marginalsBand(), got.get(k).marginalsBand(), "pair " + k);
+                        assertEquals(expected.get(k).viterbiCigar(), got.get(k).viterbiCigar(), "pair " + k);
+                    }
+                }
+            }
+        } finally {
+            callers.shutdownNow();
+        }
+    }
+
+    @Test
     void alignAll_emptyList_returnsEmpty() {
         assertTrue(aligner.alignAll(List.of(), AlignOptions.defaults()).isEmpty());
     }
