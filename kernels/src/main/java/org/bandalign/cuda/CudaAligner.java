@@ -103,8 +103,13 @@ public final class CudaAligner implements Aligner {
      * Device-to-device copy bandwidth in bytes per second, measured with {@code bytes} bytes
      * (the memory roofline the kernels are compared with).
      */
-    public synchronized double copyBandwidth(long bytes, int rounds) {
+    public double copyBandwidth(long bytes, int rounds) {
         return DeviceCopy.bandwidth(device, bytes, rounds);
+    }
+
+    /** Pinned host-to-device copy bandwidth in bytes per second, measured with {@code bytes} bytes. */
+    public double hostToDeviceBandwidth(long bytes, int rounds) {
+        return DeviceCopy.hostToDevice(device, bytes, rounds);
     }
 
     /** Device bytes one launch may use. */
