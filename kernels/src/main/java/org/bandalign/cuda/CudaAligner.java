@@ -6,6 +6,10 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 import org.bandalign.align.AlignOptions;
@@ -20,9 +24,10 @@ import org.bandalign.align.PairChecks;
  * The CUDA backend: the same semantics as the CPU engine, computed by {@code banded_align.cu}
  * on one device. {@link #alignAll} checks every pair on the host (bad pairs are reported, not
  * thrown), sorts the rest by their widest anti-diagonal so a launch holds pairs of like shape,
- * packs them into launches that fit the device-memory budget, and splits a launch in half
- * whenever the device runs out of memory ({@link SplitOnOutOfMemory}); a single pair that still
- * does not fit is reported as too large.
+ * packs them into launches that fit the device-memory budget (two kept in flight, so one's
+ * transfers overlap the other's kernel), and splits a launch in half whenever the device runs
+ * out of memory ({@link SplitOnOutOfMemory}); a single pair that still does not fit is reported
+ * as too large.
  *
  * <p>Thread-safe: task threads may share one aligner per device. Each concurrent caller launches
  * on a stream of its own with its own pinned staging buffers (a small pool, one set per thread
@@ -35,6 +40,8 @@ public final class CudaAligner implements Aligner {
      * launches in flight (two task threads) then fit together.
      */
     static final double DEFAULT_BUDGET_FRACTION = 0.4;
+    /** Launches of one alignAll call kept in flight at once. */
+    static final int LAUNCHES_IN_FLIGHT = 2;
     /** Most pairs (thread blocks) in one launch: the grid's x dimension limit. */
     private static final int MAX_BLOCKS = Integer.MAX_VALUE;
 
@@ -46,6 +53,12 @@ public final class CudaAligner implements Aligner {
     /** Launches hold the read lock; close takes the write lock, so it waits for them. */
     private final ReentrantReadWriteLock lifecycle = new ReentrantReadWriteLock();
     private final long budget;
+    /** Threads that keep an alignAll call's launches in flight (daemons; stopped by close). */
+    private final ExecutorService launchers = Executors.newFixedThreadPool(LAUNCHES_IN_FLIGHT, r -> {
+        Thread t = new Thread(r, "bandalign-cuda-launcher");
+        t.setDaemon(true);
+        return t;
+    });
     private volatile boolean closed;
     private volatile String broken;
 
@@ -146,18 +159,54 @@ public final class CudaAligner implements Aligner {
             }
         }
         ready.sort(Comparator.comparingInt((PreparedPair p) -> p.maxRows));
-        SplitOnOutOfMemory<PreparedPair, AlignmentResult> launcher = new SplitOnOutOfMemory<>(
+        List<List<PreparedPair>> groups = groups(ready, options);
+        if (groups.size() == 1) {
+            place(groups.get(0), launcher(options).apply(groups.get(0)), results);
+            return Arrays.asList(results);
+        }
+        // Several launches: keep LAUNCHES_IN_FLIGHT of them going, so that one's transfers
+        // overlap another's kernel (each takes its own stream and staging).
+        List<Future<List<AlignmentResult>>> futures = new ArrayList<>(groups.size());
+        for (List<PreparedPair> group : groups) {
+            futures.add(launchers.submit(() -> launcher(options).apply(group)));
+        }
+        for (int g = 0; g < groups.size(); g++) {
+            place(groups.get(g), await(futures.get(g), futures), results);
+        }
+        return Arrays.asList(results);
+    }
+
+    private SplitOnOutOfMemory<PreparedPair, AlignmentResult> launcher(AlignOptions options) {
+        return new SplitOnOutOfMemory<>(
                 group -> launch(group, options),
                 e -> e instanceof CudaException && ((CudaException) e).isOutOfMemory(),
                 p -> AlignmentResult.failed(new InvalidPairException(p.pair.id(), "too large for the GPU: "
                         + p.geometry + " needs " + p.deviceBytes(options) + " bytes of device memory")));
-        for (List<PreparedPair> group : groups(ready, options)) {
-            List<AlignmentResult> out = launcher.apply(group);
-            for (int k = 0; k < group.size(); k++) {
-                results[group.get(k).index] = out.get(k);
-            }
+    }
+
+    private static void place(List<PreparedPair> group, List<AlignmentResult> out, AlignmentResult[] results) {
+        for (int k = 0; k < group.size(); k++) {
+            results[group.get(k).index] = out.get(k);
         }
-        return Arrays.asList(results);
+    }
+
+    private static List<AlignmentResult> await(Future<List<AlignmentResult>> future, List<Future<List<AlignmentResult>>> all) {
+        try {
+            return future.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            all.forEach(f -> f.cancel(true));
+            throw new IllegalStateException("interrupted while aligning on the GPU", e);
+        } catch (ExecutionException e) {
+            all.forEach(f -> f.cancel(false));
+            if (e.getCause() instanceof RuntimeException) {
+                throw (RuntimeException) e.getCause();
+            }
+            if (e.getCause() instanceof Error) {
+                throw (Error) e.getCause();
+            }
+            throw new IllegalStateException(e.getCause());
+        }
     }
 
     private List<AlignmentResult> launch(List<PreparedPair> group, AlignOptions options) {
@@ -229,6 +278,7 @@ public final class CudaAligner implements Aligner {
         try {
             if (!closed) {
                 closed = true;
+                launchers.shutdownNow();
                 device.makeCurrent();
                 all.forEach(BandedAlignKernels::close);
                 device.close();
