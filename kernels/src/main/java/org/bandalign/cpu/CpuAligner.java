@@ -74,6 +74,7 @@ public final class CpuAligner implements Aligner {
         try {
             return alignWith(pair, options, ws);
         } finally {
+            ws.trim();
             workspaces.add(ws);
         }
     }
@@ -93,6 +94,7 @@ public final class CpuAligner implements Aligner {
                     results[idx] = alignOrReport(pairs.get(idx), options, ws);
                 }
             } finally {
+                ws.trim();
                 workspaces.add(ws);
             }
         };
@@ -136,7 +138,7 @@ public final class CpuAligner implements Aligner {
         Integer[] order = new Integer[pairs.size()];
         for (int k = 0; k < order.length; k++) {
             Pair p = pairs.get(k);
-            size[k] = p == null ? 0 : (long) p.n() * p.m();
+            size[k] = p == null ? 0 : BandGeometry.of(p, options).cells();
             order[k] = k;
         }
         Arrays.sort(order, Comparator.comparingLong((Integer k) -> size[k]).reversed());

@@ -3,10 +3,15 @@ package org.bandalign.cpu;
 import java.util.Arrays;
 
 /**
- * Scratch memory of one worker thread, grown to the largest pair it has seen and reused.
+ * Scratch memory of one worker thread, grown to the largest pair it has seen and reused; after a
+ * very large pair the big arrays are let go ({@link #trim()}), so an executor does not keep
+ * gigabytes for the rest of its life because of one outlier.
  * Not thread-safe: a workspace belongs to one thread at a time.
  */
 final class Workspace {
+    /** Per-cell arrays longer than this many doubles are dropped when the workspace is returned. */
+    static final int RETAINED_DOUBLES = 16 << 20;
+
     /** Rolling anti-diagonals t, t-1, t-2 of alpha (or of the Viterbi score), indexed by row + 1. */
     final double[][] rolling = new double[3][];
     /** Rolling anti-diagonals of the backward flows, three steps per row, indexed 3*(row + 1) + k. */
@@ -58,5 +63,18 @@ final class Workspace {
             backPointers = new byte[(int) len];
         }
         return backPointers;
+    }
+
+    /** Drops per-cell arrays beyond {@link #RETAINED_DOUBLES}; the next pair allocates what it needs. */
+    void trim() {
+        if (weights.length > RETAINED_DOUBLES) {
+            weights = new double[0];
+        }
+        if (alpha.length > RETAINED_DOUBLES) {
+            alpha = new double[0];
+        }
+        if (backPointers.length > 8 * RETAINED_DOUBLES) {
+            backPointers = new byte[0];
+        }
     }
 }
