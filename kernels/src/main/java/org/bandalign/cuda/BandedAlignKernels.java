@@ -3,27 +3,36 @@ package org.bandalign.cuda;
 import static org.bandalign.cuda.CudaException.check;
 
 import java.nio.ByteBuffer;
-import java.nio.DoubleBuffer;
-import java.nio.FloatBuffer;
-import java.nio.IntBuffer;
+import java.util.ArrayList;
 import java.util.List;
 import jcuda.Pointer;
+import jcuda.driver.CUdeviceptr;
 import jcuda.driver.CUevent;
+import jcuda.driver.CUevent_flags;
 import jcuda.driver.CUfunction;
 import jcuda.driver.CUfunction_attribute;
 import jcuda.driver.CUstream;
 import jcuda.driver.JCudaDriver;
 import org.bandalign.align.AlignOptions;
 import org.bandalign.align.AlignmentResult;
-import org.bandalign.align.ViterbiPath;
 
 /**
- * One launch of {@code banded_align.cu} over a group of pairs: packs their scores and
- * descriptors into pinned memory, copies them to the device, runs {@code banded_forward_backward}
- * and/or {@code banded_viterbi} (one block per pair), and copies the marginals, log Z and paths
- * back. Device buffers live for one launch; the pinned staging buffers are reused. One launch
- * context: a stream, its events and its staging; not thread-safe, so {@link CudaAligner} gives
- * each launch in flight its own.
+ * One launch of {@code banded_align.cu} over a group of pairs. Everything goes on one stream
+ * and the host waits only where it must:
+ * <ol>
+ *   <li>the scores, in chunks of about {@link LaunchLayout#CHUNK_BYTES}: each chunk is copied
+ *       into pinned memory by {@link HostCopy} (several threads) and its DMA is queued at once,
+ *       so the host fills chunk c + 1 while chunk c crosses the bus; then the descriptors;</li>
+ *   <li>{@code banded_forward_backward} and/or {@code banded_viterbi} (one block per pair),
+ *       between two timing events;</li>
+ *   <li>log Z and the Viterbi outputs, then the marginals in the same chunks, each followed by
+ *       an event; the host copies chunk c out into the result arrays as soon as its event
+ *       fires, while chunk c + 1 is still in flight.</li>
+ * </ol>
+ * Device buffers live for one launch; the pinned staging buffer is reused (the downloads land
+ * where the scores were, which the stream orders after the kernels). One launch context: a
+ * stream, its events and its staging; not thread-safe, so {@link CudaAligner} gives each launch
+ * in flight its own.
  */
 final class BandedAlignKernels {
     /** Largest pinned staging buffer (a ByteBuffer's limit). */
@@ -39,6 +48,8 @@ final class BandedAlignKernels {
     private final CUstream stream = new CUstream();
     private final CUevent kernelStart = new CUevent();
     private final CUevent kernelStop = new CUevent();
+    /** One event per marginal chunk in flight, recorded after its download. */
+    private final List<CUevent> chunkEvents = new ArrayList<>();
     private PinnedBuffer staging;
     /** Milliseconds spent in kernels (forward-backward and Viterbi) since this object was made. */
     private double kernelMillis;
@@ -51,24 +62,20 @@ final class BandedAlignKernels {
         check(JCudaDriver.cuStreamCreate(stream, 0), "cuStreamCreate");
         check(JCudaDriver.cuEventCreate(kernelStart, 0), "cuEventCreate");
         check(JCudaDriver.cuEventCreate(kernelStop, 0), "cuEventCreate");
+        // Allow the most dynamic shared memory once, for good: setting it per launch would race
+        // with launches of other contexts on the same function.
+        int optIn = Math.max(DEFAULT_SHARED, device.sharedMemoryOptIn);
+        check(JCudaDriver.cuFuncSetAttribute(forwardBackward,
+                CUfunction_attribute.CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES, optIn),
+                "cuFuncSetAttribute(banded_forward_backward shared memory)");
+        check(JCudaDriver.cuFuncSetAttribute(viterbi,
+                CUfunction_attribute.CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES, optIn - VITERBI_STATIC_SHARED),
+                "cuFuncSetAttribute(banded_viterbi shared memory)");
     }
 
     /** Total kernel time so far, in milliseconds (CUDA events around each launch). */
     synchronized double kernelMillis() {
         return kernelMillis;
-    }
-
-    private void timedLaunch(CUfunction f, int blocks, int threads, int sharedBytes, Pointer params, String name) {
-        check(JCudaDriver.cuEventRecord(kernelStart, stream), "cuEventRecord");
-        check(JCudaDriver.cuLaunchKernel(f, blocks, 1, 1, threads, 1, 1, sharedBytes, stream, params, null),
-                "cuLaunchKernel(" + name + ")");
-        check(JCudaDriver.cuEventRecord(kernelStop, stream), "cuEventRecord");
-        check(JCudaDriver.cuEventSynchronize(kernelStop), name);
-        float[] ms = new float[1];
-        check(JCudaDriver.cuEventElapsedTime(ms, kernelStart, kernelStop), "cuEventElapsedTime");
-        synchronized (this) {
-            kernelMillis += ms[0];
-        }
     }
 
     /** Aligns a group of checked pairs in one launch; results in the group's order. */
@@ -78,115 +85,125 @@ final class BandedAlignKernels {
         int count = launch.count;
         boolean log = options.semiring().computesLog();
         boolean max = options.semiring().computesMax();
-        long hostBytes = Math.max(4 * launch.scoreFloats, (log ? 4 * launch.outFloats : 0) + 8L * count)
-                + 8L * launch.desc.length + launch.pathBytes + 32L * count;
-        ByteBuffer host = staging(hostBytes);
-
+        ByteBuffer host = staging(launch.stagingBytes);
+        HostCopy copy = HostCopy.shared();
+        DeviceBuffer dOut = null;
+        DeviceBuffer dAlpha = null;
+        DeviceBuffer dLogZ = null;
+        DeviceBuffer dRollFb = null;
+        DeviceBuffer dBack = null;
+        DeviceBuffer dVit = null;
+        DeviceBuffer dPath = null;
+        DeviceBuffer dRollVit = null;
         try (DeviceBuffer dDesc = new DeviceBuffer(8L * launch.desc.length);
              DeviceBuffer dScores = new DeviceBuffer(4 * launch.scoreFloats)) {
-            host.clear();
-            host.asLongBuffer().put(launch.desc);
-            dDesc.upload(staging.ptr, 8L * launch.desc.length, stream);
-            check(JCudaDriver.cuStreamSynchronize(stream), "cuStreamSynchronize");
-            FloatBuffer fb = host.asFloatBuffer();
-            for (PreparedPair p : group) {
-                fb.put(p.pair.scores());
+            long fbShared = 12L * launch.rollLen * 8 + 8L * launch.threads;
+            boolean fbInShared = fbShared <= Math.max(DEFAULT_SHARED, device.sharedMemoryOptIn);
+            long vitRoll = 3L * launch.rollLen * 8;
+            boolean vitInShared = vitRoll + VITERBI_STATIC_SHARED <= Math.max(DEFAULT_SHARED, device.sharedMemoryOptIn);
+            if (log) {
+                dOut = new DeviceBuffer(4 * launch.outFloats);
+                dAlpha = new DeviceBuffer(8 * launch.cells);
+                dLogZ = new DeviceBuffer(8L * count);
+                dRollFb = fbInShared ? null : new DeviceBuffer(12L * launch.rollLen * 8 * count);
             }
-            dScores.upload(staging.ptr, 4 * launch.scoreFloats, stream);
-            check(JCudaDriver.cuStreamSynchronize(stream), "cuStreamSynchronize");
+            if (max) {
+                dBack = new DeviceBuffer(launch.cells);
+                dVit = new DeviceBuffer(20L * count);   // best (8 a pair), end cells (8), step counts (4)
+                dPath = new DeviceBuffer(launch.pathBytes);
+                dRollVit = vitInShared ? null : new DeviceBuffer(vitRoll * count);
+            }
 
-            double[] logZ = null;
+            // Upload: copy chunk c into pinned memory while the DMA of chunk c - 1 runs.
+            for (int c = 0; c < launch.chunkCount(); c++) {
+                launch.packScores(copy, host, c);
+                long off = launch.scoreOffset(c);
+                long len = launch.scoreOffset(c + 1) - off;
+                check(JCudaDriver.cuMemcpyHtoDAsync(dScores.ptr.withByteOffset(off), staging.ptr.withByteOffset(off), len,
+                        stream), "cuMemcpyHtoDAsync(scores)");
+            }
+            launch.putDescriptors(host);
+            dDesc.upload(staging.ptr.withByteOffset(launch.descOffset), 8L * launch.desc.length, stream);
+
+            check(JCudaDriver.cuEventRecord(kernelStart, stream), "cuEventRecord");
+            if (log) {
+                // Band-layout padding slots are never written by the kernel: they must read 0.
+                check(JCudaDriver.cuMemsetD8Async(dOut.ptr, (byte) 0, 4 * launch.outFloats, stream),
+                        "cuMemsetD8Async(marginals)");
+                int sharedBytes = (int) (fbInShared ? fbShared : 8L * launch.threads);
+                launch(forwardBackward, count, launch.threads, sharedBytes, "banded_forward_backward",
+                        dDesc.param(), dScores.param(), dOut.param(), dAlpha.param(), dLogZ.param(), rollParam(dRollFb));
+            }
+            if (max) {
+                launch(viterbi, count, launch.threads, (int) (vitInShared ? vitRoll : 0), "banded_viterbi",
+                        dDesc.param(), dScores.param(), dBack.param(), Pointer.to(dVit.ptr),
+                        Pointer.to(dVit.ptr.withByteOffset(8L * count)), Pointer.to(dVit.ptr.withByteOffset(16L * count)),
+                        dPath.param(), rollParam(dRollVit));
+            }
+            check(JCudaDriver.cuEventRecord(kernelStop, stream), "cuEventRecord");
+
+            // Download the small outputs first, then the marginals chunk by chunk, each chunk
+            // followed by an event, so the host copies chunk c out while chunk c + 1 is in flight.
+            if (log) {
+                dLogZ.download(staging.ptr.withByteOffset(launch.logZOffset), 8L * count, stream);
+            }
+            if (max) {
+                dVit.download(staging.ptr.withByteOffset(launch.bestOffset), 20L * count, stream);
+                dPath.download(staging.ptr.withByteOffset(launch.pathOffset), launch.pathBytes, stream);
+            }
             float[][] marginals = null;
             if (log) {
+                for (int c = 0; c < launch.chunkCount(); c++) {
+                    long off = launch.marginalOffset(c);
+                    long len = launch.marginalOffset(c + 1) - off;
+                    check(JCudaDriver.cuMemcpyDtoHAsync(staging.ptr.withByteOffset(off), dOut.ptr.withByteOffset(off), len,
+                            stream), "cuMemcpyDtoHAsync(marginals)");
+                    check(JCudaDriver.cuEventRecord(chunkEvent(c), stream), "cuEventRecord");
+                }
+                check(JCudaDriver.cuEventSynchronize(kernelStop), max ? "banded_viterbi" : "banded_forward_backward");
                 marginals = new float[count][];
-                logZ = forwardBackward(launch, dDesc, dScores, marginals);
+                for (int c = 0; c < launch.chunkCount(); c++) {
+                    check(JCudaDriver.cuEventSynchronize(chunkEvent(c)), "cuMemcpyDtoHAsync(marginals)");
+                    launch.unpackMarginals(copy, host, c, marginals);
+                }
             }
-            ViterbiPath[] paths = max ? viterbi(launch, dDesc, dScores) : null;
-            return launch.results(logZ, marginals, paths);
+            check(JCudaDriver.cuStreamSynchronize(stream), max ? "banded_viterbi" : "banded_forward_backward");
+            addKernelTime();
+            return launch.results(log ? launch.logZ(host) : null, marginals, max ? launch.paths(host) : null);
+        } finally {
+            for (DeviceBuffer b : new DeviceBuffer[] {dOut, dAlpha, dLogZ, dRollFb, dBack, dVit, dPath, dRollVit}) {
+                if (b != null) {
+                    b.close();
+                }
+            }
         }
     }
 
-    private double[] forwardBackward(LaunchLayout launch, DeviceBuffer dDesc, DeviceBuffer dScores, float[][] marginals) {
-        int count = launch.count;
-        long outFloats = launch.outFloats;
-        long rollBytes = 12L * launch.rollLen * 8;
-        long shared = rollBytes + 8L * launch.threads;
-        boolean inShared = shared <= Math.max(DEFAULT_SHARED, device.sharedMemoryOptIn);
-        try (DeviceBuffer dOut = new DeviceBuffer(4 * outFloats);
-             DeviceBuffer dAlpha = new DeviceBuffer(8 * launch.cells);
-             DeviceBuffer dLogZ = new DeviceBuffer(8L * count);
-             DeviceBuffer dRoll = inShared ? null : new DeviceBuffer(rollBytes * count)) {
-            // Band-layout padding slots are never written by the kernel: they must read 0.
-            check(JCudaDriver.cuMemsetD8Async(dOut.ptr, (byte) 0, 4 * outFloats, stream), "cuMemsetD8Async(marginals)");
-            int sharedBytes = (int) (inShared ? shared : 8L * launch.threads);
-            if (sharedBytes > DEFAULT_SHARED) {
-                check(JCudaDriver.cuFuncSetAttribute(forwardBackward,
-                        CUfunction_attribute.CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES, sharedBytes),
-                        "cuFuncSetAttribute(banded_forward_backward shared memory)");
-            }
-            Pointer params = Pointer.to(dDesc.param(), dScores.param(), dOut.param(), dAlpha.param(), dLogZ.param(),
-                    dRoll == null ? Pointer.to(new jcuda.driver.CUdeviceptr()) : dRoll.param());
-            timedLaunch(forwardBackward, count, launch.threads, sharedBytes, params, "banded_forward_backward");
-            dOut.download(staging.ptr, 4 * outFloats, stream);
-            dLogZ.download(staging.ptr.withByteOffset(4 * outFloats), 8L * count, stream);
-            check(JCudaDriver.cuStreamSynchronize(stream), "banded_forward_backward");
-            ByteBuffer host = staging.buffer;
-            host.clear();
-            FloatBuffer fb = host.asFloatBuffer();
-            for (int k = 0; k < count; k++) {
-                marginals[k] = new float[launch.group.get(k).outFloats];
-                fb.get(marginals[k]);
-            }
-            host.position((int) (4 * outFloats));
-            DoubleBuffer db = host.slice().order(host.order()).asDoubleBuffer();
-            double[] logZ = new double[count];
-            db.get(logZ);
-            return logZ;
+    private static Pointer rollParam(DeviceBuffer roll) {
+        return roll == null ? Pointer.to(new CUdeviceptr()) : roll.param();
+    }
+
+    private void launch(CUfunction f, int blocks, int threads, int sharedBytes, String name, Pointer... args) {
+        check(JCudaDriver.cuLaunchKernel(f, blocks, 1, 1, threads, 1, 1, sharedBytes, stream, Pointer.to(args), null),
+                "cuLaunchKernel(" + name + ")");
+    }
+
+    private void addKernelTime() {
+        float[] ms = new float[1];
+        check(JCudaDriver.cuEventElapsedTime(ms, kernelStart, kernelStop), "cuEventElapsedTime");
+        synchronized (this) {
+            kernelMillis += ms[0];
         }
     }
 
-    private ViterbiPath[] viterbi(LaunchLayout launch, DeviceBuffer dDesc, DeviceBuffer dScores) {
-        int count = launch.count;
-        long rollBytes = 3L * launch.rollLen * 8;
-        boolean inShared = rollBytes + VITERBI_STATIC_SHARED <= Math.max(DEFAULT_SHARED, device.sharedMemoryOptIn);
-        try (DeviceBuffer dBack = new DeviceBuffer(launch.cells);
-             DeviceBuffer dBest = new DeviceBuffer(8L * count);
-             DeviceBuffer dEnd = new DeviceBuffer(8L * count);
-             DeviceBuffer dLen = new DeviceBuffer(4L * count);
-             DeviceBuffer dPath = new DeviceBuffer(launch.pathBytes);
-             DeviceBuffer dRoll = inShared ? null : new DeviceBuffer(rollBytes * count)) {
-            int sharedBytes = (int) (inShared ? rollBytes : 0);
-            if (sharedBytes + VITERBI_STATIC_SHARED > DEFAULT_SHARED) {
-                check(JCudaDriver.cuFuncSetAttribute(viterbi,
-                        CUfunction_attribute.CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES, sharedBytes),
-                        "cuFuncSetAttribute(banded_viterbi shared memory)");
-            }
-            Pointer params = Pointer.to(dDesc.param(), dScores.param(), dBack.param(), dBest.param(), dEnd.param(),
-                    dLen.param(), dPath.param(), dRoll == null ? Pointer.to(new jcuda.driver.CUdeviceptr()) : dRoll.param());
-            timedLaunch(viterbi, count, launch.threads, sharedBytes, params, "banded_viterbi");
-            long o1 = 8L * count;
-            long o2 = o1 + 8L * count;
-            long o3 = o2 + 4L * count;
-            dBest.download(staging.ptr, 8L * count, stream);
-            dEnd.download(staging.ptr.withByteOffset(o1), 8L * count, stream);
-            dLen.download(staging.ptr.withByteOffset(o2), 4L * count, stream);
-            dPath.download(staging.ptr.withByteOffset(o3), launch.pathBytes, stream);
-            check(JCudaDriver.cuStreamSynchronize(stream), "banded_viterbi");
-            ByteBuffer host = staging.buffer.duplicate().order(staging.buffer.order());
-            double[] best = new double[count];
-            int[] end = new int[2 * count];
-            int[] len = new int[count];
-            byte[] path = new byte[(int) launch.pathBytes];
-            host.clear();
-            host.asDoubleBuffer().get(best);
-            host.position((int) o1);
-            IntBuffer ib = host.slice().order(host.order()).asIntBuffer();
-            ib.get(end);
-            ib.get(len);
-            host.position((int) o3);
-            host.get(path);
-            return launch.paths(best, end, len, path);
+    /** The event recorded after chunk {@code c}'s download (made on first use, kept for reuse). */
+    private CUevent chunkEvent(int c) {
+        while (chunkEvents.size() <= c) {
+            CUevent e = new CUevent();
+            check(JCudaDriver.cuEventCreate(e, CUevent_flags.CU_EVENT_DISABLE_TIMING), "cuEventCreate");
+            chunkEvents.add(e);
         }
+        return chunkEvents.get(c);
     }
 
     private ByteBuffer staging(long bytes) {
@@ -207,6 +224,7 @@ final class BandedAlignKernels {
         if (staging != null) {
             staging.close();
         }
+        chunkEvents.forEach(JCudaDriver::cuEventDestroy);
         JCudaDriver.cuEventDestroy(kernelStart);
         JCudaDriver.cuEventDestroy(kernelStop);
         JCudaDriver.cuStreamDestroy(stream);

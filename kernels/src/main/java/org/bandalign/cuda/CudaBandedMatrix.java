@@ -2,7 +2,6 @@ package org.bandalign.cuda;
 
 import static org.bandalign.cuda.CudaException.check;
 
-import java.nio.FloatBuffer;
 import jcuda.Pointer;
 import jcuda.driver.CUfunction;
 import jcuda.driver.JCudaDriver;
@@ -83,20 +82,22 @@ public final class CudaBandedMatrix implements AutoCloseable {
         }
         float[] xd = x.data();
         float[] yd = y.data();
-        float[] z = new float[(int) slots];
+        if (4L * ((long) xd.length + yd.length) > BandedAlignKernels.MAX_STAGING) {
+            throw new IllegalArgumentException("operands of " + xd.length + " + " + yd.length
+                    + " slots are more than one pinned staging buffer holds");
+        }
+        float[] z = new float[0];
         device.makeCurrent();
         try (DeviceBuffer dx = new DeviceBuffer(4L * xd.length);
              DeviceBuffer dy = new DeviceBuffer(4L * yd.length);
              DeviceBuffer dz = new DeviceBuffer(4L * slots);
-             PinnedBuffer host = new PinnedBuffer(4L * Math.max(slots, Math.max(xd.length, yd.length)))) {
-            FloatBuffer fb = host.buffer.asFloatBuffer();
-            fb.put(xd);
+             PinnedBuffer host = new PinnedBuffer(4L * Math.max(slots, (long) xd.length + yd.length))) {
+            // x and y side by side in pinned memory, copied in by several threads; z comes back
+            // through the same buffer after the kernel (stream order).
+            HostCopy copy = HostCopy.shared();
+            copy.pack(new float[][] {xd, yd}, 0, 2, host.buffer, 0);
             dx.upload(host.ptr, 4L * xd.length, null);
-            check(JCudaDriver.cuCtxSynchronize(), "upload x");
-            fb.clear();
-            fb.put(yd);
-            dy.upload(host.ptr, 4L * yd.length, null);
-            check(JCudaDriver.cuCtxSynchronize(), "upload y");
+            dy.upload(host.ptr.withByteOffset(4L * xd.length), 4L * yd.length, null);
             if (slots > 0) {
                 Pointer params = Pointer.to(dx.param(), dy.param(), dz.param(),
                         Pointer.to(new int[] {x.batch()}), Pointer.to(new int[] {x.n()}),
@@ -108,8 +109,11 @@ public final class CudaBandedMatrix implements AutoCloseable {
                         "cuLaunchKernel(banded_multiply)");
                 dz.download(host.ptr, 4L * slots, null);
                 check(JCudaDriver.cuCtxSynchronize(), "banded_multiply");
-                fb.clear();
-                fb.get(z);
+                float[][] out = new float[1][];
+                copy.unpack(host.buffer, 0, new int[] {(int) slots}, 0, 1, out);
+                z = out[0];
+            } else {
+                check(JCudaDriver.cuCtxSynchronize(), "upload x, y");
             }
         }
         return BandedMatrix.fromData(z, x.batch(), x.n(), lu, ld, semiring == STANDARD ? 0f : fill);

@@ -1,5 +1,7 @@
 package org.bandalign.cuda;
 
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.List;
 import org.bandalign.align.AlignOptions;
@@ -33,6 +35,19 @@ final class LaunchLayout {
     static final int D_LOCAL = 11;
     static final int D_ROLL_LEN = 12;
     static final int D_PATH_BASE = 13;
+    /**
+     * Bytes of scores (or marginals) per transfer chunk: each chunk is one DMA call and one
+     * parallel host copy, large enough that their fixed costs (microseconds) vanish, small
+     * enough that copying chunk k + 1 overlaps the DMA of chunk k for most of a launch.
+     */
+    static final long CHUNK_BYTES = 16L << 20;
+    /**
+     * Most threads per block. Wider anti-diagonals loop (each thread takes several rows), which
+     * keeps two blocks an SM resident for 256 pairs of 512 x 512 on 132 SMs. The kernels work
+     * with any block size their registers allow (256 always fits: 255 registers x 256 threads
+     * is within every SM's 64K), and banded_viterbi with at most 1024.
+     */
+    static final int MAX_THREADS = 256;
 
     final List<PreparedPair> group;
     final AlignOptions options;
@@ -44,10 +59,36 @@ final class LaunchLayout {
     final long pathBytes;
     /** Rolling slots per anti-diagonal: more than the widest anti-diagonal plus its neighbours. */
     final int rollLen;
-    /** Threads per block: a power of two from 32 to 256, about the widest anti-diagonal. */
+    /**
+     * Threads per block: the widest anti-diagonal rounded up to whole warps, at most
+     * {@link #MAX_THREADS}. Not rounded to a power of two: banded_forward_backward needs 94
+     * registers a thread on sm_90, so an SM holds 3 blocks of 224 threads (21 warps, every
+     * thread busy on 200-row pairs) but only 2 of 256 (16 warps, 56 threads idle).
+     */
     final int threads;
+    /** Pair index where each transfer chunk starts, then {@link #count}. */
+    final int[] chunkStart;
+    private final float[][] scoreArrays;
+    private final int[] outLengths;
+
+    /*
+     * The staging buffer, before the kernels: the scores of every pair (chunk after chunk), then
+     * the descriptors. After them: the marginals (the same chunks), then log Z, the Viterbi
+     * best weights, end cells, step counts and path steps. Both fit in stagingBytes.
+     */
+    final int descOffset;
+    final int logZOffset;
+    final int bestOffset;
+    final int endOffset;
+    final int lenOffset;
+    final int pathOffset;
+    final long stagingBytes;
 
     LaunchLayout(List<PreparedPair> group, AlignOptions options) {
+        this(group, options, CHUNK_BYTES);
+    }
+
+    LaunchLayout(List<PreparedPair> group, AlignOptions options, long chunkBytes) {
         this.group = group;
         this.options = options;
         this.count = group.size();
@@ -68,8 +109,32 @@ final class LaunchLayout {
         this.cells = c;
         this.pathBytes = p;
         this.rollLen = widest + 4;
-        this.threads = Math.min(256, Math.max(32, Integer.highestOneBit(Math.max(1, widest - 1)) << 1));
+        this.threads = Math.min(MAX_THREADS, Math.max(32, (widest + 31) / 32 * 32));
         this.desc = descriptors();
+        this.chunkStart = chunks(chunkBytes);
+        this.scoreArrays = new float[count][];
+        this.outLengths = new int[count];
+        for (int k = 0; k < count; k++) {
+            scoreArrays[k] = group.get(k).pair.scores();
+            outLengths[k] = group.get(k).outFloats;
+        }
+        long in = align8(4 * scoreFloats);
+        long descEnd = in + 8L * desc.length;
+        long out = options.semiring().computesLog() ? align8(4 * outFloats) : 0;
+        long logZEnd = out + 8L * count;
+        long bestEnd = logZEnd + 8L * count;
+        long endEnd = bestEnd + 8L * count;
+        long lenEnd = endEnd + 4L * count;
+        this.stagingBytes = Math.max(descEnd, lenEnd + pathBytes);
+        if (stagingBytes > Integer.MAX_VALUE - 8) {
+            throw new IllegalArgumentException("a launch of " + stagingBytes + " staging bytes exceeds a ByteBuffer");
+        }
+        this.descOffset = (int) in;
+        this.logZOffset = (int) out;
+        this.bestOffset = (int) logZEnd;
+        this.endOffset = (int) bestEnd;
+        this.lenOffset = (int) endEnd;
+        this.pathOffset = (int) lenEnd;
     }
 
     private long[] descriptors() {
@@ -109,28 +174,86 @@ final class LaunchLayout {
         return d;
     }
 
-    /** All scores of the group, concatenated in descriptor order. */
-    float[] packedScores() {
-        float[] out = new float[(int) scoreFloats];
-        int at = 0;
-        for (PreparedPair p : group) {
-            float[] s = p.pair.scores();
-            System.arraycopy(s, 0, out, at, s.length);
-            at += s.length;
+    /**
+     * Pair index where each transfer chunk starts, then {@link #count}: consecutive pairs whose
+     * scores (and marginals) add up to about {@code chunkBytes}, so the host copy of one chunk
+     * overlaps the DMA of the one before.
+     */
+    private int[] chunks(long chunkBytes) {
+        List<Integer> starts = new ArrayList<>();
+        long bytes = 0;
+        for (int k = 0; k < count; k++) {
+            if (k == 0 || bytes >= chunkBytes) {
+                starts.add(k);
+                bytes = 0;
+            }
+            PreparedPair p = group.get(k);
+            bytes += 4L * Math.max(p.pair.scores().length, p.outFloats);
         }
-        return out;
+        starts.add(count);
+        return starts.stream().mapToInt(Integer::intValue).toArray();
     }
 
-    /** Splits the kernel's concatenated marginals into one array per pair. */
-    float[][] splitMarginals(float[] all) {
-        float[][] out = new float[count][];
-        int at = 0;
-        for (int k = 0; k < count; k++) {
-            out[k] = new float[group.get(k).outFloats];
-            System.arraycopy(all, at, out[k], 0, out[k].length);
-            at += out[k].length;
-        }
-        return out;
+    /** Number of transfer chunks. */
+    int chunkCount() {
+        return chunkStart.length - 1;
+    }
+
+    /** Byte offset of chunk {@code c}'s scores, in the staging buffer and on the device. */
+    long scoreOffset(int c) {
+        return chunkStart[c] == count ? 4 * scoreFloats : 4 * desc[chunkStart[c] * DESC_FIELDS + D_S_BASE];
+    }
+
+    /** Byte offset of chunk {@code c}'s marginals, in the staging buffer and on the device. */
+    long marginalOffset(int c) {
+        return chunkStart[c] == count ? 4 * outFloats : 4 * desc[chunkStart[c] * DESC_FIELDS + D_O_BASE];
+    }
+
+    /** Copies the scores of chunk {@code c} into the staging buffer at {@link #scoreOffset}. */
+    void packScores(HostCopy copy, ByteBuffer staging, int c) {
+        copy.pack(scoreArrays, chunkStart[c], chunkStart[c + 1], staging, (int) scoreOffset(c));
+    }
+
+    /** Writes the descriptors into the staging buffer at {@link #descOffset}. */
+    void putDescriptors(ByteBuffer staging) {
+        ByteBuffer view = staging.duplicate().order(ByteOrder.nativeOrder());
+        view.position(descOffset);
+        view.asLongBuffer().put(desc);
+    }
+
+    /** Copies the marginals of chunk {@code c} out of the staging buffer into new arrays in {@code out}. */
+    void unpackMarginals(HostCopy copy, ByteBuffer staging, int c, float[][] out) {
+        copy.unpack(staging, (int) marginalOffset(c), outLengths, chunkStart[c], chunkStart[c + 1], out);
+    }
+
+    /** Log Z of every pair, as banded_forward_backward left it at {@link #logZOffset}. */
+    double[] logZ(ByteBuffer staging) {
+        double[] logZ = new double[count];
+        view(staging, logZOffset).asDoubleBuffer().get(logZ);
+        return logZ;
+    }
+
+    /** The Viterbi paths, from what banded_viterbi left at {@link #bestOffset} and after. */
+    ViterbiPath[] paths(ByteBuffer staging) {
+        double[] best = new double[count];
+        view(staging, bestOffset).asDoubleBuffer().get(best);
+        int[] end = new int[2 * count];
+        view(staging, endOffset).asIntBuffer().get(end);
+        int[] len = new int[count];
+        view(staging, lenOffset).asIntBuffer().get(len);
+        byte[] path = new byte[(int) pathBytes];
+        view(staging, pathOffset).get(path);
+        return paths(best, end, len, path);
+    }
+
+    private static ByteBuffer view(ByteBuffer staging, int offset) {
+        ByteBuffer view = staging.duplicate().order(ByteOrder.nativeOrder());
+        view.position(offset);
+        return view.slice().order(ByteOrder.nativeOrder());
+    }
+
+    private static long align8(long bytes) {
+        return (bytes + 7) & ~7L;
     }
 
     /**

@@ -35,6 +35,9 @@ import org.junit.jupiter.api.io.TempDir;
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class CudaKernelEmulationTest {
+    /** Three copy threads with tiny ranges, so copies split across threads even for small pairs. */
+    private static final HostCopy COPY = new HostCopy(3, 256);
+
     @TempDir
     Path tmp;
     private Path emulator;
@@ -137,7 +140,8 @@ class CudaKernelEmulationTest {
         for (int k = 0; k < pairs.size(); k++) {
             group.add(new PreparedPair(k, pairs.get(k), BandGeometry.of(pairs.get(k), options)));
         }
-        LaunchLayout launch = new LaunchLayout(group, options);
+        // Small transfer chunks, so that several chunks and pairs split across copy ranges occur.
+        LaunchLayout launch = new LaunchLayout(group, options, 1 + pairs.size() % 7 * 4096);
         threads = blockSize(launch, threads);
         List<AlignmentResult> emulated = emulate(launch, options, threads, globalRoll);
         List<AlignmentResult> expected = cpu.alignAll(pairs, options);
@@ -170,20 +174,31 @@ class CudaKernelEmulationTest {
         return compared;
     }
 
+    /**
+     * One launch through the GPU path's own host side (chunked packing into a staging buffer by
+     * {@link HostCopy}, the staging offsets, unpacking chunk by chunk), with the emulator in
+     * place of the device: the staging buffer is handed to it as the uploads would hand it to
+     * the device, and its outputs are put where the downloads would put them.
+     */
     private List<AlignmentResult> emulate(LaunchLayout launch, AlignOptions options, int threads, boolean globalRoll)
             throws Exception {
         boolean log = options.semiring().computesLog();
         boolean max = options.semiring().computesMax();
-        float[] scores = launch.packedScores();
-        ByteBuffer in = ByteBuffer.allocate(64 + 8 * launch.desc.length + 4 * scores.length).order(ByteOrder.LITTLE_ENDIAN);
+        ByteBuffer staging = ByteBuffer.allocateDirect((int) launch.stagingBytes).order(ByteOrder.nativeOrder());
+        for (int c = 0; c < launch.chunkCount(); c++) {
+            launch.packScores(COPY, staging, c);
+        }
+        launch.putDescriptors(staging);
+        ByteBuffer in = ByteBuffer.allocate((int) (64 + 8 * launch.desc.length + 4 * launch.scoreFloats))
+                .order(ByteOrder.LITTLE_ENDIAN);
         in.putInt((log ? 1 : 0) | (max ? 2 : 0)).putInt(launch.count);
         in.putLong(launch.desc.length);
-        for (long d : launch.desc) {
-            in.putLong(d);
+        for (int q = 0; q < launch.desc.length; q++) {
+            in.putLong(staging.getLong(launch.descOffset + 8 * q));
         }
-        in.putLong(scores.length);
-        for (float f : scores) {
-            in.putFloat(f);
+        in.putLong(launch.scoreFloats);
+        for (int q = 0; q < launch.scoreFloats; q++) {
+            in.putFloat(staging.getFloat(4 * q));
         }
         in.putLong(launch.outFloats).putLong(launch.cells).putLong(launch.pathBytes);
         Path inFile = tmp.resolve("launch.in");
@@ -198,28 +213,33 @@ class CudaKernelEmulationTest {
         double[] logZ = null;
         float[][] marginals = null;
         if (log) {
-            float[] all = new float[(int) launch.outFloats];
-            out.asFloatBuffer().get(all);
-            out.position(out.position() + 4 * all.length);
-            logZ = new double[launch.count];
-            out.asDoubleBuffer().get(logZ);
-            out.position(out.position() + 8 * logZ.length);
-            marginals = launch.splitMarginals(all);
+            for (int q = 0; q < launch.outFloats; q++) {
+                staging.putFloat(4 * q, out.getFloat());
+            }
+            for (int q = 0; q < launch.count; q++) {
+                staging.putDouble(launch.logZOffset + 8 * q, out.getDouble());
+            }
+            marginals = new float[launch.count][];
+            for (int c = 0; c < launch.chunkCount(); c++) {
+                launch.unpackMarginals(COPY, staging, c, marginals);
+            }
+            logZ = launch.logZ(staging);
         }
         ViterbiPath[] paths = null;
         if (max) {
-            double[] best = new double[launch.count];
-            out.asDoubleBuffer().get(best);
-            out.position(out.position() + 8 * best.length);
-            int[] end = new int[2 * launch.count];
-            out.asIntBuffer().get(end);
-            out.position(out.position() + 4 * end.length);
-            int[] len = new int[launch.count];
-            out.asIntBuffer().get(len);
-            out.position(out.position() + 4 * len.length);
-            byte[] path = new byte[(int) launch.pathBytes];
-            out.get(path);
-            paths = launch.paths(best, end, len, path);
+            for (int q = 0; q < launch.count; q++) {
+                staging.putDouble(launch.bestOffset + 8 * q, out.getDouble());
+            }
+            for (int q = 0; q < 2 * launch.count; q++) {
+                staging.putInt(launch.endOffset + 4 * q, out.getInt());
+            }
+            for (int q = 0; q < launch.count; q++) {
+                staging.putInt(launch.lenOffset + 4 * q, out.getInt());
+            }
+            for (int q = 0; q < launch.pathBytes; q++) {
+                staging.put(launch.pathOffset + q, out.get());
+            }
+            paths = launch.paths(staging);
         }
         return launch.results(logZ, marginals, paths);
     }

@@ -1,0 +1,202 @@
+package org.bandalign.cuda;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+
+/**
+ * The host side of every transfer: copies between Java {@code float[]} arrays and a direct
+ * (pinned) buffer, split into contiguous ranges of about equal size that run on a small shared
+ * pool of threads plus the caller.
+ *
+ * <p>Why: one thread fills pinned memory from a Java array at only a few GB/s (an H200 host
+ * measured 6 GB/s through {@code FloatBuffer.put}), an order of magnitude below pinned PCIe
+ * (about 55 GB/s), so a single-threaded copy, not the bus or the kernel, would set the speed
+ * of {@code alignAll}. Each range is a bulk {@code FloatBuffer} copy (a memory copy in native
+ * byte order), and {@link BandedAlignKernels} overlaps the copy of one chunk with the DMA of
+ * the previous one.
+ *
+ * <p>No CUDA call here, so the tests and benchmarks run it without a GPU. Thread-safe: calls
+ * from several launch contexts share the pool (their ranges queue).
+ */
+final class HostCopy {
+    /** Ranges smaller than this are not split further (a task hand-off costs microseconds). */
+    static final int MIN_PART_BYTES = 1 << 20;
+    /** Upper bound on copy threads: past it the host's memory bandwidth, not threads, limits. */
+    static final int MAX_THREADS = 8;
+    /** System property overriding the number of copy threads (1 = copy on the caller only). */
+    static final String THREADS_PROPERTY = "bandalign.cuda.copyThreads";
+
+    private static volatile HostCopy shared;
+
+    private final int threads;
+    private final int minPartBytes;
+    private final ExecutorService pool;
+
+    /** A copier using {@code threads} threads in all (the caller and {@code threads - 1} pool threads). */
+    HostCopy(int threads) {
+        this(threads, MIN_PART_BYTES);
+    }
+
+    /** As {@link #HostCopy(int)}, splitting copies into ranges of at least {@code minPartBytes}. */
+    HostCopy(int threads, int minPartBytes) {
+        this.minPartBytes = minPartBytes;
+        if (threads < 1) {
+            throw new IllegalArgumentException("copy threads must be at least 1, got " + threads);
+        }
+        this.threads = threads;
+        this.pool = threads == 1 ? null : Executors.newFixedThreadPool(threads - 1, r -> {
+            Thread t = new Thread(r, "bandalign-host-copy");
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
+    /**
+     * The process-wide copier: {@code min(8, available processors)} threads, or the value of
+     * the system property {@value #THREADS_PROPERTY}.
+     */
+    static HostCopy shared() {
+        HostCopy c = shared;
+        if (c == null) {
+            synchronized (HostCopy.class) {
+                c = shared;
+                if (c == null) {
+                    int n = Integer.getInteger(THREADS_PROPERTY,
+                            Math.min(MAX_THREADS, Runtime.getRuntime().availableProcessors()));
+                    c = new HostCopy(Math.max(1, n));
+                    shared = c;
+                }
+            }
+        }
+        return c;
+    }
+
+    int threads() {
+        return threads;
+    }
+
+    /**
+     * Copies {@code arrays[from..to)} one after another into {@code dst}, starting at byte
+     * {@code dstOffset}, in the platform's byte order.
+     */
+    void pack(float[][] arrays, int from, int to, ByteBuffer dst, int dstOffset) {
+        long[] starts = starts(arrays, from, to);
+        run(starts[to - from], (lo, hi) -> copy(arrays, from, starts, lo, hi, dst, dstOffset, true));
+    }
+
+    /**
+     * Copies out of {@code src}, from byte {@code srcOffset} on, into new arrays
+     * {@code out[from..to)} of {@code lengths[from..to)} floats, the inverse of {@link #pack}.
+     */
+    void unpack(ByteBuffer src, int srcOffset, int[] lengths, int from, int to, float[][] out) {
+        long[] starts = new long[to - from + 1];
+        for (int k = from; k < to; k++) {
+            starts[k - from + 1] = starts[k - from] + lengths[k];
+        }
+        long total = starts[to - from];
+        // Allocation zeroes memory: spread it over the threads too, by ranges of pairs.
+        run(total, (lo, hi) -> {
+            for (int k = firstArray(starts, lo); k < to - from && starts[k] < hi; k++) {
+                if (starts[k] >= lo) {
+                    out[from + k] = new float[lengths[from + k]];
+                }
+            }
+        });
+        for (int k = from; k < to; k++) {   // arrays of length 0 own no float to start a range
+            if (out[k] == null) {
+                out[k] = new float[0];
+            }
+        }
+        run(total, (lo, hi) -> copy(out, from, starts, lo, hi, src, srcOffset, false));
+    }
+
+    private static long[] starts(float[][] arrays, int from, int to) {
+        long[] starts = new long[to - from + 1];
+        for (int k = from; k < to; k++) {
+            starts[k - from + 1] = starts[k - from] + arrays[k].length;
+        }
+        return starts;
+    }
+
+    /** Index (relative) of the array that holds float {@code at} of the concatenation. */
+    private static int firstArray(long[] starts, long at) {
+        int lo = 0;
+        int hi = starts.length - 2;
+        while (lo < hi) {   // last k with starts[k] <= at
+            int mid = (lo + hi + 1) >>> 1;
+            if (starts[mid] <= at) {
+                lo = mid;
+            } else {
+                hi = mid - 1;
+            }
+        }
+        return lo;
+    }
+
+    /** Copies floats [lo, hi) of the concatenation of arrays[from..] to or from the buffer. */
+    private static void copy(float[][] arrays, int from, long[] starts, long lo, long hi, ByteBuffer buf, int offset,
+                             boolean toBuffer) {
+        ByteBuffer view = buf.duplicate().order(ByteOrder.nativeOrder());
+        for (int k = firstArray(starts, lo); k < starts.length - 1 && starts[k] < hi; k++) {
+            int a = (int) (Math.max(lo, starts[k]) - starts[k]);
+            int b = (int) (Math.min(hi, starts[k + 1]) - starts[k]);
+            if (b <= a) {
+                continue;
+            }
+            view.limit(view.capacity()).position(Math.toIntExact(offset + 4 * (starts[k] + a)));
+            if (toBuffer) {
+                view.asFloatBuffer().put(arrays[from + k], a, b - a);
+            } else {
+                view.asFloatBuffer().get(arrays[from + k], a, b - a);
+            }
+        }
+    }
+
+    private interface Range {
+        void run(long lo, long hi);
+    }
+
+    /** Runs {@code body} over [0, total) in up to {@link #threads} contiguous ranges. */
+    private void run(long total, Range body) {
+        int parts = (int) Math.max(1, Math.min(threads, 4 * total / minPartBytes));
+        if (parts == 1) {
+            body.run(0, total);
+            return;
+        }
+        List<Future<?>> futures = new ArrayList<>(parts - 1);
+        for (int p = 1; p < parts; p++) {
+            long lo = total * p / parts;
+            long hi = total * (p + 1) / parts;
+            futures.add(pool.submit(() -> body.run(lo, hi)));
+        }
+        RuntimeException failure = null;
+        try {
+            body.run(0, total / parts);
+        } catch (RuntimeException e) {
+            failure = e;
+        }
+        for (Future<?> f : futures) {
+            try {
+                f.get();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                futures.forEach(x -> x.cancel(true));
+                throw new IllegalStateException("interrupted while copying host buffers", e);
+            } catch (ExecutionException e) {
+                if (failure == null) {
+                    failure = e.getCause() instanceof RuntimeException
+                            ? (RuntimeException) e.getCause() : new IllegalStateException(e.getCause());
+                }
+            }
+        }
+        if (failure != null) {
+            throw failure;
+        }
+    }
+}

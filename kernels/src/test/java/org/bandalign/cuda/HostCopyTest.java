@@ -1,0 +1,134 @@
+package org.bandalign.cuda;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import org.junit.jupiter.api.Test;
+
+/** The parallel host copies of every transfer, against a plain sequential copy. */
+class HostCopyTest {
+    private static float[][] arrays(SplittableRandom rnd, int count, int maxLength) {
+        float[][] a = new float[count][];
+        for (int k = 0; k < count; k++) {
+            a[k] = new float[rnd.nextInt(5) == 0 ? 0 : rnd.nextInt(maxLength + 1)];
+            for (int q = 0; q < a[k].length; q++) {
+                a[k][q] = (float) rnd.nextGaussian();
+            }
+        }
+        return a;
+    }
+
+    @Test
+    void packThenUnpack_anyThreadsAndRanges_matchesASequentialCopy() {
+        SplittableRandom rnd = new SplittableRandom(3);
+        int checked = 0;
+        for (int threads = 1; threads <= 5; threads++) {
+            HostCopy copy = new HostCopy(threads, 4 * (1 + rnd.nextInt(64)));
+            for (int round = 0; round < 20; round++) {
+                float[][] a = arrays(rnd, 1 + rnd.nextInt(12), 300);
+                int from = rnd.nextInt(a.length);
+                int to = from + rnd.nextInt(a.length - from + 1);
+                int offset = 4 * rnd.nextInt(16);
+                ByteBuffer buf = ByteBuffer.allocateDirect(offset + 4 * 12 * 300 + 64).order(ByteOrder.nativeOrder());
+                copy.pack(a, from, to, buf, offset);
+
+                int at = offset;
+                for (int k = from; k < to; k++) {
+                    for (float f : a[k]) {
+                        assertEquals(f, buf.getFloat(at), "threads " + threads + " array " + k);
+                        at += 4;
+                    }
+                }
+                int[] lengths = new int[a.length];
+                for (int k = 0; k < a.length; k++) {
+                    lengths[k] = a[k].length;
+                }
+                float[][] back = new float[a.length][];
+                copy.unpack(buf, offset, lengths, from, to, back);
+                for (int k = 0; k < a.length; k++) {
+                    if (k < from || k >= to) {
+                        assertEquals(null, back[k], "arrays outside [from, to) are left alone");
+                    } else {
+                        assertArrayEquals(a[k], back[k], "threads " + threads + " array " + k);
+                        checked++;
+                    }
+                }
+            }
+        }
+        assertEquals(true, checked > 200, "arrays round-tripped: " + checked);
+    }
+
+    @Test
+    void pack_oneLargeArray_isSplitAcrossThreadsAndStaysInOrder() {
+        HostCopy copy = new HostCopy(4, 1024);
+        float[] big = new float[100_003];
+        for (int q = 0; q < big.length; q++) {
+            big[q] = q;
+        }
+        ByteBuffer buf = ByteBuffer.allocateDirect(8 + 4 * big.length).order(ByteOrder.nativeOrder());
+        copy.pack(new float[][] {big}, 0, 1, buf, 8);
+        for (int q = 0; q < big.length; q++) {
+            assertEquals(q, buf.getFloat(8 + 4 * q));
+        }
+        float[][] back = new float[1][];
+        copy.unpack(buf, 8, new int[] {big.length}, 0, 1, back);
+        assertArrayEquals(big, back[0]);
+    }
+
+    @Test
+    void copies_fromSeveralCallersAtOnce_doNotMix() throws Exception {
+        HostCopy copy = new HostCopy(3, 512);
+        ExecutorService callers = Executors.newFixedThreadPool(4);
+        try {
+            List<Future<?>> done = new ArrayList<>();
+            for (int c = 0; c < 4; c++) {
+                int seed = c;
+                done.add(callers.submit(() -> {
+                    SplittableRandom rnd = new SplittableRandom(seed);
+                    for (int round = 0; round < 50; round++) {
+                        float[][] a = arrays(rnd, 8, 2000);
+                        int[] lengths = new int[a.length];
+                        for (int k = 0; k < a.length; k++) {
+                            lengths[k] = a[k].length;
+                        }
+                        ByteBuffer buf = ByteBuffer.allocateDirect(4 * 8 * 2000 + 8).order(ByteOrder.nativeOrder());
+                        copy.pack(a, 0, a.length, buf, 0);
+                        float[][] back = new float[a.length][];
+                        copy.unpack(buf, 0, lengths, 0, a.length, back);
+                        for (int k = 0; k < a.length; k++) {
+                            assertArrayEquals(a[k], back[k]);
+                        }
+                    }
+                    return null;
+                }));
+            }
+            for (Future<?> f : done) {
+                f.get();
+            }
+        } finally {
+            callers.shutdownNow();
+        }
+    }
+
+    @Test
+    void pack_pastTheBuffersEnd_failsInsteadOfWritingElsewhere() {
+        HostCopy copy = new HostCopy(2, 64);
+        ByteBuffer buf = ByteBuffer.allocateDirect(4 * 100).order(ByteOrder.nativeOrder());
+        float[][] a = {new float[60], new float[60]};
+        assertThrows(java.nio.BufferOverflowException.class, () -> copy.pack(a, 0, 2, buf, 0));
+    }
+
+    @Test
+    void constructor_noThreads_isRefused() {
+        assertThrows(IllegalArgumentException.class, () -> new HostCopy(0));
+    }
+}
