@@ -24,8 +24,9 @@ import org.bandalign.align.PairChecks;
  * The CUDA backend: the same semantics as the CPU engine, computed by {@code banded_align.cu}
  * on one device. {@link #alignAll} checks every pair on the host (bad pairs are reported, not
  * thrown), sorts the rest by their widest anti-diagonal so a launch holds pairs of like shape,
- * packs them into launches that fit the device-memory budget (two kept in flight, so one's
- * transfers overlap the other's kernel), and splits a launch in half whenever the device runs
+ * packs them into launches that fit the device-memory budget and at most
+ * {@link #GROUP_STAGING} of pinned staging (two kept in flight, so one's transfers overlap the
+ * other's transfers and kernel), and splits a launch in half whenever the device runs
  * out of memory ({@link SplitOnOutOfMemory}); a single pair that still does not fit is reported
  * as too large.
  *
@@ -42,6 +43,13 @@ public final class CudaAligner implements Aligner {
     static final double DEFAULT_BUDGET_FRACTION = 0.4;
     /** Launches of one alignAll call kept in flight at once. */
     static final int LAUNCHES_IN_FLIGHT = 2;
+    /**
+     * Most pinned staging bytes one launch packs (unless a single pair needs more). Smaller
+     * launches let the two in flight overlap: one's downloads with the other's uploads (the
+     * copy engines run both directions at once) and with its kernel; larger ones would only
+     * pin more host memory.
+     */
+    static final long GROUP_STAGING = 512L << 20;
     /** Most pairs (thread blocks) in one launch: the grid's x dimension limit. */
     private static final int MAX_BLOCKS = Integer.MAX_VALUE;
 
@@ -159,7 +167,7 @@ public final class CudaAligner implements Aligner {
             }
         }
         ready.sort(Comparator.comparingInt((PreparedPair p) -> p.maxRows));
-        List<List<PreparedPair>> groups = groups(ready, options);
+        List<List<PreparedPair>> groups = groups(ready, options, budget, GROUP_STAGING);
         if (groups.size() == 1) {
             place(groups.get(0), launcher(options).apply(groups.get(0)), results);
             return Arrays.asList(results);
@@ -244,10 +252,10 @@ public final class CudaAligner implements Aligner {
     }
 
     /**
-     * Consecutive runs of pairs whose device memory fits the budget and whose host staging fits
-     * one pinned buffer (at least one pair each).
+     * Consecutive runs of pairs whose device memory fits {@code budget} and whose host staging
+     * fits {@code stagingCap} (at least one pair each).
      */
-    private List<List<PreparedPair>> groups(List<PreparedPair> ready, AlignOptions options) {
+    static List<List<PreparedPair>> groups(List<PreparedPair> ready, AlignOptions options, long budget, long stagingCap) {
         List<List<PreparedPair>> groups = new ArrayList<>();
         List<PreparedPair> current = new ArrayList<>();
         long bytes = 0;
@@ -255,7 +263,7 @@ public final class CudaAligner implements Aligner {
         for (PreparedPair p : ready) {
             long b = p.deviceBytes(options);
             long h = p.hostBytes(options);
-            if (!current.isEmpty() && (bytes + b > budget || host + h > BandedAlignKernels.MAX_STAGING
+            if (!current.isEmpty() && (bytes + b > budget || host + h > stagingCap
                     || current.size() >= MAX_BLOCKS)) {
                 groups.add(current);
                 current = new ArrayList<>();

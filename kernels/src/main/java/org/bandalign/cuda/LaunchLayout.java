@@ -74,7 +74,9 @@ final class LaunchLayout {
     /*
      * The staging buffer, before the kernels: the scores of every pair (chunk after chunk), then
      * the descriptors. After them: the marginals (the same chunks), then log Z, the Viterbi
-     * best weights, end cells, step counts and path steps. Both fit in stagingBytes.
+     * best weights, end cells, step counts and path steps. Both fit in stagingBytes. The int
+     * offsets hold only when stagingBytes fits a ByteBuffer; BandedAlignKernels refuses larger
+     * launches as out of memory (so a single pair that large is reported, not the call failed).
      */
     final int descOffset;
     final int logZOffset;
@@ -126,9 +128,6 @@ final class LaunchLayout {
         long endEnd = bestEnd + 8L * count;
         long lenEnd = endEnd + 4L * count;
         this.stagingBytes = Math.max(descEnd, lenEnd + pathBytes);
-        if (stagingBytes > Integer.MAX_VALUE - 8) {
-            throw new IllegalArgumentException("a launch of " + stagingBytes + " staging bytes exceeds a ByteBuffer");
-        }
         this.descOffset = (int) in;
         this.logZOffset = (int) out;
         this.bestOffset = (int) logZEnd;

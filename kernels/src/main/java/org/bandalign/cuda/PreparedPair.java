@@ -30,7 +30,7 @@ final class PreparedPair {
     long hostBytes(AlignOptions options) {
         long in = 4L * pair.scores().length;
         long out = options.semiring().computesLog() ? 4L * outFloats + 8 : 0;
-        return Math.max(in, out) + 8L * LaunchLayout.DESC_FIELDS + geometry.n() + geometry.m() + 32;
+        return Math.max(in, out) + 8L * LaunchLayout.DESC_FIELDS + geometry.n() + geometry.m() + 48;
     }
 
     /** Device bytes this pair takes in a launch (scores, marginals, alpha, Viterbi scratch, path). */

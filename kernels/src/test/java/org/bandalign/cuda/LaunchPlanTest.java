@@ -1,0 +1,100 @@
+package org.bandalign.cuda;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import org.bandalign.align.AlignOptions;
+import org.bandalign.align.BandGeometry;
+import org.bandalign.align.Pair;
+import org.bandalign.align.Semiring;
+import org.junit.jupiter.api.Test;
+
+/**
+ * How the CUDA backend cuts a call into launches and a launch into transfer chunks, without a
+ * GPU: every pair lands in exactly one launch and one chunk, in order; launches respect the
+ * device budget and the staging cap; the staging buffer holds both what goes up and what comes
+ * back, with nothing overlapping.
+ */
+class LaunchPlanTest {
+    private static List<PreparedPair> pairs(SplittableRandom rnd, int count, AlignOptions options) {
+        List<PreparedPair> out = new ArrayList<>();
+        for (int k = 0; k < count; k++) {
+            int n = 1 + rnd.nextInt(300);
+            int m = 1 + rnd.nextInt(300);
+            Pair p = Pair.dense("p" + k, n, m, new float[n * m * 3]);
+            out.add(new PreparedPair(k, p, BandGeometry.of(p, options)));
+        }
+        return out;
+    }
+
+    @Test
+    void groups_coverEveryPairOnceInOrder_withinBudgetAndStagingCap() {
+        SplittableRandom rnd = new SplittableRandom(8);
+        AlignOptions options = AlignOptions.builder().semiring(Semiring.BOTH).build();
+        List<PreparedPair> ready = pairs(rnd, 400, options);
+        for (long budget : new long[] {1, 3_000_000, 50_000_000, Long.MAX_VALUE}) {
+            for (long cap : new long[] {1, 2_000_000, CudaAligner.GROUP_STAGING}) {
+                List<List<PreparedPair>> groups = CudaAligner.groups(ready, options, budget, cap);
+                int next = 0;
+                for (List<PreparedPair> g : groups) {
+                    assertTrue(!g.isEmpty());
+                    long device = 0;
+                    long host = 0;
+                    for (PreparedPair p : g) {
+                        assertEquals(next++, p.index, "pairs in order, each once");
+                        device += p.deviceBytes(options);
+                        host += p.hostBytes(options);
+                    }
+                    if (g.size() > 1) {
+                        assertTrue(device <= budget, "budget " + budget);
+                        assertTrue(host <= cap, "staging cap " + cap);
+                    }
+                    LaunchLayout layout = new LaunchLayout(g, options);
+                    assertTrue(layout.stagingBytes <= host, "staging " + layout.stagingBytes + " within the pairs' host bytes " + host);
+                }
+                assertEquals(ready.size(), next);
+            }
+        }
+        // Without a device budget to speak of, the staging cap alone cuts a call into launches.
+        assertTrue(CudaAligner.groups(ready, options, Long.MAX_VALUE, 2_000_000).size() > 10);
+        assertEquals(1, CudaAligner.groups(ready, options, Long.MAX_VALUE, CudaAligner.GROUP_STAGING).size());
+    }
+
+    @Test
+    void layout_chunksAndStagingRegions_tileWithoutOverlap() {
+        SplittableRandom rnd = new SplittableRandom(9);
+        for (Semiring semiring : Semiring.values()) {
+            AlignOptions options = AlignOptions.builder().semiring(semiring).build();
+            List<PreparedPair> group = pairs(rnd, 50, options);
+            for (long chunkBytes : new long[] {1, 100_000, 1_000_000, LaunchLayout.CHUNK_BYTES}) {
+                LaunchLayout l = new LaunchLayout(group, options, chunkBytes);
+                assertEquals(0, l.chunkStart[0]);
+                assertEquals(l.count, l.chunkStart[l.chunkCount()]);
+                assertEquals(0, l.scoreOffset(0));
+                for (int c = 0; c < l.chunkCount(); c++) {
+                    assertTrue(l.chunkStart[c] < l.chunkStart[c + 1], "no empty chunk");
+                    assertTrue(l.scoreOffset(c) < l.scoreOffset(c + 1));
+                }
+                assertEquals(4 * l.scoreFloats, l.scoreOffset(l.chunkCount()));
+                assertEquals(4 * l.outFloats, l.marginalOffset(l.chunkCount()));
+                // Up: scores, then the descriptors.
+                assertTrue(l.descOffset >= 4 * l.scoreFloats && l.descOffset % 8 == 0);
+                assertTrue(l.descOffset + 8L * l.desc.length <= l.stagingBytes);
+                // Down: marginals (log only), log Z, best, end cells, step counts, path steps.
+                long marginalsEnd = semiring.computesLog() ? 4 * l.outFloats : 0;
+                assertTrue(l.logZOffset >= marginalsEnd && l.logZOffset % 8 == 0);
+                assertEquals(l.logZOffset + 8L * l.count, l.bestOffset);
+                assertEquals(l.bestOffset + 8L * l.count, l.endOffset);
+                assertEquals(l.endOffset + 8L * l.count, l.lenOffset);
+                assertEquals(l.lenOffset + 4L * l.count, l.pathOffset);
+                assertTrue(l.pathOffset + l.pathBytes <= l.stagingBytes);
+                if (chunkBytes == 1) {
+                    assertEquals(l.count, l.chunkCount(), "every pair its own chunk");
+                }
+            }
+        }
+    }
+}
