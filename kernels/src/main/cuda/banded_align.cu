@@ -124,8 +124,12 @@ extern "C" __global__ void banded_forward_backward(const long long *desc, const 
     const long long *d = desc + (long long)blockIdx.x * DESC_FIELDS;
     const int n = (int)d[D_N], m = (int)d[D_M];
     const int diag_lo = (int)d[D_DIAG_LO], diag_hi = (int)d[D_DIAG_HI];
-    const long long s_row = d[D_S_ROW], s_off = d[D_S_OFF], s_base = d[D_S_BASE];
-    const long long o_row = d[D_O_ROW], o_off = d[D_O_OFF], o_base = d[D_O_BASE];
+    /* Within a pair every index fits an int (a pair's scores are one Java array), so only the
+       pair's base pointers are 64-bit: fewer registers, more resident blocks. */
+    const int s_row = (int)d[D_S_ROW], s_off = (int)d[D_S_OFF];
+    const int o_row = (int)d[D_O_ROW], o_off = (int)d[D_O_OFF];
+    const float *pair_scores = scores + d[D_S_BASE];
+    float *pair_marginals = marginals + d[D_O_BASE];
     double *alpha = alpha_all + d[D_CELL_BASE];
     const bool local = d[D_LOCAL] != 0;
     const int L = (int)d[D_ROLL_LEN];
@@ -150,7 +154,7 @@ extern "C" __global__ void banded_forward_backward(const long long *desc, const 
     __syncthreads();
 
     /* ---- forward ---- */
-    long long base = 0;
+    int base = 0;
     double best = NEG_INF;
     for (int t = 0; t <= last; t++) {
         const int lo = row_lo(t, m, diag_hi), hi = row_hi(t, n, diag_lo);
@@ -158,15 +162,16 @@ extern "C" __global__ void banded_forward_backward(const long long *desc, const 
         const double *prev = a_roll + ((t + 2) % 3) * L;
         const double *prev2 = a_roll + ((t + 1) % 3) * L;
         for (int i = lo + threadIdx.x; i <= hi; i += blockDim.x) {
-            const float *s = scores + s_base + 3 * ((long long)i * s_row + t + s_off);
+            const float *s = pair_scores + 3 * (i * s_row + t + s_off);
             const double s0 = s[0], s1 = s[1], s2 = s[2];
-            const double xL = prev[(i + 1) % L] + s0;
-            const double xD = prev2[i % L] + s1;
-            const double xU = prev[i % L] + s2;
+            const int r = i % L, r1 = r + 1 == L ? 0 : r + 1;   /* slots of rows i - 1 and i */
+            const double xL = prev[r1] + s0;
+            const double xD = prev2[r] + s1;
+            const double xU = prev[r] + s2;
             const double xS = local ? s1 : NEG_INF;
             double w0, w1, w2, w3;
             const double a = lse_weights(xL, xD, xU, xS, &w0, &w1, &w2, &w3);
-            cur[(i + 1) % L] = a;
+            cur[r1] = a;
             alpha[base + (i - lo)] = a;
             best = fmax(best, a);
         }
@@ -184,7 +189,7 @@ extern "C" __global__ void banded_forward_backward(const long long *desc, const 
         const double mx = block_reduce(best, red, true);
         double part = 0.0;
         if (mx != NEG_INF) {
-            for (long long c = threadIdx.x; c < base; c += blockDim.x) {
+            for (int c = threadIdx.x; c < base; c += blockDim.x) {
                 part += exp(alpha[c] - mx);
             }
         }
@@ -206,16 +211,17 @@ extern "C" __global__ void banded_forward_backward(const long long *desc, const 
         base -= hi - lo + 1;
         const int lo1 = t >= 1 ? row_lo(t - 1, m, diag_hi) : 0, hi1 = t >= 1 ? row_hi(t - 1, n, diag_lo) : -1;
         const int lo2 = t >= 2 ? row_lo(t - 2, m, diag_hi) : 0, hi2 = t >= 2 ? row_hi(t - 2, n, diag_lo) : -1;
-        const long long base1 = base - (hi1 - lo1 + 1);
-        const long long base2 = base1 - (hi2 - lo2 + 1);
+        const int base1 = base - (hi1 - lo1 + 1);
+        const int base2 = base1 - (hi2 - lo2 + 1);
         double *cur = f_roll + (t % 3) * 3 * L;
         const double *next = f_roll + ((t + 1) % 3) * 3 * L;
         const double *next2 = f_roll + ((t + 2) % 3) * 3 * L;
         for (int i = lo + threadIdx.x; i <= hi; i += blockDim.x) {
             const int j = t - i;
-            const float *s = scores + s_base + 3 * ((long long)i * s_row + t + s_off);
+            const float *s = pair_scores + 3 * (i * s_row + t + s_off);
             const double a = alpha[base + (i - lo)];
-            const int r = (i + 1) % L, r1 = (i + 2) % L;
+            const int r0 = i % L;
+            const int r = r0 + 1 == L ? 0 : r0 + 1, r1 = r + 1 == L ? 0 : r + 1;   /* slots of rows i, i + 1 */
             double end = local ? exp(a - lz) : (t == last ? 1.0 : 0.0);
             const double gamma = end + next[0 * L + r] + next[2 * L + r1] + next2[1 * L + r1];
             /* predecessors' alpha: left (i, j-1) and up (i-1, j) on t-1, diagonal (i-1, j-1) on t-2 */
@@ -235,7 +241,7 @@ extern "C" __global__ void banded_forward_backward(const long long *desc, const 
             cur[0 * L + r] = fL;
             cur[1 * L + r] = fD;
             cur[2 * L + r] = fU;
-            float *o = marginals + o_base + 3 * ((long long)i * o_row + t + o_off);
+            float *o = pair_marginals + 3 * (i * o_row + t + o_off);
             o[0] = (float)fL;
             o[1] = (float)(fD + fS);
             o[2] = (float)fU;
@@ -262,7 +268,8 @@ extern "C" __global__ void banded_viterbi(const long long *desc, const float *sc
     const long long *d = desc + (long long)blockIdx.x * DESC_FIELDS;
     const int n = (int)d[D_N], m = (int)d[D_M];
     const int diag_lo = (int)d[D_DIAG_LO], diag_hi = (int)d[D_DIAG_HI];
-    const long long s_row = d[D_S_ROW], s_off = d[D_S_OFF], s_base = d[D_S_BASE];
+    const int s_row = (int)d[D_S_ROW], s_off = (int)d[D_S_OFF];   /* per-pair indices fit an int */
+    const float *pair_scores = scores + d[D_S_BASE];
     unsigned char *bp = back_ptr + d[D_CELL_BASE];
     const bool local = d[D_LOCAL] != 0;
     const int L = (int)d[D_ROLL_LEN];
@@ -285,34 +292,35 @@ extern "C" __global__ void banded_viterbi(const long long *desc, const float *sc
 
     double my_best = NEG_INF;
     int my_i = 0x7fffffff, my_j = 0x7fffffff;
-    long long base = 0;
+    int base = 0;
     for (int t = 0; t <= last; t++) {
         const int lo = row_lo(t, m, diag_hi), hi = row_hi(t, n, diag_lo);
         double *cur = v_roll + (t % 3) * L;
         const double *prev = v_roll + ((t + 2) % 3) * L;
         const double *prev2 = v_roll + ((t + 1) % 3) * L;
         for (int i = lo + threadIdx.x; i <= hi; i += blockDim.x) {
-            const float *s = scores + s_base + 3 * ((long long)i * s_row + t + s_off);
+            const float *s = pair_scores + 3 * (i * s_row + t + s_off);
             const double m1 = s[1];
+            const int r = i % L, r1 = r + 1 == L ? 0 : r + 1;   /* slots of rows i - 1 and i */
             double v;
             unsigned char ptr;
             if (local) {
                 v = m1;
                 ptr = BP_START;
-                const double xD = prev2[i % L] + m1;
+                const double xD = prev2[r] + m1;
                 if (xD > v) { v = xD; ptr = BP_DIAG; }
             } else {
-                v = prev2[i % L] + m1;
+                v = prev2[r] + m1;
                 ptr = t == 0 ? BP_START : BP_DIAG;
             }
-            const double xU = prev[i % L] + (double)s[2];
+            const double xU = prev[r] + (double)s[2];
             if (xU > v) { v = xU; ptr = BP_UP; }
-            const double xL = prev[(i + 1) % L] + (double)s[0];
+            const double xL = prev[r1] + (double)s[0];
             if (xL > v) { v = xL; ptr = BP_LEFT; }
             if (v == NEG_INF) {
                 ptr = BP_NONE;
             }
-            cur[(i + 1) % L] = v;
+            cur[r1] = v;
             bp[base + (i - lo)] = ptr;
             const int j = t - i;
             if (local && v != NEG_INF && (v > my_best || (v == my_best && (i < my_i || (i == my_i && j < my_j))))) {
@@ -365,7 +373,7 @@ extern "C" __global__ void banded_viterbi(const long long *desc, const float *sc
     unsigned char *out = path + d[D_PATH_BASE];
     int len = 0;
     int t = i + j;
-    long long bt = base;
+    int bt = base;
     for (int u = last; u >= t; u--) {
         bt -= row_hi(u, n, diag_lo) - row_lo(u, m, diag_hi) + 1;
     }
