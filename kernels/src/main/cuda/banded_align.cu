@@ -27,12 +27,17 @@
  *
  * Forward (log): alpha(c) = LSE over the terms x_k = pred_k + S_k (the start term S_1 in local
  * mode; global mode seeds a virtual predecessor (-1, -1) with alpha 0), shifted by their
- * maximum. Alpha of every cell is written once to global memory (8 bytes a cell).
+ * maximum. A branch-free fmax/fmin network splits the terms into the largest and the rest, so
+ * the largest costs no exp: max + log1p(sum of exp(rest - max)), two exps a cell in global
+ * mode, three in local (float64 exp is what bounds this kernel once memory latency is hidden).
+ * Alpha of every cell is written once to global memory (8 bytes a cell).
  *
  * Backward without beta: the gradient of LSE is its softmax, so the marginals follow by linear
  * back-propagation. gamma(c), the probability that the path passes through c, is end(c) plus
  * the flows into c's successors that come from c; the flow of step k into c is
- * gamma(c) * w_k(c) with w_k(c) = exp(x_k - alpha(c)) recomputed from alpha and the scores.
+ * gamma(c) * w_k(c) with w_k(c) = exp(x_k - alpha(c)) recomputed from alpha and the scores;
+ * again the largest term's weight is 1 minus the others' (it is at least 1/4, so nothing
+ * cancels), one exp fewer than terms.
  * end(c) is 1 at the last cell (global) or exp(alpha(c) - log Z) (local). The flows are the
  * marginals. Memory traffic: scores read twice (24 B), alpha written and read (16 B),
  * marginals written (12 B): about 52 bytes a cell.
@@ -82,18 +87,49 @@ __device__ __forceinline__ int row_hi(int t, int n, int diag_lo) {
     return min(min(n - 1, t), (t - diag_lo) >> 1);
 }
 
-__device__ __forceinline__ double lse_weights(double a, double b, double c, double d,
-                                              double *wa, double *wb, double *wc, double *wd) {
-    double mx = fmax(fmax(a, b), fmax(c, d));
-    if (mx == NEG_INF) {
-        *wa = *wb = *wc = *wd = 0.0;
-        return NEG_INF;
-    }
-    double ea = exp(a - mx), eb = exp(b - mx), ec = exp(c - mx), ed = exp(d - mx);
-    double s = ea + eb + ec + ed;
-    double inv = 1.0 / s;
-    *wa = ea * inv; *wb = eb * inv; *wc = ec * inv; *wd = ed * inv;
-    return mx + log(s);
+/*
+ * Sorting networks over the step terms of one cell: the largest term (returned) and the rest,
+ * by fmax/fmin only, so the lanes of a warp never diverge on which step wins.
+ */
+__device__ __forceinline__ double max_rest3(double a, double b, double c, double *p, double *q) {
+    const double m1 = fmax(a, b);
+    *p = fmin(a, b);
+    *q = fmin(m1, c);
+    return fmax(m1, c);
+}
+
+__device__ __forceinline__ double max_rest4(double a, double b, double c, double d,
+                                            double *p, double *q, double *r) {
+    const double m1 = fmax(a, b), m2 = fmax(m1, c);
+    *p = fmin(a, b);
+    *q = fmin(m1, c);
+    *r = fmin(m2, d);
+    return fmax(m2, d);
+}
+
+/* log(exp a + exp b + exp c): the largest term contributes exp(0) = 1, so two exps, not three. */
+__device__ __forceinline__ double lse3(double a, double b, double c) {
+    double p, q;
+    const double mx = max_rest3(a, b, c, &p, &q);
+    return mx == NEG_INF ? NEG_INF : mx + log1p(exp(p - mx) + exp(q - mx));
+}
+
+/* The same for four terms (local mode's start term): three exps. */
+__device__ __forceinline__ double lse4(double a, double b, double c, double d) {
+    double p, q, r;
+    const double mx = max_rest4(a, b, c, d, &p, &q, &r);
+    return mx == NEG_INF ? NEG_INF : mx + log1p(exp(p - mx) + exp(q - mx) + exp(r - mx));
+}
+
+/*
+ * The softmax weight of term x among terms whose log-sum-exp is lse: exp(x - lse) for the terms
+ * in the rest (p, q, r, their weights ep, eq, er), and 1 minus those for the largest. The
+ * largest weight is at least 1/4, so the subtraction loses nothing; equal terms get equal
+ * weights whichever copy the network kept as the largest.
+ */
+__device__ __forceinline__ double weight_of(double x, double p, double ep, double q, double eq,
+                                            double r, double er, double emax) {
+    return x == p ? ep : x == q ? eq : x == r ? er : emax;
 }
 
 /* Block-wide max and sum for local mode's log Z; 'red' holds blockDim.x doubles. */
@@ -168,9 +204,7 @@ extern "C" __global__ void banded_forward_backward(const long long *desc, const 
             const double xL = prev[r1] + s0;
             const double xD = prev2[r] + s1;
             const double xU = prev[r] + s2;
-            const double xS = local ? s1 : NEG_INF;
-            double w0, w1, w2, w3;
-            const double a = lse_weights(xL, xD, xU, xS, &w0, &w1, &w2, &w3);
+            const double a = local ? lse4(xL, xD, xU, s1) : lse3(xL, xD, xU);
             cur[r1] = a;
             alpha[base + (i - lo)] = a;
             best = fmax(best, a);
@@ -233,10 +267,29 @@ extern "C" __global__ void banded_forward_backward(const long long *desc, const 
             }
             double fL = 0.0, fD = 0.0, fU = 0.0, fS = 0.0;
             if (a != NEG_INF) {   /* an unreachable cell carries no flow (and exp(-inf + inf) is NaN) */
-                fL = gamma * exp(aL + (double)s[0] - a);
-                fD = gamma * exp(aD + (double)s[1] - a);
-                fU = gamma * exp(aU + (double)s[2] - a);
-                fS = local ? gamma * exp((double)s[1] - a) : 0.0;
+                /* the weights w_k = exp(x_k - a): one exp fewer than terms (see weight_of) */
+                const double xL = aL + (double)s[0], xD = aD + (double)s[1], xU = aU + (double)s[2];
+                double p, q, r = NEG_INF, ep, eq, er = 0.0;
+                if (local) {
+                    const double xS = (double)s[1];
+                    max_rest4(xL, xD, xU, xS, &p, &q, &r);
+                    er = exp(r - a);
+                    ep = exp(p - a);
+                    eq = exp(q - a);
+                    const double emax = fmax(0.0, 1.0 - (ep + eq + er));
+                    fS = gamma * weight_of(xS, p, ep, q, eq, r, er, emax);
+                    fL = gamma * weight_of(xL, p, ep, q, eq, r, er, emax);
+                    fD = gamma * weight_of(xD, p, ep, q, eq, r, er, emax);
+                    fU = gamma * weight_of(xU, p, ep, q, eq, r, er, emax);
+                } else {
+                    max_rest3(xL, xD, xU, &p, &q);
+                    ep = exp(p - a);
+                    eq = exp(q - a);
+                    const double emax = fmax(0.0, 1.0 - (ep + eq));
+                    fL = gamma * weight_of(xL, p, ep, q, eq, r, er, emax);
+                    fD = gamma * weight_of(xD, p, ep, q, eq, r, er, emax);
+                    fU = gamma * weight_of(xU, p, ep, q, eq, r, er, emax);
+                }
             }
             cur[0 * L + r] = fL;
             cur[1 * L + r] = fD;

@@ -111,6 +111,28 @@ class CudaKernelEmulationTest {
         assertTrue(covered > 90, "random pairs compared: " + covered);
     }
 
+    /** Scores from {-1, 0, 1, -inf}: step terms tie everywhere (the kernels' max/rest networks). */
+    @Test
+    void kernels_tiedSteps_matchTheCpuEngine() throws Exception {
+        Random rnd = new Random(17);
+        float[] values = {-1f, 0f, 1f, Float.NEGATIVE_INFINITY};
+        int covered = 0;
+        for (Mode mode : Mode.values()) {
+            List<Pair> pairs = new ArrayList<>();
+            for (int k = 0; k < 8; k++) {
+                int n = 1 + rnd.nextInt(30);
+                int m = 1 + rnd.nextInt(30);
+                float[] s = new float[n * m * 3];
+                for (int q = 0; q < s.length; q++) {
+                    s[q] = k == 0 ? 0f : values[rnd.nextInt(k == 1 ? 3 : 4)];
+                }
+                pairs.add(Pair.dense("tie" + k, n, m, s));
+            }
+            covered += compare(pairs, AlignOptions.builder().mode(mode).semiring(Semiring.BOTH).build(), 0);
+        }
+        assertTrue(covered >= 8, "tied pairs compared: " + covered);
+    }
+
     @Test
     void kernels_largePairsWithGlobalRollingStorage_matchTheCpuEngine() throws Exception {
         Random rnd = new Random(5);
