@@ -9,6 +9,8 @@ import jcuda.Pointer;
 import jcuda.driver.CUdeviceptr;
 import jcuda.driver.CUevent;
 import jcuda.driver.CUevent_flags;
+import jcuda.driver.CUresult;
+import jcuda.driver.CUstream_flags;
 import jcuda.driver.CUfunction;
 import jcuda.driver.CUfunction_attribute;
 import jcuda.driver.CUstream;
@@ -39,18 +41,28 @@ final class BandedAlignKernels {
     static final long MAX_STAGING = Integer.MAX_VALUE - 8;
     /** Shared memory a block may use without opting in. */
     private static final int DEFAULT_SHARED = 48 * 1024;
-    /** Static shared memory of banded_viterbi (best value, row and column per thread). */
-    private static final int VITERBI_STATIC_SHARED = 1024 * 16;
+    /** Alignment of each buffer carved out of the device arena. */
+    private static final long DEVICE_ALIGN = 256;
 
     private final CudaDevice device;
     private final CUfunction forwardBackward;
     private final CUfunction viterbi;
+    /** Static shared memory of banded_viterbi, as the loaded binary declares it. */
+    private final int viterbiStaticShared;
     private final CUstream stream = new CUstream();
     private final CUevent kernelStart = new CUevent();
     private final CUevent kernelStop = new CUevent();
     /** One event per marginal chunk in flight, recorded after its download. */
     private final List<CUevent> chunkEvents = new ArrayList<>();
     private PinnedBuffer staging;
+    /**
+     * Device memory for every buffer of a launch, carved at aligned offsets; kept between
+     * launches and only grown, because cuMemAlloc and cuMemFree synchronise the device and would
+     * stall the other launch in flight.
+     */
+    private DeviceBuffer arena;
+    /** False once a launch failed in a way that may leave work queued on the stream. */
+    private boolean usable = true;
     /** Milliseconds spent in kernels (forward-backward and Viterbi) since this object was made. */
     private double kernelMillis;
 
@@ -59,18 +71,33 @@ final class BandedAlignKernels {
         device.makeCurrent();   // may be made on any task thread
         this.forwardBackward = module.function("banded_forward_backward");
         this.viterbi = module.function("banded_viterbi");
-        check(JCudaDriver.cuStreamCreate(stream, 0), "cuStreamCreate");
-        check(JCudaDriver.cuEventCreate(kernelStart, 0), "cuEventCreate");
-        check(JCudaDriver.cuEventCreate(kernelStop, 0), "cuEventCreate");
-        // Allow the most dynamic shared memory once, for good: setting it per launch would race
-        // with launches of other contexts on the same function.
-        int optIn = Math.max(DEFAULT_SHARED, device.sharedMemoryOptIn);
-        check(JCudaDriver.cuFuncSetAttribute(forwardBackward,
-                CUfunction_attribute.CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES, optIn),
-                "cuFuncSetAttribute(banded_forward_backward shared memory)");
-        check(JCudaDriver.cuFuncSetAttribute(viterbi,
-                CUfunction_attribute.CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES, optIn - VITERBI_STATIC_SHARED),
-                "cuFuncSetAttribute(banded_viterbi shared memory)");
+        try {
+            // Non-blocking: no implicit waits on the legacy default stream other code may use.
+            check(JCudaDriver.cuStreamCreate(stream, CUstream_flags.CU_STREAM_NON_BLOCKING), "cuStreamCreate");
+            check(JCudaDriver.cuEventCreate(kernelStart, 0), "cuEventCreate");
+            check(JCudaDriver.cuEventCreate(kernelStop, 0), "cuEventCreate");
+            int[] value = new int[1];
+            check(JCudaDriver.cuFuncGetAttribute(value, CUfunction_attribute.CU_FUNC_ATTRIBUTE_SHARED_SIZE_BYTES, viterbi),
+                    "cuFuncGetAttribute(banded_viterbi static shared memory)");
+            this.viterbiStaticShared = value[0];
+            // Allow the most dynamic shared memory once, for good: setting it per launch would
+            // race with launches of other contexts on the same function.
+            int optIn = Math.max(DEFAULT_SHARED, device.sharedMemoryOptIn);
+            check(JCudaDriver.cuFuncSetAttribute(forwardBackward,
+                    CUfunction_attribute.CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES, optIn),
+                    "cuFuncSetAttribute(banded_forward_backward shared memory)");
+            check(JCudaDriver.cuFuncSetAttribute(viterbi,
+                    CUfunction_attribute.CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES, optIn - viterbiStaticShared),
+                    "cuFuncSetAttribute(banded_viterbi shared memory)");
+        } catch (RuntimeException e) {
+            close();
+            throw e;
+        }
+    }
+
+    /** Whether this context may take another launch (false after a failure mid-launch). */
+    boolean isUsable() {
+        return usable;
     }
 
     /** Total kernel time so far, in milliseconds (CUDA events around each launch). */
@@ -87,77 +114,73 @@ final class BandedAlignKernels {
         boolean max = options.semiring().computesMax();
         ByteBuffer host = staging(launch.stagingBytes);
         HostCopy copy = HostCopy.shared();
-        DeviceBuffer dOut = null;
-        DeviceBuffer dAlpha = null;
-        DeviceBuffer dLogZ = null;
-        DeviceBuffer dRollFb = null;
-        DeviceBuffer dBack = null;
-        DeviceBuffer dVit = null;
-        DeviceBuffer dPath = null;
-        DeviceBuffer dRollVit = null;
-        try (DeviceBuffer dDesc = new DeviceBuffer(8L * launch.desc.length);
-             DeviceBuffer dScores = new DeviceBuffer(4 * launch.scoreFloats)) {
-            long fbShared = 12L * launch.rollLen * 8 + 8L * launch.threads;
-            boolean fbInShared = fbShared <= Math.max(DEFAULT_SHARED, device.sharedMemoryOptIn);
-            long vitRoll = 3L * launch.rollLen * 8;
-            boolean vitInShared = vitRoll + VITERBI_STATIC_SHARED <= Math.max(DEFAULT_SHARED, device.sharedMemoryOptIn);
-            if (log) {
-                dOut = new DeviceBuffer(4 * launch.outFloats);
-                dAlpha = new DeviceBuffer(8 * launch.cells);
-                dLogZ = new DeviceBuffer(8L * count);
-                dRollFb = fbInShared ? null : new DeviceBuffer(12L * launch.rollLen * 8 * count);
-            }
-            if (max) {
-                dBack = new DeviceBuffer(launch.cells);
-                dVit = new DeviceBuffer(20L * count);   // best (8 a pair), end cells (8), step counts (4)
-                dPath = new DeviceBuffer(launch.pathBytes);
-                dRollVit = vitInShared ? null : new DeviceBuffer(vitRoll * count);
-            }
+        int optIn = Math.max(DEFAULT_SHARED, device.sharedMemoryOptIn);
+        long fbShared = 12L * launch.rollLen * 8 + 8L * launch.threads;
+        boolean fbInShared = fbShared <= optIn;
+        long vitRoll = 3L * launch.rollLen * 8;
+        boolean vitInShared = vitRoll + viterbiStaticShared <= optIn;
 
+        // Every device buffer of the launch, at aligned offsets in the arena.
+        long[] at = {0};
+        long oDesc = carve(at, 8L * launch.desc.length);
+        long oScores = carve(at, 4 * launch.scoreFloats);
+        long oOut = log ? carve(at, 4 * launch.outFloats) : -1;
+        long oAlpha = log ? carve(at, 8 * launch.cells) : -1;
+        long oLogZ = log ? carve(at, 8L * count) : -1;
+        long oRollFb = log && !fbInShared ? carve(at, 12L * launch.rollLen * 8 * count) : -1;
+        long oBack = max ? carve(at, launch.cells) : -1;
+        long oVit = max ? carve(at, 20L * count) : -1;   // best (8 a pair), end cells (8), step counts (4)
+        long oPath = max ? carve(at, launch.pathBytes) : -1;
+        long oRollVit = max && !vitInShared ? carve(at, vitRoll * count) : -1;
+        CUdeviceptr base = arena(at[0]);
+
+        boolean queued = false;
+        try {
             // Upload: copy chunk c into pinned memory while the DMA of chunk c - 1 runs.
+            queued = true;
             for (int c = 0; c < launch.chunkCount(); c++) {
                 launch.packScores(copy, host, c);
                 long off = launch.scoreOffset(c);
                 long len = launch.scoreOffset(c + 1) - off;
-                check(JCudaDriver.cuMemcpyHtoDAsync(dScores.ptr.withByteOffset(off), staging.ptr.withByteOffset(off), len,
+                check(JCudaDriver.cuMemcpyHtoDAsync(base.withByteOffset(oScores + off), staging.ptr.withByteOffset(off), len,
                         stream), "cuMemcpyHtoDAsync(scores)");
             }
             launch.putDescriptors(host);
-            dDesc.upload(staging.ptr.withByteOffset(launch.descOffset), 8L * launch.desc.length, stream);
+            check(JCudaDriver.cuMemcpyHtoDAsync(base.withByteOffset(oDesc), staging.ptr.withByteOffset(launch.descOffset),
+                    8L * launch.desc.length, stream), "cuMemcpyHtoDAsync(descriptors)");
 
             check(JCudaDriver.cuEventRecord(kernelStart, stream), "cuEventRecord");
             if (log) {
                 // Band-layout padding slots are never written by the kernel: they must read 0.
-                check(JCudaDriver.cuMemsetD8Async(dOut.ptr, (byte) 0, 4 * launch.outFloats, stream),
+                check(JCudaDriver.cuMemsetD8Async(base.withByteOffset(oOut), (byte) 0, 4 * launch.outFloats, stream),
                         "cuMemsetD8Async(marginals)");
                 int sharedBytes = (int) (fbInShared ? fbShared : 8L * launch.threads);
                 launch(forwardBackward, count, launch.threads, sharedBytes, "banded_forward_backward",
-                        dDesc.param(), dScores.param(), dOut.param(), dAlpha.param(), dLogZ.param(), rollParam(dRollFb));
+                        param(base, oDesc), param(base, oScores), param(base, oOut), param(base, oAlpha),
+                        param(base, oLogZ), param(base, oRollFb));
             }
             if (max) {
                 launch(viterbi, count, launch.threads, (int) (vitInShared ? vitRoll : 0), "banded_viterbi",
-                        dDesc.param(), dScores.param(), dBack.param(), Pointer.to(dVit.ptr),
-                        Pointer.to(dVit.ptr.withByteOffset(8L * count)), Pointer.to(dVit.ptr.withByteOffset(16L * count)),
-                        dPath.param(), rollParam(dRollVit));
+                        param(base, oDesc), param(base, oScores), param(base, oBack), param(base, oVit),
+                        param(base, oVit + 8L * count), param(base, oVit + 16L * count), param(base, oPath),
+                        param(base, oRollVit));
             }
             check(JCudaDriver.cuEventRecord(kernelStop, stream), "cuEventRecord");
 
             // Download the small outputs first, then the marginals chunk by chunk, each chunk
             // followed by an event, so the host copies chunk c out while chunk c + 1 is in flight.
             if (log) {
-                dLogZ.download(staging.ptr.withByteOffset(launch.logZOffset), 8L * count, stream);
+                download(launch.logZOffset, base, oLogZ, 8L * count, "log Z");
             }
             if (max) {
-                dVit.download(staging.ptr.withByteOffset(launch.bestOffset), 20L * count, stream);
-                dPath.download(staging.ptr.withByteOffset(launch.pathOffset), launch.pathBytes, stream);
+                download(launch.bestOffset, base, oVit, 20L * count, "Viterbi ends");
+                download(launch.pathOffset, base, oPath, launch.pathBytes, "Viterbi paths");
             }
             float[][] marginals = null;
             if (log) {
                 for (int c = 0; c < launch.chunkCount(); c++) {
                     long off = launch.marginalOffset(c);
-                    long len = launch.marginalOffset(c + 1) - off;
-                    check(JCudaDriver.cuMemcpyDtoHAsync(staging.ptr.withByteOffset(off), dOut.ptr.withByteOffset(off), len,
-                            stream), "cuMemcpyDtoHAsync(marginals)");
+                    download(off, base, oOut + off, launch.marginalOffset(c + 1) - off, "marginals");
                     check(JCudaDriver.cuEventRecord(chunkEvent(c), stream), "cuEventRecord");
                 }
                 check(JCudaDriver.cuEventSynchronize(kernelStop), max ? "banded_viterbi" : "banded_forward_backward");
@@ -168,19 +191,54 @@ final class BandedAlignKernels {
                 }
             }
             check(JCudaDriver.cuStreamSynchronize(stream), max ? "banded_viterbi" : "banded_forward_backward");
+            queued = false;
             addKernelTime();
             return launch.results(log ? launch.logZ(host) : null, marginals, max ? launch.paths(host) : null);
         } finally {
-            for (DeviceBuffer b : new DeviceBuffer[] {dOut, dAlpha, dLogZ, dRollFb, dBack, dVit, dPath, dRollVit}) {
-                if (b != null) {
-                    b.close();
+            if (queued) {
+                // Failed mid-launch: let queued copies and kernels finish before the staging
+                // buffer or the arena is used again, or retire this context if even that fails.
+                if (JCudaDriver.cuStreamSynchronize(stream) != CUresult.CUDA_SUCCESS) {
+                    usable = false;
                 }
             }
         }
     }
 
-    private static Pointer rollParam(DeviceBuffer roll) {
-        return roll == null ? Pointer.to(new CUdeviceptr()) : roll.param();
+    /** Reserves {@code bytes} at the next aligned offset of the arena; returns the offset. */
+    private static long carve(long[] at, long bytes) {
+        long offset = at[0];
+        at[0] = (offset + Math.max(bytes, 8) + DEVICE_ALIGN - 1) / DEVICE_ALIGN * DEVICE_ALIGN;
+        return offset;
+    }
+
+    /** The arena, grown to at least {@code bytes} (with an eighth to spare, so it seldom grows). */
+    private CUdeviceptr arena(long bytes) {
+        if (arena == null || arena.bytes < bytes) {
+            if (arena != null) {
+                arena.close();   // free first: the device may not hold both
+                arena = null;
+            }
+            try {
+                arena = new DeviceBuffer(bytes + bytes / 8);
+            } catch (CudaException e) {
+                if (!e.isOutOfMemory()) {
+                    throw e;
+                }
+                arena = new DeviceBuffer(bytes);   // no room to spare: exactly what this launch needs
+            }
+        }
+        return arena.ptr;
+    }
+
+    private void download(long hostOffset, CUdeviceptr base, long deviceOffset, long bytes, String what) {
+        check(JCudaDriver.cuMemcpyDtoHAsync(staging.ptr.withByteOffset(hostOffset), base.withByteOffset(deviceOffset),
+                bytes, stream), "cuMemcpyDtoHAsync(" + what + ")");
+    }
+
+    /** A kernel parameter: the arena address at {@code offset}, or a null pointer for -1. */
+    private static Pointer param(CUdeviceptr base, long offset) {
+        return Pointer.to(offset < 0 ? new CUdeviceptr() : base.withByteOffset(offset));
     }
 
     private void launch(CUfunction f, int blocks, int threads, int sharedBytes, String name, Pointer... args) {
@@ -223,6 +281,9 @@ final class BandedAlignKernels {
     void close() {
         if (staging != null) {
             staging.close();
+        }
+        if (arena != null) {
+            arena.close();
         }
         chunkEvents.forEach(JCudaDriver::cuEventDestroy);
         JCudaDriver.cuEventDestroy(kernelStart);

@@ -30,6 +30,11 @@ import org.bandalign.align.PairChecks;
  * out of memory ({@link SplitOnOutOfMemory}); a single pair that still does not fit is reported
  * as too large.
  *
+ * <p>Memory: each launch in flight keeps one device arena (all of a launch's buffers, grown to
+ * the largest launch so far; cuMemAlloc and cuMemFree would synchronise the device between
+ * launches) and one pinned staging buffer, until {@link #close()}. With the default budget
+ * that is at most about 90% of the device memory that was free when the aligner opened.
+ *
  * <p>Thread-safe: task threads may share one aligner per device. Each concurrent caller launches
  * on a stream of its own with its own pinned staging buffers (a small pool, one set per thread
  * in flight), so one task's transfers overlap another's kernels, the way Spark RAPIDS lets
@@ -50,6 +55,8 @@ public final class CudaAligner implements Aligner {
      * pin more host memory.
      */
     static final long GROUP_STAGING = 512L << 20;
+    /** Device bytes a launch needs beyond its pairs' own: the alignment of its ten buffers. */
+    static final long LAUNCH_SLACK = 10 * 256;
     /** Most pairs (thread blocks) in one launch: the grid's x dimension limit. */
     private static final int MAX_BLOCKS = Integer.MAX_VALUE;
 
@@ -161,7 +168,13 @@ public final class CudaAligner implements Aligner {
                 }
                 BandGeometry g = BandGeometry.of(pair, options);
                 PairChecks.check(pair, g, options);
-                ready.add(new PreparedPair(k, pair, g));
+                PreparedPair p = new PreparedPair(k, pair, g);
+                if (p.hostBytes(options) > BandedAlignKernels.MAX_STAGING) {
+                    throw new InvalidPairException(pair.id(), "too large for the GPU: " + g + " needs "
+                            + p.hostBytes(options) + " bytes of pinned host staging, more than one buffer holds ("
+                            + BandedAlignKernels.MAX_STAGING + "); use the CPU backend for it");
+                }
+                ready.add(p);
             } catch (InvalidPairException e) {
                 results[k] = AlignmentResult.failed(e);
             }
@@ -239,7 +252,12 @@ public final class CudaAligner implements Aligner {
                 }
                 throw e;
             } finally {
-                idle.add(kernels);
+                if (kernels.isUsable()) {
+                    idle.add(kernels);
+                } else {   // work of a failed launch may still be queued on its stream: never reuse it
+                    all.remove(kernels);
+                    kernels.close();
+                }
             }
         } finally {
             lifecycle.readLock().unlock();
@@ -263,7 +281,7 @@ public final class CudaAligner implements Aligner {
         for (PreparedPair p : ready) {
             long b = p.deviceBytes(options);
             long h = p.hostBytes(options);
-            if (!current.isEmpty() && (bytes + b > budget || host + h > stagingCap
+            if (!current.isEmpty() && (bytes + b + LAUNCH_SLACK > budget || host + h > stagingCap
                     || current.size() >= MAX_BLOCKS)) {
                 groups.add(current);
                 current = new ArrayList<>();

@@ -4,6 +4,8 @@ import static org.bandalign.cuda.CudaException.check;
 
 import jcuda.Pointer;
 import jcuda.driver.CUfunction;
+import jcuda.driver.CUstream;
+import jcuda.driver.CUstream_flags;
 import jcuda.driver.JCudaDriver;
 import org.bandalign.banded.BandedMatrix;
 
@@ -26,11 +28,16 @@ public final class CudaBandedMatrix implements AutoCloseable {
 
     private final CudaDevice device;
     private final CUfunction multiply;
+    private final CUstream stream = new CUstream();
+    /** Pinned staging, reused and grown as needed (pinning is slow). */
+    private PinnedBuffer host;
     private boolean closed;
 
     private CudaBandedMatrix(CudaDevice device) {
         this.device = device;
+        device.makeCurrent();
         this.multiply = new KernelModule("banded_matrix").function("banded_multiply");
+        check(JCudaDriver.cuStreamCreate(stream, CUstream_flags.CU_STREAM_NON_BLOCKING), "cuStreamCreate");
     }
 
     /**
@@ -88,32 +95,43 @@ public final class CudaBandedMatrix implements AutoCloseable {
         }
         float[] z = new float[0];
         device.makeCurrent();
+        long stagingBytes = 4L * Math.max(slots, (long) xd.length + yd.length);
+        if (host == null || host.bytes < stagingBytes) {
+            PinnedBuffer bigger = new PinnedBuffer(stagingBytes);
+            if (host != null) {
+                host.close();
+            }
+            host = bigger;
+        }
         try (DeviceBuffer dx = new DeviceBuffer(4L * xd.length);
              DeviceBuffer dy = new DeviceBuffer(4L * yd.length);
-             DeviceBuffer dz = new DeviceBuffer(4L * slots);
-             PinnedBuffer host = new PinnedBuffer(4L * Math.max(slots, (long) xd.length + yd.length))) {
+             DeviceBuffer dz = new DeviceBuffer(4L * slots)) {
             // x and y side by side in pinned memory, copied in by several threads; z comes back
             // through the same buffer after the kernel (stream order).
             HostCopy copy = HostCopy.shared();
             copy.pack(new float[][] {xd, yd}, 0, 2, host.buffer, 0);
-            dx.upload(host.ptr, 4L * xd.length, null);
-            dy.upload(host.ptr.withByteOffset(4L * xd.length), 4L * yd.length, null);
+            try {
+                dx.upload(host.ptr, 4L * xd.length, stream);
+                dy.upload(host.ptr.withByteOffset(4L * xd.length), 4L * yd.length, stream);
+                if (slots > 0) {
+                    Pointer params = Pointer.to(dx.param(), dy.param(), dz.param(),
+                            Pointer.to(new int[] {x.batch()}), Pointer.to(new int[] {x.n()}),
+                            Pointer.to(new int[] {x.lu()}), Pointer.to(new int[] {x.ld()}),
+                            Pointer.to(new int[] {y.lu()}), Pointer.to(new int[] {y.ld()}),
+                            Pointer.to(new int[] {semiring}));
+                    int blocks = (int) ((slots + THREADS - 1) / THREADS);
+                    check(JCudaDriver.cuLaunchKernel(multiply, blocks, 1, 1, THREADS, 1, 1, 0, stream, params, null),
+                            "cuLaunchKernel(banded_multiply)");
+                    dz.download(host.ptr, 4L * slots, stream);
+                }
+                check(JCudaDriver.cuStreamSynchronize(stream), "banded_multiply");
+            } finally {
+                JCudaDriver.cuStreamSynchronize(stream);   // nothing queued may outlive the buffers
+            }
             if (slots > 0) {
-                Pointer params = Pointer.to(dx.param(), dy.param(), dz.param(),
-                        Pointer.to(new int[] {x.batch()}), Pointer.to(new int[] {x.n()}),
-                        Pointer.to(new int[] {x.lu()}), Pointer.to(new int[] {x.ld()}),
-                        Pointer.to(new int[] {y.lu()}), Pointer.to(new int[] {y.ld()}),
-                        Pointer.to(new int[] {semiring}));
-                int blocks = (int) ((slots + THREADS - 1) / THREADS);
-                check(JCudaDriver.cuLaunchKernel(multiply, blocks, 1, 1, THREADS, 1, 1, 0, null, params, null),
-                        "cuLaunchKernel(banded_multiply)");
-                dz.download(host.ptr, 4L * slots, null);
-                check(JCudaDriver.cuCtxSynchronize(), "banded_multiply");
                 float[][] out = new float[1][];
                 copy.unpack(host.buffer, 0, new int[] {(int) slots}, 0, 1, out);
                 z = out[0];
-            } else {
-                check(JCudaDriver.cuCtxSynchronize(), "upload x, y");
             }
         }
         return BandedMatrix.fromData(z, x.batch(), x.n(), lu, ld, semiring == STANDARD ? 0f : fill);
@@ -123,6 +141,11 @@ public final class CudaBandedMatrix implements AutoCloseable {
     public synchronized void close() {
         if (!closed) {
             closed = true;
+            device.makeCurrent();
+            if (host != null) {
+                host.close();
+            }
+            JCudaDriver.cuStreamDestroy(stream);
             device.close();
         }
     }

@@ -175,28 +175,41 @@ final class HostCopy {
             long hi = total * (p + 1) / parts;
             futures.add(pool.submit(() -> body.run(lo, hi)));
         }
-        RuntimeException failure = null;
+        Throwable failure = null;
         try {
             body.run(0, total / parts);
-        } catch (RuntimeException e) {
+        } catch (Throwable e) {   // even an OutOfMemoryError: the other ranges must end first
             failure = e;
         }
+        // Wait for every range, interrupted or not: a copy that outlived this call could write
+        // into a staging buffer that has been handed to the next launch, or freed.
+        boolean interrupted = false;
         for (Future<?> f : futures) {
-            try {
-                f.get();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                futures.forEach(x -> x.cancel(true));
-                throw new IllegalStateException("interrupted while copying host buffers", e);
-            } catch (ExecutionException e) {
-                if (failure == null) {
-                    failure = e.getCause() instanceof RuntimeException
-                            ? (RuntimeException) e.getCause() : new IllegalStateException(e.getCause());
+            while (true) {
+                try {
+                    f.get();
+                    break;
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                } catch (ExecutionException e) {
+                    if (failure == null) {
+                        failure = e.getCause();
+                    }
+                    break;
                 }
             }
         }
+        if (interrupted) {
+            Thread.currentThread().interrupt();   // the copy is whole; the caller sees the interrupt next
+        }
+        if (failure instanceof RuntimeException) {
+            throw (RuntimeException) failure;
+        }
+        if (failure instanceof Error) {
+            throw (Error) failure;
+        }
         if (failure != null) {
-            throw failure;
+            throw new IllegalStateException(failure);
         }
     }
 }

@@ -33,14 +33,19 @@ final class PreparedPair {
         return Math.max(in, out) + 8L * LaunchLayout.DESC_FIELDS + geometry.n() + geometry.m() + 48;
     }
 
-    /** Device bytes this pair takes in a launch (scores, marginals, alpha, Viterbi scratch, path). */
+    /**
+     * Device bytes this pair takes in a launch: scores, marginals, alpha, Viterbi back-pointers
+     * and path, and the rolling scratch in global memory that pairs too wide for shared memory
+     * use (counted always: a few hundred bytes a row of the widest anti-diagonal).
+     */
     long deviceBytes(AlignOptions options) {
+        long roll = maxRows + 4L;
         long bytes = 4L * pair.scores().length + 8L * LaunchLayout.DESC_FIELDS;
         if (options.semiring().computesLog()) {
-            bytes += 4L * outFloats + 8L * cells + 8;
+            bytes += 4L * outFloats + 8L * cells + 8 + 96 * roll;
         }
         if (options.semiring().computesMax()) {
-            bytes += cells + geometry.n() + geometry.m() + 24;
+            bytes += cells + geometry.n() + geometry.m() + 24 + 24 * roll;
         }
         return bytes;
     }

@@ -3,6 +3,7 @@ package org.bandalign.cuda;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -117,6 +118,25 @@ class HostCopyTest {
         } finally {
             callers.shutdownNow();
         }
+    }
+
+    @Test
+    void copy_callerInterrupted_finishesEveryRangeAndKeepsTheInterrupt() {
+        HostCopy copy = new HostCopy(4, 1024);
+        float[] big = new float[2_000_000];
+        java.util.Arrays.fill(big, 7f);
+        ByteBuffer buf = ByteBuffer.allocateDirect(4 * big.length).order(ByteOrder.nativeOrder());
+        Thread.currentThread().interrupt();
+        try {
+            copy.pack(new float[][] {big}, 0, 1, buf, 0);
+            assertTrue(Thread.currentThread().isInterrupted(), "interrupt kept for the caller");
+        } finally {
+            Thread.interrupted();
+        }
+        for (int q = 0; q < big.length; q += 997) {
+            assertEquals(7f, buf.getFloat(4 * q), "float " + q + " copied before the call returned");
+        }
+        assertEquals(7f, buf.getFloat(4 * (big.length - 1)));
     }
 
     @Test
