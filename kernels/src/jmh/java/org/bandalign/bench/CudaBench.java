@@ -16,8 +16,11 @@ import org.bandalign.cuda.CudaAligner;
  * and transfers included), next to the device-to-device copy bandwidth measured in the same run,
  * with the bytes each cell moves (about 52) and the fraction of the copy bandwidth reached.
  *
+ * Each workload runs on the default aligner, then with other limits on threads per block
+ * (kernel time only), so one GPU run shows which limit to ship.
+ *
  * <p>Run: {@code bin/gpu-checks} prepares {@code .gpu/}; on the GPU machine
- * {@code bash .gpu/run-bench.sh}.
+ * {@code bash .gpu/run-all.sh} (the CUDA tests, this, and the host-copy benchmark).
  */
 public final class CudaBench {
     private static final double BYTES_PER_CELL = 52;
@@ -25,19 +28,40 @@ public final class CudaBench {
     private CudaBench() {
     }
 
+    /** Block-size limits tried besides the default (system property bandalign.cuda.maxThreads). */
+    private static final int[] OTHER_MAX_THREADS = {128, 512};
+
     public static void main(String[] args) {
+        double copy;
+        double h2d;
         try (CudaAligner gpu = CudaAligner.open(0, 0)) {
-            double copy = gpu.copyBandwidth(1L << 30, 5);
-            double h2d = gpu.hostToDeviceBandwidth(1L << 30, 5);
+            copy = gpu.copyBandwidth(1L << 30, 5);
+            h2d = gpu.hostToDeviceBandwidth(1L << 30, 5);
             System.out.printf(Locale.ROOT, "device %s: copy bandwidth %.0f GB/s (read + write), pinned host-to-device "
                     + "%.1f GB/s, budget %.1f GB a launch%n", gpu.deviceName(), copy / 1e9, h2d / 1e9, gpu.budgetBytes() / 1e9);
-            run(gpu, "a: 4096 x 200x200 dense", 4096, 200, -1, copy, h2d);
-            run(gpu, "b: 256 x 512x512 dense", 256, 512, -1, copy, h2d);
-            run(gpu, "c: 256 x 2048x2048 band 64", 256, 2048, 64, copy, h2d);
+        }
+        run("a: 4096 x 200x200 dense", 4096, 200, -1, copy, h2d);
+        run("b: 256 x 512x512 dense", 256, 512, -1, copy, h2d);
+        run("c: 256 x 2048x2048 band 64", 256, 2048, 64, copy, h2d);
+    }
+
+    /** One workload: the default aligner (kernel and end to end), then the other block-size limits (kernel). */
+    private static void run(String name, int count, int len, int band, double copy, double h2d) {
+        List<Pair> pairs = pairs(count, len, band);
+        try (CudaAligner gpu = CudaAligner.open(0, 0)) {
+            measure(gpu, name + " [default]", pairs, copy, h2d);
+        }
+        for (int maxThreads : OTHER_MAX_THREADS) {
+            System.setProperty("bandalign.cuda.maxThreads", Integer.toString(maxThreads));
+            try (CudaAligner gpu = CudaAligner.open(0, 0)) {
+                measure(gpu, name + " [maxThreads " + maxThreads + "]", pairs, copy, h2d);
+            } finally {
+                System.clearProperty("bandalign.cuda.maxThreads");
+            }
         }
     }
 
-    private static void run(CudaAligner gpu, String name, int count, int len, int band, double copy, double h2d) {
+    private static List<Pair> pairs(int count, int len, int band) {
         List<Pair> pairs = new ArrayList<>(count);
         SplittableRandom rnd = new SplittableRandom(count * 31L + len);
         int lo = band < 0 ? -(len - 1) : -band;
@@ -50,6 +74,11 @@ public final class CudaBench {
             }
             pairs.add(band < 0 ? Pair.dense("p" + k, len, len, s) : Pair.band("p" + k, len, len, lo, hi, s));
         }
+        return pairs;
+    }
+
+    private static void measure(CudaAligner gpu, String name, List<Pair> pairs, double copy, double h2d) {
+        int count = pairs.size();
         AlignOptions opts = AlignOptions.defaults();
         gpu.alignAll(pairs.subList(0, Math.min(count, 16)), opts);   // warm up: module, JIT, staging
         double bestKernel = 0;
@@ -71,7 +100,7 @@ public final class CudaBench {
         }
         double pcieSeconds = pcieBytes / h2d;
         double endSeconds = cells / bestEnd;
-        System.out.printf(Locale.ROOT, "%-28s kernel %7.2f G cells/s (%4.0f%% of copy bandwidth at %.0f B/cell)  "
+        System.out.printf(Locale.ROOT, "%-48s kernel %7.2f G cells/s (%4.0f%% of copy bandwidth at %.0f B/cell; kernel times summed over launches)  "
                         + "alignAll end to end %7.2f G cells/s = %3.0f%% of what pinned PCIe allows for its %.2f GB  (%d cells)%n",
                 name, bestKernel / 1e9, 100 * bestKernel * BYTES_PER_CELL / copy, BYTES_PER_CELL, bestEnd / 1e9,
                 100 * pcieSeconds / endSeconds, pcieBytes / 1e9, cells);

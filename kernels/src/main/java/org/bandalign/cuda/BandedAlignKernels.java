@@ -49,6 +49,8 @@ final class BandedAlignKernels {
     private final CUfunction viterbi;
     /** Static shared memory of banded_viterbi, as the loaded binary declares it. */
     private final int viterbiStaticShared;
+    /** Most threads per block: the configured limit, within what both loaded kernels can launch. */
+    private final int maxThreads;
     private final CUstream stream = new CUstream();
     private final CUevent kernelStart = new CUevent();
     private final CUevent kernelStop = new CUevent();
@@ -80,6 +82,9 @@ final class BandedAlignKernels {
             check(JCudaDriver.cuFuncGetAttribute(value, CUfunction_attribute.CU_FUNC_ATTRIBUTE_SHARED_SIZE_BYTES, viterbi),
                     "cuFuncGetAttribute(banded_viterbi static shared memory)");
             this.viterbiStaticShared = value[0];
+            int launchable = Math.min(maxThreadsPerBlock(forwardBackward), maxThreadsPerBlock(viterbi));
+            int wanted = Integer.getInteger(LaunchLayout.MAX_THREADS_PROPERTY, LaunchLayout.MAX_THREADS);
+            this.maxThreads = Math.max(32, Math.min(wanted, launchable) / 32 * 32);
             // Allow the most dynamic shared memory once, for good: setting it per launch would
             // race with launches of other contexts on the same function.
             int optIn = Math.max(DEFAULT_SHARED, device.sharedMemoryOptIn);
@@ -95,6 +100,14 @@ final class BandedAlignKernels {
         }
     }
 
+    /** The largest block {@code f} can launch with (its registers decide). */
+    private static int maxThreadsPerBlock(CUfunction f) {
+        int[] value = new int[1];
+        check(JCudaDriver.cuFuncGetAttribute(value, CUfunction_attribute.CU_FUNC_ATTRIBUTE_MAX_THREADS_PER_BLOCK, f),
+                "cuFuncGetAttribute(max threads per block)");
+        return value[0];
+    }
+
     /** Whether this context may take another launch (false after a failure mid-launch). */
     boolean isUsable() {
         return usable;
@@ -108,7 +121,7 @@ final class BandedAlignKernels {
     /** Aligns a group of checked pairs in one launch; results in the group's order. */
     List<AlignmentResult> run(List<PreparedPair> group, AlignOptions options) {
         device.makeCurrent();
-        LaunchLayout launch = new LaunchLayout(group, options);
+        LaunchLayout launch = new LaunchLayout(group, options, LaunchLayout.CHUNK_BYTES, maxThreads);
         int count = launch.count;
         boolean log = options.semiring().computesLog();
         boolean max = options.semiring().computesMax();

@@ -42,12 +42,16 @@ final class LaunchLayout {
      */
     static final long CHUNK_BYTES = 16L << 20;
     /**
-     * Most threads per block. Wider anti-diagonals loop (each thread takes several rows), which
-     * keeps two blocks an SM resident for 256 pairs of 512 x 512 on 132 SMs. The kernels work
-     * with any block size their registers allow (256 always fits: 255 registers x 256 threads
-     * is within every SM's 64K), and banded_viterbi with at most 1024.
+     * Default for the most threads per block. Wider anti-diagonals loop (each thread takes
+     * several rows), which keeps two blocks an SM resident for 256 pairs of 512 x 512 on 132
+     * SMs. The kernels work with any block size their registers allow (256 always fits: 255
+     * registers x 256 threads is within every SM's 64K), and banded_viterbi with at most 1024.
+     * {@link BandedAlignKernels} takes the system property {@value #MAX_THREADS_PROPERTY} instead
+     * when set (for benchmarks), clamped to what the loaded kernels can launch.
      */
     static final int MAX_THREADS = 256;
+    /** System property overriding {@link #MAX_THREADS}. */
+    static final String MAX_THREADS_PROPERTY = "bandalign.cuda.maxThreads";
 
     final List<PreparedPair> group;
     final AlignOptions options;
@@ -61,7 +65,7 @@ final class LaunchLayout {
     final int rollLen;
     /**
      * Threads per block: the widest anti-diagonal rounded up to whole warps, at most
-     * {@link #MAX_THREADS}. Not rounded to a power of two: banded_forward_backward needs 94
+     * the launch's limit ({@link #MAX_THREADS} by default). Not rounded to a power of two: banded_forward_backward needs 94
      * registers a thread on sm_90, so an SM holds 3 blocks of 224 threads (21 warps, every
      * thread busy on 200-row pairs) but only 2 of 256 (16 warps, 56 threads idle).
      */
@@ -91,6 +95,10 @@ final class LaunchLayout {
     }
 
     LaunchLayout(List<PreparedPair> group, AlignOptions options, long chunkBytes) {
+        this(group, options, chunkBytes, MAX_THREADS);
+    }
+
+    LaunchLayout(List<PreparedPair> group, AlignOptions options, long chunkBytes, int maxThreads) {
         this.group = group;
         this.options = options;
         this.count = group.size();
@@ -111,7 +119,7 @@ final class LaunchLayout {
         this.cells = c;
         this.pathBytes = p;
         this.rollLen = widest + 4;
-        this.threads = Math.min(MAX_THREADS, Math.max(32, (widest + 31) / 32 * 32));
+        this.threads = Math.min(maxThreads, Math.max(32, (widest + 31) / 32 * 32));
         this.desc = descriptors();
         this.chunkStart = chunks(chunkBytes);
         this.scoreArrays = new float[count][];
