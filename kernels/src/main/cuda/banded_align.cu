@@ -9,7 +9,11 @@
  * device-memory budget), so small pairs fill the GPU with blocks and a long pair keeps one SM
  * busy. The block walks the anti-diagonals t = i + j of its pair in order; the cells of one
  * anti-diagonal are independent, so thread r of the block takes rows lo(t) + r,
- * lo(t) + r + blockDim.x, ... and the block synchronises once per anti-diagonal.
+ * lo(t) + r + blockDim.x, ... and the block synchronises once per anti-diagonal. The host picks
+ * the block size (the widest anti-diagonal in whole warps, at most 256 by default) and, for
+ * forward-backward, one of two variants: banded_forward_backward_prefetch loads each thread's
+ * next cell's inputs a step ahead (more registers, less exposed latency), used when all blocks
+ * of a launch are resident at once anyway; banded_forward_backward otherwise.
  *
  * Layout: scores and marginals stay in the layout the pair arrived in (dense row-major or band
  * layout, SPEC section 2); along anti-diagonal t the flat index of cell (i, t - i) is
@@ -148,15 +152,63 @@ __device__ double block_reduce(double v, double *red, bool is_max) {
     return r;
 }
 
+/* What the backward step of cell (t, i) reads from global memory: its scores, its alpha and its
+   predecessors' (left and up on anti-diagonal t-1, diagonal on t-2). */
+struct BackwardInputs {
+    float s0, s1, s2;
+    double a, aL, aU, aD;
+};
+
+/* Rows lo..hi of anti-diagonal t and base, its first cell in the compact alpha order. */
+struct Diagonal {
+    int lo, hi, base;
+};
+
+__device__ __forceinline__ BackwardInputs load_backward(const float *pair_scores, int s_row, int s_off,
+                                                        const double *alpha, int t, int i, bool local,
+                                                        Diagonal c0, Diagonal c1, Diagonal c2) {
+    BackwardInputs in;
+    const int j = t - i;
+    const float *s = pair_scores + 3 * (i * s_row + t + s_off);
+    in.s0 = s[0]; in.s1 = s[1]; in.s2 = s[2];
+    in.a = alpha[c0.base + (i - c0.lo)];
+    in.aL = (j >= 1 && i >= c1.lo && i <= c1.hi) ? alpha[c1.base + (i - c1.lo)] : NEG_INF;
+    in.aU = (i >= 1 && i - 1 >= c1.lo && i - 1 <= c1.hi) ? alpha[c1.base + (i - 1 - c1.lo)] : NEG_INF;
+    in.aD = (i >= 1 && j >= 1 && i - 1 >= c2.lo && i - 1 <= c2.hi) ? alpha[c2.base + (i - 1 - c2.lo)] : NEG_INF;
+    if (!local && t == 0) {
+        in.aD = 0.0;   /* the virtual predecessor of the start */
+    }
+    return in;
+}
+
+/* Anti-diagonal t's rows, given the base of the anti-diagonal after it (walking down). */
+__device__ __forceinline__ Diagonal diagonal_before(int t, int n, int m, int diag_lo, int diag_hi, int next_base) {
+    Diagonal g;
+    if (t < 0) {
+        g.lo = 0; g.hi = -1; g.base = next_base;
+    } else {
+        g.lo = row_lo(t, m, diag_hi); g.hi = row_hi(t, n, diag_lo);
+        g.base = next_base - (g.hi - g.lo + 1);
+    }
+    return g;
+}
+
 /*
  * Log-semiring forward-backward, any block size. Dynamic shared memory:
  * 12 * L doubles (alpha: 3 x L, flows: 3 kinds x 3 anti-diagonals x L) plus blockDim.x doubles,
  * unless roll_global is non-null, in which case block b uses roll_global + b * 12 * L and shared
  * memory holds only the blockDim.x reduction doubles.
+ *
+ * PREFETCH: each thread loads what its first cell of the next anti-diagonal reads from global
+ * memory (scores forward; scores and four alphas backward) before computing the current one, so
+ * that load's latency overlaps the arithmetic and the barriers instead of following them. It
+ * costs registers (fewer resident blocks), so it pays where blocks are few and latency is
+ * exposed (long pairs, few of them); both variants ship and the host picks.
  */
-extern "C" __global__ void banded_forward_backward(const long long *desc, const float *scores,
-                                                   float *marginals, double *alpha_all,
-                                                   double *log_z, double *roll_global) {
+template <bool PREFETCH>
+__device__ __forceinline__ void forward_backward(const long long *desc, const float *scores,
+                                                 float *marginals, double *alpha_all,
+                                                 double *log_z, double *roll_global) {
     const long long *d = desc + (long long)blockIdx.x * DESC_FIELDS;
     const int n = (int)d[D_N], m = (int)d[D_M];
     const int diag_lo = (int)d[D_DIAG_LO], diag_hi = (int)d[D_DIAG_HI];
@@ -171,9 +223,9 @@ extern "C" __global__ void banded_forward_backward(const long long *desc, const 
     const int L = (int)d[D_ROLL_LEN];
     const int last = n + m - 2;
 
-    DYNAMIC_SHARED(double, shared);
-    double *red = shared;
-    double *roll = roll_global ? roll_global + (long long)blockIdx.x * 12 * L : shared + blockDim.x;
+    DYNAMIC_SHARED(double, fb_shared);
+    double *red = fb_shared;
+    double *roll = roll_global ? roll_global + (long long)blockIdx.x * 12 * L : fb_shared + blockDim.x;
     double *a_roll = roll;           /* 3 x L: alpha of t, t-1, t-2 */
     double *f_roll = roll + 3 * L;   /* 9 x L: flows left, diag, up of t, t+1, t+2 */
 
@@ -192,14 +244,32 @@ extern "C" __global__ void banded_forward_backward(const long long *desc, const 
     /* ---- forward ---- */
     int base = 0;
     double best = NEG_INF;
+    float p0 = 0.0f, p1 = 0.0f, p2 = 0.0f;   /* PREFETCH: scores of this thread's first cell of t */
+    if (PREFETCH && (int)threadIdx.x <= row_hi(0, n, diag_lo) - row_lo(0, m, diag_hi)) {
+        const float *s = pair_scores + 3 * (row_lo(0, m, diag_hi) * s_row + s_off);
+        p0 = s[0]; p1 = s[1]; p2 = s[2];
+    }
     for (int t = 0; t <= last; t++) {
         const int lo = row_lo(t, m, diag_hi), hi = row_hi(t, n, diag_lo);
         double *cur = a_roll + (t % 3) * L;
         const double *prev = a_roll + ((t + 2) % 3) * L;
         const double *prev2 = a_roll + ((t + 1) % 3) * L;
+        float q0 = 0.0f, q1 = 0.0f, q2 = 0.0f;
+        if (PREFETCH && t < last) {
+            const int i = row_lo(t + 1, m, diag_hi) + threadIdx.x;
+            if (i <= row_hi(t + 1, n, diag_lo)) {
+                const float *s = pair_scores + 3 * (i * s_row + t + 1 + s_off);
+                q0 = s[0]; q1 = s[1]; q2 = s[2];
+            }
+        }
         for (int i = lo + threadIdx.x; i <= hi; i += blockDim.x) {
-            const float *s = pair_scores + 3 * (i * s_row + t + s_off);
-            const double s0 = s[0], s1 = s[1], s2 = s[2];
+            double s0, s1, s2;
+            if (PREFETCH && i == lo + (int)threadIdx.x) {
+                s0 = p0; s1 = p1; s2 = p2;
+            } else {
+                const float *s = pair_scores + 3 * (i * s_row + t + s_off);
+                s0 = s[0]; s1 = s[1]; s2 = s[2];
+            }
             const int r = i % L, r1 = r + 1 == L ? 0 : r + 1;   /* slots of rows i - 1 and i */
             const double xL = prev[r1] + s0;
             const double xD = prev2[r] + s1;
@@ -209,6 +279,7 @@ extern "C" __global__ void banded_forward_backward(const long long *desc, const 
             alpha[base + (i - lo)] = a;
             best = fmax(best, a);
         }
+        p0 = q0; p1 = q1; p2 = q2;
         __syncthreads();
         if (threadIdx.x == 0) {
             cur[lo % L] = NEG_INF;
@@ -240,38 +311,38 @@ extern "C" __global__ void banded_forward_backward(const long long *desc, const 
     }
 
     /* ---- backward ---- */
+    Diagonal c0 = diagonal_before(last, n, m, diag_lo, diag_hi, base);   /* anti-diagonal t */
+    Diagonal c1 = diagonal_before(last - 1, n, m, diag_lo, diag_hi, c0.base);   /* t - 1 */
+    Diagonal c2 = diagonal_before(last - 2, n, m, diag_lo, diag_hi, c1.base);   /* t - 2 */
+    BackwardInputs pre;   /* PREFETCH: inputs of this thread's first cell of t */
+    if (PREFETCH && c0.lo + (int)threadIdx.x <= c0.hi) {
+        pre = load_backward(pair_scores, s_row, s_off, alpha, last, c0.lo + threadIdx.x, local, c0, c1, c2);
+    }
     for (int t = last; t >= 0; t--) {
-        const int lo = row_lo(t, m, diag_hi), hi = row_hi(t, n, diag_lo);
-        base -= hi - lo + 1;
-        const int lo1 = t >= 1 ? row_lo(t - 1, m, diag_hi) : 0, hi1 = t >= 1 ? row_hi(t - 1, n, diag_lo) : -1;
-        const int lo2 = t >= 2 ? row_lo(t - 2, m, diag_hi) : 0, hi2 = t >= 2 ? row_hi(t - 2, n, diag_lo) : -1;
-        const int base1 = base - (hi1 - lo1 + 1);
-        const int base2 = base1 - (hi2 - lo2 + 1);
+        const int lo = c0.lo, hi = c0.hi;
+        const Diagonal c3 = diagonal_before(t - 3, n, m, diag_lo, diag_hi, c2.base);
+        BackwardInputs next_pre;
+        if (PREFETCH && t > 0 && c1.lo + (int)threadIdx.x <= c1.hi) {
+            next_pre = load_backward(pair_scores, s_row, s_off, alpha, t - 1, c1.lo + threadIdx.x, local, c1, c2, c3);
+        }
         double *cur = f_roll + (t % 3) * 3 * L;
         const double *next = f_roll + ((t + 1) % 3) * 3 * L;
         const double *next2 = f_roll + ((t + 2) % 3) * 3 * L;
         for (int i = lo + threadIdx.x; i <= hi; i += blockDim.x) {
-            const int j = t - i;
-            const float *s = pair_scores + 3 * (i * s_row + t + s_off);
-            const double a = alpha[base + (i - lo)];
+            const BackwardInputs in = PREFETCH && i == lo + (int)threadIdx.x
+                    ? pre : load_backward(pair_scores, s_row, s_off, alpha, t, i, local, c0, c1, c2);
+            const double a = in.a;
             const int r0 = i % L;
             const int r = r0 + 1 == L ? 0 : r0 + 1, r1 = r + 1 == L ? 0 : r + 1;   /* slots of rows i, i + 1 */
             double end = local ? exp(a - lz) : (t == last ? 1.0 : 0.0);
             const double gamma = end + next[0 * L + r] + next[2 * L + r1] + next2[1 * L + r1];
-            /* predecessors' alpha: left (i, j-1) and up (i-1, j) on t-1, diagonal (i-1, j-1) on t-2 */
-            const double aL = (j >= 1 && i >= lo1 && i <= hi1) ? alpha[base1 + (i - lo1)] : NEG_INF;
-            const double aU = (i >= 1 && i - 1 >= lo1 && i - 1 <= hi1) ? alpha[base1 + (i - 1 - lo1)] : NEG_INF;
-            double aD = (i >= 1 && j >= 1 && i - 1 >= lo2 && i - 1 <= hi2) ? alpha[base2 + (i - 1 - lo2)] : NEG_INF;
-            if (!local && t == 0) {
-                aD = 0.0;   /* the virtual predecessor of the start */
-            }
             double fL = 0.0, fD = 0.0, fU = 0.0, fS = 0.0;
             if (a != NEG_INF) {   /* an unreachable cell carries no flow (and exp(-inf + inf) is NaN) */
                 /* the weights w_k = exp(x_k - a): one exp fewer than terms (see weight_of) */
-                const double xL = aL + (double)s[0], xD = aD + (double)s[1], xU = aU + (double)s[2];
+                const double xL = in.aL + (double)in.s0, xD = in.aD + (double)in.s1, xU = in.aU + (double)in.s2;
                 double p, q, r = NEG_INF, ep, eq, er = 0.0;
                 if (local) {
-                    const double xS = (double)s[1];
+                    const double xS = (double)in.s1;
                     max_rest4(xL, xD, xU, xS, &p, &q, &r);
                     er = exp(r - a);
                     ep = exp(p - a);
@@ -299,13 +370,29 @@ extern "C" __global__ void banded_forward_backward(const long long *desc, const 
             o[1] = (float)(fD + fS);
             o[2] = (float)fU;
         }
+        if (PREFETCH) {
+            pre = next_pre;
+        }
         __syncthreads();
         for (int k = threadIdx.x; k < 3; k += blockDim.x) {   /* any block size, even below 3 */
             cur[k * L + lo % L] = 0.0;
             cur[k * L + (hi + 2) % L] = 0.0;
         }
         __syncthreads();
+        c0 = c1; c1 = c2; c2 = c3;
     }
+}
+
+extern "C" __global__ void banded_forward_backward(const long long *desc, const float *scores,
+                                                   float *marginals, double *alpha_all,
+                                                   double *log_z, double *roll_global) {
+    forward_backward<false>(desc, scores, marginals, alpha_all, log_z, roll_global);
+}
+
+extern "C" __global__ void banded_forward_backward_prefetch(const long long *desc, const float *scores,
+                                                            float *marginals, double *alpha_all,
+                                                            double *log_z, double *roll_global) {
+    forward_backward<true>(desc, scores, marginals, alpha_all, log_z, roll_global);
 }
 
 /*

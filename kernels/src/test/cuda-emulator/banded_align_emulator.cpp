@@ -1,9 +1,10 @@
 /*
  * Runs banded_align.cu's kernels in the CPU emulator on one launch read from a file and writes
  * what the kernels wrote, for CudaKernelEmulationTest:
- *   banded_align_emulator IN OUT THREADS [global]
+ *   banded_align_emulator IN OUT THREADS [global] [prefetch]
  * ("global": the rolling anti-diagonals live in a global scratch area, the kernels' fallback when
- * they do not fit in shared memory.)
+ * they do not fit in shared memory; "prefetch": banded_forward_backward_prefetch instead of
+ * banded_forward_backward.)
  * IN  (little-endian): int32 what (1 forward-backward, 2 Viterbi, 3 both), int32 count,
  *     int64 descLongs, desc[], int64 scoreFloats, scores[], int64 outFloats, int64 cells,
  *     int64 pathBytes.
@@ -16,6 +17,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <string>
 
 template <typename T> static std::vector<T> read_array(FILE *f, int64_t n) {
     std::vector<T> v(n > 0 ? n : 1);
@@ -26,8 +28,13 @@ template <typename T> static std::vector<T> read_array(FILE *f, int64_t n) {
 template <typename T> static T read_one(FILE *f) { return read_array<T>(f, 1)[0]; }
 
 int main(int argc, char **argv) {
-    if (argc != 4 && argc != 5) { fprintf(stderr, "usage: %s IN OUT THREADS [global]\n", argv[0]); return 2; }
-    const bool global_roll = argc == 5;
+    if (argc < 4) { fprintf(stderr, "usage: %s IN OUT THREADS [global] [prefetch]\n", argv[0]); return 2; }
+    bool global_roll = false, prefetch = false;
+    for (int a = 4; a < argc; a++) {
+        if (std::string(argv[a]) == "global") global_roll = true;
+        else if (std::string(argv[a]) == "prefetch") prefetch = true;
+        else { fprintf(stderr, "unknown option %s\n", argv[a]); return 2; }
+    }
     FILE *in = fopen(argv[1], "rb");
     FILE *out = fopen(argv[2], "wb");
     unsigned threads = (unsigned)atoi(argv[3]);
@@ -47,7 +54,11 @@ int main(int argc, char **argv) {
         std::vector<double> alpha(cells > 0 ? cells : 1);
         std::vector<double> log_z(count);
         emu_launch(count, threads, [&] {
-            banded_forward_backward(desc.data(), scores.data(), marginals.data(), alpha.data(), log_z.data(), roll_ptr);
+            if (prefetch) {
+                banded_forward_backward_prefetch(desc.data(), scores.data(), marginals.data(), alpha.data(), log_z.data(), roll_ptr);
+            } else {
+                banded_forward_backward(desc.data(), scores.data(), marginals.data(), alpha.data(), log_z.data(), roll_ptr);
+            }
         });
         fwrite(marginals.data(), sizeof(float), out_floats, out);
         fwrite(log_z.data(), sizeof(double), count, out);

@@ -16,8 +16,8 @@ import org.bandalign.cuda.CudaAligner;
  * and transfers included), next to the device-to-device copy bandwidth measured in the same run,
  * with the bytes each cell moves (about 52) and the fraction of the copy bandwidth reached.
  *
- * Each workload runs on the default aligner, then with other limits on threads per block
- * (kernel time only), so one GPU run shows which limit to ship.
+ * Each workload runs on the default aligner, then with other limits on threads per block and
+ * with each forward-backward variant forced, so one GPU run shows which settings to ship.
  *
  * <p>Run: {@code bin/gpu-checks} prepares {@code .gpu/}; on the GPU machine
  * {@code bash .gpu/run-all.sh} (the CUDA tests, this, and the host-copy benchmark).
@@ -28,8 +28,16 @@ public final class CudaBench {
     private CudaBench() {
     }
 
-    /** Block-size limits tried besides the default (system property bandalign.cuda.maxThreads). */
-    private static final int[] OTHER_MAX_THREADS = {128, 512};
+    /**
+     * Settings tried besides the default, kernel time only: other limits on threads per block,
+     * and each forward-backward variant forced (the default picks one per launch).
+     */
+    private static final String[][] VARIANTS = {
+        {"bandalign.cuda.maxThreads", "128"},
+        {"bandalign.cuda.maxThreads", "512"},
+        {"bandalign.cuda.prefetch", "always"},
+        {"bandalign.cuda.prefetch", "never"},
+    };
 
     public static void main(String[] args) {
         double copy;
@@ -51,12 +59,12 @@ public final class CudaBench {
         try (CudaAligner gpu = CudaAligner.open(0, 0)) {
             measure(gpu, name + " [default]", pairs, copy, h2d);
         }
-        for (int maxThreads : OTHER_MAX_THREADS) {
-            System.setProperty("bandalign.cuda.maxThreads", Integer.toString(maxThreads));
+        for (String[] v : VARIANTS) {
+            System.setProperty(v[0], v[1]);
             try (CudaAligner gpu = CudaAligner.open(0, 0)) {
-                measure(gpu, name + " [maxThreads " + maxThreads + "]", pairs, copy, h2d);
+                measure(gpu, name + " [" + v[0].substring("bandalign.cuda.".length()) + "=" + v[1] + "]", pairs, copy, h2d);
             } finally {
-                System.clearProperty("bandalign.cuda.maxThreads");
+                System.clearProperty(v[0]);
             }
         }
     }

@@ -44,9 +44,14 @@ final class BandedAlignKernels {
     /** Alignment of each buffer carved out of the device arena. */
     private static final long DEVICE_ALIGN = 256;
 
+    /** System property choosing the forward-backward variant: auto (default), always, never. */
+    static final String PREFETCH_PROPERTY = "bandalign.cuda.prefetch";
+
     private final CudaDevice device;
     private final CUfunction forwardBackward;
+    private final CUfunction forwardBackwardPrefetch;
     private final CUfunction viterbi;
+    private final String prefetchPolicy;
     /** Static shared memory of banded_viterbi, as the loaded binary declares it. */
     private final int viterbiStaticShared;
     /** Most threads per block: the configured limit, within what both loaded kernels can launch. */
@@ -72,7 +77,12 @@ final class BandedAlignKernels {
         this.device = device;
         device.makeCurrent();   // may be made on any task thread
         this.forwardBackward = module.function("banded_forward_backward");
+        this.forwardBackwardPrefetch = module.function("banded_forward_backward_prefetch");
         this.viterbi = module.function("banded_viterbi");
+        this.prefetchPolicy = System.getProperty(PREFETCH_PROPERTY, "auto");
+        if (!List.of("auto", "always", "never").contains(prefetchPolicy)) {
+            throw new IllegalArgumentException(PREFETCH_PROPERTY + " must be auto, always or never, not " + prefetchPolicy);
+        }
         try {
             // Non-blocking: no implicit waits on the legacy default stream other code may use.
             check(JCudaDriver.cuStreamCreate(stream, CUstream_flags.CU_STREAM_NON_BLOCKING), "cuStreamCreate");
@@ -82,15 +92,17 @@ final class BandedAlignKernels {
             check(JCudaDriver.cuFuncGetAttribute(value, CUfunction_attribute.CU_FUNC_ATTRIBUTE_SHARED_SIZE_BYTES, viterbi),
                     "cuFuncGetAttribute(banded_viterbi static shared memory)");
             this.viterbiStaticShared = value[0];
-            int launchable = Math.min(maxThreadsPerBlock(forwardBackward), maxThreadsPerBlock(viterbi));
+            int launchable = Math.min(Math.min(maxThreadsPerBlock(forwardBackward), maxThreadsPerBlock(forwardBackwardPrefetch)),
+                    maxThreadsPerBlock(viterbi));
             int wanted = Integer.getInteger(LaunchLayout.MAX_THREADS_PROPERTY, LaunchLayout.MAX_THREADS);
             this.maxThreads = Math.max(32, Math.min(wanted, launchable) / 32 * 32);
             // Allow the most dynamic shared memory once, for good: setting it per launch would
             // race with launches of other contexts on the same function.
             int optIn = Math.max(DEFAULT_SHARED, device.sharedMemoryOptIn);
-            check(JCudaDriver.cuFuncSetAttribute(forwardBackward,
-                    CUfunction_attribute.CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES, optIn),
-                    "cuFuncSetAttribute(banded_forward_backward shared memory)");
+            for (CUfunction f : new CUfunction[] {forwardBackward, forwardBackwardPrefetch}) {
+                check(JCudaDriver.cuFuncSetAttribute(f, CUfunction_attribute.CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES, optIn),
+                        "cuFuncSetAttribute(banded_forward_backward shared memory)");
+            }
             check(JCudaDriver.cuFuncSetAttribute(viterbi,
                     CUfunction_attribute.CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES, optIn - viterbiStaticShared),
                     "cuFuncSetAttribute(banded_viterbi shared memory)");
@@ -98,6 +110,22 @@ final class BandedAlignKernels {
             close();
             throw e;
         }
+    }
+
+    /**
+     * Whether this launch takes the prefetching forward-backward: in auto mode, when every block
+     * is resident at once even at that variant's occupancy (its extra registers then cost
+     * nothing, and exposed memory latency is what limits few, long blocks); with more blocks
+     * than that, the plain variant's extra resident blocks hide latency instead.
+     */
+    private boolean prefetch(int blocks, int threads, int sharedBytes) {
+        if (!prefetchPolicy.equals("auto")) {
+            return prefetchPolicy.equals("always");
+        }
+        int[] perSm = new int[1];
+        check(JCudaDriver.cuOccupancyMaxActiveBlocksPerMultiprocessor(perSm, forwardBackwardPrefetch, threads, sharedBytes),
+                "cuOccupancyMaxActiveBlocksPerMultiprocessor");
+        return (long) perSm[0] * device.multiprocessors >= blocks;
     }
 
     /** The largest block {@code f} can launch with (its registers decide). */
@@ -168,7 +196,8 @@ final class BandedAlignKernels {
                 check(JCudaDriver.cuMemsetD8Async(base.withByteOffset(oOut), (byte) 0, 4 * launch.outFloats, stream),
                         "cuMemsetD8Async(marginals)");
                 int sharedBytes = (int) (fbInShared ? fbShared : 8L * launch.threads);
-                launch(forwardBackward, count, launch.threads, sharedBytes, "banded_forward_backward",
+                CUfunction fb = prefetch(count, launch.threads, sharedBytes) ? forwardBackwardPrefetch : forwardBackward;
+                launch(fb, count, launch.threads, sharedBytes, "banded_forward_backward",
                         param(base, oDesc), param(base, oScores), param(base, oOut), param(base, oAlpha),
                         param(base, oLogZ), param(base, oRollFb));
             }

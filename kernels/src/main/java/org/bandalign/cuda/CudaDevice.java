@@ -23,6 +23,7 @@ final class CudaDevice implements AutoCloseable {
     final String name;
     final long totalMemory;
     final int sharedMemoryOptIn;
+    final int multiprocessors;
     private boolean closed;
 
     private CudaDevice(int ordinal) {
@@ -39,6 +40,10 @@ final class CudaDevice implements AutoCloseable {
             check(JCudaDriver.cuDeviceGetAttribute(smem, CUdevice_attribute.CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_BLOCK_OPTIN, device),
                     "cuDeviceGetAttribute(shared memory opt-in)");
             this.sharedMemoryOptIn = smem[0];
+            int[] sms = new int[1];
+            check(JCudaDriver.cuDeviceGetAttribute(sms, CUdevice_attribute.CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT, device),
+                    "cuDeviceGetAttribute(multiprocessor count)");
+            this.multiprocessors = sms[0];
         } catch (RuntimeException e) {
             JCudaDriver.cuDevicePrimaryCtxRelease(device);
             throw e;

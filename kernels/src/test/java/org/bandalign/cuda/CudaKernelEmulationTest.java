@@ -165,13 +165,24 @@ class CudaKernelEmulationTest {
         // Small transfer chunks, so that several chunks and pairs split across copy ranges occur.
         LaunchLayout launch = new LaunchLayout(group, options, 1 + pairs.size() % 7 * 4096);
         threads = blockSize(launch, threads);
-        List<AlignmentResult> emulated = emulate(launch, options, threads, globalRoll);
         List<AlignmentResult> expected = cpu.alignAll(pairs, options);
+        int compared = 0;
+        // Both forward-backward variants (the prefetching one only matters for the log semiring).
+        for (boolean prefetch : options.semiring().computesLog() ? new boolean[] {false, true} : new boolean[] {false}) {
+            compared += compareVariant(pairs, options, threads, globalRoll, prefetch, launch, expected);
+        }
+        return compared / (options.semiring().computesLog() ? 2 : 1);
+    }
+
+    private int compareVariant(List<Pair> pairs, AlignOptions options, int threads, boolean globalRoll, boolean prefetch,
+                               LaunchLayout launch, List<AlignmentResult> expected) throws Exception {
+        List<AlignmentResult> emulated = emulate(launch, options, threads, globalRoll, prefetch);
         int compared = 0;
         for (int k = 0; k < pairs.size(); k++) {
             AlignmentResult e = expected.get(k);
             AlignmentResult a = emulated.get(k);
-            String what = options + " threads " + threads + (globalRoll ? " global roll " : " ") + pairs.get(k);
+            String what = options + " threads " + threads + (globalRoll ? " global roll " : " ")
+                    + (prefetch ? "prefetch " : "") + pairs.get(k);
             assertEquals(e.isValid(), a.isValid(), what + (a.isValid() ? "" : ": " + a.error().getMessage()));
             if (!e.isValid()) {
                 continue;
@@ -202,8 +213,8 @@ class CudaKernelEmulationTest {
      * place of the device: the staging buffer is handed to it as the uploads would hand it to
      * the device, and its outputs are put where the downloads would put them.
      */
-    private List<AlignmentResult> emulate(LaunchLayout launch, AlignOptions options, int threads, boolean globalRoll)
-            throws Exception {
+    private List<AlignmentResult> emulate(LaunchLayout launch, AlignOptions options, int threads, boolean globalRoll,
+                                          boolean prefetch) throws Exception {
         boolean log = options.semiring().computesLog();
         boolean max = options.semiring().computesMax();
         ByteBuffer staging = ByteBuffer.allocateDirect((int) launch.stagingBytes).order(ByteOrder.nativeOrder());
@@ -226,11 +237,14 @@ class CudaKernelEmulationTest {
         Path inFile = tmp.resolve("launch.in");
         Path outFile = tmp.resolve("launch.out");
         Files.write(inFile, java.util.Arrays.copyOf(in.array(), in.position()));
+        List<String> args = new ArrayList<>(List.of(inFile.toString(), outFile.toString(), Integer.toString(threads)));
         if (globalRoll) {
-            KernelEmulator.run(emulator, inFile.toString(), outFile.toString(), Integer.toString(threads), "global");
-        } else {
-            KernelEmulator.run(emulator, inFile.toString(), outFile.toString(), Integer.toString(threads));
+            args.add("global");
         }
+        if (prefetch) {
+            args.add("prefetch");
+        }
+        KernelEmulator.run(emulator, args.toArray(new String[0]));
         ByteBuffer out = ByteBuffer.wrap(Files.readAllBytes(outFile)).order(ByteOrder.LITTLE_ENDIAN);
         double[] logZ = null;
         float[][] marginals = null;
