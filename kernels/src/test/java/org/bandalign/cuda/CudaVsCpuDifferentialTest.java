@@ -92,4 +92,95 @@ class CudaVsCpuDifferentialTest {
         }
         assertTrue(compared > 250, "pairs compared: " + compared);
     }
+
+    /**
+     * Every forward-backward variant and block-size limit the host can choose, forced one at a
+     * time (a fresh aligner each, since the settings are read when it opens).
+     */
+    @Test
+    void alignAll_eachKernelVariantAndBlockLimit_cudaEqualsCpu() {
+        Random rnd = new Random(31);
+        List<Pair> pairs = new ArrayList<>();
+        for (int k = 0; k < 30; k++) {
+            int n = 1 + (k % 4 == 0 ? rnd.nextInt(600) : rnd.nextInt(90));
+            int m = 1 + (k % 3 == 0 ? rnd.nextInt(600) : rnd.nextInt(90));
+            float[] s = new float[n * m * 3];
+            for (int q = 0; q < s.length; q++) {
+                s[q] = rnd.nextDouble() < 0.03 ? Float.NEGATIVE_INFINITY : (float) ((rnd.nextDouble() * 2 - 1) * 3);
+            }
+            pairs.add(Pair.dense("v" + k, n, m, s));
+        }
+        String[][] settings = {
+            {BandedAlignKernels.PREFETCH_PROPERTY, "always"},
+            {BandedAlignKernels.PREFETCH_PROPERTY, "never"},
+            {LaunchLayout.MAX_THREADS_PROPERTY, "64"},
+            {LaunchLayout.MAX_THREADS_PROPERTY, "512"},
+        };
+        int compared = 0;
+        for (String[] setting : settings) {
+            System.setProperty(setting[0], setting[1]);
+            try (Aligner forced = Aligner.cuda(0)) {
+                for (Mode mode : Mode.values()) {
+                    for (int band : new int[] {-1, 7}) {
+                        AlignOptions.Builder ob = AlignOptions.builder().mode(mode).semiring(Semiring.BOTH);
+                        if (band >= 0) {
+                            ob.band(band);
+                        }
+                        compared += compare(pairs, ob.build(), forced, setting[0] + "=" + setting[1], 1e-5);
+                    }
+                }
+            } finally {
+                System.clearProperty(setting[0]);
+            }
+        }
+        assertTrue(compared > 400, "pairs compared: " + compared);
+    }
+
+    /**
+     * One call of 1,200 pairs of 200 x 200 (576 MB of scores): two launches (the pinned staging
+     * cap), in flight together, each in 16 MB transfer chunks.
+     */
+    @Test
+    void alignAll_callSpanningLaunchesAndChunks_cudaEqualsCpu() {
+        Random rnd = new Random(77);
+        List<Pair> pairs = new ArrayList<>();
+        for (int k = 0; k < 1200; k++) {
+            float[] s = new float[200 * 200 * 3];
+            for (int q = 0; q < s.length; q++) {
+                s[q] = (float) (rnd.nextDouble() * 2 - 1);
+            }
+            pairs.add(Pair.dense("big" + k, 200, 200, s));
+        }
+        assertEquals(1200, compare(pairs, AlignOptions.builder().semiring(Semiring.LOG).build(), cuda, "large call", 1e-5));
+    }
+
+    /** Compares each pair of an alignAll call on {@code gpu} with the CPU engine; returns how many. */
+    private int compare(List<Pair> pairs, AlignOptions opts, Aligner gpu, String label, double marginalTolerance) {
+        List<AlignmentResult> a = cpu.alignAll(pairs, opts);
+        List<AlignmentResult> b = gpu.alignAll(pairs, opts);
+        int compared = 0;
+        for (int k = 0; k < pairs.size(); k++) {
+            String what = label + " " + opts + " " + pairs.get(k);
+            assertEquals(a.get(k).isValid(), b.get(k).isValid(), what);
+            if (!a.get(k).isValid()) {
+                continue;
+            }
+            if (opts.semiring().computesLog()) {
+                double z = a.get(k).logPartition();
+                assertEquals(z, b.get(k).logPartition(), 1e-6 * Math.max(1, Math.abs(z)), what + " logZ");
+            }
+            if (opts.semiring().computesMax()) {
+                double v = a.get(k).viterbiScore();
+                assertEquals(v, b.get(k).viterbiScore(), 1e-6 * Math.max(1, Math.abs(v)), what + " viterbi");
+                assertEquals(a.get(k).viterbiCigar(), b.get(k).viterbiCigar(), what + " cigar");
+            }
+            float[] ma = a.get(k).marginalsDense();
+            float[] mb = b.get(k).marginalsDense();
+            for (int q = 0; q < ma.length; q++) {
+                assertEquals(ma[q], mb[q], marginalTolerance, what + " marginal " + q);
+            }
+            compared++;
+        }
+        return compared;
+    }
 }
