@@ -58,6 +58,7 @@
  */
 
 #include <math_constants.h>
+#include <limits.h>
 
 #define NEG_INF (-CUDART_INF)
 
@@ -136,6 +137,17 @@ __device__ __forceinline__ double weight_of(double x, double p, double ep, doubl
     return x == p ? ep : x == q ? eq : x == r ? er : emax;
 }
 
+/*
+ * Bad input found while reading (SPEC: NaN or +inf inside the band): the lowest flat index of a
+ * bad score in the pair's array, kept with atomicMin in *bad (INT_MAX: none), so the host
+ * reports the same score a row-major scan would, without scanning the scores itself.
+ */
+__device__ __forceinline__ void flag_bad_scores(int *bad, int q, double s0, double s1, double s2) {
+    if (!(s0 < CUDART_INF && s1 < CUDART_INF && s2 < CUDART_INF)) {
+        atomicMin(bad, !(s0 < CUDART_INF) ? q : !(s1 < CUDART_INF) ? q + 1 : q + 2);
+    }
+}
+
 /* Block-wide max and sum for local mode's log Z; 'red' holds blockDim.x doubles. */
 __device__ double block_reduce(double v, double *red, bool is_max) {
     red[threadIdx.x] = v;
@@ -197,7 +209,9 @@ __device__ __forceinline__ Diagonal diagonal_before(int t, int n, int m, int dia
  * Log-semiring forward-backward, any block size. Dynamic shared memory:
  * 12 * L doubles (alpha: 3 x L, flows: 3 kinds x 3 anti-diagonals x L) plus blockDim.x doubles,
  * unless roll_global is non-null, in which case block b uses roll_global + b * 12 * L and shared
- * memory holds only the blockDim.x reduction doubles.
+ * memory holds only the blockDim.x reduction doubles. bad_score[b] (INT_MAX on entry) gets the
+ * index of the pair's first bad score, if any (flag_bad_scores); such a pair stops after the
+ * forward pass and its outputs are left unwritten.
  *
  * PREFETCH: each thread loads what its first cell of the next anti-diagonal reads from global
  * memory (scores forward; scores and four alphas backward) before computing the current one, so
@@ -208,7 +222,7 @@ __device__ __forceinline__ Diagonal diagonal_before(int t, int n, int m, int dia
 template <bool PREFETCH>
 __device__ __forceinline__ void forward_backward(const long long *desc, const float *scores,
                                                  float *marginals, double *alpha_all,
-                                                 double *log_z, double *roll_global) {
+                                                 double *log_z, double *roll_global, int *bad_score) {
     const long long *d = desc + (long long)blockIdx.x * DESC_FIELDS;
     const int n = (int)d[D_N], m = (int)d[D_M];
     const int diag_lo = (int)d[D_DIAG_LO], diag_hi = (int)d[D_DIAG_HI];
@@ -270,6 +284,7 @@ __device__ __forceinline__ void forward_backward(const long long *desc, const fl
                 const float *s = pair_scores + 3 * (i * s_row + t + s_off);
                 s0 = s[0]; s1 = s[1]; s2 = s[2];
             }
+            flag_bad_scores(bad_score + blockIdx.x, 3 * (i * s_row + t + s_off), s0, s1, s2);
             const int r = i % L, r1 = r + 1 == L ? 0 : r + 1;   /* slots of rows i - 1 and i */
             const double xL = prev[r1] + s0;
             const double xD = prev2[r] + s1;
@@ -289,6 +304,9 @@ __device__ __forceinline__ void forward_backward(const long long *desc, const fl
         base += hi - lo + 1;
     }
 
+    if (bad_score[blockIdx.x] != INT_MAX) {
+        return;   /* a bad score (every thread sees the same flag after the barrier): the host reports it */
+    }
     double lz;
     if (local) {
         const double mx = block_reduce(best, red, true);
@@ -385,14 +403,14 @@ __device__ __forceinline__ void forward_backward(const long long *desc, const fl
 
 extern "C" __global__ void banded_forward_backward(const long long *desc, const float *scores,
                                                    float *marginals, double *alpha_all,
-                                                   double *log_z, double *roll_global) {
-    forward_backward<false>(desc, scores, marginals, alpha_all, log_z, roll_global);
+                                                   double *log_z, double *roll_global, int *bad_score) {
+    forward_backward<false>(desc, scores, marginals, alpha_all, log_z, roll_global, bad_score);
 }
 
 extern "C" __global__ void banded_forward_backward_prefetch(const long long *desc, const float *scores,
                                                             float *marginals, double *alpha_all,
-                                                            double *log_z, double *roll_global) {
-    forward_backward<true>(desc, scores, marginals, alpha_all, log_z, roll_global);
+                                                            double *log_z, double *roll_global, int *bad_score) {
+    forward_backward<true>(desc, scores, marginals, alpha_all, log_z, roll_global, bad_score);
 }
 
 /*
@@ -400,11 +418,13 @@ extern "C" __global__ void banded_forward_backward_prefetch(const long long *des
  * global scratch as above (3 * L doubles a block). back_ptr: one byte per band cell, compact
  * anti-diagonal order. Outputs per pair: best[b], the path's end cell end_cell[2b], [2b+1],
  * its step count path_len[b] and steps path[D_PATH_BASE ...] from the end to the start
- * ('M', 'I', 'D'; the start is the last 'M').
+ * ('M', 'I', 'D'; the start is the last 'M'). bad_score as in forward-backward (the same array
+ * when both run); a pair with a bad score gets no traceback.
  */
 extern "C" __global__ void banded_viterbi(const long long *desc, const float *scores,
                                           unsigned char *back_ptr, double *best_out, int *end_cell,
-                                          int *path_len, unsigned char *path, double *roll_global) {
+                                          int *path_len, unsigned char *path, double *roll_global,
+                                          int *bad_score) {
     const long long *d = desc + (long long)blockIdx.x * DESC_FIELDS;
     const int n = (int)d[D_N], m = (int)d[D_M];
     const int diag_lo = (int)d[D_DIAG_LO], diag_hi = (int)d[D_DIAG_HI];
@@ -441,6 +461,7 @@ extern "C" __global__ void banded_viterbi(const long long *desc, const float *sc
         for (int i = lo + threadIdx.x; i <= hi; i += blockDim.x) {
             const float *s = pair_scores + 3 * (i * s_row + t + s_off);
             const double m1 = s[1];
+            flag_bad_scores(bad_score + blockIdx.x, 3 * (i * s_row + t + s_off), s[0], m1, s[2]);
             const int r = i % L, r1 = r + 1 == L ? 0 : r + 1;   /* slots of rows i - 1 and i */
             double v;
             unsigned char ptr;
@@ -476,6 +497,12 @@ extern "C" __global__ void banded_viterbi(const long long *desc, const float *sc
         base += hi - lo + 1;
     }
 
+    if (bad_score[blockIdx.x] != INT_MAX) {
+        if (threadIdx.x == 0) {
+            path_len[blockIdx.x] = 0;   /* no traceback through scores that may be NaN */
+        }
+        return;
+    }
     if (local) {
         best_v[threadIdx.x] = my_best;
         best_i[threadIdx.x] = my_i;

@@ -9,7 +9,8 @@
  *     int64 descLongs, desc[], int64 scoreFloats, scores[], int64 outFloats, int64 cells,
  *     int64 pathBytes.
  * OUT: forward-backward: marginals[outFloats] (float), logZ[count] (double); then Viterbi:
- *     best[count] (double), end[2 count] (int32), len[count] (int32), path[pathBytes].
+ *     best[count] (double), end[2 count] (int32), len[count] (int32), path[pathBytes]; then
+ *     bad[count] (int32: first bad score's index, INT_MAX for none), shared by both kernels.
  */
 #include "cuda_emulator.h"
 #include "../../main/cuda/banded_align.cu"
@@ -49,15 +50,17 @@ int main(int argc, char **argv) {
     const long long roll_len = count > 0 ? desc[12] : 0;   /* D_ROLL_LEN, the same for every pair */
     std::vector<double> roll(global_roll ? (size_t)count * 12 * roll_len : 1);
     double *roll_ptr = global_roll ? roll.data() : nullptr;
+    std::vector<int> bad(count > 0 ? count : 1, INT_MAX);
     if (what & 1) {
         std::vector<float> marginals(out_floats > 0 ? out_floats : 1, 0.0f);   /* zeroed, as the host zeroes it */
         std::vector<double> alpha(cells > 0 ? cells : 1);
         std::vector<double> log_z(count);
         emu_launch(count, threads, [&] {
             if (prefetch) {
-                banded_forward_backward_prefetch(desc.data(), scores.data(), marginals.data(), alpha.data(), log_z.data(), roll_ptr);
+                banded_forward_backward_prefetch(desc.data(), scores.data(), marginals.data(), alpha.data(), log_z.data(), roll_ptr,
+                                                 bad.data());
             } else {
-                banded_forward_backward(desc.data(), scores.data(), marginals.data(), alpha.data(), log_z.data(), roll_ptr);
+                banded_forward_backward(desc.data(), scores.data(), marginals.data(), alpha.data(), log_z.data(), roll_ptr, bad.data());
             }
         });
         fwrite(marginals.data(), sizeof(float), out_floats, out);
@@ -69,13 +72,15 @@ int main(int argc, char **argv) {
         std::vector<int> end(2 * count), len(count);
         std::vector<unsigned char> path(path_bytes > 0 ? path_bytes : 1);
         emu_launch(count, threads, [&] {
-            banded_viterbi(desc.data(), scores.data(), back.data(), best.data(), end.data(), len.data(), path.data(), roll_ptr);
+            banded_viterbi(desc.data(), scores.data(), back.data(), best.data(), end.data(), len.data(), path.data(), roll_ptr,
+                           bad.data());
         });
         fwrite(best.data(), sizeof(double), count, out);
         fwrite(end.data(), sizeof(int), 2 * count, out);
         fwrite(len.data(), sizeof(int), count, out);
         fwrite(path.data(), 1, path_bytes, out);
     }
+    fwrite(bad.data(), sizeof(int), count, out);
     fclose(out);
     return 0;
 }

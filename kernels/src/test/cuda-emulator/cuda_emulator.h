@@ -6,7 +6,9 @@
  * banded_align.cu uses. Slow by design; correctness only.
  */
 #pragma once
+#include <atomic>
 #include <barrier>
+#include <climits>
 #include <cmath>
 #include <cstring>
 #include <functional>
@@ -32,6 +34,14 @@ alignas(64) inline unsigned char emu_shared_memory[64u << 20];
 #define DYNAMIC_SHARED(type, name) type *name = reinterpret_cast<type *>(emu_shared_memory)
 
 inline void __syncthreads() { emu_barrier->arrive_and_wait(); }
+
+inline int atomicMin(int *address, int value) {
+    std::atomic_ref<int> a(*address);
+    int old = a.load();
+    while (value < old && !a.compare_exchange_weak(old, value)) {
+    }
+    return old;
+}
 
 /* Runs kernel() as grid x block threads, block after block. */
 inline void emu_launch(unsigned grid, unsigned block, const std::function<void()> &kernel) {

@@ -18,7 +18,11 @@ public final class PairChecks {
         checkScores(pair, g);
     }
 
-    static void checkSize(Pair pair, BandGeometry g, AlignOptions options) {
+    /**
+     * The size checks of {@link #check} alone, for a backend that finds bad scores itself (the
+     * CUDA kernels flag them while reading the scores, so the host does not scan them).
+     */
+    public static void checkSize(Pair pair, BandGeometry g, AlignOptions options) {
         long cells = g.cells();
         if (cells > options.maxCells()) {
             throw new InvalidPairException(pair.id(), "too large: " + g + " has " + cells
@@ -48,13 +52,26 @@ public final class PairChecks {
             if (bad) {
                 for (int q = from; q < to; q++) {
                     if (!(s[q] < Float.POSITIVE_INFINITY)) {
-                        int j = jLo + (q - from) / 3;
-                        throw new InvalidPairException(pair.id(), "score S[" + i + "][" + j + "][" + ((q - from) % 3)
-                                + "] is " + (Float.isNaN(s[q]) ? "NaN" : "+inf") + " (inside the band)");
+                        throw badScore(pair, q);
                     }
                 }
             }
         }
+    }
+
+    /**
+     * The error for a pair whose first bad score inside the band (NaN or +inf, in row-major
+     * order) is {@code scores()[index]}.
+     */
+    public static InvalidPairException badScore(Pair pair, int index) {
+        int cell = index / 3;
+        int rowLength = pair.isBandLayout() ? pair.diagHi() - pair.diagLo() + 1 : pair.m();
+        int i = cell / rowLength;
+        int j = pair.isBandLayout() ? i + pair.diagLo() + cell % rowLength : cell % rowLength;
+        float v = pair.scores()[index];
+        return new InvalidPairException(pair.id(), "score S[" + i + "][" + j + "][" + index % 3
+                + "] is " + (Float.isNaN(v) ? "NaN" : v == Float.POSITIVE_INFINITY ? "+inf" : Float.toString(v))
+                + " (inside the band)");
     }
 
     /** The error for a pair whose every path has weight -inf. */

@@ -171,6 +171,7 @@ final class BandedAlignKernels {
         long oRollFb = log && !fbInShared ? carve(at, 12L * launch.rollLen * 8 * count) : -1;
         long oBack = max ? carve(at, launch.cells) : -1;
         long oVit = max ? carve(at, 20L * count) : -1;   // best (8 a pair), end cells (8), step counts (4)
+        long oBad = carve(at, 4L * count);   // first bad score of each pair, INT_MAX for none
         long oPath = max ? carve(at, launch.pathBytes) : -1;
         long oRollVit = max && !vitInShared ? carve(at, vitRoll * count) : -1;
         CUdeviceptr base = arena(at[0]);
@@ -190,6 +191,8 @@ final class BandedAlignKernels {
             check(JCudaDriver.cuMemcpyHtoDAsync(base.withByteOffset(oDesc), staging.ptr.withByteOffset(launch.descOffset),
                     8L * launch.desc.length, stream), "cuMemcpyHtoDAsync(descriptors)");
 
+            check(JCudaDriver.cuMemsetD32Async(base.withByteOffset(oBad), Integer.MAX_VALUE, count, stream),
+                    "cuMemsetD32Async(bad-score flags)");
             check(JCudaDriver.cuEventRecord(kernelStart, stream), "cuEventRecord");
             if (log) {
                 // Band-layout padding slots are never written by the kernel: they must read 0.
@@ -199,18 +202,19 @@ final class BandedAlignKernels {
                 CUfunction fb = prefetch(count, launch.threads, sharedBytes) ? forwardBackwardPrefetch : forwardBackward;
                 launch(fb, count, launch.threads, sharedBytes, "banded_forward_backward",
                         param(base, oDesc), param(base, oScores), param(base, oOut), param(base, oAlpha),
-                        param(base, oLogZ), param(base, oRollFb));
+                        param(base, oLogZ), param(base, oRollFb), param(base, oBad));
             }
             if (max) {
                 launch(viterbi, count, launch.threads, (int) (vitInShared ? vitRoll : 0), "banded_viterbi",
                         param(base, oDesc), param(base, oScores), param(base, oBack), param(base, oVit),
                         param(base, oVit + 8L * count), param(base, oVit + 16L * count), param(base, oPath),
-                        param(base, oRollVit));
+                        param(base, oRollVit), param(base, oBad));
             }
             check(JCudaDriver.cuEventRecord(kernelStop, stream), "cuEventRecord");
 
             // Download the small outputs first, then the marginals chunk by chunk, each chunk
             // followed by an event, so the host copies chunk c out while chunk c + 1 is in flight.
+            download(launch.badOffset, base, oBad, 4L * count, "bad-score flags");
             if (log) {
                 download(launch.logZOffset, base, oLogZ, 8L * count, "log Z");
             }
@@ -235,7 +239,8 @@ final class BandedAlignKernels {
             check(JCudaDriver.cuStreamSynchronize(stream), max ? "banded_viterbi" : "banded_forward_backward");
             queued = false;
             addKernelTime();
-            return launch.results(log ? launch.logZ(host) : null, marginals, max ? launch.paths(host) : null);
+            int[] bad = launch.badScores(host);
+            return launch.results(bad, log ? launch.logZ(host) : null, marginals, max ? launch.paths(host, bad) : null);
         } finally {
             if (queued) {
                 // Failed mid-launch: let queued copies and kernels finish before the staging

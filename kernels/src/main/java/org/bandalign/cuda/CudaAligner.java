@@ -167,7 +167,9 @@ public final class CudaAligner implements Aligner {
                     throw new InvalidPairException(null, "pair is null");
                 }
                 BandGeometry g = BandGeometry.of(pair, options);
-                PairChecks.check(pair, g, options);
+                // Sizes only: the kernels flag NaN and +inf scores while reading them, so the
+                // host does not make a pass over every score before the transfers.
+                PairChecks.checkSize(pair, g, options);
                 PreparedPair p = new PreparedPair(k, pair, g);
                 if (p.hostBytes(options) > BandedAlignKernels.MAX_STAGING) {
                     throw new InvalidPairException(pair.id(), "too large for the GPU: " + g + " needs "

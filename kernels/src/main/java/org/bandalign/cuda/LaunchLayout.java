@@ -78,7 +78,7 @@ final class LaunchLayout {
     /*
      * The staging buffer, before the kernels: the scores of every pair (chunk after chunk), then
      * the descriptors. After them: the marginals (the same chunks), then log Z, the Viterbi
-     * best weights, end cells, step counts and path steps. Both fit in stagingBytes. The int
+     * best weights, end cells and step counts, the bad-score flags, and the path steps. Both fit in stagingBytes. The int
      * offsets hold only when stagingBytes fits a ByteBuffer; BandedAlignKernels refuses larger
      * launches as out of memory (so a single pair that large is reported, not the call failed).
      */
@@ -87,6 +87,7 @@ final class LaunchLayout {
     final int bestOffset;
     final int endOffset;
     final int lenOffset;
+    final int badOffset;
     final int pathOffset;
     final long stagingBytes;
 
@@ -135,13 +136,15 @@ final class LaunchLayout {
         long bestEnd = logZEnd + 8L * count;
         long endEnd = bestEnd + 8L * count;
         long lenEnd = endEnd + 4L * count;
-        this.stagingBytes = Math.max(descEnd, lenEnd + pathBytes);
+        long badEnd = lenEnd + 4L * count;
+        this.stagingBytes = Math.max(descEnd, badEnd + pathBytes);
         this.descOffset = (int) in;
         this.logZOffset = (int) out;
         this.bestOffset = (int) logZEnd;
         this.endOffset = (int) bestEnd;
         this.lenOffset = (int) endEnd;
-        this.pathOffset = (int) lenEnd;
+        this.badOffset = (int) lenEnd;
+        this.pathOffset = (int) badEnd;
     }
 
     private long[] descriptors() {
@@ -240,8 +243,18 @@ final class LaunchLayout {
         return logZ;
     }
 
+    /**
+     * Per pair, the index of its first bad score (NaN or +inf inside the band) as the kernels
+     * flagged it at {@link #badOffset}, or {@link Integer#MAX_VALUE} for none.
+     */
+    int[] badScores(ByteBuffer staging) {
+        int[] bad = new int[count];
+        view(staging, badOffset).asIntBuffer().get(bad);
+        return bad;
+    }
+
     /** The Viterbi paths, from what banded_viterbi left at {@link #bestOffset} and after. */
-    ViterbiPath[] paths(ByteBuffer staging) {
+    ViterbiPath[] paths(ByteBuffer staging, int[] bad) {
         double[] best = new double[count];
         view(staging, bestOffset).asDoubleBuffer().get(best);
         int[] end = new int[2 * count];
@@ -250,7 +263,7 @@ final class LaunchLayout {
         view(staging, lenOffset).asIntBuffer().get(len);
         byte[] path = new byte[(int) pathBytes];
         view(staging, pathOffset).get(path);
-        return paths(best, end, len, path);
+        return paths(best, end, len, path, bad);
     }
 
     private static ByteBuffer view(ByteBuffer staging, int offset) {
@@ -266,12 +279,17 @@ final class LaunchLayout {
     /**
      * The Viterbi paths from {@code banded_viterbi}'s outputs: best weights, end cells
      * ({@code 2 * count}), step counts and the path buffer (steps from the end back to the start).
+     * Pairs flagged in {@code bad} have no traceback and get null.
      */
-    ViterbiPath[] paths(double[] best, int[] end, int[] len, byte[] pathBuffer) {
+    ViterbiPath[] paths(double[] best, int[] end, int[] len, byte[] pathBuffer, int[] bad) {
         ViterbiPath[] paths = new ViterbiPath[count];
         int at = 0;
         for (int k = 0; k < count; k++) {
             BandGeometry g = group.get(k).geometry;
+            if (bad[k] != Integer.MAX_VALUE) {
+                at += g.n() + g.m();
+                continue;
+            }
             if (len[k] < 0) {
                 throw new IllegalStateException("internal error: banded_viterbi's traceback of pair '"
                         + group.get(k).pair.id() + "' reached a cell without a predecessor");
@@ -313,14 +331,19 @@ final class LaunchLayout {
     }
 
     /**
-     * The results of the launch, in the group's order; a pair without a finite path is reported
-     * as invalid. {@code logZ} and {@code marginals} are null unless the log semiring ran,
-     * {@code paths} unless the max semiring ran.
+     * The results of the launch, in the group's order; a pair with a bad score ({@code bad},
+     * see {@link #badScores}) or without a finite path is reported as invalid. {@code logZ} and
+     * {@code marginals} are null unless the log semiring ran, {@code paths} unless the max
+     * semiring ran.
      */
-    List<AlignmentResult> results(double[] logZ, float[][] marginals, ViterbiPath[] paths) {
+    List<AlignmentResult> results(int[] bad, double[] logZ, float[][] marginals, ViterbiPath[] paths) {
         List<AlignmentResult> results = new ArrayList<>(count);
         for (int k = 0; k < count; k++) {
             PreparedPair p = group.get(k);
+            if (bad[k] != Integer.MAX_VALUE) {
+                results.add(AlignmentResult.failed(PairChecks.badScore(p.pair, bad[k])));
+                continue;
+            }
             try {
                 results.add(result(p, logZ == null ? Double.NaN : logZ[k], marginals == null ? null : marginals[k],
                         paths == null ? null : paths[k]));

@@ -111,6 +111,46 @@ class CudaKernelEmulationTest {
         assertTrue(covered > 90, "random pairs compared: " + covered);
     }
 
+    /**
+     * NaN and +inf inside the band, found by the kernels while they read the scores: the same
+     * pair and score reported as the CPU engine's row-major scan reports; other pairs unharmed;
+     * a bad score outside the band ignored.
+     */
+    @Test
+    void kernels_badScores_reportedAsTheCpuEngineReportsThem() throws Exception {
+        Random rnd = new Random(23);
+        int invalid = 0;
+        for (Mode mode : Mode.values()) {
+            for (Semiring semiring : Semiring.values()) {
+                List<Pair> pairs = new ArrayList<>();
+                for (int k = 0; k < 8; k++) {
+                    int n = 1 + rnd.nextInt(25);
+                    int m = 1 + rnd.nextInt(25);
+                    float[] s = new float[n * m * 3];
+                    for (int q = 0; q < s.length; q++) {
+                        s[q] = (float) rnd.nextGaussian();
+                    }
+                    if (k % 2 == 1) {   // two bad scores; the first in row-major order is the one reported
+                        s[rnd.nextInt(s.length)] = k % 4 == 1 ? Float.NaN : Float.POSITIVE_INFINITY;
+                        s[rnd.nextInt(s.length)] = Float.NaN;
+                    }
+                    pairs.add(Pair.dense("b" + k, n, m, s));
+                }
+                float[] outside = new float[10 * 10 * 3];   // band 1: cell (0, 9) is outside it
+                outside[(0 * 10 + 9) * 3 + 1] = Float.NaN;
+                pairs.add(Pair.dense("outside", 10, 10, outside));
+                AlignOptions options = AlignOptions.builder().mode(mode).semiring(semiring).band(1).build();
+                AlignOptions dense = AlignOptions.builder().mode(mode).semiring(semiring).build();
+                compare(pairs, options, 0);
+                compare(pairs.subList(0, 8), dense, 0);
+                for (AlignmentResult r : cpu.alignAll(pairs.subList(0, 8), dense)) {
+                    invalid += r.isValid() ? 0 : 1;
+                }
+            }
+        }
+        assertTrue(invalid >= 4 * 6, "pairs reported for a bad score: " + invalid);
+    }
+
     /** Scores from {-1, 0, 1, -inf}: step terms tie everywhere (the kernels' max/rest networks). */
     @Test
     void kernels_tiedSteps_matchTheCpuEngine() throws Exception {
@@ -185,6 +225,7 @@ class CudaKernelEmulationTest {
                     + (prefetch ? "prefetch " : "") + pairs.get(k);
             assertEquals(e.isValid(), a.isValid(), what + (a.isValid() ? "" : ": " + a.error().getMessage()));
             if (!e.isValid()) {
+                assertEquals(e.error().getMessage(), a.error().getMessage(), what + ": the same reason");
                 continue;
             }
             if (options.semiring().computesLog()) {
@@ -246,6 +287,12 @@ class CudaKernelEmulationTest {
         }
         KernelEmulator.run(emulator, args.toArray(new String[0]));
         ByteBuffer out = ByteBuffer.wrap(Files.readAllBytes(outFile)).order(ByteOrder.LITTLE_ENDIAN);
+        // The bad-score flags come last in the emulator's output; the downloads put them at badOffset.
+        int flags = out.limit() - 4 * launch.count;
+        for (int q = 0; q < launch.count; q++) {
+            staging.putInt(launch.badOffset + 4 * q, out.getInt(flags + 4 * q));
+        }
+        int[] bad = launch.badScores(staging);
         double[] logZ = null;
         float[][] marginals = null;
         if (log) {
@@ -275,8 +322,8 @@ class CudaKernelEmulationTest {
             for (int q = 0; q < launch.pathBytes; q++) {
                 staging.put(launch.pathOffset + q, out.get());
             }
-            paths = launch.paths(staging);
+            paths = launch.paths(staging, bad);
         }
-        return launch.results(logZ, marginals, paths);
+        return launch.results(bad, logZ, marginals, paths);
     }
 }

@@ -83,13 +83,14 @@ class LaunchPlanTest {
                 // Up: scores, then the descriptors.
                 assertTrue(l.descOffset >= 4 * l.scoreFloats && l.descOffset % 8 == 0);
                 assertTrue(l.descOffset + 8L * l.desc.length <= l.stagingBytes);
-                // Down: marginals (log only), log Z, best, end cells, step counts, path steps.
+                // Down: marginals (log only), log Z, best, end cells, step counts, bad-score flags, path steps.
                 long marginalsEnd = semiring.computesLog() ? 4 * l.outFloats : 0;
                 assertTrue(l.logZOffset >= marginalsEnd && l.logZOffset % 8 == 0);
                 assertEquals(l.logZOffset + 8L * l.count, l.bestOffset);
                 assertEquals(l.bestOffset + 8L * l.count, l.endOffset);
                 assertEquals(l.endOffset + 8L * l.count, l.lenOffset);
-                assertEquals(l.lenOffset + 4L * l.count, l.pathOffset);
+                assertEquals(l.lenOffset + 4L * l.count, l.badOffset);
+                assertEquals(l.badOffset + 4L * l.count, l.pathOffset);
                 assertTrue(l.pathOffset + l.pathBytes <= l.stagingBytes);
                 if (chunkBytes == 1) {
                     assertEquals(l.count, l.chunkCount(), "every pair its own chunk");
