@@ -332,14 +332,14 @@ __device__ __forceinline__ void forward_backward(const long long *desc, const fl
     Diagonal c0 = diagonal_before(last, n, m, diag_lo, diag_hi, base);   /* anti-diagonal t */
     Diagonal c1 = diagonal_before(last - 1, n, m, diag_lo, diag_hi, c0.base);   /* t - 1 */
     Diagonal c2 = diagonal_before(last - 2, n, m, diag_lo, diag_hi, c1.base);   /* t - 2 */
-    BackwardInputs pre;   /* PREFETCH: inputs of this thread's first cell of t */
+    BackwardInputs pre = {};   /* PREFETCH: inputs of this thread's first cell of t */
     if (PREFETCH && c0.lo + (int)threadIdx.x <= c0.hi) {
         pre = load_backward(pair_scores, s_row, s_off, alpha, last, c0.lo + threadIdx.x, local, c0, c1, c2);
     }
     for (int t = last; t >= 0; t--) {
         const int lo = c0.lo, hi = c0.hi;
         const Diagonal c3 = diagonal_before(t - 3, n, m, diag_lo, diag_hi, c2.base);
-        BackwardInputs next_pre;
+        BackwardInputs next_pre = {};
         if (PREFETCH && t > 0 && c1.lo + (int)threadIdx.x <= c1.hi) {
             next_pre = load_backward(pair_scores, s_row, s_off, alpha, t - 1, c1.lo + threadIdx.x, local, c1, c2, c3);
         }
@@ -509,7 +509,7 @@ extern "C" __global__ void banded_viterbi(const long long *desc, const float *sc
         best_j[threadIdx.x] = my_j;
         __syncthreads();
         if (threadIdx.x == 0) {
-            for (int k = 1; k < blockDim.x; k++) {
+            for (int k = 1; k < (int)blockDim.x; k++) {
                 const double v = best_v[k];
                 if (v > best_v[0] || (v == best_v[0] && v != NEG_INF
                         && (best_i[k] < best_i[0] || (best_i[k] == best_i[0] && best_j[k] < best_j[0])))) {

@@ -48,12 +48,13 @@ int main(int argc, char **argv) {
     int64_t path_bytes = read_one<int64_t>(in);
     fclose(in);
     const long long roll_len = count > 0 ? desc[12] : 0;   /* D_ROLL_LEN, the same for every pair */
-    std::vector<double> roll(global_roll ? (size_t)count * 12 * roll_len : 1);
+    /* Scratch starts as garbage, as on a GPU, so a read before a write shows. */
+    std::vector<double> roll(global_roll ? (size_t)count * 12 * roll_len : 1, std::nan(""));
     double *roll_ptr = global_roll ? roll.data() : nullptr;
     std::vector<int> bad(count > 0 ? count : 1, INT_MAX);
     if (what & 1) {
         std::vector<float> marginals(out_floats > 0 ? out_floats : 1, 0.0f);   /* zeroed, as the host zeroes it */
-        std::vector<double> alpha(cells > 0 ? cells : 1);
+        std::vector<double> alpha(cells > 0 ? cells : 1, std::nan(""));
         std::vector<double> log_z(count);
         emu_launch(count, threads, [&] {
             if (prefetch) {
@@ -67,7 +68,7 @@ int main(int argc, char **argv) {
         fwrite(log_z.data(), sizeof(double), count, out);
     }
     if (what & 2) {
-        std::vector<unsigned char> back(cells > 0 ? cells : 1);
+        std::vector<unsigned char> back(cells > 0 ? cells : 1, 0xAB);
         std::vector<double> best(count);
         std::vector<int> end(2 * count), len(count);
         std::vector<unsigned char> path(path_bytes > 0 ? path_bytes : 1);

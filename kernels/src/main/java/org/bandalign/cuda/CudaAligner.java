@@ -55,8 +55,8 @@ public final class CudaAligner implements Aligner {
      * pin more host memory.
      */
     static final long GROUP_STAGING = 512L << 20;
-    /** Device bytes a launch needs beyond its pairs' own: the alignment of its ten buffers. */
-    static final long LAUNCH_SLACK = 10 * 256;
+    /** Device bytes a launch needs beyond its pairs' own: the alignment of its buffers (11, and one to spare). */
+    static final long LAUNCH_SLACK = 12 * 256;
     /** Most pairs (thread blocks) in one launch: the grid's x dimension limit. */
     private static final int MAX_BLOCKS = Integer.MAX_VALUE;
 
@@ -172,7 +172,7 @@ public final class CudaAligner implements Aligner {
                 PairChecks.checkSize(pair, g, options);
                 PreparedPair p = new PreparedPair(k, pair, g);
                 if (p.hostBytes(options) > BandedAlignKernels.MAX_STAGING) {
-                    throw new InvalidPairException(pair.id(), "too large for the GPU: " + g + " needs "
+                    throw tooLarge(p, options, "too large for the GPU: " + g + " needs "
                             + p.hostBytes(options) + " bytes of pinned host staging, more than one buffer holds ("
                             + BandedAlignKernels.MAX_STAGING + "); use the CPU backend for it");
                 }
@@ -182,7 +182,7 @@ public final class CudaAligner implements Aligner {
             }
         }
         ready.sort(Comparator.comparingInt((PreparedPair p) -> p.maxRows));
-        List<List<PreparedPair>> groups = groups(ready, options, budget, GROUP_STAGING);
+        List<List<PreparedPair>> groups = groups(ready, options, budget, GROUP_STAGING, sharedRollLen(options));
         if (groups.size() == 1) {
             place(groups.get(0), launcher(options).apply(groups.get(0)), results);
             return Arrays.asList(results);
@@ -203,8 +203,21 @@ public final class CudaAligner implements Aligner {
         return new SplitOnOutOfMemory<>(
                 group -> launch(group, options),
                 e -> e instanceof CudaException && ((CudaException) e).isOutOfMemory(),
-                p -> AlignmentResult.failed(new InvalidPairException(p.pair.id(), "too large for the GPU: "
-                        + p.geometry + " needs " + p.deviceBytes(options) + " bytes of device memory")));
+                p -> AlignmentResult.failed(tooLarge(p, options, "too large for the GPU: " + p.geometry + " needs "
+                        + (p.deviceBytes(options) + PreparedPair.rollBytes(options, p.rollLen())) + " bytes of device memory")));
+    }
+
+    /**
+     * The error for a pair the GPU cannot take; a bad score takes precedence, as it does on the
+     * CPU (the kernels, which would have found it, never see this pair).
+     */
+    private static InvalidPairException tooLarge(PreparedPair p, AlignOptions options, String reason) {
+        try {
+            PairChecks.check(p.pair, p.geometry, options);
+        } catch (InvalidPairException bad) {
+            return bad;
+        }
+        return new InvalidPairException(p.pair.id(), reason);
     }
 
     private static void place(List<PreparedPair> group, List<AlignmentResult> out, AlignmentResult[] results) {
@@ -272,32 +285,59 @@ public final class CudaAligner implements Aligner {
     }
 
     /**
-     * Consecutive runs of pairs whose device memory fits {@code budget} and whose host staging
-     * fits {@code stagingCap} (at least one pair each).
+     * Consecutive runs of pairs (sorted by width) whose device memory fits {@code budget} and
+     * whose host staging fits {@code stagingCap}, at least one pair each. A launch whose widest
+     * pair needs a rolling length above {@code sharedRollLen} keeps every pair's rolling state in
+     * global memory at that length, so that is counted for the whole group, and the first pair
+     * past the limit starts a new launch (the narrower ones before it stay in shared memory).
      */
-    static List<List<PreparedPair>> groups(List<PreparedPair> ready, AlignOptions options, long budget, long stagingCap) {
+    static List<List<PreparedPair>> groups(List<PreparedPair> ready, AlignOptions options, long budget, long stagingCap,
+                                           int sharedRollLen) {
         List<List<PreparedPair>> groups = new ArrayList<>();
         List<PreparedPair> current = new ArrayList<>();
         long bytes = 0;
         long host = 0;
+        int rollLen = 0;
         for (PreparedPair p : ready) {
             long b = p.deviceBytes(options);
             long h = p.hostBytes(options);
-            if (!current.isEmpty() && (bytes + b + LAUNCH_SLACK > budget || host + h > stagingCap
-                    || current.size() >= MAX_BLOCKS)) {
+            int newRollLen = Math.max(rollLen, p.rollLen());
+            long roll = newRollLen > sharedRollLen
+                    ? (current.size() + 1L) * PreparedPair.rollBytes(options, newRollLen) : 0;
+            boolean crossesShared = rollLen <= sharedRollLen && newRollLen > sharedRollLen;
+            if (!current.isEmpty() && (crossesShared || bytes + b + roll + LAUNCH_SLACK > budget
+                    || host + h > stagingCap || current.size() >= MAX_BLOCKS)) {
                 groups.add(current);
                 current = new ArrayList<>();
                 bytes = 0;
                 host = 0;
+                newRollLen = p.rollLen();
             }
             current.add(p);
             bytes += b;
             host += h;
+            rollLen = newRollLen;
         }
         if (!current.isEmpty()) {
             groups.add(current);
         }
         return groups;
+    }
+
+    /**
+     * The longest rolling anti-diagonal both kernels that {@code options} runs keep in shared
+     * memory (with up to 1024 threads and banded_viterbi's 16 KB of static shared memory).
+     */
+    private int sharedRollLen(AlignOptions options) {
+        int optIn = Math.max(48 * 1024, device.sharedMemoryOptIn);
+        int len = Integer.MAX_VALUE;
+        if (options.semiring().computesLog()) {
+            len = Math.min(len, (optIn - 8 * 1024) / 96);
+        }
+        if (options.semiring().computesMax()) {
+            len = Math.min(len, (optIn - 16 * 1024) / 24);
+        }
+        return len;
     }
 
     @Override

@@ -35,18 +35,30 @@ final class PreparedPair {
 
     /**
      * Device bytes this pair takes in a launch: scores, marginals, alpha, Viterbi back-pointers
-     * and path, and the rolling scratch in global memory that pairs too wide for shared memory
-     * use (counted always: a few hundred bytes a row of the widest anti-diagonal).
+     * and path, bad-score flag. Rolling scratch in global memory, which a launch needs only when
+     * its widest pair is too wide for shared memory, is counted per launch ({@link #rollBytes}).
      */
     long deviceBytes(AlignOptions options) {
-        long roll = maxRows + 4L;
-        long bytes = 4L * pair.scores().length + 8L * LaunchLayout.DESC_FIELDS;
+        long bytes = 4L * pair.scores().length + 8L * LaunchLayout.DESC_FIELDS + 4;
         if (options.semiring().computesLog()) {
-            bytes += 4L * outFloats + 8L * cells + 8 + 96 * roll;
+            bytes += 4L * outFloats + 8L * cells + 8;
         }
         if (options.semiring().computesMax()) {
-            bytes += cells + geometry.n() + geometry.m() + 24 + 24 * roll;
+            bytes += cells + geometry.n() + geometry.m() + 20;
         }
         return bytes;
+    }
+
+    /** This pair's rolling anti-diagonal length alone (a launch's is that of its widest pair). */
+    int rollLen() {
+        return maxRows + 4;
+    }
+
+    /**
+     * Global-memory rolling scratch per pair of a launch whose rolling length is {@code rollLen}:
+     * 12 anti-diagonals of doubles for forward-backward, 3 for Viterbi.
+     */
+    static long rollBytes(AlignOptions options, long rollLen) {
+        return ((options.semiring().computesLog() ? 96 : 0) + (options.semiring().computesMax() ? 24 : 0)) * rollLen;
     }
 }

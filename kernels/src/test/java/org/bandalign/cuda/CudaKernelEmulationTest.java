@@ -151,6 +151,49 @@ class CudaKernelEmulationTest {
         assertTrue(invalid >= 4 * 6, "pairs reported for a bad score: " + invalid);
     }
 
+    /**
+     * The same for pairs in band layout, with option bands narrower than the layout's, one to
+     * three bad scores among -inf ones, tiny block sizes and the launch's own.
+     */
+    @Test
+    void kernels_badScoresInBandLayout_reportedAsTheCpuEngineReportsThem() throws Exception {
+        Random rnd = new Random(7);
+        int invalid = 0;
+        int compared = 0;
+        for (Mode mode : Mode.values()) {
+            for (Semiring semiring : Semiring.values()) {
+                List<Pair> pairs = new ArrayList<>();
+                for (int k = 0; k < 8; k++) {
+                    int n = 1 + rnd.nextInt(20);
+                    int m = Math.max(1, n + rnd.nextInt(7) - 3);
+                    int lo = Math.min(0, m - n) - rnd.nextInt(4);
+                    int hi = Math.max(0, m - n) + rnd.nextInt(4);
+                    float[] s = new float[n * (hi - lo + 1) * 3];
+                    for (int q = 0; q < s.length; q++) {
+                        s[q] = rnd.nextDouble() < 0.05 ? Float.NEGATIVE_INFINITY : (float) rnd.nextGaussian();
+                    }
+                    if (k % 2 == 1) {
+                        for (int b = 1 + rnd.nextInt(3); b > 0; b--) {
+                            s[rnd.nextInt(s.length)] = rnd.nextBoolean() ? Float.NaN : Float.POSITIVE_INFINITY;
+                        }
+                    }
+                    pairs.add(Pair.band("bl" + k, n, m, lo, hi, s));
+                }
+                AlignOptions wide = AlignOptions.builder().mode(mode).semiring(semiring).build();
+                for (int threads : new int[] {1, 2, 3, 0}) {
+                    compared += compare(pairs, AlignOptions.builder().mode(mode).semiring(semiring).band(rnd.nextInt(3)).build(),
+                            threads);
+                    compared += compare(pairs, wide, threads);
+                }
+                for (AlignmentResult r : cpu.alignAll(pairs, wide)) {
+                    invalid += r.isValid() ? 0 : 1;
+                }
+            }
+        }
+        assertTrue(invalid >= 15, "pairs reported invalid (bad score, or padding and -inf leave no path): " + invalid);
+        assertTrue(compared > 100, "valid pairs compared: " + compared);
+    }
+
     /** Scores from {-1, 0, 1, -inf}: step terms tie everywhere (the kernels' max/rest networks). */
     @Test
     void kernels_tiedSteps_matchTheCpuEngine() throws Exception {

@@ -25,6 +25,12 @@ final class KernelEmulator {
     }
 
     /** The executable built from {@code src/test/cuda-emulator/NAME.cpp}, compiled once per JVM. */
+    /**
+     * System property: build the emulators with AddressSanitizer and UBSan
+     * ({@code mvn -pl kernels test -Demulator.sanitize=true -Dtest='*Emulation*'}).
+     */
+    static final String SANITIZE_PROPERTY = "emulator.sanitize";
+
     static synchronized Path build(String name) throws IOException, InterruptedException {
         Path built = BUILT.get(name);
         if (built != null) {
@@ -34,10 +40,14 @@ final class KernelEmulator {
         Assumptions.assumeTrue(Files.isDirectory(src), "emulator sources are not here (bundled run)");
         Path exe = Paths.get("target", "cuda-emulator", name).toAbsolutePath();
         Files.createDirectories(exe.getParent());
+        List<String> command = new ArrayList<>(List.of("g++", "-O2", "-std=c++20", "-pthread"));
+        if (Boolean.getBoolean(SANITIZE_PROPERTY)) {   // slower; catches out-of-bounds and undefined behaviour
+            command.addAll(List.of("-g", "-fsanitize=address,undefined", "-fno-sanitize-recover=undefined"));
+        }
+        command.addAll(List.of("-I" + src.resolve("include"), "-o", exe.toString(), src.resolve(name + ".cpp").toString()));
         Process p;
         try {
-            p = new ProcessBuilder("g++", "-O2", "-std=c++20", "-pthread", "-I" + src.resolve("include"),
-                    "-o", exe.toString(), src.resolve(name + ".cpp").toString()).redirectErrorStream(true).start();
+            p = new ProcessBuilder(command).redirectErrorStream(true).start();
         } catch (IOException e) {
             Assumptions.abort("g++ is not installed: " + e.getMessage());
             return null;

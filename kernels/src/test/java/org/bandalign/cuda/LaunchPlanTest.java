@@ -37,7 +37,7 @@ class LaunchPlanTest {
         List<PreparedPair> ready = pairs(rnd, 400, options);
         for (long budget : new long[] {1, 3_000_000, 50_000_000, Long.MAX_VALUE}) {
             for (long cap : new long[] {1, 2_000_000, CudaAligner.GROUP_STAGING}) {
-                List<List<PreparedPair>> groups = CudaAligner.groups(ready, options, budget, cap);
+                List<List<PreparedPair>> groups = CudaAligner.groups(ready, options, budget, cap, Integer.MAX_VALUE);
                 int next = 0;
                 for (List<PreparedPair> g : groups) {
                     assertTrue(!g.isEmpty());
@@ -59,8 +59,45 @@ class LaunchPlanTest {
             }
         }
         // Without a device budget to speak of, the staging cap alone cuts a call into launches.
-        assertTrue(CudaAligner.groups(ready, options, Long.MAX_VALUE, 2_000_000).size() > 10);
-        assertEquals(1, CudaAligner.groups(ready, options, Long.MAX_VALUE, CudaAligner.GROUP_STAGING).size());
+        assertTrue(CudaAligner.groups(ready, options, Long.MAX_VALUE, 2_000_000, Integer.MAX_VALUE).size() > 10);
+        assertEquals(1, CudaAligner.groups(ready, options, Long.MAX_VALUE, CudaAligner.GROUP_STAGING, Integer.MAX_VALUE).size());
+    }
+
+    /**
+     * Pairs too wide for shared memory make their launch keep every pair's rolling state in
+     * global memory at their length: they get launches of their own, and that scratch counts
+     * against the budget (one wide pair among thousands of small ones once asked for 40 times
+     * its budget).
+     */
+    @Test
+    void groups_widePairs_launchApartAndPayForGlobalRollingScratch() {
+        AlignOptions options = AlignOptions.builder().semiring(Semiring.BOTH).build();
+        List<PreparedPair> ready = new ArrayList<>();
+        for (int k = 0; k < 300; k++) {
+            Pair p = Pair.dense("s" + k, 8, 8, new float[8 * 8 * 3]);
+            ready.add(new PreparedPair(k, p, BandGeometry.of(p, options)));
+        }
+        for (int k = 0; k < 6; k++) {
+            Pair p = Pair.dense("w" + k, 300, 300, new float[300 * 300 * 3]);
+            ready.add(new PreparedPair(300 + k, p, BandGeometry.of(p, options)));
+        }
+        int sharedRollLen = 100;   // the 8 x 8 pairs fit, the 300 x 300 ones do not
+        long wide = ready.get(300).deviceBytes(options);
+        long roll = PreparedPair.rollBytes(options, ready.get(300).rollLen());
+        long budget = 3 * (wide + roll) + CudaAligner.LAUNCH_SLACK;   // three wide pairs with their scratch
+        List<List<PreparedPair>> groups = CudaAligner.groups(ready, options, budget, Long.MAX_VALUE, sharedRollLen);
+        assertEquals(3, groups.size(), "small pairs, then two launches of three wide pairs");
+        assertEquals(300, groups.get(0).size());
+        assertEquals(3, groups.get(1).size());
+        assertEquals(3, groups.get(2).size());
+
+        // When even the small pairs exceed the shared-memory limit, each pays for its scratch.
+        List<PreparedPair> small = ready.subList(0, 300);
+        long perPair = small.get(0).deviceBytes(options) + PreparedPair.rollBytes(options, small.get(0).rollLen());
+        long fits100 = 100 * perPair + CudaAligner.LAUNCH_SLACK;
+        List<List<PreparedPair>> tight = CudaAligner.groups(small, options, fits100, Long.MAX_VALUE, 5);
+        assertEquals(100, tight.get(0).size(), "the budget holds 100 pairs with their scratch");
+        assertTrue(fits100 >= 140 * small.get(0).deviceBytes(options), "without the scratch, 140 would have fitted");
     }
 
     @Test
