@@ -150,97 +150,20 @@ final class BandedAlignKernels {
     List<AlignmentResult> run(List<PreparedPair> group, AlignOptions options) {
         device.makeCurrent();
         LaunchLayout launch = new LaunchLayout(group, options, LaunchLayout.CHUNK_BYTES, maxThreads);
-        int count = launch.count;
-        boolean log = options.semiring().computesLog();
-        boolean max = options.semiring().computesMax();
         ByteBuffer host = staging(launch.stagingBytes);
-        HostCopy copy = HostCopy.shared();
-        int optIn = Math.max(DEFAULT_SHARED, device.sharedMemoryOptIn);
-        long fbShared = 12L * launch.rollLen * 8 + 8L * launch.threads;
-        boolean fbInShared = fbShared <= optIn;
-        long vitRoll = 3L * launch.rollLen * 8;
-        boolean vitInShared = vitRoll + viterbiStaticShared <= optIn;
-
-        // Every device buffer of the launch, at aligned offsets in the arena.
-        long[] at = {0};
-        long oDesc = carve(at, 8L * launch.desc.length);
-        long oScores = carve(at, 4 * launch.scoreFloats);
-        long oOut = log ? carve(at, 4 * launch.outFloats) : -1;
-        long oAlpha = log ? carve(at, 8 * launch.cells) : -1;
-        long oLogZ = log ? carve(at, 8L * count) : -1;
-        long oRollFb = log && !fbInShared ? carve(at, 12L * launch.rollLen * 8 * count) : -1;
-        long oBack = max ? carve(at, launch.cells) : -1;
-        long oVit = max ? carve(at, 20L * count) : -1;   // best (8 a pair), end cells (8), step counts (4)
-        long oBad = carve(at, 4L * count);   // first bad score of each pair, INT_MAX for none
-        long oPath = max ? carve(at, launch.pathBytes) : -1;
-        long oRollVit = max && !vitInShared ? carve(at, vitRoll * count) : -1;
-        CUdeviceptr base = arena(at[0]);
-
+        DeviceLayout d = new DeviceLayout(launch, options);
+        CUdeviceptr base = arena(d.bytes);
         boolean queued = false;
         try {
-            // Upload: copy chunk c into pinned memory while the DMA of chunk c - 1 runs.
             queued = true;
-            for (int c = 0; c < launch.chunkCount(); c++) {
-                launch.packScores(copy, host, c);
-                long off = launch.scoreOffset(c);
-                long len = launch.scoreOffset(c + 1) - off;
-                check(JCudaDriver.cuMemcpyHtoDAsync(base.withByteOffset(oScores + off), staging.ptr.withByteOffset(off), len,
-                        stream), "cuMemcpyHtoDAsync(scores)");
-            }
-            launch.putDescriptors(host);
-            check(JCudaDriver.cuMemcpyHtoDAsync(base.withByteOffset(oDesc), staging.ptr.withByteOffset(launch.descOffset),
-                    8L * launch.desc.length, stream), "cuMemcpyHtoDAsync(descriptors)");
-
-            check(JCudaDriver.cuMemsetD32Async(base.withByteOffset(oBad), Integer.MAX_VALUE, count, stream),
-                    "cuMemsetD32Async(bad-score flags)");
-            check(JCudaDriver.cuEventRecord(kernelStart, stream), "cuEventRecord");
-            if (log) {
-                // Band-layout padding slots are never written by the kernel: they must read 0.
-                check(JCudaDriver.cuMemsetD8Async(base.withByteOffset(oOut), (byte) 0, 4 * launch.outFloats, stream),
-                        "cuMemsetD8Async(marginals)");
-                int sharedBytes = (int) (fbInShared ? fbShared : 8L * launch.threads);
-                CUfunction fb = prefetch(count, launch.threads, sharedBytes) ? forwardBackwardPrefetch : forwardBackward;
-                launch(fb, count, launch.threads, sharedBytes, "banded_forward_backward",
-                        param(base, oDesc), param(base, oScores), param(base, oOut), param(base, oAlpha),
-                        param(base, oLogZ), param(base, oRollFb), param(base, oBad));
-            }
-            if (max) {
-                launch(viterbi, count, launch.threads, (int) (vitInShared ? vitRoll : 0), "banded_viterbi",
-                        param(base, oDesc), param(base, oScores), param(base, oBack), param(base, oVit),
-                        param(base, oVit + 8L * count), param(base, oVit + 16L * count), param(base, oPath),
-                        param(base, oRollVit), param(base, oBad));
-            }
-            check(JCudaDriver.cuEventRecord(kernelStop, stream), "cuEventRecord");
-
-            // Download the small outputs first, then the marginals chunk by chunk, each chunk
-            // followed by an event, so the host copies chunk c out while chunk c + 1 is in flight.
-            download(launch.badOffset, base, oBad, 4L * count, "bad-score flags");
-            if (log) {
-                download(launch.logZOffset, base, oLogZ, 8L * count, "log Z");
-            }
-            if (max) {
-                download(launch.bestOffset, base, oVit, 20L * count, "Viterbi ends");
-                download(launch.pathOffset, base, oPath, launch.pathBytes, "Viterbi paths");
-            }
-            float[][] marginals = null;
-            if (log) {
-                for (int c = 0; c < launch.chunkCount(); c++) {
-                    long off = launch.marginalOffset(c);
-                    download(off, base, oOut + off, launch.marginalOffset(c + 1) - off, "marginals");
-                    check(JCudaDriver.cuEventRecord(chunkEvent(c), stream), "cuEventRecord");
-                }
-                check(JCudaDriver.cuEventSynchronize(kernelStop), max ? "banded_viterbi" : "banded_forward_backward");
-                marginals = new float[count][];
-                for (int c = 0; c < launch.chunkCount(); c++) {
-                    check(JCudaDriver.cuEventSynchronize(chunkEvent(c)), "cuMemcpyDtoHAsync(marginals)");
-                    launch.unpackMarginals(copy, host, c, marginals);
-                }
-            }
-            check(JCudaDriver.cuStreamSynchronize(stream), max ? "banded_viterbi" : "banded_forward_backward");
+            upload(launch, d, base, host);
+            launchKernels(launch, d, base);
+            float[][] marginals = download(launch, d, base, host);
+            check(JCudaDriver.cuStreamSynchronize(stream), d.max ? "banded_viterbi" : "banded_forward_backward");
             queued = false;
             addKernelTime();
             int[] bad = launch.badScores(host);
-            return launch.results(bad, log ? launch.logZ(host) : null, marginals, max ? launch.paths(host, bad) : null);
+            return launch.results(bad, d.log ? launch.logZ(host) : null, marginals, d.max ? launch.paths(host, bad) : null);
         } finally {
             if (queued) {
                 // Failed mid-launch: let queued copies and kernels finish before the staging
@@ -252,11 +175,133 @@ final class BandedAlignKernels {
         }
     }
 
-    /** Reserves {@code bytes} at the next aligned offset of the arena; returns the offset. */
-    private static long carve(long[] at, long bytes) {
-        long offset = at[0];
-        at[0] = (offset + Math.max(bytes, 8) + DEVICE_ALIGN - 1) / DEVICE_ALIGN * DEVICE_ALIGN;
-        return offset;
+    /** Where each device buffer of a launch lives in the arena; -1 for one the launch does not use. */
+    private final class DeviceLayout {
+        final boolean log;
+        final boolean max;
+        /** Rolling state of the kernels in shared memory (else in global scratch). */
+        final boolean fbInShared;
+        final boolean vitInShared;
+        final long fbShared;
+        final long vitRoll;
+        final long desc;
+        final long scores;
+        final long out;
+        final long alpha;
+        final long logZ;
+        final long rollFb;
+        final long back;
+        /** Viterbi best (8 bytes a pair), end cells (8), step counts (4). */
+        final long vit;
+        /** First bad score of each pair, INT_MAX for none. */
+        final long bad;
+        final long path;
+        final long rollVit;
+        final long bytes;
+        private long at;
+
+        DeviceLayout(LaunchLayout launch, AlignOptions options) {
+            int count = launch.count;
+            log = options.semiring().computesLog();
+            max = options.semiring().computesMax();
+            int optIn = Math.max(DEFAULT_SHARED, device.sharedMemoryOptIn);
+            fbShared = 12L * launch.rollLen * 8 + 8L * launch.threads;
+            fbInShared = fbShared <= optIn;
+            vitRoll = 3L * launch.rollLen * 8;
+            vitInShared = vitRoll + viterbiStaticShared <= optIn;
+            desc = carve(8L * launch.desc.length);
+            scores = carve(4 * launch.scoreFloats);
+            out = log ? carve(4 * launch.outFloats) : -1;
+            alpha = log ? carve(8 * launch.cells) : -1;
+            logZ = log ? carve(8L * count) : -1;
+            rollFb = log && !fbInShared ? carve(12L * launch.rollLen * 8 * count) : -1;
+            back = max ? carve(launch.cells) : -1;
+            vit = max ? carve(20L * count) : -1;
+            bad = carve(4L * count);
+            path = max ? carve(launch.pathBytes) : -1;
+            rollVit = max && !vitInShared ? carve(vitRoll * count) : -1;
+            bytes = at;
+        }
+
+        /** Reserves {@code size} bytes at the next aligned offset; returns the offset. */
+        private long carve(long size) {
+            long offset = at;
+            at = (offset + Math.max(size, 8) + DEVICE_ALIGN - 1) / DEVICE_ALIGN * DEVICE_ALIGN;
+            return offset;
+        }
+    }
+
+    /** Queues the uploads: chunk c is copied into pinned memory while the DMA of chunk c - 1 runs. */
+    private void upload(LaunchLayout launch, DeviceLayout d, CUdeviceptr base, ByteBuffer host) {
+        HostCopy copy = HostCopy.shared();
+        for (int c = 0; c < launch.chunkCount(); c++) {
+            launch.packScores(copy, host, c);
+            long off = launch.scoreOffset(c);
+            long len = launch.scoreOffset(c + 1) - off;
+            check(JCudaDriver.cuMemcpyHtoDAsync(base.withByteOffset(d.scores + off), staging.ptr.withByteOffset(off), len,
+                    stream), "cuMemcpyHtoDAsync(scores)");
+        }
+        launch.putDescriptors(host);
+        check(JCudaDriver.cuMemcpyHtoDAsync(base.withByteOffset(d.desc), staging.ptr.withByteOffset(launch.descOffset),
+                8L * launch.desc.length, stream), "cuMemcpyHtoDAsync(descriptors)");
+    }
+
+    /** Queues the kernels of the launch between the two timing events. */
+    private void launchKernels(LaunchLayout launch, DeviceLayout d, CUdeviceptr base) {
+        int count = launch.count;
+        check(JCudaDriver.cuMemsetD32Async(base.withByteOffset(d.bad), Integer.MAX_VALUE, count, stream),
+                "cuMemsetD32Async(bad-score flags)");
+        check(JCudaDriver.cuEventRecord(kernelStart, stream), "cuEventRecord");
+        if (d.log) {
+            // Band-layout padding slots are never written by the kernel: they must read 0.
+            check(JCudaDriver.cuMemsetD8Async(base.withByteOffset(d.out), (byte) 0, 4 * launch.outFloats, stream),
+                    "cuMemsetD8Async(marginals)");
+            int sharedBytes = (int) (d.fbInShared ? d.fbShared : 8L * launch.threads);
+            CUfunction fb = prefetch(count, launch.threads, sharedBytes) ? forwardBackwardPrefetch : forwardBackward;
+            launch(fb, count, launch.threads, sharedBytes, "banded_forward_backward",
+                    param(base, d.desc), param(base, d.scores), param(base, d.out), param(base, d.alpha),
+                    param(base, d.logZ), param(base, d.rollFb), param(base, d.bad));
+        }
+        if (d.max) {
+            launch(viterbi, count, launch.threads, (int) (d.vitInShared ? d.vitRoll : 0), "banded_viterbi",
+                    param(base, d.desc), param(base, d.scores), param(base, d.back), param(base, d.vit),
+                    param(base, d.vit + 8L * count), param(base, d.vit + 16L * count), param(base, d.path),
+                    param(base, d.rollVit), param(base, d.bad));
+        }
+        check(JCudaDriver.cuEventRecord(kernelStop, stream), "cuEventRecord");
+    }
+
+    /**
+     * Queues the downloads, small outputs first, then the marginals chunk by chunk, each chunk
+     * followed by an event, and copies chunk c out into the result arrays as soon as it has
+     * landed, while chunk c + 1 is still in flight. Returns the marginals (null without log).
+     */
+    private float[][] download(LaunchLayout launch, DeviceLayout d, CUdeviceptr base, ByteBuffer host) {
+        int count = launch.count;
+        download(launch.badOffset, base, d.bad, 4L * count, "bad-score flags");
+        if (d.log) {
+            download(launch.logZOffset, base, d.logZ, 8L * count, "log Z");
+        }
+        if (d.max) {
+            download(launch.bestOffset, base, d.vit, 20L * count, "Viterbi ends");
+            download(launch.pathOffset, base, d.path, launch.pathBytes, "Viterbi paths");
+        }
+        if (!d.log) {
+            return null;
+        }
+        for (int c = 0; c < launch.chunkCount(); c++) {
+            long off = launch.marginalOffset(c);
+            download(off, base, d.out + off, launch.marginalOffset(c + 1) - off, "marginals");
+            check(JCudaDriver.cuEventRecord(chunkEvent(c), stream), "cuEventRecord");
+        }
+        check(JCudaDriver.cuEventSynchronize(kernelStop), d.max ? "banded_viterbi" : "banded_forward_backward");
+        float[][] marginals = new float[count][];
+        HostCopy copy = HostCopy.shared();
+        for (int c = 0; c < launch.chunkCount(); c++) {
+            check(JCudaDriver.cuEventSynchronize(chunkEvent(c)), "cuMemcpyDtoHAsync(marginals)");
+            launch.unpackMarginals(copy, host, c, marginals);
+        }
+        return marginals;
     }
 
     /** The arena, grown to at least {@code bytes} (with an eighth to spare, so it seldom grows). */
