@@ -85,6 +85,24 @@ public final class CudaBench {
         return pairs;
     }
 
+    /** Consecutive slices of at most {@code bytes} of scores (one pair at least). */
+    private static List<List<Pair>> slices(List<Pair> pairs, long bytes) {
+        List<List<Pair>> out = new ArrayList<>();
+        int from = 0;
+        long size = 0;
+        for (int k = 0; k < pairs.size(); k++) {
+            long b = 4L * pairs.get(k).scores().length;
+            if (k > from && size + b > bytes) {
+                out.add(pairs.subList(from, k));
+                from = k;
+                size = 0;
+            }
+            size += b;
+        }
+        out.add(pairs.subList(from, pairs.size()));
+        return out;
+    }
+
     private static void measure(CudaAligner gpu, String name, List<Pair> pairs, double copy, double h2d) {
         int count = pairs.size();
         AlignOptions opts = AlignOptions.defaults();
@@ -97,18 +115,24 @@ public final class CudaBench {
             pcieBytes += 4L * p.scores().length * 2;   // scores in, marginals (same layout and size) out
         }
         for (int round = 0; round < 3; round++) {
-            double k0 = gpu.kernelMillis();
+            // End to end: the whole list in one call (launches overlap, two in flight).
             long t0 = System.nanoTime();
             List<AlignmentResult> rs = gpu.alignAll(pairs, opts);
             double seconds = (System.nanoTime() - t0) / 1e9;
-            double kernelSeconds = (gpu.kernelMillis() - k0) / 1e3;
             cells = rs.stream().mapToLong(AlignmentResult::cells).sum();
-            bestKernel = Math.max(bestKernel, cells / kernelSeconds);
             bestEnd = Math.max(bestEnd, cells / seconds);
+            // Kernel: slices of one launch each, one after another, so no two kernels' timing
+            // intervals overlap and their sum is the time the kernels took.
+            double k0 = gpu.kernelMillis();
+            for (List<Pair> slice : slices(pairs, 256L << 20)) {
+                gpu.alignAll(slice, opts);
+            }
+            double kernelSeconds = (gpu.kernelMillis() - k0) / 1e3;
+            bestKernel = Math.max(bestKernel, cells / kernelSeconds);
         }
         double pcieSeconds = pcieBytes / h2d;
         double endSeconds = cells / bestEnd;
-        System.out.printf(Locale.ROOT, "%-48s kernel %7.2f G cells/s (%4.0f%% of copy bandwidth at %.0f B/cell; kernel times summed over launches)  "
+        System.out.printf(Locale.ROOT, "%-48s kernel %7.2f G cells/s (%4.0f%% of copy bandwidth at %.0f B/cell)  "
                         + "alignAll end to end %7.2f G cells/s = %3.0f%% of what pinned PCIe allows for its %.2f GB  (%d cells)%n",
                 name, bestKernel / 1e9, 100 * bestKernel * BYTES_PER_CELL / copy, BYTES_PER_CELL, bestEnd / 1e9,
                 100 * pcieSeconds / endSeconds, pcieBytes / 1e9, cells);
