@@ -8,6 +8,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.function.IntConsumer;
 
 /**
  * The host side of every transfer: copies between Java {@code float[]} arrays and a direct
@@ -162,9 +163,32 @@ final class HostCopy {
         void run(long lo, long hi);
     }
 
+    /**
+     * Runs {@code body.accept(k)} for every k in [0, count) on the pool, in contiguous ranges,
+     * split as a copy of {@code floats} floats would be (for per-pair work proportional to the
+     * pairs' sizes, such as building result arrays).
+     */
+    void forEach(int count, long floats, IntConsumer body) {
+        run(parts(floats), count, (lo, hi) -> {
+            for (long k = lo; k < hi; k++) {
+                body.accept((int) k);
+            }
+        });
+    }
+
+    /** Ranges worth splitting {@code floats} floats of copying into (1 to {@link #threads}). */
+    private int parts(long floats) {
+        return (int) Math.max(1, Math.min(threads, 4 * floats / minPartBytes));
+    }
+
     /** Runs {@code body} over [0, total) in up to {@link #threads} contiguous ranges. */
     private void run(long total, Range body) {
-        int parts = (int) Math.max(1, Math.min(threads, 4 * total / minPartBytes));
+        run(parts(total), total, body);
+    }
+
+    /** Runs {@code body} over [0, total) in {@code parts} contiguous ranges (the caller takes the first). */
+    private void run(int parts, long total, Range body) {
+        parts = (int) Math.max(1, Math.min(parts, total));
         if (parts == 1) {
             body.run(0, total);
             return;

@@ -337,21 +337,30 @@ final class LaunchLayout {
      * semiring ran.
      */
     List<AlignmentResult> results(int[] bad, double[] logZ, float[][] marginals, ViterbiPath[] paths) {
-        List<AlignmentResult> results = new ArrayList<>(count);
-        for (int k = 0; k < count; k++) {
+        return results(HostCopy.shared(), bad, logZ, marginals, paths);
+    }
+
+    /**
+     * As {@link #results(int[], double[], float[][], ViterbiPath[])}, built on {@code copy}'s
+     * threads: without the log semiring each result allocates and fills its indicator marginals,
+     * as much memory as the marginals the log semiring copies out.
+     */
+    List<AlignmentResult> results(HostCopy copy, int[] bad, double[] logZ, float[][] marginals, ViterbiPath[] paths) {
+        AlignmentResult[] results = new AlignmentResult[count];
+        copy.forEach(count, options.semiring().computesLog() ? 0 : outFloats, k -> {
             PreparedPair p = group.get(k);
             if (bad[k] != Integer.MAX_VALUE) {
-                results.add(AlignmentResult.failed(PairChecks.badScore(p.pair, bad[k])));
-                continue;
+                results[k] = AlignmentResult.failed(PairChecks.badScore(p.pair, bad[k]));
+                return;
             }
             try {
-                results.add(result(p, logZ == null ? Double.NaN : logZ[k], marginals == null ? null : marginals[k],
-                        paths == null ? null : paths[k]));
+                results[k] = result(p, logZ == null ? Double.NaN : logZ[k], marginals == null ? null : marginals[k],
+                        paths == null ? null : paths[k]);
             } catch (InvalidPairException e) {
-                results.add(AlignmentResult.failed(e));
+                results[k] = AlignmentResult.failed(e);
             }
-        }
-        return results;
+        });
+        return java.util.Arrays.asList(results);
     }
 
     private AlignmentResult result(PreparedPair p, double logZ, float[] marginals, ViterbiPath path) {

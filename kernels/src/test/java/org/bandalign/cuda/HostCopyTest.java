@@ -148,6 +148,20 @@ class HostCopyTest {
     }
 
     @Test
+    void forEach_visitsEveryIndexOnce_splitOrNot() {
+        HostCopy copy = new HostCopy(4, 64);
+        for (long floats : new long[] {0, 10, 1_000_000}) {
+            for (int count : new int[] {0, 1, 3, 1000}) {
+                java.util.concurrent.atomic.AtomicIntegerArray seen = new java.util.concurrent.atomic.AtomicIntegerArray(count);
+                copy.forEach(count, floats, seen::incrementAndGet);
+                for (int k = 0; k < count; k++) {
+                    assertEquals(1, seen.get(k), "index " + k + " of " + count + " with " + floats + " floats");
+                }
+            }
+        }
+    }
+
+    @Test
     void constructor_noThreads_isRefused() {
         assertThrows(IllegalArgumentException.class, () -> new HostCopy(0));
     }
