@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
+import java.util.function.IntToDoubleFunction;
 import org.bandalign.align.AlignOptions;
 import org.bandalign.align.Aligner;
 import org.bandalign.align.AlignmentResult;
@@ -124,17 +125,13 @@ class CudaKernelEmulationTest {
             for (Semiring semiring : Semiring.values()) {
                 List<Pair> pairs = new ArrayList<>();
                 for (int k = 0; k < 8; k++) {
-                    int n = 1 + rnd.nextInt(25);
-                    int m = 1 + rnd.nextInt(25);
-                    float[] s = new float[n * m * 3];
-                    for (int q = 0; q < s.length; q++) {
-                        s[q] = (float) rnd.nextGaussian();
-                    }
+                    Pair p = densePair("b" + k, 1 + rnd.nextInt(25), 1 + rnd.nextInt(25), q -> rnd.nextGaussian());
+                    float[] s = p.scores();
                     if (k % 2 == 1) {   // two bad scores; the first in row-major order is the one reported
                         s[rnd.nextInt(s.length)] = k % 4 == 1 ? Float.NaN : Float.POSITIVE_INFINITY;
                         s[rnd.nextInt(s.length)] = Float.NaN;
                     }
-                    pairs.add(Pair.dense("b" + k, n, m, s));
+                    pairs.add(p);
                 }
                 float[] outside = new float[10 * 10 * 3];   // band 1: cell (0, 9) is outside it
                 outside[(0 * 10 + 9) * 3 + 1] = Float.NaN;
@@ -203,13 +200,10 @@ class CudaKernelEmulationTest {
         for (Mode mode : Mode.values()) {
             List<Pair> pairs = new ArrayList<>();
             for (int k = 0; k < 8; k++) {
-                int n = 1 + rnd.nextInt(30);
-                int m = 1 + rnd.nextInt(30);
-                float[] s = new float[n * m * 3];
-                for (int q = 0; q < s.length; q++) {
-                    s[q] = k == 0 ? 0f : values[rnd.nextInt(k == 1 ? 3 : 4)];
-                }
-                pairs.add(Pair.dense("tie" + k, n, m, s));
+                boolean zeros = k == 0;
+                int choices = k == 1 ? 3 : 4;   // pair 0: all zero; pair 1: no -inf
+                pairs.add(densePair("tie" + k, 1 + rnd.nextInt(30), 1 + rnd.nextInt(30),
+                        q -> zeros ? 0f : values[rnd.nextInt(choices)]));
             }
             covered += compare(pairs, AlignOptions.builder().mode(mode).semiring(Semiring.BOTH).build(), 0);
         }
@@ -233,6 +227,15 @@ class CudaKernelEmulationTest {
             assertEquals(3, compare(pairs, banded, 8, true));
         }
         assertEquals(3, compare(pairs, AlignOptions.builder().semiring(Semiring.BOTH).build(), 16, false));
+    }
+
+    /** A dense pair whose flat score q is {@code value.applyAsDouble(q)}. */
+    private static Pair densePair(String id, int n, int m, IntToDoubleFunction value) {
+        float[] s = new float[n * m * 3];
+        for (int q = 0; q < s.length; q++) {
+            s[q] = (float) value.applyAsDouble(q);
+        }
+        return Pair.dense(id, n, m, s);
     }
 
     private int compare(List<Pair> pairs, AlignOptions options, int threads) throws Exception {
