@@ -29,7 +29,7 @@ final class HostCopy {
     /** Ranges smaller than this are not split further (a task hand-off costs microseconds). */
     static final int MIN_PART_BYTES = 1 << 20;
     /** Upper bound on copy threads: past it the host's memory bandwidth, not threads, limits. */
-    static final int MAX_THREADS = 8;
+    static final int MAX_COPY_THREADS = 8;
     /** System property overriding the number of copy threads (1 = copy on the caller only). */
     static final String THREADS_PROPERTY = "bandalign.cuda.copyThreads";
 
@@ -69,7 +69,7 @@ final class HostCopy {
                 c = shared;
                 if (c == null) {
                     int n = Integer.getInteger(THREADS_PROPERTY,
-                            Math.min(MAX_THREADS, Runtime.getRuntime().availableProcessors()));
+                            Math.min(MAX_COPY_THREADS, Runtime.getRuntime().availableProcessors()));
                     c = new HostCopy(Math.max(1, n));
                     shared = c;
                 }

@@ -64,10 +64,11 @@ final class LaunchLayout {
     /** Rolling slots per anti-diagonal: more than the widest anti-diagonal plus its neighbours. */
     final int rollLen;
     /**
-     * Threads per block: the widest anti-diagonal rounded up to whole warps, at most
-     * the launch's limit ({@link #MAX_THREADS} by default). Not rounded to a power of two: banded_forward_backward needs 94
-     * registers a thread on sm_90, so an SM holds 3 blocks of 224 threads (21 warps, every
-     * thread busy on 200-row pairs) but only 2 of 256 (16 warps, 56 threads idle).
+     * Threads per block: the widest anti-diagonal rounded up to whole warps, at most the
+     * launch's limit ({@link #MAX_THREADS} by default). Not rounded to a power of two:
+     * banded_forward_backward needs 96 registers a thread on sm_90, so an SM holds 3 blocks of
+     * 224 threads (21 warps, every thread busy on 200-row pairs) but only 2 of 256 (16 warps,
+     * 56 threads idle).
      */
     final int threads;
     /** Pair index where each transfer chunk starts, then {@link #count}. */
@@ -77,10 +78,11 @@ final class LaunchLayout {
 
     /*
      * The staging buffer, before the kernels: the scores of every pair (chunk after chunk), then
-     * the descriptors. After them: the marginals (the same chunks), then log Z, the Viterbi
-     * best weights, end cells and step counts, the bad-score flags, and the path steps. Both fit in stagingBytes. The int
-     * offsets hold only when stagingBytes fits a ByteBuffer; BandedAlignKernels refuses larger
-     * launches as out of memory (so a single pair that large is reported, not the call failed).
+     * the descriptors. After them: the marginals (the same chunks), then log Z, the Viterbi best
+     * weights, end cells and step counts, the bad-score flags, and the path steps. Both fit in
+     * stagingBytes. The int offsets hold only when stagingBytes fits a ByteBuffer; CudaAligner
+     * rejects a pair that would need more, and BandedAlignKernels refuses larger launches as out
+     * of memory.
      */
     final int descOffset;
     final int logZOffset;
