@@ -84,11 +84,16 @@ final class HostCopy {
 
     /**
      * Copies {@code arrays[from..to)} one after another into {@code dst}, starting at byte
-     * {@code dstOffset}, in the platform's byte order.
+     * {@code dstOffset} (a multiple of 4), in the platform's byte order.
      */
     void pack(float[][] arrays, int from, int to, ByteBuffer dst, int dstOffset) {
-        long[] starts = starts(arrays, from, to);
-        run(starts[to - from], (lo, hi) -> copy(arrays, from, starts, lo, hi, dst, dstOffset, true));
+        pack(Pieces.concatenation(arrays, from, to, dstOffset / 4), 0, to - from, dst);
+    }
+
+    /** Copies pieces {@code [from, to)} of {@code pieces} into {@code dst}, each to its own place. */
+    void pack(Pieces pieces, int from, int to, ByteBuffer dst) {
+        long[] starts = pieces.starts(from, to);
+        run(starts[to - from], (lo, hi) -> copy(pieces, from, starts, lo, hi, dst, true));
     }
 
     /**
@@ -103,7 +108,7 @@ final class HostCopy {
         long total = starts[to - from];
         // Allocation zeroes memory: spread it over the threads too, by ranges of pairs.
         run(total, (lo, hi) -> {
-            for (int k = firstArray(starts, lo); k < to - from && starts[k] < hi; k++) {
+            for (int k = firstPiece(starts, lo); k < to - from && starts[k] < hi; k++) {
                 if (starts[k] >= lo) {
                     out[from + k] = new float[lengths[from + k]];
                 }
@@ -114,19 +119,65 @@ final class HostCopy {
                 out[k] = new float[0];
             }
         }
-        run(total, (lo, hi) -> copy(out, from, starts, lo, hi, src, srcOffset, false));
+        Pieces pieces = Pieces.concatenation(out, from, to, srcOffset / 4);
+        run(total, (lo, hi) -> copy(pieces, 0, starts, lo, hi, src, false));
     }
 
-    private static long[] starts(float[][] arrays, int from, int to) {
-        long[] starts = new long[to - from + 1];
-        for (int k = from; k < to; k++) {
-            starts[k - from + 1] = starts[k - from] + arrays[k].length;
+    /**
+     * Pieces of Java arrays and their places in a buffer: piece k is {@code length[k]} floats of
+     * {@code array[k]} from {@code arrayOffset[k]}, at float {@code bufferOffset[k]} of the
+     * buffer. A whole pair is one piece; a dense pair sent in band layout is one piece a row.
+     */
+    static final class Pieces {
+        private float[][] array = new float[16][];
+        private int[] arrayOffset = new int[16];
+        private int[] length = new int[16];
+        private long[] bufferOffset = new long[16];
+        private int size;
+
+        /** Appends a piece; returns its index. */
+        int add(float[] source, int sourceOffset, int floats, long targetFloat) {
+            if (size == array.length) {
+                int grown = 2 * size;
+                array = java.util.Arrays.copyOf(array, grown);
+                arrayOffset = java.util.Arrays.copyOf(arrayOffset, grown);
+                length = java.util.Arrays.copyOf(length, grown);
+                bufferOffset = java.util.Arrays.copyOf(bufferOffset, grown);
+            }
+            array[size] = source;
+            arrayOffset[size] = sourceOffset;
+            length[size] = floats;
+            bufferOffset[size] = targetFloat;
+            return size++;
         }
-        return starts;
+
+        int size() {
+            return size;
+        }
+
+        /** arrays[from..to) whole, one after another from float {@code firstFloat} of the buffer. */
+        static Pieces concatenation(float[][] arrays, int from, int to, long firstFloat) {
+            Pieces p = new Pieces();
+            long at = firstFloat;
+            for (int k = from; k < to; k++) {
+                p.add(arrays[k], 0, arrays[k].length, at);
+                at += arrays[k].length;
+            }
+            return p;
+        }
+
+        /** Running totals of the lengths of pieces [from, to), starting at 0. */
+        long[] starts(int from, int to) {
+            long[] starts = new long[to - from + 1];
+            for (int k = from; k < to; k++) {
+                starts[k - from + 1] = starts[k - from] + length[k];
+            }
+            return starts;
+        }
     }
 
-    /** Index (relative) of the array that holds float {@code at} of the concatenation. */
-    private static int firstArray(long[] starts, long at) {
+    /** Index (relative) of the piece that holds float {@code at} of the pieces laid end to end. */
+    private static int firstPiece(long[] starts, long at) {
         int lo = 0;
         int hi = starts.length - 2;
         while (lo < hi) {   // last k with starts[k] <= at
@@ -140,21 +191,24 @@ final class HostCopy {
         return lo;
     }
 
-    /** Copies floats [lo, hi) of the concatenation of arrays[from..] to or from the buffer. */
-    private static void copy(float[][] arrays, int from, long[] starts, long lo, long hi, ByteBuffer buf, int offset,
-                             boolean toBuffer) {
+    /**
+     * Copies floats [lo, hi) of pieces[from..] laid end to end ({@code starts}) to or from their
+     * places in the buffer.
+     */
+    private static void copy(Pieces pieces, int from, long[] starts, long lo, long hi, ByteBuffer buf, boolean toBuffer) {
         ByteBuffer view = buf.duplicate().order(ByteOrder.nativeOrder());
-        for (int k = firstArray(starts, lo); k < starts.length - 1 && starts[k] < hi; k++) {
+        for (int k = firstPiece(starts, lo); k < starts.length - 1 && starts[k] < hi; k++) {
             int a = (int) (Math.max(lo, starts[k]) - starts[k]);
             int b = (int) (Math.min(hi, starts[k + 1]) - starts[k]);
             if (b <= a) {
                 continue;
             }
-            view.limit(view.capacity()).position(Math.toIntExact(offset + 4 * (starts[k] + a)));
+            int piece = from + k;
+            view.limit(view.capacity()).position(Math.toIntExact(4 * (pieces.bufferOffset[piece] + a)));
             if (toBuffer) {
-                view.asFloatBuffer().put(arrays[from + k], a, b - a);
+                view.asFloatBuffer().put(pieces.array[piece], pieces.arrayOffset[piece] + a, b - a);
             } else {
-                view.asFloatBuffer().get(arrays[from + k], a, b - a);
+                view.asFloatBuffer().get(pieces.array[piece], pieces.arrayOffset[piece] + a, b - a);
             }
         }
     }

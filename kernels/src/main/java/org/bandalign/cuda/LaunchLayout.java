@@ -73,7 +73,10 @@ final class LaunchLayout {
     final int threads;
     /** Pair index where each transfer chunk starts, then {@link #count}. */
     final int[] chunkStart;
-    private final float[][] scoreArrays;
+    /** What the uploads copy: one piece a pair, or one a band row for pairs sent as band. */
+    private final HostCopy.Pieces scorePieces = new HostCopy.Pieces();
+    /** First piece of each pair, then the number of pieces. */
+    private final int[] pieceStart;
     private final int[] outLengths;
 
     /*
@@ -112,7 +115,7 @@ final class LaunchLayout {
         long p = 0;
         for (PreparedPair pp : group) {
             widest = Math.max(widest, pp.maxRows);
-            s += pp.pair.scores().length;
+            s += pp.uploadFloats;
             o += pp.outFloats;
             c += pp.cells;
             p += pp.geometry.n() + pp.geometry.m();
@@ -125,12 +128,14 @@ final class LaunchLayout {
         this.threads = Math.min(maxThreads, Math.max(32, (widest + 31) / 32 * 32));
         this.desc = descriptors();
         this.chunkStart = chunks(chunkBytes);
-        this.scoreArrays = new float[count][];
         this.outLengths = new int[count];
+        this.pieceStart = new int[count + 1];
         for (int k = 0; k < count; k++) {
-            scoreArrays[k] = group.get(k).pair.scores();
             outLengths[k] = group.get(k).outFloats;
+            pieceStart[k] = scorePieces.size();
+            addScorePieces(group.get(k), desc[k * DESC_FIELDS + D_S_BASE]);
         }
+        pieceStart[count] = scorePieces.size();
         long in = align8(4 * scoreFloats);
         long descEnd = in + 8L * desc.length;
         long out = options.semiring().computesLog() ? align8(4 * outFloats) : 0;
@@ -166,6 +171,9 @@ final class LaunchLayout {
             if (p.pair.isBandLayout()) {
                 d[q + D_S_ROW] = (p.pair.diagHi() - p.pair.diagLo() + 1) - 2;
                 d[q + D_S_OFF] = -p.pair.diagLo();
+            } else if (p.sentAsBand) {
+                d[q + D_S_ROW] = g.width() - 2;
+                d[q + D_S_OFF] = -g.diagLo();
             } else {
                 d[q + D_S_ROW] = g.m() - 1;
                 d[q + D_S_OFF] = 0;
@@ -178,7 +186,7 @@ final class LaunchLayout {
             d[q + D_LOCAL] = options.mode() == Mode.LOCAL ? 1 : 0;
             d[q + D_ROLL_LEN] = rollLen;
             d[q + D_PATH_BASE] = pathBase;
-            sBase += p.pair.scores().length;
+            sBase += p.uploadFloats;
             oBase += p.outFloats;
             cellBase += p.cells;
             pathBase += g.n() + g.m();
@@ -200,7 +208,7 @@ final class LaunchLayout {
                 bytes = 0;
             }
             PreparedPair p = group.get(k);
-            bytes += 4L * Math.max(p.pair.scores().length, p.outFloats);
+            bytes += 4L * Math.max(p.uploadFloats, p.outFloats);
         }
         starts.add(count);
         return starts.stream().mapToInt(Integer::intValue).toArray();
@@ -221,9 +229,46 @@ final class LaunchLayout {
         return chunkStart[c] == count ? 4 * outFloats : 4 * desc[chunkStart[c] * DESC_FIELDS + D_O_BASE];
     }
 
+    /**
+     * The pieces that put pair {@code p}'s scores at float {@code base} of the upload: the whole
+     * array, or for a pair sent as band each row's band cells at their band-layout slots (slots
+     * outside the grid are never read, so they are not written either).
+     */
+    private void addScorePieces(PreparedPair p, long base) {
+        float[] s = p.pair.scores();
+        if (!p.sentAsBand) {
+            scorePieces.add(s, 0, s.length, base);
+            return;
+        }
+        BandGeometry g = p.geometry;
+        int w = g.width();
+        for (int i = 0; i < g.n(); i++) {
+            int jLo = Math.max(0, i + g.diagLo());
+            int jHi = Math.min(g.m() - 1, i + g.diagHi());
+            if (jLo <= jHi) {
+                scorePieces.add(s, (i * g.m() + jLo) * 3, (jHi - jLo + 1) * 3, base + 3L * ((long) i * w + jLo - i - g.diagLo()));
+            }
+        }
+    }
+
     /** Copies the scores of chunk {@code c} into the staging buffer at {@link #scoreOffset}. */
     void packScores(HostCopy copy, ByteBuffer staging, int c) {
-        copy.pack(scoreArrays, chunkStart[c], chunkStart[c + 1], staging, (int) scoreOffset(c));
+        copy.pack(scorePieces, pieceStart[chunkStart[c]], pieceStart[chunkStart[c + 1]], staging);
+    }
+
+    /**
+     * The index in pair {@code p}'s own scores array of what the kernels flagged at
+     * {@code index} of its uploaded scores (which differ for a pair sent as band).
+     */
+    private static int ownScoreIndex(PreparedPair p, int index) {
+        if (!p.sentAsBand) {
+            return index;
+        }
+        BandGeometry g = p.geometry;
+        int cell = index / 3;
+        int i = cell / g.width();
+        int j = i + g.diagLo() + cell % g.width();
+        return (i * g.m() + j) * 3 + index % 3;
     }
 
     /** Writes the descriptors into the staging buffer at {@link #descOffset}. */
@@ -352,7 +397,7 @@ final class LaunchLayout {
         copy.forEach(count, options.semiring().computesLog() ? 0 : outFloats, k -> {
             PreparedPair p = group.get(k);
             if (bad[k] != Integer.MAX_VALUE) {
-                results[k] = AlignmentResult.failed(PairChecks.badScore(p.pair, bad[k]));
+                results[k] = AlignmentResult.failed(PairChecks.badScore(p.pair, ownScoreIndex(p, bad[k])));
                 return;
             }
             try {

@@ -12,6 +12,13 @@ final class PreparedPair {
     final long cells;
     final int maxRows;
     final int outFloats;
+    /**
+     * A dense pair aligned in a band: only the band's rows go to the device, in band layout
+     * (SPEC section 2), so transfers and device memory follow the band's cells.
+     */
+    final boolean sentAsBand;
+    /** Floats of scores this pair sends to the device. */
+    final long uploadFloats;
 
     PreparedPair(int index, Pair pair, BandGeometry geometry) {
         this.index = index;
@@ -24,11 +31,13 @@ final class PreparedPair {
         }
         this.maxRows = widest;
         this.outFloats = geometry.n() * (geometry.isDense() ? geometry.m() : geometry.width()) * 3;
+        this.sentAsBand = !pair.isBandLayout() && !geometry.isDense();
+        this.uploadFloats = sentAsBand ? 3L * geometry.n() * geometry.width() : pair.scores().length;
     }
 
     /** Pinned host bytes this pair takes in a launch's staging buffer (its largest transfer, plus slack). */
     long hostBytes(AlignOptions options) {
-        long in = 4L * pair.scores().length;
+        long in = 4L * uploadFloats;
         long out = options.semiring().computesLog() ? 4L * outFloats + 8 : 0;
         return Math.max(in, out) + 8L * LaunchLayout.DESC_FIELDS + geometry.n() + geometry.m() + 48;
     }
@@ -39,7 +48,7 @@ final class PreparedPair {
      * its widest pair is too wide for shared memory, is counted per launch ({@link #rollBytes}).
      */
     long deviceBytes(AlignOptions options) {
-        long bytes = 4L * pair.scores().length + 8L * LaunchLayout.DESC_FIELDS + 4;
+        long bytes = 4L * uploadFloats + 8L * LaunchLayout.DESC_FIELDS + 4;
         if (options.semiring().computesLog()) {
             bytes += 4L * outFloats + 8L * cells + 8;
         }

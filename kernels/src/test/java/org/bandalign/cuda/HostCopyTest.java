@@ -162,6 +162,28 @@ class HostCopyTest {
     }
 
     @Test
+    void pack_scatteredPieces_landAtTheirOwnPlaces() {
+        HostCopy copy = new HostCopy(3, 64);
+        float[] a = new float[5000];
+        for (int q = 0; q < a.length; q++) {
+            a[q] = q;
+        }
+        HostCopy.Pieces pieces = new HostCopy.Pieces();
+        for (int r = 0; r < 40; r++) {   // 40 rows of 100 floats, each from its own offset, with gaps
+            pieces.add(a, 100 * r + r, 100, 130L * r + 7);
+        }
+        ByteBuffer buf = ByteBuffer.allocateDirect(4 * 130 * 41).order(ByteOrder.nativeOrder());
+        copy.pack(pieces, 5, 40, buf);   // a sub-range, as one chunk of a launch
+        for (int r = 0; r < 40; r++) {
+            for (int q = 0; q < 100; q++) {
+                float expected = r < 5 ? 0f : a[100 * r + r + q];
+                assertEquals(expected, buf.getFloat(4 * (130 * r + 7 + q)), "row " + r + " float " + q);
+            }
+            assertEquals(0f, buf.getFloat(4 * (130 * r + 3)), "gap before row " + r + " untouched");
+        }
+    }
+
+    @Test
     void constructor_noThreads_isRefused() {
         assertThrows(IllegalArgumentException.class, () -> new HostCopy(0));
     }

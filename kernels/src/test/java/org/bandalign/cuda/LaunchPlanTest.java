@@ -100,6 +100,40 @@ class LaunchPlanTest {
         assertTrue(fits100 >= 140 * small.get(0).deviceBytes(options), "without the scratch, 140 would have fitted");
     }
 
+    /** A dense pair aligned in a band sends only its band, in band layout: bytes follow the band's cells. */
+    @Test
+    void layout_densePairInABand_uploadsBandLayoutOnly() {
+        AlignOptions banded = AlignOptions.builder().semiring(Semiring.LOG).band(8).build();
+        float[] s = new float[2000 * 2000 * 3];
+        for (int q = 0; q < s.length; q++) {
+            s[q] = q;   // each score names its own index
+        }
+        Pair dense = Pair.dense("d", 2000, 2000, s);
+        PreparedPair p = new PreparedPair(0, dense, BandGeometry.of(dense, banded));
+        assertTrue(p.sentAsBand);
+        assertEquals(3L * 2000 * 17, p.uploadFloats, "n rows of the 17 band slots, not n x m");
+        LaunchLayout l = new LaunchLayout(List.of(p), banded);
+        assertEquals(p.uploadFloats, l.scoreFloats);
+        java.nio.ByteBuffer staging = java.nio.ByteBuffer.allocateDirect((int) l.stagingBytes)
+                .order(java.nio.ByteOrder.nativeOrder());
+        for (int c = 0; c < l.chunkCount(); c++) {
+            l.packScores(new HostCopy(3, 1024), staging, c);
+        }
+        // Band slot (i, slot) holds column j = i - 8 + slot of the dense row.
+        for (int[] cell : new int[][] {{0, 0}, {0, 8}, {1, 9}, {500, 503}, {1999, 1991}, {1999, 1999}}) {
+            int i = cell[0];
+            int j = cell[1];
+            for (int k = 0; k < 3; k++) {
+                int slot = j - i + 8;
+                assertEquals(s[(i * 2000 + j) * 3 + k], staging.getFloat(4 * ((i * 17 + slot) * 3 + k)), "cell " + i + "," + j);
+            }
+        }
+        Pair noBand = Pair.dense("d", 2000, 2000, s);
+        PreparedPair whole = new PreparedPair(0, noBand, BandGeometry.of(noBand, AlignOptions.defaults()));
+        assertTrue(!whole.sentAsBand);
+        assertEquals(s.length, whole.uploadFloats);
+    }
+
     @Test
     void layout_chunksAndStagingRegions_tileWithoutOverlap() {
         SplittableRandom rnd = new SplittableRandom(9);
