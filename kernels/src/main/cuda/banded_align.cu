@@ -226,8 +226,9 @@ __device__ __forceinline__ void forward_backward(const long long *desc, const fl
     const long long *d = desc + (long long)blockIdx.x * DESC_FIELDS;
     const int n = (int)d[D_N], m = (int)d[D_M];
     const int diag_lo = (int)d[D_DIAG_LO], diag_hi = (int)d[D_DIAG_HI];
-    /* Within a pair every index fits an int (a pair's scores are one Java array), so only the
-       pair's base pointers are 64-bit: fewer registers, more resident blocks. */
+    /* Within a pair every index fits an int (the host keeps a pair's scores and marginals
+       below 2^31 floats each), so only the pair's base pointers are 64-bit: fewer registers,
+       more resident blocks. */
     const int s_row = (int)d[D_S_ROW], s_off = (int)d[D_S_OFF];
     const int o_row = (int)d[D_O_ROW], o_off = (int)d[D_O_OFF];
     const float *pair_scores = scores + d[D_S_BASE];

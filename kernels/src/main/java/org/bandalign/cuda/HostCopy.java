@@ -87,7 +87,7 @@ final class HostCopy {
      * {@code dstOffset} (a multiple of 4), in the platform's byte order.
      */
     void pack(float[][] arrays, int from, int to, ByteBuffer dst, int dstOffset) {
-        pack(Pieces.concatenation(arrays, from, to, dstOffset / 4), 0, to - from, dst);
+        pack(Pieces.concatenation(arrays, from, to, floatOffset(dstOffset)), 0, to - from, dst);
     }
 
     /** Copies pieces {@code [from, to)} of {@code pieces} into {@code dst}, each to its own place. */
@@ -97,8 +97,9 @@ final class HostCopy {
     }
 
     /**
-     * Copies out of {@code src}, from byte {@code srcOffset} on, into new arrays
-     * {@code out[from..to)} of {@code lengths[from..to)} floats, the inverse of {@link #pack}.
+     * Copies out of {@code src}, from byte {@code srcOffset} on (a multiple of 4), into new
+     * arrays {@code out[from..to)} of {@code lengths[from..to)} floats, the inverse of
+     * {@link #pack}.
      */
     void unpack(ByteBuffer src, int srcOffset, int[] lengths, int from, int to, float[][] out) {
         long[] starts = new long[to - from + 1];
@@ -119,8 +120,15 @@ final class HostCopy {
                 out[k] = new float[0];
             }
         }
-        Pieces pieces = Pieces.concatenation(out, from, to, srcOffset / 4);
+        Pieces pieces = Pieces.concatenation(out, from, to, floatOffset(srcOffset));
         run(total, (lo, hi) -> copy(pieces, 0, starts, lo, hi, src, false));
+    }
+
+    private static long floatOffset(int byteOffset) {
+        if (byteOffset % 4 != 0) {
+            throw new IllegalArgumentException("buffer offset " + byteOffset + " is not a whole float");
+        }
+        return byteOffset / 4;
     }
 
     /**

@@ -13,8 +13,10 @@ final class PreparedPair {
     final int maxRows;
     final int outFloats;
     /**
-     * A dense pair aligned in a band: only the band's rows go to the device, in band layout
-     * (SPEC section 2), so transfers and device memory follow the band's cells.
+     * A dense pair aligned in a band narrower than its rows: only the band's rows go to the
+     * device, in band layout (SPEC section 2), so transfers and device memory follow the band's
+     * cells. (A band at least as wide as the rows, as a tall pair's corner-to-corner band can
+     * be, would only add padding: such a pair goes as it is.)
      */
     final boolean sentAsBand;
     /** Floats of scores this pair sends to the device. */
@@ -31,7 +33,7 @@ final class PreparedPair {
         }
         this.maxRows = widest;
         this.outFloats = geometry.n() * (geometry.isDense() ? geometry.m() : geometry.width()) * 3;
-        this.sentAsBand = !pair.isBandLayout() && !geometry.isDense();
+        this.sentAsBand = !pair.isBandLayout() && !geometry.isDense() && geometry.width() < geometry.m();
         this.uploadFloats = sentAsBand ? 3L * geometry.n() * geometry.width() : pair.scores().length;
     }
 

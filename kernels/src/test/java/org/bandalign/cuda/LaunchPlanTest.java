@@ -128,6 +128,11 @@ class LaunchPlanTest {
                 assertEquals(s[(i * 2000 + j) * 3 + k], staging.getFloat(4 * ((i * 17 + slot) * 3 + k)), "cell " + i + "," + j);
             }
         }
+        // A tall pair's band reaches corner to corner, wider than its rows: sent as it is.
+        Pair tall = Pair.dense("t", 2000, 10, new float[2000 * 10 * 3]);
+        PreparedPair t = new PreparedPair(0, tall, BandGeometry.of(tall, banded));
+        assertTrue(!t.sentAsBand, t.geometry.toString());
+        assertEquals(2000 * 10 * 3, t.uploadFloats);
         Pair noBand = Pair.dense("d", 2000, 2000, s);
         PreparedPair whole = new PreparedPair(0, noBand, BandGeometry.of(noBand, AlignOptions.defaults()));
         assertTrue(!whole.sentAsBand);
