@@ -28,6 +28,11 @@
  * widest anti-diagonal plus its two neighbours; slots just outside each anti-diagonal's rows
  * are sentinels (-inf for alpha, 0 for flows), so inner loops have no boundary tests. When L
  * is too large for shared memory the host passes a global scratch area instead (same code).
+ * SENTINELS: one barrier per anti-diagonal. Anti-diagonal t's buffer is written only while t
+ * is computed (its rows' slots, and its two sentinel slots, written at the same time by thread
+ * 0: L exceeds the width plus two, so they never meet a row's slot), and read only while t + 1
+ * and t + 2 are; it last held t - 3, read while t - 1 was computed, before the barrier that
+ * ends t - 1. So nothing needs a second barrier between computing a diagonal and marking it.
  *
  * Forward (log): alpha(c) = LSE over the terms x_k = pred_k + S_k (the start term S_1 in local
  * mode; global mode seeds a virtual predecessor (-1, -1) with alpha 0), shifted by their
@@ -277,6 +282,10 @@ __device__ __forceinline__ void forward_backward(const long long *desc, const fl
                 q0 = s[0]; q1 = s[1]; q2 = s[2];
             }
         }
+        if (threadIdx.x == 0) {   /* sentinels of rows lo - 1 and hi + 1 (see SENTINELS) */
+            cur[lo % L] = NEG_INF;
+            cur[(hi + 2) % L] = NEG_INF;
+        }
         for (int i = lo + threadIdx.x; i <= hi; i += blockDim.x) {
             double s0, s1, s2;
             if (PREFETCH && i == lo + (int)threadIdx.x) {
@@ -296,11 +305,6 @@ __device__ __forceinline__ void forward_backward(const long long *desc, const fl
             best = fmax(best, a);
         }
         p0 = q0; p1 = q1; p2 = q2;
-        __syncthreads();
-        if (threadIdx.x == 0) {
-            cur[lo % L] = NEG_INF;
-            cur[(hi + 2) % L] = NEG_INF;
-        }
         __syncthreads();
         base += hi - lo + 1;
     }
@@ -347,6 +351,10 @@ __device__ __forceinline__ void forward_backward(const long long *desc, const fl
         double *cur = f_roll + (t % 3) * 3 * L;
         const double *next = f_roll + ((t + 1) % 3) * 3 * L;
         const double *next2 = f_roll + ((t + 2) % 3) * 3 * L;
+        for (int k = threadIdx.x; k < 3; k += blockDim.x) {   /* sentinels; any block size, even below 3 */
+            cur[k * L + lo % L] = 0.0;
+            cur[k * L + (hi + 2) % L] = 0.0;
+        }
         for (int i = lo + threadIdx.x; i <= hi; i += blockDim.x) {
             const BackwardInputs in = PREFETCH && i == lo + (int)threadIdx.x
                     ? pre : load_backward(pair_scores, s_row, s_off, alpha, t, i, local, c0, c1, c2);
@@ -391,11 +399,6 @@ __device__ __forceinline__ void forward_backward(const long long *desc, const fl
         }
         if (PREFETCH) {
             pre = next_pre;
-        }
-        __syncthreads();
-        for (int k = threadIdx.x; k < 3; k += blockDim.x) {   /* any block size, even below 3 */
-            cur[k * L + lo % L] = 0.0;
-            cur[k * L + (hi + 2) % L] = 0.0;
         }
         __syncthreads();
         c0 = c1; c1 = c2; c2 = c3;
@@ -459,6 +462,10 @@ extern "C" __global__ void banded_viterbi(const long long *desc, const float *sc
         double *cur = v_roll + (t % 3) * L;
         const double *prev = v_roll + ((t + 2) % 3) * L;
         const double *prev2 = v_roll + ((t + 1) % 3) * L;
+        if (threadIdx.x == 0) {   /* sentinels, as in forward-backward */
+            cur[lo % L] = NEG_INF;
+            cur[(hi + 2) % L] = NEG_INF;
+        }
         for (int i = lo + threadIdx.x; i <= hi; i += blockDim.x) {
             const float *s = pair_scores + 3 * (i * s_row + t + s_off);
             const double m1 = s[1];
@@ -488,11 +495,6 @@ extern "C" __global__ void banded_viterbi(const long long *desc, const float *sc
             if (local && v != NEG_INF && (v > my_best || (v == my_best && (i < my_i || (i == my_i && j < my_j))))) {
                 my_best = v; my_i = i; my_j = j;
             }
-        }
-        __syncthreads();
-        if (threadIdx.x == 0) {
-            cur[lo % L] = NEG_INF;
-            cur[(hi + 2) % L] = NEG_INF;
         }
         __syncthreads();
         base += hi - lo + 1;
