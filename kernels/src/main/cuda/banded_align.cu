@@ -11,9 +11,12 @@
  * anti-diagonal are independent, so thread r of the block takes rows lo(t) + r,
  * lo(t) + r + blockDim.x, ... and the block synchronises once per anti-diagonal. The host picks
  * the block size (the widest anti-diagonal in whole warps, at most 256 by default) and, for
- * forward-backward, one of two variants: banded_forward_backward_prefetch loads each thread's
+ * forward-backward, one of three variants: banded_forward_backward_prefetch loads each thread's
  * next cell's inputs a step ahead (more registers, less exposed latency), used when all blocks
- * of a launch are resident at once anyway; banded_forward_backward otherwise.
+ * of a launch are resident at once anyway; banded_forward_backward otherwise; and, when even
+ * twice the launch's blocks are all resident (few long pairs: the GPU is mostly idle and each
+ * step waits on the one before), banded_alpha_beta then banded_marginals, which run alpha and
+ * beta of a pair side by side in two blocks and the marginals in many (see SPLIT below).
  *
  * Layout: scores and marginals stay in the layout the pair arrived in (dense row-major or band
  * layout, SPEC section 2); along anti-diagonal t the flat index of cell (i, t - i) is
@@ -210,50 +213,69 @@ __device__ __forceinline__ Diagonal diagonal_before(int t, int n, int m, int dia
     return g;
 }
 
+/* One pair as the kernels see it, read from its descriptor. Within a pair every index fits an
+   int (the host keeps a pair's scores and marginals below 2^31 floats each), so only the
+   pair's base pointers are 64-bit: fewer registers, more resident blocks. */
+struct PairView {
+    int n, m, diag_lo, diag_hi;
+    int s_row, s_off, o_row, o_off;
+    int L, last;
+    bool local;
+    const float *scores;
+    float *marginals;
+    long long cell_base;
+};
+
+__device__ __forceinline__ PairView pair_view(const long long *desc, int pair, const float *scores, float *marginals) {
+    const long long *d = desc + (long long)pair * DESC_FIELDS;
+    PairView p;
+    p.n = (int)d[D_N]; p.m = (int)d[D_M];
+    p.diag_lo = (int)d[D_DIAG_LO]; p.diag_hi = (int)d[D_DIAG_HI];
+    p.s_row = (int)d[D_S_ROW]; p.s_off = (int)d[D_S_OFF];
+    p.o_row = (int)d[D_O_ROW]; p.o_off = (int)d[D_O_OFF];
+    p.L = (int)d[D_ROLL_LEN];
+    p.last = p.n + p.m - 2;
+    p.local = d[D_LOCAL] != 0;
+    p.scores = scores + d[D_S_BASE];
+    p.marginals = marginals ? marginals + d[D_O_BASE] : marginals;
+    p.cell_base = d[D_CELL_BASE];
+    return p;
+}
+
+__device__ __forceinline__ int diagonal_cells(const PairView &p, int t) {
+    return row_hi(t, p.n, p.diag_lo) - row_lo(t, p.m, p.diag_hi) + 1;
+}
+
+/* The cells of anti-diagonals 0 .. t_end - 1 (the compact base of t_end), summed by the whole
+   block; 'red' as in block_reduce. */
+__device__ int cells_before(const PairView &p, int t_end, double *red) {
+    double part = 0.0;
+    for (int u = threadIdx.x; u < t_end; u += blockDim.x) {
+        part += diagonal_cells(p, u);
+    }
+    return (int)block_reduce(part, red, false);   /* exact: a pair has fewer than 2^31 cells */
+}
+
 /*
- * Log-semiring forward-backward, any block size. Dynamic shared memory:
- * 12 * L doubles (alpha: 3 x L, flows: 3 kinds x 3 anti-diagonals x L) plus blockDim.x doubles,
- * unless roll_global is non-null, in which case block b uses roll_global + b * 12 * L and shared
- * memory holds only the blockDim.x reduction doubles. bad_score[b] (INT_MAX on entry) gets the
- * index of the pair's first bad score, if any (flag_bad_scores); such a pair stops after the
- * forward pass and its outputs are left unwritten.
+ * The forward pass of one pair (see Forward above) with the block's rolling alpha a_roll
+ * (3 x L doubles). Writes alpha, log_z[pair] and bad_score[pair]; sets *cells to the pair's
+ * band cells and *lz to log Z. Returns false when the pair stops here: a bad score (log_z left
+ * unwritten; the host reports the score) or no path of finite weight (log_z = -inf).
  *
  * PREFETCH: each thread loads what its first cell of the next anti-diagonal reads from global
- * memory (scores forward; scores and four alphas backward) before computing the current one, so
- * that load's latency overlaps the arithmetic and the barriers instead of following them. It
- * costs registers (fewer resident blocks), so it pays where blocks are few and latency is
- * exposed (long pairs, few of them); both variants ship and the host picks.
+ * memory before computing the current one, so that load's latency overlaps the arithmetic and
+ * the barrier instead of following them. It costs registers (fewer resident blocks), so it
+ * pays where blocks are few and latency is exposed; the host picks.
  */
 template <bool PREFETCH>
-__device__ __forceinline__ void forward_backward(const long long *desc, const float *scores,
-                                                 float *marginals, double *alpha_all,
-                                                 double *log_z, double *roll_global, int *bad_score) {
-    const long long *d = desc + (long long)blockIdx.x * DESC_FIELDS;
-    const int n = (int)d[D_N], m = (int)d[D_M];
-    const int diag_lo = (int)d[D_DIAG_LO], diag_hi = (int)d[D_DIAG_HI];
-    /* Within a pair every index fits an int (the host keeps a pair's scores and marginals
-       below 2^31 floats each), so only the pair's base pointers are 64-bit: fewer registers,
-       more resident blocks. */
-    const int s_row = (int)d[D_S_ROW], s_off = (int)d[D_S_OFF];
-    const int o_row = (int)d[D_O_ROW], o_off = (int)d[D_O_OFF];
-    const float *pair_scores = scores + d[D_S_BASE];
-    float *pair_marginals = marginals + d[D_O_BASE];
-    double *alpha = alpha_all + d[D_CELL_BASE];
-    const bool local = d[D_LOCAL] != 0;
-    const int L = (int)d[D_ROLL_LEN];
-    const int last = n + m - 2;
-
-    DYNAMIC_SHARED(double, fb_shared);
-    double *red = fb_shared;
-    double *roll = roll_global ? roll_global + (long long)blockIdx.x * 12 * L : fb_shared + blockDim.x;
-    double *a_roll = roll;           /* 3 x L: alpha of t, t-1, t-2 */
-    double *f_roll = roll + 3 * L;   /* 9 x L: flows left, diag, up of t, t+1, t+2 */
-
+__device__ __forceinline__ bool forward_pass(const PairView &p, int pair, double *alpha, double *a_roll,
+                                             double *red, double *log_z, int *bad_score, int *cells, double *lz_out) {
+    const int n = p.n, m = p.m, diag_lo = p.diag_lo, diag_hi = p.diag_hi;
+    const int s_row = p.s_row, s_off = p.s_off, L = p.L, last = p.last;
+    const bool local = p.local;
+    const float *pair_scores = p.scores;
     for (int k = threadIdx.x; k < 3 * L; k += blockDim.x) {
         a_roll[k] = NEG_INF;
-    }
-    for (int k = threadIdx.x; k < 9 * L; k += blockDim.x) {
-        f_roll[k] = 0.0;
     }
     __syncthreads();
     if (!local && threadIdx.x == 0) {
@@ -261,7 +283,6 @@ __device__ __forceinline__ void forward_backward(const long long *desc, const fl
     }
     __syncthreads();
 
-    /* ---- forward ---- */
     int base = 0;
     double best = NEG_INF;
     float p0 = 0.0f, p1 = 0.0f, p2 = 0.0f;   /* PREFETCH: scores of this thread's first cell of t */
@@ -294,7 +315,7 @@ __device__ __forceinline__ void forward_backward(const long long *desc, const fl
                 const float *s = pair_scores + 3 * (i * s_row + t + s_off);
                 s0 = s[0]; s1 = s[1]; s2 = s[2];
             }
-            flag_bad_scores(bad_score + blockIdx.x, 3 * (i * s_row + t + s_off), s0, s1, s2);
+            flag_bad_scores(bad_score + pair, 3 * (i * s_row + t + s_off), s0, s1, s2);
             const int r = i % L, r1 = r + 1 == L ? 0 : r + 1;   /* slots of rows i - 1 and i */
             const double xL = prev[r1] + s0;
             const double xD = prev2[r] + s1;
@@ -308,9 +329,10 @@ __device__ __forceinline__ void forward_backward(const long long *desc, const fl
         __syncthreads();
         base += hi - lo + 1;
     }
+    *cells = base;
 
-    if (bad_score[blockIdx.x] != INT_MAX) {
-        return;   /* a bad score (every thread sees the same flag after the barrier): the host reports it */
+    if (bad_score[pair] != INT_MAX) {
+        return false;   /* a bad score (every thread sees the same flag after the barrier) */
     }
     double lz;
     if (local) {
@@ -327,13 +349,52 @@ __device__ __forceinline__ void forward_backward(const long long *desc, const fl
         lz = a_roll[(last % 3) * L + (n % L)];
     }
     if (threadIdx.x == 0) {
-        log_z[blockIdx.x] = lz;
+        log_z[pair] = lz;
     }
-    if (lz == NEG_INF) {
-        return;   /* no path of finite weight: the host reports the pair */
+    *lz_out = lz;
+    return lz != NEG_INF;   /* no path of finite weight: the host reports the pair */
+}
+
+/*
+ * Log-semiring forward-backward, any block size. Dynamic shared memory:
+ * 12 * L doubles (alpha: 3 x L, flows: 3 kinds x 3 anti-diagonals x L) plus blockDim.x doubles,
+ * unless roll_global is non-null, in which case block b uses roll_global + b * 12 * L and shared
+ * memory holds only the blockDim.x reduction doubles. bad_score[b] (INT_MAX on entry) gets the
+ * index of the pair's first bad score, if any (flag_bad_scores); such a pair stops after the
+ * forward pass and its outputs are left unwritten. PREFETCH as in forward_pass; backward it
+ * prefetches the scores and four alphas of the thread's next cell.
+ */
+template <bool PREFETCH>
+__device__ __forceinline__ void forward_backward(const long long *desc, const float *scores,
+                                                 float *marginals, double *alpha_all,
+                                                 double *log_z, double *roll_global, int *bad_score) {
+    const int pair = blockIdx.x;
+    const PairView p = pair_view(desc, pair, scores, marginals);
+    const int n = p.n, m = p.m, diag_lo = p.diag_lo, diag_hi = p.diag_hi;
+    const int s_row = p.s_row, s_off = p.s_off, o_row = p.o_row, o_off = p.o_off;
+    const float *pair_scores = p.scores;
+    float *pair_marginals = p.marginals;
+    double *alpha = alpha_all + p.cell_base;
+    const bool local = p.local;
+    const int L = p.L, last = p.last;
+
+    DYNAMIC_SHARED(double, fb_shared);
+    double *red = fb_shared;
+    double *roll = roll_global ? roll_global + (long long)blockIdx.x * 12 * L : fb_shared + blockDim.x;
+    double *a_roll = roll;           /* 3 x L: alpha of t, t-1, t-2 */
+    double *f_roll = roll + 3 * L;   /* 9 x L: flows left, diag, up of t, t+1, t+2 */
+
+    int base;
+    double lz;
+    if (!forward_pass<PREFETCH>(p, pair, alpha, a_roll, red, log_z, bad_score, &base, &lz)) {
+        return;
     }
 
     /* ---- backward ---- */
+    for (int k = threadIdx.x; k < 9 * L; k += blockDim.x) {
+        f_roll[k] = 0.0;
+    }
+    __syncthreads();
     Diagonal c0 = diagonal_before(last, n, m, diag_lo, diag_hi, base);   /* anti-diagonal t */
     Diagonal c1 = diagonal_before(last - 1, n, m, diag_lo, diag_hi, c0.base);   /* t - 1 */
     Diagonal c2 = diagonal_before(last - 2, n, m, diag_lo, diag_hi, c1.base);   /* t - 2 */
@@ -415,6 +476,143 @@ extern "C" __global__ void banded_forward_backward_prefetch(const long long *des
                                                             float *marginals, double *alpha_all,
                                                             double *log_z, double *roll_global, int *bad_score) {
     forward_backward<true>(desc, scores, marginals, alpha_all, log_z, roll_global, bad_score);
+}
+
+/*
+ * SPLIT: for launches with few pairs (long ones), where one block a pair leaves most of the GPU
+ * idle and every anti-diagonal step waits on the previous one, forward-backward runs as two
+ * kernels instead: banded_alpha_beta runs 2 x pairs blocks, block b < pairs the forward pass of
+ * pair b and block pairs + b the beta recursion of pair b, at the same time, so each pair's
+ * chain of dependent steps is half as long; then banded_marginals computes every step's
+ * marginal exp(alpha(pred) + S_k + beta - log Z) from the stored alpha and beta, with no
+ * dependence between cells, in many blocks a pair. It costs more memory traffic (scores read
+ * three times, beta written and read: about 80 bytes a cell) and three exps a cell more, so it
+ * pays only where latency, not throughput, bounds the launch; the host picks.
+ *
+ * Beta (log): beta(c) = LSE over c's successors c' of beta(c') + S_k(c') (k the step from c to
+ * c'), plus the end term 0 in local mode; in global mode beta of the last cell is 0. Each cell
+ * publishes g_k = beta + S_k for its three steps in the rolling buffer (3 kinds x 3
+ * anti-diagonals x L doubles, sentinels -inf), so a cell reads its successors' g without
+ * reading their scores. Beta of every cell is written once (compact order, like alpha).
+ */
+__device__ __forceinline__ void beta_pass(const PairView &p, double *beta, double *g_roll, double *red) {
+    const int n = p.n, m = p.m, diag_lo = p.diag_lo, diag_hi = p.diag_hi;
+    const int s_row = p.s_row, s_off = p.s_off, L = p.L, last = p.last;
+    const bool local = p.local;
+    const float *pair_scores = p.scores;
+    for (int k = threadIdx.x; k < 9 * L; k += blockDim.x) {
+        g_roll[k] = NEG_INF;
+    }
+    const int cells = cells_before(p, last + 1, red);   /* its barriers also order the fill */
+    Diagonal c0 = diagonal_before(last, n, m, diag_lo, diag_hi, cells);
+    float p0 = 0.0f, p1 = 0.0f, p2 = 0.0f;   /* scores of this thread's first cell of t, loaded a step ahead */
+    if (c0.lo + (int)threadIdx.x <= c0.hi) {
+        const float *s = pair_scores + 3 * ((c0.lo + (int)threadIdx.x) * s_row + last + s_off);
+        p0 = s[0]; p1 = s[1]; p2 = s[2];
+    }
+    for (int t = last; t >= 0; t--) {
+        const int lo = c0.lo, hi = c0.hi;
+        const Diagonal c1 = diagonal_before(t - 1, n, m, diag_lo, diag_hi, c0.base);
+        float q0 = 0.0f, q1 = 0.0f, q2 = 0.0f;
+        if (t > 0 && c1.lo + (int)threadIdx.x <= c1.hi) {
+            const float *s = pair_scores + 3 * ((c1.lo + (int)threadIdx.x) * s_row + t - 1 + s_off);
+            q0 = s[0]; q1 = s[1]; q2 = s[2];
+        }
+        double *cur = g_roll + (t % 3) * 3 * L;
+        const double *next = g_roll + ((t + 1) % 3) * 3 * L;
+        const double *next2 = g_roll + ((t + 2) % 3) * 3 * L;
+        for (int k = threadIdx.x; k < 3; k += blockDim.x) {   /* sentinels; any block size, even below 3 */
+            cur[k * L + lo % L] = NEG_INF;
+            cur[k * L + (hi + 2) % L] = NEG_INF;
+        }
+        for (int i = lo + threadIdx.x; i <= hi; i += blockDim.x) {
+            double s0, s1, s2;
+            if (i == lo + (int)threadIdx.x) {
+                s0 = p0; s1 = p1; s2 = p2;
+            } else {
+                const float *s = pair_scores + 3 * (i * s_row + t + s_off);
+                s0 = s[0]; s1 = s[1]; s2 = s[2];
+            }
+            const int r0 = i % L;
+            const int r = r0 + 1 == L ? 0 : r0 + 1, r1 = r + 1 == L ? 0 : r + 1;   /* slots of rows i, i + 1 */
+            const double gR = next[0 * L + r];     /* (i, j + 1): a step left into it */
+            const double gC = next2[1 * L + r1];   /* (i + 1, j + 1): diagonal */
+            const double gB = next[2 * L + r1];    /* (i + 1, j): up */
+            const double b = local ? lse4(0.0, gR, gC, gB) : t == last ? 0.0 : lse3(gR, gC, gB);
+            cur[0 * L + r] = b + s0;
+            cur[1 * L + r] = b + s1;
+            cur[2 * L + r] = b + s2;
+            beta[c0.base + (i - lo)] = b;
+        }
+        p0 = q0; p1 = q1; p2 = q2;
+        __syncthreads();
+        c0 = c1;
+    }
+}
+
+/*
+ * SPLIT, first kernel: 2 x pairs blocks (see SPLIT). Shared memory and roll_global as in
+ * banded_forward_backward, one 12 x L area per block (2 x pairs of them in roll_global).
+ */
+extern "C" __global__ void banded_alpha_beta(const long long *desc, const float *scores, double *alpha_all,
+                                             double *beta_all, double *log_z, double *roll_global,
+                                             int *bad_score, int pairs) {
+    const bool forward = (int)blockIdx.x < pairs;
+    const int pair = forward ? blockIdx.x : blockIdx.x - pairs;
+    const PairView p = pair_view(desc, pair, scores, nullptr);
+    DYNAMIC_SHARED(double, ab_shared);
+    double *red = ab_shared;
+    double *roll = roll_global ? roll_global + (long long)blockIdx.x * 12 * p.L : ab_shared + blockDim.x;
+    if (forward) {
+        int cells;
+        double lz;
+        forward_pass<true>(p, pair, alpha_all + p.cell_base, roll, red, log_z, bad_score, &cells, &lz);
+    } else {
+        beta_pass(p, beta_all + p.cell_base, roll, red);
+    }
+}
+
+/*
+ * SPLIT, second kernel: pairs x slices blocks; block b takes pair b / slices and the b % slices-th
+ * run of its anti-diagonals, threads across each anti-diagonal, no barriers after the block
+ * sums its first anti-diagonal's compact base. Dynamic shared memory: blockDim.x doubles. A pair
+ * with a bad score or no finite path is skipped (the host reports it; its marginals stay zero).
+ */
+extern "C" __global__ void banded_marginals(const long long *desc, const float *scores, float *marginals,
+                                            const double *alpha_all, const double *beta_all,
+                                            const double *log_z, const int *bad_score, int slices) {
+    const int pair = blockIdx.x / slices, slice = blockIdx.x % slices;
+    if (bad_score[pair] != INT_MAX || log_z[pair] == NEG_INF) {
+        return;
+    }
+    const double lz = log_z[pair];
+    const PairView p = pair_view(desc, pair, scores, marginals);
+    const int n = p.n, m = p.m, diag_lo = p.diag_lo, diag_hi = p.diag_hi;
+    const double *alpha = alpha_all + p.cell_base, *beta = beta_all + p.cell_base;
+    const int span = (p.last + slices) / slices;   /* ceil((last + 1) / slices) */
+    const int t0 = slice * span, t1 = min(p.last, t0 + span - 1);
+    if (t0 > p.last) {
+        return;
+    }
+    DYNAMIC_SHARED(double, red);
+    Diagonal c0;
+    c0.lo = row_lo(t0, m, diag_hi); c0.hi = row_hi(t0, n, diag_lo);
+    c0.base = cells_before(p, t0, red);
+    Diagonal c1 = diagonal_before(t0 - 1, n, m, diag_lo, diag_hi, c0.base);
+    Diagonal c2 = diagonal_before(t0 - 2, n, m, diag_lo, diag_hi, c1.base);
+    for (int t = t0; t <= t1; t++) {
+        for (int i = c0.lo + threadIdx.x; i <= c0.hi; i += blockDim.x) {
+            const BackwardInputs in = load_backward(p.scores, p.s_row, p.s_off, alpha, t, i, p.local, c0, c1, c2);
+            const double b = beta[c0.base + (i - c0.lo)] - lz;
+            float *o = p.marginals + 3 * (i * p.o_row + t + p.o_off);
+            o[0] = (float)exp(in.aL + (double)in.s0 + b);
+            o[1] = (float)(exp(in.aD + (double)in.s1 + b) + (p.local ? exp((double)in.s1 + b) : 0.0));
+            o[2] = (float)exp(in.aU + (double)in.s2 + b);
+        }
+        c2 = c1; c1 = c0;
+        c0.base += c0.hi - c0.lo + 1;
+        c0.lo = row_lo(t + 1, m, diag_hi); c0.hi = row_hi(t + 1, n, diag_lo);
+    }
 }
 
 /*

@@ -1,10 +1,11 @@
 /*
  * Runs banded_align.cu's kernels in the CPU emulator on one launch read from a file and writes
  * what the kernels wrote, for CudaKernelEmulationTest:
- *   banded_align_emulator IN OUT THREADS [global] [prefetch]
+ *   banded_align_emulator IN OUT THREADS [global] [prefetch | split=SLICES]
  * ("global": the rolling anti-diagonals live in a global scratch area, the kernels' fallback when
  * they do not fit in shared memory; "prefetch": banded_forward_backward_prefetch instead of
- * banded_forward_backward.)
+ * banded_forward_backward; "split=SLICES": banded_alpha_beta then banded_marginals with SLICES
+ * blocks a pair instead.)
  * IN  (little-endian): int32 what (1 forward-backward, 2 Viterbi, 3 both), int32 count,
  *     int64 descLongs, desc[], int64 scoreFloats, scores[], int64 outFloats, int64 cells,
  *     int64 pathBytes.
@@ -31,9 +32,11 @@ template <typename T> static T read_one(FILE *f) { return read_array<T>(f, 1)[0]
 int main(int argc, char **argv) {
     if (argc < 4) { fprintf(stderr, "usage: %s IN OUT THREADS [global] [prefetch]\n", argv[0]); return 2; }
     bool global_roll = false, prefetch = false;
+    int slices = 0;   /* split variant when > 0 */
     for (int a = 4; a < argc; a++) {
         if (std::string(argv[a]) == "global") global_roll = true;
         else if (std::string(argv[a]) == "prefetch") prefetch = true;
+        else if (std::string(argv[a]).rfind("split=", 0) == 0) slices = atoi(argv[a] + 6);
         else { fprintf(stderr, "unknown option %s\n", argv[a]); return 2; }
     }
     FILE *in = fopen(argv[1], "rb");
@@ -49,14 +52,24 @@ int main(int argc, char **argv) {
     fclose(in);
     const long long roll_len = count > 0 ? desc[12] : 0;   /* D_ROLL_LEN, the same for every pair */
     /* Scratch starts as garbage, as on a GPU, so a read before a write shows. */
-    std::vector<double> roll(global_roll ? (size_t)count * 12 * roll_len : 1, std::nan(""));
+    /* (the split variant's first kernel runs two blocks a pair) */
+    std::vector<double> roll(global_roll ? (size_t)count * 24 * roll_len : 1, std::nan(""));
     double *roll_ptr = global_roll ? roll.data() : nullptr;
     std::vector<int> bad(count > 0 ? count : 1, INT_MAX);
     if (what & 1) {
         std::vector<float> marginals(out_floats > 0 ? out_floats : 1, 0.0f);   /* zeroed, as the host zeroes it */
         std::vector<double> alpha(cells > 0 ? cells : 1, std::nan(""));
         std::vector<double> log_z(count);
-        emu_launch(count, threads, [&] {
+        std::vector<double> beta(cells > 0 ? cells : 1, std::nan(""));
+        if (slices > 0) {
+            emu_launch(2 * count, threads, [&] {
+                banded_alpha_beta(desc.data(), scores.data(), alpha.data(), beta.data(), log_z.data(), roll_ptr, bad.data(), count);
+            });
+            emu_launch(count * slices, threads, [&] {
+                banded_marginals(desc.data(), scores.data(), marginals.data(), alpha.data(), beta.data(), log_z.data(), bad.data(),
+                                 slices);
+            });
+        } else emu_launch(count, threads, [&] {
             if (prefetch) {
                 banded_forward_backward_prefetch(desc.data(), scores.data(), marginals.data(), alpha.data(), log_z.data(), roll_ptr,
                                                  bad.data());

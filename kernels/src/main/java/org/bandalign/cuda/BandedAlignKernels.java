@@ -25,8 +25,9 @@ import org.bandalign.align.AlignmentResult;
  *   <li>the scores, in chunks of about {@link LaunchLayout#CHUNK_BYTES}: each chunk is copied
  *       into pinned memory by {@link HostCopy} (several threads) and its DMA is queued at once,
  *       so the host fills chunk c + 1 while chunk c crosses the bus; then the descriptors;</li>
- *   <li>{@code banded_forward_backward} and/or {@code banded_viterbi} (one block per pair),
- *       between two timing events;</li>
+ *   <li>{@code banded_forward_backward} and/or {@code banded_viterbi} (one block per pair), or
+ *       for a launch of few pairs {@code banded_alpha_beta} then {@code banded_marginals} (the
+ *       kernel's SPLIT note), between two timing events;</li>
  *   <li>log Z and the Viterbi outputs, then the marginals in the same chunks, each followed by
  *       an event; the host copies chunk c out into the result arrays as soon as its event
  *       fires, while chunk c + 1 is still in flight.</li>
@@ -46,12 +47,19 @@ final class BandedAlignKernels {
 
     /** System property choosing the forward-backward variant: auto (default), always, never. */
     static final String PREFETCH_PROPERTY = "bandalign.cuda.prefetch";
+    /** System property choosing the split forward-backward (alpha and beta apart): auto (default), always, never. */
+    static final String SPLIT_PROPERTY = "bandalign.cuda.split";
+    /** Blocks per SM the split variant's marginal kernel aims for in all (its slices per pair follow). */
+    private static final int MARGINAL_BLOCKS_PER_SM = 16;
 
     private final CudaDevice device;
     private final CUfunction forwardBackward;
     private final CUfunction forwardBackwardPrefetch;
     private final CUfunction viterbi;
+    private final CUfunction alphaBeta;
+    private final CUfunction marginalsKernel;
     private final String prefetchPolicy;
+    private final String splitPolicy;
     /** Static shared memory of banded_viterbi, as the loaded binary declares it. */
     private final int viterbiStaticShared;
     /** Most threads per block: the configured limit, within what both loaded kernels can launch. */
@@ -79,10 +87,10 @@ final class BandedAlignKernels {
         this.forwardBackward = module.function("banded_forward_backward");
         this.forwardBackwardPrefetch = module.function("banded_forward_backward_prefetch");
         this.viterbi = module.function("banded_viterbi");
-        this.prefetchPolicy = System.getProperty(PREFETCH_PROPERTY, "auto");
-        if (!List.of("auto", "always", "never").contains(prefetchPolicy)) {
-            throw new IllegalArgumentException(PREFETCH_PROPERTY + " must be auto, always or never, not " + prefetchPolicy);
-        }
+        this.alphaBeta = module.function("banded_alpha_beta");
+        this.marginalsKernel = module.function("banded_marginals");
+        this.prefetchPolicy = policy(PREFETCH_PROPERTY);
+        this.splitPolicy = policy(SPLIT_PROPERTY);
         try {
             // Non-blocking: no implicit waits on the legacy default stream other code may use.
             check(JCudaDriver.cuStreamCreate(stream, CUstream_flags.CU_STREAM_NON_BLOCKING), "cuStreamCreate");
@@ -92,14 +100,16 @@ final class BandedAlignKernels {
             check(JCudaDriver.cuFuncGetAttribute(value, CUfunction_attribute.CU_FUNC_ATTRIBUTE_SHARED_SIZE_BYTES, viterbi),
                     "cuFuncGetAttribute(banded_viterbi static shared memory)");
             this.viterbiStaticShared = value[0];
-            int launchable = Math.min(Math.min(maxThreadsPerBlock(forwardBackward), maxThreadsPerBlock(forwardBackwardPrefetch)),
-                    maxThreadsPerBlock(viterbi));
+            int launchable = Integer.MAX_VALUE;
+            for (CUfunction f : new CUfunction[] {forwardBackward, forwardBackwardPrefetch, viterbi, alphaBeta, marginalsKernel}) {
+                launchable = Math.min(launchable, maxThreadsPerBlock(f));
+            }
             int wanted = Integer.getInteger(LaunchLayout.MAX_THREADS_PROPERTY, LaunchLayout.MAX_THREADS);
             this.maxThreads = Math.max(32, Math.min(wanted, launchable) / 32 * 32);
             // Allow the most dynamic shared memory once, for good: setting it per launch would
             // race with launches of other contexts on the same function.
             int optIn = Math.max(DEFAULT_SHARED, device.sharedMemoryOptIn);
-            for (CUfunction f : new CUfunction[] {forwardBackward, forwardBackwardPrefetch}) {
+            for (CUfunction f : new CUfunction[] {forwardBackward, forwardBackwardPrefetch, alphaBeta}) {
                 check(JCudaDriver.cuFuncSetAttribute(f, CUfunction_attribute.CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES, optIn),
                         "cuFuncSetAttribute(banded_forward_backward shared memory)");
             }
@@ -112,6 +122,36 @@ final class BandedAlignKernels {
         }
     }
 
+    /** A variant policy from system property {@code key}: auto (the default), always or never. */
+    private static String policy(String key) {
+        String value = System.getProperty(key, "auto");
+        if (!List.of("auto", "always", "never").contains(value)) {
+            throw new IllegalArgumentException(key + " must be auto, always or never, not " + value);
+        }
+        return value;
+    }
+
+    /**
+     * Whether this launch takes the split forward-backward: in auto mode, when twice its blocks
+     * are all resident at once (so the beta blocks run beside the forward ones, and the GPU has
+     * room the one-block-a-pair kernel would leave idle) and its extra device memory fits the
+     * budget.
+     */
+    private boolean split(int blocks, int threads, int sharedBytes, boolean fitsBudget) {
+        if (!splitPolicy.equals("auto")) {
+            return splitPolicy.equals("always");
+        }
+        return fitsBudget && 2L * blocks <= residentBlocks(alphaBeta, threads, sharedBytes);
+    }
+
+    /** How many blocks of {@code f} the whole device holds at once. */
+    private long residentBlocks(CUfunction f, int threads, int sharedBytes) {
+        int[] perSm = new int[1];
+        check(JCudaDriver.cuOccupancyMaxActiveBlocksPerMultiprocessor(perSm, f, threads, sharedBytes),
+                "cuOccupancyMaxActiveBlocksPerMultiprocessor");
+        return (long) perSm[0] * device.multiprocessors;
+    }
+
     /**
      * Whether this launch takes the prefetching forward-backward: in auto mode, when every block
      * is resident at once even at that variant's occupancy (its extra registers then cost
@@ -122,10 +162,7 @@ final class BandedAlignKernels {
         if (!prefetchPolicy.equals("auto")) {
             return prefetchPolicy.equals("always");
         }
-        int[] perSm = new int[1];
-        check(JCudaDriver.cuOccupancyMaxActiveBlocksPerMultiprocessor(perSm, forwardBackwardPrefetch, threads, sharedBytes),
-                "cuOccupancyMaxActiveBlocksPerMultiprocessor");
-        return (long) perSm[0] * device.multiprocessors >= blocks;
+        return residentBlocks(forwardBackwardPrefetch, threads, sharedBytes) >= blocks;
     }
 
     /** The largest block {@code f} can launch with (its registers decide). */
@@ -146,12 +183,15 @@ final class BandedAlignKernels {
         return kernelMillis;
     }
 
-    /** Aligns a group of checked pairs in one launch; results in the group's order. */
-    List<AlignmentResult> run(List<PreparedPair> group, AlignOptions options) {
+    /**
+     * Aligns a group of checked pairs in one launch; results in the group's order. {@code budget}:
+     * the device bytes the launch may use (the split variant is taken only within it).
+     */
+    List<AlignmentResult> run(List<PreparedPair> group, AlignOptions options, long budget) {
         device.makeCurrent();
         LaunchLayout launch = new LaunchLayout(group, options, LaunchLayout.CHUNK_BYTES, maxThreads);
         ByteBuffer host = staging(launch.stagingBytes);
-        DeviceLayout d = new DeviceLayout(launch, options);
+        DeviceLayout d = new DeviceLayout(launch, options, budget);
         CUdeviceptr base = arena(d.bytes);
         boolean queued = false;
         try {
@@ -183,11 +223,17 @@ final class BandedAlignKernels {
         final boolean fbInShared;
         final boolean vitInShared;
         final long fbShared;
+        /** Dynamic shared memory of the forward-backward kernel(s). */
+        final int fbSharedBytes;
+        /** The forward-backward variant: split (alpha and beta apart), else prefetching or plain. */
+        final boolean split;
+        final boolean prefetch;
         final long vitRoll;
         final long desc;
         final long scores;
         final long out;
         final long alpha;
+        final long beta;
         final long logZ;
         final long rollFb;
         final long back;
@@ -200,13 +246,14 @@ final class BandedAlignKernels {
         final long bytes;
         private long at;
 
-        DeviceLayout(LaunchLayout launch, AlignOptions options) {
+        DeviceLayout(LaunchLayout launch, AlignOptions options, long budget) {
             int count = launch.count;
             log = options.semiring().computesLog();
             max = options.semiring().computesMax();
             int optIn = Math.max(DEFAULT_SHARED, device.sharedMemoryOptIn);
             fbShared = 12L * launch.rollLen * 8 + 8L * launch.threads;
             fbInShared = fbShared <= optIn;
+            fbSharedBytes = (int) (fbInShared ? fbShared : 8L * launch.threads);
             vitRoll = 3L * launch.rollLen * 8;
             vitInShared = vitRoll + viterbiStaticShared <= optIn;
             desc = carve(8L * launch.desc.length);
@@ -214,19 +261,30 @@ final class BandedAlignKernels {
             out = log ? carve(4 * launch.outFloats) : -1;
             alpha = log ? carve(8 * launch.cells) : -1;
             logZ = log ? carve(8L * count) : -1;
-            rollFb = log && !fbInShared ? carve(12L * launch.rollLen * 8 * count) : -1;
             back = max ? carve(launch.cells) : -1;
             vit = max ? carve(20L * count) : -1;
             bad = carve(4L * count);
             path = max ? carve(launch.pathBytes) : -1;
             rollVit = max && !vitInShared ? carve(vitRoll * count) : -1;
+            // Last, as the variant decides their sizes: the split one has beta too, and two
+            // blocks a pair that each need rolling scratch when it is not in shared memory.
+            long rollPerPair = fbInShared ? 0 : 12L * launch.rollLen * 8;
+            long splitExtra = align(8 * launch.cells) + align(2 * rollPerPair * count);
+            split = log && split(count, launch.threads, fbSharedBytes, at + splitExtra <= budget);
+            prefetch = log && !split && prefetch(count, launch.threads, fbSharedBytes);
+            beta = split ? carve(8 * launch.cells) : -1;
+            rollFb = log && !fbInShared ? carve(rollPerPair * count * (split ? 2 : 1)) : -1;
             bytes = at;
+        }
+
+        private long align(long size) {
+            return (Math.max(size, 8) + DEVICE_ALIGN - 1) / DEVICE_ALIGN * DEVICE_ALIGN;
         }
 
         /** Reserves {@code size} bytes at the next aligned offset; returns the offset. */
         private long carve(long size) {
             long offset = at;
-            at = (offset + Math.max(size, 8) + DEVICE_ALIGN - 1) / DEVICE_ALIGN * DEVICE_ALIGN;
+            at = offset + align(size);
             return offset;
         }
     }
@@ -256,11 +314,24 @@ final class BandedAlignKernels {
             // Band-layout padding slots are never written by the kernel: they must read 0.
             check(JCudaDriver.cuMemsetD8Async(base.withByteOffset(d.out), (byte) 0, 4 * launch.outFloats, stream),
                     "cuMemsetD8Async(marginals)");
-            int sharedBytes = (int) (d.fbInShared ? d.fbShared : 8L * launch.threads);
-            CUfunction fb = prefetch(count, launch.threads, sharedBytes) ? forwardBackwardPrefetch : forwardBackward;
-            launch(fb, count, launch.threads, sharedBytes, "banded_forward_backward",
-                    param(base, d.desc), param(base, d.scores), param(base, d.out), param(base, d.alpha),
-                    param(base, d.logZ), param(base, d.rollFb), param(base, d.bad));
+            if (d.split) {
+                launch(alphaBeta, 2 * count, launch.threads, d.fbSharedBytes, "banded_alpha_beta",
+                        param(base, d.desc), param(base, d.scores), param(base, d.alpha), param(base, d.beta),
+                        param(base, d.logZ), param(base, d.rollFb), param(base, d.bad), Pointer.to(new int[] {count}));
+                int diagonals = 1;
+                for (PreparedPair p : launch.group) {
+                    diagonals = Math.max(diagonals, p.geometry.n() + p.geometry.m() - 1);
+                }
+                int slices = marginalSlices(count, device.multiprocessors, diagonals);
+                launch(marginalsKernel, count * slices, launch.threads, 8 * launch.threads, "banded_marginals",
+                        param(base, d.desc), param(base, d.scores), param(base, d.out), param(base, d.alpha),
+                        param(base, d.beta), param(base, d.logZ), param(base, d.bad), Pointer.to(new int[] {slices}));
+            } else {
+                CUfunction fb = d.prefetch ? forwardBackwardPrefetch : forwardBackward;
+                launch(fb, count, launch.threads, d.fbSharedBytes, "banded_forward_backward",
+                        param(base, d.desc), param(base, d.scores), param(base, d.out), param(base, d.alpha),
+                        param(base, d.logZ), param(base, d.rollFb), param(base, d.bad));
+            }
         }
         if (d.max) {
             launch(viterbi, count, launch.threads, (int) (d.vitInShared ? d.vitRoll : 0), "banded_viterbi",
@@ -269,6 +340,16 @@ final class BandedAlignKernels {
                     param(base, d.rollVit), param(base, d.bad));
         }
         check(JCudaDriver.cuEventRecord(kernelStop, stream), "cuEventRecord");
+    }
+
+    /**
+     * Blocks per pair of the split variant's marginal kernel: enough that the launch has about
+     * {@value #MARGINAL_BLOCKS_PER_SM} blocks an SM, but no more than the longest pair's
+     * anti-diagonals (a pair's slices past its last anti-diagonal return at once).
+     */
+    static int marginalSlices(int pairs, int multiprocessors, int diagonals) {
+        long want = (long) MARGINAL_BLOCKS_PER_SM * multiprocessors;
+        return (int) Math.max(1, Math.min(diagonals, (want + pairs - 1) / pairs));
     }
 
     /**

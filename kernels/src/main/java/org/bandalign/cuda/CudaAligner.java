@@ -260,7 +260,7 @@ public final class CudaAligner implements Aligner {
                 all.add(kernels);
             }
             try {
-                return kernels.run(group, options);
+                return kernels.run(group, options, budget);
             } catch (CudaException e) {
                 if (!e.isOutOfMemory()) {
                     broken = e.getMessage();   // a failed launch leaves the context unusable (sticky error)

@@ -253,22 +253,25 @@ class CudaKernelEmulationTest {
         threads = blockSize(launch, threads);
         List<AlignmentResult> expected = cpu.alignAll(pairs, options);
         int compared = 0;
-        // Both forward-backward variants (the prefetching one only matters for the log semiring).
-        for (boolean prefetch : options.semiring().computesLog() ? new boolean[] {false, true} : new boolean[] {false}) {
-            compared += compareVariant(pairs, options, threads, globalRoll, prefetch, launch, expected);
+        // Every forward-backward variant (they differ only for the log semiring): plain,
+        // prefetching, and split into alpha/beta and marginal kernels, with 1-4 slices a pair.
+        List<String> variants = options.semiring().computesLog()
+                ? List.of("", "prefetch", "split=" + (1 + pairs.size() % 4)) : List.of("");
+        for (String variant : variants) {
+            compared += compareVariant(pairs, options, threads, globalRoll, variant, launch, expected);
         }
-        return compared / (options.semiring().computesLog() ? 2 : 1);
+        return compared / variants.size();
     }
 
-    private int compareVariant(List<Pair> pairs, AlignOptions options, int threads, boolean globalRoll, boolean prefetch,
+    private int compareVariant(List<Pair> pairs, AlignOptions options, int threads, boolean globalRoll, String variant,
                                LaunchLayout launch, List<AlignmentResult> expected) throws Exception {
-        List<AlignmentResult> emulated = emulate(launch, options, threads, globalRoll, prefetch);
+        List<AlignmentResult> emulated = emulate(launch, options, threads, globalRoll, variant);
         int compared = 0;
         for (int k = 0; k < pairs.size(); k++) {
             AlignmentResult e = expected.get(k);
             AlignmentResult a = emulated.get(k);
             String what = options + " threads " + threads + (globalRoll ? " global roll " : " ")
-                    + (prefetch ? "prefetch " : "") + pairs.get(k);
+                    + (variant.isEmpty() ? "" : variant + " ") + pairs.get(k);
             assertEquals(e.isValid(), a.isValid(), what + (a.isValid() ? "" : ": " + a.error().getMessage()));
             if (!e.isValid()) {
                 assertEquals(e.error().getMessage(), a.error().getMessage(), what + ": the same reason");
@@ -301,7 +304,7 @@ class CudaKernelEmulationTest {
      * the device, and its outputs are put where the downloads would put them.
      */
     private List<AlignmentResult> emulate(LaunchLayout launch, AlignOptions options, int threads, boolean globalRoll,
-                                          boolean prefetch) throws Exception {
+                                          String variant) throws Exception {
         boolean log = options.semiring().computesLog();
         boolean max = options.semiring().computesMax();
         ByteBuffer staging = ByteBuffer.allocateDirect((int) launch.stagingBytes).order(ByteOrder.nativeOrder());
@@ -333,8 +336,8 @@ class CudaKernelEmulationTest {
         if (globalRoll) {
             args.add("global");
         }
-        if (prefetch) {
-            args.add("prefetch");
+        if (!variant.isEmpty()) {
+            args.add(variant);   // "prefetch" or "split=SLICES", as the emulator takes them
         }
         KernelEmulator.run(emulator, args.toArray(new String[0]));
         ByteBuffer out = ByteBuffer.wrap(Files.readAllBytes(outFile)).order(ByteOrder.LITTLE_ENDIAN);

@@ -94,6 +94,8 @@ class CudaVsCpuDifferentialTest {
         String[][] settings = {
             {BandedAlignKernels.PREFETCH_PROPERTY, "always"},
             {BandedAlignKernels.PREFETCH_PROPERTY, "never"},
+            {BandedAlignKernels.SPLIT_PROPERTY, "always"},
+            {BandedAlignKernels.SPLIT_PROPERTY, "never"},
             {LaunchLayout.MAX_THREADS_PROPERTY, "64"},
             {LaunchLayout.MAX_THREADS_PROPERTY, "512"},
         };
