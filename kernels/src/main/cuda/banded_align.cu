@@ -56,7 +56,9 @@
  *
  * Numerics: alpha, log Z, gamma and flows are float64, and every exponent is of a
  * non-positive difference, so scores of any magnitude (the seed example has log Z ~ 2.2e8) keep
- * full precision; only the marginals are rounded to float32, when written.
+ * full precision; only the marginals are rounded to float32, when written. (The split variant's
+ * exponent alpha + S + beta - log Z is non-positive only up to rounding, so it is clamped at 0,
+ * and local mode's two-term sum at 1.)
  *
  * Viterbi: the same walk with max instead of LSE, one back-pointer byte per cell; predecessors
  * are compared in the order M (start before diagonal in local mode), I, D and a later one wins
@@ -605,9 +607,11 @@ extern "C" __global__ void banded_marginals(const long long *desc, const float *
             const BackwardInputs in = load_backward(p.scores, p.s_row, p.s_off, alpha, t, i, p.local, c0, c1, c2);
             const double b = beta[c0.base + (i - c0.lo)] - lz;
             float *o = p.marginals + 3 * (i * p.o_row + t + p.o_off);
-            o[0] = (float)exp(in.aL + (double)in.s0 + b);
-            o[1] = (float)(exp(in.aD + (double)in.s1 + b) + (p.local ? exp((double)in.s1 + b) : 0.0));
-            o[2] = (float)exp(in.aU + (double)in.s2 + b);
+            /* each exponent is <= 0 but for rounding (see Numerics), so clamp it */
+            o[0] = (float)exp(fmin(0.0, in.aL + (double)in.s0 + b));
+            o[1] = (float)fmin(1.0, exp(fmin(0.0, in.aD + (double)in.s1 + b))
+                                    + (p.local ? exp(fmin(0.0, (double)in.s1 + b)) : 0.0));
+            o[2] = (float)exp(fmin(0.0, in.aU + (double)in.s2 + b));
         }
         c2 = c1; c1 = c0;
         c0.base += c0.hi - c0.lo + 1;

@@ -199,7 +199,7 @@ final class BandedAlignKernels {
             upload(launch, d, base, host);
             launchKernels(launch, d, base);
             float[][] marginals = download(launch, d, base, host);
-            check(JCudaDriver.cuStreamSynchronize(stream), d.max ? "banded_viterbi" : "banded_forward_backward");
+            check(JCudaDriver.cuStreamSynchronize(stream), d.kernels());
             queued = false;
             addKernelTime();
             int[] bad = launch.badScores(host);
@@ -269,12 +269,19 @@ final class BandedAlignKernels {
             // Last, as the variant decides their sizes: the split one has beta too, and two
             // blocks a pair that each need rolling scratch when it is not in shared memory.
             long rollPerPair = fbInShared ? 0 : 12L * launch.rollLen * 8;
-            long splitExtra = align(8 * launch.cells) + align(2 * rollPerPair * count);
+            long splitExtra = align(8 * launch.cells) + (fbInShared ? 0 : align(2 * rollPerPair * count));
             split = log && split(count, launch.threads, fbSharedBytes, at + splitExtra <= budget);
             prefetch = log && !split && prefetch(count, launch.threads, fbSharedBytes);
             beta = split ? carve(8 * launch.cells) : -1;
             rollFb = log && !fbInShared ? carve(rollPerPair * count * (split ? 2 : 1)) : -1;
             bytes = at;
+        }
+
+        /** The kernels this launch runs, for error messages. */
+        String kernels() {
+            String fb = split ? "banded_alpha_beta, banded_marginals"
+                    : prefetch ? "banded_forward_backward_prefetch" : "banded_forward_backward";
+            return log && max ? fb + ", banded_viterbi" : log ? fb : "banded_viterbi";
         }
 
         private long align(long size) {
@@ -375,7 +382,7 @@ final class BandedAlignKernels {
             download(off, base, d.out + off, launch.marginalOffset(c + 1) - off, "marginals");
             check(JCudaDriver.cuEventRecord(chunkEvent(c), stream), "cuEventRecord");
         }
-        check(JCudaDriver.cuEventSynchronize(kernelStop), d.max ? "banded_viterbi" : "banded_forward_backward");
+        check(JCudaDriver.cuEventSynchronize(kernelStop), d.kernels());
         float[][] marginals = new float[count][];
         HostCopy copy = HostCopy.shared();
         for (int c = 0; c < launch.chunkCount(); c++) {
