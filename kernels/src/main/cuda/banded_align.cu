@@ -41,7 +41,8 @@
  * mode; global mode seeds a virtual predecessor (-1, -1) with alpha 0), shifted by their
  * maximum. A branch-free fmax/fmin network splits the terms into the largest and the rest, so
  * the largest costs no exp: max + log1p(sum of exp(rest - max)), two exps a cell in global
- * mode, three in local (float64 exp is what bounds this kernel once memory latency is hidden).
+ * mode, three in local (float64 exp should be what bounds this kernel once memory latency is
+ * hidden: an estimate from instruction counts, not yet a GPU measurement).
  * Alpha of every cell is written once to global memory (8 bytes a cell).
  *
  * Backward without beta: the gradient of LSE is its softmax, so the marginals follow by linear
