@@ -65,7 +65,8 @@
  * are compared in the order M (start before diagonal in local mode), I, D and a later one wins
  * only when strictly greater, so ties break M, I, D as SPEC asks. Thread 0 then traces the path
  * back from the end (the last cell, or in local mode the best cell, first in row-major order
- * among equals) and writes its steps, end first.
+ * among equals) and writes its steps, end first, reading the back-pointers from windows the
+ * whole block copies into shared memory (see TRACEBACK), not one dependent global load a step.
  */
 
 #include <math_constants.h>
@@ -89,6 +90,9 @@ enum {
     D_PATH_BASE,                      /* first byte of the pair's path buffer (n + m bytes) */
     DESC_FIELDS
 };
+
+/* Anti-diagonals per traceback window of banded_viterbi (see TRACEBACK). */
+#define TRACE_W 64
 
 /* Viterbi back-pointers and path steps. */
 enum { BP_NONE = 0, BP_LEFT = 1, BP_DIAG = 2, BP_UP = 3, BP_START = 4 };
@@ -725,9 +729,7 @@ extern "C" __global__ void banded_viterbi(const long long *desc, const float *sc
         }
         __syncthreads();
     }
-    if (threadIdx.x != 0) {
-        return;
-    }
+    /* Every thread knows the end cell: the traceback below is done by the whole block. */
     double score;
     int i, j;
     if (local) {
@@ -735,33 +737,94 @@ extern "C" __global__ void banded_viterbi(const long long *desc, const float *sc
     } else {
         score = v_roll[(last % 3) * L + (n % L)]; i = n - 1; j = m - 1;
     }
-    best_out[blockIdx.x] = score;
-    end_cell[2 * blockIdx.x] = i;
-    end_cell[2 * blockIdx.x + 1] = j;
-    if (score == NEG_INF) {
-        path_len[blockIdx.x] = 0;
-        return;
-    }
-    /* Traceback: base(t) is recomputed by walking the anti-diagonals down from the end. */
-    unsigned char *out = path + d[D_PATH_BASE];
-    int len = 0;
-    int t = i + j;
-    int bt = base;
-    for (int u = last; u >= t; u--) {
-        bt -= row_hi(u, n, diag_lo) - row_lo(u, m, diag_hi) + 1;
-    }
-    for (;;) {
-        const unsigned char ptr = bp[bt + (i - row_lo(t, m, diag_hi))];
-        if (ptr == BP_START) { out[len++] = 'M'; break; }
-        if (ptr == BP_NONE) { len = -1; break; }
-        int steps_back;
-        if (ptr == BP_DIAG) { out[len++] = 'M'; i--; j--; steps_back = 2; }
-        else if (ptr == BP_UP) { out[len++] = 'I'; i--; steps_back = 1; }
-        else { out[len++] = 'D'; j--; steps_back = 1; }
-        for (int s = 0; s < steps_back; s++) {
-            t--;
-            bt -= row_hi(t, n, diag_lo) - row_lo(t, m, diag_hi) + 1;
+    if (threadIdx.x == 0) {
+        best_out[blockIdx.x] = score;
+        end_cell[2 * blockIdx.x] = i;
+        end_cell[2 * blockIdx.x + 1] = j;
+        if (score == NEG_INF) {
+            path_len[blockIdx.x] = 0;
         }
     }
-    path_len[blockIdx.x] = len;
+    if (score == NEG_INF) {
+        return;
+    }
+    __syncthreads();   /* best_v[0] read by all before block_reduce reuses best_v */
+    int t = i + j;
+    double after = 0.0;   /* cells of the anti-diagonals after t */
+    for (int u = t + 1 + threadIdx.x; u <= last; u += blockDim.x) {
+        after += row_hi(u, n, diag_lo) - row_lo(u, m, diag_hi) + 1;
+    }
+    int bt = base - (int)block_reduce(after, best_v, false) - (row_hi(t, n, diag_lo) - row_lo(t, m, diag_hi) + 1);
+
+    /*
+     * TRACEBACK in windows: a path that is at row i of anti-diagonal t stays within rows
+     * i - W + 1 .. i of the W anti-diagonals t, t-1, ..., t-W+1 for its next steps (each step goes
+     * back one or two anti-diagonals and at most one row). The block copies those back-pointers
+     * (W bytes of each, contiguous in the compact order) into shared memory at once, then
+     * thread 0 follows the path there until it leaves the window. A path step then costs a
+     * shared-memory read instead of a dependent global load; the window's copy is one parallel
+     * read. Anti-diagonal t - s's bytes start at win[s * W], for rows seg_row0[s] ...
+     */
+    __shared__ unsigned char win[TRACE_W * TRACE_W];
+    __shared__ int seg_ubase[TRACE_W], seg_base[TRACE_W], seg_row0[TRACE_W], seg_len[TRACE_W];
+    __shared__ int trace_state[4];   /* t, i, base(t), done */
+    unsigned char *out = path + d[D_PATH_BASE];
+    int len = 0;
+    for (;;) {
+        for (int s = threadIdx.x; s < TRACE_W; s += blockDim.x) {   /* any block size */
+            const int u = t - s;
+            int ub = bt, b = 0, r0 = 0, cnt = 0;
+            if (u >= 0) {
+                for (int k = 1; k <= s; k++) {
+                    ub -= row_hi(t - k, n, diag_lo) - row_lo(t - k, m, diag_hi) + 1;
+                }
+                const int lo = row_lo(u, m, diag_hi), hi = row_hi(u, n, diag_lo);
+                r0 = max(lo, i - (TRACE_W - 1));
+                cnt = max(0, min(hi, i) - r0 + 1);
+                b = ub + (r0 - lo);
+            }
+            seg_ubase[s] = ub; seg_base[s] = b; seg_row0[s] = r0; seg_len[s] = cnt;
+        }
+        __syncthreads();
+        for (int k = threadIdx.x; k < TRACE_W * TRACE_W; k += blockDim.x) {
+            const int s = k / TRACE_W, r = k - s * TRACE_W;
+            if (r < seg_len[s]) {
+                win[k] = bp[seg_base[s] + r];
+            }
+        }
+        __syncthreads();
+        if (threadIdx.x == 0) {
+            const int top = t;
+            int done = 0;
+            while (top - t < TRACE_W) {
+                if (t < 0 || len >= n + m) {   /* cannot happen with valid back-pointers; never loop or overrun */
+                    len = -1; done = 1; break;
+                }
+                const int s = top - t;
+                const unsigned char ptr = win[s * TRACE_W + (i - seg_row0[s])];
+                if (ptr == BP_START) { out[len++] = 'M'; done = 1; break; }
+                if (ptr == BP_NONE) { len = -1; done = 1; break; }
+                if (ptr == BP_DIAG) { out[len++] = 'M'; i--; j--; t -= 2; }
+                else if (ptr == BP_UP) { out[len++] = 'I'; i--; t--; }
+                else { out[len++] = 'D'; j--; t--; }
+            }
+            if (!done) {
+                /* t is top - W or top - W - 1 (a step goes back at most two anti-diagonals) */
+                int b = seg_ubase[TRACE_W - 1];
+                for (int u = top - TRACE_W; u >= t; u--) {
+                    b -= row_hi(u, n, diag_lo) - row_lo(u, m, diag_hi) + 1;
+                }
+                trace_state[2] = b;
+            }
+            trace_state[0] = t; trace_state[1] = i; trace_state[3] = done;
+        }
+        __syncthreads();
+        if (trace_state[3]) {
+            break;
+        }
+        t = trace_state[0]; i = trace_state[1]; bt = trace_state[2];
+    }
+    if (threadIdx.x == 0) {
+        path_len[blockIdx.x] = len;
+    }
 }

@@ -326,7 +326,7 @@ public final class CudaAligner implements Aligner {
 
     /**
      * The longest rolling anti-diagonal both kernels that {@code options} runs keep in shared
-     * memory (with up to 1024 threads and banded_viterbi's 16 KB of static shared memory).
+     * memory (with up to 1024 threads and banded_viterbi's 21 KB of static shared memory).
      */
     private int sharedRollLen(AlignOptions options) {
         int optIn = Math.max(48 * 1024, device.sharedMemoryOptIn);
@@ -335,7 +335,7 @@ public final class CudaAligner implements Aligner {
             len = Math.min(len, (optIn - 8 * 1024) / 96);
         }
         if (options.semiring().computesMax()) {
-            len = Math.min(len, (optIn - 16 * 1024) / 24);
+            len = Math.min(len, (optIn - 22 * 1024) / 24);
         }
         return len;
     }

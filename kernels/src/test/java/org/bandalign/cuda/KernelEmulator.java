@@ -1,7 +1,7 @@
 package org.bandalign.cuda;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -45,16 +45,14 @@ final class KernelEmulator {
             command.addAll(List.of("-g", "-fsanitize=address,undefined", "-fno-sanitize-recover=undefined"));
         }
         command.addAll(List.of("-I" + src.resolve("include"), "-o", exe.toString(), src.resolve(name + ".cpp").toString()));
-        Process p;
         try {
-            p = new ProcessBuilder(command).redirectErrorStream(true).start();
+            new ProcessBuilder("g++", "--version").redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD)
+                    .start().waitFor();
         } catch (IOException e) {
             Assumptions.abort("g++ is not installed: " + e.getMessage());
-            return null;
         }
-        String log = new String(p.getInputStream().readAllBytes());
-        assertTrue(p.waitFor(180, TimeUnit.SECONDS), "g++ finished");
-        assertEquals(0, p.exitValue(), "g++ failed:\n" + log);
+        Outcome compiled = runToEnd(command, 180, "g++");
+        assertEquals(0, compiled.exit, "g++ failed:\n" + compiled.log);
         BUILT.put(name, exe);
         return exe;
     }
@@ -64,9 +62,31 @@ final class KernelEmulator {
         List<String> command = new ArrayList<>();
         command.add(exe.toString());
         command.addAll(List.of(args));
-        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
-        String log = new String(p.getInputStream().readAllBytes());
-        assertTrue(p.waitFor(120, TimeUnit.SECONDS), "emulator finished");
-        assertEquals(0, p.exitValue(), "emulator failed: " + log);
+        Outcome ran = runToEnd(command, 120, "emulator");
+        assertEquals(0, ran.exit, "emulator failed: " + ran.log);
+    }
+
+    /** A finished process: its exit status and output. */
+    private record Outcome(int exit, String log) {
+    }
+
+    /**
+     * Runs {@code command} with its output going to a file, so that a process that never ends
+     * (a kernel caught in a loop) is killed at the time limit and fails the test instead of
+     * hanging the build.
+     */
+    private static Outcome runToEnd(List<String> command, int seconds, String what)
+            throws IOException, InterruptedException {
+        Path log = Files.createTempFile("bandalign-" + what, ".log");
+        try {
+            Process p = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+            if (!p.waitFor(seconds, TimeUnit.SECONDS)) {
+                p.destroyForcibly().waitFor();
+                fail(what + " did not finish within " + seconds + " s (killed): " + String.join(" ", command));
+            }
+            return new Outcome(p.exitValue(), Files.readString(log));
+        } finally {
+            Files.deleteIfExists(log);
+        }
     }
 }
