@@ -64,7 +64,7 @@ public final class AlignCommand implements Callable<Integer> {
     @Option(names = "--compression", paramLabel = "CODEC", description = "Parquet codec of the output (key spark.bandalign.output.compression).")
     String compression;
 
-    @Option(names = "--io-only", description = "Benchmark aid: read and write as usual but align nothing (zero marginals of the same size).")
+    @Option(names = "--io-only", description = "Benchmark aid: read and write as usual but align nothing (marginals of the right size, filled with the pair's own scores).")
     boolean ioOnly;
 
     @Option(names = "--conf", paramLabel = "KEY=VALUE", description = "Any Spark or spark.bandalign.* setting.")
@@ -82,6 +82,9 @@ public final class AlignCommand implements Callable<Integer> {
         sparkConf.setIfMissing("spark.app.name", "bandalign align");
         sparkConf.set("spark.sql.parquet.columnarReaderBatchSize", Integer.toString(JobKeys.READER_BATCH_ROWS.get(sparkConf)));
         JobRequest request = request(sparkConf);
+        if (request.options.backend == Backend.CUDA && sparkConf.get("spark.master").startsWith("local")) {
+            requireCuda();   // on a cluster only the executors need a GPU
+        }
         SparkSession spark = SparkSession.builder().config(sparkConf).getOrCreate();
         try {
             JobSummary summary = AlignJob.run(spark, request);
@@ -89,6 +92,17 @@ public final class AlignCommand implements Callable<Integer> {
             return 0;
         } finally {
             spark.stop();
+        }
+    }
+
+    /** For --backend cuda in local mode: refuses at once, saying why, where no GPU can be used. */
+    private static void requireCuda() {
+        try {
+            if (org.bandalign.cuda.CudaAligner.deviceCount() < 1) {
+                throw new UserError("--backend cuda: the CUDA driver reports no device (use --backend auto or cpu)");
+            }
+        } catch (org.bandalign.cuda.CudaUnavailableException e) {
+            throw new UserError("--backend cuda: " + e.getMessage());
         }
     }
 
@@ -107,12 +121,12 @@ public final class AlignCommand implements Callable<Integer> {
                 minProb, packed,
                 parse(Backend.class, backend, "--backend"),
                 failFast,
-                batchCells != null ? batchCells : JobKeys.BATCH_CELLS.get(sparkConf),
+                batchCells != null ? JobKeys.BATCH_CELLS.check(batchCells, "--batch-cells") : JobKeys.BATCH_CELLS.get(sparkConf),
                 JobKeys.BATCH_PAIRS.get(sparkConf),
                 JobKeys.MAX_CELLS.get(sparkConf),
                 JobKeys.CPU_THREADS.get(sparkConf),
                 JobKeys.GPU_CONCURRENT_TASKS.get(sparkConf),
-                gpuMemory != null ? gpuMemory : JobKeys.GPU_MEMORY_BUDGET.get(sparkConf),
+                gpuMemory != null ? JobKeys.GPU_MEMORY_BUDGET.check(gpuMemory, "--gpu-memory") : JobKeys.GPU_MEMORY_BUDGET.get(sparkConf),
                 ioOnly);
         return new JobRequest(input, output, overwrite, options,
                 compression != null ? compression : JobKeys.COMPRESSION.get(sparkConf),

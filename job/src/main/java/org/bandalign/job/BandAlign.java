@@ -18,7 +18,14 @@ public final class BandAlign {
         System.exit(run(args));
     }
 
-    /** Runs the command line and returns its exit code. */
+    /** Environment variable: when set, a failure prints its whole stack trace. */
+    static final String TRACE_ENV = "BANDALIGN_TRACE";
+
+    /**
+     * Runs the command line and returns its exit code: 0, 2 for a mistake in the invocation or
+     * the input (one line saying what), 1 for any other failure (one line with its cause; the
+     * stack trace with {@value #TRACE_ENV}=1).
+     */
     public static int run(String... args) {
         CommandLine cli = new CommandLine(new BandAlign());
         cli.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
@@ -27,9 +34,37 @@ public final class BandAlign {
                 commandLine.getErr().println("bandalign: " + user.getMessage());
                 return 2;
             }
-            throw e;
+            if (System.getenv(TRACE_ENV) != null) {
+                throw e;
+            }
+            commandLine.getErr().println("bandalign: failed: " + describe(cause(e)));
+            commandLine.getErr().println("bandalign: (" + TRACE_ENV + "=1 prints the stack trace)");
+            return 1;
         });
         return cli.execute(args);
+    }
+
+    /**
+     * The cause worth showing: the deepest of BandAlign's own exceptions in the chain (a task's
+     * failure reaches the driver wrapped in Spark's), else the deepest one with a message.
+     */
+    static Throwable cause(Throwable e) {
+        Throwable ours = null;
+        Throwable deepest = e;
+        for (Throwable t = e; t != null && t != t.getCause(); t = t.getCause()) {
+            if (t.getClass().getName().startsWith("org.bandalign.")) {
+                ours = t;
+            }
+            if (t.getMessage() != null) {
+                deepest = t;
+            }
+        }
+        return ours != null ? ours : deepest;
+    }
+
+    private static String describe(Throwable t) {
+        String message = t.getMessage() == null ? "" : t.getMessage().strip();
+        return t.getClass().getName().startsWith("org.bandalign.") ? message : t.getClass().getSimpleName() + ": " + message;
     }
 
     private static Throwable userError(Throwable e) {

@@ -65,7 +65,7 @@ public final class GenerateCommand implements Callable<Integer> {
     boolean overwrite;
 
     @Override
-    public Integer call() {
+    public Integer call() throws java.io.IOException {
         if (minLen < 1 || maxLen < minLen) {
             throw new UserError("need 1 <= --min-len <= --max-len, got " + minLen + " and " + maxLen);
         }
@@ -73,6 +73,10 @@ public final class GenerateCommand implements Callable<Integer> {
         conf.setMaster(master != null ? master : conf.get("spark.master", "local[*]"));
         SparkSession spark = SparkSession.builder().config(conf).getOrCreate();
         try {
+            org.apache.hadoop.fs.Path out = new org.apache.hadoop.fs.Path(output);
+            if (!overwrite && out.getFileSystem(spark.sparkContext().hadoopConfiguration()).exists(out)) {
+                throw new UserError("output directory " + output + " already exists; pass --overwrite to replace it");
+            }
             double avgCells = Math.pow((minLen + maxLen) / 2.0, 2);
             int files = partitions > 0 ? partitions : (int) Math.max(1, Math.min(100_000, pairs * avgCells * 12 / (64 << 20)));
             FlatMapFunction<Iterator<Long>, GeneratedRow> make =

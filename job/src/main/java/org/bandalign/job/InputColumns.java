@@ -61,9 +61,10 @@ final class InputColumns {
         Column scores = format.binary ? col("scores")
                 : col("scores").cast(DataTypes.createArrayType(DataTypes.FloatType, format.elementsMayBeNull));
         boolean banded = has(schema, "diag_lo") || has(schema, "diag_hi");
-        if (banded) {
-            requireColumn(schema, "diag_lo");
-            requireColumn(schema, "diag_hi");
+        if (banded && !(has(schema, "diag_lo") && has(schema, "diag_hi"))) {
+            throw new IllegalArgumentException("input has column '" + (has(schema, "diag_lo") ? "diag_lo" : "diag_hi")
+                    + "' but not '" + (has(schema, "diag_lo") ? "diag_hi" : "diag_lo") + "': band-layout rows need both "
+                    + "(SPEC section 2); drop the column for dense rows");
         }
         Column nullInt = lit(null).cast(DataTypes.IntegerType);
         Dataset<Row> selected = input.select(

@@ -19,16 +19,24 @@ public final class JobKey<T> implements Serializable {
     private final T defaultValue;
     private final String description;
     private final SerializableParser<T> parser;
+    /** The smallest value allowed, for numeric keys; null for none. */
+    private final Double min;
 
     interface SerializableParser<T> extends Function<String, T>, Serializable {
     }
 
     JobKey(String name, String type, T defaultValue, String description, SerializableParser<T> parser) {
+        this(name, type, defaultValue, description, parser, null);
+    }
+
+    /** A numeric key whose values must be at least {@code min}. */
+    JobKey(String name, String type, T defaultValue, String description, SerializableParser<T> parser, Double min) {
         this.name = name;
         this.type = type;
         this.defaultValue = defaultValue;
         this.description = description;
         this.parser = parser;
+        this.min = min;
     }
 
     public String name() {
@@ -52,12 +60,24 @@ public final class JobKey<T> implements Serializable {
         return conf.contains(name) ? parse(conf.get(name)) : defaultValue;
     }
 
-    /** Parses a textual value, with an error that names the key. */
+    /** Parses a textual value, with an error that names the key (a value below the key's minimum is one). */
     public T parse(String text) {
+        T value;
         try {
-            return parser.apply(text.trim());
+            value = parser.apply(text.trim());
         } catch (RuntimeException e) {
-            throw new IllegalArgumentException(name + ": cannot read '" + text + "' as " + type, e);
+            throw new UserError(name + ": cannot read '" + text + "' as " + type);
         }
+        check(value, name);
+        return value;
+    }
+
+    /** Refuses a value below the key's minimum; {@code what} names where it came from (the key or a flag). */
+    public T check(T value, String what) {
+        if (min != null && value instanceof Number && !(((Number) value).doubleValue() >= min)) {
+            throw new UserError(what + " must be at least " + (min == Math.rint(min) ? Long.toString(min.longValue()) : min)
+                    + ", got " + value);
+        }
+        return value;
     }
 }

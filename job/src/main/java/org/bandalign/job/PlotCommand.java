@@ -33,8 +33,10 @@ public final class PlotCommand implements Callable<Integer> {
     @Option(names = "--output", required = true, paramLabel = "FILE.png", description = "Where to write the PNG.")
     String output;
 
-    @Option(names = "--width", defaultValue = "900") int width;
-    @Option(names = "--height", defaultValue = "760") int height;
+    @Option(names = "--width", defaultValue = "900", description = "Image width in pixels (default: ${DEFAULT-VALUE}).")
+    int width;
+    @Option(names = "--height", defaultValue = "760", description = "Image height in pixels (default: ${DEFAULT-VALUE}).")
+    int height;
 
     @Option(names = "--master", paramLabel = "URL", description = "Spark master (default: local[*]).")
     String master;

@@ -264,6 +264,15 @@ class AlignJobLocalTest {
         assertTrue(e.getMessage().contains("no column 'scores'"), e.getMessage());
     }
 
+    @Test
+    void align_inputWithDiagLoButNoDiagHi_failsSayingBothAreNeeded() {
+        String in = tmp.resolve("halfband").toString();
+        spark.range(3).selectExpr("cast(id as string) as id", "1 as n", "1 as m", "array(0f, 0f, 0f) as scores", "0 as diag_lo")
+                .write().parquet(in);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> run(in, tmp.resolve("o-halfband").toString()));
+        assertTrue(e.getMessage().contains("has column 'diag_lo' but not 'diag_hi'"), e.getMessage());
+    }
+
     private static String chain(Throwable e) {
         StringBuilder sb = new StringBuilder();
         for (Throwable t = e; t != null; t = t.getCause()) {

@@ -1,12 +1,14 @@
 package org.bandalign.job;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Paths;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Set;
 import org.apache.spark.SparkConf;
 import org.junit.jupiter.api.Test;
@@ -39,9 +41,44 @@ class JobKeysTest {
     @Test
     void key_badValue_namesTheKey() {
         SparkConf conf = new SparkConf(false).set(JobKeys.BATCH_PAIRS.name(), "many");
-        IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
-                () -> JobKeys.BATCH_PAIRS.get(conf));
+        UserError e = org.junit.jupiter.api.Assertions.assertThrows(UserError.class, () -> JobKeys.BATCH_PAIRS.get(conf));
         assertTrue(e.getMessage().contains("spark.bandalign.batch.pairs"), e.getMessage());
+    }
+
+    /** A batch limit of 0 would make a task loop without reading a row: refused, like any value below a key's minimum. */
+    @Test
+    void key_belowItsMinimum_isRefusedNamingTheKey() {
+        for (JobKey<?> k : List.of(JobKeys.BATCH_CELLS, JobKeys.BATCH_PAIRS, JobKeys.MAX_CELLS, JobKeys.READER_BATCH_ROWS,
+                JobKeys.GPU_CONCURRENT_TASKS)) {
+            SparkConf conf = new SparkConf(false).set(k.name(), "0");
+            UserError e = org.junit.jupiter.api.Assertions.assertThrows(UserError.class, () -> k.get(conf), k.name());
+            assertEquals(k.name() + " must be at least 1, got 0", e.getMessage());
+        }
+        for (JobKey<?> k : List.of(JobKeys.CPU_THREADS, JobKeys.GPU_MEMORY_BUDGET, JobKeys.STAGE_GPU_AMOUNT)) {
+            assertEquals(0.0, ((Number) k.get(new SparkConf(false).set(k.name(), "0"))).doubleValue(), k.name());
+            assertThrows(UserError.class, () -> k.get(new SparkConf(false).set(k.name(), "-1")), k.name());
+        }
+        for (JobKey<?> k : JobKeys.all()) {
+            assertEquals(k.defaultValue(), k.get(new SparkConf(false)), "the default of " + k.name() + " is valid");
+        }
+    }
+
+    /** Mistakes in the invocation end with exit code 2 and one line, before Spark starts. */
+    @Test
+    void commandLine_zeroBatch_exitsWithTwo() {
+        assertEquals(2, BandAlign.run("align", "--input", "nowhere", "--output", "nowhere-out", "--batch-cells", "0"));
+        assertEquals(2, BandAlign.run("align", "--input", "nowhere", "--output", "nowhere-out", "--conf",
+                "spark.bandalign.batch.pairs=0"));
+    }
+
+    /** A task's failure reaches the driver wrapped in Spark's exceptions; the one-line report shows BandAlign's own cause. */
+    @Test
+    void failureCause_prefersTheDeepestBandAlignException() {
+        Exception ours = new org.bandalign.align.InvalidPairException("p", "bad");
+        Exception wrapped = new RuntimeException("Job aborted", new IllegalStateException("task failed", ours));
+        assertEquals(ours, BandAlign.cause(wrapped));
+        Exception plain = new RuntimeException("outer", new java.io.IOException("disk full", new RuntimeException()));
+        assertEquals("disk full", BandAlign.cause(plain).getMessage());
     }
 
     @Test

@@ -42,7 +42,7 @@ public final class Pair {
         }
         long expected = (long) n * m * 3;
         if (scores.length != expected) {
-            throw new InvalidPairException(id, "dense scores of an " + n + " x " + m + " pair must hold n*m*3 = "
+            throw new InvalidPairException(id, "dense scores of a pair of " + n + " x " + m + " must hold n*m*3 = "
                     + expected + " floats, got " + scores.length);
         }
         return new Pair(id, n, m, false, -(n - 1), m - 1, scores);
@@ -66,7 +66,7 @@ public final class Pair {
         long width = (long) diagHi - diagLo + 1;
         long expected = n * width * 3;
         if (scores.length != expected) {
-            throw new InvalidPairException(id, "band-layout scores of an " + n + " x " + m + " pair with band ["
+            throw new InvalidPairException(id, "band-layout scores of a pair of " + n + " x " + m + " with band ["
                     + diagLo + ", " + diagHi + "] must hold n*W*3 = " + expected + " floats (W = " + width
                     + "), got " + scores.length);
         }
