@@ -81,7 +81,8 @@ final class AlignJob {
         }
         return new JobSummary(inputRows, alignedRows, rejected.size(), counters.cells.value(), seconds,
                 new ArrayList<>(new TreeSet<>(counters.backends.value())), spark.sparkContext().master(),
-                req.options.describe(), taskGpuCounts(counters.taskGpus.value()), req.output);
+                req.options.describe(), taskGpuCounts(counters.taskGpus.value()),
+                new ArrayList<>(new TreeSet<>(counters.cpuFallbacks.value())), req.output);
     }
 
     /** How many alignment tasks held each GPU address set ("" = none). */

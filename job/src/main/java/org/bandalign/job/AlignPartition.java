@@ -40,6 +40,10 @@ final class AlignPartition implements FlatMapFunction<Iterator<InternalRow>, Ali
         counters.taskGpus.add(String.join(",", TaskGpu.addresses(task)));
         Aligner aligner = ExecutorAligners.forTask(options, task);
         counters.backends.add(aligner.backend());
+        String fallback = ExecutorAligners.cpuFallback();
+        if (fallback != null) {
+            counters.cpuFallbacks.add(fallback);
+        }
         AlignOptions alignOptions = options.alignOptions();
         return new Iterator<>() {
             private final ArrayDeque<AlignedRecord> ready = new ArrayDeque<>();

@@ -26,8 +26,17 @@ final class ExecutorAligners {
     private ExecutorAligners() {
     }
 
+    /** Why the last {@link #forTask} call on this thread fell back to the CPU in auto mode; null if it did not. */
+    private static final ThreadLocal<String> FALLBACK = new ThreadLocal<>();
+
+    /** Why the current thread's last task engine is the CPU although --backend auto might have used a GPU, or null. */
+    static String cpuFallback() {
+        return FALLBACK.get();
+    }
+
     /** The engine for the current task, with its GPU permit taken when it is a GPU. */
     static Aligner forTask(JobOptions options, TaskContext task) {
+        FALLBACK.remove();
         if (options.ioOnly) {
             return new IoOnlyAligner();
         }
@@ -49,6 +58,7 @@ final class ExecutorAligners {
             if (options.backend == Backend.CUDA) {
                 throw new IllegalStateException("--backend cuda: " + e.getMessage(), e);
             }
+            FALLBACK.set(e.getMessage());
             return cpu(options);
         }
     }

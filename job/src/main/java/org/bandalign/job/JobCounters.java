@@ -19,6 +19,8 @@ final class JobCounters implements Serializable {
     final CollectionAccumulator<String> backends;
     /** One entry per alignment task: the GPU addresses it held, comma-separated ("" for none). */
     final CollectionAccumulator<String> taskGpus;
+    /** Why tasks of --backend auto ran on the CPU where they could have used a GPU (distinct reasons). */
+    final CollectionAccumulator<String> cpuFallbacks;
 
     JobCounters(SparkContext sc) {
         inputRows = sc.longAccumulator("bandalign.inputRows");
@@ -27,5 +29,6 @@ final class JobCounters implements Serializable {
         rejected = sc.collectionAccumulator("bandalign.rejected");
         backends = sc.collectionAccumulator("bandalign.backends");
         taskGpus = sc.collectionAccumulator("bandalign.taskGpus");
+        cpuFallbacks = sc.collectionAccumulator("bandalign.cpuFallbacks");
     }
 }

@@ -18,10 +18,13 @@ final class JobSummary {
     final String master;
     final Map<String, Object> options;
     final Map<String, Integer> taskGpuCounts;
+    /** Distinct reasons why --backend auto used the CPU instead of a GPU (empty when it did not). */
+    final List<String> cpuFallbacks;
     final String output;
 
     JobSummary(long inputRows, long alignedRows, long rejectedRows, long cells, double seconds, List<String> backends,
-               String master, Map<String, Object> options, Map<String, Integer> taskGpuCounts, String output) {
+               String master, Map<String, Object> options, Map<String, Integer> taskGpuCounts, List<String> cpuFallbacks,
+               String output) {
         this.inputRows = inputRows;
         this.alignedRows = alignedRows;
         this.rejectedRows = rejectedRows;
@@ -31,6 +34,7 @@ final class JobSummary {
         this.master = master;
         this.options = options;
         this.taskGpuCounts = taskGpuCounts;
+        this.cpuFallbacks = cpuFallbacks;
         this.output = output;
     }
 
@@ -50,15 +54,20 @@ final class JobSummary {
         m.put("master", master);
         m.put("options", options);
         m.put("task_gpus", taskGpuCounts);
+        m.put("cpu_fallbacks", cpuFallbacks);
         m.put("output", output);
         return new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(m);
     }
 
-    /** The one-line summary printed at the end of a run. */
+    /** The one-line summary printed at the end of a run (and why auto chose the CPU, when it did). */
     String line() {
-        return String.format(java.util.Locale.ROOT,
+        String line = String.format(java.util.Locale.ROOT,
                 "bandalign: %d rows in, %d aligned, %d rejected; %.3g cells in %.1f s (%.1f M cells/s) on %s -> %s",
                 inputRows, alignedRows, rejectedRows, (double) cells, seconds, cellsPerSecond() / 1e6,
                 String.join(",", backends), output);
+        for (String why : cpuFallbacks) {
+            line += System.lineSeparator() + "bandalign: note: --backend auto used the CPU: " + why;
+        }
+        return line;
     }
 }

@@ -125,9 +125,23 @@ class AlignJobLocalTest {
         }
         JsonNode summary = new ObjectMapper().readTree(new File(out, "_SUMMARY.json"));
         assertEquals(summary.get("input_rows").asLong(), summary.get("aligned_rows").asLong() + summary.get("rejected_rows").asLong());
-        assertEquals("cpu", summary.get("backends").get(0).asText());
         assertEquals("local[2]", summary.get("master").asText());
         assertTrue(summary.get("cells").asLong() > 0 && summary.get("cells_per_second").asDouble() > 0);
+        // --backend auto: the GPU where one works, else the CPU with the reason in the summary
+        String why = null;
+        try {
+            org.bandalign.cuda.CudaAligner.deviceCount();
+        } catch (org.bandalign.cuda.CudaUnavailableException e) {
+            why = e.getMessage();
+        }
+        if (why != null) {
+            assertEquals("cpu", summary.get("backends").get(0).asText());
+            assertEquals(why, summary.get("cpu_fallbacks").get(0).asText());
+            assertTrue(s.line().contains("--backend auto used the CPU: " + why), s.line());
+        } else {
+            assertTrue(summary.get("backends").get(0).asText().startsWith("cuda:"), summary.toString());
+            assertEquals(0, summary.get("cpu_fallbacks").size());
+        }
     }
 
     @Test
