@@ -11,6 +11,7 @@ import java.util.TreeSet;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
+import org.apache.hadoop.util.ShutdownHookManager;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.resource.ResourceProfileBuilder;
 import org.apache.spark.resource.TaskResourceRequests;
@@ -41,18 +42,39 @@ final class AlignJob {
             fs.delete(out, true);
         }
         long start = System.nanoTime();
+        // Interrupted (Ctrl-C, SIGTERM): remove the partial output too. The hook runs after
+        // Spark's own (which stop the tasks) and before Hadoop closes its file systems.
+        Runnable removePartial = () -> {
+            try {
+                fs.delete(out, true);
+            } catch (IOException | RuntimeException ignored) {
+                // the JVM is going down; nothing better to do
+            }
+        };
+        ShutdownHookManager.get().addShutdownHook(removePartial, PARTIAL_OUTPUT_HOOK_PRIORITY);
         try {
             JobSummary summary = align(spark, req, start);
             try (OutputStream os = fs.create(new Path(out, "_SUMMARY.json"), false)) {
                 os.write(summary.toJson().getBytes(StandardCharsets.UTF_8));
             }
+            ShutdownHookManager.get().removeShutdownHook(removePartial);
             return summary;
         } catch (Throwable e) {
             // Spark's checked SparkException lands here too: nothing of a failed run stays behind.
             fs.delete(out, true);
             throw e;
+        } finally {
+            if (!ShutdownHookManager.get().isShutdownInProgress()) {
+                ShutdownHookManager.get().removeShutdownHook(removePartial);
+            }
         }
     }
+
+    /**
+     * Priority in Hadoop's shutdown hook manager: below Spark's (40, under which Spark stops its
+     * context and tasks), above Hadoop's FileSystem hook (10), which closes the file systems.
+     */
+    private static final int PARTIAL_OUTPUT_HOOK_PRIORITY = 20;
 
     private static JobSummary align(SparkSession spark, JobRequest req, long start) {
         Dataset<Row> input = spark.read().parquet(req.input);

@@ -1,0 +1,59 @@
+package org.bandalign.job;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A run stopped from outside (Ctrl-C, SIGTERM, a scheduler's kill) leaves no partial output,
+ * as a run that fails does: {@code bin/bandalign align} in a JVM of its own, sent SIGTERM while
+ * its tasks write.
+ */
+class InterruptedRunTest {
+    @TempDir
+    Path tmp;
+
+    @Test
+    void align_terminatedWhileWriting_leavesNoOutput() throws Exception {
+        String in = tmp.resolve("in").toString();
+        // ~220 MB of binary scores on one core: seconds of reading, aligning and writing.
+        assertEquals(0, BandAlign.run("generate", "--output", in, "--pairs", "200", "--min-len", "300", "--max-len", "300",
+                "--binary", "--partitions", "4", "--master", "local[2]"));
+        Path out = tmp.resolve("out");
+        List<String> cmd = new ArrayList<>();
+        cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        cmd.addAll(StandaloneCluster.sparkJavaOptions());
+        cmd.add("-Dlog4j2.configurationFile=" + Path.of("..", "conf", "log4j2.properties").toAbsolutePath());
+        cmd.addAll(List.of("-cp", StandaloneCluster.classPath(), BandAlign.class.getName(), "align", "--input", in,
+                "--output", out.toString(), "--master", "local[1]", "--backend", "cpu", "--conf", "spark.bandalign.cpu.threads=1",
+                "--conf", "spark.ui.showConsoleProgress=false"));
+        Path log = tmp.resolve("align.log");
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        try {
+            // The output's marginals directory appears once the write job has started.
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+            while (!Files.isDirectory(out.resolve("marginals")) && p.isAlive() && System.nanoTime() < deadline) {
+                Thread.sleep(20);
+            }
+            Assumptions.assumeTrue(p.isAlive() && Files.isDirectory(out.resolve("marginals")),
+                    "the run ended before it could be stopped: " + Files.readString(log));
+            p.destroy();   // SIGTERM
+            assertTrue(p.waitFor(60, TimeUnit.SECONDS), "the run stops on SIGTERM");
+        } finally {
+            p.destroyForcibly();
+        }
+        Assumptions.assumeFalse(p.exitValue() == 0 && Files.exists(out.resolve("_SUMMARY.json")),
+                "the run completed before the signal");
+        assertNotEquals(0, p.exitValue(), "a terminated run does not report success");
+        assertTrue(Files.notExists(out), "no partial output left in " + out + ": " + Files.readString(log));
+    }
+}
