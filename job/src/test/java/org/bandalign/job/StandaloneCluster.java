@@ -203,6 +203,9 @@ final class StandaloneCluster implements AutoCloseable {
                         "--properties-file", props.toString(), masterUrl),
                 dir.resolve("worker-" + w + ".log"));
         pb.environment().put("PATH", bin + ":" + System.getenv().getOrDefault("PATH", "/usr/bin:/bin"));
+        // Scratch of the Worker and its executors inside the test's directory: an executor the
+        // tests kill cannot clean up after itself, and would leave it in /tmp.
+        pb.environment().put("SPARK_LOCAL_DIRS", Files.createDirectories(dir.resolve("worker-" + w + "-local")).toString());
         workers.add(pb.start());
     }
 
