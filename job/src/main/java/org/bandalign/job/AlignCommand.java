@@ -82,7 +82,8 @@ public final class AlignCommand implements Callable<Integer> {
         sparkConf.setIfMissing("spark.app.name", "bandalign align");
         sparkConf.set("spark.sql.parquet.columnarReaderBatchSize", Integer.toString(JobKeys.READER_BATCH_ROWS.get(sparkConf)));
         JobRequest request = request(sparkConf);
-        if (request.options.backend == Backend.CUDA && sparkConf.get("spark.master").startsWith("local")) {
+        String master = sparkConf.get("spark.master");
+        if (request.options.backend == Backend.CUDA && (master.equals("local") || master.startsWith("local["))) {
             requireCuda();   // on a cluster only the executors need a GPU
         }
         SparkSession spark = SparkSession.builder().config(sparkConf).getOrCreate();

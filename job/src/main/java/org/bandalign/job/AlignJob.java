@@ -57,8 +57,7 @@ final class AlignJob {
             try (OutputStream os = fs.create(new Path(out, "_SUMMARY.json"), false)) {
                 os.write(summary.toJson().getBytes(StandardCharsets.UTF_8));
             }
-            ShutdownHookManager.get().removeShutdownHook(removePartial);
-            return summary;
+            return summary;   // the hook goes in finally, before the caller sees success
         } catch (Throwable e) {
             // Spark's checked SparkException lands here too: nothing of a failed run stays behind.
             fs.delete(out, true);

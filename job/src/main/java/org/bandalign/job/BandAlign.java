@@ -45,21 +45,22 @@ public final class BandAlign {
     }
 
     /**
-     * The cause worth showing: the deepest of BandAlign's own exceptions in the chain (a task's
-     * failure reaches the driver wrapped in Spark's), else the deepest one with a message.
+     * The cause worth showing: a task's failure reaches the driver wrapped in Spark's
+     * exceptions, so the first exception in the chain that is not Spark's (it says what failed
+     * in BandAlign's or the library's words), else the deepest one with a message.
      */
     static Throwable cause(Throwable e) {
-        Throwable ours = null;
         Throwable deepest = e;
         for (Throwable t = e; t != null && t != t.getCause(); t = t.getCause()) {
-            if (t.getClass().getName().startsWith("org.bandalign.")) {
-                ours = t;
+            String name = t.getClass().getName();
+            if (t.getMessage() != null && !name.startsWith("org.apache.spark.") && !name.startsWith("scala.")) {
+                return t;
             }
             if (t.getMessage() != null) {
                 deepest = t;
             }
         }
-        return ours != null ? ours : deepest;
+        return deepest;
     }
 
     private static String describe(Throwable t) {

@@ -45,13 +45,18 @@ final class ExecutorAligners {
         }
         String[] gpus = TaskGpu.addresses(task);
         if (gpus.length == 0 && options.backend == Backend.AUTO && !localMode()) {
+            if (executorHasGpus()) {
+                FALLBACK.set("a task was assigned no GPU although its executor has some (set "
+                        + "spark.task.resource.gpu.amount, or spark.bandalign.stage.gpuAmount)");
+            }
             return cpu(options);   // a cluster task that holds no GPU must not take one
         }
         int ordinal = gpus.length == 0 ? 0 : TaskGpu.cudaOrdinal(gpus[0], System.getenv("CUDA_VISIBLE_DEVICES"));
         try {
             CudaAligner aligner = cuda(ordinal, options);
             if (aligner.isBroken()) {
-                throw new CudaUnavailableException("device " + ordinal + " failed earlier in this executor");
+                throw new CudaUnavailableException("device " + ordinal + " failed earlier in this executor: "
+                        + aligner.brokenBy());
             }
             return aligner;
         } catch (CudaUnavailableException e) {
@@ -60,6 +65,19 @@ final class ExecutorAligners {
             }
             FALLBACK.set(e.getMessage());
             return cpu(options);
+        }
+    }
+
+    /** Whether this executor was given GPUs (spark.executor.resource.gpu.amount > 0). */
+    private static boolean executorHasGpus() {
+        SparkEnv env = SparkEnv.get();
+        if (env == null) {
+            return false;
+        }
+        try {
+            return Double.parseDouble(env.conf().get("spark.executor.resource.gpu.amount", "0")) > 0;
+        } catch (NumberFormatException e) {
+            return false;
         }
     }
 

@@ -71,14 +71,15 @@ class JobKeysTest {
                 "spark.bandalign.batch.pairs=0"));
     }
 
-    /** A task's failure reaches the driver wrapped in Spark's exceptions; the one-line report shows BandAlign's own cause. */
+    /** A task's failure reaches the driver wrapped in Spark's exceptions; the one-line report shows what is inside. */
     @Test
-    void failureCause_prefersTheDeepestBandAlignException() {
+    void failureCause_isTheFirstExceptionNotSparks() {
         Exception ours = new org.bandalign.align.InvalidPairException("p", "bad");
-        Exception wrapped = new RuntimeException("Job aborted", new IllegalStateException("task failed", ours));
-        assertEquals(ours, BandAlign.cause(wrapped));
-        Exception plain = new RuntimeException("outer", new java.io.IOException("disk full", new RuntimeException()));
-        assertEquals("disk full", BandAlign.cause(plain).getMessage());
+        Exception task = new IllegalArgumentException("bad input row (--fail-fast): " + ours.getMessage(), ours);
+        Exception wrapped = new org.apache.spark.SparkException("Job aborted due to stage failure", task);
+        assertEquals(task, BandAlign.cause(wrapped));
+        Exception sparkOnly = new org.apache.spark.SparkException("outer", new org.apache.spark.SparkException("inner"));
+        assertEquals("inner", BandAlign.cause(sparkOnly).getMessage());
     }
 
     @Test

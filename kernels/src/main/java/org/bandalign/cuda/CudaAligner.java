@@ -284,6 +284,11 @@ public final class CudaAligner implements Aligner {
         return broken != null;
     }
 
+    /** The failure that made this aligner unusable, or null while it is usable. */
+    public String brokenBy() {
+        return broken;
+    }
+
     /**
      * Consecutive runs of pairs (sorted by width) whose device memory fits {@code budget} and
      * whose host staging fits {@code stagingCap}, at least one pair each. A launch whose widest
