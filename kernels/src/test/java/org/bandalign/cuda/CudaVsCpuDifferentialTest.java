@@ -142,6 +142,36 @@ class CudaVsCpuDifferentialTest {
      * Viterbi score to SPEC's 1e-6 relative, marginals to {@code marginalTolerance} of the pair's
      * index); returns how many valid pairs it compared.
      */
+    /**
+     * Long paths: thousands of traceback steps through many of banded_viterbi's shared-memory
+     * windows (long runs of 'I' and 'D' in the thin pairs), and few blocks, so that the split
+     * forward-backward is what the host picks.
+     */
+    @Test
+    void alignAll_longPathsAndFewBlocks_cudaEqualsCpu() {
+        Random rnd = new Random(123);
+        List<Pair> pairs = new ArrayList<>();
+        int[][] shapes = {{3000, 4}, {4, 3000}, {2500, 2400}, {1, 2000}, {2000, 1}};
+        for (int[] shape : shapes) {
+            float[] s = new float[shape[0] * shape[1] * 3];
+            for (int q = 0; q < s.length; q++) {
+                // -inf steps only where other paths remain (a 1 x m pair has a single path)
+                boolean forbid = shape[0] > 1 && shape[1] > 1 && rnd.nextDouble() < 0.02;
+                s[q] = forbid ? Float.NEGATIVE_INFINITY : (float) (rnd.nextGaussian() * 2);
+            }
+            pairs.add(Pair.dense("long" + shape[0] + "x" + shape[1], shape[0], shape[1], s));
+        }
+        int compared = 0;
+        for (Mode mode : Mode.values()) {
+            AlignOptions both = AlignOptions.builder().mode(mode).semiring(Semiring.BOTH).build();
+            compared += compare(pairs.subList(0, 2), both, cuda, "long dense", k -> 1e-5);
+            compared += compare(pairs.subList(3, 5), both, cuda, "long line", k -> 1e-5);
+            AlignOptions banded = AlignOptions.builder().mode(mode).semiring(Semiring.BOTH).band(25).build();
+            compared += compare(pairs.subList(2, 3), banded, cuda, "long band", k -> 1e-5);
+        }
+        assertTrue(compared >= 9, "pairs compared: " + compared);   // 10 unless the thin 3000 x 4 has no path
+    }
+
     private int compare(List<Pair> pairs, AlignOptions opts, Aligner gpu, String label, IntToDoubleFunction marginalTolerance) {
         List<AlignmentResult> a = cpu.alignAll(pairs, opts);
         List<AlignmentResult> b = gpu.alignAll(pairs, opts);
