@@ -191,6 +191,50 @@ class CudaKernelEmulationTest {
         assertTrue(compared > 100, "valid pairs compared: " + compared);
     }
 
+    /**
+     * Random launches: shapes, layouts (dense, band layout), option bands, modes, semirings,
+     * -inf densities, magnitudes, block sizes, shared or global rolling state, all at once and
+     * each launch through every variant. {@value #FUZZ_PROPERTY} rounds (2 by default, so CI stays
+     * quick; e.g. {@code mvn -pl kernels test -Dtest='CudaKernelEmulationTest#kernels_fuzz*'
+     * -Demulator.fuzzRounds=300} for a long search), seeds 1000 + round, named in any failure.
+     */
+    @Test
+    void kernels_fuzz_matchTheCpuEngine() throws Exception {
+        int rounds = Integer.getInteger(FUZZ_PROPERTY, 2);
+        int compared = 0;
+        for (int round = 0; round < rounds; round++) {
+            long seed = 1000 + round;
+            Random rnd = new Random(seed);
+            List<Pair> pairs = new ArrayList<>();
+            int count = 1 + rnd.nextInt(6);
+            double forbid = new double[] {0, 0.02, 0.2}[rnd.nextInt(3)];
+            double magnitude = new double[] {1, 20, 1e5}[rnd.nextInt(3)];
+            for (int k = 0; k < count; k++) {
+                int n = 1 + rnd.nextInt(rnd.nextBoolean() ? 8 : 150);
+                int m = 1 + rnd.nextInt(rnd.nextBoolean() ? 8 : 150);
+                boolean bandLayout = rnd.nextInt(3) == 0;
+                int lo = Math.min(0, m - n) - rnd.nextInt(6);
+                int hi = Math.max(0, m - n) + rnd.nextInt(6);
+                float[] sc = new float[n * (bandLayout ? hi - lo + 1 : m) * 3];
+                for (int q = 0; q < sc.length; q++) {
+                    sc[q] = rnd.nextDouble() < forbid ? Float.NEGATIVE_INFINITY : (float) (rnd.nextGaussian() * magnitude);
+                }
+                pairs.add(bandLayout ? Pair.band("f" + seed + "-" + k, n, m, lo, hi, sc) : Pair.dense("f" + seed + "-" + k, n, m, sc));
+            }
+            AlignOptions.Builder b = AlignOptions.builder().mode(Mode.values()[rnd.nextInt(2)])
+                    .semiring(Semiring.values()[rnd.nextInt(Semiring.values().length)]);
+            if (rnd.nextBoolean()) {
+                b.band(rnd.nextInt(40));
+            }
+            int threads = new int[] {0, 1, 2, 3, 5, 32, 64}[rnd.nextInt(7)];
+            compared += compare(pairs, b.build(), threads, rnd.nextInt(4) == 0);
+        }
+        assertTrue(rounds == 0 || compared > 0, "valid pairs compared: " + compared);
+    }
+
+    /** System property: rounds of {@link #kernels_fuzz_matchTheCpuEngine}. */
+    static final String FUZZ_PROPERTY = "emulator.fuzzRounds";
+
     /** Scores from {-1, 0, 1, -inf}: step terms tie everywhere (the kernels' max/rest networks). */
     @Test
     void kernels_tiedSteps_matchTheCpuEngine() throws Exception {
