@@ -479,6 +479,18 @@ extern "C" __global__ void banded_forward_backward(const long long *desc, const 
     forward_backward<false>(desc, scores, marginals, alpha_all, log_z, roll_global, bad_score);
 }
 
+/*
+ * The plain variant compiled for 4 resident blocks of up to 256 threads an SM (at most 64
+ * registers a thread; about 90 bytes of spills on sm_90, against 93 registers unbounded, which
+ * allow 3 blocks of 224). An experiment for the GPU benchmark (-Dbandalign.cuda.regcap=true):
+ * more resident warps against the spills' cost; the host never picks it on its own.
+ */
+extern "C" __global__ void __launch_bounds__(256, 4) banded_forward_backward_regcap(
+        const long long *desc, const float *scores, float *marginals, double *alpha_all, double *log_z,
+        double *roll_global, int *bad_score) {
+    forward_backward<false>(desc, scores, marginals, alpha_all, log_z, roll_global, bad_score);
+}
+
 extern "C" __global__ void banded_forward_backward_prefetch(const long long *desc, const float *scores,
                                                             float *marginals, double *alpha_all,
                                                             double *log_z, double *roll_global, int *bad_score) {

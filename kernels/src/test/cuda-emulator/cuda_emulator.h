@@ -23,6 +23,7 @@ using std::min;
 #define __device__
 #define __forceinline__ inline
 #define __shared__ static
+#define __launch_bounds__(...)
 
 struct EmuDim { unsigned x = 0, y = 0, z = 0; };
 inline EmuDim blockIdx;

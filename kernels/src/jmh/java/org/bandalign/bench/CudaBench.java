@@ -41,6 +41,7 @@ public final class CudaBench {
         {"bandalign.cuda.prefetch", "never"},
         {"bandalign.cuda.split", "always"},
         {"bandalign.cuda.split", "never"},
+        {"bandalign.cuda.regcap", "true"},
     };
 
     public static void main(String[] args) {

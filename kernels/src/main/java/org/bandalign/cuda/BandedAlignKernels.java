@@ -49,6 +49,12 @@ final class BandedAlignKernels {
     static final String PREFETCH_PROPERTY = "bandalign.cuda.prefetch";
     /** System property choosing the split forward-backward (alpha and beta apart): auto (default), always, never. */
     static final String SPLIT_PROPERTY = "bandalign.cuda.split";
+    /**
+     * System property: true runs banded_forward_backward_regcap (64 registers, 4 blocks of up to
+     * 256 threads an SM) wherever the plain or prefetching variant would run; an experiment for
+     * the GPU benchmark, off by default.
+     */
+    static final String REGCAP_PROPERTY = "bandalign.cuda.regcap";
     /** Blocks per SM the split variant's marginal kernel aims for in all (its slices per pair follow). */
     private static final int MARGINAL_BLOCKS_PER_SM = 16;
 
@@ -58,6 +64,9 @@ final class BandedAlignKernels {
     private final CUfunction viterbi;
     private final CUfunction alphaBeta;
     private final CUfunction marginalsKernel;
+    /** banded_forward_backward_regcap, when {@value #REGCAP_PROPERTY} asks for it; else null. */
+    private final CUfunction forwardBackwardRegcap;
+    private final int regcapMaxThreads;
     private final String prefetchPolicy;
     private final String splitPolicy;
     /** Static shared memory of banded_viterbi, as the loaded binary declares it. */
@@ -89,6 +98,7 @@ final class BandedAlignKernels {
         this.viterbi = module.function("banded_viterbi");
         this.alphaBeta = module.function("banded_alpha_beta");
         this.marginalsKernel = module.function("banded_marginals");
+        this.forwardBackwardRegcap = Boolean.getBoolean(REGCAP_PROPERTY) ? module.function("banded_forward_backward_regcap") : null;
         this.prefetchPolicy = policy(PREFETCH_PROPERTY);
         this.splitPolicy = policy(SPLIT_PROPERTY);
         try {
@@ -109,7 +119,10 @@ final class BandedAlignKernels {
             // Allow the most dynamic shared memory once, for good: setting it per launch would
             // race with launches of other contexts on the same function.
             int optIn = Math.max(DEFAULT_SHARED, device.sharedMemoryOptIn);
-            for (CUfunction f : new CUfunction[] {forwardBackward, forwardBackwardPrefetch, alphaBeta}) {
+            // (the regcap kernel is left out of the block limit: it is taken only for blocks it can launch)
+            this.regcapMaxThreads = forwardBackwardRegcap == null ? 0 : maxThreadsPerBlock(forwardBackwardRegcap);
+            for (CUfunction f : forwardBackwardRegcap == null ? new CUfunction[] {forwardBackward, forwardBackwardPrefetch, alphaBeta}
+                    : new CUfunction[] {forwardBackward, forwardBackwardPrefetch, alphaBeta, forwardBackwardRegcap}) {
                 check(JCudaDriver.cuFuncSetAttribute(f, CUfunction_attribute.CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES, optIn),
                         "cuFuncSetAttribute(banded_forward_backward shared memory)");
             }
@@ -225,8 +238,9 @@ final class BandedAlignKernels {
         final long fbShared;
         /** Dynamic shared memory of the forward-backward kernel(s). */
         final int fbSharedBytes;
-        /** The forward-backward variant: split (alpha and beta apart), else prefetching or plain. */
+        /** The forward-backward variant: split (alpha and beta apart), else register-capped, prefetching or plain. */
         final boolean split;
+        final boolean regcap;
         final boolean prefetch;
         final long vitRoll;
         final long desc;
@@ -271,7 +285,8 @@ final class BandedAlignKernels {
             long rollPerPair = fbInShared ? 0 : 12L * launch.rollLen * 8;
             long splitExtra = align(8 * launch.cells) + (fbInShared ? 0 : align(2 * rollPerPair * count));
             split = log && split(count, launch.threads, fbSharedBytes, at + splitExtra <= budget);
-            prefetch = log && !split && prefetch(count, launch.threads, fbSharedBytes);
+            regcap = log && !split && forwardBackwardRegcap != null && launch.threads <= regcapMaxThreads;
+            prefetch = log && !split && !regcap && prefetch(count, launch.threads, fbSharedBytes);
             beta = split ? carve(8 * launch.cells) : -1;
             rollFb = log && !fbInShared ? carve(rollPerPair * count * (split ? 2 : 1)) : -1;
             bytes = at;
@@ -279,7 +294,7 @@ final class BandedAlignKernels {
 
         /** The kernels this launch runs, for error messages. */
         String kernels() {
-            String fb = split ? "banded_alpha_beta, banded_marginals"
+            String fb = split ? "banded_alpha_beta, banded_marginals" : regcap ? "banded_forward_backward_regcap"
                     : prefetch ? "banded_forward_backward_prefetch" : "banded_forward_backward";
             return log && max ? fb + ", banded_viterbi" : log ? fb : "banded_viterbi";
         }
@@ -334,7 +349,7 @@ final class BandedAlignKernels {
                         param(base, d.desc), param(base, d.scores), param(base, d.out), param(base, d.alpha),
                         param(base, d.beta), param(base, d.logZ), param(base, d.bad), Pointer.to(new int[] {slices}));
             } else {
-                CUfunction fb = d.prefetch ? forwardBackwardPrefetch : forwardBackward;
+                CUfunction fb = d.regcap ? forwardBackwardRegcap : d.prefetch ? forwardBackwardPrefetch : forwardBackward;
                 launch(fb, count, launch.threads, d.fbSharedBytes, "banded_forward_backward",
                         param(base, d.desc), param(base, d.scores), param(base, d.out), param(base, d.alpha),
                         param(base, d.logZ), param(base, d.rollFb), param(base, d.bad));

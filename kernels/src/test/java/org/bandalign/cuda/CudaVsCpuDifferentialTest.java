@@ -96,6 +96,7 @@ class CudaVsCpuDifferentialTest {
             {BandedAlignKernels.PREFETCH_PROPERTY, "never"},
             {BandedAlignKernels.SPLIT_PROPERTY, "always"},
             {BandedAlignKernels.SPLIT_PROPERTY, "never"},
+            {BandedAlignKernels.REGCAP_PROPERTY, "true"},
             {LaunchLayout.MAX_THREADS_PROPERTY, "64"},
             {LaunchLayout.MAX_THREADS_PROPERTY, "512"},
         };
