@@ -760,13 +760,9 @@ extern "C" __global__ void banded_viterbi(const long long *desc, const float *sc
     if (score == NEG_INF) {
         return;
     }
-    __syncthreads();   /* best_v[0] read by all before block_reduce reuses best_v */
+    __syncthreads();   /* best_v[0] read by all before cells_before reuses best_v */
     int t = i + j;
-    double after = 0.0;   /* cells of the anti-diagonals after t */
-    for (int u = t + 1 + threadIdx.x; u <= last; u += blockDim.x) {
-        after += row_hi(u, n, diag_lo) - row_lo(u, m, diag_hi) + 1;
-    }
-    int bt = base - (int)block_reduce(after, best_v, false) - (row_hi(t, n, diag_lo) - row_lo(t, m, diag_hi) + 1);
+    int bt = cells_before(pair_view(desc, blockIdx.x, scores, nullptr), t, best_v);   /* base(t) */
 
     /*
      * TRACEBACK in windows: a path that is at row i of anti-diagonal t stays within rows

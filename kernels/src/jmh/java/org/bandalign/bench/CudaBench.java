@@ -92,10 +92,7 @@ public final class CudaBench {
         gpu.alignAll(pairs.subList(0, perCall), opts);   // warm up
         double best = 0;
         long cells = 0;
-        long pcieBytes = 0;
-        for (Pair p : pairs) {
-            pcieBytes += 4L * p.scores().length * 2;
-        }
+        long pcieBytes = pcieBytes(pairs);
         for (int round = 0; round < 3; round++) {
             long t0 = System.nanoTime();
             cells = 0;
@@ -109,6 +106,15 @@ public final class CudaBench {
         System.out.printf(Locale.ROOT, "%-48s alignAll end to end %7.2f G cells/s = %3.0f%% of what pinned PCIe allows "
                         + "(%d calls of %d pairs, one after another)%n", "a in job-sized calls [default]", best / 1e9,
                 100 * (pcieBytes / h2d) / (cells / best), (pairs.size() + perCall - 1) / perCall, perCall);
+    }
+
+    /** Bytes over PCIe for {@code pairs}: scores in, marginals (same layout and size) out. */
+    private static long pcieBytes(List<Pair> pairs) {
+        long bytes = 0;
+        for (Pair p : pairs) {
+            bytes += 4L * p.scores().length * 2;
+        }
+        return bytes;
     }
 
     private static List<Pair> pairs(int count, int len, int band) {
@@ -152,10 +158,7 @@ public final class CudaBench {
         double bestKernel = 0;
         double bestEnd = 0;
         long cells = 0;
-        long pcieBytes = 0;
-        for (Pair p : pairs) {
-            pcieBytes += 4L * p.scores().length * 2;   // scores in, marginals (same layout and size) out
-        }
+        long pcieBytes = pcieBytes(pairs);
         for (int round = 0; round < 3; round++) {
             // End to end: the whole list in one call (launches overlap, two in flight).
             long t0 = System.nanoTime();
