@@ -47,6 +47,7 @@ final class AlignPartition implements FlatMapFunction<Iterator<InternalRow>, Ali
         AlignOptions alignOptions = options.alignOptions();
         return new Iterator<>() {
             private final ArrayDeque<AlignedRecord> ready = new ArrayDeque<>();
+            private final RowPlace where = new RowPlace();
             private boolean permitTaken;
 
             @Override
@@ -56,7 +57,7 @@ final class AlignPartition implements FlatMapFunction<Iterator<InternalRow>, Ali
                         ExecutorAligners.beforeFirstBatch(aligner, task);
                         permitTaken = true;
                     }
-                    alignBatch(rows, aligner, alignOptions, ready);
+                    alignBatch(rows, aligner, alignOptions, ready, where);
                 }
                 return !ready.isEmpty();
             }
@@ -72,18 +73,20 @@ final class AlignPartition implements FlatMapFunction<Iterator<InternalRow>, Ali
     }
 
     private void alignBatch(Iterator<InternalRow> rows, Aligner aligner, AlignOptions alignOptions,
-                            ArrayDeque<AlignedRecord> out) {
+                            ArrayDeque<AlignedRecord> out, RowPlace where) {
         List<Pair> batch = new ArrayList<>();
         long batchCells = 0;
         while (rows.hasNext() && batch.size() < options.batchPairs && batchCells < options.batchCells) {
             InternalRow row = rows.next();
             counters.inputRows.add(1);
+            where.next();
             try {
                 Pair pair = PairDecoder.decode(row, format);
                 batch.add(pair);
                 batchCells += (long) pair.n() * Math.min(pair.m(), pair.diagHi() - pair.diagLo() + 1);
             } catch (InvalidPairException e) {
-                reject(e);
+                // a row without an id can only be found again by its place in the input
+                reject(e.pairId() == null ? new InvalidPairException(null, e.reason() + " (" + where + ")") : e);
             }
         }
         if (batch.isEmpty()) {
@@ -104,6 +107,42 @@ final class AlignPartition implements FlatMapFunction<Iterator<InternalRow>, Ali
             }
             counters.alignedRows.add(1);
             counters.cells.add(r.cells());
+        }
+    }
+
+    /**
+     * Where a task's current input row is: the file and split Spark's file scan is reading (its
+     * InputFileBlockHolder, the source of input_file_name()) and the row's number in it. One per
+     * task; read only to describe a row that has no id.
+     */
+    static final class RowPlace {
+        private Object path;
+        private long start = -1;
+        private long row;
+
+        /** Called once per input row, before it is decoded. */
+        void next() {
+            Object p = null;
+            long s = -1;
+            try {
+                p = org.apache.spark.rdd.InputFileBlockHolder.getInputFilePath();
+                s = org.apache.spark.rdd.InputFileBlockHolder.getStartOffset();
+            } catch (RuntimeException | LinkageError e) {
+                // not a file scan, or another Spark: rows are then counted from the task's start
+            }
+            if (p != path || s != start) {   // the holder keeps one path object per file split
+                path = p;
+                start = s;
+                row = 0;
+            }
+            row++;
+        }
+
+        @Override
+        public String toString() {
+            String file = path == null ? "" : path.toString();
+            return file.isEmpty() ? "input row " + row + " of this task"
+                    : "input row " + row + " of the split of " + file + " that starts at byte " + start;
         }
     }
 

@@ -123,6 +123,15 @@ class AlignJobLocalTest {
             assertTrue(rejected.stream().anyMatch(r -> java.util.Objects.equals(bad[0], r.getAs("id"))
                     && ((String) r.getAs("error")).contains(bad[1])), "rejected row for " + bad[0] + " (" + bad[1] + ")");
         }
+        // a row without an id is described by its place in the input instead
+        Row noId = rejected.stream().filter(r -> r.getAs("id") == null).findFirst().orElseThrow();
+        String place = noId.getAs("error");
+        java.util.regex.Matcher where = java.util.regex.Pattern
+                .compile("id is null \\(input row (\\d+) of the split of (.*\\.parquet) that starts at byte (\\d+)\\)").matcher(place);
+        assertTrue(where.matches(), place);
+        assertEquals("0", where.group(3), "small files are read whole");
+        List<Row> fileRows = spark.read().parquet(where.group(2)).collectAsList();
+        assertTrue(fileRows.get(Integer.parseInt(where.group(1)) - 1).isNullAt(0), "the row named is the one without id");
         JsonNode summary = new ObjectMapper().readTree(new File(out, "_SUMMARY.json"));
         assertEquals(summary.get("input_rows").asLong(), summary.get("aligned_rows").asLong() + summary.get("rejected_rows").asLong());
         assertEquals("local[2]", summary.get("master").asText());
