@@ -1,9 +1,10 @@
 /*
  * cuda_emulator.h — runs the project's CUDA kernels on the CPU, for tests on machines without a
- * GPU: each thread block runs as blockDim.x std::threads that meet at a std::barrier for every
- * __syncthreads(); blocks run one after another, so one static buffer serves as the block's
- * shared memory (static __shared__ arrays become function-static arrays). It emulates only what
- * banded_align.cu uses. Slow by design; correctness only.
+ * GPU: each thread block runs as blockDim.x threads of execution that meet at every
+ * __syncthreads() (fibers by default, OS threads with EMU_OS_THREADS; see below); blocks run one
+ * after another, so one static buffer serves as the block's shared memory (static __shared__
+ * arrays become function-static arrays). It emulates only what the project's kernels use.
+ * Correctness only: no timing means anything.
  */
 #pragma once
 #include <atomic>
@@ -29,12 +30,9 @@ struct EmuDim { unsigned x = 0, y = 0, z = 0; };
 inline EmuDim blockIdx;
 inline EmuDim blockDim;
 inline thread_local EmuDim threadIdx;
-inline std::barrier<> *emu_barrier = nullptr;
 alignas(64) inline unsigned char emu_shared_memory[64u << 20];
 
 #define DYNAMIC_SHARED(type, name) type *name = reinterpret_cast<type *>(emu_shared_memory)
-
-inline void __syncthreads() { emu_barrier->arrive_and_wait(); }
 
 inline int atomicMin(int *address, int value) {
     std::atomic_ref<int> a(*address);
@@ -44,18 +42,116 @@ inline int atomicMin(int *address, int value) {
     return old;
 }
 
-/* Runs kernel() as grid x block threads, block after block. */
+#ifdef EMU_OS_THREADS
+/*
+ * Each GPU thread of a block is an OS thread; they meet at a std::barrier for every
+ * __syncthreads(). Slow (a barrier of hundreds of threads on few cores costs a context switch a
+ * thread), but what the sanitizers understand; the emulators use it when built with them.
+ */
+inline std::barrier<> *emu_barrier = nullptr;
+
+inline void __syncthreads() { emu_barrier->arrive_and_wait(); }
+
 inline void emu_launch(unsigned grid, unsigned block, const std::function<void()> &kernel) {
+    if (grid == 0 || block == 0) return;
     blockDim.x = block;
-    for (unsigned b = 0; b < grid; b++) {
-        blockIdx.x = b;
-        std::memset(emu_shared_memory, 0xff, 1u << 20);   /* garbage, as on a GPU */
-        std::barrier<> bar(block);
-        emu_barrier = &bar;
-        std::vector<std::thread> threads;
-        for (unsigned t = 0; t < block; t++) {
-            threads.emplace_back([t, &kernel] { threadIdx.x = t; kernel(); });
+    std::barrier<> sync(block), between(block);
+    emu_barrier = &sync;
+    auto body = [&](unsigned t) {
+        threadIdx.x = t;
+        for (unsigned b = 0; b < grid; b++) {
+            if (t == 0) {
+                blockIdx.x = b;
+                std::memset(emu_shared_memory, 0xff, 1u << 20);   /* garbage, as on a GPU */
+            }
+            between.arrive_and_wait();
+            kernel();
+            between.arrive_and_wait();   /* a thread that left early while others sync deadlocks here */
         }
-        for (auto &th : threads) th.join();
-    }
+    };
+    std::vector<std::thread> threads;
+    for (unsigned t = 1; t < block; t++) threads.emplace_back(body, t);
+    body(0);
+    for (auto &th : threads) th.join();
 }
+#else
+/*
+ * Each GPU thread of a block is a fiber (ucontext) on the launching OS thread. A phase resumes
+ * every fiber in turn until it reaches __syncthreads() or returns; the order alternates between
+ * phases (0..n-1, then n-1..0), so a thread that reads in the same phase what another writes
+ * sees it written in one phase or the other and a missing barrier shows. A barrier reached by
+ * some threads after others returned is undefined on a GPU: the emulator stops with a message.
+ */
+#include <cstdio>
+#include <cstdlib>
+#include <memory>
+#include <ucontext.h>
+
+struct EmuBlock {
+    enum State : unsigned char { RUNNING, AT_BARRIER, RETURNED };
+    std::vector<ucontext_t> fibers;
+    std::vector<State> state;
+    std::vector<std::unique_ptr<char[]>> stacks;
+    ucontext_t scheduler;
+    const std::function<void()> *kernel = nullptr;
+    unsigned current = 0;
+};
+inline thread_local EmuBlock *emu_block = nullptr;
+static const size_t EMU_STACK = 256u << 10;
+
+inline void __syncthreads() {
+    EmuBlock *b = emu_block;
+    const unsigned me = b->current;
+    b->state[me] = EmuBlock::AT_BARRIER;
+    swapcontext(&b->fibers[me], &b->scheduler);
+}
+
+inline void emu_fiber_main() {
+    EmuBlock *b = emu_block;
+    (*b->kernel)();
+    b->state[b->current] = EmuBlock::RETURNED;   /* then uc_link resumes the scheduler */
+}
+
+inline void emu_launch(unsigned grid, unsigned block, const std::function<void()> &kernel) {
+    if (grid == 0 || block == 0) return;
+    blockDim.x = block;
+    EmuBlock b;
+    b.kernel = &kernel;
+    b.fibers.resize(block);
+    b.state.resize(block);
+    for (unsigned t = 0; t < block; t++) b.stacks.emplace_back(new char[EMU_STACK]);
+    EmuBlock *outer = emu_block;
+    emu_block = &b;
+    for (unsigned blk = 0; blk < grid; blk++) {
+        blockIdx.x = blk;
+        std::memset(emu_shared_memory, 0xff, 1u << 20);   /* garbage, as on a GPU */
+        for (unsigned t = 0; t < block; t++) {
+            getcontext(&b.fibers[t]);
+            b.fibers[t].uc_stack.ss_sp = b.stacks[t].get();
+            b.fibers[t].uc_stack.ss_size = EMU_STACK;
+            b.fibers[t].uc_link = &b.scheduler;
+            makecontext(&b.fibers[t], emu_fiber_main, 0);
+            b.state[t] = EmuBlock::RUNNING;
+        }
+        for (unsigned phase = 0;; phase++) {
+            for (unsigned k = 0; k < block; k++) {
+                const unsigned t = phase % 2 == 0 ? k : block - 1 - k;
+                if (b.state[t] == EmuBlock::RETURNED) continue;
+                b.state[t] = EmuBlock::RUNNING;
+                b.current = t;
+                threadIdx.x = t;
+                swapcontext(&b.scheduler, &b.fibers[t]);
+            }
+            unsigned waiting = 0;
+            for (unsigned t = 0; t < block; t++) waiting += b.state[t] == EmuBlock::AT_BARRIER;
+            if (waiting == 0) break;
+            if (waiting != block) {
+                fprintf(stderr, "emulator: block %u: %u of %u threads wait at __syncthreads() after the others returned\n",
+                        blk, waiting, block);
+                abort();
+            }
+        }
+    }
+    emu_block = outer;
+}
+#endif

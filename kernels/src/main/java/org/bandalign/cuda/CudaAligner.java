@@ -11,6 +11,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 import org.bandalign.align.AlignOptions;
 import org.bandalign.align.Aligner;
@@ -74,6 +75,7 @@ public final class CudaAligner implements Aligner {
         t.setDaemon(true);
         return t;
     });
+    private final AtomicLong outOfMemorySplits = new AtomicLong();
     private volatile boolean closed;
     private volatile String broken;
 
@@ -184,14 +186,14 @@ public final class CudaAligner implements Aligner {
         ready.sort(Comparator.comparingInt((PreparedPair p) -> p.maxRows));
         List<List<PreparedPair>> groups = groups(ready, options, budget, GROUP_STAGING, sharedRollLen(options));
         if (groups.size() == 1) {
-            place(groups.get(0), launcher(options).apply(groups.get(0)), results);
+            place(groups.get(0), launch(groups.get(0), options), results);
             return Arrays.asList(results);
         }
         // Several launches: keep LAUNCHES_IN_FLIGHT of them going, so that one's transfers
         // overlap another's kernel (each takes its own stream and staging).
         List<Future<List<AlignmentResult>>> futures = new ArrayList<>(groups.size());
         for (List<PreparedPair> group : groups) {
-            futures.add(launchers.submit(() -> launcher(options).apply(group)));
+            futures.add(launchers.submit(() -> launch(group, options)));
         }
         for (int g = 0; g < groups.size(); g++) {
             place(groups.get(g), await(futures.get(g), futures), results);
@@ -199,9 +201,24 @@ public final class CudaAligner implements Aligner {
         return Arrays.asList(results);
     }
 
+    /** Runs one planned launch, split in half for as long as the device runs out of memory. */
+    private List<AlignmentResult> launch(List<PreparedPair> group, AlignOptions options) {
+        SplitOnOutOfMemory<PreparedPair, AlignmentResult> split = launcher(options);
+        try {
+            return split.apply(group);
+        } finally {
+            outOfMemorySplits.addAndGet(split.splits());
+        }
+    }
+
+    /** How many times a launch was split in half because the device ran out of memory. */
+    long outOfMemorySplits() {
+        return outOfMemorySplits.get();
+    }
+
     private SplitOnOutOfMemory<PreparedPair, AlignmentResult> launcher(AlignOptions options) {
         return new SplitOnOutOfMemory<>(
-                group -> launch(group, options),
+                group -> launchOnce(group, options),
                 e -> e instanceof CudaException && ((CudaException) e).isOutOfMemory(),
                 p -> AlignmentResult.failed(tooLarge(p, options, "too large for the GPU: " + p.geometry + " needs "
                         + (p.deviceBytes(options) + PreparedPair.rollBytes(options, p.rollLen())) + " bytes of device memory")));
@@ -245,7 +262,7 @@ public final class CudaAligner implements Aligner {
         }
     }
 
-    private List<AlignmentResult> launch(List<PreparedPair> group, AlignOptions options) {
+    private List<AlignmentResult> launchOnce(List<PreparedPair> group, AlignOptions options) {
         lifecycle.readLock().lock();
         try {
             if (closed) {

@@ -24,27 +24,43 @@ final class KernelEmulator {
     private KernelEmulator() {
     }
 
-    /** The executable built from {@code src/test/cuda-emulator/NAME.cpp}, compiled once per JVM. */
     /**
      * System property: build the emulators with AddressSanitizer and UBSan
      * ({@code mvn -pl kernels test -Demulator.sanitize=true -Dtest='*Emulation*'}).
      */
     static final String SANITIZE_PROPERTY = "emulator.sanitize";
 
-    static synchronized Path build(String name) throws IOException, InterruptedException {
-        Path built = BUILT.get(name);
+    /** The executable built from {@code src/test/cuda-emulator/NAME.cpp}, compiled once per JVM. */
+    static Path build(String name) throws IOException, InterruptedException {
+        List<String> flags = new ArrayList<>();
+        if (Boolean.getBoolean(SANITIZE_PROPERTY)) {   // slower; catches out-of-bounds and undefined behaviour
+            // (OS threads rather than fibers: the sanitizers follow thread stacks, not ucontext switches)
+            flags.addAll(List.of("-g", "-fsanitize=address,undefined", "-fno-sanitize-recover=undefined", "-DEMU_OS_THREADS"));
+        }
+        return compile(name, name, flags);
+    }
+
+    /**
+     * The stand-in NVIDIA driver built from {@code src/test/cuda-emulator/fake_libcuda.cpp}, as
+     * {@code target/cuda-emulator/libcuda.so.1} (see that file).
+     */
+    static Path buildFakeDriver() throws IOException, InterruptedException {
+        return compile("fake_libcuda", "libcuda.so.1", List.of("-shared", "-fPIC", "-Wl,-soname,libcuda.so.1"));
+    }
+
+    private static synchronized Path compile(String source, String output, List<String> flags)
+            throws IOException, InterruptedException {
+        Path built = BUILT.get(output);
         if (built != null) {
             return built;
         }
         Path src = Paths.get("src", "test", "cuda-emulator");
         Assumptions.assumeTrue(Files.isDirectory(src), "emulator sources are not here (bundled run)");
-        Path exe = Paths.get("target", "cuda-emulator", name).toAbsolutePath();
+        Path exe = Paths.get("target", "cuda-emulator", output).toAbsolutePath();
         Files.createDirectories(exe.getParent());
         List<String> command = new ArrayList<>(List.of("g++", "-O2", "-std=c++20", "-pthread"));
-        if (Boolean.getBoolean(SANITIZE_PROPERTY)) {   // slower; catches out-of-bounds and undefined behaviour
-            command.addAll(List.of("-g", "-fsanitize=address,undefined", "-fno-sanitize-recover=undefined"));
-        }
-        command.addAll(List.of("-I" + src.resolve("include"), "-o", exe.toString(), src.resolve(name + ".cpp").toString()));
+        command.addAll(flags);
+        command.addAll(List.of("-I" + src.resolve("include"), "-o", exe.toString(), src.resolve(source + ".cpp").toString()));
         try {
             new ProcessBuilder("g++", "--version").redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD)
                     .start().waitFor();
@@ -53,7 +69,7 @@ final class KernelEmulator {
         }
         Outcome compiled = runToEnd(command, 180, "g++");
         assertEquals(0, compiled.exit, "g++ failed:\n" + compiled.log);
-        BUILT.put(name, exe);
+        BUILT.put(output, exe);
         return exe;
     }
 

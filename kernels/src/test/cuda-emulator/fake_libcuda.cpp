@@ -1,0 +1,731 @@
+/*
+ * fake_libcuda.cpp — a CPU stand-in for the NVIDIA driver library (libcuda.so.1), so that the
+ * whole CUDA backend (JCuda, CudaAligner, its launch planning, pinned staging, streams, events,
+ * out-of-memory splitting) runs in tests on machines without a GPU, on the project's real
+ * kernels (banded_align.cu, banded_matrix.cu compiled for the CPU through cuda_emulator.h).
+ *
+ * Built by the tests as target/cuda-emulator/libcuda.so.1 (soname libcuda.so.1) and loaded
+ * with System.load before JCuda's own library, whose dependency on libcuda.so.1 the dynamic
+ * linker then resolves to this one (CudaTestSupport, -Dbandalign.test.fakeDriver=true). Never
+ * shipped and never loaded on a machine with a real driver unless a test asks for it.
+ *
+ * What it emulates, and what it checks more strictly than a driver would:
+ *  - one device of BANDALIGN_FAKE_CUDA_SMS (default 2) multiprocessors and
+ *    BANDALIGN_FAKE_CUDA_MEMORY bytes (default 512 MiB); sm_90 limits (1024 threads, 64 K
+ *    registers and 228 KB of shared memory an SM, 227 KB opt-in a block); the kernels'
+ *    register counts as ptxas reports them for sm_90, for occupancy and block limits;
+ *  - a primary context with a reference count; every call that needs a context fails with
+ *    CUDA_ERROR_INVALID_CONTEXT on a thread where none is current (Spark reuses threads);
+ *  - device memory: every copy, memset and kernel pointer argument must lie inside one live
+ *    allocation; fresh allocations hold 0xff bytes (NaN), not zeros; allocating past the
+ *    device's size returns CUDA_ERROR_OUT_OF_MEMORY;
+ *  - asynchronous copies must use pinned memory from cuMemHostAlloc (a driver would silently
+ *    copy pageable memory synchronously, which JCuda's temporary arrays do not survive);
+ *  - each stream is a worker thread that runs its queue in order after a short delay
+ *    (BANDALIGN_FAKE_CUDA_DELAY_US, default 50), so host code that reads results before
+ *    waiting for them reads stale bytes; events complete when the stream reaches them;
+ *  - launches check the block size against the function's limit and the dynamic shared
+ *    memory against what cuFuncSetAttribute allowed; kernels run one at a time.
+ * Only the driver calls the project makes are here; JCuda binds the rest lazily and never
+ * calls them.
+ */
+#include "cuda_emulator.h"
+#include "../../main/cuda/banded_align.cu"
+#include "../../main/cuda/banded_matrix.cu"
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <deque>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <tuple>
+#include <type_traits>
+#include <utility>
+
+typedef int CUresult;
+typedef int CUdevice;
+typedef unsigned long long CUdeviceptr;
+
+enum : int {
+    OK = 0, ERR_INVALID_VALUE = 1, ERR_OUT_OF_MEMORY = 2, ERR_NOT_INITIALIZED = 3, ERR_INVALID_DEVICE = 101,
+    ERR_INVALID_IMAGE = 200, ERR_INVALID_CONTEXT = 201, ERR_INVALID_HANDLE = 400, ERR_NOT_FOUND = 500,
+    ERR_NOT_READY = 600, ERR_NOT_SUPPORTED = 801
+};
+/* CUdevice_attribute, CUfunction_attribute and CUevent_flags values used here (cuda.h). */
+enum : int {
+    DEV_MAX_THREADS_PER_BLOCK = 1, DEV_MULTIPROCESSOR_COUNT = 16, DEV_MAX_THREADS_PER_SM = 39,
+    DEV_CC_MAJOR = 75, DEV_CC_MINOR = 76, DEV_MAX_SHARED_PER_SM = 81, DEV_MAX_REGISTERS_PER_SM = 82,
+    DEV_MAX_SHARED_PER_BLOCK_OPTIN = 97, DEV_MAX_BLOCKS_PER_SM = 106
+};
+enum : int { FUNC_MAX_THREADS_PER_BLOCK = 0, FUNC_SHARED_SIZE_BYTES = 1, FUNC_NUM_REGS = 4, FUNC_MAX_DYNAMIC_SHARED = 8 };
+enum : unsigned { EVENT_DISABLE_TIMING = 2 };
+
+/* sm_90 limits. */
+static const int SM_THREADS = 2048, SM_REGISTERS = 65536, SM_SHARED = 233472, BLOCK_SHARED_OPTIN = 232448,
+                 SM_BLOCKS = 32, DEFAULT_DYNAMIC_SHARED = 48 * 1024;
+
+static long env_long(const char *name, long fallback) {
+    const char *v = getenv(name);
+    return v && *v ? atol(v) : fallback;
+}
+
+static void complain(const char *call, const std::string &why) {
+    fprintf(stderr, "fake libcuda: %s: %s\n", call, why.c_str());
+}
+
+/* ---- memory ---- */
+
+static std::mutex memory_lock;
+static std::map<uintptr_t, size_t> device_blocks, pinned_blocks;
+static size_t device_used;
+
+static size_t device_size() {
+    static const size_t size = (size_t)env_long("BANDALIGN_FAKE_CUDA_MEMORY", 512L << 20);
+    return size;
+}
+
+/* Whether [p, p + len) lies in one live block of `blocks` (len 0: p inside or at its end). */
+static bool inside(const std::map<uintptr_t, size_t> &blocks, uintptr_t p, size_t len) {
+    std::lock_guard<std::mutex> g(memory_lock);
+    auto it = blocks.upper_bound(p);
+    if (it == blocks.begin()) return false;
+    --it;
+    return p >= it->first && p + len <= it->first + it->second;
+}
+
+static bool device_range(CUdeviceptr p, size_t len, const char *call) {
+    if (inside(device_blocks, (uintptr_t)p, len)) return true;
+    complain(call, "device range [" + std::to_string(p) + ", +" + std::to_string(len) + ") is not inside one allocation");
+    return false;
+}
+
+static bool pinned_range(const void *p, size_t len, const char *call) {
+    if (inside(pinned_blocks, (uintptr_t)p, len)) return true;
+    complain(call, "host range of " + std::to_string(len) + " bytes is not pinned memory from cuMemHostAlloc");
+    return false;
+}
+
+/* ---- contexts ---- */
+
+struct FakeContext { int device = 0; };
+static FakeContext primary;
+static std::atomic<int> primary_refs{0};
+static std::atomic<bool> initialized{false};
+static thread_local FakeContext *current_context = nullptr;
+
+/* The error for a call made without a usable current context, or OK. */
+static CUresult context_error() {
+    if (!initialized) return ERR_NOT_INITIALIZED;
+    if (current_context == nullptr || primary_refs.load() == 0) return ERR_INVALID_CONTEXT;
+    return OK;
+}
+#define NEED_CONTEXT()                          \
+    do {                                        \
+        CUresult need_ = context_error();       \
+        if (need_ != OK) return need_;          \
+    } while (0)
+
+/* ---- streams and events ---- */
+
+static std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
+
+struct FakeStream {
+    std::mutex lock;
+    std::condition_variable changed;
+    std::deque<std::function<void()>> queue;
+    bool busy = false, stopping = false;
+    std::thread worker;
+
+    FakeStream() : worker([this] { run(); }) {}
+
+    void run() {
+        const auto delay = std::chrono::microseconds(env_long("BANDALIGN_FAKE_CUDA_DELAY_US", 50));
+        for (;;) {
+            std::function<void()> op;
+            {
+                std::unique_lock<std::mutex> g(lock);
+                changed.wait(g, [&] { return stopping || !queue.empty(); });
+                if (queue.empty()) return;
+                op = std::move(queue.front());
+                queue.pop_front();
+                busy = true;
+            }
+            std::this_thread::sleep_for(delay);
+            op();
+            {
+                std::lock_guard<std::mutex> g(lock);
+                busy = false;
+            }
+            changed.notify_all();
+        }
+    }
+
+    void push(std::function<void()> op) {
+        {
+            std::lock_guard<std::mutex> g(lock);
+            queue.push_back(std::move(op));
+        }
+        changed.notify_all();
+    }
+
+    void drain() {
+        std::unique_lock<std::mutex> g(lock);
+        changed.wait(g, [&] { return queue.empty() && !busy; });
+    }
+
+    ~FakeStream() {
+        drain();
+        {
+            std::lock_guard<std::mutex> g(lock);
+            stopping = true;
+        }
+        changed.notify_all();
+        worker.join();
+    }
+};
+
+static std::mutex streams_lock;
+static std::set<FakeStream *> streams;
+
+static void drain_all() {
+    std::lock_guard<std::mutex> g(streams_lock);
+    for (FakeStream *s : streams) s->drain();
+}
+
+static bool known_stream(FakeStream *s) {
+    std::lock_guard<std::mutex> g(streams_lock);
+    return s == nullptr || streams.count(s) > 0;
+}
+
+/* Runs op on stream s in order, or at once for the default stream (null). */
+static void enqueue(FakeStream *s, std::function<void()> op) {
+    if (s == nullptr) op();
+    else s->push(std::move(op));
+}
+
+struct FakeEvent {
+    std::mutex lock;
+    std::condition_variable done;
+    unsigned flags = 0;
+    long recorded = 0, completed = 0;
+    double millis = 0;
+};
+
+/* ---- modules and kernels ---- */
+
+/* Binds a launch's kernelParams to a call of the kernel, or returns null if a pointer is bad. */
+typedef std::function<std::function<void()>(void **)> Binder;
+
+template <typename T> static bool valid_argument(const T &value) {
+    if constexpr (std::is_pointer_v<T>) {
+        return value == nullptr || inside(device_blocks, (uintptr_t)value, 0);
+    } else {
+        return true;
+    }
+}
+
+template <typename... A, size_t... I>
+static std::function<void()> bind_kernel(void (*kernel)(A...), void **params, std::index_sequence<I...>) {
+    std::tuple<std::remove_cv_t<A>...> args{*static_cast<std::remove_cv_t<A> *>(params[I])...};
+    if (!(valid_argument(std::get<I>(args)) && ...)) return nullptr;
+    return [kernel, args] { std::apply(kernel, args); };
+}
+
+template <typename... A> static Binder binder(void (*kernel)(A...)) {
+    return [kernel](void **params) { return bind_kernel(kernel, params, std::index_sequence_for<A...>{}); };
+}
+
+struct KernelInfo {
+    const char *name;
+    int registers;
+    int static_shared;
+    Binder bind;
+};
+
+/* Register counts and static shared memory from `nvcc -arch=sm_90 --resource-usage` (CUDA 13). */
+static const KernelInfo KERNELS[] = {
+    {"banded_forward_backward", 93, 0, binder(banded_forward_backward)},
+    {"banded_forward_backward_prefetch", 101, 0, binder(banded_forward_backward_prefetch)},
+    {"banded_forward_backward_regcap", 64, 0, binder(banded_forward_backward_regcap)},
+    {"banded_alpha_beta", 76, 0, binder(banded_alpha_beta)},
+    {"banded_marginals", 71, 0, binder(banded_marginals)},
+    {"banded_viterbi", 38, 21520, binder(banded_viterbi)},
+    {"banded_multiply", 60, 0, binder(banded_multiply)},
+};
+
+struct FakeFunction {
+    const KernelInfo *info;
+    int max_dynamic_shared = DEFAULT_DYNAMIC_SHARED;
+
+    /* Registers a warp holds (per-thread count rounded up to 8, as the hardware allocates). */
+    int warp_registers() const { return (info->registers + 7) / 8 * 8 * 32; }
+    int max_threads() const { return std::min(1024, SM_REGISTERS / warp_registers() * 32); }
+};
+
+struct FakeModule {
+    std::vector<std::unique_ptr<FakeFunction>> functions;
+};
+
+static std::mutex kernel_lock;   /* the emulator runs one launch at a time */
+
+static int occupancy(const FakeFunction *f, int threads, size_t dynamic_shared) {
+    const int warps = (threads + 31) / 32;
+    int blocks = std::min(SM_BLOCKS, SM_THREADS / (warps * 32));
+    blocks = std::min(blocks, SM_REGISTERS / (warps * f->warp_registers()));
+    const size_t shared = (size_t)f->info->static_shared + dynamic_shared + 1024;   /* 1 KB reserved a block */
+    blocks = std::min<long>(blocks, (long)(SM_SHARED / shared));
+    return std::max(blocks, 0);
+}
+
+extern "C" {
+
+CUresult cuInit(unsigned flags) {
+    if (flags != 0) return ERR_INVALID_VALUE;
+    initialized = true;
+    return OK;
+}
+
+CUresult cuDriverGetVersion(int *version) {
+    *version = 13000;
+    return OK;
+}
+
+CUresult cuGetErrorName(CUresult error, const char **name) {
+    static const std::map<int, const char *> names = {
+        {OK, "CUDA_SUCCESS"}, {ERR_INVALID_VALUE, "CUDA_ERROR_INVALID_VALUE"},
+        {ERR_OUT_OF_MEMORY, "CUDA_ERROR_OUT_OF_MEMORY"}, {ERR_NOT_INITIALIZED, "CUDA_ERROR_NOT_INITIALIZED"},
+        {ERR_INVALID_DEVICE, "CUDA_ERROR_INVALID_DEVICE"}, {ERR_INVALID_IMAGE, "CUDA_ERROR_INVALID_IMAGE"},
+        {ERR_INVALID_CONTEXT, "CUDA_ERROR_INVALID_CONTEXT"}, {ERR_INVALID_HANDLE, "CUDA_ERROR_INVALID_HANDLE"},
+        {ERR_NOT_FOUND, "CUDA_ERROR_NOT_FOUND"}, {ERR_NOT_READY, "CUDA_ERROR_NOT_READY"},
+        {ERR_NOT_SUPPORTED, "CUDA_ERROR_NOT_SUPPORTED"}};
+    auto it = names.find(error);
+    if (it == names.end()) return ERR_INVALID_VALUE;
+    *name = it->second;
+    return OK;
+}
+
+CUresult cuGetErrorString(CUresult error, const char **text) {
+    return cuGetErrorName(error, text);
+}
+
+CUresult cuDeviceGetCount(int *count) {
+    if (!initialized) return ERR_NOT_INITIALIZED;
+    *count = 1;
+    return OK;
+}
+
+CUresult cuDeviceGet(CUdevice *device, int ordinal) {
+    if (!initialized) return ERR_NOT_INITIALIZED;
+    if (ordinal != 0) return ERR_INVALID_DEVICE;
+    *device = 0;
+    return OK;
+}
+
+CUresult cuDeviceGetName(char *name, int len, CUdevice device) {
+    if (device != 0) return ERR_INVALID_DEVICE;
+    snprintf(name, (size_t)len, "%s", "BandAlign CPU emulation of a CUDA device (fake libcuda, tests only)");
+    return OK;
+}
+
+CUresult cuDeviceTotalMem_v2(size_t *bytes, CUdevice device) {
+    if (device != 0) return ERR_INVALID_DEVICE;
+    *bytes = device_size();
+    return OK;
+}
+
+CUresult cuDeviceGetAttribute(int *value, int attribute, CUdevice device) {
+    if (device != 0) return ERR_INVALID_DEVICE;
+    switch (attribute) {
+    case DEV_MAX_THREADS_PER_BLOCK: *value = 1024; return OK;
+    case DEV_MULTIPROCESSOR_COUNT: *value = (int)env_long("BANDALIGN_FAKE_CUDA_SMS", 2); return OK;
+    case DEV_MAX_THREADS_PER_SM: *value = SM_THREADS; return OK;
+    case DEV_CC_MAJOR: *value = 9; return OK;
+    case DEV_CC_MINOR: *value = 0; return OK;
+    case DEV_MAX_SHARED_PER_SM: *value = SM_SHARED; return OK;
+    case DEV_MAX_REGISTERS_PER_SM: *value = SM_REGISTERS; return OK;
+    case DEV_MAX_SHARED_PER_BLOCK_OPTIN: *value = BLOCK_SHARED_OPTIN; return OK;
+    case DEV_MAX_BLOCKS_PER_SM: *value = SM_BLOCKS; return OK;
+    default: complain("cuDeviceGetAttribute", "attribute " + std::to_string(attribute) + " is not emulated"); return ERR_INVALID_VALUE;
+    }
+}
+
+CUresult cuDevicePrimaryCtxRetain(FakeContext **context, CUdevice device) {
+    if (!initialized) return ERR_NOT_INITIALIZED;
+    if (device != 0) return ERR_INVALID_DEVICE;
+    primary_refs++;
+    *context = &primary;
+    return OK;
+}
+
+CUresult cuDevicePrimaryCtxRelease_v2(CUdevice device) {
+    if (device != 0) return ERR_INVALID_DEVICE;
+    if (primary_refs.load() <= 0) {
+        complain("cuDevicePrimaryCtxRelease", "released more often than retained");
+        return ERR_INVALID_CONTEXT;
+    }
+    primary_refs--;
+    return OK;
+}
+
+CUresult cuCtxSetCurrent(FakeContext *context) {
+    if (!initialized) return ERR_NOT_INITIALIZED;
+    if (context != nullptr && context != &primary) return ERR_INVALID_CONTEXT;
+    current_context = context;
+    return OK;
+}
+
+CUresult cuCtxGetCurrent(FakeContext **context) {
+    *context = current_context;
+    return OK;
+}
+
+CUresult cuCtxSynchronize() {
+    NEED_CONTEXT();
+    drain_all();
+    return OK;
+}
+
+CUresult cuMemGetInfo_v2(size_t *free_bytes, size_t *total_bytes) {
+    NEED_CONTEXT();
+    std::lock_guard<std::mutex> g(memory_lock);
+    *free_bytes = device_size() - device_used;
+    *total_bytes = device_size();
+    return OK;
+}
+
+CUresult cuMemAlloc_v2(CUdeviceptr *ptr, size_t bytes) {
+    NEED_CONTEXT();
+    if (bytes == 0) return ERR_INVALID_VALUE;
+    const size_t rounded = (bytes + 255) / 256 * 256;
+    {
+        std::lock_guard<std::mutex> g(memory_lock);
+        if (device_used + rounded > device_size()) return ERR_OUT_OF_MEMORY;
+        device_used += rounded;
+    }
+    void *p = std::aligned_alloc(256, rounded);
+    if (p == nullptr) {
+        std::lock_guard<std::mutex> g(memory_lock);
+        device_used -= rounded;
+        return ERR_OUT_OF_MEMORY;
+    }
+    std::memset(p, 0xff, rounded);   /* not zeros: a GPU's fresh memory holds whatever was there */
+    std::lock_guard<std::mutex> g(memory_lock);
+    device_blocks[(uintptr_t)p] = rounded;
+    *ptr = (CUdeviceptr)(uintptr_t)p;
+    return OK;
+}
+
+CUresult cuMemFree_v2(CUdeviceptr ptr) {
+    NEED_CONTEXT();
+    if (ptr == 0) return OK;
+    drain_all();   /* freeing synchronises the device */
+    std::lock_guard<std::mutex> g(memory_lock);
+    auto it = device_blocks.find((uintptr_t)ptr);
+    if (it == device_blocks.end()) {
+        complain("cuMemFree", "not the start of a live allocation");
+        return ERR_INVALID_VALUE;
+    }
+    device_used -= it->second;
+    device_blocks.erase(it);
+    std::free((void *)(uintptr_t)ptr);
+    return OK;
+}
+
+CUresult cuMemHostAlloc(void **ptr, size_t bytes, unsigned flags) {
+    NEED_CONTEXT();
+    (void)flags;
+    if (bytes == 0) return ERR_INVALID_VALUE;
+    void *p = std::aligned_alloc(4096, (bytes + 4095) / 4096 * 4096);
+    if (p == nullptr) return ERR_OUT_OF_MEMORY;
+    std::lock_guard<std::mutex> g(memory_lock);
+    pinned_blocks[(uintptr_t)p] = bytes;
+    *ptr = p;
+    return OK;
+}
+
+CUresult cuMemAllocHost_v2(void **ptr, size_t bytes) {
+    return cuMemHostAlloc(ptr, bytes, 0);
+}
+
+CUresult cuMemFreeHost(void *ptr) {
+    NEED_CONTEXT();
+    drain_all();
+    std::lock_guard<std::mutex> g(memory_lock);
+    if (pinned_blocks.erase((uintptr_t)ptr) == 0) {
+        complain("cuMemFreeHost", "not pinned memory from cuMemHostAlloc");
+        return ERR_INVALID_VALUE;
+    }
+    std::free(ptr);
+    return OK;
+}
+
+CUresult cuMemcpyHtoDAsync_v2(CUdeviceptr dst, const void *src, size_t bytes, FakeStream *stream) {
+    NEED_CONTEXT();
+    if (!known_stream(stream)) return ERR_INVALID_HANDLE;
+    if (!device_range(dst, bytes, "cuMemcpyHtoDAsync") || !pinned_range(src, bytes, "cuMemcpyHtoDAsync")) return ERR_INVALID_VALUE;
+    enqueue(stream, [=] { std::memcpy((void *)(uintptr_t)dst, src, bytes); });
+    return OK;
+}
+
+CUresult cuMemcpyDtoHAsync_v2(void *dst, CUdeviceptr src, size_t bytes, FakeStream *stream) {
+    NEED_CONTEXT();
+    if (!known_stream(stream)) return ERR_INVALID_HANDLE;
+    if (!device_range(src, bytes, "cuMemcpyDtoHAsync") || !pinned_range(dst, bytes, "cuMemcpyDtoHAsync")) return ERR_INVALID_VALUE;
+    enqueue(stream, [=] { std::memcpy(dst, (const void *)(uintptr_t)src, bytes); });
+    return OK;
+}
+
+CUresult cuMemcpyHtoD_v2(CUdeviceptr dst, const void *src, size_t bytes) {
+    NEED_CONTEXT();
+    if (!device_range(dst, bytes, "cuMemcpyHtoD")) return ERR_INVALID_VALUE;
+    std::memcpy((void *)(uintptr_t)dst, src, bytes);
+    return OK;
+}
+
+CUresult cuMemcpyDtoH_v2(void *dst, CUdeviceptr src, size_t bytes) {
+    NEED_CONTEXT();
+    if (!device_range(src, bytes, "cuMemcpyDtoH")) return ERR_INVALID_VALUE;
+    std::memcpy(dst, (const void *)(uintptr_t)src, bytes);
+    return OK;
+}
+
+CUresult cuMemcpyDtoD_v2(CUdeviceptr dst, CUdeviceptr src, size_t bytes) {
+    NEED_CONTEXT();
+    if (!device_range(dst, bytes, "cuMemcpyDtoD") || !device_range(src, bytes, "cuMemcpyDtoD")) return ERR_INVALID_VALUE;
+    std::memmove((void *)(uintptr_t)dst, (const void *)(uintptr_t)src, bytes);
+    return OK;
+}
+
+CUresult cuMemsetD8Async(CUdeviceptr dst, unsigned char value, size_t count, FakeStream *stream) {
+    NEED_CONTEXT();
+    if (!known_stream(stream)) return ERR_INVALID_HANDLE;
+    if (!device_range(dst, count, "cuMemsetD8Async")) return ERR_INVALID_VALUE;
+    enqueue(stream, [=] { std::memset((void *)(uintptr_t)dst, value, count); });
+    return OK;
+}
+
+CUresult cuMemsetD32Async(CUdeviceptr dst, unsigned value, size_t count, FakeStream *stream) {
+    NEED_CONTEXT();
+    if (!known_stream(stream)) return ERR_INVALID_HANDLE;
+    if (dst % 4 != 0 || !device_range(dst, 4 * count, "cuMemsetD32Async")) return ERR_INVALID_VALUE;
+    enqueue(stream, [=] {
+        unsigned *p = (unsigned *)(uintptr_t)dst;
+        std::fill(p, p + count, value);
+    });
+    return OK;
+}
+
+CUresult cuStreamCreate(FakeStream **stream, unsigned flags) {
+    NEED_CONTEXT();
+    (void)flags;
+    FakeStream *s = new FakeStream();
+    std::lock_guard<std::mutex> g(streams_lock);
+    streams.insert(s);
+    *stream = s;
+    return OK;
+}
+
+CUresult cuStreamDestroy_v2(FakeStream *stream) {
+    NEED_CONTEXT();
+    {
+        std::lock_guard<std::mutex> g(streams_lock);
+        if (stream == nullptr || streams.erase(stream) == 0) return ERR_INVALID_HANDLE;
+    }
+    delete stream;   /* finishes its queue first, as a driver does */
+    return OK;
+}
+
+CUresult cuStreamSynchronize(FakeStream *stream) {
+    NEED_CONTEXT();
+    if (!known_stream(stream)) return ERR_INVALID_HANDLE;
+    if (stream == nullptr) drain_all();
+    else stream->drain();
+    return OK;
+}
+
+CUresult cuEventCreate(FakeEvent **event, unsigned flags) {
+    NEED_CONTEXT();
+    FakeEvent *e = new FakeEvent();
+    e->flags = flags;
+    *event = e;
+    return OK;
+}
+
+CUresult cuEventDestroy_v2(FakeEvent *event) {
+    NEED_CONTEXT();
+    if (event == nullptr) return ERR_INVALID_HANDLE;
+    {   /* a driver lets queued work finish; the record op holds the pointer, so wait for it */
+        std::unique_lock<std::mutex> g(event->lock);
+        event->done.wait(g, [&] { return event->completed >= event->recorded; });
+    }
+    delete event;
+    return OK;
+}
+
+CUresult cuEventRecord(FakeEvent *event, FakeStream *stream) {
+    NEED_CONTEXT();
+    if (event == nullptr || !known_stream(stream)) return ERR_INVALID_HANDLE;
+    long generation;
+    {
+        std::lock_guard<std::mutex> g(event->lock);
+        generation = ++event->recorded;
+    }
+    enqueue(stream, [event, generation] {
+        {
+            std::lock_guard<std::mutex> g(event->lock);
+            event->completed = std::max(event->completed, generation);
+            event->millis = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
+        }
+        event->done.notify_all();
+    });
+    return OK;
+}
+
+CUresult cuEventQuery(FakeEvent *event) {
+    NEED_CONTEXT();
+    if (event == nullptr) return ERR_INVALID_HANDLE;
+    std::lock_guard<std::mutex> g(event->lock);
+    return event->completed >= event->recorded ? OK : ERR_NOT_READY;
+}
+
+CUresult cuEventSynchronize(FakeEvent *event) {
+    NEED_CONTEXT();
+    if (event == nullptr) return ERR_INVALID_HANDLE;
+    std::unique_lock<std::mutex> g(event->lock);
+    const long wanted = event->recorded;
+    event->done.wait(g, [&] { return event->completed >= wanted; });
+    return OK;
+}
+
+CUresult cuEventElapsedTime(float *millis, FakeEvent *start, FakeEvent *end) {
+    NEED_CONTEXT();
+    if (start == nullptr || end == nullptr) return ERR_INVALID_HANDLE;
+    if ((start->flags | end->flags) & EVENT_DISABLE_TIMING) return ERR_INVALID_HANDLE;
+    std::lock_guard<std::mutex> a(start->lock);
+    std::lock_guard<std::mutex> b(end->lock);
+    if (start->recorded == 0 || end->recorded == 0) return ERR_INVALID_HANDLE;
+    if (start->completed < start->recorded || end->completed < end->recorded) return ERR_NOT_READY;
+    *millis = (float)(end->millis - start->millis);
+    return OK;
+}
+
+CUresult cuModuleLoadDataEx(FakeModule **module, const void *image, unsigned options, void *option_keys, void **option_values) {
+    NEED_CONTEXT();
+    (void)options, (void)option_keys, (void)option_values;
+    const unsigned char *bytes = static_cast<const unsigned char *>(image);
+    /* A fatbin: magic 0xBA55ED50, uint16 version, uint16 header size, uint64 size of what follows. */
+    uint32_t magic;
+    std::memcpy(&magic, bytes, 4);
+    if (magic != 0xBA55ED50u) {
+        complain("cuModuleLoadDataEx", "not a fatbin");
+        return ERR_INVALID_IMAGE;
+    }
+    uint16_t header;
+    uint64_t body;
+    std::memcpy(&header, bytes + 6, 2);
+    std::memcpy(&body, bytes + 8, 8);
+    const std::string text(reinterpret_cast<const char *>(bytes), header + body);
+    FakeModule *m = new FakeModule();
+    for (const KernelInfo &k : KERNELS) {   /* the kernels this image names (entry symbols are plain text) */
+        if (text.find(std::string(k.name) + '\0') != std::string::npos) {
+            m->functions.push_back(std::make_unique<FakeFunction>(FakeFunction{&k}));
+        }
+    }
+    *module = m;
+    return OK;
+}
+
+CUresult cuModuleUnload(FakeModule *module) {
+    NEED_CONTEXT();
+    drain_all();
+    delete module;
+    return OK;
+}
+
+CUresult cuModuleGetFunction(FakeFunction **function, FakeModule *module, const char *name) {
+    NEED_CONTEXT();
+    if (module == nullptr) return ERR_INVALID_HANDLE;
+    for (auto &f : module->functions) {
+        if (std::strcmp(f->info->name, name) == 0) {
+            *function = f.get();
+            return OK;
+        }
+    }
+    return ERR_NOT_FOUND;
+}
+
+CUresult cuFuncGetAttribute(int *value, int attribute, FakeFunction *f) {
+    NEED_CONTEXT();
+    if (f == nullptr) return ERR_INVALID_HANDLE;
+    switch (attribute) {
+    case FUNC_MAX_THREADS_PER_BLOCK: *value = f->max_threads(); return OK;
+    case FUNC_SHARED_SIZE_BYTES: *value = f->info->static_shared; return OK;
+    case FUNC_NUM_REGS: *value = f->info->registers; return OK;
+    case FUNC_MAX_DYNAMIC_SHARED: *value = f->max_dynamic_shared; return OK;
+    default: complain("cuFuncGetAttribute", "attribute " + std::to_string(attribute) + " is not emulated"); return ERR_INVALID_VALUE;
+    }
+}
+
+CUresult cuFuncSetAttribute(FakeFunction *f, int attribute, int value) {
+    NEED_CONTEXT();
+    if (f == nullptr) return ERR_INVALID_HANDLE;
+    if (attribute != FUNC_MAX_DYNAMIC_SHARED) return ERR_INVALID_VALUE;
+    if (value < 0 || value + f->info->static_shared > BLOCK_SHARED_OPTIN) {
+        complain("cuFuncSetAttribute", std::string(f->info->name) + ": " + std::to_string(value)
+                 + " bytes of dynamic shared memory plus the static ones exceed the opt-in limit");
+        return ERR_INVALID_VALUE;
+    }
+    f->max_dynamic_shared = value;
+    return OK;
+}
+
+CUresult cuOccupancyMaxActiveBlocksPerMultiprocessor(int *blocks, FakeFunction *f, int threads, size_t dynamic_shared) {
+    NEED_CONTEXT();
+    if (f == nullptr) return ERR_INVALID_HANDLE;
+    if (threads <= 0 || threads > f->max_threads()) return ERR_INVALID_VALUE;
+    *blocks = occupancy(f, threads, dynamic_shared);
+    return OK;
+}
+
+CUresult cuLaunchKernel(FakeFunction *f, unsigned gx, unsigned gy, unsigned gz, unsigned bx, unsigned by, unsigned bz,
+                        unsigned shared, FakeStream *stream, void **params, void **extra) {
+    NEED_CONTEXT();
+    if (f == nullptr || !known_stream(stream)) return ERR_INVALID_HANDLE;
+    const std::string name = f->info->name;
+    if (extra != nullptr || params == nullptr) {
+        complain("cuLaunchKernel", name + ": only kernelParams are emulated");
+        return ERR_NOT_SUPPORTED;
+    }
+    if (gy != 1 || gz != 1 || by != 1 || bz != 1) {
+        complain("cuLaunchKernel", name + ": only one-dimensional grids and blocks are emulated");
+        return ERR_NOT_SUPPORTED;
+    }
+    if (gx == 0 || bx == 0 || (int)bx > f->max_threads()) {
+        complain("cuLaunchKernel", name + ": " + std::to_string(gx) + " blocks of " + std::to_string(bx)
+                 + " threads (at most " + std::to_string(f->max_threads()) + ")");
+        return ERR_INVALID_VALUE;
+    }
+    if ((int)shared > f->max_dynamic_shared) {
+        complain("cuLaunchKernel", name + ": " + std::to_string(shared) + " bytes of dynamic shared memory, "
+                 + std::to_string(f->max_dynamic_shared) + " allowed");
+        return ERR_INVALID_VALUE;
+    }
+    std::function<void()> call = f->info->bind(params);
+    if (!call) {
+        complain("cuLaunchKernel", name + ": a pointer argument is outside every device allocation");
+        return ERR_INVALID_VALUE;
+    }
+    enqueue(stream, [gx, bx, call] {
+        std::lock_guard<std::mutex> g(kernel_lock);
+        emu_launch(gx, bx, call);
+    });
+    return OK;
+}
+
+}   /* extern "C" */

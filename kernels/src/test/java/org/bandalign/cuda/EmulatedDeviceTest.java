@@ -1,0 +1,103 @@
+package org.bandalign.cuda;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import org.bandalign.align.AlignOptions;
+import org.bandalign.align.Aligner;
+import org.bandalign.align.AlignmentResult;
+import org.bandalign.align.BandGeometry;
+import org.bandalign.align.Pair;
+import org.bandalign.align.Semiring;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * What only the CPU stand-in for the driver ({@code fake_libcuda.cpp}, the build's
+ * {@code emulated-gpu} run) can show without a GPU: that the GPU tests of that run really go
+ * through it, and the out-of-memory path end to end (a real {@code CUDA_ERROR_OUT_OF_MEMORY}
+ * from {@code cuMemAlloc}, the launch split in half, the aligner still usable). Skipped
+ * elsewhere, on a real GPU too.
+ */
+class EmulatedDeviceTest {
+    private static final AlignOptions LOG = AlignOptions.builder().semiring(Semiring.LOG).build();
+
+    @BeforeEach
+    void onlyOnTheEmulation() {
+        Assumptions.assumeTrue(CudaTestSupport.emulated(), "runs in the emulated-gpu test run only");
+        CudaTestSupport.assumeGpu();
+    }
+
+    @Test
+    void open_onTheFakeDriver_isTheCpuEmulation() {
+        try (CudaAligner cuda = CudaAligner.open(0, 0)) {
+            assertTrue(cuda.deviceName().contains("CPU emulation"), cuda.deviceName());
+            assertEquals("cuda:0", cuda.backend());
+        }
+    }
+
+    @Test
+    void alignAll_deviceRunsOutOfMemory_splitsLaunchesAndReportsOnlyThePairThatNeverFits() {
+        Random rnd = new Random(5);
+        List<Pair> pairs = new ArrayList<>();
+        for (int k = 0; k < 12; k++) {
+            pairs.add(randomPair(rnd, "fits" + k, 60 + k, 70));
+        }
+        Pair huge = randomPair(rnd, "huge", 700, 690);
+        pairs.add(7, huge);
+        long one = bytes(pairs.get(0));
+        long all = pairs.stream().filter(p -> p != huge).mapToLong(EmulatedDeviceTest::bytes).sum();
+        long hugeBytes = bytes(huge);
+        assertTrue(hugeBytes > 4 * all, "the huge pair needs more than the others together");
+
+        try (CudaDevice device = CudaDevice.open(0)) {
+            device.makeCurrent();
+            // Leave free about a quarter of what the small pairs need together: a launch of all of
+            // them runs out of memory, halves do too, quarters fit; the huge pair never does.
+            long keepFree = all / 4 + one;
+            long free = device.memoryInfo()[0];
+            assertTrue(free - keepFree > 0 && keepFree < hugeBytes);
+            List<AlignmentResult> expected;
+            try (Aligner cpu = Aligner.cpu()) {
+                expected = cpu.alignAll(pairs, LOG);
+            }
+            try (DeviceBuffer hog = new DeviceBuffer(free - keepFree);
+                 CudaAligner cuda = CudaAligner.open(0, 1L << 40)) {   // a budget far above the device: no planning ahead
+                List<AlignmentResult> got = cuda.alignAll(pairs, LOG);
+                for (int k = 0; k < pairs.size(); k++) {
+                    if (pairs.get(k) == huge) {
+                        assertFalse(got.get(k).isValid(), "the huge pair cannot fit");
+                        String message = got.get(k).error().getMessage();
+                        assertTrue(message.contains("huge") && message.contains("too large for the GPU"), message);
+                    } else {
+                        assertTrue(got.get(k).isValid(), () -> pairs.toString() + got);
+                        double z = expected.get(k).logPartition();
+                        assertEquals(z, got.get(k).logPartition(), 1e-6 * Math.max(1, Math.abs(z)), pairs.get(k).id());
+                    }
+                }
+                assertTrue(cuda.outOfMemorySplits() >= 3, "splits: " + cuda.outOfMemorySplits());
+                assertFalse(cuda.isBroken(), "running out of memory leaves the aligner usable");
+                hog.close();
+                assertEquals(expected.get(7).logPartition(), cuda.align(huge, LOG).logPartition(), 1e-6 * Math.abs(expected.get(7).logPartition()),
+                        "with the memory back, the huge pair fits");
+            }
+        }
+    }
+
+    private static long bytes(Pair p) {
+        return new PreparedPair(0, p, BandGeometry.of(p, LOG)).deviceBytes(LOG);
+    }
+
+    private static Pair randomPair(Random rnd, String id, int n, int m) {
+        float[] s = new float[n * m * 3];
+        for (int q = 0; q < s.length; q++) {
+            s[q] = (float) rnd.nextGaussian();
+        }
+        return Pair.dense(id, n, m, s);
+    }
+}
