@@ -112,6 +112,15 @@ inline void emu_fiber_main() {
     b->state[b->current] = EmuBlock::RETURNED;   /* then uc_link resumes the scheduler */
 }
 
+/* A fiber that runs emu_fiber_main on `stack`, then resumes `link` (out of line: getcontext returns twice). */
+[[gnu::noinline]] inline void emu_make_fiber(ucontext_t &fiber, char *stack, ucontext_t *link) {
+    getcontext(&fiber);
+    fiber.uc_stack.ss_sp = stack;
+    fiber.uc_stack.ss_size = EMU_STACK;
+    fiber.uc_link = link;
+    makecontext(&fiber, emu_fiber_main, 0);
+}
+
 inline void emu_launch(unsigned grid, unsigned block, const std::function<void()> &kernel) {
     if (grid == 0 || block == 0) return;
     blockDim.x = block;
@@ -126,11 +135,7 @@ inline void emu_launch(unsigned grid, unsigned block, const std::function<void()
         blockIdx.x = blk;
         std::memset(emu_shared_memory, 0xff, 1u << 20);   /* garbage, as on a GPU */
         for (unsigned t = 0; t < block; t++) {
-            getcontext(&b.fibers[t]);
-            b.fibers[t].uc_stack.ss_sp = b.stacks[t].get();
-            b.fibers[t].uc_stack.ss_size = EMU_STACK;
-            b.fibers[t].uc_link = &b.scheduler;
-            makecontext(&b.fibers[t], emu_fiber_main, 0);
+            emu_make_fiber(b.fibers[t], b.stacks[t].get(), &b.scheduler);
             b.state[t] = EmuBlock::RUNNING;
         }
         for (unsigned phase = 0;; phase++) {

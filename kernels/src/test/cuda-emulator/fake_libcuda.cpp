@@ -10,11 +10,12 @@
  * shipped and never loaded on a machine with a real driver unless a test asks for it.
  *
  * What it emulates, and what it checks more strictly than a driver would:
- *  - one device of BANDALIGN_FAKE_CUDA_SMS (default 2) multiprocessors and
- *    BANDALIGN_FAKE_CUDA_MEMORY bytes (default 512 MiB); sm_90 limits (1024 threads, 64 K
+ *  - BANDALIGN_FAKE_CUDA_DEVICES devices (default 1) of BANDALIGN_FAKE_CUDA_SMS (default 2)
+ *    multiprocessors and BANDALIGN_FAKE_CUDA_MEMORY bytes (default 512 MiB) each, all sharing
+ *    one emulation and one memory pool (a cluster test gives each executor its own); sm_90 limits (1024 threads, 64 K
  *    registers and 228 KB of shared memory an SM, 227 KB opt-in a block); the kernels'
  *    register counts as ptxas reports them for sm_90, for occupancy and block limits;
- *  - a primary context with a reference count; every call that needs a context fails with
+ *  - a primary context per device with a reference count; every call that needs a context fails with
  *    CUDA_ERROR_INVALID_CONTEXT on a thread where none is current (Spark reuses threads);
  *  - device memory: every copy, memset and kernel pointer argument must lie inside one live
  *    allocation; fresh allocations hold 0xff bytes (NaN), not zeros; allocating past the
@@ -113,16 +114,26 @@ static bool pinned_range(const void *p, size_t len, const char *call) {
 
 /* ---- contexts ---- */
 
-struct FakeContext { int device = 0; };
-static FakeContext primary;
-static std::atomic<int> primary_refs{0};
+static const int MAX_DEVICES = 16;
+
+static int device_count() {
+    static const int count = (int)std::clamp(env_long("BANDALIGN_FAKE_CUDA_DEVICES", 1), 1L, (long)MAX_DEVICES);
+    return count;
+}
+
+struct FakeContext {
+    std::atomic<int> refs{0};   /* primary context retains not yet released */
+};
+static FakeContext primary[MAX_DEVICES];
 static std::atomic<bool> initialized{false};
 static thread_local FakeContext *current_context = nullptr;
+
+static bool valid_device(CUdevice device) { return device >= 0 && device < device_count(); }
 
 /* The error for a call made without a usable current context, or OK. */
 static CUresult context_error() {
     if (!initialized) return ERR_NOT_INITIALIZED;
-    if (current_context == nullptr || primary_refs.load() == 0) return ERR_INVALID_CONTEXT;
+    if (current_context == nullptr || current_context->refs.load() == 0) return ERR_INVALID_CONTEXT;
     return OK;
 }
 #define NEED_CONTEXT()                          \
@@ -316,31 +327,31 @@ CUresult cuGetErrorString(CUresult error, const char **text) {
 
 CUresult cuDeviceGetCount(int *count) {
     if (!initialized) return ERR_NOT_INITIALIZED;
-    *count = 1;
+    *count = device_count();
     return OK;
 }
 
 CUresult cuDeviceGet(CUdevice *device, int ordinal) {
     if (!initialized) return ERR_NOT_INITIALIZED;
-    if (ordinal != 0) return ERR_INVALID_DEVICE;
-    *device = 0;
+    if (!valid_device(ordinal)) return ERR_INVALID_DEVICE;
+    *device = ordinal;
     return OK;
 }
 
 CUresult cuDeviceGetName(char *name, int len, CUdevice device) {
-    if (device != 0) return ERR_INVALID_DEVICE;
-    snprintf(name, (size_t)len, "%s", "BandAlign CPU emulation of a CUDA device (fake libcuda, tests only)");
+    if (!valid_device(device)) return ERR_INVALID_DEVICE;
+    snprintf(name, (size_t)len, "BandAlign CPU emulation of a CUDA device, #%d (fake libcuda, tests only)", device);
     return OK;
 }
 
 CUresult cuDeviceTotalMem_v2(size_t *bytes, CUdevice device) {
-    if (device != 0) return ERR_INVALID_DEVICE;
+    if (!valid_device(device)) return ERR_INVALID_DEVICE;
     *bytes = device_size();
     return OK;
 }
 
 CUresult cuDeviceGetAttribute(int *value, int attribute, CUdevice device) {
-    if (device != 0) return ERR_INVALID_DEVICE;
+    if (!valid_device(device)) return ERR_INVALID_DEVICE;
     switch (attribute) {
     case DEV_MAX_THREADS_PER_BLOCK: *value = 1024; return OK;
     case DEV_MULTIPROCESSOR_COUNT: *value = (int)env_long("BANDALIGN_FAKE_CUDA_SMS", 2); return OK;
@@ -357,25 +368,25 @@ CUresult cuDeviceGetAttribute(int *value, int attribute, CUdevice device) {
 
 CUresult cuDevicePrimaryCtxRetain(FakeContext **context, CUdevice device) {
     if (!initialized) return ERR_NOT_INITIALIZED;
-    if (device != 0) return ERR_INVALID_DEVICE;
-    primary_refs++;
-    *context = &primary;
+    if (!valid_device(device)) return ERR_INVALID_DEVICE;
+    primary[device].refs++;
+    *context = &primary[device];
     return OK;
 }
 
 CUresult cuDevicePrimaryCtxRelease_v2(CUdevice device) {
-    if (device != 0) return ERR_INVALID_DEVICE;
-    if (primary_refs.load() <= 0) {
+    if (!valid_device(device)) return ERR_INVALID_DEVICE;
+    if (primary[device].refs.load() <= 0) {
         complain("cuDevicePrimaryCtxRelease", "released more often than retained");
         return ERR_INVALID_CONTEXT;
     }
-    primary_refs--;
+    primary[device].refs--;
     return OK;
 }
 
 CUresult cuCtxSetCurrent(FakeContext *context) {
     if (!initialized) return ERR_NOT_INITIALIZED;
-    if (context != nullptr && context != &primary) return ERR_INVALID_CONTEXT;
+    if (context != nullptr && (context < primary || context >= primary + device_count())) return ERR_INVALID_CONTEXT;
     current_context = context;
     return OK;
 }

@@ -16,6 +16,7 @@ import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
@@ -34,6 +35,7 @@ import org.apache.spark.scheduler.StageInfo;
 import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
+import org.bandalign.cuda.FakeCudaDriver;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -52,7 +54,10 @@ import org.junit.jupiter.api.io.TempDir;
  * and 1 GPU, tasks of 1 GPU: each Worker runs two executors, one per GPU, so the four executors
  * hold GPUs 0, 1 (Worker A) and 2, 3 (Worker B). Checks that every alignment task gets exactly
  * one GPU and that all four are used, and that the job survives the loss of an executor with
- * every row written exactly once. The GPUs are scheduled only (the build's backend is the CPU).
+ * every row written exactly once. The GPUs are stand-ins: the executors load
+ * {@link FakeCudaDriver} (a CPU emulation of the driver with four devices), so the first test's
+ * tasks run the CUDA backend on the device their GPU address names; where it cannot be built
+ * (no g++), and in the other tests, the CPU engine does the work.
  */
 @DisabledOnOs(value = OS.WINDOWS, disabledReason = "bash scripts, /proc")
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
@@ -64,6 +69,8 @@ class StandaloneClusterTest {
     static Path tmp;
 
     private static StandaloneCluster cluster;
+    /** The stand-in driver the executors load, where it could be built. */
+    private static Optional<Path> fakeDriver = Optional.empty();
     private static SparkSession spark;
 
     @BeforeAll
@@ -75,6 +82,11 @@ class StandaloneClusterTest {
         try {
             SparkConf conf = new SparkConf().setAppName("StandaloneClusterTest");
             cluster.executorConf().forEach(conf::set);
+            // Executors load the CPU stand-in for the NVIDIA driver (one device per GPU address),
+            // so that GPU tasks run the CUDA backend on their own device; without g++, the CPU.
+            fakeDriver = FakeCudaDriver.build();
+            fakeDriver.ifPresent(lib -> conf.set("spark.executor.extraLibraryPath", lib.getParent().toString())
+                    .set("spark.executorEnv.BANDALIGN_FAKE_CUDA_DEVICES", "4"));
             conf.set("spark.ui.enabled", "false")
                     .set("spark.dynamicAllocation.enabled", "false")
                     // 1 core and 1 GPU an executor, at most 4 cores in all: two executors a Worker.
@@ -163,9 +175,12 @@ class StandaloneClusterTest {
         return path;
     }
 
+    /** Runs the job; {@code --backend cpu} unless {@code flags} say otherwise. */
     private static JobSummary run(String input, String output, String... flags) throws Exception {
-        // The GPUs are stand-ins (scheduled, not real devices): the CPU engine does the work.
-        List<String> args = new ArrayList<>(List.of("--input", input, "--output", output, "--backend", "cpu"));
+        List<String> args = new ArrayList<>(List.of("--input", input, "--output", output));
+        if (!List.of(flags).contains("--backend")) {
+            args.addAll(List.of("--backend", "cpu"));
+        }
         args.addAll(List.of(flags));
         AlignCommand cmd = new AlignCommand();
         new picocli.CommandLine(cmd).parseArgs(args.toArray(new String[0]));
@@ -207,13 +222,14 @@ class StandaloneClusterTest {
             System.out.printf("StandaloneClusterTest: input written in %.1f s%n", (System.nanoTime() - g0) / 1e9);
             String out = tmp.resolve("gpus-out").toString();
             long t0 = System.nanoTime();
-            JobSummary s = run(in, out);
+            JobSummary s = run(in, out, "--backend", fakeDriver.isPresent() ? "cuda" : "cpu");
             System.out.printf("StandaloneClusterTest: %d pairs in %d tasks aligned in %.1f s, task_gpus %s%n",
                     pairs, files, (System.nanoTime() - t0) / 1e9, s.taskGpuCounts);
 
             assertEquals(pairs, s.inputRows);
             assertEquals(pairs, s.alignedRows);
-            assertEquals(List.of("cpu"), s.backends);
+            // Each task on the CUDA device its GPU address names (CUDA_VISIBLE_DEVICES unset).
+            assertEquals(fakeDriver.isPresent() ? List.of("cuda:0", "cuda:1", "cuda:2", "cuda:3") : List.of("cpu"), s.backends);
             assertEquals(cluster.masterUrl(), s.master);
             Map<String, Integer> gpus = taskGpus(out);
             assertEquals(files, gpus.values().stream().mapToInt(Integer::intValue).sum(),

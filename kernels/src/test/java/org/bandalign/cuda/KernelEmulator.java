@@ -55,6 +55,9 @@ final class KernelEmulator {
             return built;
         }
         Path src = Paths.get("src", "test", "cuda-emulator");
+        if (!Files.isDirectory(src)) {   // from the job module
+            src = Paths.get("..", "kernels", "src", "test", "cuda-emulator");
+        }
         Assumptions.assumeTrue(Files.isDirectory(src), "emulator sources are not here (bundled run)");
         Path exe = Paths.get("target", "cuda-emulator", output).toAbsolutePath();
         Files.createDirectories(exe.getParent());

@@ -1,0 +1,59 @@
+package org.bandalign.cuda;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
+import java.util.Optional;
+import org.opentest4j.TestAbortedException;
+
+/**
+ * The CPU stand-in for the NVIDIA driver, {@code src/test/cuda-emulator/fake_libcuda.cpp}: a
+ * {@code libcuda.so.1} that runs the project's real kernels on the CPU, so that JCuda and the
+ * CUDA backend's host side run in tests without a GPU. For the kernel module's
+ * {@code emulated-gpu} test run and the job's tests (through the test jar).
+ *
+ * <p>Two ways in: {@link #load()} puts it into this JVM before JCuda's own library, whose
+ * dependency on {@code libcuda.so.1} the dynamic linker then resolves to it; for other JVMs
+ * (Spark executors), put {@link #build()}'s folder on their library path
+ * ({@code spark.executor.extraLibraryPath}) and set {@code BANDALIGN_FAKE_CUDA_DEVICES} in their
+ * environment for more than one device.
+ */
+public final class FakeCudaDriver {
+    /** System property: true runs this JVM's GPU tests on the stand-in driver. */
+    public static final String PROPERTY = "bandalign.test.fakeDriver";
+
+    private FakeCudaDriver() {
+    }
+
+    /** Whether this JVM's GPU tests are to run on the stand-in driver ({@value #PROPERTY}). */
+    public static boolean requested() {
+        return Boolean.getBoolean(PROPERTY);
+    }
+
+    /**
+     * Builds {@code target/cuda-emulator/libcuda.so.1} once per JVM (g++, a few seconds) and
+     * returns it; empty where g++ or the emulator sources are missing.
+     */
+    public static Optional<Path> build() {
+        try {
+            return Optional.of(KernelEmulator.buildFakeDriver());
+        } catch (TestAbortedException missing) {
+            return Optional.empty();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /**
+     * Builds the stand-in and loads it into this JVM; must come before anything loads JCuda
+     * here. Returns false (and loads nothing) where it cannot be built.
+     */
+    public static synchronized boolean load() {
+        Optional<Path> library = build();
+        library.ifPresent(p -> System.load(p.toString()));
+        return library.isPresent();
+    }
+}
