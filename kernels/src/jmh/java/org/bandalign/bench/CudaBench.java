@@ -44,12 +44,18 @@ public final class CudaBench {
         {"bandalign.cuda.regcap", "true"},
     };
 
+    /**
+     * {@code --smoke}: the same steps on tiny workloads, to rehearse the run on the CPU stand-in
+     * for the driver before a GPU is at hand ({@code bin/gpu-checks} does); its figures mean nothing.
+     */
     public static void main(String[] args) {
+        boolean smoke = List.of(args).contains("--smoke");
+        long probeBytes = smoke ? 16L << 20 : 1L << 30;
         double copy;
         double h2d;
         try (CudaAligner gpu = CudaAligner.open(0, 0)) {
-            copy = gpu.copyBandwidth(1L << 30, 5);
-            h2d = gpu.hostToDeviceBandwidth(1L << 30, 5);
+            copy = gpu.copyBandwidth(probeBytes, 5);
+            h2d = gpu.hostToDeviceBandwidth(probeBytes, 5);
             System.out.printf(Locale.ROOT, "device %s: copy bandwidth %.0f GB/s (read + write), pinned host-to-device "
                     + "%.1f GB/s, budget %.1f GB a launch%n", gpu.deviceName(), copy / 1e9, h2d / 1e9, gpu.budgetBytes() / 1e9);
         }
@@ -57,15 +63,21 @@ public final class CudaBench {
         // short, the figures that matter most are already out.
         String[] names = {"a: 4096 x 200x200 dense", "b: 256 x 512x512 dense", "c: 256 x 2048x2048 band 64",
             "e: 64 x 1024x1024 dense"};   // e: the reference point for too few blocks for 132 SMs
-        List<List<Pair>> workloads = List.of(pairs(4096, 200, -1), pairs(256, 512, -1), pairs(256, 2048, 64),
-                pairs(64, 1024, -1));
+        List<List<Pair>> workloads = smoke
+                ? List.of(pairs(24, 20, -1), pairs(4, 40, -1), pairs(4, 96, 8), pairs(2, 64, -1))
+                : List.of(pairs(4096, 200, -1), pairs(256, 512, -1), pairs(256, 2048, 64), pairs(64, 1024, -1));
+        if (smoke) {
+            for (int w = 0; w < names.length; w++) {
+                names[w] = "smoke sizes, " + names[w].substring(0, 1);
+            }
+        }
         for (int w = 0; w < names.length; w++) {
             try (CudaAligner gpu = CudaAligner.open(0, 0)) {
                 measure(gpu, names[w] + " [default]", workloads.get(w), copy, h2d);
             }
         }
         try (CudaAligner gpu = CudaAligner.open(0, 0)) {
-            jobBatches(gpu, workloads.get(0), 100, h2d);
+            jobBatches(gpu, workloads.get(0), smoke ? 5 : 100, h2d);
         }
         for (String[] v : VARIANTS) {
             System.setProperty(v[0], v[1]);
