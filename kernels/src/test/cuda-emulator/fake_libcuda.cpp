@@ -26,7 +26,11 @@
  *    (BANDALIGN_FAKE_CUDA_DELAY_US, default 50), so host code that reads results before
  *    waiting for them reads stale bytes; events complete when the stream reaches them;
  *  - launches check the block size against the function's limit and the dynamic shared
- *    memory against what cuFuncSetAttribute allowed; kernels run one at a time.
+ *    memory against what cuFuncSetAttribute allowed; kernels run one at a time;
+ *  - a kernel fault on request: cuCtxSetLimit(FAULT_AFTER_LAUNCHES, n) makes the n-th launch
+ *    from then on fail as it runs, with the sticky error CUDA_ERROR_LAUNCH_FAILED that every
+ *    later call returns (queued work is dropped), until every primary context is released
+ *    (frees and destroys still work, so the host can clean up).
  * Only the driver calls the project makes are here; JCuda binds the rest lazily and never
  * calls them.
  */
@@ -56,8 +60,10 @@ typedef unsigned long long CUdeviceptr;
 enum : int {
     OK = 0, ERR_INVALID_VALUE = 1, ERR_OUT_OF_MEMORY = 2, ERR_NOT_INITIALIZED = 3, ERR_INVALID_DEVICE = 101,
     ERR_INVALID_IMAGE = 200, ERR_INVALID_CONTEXT = 201, ERR_INVALID_HANDLE = 400, ERR_NOT_FOUND = 500,
-    ERR_NOT_READY = 600, ERR_NOT_SUPPORTED = 801
+    ERR_NOT_READY = 600, ERR_LAUNCH_FAILED = 719, ERR_NOT_SUPPORTED = 801
 };
+/* cuCtxSetLimit's "limit" that asks for a kernel fault (no real CUlimit has this value). */
+static const int FAULT_AFTER_LAUNCHES = 0x42410001;
 /* CUdevice_attribute, CUfunction_attribute and CUevent_flags values used here (cuda.h). */
 enum : int {
     DEV_MAX_THREADS_PER_BLOCK = 1, DEV_MULTIPROCESSOR_COUNT = 16, DEV_MAX_THREADS_PER_SM = 39,
@@ -127,6 +133,9 @@ struct FakeContext {
 static FakeContext primary[MAX_DEVICES];
 static std::atomic<bool> initialized{false};
 static thread_local FakeContext *current_context = nullptr;
+/* The sticky error of a faulted kernel (0: none), and launches left before the requested fault. */
+static std::atomic<int> sticky_error{0};
+static std::atomic<long> launches_before_fault{0};
 
 static bool valid_device(CUdevice device) { return device >= 0 && device < device_count(); }
 
@@ -134,8 +143,20 @@ static bool valid_device(CUdevice device) { return device >= 0 && device < devic
 static CUresult context_error() {
     if (!initialized) return ERR_NOT_INITIALIZED;
     if (current_context == nullptr || current_context->refs.load() == 0) return ERR_INVALID_CONTEXT;
+    return sticky_error.load();
+}
+
+/* Like NEED_CONTEXT, for the calls that release resources: they work after a fault too. */
+static CUresult context_error_ignoring_fault() {
+    if (!initialized) return ERR_NOT_INITIALIZED;
+    if (current_context == nullptr || current_context->refs.load() == 0) return ERR_INVALID_CONTEXT;
     return OK;
 }
+#define NEED_CONTEXT_TO_RELEASE()                        \
+    do {                                                 \
+        CUresult need_ = context_error_ignoring_fault(); \
+        if (need_ != OK) return need_;                   \
+    } while (0)
 #define NEED_CONTEXT()                          \
     do {                                        \
         CUresult need_ = context_error();       \
@@ -214,10 +235,13 @@ static bool known_stream(FakeStream *s) {
     return s == nullptr || streams.count(s) > 0;
 }
 
-/* Runs op on stream s in order, or at once for the default stream (null). */
+/* Runs op on stream s in order, or at once for the default stream (null); dropped after a fault. */
 static void enqueue(FakeStream *s, std::function<void()> op) {
-    if (s == nullptr) op();
-    else s->push(std::move(op));
+    auto unless_faulted = [op = std::move(op)] {
+        if (sticky_error.load() == 0) op();
+    };
+    if (s == nullptr) unless_faulted();
+    else s->push(std::move(unless_faulted));
 }
 
 struct FakeEvent {
@@ -314,6 +338,7 @@ CUresult cuGetErrorName(CUresult error, const char **name) {
         {ERR_INVALID_DEVICE, "CUDA_ERROR_INVALID_DEVICE"}, {ERR_INVALID_IMAGE, "CUDA_ERROR_INVALID_IMAGE"},
         {ERR_INVALID_CONTEXT, "CUDA_ERROR_INVALID_CONTEXT"}, {ERR_INVALID_HANDLE, "CUDA_ERROR_INVALID_HANDLE"},
         {ERR_NOT_FOUND, "CUDA_ERROR_NOT_FOUND"}, {ERR_NOT_READY, "CUDA_ERROR_NOT_READY"},
+        {ERR_LAUNCH_FAILED, "CUDA_ERROR_LAUNCH_FAILED"},
         {ERR_NOT_SUPPORTED, "CUDA_ERROR_NOT_SUPPORTED"}};
     auto it = names.find(error);
     if (it == names.end()) return ERR_INVALID_VALUE;
@@ -381,6 +406,19 @@ CUresult cuDevicePrimaryCtxRelease_v2(CUdevice device) {
         return ERR_INVALID_CONTEXT;
     }
     primary[device].refs--;
+    bool any = false;
+    for (int d = 0; d < device_count(); d++) any |= primary[d].refs.load() > 0;
+    if (!any) sticky_error = 0;   /* the contexts are gone; the next retain starts afresh */
+    return OK;
+}
+
+CUresult cuCtxSetLimit(int limit, size_t value) {
+    NEED_CONTEXT();
+    if (limit != FAULT_AFTER_LAUNCHES) {
+        complain("cuCtxSetLimit", "limit " + std::to_string(limit) + " is not emulated");
+        return ERR_INVALID_VALUE;
+    }
+    launches_before_fault = (long)value;
     return OK;
 }
 
@@ -399,7 +437,7 @@ CUresult cuCtxGetCurrent(FakeContext **context) {
 CUresult cuCtxSynchronize() {
     NEED_CONTEXT();
     drain_all();
-    return OK;
+    return sticky_error.load();
 }
 
 CUresult cuMemGetInfo_v2(size_t *free_bytes, size_t *total_bytes) {
@@ -433,7 +471,7 @@ CUresult cuMemAlloc_v2(CUdeviceptr *ptr, size_t bytes) {
 }
 
 CUresult cuMemFree_v2(CUdeviceptr ptr) {
-    NEED_CONTEXT();
+    NEED_CONTEXT_TO_RELEASE();
     if (ptr == 0) return OK;
     drain_all();   /* freeing synchronises the device */
     std::lock_guard<std::mutex> g(memory_lock);
@@ -465,7 +503,7 @@ CUresult cuMemAllocHost_v2(void **ptr, size_t bytes) {
 }
 
 CUresult cuMemFreeHost(void *ptr) {
-    NEED_CONTEXT();
+    NEED_CONTEXT_TO_RELEASE();
     drain_all();
     std::lock_guard<std::mutex> g(memory_lock);
     if (pinned_blocks.erase((uintptr_t)ptr) == 0) {
@@ -543,7 +581,7 @@ CUresult cuStreamCreate(FakeStream **stream, unsigned flags) {
 }
 
 CUresult cuStreamDestroy_v2(FakeStream *stream) {
-    NEED_CONTEXT();
+    NEED_CONTEXT_TO_RELEASE();
     {
         std::lock_guard<std::mutex> g(streams_lock);
         if (stream == nullptr || streams.erase(stream) == 0) return ERR_INVALID_HANDLE;
@@ -557,7 +595,7 @@ CUresult cuStreamSynchronize(FakeStream *stream) {
     if (!known_stream(stream)) return ERR_INVALID_HANDLE;
     if (stream == nullptr) drain_all();
     else stream->drain();
-    return OK;
+    return sticky_error.load();
 }
 
 CUresult cuEventCreate(FakeEvent **event, unsigned flags) {
@@ -569,7 +607,7 @@ CUresult cuEventCreate(FakeEvent **event, unsigned flags) {
 }
 
 CUresult cuEventDestroy_v2(FakeEvent *event) {
-    NEED_CONTEXT();
+    NEED_CONTEXT_TO_RELEASE();
     if (event == nullptr) return ERR_INVALID_HANDLE;
     {   /* a driver lets queued work finish; the record op holds the pointer, so wait for it */
         std::unique_lock<std::mutex> g(event->lock);
@@ -587,14 +625,16 @@ CUresult cuEventRecord(FakeEvent *event, FakeStream *stream) {
         std::lock_guard<std::mutex> g(event->lock);
         generation = ++event->recorded;
     }
-    enqueue(stream, [event, generation] {
+    auto complete = [event, generation] {   /* not dropped after a fault: waiters must wake */
         {
             std::lock_guard<std::mutex> g(event->lock);
             event->completed = std::max(event->completed, generation);
             event->millis = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
         }
         event->done.notify_all();
-    });
+    };
+    if (stream == nullptr) complete();
+    else stream->push(complete);
     return OK;
 }
 
@@ -611,7 +651,7 @@ CUresult cuEventSynchronize(FakeEvent *event) {
     std::unique_lock<std::mutex> g(event->lock);
     const long wanted = event->recorded;
     event->done.wait(g, [&] { return event->completed >= wanted; });
-    return OK;
+    return sticky_error.load();
 }
 
 CUresult cuEventElapsedTime(float *millis, FakeEvent *start, FakeEvent *end) {
@@ -653,7 +693,7 @@ CUresult cuModuleLoadDataEx(FakeModule **module, const void *image, unsigned opt
 }
 
 CUresult cuModuleUnload(FakeModule *module) {
-    NEED_CONTEXT();
+    NEED_CONTEXT_TO_RELEASE();
     drain_all();
     delete module;
     return OK;
@@ -732,7 +772,13 @@ CUresult cuLaunchKernel(FakeFunction *f, unsigned gx, unsigned gy, unsigned gz, 
         complain("cuLaunchKernel", name + ": a pointer argument is outside every device allocation");
         return ERR_INVALID_VALUE;
     }
-    enqueue(stream, [gx, bx, call] {
+    long before = launches_before_fault.load();
+    const bool fault = before > 0 && launches_before_fault.compare_exchange_strong(before, before - 1) && before == 1;
+    enqueue(stream, [gx, bx, call, fault] {
+        if (fault) {
+            sticky_error = ERR_LAUNCH_FAILED;
+            return;
+        }
         std::lock_guard<std::mutex> g(kernel_lock);
         emu_launch(gx, bx, call);
     });

@@ -2,6 +2,7 @@ package org.bandalign.cuda;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.ArrayList;
@@ -86,6 +87,27 @@ class EmulatedDeviceTest {
                 assertEquals(expected.get(7).logPartition(), cuda.align(huge, LOG).logPartition(), 1e-6 * Math.abs(expected.get(7).logPartition()),
                         "with the memory back, the huge pair fits");
             }
+        }
+    }
+
+    @Test
+    void alignAll_kernelFaults_alignerSaysWhichKernelsAndRefusesLaterCalls() {
+        Random rnd = new Random(9);
+        List<Pair> pairs = List.of(randomPair(rnd, "a", 30, 40), randomPair(rnd, "b", 50, 20));
+        try (CudaAligner cuda = CudaAligner.open(0, 0)) {
+            assertTrue(cuda.alignAll(pairs, LOG).stream().allMatch(AlignmentResult::isValid));
+            FakeCudaDriver.failLaunch(1);
+            RuntimeException first = assertThrows(RuntimeException.class, () -> cuda.alignAll(pairs, LOG));
+            assertTrue(first.getMessage().contains("CUDA_ERROR_LAUNCH_FAILED")
+                    && first.getMessage().contains("banded_"), first.getMessage());
+            assertTrue(cuda.isBroken());
+            IllegalStateException later = assertThrows(IllegalStateException.class, () -> cuda.alignAll(pairs, LOG));
+            assertTrue(later.getMessage().contains("unusable after") && later.getMessage().contains("CUDA_ERROR_LAUNCH_FAILED"),
+                    later.getMessage());
+        }
+        // Every context released: the stand-in starts afresh, as a driver does with a new context.
+        try (CudaAligner cuda = CudaAligner.open(0, 0)) {
+            assertTrue(cuda.alignAll(pairs, LOG).stream().allMatch(AlignmentResult::isValid));
         }
     }
 

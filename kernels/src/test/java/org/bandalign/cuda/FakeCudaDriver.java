@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.Optional;
+import jcuda.driver.JCudaDriver;
 import org.opentest4j.TestAbortedException;
 
 /**
@@ -44,6 +45,22 @@ public final class FakeCudaDriver {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException(e);
+        }
+    }
+
+    /** cuCtxSetLimit's "limit" that asks the stand-in for a kernel fault (see fake_libcuda.cpp). */
+    private static final int FAULT_AFTER_LAUNCHES = 0x42410001;
+
+    /**
+     * Makes the {@code nth} kernel launch from now on (in this JVM, on any device) fail as it
+     * runs, with the sticky {@code CUDA_ERROR_LAUNCH_FAILED} a real kernel fault leaves: every
+     * later call fails too, until every primary context is released. Only with the stand-in loaded.
+     */
+    public static void failLaunch(int nth) {
+        try (CudaDevice device = CudaDevice.open(0)) {
+            device.makeCurrent();
+            CudaException.check(JCudaDriver.cuCtxSetLimit(FAULT_AFTER_LAUNCHES, nth),
+                    "cuCtxSetLimit (the stand-in driver's fault request; is it loaded?)");
         }
     }
 
