@@ -13,6 +13,9 @@ import org.bandalign.align.Aligner;
 import org.bandalign.align.AlignmentResult;
 import org.bandalign.align.InvalidPairException;
 import org.bandalign.align.Pair;
+import org.bandalign.cuda.CudaAligner;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The alignment of one partition: rows are decoded and gathered into bounded batches (by band
@@ -23,6 +26,7 @@ import org.bandalign.align.Pair;
  */
 final class AlignPartition implements FlatMapFunction<Iterator<InternalRow>, AlignedRecord> {
     private static final long serialVersionUID = 1L;
+    private static final Logger LOG = LoggerFactory.getLogger(AlignPartition.class);
 
     private final JobOptions options;
     private final InputColumns.Format format;
@@ -38,8 +42,8 @@ final class AlignPartition implements FlatMapFunction<Iterator<InternalRow>, Ali
     public Iterator<AlignedRecord> call(Iterator<InternalRow> rows) {
         TaskContext task = TaskContext.get();
         counters.taskGpus.add(String.join(",", TaskGpu.addresses(task)));
-        Aligner aligner = ExecutorAligners.forTask(options, task);
-        counters.backends.add(aligner.backend());
+        Aligner first = ExecutorAligners.forTask(options, task);
+        counters.backends.add(first.backend());
         String fallback = ExecutorAligners.cpuFallback();
         if (fallback != null) {
             counters.cpuFallbacks.add(fallback);
@@ -48,16 +52,17 @@ final class AlignPartition implements FlatMapFunction<Iterator<InternalRow>, Ali
         return new Iterator<>() {
             private final ArrayDeque<AlignedRecord> ready = new ArrayDeque<>();
             private final RowPlace where = new RowPlace();
+            private final TaskEngine engine = new TaskEngine(first, task);
             private boolean permitTaken;
 
             @Override
             public boolean hasNext() {
                 while (ready.isEmpty() && rows.hasNext()) {
                     if (!permitTaken) {
-                        ExecutorAligners.beforeFirstBatch(aligner, task);
+                        ExecutorAligners.beforeFirstBatch(first, task);
                         permitTaken = true;
                     }
-                    alignBatch(rows, aligner, alignOptions, ready, where);
+                    alignBatch(rows, engine, alignOptions, ready, where);
                 }
                 return !ready.isEmpty();
             }
@@ -72,7 +77,68 @@ final class AlignPartition implements FlatMapFunction<Iterator<InternalRow>, Ali
         };
     }
 
-    private void alignBatch(Iterator<InternalRow> rows, Aligner aligner, AlignOptions alignOptions,
+    /**
+     * The engine of one task. With {@code --backend auto} on a GPU, the CPU engine takes over
+     * where the GPU cannot go on: a batch whose launch fails (a device fault leaves the device
+     * unusable, so the rest of the task stays on the CPU; later tasks see the broken aligner and
+     * start on the CPU), and the pairs too large for the device's memory. Each such hand-over is
+     * counted in {@code backends} and said in {@code cpu_fallbacks}, so no valid pair is lost to
+     * the GPU and none moves silently. With {@code --backend cuda}, a failure fails the task and
+     * a pair too large for the GPU is rejected as such.
+     */
+    final class TaskEngine {
+        private final TaskContext task;
+        private Aligner aligner;
+
+        TaskEngine(Aligner aligner, TaskContext task) {
+            this.aligner = aligner;
+            this.task = task;
+        }
+
+        List<AlignmentResult> alignAll(List<Pair> batch, AlignOptions alignOptions) {
+            boolean mayFallBack = options.backend == Backend.AUTO && aligner instanceof CudaAligner;
+            if (!mayFallBack) {
+                return aligner.alignAll(batch, alignOptions);
+            }
+            List<AlignmentResult> results;
+            try {
+                results = aligner.alignAll(batch, alignOptions);
+            } catch (RuntimeException e) {
+                if (Thread.currentThread().isInterrupted() || (task != null && task.isInterrupted())) {
+                    throw e;   // the task is being killed, not the GPU failing
+                }
+                String gpu = aligner.backend();
+                aligner = ExecutorAligners.cpu(options);
+                handOver("the GPU " + gpu + " failed, so the rest of that task ran on the CPU: " + e.getMessage());
+                return aligner.alignAll(batch, alignOptions);
+            }
+            List<Integer> tooLarge = new ArrayList<>();
+            for (int k = 0; k < results.size(); k++) {
+                if (!results.get(k).isValid() && results.get(k).error().isDeviceLimit()) {
+                    tooLarge.add(k);
+                }
+            }
+            if (!tooLarge.isEmpty()) {
+                List<Pair> again = new ArrayList<>(tooLarge.size());
+                tooLarge.forEach(k -> again.add(batch.get(k)));
+                List<AlignmentResult> onCpu = ExecutorAligners.cpu(options).alignAll(again, alignOptions);
+                results = new ArrayList<>(results);
+                for (int q = 0; q < tooLarge.size(); q++) {
+                    results.set(tooLarge.get(q), onCpu.get(q));
+                }
+                handOver("pairs too large for the GPU " + aligner.backend() + " were aligned on the CPU (see --gpu-memory)");
+            }
+            return results;
+        }
+
+        private void handOver(String why) {
+            counters.backends.add("cpu");
+            counters.cpuFallbacks.add(why);
+            LOG.warn(why);
+        }
+    }
+
+    private void alignBatch(Iterator<InternalRow> rows, TaskEngine engine, AlignOptions alignOptions,
                             ArrayDeque<AlignedRecord> out, RowPlace where) {
         List<Pair> batch = new ArrayList<>();
         long batchCells = 0;
@@ -92,7 +158,7 @@ final class AlignPartition implements FlatMapFunction<Iterator<InternalRow>, Ali
         if (batch.isEmpty()) {
             return;
         }
-        List<AlignmentResult> results = aligner.alignAll(batch, alignOptions);
+        List<AlignmentResult> results = engine.alignAll(batch, alignOptions);
         for (int k = 0; k < results.size(); k++) {
             AlignmentResult r = results.get(k);
             if (!r.isValid()) {

@@ -10,11 +10,30 @@ public final class InvalidPairException extends IllegalArgumentException {
 
     private final String pairId;
     private final String reason;
+    private final boolean deviceLimit;
 
     public InvalidPairException(String pairId, String reason) {
+        this(pairId, reason, false);
+    }
+
+    private InvalidPairException(String pairId, String reason, boolean deviceLimit) {
         super("pair '" + pairId + "': " + reason);
         this.pairId = pairId;
         this.reason = reason;
+        this.deviceLimit = deviceLimit;
+    }
+
+    /**
+     * A pair with nothing wrong in it that does not fit what one device holds (its memory, or a
+     * pinned staging buffer): another backend, such as the CPU engine, may still align it.
+     */
+    public static InvalidPairException tooLargeForDevice(String pairId, String reason) {
+        return new InvalidPairException(pairId, reason, true);
+    }
+
+    /** Whether this is {@link #tooLargeForDevice}: the pair is valid, the device too small for it. */
+    public boolean isDeviceLimit() {
+        return deviceLimit;
     }
 
     /** The id of the offending pair, as given (may be null if the input had none). */

@@ -234,7 +234,7 @@ public final class CudaAligner implements Aligner {
         } catch (InvalidPairException bad) {
             return bad;
         }
-        return new InvalidPairException(p.pair.id(), reason);
+        return InvalidPairException.tooLargeForDevice(p.pair.id(), reason);
     }
 
     private static void place(List<PreparedPair> group, List<AlignmentResult> out, AlignmentResult[] results) {

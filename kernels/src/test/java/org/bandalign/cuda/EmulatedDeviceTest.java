@@ -75,6 +75,7 @@ class EmulatedDeviceTest {
                         assertFalse(got.get(k).isValid(), "the huge pair cannot fit");
                         String message = got.get(k).error().getMessage();
                         assertTrue(message.contains("huge") && message.contains("too large for the GPU"), message);
+                        assertTrue(got.get(k).error().isDeviceLimit(), "a valid pair the device cannot hold");
                     } else {
                         assertTrue(got.get(k).isValid(), () -> pairs.toString() + got);
                         double z = expected.get(k).logPartition();
