@@ -39,10 +39,14 @@
  *
  * Forward (log): alpha(c) = LSE over the terms x_k = pred_k + S_k (the start term S_1 in local
  * mode; global mode seeds a virtual predecessor (-1, -1) with alpha 0), shifted by their
- * maximum. A branch-free fmax/fmin network splits the terms into the largest and the rest, so
- * the largest costs no exp: max + log1p(sum of exp(rest - max)), two exps a cell in global
- * mode, three in local (float64 exp should be what bounds this kernel once memory latency is
- * hidden: an estimate from instruction counts, not yet a GPU measurement).
+ * maximum. A branch-free compare-and-select network splits the terms into the largest and the
+ * rest, so the largest costs no exp: max + log1p(sum of exp(rest - max)), two exps a cell in
+ * global mode, three in local. Cost (sm_90 SASS counted along the common path, not yet timed on
+ * a GPU): about 220-250 warp instructions a cell forward and 250 backward, of which only about
+ * 60 each are float64; so the kernel is bound by instruction issue (and, for few long pairs, by
+ * the latency of each anti-diagonal step), not by float64 throughput or by memory at 52 B/cell.
+ * Every instruction a cell matters: no integer division per cell (RING SLOTS), compare-and-select
+ * rather than fmax/fmin.
  * Alpha of every cell is written once to global memory (8 bytes a cell).
  *
  * Backward without beta: the gradient of LSE is its softmax, so the marginals follow by linear
@@ -109,22 +113,49 @@ __device__ __forceinline__ int row_hi(int t, int n, int diag_lo) {
 
 /*
  * Sorting networks over the step terms of one cell: the largest term (returned) and the rest,
- * by fmax/fmin only, so the lanes of a warp never diverge on which step wins.
+ * by compare-and-select only (one comparison, two selects a stage: a third of what fmax and
+ * fmin cost for doubles), so the lanes of a warp never diverge on which step wins. The outputs
+ * are always a permutation of the inputs. (A NaN term, from a bad score, may then come out
+ * anywhere; such a pair is flagged while its scores are read and its results are discarded.)
  */
+__device__ __forceinline__ double larger(double a, double b) { return a > b ? a : b; }
+
 __device__ __forceinline__ double max_rest3(double a, double b, double c, double *p, double *q) {
-    const double m1 = fmax(a, b);
-    *p = fmin(a, b);
-    *q = fmin(m1, c);
-    return fmax(m1, c);
+    const bool ab = a > b;
+    const double m1 = ab ? a : b;
+    *p = ab ? b : a;
+    const bool mc = m1 > c;
+    *q = mc ? c : m1;
+    return mc ? m1 : c;
 }
 
 __device__ __forceinline__ double max_rest4(double a, double b, double c, double d,
                                             double *p, double *q, double *r) {
-    const double m1 = fmax(a, b), m2 = fmax(m1, c);
-    *p = fmin(a, b);
-    *q = fmin(m1, c);
-    *r = fmin(m2, d);
-    return fmax(m2, d);
+    const bool ab = a > b;
+    const double m1 = ab ? a : b;
+    *p = ab ? b : a;
+    const bool mc = m1 > c;
+    const double m2 = mc ? m1 : c;
+    *q = mc ? c : m1;
+    const bool md = m2 > d;
+    *r = md ? d : m2;
+    return md ? m2 : d;
+}
+
+/*
+ * RING SLOTS: row x of an anti-diagonal lives in slot (x + 1) mod L of its rolling buffer, but
+ * no walk takes a modulo per cell (an integer division is some twenty instructions on a GPU):
+ * each keeps lo_slot = lo(t) mod L, moved by lo's change from one anti-diagonal to the next
+ * (0 or 1), and the slot of row i - 1 is lo_slot + (i - lo) wrapped once, as i - lo < L.
+ */
+__device__ __forceinline__ int wrap_slot(int x, int L) {
+    return x >= L ? x - L : x < 0 ? x + L : x;
+}
+
+/* The slot of row i - 1 on an anti-diagonal whose first row lo is in slot lo_slot - 1. */
+__device__ __forceinline__ int row_slot(int lo_slot, int i, int lo, int L) {
+    const int x = lo_slot + (i - lo);   /* in [0, 2L): never below zero */
+    return x >= L ? x - L : x;
 }
 
 /* log(exp a + exp b + exp c): the largest term contributes exp(0) = 1, so two exps, not three. */
@@ -144,12 +175,17 @@ __device__ __forceinline__ double lse4(double a, double b, double c, double d) {
 /*
  * The softmax weight of term x among terms whose log-sum-exp is lse: exp(x - lse) for the terms
  * in the rest (p, q, r, their weights ep, eq, er), and 1 minus those for the largest. The
- * largest weight is at least 1/4, so the subtraction loses nothing; equal terms get equal
- * weights whichever copy the network kept as the largest.
+ * largest weight is at least 1/4 (1/3 with three terms), so the subtraction loses nothing and
+ * needs no clamp; equal terms get equal weights whichever copy the network kept as the largest.
+ * (A -inf term with a finite largest is always in the rest, with weight exp(-inf) = 0.)
  */
 __device__ __forceinline__ double weight_of(double x, double p, double ep, double q, double eq,
                                             double r, double er, double emax) {
     return x == p ? ep : x == q ? eq : x == r ? er : emax;
+}
+
+__device__ __forceinline__ double weight_of3(double x, double p, double ep, double q, double eq, double emax) {
+    return x == p ? ep : x == q ? eq : emax;
 }
 
 /*
@@ -291,6 +327,7 @@ __device__ __forceinline__ bool forward_pass(const PairView &p, int pair, double
     __syncthreads();
 
     int base = 0;
+    int lo_prev = 0, lo_slot = 0;   /* lo(0) = 0 (RING SLOTS) */
     double best = NEG_INF;
     float p0 = 0.0f, p1 = 0.0f, p2 = 0.0f;   /* PREFETCH: scores of this thread's first cell of t */
     if (PREFETCH && (int)threadIdx.x <= row_hi(0, n, diag_lo) - row_lo(0, m, diag_hi)) {
@@ -310,9 +347,11 @@ __device__ __forceinline__ bool forward_pass(const PairView &p, int pair, double
                 q0 = s[0]; q1 = s[1]; q2 = s[2];
             }
         }
+        lo_slot = wrap_slot(lo_slot + (lo - lo_prev), L);
+        lo_prev = lo;
         if (threadIdx.x == 0) {   /* sentinels of rows lo - 1 and hi + 1 (see SENTINELS) */
-            cur[lo % L] = NEG_INF;
-            cur[(hi + 2) % L] = NEG_INF;
+            cur[lo_slot] = NEG_INF;
+            cur[wrap_slot(lo_slot + (hi + 2 - lo), L)] = NEG_INF;
         }
         for (int i = lo + threadIdx.x; i <= hi; i += blockDim.x) {
             double s0, s1, s2;
@@ -323,14 +362,14 @@ __device__ __forceinline__ bool forward_pass(const PairView &p, int pair, double
                 s0 = s[0]; s1 = s[1]; s2 = s[2];
             }
             flag_bad_scores(bad_score + pair, 3 * (i * s_row + t + s_off), s0, s1, s2);
-            const int r = i % L, r1 = r + 1 == L ? 0 : r + 1;   /* slots of rows i - 1 and i */
+            const int r = row_slot(lo_slot, i, lo, L), r1 = r + 1 == L ? 0 : r + 1;   /* slots of rows i - 1 and i */
             const double xL = prev[r1] + s0;
             const double xD = prev2[r] + s1;
             const double xU = prev[r] + s2;
             const double a = local ? lse4(xL, xD, xU, s1) : lse3(xL, xD, xU);
             cur[r1] = a;
             alpha[base + (i - lo)] = a;
-            best = fmax(best, a);
+            best = larger(a, best);
         }
         p0 = q0; p1 = q1; p2 = q2;
         __syncthreads();
@@ -405,6 +444,7 @@ __device__ __forceinline__ void forward_backward(const long long *desc, const fl
     Diagonal c0 = diagonal_before(last, n, m, diag_lo, diag_hi, base);   /* anti-diagonal t */
     Diagonal c1 = diagonal_before(last - 1, n, m, diag_lo, diag_hi, c0.base);   /* t - 1 */
     Diagonal c2 = diagonal_before(last - 2, n, m, diag_lo, diag_hi, c1.base);   /* t - 2 */
+    int lo_slot = c0.lo % L;   /* RING SLOTS, walking down */
     BackwardInputs pre = {};   /* PREFETCH: inputs of this thread's first cell of t */
     if (PREFETCH && c0.lo + (int)threadIdx.x <= c0.hi) {
         pre = load_backward(pair_scores, s_row, s_off, alpha, last, c0.lo + threadIdx.x, local, c0, c1, c2);
@@ -420,14 +460,14 @@ __device__ __forceinline__ void forward_backward(const long long *desc, const fl
         const double *next = f_roll + ((t + 1) % 3) * 3 * L;
         const double *next2 = f_roll + ((t + 2) % 3) * 3 * L;
         for (int k = threadIdx.x; k < 3; k += blockDim.x) {   /* sentinels; any block size, even below 3 */
-            cur[k * L + lo % L] = 0.0;
-            cur[k * L + (hi + 2) % L] = 0.0;
+            cur[k * L + lo_slot] = 0.0;
+            cur[k * L + wrap_slot(lo_slot + (hi + 2 - lo), L)] = 0.0;
         }
         for (int i = lo + threadIdx.x; i <= hi; i += blockDim.x) {
             const BackwardInputs in = PREFETCH && i == lo + (int)threadIdx.x
                     ? pre : load_backward(pair_scores, s_row, s_off, alpha, t, i, local, c0, c1, c2);
             const double a = in.a;
-            const int r0 = i % L;
+            const int r0 = row_slot(lo_slot, i, lo, L);
             const int r = r0 + 1 == L ? 0 : r0 + 1, r1 = r + 1 == L ? 0 : r + 1;   /* slots of rows i, i + 1 */
             double end = local ? exp(a - lz) : (t == last ? 1.0 : 0.0);
             const double gamma = end + next[0 * L + r] + next[2 * L + r1] + next2[1 * L + r1];
@@ -442,7 +482,7 @@ __device__ __forceinline__ void forward_backward(const long long *desc, const fl
                     er = exp(r - a);
                     ep = exp(p - a);
                     eq = exp(q - a);
-                    const double emax = fmax(0.0, 1.0 - (ep + eq + er));
+                    const double emax = 1.0 - (ep + eq + er);
                     fS = gamma * weight_of(xS, p, ep, q, eq, r, er, emax);
                     fL = gamma * weight_of(xL, p, ep, q, eq, r, er, emax);
                     fD = gamma * weight_of(xD, p, ep, q, eq, r, er, emax);
@@ -451,10 +491,10 @@ __device__ __forceinline__ void forward_backward(const long long *desc, const fl
                     max_rest3(xL, xD, xU, &p, &q);
                     ep = exp(p - a);
                     eq = exp(q - a);
-                    const double emax = fmax(0.0, 1.0 - (ep + eq));
-                    fL = gamma * weight_of(xL, p, ep, q, eq, r, er, emax);
-                    fD = gamma * weight_of(xD, p, ep, q, eq, r, er, emax);
-                    fU = gamma * weight_of(xU, p, ep, q, eq, r, er, emax);
+                    const double emax = 1.0 - (ep + eq);
+                    fL = gamma * weight_of3(xL, p, ep, q, eq, emax);
+                    fD = gamma * weight_of3(xD, p, ep, q, eq, emax);
+                    fU = gamma * weight_of3(xU, p, ep, q, eq, emax);
                 }
             }
             cur[0 * L + r] = fL;
@@ -469,6 +509,7 @@ __device__ __forceinline__ void forward_backward(const long long *desc, const fl
             pre = next_pre;
         }
         __syncthreads();
+        lo_slot = wrap_slot(lo_slot + (c1.lo - c0.lo), L);
         c0 = c1; c1 = c2; c2 = c3;
     }
 }
@@ -524,6 +565,7 @@ __device__ __forceinline__ void beta_pass(const PairView &p, double *beta, doubl
     }
     const int cells = cells_before(p, last + 1, red);   /* its barriers also order the fill */
     Diagonal c0 = diagonal_before(last, n, m, diag_lo, diag_hi, cells);
+    int lo_slot = c0.lo % L;   /* RING SLOTS, walking down */
     float p0 = 0.0f, p1 = 0.0f, p2 = 0.0f;   /* scores of this thread's first cell of t, loaded a step ahead */
     if (c0.lo + (int)threadIdx.x <= c0.hi) {
         const float *s = pair_scores + 3 * ((c0.lo + (int)threadIdx.x) * s_row + last + s_off);
@@ -541,8 +583,8 @@ __device__ __forceinline__ void beta_pass(const PairView &p, double *beta, doubl
         const double *next = g_roll + ((t + 1) % 3) * 3 * L;
         const double *next2 = g_roll + ((t + 2) % 3) * 3 * L;
         for (int k = threadIdx.x; k < 3; k += blockDim.x) {   /* sentinels; any block size, even below 3 */
-            cur[k * L + lo % L] = NEG_INF;
-            cur[k * L + (hi + 2) % L] = NEG_INF;
+            cur[k * L + lo_slot] = NEG_INF;
+            cur[k * L + wrap_slot(lo_slot + (hi + 2 - lo), L)] = NEG_INF;
         }
         for (int i = lo + threadIdx.x; i <= hi; i += blockDim.x) {
             double s0, s1, s2;
@@ -552,7 +594,7 @@ __device__ __forceinline__ void beta_pass(const PairView &p, double *beta, doubl
                 const float *s = pair_scores + 3 * (i * s_row + t + s_off);
                 s0 = s[0]; s1 = s[1]; s2 = s[2];
             }
-            const int r0 = i % L;
+            const int r0 = row_slot(lo_slot, i, lo, L);
             const int r = r0 + 1 == L ? 0 : r0 + 1, r1 = r + 1 == L ? 0 : r + 1;   /* slots of rows i, i + 1 */
             const double gR = next[0 * L + r];     /* (i, j + 1): a step left into it */
             const double gC = next2[1 * L + r1];   /* (i + 1, j + 1): diagonal */
@@ -565,6 +607,7 @@ __device__ __forceinline__ void beta_pass(const PairView &p, double *beta, doubl
         }
         p0 = q0; p1 = q1; p2 = q2;
         __syncthreads();
+        lo_slot = wrap_slot(lo_slot + (c1.lo - c0.lo), L);
         c0 = c1;
     }
 }
@@ -676,20 +719,23 @@ extern "C" __global__ void banded_viterbi(const long long *desc, const float *sc
     double my_best = NEG_INF;
     int my_i = 0x7fffffff, my_j = 0x7fffffff;
     int base = 0;
+    int lo_prev = 0, lo_slot = 0;   /* RING SLOTS */
     for (int t = 0; t <= last; t++) {
         const int lo = row_lo(t, m, diag_hi), hi = row_hi(t, n, diag_lo);
         double *cur = v_roll + (t % 3) * L;
         const double *prev = v_roll + ((t + 2) % 3) * L;
         const double *prev2 = v_roll + ((t + 1) % 3) * L;
+        lo_slot = wrap_slot(lo_slot + (lo - lo_prev), L);
+        lo_prev = lo;
         if (threadIdx.x == 0) {   /* sentinels, as in forward-backward */
-            cur[lo % L] = NEG_INF;
-            cur[(hi + 2) % L] = NEG_INF;
+            cur[lo_slot] = NEG_INF;
+            cur[wrap_slot(lo_slot + (hi + 2 - lo), L)] = NEG_INF;
         }
         for (int i = lo + threadIdx.x; i <= hi; i += blockDim.x) {
             const float *s = pair_scores + 3 * (i * s_row + t + s_off);
             const double m1 = s[1];
             flag_bad_scores(bad_score + blockIdx.x, 3 * (i * s_row + t + s_off), s[0], m1, s[2]);
-            const int r = i % L, r1 = r + 1 == L ? 0 : r + 1;   /* slots of rows i - 1 and i */
+            const int r = row_slot(lo_slot, i, lo, L), r1 = r + 1 == L ? 0 : r + 1;   /* slots of rows i - 1 and i */
             double v;
             unsigned char ptr;
             if (local) {
