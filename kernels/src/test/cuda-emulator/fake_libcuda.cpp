@@ -280,27 +280,30 @@ struct KernelInfo {
     const char *name;
     int registers;
     int static_shared;
+    int launch_bound;   /* __launch_bounds__' most threads a block, else 1024 */
     Binder bind;
 };
 
 /* Register counts and static shared memory from `nvcc -arch=sm_90 --resource-usage` (CUDA 13). */
 static const KernelInfo KERNELS[] = {
-    {"banded_forward_backward", 93, 0, binder(banded_forward_backward)},
-    {"banded_forward_backward_prefetch", 101, 0, binder(banded_forward_backward_prefetch)},
-    {"banded_forward_backward_regcap", 64, 0, binder(banded_forward_backward_regcap)},
-    {"banded_alpha_beta", 76, 0, binder(banded_alpha_beta)},
-    {"banded_marginals", 71, 0, binder(banded_marginals)},
-    {"banded_viterbi", 38, 21520, binder(banded_viterbi)},
-    {"banded_multiply", 60, 0, binder(banded_multiply)},
+    {"banded_forward_backward", 94, 0, 1024, binder(banded_forward_backward)},
+    {"banded_forward_backward_prefetch", 104, 0, 1024, binder(banded_forward_backward_prefetch)},
+    {"banded_forward_backward_regcap", 64, 0, 256, binder(banded_forward_backward_regcap)},
+    {"banded_alpha_beta", 80, 0, 1024, binder(banded_alpha_beta)},
+    {"banded_marginals", 71, 0, 1024, binder(banded_marginals)},
+    {"banded_viterbi", 40, 21520, 1024, binder(banded_viterbi)},
+    {"banded_multiply", 60, 0, 1024, binder(banded_multiply)},
 };
 
 struct FakeFunction {
     const KernelInfo *info;
-    int max_dynamic_shared = DEFAULT_DYNAMIC_SHARED;
+    std::atomic<int> max_dynamic_shared{DEFAULT_DYNAMIC_SHARED};   /* set while other threads launch */
+
+    explicit FakeFunction(const KernelInfo *k) : info(k) {}
 
     /* Registers a warp holds (per-thread count rounded up to 8, as the hardware allocates). */
     int warp_registers() const { return (info->registers + 7) / 8 * 8 * 32; }
-    int max_threads() const { return std::min(1024, SM_REGISTERS / warp_registers() * 32); }
+    int max_threads() const { return std::min(info->launch_bound, SM_REGISTERS / warp_registers() * 32); }
 };
 
 struct FakeModule {
@@ -391,9 +394,12 @@ CUresult cuDeviceGetAttribute(int *value, int attribute, CUdevice device) {
     }
 }
 
+static std::mutex contexts_lock;   /* retains and releases, so the fault reset sees a settled count */
+
 CUresult cuDevicePrimaryCtxRetain(FakeContext **context, CUdevice device) {
     if (!initialized) return ERR_NOT_INITIALIZED;
     if (!valid_device(device)) return ERR_INVALID_DEVICE;
+    std::lock_guard<std::mutex> g(contexts_lock);
     primary[device].refs++;
     *context = &primary[device];
     return OK;
@@ -401,6 +407,7 @@ CUresult cuDevicePrimaryCtxRetain(FakeContext **context, CUdevice device) {
 
 CUresult cuDevicePrimaryCtxRelease_v2(CUdevice device) {
     if (!valid_device(device)) return ERR_INVALID_DEVICE;
+    std::lock_guard<std::mutex> g(contexts_lock);
     if (primary[device].refs.load() <= 0) {
         complain("cuDevicePrimaryCtxRelease", "released more often than retained");
         return ERR_INVALID_CONTEXT;
@@ -626,11 +633,10 @@ CUresult cuEventRecord(FakeEvent *event, FakeStream *stream) {
         generation = ++event->recorded;
     }
     auto complete = [event, generation] {   /* not dropped after a fault: waiters must wake */
-        {
-            std::lock_guard<std::mutex> g(event->lock);
-            event->completed = std::max(event->completed, generation);
-            event->millis = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
-        }
+        /* notified under the lock: once it is released, a waiter may destroy the event */
+        std::lock_guard<std::mutex> g(event->lock);
+        event->completed = std::max(event->completed, generation);
+        event->millis = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
         event->done.notify_all();
     };
     if (stream == nullptr) complete();
@@ -658,8 +664,7 @@ CUresult cuEventElapsedTime(float *millis, FakeEvent *start, FakeEvent *end) {
     NEED_CONTEXT();
     if (start == nullptr || end == nullptr) return ERR_INVALID_HANDLE;
     if ((start->flags | end->flags) & EVENT_DISABLE_TIMING) return ERR_INVALID_HANDLE;
-    std::lock_guard<std::mutex> a(start->lock);
-    std::lock_guard<std::mutex> b(end->lock);
+    std::scoped_lock both(start->lock, end->lock);
     if (start->recorded == 0 || end->recorded == 0) return ERR_INVALID_HANDLE;
     if (start->completed < start->recorded || end->completed < end->recorded) return ERR_NOT_READY;
     *millis = (float)(end->millis - start->millis);
@@ -685,7 +690,7 @@ CUresult cuModuleLoadDataEx(FakeModule **module, const void *image, unsigned opt
     FakeModule *m = new FakeModule();
     for (const KernelInfo &k : KERNELS) {   /* the kernels this image names (entry symbols are plain text) */
         if (text.find(std::string(k.name) + '\0') != std::string::npos) {
-            m->functions.push_back(std::make_unique<FakeFunction>(FakeFunction{&k}));
+            m->functions.push_back(std::make_unique<FakeFunction>(&k));
         }
     }
     *module = m;

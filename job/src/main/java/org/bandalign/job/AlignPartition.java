@@ -53,15 +53,11 @@ final class AlignPartition implements FlatMapFunction<Iterator<InternalRow>, Ali
             private final ArrayDeque<AlignedRecord> ready = new ArrayDeque<>();
             private final RowPlace where = new RowPlace();
             private final TaskEngine engine = new TaskEngine(first, task);
-            private boolean permitTaken;
 
             @Override
             public boolean hasNext() {
                 while (ready.isEmpty() && rows.hasNext()) {
-                    if (!permitTaken) {
-                        ExecutorAligners.beforeFirstBatch(first, task);
-                        permitTaken = true;
-                    }
+                    engine.takePermit();
                     alignBatch(rows, engine, alignOptions, ready, where);
                 }
                 return !ready.isEmpty();
@@ -89,10 +85,19 @@ final class AlignPartition implements FlatMapFunction<Iterator<InternalRow>, Ali
     final class TaskEngine {
         private final TaskContext task;
         private Aligner aligner;
+        /** Gives the task's GPU permit back (null until taken). */
+        private Runnable releasePermit;
 
         TaskEngine(Aligner aligner, TaskContext task) {
             this.aligner = aligner;
             this.task = task;
+        }
+
+        /** Before the first batch: the GPU permit, when the engine is a GPU. */
+        void takePermit() {
+            if (releasePermit == null) {
+                releasePermit = ExecutorAligners.beforeFirstBatch(aligner, task);
+            }
         }
 
         List<AlignmentResult> alignAll(List<Pair> batch, AlignOptions alignOptions) {
@@ -109,7 +114,8 @@ final class AlignPartition implements FlatMapFunction<Iterator<InternalRow>, Ali
                 }
                 String gpu = aligner.backend();
                 aligner = ExecutorAligners.cpu(options);
-                handOver("the GPU " + gpu + " failed, so the rest of that task ran on the CPU: " + e.getMessage());
+                releasePermit.run();   // off the GPU for good: let waiting tasks find out
+                handOver("the GPU " + gpu + " failed, so the rest of that task ran on the CPU: " + e.getMessage(), e);
                 return aligner.alignAll(batch, alignOptions);
             }
             List<Integer> tooLarge = new ArrayList<>();
@@ -126,15 +132,15 @@ final class AlignPartition implements FlatMapFunction<Iterator<InternalRow>, Ali
                 for (int q = 0; q < tooLarge.size(); q++) {
                     results.set(tooLarge.get(q), onCpu.get(q));
                 }
-                handOver("pairs too large for the GPU " + aligner.backend() + " were aligned on the CPU (see --gpu-memory)");
+                handOver("pairs too large for the GPU " + aligner.backend() + " were aligned on the CPU (see --gpu-memory)", null);
             }
             return results;
         }
 
-        private void handOver(String why) {
+        private void handOver(String why, Throwable cause) {
             counters.backends.add("cpu");
             counters.cpuFallbacks.add(why);
-            LOG.warn(why);
+            LOG.warn(why, cause);
         }
     }
 

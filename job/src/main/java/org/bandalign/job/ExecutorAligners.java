@@ -3,6 +3,7 @@ package org.bandalign.job;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.Semaphore;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.spark.SparkEnv;
 import org.apache.spark.TaskContext;
 import org.bandalign.align.Aligner;
@@ -116,23 +117,31 @@ final class ExecutorAligners {
     }
 
     /**
-     * Takes the task's GPU permit before its first GPU batch (a no-op for other engines); the
-     * permit is released when the task completes, however it ends.
+     * Takes the task's GPU permit before its first GPU batch (a no-op for other engines) and
+     * returns what gives it back: called when the task leaves the GPU early, and in any case when
+     * the task completes, however it ends (only the first call releases).
      */
-    static void beforeFirstBatch(Aligner aligner, TaskContext task) {
+    static Runnable beforeFirstBatch(Aligner aligner, TaskContext task) {
         if (!(aligner instanceof CudaAligner)) {
-            return;
+            return () -> { };
         }
         Semaphore permits;
         synchronized (ExecutorAligners.class) {
             permits = PERMITS.get(((CudaAligner) aligner).ordinal());
         }
         permits.acquireUninterruptibly();
+        AtomicBoolean held = new AtomicBoolean(true);
+        Runnable release = () -> {
+            if (held.getAndSet(false)) {
+                permits.release();
+            }
+        };
         if (task != null) {
-            task.addTaskCompletionListener((org.apache.spark.util.TaskCompletionListener) ctx -> permits.release());
+            task.addTaskCompletionListener((org.apache.spark.util.TaskCompletionListener) ctx -> release.run());
         } else {
-            permits.release();   // no task (tests, driver): nothing to hold the permit for
+            release.run();   // no task (tests, driver): nothing to hold the permit for
         }
+        return release;
     }
 
     private static int cpuThreads(JobOptions options) {

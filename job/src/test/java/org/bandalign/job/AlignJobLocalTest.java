@@ -148,6 +148,9 @@ class AlignJobLocalTest {
         } catch (org.bandalign.cuda.CudaUnavailableException e) {
             why = e.getMessage();
         }
+        if (FakeCudaDriver.requested()) {
+            assertNull(why, "the emulated-gpu run must have its stand-in device");
+        }
         if (why != null) {
             assertEquals("cpu", summary.get("backends").get(0).asText());
             assertEquals(why, summary.get("cpu_fallbacks").get(0).asText());

@@ -210,9 +210,14 @@ final class BandedAlignKernels {
         try {
             queued = true;
             upload(launch, d, base, host);
-            launchKernels(launch, d, base);
-            float[][] marginals = download(launch, d, base, host);
-            check(JCudaDriver.cuStreamSynchronize(stream), d.kernels());
+            float[][] marginals;
+            try {
+                launchKernels(launch, d, base);
+                marginals = download(launch, d, base, host);
+                check(JCudaDriver.cuStreamSynchronize(stream), d.kernels());
+            } catch (CudaException e) {
+                throw e.whileRunning(d.kernels());
+            }
             queued = false;
             addKernelTime();
             int[] bad = launch.badScores(host);

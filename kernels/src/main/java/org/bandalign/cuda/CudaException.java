@@ -8,10 +8,20 @@ final class CudaException extends RuntimeException {
     private static final long serialVersionUID = 1L;
 
     final int result;
+    private final String call;
 
     CudaException(String call, int result) {
         super(call + " failed: " + name(result) + " (" + result + ")");
         this.result = result;
+        this.call = call;
+    }
+
+    /**
+     * The same failure, said to have happened while {@code kernels} ran: a fault in a kernel
+     * surfaces at whichever later call (a copy, an event, a synchronisation) first reports it.
+     */
+    CudaException whileRunning(String kernels) {
+        return call.startsWith(kernels) ? this : new CudaException(kernels + " (reported by " + call + ")", result);
     }
 
     boolean isOutOfMemory() {
