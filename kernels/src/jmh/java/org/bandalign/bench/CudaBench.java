@@ -74,6 +74,7 @@ public final class CudaBench {
         for (int w = 0; w < names.length; w++) {
             try (CudaAligner gpu = CudaAligner.open(0, 0)) {
                 measure(gpu, names[w] + " [default]", workloads.get(w), copy, h2d);
+                System.out.printf(Locale.ROOT, "%-48s launches by kernels: %s%n", "", gpu.launchesByKernels());
             }
         }
         try (CudaAligner gpu = CudaAligner.open(0, 0)) {

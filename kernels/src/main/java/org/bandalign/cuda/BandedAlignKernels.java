@@ -5,6 +5,8 @@ import static org.bandalign.cuda.CudaException.check;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 import jcuda.Pointer;
 import jcuda.driver.CUdeviceptr;
 import jcuda.driver.CUevent;
@@ -89,6 +91,8 @@ final class BandedAlignKernels {
     private boolean usable = true;
     /** Milliseconds spent in kernels (forward-backward and Viterbi) since this object was made. */
     private double kernelMillis;
+    /** Launches by the kernels they ran and their block size (see {@link CudaAligner#launchesByKernels()}). */
+    private final Map<String, Long> launches = new TreeMap<>();
 
     BandedAlignKernels(CudaDevice device, KernelModule module) {
         this.device = device;
@@ -219,7 +223,8 @@ final class BandedAlignKernels {
                 throw e.whileRunning(d.kernels());
             }
             queued = false;
-            addKernelTime();
+            addKernelTime(d.kernels() + " (" + launch.threads + " threads"
+                    + ((d.log && !d.fbInShared) || (d.max && !d.vitInShared) ? ", rolling state in global memory" : "") + ")");
             int[] bad = launch.badScores(host);
             return launch.results(bad, d.log ? launch.logZ(host) : null, marginals, d.max ? launch.paths(host, bad) : null);
         } finally {
@@ -446,12 +451,18 @@ final class BandedAlignKernels {
                 "cuLaunchKernel(" + name + ")");
     }
 
-    private void addKernelTime() {
+    private void addKernelTime(String choice) {
         float[] ms = new float[1];
         check(JCudaDriver.cuEventElapsedTime(ms, kernelStart, kernelStop), "cuEventElapsedTime");
         synchronized (this) {
             kernelMillis += ms[0];
+            launches.merge(choice, 1L, Long::sum);
         }
+    }
+
+    /** Launches so far by kernels and block size. */
+    synchronized Map<String, Long> launches() {
+        return new TreeMap<>(launches);
     }
 
     /** The event recorded after chunk {@code c}'s download (made on first use, kept for reuse). */

@@ -4,7 +4,9 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
+import java.util.TreeMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
@@ -127,6 +129,19 @@ public final class CudaAligner implements Aligner {
     /** Milliseconds spent in alignment kernels by this aligner so far (for benchmarks). */
     public double kernelMillis() {
         return all.stream().mapToDouble(BandedAlignKernels::kernelMillis).sum();
+    }
+
+    /**
+     * How many launches ran which kernels with what block size so far (the host picks them per
+     * launch: see the kernels' design note), for benchmarks and diagnostics; for example
+     * {@code {"banded_forward_backward (224 threads)": 12}}.
+     */
+    public Map<String, Long> launchesByKernels() {
+        Map<String, Long> all = new TreeMap<>();
+        for (BandedAlignKernels k : this.all) {
+            k.launches().forEach((choice, n) -> all.merge(choice, n, Long::sum));
+        }
+        return all;
     }
 
     /**

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
 import org.bandalign.align.AlignOptions;
 import org.bandalign.align.Aligner;
@@ -39,6 +40,27 @@ class EmulatedDeviceTest {
         try (CudaAligner cuda = CudaAligner.open(0, 0)) {
             assertTrue(cuda.deviceName().contains("CPU emulation"), cuda.deviceName());
             assertEquals("cuda:0", cuda.backend());
+        }
+    }
+
+    /**
+     * The host's per-launch choice of kernels, on the stand-in's 2 SMs: one pair leaves the GPU
+     * mostly idle (split alpha and beta); 40 pairs fill it (one block a pair, plain: the
+     * prefetching variant's registers would not let all 40 be resident).
+     */
+    @Test
+    void alignAll_fewOrManyPairs_launchesTheKernelsThePolicyPicks() {
+        Random rnd = new Random(3);
+        List<Pair> many = new ArrayList<>();
+        for (int k = 0; k < 40; k++) {
+            many.add(randomPair(rnd, "m" + k, 20, 25));
+        }
+        try (CudaAligner cuda = CudaAligner.open(0, 0)) {
+            cuda.alignAll(many.subList(0, 1), LOG);
+            assertEquals(Map.of("banded_alpha_beta, banded_marginals (32 threads)", 1L), cuda.launchesByKernels());
+            cuda.alignAll(many, LOG);
+            assertEquals(Map.of("banded_alpha_beta, banded_marginals (32 threads)", 1L,
+                    "banded_forward_backward (32 threads)", 1L), cuda.launchesByKernels());
         }
     }
 
