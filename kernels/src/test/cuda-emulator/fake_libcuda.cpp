@@ -12,11 +12,13 @@
  * What it emulates, and what it checks more strictly than a driver would:
  *  - BANDALIGN_FAKE_CUDA_DEVICES devices (default 1) of BANDALIGN_FAKE_CUDA_SMS (default 2)
  *    multiprocessors and BANDALIGN_FAKE_CUDA_MEMORY bytes (default 512 MiB) each, all sharing
- *    one emulation and one memory pool (a cluster test gives each executor its own); sm_90 limits (1024 threads, 64 K
- *    registers and 228 KB of shared memory an SM, 227 KB opt-in a block); the kernels'
- *    register counts as ptxas reports them for sm_90, for occupancy and block limits;
- *  - a primary context per device with a reference count; every call that needs a context fails with
- *    CUDA_ERROR_INVALID_CONTEXT on a thread where none is current (Spark reuses threads);
+ *    one emulation and one memory pool; sm_90 limits (1024 threads, 64 K registers and 228 KB
+ *    of shared memory an SM, 227 KB opt-in a block); the kernels' register counts as ptxas
+ *    reports them for sm_90, for occupancy and block limits;
+ *  - a primary context per device with a reference count; every call that needs a context
+ *    fails with CUDA_ERROR_INVALID_CONTEXT on a thread where none is current (Spark reuses
+ *    threads), and streams, events and functions belong to the context that made them: using
+ *    one while another device's context is current fails with CUDA_ERROR_INVALID_HANDLE;
  *  - device memory: every copy, memset and kernel pointer argument must lie inside one live
  *    allocation; fresh allocations hold 0xff bytes (NaN), not zeros; allocating past the
  *    device's size returns CUDA_ERROR_OUT_OF_MEMORY;
@@ -28,9 +30,10 @@
  *  - launches check the block size against the function's limit and the dynamic shared
  *    memory against what cuFuncSetAttribute allowed; kernels run one at a time;
  *  - a kernel fault on request: cuCtxSetLimit(FAULT_AFTER_LAUNCHES, n) makes the n-th launch
- *    from then on fail as it runs, with the sticky error CUDA_ERROR_LAUNCH_FAILED that every
- *    later call returns (queued work is dropped), until every primary context is released
- *    (frees and destroys still work, so the host can clean up).
+ *    from then on (on any device) fail as it runs, with the sticky error
+ *    CUDA_ERROR_LAUNCH_FAILED that every later call in that context returns (its queued work
+ *    is dropped; other devices go on), until its primary context is released (frees and
+ *    destroys still work, so the host can clean up).
  * Only the driver calls the project makes are here; JCuda binds the rest lazily and never
  * calls them.
  */
@@ -128,13 +131,13 @@ static int device_count() {
 }
 
 struct FakeContext {
-    std::atomic<int> refs{0};   /* primary context retains not yet released */
+    std::atomic<int> refs{0};     /* primary context retains not yet released */
+    std::atomic<int> sticky{0};   /* the sticky error of a faulted kernel; 0: none */
 };
 static FakeContext primary[MAX_DEVICES];
 static std::atomic<bool> initialized{false};
 static thread_local FakeContext *current_context = nullptr;
-/* The sticky error of a faulted kernel (0: none), and launches left before the requested fault. */
-static std::atomic<int> sticky_error{0};
+/* Launches left before the requested fault (0: none requested). */
 static std::atomic<long> launches_before_fault{0};
 
 static bool valid_device(CUdevice device) { return device >= 0 && device < device_count(); }
@@ -143,7 +146,7 @@ static bool valid_device(CUdevice device) { return device >= 0 && device < devic
 static CUresult context_error() {
     if (!initialized) return ERR_NOT_INITIALIZED;
     if (current_context == nullptr || current_context->refs.load() == 0) return ERR_INVALID_CONTEXT;
-    return sticky_error.load();
+    return current_context->sticky.load();
 }
 
 /* Like NEED_CONTEXT, for the calls that release resources: they work after a fault too. */
@@ -168,6 +171,7 @@ static CUresult context_error_ignoring_fault() {
 static std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
 
 struct FakeStream {
+    FakeContext *const owner = current_context;
     std::mutex lock;
     std::condition_variable changed;
     std::deque<std::function<void()>> queue;
@@ -230,21 +234,31 @@ static void drain_all() {
     for (FakeStream *s : streams) s->drain();
 }
 
+/* A live stream of the current context, or the default stream (null). */
 static bool known_stream(FakeStream *s) {
     std::lock_guard<std::mutex> g(streams_lock);
-    return s == nullptr || streams.count(s) > 0;
+    if (s == nullptr) return true;
+    if (streams.count(s) == 0) return false;
+    if (s->owner != current_context) {
+        complain("stream", "a stream of another device's context");
+        return false;
+    }
+    return true;
 }
 
-/* Runs op on stream s in order, or at once for the default stream (null); dropped after a fault. */
+/* Runs op on stream s in order, or at once for the default stream (null); dropped once the
+   context has faulted. */
 static void enqueue(FakeStream *s, std::function<void()> op) {
-    auto unless_faulted = [op = std::move(op)] {
-        if (sticky_error.load() == 0) op();
+    FakeContext *ctx = current_context;
+    auto unless_faulted = [op = std::move(op), ctx] {
+        if (ctx->sticky.load() == 0) op();
     };
     if (s == nullptr) unless_faulted();
     else s->push(std::move(unless_faulted));
 }
 
 struct FakeEvent {
+    FakeContext *const owner = current_context;
     std::mutex lock;
     std::condition_variable done;
     unsigned flags = 0;
@@ -296,6 +310,7 @@ static const KernelInfo KERNELS[] = {
 };
 
 struct FakeFunction {
+    FakeContext *const owner = current_context;
     const KernelInfo *info;
     std::atomic<int> max_dynamic_shared{DEFAULT_DYNAMIC_SHARED};   /* set while other threads launch */
 
@@ -307,6 +322,7 @@ struct FakeFunction {
 };
 
 struct FakeModule {
+    FakeContext *const owner = current_context;
     std::vector<std::unique_ptr<FakeFunction>> functions;
 };
 
@@ -412,10 +428,9 @@ CUresult cuDevicePrimaryCtxRelease_v2(CUdevice device) {
         complain("cuDevicePrimaryCtxRelease", "released more often than retained");
         return ERR_INVALID_CONTEXT;
     }
-    primary[device].refs--;
-    bool any = false;
-    for (int d = 0; d < device_count(); d++) any |= primary[d].refs.load() > 0;
-    if (!any) sticky_error = 0;   /* the contexts are gone; the next retain starts afresh */
+    if (--primary[device].refs == 0) {
+        primary[device].sticky = 0;   /* the context is gone; the next retain starts afresh */
+    }
     return OK;
 }
 
@@ -444,7 +459,7 @@ CUresult cuCtxGetCurrent(FakeContext **context) {
 CUresult cuCtxSynchronize() {
     NEED_CONTEXT();
     drain_all();
-    return sticky_error.load();
+    return current_context->sticky.load();
 }
 
 CUresult cuMemGetInfo_v2(size_t *free_bytes, size_t *total_bytes) {
@@ -602,7 +617,7 @@ CUresult cuStreamSynchronize(FakeStream *stream) {
     if (!known_stream(stream)) return ERR_INVALID_HANDLE;
     if (stream == nullptr) drain_all();
     else stream->drain();
-    return sticky_error.load();
+    return current_context->sticky.load();
 }
 
 CUresult cuEventCreate(FakeEvent **event, unsigned flags) {
@@ -627,6 +642,10 @@ CUresult cuEventDestroy_v2(FakeEvent *event) {
 CUresult cuEventRecord(FakeEvent *event, FakeStream *stream) {
     NEED_CONTEXT();
     if (event == nullptr || !known_stream(stream)) return ERR_INVALID_HANDLE;
+    if (event->owner != current_context) {
+        complain("cuEventRecord", "an event of another device's context");
+        return ERR_INVALID_HANDLE;
+    }
     long generation;
     {
         std::lock_guard<std::mutex> g(event->lock);
@@ -657,7 +676,7 @@ CUresult cuEventSynchronize(FakeEvent *event) {
     std::unique_lock<std::mutex> g(event->lock);
     const long wanted = event->recorded;
     event->done.wait(g, [&] { return event->completed >= wanted; });
-    return sticky_error.load();
+    return current_context->sticky.load();
 }
 
 CUresult cuEventElapsedTime(float *millis, FakeEvent *start, FakeEvent *end) {
@@ -707,6 +726,10 @@ CUresult cuModuleUnload(FakeModule *module) {
 CUresult cuModuleGetFunction(FakeFunction **function, FakeModule *module, const char *name) {
     NEED_CONTEXT();
     if (module == nullptr) return ERR_INVALID_HANDLE;
+    if (module->owner != current_context) {
+        complain("cuModuleGetFunction", "a module of another device's context");
+        return ERR_INVALID_HANDLE;
+    }
     for (auto &f : module->functions) {
         if (std::strcmp(f->info->name, name) == 0) {
             *function = f.get();
@@ -754,6 +777,10 @@ CUresult cuLaunchKernel(FakeFunction *f, unsigned gx, unsigned gy, unsigned gz, 
     NEED_CONTEXT();
     if (f == nullptr || !known_stream(stream)) return ERR_INVALID_HANDLE;
     const std::string name = f->info->name;
+    if (f->owner != current_context) {
+        complain("cuLaunchKernel", name + ": a function of another device's context");
+        return ERR_INVALID_HANDLE;
+    }
     if (extra != nullptr || params == nullptr) {
         complain("cuLaunchKernel", name + ": only kernelParams are emulated");
         return ERR_NOT_SUPPORTED;
@@ -779,9 +806,10 @@ CUresult cuLaunchKernel(FakeFunction *f, unsigned gx, unsigned gy, unsigned gz, 
     }
     long before = launches_before_fault.load();
     const bool fault = before > 0 && launches_before_fault.compare_exchange_strong(before, before - 1) && before == 1;
-    enqueue(stream, [gx, bx, call, fault] {
+    FakeContext *ctx = current_context;
+    enqueue(stream, [gx, bx, call, fault, ctx] {
         if (fault) {
-            sticky_error = ERR_LAUNCH_FAILED;
+            ctx->sticky = ERR_LAUNCH_FAILED;
             return;
         }
         std::lock_guard<std::mutex> g(kernel_lock);

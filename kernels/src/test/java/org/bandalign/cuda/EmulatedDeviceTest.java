@@ -9,6 +9,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import org.bandalign.align.AlignOptions;
 import org.bandalign.align.Aligner;
 import org.bandalign.align.AlignmentResult;
@@ -131,6 +134,62 @@ class EmulatedDeviceTest {
         // Every context released: the stand-in starts afresh, as a driver does with a new context.
         try (CudaAligner cuda = CudaAligner.open(0, 0)) {
             assertTrue(cuda.alignAll(pairs, LOG).stream().allMatch(AlignmentResult::isValid));
+        }
+    }
+
+    /**
+     * Two devices shared by several threads, each thread calling both in turn: one pair a call
+     * (the launch runs on the calling thread, which last used the other device) and the whole
+     * list, whose small launches also run on the aligners' launcher threads. Every launch must
+     * make its own device's context current, or the stand-in refuses the other device's streams
+     * and functions. Then a fault on one device leaves the other working.
+     */
+    @Test
+    void alignAll_twoDevicesFromManyThreads_eachOnItsOwnContextAndAFaultStaysOnItsDevice() throws Exception {
+        Assumptions.assumeTrue(CudaAligner.deviceCount() >= 2, "needs BANDALIGN_FAKE_CUDA_DEVICES=2 (kernels/pom.xml)");
+        Random rnd = new Random(11);
+        List<Pair> pairs = new ArrayList<>();
+        for (int k = 0; k < 12; k++) {
+            pairs.add(randomPair(rnd, "d" + k, 15 + k, 20));
+        }
+        List<AlignmentResult> expected;
+        try (Aligner cpu = Aligner.cpu()) {
+            expected = cpu.alignAll(pairs, LOG);
+        }
+        ExecutorService threads = Executors.newFixedThreadPool(4);
+        try (CudaAligner d0 = CudaAligner.open(0, 64 << 10); CudaAligner d1 = CudaAligner.open(1, 64 << 10)) {
+            List<Future<?>> calls = new ArrayList<>();
+            for (int t = 0; t < 8; t++) {
+                List<CudaAligner> order = t % 2 == 0 ? List.of(d0, d1) : List.of(d1, d0);
+                calls.add(threads.submit(() -> {
+                    for (int round = 0; round < 2; round++) {
+                        for (CudaAligner gpu : order) {
+                            assertSameLogZ(expected.subList(0, 1), gpu.alignAll(pairs.subList(0, 1), LOG));
+                        }
+                    }
+                    for (CudaAligner gpu : order) {
+                        assertSameLogZ(expected, gpu.alignAll(pairs, LOG));
+                    }
+                }));
+            }
+            for (Future<?> f : calls) {
+                f.get();
+            }
+            FakeCudaDriver.failLaunch(1);
+            assertThrows(RuntimeException.class, () -> d1.alignAll(pairs, LOG));
+            assertTrue(d1.isBroken());
+            assertSameLogZ(expected, d0.alignAll(pairs, LOG));
+            assertFalse(d0.isBroken(), "a fault on device 1 leaves device 0 alone");
+        } finally {
+            threads.shutdownNow();
+        }
+    }
+
+    private static void assertSameLogZ(List<AlignmentResult> expected, List<AlignmentResult> got) {
+        assertEquals(expected.size(), got.size());
+        for (int k = 0; k < expected.size(); k++) {
+            double z = expected.get(k).logPartition();
+            assertEquals(z, got.get(k).logPartition(), 1e-6 * Math.max(1, Math.abs(z)), "pair " + k);
         }
     }
 
