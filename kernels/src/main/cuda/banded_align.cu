@@ -328,6 +328,7 @@ __device__ __forceinline__ bool forward_pass(const PairView &p, int pair, double
 
     int base = 0;
     int lo_prev = 0, lo_slot = 0;   /* lo(0) = 0 (RING SLOTS) */
+    int o_cur = 0, o_prev = 2 * L, o_prev2 = L;   /* buffers of t, t - 1, t - 2: (t mod 3) * L, rotated */
     double best = NEG_INF;
     float p0 = 0.0f, p1 = 0.0f, p2 = 0.0f;   /* PREFETCH: scores of this thread's first cell of t */
     if (PREFETCH && (int)threadIdx.x <= row_hi(0, n, diag_lo) - row_lo(0, m, diag_hi)) {
@@ -336,9 +337,9 @@ __device__ __forceinline__ bool forward_pass(const PairView &p, int pair, double
     }
     for (int t = 0; t <= last; t++) {
         const int lo = row_lo(t, m, diag_hi), hi = row_hi(t, n, diag_lo);
-        double *cur = a_roll + (t % 3) * L;
-        const double *prev = a_roll + ((t + 2) % 3) * L;
-        const double *prev2 = a_roll + ((t + 1) % 3) * L;
+        double *cur = a_roll + o_cur;
+        const double *prev = a_roll + o_prev;
+        const double *prev2 = a_roll + o_prev2;
         float q0 = 0.0f, q1 = 0.0f, q2 = 0.0f;
         if (PREFETCH && t < last) {
             const int i = row_lo(t + 1, m, diag_hi) + threadIdx.x;
@@ -374,6 +375,8 @@ __device__ __forceinline__ bool forward_pass(const PairView &p, int pair, double
         p0 = q0; p1 = q1; p2 = q2;
         __syncthreads();
         base += hi - lo + 1;
+        const int o_free = o_prev2;   /* t - 2's buffer becomes t + 1's */
+        o_prev2 = o_prev; o_prev = o_cur; o_cur = o_free;
     }
     *cells = base;
 
@@ -445,6 +448,8 @@ __device__ __forceinline__ void forward_backward(const long long *desc, const fl
     Diagonal c1 = diagonal_before(last - 1, n, m, diag_lo, diag_hi, c0.base);   /* t - 1 */
     Diagonal c2 = diagonal_before(last - 2, n, m, diag_lo, diag_hi, c1.base);   /* t - 2 */
     int lo_slot = c0.lo % L;   /* RING SLOTS, walking down */
+    /* buffers of t, t + 1, t + 2: (t mod 3) * 3L, rotated as t goes down */
+    int o_cur = (last % 3) * 3 * L, o_next = ((last + 1) % 3) * 3 * L, o_next2 = ((last + 2) % 3) * 3 * L;
     BackwardInputs pre = {};   /* PREFETCH: inputs of this thread's first cell of t */
     if (PREFETCH && c0.lo + (int)threadIdx.x <= c0.hi) {
         pre = load_backward(pair_scores, s_row, s_off, alpha, last, c0.lo + threadIdx.x, local, c0, c1, c2);
@@ -456,9 +461,9 @@ __device__ __forceinline__ void forward_backward(const long long *desc, const fl
         if (PREFETCH && t > 0 && c1.lo + (int)threadIdx.x <= c1.hi) {
             next_pre = load_backward(pair_scores, s_row, s_off, alpha, t - 1, c1.lo + threadIdx.x, local, c1, c2, c3);
         }
-        double *cur = f_roll + (t % 3) * 3 * L;
-        const double *next = f_roll + ((t + 1) % 3) * 3 * L;
-        const double *next2 = f_roll + ((t + 2) % 3) * 3 * L;
+        double *cur = f_roll + o_cur;
+        const double *next = f_roll + o_next;
+        const double *next2 = f_roll + o_next2;
         for (int k = threadIdx.x; k < 3; k += blockDim.x) {   /* sentinels; any block size, even below 3 */
             cur[k * L + lo_slot] = 0.0;
             cur[k * L + wrap_slot(lo_slot + (hi + 2 - lo), L)] = 0.0;
@@ -510,6 +515,8 @@ __device__ __forceinline__ void forward_backward(const long long *desc, const fl
         }
         __syncthreads();
         lo_slot = wrap_slot(lo_slot + (c1.lo - c0.lo), L);
+        const int o_free = o_next2;   /* t + 2's buffer becomes t - 1's */
+        o_next2 = o_next; o_next = o_cur; o_cur = o_free;
         c0 = c1; c1 = c2; c2 = c3;
     }
 }
@@ -566,6 +573,8 @@ __device__ __forceinline__ void beta_pass(const PairView &p, double *beta, doubl
     const int cells = cells_before(p, last + 1, red);   /* its barriers also order the fill */
     Diagonal c0 = diagonal_before(last, n, m, diag_lo, diag_hi, cells);
     int lo_slot = c0.lo % L;   /* RING SLOTS, walking down */
+    /* buffers of t, t + 1, t + 2: (t mod 3) * 3L, rotated as t goes down */
+    int o_cur = (last % 3) * 3 * L, o_next = ((last + 1) % 3) * 3 * L, o_next2 = ((last + 2) % 3) * 3 * L;
     float p0 = 0.0f, p1 = 0.0f, p2 = 0.0f;   /* scores of this thread's first cell of t, loaded a step ahead */
     if (c0.lo + (int)threadIdx.x <= c0.hi) {
         const float *s = pair_scores + 3 * ((c0.lo + (int)threadIdx.x) * s_row + last + s_off);
@@ -579,9 +588,9 @@ __device__ __forceinline__ void beta_pass(const PairView &p, double *beta, doubl
             const float *s = pair_scores + 3 * ((c1.lo + (int)threadIdx.x) * s_row + t - 1 + s_off);
             q0 = s[0]; q1 = s[1]; q2 = s[2];
         }
-        double *cur = g_roll + (t % 3) * 3 * L;
-        const double *next = g_roll + ((t + 1) % 3) * 3 * L;
-        const double *next2 = g_roll + ((t + 2) % 3) * 3 * L;
+        double *cur = g_roll + o_cur;
+        const double *next = g_roll + o_next;
+        const double *next2 = g_roll + o_next2;
         for (int k = threadIdx.x; k < 3; k += blockDim.x) {   /* sentinels; any block size, even below 3 */
             cur[k * L + lo_slot] = NEG_INF;
             cur[k * L + wrap_slot(lo_slot + (hi + 2 - lo), L)] = NEG_INF;
@@ -608,6 +617,8 @@ __device__ __forceinline__ void beta_pass(const PairView &p, double *beta, doubl
         p0 = q0; p1 = q1; p2 = q2;
         __syncthreads();
         lo_slot = wrap_slot(lo_slot + (c1.lo - c0.lo), L);
+        const int o_free = o_next2;   /* t + 2's buffer becomes t - 1's */
+        o_next2 = o_next; o_next = o_cur; o_cur = o_free;
         c0 = c1;
     }
 }
@@ -720,11 +731,12 @@ extern "C" __global__ void banded_viterbi(const long long *desc, const float *sc
     int my_i = 0x7fffffff, my_j = 0x7fffffff;
     int base = 0;
     int lo_prev = 0, lo_slot = 0;   /* RING SLOTS */
+    int o_cur = 0, o_prev = 2 * L, o_prev2 = L;   /* buffers of t, t - 1, t - 2: (t mod 3) * L, rotated */
     for (int t = 0; t <= last; t++) {
         const int lo = row_lo(t, m, diag_hi), hi = row_hi(t, n, diag_lo);
-        double *cur = v_roll + (t % 3) * L;
-        const double *prev = v_roll + ((t + 2) % 3) * L;
-        const double *prev2 = v_roll + ((t + 1) % 3) * L;
+        double *cur = v_roll + o_cur;
+        const double *prev = v_roll + o_prev;
+        const double *prev2 = v_roll + o_prev2;
         lo_slot = wrap_slot(lo_slot + (lo - lo_prev), L);
         lo_prev = lo;
         if (threadIdx.x == 0) {   /* sentinels, as in forward-backward */
@@ -763,6 +775,8 @@ extern "C" __global__ void banded_viterbi(const long long *desc, const float *sc
         }
         __syncthreads();
         base += hi - lo + 1;
+        const int o_free = o_prev2;   /* t - 2's buffer becomes t + 1's */
+        o_prev2 = o_prev; o_prev = o_cur; o_cur = o_free;
     }
 
     if (bad_score[blockIdx.x] != INT_MAX) {
