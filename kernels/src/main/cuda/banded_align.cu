@@ -158,18 +158,58 @@ __device__ __forceinline__ int row_slot(int lo_slot, int i, int lo, int L) {
     return x >= L ? x - L : x;
 }
 
+/*
+ * EXP: exp(x) for the kernels' exponents, which are all differences shifted by a maximum, so
+ * x <= 0 (up to rounding; it is accurate for any x <= 700). Unlike the library exp it has no
+ * paths for overflow, subnormal results and NaN, which keeps far fewer registers live
+ * (banded_forward_backward: 70 instead of 96 on sm_90, so 4 blocks of 224 threads fit an SM
+ * instead of 3) at slightly fewer instructions a cell (sm_90 SASS, forward + backward: 474
+ * against 484). x = k ln2 + r with |r| <= ln2/2 (Cody-Waite: ln2 in a high part whose
+ * products with k are exact and a low part), exp(r) by its Taylor polynomial to degree 12 (truncation below 2e-16 relative) in
+ * Horner form with fused multiply-adds, and 2^k added to the exponent bits. Within a few ulps of
+ * the correctly rounded result (tested against the C library in the CPU emulator, which runs this
+ * same code with the same fused operations). Below -708 (and for -inf) it returns 0, where exp is
+ * under 1e-307: such a term is far below float64 resolution of the maximum it is summed with.
+ */
+/* EXP's constants: ln2 high and low, 1/ln2, then 1/12! down to 1/2! (in constant memory, which
+   the compiler reads with uniform loads instead of building each from two 32-bit moves). */
+__constant__ double EXP_C[14] = {
+    6.93147180369123816490e-01, 1.90821492927058770002e-10, 1.4426950408889634074,
+    2.08767569878680989792e-09, 2.50521083854417187751e-08, 2.75573192239858906526e-07,
+    2.75573192239858906526e-06, 2.48015873015873015873e-05, 1.98412698412698412698e-04,
+    1.38888888888888888889e-03, 8.33333333333333333333e-03, 4.16666666666666666667e-02,
+    1.66666666666666666667e-01, 0.5};
+
+__device__ __forceinline__ double exp_nonpositive(double x) {
+    if (!(x >= -708.0)) {
+        return 0.0;
+    }
+    const double kd = rint(x * EXP_C[2]);   /* x / ln2, to the nearest integer */
+    const double r = fma(kd, -EXP_C[1], fma(kd, -EXP_C[0], x));
+    double q = EXP_C[3];
+#pragma unroll
+    for (int c = 4; c < 14; c++) {
+        q = fma(q, r, EXP_C[c]);
+    }
+    q = fma(q, r, 1.0);
+    q = fma(q, r, 1.0);
+    /* 2^k: k >= -1021 here and q >= 0.7, so the result stays a normal number */
+    return __longlong_as_double(__double_as_longlong(q) + ((long long)(int)kd << 52));
+}
+
 /* log(exp a + exp b + exp c): the largest term contributes exp(0) = 1, so two exps, not three. */
 __device__ __forceinline__ double lse3(double a, double b, double c) {
     double p, q;
     const double mx = max_rest3(a, b, c, &p, &q);
-    return mx == NEG_INF ? NEG_INF : mx + log1p(exp(p - mx) + exp(q - mx));
+    return mx == NEG_INF ? NEG_INF : mx + log1p(exp_nonpositive(p - mx) + exp_nonpositive(q - mx));
 }
 
 /* The same for four terms (local mode's start term): three exps. */
 __device__ __forceinline__ double lse4(double a, double b, double c, double d) {
     double p, q, r;
     const double mx = max_rest4(a, b, c, d, &p, &q, &r);
-    return mx == NEG_INF ? NEG_INF : mx + log1p(exp(p - mx) + exp(q - mx) + exp(r - mx));
+    return mx == NEG_INF ? NEG_INF
+                         : mx + log1p(exp_nonpositive(p - mx) + exp_nonpositive(q - mx) + exp_nonpositive(r - mx));
 }
 
 /*
@@ -389,7 +429,7 @@ __device__ __forceinline__ bool forward_pass(const PairView &p, int pair, double
         double part = 0.0;
         if (mx != NEG_INF) {
             for (int c = threadIdx.x; c < base; c += blockDim.x) {
-                part += exp(alpha[c] - mx);
+                part += exp_nonpositive(alpha[c] - mx);
             }
         }
         const double sum = block_reduce(part, red, false);
@@ -474,7 +514,7 @@ __device__ __forceinline__ void forward_backward(const long long *desc, const fl
             const double a = in.a;
             const int r0 = row_slot(lo_slot, i, lo, L);
             const int r = r0 + 1 == L ? 0 : r0 + 1, r1 = r + 1 == L ? 0 : r + 1;   /* slots of rows i, i + 1 */
-            double end = local ? exp(a - lz) : (t == last ? 1.0 : 0.0);
+            double end = local ? exp_nonpositive(a - lz) : (t == last ? 1.0 : 0.0);
             const double gamma = end + next[0 * L + r] + next[2 * L + r1] + next2[1 * L + r1];
             double fL = 0.0, fD = 0.0, fU = 0.0, fS = 0.0;
             if (a != NEG_INF) {   /* an unreachable cell carries no flow (and exp(-inf + inf) is NaN) */
@@ -484,9 +524,9 @@ __device__ __forceinline__ void forward_backward(const long long *desc, const fl
                 if (local) {
                     const double xS = (double)in.s1;
                     max_rest4(xL, xD, xU, xS, &p, &q, &r);
-                    er = exp(r - a);
-                    ep = exp(p - a);
-                    eq = exp(q - a);
+                    er = exp_nonpositive(r - a);
+                    ep = exp_nonpositive(p - a);
+                    eq = exp_nonpositive(q - a);
                     const double emax = 1.0 - (ep + eq + er);
                     fS = gamma * weight_of(xS, p, ep, q, eq, r, er, emax);
                     fL = gamma * weight_of(xL, p, ep, q, eq, r, er, emax);
@@ -494,8 +534,8 @@ __device__ __forceinline__ void forward_backward(const long long *desc, const fl
                     fU = gamma * weight_of(xU, p, ep, q, eq, r, er, emax);
                 } else {
                     max_rest3(xL, xD, xU, &p, &q);
-                    ep = exp(p - a);
-                    eq = exp(q - a);
+                    ep = exp_nonpositive(p - a);
+                    eq = exp_nonpositive(q - a);
                     const double emax = 1.0 - (ep + eq);
                     fL = gamma * weight_of3(xL, p, ep, q, eq, emax);
                     fD = gamma * weight_of3(xD, p, ep, q, eq, emax);
@@ -679,10 +719,10 @@ extern "C" __global__ void banded_marginals(const long long *desc, const float *
             const double b = beta[c0.base + (i - c0.lo)] - lz;
             float *o = p.marginals + 3 * (i * p.o_row + t + p.o_off);
             /* each exponent is <= 0 but for rounding (see Numerics), so clamp it */
-            o[0] = (float)exp(fmin(0.0, in.aL + (double)in.s0 + b));
-            o[1] = (float)fmin(1.0, exp(fmin(0.0, in.aD + (double)in.s1 + b))
-                                    + (p.local ? exp(fmin(0.0, (double)in.s1 + b)) : 0.0));
-            o[2] = (float)exp(fmin(0.0, in.aU + (double)in.s2 + b));
+            o[0] = (float)exp_nonpositive(fmin(0.0, in.aL + (double)in.s0 + b));
+            o[1] = (float)fmin(1.0, exp_nonpositive(fmin(0.0, in.aD + (double)in.s1 + b))
+                                    + (p.local ? exp_nonpositive(fmin(0.0, (double)in.s1 + b)) : 0.0));
+            o[2] = (float)exp_nonpositive(fmin(0.0, in.aU + (double)in.s2 + b));
         }
         c2 = c1; c1 = c0;
         c0.base += c0.hi - c0.lo + 1;

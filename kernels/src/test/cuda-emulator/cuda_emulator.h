@@ -24,6 +24,7 @@ using std::min;
 #define __device__
 #define __forceinline__ inline
 #define __shared__ static
+#define __constant__
 #define __launch_bounds__(...)
 
 struct EmuDim { unsigned x = 0, y = 0, z = 0; };
@@ -33,6 +34,18 @@ inline thread_local EmuDim threadIdx;
 alignas(64) inline unsigned char emu_shared_memory[64u << 20];
 
 #define DYNAMIC_SHARED(type, name) type *name = reinterpret_cast<type *>(emu_shared_memory)
+
+inline long long __double_as_longlong(double d) {
+    long long l;
+    std::memcpy(&l, &d, sizeof l);
+    return l;
+}
+
+inline double __longlong_as_double(long long l) {
+    double d;
+    std::memcpy(&d, &l, sizeof d);
+    return d;
+}
 
 inline int atomicMin(int *address, int value) {
     std::atomic_ref<int> a(*address);

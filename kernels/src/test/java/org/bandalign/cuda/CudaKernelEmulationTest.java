@@ -235,6 +235,15 @@ class CudaKernelEmulationTest {
     /** System property: rounds of {@link #kernels_fuzz_matchTheCpuEngine}. */
     static final String FUZZ_PROPERTY = "emulator.fuzzRounds";
 
+    /**
+     * The kernels' own exp (EXP in banded_align.cu) against the C library: within 4 ulps over
+     * [-708, 0] (3 million samples), 0 below the cutoff, for -inf and for NaN.
+     */
+    @Test
+    void expNonPositive_withinFourUlpsOfTheCLibrary() throws Exception {
+        KernelEmulator.run(KernelEmulator.build("exp_accuracy"), "1000000", "4");
+    }
+
     /** Scores from {-1, 0, 1, -inf}: step terms tie everywhere (the kernels' max/rest networks). */
     @Test
     void kernels_tiedSteps_matchTheCpuEngine() throws Exception {

@@ -47,15 +47,16 @@ class EmulatedDeviceTest {
     }
 
     /**
-     * The host's per-launch choice of kernels, on the stand-in's 2 SMs: one pair leaves the GPU
-     * mostly idle (split alpha and beta); 40 pairs fill it (one block a pair, plain: the
-     * prefetching variant's registers would not let all 40 be resident).
+     * The host's per-launch choice of kernels, on the stand-in's 2 SMs with blocks of 32
+     * threads: one pair leaves the GPU mostly idle (split alpha and beta: 2 x 32 blocks of 58
+     * registers are resident at once); 50 pairs fill it (one block a pair, plain: only 2 x 21
+     * blocks of the prefetching variant's 92 registers would be resident).
      */
     @Test
     void alignAll_fewOrManyPairs_launchesTheKernelsThePolicyPicks() {
         Random rnd = new Random(3);
         List<Pair> many = new ArrayList<>();
-        for (int k = 0; k < 40; k++) {
+        for (int k = 0; k < 50; k++) {
             many.add(randomPair(rnd, "m" + k, 20, 25));
         }
         try (CudaAligner cuda = CudaAligner.open(0, 0)) {
