@@ -194,7 +194,7 @@ __device__ __forceinline__ double exp_nonpositive(double x) {
     q = fma(q, r, 1.0);
     q = fma(q, r, 1.0);
     /* 2^k: k >= -1021 here and q >= 0.7, so the result stays a normal number */
-    return __longlong_as_double(__double_as_longlong(q) + ((long long)(int)kd << 52));
+    return __longlong_as_double(__double_as_longlong(q) + (long long)kd * (1LL << 52));   /* (a multiply: k < 0) */
 }
 
 /* log(exp a + exp b + exp c): the largest term contributes exp(0) = 1, so two exps, not three. */
