@@ -160,7 +160,8 @@ __device__ __forceinline__ int row_slot(int lo_slot, int i, int lo, int L) {
 
 /*
  * EXP: exp(x) for the kernels' exponents, which are all differences shifted by a maximum, so
- * x <= 0 (up to rounding; it is accurate for any x <= 700). Unlike the library exp it has no
+ * x <= 0 (up to rounding; it is accurate for any x <= 700, and undefined above 709, which no
+ * exponent here reaches: +inf scores are flagged first). Unlike the library exp it has no
  * paths for overflow, subnormal results and NaN, which keeps far fewer registers live
  * (banded_forward_backward: 70 instead of 96 on sm_90, so 4 blocks of 224 threads fit an SM
  * instead of 3) at slightly fewer instructions a cell (sm_90 SASS, forward + backward: 474
@@ -215,9 +216,12 @@ __device__ __forceinline__ double lse4(double a, double b, double c, double d) {
 /*
  * The softmax weight of term x among terms whose log-sum-exp is lse: exp(x - lse) for the terms
  * in the rest (p, q, r, their weights ep, eq, er), and 1 minus those for the largest. The
- * largest weight is at least 1/4 (1/3 with three terms), so the subtraction loses nothing and
- * needs no clamp; equal terms get equal weights whichever copy the network kept as the largest.
- * (A -inf term with a finite largest is always in the rest, with weight exp(-inf) = 0.)
+ * largest weight is at least 1/4 (1/3 with three terms), so the subtraction loses nothing;
+ * equal terms get equal weights whichever copy the network kept as the largest. (A -inf term
+ * with a finite largest is always in the rest, with weight exp(-inf) = 0.) No clamp: the
+ * largest weight can come out below 0 only where alpha is near 2^53 and rounds to a term, in
+ * local mode, and then only for the start step, whose flow is added to the diagonal one, so no
+ * marginal written is negative (a review probed it: a 2 x 2 pair at 2^53 writes 0.264).
  */
 __device__ __forceinline__ double weight_of(double x, double p, double ep, double q, double eq,
                                             double r, double er, double emax) {
@@ -520,18 +524,19 @@ __device__ __forceinline__ void forward_backward(const long long *desc, const fl
             if (a != NEG_INF) {   /* an unreachable cell carries no flow (and exp(-inf + inf) is NaN) */
                 /* the weights w_k = exp(x_k - a): one exp fewer than terms (see weight_of) */
                 const double xL = in.aL + (double)in.s0, xD = in.aD + (double)in.s1, xU = in.aU + (double)in.s2;
-                double p, q, r = NEG_INF, ep, eq, er = 0.0;
+                double p, q, ep, eq;
                 if (local) {
                     const double xS = (double)in.s1;
-                    max_rest4(xL, xD, xU, xS, &p, &q, &r);
-                    er = exp_nonpositive(r - a);
+                    double p3;
+                    max_rest4(xL, xD, xU, xS, &p, &q, &p3);
+                    const double ep3 = exp_nonpositive(p3 - a);
                     ep = exp_nonpositive(p - a);
                     eq = exp_nonpositive(q - a);
-                    const double emax = 1.0 - (ep + eq + er);
-                    fS = gamma * weight_of(xS, p, ep, q, eq, r, er, emax);
-                    fL = gamma * weight_of(xL, p, ep, q, eq, r, er, emax);
-                    fD = gamma * weight_of(xD, p, ep, q, eq, r, er, emax);
-                    fU = gamma * weight_of(xU, p, ep, q, eq, r, er, emax);
+                    const double emax = 1.0 - (ep + eq + ep3);
+                    fS = gamma * weight_of(xS, p, ep, q, eq, p3, ep3, emax);
+                    fL = gamma * weight_of(xL, p, ep, q, eq, p3, ep3, emax);
+                    fD = gamma * weight_of(xD, p, ep, q, eq, p3, ep3, emax);
+                    fU = gamma * weight_of(xU, p, ep, q, eq, p3, ep3, emax);
                 } else {
                     max_rest3(xL, xD, xU, &p, &q);
                     ep = exp_nonpositive(p - a);
