@@ -73,7 +73,10 @@ enum : int {
     DEV_CC_MAJOR = 75, DEV_CC_MINOR = 76, DEV_MAX_SHARED_PER_SM = 81, DEV_MAX_REGISTERS_PER_SM = 82,
     DEV_MAX_SHARED_PER_BLOCK_OPTIN = 97, DEV_MAX_BLOCKS_PER_SM = 106
 };
-enum : int { FUNC_MAX_THREADS_PER_BLOCK = 0, FUNC_SHARED_SIZE_BYTES = 1, FUNC_NUM_REGS = 4, FUNC_MAX_DYNAMIC_SHARED = 8 };
+enum : int {
+    FUNC_MAX_THREADS_PER_BLOCK = 0, FUNC_SHARED_SIZE_BYTES = 1, FUNC_LOCAL_SIZE_BYTES = 3, FUNC_NUM_REGS = 4,
+    FUNC_BINARY_VERSION = 6, FUNC_MAX_DYNAMIC_SHARED = 8
+};
 enum : unsigned { EVENT_DISABLE_TIMING = 2 };
 
 /* sm_90 limits. */
@@ -746,6 +749,8 @@ CUresult cuFuncGetAttribute(int *value, int attribute, FakeFunction *f) {
     case FUNC_MAX_THREADS_PER_BLOCK: *value = f->max_threads(); return OK;
     case FUNC_SHARED_SIZE_BYTES: *value = f->info->static_shared; return OK;
     case FUNC_NUM_REGS: *value = f->info->registers; return OK;
+    case FUNC_LOCAL_SIZE_BYTES: *value = 0; return OK;
+    case FUNC_BINARY_VERSION: *value = 90; return OK;
     case FUNC_MAX_DYNAMIC_SHARED: *value = f->max_dynamic_shared; return OK;
     default: complain("cuFuncGetAttribute", "attribute " + std::to_string(attribute) + " is not emulated"); return ERR_INVALID_VALUE;
     }

@@ -58,6 +58,7 @@ public final class CudaBench {
             h2d = gpu.hostToDeviceBandwidth(probeBytes, 5);
             System.out.printf(Locale.ROOT, "device %s: copy bandwidth %.0f GB/s (read + write), pinned host-to-device "
                     + "%.1f GB/s, budget %.1f GB a launch%n", gpu.deviceName(), copy / 1e9, h2d / 1e9, gpu.budgetBytes() / 1e9);
+            System.out.print(gpu.kernelResources());
         }
         // Every workload on the defaults first, then each other setting: if the run is cut
         // short, the figures that matter most are already out.

@@ -15,6 +15,8 @@ import java.util.concurrent.Future;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
+import jcuda.driver.CUfunction_attribute;
+import jcuda.driver.JCudaDriver;
 import org.bandalign.align.AlignOptions;
 import org.bandalign.align.Aligner;
 import org.bandalign.align.AlignmentResult;
@@ -142,6 +144,32 @@ public final class CudaAligner implements Aligner {
             k.launches().forEach((choice, n) -> all.merge(choice, n, Long::sum));
         }
         return all;
+    }
+
+    /**
+     * What the driver reports for each alignment kernel it loaded: registers a thread, local
+     * (spilled) bytes a thread, static shared bytes, and the architecture of the code it runs
+     * (for example {@code banded_forward_backward: 70 registers, 0 B local, 0 B static shared,
+     * sm_90}), one line each; for benchmarks and diagnostics.
+     */
+    public String kernelResources() {
+        StringBuilder out = new StringBuilder();
+        device.makeCurrent();
+        for (String name : List.of("banded_forward_backward", "banded_forward_backward_prefetch",
+                "banded_forward_backward_regcap", "banded_alpha_beta", "banded_marginals", "banded_viterbi")) {
+            jcuda.driver.CUfunction f = module.function(name);
+            int[] v = new int[4];
+            int[] attributes = {CUfunction_attribute.CU_FUNC_ATTRIBUTE_NUM_REGS, CUfunction_attribute.CU_FUNC_ATTRIBUTE_LOCAL_SIZE_BYTES,
+                CUfunction_attribute.CU_FUNC_ATTRIBUTE_SHARED_SIZE_BYTES, CUfunction_attribute.CU_FUNC_ATTRIBUTE_BINARY_VERSION};
+            for (int a = 0; a < attributes.length; a++) {
+                int[] one = new int[1];
+                CudaException.check(JCudaDriver.cuFuncGetAttribute(one, attributes[a], f), "cuFuncGetAttribute(" + name + ")");
+                v[a] = one[0];
+            }
+            out.append(String.format(java.util.Locale.ROOT, "%s: %d registers, %d B local, %d B static shared, sm_%d%n",
+                    name, v[0], v[1], v[2], v[3]));
+        }
+        return out.toString();
     }
 
     /**

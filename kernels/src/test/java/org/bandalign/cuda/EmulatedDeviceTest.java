@@ -43,6 +43,11 @@ class EmulatedDeviceTest {
         try (CudaAligner cuda = CudaAligner.open(0, 0)) {
             assertTrue(cuda.deviceName().contains("CPU emulation"), cuda.deviceName());
             assertEquals("cuda:0", cuda.backend());
+            // (the stand-in reports the register counts it was given; a GPU reports the real ones)
+            String resources = cuda.kernelResources();
+            assertTrue(resources.matches("(?s)banded_forward_backward: \\d+ registers, 0 B local, 0 B static shared, sm_90\n.*")
+                    && resources.contains("banded_viterbi: 38 registers, 0 B local, 21520 B static shared, sm_90"), resources);
+            assertEquals(6, resources.lines().count(), resources);
         }
     }
 
