@@ -57,6 +57,9 @@ final class BandedAlignKernels {
      * the GPU benchmark, off by default.
      */
     static final String REGCAP_PROPERTY = "bandalign.cuda.regcap";
+    /** Every kernel of banded_align.cu this class may launch. */
+    static final List<String> KERNELS = List.of("banded_forward_backward", "banded_forward_backward_prefetch",
+            "banded_forward_backward_regcap", "banded_alpha_beta", "banded_marginals", "banded_viterbi");
     /** Blocks per SM the split variant's marginal kernel aims for in all (its slices per pair follow). */
     private static final int MARGINAL_BLOCKS_PER_SM = 16;
 

@@ -155,8 +155,7 @@ public final class CudaAligner implements Aligner {
     public String kernelResources() {
         StringBuilder out = new StringBuilder();
         device.makeCurrent();
-        for (String name : List.of("banded_forward_backward", "banded_forward_backward_prefetch",
-                "banded_forward_backward_regcap", "banded_alpha_beta", "banded_marginals", "banded_viterbi")) {
+        for (String name : BandedAlignKernels.KERNELS) {
             jcuda.driver.CUfunction f = module.function(name);
             int[] v = new int[4];
             int[] attributes = {CUfunction_attribute.CU_FUNC_ATTRIBUTE_NUM_REGS, CUfunction_attribute.CU_FUNC_ATTRIBUTE_LOCAL_SIZE_BYTES,
