@@ -132,7 +132,8 @@ final class AlignPartition implements FlatMapFunction<Iterator<InternalRow>, Ali
                 for (int q = 0; q < tooLarge.size(); q++) {
                     results.set(tooLarge.get(q), onCpu.get(q));
                 }
-                handOver("pairs too large for the GPU " + aligner.backend() + " were aligned on the CPU (see --gpu-memory)", null);
+                handOver("pairs too large for the GPU " + aligner.backend()
+                        + " (its memory or one pinned staging buffer) were aligned on the CPU", null);
             }
             return results;
         }
