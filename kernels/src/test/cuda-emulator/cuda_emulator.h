@@ -94,11 +94,43 @@ inline void emu_launch(unsigned grid, unsigned block, const std::function<void()
  * phases (0..n-1, then n-1..0), so a thread that reads in the same phase what another writes
  * sees it written in one phase or the other and a missing barrier shows. A barrier reached by
  * some threads after others returned is undefined on a GPU: the emulator stops with a message.
+ * The environment variable EMU_SCHEDULE picks other orders, for tests that run one launch under
+ * several and require the same bytes out (a race between threads of a phase, or between blocks,
+ * makes the output depend on the order): "reverse" starts the alternation at n-1..0, and
+ * "shuffle=SEED" runs the blocks and, in every phase, the threads in pseudo-random orders.
  */
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
+#include <numeric>
+#include <random>
+#include <string>
 #include <ucontext.h>
+
+/* The order EMU_SCHEDULE asks for (read once): 0 alternating, 1 alternating reversed, 2 shuffled. */
+struct EmuSchedule {
+    int kind = 0;
+    unsigned long seed = 0;
+};
+
+inline const EmuSchedule &emu_schedule() {
+    static const EmuSchedule schedule = [] {
+        EmuSchedule s;
+        const char *e = std::getenv("EMU_SCHEDULE");
+        const std::string v = e ? e : "";
+        if (v == "reverse") {
+            s.kind = 1;
+        } else if (v.rfind("shuffle=", 0) == 0) {
+            s.kind = 2;
+            s.seed = std::stoul(v.substr(8));
+        } else if (!v.empty() && v != "alternate") {
+            fprintf(stderr, "emulator: EMU_SCHEDULE=%s: expected alternate, reverse or shuffle=SEED\n", v.c_str());
+            abort();
+        }
+        return s;
+    }();
+    return schedule;
+}
 
 struct EmuBlock {
     enum State : unsigned char { RUNNING, AT_BARRIER, RETURNED };
@@ -144,7 +176,12 @@ inline void emu_launch(unsigned grid, unsigned block, const std::function<void()
     for (unsigned t = 0; t < block; t++) b.stacks.emplace_back(new char[EMU_STACK]);
     EmuBlock *outer = emu_block;
     emu_block = &b;
-    for (unsigned blk = 0; blk < grid; blk++) {
+    const EmuSchedule &schedule = emu_schedule();
+    std::mt19937_64 rng(schedule.seed);
+    std::vector<unsigned> blocks(grid), order(block);
+    std::iota(blocks.begin(), blocks.end(), 0u);
+    if (schedule.kind == 2) std::shuffle(blocks.begin(), blocks.end(), rng);
+    for (unsigned blk : blocks) {
         blockIdx.x = blk;
         std::memset(emu_shared_memory, 0xff, 1u << 20);   /* garbage, as on a GPU */
         for (unsigned t = 0; t < block; t++) {
@@ -152,8 +189,13 @@ inline void emu_launch(unsigned grid, unsigned block, const std::function<void()
             b.state[t] = EmuBlock::RUNNING;
         }
         for (unsigned phase = 0;; phase++) {
+            if (schedule.kind == 2) {
+                std::iota(order.begin(), order.end(), 0u);
+                std::shuffle(order.begin(), order.end(), rng);
+            }
+            const bool forward = (phase + schedule.kind) % 2 == 0;
             for (unsigned k = 0; k < block; k++) {
-                const unsigned t = phase % 2 == 0 ? k : block - 1 - k;
+                const unsigned t = schedule.kind == 2 ? order[k] : forward ? k : block - 1 - k;
                 if (b.state[t] == EmuBlock::RETURNED) continue;
                 b.state[t] = EmuBlock::RUNNING;
                 b.current = t;

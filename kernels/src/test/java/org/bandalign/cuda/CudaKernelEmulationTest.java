@@ -1,5 +1,6 @@
 package org.bandalign.cuda;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -9,6 +10,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
 import java.util.function.IntToDoubleFunction;
 import org.bandalign.align.AlignOptions;
@@ -283,6 +285,64 @@ class CudaKernelEmulationTest {
         assertEquals(4, compare(pairs, AlignOptions.builder().semiring(Semiring.BOTH).build(), 16, false));
     }
 
+    /**
+     * Races: one launch run under several orders of its blocks and, between barriers, of its
+     * threads (EMU_SCHEDULE in cuda_emulator.h) must write the same bytes, since on a GPU any
+     * order can happen. A thread reading in one phase what another writes in the same phase
+     * (a missing {@code __syncthreads}), or a block reading what another writes, changes the
+     * output with the order, even where the value it read happens to pass the comparisons with
+     * the CPU engine. Every variant (plain, prefetching, split; shared and global rolling
+     * state; Viterbi), dense and band-layout pairs, both modes, several block sizes.
+     */
+    @Test
+    void kernels_anyOrderOfBlocksAndThreads_writesTheSameBytes() throws Exception {
+        Random rnd = new Random(2026);
+        List<String> schedules = List.of("reverse", "shuffle=1", "shuffle=2");
+        int launches = 0;
+        for (Mode mode : Mode.values()) {
+            for (int threads : new int[] {3, 32, 0}) {
+                List<Pair> pairs = new ArrayList<>();
+                for (int k = 0; k < 4; k++) {
+                    int n = 1 + rnd.nextInt(k == 0 ? 4 : 70);
+                    int m = 1 + rnd.nextInt(k == 1 ? 4 : 70);
+                    float[] dense = new float[n * m * 3];
+                    for (int q = 0; q < dense.length; q++) {
+                        dense[q] = rnd.nextDouble() < 0.05 ? Float.NEGATIVE_INFINITY : (float) (rnd.nextGaussian() * 3);
+                    }
+                    int lo = Math.min(0, m - n) - 2;
+                    int hi = Math.max(0, m - n) + 2;
+                    pairs.add(k == 3 ? Pair.band("s" + k, n, m, lo, hi, ReferenceCase.toBandLayout(dense, n, m, lo, hi))
+                            : Pair.dense("s" + k, n, m, dense));
+                }
+                AlignOptions options = AlignOptions.builder().mode(mode).semiring(Semiring.BOTH).band(threads == 3 ? 5 : 40).build();
+                List<PreparedPair> group = new ArrayList<>();
+                for (int k = 0; k < pairs.size(); k++) {
+                    group.add(new PreparedPair(k, pairs.get(k), BandGeometry.of(pairs.get(k), options)));
+                }
+                LaunchLayout launch = new LaunchLayout(group, options, 1 << 20);
+                int block = blockSize(launch, threads);
+                Path inFile = tmp.resolve("race.in");
+                writeLaunch(launch, options, inFile);
+                for (String variant : List.of("", "prefetch", "split=3")) {
+                    for (boolean globalRoll : new boolean[] {false, true}) {
+                        Path first = tmp.resolve("race-alternate.out");
+                        KernelEmulator.run(emulator, Map.of(), emulatorArgs(inFile, first, block, globalRoll, variant));
+                        byte[] expected = Files.readAllBytes(first);
+                        for (String schedule : schedules) {
+                            Path other = tmp.resolve("race-other.out");
+                            KernelEmulator.run(emulator, Map.of("EMU_SCHEDULE", schedule),
+                                    emulatorArgs(inFile, other, block, globalRoll, variant));
+                            assertArrayEquals(expected, Files.readAllBytes(other), "EMU_SCHEDULE=" + schedule + " changed the output of "
+                                    + mode + " threads " + block + " variant '" + variant + "'" + (globalRoll ? " global roll" : ""));
+                        }
+                        launches++;
+                    }
+                }
+            }
+        }
+        assertEquals(2 * 3 * 3 * 2, launches, "launches compared under " + schedules.size() + " other schedules");
+    }
+
     /** A dense pair whose flat score q is {@code value.applyAsDouble(q)}. */
     private static Pair densePair(String id, int n, int m, IntToDoubleFunction value) {
         float[] s = new float[n * m * 3];
@@ -361,39 +421,10 @@ class CudaKernelEmulationTest {
                                           String variant) throws Exception {
         boolean log = options.semiring().computesLog();
         boolean max = options.semiring().computesMax();
-        ByteBuffer staging = ByteBuffer.allocateDirect((int) launch.stagingBytes).order(ByteOrder.nativeOrder());
-        // Stale data, as a reused pinned buffer holds: slots the uploads leave alone (band padding
-        // of pairs sent as band) would show up as NaN scores if a kernel read them.
-        for (int q = 0; q + 4 <= staging.capacity(); q += 4) {
-            staging.putFloat(q, Float.NaN);
-        }
-        for (int c = 0; c < launch.chunkCount(); c++) {
-            launch.packScores(COPY, staging, c);
-        }
-        launch.putDescriptors(staging);
-        ByteBuffer in = ByteBuffer.allocate((int) (64 + 8 * launch.desc.length + 4 * launch.scoreFloats))
-                .order(ByteOrder.LITTLE_ENDIAN);
-        in.putInt((log ? 1 : 0) | (max ? 2 : 0)).putInt(launch.count);
-        in.putLong(launch.desc.length);
-        for (int q = 0; q < launch.desc.length; q++) {
-            in.putLong(staging.getLong(launch.descOffset + 8 * q));
-        }
-        in.putLong(launch.scoreFloats);
-        for (int q = 0; q < launch.scoreFloats; q++) {
-            in.putFloat(staging.getFloat(4 * q));
-        }
-        in.putLong(launch.outFloats).putLong(launch.cells).putLong(launch.pathBytes);
         Path inFile = tmp.resolve("launch.in");
         Path outFile = tmp.resolve("launch.out");
-        Files.write(inFile, java.util.Arrays.copyOf(in.array(), in.position()));
-        List<String> args = new ArrayList<>(List.of(inFile.toString(), outFile.toString(), Integer.toString(threads)));
-        if (globalRoll) {
-            args.add("global");
-        }
-        if (!variant.isEmpty()) {
-            args.add(variant);   // "prefetch" or "split=SLICES", as the emulator takes them
-        }
-        KernelEmulator.run(emulator, args.toArray(new String[0]));
+        ByteBuffer staging = writeLaunch(launch, options, inFile);
+        KernelEmulator.run(emulator, Map.of(), emulatorArgs(inFile, outFile, threads, globalRoll, variant));
         ByteBuffer out = ByteBuffer.wrap(Files.readAllBytes(outFile)).order(ByteOrder.LITTLE_ENDIAN);
         // The bad-score flags come last in the emulator's output; the downloads put them at badOffset.
         int flags = out.limit() - 4 * launch.count;
@@ -433,5 +464,51 @@ class CudaKernelEmulationTest {
             paths = launch.paths(staging, bad);
         }
         return launch.results(bad, logZ, marginals, paths);
+    }
+
+    /**
+     * Packs one launch as the GPU path's uploads would ({@link HostCopy} chunks into a staging
+     * buffer, then the descriptors) and writes it to {@code inFile} in the emulator's input
+     * format; returns the staging buffer, where the downloads would put the results.
+     */
+    private static ByteBuffer writeLaunch(LaunchLayout launch, AlignOptions options, Path inFile) throws Exception {
+        boolean log = options.semiring().computesLog();
+        boolean max = options.semiring().computesMax();
+        ByteBuffer staging = ByteBuffer.allocateDirect((int) launch.stagingBytes).order(ByteOrder.nativeOrder());
+        // Stale data, as a reused pinned buffer holds: slots the uploads leave alone (band padding
+        // of pairs sent as band) would show up as NaN scores if a kernel read them.
+        for (int q = 0; q + 4 <= staging.capacity(); q += 4) {
+            staging.putFloat(q, Float.NaN);
+        }
+        for (int c = 0; c < launch.chunkCount(); c++) {
+            launch.packScores(COPY, staging, c);
+        }
+        launch.putDescriptors(staging);
+        ByteBuffer in = ByteBuffer.allocate((int) (64 + 8 * launch.desc.length + 4 * launch.scoreFloats))
+                .order(ByteOrder.LITTLE_ENDIAN);
+        in.putInt((log ? 1 : 0) | (max ? 2 : 0)).putInt(launch.count);
+        in.putLong(launch.desc.length);
+        for (int q = 0; q < launch.desc.length; q++) {
+            in.putLong(staging.getLong(launch.descOffset + 8 * q));
+        }
+        in.putLong(launch.scoreFloats);
+        for (int q = 0; q < launch.scoreFloats; q++) {
+            in.putFloat(staging.getFloat(4 * q));
+        }
+        in.putLong(launch.outFloats).putLong(launch.cells).putLong(launch.pathBytes);
+        Files.write(inFile, java.util.Arrays.copyOf(in.array(), in.position()));
+        return staging;
+    }
+
+    /** The emulator's command line for one launch. */
+    private static String[] emulatorArgs(Path inFile, Path outFile, int threads, boolean globalRoll, String variant) {
+        List<String> args = new ArrayList<>(List.of(inFile.toString(), outFile.toString(), Integer.toString(threads)));
+        if (globalRoll) {
+            args.add("global");
+        }
+        if (!variant.isEmpty()) {
+            args.add(variant);   // "prefetch" or "split=SLICES", as the emulator takes them
+        }
+        return args.toArray(new String[0]);
     }
 }

@@ -70,7 +70,7 @@ final class KernelEmulator {
         } catch (IOException e) {
             Assumptions.abort("g++ is not installed: " + e.getMessage());
         }
-        Outcome compiled = runToEnd(command, 180, "g++");
+        Outcome compiled = runToEnd(command, Map.of(), 180, "g++");
         assertEquals(0, compiled.exit, "g++ failed:\n" + compiled.log);
         BUILT.put(output, exe);
         return exe;
@@ -78,10 +78,15 @@ final class KernelEmulator {
 
     /** Runs an emulator with its arguments and fails the test if it does not exit cleanly. */
     static void run(Path exe, String... args) throws IOException, InterruptedException {
+        run(exe, Map.of(), args);
+    }
+
+    /** {@link #run(Path, String...)} with variables added to its environment (e.g. EMU_SCHEDULE). */
+    static void run(Path exe, Map<String, String> environment, String... args) throws IOException, InterruptedException {
         List<String> command = new ArrayList<>();
         command.add(exe.toString());
         command.addAll(List.of(args));
-        Outcome ran = runToEnd(command, 120, "emulator");
+        Outcome ran = runToEnd(command, environment, 120, "emulator");
         assertEquals(0, ran.exit, "emulator failed: " + ran.log);
     }
 
@@ -94,11 +99,13 @@ final class KernelEmulator {
      * (a kernel caught in a loop) is killed at the time limit and fails the test instead of
      * hanging the build.
      */
-    private static Outcome runToEnd(List<String> command, int seconds, String what)
+    private static Outcome runToEnd(List<String> command, Map<String, String> environment, int seconds, String what)
             throws IOException, InterruptedException {
         Path log = Files.createTempFile("bandalign-" + what, ".log");
         try {
-            Process p = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+            ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
+            builder.environment().putAll(environment);
+            Process p = builder.start();
             if (!p.waitFor(seconds, TimeUnit.SECONDS)) {
                 p.destroyForcibly().waitFor();
                 fail(what + " did not finish within " + seconds + " s (killed): " + String.join(" ", command));
