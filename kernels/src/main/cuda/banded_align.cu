@@ -41,12 +41,14 @@
  * mode; global mode seeds a virtual predecessor (-1, -1) with alpha 0), shifted by their
  * maximum. A branch-free compare-and-select network splits the terms into the largest and the
  * rest, so the largest costs no exp: max + log1p(sum of exp(rest - max)), two exps a cell in
- * global mode, three in local. Cost (sm_90 SASS counted along the common path, not yet timed on
- * a GPU): about 220-250 warp instructions a cell forward and 250 backward, of which only about
- * 60 each are float64; so the kernel is bound by instruction issue (and, for few long pairs, by
- * the latency of each anti-diagonal step), not by float64 throughput or by memory at 52 B/cell.
+ * global mode, three in local, with the kernels' own branch-free exp and log1p (EXP, LOG).
+ * Cost (sm_90 SASS counted along the common path, not yet timed on a GPU): about 180 warp
+ * instructions a cell forward (216 in local mode) and 213 backward (290), of which about 40%
+ * are float64; so the kernel is bound by instruction issue (and, for few long pairs, by the
+ * latency of each anti-diagonal step), not by float64 throughput or by memory at 52 B/cell.
  * Every instruction a cell matters: no integer division per cell (RING SLOTS), compare-and-select
- * rather than fmax/fmin.
+ * rather than fmax/fmin, no library log1p (its two paths cost 190-270 forward, 270 where a
+ * warp's lanes split between them, as they often do).
  * Alpha of every cell is written once to global memory (8 bytes a cell).
  *
  * Backward without beta: the gradient of LSE is its softmax, so the marginals follow by linear
@@ -198,11 +200,60 @@ __device__ __forceinline__ double exp_nonpositive(double x) {
     return __longlong_as_double(__double_as_longlong(q) + (long long)kd * (1LL << 52));   /* (a multiply: k < 0) */
 }
 
+/*
+ * LOG: log(1 + s) for the sums of the other terms' weights in lse3/lse4, where 0 <= s <= 3 (up
+ * to rounding). The library log1p has two paths (a division-based series near 0 and a full log
+ * above), which lanes of a warp take by their own s, so a warp often ran both; this has one
+ * path and no branch. y = 1 + s = 2^k f with f in [sqrt(1/2), sqrt(2)) (k in {0, 1, 2}, from
+ * y's exponent bits with the split moved to sqrt(1/2)); log f = 2 atanh(u) with
+ * u = (f - 1) / (f + 1), |u| <= 0.1716, by its Taylor series 2u (1 + u^2/3 + ... + u^20/21)
+ * (truncation below 1e-17); the division is the hardware's reciprocal approximation, one
+ * Newton step and one correction of the quotient (error far below float64's). Absolute error
+ * within a few 2^-53 (tested against the C library in the CPU emulator): the rounding of 1 + s
+ * drops what of s lies below 2^-53, which is below float64 resolution of the maximum the
+ * result is added to anyway (the CPU engine's log is accurate to the same absolute degree).
+ */
+/* LOG's constants: ln 2, then 1/21, 1/19, ..., 1/3 (in constant memory, as EXP_C). */
+__constant__ double LOG_C[11] = {
+    6.93147180559945309417e-01, 4.76190476190476190476e-02, 5.26315789473684210526e-02,
+    5.88235294117647058824e-02, 6.66666666666666666667e-02, 7.69230769230769230769e-02,
+    9.09090909090909090909e-02, 1.11111111111111111111e-01, 1.42857142857142857143e-01,
+    2.00000000000000000000e-01, 3.33333333333333333333e-01};
+
+/* A reciprocal good to about 2^-22 relative (the CPU emulator defines its own as coarse). */
+#ifdef __CUDACC__
+__device__ __forceinline__ double rcp_approx(double b) {
+    double r;
+    asm("rcp.approx.ftz.f64 %0, %1;" : "=d"(r) : "d"(b));
+    return r;
+}
+#endif
+
+__device__ __forceinline__ double log1p_bounded(double s) {
+    const double y = 1.0 + s;
+    const long long bits = __double_as_longlong(y) + (0x3ff00000LL - 0x3fe6a09eLL) * (1LL << 32);
+    const double kd = (double)(int)(bits >> 52) - 1023.0;   /* (the shifted exponent, made exact in double) */
+    const double f = __longlong_as_double((bits & 0x000fffffffffffffLL) + 0x3fe6a09eLL * (1LL << 32));
+    const double a = f - 1.0, b = f + 1.0;   /* a exact: f is within a factor 2 of 1 */
+    double r = rcp_approx(b);
+    r = fma(r, fma(-b, r, 1.0), r);
+    double u = a * r;
+    u = fma(r, fma(-b, u, a), u);
+    const double w = u * u;
+    double q = LOG_C[1];
+#pragma unroll
+    for (int c = 2; c < 11; c++) {
+        q = fma(q, w, LOG_C[c]);
+    }
+    const double u2 = u + u;
+    return fma(kd, LOG_C[0], fma(u2 * w, q, u2));
+}
+
 /* log(exp a + exp b + exp c): the largest term contributes exp(0) = 1, so two exps, not three. */
 __device__ __forceinline__ double lse3(double a, double b, double c) {
     double p, q;
     const double mx = max_rest3(a, b, c, &p, &q);
-    return mx == NEG_INF ? NEG_INF : mx + log1p(exp_nonpositive(p - mx) + exp_nonpositive(q - mx));
+    return mx == NEG_INF ? NEG_INF : mx + log1p_bounded(exp_nonpositive(p - mx) + exp_nonpositive(q - mx));
 }
 
 /* The same for four terms (local mode's start term): three exps. */
@@ -210,7 +261,7 @@ __device__ __forceinline__ double lse4(double a, double b, double c, double d) {
     double p, q, r;
     const double mx = max_rest4(a, b, c, d, &p, &q, &r);
     return mx == NEG_INF ? NEG_INF
-                         : mx + log1p(exp_nonpositive(p - mx) + exp_nonpositive(q - mx) + exp_nonpositive(r - mx));
+                         : mx + log1p_bounded(exp_nonpositive(p - mx) + exp_nonpositive(q - mx) + exp_nonpositive(r - mx));
 }
 
 /*

@@ -47,6 +47,12 @@ inline double __longlong_as_double(long long l) {
     return d;
 }
 
+/* rcp.approx.ftz.f64 (MUFU.RCP64H): about 22 good bits; here deliberately coarser (float
+   precision, then off by 2^-21 relative), so the Newton steps after it are what make the result. */
+inline double rcp_approx(double b) {
+    return (double)(float)(1.0 / b) * (1.0 + 0x1p-21);
+}
+
 inline int atomicMin(int *address, int value) {
     std::atomic_ref<int> a(*address);
     int old = a.load();
