@@ -33,7 +33,10 @@
  *    from then on (on any device) fail as it runs, with the sticky error
  *    CUDA_ERROR_LAUNCH_FAILED that every later call in that context returns (its queued work
  *    is dropped; other devices go on), until its primary context is released (frees and
- *    destroys still work, so the host can clean up).
+ *    destroys still work, so the host can clean up);
+ *  - a device held elsewhere on request: cuCtxSetLimit(DEVICE_UNAVAILABLE_REQUEST, d + 1) makes
+ *    cuDevicePrimaryCtxRetain of device d return CUDA_ERROR_DEVICE_UNAVAILABLE, as a GPU in
+ *    exclusive-process mode that another process holds does (0 ends it).
  * Only the driver calls the project makes are here; JCuda binds the rest lazily and never
  * calls them.
  */
@@ -63,10 +66,13 @@ typedef unsigned long long CUdeviceptr;
 enum : int {
     OK = 0, ERR_INVALID_VALUE = 1, ERR_OUT_OF_MEMORY = 2, ERR_NOT_INITIALIZED = 3, ERR_INVALID_DEVICE = 101,
     ERR_INVALID_IMAGE = 200, ERR_INVALID_CONTEXT = 201, ERR_INVALID_HANDLE = 400, ERR_NOT_FOUND = 500,
-    ERR_NOT_READY = 600, ERR_LAUNCH_FAILED = 719, ERR_NOT_SUPPORTED = 801
+    ERR_DEVICE_UNAVAILABLE = 46, ERR_NOT_READY = 600, ERR_LAUNCH_FAILED = 719, ERR_NOT_SUPPORTED = 801
 };
-/* cuCtxSetLimit's "limit" that asks for a kernel fault (no real CUlimit has this value). */
+/* cuCtxSetLimit's "limits" that ask for a kernel fault, or for a device to be unavailable
+   (no real CUlimit has these values). */
 static const int FAULT_AFTER_LAUNCHES = 0x42410001;
+static const int DEVICE_UNAVAILABLE_REQUEST = 0x42410002;
+static std::atomic<int> unavailable_device{0};   /* device + 1; 0: none */
 /* CUdevice_attribute, CUfunction_attribute and CUevent_flags values used here (cuda.h). */
 enum : int {
     DEV_MAX_THREADS_PER_BLOCK = 1, DEV_MULTIPROCESSOR_COUNT = 16, DEV_MAX_THREADS_PER_SM = 39,
@@ -77,7 +83,7 @@ enum : int {
     FUNC_MAX_THREADS_PER_BLOCK = 0, FUNC_SHARED_SIZE_BYTES = 1, FUNC_LOCAL_SIZE_BYTES = 3, FUNC_NUM_REGS = 4,
     FUNC_BINARY_VERSION = 6, FUNC_MAX_DYNAMIC_SHARED = 8
 };
-enum : unsigned { EVENT_DISABLE_TIMING = 2 };
+enum : unsigned { EVENT_BLOCKING_SYNC = 1, EVENT_DISABLE_TIMING = 2 };
 
 /* sm_90 limits. */
 static const int SM_THREADS = 2048, SM_REGISTERS = 65536, SM_SHARED = 233472, BLOCK_SHARED_OPTIN = 232448,
@@ -418,6 +424,7 @@ static std::mutex contexts_lock;   /* retains and releases, so the fault reset s
 CUresult cuDevicePrimaryCtxRetain(FakeContext **context, CUdevice device) {
     if (!initialized) return ERR_NOT_INITIALIZED;
     if (!valid_device(device)) return ERR_INVALID_DEVICE;
+    if (unavailable_device.load() == device + 1) return ERR_DEVICE_UNAVAILABLE;
     std::lock_guard<std::mutex> g(contexts_lock);
     primary[device].refs++;
     *context = &primary[device];
@@ -439,6 +446,10 @@ CUresult cuDevicePrimaryCtxRelease_v2(CUdevice device) {
 
 CUresult cuCtxSetLimit(int limit, size_t value) {
     NEED_CONTEXT();
+    if (limit == DEVICE_UNAVAILABLE_REQUEST) {
+        unavailable_device = (int)value;
+        return OK;
+    }
     if (limit != FAULT_AFTER_LAUNCHES) {
         complain("cuCtxSetLimit", "limit " + std::to_string(limit) + " is not emulated");
         return ERR_INVALID_VALUE;
@@ -625,6 +636,7 @@ CUresult cuStreamSynchronize(FakeStream *stream) {
 
 CUresult cuEventCreate(FakeEvent **event, unsigned flags) {
     NEED_CONTEXT();
+    if (flags & ~(unsigned)(EVENT_BLOCKING_SYNC | EVENT_DISABLE_TIMING)) return ERR_INVALID_VALUE;
     FakeEvent *e = new FakeEvent();
     e->flags = flags;
     *event = e;

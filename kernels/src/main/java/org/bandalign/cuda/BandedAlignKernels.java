@@ -111,8 +111,10 @@ final class BandedAlignKernels {
         try {
             // Non-blocking: no implicit waits on the legacy default stream other code may use.
             check(JCudaDriver.cuStreamCreate(stream, CUstream_flags.CU_STREAM_NON_BLOCKING), "cuStreamCreate");
+            // The events host threads wait on block them rather than spin: the host copies the
+            // results out on the same cores (a spinning wait holds one at 100% for a whole launch).
             check(JCudaDriver.cuEventCreate(kernelStart, 0), "cuEventCreate");
-            check(JCudaDriver.cuEventCreate(kernelStop, 0), "cuEventCreate");
+            check(JCudaDriver.cuEventCreate(kernelStop, CUevent_flags.CU_EVENT_BLOCKING_SYNC), "cuEventCreate");
             int[] value = new int[1];
             check(JCudaDriver.cuFuncGetAttribute(value, CUfunction_attribute.CU_FUNC_ATTRIBUTE_SHARED_SIZE_BYTES, viterbi),
                     "cuFuncGetAttribute(banded_viterbi static shared memory)");
@@ -128,10 +130,14 @@ final class BandedAlignKernels {
             int optIn = Math.max(DEFAULT_SHARED, device.sharedMemoryOptIn);
             // (the regcap kernel is left out of the block limit: it is taken only for blocks it can launch)
             this.regcapMaxThreads = forwardBackwardRegcap == null ? 0 : maxThreadsPerBlock(forwardBackwardRegcap);
+            // (these kernels declare no static shared memory, so the layouts count on all of it;
+            // the limit still leaves out what the driver reports as static, should that change)
             for (CUfunction f : forwardBackwardRegcap == null ? new CUfunction[] {forwardBackward, forwardBackwardPrefetch, alphaBeta}
                     : new CUfunction[] {forwardBackward, forwardBackwardPrefetch, alphaBeta, forwardBackwardRegcap}) {
-                check(JCudaDriver.cuFuncSetAttribute(f, CUfunction_attribute.CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES, optIn),
-                        "cuFuncSetAttribute(banded_forward_backward shared memory)");
+                check(JCudaDriver.cuFuncGetAttribute(value, CUfunction_attribute.CU_FUNC_ATTRIBUTE_SHARED_SIZE_BYTES, f),
+                        "cuFuncGetAttribute(static shared memory)");
+                check(JCudaDriver.cuFuncSetAttribute(f, CUfunction_attribute.CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES,
+                        optIn - value[0]), "cuFuncSetAttribute(banded_forward_backward shared memory)");
             }
             check(JCudaDriver.cuFuncSetAttribute(viterbi,
                     CUfunction_attribute.CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES, optIn - viterbiStaticShared),
@@ -344,11 +350,13 @@ final class BandedAlignKernels {
         int count = launch.count;
         check(JCudaDriver.cuMemsetD32Async(base.withByteOffset(d.bad), Integer.MAX_VALUE, count, stream),
                 "cuMemsetD32Async(bad-score flags)");
-        check(JCudaDriver.cuEventRecord(kernelStart, stream), "cuEventRecord");
         if (d.log) {
             // Band-layout padding slots are never written by the kernel: they must read 0.
             check(JCudaDriver.cuMemsetD8Async(base.withByteOffset(d.out), (byte) 0, 4 * launch.outFloats, stream),
                     "cuMemsetD8Async(marginals)");
+        }
+        check(JCudaDriver.cuEventRecord(kernelStart, stream), "cuEventRecord");   // (kernel time: the kernels only)
+        if (d.log) {
             if (d.split) {
                 launch(alphaBeta, 2 * count, launch.threads, d.fbSharedBytes, "banded_alpha_beta",
                         param(base, d.desc), param(base, d.scores), param(base, d.alpha), param(base, d.beta),
@@ -472,7 +480,8 @@ final class BandedAlignKernels {
     private CUevent chunkEvent(int c) {
         while (chunkEvents.size() <= c) {
             CUevent e = new CUevent();
-            check(JCudaDriver.cuEventCreate(e, CUevent_flags.CU_EVENT_DISABLE_TIMING), "cuEventCreate");
+            check(JCudaDriver.cuEventCreate(e, CUevent_flags.CU_EVENT_DISABLE_TIMING | CUevent_flags.CU_EVENT_BLOCKING_SYNC),
+                    "cuEventCreate");
             chunkEvents.add(e);
         }
         return chunkEvents.get(c);

@@ -96,16 +96,11 @@ public final class CudaAligner implements Aligner {
      * Opens device {@code ordinal} with a device-memory budget per launch in bytes ({@code <= 0}:
      * 40% of the free memory).
      *
-     * @throws CudaUnavailableException when the driver, a device or that ordinal is missing
+     * @throws CudaUnavailableException when the driver, a device or that ordinal is missing, or
+     *         the device cannot be used (held by another process, out of memory)
      */
     public static CudaAligner open(int ordinal, long budgetBytes) {
-        CudaDevice device = CudaDevice.open(ordinal);
-        try {
-            return new CudaAligner(device, budgetBytes);
-        } catch (RuntimeException e) {
-            device.close();
-            throw e;
-        }
+        return CudaDevice.openFor(ordinal, device -> new CudaAligner(device, budgetBytes));
     }
 
     /** Number of CUDA devices, or a {@link CudaUnavailableException} saying why there are none. */
@@ -292,6 +287,9 @@ public final class CudaAligner implements Aligner {
             Thread.currentThread().interrupt();
             all.forEach(f -> f.cancel(true));
             throw new IllegalStateException("interrupted while aligning on the GPU", e);
+        } catch (java.util.concurrent.CancellationException e) {
+            all.forEach(f -> f.cancel(false));
+            throw new IllegalStateException("the CUDA aligner was closed while aligning", e);
         } catch (ExecutionException e) {
             all.forEach(f -> f.cancel(false));
             if (e.getCause() instanceof RuntimeException) {
@@ -410,9 +408,16 @@ public final class CudaAligner implements Aligner {
         try {
             if (!closed) {
                 closed = true;
-                launchers.shutdownNow();
+                // Launches queued but not started: cancelled, so that callers waiting for them
+                // hear of it (the running ones hold the read lock: they finish first).
+                for (Runnable queued : launchers.shutdownNow()) {
+                    if (queued instanceof Future<?> f) {
+                        f.cancel(false);
+                    }
+                }
                 device.makeCurrent();
                 all.forEach(BandedAlignKernels::close);
+                module.close();
                 device.close();
             }
         } finally {

@@ -27,6 +27,7 @@ public final class CudaBandedMatrix implements AutoCloseable {
     private static final int THREADS = 256;
 
     private final CudaDevice device;
+    private final KernelModule module;
     private final CUfunction multiply;
     private final CUstream stream = new CUstream();
     /** Pinned staging, reused and grown as needed (pinning is slow). */
@@ -36,23 +37,19 @@ public final class CudaBandedMatrix implements AutoCloseable {
     private CudaBandedMatrix(CudaDevice device) {
         this.device = device;
         device.makeCurrent();
-        this.multiply = new KernelModule("banded_matrix").function("banded_multiply");
+        this.module = new KernelModule("banded_matrix");
+        this.multiply = module.function("banded_multiply");
         check(JCudaDriver.cuStreamCreate(stream, CUstream_flags.CU_STREAM_NON_BLOCKING), "cuStreamCreate");
     }
 
     /**
      * Opens device {@code ordinal}.
      *
-     * @throws CudaUnavailableException when the driver, a device or that ordinal is missing
+     * @throws CudaUnavailableException when the driver, a device or that ordinal is missing, or
+     *         the device cannot be used (held by another process, out of memory)
      */
     public static CudaBandedMatrix open(int ordinal) {
-        CudaDevice device = CudaDevice.open(ordinal);
-        try {
-            return new CudaBandedMatrix(device);
-        } catch (RuntimeException e) {
-            device.close();
-            throw e;
-        }
+        return CudaDevice.openFor(ordinal, CudaBandedMatrix::new);
     }
 
     /** {@code x.multiply(y)}: {@code Y^T X}, sum-product. */
@@ -146,6 +143,7 @@ public final class CudaBandedMatrix implements AutoCloseable {
                 host.close();
             }
             JCudaDriver.cuStreamDestroy(stream);
+            module.close();
             device.close();
         }
     }

@@ -73,6 +73,38 @@ final class CudaDevice implements AutoCloseable {
     }
 
     /**
+     * Opens device {@code ordinal} and builds what uses it with {@code make}, closing the device
+     * again if that fails. A driver call that fails on the way (the device held by another
+     * process in exclusive-process mode, no memory left for the context or the kernels, ...)
+     * makes the device unavailable to this caller, so it comes out as a
+     * {@link CudaUnavailableException} too, which callers that may fall back to the CPU catch.
+     */
+    static <T> T openFor(int ordinal, java.util.function.Function<CudaDevice, T> make) {
+        CudaDevice device;
+        try {
+            device = open(ordinal);
+        } catch (CudaException e) {
+            throw unusable(ordinal, e);
+        }
+        try {
+            return make.apply(device);
+        } catch (CudaException e) {
+            device.close();
+            throw unusable(ordinal, e);
+        } catch (RuntimeException | Error e) {
+            device.close();
+            throw e;
+        }
+    }
+
+    private static CudaUnavailableException unusable(int ordinal, CudaException e) {
+        String hint = e.result == CUresult.CUDA_ERROR_DEVICE_UNAVAILABLE
+                ? " (another process holds it and its compute mode is exclusive-process: see nvidia-smi)"
+                : e.isOutOfMemory() ? " (its memory is taken: see nvidia-smi)" : "";
+        return new CudaUnavailableException("CUDA device " + ordinal + " cannot be used: " + e.getMessage() + hint, e);
+    }
+
+    /**
      * The number of CUDA devices.
      *
      * @throws CudaUnavailableException when the driver cannot be loaded or initialised, or there is no device

@@ -55,6 +55,12 @@ final class KernelModule {
         });
     }
 
+    /** Unloads the module (its context must be current); its function handles die with it. */
+    synchronized void close() {
+        functions.clear();
+        JCudaDriver.cuModuleUnload(module);   // (on a context a kernel fault broke this fails; nothing more to free)
+    }
+
     static byte[] resource(String file) {
         try (InputStream in = KernelModule.class.getResourceAsStream(file)) {
             if (in == null) {

@@ -52,8 +52,34 @@ class EmulatedDeviceTest {
     }
 
     /**
+     * A device another process holds (exclusive-process mode): opening it fails with a
+     * {@link CudaUnavailableException} that says so, which is what {@code Aligner.auto()} and
+     * the job's auto backend fall back to the CPU on; the other device still opens, and so does
+     * this one once it is free.
+     */
+    @Test
+    void open_deviceHeldByAnotherProcess_isUnavailableAndSaysWhy() {
+        Assumptions.assumeTrue(CudaAligner.deviceCount() >= 2, "needs the stand-in's second device");
+        FakeCudaDriver.makeUnavailable(1);
+        try {
+            CudaUnavailableException e = assertThrows(CudaUnavailableException.class, () -> CudaAligner.open(1, 0));
+            assertTrue(e.getMessage().startsWith("CUDA device 1 cannot be used: cuDevicePrimaryCtxRetain failed: "
+                    + "CUDA_ERROR_DEVICE_UNAVAILABLE") && e.getMessage().contains("exclusive-process"), e.getMessage());
+            assertThrows(CudaUnavailableException.class, () -> CudaBandedMatrix.open(1));
+            try (CudaAligner other = CudaAligner.open(0, 0)) {
+                assertEquals("cuda:0", other.backend());
+            }
+        } finally {
+            FakeCudaDriver.makeAvailable();
+        }
+        try (CudaAligner freed = CudaAligner.open(1, 0)) {
+            assertEquals("cuda:1", freed.backend());
+        }
+    }
+
+    /**
      * The host's per-launch choice of kernels, on the stand-in's 2 SMs with blocks of 32
-     * threads: one pair leaves the GPU mostly idle (split alpha and beta: 2 x 32 blocks of 58
+     * threads: one pair leaves the GPU mostly idle (split alpha and beta: 2 x 32 blocks of 52
      * registers are resident at once); 50 pairs fill it (one block a pair, plain: only 2 x 21
      * blocks of the prefetching variant's 92 registers would be resident).
      */
@@ -119,6 +145,35 @@ class EmulatedDeviceTest {
                 assertEquals(expected.get(7).logPartition(), cuda.align(huge, LOG).logPartition(), 1e-6 * Math.abs(expected.get(7).logPartition()),
                         "with the memory back, the huge pair fits");
             }
+        }
+    }
+
+    /**
+     * close() while another thread's alignAll has launches queued (a small budget: one pair a
+     * launch, 400 launches, two launcher threads): that call ends with an error saying the
+     * aligner was closed, not with a wait without end for launches that will not run. (The
+     * launches close() drops from the queue are cancelled; most often the caller first meets a
+     * launch that started and found the aligner closed, so this does not pin that race down.)
+     */
+    @Test
+    void close_whileAnotherThreadsLaunchesAreQueued_thatCallEndsInsteadOfWaiting() throws Exception {
+        Random rnd = new Random(13);
+        List<Pair> pairs = new ArrayList<>();
+        for (int k = 0; k < 400; k++) {
+            pairs.add(randomPair(rnd, "q" + k, 40, 45));
+        }
+        ExecutorService caller = Executors.newSingleThreadExecutor();
+        try {
+            CudaAligner cuda = CudaAligner.open(0, bytes(pairs.get(0)) * 3 / 2);
+            Future<List<AlignmentResult>> call = caller.submit(() -> cuda.alignAll(pairs, LOG));
+            Thread.sleep(50);   // (400 launches on the stand-in take seconds)
+            cuda.close();
+            java.util.concurrent.ExecutionException e = assertThrows(java.util.concurrent.ExecutionException.class,
+                    () -> call.get(60, java.util.concurrent.TimeUnit.SECONDS));
+            assertTrue(e.getCause() instanceof IllegalStateException && e.getCause().getMessage().contains("closed"),
+                    String.valueOf(e.getCause()));
+        } finally {
+            caller.shutdownNow();
         }
     }
 

@@ -64,6 +64,32 @@ public final class FakeCudaDriver {
         }
     }
 
+    /** cuCtxSetLimit's "limit" that makes the stand-in refuse a device (see fake_libcuda.cpp). */
+    private static final int DEVICE_UNAVAILABLE_REQUEST = 0x42410002;
+
+    /**
+     * Makes device {@code ordinal} refuse its primary context with
+     * {@code CUDA_ERROR_DEVICE_UNAVAILABLE}, as a GPU in exclusive-process mode that another
+     * process holds does, until {@link #makeAvailable()}. Only with the stand-in loaded; device
+     * 0 stays the one that carries the request.
+     */
+    public static void makeUnavailable(int ordinal) {
+        requestUnavailable(ordinal + 1);
+    }
+
+    /** Ends {@link #makeUnavailable(int)}. */
+    public static void makeAvailable() {
+        requestUnavailable(0);
+    }
+
+    private static void requestUnavailable(int devicePlusOne) {
+        try (CudaDevice device = CudaDevice.open(0)) {
+            device.makeCurrent();
+            CudaException.check(JCudaDriver.cuCtxSetLimit(DEVICE_UNAVAILABLE_REQUEST, devicePlusOne),
+                    "cuCtxSetLimit (the stand-in driver's device request; is it loaded?)");
+        }
+    }
+
     /**
      * Builds the stand-in and loads it into this JVM; must come before anything loads JCuda
      * here. Returns false (and loads nothing) where it cannot be built.
