@@ -35,6 +35,9 @@ public final class CudaBench {
      * and each forward-backward variant forced (the default picks one per launch).
      */
     private static final String[][] VARIANTS = {
+        {"bandalign.cuda.threads", "fill"},
+        {"bandalign.cuda.maxThreads", "32"},
+        {"bandalign.cuda.maxThreads", "64"},
         {"bandalign.cuda.maxThreads", "128"},
         {"bandalign.cuda.maxThreads", "512"},
         {"bandalign.cuda.prefetch", "always"},

@@ -57,6 +57,19 @@ final class BandedAlignKernels {
      * the GPU benchmark, off by default.
      */
     static final String REGCAP_PROPERTY = "bandalign.cuda.regcap";
+    /**
+     * System property choosing threads per block: widest (default: the widest anti-diagonal in
+     * whole warps, up to the limit) or fill (fewer, down to one warp, when a launch has blocks
+     * enough to give every SM {@value #FILL_WARPS_PER_SM} warps anyway). Every warp of a block
+     * pays about 80 instructions an anti-diagonal for its bookkeeping, cells or not (sm_90
+     * SASS), against about 400 a cell; with many pairs a launch, fewer warps a block that each
+     * take several cells an anti-diagonal cut that overhead (4096 pairs of 200 x 200: 7 warps a
+     * block to 2, about a third fewer instructions) at the same resident warps per SM. An
+     * experiment for the GPU benchmark until it is measured.
+     */
+    static final String THREADS_PROPERTY = "bandalign.cuda.threads";
+    /** Resident warps per SM the fill policy aims for (of 64 on sm_80/sm_90). */
+    static final int FILL_WARPS_PER_SM = 32;
     /** Every kernel of banded_align.cu this class may launch. */
     static final List<String> KERNELS = List.of("banded_forward_backward", "banded_forward_backward_prefetch",
             "banded_forward_backward_regcap", "banded_alpha_beta", "banded_marginals", "banded_viterbi");
@@ -74,6 +87,7 @@ final class BandedAlignKernels {
     private final int regcapMaxThreads;
     private final String prefetchPolicy;
     private final String splitPolicy;
+    private final boolean fillThreads;
     /** Static shared memory of banded_viterbi, as the loaded binary declares it. */
     private final int viterbiStaticShared;
     /** Most threads per block: the configured limit, within what both loaded kernels can launch. */
@@ -108,6 +122,11 @@ final class BandedAlignKernels {
         this.forwardBackwardRegcap = Boolean.getBoolean(REGCAP_PROPERTY) ? module.function("banded_forward_backward_regcap") : null;
         this.prefetchPolicy = policy(PREFETCH_PROPERTY);
         this.splitPolicy = policy(SPLIT_PROPERTY);
+        String threadsPolicy = System.getProperty(THREADS_PROPERTY, "widest");
+        if (!List.of("widest", "fill").contains(threadsPolicy)) {
+            throw new IllegalArgumentException(THREADS_PROPERTY + " must be widest or fill, not " + threadsPolicy);
+        }
+        this.fillThreads = threadsPolicy.equals("fill");
         try {
             // Non-blocking: no implicit waits on the legacy default stream other code may use.
             check(JCudaDriver.cuStreamCreate(stream, CUstream_flags.CU_STREAM_NON_BLOCKING), "cuStreamCreate");
@@ -191,6 +210,17 @@ final class BandedAlignKernels {
         return residentBlocks(forwardBackwardPrefetch, threads, sharedBytes) >= blocks;
     }
 
+    /**
+     * The fill policy's limit on threads per block for a launch of {@code blocks} blocks: the
+     * fewest whole warps that still give every SM {@value #FILL_WARPS_PER_SM} warps, within
+     * one warp and {@code maxThreads}.
+     */
+    static int fillThreads(int blocks, int maxThreads, int multiprocessors) {
+        long wantWarps = (long) FILL_WARPS_PER_SM * multiprocessors;
+        long warps = (wantWarps + Math.max(1, blocks) - 1) / Math.max(1, blocks);
+        return (int) Math.max(32, Math.min(maxThreads / 32, warps) * 32);
+    }
+
     /** The largest block {@code f} can launch with (its registers decide). */
     private static int maxThreadsPerBlock(CUfunction f) {
         int[] value = new int[1];
@@ -215,7 +245,8 @@ final class BandedAlignKernels {
      */
     List<AlignmentResult> run(List<PreparedPair> group, AlignOptions options, long budget) {
         device.makeCurrent();
-        LaunchLayout launch = new LaunchLayout(group, options, LaunchLayout.CHUNK_BYTES, maxThreads);
+        int limit = fillThreads ? fillThreads(group.size(), maxThreads, device.multiprocessors) : maxThreads;
+        LaunchLayout launch = new LaunchLayout(group, options, LaunchLayout.CHUNK_BYTES, limit);
         ByteBuffer host = staging(launch.stagingBytes);
         DeviceLayout d = new DeviceLayout(launch, options, budget);
         CUdeviceptr base = arena(d.bytes);

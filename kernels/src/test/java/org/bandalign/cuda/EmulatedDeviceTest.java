@@ -99,6 +99,36 @@ class EmulatedDeviceTest {
         }
     }
 
+    /**
+     * The fill policy for threads per block ({@code bandalign.cuda.threads=fill}): 50 pairs of
+     * 100 x 100 on the stand-in's 2 SMs want 64 warps, so 2 warps a block instead of the 4 the
+     * widest anti-diagonal takes; each thread then takes two cells an anti-diagonal, and the
+     * results are the CPU engine's.
+     */
+    @Test
+    void alignAll_fillThreadsPolicy_launchesFewerWarpsWithTheSameResults() {
+        Random rnd = new Random(4);
+        List<Pair> pairs = new ArrayList<>();
+        for (int k = 0; k < 50; k++) {
+            pairs.add(randomPair(rnd, "f" + k, 100, 100));
+        }
+        List<AlignmentResult> expected;
+        try (Aligner cpu = Aligner.cpu()) {
+            expected = cpu.alignAll(pairs, LOG);
+        }
+        System.setProperty(BandedAlignKernels.THREADS_PROPERTY, "fill");
+        try (CudaAligner cuda = CudaAligner.open(0, 0)) {
+            assertSameLogZ(expected, cuda.alignAll(pairs, LOG));
+            assertEquals(Map.of("banded_forward_backward (64 threads)", 1L), cuda.launchesByKernels());
+        } finally {
+            System.clearProperty(BandedAlignKernels.THREADS_PROPERTY);
+        }
+        try (CudaAligner cuda = CudaAligner.open(0, 0)) {
+            cuda.alignAll(pairs, LOG);
+            assertEquals(Map.of("banded_forward_backward (128 threads)", 1L), cuda.launchesByKernels());
+        }
+    }
+
     @Test
     void alignAll_deviceRunsOutOfMemory_splitsLaunchesAndReportsOnlyThePairThatNeverFits() {
         Random rnd = new Random(5);

@@ -30,6 +30,18 @@ class LaunchPlanTest {
         return out;
     }
 
+    /** The fill policy on an H200's 132 SMs (32 warps an SM: 4224 warps a launch). */
+    @Test
+    void fillThreads_manyBlocksTakeFewWarps_fewBlocksTakeTheLimit() {
+        assertEquals(64, BandedAlignKernels.fillThreads(4096, 256, 132), "4096 pairs: 2 warps a block");
+        assertEquals(32, BandedAlignKernels.fillThreads(5000, 256, 132), "more blocks than warps wanted: one warp");
+        assertEquals(256, BandedAlignKernels.fillThreads(256, 256, 132), "256 pairs want 17 warps: the limit");
+        assertEquals(544, BandedAlignKernels.fillThreads(256, 1024, 132), "under a higher limit, 17 warps");
+        assertEquals(256, BandedAlignKernels.fillThreads(1, 256, 132));
+        assertEquals(256, BandedAlignKernels.fillThreads(0, 256, 132));
+        assertEquals(32, BandedAlignKernels.fillThreads(100, 40, 2), "never below one warp, nor a partial one");
+    }
+
     @Test
     void groups_coverEveryPairOnceInOrder_withinBudgetAndStagingCap() {
         SplittableRandom rnd = new SplittableRandom(8);
