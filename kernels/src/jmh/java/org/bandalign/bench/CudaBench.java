@@ -91,6 +91,7 @@ public final class CudaBench {
                     try (CudaAligner gpu = CudaAligner.open(0, 0)) {
                         measure(gpu, names[w] + " [" + v[0].substring("bandalign.cuda.".length()) + "=" + v[1] + "]",
                                 workloads.get(w), copy, h2d);
+                        System.out.printf(Locale.ROOT, "%-48s launches by kernels: %s%n", "", gpu.launchesByKernels());
                     }
                 }
             } finally {
