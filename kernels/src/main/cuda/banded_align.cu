@@ -42,9 +42,9 @@
  * maximum. A branch-free compare-and-select network splits the terms into the largest and the
  * rest, so the largest costs no exp: max + log1p(sum of exp(rest - max)), two exps a cell in
  * global mode, three in local, with the kernels' own branch-free exp and log1p (EXP, LOG).
- * Cost (sm_90 SASS counted along the common path, not yet timed on a GPU): about 180 warp
- * instructions a cell forward (216 in local mode) and 213 backward (290), of which about 40%
- * are float64; so the kernel is bound by instruction issue (and, for few long pairs, by the
+ * Cost (sm_90 SASS counted along the common path, not yet timed on a GPU): about 170 warp
+ * instructions a cell forward (204 in local mode) and 213 backward (290), of which about 40%
+ * are float64, plus about 80 a warp an anti-diagonal for the walk's bookkeeping; so the kernel is bound by instruction issue (and, for few long pairs, by the
  * latency of each anti-diagonal step), not by float64 throughput or by memory at 52 B/cell.
  * Every instruction a cell matters: no integer division per cell (RING SLOTS), compare-and-select
  * rather than fmax/fmin, no library log1p (its two paths cost 190-270 forward, 270 where a
@@ -206,19 +206,20 @@ __device__ __forceinline__ double exp_nonpositive(double x) {
  * above), which lanes of a warp take by their own s, so a warp often ran both; this has one
  * path and no branch. y = 1 + s = 2^k f with f in [sqrt(1/2), sqrt(2)) (k in {0, 1, 2}, from
  * y's exponent bits with the split moved to sqrt(1/2)); log f = 2 atanh(u) with
- * u = (f - 1) / (f + 1), |u| <= 0.1716, by its Taylor series 2u (1 + u^2/3 + ... + u^20/21)
- * (truncation below 1e-17); the division is the hardware's reciprocal approximation, one
- * Newton step and one correction of the quotient (error far below float64's). Absolute error
+ * u = (f - 1) / (f + 1), |u| <= 0.1716, as 2u + 2u w P(w), w = u^2, where P is a degree-6
+ * polynomial fitted to (atanh(u)/u - 1)/w on [0, 0.02944] (mpmath.chebyfit; its error adds
+ * under 2e-18 to the result; the Taylor series would need degree 9, and three constants more
+ * cost about 25 instructions an anti-diagonal a warp in uniform-register shuffles). The
+ * division is the hardware's reciprocal approximation, one Newton step and one correction of
+ * the quotient (error far below float64's). Absolute error
  * within a few 2^-53 (tested against the C library in the CPU emulator): the rounding of 1 + s
  * drops what of s lies below 2^-53, which is below float64 resolution of the maximum the
  * result is added to anyway (the CPU engine's log is accurate to the same absolute degree).
  */
-/* LOG's constants: ln 2, then 1/21, 1/19, ..., 1/3 (in constant memory, as EXP_C). */
-__constant__ double LOG_C[11] = {
-    6.93147180559945309417e-01, 4.76190476190476190476e-02, 5.26315789473684210526e-02,
-    5.88235294117647058824e-02, 6.66666666666666666667e-02, 7.69230769230769230769e-02,
-    9.09090909090909090909e-02, 1.11111111111111111111e-01, 1.42857142857142857143e-01,
-    2.00000000000000000000e-01, 3.33333333333333333333e-01};
+/* LOG's constants: ln 2, then P's coefficients from the highest degree down. */
+__constant__ double LOG_C[8] = {
+    6.93147180559945309417e-01, 0.07308292712444311, 0.07665855309105386, 0.09091444727837474,
+    0.11111105565129939, 0.14285714313001635, 0.19999999999949722, 0.3333333333333335};
 
 /* A reciprocal good to about 2^-22 relative (the CPU emulator defines its own as coarse). */
 #ifdef __CUDACC__
@@ -242,7 +243,7 @@ __device__ __forceinline__ double log1p_bounded(double s) {
     const double w = u * u;
     double q = LOG_C[1];
 #pragma unroll
-    for (int c = 2; c < 11; c++) {
+    for (int c = 2; c < 8; c++) {
         q = fma(q, w, LOG_C[c]);
     }
     const double u2 = u + u;
