@@ -168,20 +168,23 @@ __device__ __forceinline__ int row_slot(int lo_slot, int i, int lo, int L) {
  * (banded_forward_backward: 70 instead of 96 on sm_90, so 4 blocks of 224 threads fit an SM
  * instead of 3) at slightly fewer instructions a cell (sm_90 SASS, forward + backward: 474
  * against 484). x = k ln2 + r with |r| <= ln2/2 (Cody-Waite: ln2 in a high part whose
- * products with k are exact and a low part), exp(r) by its Taylor polynomial to degree 12 (truncation below 2e-16 relative) in
- * Horner form with fused multiply-adds, and 2^k added to the exponent bits. Within a few ulps of
+ * products with k are exact and a low part), exp(r) = 1 + r + r^2 Q(r) with Q a degree-9
+ * polynomial fitted to (exp(r) - 1 - r)/r^2 on [-ln2/2, ln2/2] (mpmath.chebyfit: 2e-17
+ * relative, where the degree-10 Taylor series it replaced left 2e-16 and took one constant
+ * and one multiply-add more), in Horner form with fused multiply-adds, and 2^k added to the
+ * exponent bits. Within a few ulps of
  * the correctly rounded result (tested against the C library in the CPU emulator, which runs this
  * same code with the same fused operations). Below -708 (and for -inf) it returns 0, where exp is
  * under 1e-307: such a term is far below float64 resolution of the maximum it is summed with.
  */
-/* EXP's constants: ln2 high and low, 1/ln2, then 1/12! down to 1/2! (in constant memory, which
-   the compiler reads with uniform loads instead of building each from two 32-bit moves). */
-__constant__ double EXP_C[14] = {
+/* EXP's constants: ln2 high and low, 1/ln2, then Q's coefficients from the highest degree
+   down (in constant memory, which the compiler reads with uniform loads instead of building
+   each from two 32-bit moves). */
+__constant__ double EXP_C[13] = {
     6.93147180369123816490e-01, 1.90821492927058770002e-10, 1.4426950408889634074,
-    2.08767569878680989792e-09, 2.50521083854417187751e-08, 2.75573192239858906526e-07,
-    2.75573192239858906526e-06, 2.48015873015873015873e-05, 1.98412698412698412698e-04,
-    1.38888888888888888889e-03, 8.33333333333333333333e-03, 4.16666666666666666667e-02,
-    1.66666666666666666667e-01, 0.5};
+    2.510038549551032e-08, 2.7620088445409746e-07, 2.7557268459997064e-06, 2.4801521295954376e-05,
+    0.00019841269863053618, 0.0013888888917213717, 0.008333333333330062, 0.04166666666662413,
+    0.16666666666666669, 0.5000000000000001};
 
 __device__ __forceinline__ double exp_nonpositive(double x) {
     if (!(x >= -708.0)) {
@@ -191,7 +194,7 @@ __device__ __forceinline__ double exp_nonpositive(double x) {
     const double r = fma(kd, -EXP_C[1], fma(kd, -EXP_C[0], x));
     double q = EXP_C[3];
 #pragma unroll
-    for (int c = 4; c < 14; c++) {
+    for (int c = 4; c < 13; c++) {
         q = fma(q, r, EXP_C[c]);
     }
     q = fma(q, r, 1.0);
