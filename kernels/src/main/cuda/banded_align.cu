@@ -576,7 +576,7 @@ __device__ __forceinline__ void forward_backward(const long long *desc, const fl
             double end = local ? exp_nonpositive(a - lz) : (t == last ? 1.0 : 0.0);
             const double gamma = end + next[0 * L + r] + next[2 * L + r1] + next2[1 * L + r1];
             double fL = 0.0, fD = 0.0, fU = 0.0, fS = 0.0;
-            if (a != NEG_INF) {   /* an unreachable cell carries no flow (and exp(-inf + inf) is NaN) */
+            if (a != NEG_INF) {   /* an unreachable cell carries no flow: skip its work */
                 /* the weights w_k = exp(x_k - a): one exp fewer than terms (see weight_of) */
                 const double xL = in.aL + (double)in.s0, xD = in.aD + (double)in.s1, xU = in.aU + (double)in.s2;
                 double p, q, ep, eq;

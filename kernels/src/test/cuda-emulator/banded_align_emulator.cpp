@@ -3,7 +3,8 @@
  * what the kernels wrote, for CudaKernelEmulationTest:
  *   banded_align_emulator IN OUT THREADS [global] [prefetch | split=SLICES]
  * ("global": the rolling anti-diagonals live in a global scratch area, the kernels' fallback when
- * they do not fit in shared memory; "prefetch": banded_forward_backward_prefetch instead of
+ * they do not fit in shared memory, and a block that writes outside its own slice of it stops
+ * the emulator, as on a GPU it would race with the block that owns it; "prefetch": banded_forward_backward_prefetch instead of
  * banded_forward_backward; "split=SLICES": banded_alpha_beta then banded_marginals with SLICES
  * blocks a pair instead.)
  * IN  (little-endian): int32 what (1 forward-backward, 2 Viterbi, 3 both), int32 count,
@@ -19,6 +20,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <string>
 
 template <typename T> static std::vector<T> read_array(FILE *f, int64_t n) {
@@ -55,16 +57,38 @@ int main(int argc, char **argv) {
     /* (the split variant's first kernel runs two blocks a pair) */
     std::vector<double> roll(global_roll ? (size_t)count * 24 * roll_len : 1, std::nan(""));
     double *roll_ptr = global_roll ? roll.data() : nullptr;
+    /* Each block's global rolling state is its own slice (stride doubles from block * stride):
+       on a GPU blocks run at once, so a write outside it would race with another block. */
+    std::vector<double> snapshot;
+    size_t stride = 0;
+    const char *kernel_name = "";
+    if (global_roll) {
+        emu_before_block = [&](unsigned) { snapshot = roll; };
+        emu_after_block = [&](unsigned b) {
+            const size_t own = (size_t)b * stride, end = own + stride;
+            for (size_t q = 0; q < roll.size(); q++) {
+                if ((q < own || q >= end) && std::memcmp(&roll[q], &snapshot[q], sizeof(double)) != 0) {
+                    fprintf(stderr, "emulator: %s block %u wrote global rolling state at %zu, outside its slice [%zu, %zu)\n",
+                            kernel_name, b, q, own, end);
+                    abort();
+                }
+            }
+        };
+    }
     std::vector<int> bad(count > 0 ? count : 1, INT_MAX);
     if (what & 1) {
         std::vector<float> marginals(out_floats > 0 ? out_floats : 1, 0.0f);   /* zeroed, as the host zeroes it */
         std::vector<double> alpha(cells > 0 ? cells : 1, std::nan(""));
         std::vector<double> log_z(count);
         std::vector<double> beta(cells > 0 ? cells : 1, std::nan(""));
+        stride = 12 * (size_t)roll_len;
+        kernel_name = slices > 0 ? "banded_alpha_beta" : "banded_forward_backward";
         if (slices > 0) {
             emu_launch(2 * count, threads, [&] {
                 banded_alpha_beta(desc.data(), scores.data(), alpha.data(), beta.data(), log_z.data(), roll_ptr, bad.data(), count);
             });
+            kernel_name = "banded_marginals";   /* (no rolling state: it must write none) */
+            stride = 0;
             emu_launch(count * slices, threads, [&] {
                 banded_marginals(desc.data(), scores.data(), marginals.data(), alpha.data(), beta.data(), log_z.data(), bad.data(),
                                  slices);
@@ -85,6 +109,8 @@ int main(int argc, char **argv) {
         std::vector<double> best(count);
         std::vector<int> end(2 * count), len(count);
         std::vector<unsigned char> path(path_bytes > 0 ? path_bytes : 1);
+        stride = 3 * (size_t)roll_len;
+        kernel_name = "banded_viterbi";
         emu_launch(count, threads, [&] {
             banded_viterbi(desc.data(), scores.data(), back.data(), best.data(), end.data(), len.data(), path.data(), roll_ptr,
                            bad.data());

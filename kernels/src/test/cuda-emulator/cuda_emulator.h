@@ -61,6 +61,11 @@ inline int atomicMin(int *address, int value) {
     return old;
 }
 
+/* Called with the block index before and after each block runs, where set (tests that check
+   what a block may touch; blocks run one after another, so a block writing into another's
+   global scratch, a race on a GPU, would otherwise go unseen). */
+inline std::function<void(unsigned)> emu_before_block, emu_after_block;
+
 #ifdef EMU_OS_THREADS
 /*
  * Each GPU thread of a block is an OS thread; they meet at a std::barrier for every
@@ -82,10 +87,12 @@ inline void emu_launch(unsigned grid, unsigned block, const std::function<void()
             if (t == 0) {
                 blockIdx.x = b;
                 std::memset(emu_shared_memory, 0xff, 1u << 20);   /* garbage, as on a GPU */
+                if (emu_before_block) emu_before_block(b);
             }
             between.arrive_and_wait();
             kernel();
             between.arrive_and_wait();   /* a thread that left early while others sync deadlocks here */
+            if (t == 0 && emu_after_block) emu_after_block(b);
         }
     };
     std::vector<std::thread> threads;
@@ -190,6 +197,7 @@ inline void emu_launch(unsigned grid, unsigned block, const std::function<void()
     for (unsigned blk : blocks) {
         blockIdx.x = blk;
         std::memset(emu_shared_memory, 0xff, 1u << 20);   /* garbage, as on a GPU */
+        if (emu_before_block) emu_before_block(blk);
         for (unsigned t = 0; t < block; t++) {
             emu_make_fiber(b.fibers[t], b.stacks[t].get(), &b.scheduler);
             b.state[t] = EmuBlock::RUNNING;
@@ -217,6 +225,7 @@ inline void emu_launch(unsigned grid, unsigned block, const std::function<void()
                 abort();
             }
         }
+        if (emu_after_block) emu_after_block(blk);
     }
     emu_block = outer;
 }

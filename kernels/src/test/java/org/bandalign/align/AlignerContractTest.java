@@ -194,6 +194,42 @@ public abstract class AlignerContractTest {
         }
     }
 
+    /**
+     * Local-mode Viterbi ties the random and reference cases do not reach (SPEC section 1: a
+     * start wins over an equal extension; among equal best cells the first in row-major order
+     * ends the path), and a pair whose log Z is about 3e9 with a step every path takes: its
+     * marginal is exactly 1, not a rounding above.
+     */
+    @Test
+    void align_localTiesAndForcedStepAtLargeScores_asSpecSays() {
+        AlignOptions local = AlignOptions.builder().mode(Mode.LOCAL).semiring(Semiring.BOTH).build();
+        float[] s = new float[2 * 2 * 3];
+        Arrays.fill(s, -10f);
+        s[1] = 0f;             // s1(0,0)
+        s[3 * 3 + 1] = 5f;     // s1(1,1): starting there (5) ties with extending from (0,0) (0 + 5)
+        AlignmentResult r = aligner.align(Pair.dense("start-tie", 2, 2, s), local);
+        assertEquals("1M", r.viterbiCigar());
+        assertEquals("[1, 1]", Arrays.toString(r.viterbiStart()));
+        float[] t = new float[3 * 3 * 3];
+        Arrays.fill(t, -10f);
+        t[3 * 7 + 1] = 5f;     // s1(2,1)
+        t[3 * 8 + 1] = 5f;     // s1(2,2): an equal best cell later in row 2
+        r = aligner.align(Pair.dense("row-tie", 3, 3, t), local);
+        assertEquals("1M", r.viterbiCigar());
+        assertEquals("[2, 1]", Arrays.toString(r.viterbiStart()));
+        assertEquals("[2, 1]", Arrays.toString(r.viterbiEnd()));
+
+        float[] g = new float[2 * 3 * 3];
+        g[1] = 3.1e9f;                                      // s1(0,0)
+        g[9] = g[10] = g[11] = Float.NEGATIVE_INFINITY;     // cell (1, 0)
+        g[3 * 4 + 1] = Float.NEGATIVE_INFINITY;             // the diagonal into (1, 1)
+        r = aligner.align(Pair.dense("forced", 2, 3, g), AlignOptions.defaults());
+        assertEquals(1f, r.marginalsDense()[3 * 1 + 0], "every path steps left into (0, 1)");
+        for (float v : r.marginalsDense()) {
+            assertTrue(v >= 0f && v <= 1f, "marginal " + v + " outside [0, 1]");
+        }
+    }
+
     // ---------------------------------------------------------------- bands
 
     @Test

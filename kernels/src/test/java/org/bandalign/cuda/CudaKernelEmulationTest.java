@@ -275,6 +275,53 @@ class CudaKernelEmulationTest {
         assertTrue(covered >= 8, "tied pairs compared: " + covered);
     }
 
+    /**
+     * Cases a mutation sweep of the kernels found untested (each makes a one-character change
+     * to the kernels fail): in local mode a start that ties with a diagonal extension (the start
+     * wins), and two best cells in one row held by different threads (the first column wins);
+     * and pairs whose log Z is about 3e9, where an unclamped marginal of a forced step rounds to
+     * just over 1 in the split variant's exponent.
+     */
+    @Test
+    void kernels_tiesAndRoundingEdges_matchTheCpuEngine() throws Exception {
+        AlignOptions localBoth = AlignOptions.builder().mode(Mode.LOCAL).semiring(Semiring.BOTH).build();
+        // 2 x 2, s1(0,0) = 0, s1(1,1) = 5: the path 1M from (1,1) ties with 2M from (0,0)
+        Pair startTie = densePair("start-tie", 2, 2, q -> q == 1 ? 0 : q == 3 * 3 + 1 ? 5 : -10);
+        // 3 x 3, s1(2,1) = s1(2,2) = 5: two best cells in row 2, on one anti-diagonal apart
+        Pair rowTie = densePair("row-tie", 3, 3, q -> q == 3 * 7 + 1 || q == 3 * 8 + 1 ? 5 : -10);
+        int covered = 0;
+        for (int threads : new int[] {1, 2, 0}) {
+            covered += compare(List.of(startTie, rowTie), localBoth, threads);
+        }
+        assertEquals(6, covered);
+        assertEquals("1M", cpu.align(startTie, localBoth).viterbiCigar(), "the start wins the tie");
+        assertEquals("[2, 1]", java.util.Arrays.toString(cpu.align(rowTie, localBoth).viterbiStart()));
+
+        Random rnd = new Random(31);
+        List<Pair> forced = new ArrayList<>();
+        List<Pair> forcedLocal = new ArrayList<>();
+        for (int k = 0; k < 600; k++) {
+            // global 2 x 3: (1, 0) and the diagonal into (1, 1) forbidden, so the step left
+            // into (0, 1) is taken by every path, with s1(0,0) ~ 3e9
+            float[] g = new float[2 * 3 * 3];
+            for (int q = 0; q < g.length; q++) {
+                g[q] = (float) rnd.nextGaussian();
+            }
+            g[1] = (float) (2.5e9 + rnd.nextDouble() * 1e9);
+            g[9] = g[10] = g[11] = Float.NEGATIVE_INFINITY;   // cell (1, 0)
+            g[3 * 4 + 1] = Float.NEGATIVE_INFINITY;            // diagonal into (1, 1)
+            forced.add(Pair.dense("forced" + k, 2, 3, g));
+            // local 2 x 2: only s1(0,0) in (-2, 2) and s1(1,1) ~ 3e9 are finite
+            float[] l = new float[2 * 2 * 3];
+            java.util.Arrays.fill(l, Float.NEGATIVE_INFINITY);
+            l[1] = (float) (rnd.nextDouble() * 4 - 2);
+            l[3 * 3 + 1] = (float) (3e9 + rnd.nextDouble() * 1e8);
+            forcedLocal.add(Pair.dense("forced-local" + k, 2, 2, l));
+        }
+        assertEquals(600, compare(forced, AlignOptions.builder().semiring(Semiring.LOG).build(), 0));
+        assertEquals(600, compare(forcedLocal, AlignOptions.builder().mode(Mode.LOCAL).semiring(Semiring.LOG).build(), 0));
+    }
+
     @Test
     void kernels_largePairsWithGlobalRollingStorage_matchTheCpuEngine() throws Exception {
         Random rnd = new Random(5);
@@ -415,6 +462,9 @@ class CudaKernelEmulationTest {
             assertEquals(me.length, ma.length, what);
             for (int q = 0; q < me.length; q++) {
                 assertEquals(me[q], ma[q], 2e-6, what + " marginal " + q);
+                // probabilities, exactly: rounding must never push one past 1 (or below 0)
+                assertTrue(ma[q] >= 0f && ma[q] <= 1f, what + " marginal " + q + " = " + ma[q]);
+                assertTrue(me[q] >= 0f && me[q] <= 1f, what + " CPU marginal " + q + " = " + me[q]);
             }
             compared++;
         }
