@@ -224,7 +224,7 @@ __constant__ double LOG_C[8] = {
     6.93147180559945309417e-01, 0.07308292712444311, 0.07665855309105386, 0.09091444727837474,
     0.11111105565129939, 0.14285714313001635, 0.19999999999949722, 0.3333333333333335};
 
-/* A reciprocal good to about 2^-22 relative (the CPU emulator defines its own as coarse). */
+/* A reciprocal good to about 2^-20 relative (the CPU emulator defines a far coarser one). */
 #ifdef __CUDACC__
 __device__ __forceinline__ double rcp_approx(double b) {
     double r;
