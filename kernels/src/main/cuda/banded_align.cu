@@ -42,9 +42,10 @@
  * maximum. A branch-free compare-and-select network splits the terms into the largest and the
  * rest, so the largest costs no exp: max + log1p(sum of exp(rest - max)), two exps a cell in
  * global mode, three in local, with the kernels' own branch-free exp and log1p (EXP, LOG).
- * Cost (sm_90 SASS counted along the common path, not yet timed on a GPU): about 170 warp
- * instructions a cell forward (204 in local mode) and 213 backward (290), of which about 40%
- * are float64, plus about 80 a warp an anti-diagonal for the walk's bookkeeping; so the kernel is bound by instruction issue (and, for few long pairs, by the
+ * Cost (sm_90 SASS counted along the common path with the rolling state in shared memory, not
+ * yet timed on a GPU; bin/kernel-sass counts loops): about 156 warp instructions a cell
+ * forward (190 in local mode) and 195 backward (270), of which about 40% are float64, plus
+ * about 80 a warp an anti-diagonal for the walk's bookkeeping; so the kernel is bound by instruction issue (and, for few long pairs, by the
  * latency of each anti-diagonal step), not by float64 throughput or by memory at 52 B/cell.
  * Every instruction a cell matters: no integer division per cell (RING SLOTS), compare-and-select
  * rather than fmax/fmin, no library log1p (its two paths cost 190-270 forward, 270 where a
@@ -165,7 +166,7 @@ __device__ __forceinline__ int row_slot(int lo_slot, int i, int lo, int L) {
  * x <= 0 (up to rounding; it is accurate for any x <= 700, and undefined above 709, which no
  * exponent here reaches: +inf scores are flagged first). Unlike the library exp it has no
  * paths for overflow, subnormal results and NaN, which keeps far fewer registers live
- * (banded_forward_backward: 70 instead of 96 on sm_90, so 4 blocks of 224 threads fit an SM
+ * (banded_forward_backward: 72 instead of 96 on sm_90, so 4 blocks of 224 threads fit an SM
  * instead of 3) at slightly fewer instructions a cell (sm_90 SASS, forward + backward: 474
  * against 484). x = k ln2 + r with |r| <= ln2/2 (Cody-Waite: ln2 in a high part whose
  * products with k are exact and a low part), exp(r) = 1 + r + r^2 Q(r) with Q a degree-9
@@ -512,10 +513,10 @@ __device__ __forceinline__ bool forward_pass(const PairView &p, int pair, double
  * forward pass and its outputs are left unwritten. PREFETCH as in forward_pass; backward it
  * prefetches the scores and four alphas of the thread's next cell.
  */
-template <bool PREFETCH>
-__device__ __forceinline__ void forward_backward(const long long *desc, const float *scores,
-                                                 float *marginals, double *alpha_all,
-                                                 double *log_z, double *roll_global, int *bad_score) {
+template <bool PREFETCH, bool GLOBAL_ROLL>
+__device__ __forceinline__ void forward_backward_in(const long long *desc, const float *scores,
+                                                    float *marginals, double *alpha_all,
+                                                    double *log_z, double *roll_global, int *bad_score) {
     const int pair = blockIdx.x;
     const PairView p = pair_view(desc, pair, scores, marginals);
     const int n = p.n, m = p.m, diag_lo = p.diag_lo, diag_hi = p.diag_hi;
@@ -528,7 +529,7 @@ __device__ __forceinline__ void forward_backward(const long long *desc, const fl
 
     DYNAMIC_SHARED(double, fb_shared);
     double *red = fb_shared;
-    double *roll = roll_global ? roll_global + (long long)blockIdx.x * 12 * L : fb_shared + blockDim.x;
+    double *roll = GLOBAL_ROLL ? roll_global + (long long)blockIdx.x * 12 * L : fb_shared + blockDim.x;
     double *a_roll = roll;           /* 3 x L: alpha of t, t-1, t-2 */
     double *f_roll = roll + 3 * L;   /* 9 x L: flows left, diag, up of t, t+1, t+2 */
 
@@ -618,6 +619,23 @@ __device__ __forceinline__ void forward_backward(const long long *desc, const fl
         const int o_free = o_next2;   /* t + 2's buffer becomes t - 1's */
         o_next2 = o_next; o_next = o_cur; o_cur = o_free;
         c0 = c1; c1 = c2; c2 = c3;
+    }
+}
+
+/*
+ * ROLL SPACE: each kernel holds both storages of the rolling state as separate code, chosen once
+ * per block, so the compiler knows which memory every access goes to: shared-memory loads and
+ * stores with 32-bit addresses (11 instructions a cell fewer forward, 16 backward, sm_90 SASS),
+ * or global ones, instead of generic loads and stores through 64-bit addresses for both.
+ */
+template <bool PREFETCH>
+__device__ __forceinline__ void forward_backward(const long long *desc, const float *scores,
+                                                 float *marginals, double *alpha_all,
+                                                 double *log_z, double *roll_global, int *bad_score) {
+    if (roll_global) {
+        forward_backward_in<PREFETCH, true>(desc, scores, marginals, alpha_all, log_z, roll_global, bad_score);
+    } else {
+        forward_backward_in<PREFETCH, false>(desc, scores, marginals, alpha_all, log_z, roll_global, bad_score);
     }
 }
 
@@ -723,6 +741,25 @@ __device__ __forceinline__ void beta_pass(const PairView &p, double *beta, doubl
     }
 }
 
+template <bool GLOBAL_ROLL>
+__device__ __forceinline__ void alpha_beta_in(const long long *desc, const float *scores, double *alpha_all,
+                                              double *beta_all, double *log_z, double *roll_global,
+                                              int *bad_score, int pairs) {
+    const bool forward = (int)blockIdx.x < pairs;
+    const int pair = forward ? blockIdx.x : blockIdx.x - pairs;
+    const PairView p = pair_view(desc, pair, scores, nullptr);
+    DYNAMIC_SHARED(double, ab_shared);
+    double *red = ab_shared;
+    double *roll = GLOBAL_ROLL ? roll_global + (long long)blockIdx.x * 12 * p.L : ab_shared + blockDim.x;
+    if (forward) {
+        int cells;
+        double lz;
+        forward_pass<true>(p, pair, alpha_all + p.cell_base, roll, red, log_z, bad_score, &cells, &lz);
+    } else {
+        beta_pass(p, beta_all + p.cell_base, roll, red);
+    }
+}
+
 /*
  * SPLIT, first kernel: 2 x pairs blocks (see SPLIT). Shared memory and roll_global as in
  * banded_forward_backward, one 12 x L area per block (2 x pairs of them in roll_global).
@@ -730,18 +767,10 @@ __device__ __forceinline__ void beta_pass(const PairView &p, double *beta, doubl
 extern "C" __global__ void banded_alpha_beta(const long long *desc, const float *scores, double *alpha_all,
                                              double *beta_all, double *log_z, double *roll_global,
                                              int *bad_score, int pairs) {
-    const bool forward = (int)blockIdx.x < pairs;
-    const int pair = forward ? blockIdx.x : blockIdx.x - pairs;
-    const PairView p = pair_view(desc, pair, scores, nullptr);
-    DYNAMIC_SHARED(double, ab_shared);
-    double *red = ab_shared;
-    double *roll = roll_global ? roll_global + (long long)blockIdx.x * 12 * p.L : ab_shared + blockDim.x;
-    if (forward) {
-        int cells;
-        double lz;
-        forward_pass<true>(p, pair, alpha_all + p.cell_base, roll, red, log_z, bad_score, &cells, &lz);
+    if (roll_global) {   /* (see ROLL SPACE) */
+        alpha_beta_in<true>(desc, scores, alpha_all, beta_all, log_z, roll_global, bad_score, pairs);
     } else {
-        beta_pass(p, beta_all + p.cell_base, roll, red);
+        alpha_beta_in<false>(desc, scores, alpha_all, beta_all, log_z, roll_global, bad_score, pairs);
     }
 }
 

@@ -309,10 +309,10 @@ struct KernelInfo {
 
 /* Register counts and static shared memory from `nvcc -arch=sm_90 --resource-usage` (CUDA 13). */
 static const KernelInfo KERNELS[] = {
-    {"banded_forward_backward", 70, 0, 1024, binder(banded_forward_backward)},
-    {"banded_forward_backward_prefetch", 92, 0, 1024, binder(banded_forward_backward_prefetch)},
+    {"banded_forward_backward", 72, 0, 1024, binder(banded_forward_backward)},
+    {"banded_forward_backward_prefetch", 94, 0, 1024, binder(banded_forward_backward_prefetch)},
     {"banded_forward_backward_regcap", 64, 0, 256, binder(banded_forward_backward_regcap)},
-    {"banded_alpha_beta", 46, 0, 1024, binder(banded_alpha_beta)},
+    {"banded_alpha_beta", 62, 0, 1024, binder(banded_alpha_beta)},
     {"banded_marginals", 46, 0, 1024, binder(banded_marginals)},
     {"banded_viterbi", 38, 21520, 1024, binder(banded_viterbi)},
     {"banded_multiply", 60, 0, 1024, binder(banded_multiply)},

@@ -144,7 +144,7 @@ public final class CudaAligner implements Aligner {
     /**
      * What the driver reports for each alignment kernel it loaded: registers a thread, local
      * (spilled) bytes a thread, static shared bytes, and the architecture of the code it runs
-     * (for example {@code banded_forward_backward: 70 registers, 0 B local, 0 B static shared,
+     * (for example {@code banded_forward_backward: 72 registers, 0 B local, 0 B static shared,
      * sm_90}), one line each; for benchmarks and diagnostics.
      */
     public String kernelResources() {

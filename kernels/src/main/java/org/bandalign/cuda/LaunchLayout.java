@@ -66,7 +66,7 @@ final class LaunchLayout {
     /**
      * Threads per block: the widest anti-diagonal rounded up to whole warps, at most the
      * launch's limit ({@link #MAX_THREADS} by default). Not rounded to a power of two:
-     * banded_forward_backward needs 70 registers a thread on sm_90 (72 as allocated), so an SM
+     * banded_forward_backward needs 72 registers a thread on sm_90, so an SM
      * holds 4 blocks of 224 threads (28 warps, every thread busy on 200-row pairs) but only 3
      * of 256 (24 warps, 56 threads idle).
      */

@@ -79,9 +79,9 @@ class EmulatedDeviceTest {
 
     /**
      * The host's per-launch choice of kernels, on the stand-in's 2 SMs with blocks of 32
-     * threads: one pair leaves the GPU mostly idle (split alpha and beta: 2 x 32 blocks of 46
+     * threads: one pair leaves the GPU mostly idle (split alpha and beta: 2 x 32 blocks of 62
      * registers are resident at once); 50 pairs fill it (one block a pair, plain: only 2 x 21
-     * blocks of the prefetching variant's 92 registers would be resident).
+     * blocks of the prefetching variant's 94 registers would be resident).
      */
     @Test
     void alignAll_fewOrManyPairs_launchesTheKernelsThePolicyPicks() {
