@@ -8,6 +8,8 @@ import org.apache.spark.resource.ResourceInformation;
  * The GPU a Spark task holds, read the way Spark RAPIDS reads it: the task's {@code gpu}
  * resource addresses from {@link TaskContext}, mapped through {@code CUDA_VISIBLE_DEVICES}
  * when that is set (Spark hands out physical indices; CUDA numbers the visible devices from 0).
+ * The indices are nvidia-smi's, in PCI bus order; CUDA counts in that order only with
+ * {@code CUDA_DEVICE_ORDER=PCI_BUS_ID}, which conf/spark-defaults.conf sets for executors.
  * A null task context (unit tests, driver) or a task without GPU resources holds none.
  */
 final class TaskGpu {
