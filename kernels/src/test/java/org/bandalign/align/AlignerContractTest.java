@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -191,6 +192,67 @@ public abstract class AlignerContractTest {
             // a global path visits between max(n, m) and n + m - 1 cells, one step each
             assertTrue(total >= Math.max(n, m) - 1e-4 && total <= n + m - 1 + 1e-4, "sum " + total);
             assertClose(1.0, r.marginalsDense()[1], 1e-6, "mu[0][0][1] = 1 in global mode");
+        }
+    }
+
+    /**
+     * Ties between a cell's predecessors break M, then I, then D (SPEC section 1): on a 2 x 2
+     * pair of zeros the diagonal wins; with the diagonal into (1, 1) forbidden, the step down
+     * (I, through (0, 1)) and the step right (D, through (1, 0)) tie, and I wins.
+     */
+    @Test
+    void align_viterbiPredecessorTies_breakMThenIThenD() {
+        AlignOptions max = AlignOptions.builder().semiring(Semiring.MAX).build();
+        assertEquals("2M", aligner.align(Pair.dense("m-first", 2, 2, new float[12]), max).viterbiCigar());
+        float[] s = new float[12];
+        s[3 * 3 + 1] = Float.NEGATIVE_INFINITY;   // no diagonal step into (1, 1)
+        assertEquals("1M1D1I", aligner.align(Pair.dense("i-before-d", 2, 2, s), max).viterbiCigar());
+    }
+
+    /**
+     * Among equal best cells in local mode the first in row-major order ends the path, even
+     * where a later anti-diagonal holds it: (0, 2) beats (1, 0) and (3, 0).
+     */
+    @Test
+    void align_localViterbiEqualBestCells_firstInRowMajorOrderEnds() {
+        float[] s = new float[4 * 3 * 3];
+        Arrays.fill(s, -10f);
+        s[(1 * 3 + 0) * 3 + 1] = 5f;   // (1, 0), anti-diagonal 1
+        s[(0 * 3 + 2) * 3 + 1] = 5f;   // (0, 2), anti-diagonal 2: first in row-major order
+        s[(3 * 3 + 0) * 3 + 1] = 5f;   // (3, 0), anti-diagonal 3
+        AlignmentResult r = aligner.align(Pair.dense("end-tie", 4, 3, s),
+                AlignOptions.builder().mode(Mode.LOCAL).semiring(Semiring.MAX).build());
+        assertEquals("[0, 2]", Arrays.toString(r.viterbiEnd()));
+        assertEquals("1M", r.viterbiCigar());
+    }
+
+    /** A null in the list is that entry's error, not the whole call's; one pair alone works too. */
+    @Test
+    void alignAll_nullPairOrOnePair_eachGetsItsResult() {
+        List<Pair> pairs = new ArrayList<>();
+        pairs.add(Pair.dense("x", 3, 3, new float[27]));
+        pairs.add(null);
+        pairs.add(Pair.dense("y", 4, 3, new float[36]));
+        List<AlignmentResult> rs = aligner.alignAll(pairs, AlignOptions.defaults());
+        assertTrue(rs.get(0).isValid() && rs.get(2).isValid());
+        assertFalse(rs.get(1).isValid());
+        assertTrue(rs.get(1).error().getMessage().contains("pair is null"), rs.get(1).error().getMessage());
+        List<AlignmentResult> one = aligner.alignAll(pairs.subList(2, 3), AlignOptions.defaults());
+        assertEquals(aligner.align(pairs.get(2), AlignOptions.defaults()).logPartition(), one.get(0).logPartition(), 0.0);
+    }
+
+    /** Every accessor of a failed result throws the pair's own error, not some other exception. */
+    @Test
+    void alignAll_failedResult_everyAccessorThrowsItsError() {
+        float[] s = new float[27];
+        s[4] = Float.NaN;
+        AlignmentResult r = aligner.alignAll(List.of(Pair.dense("bad", 3, 3, s)), AlignOptions.defaults()).get(0);
+        List<org.junit.jupiter.api.function.Executable> calls = List.of(r::n, r::m, r::mode, r::semiring, r::geometry,
+                r::diagLo, r::diagHi, r::cells, r::hasLogPartition, r::logPartition, r::marginalsDense, r::marginalsBand,
+                r::marginalsKeptDense, r::hasViterbi, r::viterbiScore, r::viterbiCigar, r::viterbiStart, r::viterbiEnd,
+                r::viterbiIndicatorDense);
+        for (org.junit.jupiter.api.function.Executable call : calls) {
+            assertSame(r.error(), assertThrows(InvalidPairException.class, call));
         }
     }
 

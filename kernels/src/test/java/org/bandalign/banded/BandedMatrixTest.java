@@ -243,4 +243,23 @@ class BandedMatrixTest {
         Arrays.fill(array, value);
         return array;
     }
+
+    /** The widest band an int offset allows: shifting to exactly Integer.MAX_VALUE is legal. */
+    @Test
+    void bandShift_toExactlyIntMax_isAllowed() {
+        BandedMatrix x = BandedMatrix.fromData(new float[] {1f, 2f}, 1, 2, 0, 0, 0f);
+        BandedMatrix y = x.bandShift(Integer.MAX_VALUE);
+        assertEquals(Integer.MAX_VALUE, y.lu());
+        assertEquals(-Integer.MAX_VALUE, y.ld());
+        assertArrayEquals(new float[] {0f, 0f}, y.data());
+    }
+
+    /** Log-sum-exp columns of very different magnitude: each column starts its maximum afresh. */
+    @Test
+    void multiplyLog_columnsOfVeryDifferentMagnitude_eachExact() {
+        float ninf = Float.NEGATIVE_INFINITY;
+        BandedMatrix x = BandedMatrix.fromData(new float[] {500f, -500f}, 1, 2, 0, 0, ninf);
+        BandedMatrix y = BandedMatrix.fromData(new float[] {500f, -500f}, 1, 2, 0, 0, ninf);
+        assertArrayEquals(new float[] {1000f, -1000f}, x.multiplyLog(y).data());
+    }
 }

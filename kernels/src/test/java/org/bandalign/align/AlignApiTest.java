@@ -1,0 +1,173 @@
+package org.bandalign.align;
+
+import static org.bandalign.align.AlignerContractTest.assertMessage;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import org.junit.jupiter.api.Test;
+
+/**
+ * The facade's value types on their own (SPEC sections 2 and 6): pairs and their band,
+ * band geometry, options, the results' layouts and limits, the wire names the job writes.
+ * (A mutation sweep with PIT found these reached only through the contract suite, where
+ * several changes to them went unnoticed.)
+ */
+class AlignApiTest {
+    @Test
+    void pairDense_diagonalsCoverTheGrid() {
+        Pair p = Pair.dense("p", 3, 5, new float[45]);
+        assertEquals(-2, p.diagLo());
+        assertEquals(4, p.diagHi());
+    }
+
+    @Test
+    void pairBand_badLengths_throwNamingThePair() {
+        assertMessage(() -> Pair.band("b0", 0, 3, -1, 3, new float[0]), "b0", "lengths must be >= 1");
+    }
+
+    @Test
+    void align_bandPairWiderThanItsGrid_isClippedAndKeptDense() {
+        try (Aligner cpu = Aligner.cpu(1)) {
+            AlignmentResult r = cpu.align(Pair.band("w", 3, 3, -5, 5, new float[3 * 11 * 3]), AlignOptions.defaults());
+            assertEquals(-2, r.diagLo());
+            assertEquals(2, r.diagHi());
+            assertTrue(r.marginalsKeptDense());
+        }
+    }
+
+    @Test
+    void bandGeometryOf_checksTheBandAndClipsIt() {
+        assertThrows(IllegalArgumentException.class, () -> BandGeometry.of(0, 2, 0, 1));
+        assertThrows(IllegalArgumentException.class, () -> BandGeometry.of(2, 0, 0, 1));
+        assertThrows(IllegalArgumentException.class, () -> BandGeometry.of(3, 5, 1, 3), "misses the start cell");
+        assertThrows(IllegalArgumentException.class, () -> BandGeometry.of(3, 5, 0, 1), "misses the end cell");
+        assertThrows(IllegalArgumentException.class, () -> BandGeometry.of(5, 3, -1, 0), "misses the end cell");
+        assertEquals(1, BandGeometry.of(1, 1, 0, 0).cells());
+        BandGeometry g = BandGeometry.of(3, 5, 0, 2);
+        assertEquals(0, g.diagLo());
+        assertEquals(2, g.diagHi());
+        assertFalse(g.isDense());
+        assertEquals(-2, BandGeometry.of(5, 3, -2, 0).diagLo());
+        BandGeometry clipped = BandGeometry.of(3, 5, -9, 9);
+        assertEquals(-2, clipped.diagLo());
+        assertEquals(4, clipped.diagHi());
+        assertTrue(clipped.isDense());
+    }
+
+    @Test
+    void bandGeometryContains_cellsJustOutsideTheGrid_areNot() {
+        BandGeometry g = BandGeometry.of(3, 5, -2, 4);
+        assertFalse(g.contains(3, 3));
+        assertFalse(g.contains(1, 5));
+        assertTrue(g.contains(2, 4));
+    }
+
+    @Test
+    void denseToBand_everySlotHoldsItsCellOrZeroOutsideTheGrid() {
+        BandGeometry g = BandGeometry.of(4, 6, -1, 3);
+        float[] dense = new float[4 * 6 * 3];
+        for (int q = 0; q < dense.length; q++) {
+            dense[q] = q + 1;
+        }
+        float[] band = g.denseToBand(dense);
+        assertEquals(4 * g.width() * 3, band.length);
+        for (int i = 0; i < 4; i++) {
+            for (int c = 0; c < g.width(); c++) {
+                int j = i + g.diagLo() + c;   // SPEC section 2
+                for (int k = 0; k < 3; k++) {
+                    float want = j >= 0 && j < 6 ? dense[(i * 6 + j) * 3 + k] : 0f;
+                    assertEquals(want, band[(i * g.width() + c) * 3 + k], "i=" + i + " c=" + c + " k=" + k);
+                }
+            }
+        }
+        BandGeometry diagonal = BandGeometry.of(3, 3, 0, 0);   // one cell a row
+        float[] d = new float[27];
+        for (int q = 0; q < 27; q++) {
+            d[q] = q + 1;
+        }
+        float[] b = diagonal.denseToBand(d);
+        for (int i = 0; i < 3; i++) {
+            for (int k = 0; k < 3; k++) {
+                assertEquals(d[(i * 3 + i) * 3 + k], b[i * 3 + k]);
+            }
+        }
+    }
+
+    @Test
+    void results_keptLayoutAndAccessors_followTheOptions() {
+        try (Aligner cpu = Aligner.cpu(1)) {
+            AlignmentResult r = cpu.align(Pair.dense("ok", 3, 4, new float[36]),
+                    AlignOptions.builder().mode(Mode.LOCAL).semiring(Semiring.BOTH).build());
+            assertEquals(3, r.n());
+            assertEquals(4, r.m());
+            assertEquals(Mode.LOCAL, r.mode());
+            assertEquals(Semiring.BOTH, r.semiring());
+            assertTrue(r.hasLogPartition() && r.hasViterbi());
+            assertTrue(r.marginalsKeptDense(), "no band: kept dense");
+            AlignmentResult banded = cpu.align(Pair.dense("b", 6, 6, new float[108]), AlignOptions.builder().band(1).build());
+            assertFalse(banded.marginalsKeptDense(), "a band: kept in band layout");
+        }
+    }
+
+    @Test
+    void marginalsBand_ofATallDensePair_tooLargeForThatPairOnly() {
+        int n = 30_000;
+        try (Aligner cpu = Aligner.cpu(1)) {
+            AlignmentResult r = cpu.align(Pair.dense("tall", n, 1, new float[n * 3]), AlignOptions.defaults());
+            assertMessage(r::marginalsBand, "tall", "too large for band layout");
+            assertEquals(3 * n, r.marginalsDense().length, "the dense layout still works");
+        }
+    }
+
+    @Test
+    void viterbiIndicatorDense_ofALongBandedPair_tooLargeForThatPairOnly() {
+        int n = 30_000;
+        int w = 2;
+        try (Aligner cpu = Aligner.cpu(1)) {
+            AlignmentResult r = cpu.align(Pair.band("long", n, n, -w, w, new float[n * (2 * w + 1) * 3]),
+                    AlignOptions.builder().semiring(Semiring.MAX).build());
+            assertMessage(r::viterbiIndicatorDense, "long", "too large for dense layout");
+        }
+    }
+
+    @Test
+    void alignOptions_equalityCoversEveryField_andMaxCellsOneIsAllowed() {
+        AlignOptions a = AlignOptions.builder().mode(Mode.LOCAL).semiring(Semiring.MAX).band(3).maxCells(7).build();
+        AlignOptions b = a.toBuilder().build();
+        assertEquals(a, b);
+        assertEquals(a.hashCode(), b.hashCode());
+        assertNotEquals(a, a.toBuilder().mode(Mode.GLOBAL).build());
+        assertNotEquals(a, a.toBuilder().semiring(Semiring.LOG).build());
+        assertNotEquals(a, a.toBuilder().band(4).build());
+        assertNotEquals(a, a.toBuilder().maxCells(8).build());
+        assertNotEquals(a, "x");
+        assertEquals(1, AlignOptions.builder().maxCells(1).build().maxCells());
+    }
+
+    @Test
+    void badScores_oneCellRowsWholeBadRowsAndBandLayout_nameTheCell() {
+        try (Aligner cpu = Aligner.cpu(1)) {
+            float[] s = new float[27];
+            s[(1 * 3 + 1) * 3] = Float.NaN;   // band 0: one cell a row
+            assertMessage(() -> cpu.align(Pair.dense("diag", 3, 3, s), AlignOptions.builder().band(0).build()), "diag",
+                    "S[1][1][0] is NaN");
+            assertMessage(() -> cpu.align(Pair.dense("one", 1, 1, new float[] {Float.NaN, Float.NaN, Float.NaN}),
+                    AlignOptions.defaults()), "one", "S[0][0][0] is NaN");
+            float[] b = new float[3 * 4 * 3];
+            b[((2 * 4) + 2) * 3 + 2] = Float.NaN;   // row 2, slot 2 of band [-1, 2]: cell (2, 3), step 2
+            assertMessage(() -> cpu.align(Pair.band("bl", 3, 4, -1, 2, b), AlignOptions.defaults()), "bl", "S[2][3][2] is NaN");
+        }
+    }
+
+    @Test
+    void wireNames_areTheCommandLineAndParquetNames() {
+        assertEquals("global", Mode.GLOBAL.wireName());
+        assertEquals("local", Mode.LOCAL.wireName());
+        assertEquals("log", Semiring.LOG.wireName());
+        assertEquals("max", Semiring.MAX.wireName());
+        assertEquals("both", Semiring.BOTH.wireName());
+    }
+}
