@@ -623,10 +623,13 @@ __device__ __forceinline__ void forward_backward_in(const long long *desc, const
 }
 
 /*
- * ROLL SPACE: each kernel holds both storages of the rolling state as separate code, chosen once
- * per block, so the compiler knows which memory every access goes to: shared-memory loads and
- * stores with 32-bit addresses (11 instructions a cell fewer forward, 16 backward, sm_90 SASS),
- * or global ones, instead of generic loads and stores through 64-bit addresses for both.
+ * ROLL SPACE: the rolling state's two storages are separate code, so the compiler knows which
+ * memory every access goes to: shared-memory loads and stores with 32-bit addresses (11
+ * instructions a cell fewer forward, 16 backward, sm_90 SASS), or global ones, instead of
+ * generic loads and stores through 64-bit addresses for both. The forward-backward kernels hold
+ * both forms and pick one per block (their registers barely change); banded_alpha_beta and
+ * banded_viterbi come as two kernels each, the second named _global, as one kernel holding both
+ * forms needed many more registers (62 instead of 48, and 56 instead of 39).
  */
 template <bool PREFETCH>
 __device__ __forceinline__ void forward_backward(const long long *desc, const float *scores,
@@ -761,17 +764,22 @@ __device__ __forceinline__ void alpha_beta_in(const long long *desc, const float
 }
 
 /*
- * SPLIT, first kernel: 2 x pairs blocks (see SPLIT). Shared memory and roll_global as in
- * banded_forward_backward, one 12 x L area per block (2 x pairs of them in roll_global).
+ * SPLIT, first kernel: 2 x pairs blocks (see SPLIT). Shared memory as in
+ * banded_forward_backward (12 x L doubles plus blockDim.x); banded_alpha_beta_global below uses
+ * one 12 x L area of roll_global per block (2 x pairs of them) and blockDim.x doubles of shared
+ * memory instead (see ROLL SPACE).
  */
 extern "C" __global__ void banded_alpha_beta(const long long *desc, const float *scores, double *alpha_all,
                                              double *beta_all, double *log_z, double *roll_global,
                                              int *bad_score, int pairs) {
-    if (roll_global) {   /* (see ROLL SPACE) */
-        alpha_beta_in<true>(desc, scores, alpha_all, beta_all, log_z, roll_global, bad_score, pairs);
-    } else {
-        alpha_beta_in<false>(desc, scores, alpha_all, beta_all, log_z, roll_global, bad_score, pairs);
-    }
+    alpha_beta_in<false>(desc, scores, alpha_all, beta_all, log_z, roll_global, bad_score, pairs);
+}
+
+/* banded_alpha_beta with its rolling state in roll_global (see ROLL SPACE). */
+extern "C" __global__ void banded_alpha_beta_global(const long long *desc, const float *scores, double *alpha_all,
+                                                    double *beta_all, double *log_z, double *roll_global,
+                                                    int *bad_score, int pairs) {
+    alpha_beta_in<true>(desc, scores, alpha_all, beta_all, log_z, roll_global, bad_score, pairs);
 }
 
 /*
@@ -827,10 +835,11 @@ extern "C" __global__ void banded_marginals(const long long *desc, const float *
  * ('M', 'I', 'D'; the start is the last 'M'). bad_score as in forward-backward (the same array
  * when both run); a pair with a bad score gets no traceback.
  */
-extern "C" __global__ void banded_viterbi(const long long *desc, const float *scores,
-                                          unsigned char *back_ptr, double *best_out, int *end_cell,
-                                          int *path_len, unsigned char *path, double *roll_global,
-                                          int *bad_score) {
+template <bool GLOBAL_ROLL>
+__device__ __forceinline__ void viterbi(const long long *desc, const float *scores,
+                                        unsigned char *back_ptr, double *best_out, int *end_cell,
+                                        int *path_len, unsigned char *path, double *roll_global,
+                                        int *bad_score) {
     const long long *d = desc + (long long)blockIdx.x * DESC_FIELDS;
     const int n = (int)d[D_N], m = (int)d[D_M];
     const int diag_lo = (int)d[D_DIAG_LO], diag_hi = (int)d[D_DIAG_HI];
@@ -842,7 +851,7 @@ extern "C" __global__ void banded_viterbi(const long long *desc, const float *sc
     const int last = n + m - 2;
 
     DYNAMIC_SHARED(double, shared);
-    double *v_roll = roll_global ? roll_global + (long long)blockIdx.x * 3 * L : shared;
+    double *v_roll = GLOBAL_ROLL ? roll_global + (long long)blockIdx.x * 3 * L : shared;
     __shared__ double best_v[1024];
     __shared__ int best_i[1024];
     __shared__ int best_j[1024];
@@ -1024,4 +1033,20 @@ extern "C" __global__ void banded_viterbi(const long long *desc, const float *sc
     if (threadIdx.x == 0) {
         path_len[blockIdx.x] = len;
     }
+}
+
+/* banded_viterbi keeps its rolling state in shared memory, banded_viterbi_global in roll_global
+   (see ROLL SPACE). */
+extern "C" __global__ void banded_viterbi(const long long *desc, const float *scores,
+                                          unsigned char *back_ptr, double *best_out, int *end_cell,
+                                          int *path_len, unsigned char *path, double *roll_global,
+                                          int *bad_score) {
+    viterbi<false>(desc, scores, back_ptr, best_out, end_cell, path_len, path, roll_global, bad_score);
+}
+
+extern "C" __global__ void banded_viterbi_global(const long long *desc, const float *scores,
+                                                 unsigned char *back_ptr, double *best_out, int *end_cell,
+                                                 int *path_len, unsigned char *path, double *roll_global,
+                                                 int *bad_score) {
+    viterbi<true>(desc, scores, back_ptr, best_out, end_cell, path_len, path, roll_global, bad_score);
 }

@@ -82,10 +82,16 @@ int main(int argc, char **argv) {
         std::vector<double> log_z(count);
         std::vector<double> beta(cells > 0 ? cells : 1, std::nan(""));
         stride = 12 * (size_t)roll_len;
-        kernel_name = slices > 0 ? "banded_alpha_beta" : "banded_forward_backward";
+        kernel_name = slices > 0 ? "banded_alpha_beta_global" : "banded_forward_backward";
         if (slices > 0) {
             emu_launch(2 * count, threads, [&] {
-                banded_alpha_beta(desc.data(), scores.data(), alpha.data(), beta.data(), log_z.data(), roll_ptr, bad.data(), count);
+                if (global_roll) {
+                    banded_alpha_beta_global(desc.data(), scores.data(), alpha.data(), beta.data(), log_z.data(), roll_ptr,
+                                             bad.data(), count);
+                } else {
+                    banded_alpha_beta(desc.data(), scores.data(), alpha.data(), beta.data(), log_z.data(), roll_ptr, bad.data(),
+                                      count);
+                }
             });
             kernel_name = "banded_marginals";   /* (no rolling state: it must write none) */
             stride = 0;
@@ -110,10 +116,15 @@ int main(int argc, char **argv) {
         std::vector<int> end(2 * count), len(count);
         std::vector<unsigned char> path(path_bytes > 0 ? path_bytes : 1);
         stride = 3 * (size_t)roll_len;
-        kernel_name = "banded_viterbi";
+        kernel_name = "banded_viterbi_global";
         emu_launch(count, threads, [&] {
-            banded_viterbi(desc.data(), scores.data(), back.data(), best.data(), end.data(), len.data(), path.data(), roll_ptr,
-                           bad.data());
+            if (global_roll) {
+                banded_viterbi_global(desc.data(), scores.data(), back.data(), best.data(), end.data(), len.data(), path.data(),
+                                      roll_ptr, bad.data());
+            } else {
+                banded_viterbi(desc.data(), scores.data(), back.data(), best.data(), end.data(), len.data(), path.data(), roll_ptr,
+                               bad.data());
+            }
         });
         fwrite(best.data(), sizeof(double), count, out);
         fwrite(end.data(), sizeof(int), 2 * count, out);

@@ -11,6 +11,7 @@
 #include <barrier>
 #include <climits>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <functional>
 #include <thread>
@@ -62,6 +63,25 @@ inline int atomicMin(int *address, int value) {
     return old;
 }
 
+/* The launch's dynamic shared memory in bytes, where the caller knows it (the stand-in driver
+   does): a block that writes past it (into the first MiB, which every block starts as 0xff
+   bytes) stops the emulator, as on a GPU it would fault or overwrite another block's memory. */
+inline size_t emu_dynamic_shared_bytes = (size_t)-1;
+
+inline void emu_check_shared(unsigned blk) {
+    static const size_t CHECKED = 1u << 20;
+    if (emu_dynamic_shared_bytes >= CHECKED) return;
+    static const std::vector<unsigned char> garbage(CHECKED, 0xff);
+    const size_t from = emu_dynamic_shared_bytes;
+    if (std::memcmp(emu_shared_memory + from, garbage.data(), CHECKED - from) != 0) {
+        size_t q = from;
+        while (emu_shared_memory[q] == 0xff) q++;
+        fprintf(stderr, "emulator: block %u wrote shared memory at byte %zu, past the launch's %zu bytes of dynamic shared memory\n",
+                blk, q, from);
+        abort();
+    }
+}
+
 /* Called with the block index before and after each block runs, where set (tests that check
    what a block may touch; blocks run one after another, so a block writing into another's
    global scratch, a race on a GPU, would otherwise go unseen). */
@@ -93,6 +113,7 @@ inline void emu_launch(unsigned grid, unsigned block, const std::function<void()
             between.arrive_and_wait();
             kernel();
             between.arrive_and_wait();   /* a thread that left early while others sync deadlocks here */
+            if (t == 0) emu_check_shared(b);
             if (t == 0 && emu_after_block) emu_after_block(b);
         }
     };
@@ -226,6 +247,7 @@ inline void emu_launch(unsigned grid, unsigned block, const std::function<void()
                 abort();
             }
         }
+        emu_check_shared(blk);
         if (emu_after_block) emu_after_block(blk);
     }
     emu_block = outer;

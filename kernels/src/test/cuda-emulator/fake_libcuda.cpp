@@ -28,7 +28,8 @@
  *    (BANDALIGN_FAKE_CUDA_DELAY_US, default 50), so host code that reads results before
  *    waiting for them reads stale bytes; events complete when the stream reaches them;
  *  - launches check the block size against the function's limit and the dynamic shared
- *    memory against what cuFuncSetAttribute allowed; kernels run one at a time;
+ *    memory against what cuFuncSetAttribute allowed; kernels run one at a time, and a block
+ *    that writes past its launch's dynamic shared memory stops the emulator;
  *  - a kernel fault on request: cuCtxSetLimit(FAULT_AFTER_LAUNCHES, n) makes the n-th launch
  *    from then on (on any device) fail as it runs, with the sticky error
  *    CUDA_ERROR_LAUNCH_FAILED that every later call in that context returns (its queued work
@@ -312,9 +313,11 @@ static const KernelInfo KERNELS[] = {
     {"banded_forward_backward", 72, 0, 1024, binder(banded_forward_backward)},
     {"banded_forward_backward_prefetch", 94, 0, 1024, binder(banded_forward_backward_prefetch)},
     {"banded_forward_backward_regcap", 64, 0, 256, binder(banded_forward_backward_regcap)},
-    {"banded_alpha_beta", 62, 0, 1024, binder(banded_alpha_beta)},
+    {"banded_alpha_beta", 48, 0, 1024, binder(banded_alpha_beta)},
+    {"banded_alpha_beta_global", 56, 0, 1024, binder(banded_alpha_beta_global)},
     {"banded_marginals", 46, 0, 1024, binder(banded_marginals)},
-    {"banded_viterbi", 38, 21520, 1024, binder(banded_viterbi)},
+    {"banded_viterbi", 39, 21520, 1024, binder(banded_viterbi)},
+    {"banded_viterbi_global", 55, 21520, 1024, binder(banded_viterbi_global)},
     {"banded_multiply", 60, 0, 1024, binder(banded_multiply)},
 };
 
@@ -824,13 +827,15 @@ CUresult cuLaunchKernel(FakeFunction *f, unsigned gx, unsigned gy, unsigned gz, 
     long before = launches_before_fault.load();
     const bool fault = before > 0 && launches_before_fault.compare_exchange_strong(before, before - 1) && before == 1;
     FakeContext *ctx = current_context;
-    enqueue(stream, [gx, bx, call, fault, ctx] {
+    enqueue(stream, [gx, bx, shared, call, fault, ctx] {
         if (fault) {
             ctx->sticky = ERR_LAUNCH_FAILED;
             return;
         }
         std::lock_guard<std::mutex> g(kernel_lock);
+        emu_dynamic_shared_bytes = shared;   /* a block writing past it stops the emulator */
         emu_launch(gx, bx, call);
+        emu_dynamic_shared_bytes = (size_t)-1;
     });
     return OK;
 }

@@ -72,7 +72,8 @@ final class BandedAlignKernels {
     static final int FILL_WARPS_PER_SM = 32;
     /** Every kernel of banded_align.cu this class may launch. */
     static final List<String> KERNELS = List.of("banded_forward_backward", "banded_forward_backward_prefetch",
-            "banded_forward_backward_regcap", "banded_alpha_beta", "banded_marginals", "banded_viterbi");
+            "banded_forward_backward_regcap", "banded_alpha_beta", "banded_alpha_beta_global", "banded_marginals",
+            "banded_viterbi", "banded_viterbi_global");
     /** Blocks per SM the split variant's marginal kernel aims for in all (its slices per pair follow). */
     private static final int MARGINAL_BLOCKS_PER_SM = 16;
 
@@ -80,7 +81,11 @@ final class BandedAlignKernels {
     private final CUfunction forwardBackward;
     private final CUfunction forwardBackwardPrefetch;
     private final CUfunction viterbi;
+    /** banded_viterbi with its rolling state in global memory (the kernels' ROLL SPACE note). */
+    private final CUfunction viterbiGlobal;
     private final CUfunction alphaBeta;
+    /** banded_alpha_beta with its rolling state in global memory. */
+    private final CUfunction alphaBetaGlobal;
     private final CUfunction marginalsKernel;
     /** banded_forward_backward_regcap, when {@value #REGCAP_PROPERTY} asks for it; else null. */
     private final CUfunction forwardBackwardRegcap;
@@ -117,7 +122,9 @@ final class BandedAlignKernels {
         this.forwardBackward = module.function("banded_forward_backward");
         this.forwardBackwardPrefetch = module.function("banded_forward_backward_prefetch");
         this.viterbi = module.function("banded_viterbi");
+        this.viterbiGlobal = module.function("banded_viterbi_global");
         this.alphaBeta = module.function("banded_alpha_beta");
+        this.alphaBetaGlobal = module.function("banded_alpha_beta_global");
         this.marginalsKernel = module.function("banded_marginals");
         this.forwardBackwardRegcap = Boolean.getBoolean(REGCAP_PROPERTY) ? module.function("banded_forward_backward_regcap") : null;
         this.prefetchPolicy = policy(PREFETCH_PROPERTY);
@@ -139,7 +146,8 @@ final class BandedAlignKernels {
                     "cuFuncGetAttribute(banded_viterbi static shared memory)");
             this.viterbiStaticShared = value[0];
             int launchable = Integer.MAX_VALUE;
-            for (CUfunction f : new CUfunction[] {forwardBackward, forwardBackwardPrefetch, viterbi, alphaBeta, marginalsKernel}) {
+            for (CUfunction f : new CUfunction[] {forwardBackward, forwardBackwardPrefetch, viterbi, viterbiGlobal, alphaBeta,
+                alphaBetaGlobal, marginalsKernel}) {
                 launchable = Math.min(launchable, maxThreadsPerBlock(f));
             }
             int wanted = Integer.getInteger(LaunchLayout.MAX_THREADS_PROPERTY, LaunchLayout.MAX_THREADS);
@@ -182,11 +190,11 @@ final class BandedAlignKernels {
      * room the one-block-a-pair kernel would leave idle) and its extra device memory fits the
      * budget.
      */
-    private boolean split(int blocks, int threads, int sharedBytes, boolean fitsBudget) {
+    private boolean split(int blocks, int threads, int sharedBytes, boolean fitsBudget, boolean inShared) {
         if (!splitPolicy.equals("auto")) {
             return splitPolicy.equals("always");
         }
-        return fitsBudget && 2L * blocks <= residentBlocks(alphaBeta, threads, sharedBytes);
+        return fitsBudget && 2L * blocks <= residentBlocks(inShared ? alphaBeta : alphaBetaGlobal, threads, sharedBytes);
     }
 
     /** How many blocks of {@code f} the whole device holds at once. */
@@ -314,7 +322,7 @@ final class BandedAlignKernels {
             int count = launch.count;
             log = options.semiring().computesLog();
             max = options.semiring().computesMax();
-            int optIn = Math.max(DEFAULT_SHARED, device.sharedMemoryOptIn);
+            int optIn = device.kernelSharedLimit();
             fbShared = 12L * launch.rollLen * 8 + 8L * launch.threads;
             fbInShared = fbShared <= optIn;
             fbSharedBytes = (int) (fbInShared ? fbShared : 8L * launch.threads);
@@ -334,7 +342,7 @@ final class BandedAlignKernels {
             // blocks a pair that each need rolling scratch when it is not in shared memory.
             long rollPerPair = fbInShared ? 0 : 12L * launch.rollLen * 8;
             long splitExtra = align(8 * launch.cells) + (fbInShared ? 0 : align(2 * rollPerPair * count));
-            split = log && split(count, launch.threads, fbSharedBytes, at + splitExtra <= budget);
+            split = log && split(count, launch.threads, fbSharedBytes, at + splitExtra <= budget, fbInShared);
             regcap = log && !split && forwardBackwardRegcap != null && launch.threads <= regcapMaxThreads;
             prefetch = log && !split && !regcap && prefetch(count, launch.threads, fbSharedBytes);
             beta = split ? carve(8 * launch.cells) : -1;
@@ -344,9 +352,11 @@ final class BandedAlignKernels {
 
         /** The kernels this launch runs, for error messages. */
         String kernels() {
-            String fb = split ? "banded_alpha_beta, banded_marginals" : regcap ? "banded_forward_backward_regcap"
+            String fb = split ? (fbInShared ? "banded_alpha_beta" : "banded_alpha_beta_global") + ", banded_marginals"
+                    : regcap ? "banded_forward_backward_regcap"
                     : prefetch ? "banded_forward_backward_prefetch" : "banded_forward_backward";
-            return log && max ? fb + ", banded_viterbi" : log ? fb : "banded_viterbi";
+            String vit = vitInShared ? "banded_viterbi" : "banded_viterbi_global";
+            return log && max ? fb + ", " + vit : log ? fb : vit;
         }
 
         private long align(long size) {
@@ -389,7 +399,8 @@ final class BandedAlignKernels {
         check(JCudaDriver.cuEventRecord(kernelStart, stream), "cuEventRecord");   // (kernel time: the kernels only)
         if (d.log) {
             if (d.split) {
-                launch(alphaBeta, 2 * count, launch.threads, d.fbSharedBytes, "banded_alpha_beta",
+                launch(d.fbInShared ? alphaBeta : alphaBetaGlobal, 2 * count, launch.threads, d.fbSharedBytes,
+                        d.fbInShared ? "banded_alpha_beta" : "banded_alpha_beta_global",
                         param(base, d.desc), param(base, d.scores), param(base, d.alpha), param(base, d.beta),
                         param(base, d.logZ), param(base, d.rollFb), param(base, d.bad), Pointer.to(new int[] {count}));
                 int diagonals = 1;
@@ -408,7 +419,8 @@ final class BandedAlignKernels {
             }
         }
         if (d.max) {
-            launch(viterbi, count, launch.threads, (int) (d.vitInShared ? d.vitRoll : 0), "banded_viterbi",
+            launch(d.vitInShared ? viterbi : viterbiGlobal, count, launch.threads, (int) (d.vitInShared ? d.vitRoll : 0),
+                    d.vitInShared ? "banded_viterbi" : "banded_viterbi_global",
                     param(base, d.desc), param(base, d.scores), param(base, d.back), param(base, d.vit),
                     param(base, d.vit + 8L * count), param(base, d.vit + 16L * count), param(base, d.path),
                     param(base, d.rollVit), param(base, d.bad));

@@ -391,7 +391,7 @@ public final class CudaAligner implements Aligner {
      * memory (with up to 1024 threads and banded_viterbi's 21 KB of static shared memory).
      */
     private int sharedRollLen(AlignOptions options) {
-        int optIn = Math.max(48 * 1024, device.sharedMemoryOptIn);
+        int optIn = device.kernelSharedLimit();
         int len = Integer.MAX_VALUE;
         if (options.semiring().computesLog()) {
             len = Math.min(len, (optIn - 8 * 1024) / 96);

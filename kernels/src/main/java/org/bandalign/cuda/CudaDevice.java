@@ -146,6 +146,23 @@ final class CudaDevice implements AutoCloseable {
                 + "libcuda.so.1 (install the NVIDIA driver, or use the CPU backend): " + detail, driverFailure);
     }
 
+    /**
+     * System property: the most shared memory, in bytes, a block of the alignment kernels may
+     * use for its rolling state, below the device's own limit; past it the state goes to global
+     * memory. For tests (the CPU stand-in for the driver) and the GPU benchmark, which measure
+     * that form on pairs of ordinary size.
+     */
+    static final String SHARED_LIMIT_PROPERTY = "bandalign.cuda.sharedLimit";
+
+    /**
+     * Shared memory a block of the alignment kernels may use: the device's opt-in limit (at
+     * least the 48 KiB every device allows), or less under {@value #SHARED_LIMIT_PROPERTY}.
+     */
+    int kernelSharedLimit() {
+        int own = Math.max(48 * 1024, sharedMemoryOptIn);
+        return Math.min(own, Integer.getInteger(SHARED_LIMIT_PROPERTY, own));
+    }
+
     /** Makes this device's primary context current on the calling thread. */
     void makeCurrent() {
         check(JCudaDriver.cuCtxSetCurrent(context), "cuCtxSetCurrent");

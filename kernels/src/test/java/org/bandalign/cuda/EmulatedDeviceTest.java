@@ -46,8 +46,9 @@ class EmulatedDeviceTest {
             // (the stand-in reports the register counts it was given; a GPU reports the real ones)
             String resources = cuda.kernelResources();
             assertTrue(resources.matches("(?s)banded_forward_backward: \\d+ registers, 0 B local, 0 B static shared, sm_90\n.*")
-                    && resources.contains("banded_viterbi: 38 registers, 0 B local, 21520 B static shared, sm_90"), resources);
-            assertEquals(6, resources.lines().count(), resources);
+                    && resources.contains("banded_viterbi: 39 registers, 0 B local, 21520 B static shared, sm_90"), resources);
+            assertEquals(BandedAlignKernels.KERNELS.size(), resources.lines().count(), resources);
+            assertEquals(8, BandedAlignKernels.KERNELS.size());
         }
     }
 
@@ -79,7 +80,7 @@ class EmulatedDeviceTest {
 
     /**
      * The host's per-launch choice of kernels, on the stand-in's 2 SMs with blocks of 32
-     * threads: one pair leaves the GPU mostly idle (split alpha and beta: 2 x 32 blocks of 62
+     * threads: one pair leaves the GPU mostly idle (split alpha and beta: 2 x 32 blocks of 48
      * registers are resident at once); 50 pairs fill it (one block a pair, plain: only 2 x 21
      * blocks of the prefetching variant's 94 registers would be resident).
      */
@@ -126,6 +127,51 @@ class EmulatedDeviceTest {
         try (CudaAligner cuda = CudaAligner.open(0, 0)) {
             cuda.alignAll(pairs, LOG);
             assertEquals(Map.of("banded_forward_backward (128 threads)", 1L), cuda.launchesByKernels());
+        }
+    }
+
+    /**
+     * Rolling state in global memory (the kernels' fallback for anti-diagonals too wide for
+     * shared memory, forced here on small pairs by {@code bandalign.cuda.sharedLimit}): the host
+     * launches the kernels' global-memory forms, each block gets its slice of the scratch, and
+     * the results are the CPU engine's, for one pair (split alpha and beta) and for many.
+     */
+    @Test
+    void alignAll_rollingStateInGlobalMemory_launchesTheGlobalFormsWithTheSameResults() {
+        Random rnd = new Random(21);
+        List<Pair> pairs = new ArrayList<>();
+        for (int k = 0; k < 30; k++) {
+            pairs.add(randomPair(rnd, "g" + k, 30 + rnd.nextInt(40), 30 + rnd.nextInt(40)));
+        }
+        System.setProperty(CudaDevice.SHARED_LIMIT_PROPERTY, Integer.toString(4 << 10));
+        try (Aligner cpu = Aligner.cpu(); CudaAligner cuda = CudaAligner.open(0, 0)) {
+            for (org.bandalign.align.Mode mode : org.bandalign.align.Mode.values()) {
+                AlignOptions both = AlignOptions.builder().mode(mode).semiring(Semiring.BOTH).build();
+                for (List<Pair> some : List.of(pairs.subList(0, 1), pairs)) {
+                    List<AlignmentResult> expected = cpu.alignAll(some, both);
+                    List<AlignmentResult> got = cuda.alignAll(some, both);
+                    for (int k = 0; k < some.size(); k++) {
+                        AlignmentResult e = expected.get(k);
+                        AlignmentResult g = got.get(k);
+                        String what = mode + " " + some.get(k).id();
+                        assertEquals(e.logPartition(), g.logPartition(), 1e-9 * Math.max(1, Math.abs(e.logPartition())), what);
+                        assertEquals(e.viterbiCigar(), g.viterbiCigar(), what);
+                        float[] me = e.marginalsDense();
+                        float[] mg = g.marginalsDense();
+                        for (int q = 0; q < me.length; q++) {
+                            assertEquals(me[q], mg[q], 2e-6, what + " marginal " + q);
+                        }
+                    }
+                }
+            }
+            Map<String, Long> launched = cuda.launchesByKernels();
+            assertTrue(launched.keySet().stream().anyMatch(k -> k.startsWith(
+                    "banded_alpha_beta_global, banded_marginals, banded_viterbi_global (") && k.endsWith("rolling state in global memory)")),
+                    launched.toString());
+            assertTrue(launched.keySet().stream().anyMatch(k -> k.startsWith("banded_forward_backward, banded_viterbi_global (")),
+                    launched.toString());
+        } finally {
+            System.clearProperty(CudaDevice.SHARED_LIMIT_PROPERTY);
         }
     }
 
