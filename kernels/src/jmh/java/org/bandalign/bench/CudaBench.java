@@ -45,6 +45,7 @@ public final class CudaBench {
         {"bandalign.cuda.split", "always"},
         {"bandalign.cuda.split", "never"},
         {"bandalign.cuda.regcap", "true"},
+        {"bandalign.cuda.sharedLimit", "0"},   // every kernel's rolling state in global memory
     };
 
     /**
