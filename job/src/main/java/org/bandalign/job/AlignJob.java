@@ -103,7 +103,8 @@ final class AlignJob {
         return new JobSummary(inputRows, alignedRows, rejected.size(), counters.cells.value(), seconds,
                 new ArrayList<>(new TreeSet<>(counters.backends.value())), spark.sparkContext().master(),
                 req.options.describe(), taskGpuCounts(counters.taskGpus.value()),
-                new ArrayList<>(new TreeSet<>(counters.cpuFallbacks.value())), req.output);
+                new ArrayList<>(new TreeSet<>(counters.cpuFallbacks.value())), counters.taskNanos.value() / 1e9,
+                counters.alignNanos.value() / 1e9, req.output);
     }
 
     /** How many alignment tasks held each GPU address set ("" = none). */

@@ -21,6 +21,10 @@ final class JobCounters implements Serializable {
     final CollectionAccumulator<String> taskGpus;
     /** Why tasks of --backend auto ran on the CPU where they could have used a GPU (distinct reasons). */
     final CollectionAccumulator<String> cpuFallbacks;
+    /** Nanoseconds the alignment tasks ran, from their start to their last output row, summed. */
+    final LongAccumulator taskNanos;
+    /** Nanoseconds of that spent in alignAll (the rest: reading, decoding, encoding, writing). */
+    final LongAccumulator alignNanos;
 
     JobCounters(SparkContext sc) {
         inputRows = sc.longAccumulator("bandalign.inputRows");
@@ -30,5 +34,7 @@ final class JobCounters implements Serializable {
         backends = sc.collectionAccumulator("bandalign.backends");
         taskGpus = sc.collectionAccumulator("bandalign.taskGpus");
         cpuFallbacks = sc.collectionAccumulator("bandalign.cpuFallbacks");
+        taskNanos = sc.longAccumulator("bandalign.taskNanos");
+        alignNanos = sc.longAccumulator("bandalign.alignNanos");
     }
 }

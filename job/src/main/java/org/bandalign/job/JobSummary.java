@@ -20,11 +20,14 @@ final class JobSummary {
     final Map<String, Integer> taskGpuCounts;
     /** Distinct reasons why --backend auto used the CPU instead of a GPU (empty when it did not). */
     final List<String> cpuFallbacks;
+    /** The alignment tasks' running time, summed, and the part of it spent in alignAll. */
+    final double taskSeconds;
+    final double alignSeconds;
     final String output;
 
     JobSummary(long inputRows, long alignedRows, long rejectedRows, long cells, double seconds, List<String> backends,
                String master, Map<String, Object> options, Map<String, Integer> taskGpuCounts, List<String> cpuFallbacks,
-               String output) {
+               double taskSeconds, double alignSeconds, String output) {
         this.inputRows = inputRows;
         this.alignedRows = alignedRows;
         this.rejectedRows = rejectedRows;
@@ -35,6 +38,8 @@ final class JobSummary {
         this.options = options;
         this.taskGpuCounts = taskGpuCounts;
         this.cpuFallbacks = cpuFallbacks;
+        this.taskSeconds = taskSeconds;
+        this.alignSeconds = alignSeconds;
         this.output = output;
     }
 
@@ -55,6 +60,10 @@ final class JobSummary {
         m.put("options", options);
         m.put("task_gpus", taskGpuCounts);
         m.put("cpu_fallbacks", cpuFallbacks);
+        m.put("task_seconds", taskSeconds);
+        m.put("align_seconds", alignSeconds);
+        // what of the tasks' time aligning took: near 1, the engine bounds the job; near 0, I/O does
+        m.put("align_share", taskSeconds > 0 ? alignSeconds / taskSeconds : 0.0);
         m.put("output", output);
         return new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(m);
     }

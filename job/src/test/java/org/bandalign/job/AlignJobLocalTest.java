@@ -141,6 +141,10 @@ class AlignJobLocalTest {
         assertEquals(summary.get("input_rows").asLong(), summary.get("aligned_rows").asLong() + summary.get("rejected_rows").asLong());
         assertEquals("local[2]", summary.get("master").asText());
         assertTrue(summary.get("cells").asLong() > 0 && summary.get("cells_per_second").asDouble() > 0);
+        double taskSeconds = summary.get("task_seconds").asDouble();
+        double alignSeconds = summary.get("align_seconds").asDouble();
+        assertTrue(alignSeconds > 0 && alignSeconds <= taskSeconds, "align " + alignSeconds + " s of " + taskSeconds + " s of tasks");
+        assertEquals(alignSeconds / taskSeconds, summary.get("align_share").asDouble(), 1e-12);
         // --backend auto: the GPU where one works, else the CPU with the reason in the summary
         String why = null;
         try {
