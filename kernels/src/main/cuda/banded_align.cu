@@ -30,7 +30,8 @@
  * flows (backward) live in shared memory, indexed by (row + 1) mod L, where L exceeds the
  * widest anti-diagonal plus its two neighbours; slots just outside each anti-diagonal's rows
  * are sentinels (-inf for alpha, 0 for flows), so inner loops have no boundary tests. When L
- * is too large for shared memory the host passes a global scratch area instead (same code).
+ * is too large for shared memory the host passes a global scratch area instead, one slice a
+ * block (the same source, compiled apart for each memory: see ROLL SPACE).
  * SENTINELS: one barrier per anti-diagonal. Anti-diagonal t's buffer is written only while t
  * is computed (its rows' slots, and its two sentinel slots, written at the same time by thread
  * 0: L exceeds the width plus two, so they never meet a row's slot), and read only while t + 1
@@ -45,8 +46,10 @@
  * Cost (sm_90 SASS counted along the common path with the rolling state in shared memory, not
  * yet timed on a GPU; bin/kernel-sass counts loops): about 156 warp instructions a cell
  * forward (190 in local mode) and 195 backward (270), of which about 40% are float64, plus
- * about 80 a warp an anti-diagonal for the walk's bookkeeping; so the kernel is bound by instruction issue (and, for few long pairs, by the
- * latency of each anti-diagonal step), not by float64 throughput or by memory at 52 B/cell.
+ * about 80 a warp an anti-diagonal for the walk's bookkeeping (every warp of the block pays
+ * it, cells or not: the reason for the host's opt-in "fill" block sizes); so the kernel is
+ * bound by instruction issue (and, for few long pairs, by the latency of each anti-diagonal
+ * step), not by float64 throughput or by memory at 52 B/cell.
  * Every instruction a cell matters: no integer division per cell (RING SLOTS), compare-and-select
  * rather than fmax/fmin, no library log1p (its two paths cost 190-270 forward, 270 where a
  * warp's lanes split between them, as they often do).
