@@ -104,7 +104,7 @@ final class AlignJob {
                 new ArrayList<>(new TreeSet<>(counters.backends.value())), spark.sparkContext().master(),
                 req.options.describe(), taskGpuCounts(counters.taskGpus.value()),
                 new ArrayList<>(new TreeSet<>(counters.cpuFallbacks.value())), counters.taskNanos.value() / 1e9,
-                counters.alignNanos.value() / 1e9, req.output);
+                counters.alignNanos.value() / 1e9, counters.gpuWaitNanos.value() / 1e9, req.output);
     }
 
     /** How many alignment tasks held each GPU address set ("" = none). */

@@ -59,7 +59,9 @@ final class AlignPartition implements FlatMapFunction<Iterator<InternalRow>, Ali
             @Override
             public boolean hasNext() {
                 while (ready.isEmpty() && rows.hasNext()) {
+                    long t0 = System.nanoTime();
                     engine.takePermit();
+                    counters.gpuWaitNanos.add(System.nanoTime() - t0);
                     alignBatch(rows, engine, alignOptions, ready, where);
                 }
                 if (ready.isEmpty() && !timed) {

@@ -53,15 +53,19 @@ final class ExecutorAligners {
             return cpu(options);   // a cluster task that holds no GPU must not take one
         }
         try {
-            // (an address that names no device is as unusable as a missing device)
-            int ordinal = gpus.length == 0 ? 0 : TaskGpu.cudaOrdinal(gpus[0], System.getenv("CUDA_VISIBLE_DEVICES"));
+            int ordinal;
+            try {
+                ordinal = gpus.length == 0 ? 0 : TaskGpu.cudaOrdinal(gpus[0], System.getenv("CUDA_VISIBLE_DEVICES"));
+            } catch (IllegalArgumentException e) {   // an address that names no device: as unusable as a missing one
+                throw new CudaUnavailableException(e.getMessage(), e);
+            }
             CudaAligner aligner = cuda(ordinal, options);
             if (aligner.isBroken()) {
                 throw new CudaUnavailableException("device " + ordinal + " failed earlier in this executor: "
                         + aligner.brokenBy());
             }
             return aligner;
-        } catch (CudaUnavailableException | IllegalArgumentException e) {
+        } catch (CudaUnavailableException e) {
             if (options.backend == Backend.CUDA) {
                 throw new IllegalStateException("--backend cuda: " + e.getMessage(), e);
             }

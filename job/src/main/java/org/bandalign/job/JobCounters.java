@@ -23,8 +23,10 @@ final class JobCounters implements Serializable {
     final CollectionAccumulator<String> cpuFallbacks;
     /** Nanoseconds the alignment tasks ran, from their start to their last output row, summed. */
     final LongAccumulator taskNanos;
-    /** Nanoseconds of that spent in alignAll (the rest: reading, decoding, encoding, writing). */
+    /** Nanoseconds of that spent in alignAll. */
     final LongAccumulator alignNanos;
+    /** Nanoseconds of it spent waiting for a GPU permit (spark.bandalign.gpu.concurrentTasks). */
+    final LongAccumulator gpuWaitNanos;
 
     JobCounters(SparkContext sc) {
         inputRows = sc.longAccumulator("bandalign.inputRows");
@@ -36,5 +38,6 @@ final class JobCounters implements Serializable {
         cpuFallbacks = sc.collectionAccumulator("bandalign.cpuFallbacks");
         taskNanos = sc.longAccumulator("bandalign.taskNanos");
         alignNanos = sc.longAccumulator("bandalign.alignNanos");
+        gpuWaitNanos = sc.longAccumulator("bandalign.gpuWaitNanos");
     }
 }

@@ -20,14 +20,15 @@ final class JobSummary {
     final Map<String, Integer> taskGpuCounts;
     /** Distinct reasons why --backend auto used the CPU instead of a GPU (empty when it did not). */
     final List<String> cpuFallbacks;
-    /** The alignment tasks' running time, summed, and the part of it spent in alignAll. */
+    /** The alignment tasks' running time, summed; the parts of it spent in alignAll and waiting for a GPU. */
     final double taskSeconds;
     final double alignSeconds;
+    final double gpuWaitSeconds;
     final String output;
 
     JobSummary(long inputRows, long alignedRows, long rejectedRows, long cells, double seconds, List<String> backends,
                String master, Map<String, Object> options, Map<String, Integer> taskGpuCounts, List<String> cpuFallbacks,
-               double taskSeconds, double alignSeconds, String output) {
+               double taskSeconds, double alignSeconds, double gpuWaitSeconds, String output) {
         this.inputRows = inputRows;
         this.alignedRows = alignedRows;
         this.rejectedRows = rejectedRows;
@@ -40,6 +41,7 @@ final class JobSummary {
         this.cpuFallbacks = cpuFallbacks;
         this.taskSeconds = taskSeconds;
         this.alignSeconds = alignSeconds;
+        this.gpuWaitSeconds = gpuWaitSeconds;
         this.output = output;
     }
 
@@ -62,8 +64,10 @@ final class JobSummary {
         m.put("cpu_fallbacks", cpuFallbacks);
         m.put("task_seconds", taskSeconds);
         m.put("align_seconds", alignSeconds);
-        // what of the tasks' time aligning took: near 1, the engine bounds the job; near 0, I/O does
-        m.put("align_share", taskSeconds > 0 ? alignSeconds / taskSeconds : 0.0);
+        m.put("gpu_wait_seconds", gpuWaitSeconds);
+        // what of the tasks' time aligning, or waiting to, took: near 1 the engine bounds the job,
+        // near 0 reading and writing do
+        m.put("align_share", taskSeconds > 0 ? (alignSeconds + gpuWaitSeconds) / taskSeconds : 0.0);
         m.put("output", output);
         return new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(m);
     }

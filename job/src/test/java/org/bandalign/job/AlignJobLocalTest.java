@@ -144,7 +144,9 @@ class AlignJobLocalTest {
         double taskSeconds = summary.get("task_seconds").asDouble();
         double alignSeconds = summary.get("align_seconds").asDouble();
         assertTrue(alignSeconds > 0 && alignSeconds <= taskSeconds, "align " + alignSeconds + " s of " + taskSeconds + " s of tasks");
-        assertEquals(alignSeconds / taskSeconds, summary.get("align_share").asDouble(), 1e-12);
+        double waitSeconds = summary.get("gpu_wait_seconds").asDouble();
+        assertTrue(waitSeconds >= 0 && alignSeconds + waitSeconds <= taskSeconds, "wait " + waitSeconds + " s");
+        assertEquals((alignSeconds + waitSeconds) / taskSeconds, summary.get("align_share").asDouble(), 1e-12);
         // --backend auto: the GPU where one works, else the CPU with the reason in the summary
         String why = null;
         try {

@@ -100,6 +100,8 @@ final class BandedAlignKernels {
     private final CUstream stream = new CUstream();
     private final CUevent kernelStart = new CUevent();
     private final CUevent kernelStop = new CUevent();
+    /** Recorded after a launch's last download: the host sleeps on it rather than spin on the stream. */
+    private final CUevent launchDone = new CUevent();
     /** One event per marginal chunk in flight, recorded after its download. */
     private final List<CUevent> chunkEvents = new ArrayList<>();
     private PinnedBuffer staging;
@@ -141,6 +143,8 @@ final class BandedAlignKernels {
             // results out on the same cores (a spinning wait holds one at 100% for a whole launch).
             check(JCudaDriver.cuEventCreate(kernelStart, 0), "cuEventCreate");
             check(JCudaDriver.cuEventCreate(kernelStop, CUevent_flags.CU_EVENT_BLOCKING_SYNC), "cuEventCreate");
+            check(JCudaDriver.cuEventCreate(launchDone, CUevent_flags.CU_EVENT_DISABLE_TIMING | CUevent_flags.CU_EVENT_BLOCKING_SYNC),
+                    "cuEventCreate");
             int[] value = new int[1];
             check(JCudaDriver.cuFuncGetAttribute(value, CUfunction_attribute.CU_FUNC_ATTRIBUTE_SHARED_SIZE_BYTES, viterbi),
                     "cuFuncGetAttribute(banded_viterbi static shared memory)");
@@ -266,7 +270,9 @@ final class BandedAlignKernels {
             try {
                 launchKernels(launch, d, base);
                 marginals = download(launch, d, base, host);
-                check(JCudaDriver.cuStreamSynchronize(stream), d.kernels());
+                check(JCudaDriver.cuEventRecord(launchDone, stream), "cuEventRecord");
+                check(JCudaDriver.cuEventSynchronize(launchDone), d.kernels());
+                check(JCudaDriver.cuStreamSynchronize(stream), d.kernels());   // (done already: returns at once)
             } catch (CudaException e) {
                 throw e.whileRunning(d.kernels());
             }
@@ -554,6 +560,7 @@ final class BandedAlignKernels {
         chunkEvents.forEach(JCudaDriver::cuEventDestroy);
         JCudaDriver.cuEventDestroy(kernelStart);
         JCudaDriver.cuEventDestroy(kernelStop);
+        JCudaDriver.cuEventDestroy(launchDone);
         JCudaDriver.cuStreamDestroy(stream);
     }
 }

@@ -86,10 +86,19 @@ public final class CudaAligner implements Aligner {
     private CudaAligner(CudaDevice device, long budget) {
         this.device = device;
         this.module = new KernelModule("banded_align");
-        BandedAlignKernels first = new BandedAlignKernels(device, module);
+        BandedAlignKernels first = null;
+        try {
+            first = new BandedAlignKernels(device, module);
+            this.budget = budget > 0 ? budget : (long) (device.memoryInfo()[0] * DEFAULT_BUDGET_FRACTION);
+        } catch (RuntimeException e) {   // (the caller releases the device)
+            if (first != null) {
+                first.close();
+            }
+            module.close();
+            throw e;
+        }
         all.add(first);
         idle.add(first);
-        this.budget = budget > 0 ? budget : (long) (device.memoryInfo()[0] * DEFAULT_BUDGET_FRACTION);
     }
 
     /**

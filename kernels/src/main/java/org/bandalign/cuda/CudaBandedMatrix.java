@@ -38,8 +38,13 @@ public final class CudaBandedMatrix implements AutoCloseable {
         this.device = device;
         device.makeCurrent();
         this.module = new KernelModule("banded_matrix");
-        this.multiply = module.function("banded_multiply");
-        check(JCudaDriver.cuStreamCreate(stream, CUstream_flags.CU_STREAM_NON_BLOCKING), "cuStreamCreate");
+        try {
+            this.multiply = module.function("banded_multiply");
+            check(JCudaDriver.cuStreamCreate(stream, CUstream_flags.CU_STREAM_NON_BLOCKING), "cuStreamCreate");
+        } catch (RuntimeException e) {   // (the caller releases the device)
+            module.close();
+            throw e;
+        }
     }
 
     /**

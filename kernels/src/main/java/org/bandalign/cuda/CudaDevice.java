@@ -73,24 +73,35 @@ final class CudaDevice implements AutoCloseable {
     }
 
     /**
+     * Driver results that mean "this device cannot be used here now", not a bug: held by another
+     * process in exclusive-process mode, no memory left for the context or the kernels, not
+     * permitted, not ready, an uncorrectable ECC error, ...
+     */
+    private static final java.util.Set<Integer> UNUSABLE = java.util.Set.of(CUresult.CUDA_ERROR_OUT_OF_MEMORY,
+            CUresult.CUDA_ERROR_DEVICE_UNAVAILABLE, CUresult.CUDA_ERROR_NO_DEVICE, CUresult.CUDA_ERROR_INVALID_DEVICE,
+            CUresult.CUDA_ERROR_DEVICE_NOT_LICENSED, CUresult.CUDA_ERROR_ECC_UNCORRECTABLE,
+            CUresult.CUDA_ERROR_CONTEXT_IS_DESTROYED, CUresult.CUDA_ERROR_NOT_PERMITTED, CUresult.CUDA_ERROR_NOT_SUPPORTED,
+            CUresult.CUDA_ERROR_SYSTEM_NOT_READY, CUresult.CUDA_ERROR_SYSTEM_DRIVER_MISMATCH,
+            CUresult.CUDA_ERROR_COMPAT_NOT_SUPPORTED_ON_DEVICE);
+
+    /**
      * Opens device {@code ordinal} and builds what uses it with {@code make}, closing the device
-     * again if that fails. A driver call that fails on the way (the device held by another
-     * process in exclusive-process mode, no memory left for the context or the kernels, ...)
-     * makes the device unavailable to this caller, so it comes out as a
-     * {@link CudaUnavailableException} too, which callers that may fall back to the CPU catch.
+     * again if that fails. A driver call that fails on the way because the device cannot be used
+     * ({@link #UNUSABLE}) comes out as a {@link CudaUnavailableException}, which callers that
+     * may fall back to the CPU catch; any other failure (a bug) stays a {@code CudaException}.
      */
     static <T> T openFor(int ordinal, java.util.function.Function<CudaDevice, T> make) {
         CudaDevice device;
         try {
             device = open(ordinal);
         } catch (CudaException e) {
-            throw unusable(ordinal, e);
+            throw UNUSABLE.contains(e.result) ? unusable(ordinal, e) : e;
         }
         try {
             return make.apply(device);
         } catch (CudaException e) {
             device.close();
-            throw unusable(ordinal, e);
+            throw UNUSABLE.contains(e.result) ? unusable(ordinal, e) : e;
         } catch (RuntimeException | Error e) {
             device.close();
             throw e;

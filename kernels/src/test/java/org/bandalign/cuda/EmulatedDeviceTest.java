@@ -79,6 +79,21 @@ class EmulatedDeviceTest {
     }
 
     /**
+     * A mistyped setting is the caller's mistake, not an unusable device: it must not pass for
+     * one (an auto backend would quietly run everything on the CPU).
+     */
+    @Test
+    void open_mistypedSetting_isAnErrorNotAnUnavailableDevice() {
+        System.setProperty(BandedAlignKernels.THREADS_PROPERTY, "fil");
+        try {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> CudaAligner.open(0, 0));
+            assertTrue(e.getMessage().contains("widest or fill"), e.getMessage());
+        } finally {
+            System.clearProperty(BandedAlignKernels.THREADS_PROPERTY);
+        }
+    }
+
+    /**
      * The host's per-launch choice of kernels, on the stand-in's 2 SMs with blocks of 32
      * threads: one pair leaves the GPU mostly idle (split alpha and beta: 2 x 32 blocks of 48
      * registers are resident at once); 50 pairs fill it (one block a pair, plain: only 2 x 21
