@@ -653,9 +653,10 @@ extern "C" __global__ void banded_forward_backward(const long long *desc, const 
 
 /*
  * The plain variant compiled for 4 resident blocks of up to 256 threads an SM (at most 64
- * registers a thread; about 90 bytes of spills on sm_90, against 93 registers unbounded, which
- * allow 3 blocks of 224). An experiment for the GPU benchmark (-Dbandalign.cuda.regcap=true):
- * more resident warps against the spills' cost; the host never picks it on its own.
+ * registers a thread; on sm_90 68 bytes of spill stores and 108 of loads, where the plain one
+ * takes 72 registers, which allow 4 blocks of 224 threads but only 3 of 256). An experiment for
+ * the GPU benchmark (-Dbandalign.cuda.regcap=true): more resident warps for blocks of 256
+ * against the spills' cost; the host never picks it on its own.
  */
 extern "C" __global__ void __launch_bounds__(256, 4) banded_forward_backward_regcap(
         const long long *desc, const float *scores, float *marginals, double *alpha_all, double *log_z,
