@@ -203,8 +203,11 @@ __device__ __forceinline__ double exp_nonpositive(double x) {
     }
     q = fma(q, r, 1.0);
     q = fma(q, r, 1.0);
-    /* 2^k: k >= -1021 here and q >= 0.7, so the result stays a normal number */
-    return __longlong_as_double(__double_as_longlong(q) + (long long)kd * (1LL << 52));   /* (a multiply: k < 0) */
+    /* 2^k: k >= -1021 here and q >= 0.7, so the result stays a normal number. (Unsigned, so
+       that garbage in, such as +inf from a pair with bad scores whose results are discarded,
+       wraps as on the GPU instead of being undefined in the CPU emulator's C++.) */
+    return __longlong_as_double(
+            (long long)((unsigned long long)__double_as_longlong(q) + ((unsigned long long)(long long)kd << 52)));
 }
 
 /*
