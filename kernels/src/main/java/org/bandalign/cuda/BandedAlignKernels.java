@@ -58,18 +58,18 @@ final class BandedAlignKernels {
      */
     static final String REGCAP_PROPERTY = "bandalign.cuda.regcap";
     /**
-     * System property choosing threads per block: widest (default: the widest anti-diagonal in
-     * whole warps, up to the limit) or fill (fewer, down to one warp, when a launch has blocks
-     * enough to give every SM {@value #FILL_WARPS_PER_SM} warps anyway). Every warp of a block
-     * pays about 80 instructions an anti-diagonal for its bookkeeping, cells or not (sm_90
-     * SASS), against about 400 a cell; with many pairs a launch, fewer warps a block that each
-     * take several cells an anti-diagonal cut that overhead (4096 pairs of 200 x 200: 7 warps a
-     * block to 2, about a third fewer instructions) at the same resident warps per SM. An
-     * experiment for the GPU benchmark until it is measured.
+     * System property choosing threads per block for forward-backward: widest (default: the
+     * widest anti-diagonal in whole warps, up to the limit) or fill (the fewest whole warps
+     * that keep as many warps resident on each SM as widest does, by the driver's occupancy
+     * for the launch's registers and shared memory). Every warp of a block pays about 80
+     * instructions an anti-diagonal for its bookkeeping, cells or not (sm_90 SASS), against
+     * about 350 a cell; fewer warps a block, each taking several cells an anti-diagonal, cut
+     * that overhead at the same occupancy (4096 pairs of 200 x 200: 4 warps a block instead
+     * of 7 on an H100 or H200, both 28 resident warps an SM). With few pairs a launch, fewer
+     * warps would mean fewer resident warps, so fill keeps the widest blocks. An experiment
+     * for the GPU benchmark until it is measured.
      */
     static final String THREADS_PROPERTY = "bandalign.cuda.threads";
-    /** Resident warps per SM the fill policy aims for (of 64 on sm_80/sm_90). */
-    static final int FILL_WARPS_PER_SM = 32;
     /** Every kernel of banded_align.cu this class may launch. */
     static final List<String> KERNELS = List.of("banded_forward_backward", "banded_forward_backward_prefetch",
             "banded_forward_backward_regcap", "banded_alpha_beta", "banded_alpha_beta_global", "banded_marginals",
@@ -223,14 +223,39 @@ final class BandedAlignKernels {
     }
 
     /**
-     * The fill policy's limit on threads per block for a launch of {@code blocks} blocks: the
-     * fewest whole warps that still give every SM {@value #FILL_WARPS_PER_SM} warps, within
-     * one warp and {@code maxThreads}.
+     * The fill policy's threads per block for a launch of {@code blocks} blocks whose widest
+     * policy would take {@code widestThreads}: the fewest whole warps whose resident warps per
+     * SM (at most the launch's blocks spread over the SMs, each {@code blocksPerSm(threads)}
+     * at most) are as many as widest's.
      */
-    static int fillThreads(int blocks, int maxThreads, int multiprocessors) {
-        long wantWarps = (long) FILL_WARPS_PER_SM * multiprocessors;
-        long warps = (wantWarps + Math.max(1, blocks) - 1) / Math.max(1, blocks);
-        return (int) Math.max(32, Math.min(maxThreads / 32, warps) * 32);
+    static int fillThreads(int blocks, int widestThreads, int multiprocessors, java.util.function.IntUnaryOperator blocksPerSm) {
+        long perSm = (Math.max(1, blocks) + multiprocessors - 1) / multiprocessors;
+        java.util.function.IntToLongFunction residentWarps = t -> Math.min(blocksPerSm.applyAsInt(t), perSm) * (t / 32);
+        long want = residentWarps.applyAsLong(widestThreads);
+        for (int t = 32; t < widestThreads && want > 0; t += 32) {
+            if (residentWarps.applyAsLong(t) >= want) {
+                return t;
+            }
+        }
+        return widestThreads;
+    }
+
+    /** Threads per block for a forward-backward launch of {@code group} under the fill policy. */
+    private int fillThreads(List<PreparedPair> group) {
+        int widest = 1;
+        for (PreparedPair p : group) {
+            widest = Math.max(widest, p.maxRows);
+        }
+        int widestThreads = Math.min(maxThreads, Math.max(32, (widest + 31) / 32 * 32));
+        long roll = 12L * 8 * (widest + 4);   // as DeviceLayout: the rolling state in shared memory if it fits
+        int limit = device.kernelSharedLimit();
+        return fillThreads(group.size(), widestThreads, device.multiprocessors, t -> {
+            long shared = roll + 8L * t;
+            int[] perSm = new int[1];
+            check(JCudaDriver.cuOccupancyMaxActiveBlocksPerMultiprocessor(perSm, forwardBackward, t,
+                    shared <= limit ? shared : 8L * t), "cuOccupancyMaxActiveBlocksPerMultiprocessor");
+            return perSm[0];
+        });
     }
 
     /** The largest block {@code f} can launch with (its registers decide). */
@@ -257,7 +282,7 @@ final class BandedAlignKernels {
      */
     List<AlignmentResult> run(List<PreparedPair> group, AlignOptions options, long budget) {
         device.makeCurrent();
-        int limit = fillThreads ? fillThreads(group.size(), maxThreads, device.multiprocessors) : maxThreads;
+        int limit = fillThreads && options.semiring().computesLog() ? fillThreads(group) : maxThreads;
         LaunchLayout launch = new LaunchLayout(group, options, LaunchLayout.CHUNK_BYTES, limit);
         ByteBuffer host = staging(launch.stagingBytes);
         DeviceLayout d = new DeviceLayout(launch, options, budget);

@@ -117,9 +117,9 @@ class EmulatedDeviceTest {
 
     /**
      * The fill policy for threads per block ({@code bandalign.cuda.threads=fill}): 50 pairs of
-     * 100 x 100 on the stand-in's 2 SMs want 64 warps, so 2 warps a block instead of the 4 the
-     * widest anti-diagonal takes; each thread then takes two cells an anti-diagonal, and the
-     * results are the CPU engine's.
+     * 100 x 100 on the stand-in's 2 SMs, whose registers hold 7 blocks of the 4 warps the widest
+     * anti-diagonal takes (28 warps an SM), and as many warps in 14 blocks of 2; so 2 warps a
+     * block, each thread taking two cells an anti-diagonal, with the CPU engine's results.
      */
     @Test
     void alignAll_fillThreadsPolicy_launchesFewerWarpsWithTheSameResults() {

@@ -30,16 +30,24 @@ class LaunchPlanTest {
         return out;
     }
 
-    /** The fill policy on an H200's 132 SMs (32 warps an SM: 4224 warps a launch). */
+    /**
+     * The fill policy against the occupancy of an H100 or H200 SM (65536 registers, 72 a
+     * thread allocated in warps, at most 32 blocks and 2048 threads; the shared memory each
+     * block needs given as a number of blocks), where 4096 pairs of 200 x 200 take 224 threads
+     * under the widest policy: 4 resident blocks, 28 warps an SM.
+     */
     @Test
-    void fillThreads_manyBlocksTakeFewWarps_fewBlocksTakeTheLimit() {
-        assertEquals(64, BandedAlignKernels.fillThreads(4096, 256, 132), "4096 pairs: 2 warps a block");
-        assertEquals(32, BandedAlignKernels.fillThreads(5000, 256, 132), "more blocks than warps wanted: one warp");
-        assertEquals(256, BandedAlignKernels.fillThreads(256, 256, 132), "256 pairs want 17 warps: the limit");
-        assertEquals(544, BandedAlignKernels.fillThreads(256, 1024, 132), "under a higher limit, 17 warps");
-        assertEquals(256, BandedAlignKernels.fillThreads(1, 256, 132));
-        assertEquals(256, BandedAlignKernels.fillThreads(0, 256, 132));
-        assertEquals(32, BandedAlignKernels.fillThreads(100, 40, 2), "never below one warp, nor a partial one");
+    void fillThreads_keepsTheWidestPolicysResidentWarpsWithFewerAWarp() {
+        java.util.function.IntUnaryOperator h200 = t -> Math.min(Math.min(65536 / (72 * t), 32), Math.min(2048 / t, 11));
+        assertEquals(4, h200.applyAsInt(224));
+        assertEquals(128, BandedAlignKernels.fillThreads(4096, 224, 132, h200), "7 blocks of 4 warps: 28, as 4 of 7");
+        // few pairs: any block smaller than the widest would hold fewer warps on the SMs
+        assertEquals(224, BandedAlignKernels.fillThreads(132, 224, 132, h200), "one block an SM: keep 7 warps");
+        assertEquals(256, BandedAlignKernels.fillThreads(256, 256, 132, t -> 3), "2 blocks an SM, 8 warps: keep them");
+        // registers no object: one warp a block gives as many warps as the widest
+        assertEquals(32, BandedAlignKernels.fillThreads(100_000, 256, 132, t -> 2048 / t));
+        assertEquals(32, BandedAlignKernels.fillThreads(0, 32, 132, t -> 1), "a one-warp launch stays one warp");
+        assertEquals(96, BandedAlignKernels.fillThreads(1000, 96, 2, t -> 0), "nothing launchable: the widest");
     }
 
     @Test
