@@ -1,12 +1,31 @@
 #!/usr/bin/env bash
 # Spark GPU discovery script (the one Spark ships as examples/src/main/scripts/getGpusResources.sh,
-# with error handling): asks nvidia-smi for the GPU indices and prints them on one line as Spark's
+# with error handling): asks nvidia-smi for the GPUs and prints them on one line as Spark's
 # ResourceInformation JSON, e.g. {"name": "gpu", "addresses":["0","1"]}.
 # Point spark.worker.resource.gpu.discoveryScript (standalone) or
 # spark.executor.resource.gpu.discoveryScript (YARN, Kubernetes) at it; see conf/spark-defaults.conf.
+#
+# Addresses are nvidia-smi's indices (PCI bus order). With BANDALIGN_GPU_ADDRESSES=uuid in the
+# environment of the process that runs it (the Worker: conf/spark-env.sh), or with the argument
+# --uuid, they are the GPUs' UUIDs (GPU-xxxxxxxx-...) instead: BandAlign's executors find a UUID's
+# device through the driver, so it names the same GPU whatever CUDA_VISIBLE_DEVICES hides or
+# reorders (use it where a cluster manager sets CUDA_VISIBLE_DEVICES to UUIDs).
+#
 # Exits non-zero with a message on stderr when nvidia-smi is missing, fails or prints something
-# that is not a GPU index; no GPUs at all gives an empty address list. Needs only bash and nvidia-smi.
+# that is not a GPU index (or UUID); no GPUs at all gives an empty address list. Needs only bash
+# and nvidia-smi.
 set -u
+
+field=index
+pattern='^[0-9]+$'
+what="a GPU index"
+mode="${BANDALIGN_GPU_ADDRESSES:-index}"
+[ "${1:-}" = "--uuid" ] && mode=uuid
+case "$mode" in
+  index) ;;
+  uuid) field=uuid; pattern='^GPU-[0-9A-Fa-f-]+$'; what="a GPU UUID" ;;
+  *) echo "getGpusResources.sh: BANDALIGN_GPU_ADDRESSES=$mode: expected index or uuid" >&2; exit 1 ;;
+esac
 
 if ! command -v nvidia-smi >/dev/null 2>&1; then
   echo "getGpusResources.sh: nvidia-smi not found on PATH (${PATH:-}); install the NVIDIA driver or fix PATH" >&2
@@ -14,21 +33,21 @@ if ! command -v nvidia-smi >/dev/null 2>&1; then
 fi
 
 # nvidia-smi's own stderr goes straight to ours.
-out="$(nvidia-smi --query-gpu=index --format=csv,noheader)"
+out="$(nvidia-smi --query-gpu=$field --format=csv,noheader)"
 rc=$?
 if [ "$rc" -ne 0 ]; then
-  echo "getGpusResources.sh: 'nvidia-smi --query-gpu=index --format=csv,noheader' failed (exit $rc)${out:+: $out}" >&2
+  echo "getGpusResources.sh: 'nvidia-smi --query-gpu=$field --format=csv,noheader' failed (exit $rc)${out:+: $out}" >&2
   exit 1
 fi
 
 addresses=""
-while IFS=$' \t\r' read -r index extra || [ -n "$index" ]; do
-  [ -z "$index" ] && continue
-  if [[ -n "$extra" || ! "$index" =~ ^[0-9]+$ ]]; then
-    echo "getGpusResources.sh: nvidia-smi printed '$index${extra:+ $extra}', not a GPU index" >&2
+while IFS=$' \t\r' read -r address extra || [ -n "$address" ]; do
+  [ -z "$address" ] && continue
+  if [[ -n "$extra" || ! "$address" =~ $pattern ]]; then
+    echo "getGpusResources.sh: nvidia-smi printed '$address${extra:+ $extra}', not $what" >&2
     exit 1
   fi
-  addresses="${addresses:+$addresses,}\"$index\""
+  addresses="${addresses:+$addresses,}\"$address\""
 done <<<"$out"
 
 echo "{\"name\": \"gpu\", \"addresses\":[$addresses]}"

@@ -10,7 +10,7 @@
  * shipped and never loaded on a machine with a real driver unless a test asks for it.
  *
  * What it emulates, and what it checks more strictly than a driver would:
- *  - BANDALIGN_FAKE_CUDA_DEVICES devices (default 1) of BANDALIGN_FAKE_CUDA_SMS (default 2)
+ *  - BANDALIGN_FAKE_CUDA_DEVICES devices (default 1, each with its own UUID and PCI bus id) of BANDALIGN_FAKE_CUDA_SMS (default 2)
  *    multiprocessors and BANDALIGN_FAKE_CUDA_MEMORY bytes (default 512 MiB) each, all sharing
  *    one emulation and one memory pool; sm_90 limits (1024 threads, 64 K registers and 228 KB
  *    of shared memory an SM, 227 KB opt-in a block); the kernels' register counts as ptxas
@@ -50,6 +50,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <deque>
 #include <map>
 #include <memory>
@@ -397,6 +398,25 @@ CUresult cuDeviceGet(CUdevice *device, int ordinal) {
 CUresult cuDeviceGetName(char *name, int len, CUdevice device) {
     if (!valid_device(device)) return ERR_INVALID_DEVICE;
     snprintf(name, (size_t)len, "BandAlign CPU emulation of a CUDA device, #%d (fake libcuda, tests only)", device);
+    return OK;
+}
+
+/* Device d's UUID: GPU-ddba1a11-0000-4000-8000-000000000000 (dd = d in hex), so GPU-01 is a
+   unique prefix and GPU-0 an ambiguous one (with up to 16 devices), for the tests. */
+CUresult cuDeviceGetUuid(unsigned char *uuid, CUdevice device) {
+    if (!initialized) return ERR_NOT_INITIALIZED;
+    if (!valid_device(device)) return ERR_INVALID_DEVICE;
+    const unsigned char bytes[16] = {(unsigned char)device, 0xba, 0x1a, 0x11, 0, 0, 0x40, 0, 0x80, 0, 0, 0, 0, 0, 0, 0};
+    std::memcpy(uuid, bytes, sizeof bytes);
+    return OK;
+}
+
+/* Device d sits on PCI bus 0x10 + d. */
+CUresult cuDeviceGetPCIBusId(char *bus_id, int len, CUdevice device) {
+    if (!initialized) return ERR_NOT_INITIALIZED;
+    if (!valid_device(device)) return ERR_INVALID_DEVICE;
+    if (bus_id == nullptr || len < 13) return ERR_INVALID_VALUE;
+    snprintf(bus_id, (size_t)len, "0000:%02X:00.0", 0x10 + device);
     return OK;
 }
 

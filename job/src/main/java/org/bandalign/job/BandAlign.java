@@ -11,7 +11,7 @@ import picocli.CommandLine.Command;
 @Command(name = "bandalign", mixinStandardHelpOptions = true, version = "bandalign 0.1.0",
         description = "Banded forward-backward alignment of sequence-pair score tensors on Spark.",
         subcommands = {AlignCommand.class, GenerateCommand.class, PlotCommand.class, BandedDemoCommand.class,
-                KeysCommand.class, BenchEngineCommand.class})
+                KeysCommand.class, DevicesCommand.class, BenchEngineCommand.class})
 public final class BandAlign {
 
     public static void main(String[] args) {
@@ -27,7 +27,18 @@ public final class BandAlign {
      * stack trace with {@value #TRACE_ENV}=1).
      */
     public static int run(String... args) {
+        return run(null, null, args);
+    }
+
+    /** {@link #run(String...)} writing to {@code out} and {@code err} instead of the console (null: the console). */
+    static int run(java.io.PrintWriter out, java.io.PrintWriter err, String... args) {
         CommandLine cli = new CommandLine(new BandAlign());
+        if (out != null) {
+            cli.setOut(out);
+        }
+        if (err != null) {
+            cli.setErr(err);
+        }
         cli.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
             Throwable user = userError(e);
             if (user != null) {

@@ -12,6 +12,7 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.condition.DisabledOnOs;
@@ -55,7 +56,14 @@ class GpuDiscoveryScriptTest {
 
     /** Runs {@code command} with exactly this {@code PATH}. */
     private Result run(List<String> command, String path) throws IOException, InterruptedException {
+        return run(command, path, Map.of());
+    }
+
+    /** Runs {@code command} with exactly this {@code PATH} and these other variables. */
+    private Result run(List<String> command, String path, Map<String, String> env) throws IOException, InterruptedException {
         ProcessBuilder pb = new ProcessBuilder(command);
+        pb.environment().remove("BANDALIGN_GPU_ADDRESSES");
+        pb.environment().putAll(env);
         pb.environment().put("PATH", path);
         pb.redirectOutput(tmp.resolve("out.txt").toFile());
         pb.redirectError(tmp.resolve("err.txt").toFile());
@@ -70,9 +78,21 @@ class GpuDiscoveryScriptTest {
 
     /** The script run as Spark runs it (its own #! line), the stand-in's directory first on PATH. */
     private Result runWithStandIn(String body) throws IOException, InterruptedException {
-        Path dir = standIn(body);
-        return run(List.of(SCRIPT.toString()), dir + ":" + System.getenv().getOrDefault("PATH", "/usr/bin:/bin"));
+        return runWithStandIn(body, List.of(), Map.of());
     }
+
+    /** The same, with arguments for the script and variables in its environment. */
+    private Result runWithStandIn(String body, List<String> args, Map<String, String> env) throws IOException, InterruptedException {
+        Path dir = standIn(body);
+        List<String> command = new ArrayList<>(List.of(SCRIPT.toString()));
+        command.addAll(args);
+        return run(command, dir + ":" + System.getenv().getOrDefault("PATH", "/usr/bin:/bin"), env);
+    }
+
+    /** A stand-in nvidia-smi that answers only the UUID query, with two GPUs. */
+    private static final String UUID_STAND_IN = "[ \"$*\" = \"--query-gpu=uuid --format=csv,noheader\" ] "
+            + "|| { echo \"unexpected arguments: $*\" >&2; exit 2; }\n"
+            + "printf 'GPU-8ef0c2a4-2e3f-11ee-be56-0242ac120002\\nGPU-01BA1A11-0000-4000-8000-000000000000\\n'";
 
     private static String bash() {
         for (String candidate : List.of("/bin/bash", "/usr/bin/bash", "/usr/local/bin/bash")) {
@@ -158,5 +178,32 @@ class GpuDiscoveryScriptTest {
         Result r = runWithStandIn("printf '" + lines + "'");
         assertEquals(0, r.exitCode(), r.stderr());
         assertEquals(expected, List.of(org.apache.spark.resource.ResourceInformation.parseJson(r.stdout().trim()).addresses()));
+    }
+
+    @Test
+    void uuidAddresses_byEnvironmentOrArgument_listTheUuids() throws Exception {
+        List<String> expected = List.of("GPU-8ef0c2a4-2e3f-11ee-be56-0242ac120002", "GPU-01BA1A11-0000-4000-8000-000000000000");
+        for (Result r : List.of(runWithStandIn(UUID_STAND_IN, List.of(), Map.of("BANDALIGN_GPU_ADDRESSES", "uuid")),
+                runWithStandIn(UUID_STAND_IN, List.of("--uuid"), Map.of()))) {
+            assertEquals(0, r.exitCode(), r.stderr());
+            assertEquals("", r.stderr());
+            assertEquals(expected, List.of(org.apache.spark.resource.ResourceInformation.parseJson(r.stdout().trim()).addresses()));
+        }
+    }
+
+    @Test
+    void uuidAddresses_aLineThatIsNoUuid_failsNamingIt() throws Exception {
+        Result r = runWithStandIn("printf 'GPU-8ef0c2a4\\n[N/A]\\n'", List.of("--uuid"), Map.of());
+        assertNotEquals(0, r.exitCode());
+        assertEquals("", r.stdout());
+        assertTrue(r.stderr().contains("'[N/A]', not a GPU UUID"), r.stderr());
+    }
+
+    @Test
+    void unknownAddressKind_failsSayingWhatIsExpected() throws Exception {
+        Result r = runWithStandIn("printf '0\\n'", List.of(), Map.of("BANDALIGN_GPU_ADDRESSES", "pci"));
+        assertNotEquals(0, r.exitCode());
+        assertEquals("", r.stdout());
+        assertTrue(r.stderr().contains("BANDALIGN_GPU_ADDRESSES=pci: expected index or uuid"), r.stderr());
     }
 }

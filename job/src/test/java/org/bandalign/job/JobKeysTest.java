@@ -90,4 +90,22 @@ class JobKeysTest {
         assertEquals(0, TaskGpu.cudaOrdinal("GPU-abc", "GPU-abc,GPU-def"));
         assertEquals(0, TaskGpu.addresses(null).length);
     }
+
+    @Test
+    void taskGpu_uuidAddress_isFoundThroughTheDriverUnlessCudaVisibleDevicesListsIt() {
+        java.util.function.ToIntFunction<String> driver = uuid -> {
+            assertEquals("GPU-01ba1a11-0000-4000-8000-000000000000", uuid);
+            return 7;
+        };
+        assertEquals(7, TaskGpu.cudaOrdinal(" GPU-01ba1a11-0000-4000-8000-000000000000", null, driver));
+        assertEquals(7, TaskGpu.cudaOrdinal("GPU-01ba1a11-0000-4000-8000-000000000000", "2,3", driver));
+        // Listed (in any case): its position, without asking the driver.
+        assertEquals(1, TaskGpu.cudaOrdinal("GPU-01BA1A11-0000-4000-8000-000000000000",
+                "GPU-00ba1a11-0000-4000-8000-000000000000,GPU-01ba1a11-0000-4000-8000-000000000000",
+                uuid -> { throw new AssertionError("asked the driver"); }));
+        assertEquals(3, TaskGpu.cudaOrdinal("3", null, uuid -> { throw new AssertionError("asked the driver"); }));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> TaskGpu.cudaOrdinal("MIG-1", "0,1", driver));
+        assertTrue(e.getMessage().contains("'MIG-1' is neither a device index nor a UUID") && e.getMessage().contains("=0,1"),
+                e.getMessage());
+    }
 }

@@ -185,8 +185,11 @@ final class StandaloneCluster implements AutoCloseable {
         // The stand-in nvidia-smi: answers the discovery script's query with this Worker's GPUs.
         Path bin = Files.createDirectories(dir.resolve("worker-" + w + "-bin"));
         Path smi = bin.resolve("nvidia-smi");
+        // Addresses that are UUIDs are discovered as such (getGpusResources.sh in UUID mode).
+        boolean byUuid = !gpus.isEmpty() && gpus.stream().allMatch(g -> g.startsWith("GPU-"));
+        String field = byUuid ? "uuid" : "index";
         Files.writeString(smi, "#!/bin/sh\n"
-                + "[ \"$*\" = \"--query-gpu=index --format=csv,noheader\" ] || { echo \"unexpected arguments: $*\" >&2; exit 2; }\n"
+                + "[ \"$*\" = \"--query-gpu=" + field + " --format=csv,noheader\" ] || { echo \"unexpected arguments: $*\" >&2; exit 2; }\n"
                 + "printf '" + String.join("\\n", gpus) + "\\n'\n");
         Files.setPosixFilePermissions(smi, PosixFilePermissions.fromString("rwxr-xr-x"));
         Path props = dir.resolve("worker-" + w + ".properties");
@@ -203,6 +206,7 @@ final class StandaloneCluster implements AutoCloseable {
                         "--properties-file", props.toString(), masterUrl),
                 dir.resolve("worker-" + w + ".log"));
         pb.environment().put("PATH", bin + ":" + System.getenv().getOrDefault("PATH", "/usr/bin:/bin"));
+        pb.environment().put("BANDALIGN_GPU_ADDRESSES", field);
         // Scratch of the Worker and its executors inside the test's directory: an executor the
         // tests kill cannot clean up after itself, and would leave it in /tmp.
         pb.environment().put("SPARK_LOCAL_DIRS", Files.createDirectories(dir.resolve("worker-" + w + "-local")).toString());

@@ -53,7 +53,7 @@ import org.junit.jupiter.api.io.TempDir;
  * {@code conf/getGpusResources.sh}), the driver in this JVM (client mode). Executors of 1 core
  * and 1 GPU, tasks of 1 GPU: each Worker runs two executors, one per GPU, so the four executors
  * hold GPUs 0, 1 (Worker A) and 2, 3 (Worker B). Checks that every alignment task gets exactly
- * one GPU and that all four are used, and that the job survives the loss of an executor with
+ * one GPU and that all four are used (Worker B names its GPUs by UUID, Worker A by index), and that the job survives the loss of an executor with
  * every row written exactly once. The GPUs are stand-ins: the executors load
  * {@link FakeCudaDriver} (a CPU emulation of the driver with four devices), so the first test's
  * tasks run the CUDA backend on the device their GPU address names; where it cannot be built
@@ -64,6 +64,15 @@ import org.junit.jupiter.api.io.TempDir;
 @Timeout(value = 4, unit = TimeUnit.MINUTES)
 class StandaloneClusterTest {
     private static final int EXECUTORS = 4;
+    /**
+     * The GPU addresses the Workers discover: A by index, B by UUID (the stand-in driver's
+     * devices 2 and 3), as {@code getGpusResources.sh} reports them with
+     * {@code BANDALIGN_GPU_ADDRESSES=uuid}; executors find a UUID's device through the driver.
+     */
+    private static final List<String> WORKER_A_GPUS = List.of("0", "1");
+    private static final List<String> WORKER_B_GPUS = List.of("GPU-02ba1a11-0000-4000-8000-000000000000",
+            "GPU-03ba1a11-0000-4000-8000-000000000000");
+    private static final Set<String> GPUS = Set.of("0", "1", WORKER_B_GPUS.get(0), WORKER_B_GPUS.get(1));
 
     @TempDir
     static Path tmp;
@@ -77,7 +86,7 @@ class StandaloneClusterTest {
     static void start() throws Exception {
         long t0 = System.nanoTime();
         cluster = StandaloneCluster.start(tmp.resolve("cluster"), 2, "2g",
-                List.of(List.of("0", "1"), List.of("2", "3")), Duration.ofSeconds(90));
+                List.of(WORKER_A_GPUS, WORKER_B_GPUS), Duration.ofSeconds(90));
         long t1 = System.nanoTime();
         try {
             SparkConf conf = new SparkConf().setAppName("StandaloneClusterTest");
@@ -228,14 +237,15 @@ class StandaloneClusterTest {
 
             assertEquals(pairs, s.inputRows);
             assertEquals(pairs, s.alignedRows);
-            // Each task on the CUDA device its GPU address names (CUDA_VISIBLE_DEVICES unset).
+            // Each task on the CUDA device its GPU address names (CUDA_VISIBLE_DEVICES unset):
+            // index 0 and 1 are devices 0 and 1; Worker B's UUIDs are devices 2 and 3.
             assertEquals(fakeDriver.isPresent() ? List.of("cuda:0", "cuda:1", "cuda:2", "cuda:3") : List.of("cpu"), s.backends);
             assertEquals(cluster.masterUrl(), s.master);
             Map<String, Integer> gpus = taskGpus(out);
             assertEquals(files, gpus.values().stream().mapToInt(Integer::intValue).sum(),
                     "one entry per alignment task (one task per input file): " + gpus);
             // Exactly one address a task: no "none", no "0,1".
-            assertEquals(Set.of("0", "1", "2", "3"), gpus.keySet(), "task_gpus " + gpus);
+            assertEquals(GPUS, gpus.keySet(), "task_gpus " + gpus);
         });
     }
 
@@ -397,7 +407,7 @@ class StandaloneClusterTest {
                 assertEquals(expected, distinct);
                 Map<String, Integer> gpus = new HashMap<>(taskGpus(out));
                 assertEquals(files, gpus.values().stream().mapToInt(Integer::intValue).sum(), "task_gpus " + gpus);
-                assertTrue(Set.of("0", "1", "2", "3").containsAll(gpus.keySet()), "task_gpus " + gpus);
+                assertTrue(GPUS.containsAll(gpus.keySet()), "task_gpus " + gpus);
             } finally {
                 spark.sparkContext().removeSparkListener(watch);
                 driver.shutdownNow();
@@ -432,7 +442,7 @@ class StandaloneClusterTest {
                 assertEquals(80, s.alignedRows);
                 Map<String, Integer> gpus = taskGpus(out);
                 assertEquals(8, gpus.values().stream().mapToInt(Integer::intValue).sum(), "task_gpus " + gpus);
-                assertTrue(Set.of("0", "1", "2", "3").containsAll(gpus.keySet()), "one address a task: " + gpus);
+                assertTrue(GPUS.containsAll(gpus.keySet()), "one address a task: " + gpus);
                 long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
                 while (watch.profiles.stream().noneMatch(id -> id != 0) && System.nanoTime() < deadline) {
                     Thread.sleep(100);   // listener events arrive asynchronously

@@ -57,6 +57,9 @@ public final class CudaBench {
         long probeBytes = smoke ? 16L << 20 : 1L << 30;
         double copy;
         double h2d;
+        // The devices as the driver lists them (compare the UUIDs with nvidia-smi -L above).
+        System.out.println("CUDA driver " + org.bandalign.cuda.CudaDevices.driverVersion());
+        org.bandalign.cuda.CudaDevices.list().forEach(d -> System.out.println("device " + d));
         try (CudaAligner gpu = CudaAligner.open(0, 0)) {
             copy = gpu.copyBandwidth(probeBytes, 5);
             h2d = gpu.hostToDeviceBandwidth(probeBytes, 5);

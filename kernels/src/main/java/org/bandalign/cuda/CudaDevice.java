@@ -50,7 +50,7 @@ final class CudaDevice implements AutoCloseable {
         }
     }
 
-    private static String deviceName(CUdevice device) {
+    static String deviceName(CUdevice device) {
         byte[] nameBytes = new byte[256];
         check(JCudaDriver.cuDeviceGetName(nameBytes, nameBytes.length, device), "cuDeviceGetName");
         return new String(nameBytes, java.nio.charset.StandardCharsets.US_ASCII).trim().replace("\0", "");

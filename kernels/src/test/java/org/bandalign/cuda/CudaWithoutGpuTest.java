@@ -38,4 +38,27 @@ class CudaWithoutGpuTest {
         CudaUnavailableException e = assertThrows(CudaUnavailableException.class, () -> Aligner.cuda(999));
         assertTrue(e.getMessage().contains("no CUDA device 999"), e.getMessage());
     }
+
+    @Test
+    void devices_withoutDriverOrDevice_sayWhyLikeTheAligner() {
+        String why = CudaTestSupport.whyUnavailable();
+        Assumptions.assumeTrue(why != null, "a GPU is present; EmulatedDeviceTest lists devices");
+        CudaUnavailableException e = assertThrows(CudaUnavailableException.class, CudaDevices::list);
+        assertTrue(e.getMessage().contains("no CUDA"), e.getMessage());
+        assertThrows(CudaUnavailableException.class, () -> CudaDevices.ordinalOf("GPU-01"));
+    }
+
+    @Test
+    void uuidString_isNvidiaSmisForm() {
+        byte[] bytes = new byte[16];
+        for (int i = 0; i < 16; i++) {
+            bytes[i] = (byte) (0xf0 + i);
+        }
+        assertEquals("GPU-f0f1f2f3-f4f5-f6f7-f8f9-fafbfcfdfeff", CudaDevices.uuidString(bytes));
+        bytes[0] = 0x0a;
+        assertTrue(CudaDevices.uuidString(bytes).startsWith("GPU-0af1"), CudaDevices.uuidString(bytes));
+        assertThrows(IllegalArgumentException.class, () -> CudaDevices.uuidString(new byte[15]));
+        assertTrue(CudaDevices.isUuid("GPU-0af1") && CudaDevices.isUuid(" gpu-1"));
+        assertTrue(!CudaDevices.isUuid("0") && !CudaDevices.isUuid("MIG-1") && !CudaDevices.isUuid(null));
+    }
 }

@@ -53,6 +53,38 @@ class EmulatedDeviceTest {
     }
 
     /**
+     * The devices as the driver lists them, and a device named by UUID (a cluster's discovery
+     * script may hand those out instead of indices): the full UUID, a unique prefix and any case
+     * find its ordinal; a prefix several share, or one none has, is a clear error that lists
+     * what is visible.
+     */
+    @Test
+    void devices_listTheirUuids_andAUuidFindsItsOrdinal() {
+        Assumptions.assumeTrue(CudaAligner.deviceCount() >= 2, "needs BANDALIGN_FAKE_CUDA_DEVICES=2 (kernels/pom.xml)");
+        List<CudaDevices.Device> devices = CudaDevices.list();
+        assertEquals(CudaAligner.deviceCount(), devices.size());
+        CudaDevices.Device second = devices.get(1);
+        assertEquals(new CudaDevices.Device(1, second.name(), "GPU-01ba1a11-0000-4000-8000-000000000000", "0000:11:00.0",
+                9, 0, second.multiprocessors(), second.totalMemory()), second);
+        assertTrue(second.toString().startsWith("1: BandAlign CPU emulation") && second.toString().contains(", sm_90, "),
+                second.toString());
+        assertEquals("13.0", CudaDevices.driverVersion());
+
+        assertEquals(1, CudaDevices.ordinalOf("GPU-01ba1a11-0000-4000-8000-000000000000"));
+        assertEquals(0, CudaDevices.ordinalOf(" gpu-00BA1A11-0000-4000-8000-000000000000 "));
+        assertEquals(1, CudaDevices.ordinalOf("GPU-01"));
+        CudaUnavailableException shared = assertThrows(CudaUnavailableException.class, () -> CudaDevices.ordinalOf("GPU-0"));
+        assertTrue(shared.getMessage().startsWith("several visible CUDA devices match UUID GPU-0 (visible: 0=GPU-00ba1a11-"),
+                shared.getMessage());
+        CudaUnavailableException none = assertThrows(CudaUnavailableException.class,
+                () -> CudaDevices.ordinalOf("GPU-ffba1a11-0000-4000-8000-000000000000"));
+        assertTrue(none.getMessage().startsWith("no visible CUDA device has UUID GPU-ffba1a11-0000-4000-8000-000000000000 (visible: 0=")
+                && none.getMessage().contains("1=GPU-01ba1a11-0000-4000-8000-000000000000"), none.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> CudaDevices.ordinalOf("GPU-"));
+        assertThrows(IllegalArgumentException.class, () -> CudaDevices.ordinalOf("1"));
+    }
+
+    /**
      * A device another process holds (exclusive-process mode): opening it fails with a
      * {@link CudaUnavailableException} that says so, which is what {@code Aligner.auto()} and
      * the job's auto backend fall back to the CPU on; the other device still opens, and so does

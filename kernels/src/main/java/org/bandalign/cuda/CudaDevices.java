@@ -1,0 +1,127 @@
+package org.bandalign.cuda;
+
+import static org.bandalign.cuda.CudaException.check;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import jcuda.driver.CUdevice;
+import jcuda.driver.CUdevice_attribute;
+import jcuda.driver.CUuuid;
+import jcuda.driver.JCudaDriver;
+
+/**
+ * What the NVIDIA driver shows this process: its version and each visible device, with the
+ * ordinal {@link CudaAligner#open} takes, the UUID nvidia-smi prints ({@code GPU-...}) and the
+ * PCI bus id. For diagnostics ({@code bandalign devices}) and for clusters that name GPUs by UUID
+ * rather than by index: {@link #ordinalOf} turns such a name into this process's ordinal,
+ * whatever {@code CUDA_VISIBLE_DEVICES} and {@code CUDA_DEVICE_ORDER} hide or reorder. Reading
+ * these needs no context, so listing a device neither allocates on it nor waits for it.
+ */
+public final class CudaDevices {
+    private CudaDevices() {
+    }
+
+    /** One visible device as the driver describes it. */
+    public record Device(int ordinal, String name, String uuid, String pciBusId, int computeMajor, int computeMinor,
+            int multiprocessors, long totalMemory) {
+        /** One line: ordinal, name, compute capability, SMs, memory, UUID and PCI bus id. */
+        @Override
+        public String toString() {
+            return String.format(Locale.ROOT, "%d: %s, sm_%d%d, %d SMs, %.1f GiB, %s, PCI %s", ordinal, name,
+                    computeMajor, computeMinor, multiprocessors, totalMemory / (double) (1L << 30), uuid, pciBusId);
+        }
+    }
+
+    /**
+     * The driver's CUDA version, e.g. {@code "13.0"}.
+     *
+     * @throws CudaUnavailableException when the driver does not load or initialise, or there is no device
+     */
+    public static String driverVersion() {
+        CudaDevice.deviceCount();
+        int[] version = new int[1];
+        check(JCudaDriver.cuDriverGetVersion(version), "cuDriverGetVersion");
+        return version[0] / 1000 + "." + version[0] % 1000 / 10;
+    }
+
+    /**
+     * Every device visible to this process, by ordinal.
+     *
+     * @throws CudaUnavailableException when the driver does not load or initialise, or there is no device
+     */
+    public static List<Device> list() {
+        int count = CudaDevice.deviceCount();
+        List<Device> devices = new ArrayList<>(count);
+        for (int ordinal = 0; ordinal < count; ordinal++) {
+            devices.add(describe(ordinal));
+        }
+        return devices;
+    }
+
+    private static Device describe(int ordinal) {
+        CUdevice device = new CUdevice();
+        check(JCudaDriver.cuDeviceGet(device, ordinal), "cuDeviceGet(" + ordinal + ")");
+        CUuuid uuid = new CUuuid();
+        check(JCudaDriver.cuDeviceGetUuid(uuid, device), "cuDeviceGetUuid(" + ordinal + ")");
+        String[] bus = new String[1];
+        check(JCudaDriver.cuDeviceGetPCIBusId(bus, 64, device), "cuDeviceGetPCIBusId(" + ordinal + ")");
+        long[] memory = new long[1];
+        check(JCudaDriver.cuDeviceTotalMem(memory, device), "cuDeviceTotalMem(" + ordinal + ")");
+        return new Device(ordinal, CudaDevice.deviceName(device), uuidString(uuid.bytes), bus[0].trim(),
+                attribute(device, CUdevice_attribute.CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR, "compute capability"),
+                attribute(device, CUdevice_attribute.CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR, "compute capability"),
+                attribute(device, CUdevice_attribute.CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT, "multiprocessor count"),
+                memory[0]);
+    }
+
+    private static int attribute(CUdevice device, int attribute, String what) {
+        int[] value = new int[1];
+        check(JCudaDriver.cuDeviceGetAttribute(value, attribute, device), "cuDeviceGetAttribute(" + what + ")");
+        return value[0];
+    }
+
+    /**
+     * A device UUID as nvidia-smi and {@code CUDA_VISIBLE_DEVICES} write it: {@code GPU-} and the
+     * 16 bytes in lower-case hex, grouped 8-4-4-4-12.
+     */
+    static String uuidString(byte[] bytes) {
+        if (bytes == null || bytes.length != 16) {
+            throw new IllegalArgumentException("a device UUID has 16 bytes, not " + (bytes == null ? "none" : bytes.length));
+        }
+        StringBuilder s = new StringBuilder("GPU-");
+        for (int i = 0; i < 16; i++) {
+            if (i == 4 || i == 6 || i == 8 || i == 10) {
+                s.append('-');
+            }
+            s.append(String.format(Locale.ROOT, "%02x", bytes[i] & 0xff));
+        }
+        return s.toString();
+    }
+
+    /** Whether {@code address} names a device by UUID ({@code GPU-...}) rather than by index. */
+    public static boolean isUuid(String address) {
+        return address != null && address.strip().regionMatches(true, 0, "GPU-", 0, 4);
+    }
+
+    /**
+     * The ordinal of the visible device whose UUID is {@code uuid}, or begins with it (as
+     * {@code CUDA_VISIBLE_DEVICES} accepts a unique prefix); case does not matter.
+     *
+     * @throws CudaUnavailableException when no visible device has that UUID, or several begin with it
+     */
+    public static int ordinalOf(String uuid) {
+        String wanted = uuid.strip().toLowerCase(Locale.ROOT);
+        if (!isUuid(wanted) || wanted.length() <= 4) {
+            throw new IllegalArgumentException("'" + uuid + "' is not a GPU UUID (GPU-xxxxxxxx-...)");
+        }
+        List<Device> devices = list();
+        List<Device> matches = devices.stream().filter(d -> d.uuid().toLowerCase(Locale.ROOT).startsWith(wanted)).toList();
+        if (matches.size() == 1) {
+            return matches.get(0).ordinal();
+        }
+        String visible = devices.stream().map(d -> d.ordinal() + "=" + d.uuid()).reduce((a, b) -> a + ", " + b).orElse("");
+        throw new CudaUnavailableException((matches.isEmpty() ? "no visible CUDA device has UUID " : "several visible CUDA devices match UUID ")
+                + uuid.strip() + " (visible: " + visible + "; CUDA_VISIBLE_DEVICES=" + System.getenv("CUDA_VISIBLE_DEVICES") + ")");
+    }
+}
