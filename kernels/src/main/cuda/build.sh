@@ -1,22 +1,42 @@
 #!/usr/bin/env bash
-# Rebuilds the shipped CUDA kernels: one fatbin per .cu (SASS for sm_80 and sm_90, PTX for
-# compute_75 so newer and older GPUs JIT it), into the classpath resources, plus
-# kernels.sha256, the SHA-256 of each source, which CudaKernelsFreshnessTest compares with the
-# sources so that a stale binary fails the build. Needs nvcc (CUDA 12 or 13).
+# Rebuilds the shipped CUDA kernels, two binaries per .cu, into the classpath resources:
+#   NAME.fatbin         CUDA 13 (nvcc on PATH, or $NVCC): SASS for sm_80 and sm_90, PTX for
+#                       compute_75; loaded where the driver runs CUDA 13 (R580 or newer);
+#   NAME.cuda12.fatbin  CUDA 12 ($NVCC12, default kernels/target/cuda12/bin/nvcc from
+#                       fetch-cuda12.sh): SASS for sm_75, sm_80 and sm_90, PTX for compute_75;
+#                       loaded where the driver is a CUDA 12 one (R525 to R575).
+# plus kernels.sha256 and kernels-cuda12.sha256: the compiler's version and the SHA-256 of each
+# source, which CudaKernelsFreshnessTest compares with the sources, so that a stale binary of
+# either set fails the build.
 #   bash kernels/src/main/cuda/build.sh        (or: mvn -Pcuda -pl kernels generate-resources)
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 out="$here/../resources/org/bandalign/cuda"
+nvcc13="${NVCC:-nvcc}"
+nvcc12="${NVCC12:-$here/../../../target/cuda12/bin/nvcc}"
+command -v "$nvcc13" >/dev/null || { echo "build.sh: no CUDA 13 nvcc ($nvcc13); put it on PATH or set NVCC" >&2; exit 1; }
+[ -x "$nvcc12" ] || { echo "build.sh: no CUDA 12 nvcc at $nvcc12; run bash $here/fetch-cuda12.sh or set NVCC12" >&2; exit 1; }
+version() { "$1" --version | sed -n 's/.*release \([0-9.]*\).*/\1/p'; }
+[ "$(version "$nvcc13" | cut -d. -f1)" = 13 ] || { echo "build.sh: $nvcc13 is CUDA $(version "$nvcc13"), not 13" >&2; exit 1; }
+[ "$(version "$nvcc12" | cut -d. -f1)" = 12 ] || { echo "build.sh: $nvcc12 is CUDA $(version "$nvcc12"), not 12" >&2; exit 1; }
 mkdir -p "$out"
-: > "$out/kernels.sha256.tmp"
-for src in "$here"/*.cu; do
-  name="$(basename "$src" .cu)"
-  nvcc -O3 -fatbin \
-    -gencode arch=compute_80,code=sm_80 \
-    -gencode arch=compute_90,code=sm_90 \
-    -gencode arch=compute_75,code=compute_75 \
-    -o "$out/$name.fatbin" "$src"
-  (cd "$here" && sha256sum "$name.cu") >> "$out/kernels.sha256.tmp"
-done
-mv "$out/kernels.sha256.tmp" "$out/kernels.sha256"
+
+# build NVCC SUFFIX SHAFILE GENCODE...
+build() {
+  local compiler="$1" suffix="$2" sums="$3"
+  shift 3
+  echo "# nvcc $(version "$compiler"): $*" > "$out/$sums.tmp"
+  for src in "$here"/*.cu; do
+    local name
+    name="$(basename "$src" .cu)"
+    "$compiler" -O3 -fatbin "$@" -o "$out/$name$suffix.fatbin" "$src"
+    (cd "$here" && sha256sum "$name.cu") >> "$out/$sums.tmp"
+  done
+  mv "$out/$sums.tmp" "$out/$sums"
+}
+build "$nvcc13" "" kernels.sha256 \
+  -gencode arch=compute_80,code=sm_80 -gencode arch=compute_90,code=sm_90 -gencode arch=compute_75,code=compute_75
+build "$nvcc12" .cuda12 kernels-cuda12.sha256 \
+  -gencode arch=compute_75,code=sm_75 -gencode arch=compute_80,code=sm_80 -gencode arch=compute_90,code=sm_90 \
+  -gencode arch=compute_75,code=compute_75
 ls -l "$out"

@@ -37,7 +37,10 @@
  *    destroys still work, so the host can clean up);
  *  - a device held elsewhere on request: cuCtxSetLimit(DEVICE_UNAVAILABLE_REQUEST, d + 1) makes
  *    cuDevicePrimaryCtxRetain of device d return CUDA_ERROR_DEVICE_UNAVAILABLE, as a GPU in
- *    exclusive-process mode that another process holds does (0 ends it).
+ *    exclusive-process mode that another process holds does (0 ends it);
+ *  - an older driver on request: cuCtxSetLimit(DRIVER_VERSION_REQUEST, v) makes
+ *    cuDriverGetVersion report v (default 13000); below 13000 it refuses images built by
+ *    CUDA 13 with CUDA_ERROR_UNSUPPORTED_PTX_VERSION, as a CUDA 12 driver does.
  * Only the driver calls the project makes are here; JCuda binds the rest lazily and never
  * calls them.
  */
@@ -68,13 +71,15 @@ typedef unsigned long long CUdeviceptr;
 enum : int {
     OK = 0, ERR_INVALID_VALUE = 1, ERR_OUT_OF_MEMORY = 2, ERR_NOT_INITIALIZED = 3, ERR_INVALID_DEVICE = 101,
     ERR_INVALID_IMAGE = 200, ERR_INVALID_CONTEXT = 201, ERR_INVALID_HANDLE = 400, ERR_NOT_FOUND = 500,
-    ERR_DEVICE_UNAVAILABLE = 46, ERR_NOT_READY = 600, ERR_LAUNCH_FAILED = 719, ERR_NOT_SUPPORTED = 801
+    ERR_DEVICE_UNAVAILABLE = 46, ERR_UNSUPPORTED_PTX_VERSION = 222, ERR_NOT_READY = 600, ERR_LAUNCH_FAILED = 719, ERR_NOT_SUPPORTED = 801
 };
 /* cuCtxSetLimit's "limits" that ask for a kernel fault, or for a device to be unavailable
    (no real CUlimit has these values). */
 static const int FAULT_AFTER_LAUNCHES = 0x42410001;
 static const int DEVICE_UNAVAILABLE_REQUEST = 0x42410002;
+static const int DRIVER_VERSION_REQUEST = 0x42410003;
 static std::atomic<int> unavailable_device{0};   /* device + 1; 0: none */
+static std::atomic<int> driver_version{13000};   /* what cuDriverGetVersion reports */
 /* CUdevice_attribute, CUfunction_attribute and CUevent_flags values used here (cuda.h). */
 enum : int {
     DEV_MAX_THREADS_PER_BLOCK = 1, DEV_MULTIPROCESSOR_COUNT = 16, DEV_MAX_THREADS_PER_SM = 39,
@@ -359,7 +364,7 @@ CUresult cuInit(unsigned flags) {
 }
 
 CUresult cuDriverGetVersion(int *version) {
-    *version = 13000;
+    *version = driver_version.load();
     return OK;
 }
 
@@ -371,7 +376,8 @@ CUresult cuGetErrorName(CUresult error, const char **name) {
         {ERR_INVALID_CONTEXT, "CUDA_ERROR_INVALID_CONTEXT"}, {ERR_INVALID_HANDLE, "CUDA_ERROR_INVALID_HANDLE"},
         {ERR_NOT_FOUND, "CUDA_ERROR_NOT_FOUND"}, {ERR_NOT_READY, "CUDA_ERROR_NOT_READY"},
         {ERR_LAUNCH_FAILED, "CUDA_ERROR_LAUNCH_FAILED"},
-        {ERR_NOT_SUPPORTED, "CUDA_ERROR_NOT_SUPPORTED"}};
+        {ERR_NOT_SUPPORTED, "CUDA_ERROR_NOT_SUPPORTED"}, {ERR_UNSUPPORTED_PTX_VERSION, "CUDA_ERROR_UNSUPPORTED_PTX_VERSION"},
+        {ERR_DEVICE_UNAVAILABLE, "CUDA_ERROR_DEVICE_UNAVAILABLE"}};
     auto it = names.find(error);
     if (it == names.end()) return ERR_INVALID_VALUE;
     *name = it->second;
@@ -471,6 +477,10 @@ CUresult cuCtxSetLimit(int limit, size_t value) {
     NEED_CONTEXT();
     if (limit == DEVICE_UNAVAILABLE_REQUEST) {
         unavailable_device = (int)value;
+        return OK;
+    }
+    if (limit == DRIVER_VERSION_REQUEST) {
+        driver_version = (int)value;
         return OK;
     }
     if (limit != FAULT_AFTER_LAUNCHES) {
@@ -744,6 +754,11 @@ CUresult cuModuleLoadDataEx(FakeModule **module, const void *image, unsigned opt
     std::memcpy(&header, bytes + 6, 2);
     std::memcpy(&body, bytes + 8, 8);
     const std::string text(reinterpret_cast<const char *>(bytes), header + body);
+    /* A CUDA 12 driver cannot load what CUDA 13 built. The stand-in tells the two builds apart
+       by their PTX: CUDA 12.4 leaves it as text (".version 8.4"), CUDA 13 compresses it. */
+    if (driver_version.load() < 13000 && text.find(".version 8.") == std::string::npos) {
+        return ERR_UNSUPPORTED_PTX_VERSION;
+    }
     FakeModule *m = new FakeModule();
     for (const KernelInfo &k : KERNELS) {   /* the kernels this image names (entry symbols are plain text) */
         if (text.find(std::string(k.name) + '\0') != std::string::npos) {

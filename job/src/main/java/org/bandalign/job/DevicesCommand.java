@@ -48,6 +48,7 @@ public final class DevicesCommand implements Callable<Integer> {
             out.println(d);
             if (kernels) {
                 try (CudaAligner aligner = CudaAligner.open(d.ordinal(), 0)) {
+                    out.println("    kernels " + aligner.kernelImage() + ":");
                     aligner.kernelResources().lines().forEach(line -> out.println("    " + line));
                 } catch (CudaUnavailableException e) {
                     failed++;

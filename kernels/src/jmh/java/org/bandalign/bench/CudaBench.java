@@ -36,6 +36,7 @@ public final class CudaBench {
      */
     private static final String[][] VARIANTS = {
         {"bandalign.cuda.threads", "fill"},
+        {"bandalign.cuda.kernels", "cuda12"},   // the CUDA 12.4 build older drivers load (the same where the driver is older than R580)
         {"bandalign.cuda.maxThreads", "32"},
         {"bandalign.cuda.maxThreads", "64"},
         {"bandalign.cuda.maxThreads", "128"},
@@ -65,6 +66,7 @@ public final class CudaBench {
             h2d = gpu.hostToDeviceBandwidth(probeBytes, 5);
             System.out.printf(Locale.ROOT, "device %s: copy bandwidth %.0f GB/s (read + write), pinned host-to-device "
                     + "%.1f GB/s, budget %.1f GB a launch%n", gpu.deviceName(), copy / 1e9, h2d / 1e9, gpu.budgetBytes() / 1e9);
+            System.out.println("kernels " + gpu.kernelImage());
             System.out.print(gpu.kernelResources());
         }
         // Every workload on the defaults first, then each other setting: if the run is cut

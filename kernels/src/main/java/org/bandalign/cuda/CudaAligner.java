@@ -132,6 +132,15 @@ public final class CudaAligner implements Aligner {
         return device.name;
     }
 
+    /**
+     * The build of the kernels the driver loaded, as its class-path resource:
+     * {@code banded_align.fatbin} (CUDA 13) or {@code banded_align.cuda12.fatbin} (CUDA 12, for
+     * drivers older than R580).
+     */
+    public String kernelImage() {
+        return module.image;
+    }
+
     /** Milliseconds spent in alignment kernels by this aligner so far (for benchmarks). */
     public double kernelMillis() {
         return all.stream().mapToDouble(BandedAlignKernels::kernelMillis).sum();

@@ -27,7 +27,7 @@ public final class CudaBandedMatrix implements AutoCloseable {
     private static final int THREADS = 256;
 
     private final CudaDevice device;
-    private final KernelModule module;
+    final KernelModule module;
     private final CUfunction multiply;
     private final CUstream stream = new CUstream();
     /** Pinned staging, reused and grown as needed (pinning is slow). */

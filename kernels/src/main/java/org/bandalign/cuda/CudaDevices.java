@@ -42,7 +42,7 @@ public final class CudaDevices {
         CudaDevice.deviceCount();
         int[] version = new int[1];
         check(JCudaDriver.cuDriverGetVersion(version), "cuDriverGetVersion");
-        return version[0] / 1000 + "." + version[0] % 1000 / 10;
+        return KernelModule.cudaVersion(version[0]);
     }
 
     /**

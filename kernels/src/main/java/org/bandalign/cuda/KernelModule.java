@@ -15,13 +15,22 @@ import jcuda.driver.CUresult;
 import jcuda.driver.JCudaDriver;
 
 /**
- * A compiled kernel file shipped on the class path ({@code org/bandalign/cuda/NAME.fatbin},
- * built from {@code src/main/cuda/NAME.cu}), loaded once per context with
- * {@code cuModuleLoadDataEx}; function handles are cached.
+ * A compiled kernel file shipped on the class path, built from {@code src/main/cuda/NAME.cu} in
+ * two sets ({@code build.sh}): {@code NAME.fatbin} by CUDA 13 (SASS for sm_80 and sm_90, PTX for
+ * compute_75), which only drivers of CUDA 13 or newer (R580+) can load, and
+ * {@code NAME.cuda12.fatbin} by CUDA 12.4 (SASS for sm_75, sm_80 and sm_90, PTX for compute_75)
+ * for CUDA 12 drivers (R525 to R575; GPUs without matching SASS JIT the PTX, which needs R550+).
+ * The driver's version picks the set, unless {@value #KERNELS_PROPERTY} names one. Loaded once
+ * per context with {@code cuModuleLoadDataEx}; function handles are cached.
  */
 final class KernelModule {
+    /** System property: which build of the kernels to load: auto (by the driver's version), cuda13 or cuda12. */
+    static final String KERNELS_PROPERTY = "bandalign.cuda.kernels";
+
     private final CUmodule module = new CUmodule();
     private final Map<String, CUfunction> functions = new HashMap<>();
+    /** The class-path resource loaded, e.g. {@code banded_align.cuda12.fatbin}. */
+    final String image;
 
     /** Driver results that mean "this driver cannot run these binaries", not a bug. */
     private static final Set<Integer> DRIVER_TOO_OLD = Set.of(CUresult.CUDA_ERROR_NO_BINARY_FOR_GPU,
@@ -30,21 +39,58 @@ final class KernelModule {
             CUresult.CUDA_ERROR_INVALID_IMAGE, CUresult.CUDA_ERROR_INVALID_SOURCE);
 
     /**
-     * Loads {@code NAME.fatbin}.
+     * Loads the build of {@code NAME} that this driver runs (its context must be current).
      *
-     * @throws CudaUnavailableException when the driver cannot run the shipped binaries (too old
-     *                                  for the CUDA 13 toolchain that built them, or a GPU older
-     *                                  than compute capability 7.5)
+     * @throws CudaUnavailableException when the driver is older than CUDA 12 or cannot run the
+     *                                  shipped binaries (a GPU older than compute capability 7.5)
      */
     KernelModule(String name) {
-        byte[] image = resource(name + ".fatbin");
-        int result = JCudaDriver.cuModuleLoadDataEx(module, Pointer.to(image), 0, new int[0], Pointer.to(new int[0]));
+        int[] version = new int[1];
+        check(JCudaDriver.cuDriverGetVersion(version), "cuDriverGetVersion");
+        this.image = imageFor(name, version[0], System.getProperty(KERNELS_PROPERTY, "auto"));
+        byte[] bytes = resource(image);
+        int result = JCudaDriver.cuModuleLoadDataEx(module, Pointer.to(bytes), 0, new int[0], Pointer.to(new int[0]));
         if (DRIVER_TOO_OLD.contains(result)) {
-            throw new CudaUnavailableException("the NVIDIA driver cannot load BandAlign's kernels (" + name
-                    + ".fatbin: SASS for sm_80 and sm_90, PTX for compute_75, built with CUDA 13, which needs driver "
-                    + "R580 or newer, on a GPU of compute capability 7.5 or newer): " + CUresult.stringFor(result));
+            throw new CudaUnavailableException("the NVIDIA driver (CUDA " + cudaVersion(version[0])
+                    + ") cannot load BandAlign's kernels " + image + " (" + describe(image)
+                    + "; a GPU of compute capability 7.5 or newer): " + CUresult.stringFor(result));
         }
-        check(result, "cuModuleLoadDataEx(" + name + ".fatbin)");
+        check(result, "cuModuleLoadDataEx(" + image + ")");
+    }
+
+    /**
+     * The resource holding kernels {@code name} for a driver of CUDA version {@code driver}
+     * (as {@code cuDriverGetVersion} gives it, e.g. 12040) under the {@value #KERNELS_PROPERTY}
+     * setting {@code choice}.
+     *
+     * @throws CudaUnavailableException for a driver older than CUDA 12, or one older than CUDA 13 asked for the CUDA 13 build
+     */
+    static String imageFor(String name, int driver, String choice) {
+        if (!Set.of("auto", "cuda13", "cuda12").contains(choice)) {
+            throw new IllegalArgumentException(KERNELS_PROPERTY + " must be auto, cuda13 or cuda12, not " + choice);
+        }
+        if (driver < 12000) {
+            throw new CudaUnavailableException("the NVIDIA driver supports CUDA " + cudaVersion(driver)
+                    + " only; BandAlign's kernels need a CUDA 12 driver (R525 or newer) or a CUDA 13 one (R580 or newer)");
+        }
+        boolean cuda13 = choice.equals("cuda13") || choice.equals("auto") && driver >= 13000;
+        if (cuda13 && driver < 13000) {
+            throw new CudaUnavailableException(KERNELS_PROPERTY + "=cuda13, but the NVIDIA driver supports CUDA "
+                    + cudaVersion(driver) + " only (the CUDA 13 build needs R580 or newer)");
+        }
+        return name + (cuda13 ? ".fatbin" : ".cuda12.fatbin");
+    }
+
+    private static String describe(String image) {
+        return image.endsWith(".cuda12.fatbin")
+                ? "SASS for sm_75, sm_80 and sm_90 and PTX for compute_75 built with CUDA 12.4, which needs driver R525 or newer, "
+                        + "R550 or newer where the PTX is compiled"
+                : "SASS for sm_80 and sm_90 and PTX for compute_75 built with CUDA 13, which needs driver R580 or newer";
+    }
+
+    /** 12040 as "12.4". */
+    static String cudaVersion(int driver) {
+        return driver / 1000 + "." + driver % 1000 / 10;
     }
 
     synchronized CUfunction function(String symbol) {

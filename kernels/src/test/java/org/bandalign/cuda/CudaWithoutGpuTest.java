@@ -61,4 +61,27 @@ class CudaWithoutGpuTest {
         assertTrue(CudaDevices.isUuid("GPU-0af1") && CudaDevices.isUuid(" gpu-1"));
         assertTrue(!CudaDevices.isUuid("0") && !CudaDevices.isUuid("MIG-1") && !CudaDevices.isUuid(null));
     }
+
+    @Test
+    void kernelImage_followsTheDriversCudaVersion_unlessOneIsAskedFor() {
+        assertEquals("banded_align.fatbin", KernelModule.imageFor("banded_align", 13000, "auto"));
+        assertEquals("banded_align.fatbin", KernelModule.imageFor("banded_align", 13020, "auto"));
+        assertEquals("banded_align.cuda12.fatbin", KernelModule.imageFor("banded_align", 12090, "auto"));
+        assertEquals("banded_align.cuda12.fatbin", KernelModule.imageFor("banded_align", 12000, "auto"));
+        assertEquals("banded_matrix.cuda12.fatbin", KernelModule.imageFor("banded_matrix", 13000, "cuda12"));
+        assertEquals("banded_matrix.fatbin", KernelModule.imageFor("banded_matrix", 13000, "cuda13"));
+        CudaUnavailableException old = assertThrows(CudaUnavailableException.class,
+                () -> KernelModule.imageFor("banded_align", 11080, "auto"));
+        assertTrue(old.getMessage().startsWith("the NVIDIA driver supports CUDA 11.8 only"), old.getMessage());
+        assertThrows(CudaUnavailableException.class, () -> KernelModule.imageFor("banded_align", 11080, "cuda12"));
+        CudaUnavailableException forced = assertThrows(CudaUnavailableException.class,
+                () -> KernelModule.imageFor("banded_align", 12090, "cuda13"));
+        assertTrue(forced.getMessage().contains("supports CUDA 12.9 only (the CUDA 13 build needs R580 or newer)"), forced.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> KernelModule.imageFor("banded_align", 13000, "cuda11"));
+        // both builds ship
+        for (String image : new String[] {"banded_align.fatbin", "banded_align.cuda12.fatbin", "banded_matrix.fatbin",
+            "banded_matrix.cuda12.fatbin"}) {
+            assertTrue(KernelModule.resource(image).length > 1000, image);
+        }
+    }
 }

@@ -85,6 +85,52 @@ class EmulatedDeviceTest {
     }
 
     /**
+     * A CUDA 12 driver (older than R580) cannot load what CUDA 13 built: the aligner loads the
+     * CUDA 12 build of the kernels instead, and aligns as the CPU does; asking for the CUDA 13
+     * build there, or running on a CUDA 11 driver, is a clear "unavailable", which auto mode
+     * answers with the CPU engine. (The stand-in runs the same .cu either way; which binary
+     * a real driver accepts is for the GPU run.)
+     */
+    @Test
+    void olderDrivers_loadTheCuda12Build_orAreUnavailableAndSayWhy() {
+        Random rnd = new Random(5);
+        List<Pair> pairs = List.of(randomPair(rnd, "a", 9, 14), randomPair(rnd, "b", 30, 21));
+        List<AlignmentResult> expected;
+        try (Aligner cpu = Aligner.cpu()) {
+            expected = cpu.alignAll(pairs, LOG);
+        }
+        try {
+            FakeCudaDriver.setDriverVersion(12040);
+            try (CudaAligner cuda = CudaAligner.open(0, 0)) {
+                assertEquals("banded_align.cuda12.fatbin", cuda.kernelImage());
+                assertSameLogZ(expected, cuda.alignAll(pairs, LOG));
+            }
+            try (CudaBandedMatrix products = CudaBandedMatrix.open(0)) {
+                assertEquals("banded_matrix.cuda12.fatbin", products.module.image);
+            }
+            System.setProperty(KernelModule.KERNELS_PROPERTY, "cuda13");
+            CudaUnavailableException forced = assertThrows(CudaUnavailableException.class, () -> CudaAligner.open(0, 0));
+            assertTrue(forced.getMessage().contains("bandalign.cuda.kernels=cuda13, but the NVIDIA driver supports CUDA 12.4 only"),
+                    forced.getMessage());
+            try (Aligner auto = Aligner.auto()) {
+                assertEquals("cpu", auto.backend());
+            }
+            System.clearProperty(KernelModule.KERNELS_PROPERTY);
+
+            FakeCudaDriver.setDriverVersion(11080);
+            CudaUnavailableException old = assertThrows(CudaUnavailableException.class, () -> CudaAligner.open(0, 0));
+            assertTrue(old.getMessage().contains("supports CUDA 11.8 only; BandAlign's kernels need a CUDA 12 driver (R525 or newer)"),
+                    old.getMessage());
+        } finally {
+            System.clearProperty(KernelModule.KERNELS_PROPERTY);
+            FakeCudaDriver.setDriverVersion(13000);
+        }
+        try (CudaAligner cuda = CudaAligner.open(0, 0)) {
+            assertEquals("banded_align.fatbin", cuda.kernelImage());
+        }
+    }
+
+    /**
      * A device another process holds (exclusive-process mode): opening it fails with a
      * {@link CudaUnavailableException} that says so, which is what {@code Aligner.auto()} and
      * the job's auto backend fall back to the CPU on; the other device still opens, and so does

@@ -77,6 +77,22 @@ public final class FakeCudaDriver {
         requestUnavailable(ordinal + 1);
     }
 
+    /** cuCtxSetLimit's "limit" that sets the stand-in's driver version (see fake_libcuda.cpp). */
+    private static final int DRIVER_VERSION_REQUEST = 0x42410003;
+
+    /**
+     * Makes the stand-in report driver version {@code version} (as {@code cuDriverGetVersion}
+     * gives it, e.g. 12040; 13000 by default) and, below 13000, refuse kernel images built by
+     * CUDA 13, as a CUDA 12 driver does. Only with the stand-in loaded.
+     */
+    public static void setDriverVersion(int version) {
+        try (CudaDevice device = CudaDevice.open(0)) {
+            device.makeCurrent();
+            CudaException.check(JCudaDriver.cuCtxSetLimit(DRIVER_VERSION_REQUEST, version),
+                    "cuCtxSetLimit (the stand-in driver's version request; is it loaded?)");
+        }
+    }
+
     /** Ends {@link #makeUnavailable(int)}. */
     public static void makeAvailable() {
         requestUnavailable(0);
