@@ -167,7 +167,13 @@ public final class CudaAligner implements Aligner {
      */
     public String kernelResources() {
         StringBuilder out = new StringBuilder();
-        device.makeCurrent();
+        try (CudaDevice.CallerContext caller = enter()) {
+            appendResources(out);
+        }
+        return out.toString();
+    }
+
+    private void appendResources(StringBuilder out) {
         for (String name : BandedAlignKernels.KERNELS) {
             jcuda.driver.CUfunction f = module.function(name);
             int[] v = new int[4];
@@ -181,7 +187,6 @@ public final class CudaAligner implements Aligner {
             out.append(String.format(java.util.Locale.ROOT, "%s: %d registers, %d B local, %d B static shared, sm_%d%n",
                     name, v[0], v[1], v[2], v[3]));
         }
-        return out.toString();
     }
 
     /**
@@ -189,12 +194,16 @@ public final class CudaAligner implements Aligner {
      * (the memory roofline the kernels are compared with).
      */
     public double copyBandwidth(long bytes, int rounds) {
-        return DeviceCopy.bandwidth(device, bytes, rounds);
+        try (CudaDevice.CallerContext caller = enter()) {
+            return DeviceCopy.bandwidth(device, bytes, rounds);
+        }
     }
 
     /** Pinned host-to-device copy bandwidth in bytes per second, measured with {@code bytes} bytes. */
     public double hostToDeviceBandwidth(long bytes, int rounds) {
-        return DeviceCopy.hostToDevice(device, bytes, rounds);
+        try (CudaDevice.CallerContext caller = enter()) {
+            return DeviceCopy.hostToDevice(device, bytes, rounds);
+        }
     }
 
     /** Device bytes one launch may use. */
@@ -215,6 +224,20 @@ public final class CudaAligner implements Aligner {
     @Override
     public List<AlignmentResult> alignAll(List<Pair> pairs, AlignOptions options) {
         Objects.requireNonNull(options, "options");
+        try (CudaDevice.CallerContext caller = enter()) {
+            return alignAllHere(pairs, options);
+        }
+    }
+
+    /** The device's context for a call on the caller's thread (see {@link CudaDevice#enter()}), once checked that this aligner is open. */
+    private CudaDevice.CallerContext enter() {
+        if (closed) {
+            throw new IllegalStateException("CUDA aligner for " + backend() + " is closed");
+        }
+        return device.enter();
+    }
+
+    private List<AlignmentResult> alignAllHere(List<Pair> pairs, AlignOptions options) {
         AlignmentResult[] results = new AlignmentResult[pairs.size()];
         List<PreparedPair> ready = new ArrayList<>();
         for (int k = 0; k < pairs.size(); k++) {
@@ -433,9 +456,10 @@ public final class CudaAligner implements Aligner {
                         f.cancel(false);
                     }
                 }
-                device.makeCurrent();
-                all.forEach(BandedAlignKernels::close);
-                module.close();
+                try (CudaDevice.CallerContext caller = device.enter()) {
+                    all.forEach(BandedAlignKernels::close);
+                    module.close();
+                }
                 device.close();
             }
         } finally {

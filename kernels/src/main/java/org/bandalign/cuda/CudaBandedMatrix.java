@@ -76,6 +76,12 @@ public final class CudaBandedMatrix implements AutoCloseable {
         if (closed) {
             throw new IllegalStateException("CudaBandedMatrix for device " + device.ordinal + " is closed");
         }
+        try (CudaDevice.CallerContext caller = device.enter()) {
+            return runHere(x, y, semiring, fill);
+        }
+    }
+
+    private BandedMatrix runHere(BandedMatrix x, BandedMatrix y, int semiring, float fill) {
         if (x.n() != y.n() || x.batch() != y.batch()) {
             throw new IllegalArgumentException("operands differ: x is " + x.batch() + " x " + x.n() + ", y is "
                     + y.batch() + " x " + y.n());
@@ -143,12 +149,13 @@ public final class CudaBandedMatrix implements AutoCloseable {
     public synchronized void close() {
         if (!closed) {
             closed = true;
-            device.makeCurrent();
-            if (host != null) {
-                host.close();
+            try (CudaDevice.CallerContext caller = device.enter()) {
+                if (host != null) {
+                    host.close();
+                }
+                JCudaDriver.cuStreamDestroy(stream);
+                module.close();
             }
-            JCudaDriver.cuStreamDestroy(stream);
-            module.close();
             device.close();
         }
     }

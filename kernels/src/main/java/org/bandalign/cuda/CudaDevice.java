@@ -10,8 +10,10 @@ import jcuda.driver.JCudaDriver;
 
 /**
  * One CUDA device and its primary context (the context the driver shares with every other
- * user of the device in this process). Spark reuses task threads, so callers make the context
- * current before each use ({@link #makeCurrent()}).
+ * user of the device in this process). Spark reuses task threads, so every use makes the
+ * context current first: the public methods through {@link #enter()}, which gives the caller's
+ * thread its previous context back afterwards, the aligner's own threads with
+ * {@link #makeCurrent()}.
  */
 final class CudaDevice implements AutoCloseable {
     private static Throwable driverFailure;
@@ -91,20 +93,26 @@ final class CudaDevice implements AutoCloseable {
      * may fall back to the CPU catch; any other failure (a bug) stays a {@code CudaException}.
      */
     static <T> T openFor(int ordinal, java.util.function.Function<CudaDevice, T> make) {
-        CudaDevice device;
+        deviceCount();   // (the driver loaded and initialised, or why not)
+        CUcontext previous = current();
         try {
-            device = open(ordinal);
-        } catch (CudaException e) {
-            throw UNUSABLE.contains(e.result) ? unusable(ordinal, e) : e;
-        }
-        try {
-            return make.apply(device);
-        } catch (CudaException e) {
-            device.close();
-            throw UNUSABLE.contains(e.result) ? unusable(ordinal, e) : e;
-        } catch (RuntimeException | Error e) {
-            device.close();
-            throw e;
+            CudaDevice device;
+            try {
+                device = open(ordinal);
+            } catch (CudaException e) {
+                throw UNUSABLE.contains(e.result) ? unusable(ordinal, e) : e;
+            }
+            try {
+                return make.apply(device);
+            } catch (CudaException e) {
+                device.close();
+                throw UNUSABLE.contains(e.result) ? unusable(ordinal, e) : e;
+            } catch (RuntimeException | Error e) {
+                device.close();
+                throw e;
+            }
+        } finally {
+            JCudaDriver.cuCtxSetCurrent(previous);   // the caller's thread as it was (best effort: a failure above wins)
         }
     }
 
@@ -177,6 +185,35 @@ final class CudaDevice implements AutoCloseable {
     /** Makes this device's primary context current on the calling thread. */
     void makeCurrent() {
         check(JCudaDriver.cuCtxSetCurrent(context), "cuCtxSetCurrent");
+    }
+
+    /** What {@link #enter()} returns: closing it gives the caller's thread its context back. */
+    interface CallerContext extends AutoCloseable {
+        @Override
+        void close();
+    }
+
+    /**
+     * For a call on a caller's thread (the public methods): makes this device's context current
+     * and returns what restores the context that was current there before (none, or another
+     * device's or library's), so that a caller mixing BandAlign with other CUDA code on its
+     * threads finds them as it left them. The aligner's own threads just {@link #makeCurrent()}.
+     */
+    CallerContext enter() {
+        CUcontext previous = new CUcontext();
+        check(JCudaDriver.cuCtxGetCurrent(previous), "cuCtxGetCurrent");
+        makeCurrent();
+        // Giving the caller's context back cannot fail for a context the caller could use; if it
+        // does (the caller's context was destroyed meanwhile), the call itself has succeeded
+        // and ours stays current, as it did before this existed: not worth failing the call.
+        return () -> JCudaDriver.cuCtxSetCurrent(previous);
+    }
+
+    /** The context current on the calling thread (a null pointer for none); for tests. */
+    static CUcontext current() {
+        CUcontext current = new CUcontext();
+        check(JCudaDriver.cuCtxGetCurrent(current), "cuCtxGetCurrent");
+        return current;
     }
 
     /** Free and total device memory, in bytes. */

@@ -131,6 +131,54 @@ class EmulatedDeviceTest {
     }
 
     /**
+     * Every public call leaves the caller's thread with the context it had: none, or another
+     * device's (as another CUDA library on the same thread would have), so that BandAlign can
+     * share threads with other CUDA code; the aligner's own launcher threads are its own.
+     */
+    @Test
+    void calls_giveTheCallersThreadItsContextBack() throws Exception {
+        Assumptions.assumeTrue(CudaAligner.deviceCount() >= 2, "needs BANDALIGN_FAKE_CUDA_DEVICES=2 (kernels/pom.xml)");
+        Random rnd = new Random(8);
+        List<Pair> pairs = new ArrayList<>();
+        for (int k = 0; k < 6; k++) {
+            pairs.add(randomPair(rnd, "c" + k, 12 + k, 16));
+        }
+        org.bandalign.banded.BandedMatrix x = org.bandalign.banded.BandedMatrix.fromData(new float[2 * 5 * 3], 2, 5, 1, 1, 0f);
+        ExecutorService thread = Executors.newSingleThreadExecutor();
+        try (CudaDevice other = CudaDevice.open(1)) {
+            for (boolean withOther : new boolean[] {false, true}) {
+                thread.submit(() -> {
+                    if (withOther) {
+                        other.makeCurrent();   // another library's context on this thread
+                    } else {
+                        jcuda.driver.JCudaDriver.cuCtxSetCurrent(new jcuda.driver.CUcontext());   // none
+                    }
+                    jcuda.driver.CUcontext mine = CudaDevice.current();
+                    assertEquals(withOther ? other.context : new jcuda.driver.CUcontext(), mine);
+                    try (CudaAligner cuda = CudaAligner.open(0, 64 << 10)) {
+                        assertEquals(mine, CudaDevice.current(), "after open");
+                        assertEquals(pairs.size(), cuda.alignAll(pairs, LOG).size());   // several launches
+                        assertEquals(mine, CudaDevice.current(), "after alignAll");
+                        cuda.align(pairs.get(0), LOG);   // one launch, on this thread
+                        assertEquals(mine, CudaDevice.current(), "after align");
+                        cuda.kernelResources();
+                        assertEquals(mine, CudaDevice.current(), "after kernelResources");
+                    }
+                    assertEquals(mine, CudaDevice.current(), "after close");
+                    try (CudaBandedMatrix products = CudaBandedMatrix.open(0)) {
+                        products.multiplyLog(x, x);
+                        assertEquals(mine, CudaDevice.current(), "after multiplyLog");
+                    }
+                    assertEquals(mine, CudaDevice.current(), "after closing the products");
+                    return null;
+                }).get();
+            }
+        } finally {
+            thread.shutdown();
+        }
+    }
+
+    /**
      * A device another process holds (exclusive-process mode): opening it fails with a
      * {@link CudaUnavailableException} that says so, which is what {@code Aligner.auto()} and
      * the job's auto backend fall back to the CPU on; the other device still opens, and so does
