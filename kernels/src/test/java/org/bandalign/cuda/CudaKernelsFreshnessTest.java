@@ -53,4 +53,70 @@ class CudaKernelsFreshnessTest {
             }
         }
     }
+
+    /** One entry of a fatbin: machine code (an ELF cubin) for an sm, or PTX for a virtual architecture. */
+    record Entry(boolean ptx, int arch, int ptxMajor, int ptxMinor, int elfOsAbi, int elfAbiVersion) {
+        @Override
+        public String toString() {
+            return ptx ? "PTX compute_" + arch + " (ISA " + ptxMajor + "." + ptxMinor + ")"
+                    : "SASS sm_" + arch + " (ELF OS/ABI 0x" + Integer.toHexString(elfOsAbi) + " v" + elfAbiVersion + ")";
+        }
+    }
+
+    /**
+     * The entries of a fatbin container: a 16-byte header (magic 0xBA55ED50, version, header
+     * size, body size), then entries, each a header (kind 1 = PTX, 2 = ELF; its size; the
+     * payload's size; the PTX ISA version; the architecture) and its payload.
+     */
+    static java.util.List<Entry> entries(byte[] fatbin) {
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(fatbin).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        assertEquals(0xBA55ED50, b.getInt(0), "fatbin magic");
+        int start = Short.toUnsignedInt(b.getShort(6));
+        long end = start + b.getLong(8);
+        assertEquals(fatbin.length, end, "a single fatbin container");
+        java.util.List<Entry> entries = new java.util.ArrayList<>();
+        for (int off = start; off < end; ) {
+            int kind = Short.toUnsignedInt(b.getShort(off));
+            int headerSize = b.getInt(off + 4);
+            long size = b.getLong(off + 8);
+            int minor = Short.toUnsignedInt(b.getShort(off + 24));
+            int major = Short.toUnsignedInt(b.getShort(off + 26));
+            int arch = b.getInt(off + 28);
+            int payload = off + headerSize;
+            if (kind == 2) {
+                assertEquals(0x7f454c46, java.nio.ByteBuffer.wrap(fatbin, payload, 4).getInt(), "an ELF cubin");
+                entries.add(new Entry(false, arch, 0, 0, fatbin[payload + 7] & 0xff, fatbin[payload + 8] & 0xff));
+            } else {
+                assertEquals(1, kind, "an entry of kind PTX or ELF");
+                entries.add(new Entry(true, arch, major, minor, 0, 0));
+            }
+            off = Math.toIntExact(payload + size);
+        }
+        return entries;
+    }
+
+    /**
+     * What each build holds is what KernelModule and the README promise, and what its drivers
+     * can load: the CUDA 13 build SASS for sm_80 and sm_90 in CUDA 13's cubin format and PTX
+     * for compute_75; the CUDA 12 build SASS for sm_75, sm_80 and sm_90 in the format CUDA 12
+     * drivers read (OS/ABI 0x33, version 7) and PTX of ISA 8.4 at most (R550 JITs it).
+     */
+    @Test
+    void shippedFatbins_holdTheCodeTheirDriversNeed() {
+        for (String name : new String[] {"banded_align", "banded_matrix"}) {
+            java.util.List<Entry> cuda13 = entries(KernelModule.resource(name + ".fatbin"));
+            assertEquals(java.util.List.of("SASS sm_80", "SASS sm_90", "PTX compute_75"),
+                    cuda13.stream().map(e -> e.toString().replaceAll(" \\(.*", "")).toList(), name + ".fatbin: " + cuda13);
+            for (Entry e : cuda13) {
+                assertTrue(e.ptx() ? e.ptxMajor() == 9 : e.elfAbiVersion() >= 8, name + ".fatbin, CUDA 13's formats: " + e);
+            }
+            java.util.List<Entry> cuda12 = entries(KernelModule.resource(name + ".cuda12.fatbin"));
+            assertEquals(java.util.List.of("PTX compute_75", "SASS sm_75", "SASS sm_80", "SASS sm_90"),
+                    cuda12.stream().map(e -> e.toString().replaceAll(" \\(.*", "")).toList(), name + ".cuda12.fatbin: " + cuda12);
+            for (Entry e : cuda12) {
+                assertTrue(e.ptx() ? e.ptxMajor() == 8 && e.ptxMinor() <= 4 : e.elfOsAbi() == 0x33 && e.elfAbiVersion() == 7,
+                        name + ".cuda12.fatbin, what CUDA 12 drivers read: " + e);
+            }
+        }
+    }
 }
