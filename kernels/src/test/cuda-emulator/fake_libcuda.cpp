@@ -39,8 +39,9 @@
  *    cuDevicePrimaryCtxRetain of device d return CUDA_ERROR_DEVICE_UNAVAILABLE, as a GPU in
  *    exclusive-process mode that another process holds does (0 ends it);
  *  - an older driver on request: cuCtxSetLimit(DRIVER_VERSION_REQUEST, v) makes
- *    cuDriverGetVersion report v (default 13000); below 13000 it refuses images built by
- *    CUDA 13 with CUDA_ERROR_UNSUPPORTED_PTX_VERSION, as a CUDA 12 driver does.
+ *    cuDriverGetVersion report v (default 13000); images load only with code the device (sm_90)
+ *    and that driver can run, as on a GPU: sm_90 SASS in a cubin format the driver reads, or
+ *    PTX it can compile (CUDA 13's formats need v >= 13000).
  * Only the driver calls the project makes are here; JCuda binds the rest lazily and never
  * calls them.
  */
@@ -71,7 +72,7 @@ typedef unsigned long long CUdeviceptr;
 enum : int {
     OK = 0, ERR_INVALID_VALUE = 1, ERR_OUT_OF_MEMORY = 2, ERR_NOT_INITIALIZED = 3, ERR_INVALID_DEVICE = 101,
     ERR_INVALID_IMAGE = 200, ERR_INVALID_CONTEXT = 201, ERR_INVALID_HANDLE = 400, ERR_NOT_FOUND = 500,
-    ERR_DEVICE_UNAVAILABLE = 46, ERR_UNSUPPORTED_PTX_VERSION = 222, ERR_NOT_READY = 600, ERR_LAUNCH_FAILED = 719, ERR_NOT_SUPPORTED = 801
+    ERR_DEVICE_UNAVAILABLE = 46, ERR_NO_BINARY_FOR_GPU = 209, ERR_UNSUPPORTED_PTX_VERSION = 222, ERR_NOT_READY = 600, ERR_LAUNCH_FAILED = 719, ERR_NOT_SUPPORTED = 801
 };
 /* cuCtxSetLimit's "limits" that ask for a kernel fault, or for a device to be unavailable
    (no real CUlimit has these values). */
@@ -377,6 +378,7 @@ CUresult cuGetErrorName(CUresult error, const char **name) {
         {ERR_NOT_FOUND, "CUDA_ERROR_NOT_FOUND"}, {ERR_NOT_READY, "CUDA_ERROR_NOT_READY"},
         {ERR_LAUNCH_FAILED, "CUDA_ERROR_LAUNCH_FAILED"},
         {ERR_NOT_SUPPORTED, "CUDA_ERROR_NOT_SUPPORTED"}, {ERR_UNSUPPORTED_PTX_VERSION, "CUDA_ERROR_UNSUPPORTED_PTX_VERSION"},
+        {ERR_NO_BINARY_FOR_GPU, "CUDA_ERROR_NO_BINARY_FOR_GPU"},
         {ERR_DEVICE_UNAVAILABLE, "CUDA_ERROR_DEVICE_UNAVAILABLE"}};
     auto it = names.find(error);
     if (it == names.end()) return ERR_INVALID_VALUE;
@@ -754,11 +756,30 @@ CUresult cuModuleLoadDataEx(FakeModule **module, const void *image, unsigned opt
     std::memcpy(&header, bytes + 6, 2);
     std::memcpy(&body, bytes + 8, 8);
     const std::string text(reinterpret_cast<const char *>(bytes), header + body);
-    /* A CUDA 12 driver cannot load what CUDA 13 built. The stand-in tells the two builds apart
-       by their PTX: CUDA 12.4 leaves it as text (".version 8.4"), CUDA 13 compresses it. */
-    if (driver_version.load() < 13000 && text.find(".version 8.") == std::string::npos) {
-        return ERR_UNSUPPORTED_PTX_VERSION;
+    /* What a driver of this version on an sm_90 device can run from the image: SASS for sm_90
+       in a cubin format it reads (CUDA 13's cubins, ELF ABI version 8, need a CUDA 13 driver),
+       or PTX for compute_90 or lower of an ISA it can compile (ISA 9 needs a CUDA 13 driver).
+       Each entry: u16 kind (1 PTX, 2 ELF), u16, u32 header size, u64 payload size, u32, u32,
+       u16 ISA minor, u16 ISA major, u32 architecture; then the payload. */
+    bool usable = false, newer_only = false;
+    for (uint64_t off = header; off + 32 <= header + body;) {
+        uint16_t kind, major;
+        uint32_t entry_header, arch;
+        uint64_t size;
+        std::memcpy(&kind, bytes + off, 2);
+        std::memcpy(&entry_header, bytes + off + 4, 4);
+        std::memcpy(&size, bytes + off + 8, 8);
+        std::memcpy(&major, bytes + off + 26, 2);
+        std::memcpy(&arch, bytes + off + 28, 4);
+        const unsigned char *payload = bytes + off + entry_header;
+        bool needs13 = kind == 2 ? payload[8] >= 8 : major >= 9;
+        if (kind == 2 ? arch == 90 : arch <= 90) {
+            if (needs13 && driver_version.load() < 13000) newer_only = true;
+            else usable = true;
+        }
+        off += entry_header + size;
     }
+    if (!usable) return newer_only ? ERR_UNSUPPORTED_PTX_VERSION : ERR_NO_BINARY_FOR_GPU;
     FakeModule *m = new FakeModule();
     for (const KernelInfo &k : KERNELS) {   /* the kernels this image names (entry symbols are plain text) */
         if (text.find(std::string(k.name) + '\0') != std::string::npos) {
