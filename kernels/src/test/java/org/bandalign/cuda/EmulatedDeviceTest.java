@@ -138,11 +138,7 @@ class EmulatedDeviceTest {
     @Test
     void calls_giveTheCallersThreadItsContextBack() throws Exception {
         Assumptions.assumeTrue(CudaAligner.deviceCount() >= 2, "needs BANDALIGN_FAKE_CUDA_DEVICES=2 (kernels/pom.xml)");
-        Random rnd = new Random(8);
-        List<Pair> pairs = new ArrayList<>();
-        for (int k = 0; k < 6; k++) {
-            pairs.add(randomPair(rnd, "c" + k, 12 + k, 16));
-        }
+        List<Pair> pairs = growingPairs(8, "c", 6, 12, 16);
         org.bandalign.banded.BandedMatrix x = org.bandalign.banded.BandedMatrix.fromData(new float[2 * 5 * 3], 2, 5, 1, 1, 0f);
         ExecutorService thread = Executors.newSingleThreadExecutor();
         try (CudaDevice other = CudaDevice.open(1)) {
@@ -425,11 +421,7 @@ class EmulatedDeviceTest {
     @Test
     void alignAll_twoDevicesFromManyThreads_eachOnItsOwnContextAndAFaultStaysOnItsDevice() throws Exception {
         Assumptions.assumeTrue(CudaAligner.deviceCount() >= 2, "needs BANDALIGN_FAKE_CUDA_DEVICES=2 (kernels/pom.xml)");
-        Random rnd = new Random(11);
-        List<Pair> pairs = new ArrayList<>();
-        for (int k = 0; k < 12; k++) {
-            pairs.add(randomPair(rnd, "d" + k, 15 + k, 20));
-        }
+        List<Pair> pairs = growingPairs(11, "d", 12, 15, 20);
         List<AlignmentResult> expected;
         try (Aligner cpu = Aligner.cpu()) {
             expected = cpu.alignAll(pairs, LOG);
@@ -473,6 +465,16 @@ class EmulatedDeviceTest {
 
     private static long bytes(Pair p) {
         return new PreparedPair(0, p, BandGeometry.of(p, LOG)).deviceBytes(LOG);
+    }
+
+    /** {@code count} random pairs (seeded) named prefix0, prefix1, ..., of n0, n0 + 1, ... rows and m columns. */
+    private static List<Pair> growingPairs(long seed, String prefix, int count, int n0, int m) {
+        Random rnd = new Random(seed);
+        List<Pair> pairs = new ArrayList<>();
+        for (int k = 0; k < count; k++) {
+            pairs.add(randomPair(rnd, prefix + k, n0 + k, m));
+        }
+        return pairs;
     }
 
     private static Pair randomPair(Random rnd, String id, int n, int m) {

@@ -57,11 +57,7 @@ public final class FakeCudaDriver {
      * later call fails too, until every primary context is released. Only with the stand-in loaded.
      */
     public static void failLaunch(int nth) {
-        try (CudaDevice device = CudaDevice.open(0)) {
-            device.makeCurrent();
-            CudaException.check(JCudaDriver.cuCtxSetLimit(FAULT_AFTER_LAUNCHES, nth),
-                    "cuCtxSetLimit (the stand-in driver's fault request; is it loaded?)");
-        }
+        request(FAULT_AFTER_LAUNCHES, nth, "fault");
     }
 
     /** cuCtxSetLimit's "limit" that makes the stand-in refuse a device (see fake_libcuda.cpp). */
@@ -86,11 +82,7 @@ public final class FakeCudaDriver {
      * CUDA 13, as a CUDA 12 driver does. Only with the stand-in loaded.
      */
     public static void setDriverVersion(int version) {
-        try (CudaDevice device = CudaDevice.open(0)) {
-            device.makeCurrent();
-            CudaException.check(JCudaDriver.cuCtxSetLimit(DRIVER_VERSION_REQUEST, version),
-                    "cuCtxSetLimit (the stand-in driver's version request; is it loaded?)");
-        }
+        request(DRIVER_VERSION_REQUEST, version, "version");
     }
 
     /** Ends {@link #makeUnavailable(int)}. */
@@ -99,10 +91,14 @@ public final class FakeCudaDriver {
     }
 
     private static void requestUnavailable(int devicePlusOne) {
-        try (CudaDevice device = CudaDevice.open(0)) {
-            device.makeCurrent();
-            CudaException.check(JCudaDriver.cuCtxSetLimit(DEVICE_UNAVAILABLE_REQUEST, devicePlusOne),
-                    "cuCtxSetLimit (the stand-in driver's device request; is it loaded?)");
+        request(DEVICE_UNAVAILABLE_REQUEST, devicePlusOne, "device");
+    }
+
+    /** Sends the stand-in one of its requests: cuCtxSetLimit with a "limit" no real driver has, through device 0. */
+    private static void request(int limit, long value, String what) {
+        try (CudaDevice device = CudaDevice.open(0); CudaDevice.CallerContext caller = device.enter()) {
+            CudaException.check(JCudaDriver.cuCtxSetLimit(limit, value),
+                    "cuCtxSetLimit (the stand-in driver's " + what + " request; is it loaded?)");
         }
     }
 
