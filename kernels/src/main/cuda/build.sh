@@ -2,8 +2,8 @@
 # Rebuilds the shipped CUDA kernels, two binaries per .cu, into the classpath resources:
 #   NAME.fatbin         CUDA 13 (nvcc on PATH, or $NVCC): SASS for sm_80 and sm_90, PTX for
 #                       compute_75; loaded where the driver runs CUDA 13 (R580 or newer);
-#   NAME.cuda12.fatbin  CUDA 12 ($NVCC12, default kernels/target/cuda12/bin/nvcc from
-#                       fetch-cuda12.sh): SASS for sm_75, sm_80 and sm_90, PTX for compute_75;
+#   NAME.cuda12.fatbin  CUDA 12 ($NVCC12, default the nvcc fetch-cuda12.sh puts in
+#                       ~/.cache/bandalign/cuda12): SASS for sm_75, sm_80 and sm_90, PTX for compute_75;
 #                       loaded where the driver is a CUDA 12 one (R525 to R575).
 # plus kernels.sha256 and kernels-cuda12.sha256: the compiler's version and the SHA-256 of each
 # source, which CudaKernelsFreshnessTest compares with the sources, so that a stale binary of
@@ -13,7 +13,7 @@ set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 out="$here/../resources/org/bandalign/cuda"
 nvcc13="${NVCC:-nvcc}"
-nvcc12="${NVCC12:-$here/../../../target/cuda12/bin/nvcc}"
+nvcc12="${NVCC12:-${BANDALIGN_CUDA12_HOME:-$HOME/.cache/bandalign/cuda12}/bin/nvcc}"
 command -v "$nvcc13" >/dev/null || { echo "build.sh: no CUDA 13 nvcc ($nvcc13); put it on PATH or set NVCC" >&2; exit 1; }
 [ -x "$nvcc12" ] || { echo "build.sh: no CUDA 12 nvcc at $nvcc12; run bash $here/fetch-cuda12.sh or set NVCC12" >&2; exit 1; }
 version() { "$1" --version | sed -n 's/.*release \([0-9.]*\).*/\1/p'; }
@@ -36,7 +36,9 @@ build() {
 }
 build "$nvcc13" "" kernels.sha256 \
   -gencode arch=compute_80,code=sm_80 -gencode arch=compute_90,code=sm_90 -gencode arch=compute_75,code=compute_75
-build "$nvcc12" .cuda12 kernels-cuda12.sha256 \
+# (-allow-unsupported-compiler: CUDA 12.4 refuses host compilers newer than gcc 13, but only
+# device code is compiled here, which the host compiler merely preprocesses.)
+build "$nvcc12" .cuda12 kernels-cuda12.sha256 -allow-unsupported-compiler \
   -gencode arch=compute_75,code=sm_75 -gencode arch=compute_80,code=sm_80 -gencode arch=compute_90,code=sm_90 \
   -gencode arch=compute_75,code=compute_75
 ls -l "$out"

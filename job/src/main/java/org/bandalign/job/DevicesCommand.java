@@ -16,7 +16,8 @@ import picocli.CommandLine.Spec;
  * the driver's version, each visible device with its ordinal, UUID and PCI bus id (so Spark's GPU
  * addresses can be matched to devices), and with {@code --kernels} whether the shipped kernels
  * load on each and what resources the driver gave them. Exit status 1, with the reason, where no
- * driver or device is usable (the job's auto backend then uses the CPU).
+ * driver loads or it shows no device, and with {@code --kernels} also where no device can load
+ * the kernels (the job's auto backend then uses the CPU).
  */
 @Command(name = "devices", mixinStandardHelpOptions = true,
         description = "List the CUDA devices this machine's driver shows (ordinal, UUID, PCI bus id); exit 1 with the reason if none.")
@@ -50,7 +51,7 @@ public final class DevicesCommand implements Callable<Integer> {
                 try (CudaAligner aligner = CudaAligner.open(d.ordinal(), 0)) {
                     out.println("    kernels " + aligner.kernelImage() + ":");
                     aligner.kernelResources().lines().forEach(line -> out.println("    " + line));
-                } catch (CudaUnavailableException e) {
+                } catch (RuntimeException e) {   // unusable, or a driver error: the other devices still get listed
                     failed++;
                     out.println("    cannot be used: " + e.getMessage());
                 }

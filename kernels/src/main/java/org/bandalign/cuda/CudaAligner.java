@@ -167,13 +167,10 @@ public final class CudaAligner implements Aligner {
      */
     public String kernelResources() {
         StringBuilder out = new StringBuilder();
-        try (CudaDevice.CallerContext caller = enter()) {
-            appendResources(out);
-        }
-        return out.toString();
+        return diagnostic(() -> appendResources(out).toString());
     }
 
-    private void appendResources(StringBuilder out) {
+    private StringBuilder appendResources(StringBuilder out) {
         for (String name : BandedAlignKernels.KERNELS) {
             jcuda.driver.CUfunction f = module.function(name);
             int[] v = new int[4];
@@ -187,6 +184,7 @@ public final class CudaAligner implements Aligner {
             out.append(String.format(java.util.Locale.ROOT, "%s: %d registers, %d B local, %d B static shared, sm_%d%n",
                     name, v[0], v[1], v[2], v[3]));
         }
+        return out;
     }
 
     /**
@@ -194,16 +192,12 @@ public final class CudaAligner implements Aligner {
      * (the memory roofline the kernels are compared with).
      */
     public double copyBandwidth(long bytes, int rounds) {
-        try (CudaDevice.CallerContext caller = enter()) {
-            return DeviceCopy.bandwidth(device, bytes, rounds);
-        }
+        return diagnostic(() -> DeviceCopy.bandwidth(device, bytes, rounds));
     }
 
     /** Pinned host-to-device copy bandwidth in bytes per second, measured with {@code bytes} bytes. */
     public double hostToDeviceBandwidth(long bytes, int rounds) {
-        try (CudaDevice.CallerContext caller = enter()) {
-            return DeviceCopy.hostToDevice(device, bytes, rounds);
-        }
+        return diagnostic(() -> DeviceCopy.hostToDevice(device, bytes, rounds));
     }
 
     /** Device bytes one launch may use. */
@@ -229,12 +223,33 @@ public final class CudaAligner implements Aligner {
         }
     }
 
-    /** The device's context for a call on the caller's thread (see {@link CudaDevice#enter()}), once checked that this aligner is open. */
+    /**
+     * The device's context for a call on the caller's thread (see {@link CudaDevice#enter()}),
+     * once checked that this aligner is open; under the read lock, so that close() cannot
+     * release the context in between. (Not held for the whole call: alignAll waits for its
+     * launcher threads, which take the read lock themselves, and a waiting close() would block
+     * them.)
+     */
     private CudaDevice.CallerContext enter() {
-        if (closed) {
-            throw new IllegalStateException("CUDA aligner for " + backend() + " is closed");
+        lifecycle.readLock().lock();
+        try {
+            if (closed) {
+                throw new IllegalStateException("CUDA aligner for " + backend() + " is closed");
+            }
+            return device.enter();
+        } finally {
+            lifecycle.readLock().unlock();
         }
-        return device.enter();
+    }
+
+    /** Runs a short diagnostic on the caller's thread, under the read lock (close() waits for it). */
+    private <T> T diagnostic(java.util.function.Supplier<T> body) {
+        lifecycle.readLock().lock();
+        try (CudaDevice.CallerContext caller = enter()) {
+            return body.get();
+        } finally {
+            lifecycle.readLock().unlock();
+        }
     }
 
     private List<AlignmentResult> alignAllHere(List<Pair> pairs, AlignOptions options) {
@@ -459,8 +474,9 @@ public final class CudaAligner implements Aligner {
                 try (CudaDevice.CallerContext caller = device.enter()) {
                     all.forEach(BandedAlignKernels::close);
                     module.close();
+                } finally {
+                    device.close();   // the primary context's reference goes back whatever failed above
                 }
-                device.close();
             }
         } finally {
             lifecycle.writeLock().unlock();

@@ -155,8 +155,9 @@ public final class CudaBandedMatrix implements AutoCloseable {
                 }
                 JCudaDriver.cuStreamDestroy(stream);
                 module.close();
+            } finally {
+                device.close();   // the primary context's reference goes back whatever failed above
             }
-            device.close();
         }
     }
 }

@@ -41,20 +41,30 @@ public final class CudaDevices {
     public static String driverVersion() {
         CudaDevice.deviceCount();
         int[] version = new int[1];
-        check(JCudaDriver.cuDriverGetVersion(version), "cuDriverGetVersion");
+        int result = JCudaDriver.cuDriverGetVersion(version);
+        if (result != jcuda.driver.CUresult.CUDA_SUCCESS) {
+            throw new CudaUnavailableException("the NVIDIA driver does not say its version: cuDriverGetVersion returned "
+                    + jcuda.driver.CUresult.stringFor(result));
+        }
         return KernelModule.cudaVersion(version[0]);
     }
 
     /**
      * Every device visible to this process, by ordinal.
      *
-     * @throws CudaUnavailableException when the driver does not load or initialise, or there is no device
+     * @throws CudaUnavailableException when the driver does not load or initialise, there is no
+     *                                  device, or the driver fails to describe one
      */
     public static List<Device> list() {
         int count = CudaDevice.deviceCount();
         List<Device> devices = new ArrayList<>(count);
         for (int ordinal = 0; ordinal < count; ordinal++) {
-            devices.add(describe(ordinal));
+            try {
+                devices.add(describe(ordinal));
+            } catch (CudaException e) {
+                throw new CudaUnavailableException("the NVIDIA driver cannot describe CUDA device " + ordinal + ": "
+                        + e.getMessage(), e);
+            }
         }
         return devices;
     }
