@@ -836,7 +836,11 @@ extern "C" __global__ void banded_marginals(const long long *desc, const float *
 
 /*
  * Max-semiring (Viterbi). Dynamic shared memory: 3 * L doubles (scores of t, t-1, t-2), or the
- * global scratch as above (3 * L doubles a block). back_ptr: one byte per band cell, compact
+ * global scratch as above (3 * L doubles a block), then 16 bytes a thread for the block's
+ * reductions (the local-mode best cell: blockDim.x doubles and 2 x blockDim.x ints; also
+ * cells_before's). Sized by the block, not for the largest one: a static 1024-thread scratch
+ * took 16 KB of the 21.5 KB a block held, which capped an SM at 10 resident blocks of any size
+ * (now 5 KB static, for the traceback's window). back_ptr: one byte per band cell, compact
  * anti-diagonal order. Outputs per pair: best[b], the path's end cell end_cell[2b], [2b+1],
  * its step count path_len[b] and steps path[D_PATH_BASE ...] from the end to the start
  * ('M', 'I', 'D'; the start is the last 'M'). bad_score as in forward-backward (the same array
@@ -859,9 +863,9 @@ __device__ __forceinline__ void viterbi(const long long *desc, const float *scor
 
     DYNAMIC_SHARED(double, shared);
     double *v_roll = GLOBAL_ROLL ? roll_global + (long long)blockIdx.x * 3 * L : shared;
-    __shared__ double best_v[1024];
-    __shared__ int best_i[1024];
-    __shared__ int best_j[1024];
+    double *best_v = shared + (GLOBAL_ROLL ? 0 : 3 * L);   /* blockDim.x each, after the rolling state */
+    int *best_i = reinterpret_cast<int *>(best_v + blockDim.x);
+    int *best_j = best_i + blockDim.x;
 
     for (int k = threadIdx.x; k < 3 * L; k += blockDim.x) {
         v_roll[k] = NEG_INF;

@@ -332,6 +332,8 @@ final class BandedAlignKernels {
         final boolean regcap;
         final boolean prefetch;
         final long vitRoll;
+        /** Dynamic shared bytes of banded_viterbi's reductions, after its rolling state (when that is in shared memory). */
+        final long vitScratch;
         final long desc;
         final long scores;
         final long out;
@@ -358,7 +360,8 @@ final class BandedAlignKernels {
             fbInShared = fbShared <= optIn;
             fbSharedBytes = (int) (fbInShared ? fbShared : 8L * launch.threads);
             vitRoll = 3L * launch.rollLen * 8;
-            vitInShared = vitRoll + viterbiStaticShared <= optIn;
+            vitScratch = 16L * launch.threads;   /* the kernel's reductions: a double and two ints a thread */
+            vitInShared = vitRoll + vitScratch + viterbiStaticShared <= optIn;
             desc = carve(8L * launch.desc.length);
             scores = carve(4 * launch.scoreFloats);
             out = log ? carve(4 * launch.outFloats) : -1;
@@ -450,7 +453,8 @@ final class BandedAlignKernels {
             }
         }
         if (d.max) {
-            launch(d.vitInShared ? viterbi : viterbiGlobal, count, launch.threads, (int) (d.vitInShared ? d.vitRoll : 0),
+            launch(d.vitInShared ? viterbi : viterbiGlobal, count, launch.threads,
+                    (int) (d.vitInShared ? d.vitRoll + d.vitScratch : d.vitScratch),
                     d.vitInShared ? "banded_viterbi" : "banded_viterbi_global",
                     param(base, d.desc), param(base, d.scores), param(base, d.back), param(base, d.vit),
                     param(base, d.vit + 8L * count), param(base, d.vit + 16L * count), param(base, d.path),

@@ -453,7 +453,7 @@ public final class CudaAligner implements Aligner {
             len = Math.min(len, (optIn - 8 * 1024) / 96);
         }
         if (options.semiring().computesMax()) {
-            len = Math.min(len, (optIn - 22 * 1024) / 24);
+            len = Math.min(len, (optIn - 22 * 1024) / 24);   // static (5 KB) and reduction scratch (16 B a thread, 1024 at most)
         }
         return len;
     }
