@@ -58,7 +58,8 @@ final class BandedAlignKernels {
      */
     static final String REGCAP_PROPERTY = "bandalign.cuda.regcap";
     /**
-     * System property choosing threads per block for forward-backward: widest (default: the
+     * System property choosing threads per block (by forward-backward's occupancy, or by
+     * Viterbi's for launches of the max semiring alone): widest (default: the
      * widest anti-diagonal in whole warps, up to the limit) or fill (the fewest whole warps
      * that keep as many warps resident on each SM as widest does, by the driver's occupancy
      * for the launch's registers and shared memory). Every warp of a block pays about 80
@@ -240,20 +241,35 @@ final class BandedAlignKernels {
         return widestThreads;
     }
 
-    /** Threads per block for a forward-backward launch of {@code group} under the fill policy. */
-    private int fillThreads(List<PreparedPair> group) {
+    /**
+     * Threads per block for a launch of {@code group} under the fill policy, by the occupancy of
+     * forward-backward ({@code log}: the log semiring, alone or with Viterbi) or of Viterbi alone,
+     * with the dynamic shared memory DeviceLayout would give it.
+     */
+    private int fillThreads(List<PreparedPair> group, boolean log) {
         int widest = 1;
         for (PreparedPair p : group) {
             widest = Math.max(widest, p.maxRows);
         }
         int widestThreads = Math.min(maxThreads, Math.max(32, (widest + 31) / 32 * 32));
-        long roll = 12L * 8 * (widest + 4);   // as DeviceLayout: the rolling state in shared memory if it fits
+        int rollLen = widest + 4;   // as LaunchLayout
         int limit = device.kernelSharedLimit();
         return fillThreads(group.size(), widestThreads, device.multiprocessors, t -> {
-            long shared = roll + 8L * t;
+            CUfunction f;
+            long shared;
+            if (log) {   // the rolling state in shared memory if it fits, then the reduction scratch
+                f = forwardBackward;
+                shared = 12L * 8 * rollLen + 8L * t;
+                shared = shared <= limit ? shared : 8L * t;
+            } else {
+                long roll = 3L * 8 * rollLen;
+                boolean inShared = roll + 16L * t + viterbiStaticShared <= limit;
+                f = inShared ? viterbi : viterbiGlobal;
+                shared = (inShared ? roll : 0) + 16L * t;
+            }
             int[] perSm = new int[1];
-            check(JCudaDriver.cuOccupancyMaxActiveBlocksPerMultiprocessor(perSm, forwardBackward, t,
-                    shared <= limit ? shared : 8L * t), "cuOccupancyMaxActiveBlocksPerMultiprocessor");
+            check(JCudaDriver.cuOccupancyMaxActiveBlocksPerMultiprocessor(perSm, f, t, shared),
+                    "cuOccupancyMaxActiveBlocksPerMultiprocessor");
             return perSm[0];
         });
     }
@@ -282,7 +298,7 @@ final class BandedAlignKernels {
      */
     List<AlignmentResult> run(List<PreparedPair> group, AlignOptions options, long budget) {
         device.makeCurrent();
-        int limit = fillThreads && options.semiring().computesLog() ? fillThreads(group) : maxThreads;
+        int limit = fillThreads ? fillThreads(group, options.semiring().computesLog()) : maxThreads;
         LaunchLayout launch = new LaunchLayout(group, options, LaunchLayout.CHUNK_BYTES, limit);
         ByteBuffer host = staging(launch.stagingBytes);
         DeviceLayout d = new DeviceLayout(launch, options, budget);

@@ -270,6 +270,42 @@ class EmulatedDeviceTest {
     }
 
     /**
+     * The fill policy for Viterbi alone, by Viterbi's occupancy: 40 pairs of 200 x 200 on the
+     * stand-in's 2 SMs, whose registers (36 a thread, allocated as 40) hold 7 blocks of the 7
+     * warps the widest anti-diagonal takes, 49 warps, and 51 in 17 blocks of 3 (its shared
+     * memory, about 13 KB a block, no longer limits it); so 3 warps a block, with the CPU
+     * engine's best paths.
+     */
+    @Test
+    void alignAll_fillThreadsPolicyForViterbi_launchesFewerWarpsWithTheSamePaths() {
+        Random rnd = new Random(6);
+        List<Pair> pairs = new ArrayList<>();
+        for (int k = 0; k < 40; k++) {
+            pairs.add(randomPair(rnd, "v" + k, 200, 200));
+        }
+        AlignOptions max = AlignOptions.builder().semiring(Semiring.MAX).build();
+        List<AlignmentResult> expected;
+        try (Aligner cpu = Aligner.cpu()) {
+            expected = cpu.alignAll(pairs, max);
+        }
+        System.setProperty(BandedAlignKernels.THREADS_PROPERTY, "fill");
+        try (CudaAligner cuda = CudaAligner.open(0, 0)) {
+            List<AlignmentResult> got = cuda.alignAll(pairs, max);
+            for (int k = 0; k < pairs.size(); k++) {
+                assertEquals(expected.get(k).viterbiScore(), got.get(k).viterbiScore(), 1e-9 * Math.abs(expected.get(k).viterbiScore()));
+                assertEquals(expected.get(k).viterbiCigar(), got.get(k).viterbiCigar(), pairs.get(k).id());
+            }
+            assertEquals(Map.of("banded_viterbi (96 threads)", 1L), cuda.launchesByKernels());
+        } finally {
+            System.clearProperty(BandedAlignKernels.THREADS_PROPERTY);
+        }
+        try (CudaAligner cuda = CudaAligner.open(0, 0)) {
+            cuda.alignAll(pairs, max);
+            assertEquals(Map.of("banded_viterbi (224 threads)", 1L), cuda.launchesByKernels());
+        }
+    }
+
+    /**
      * Rolling state in global memory (the kernels' fallback for anti-diagonals too wide for
      * shared memory, forced here on small pairs by {@code bandalign.cuda.sharedLimit}): the host
      * launches the kernels' global-memory forms, each block gets its slice of the scratch, and
