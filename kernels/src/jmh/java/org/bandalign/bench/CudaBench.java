@@ -5,6 +5,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.SplittableRandom;
 import org.bandalign.align.AlignOptions;
+import org.bandalign.align.Aligner;
 import org.bandalign.align.AlignmentResult;
 import org.bandalign.align.Pair;
 import org.bandalign.cuda.CudaAligner;
@@ -82,28 +83,64 @@ public final class CudaBench {
             }
         }
         for (int w = 0; w < names.length; w++) {
-            try (CudaAligner gpu = CudaAligner.open(0, 0)) {
-                measure(gpu, names[w] + " [default]", workloads.get(w), copy, h2d);
-                System.out.printf(Locale.ROOT, "%-48s launches by kernels: %s%n", "", gpu.launchesByKernels());
-            }
+            measureOnAFreshAligner(names[w] + " [default]", workloads.get(w), copy, h2d);
         }
         try (CudaAligner gpu = CudaAligner.open(0, 0)) {
             jobBatches(gpu, workloads.get(0), smoke ? 5 : 100, h2d);
+        } catch (RuntimeException e) {
+            System.out.println("a in job-sized calls [default] FAILED: " + e);
         }
         for (String[] v : VARIANTS) {
             System.setProperty(v[0], v[1]);
             try {
                 for (int w = 0; w < names.length; w++) {
-                    try (CudaAligner gpu = CudaAligner.open(0, 0)) {
-                        measure(gpu, names[w] + " [" + v[0].substring("bandalign.cuda.".length()) + "=" + v[1] + "]",
-                                workloads.get(w), copy, h2d);
-                        System.out.printf(Locale.ROOT, "%-48s launches by kernels: %s%n", "", gpu.launchesByKernels());
-                    }
+                    measureOnAFreshAligner(names[w] + " [" + v[0].substring("bandalign.cuda.".length()) + "=" + v[1] + "]",
+                            workloads.get(w), copy, h2d);
                 }
             } finally {
                 System.clearProperty(v[0]);
             }
         }
+    }
+
+    /** One row and its launches line; a failure is printed as the row and the run goes on (the GPU's time is scarce). */
+    private static void measureOnAFreshAligner(String name, List<Pair> pairs, double copy, double h2d) {
+        try (CudaAligner gpu = CudaAligner.open(0, 0)) {
+            measure(gpu, name, pairs, copy, h2d);
+            System.out.printf(Locale.ROOT, "%-48s launches by kernels: %s%n", "", gpu.launchesByKernels());
+        } catch (RuntimeException e) {
+            System.out.printf(Locale.ROOT, "%-48s FAILED: %s%n", name, e);
+        }
+    }
+
+    /**
+     * Whether the GPU's results hold up: every result valid, and the first and last pair's log Z
+     * and marginals as the CPU engine computes them (1e-9 relative, 1e-4 absolute), so that each
+     * row of figures also says its variant computes the right thing.
+     */
+    private static String check(List<Pair> pairs, List<AlignmentResult> got, AlignOptions opts) {
+        for (AlignmentResult r : got) {
+            if (!r.isValid()) {
+                return "INVALID: " + r.error().getMessage();
+            }
+        }
+        try (Aligner cpu = Aligner.cpu()) {
+            for (int k : new int[] {0, pairs.size() - 1}) {
+                AlignmentResult want = cpu.align(pairs.get(k), opts);
+                AlignmentResult have = got.get(k);
+                if (Math.abs(want.logPartition() - have.logPartition()) > 1e-9 * Math.max(1, Math.abs(want.logPartition()))) {
+                    return "MISMATCH: pair " + k + " log Z " + have.logPartition() + ", CPU " + want.logPartition();
+                }
+                float[] a = want.marginalsKeptDense() ? want.marginalsDense() : want.marginalsBand();
+                float[] b = have.marginalsKeptDense() ? have.marginalsDense() : have.marginalsBand();
+                for (int q = 0; q < a.length; q++) {
+                    if (!(Math.abs(a[q] - b[q]) <= 1e-4)) {
+                        return "MISMATCH: pair " + k + " marginal " + q + " = " + b[q] + ", CPU " + a[q];
+                    }
+                }
+            }
+        }
+        return "ok";
     }
 
     /**
@@ -183,11 +220,19 @@ public final class CudaBench {
         double bestEnd = 0;
         long cells = 0;
         long pcieBytes = pcieBytes(pairs);
+        String check = "";
         for (int round = 0; round < 3; round++) {
             // End to end: the whole list in one call (launches overlap, two in flight).
             long t0 = System.nanoTime();
             List<AlignmentResult> rs = gpu.alignAll(pairs, opts);
             double seconds = (System.nanoTime() - t0) / 1e9;
+            if (round == 0) {
+                check = check(pairs, rs, opts);
+                if (!check.equals("ok")) {
+                    System.out.printf(Locale.ROOT, "%-48s %s%n", name, check);
+                    return;
+                }
+            }
             cells = rs.stream().mapToLong(AlignmentResult::cells).sum();
             bestEnd = Math.max(bestEnd, cells / seconds);
             // Kernel: slices of one launch each, one after another, so no two kernels' timing
@@ -202,8 +247,9 @@ public final class CudaBench {
         double pcieSeconds = pcieBytes / h2d;
         double endSeconds = cells / bestEnd;
         System.out.printf(Locale.ROOT, "%-48s kernel %7.2f G cells/s (%4.0f%% of copy bandwidth at %.0f B/cell)  "
-                        + "alignAll end to end %7.2f G cells/s = %3.0f%% of what pinned PCIe allows for its %.2f GB  (%d cells)%n",
+                        + "alignAll end to end %7.2f G cells/s = %3.0f%% of what pinned PCIe allows for its %.2f GB  (%d cells, "
+                        + "results %s)%n",
                 name, bestKernel / 1e9, 100 * bestKernel * BYTES_PER_CELL / copy, BYTES_PER_CELL, bestEnd / 1e9,
-                100 * pcieSeconds / endSeconds, pcieBytes / 1e9, cells);
+                100 * pcieSeconds / endSeconds, pcieBytes / 1e9, cells, check);
     }
 }
