@@ -17,6 +17,13 @@ import jcuda.driver.JCudaDriver;
  * rather than by index: {@link #ordinalOf} turns such a name into this process's ordinal,
  * whatever {@code CUDA_VISIBLE_DEVICES} and {@code CUDA_DEVICE_ORDER} hide or reorder. Reading
  * these needs no context, so listing a device neither allocates on it nor waits for it.
+ *
+ * <pre>{@code
+ * for (CudaDevices.Device d : CudaDevices.list()) {
+ *     System.out.println(d);   // 0: NVIDIA H200, sm_90, 132 SMs, 139.8 GiB, GPU-..., PCI 0000:1B:00.0
+ * }
+ * try (Aligner gpu = Aligner.cuda(CudaDevices.ordinalOf("GPU-8ef0c2a4"))) { ... }   // a unique prefix will do
+ * }</pre>
  */
 public final class CudaDevices {
     private CudaDevices() {
