@@ -3,8 +3,9 @@
 #   NAME.fatbin         CUDA 13 (nvcc on PATH, or $NVCC): SASS for sm_80 and sm_90, PTX for
 #                       compute_75; loaded where the driver runs CUDA 13 (R580 or newer);
 #   NAME.cuda12.fatbin  CUDA 12 ($NVCC12, default the nvcc fetch-cuda12.sh puts in
-#                       ~/.cache/bandalign/cuda12): SASS for sm_75, sm_80 and sm_90, PTX for compute_75;
-#                       loaded where the driver is a CUDA 12 one (R525 to R575).
+#                       ~/.cache/bandalign/cuda12): SASS for sm_70, sm_75, sm_80 and sm_90, PTX for
+#                       compute_75; loaded where the driver is a CUDA 12 one (R525 to R575), and
+#                       on Volta GPUs (sm_70), for which CUDA 13 builds nothing.
 # plus kernels.sha256 and kernels-cuda12.sha256: the compiler's version and the SHA-256 of each
 # source, which CudaKernelsFreshnessTest compares with the sources, so that a stale binary of
 # either set fails the build.
@@ -39,6 +40,6 @@ build "$nvcc13" "" kernels.sha256 \
 # (-allow-unsupported-compiler: CUDA 12.4 refuses host compilers newer than gcc 13, but only
 # device code is compiled here, which the host compiler merely preprocesses.)
 build "$nvcc12" .cuda12 kernels-cuda12.sha256 -allow-unsupported-compiler \
-  -gencode arch=compute_75,code=sm_75 -gencode arch=compute_80,code=sm_80 -gencode arch=compute_90,code=sm_90 \
-  -gencode arch=compute_75,code=compute_75
+  -gencode arch=compute_70,code=sm_70 -gencode arch=compute_75,code=sm_75 -gencode arch=compute_80,code=sm_80 \
+  -gencode arch=compute_90,code=sm_90 -gencode arch=compute_75,code=compute_75
 ls -l "$out"

@@ -41,7 +41,9 @@
  *  - an older driver on request: cuCtxSetLimit(DRIVER_VERSION_REQUEST, v) makes
  *    cuDriverGetVersion report v (default 13000); images load only with code the device (sm_90)
  *    and that driver can run, as on a GPU: sm_90 SASS in a cubin format the driver reads, or
- *    PTX it can compile (CUDA 13's formats need v >= 13000).
+ *    PTX it can compile (CUDA 13's formats need v >= 13000);
+ *  - another GPU generation on request: cuCtxSetLimit(DEVICE_ARCH_REQUEST, 70) makes the devices
+ *    report compute capability 7.0 and load only code that runs there (default 90).
  * Only the driver calls the project makes are here; JCuda binds the rest lazily and never
  * calls them.
  */
@@ -81,6 +83,8 @@ static const int DEVICE_UNAVAILABLE_REQUEST = 0x42410002;
 static const int DRIVER_VERSION_REQUEST = 0x42410003;
 static std::atomic<int> unavailable_device{0};   /* device + 1; 0: none */
 static std::atomic<int> driver_version{13000};   /* what cuDriverGetVersion reports */
+static const int DEVICE_ARCH_REQUEST = 0x42410004;
+static std::atomic<int> device_arch{90};   /* the devices' compute capability, major * 10 + minor */
 /* CUdevice_attribute, CUfunction_attribute and CUevent_flags values used here (cuda.h). */
 enum : int {
     DEV_MAX_THREADS_PER_BLOCK = 1, DEV_MULTIPROCESSOR_COUNT = 16, DEV_MAX_THREADS_PER_SM = 39,
@@ -440,8 +444,8 @@ CUresult cuDeviceGetAttribute(int *value, int attribute, CUdevice device) {
     case DEV_MAX_THREADS_PER_BLOCK: *value = 1024; return OK;
     case DEV_MULTIPROCESSOR_COUNT: *value = (int)env_long("BANDALIGN_FAKE_CUDA_SMS", 2); return OK;
     case DEV_MAX_THREADS_PER_SM: *value = SM_THREADS; return OK;
-    case DEV_CC_MAJOR: *value = 9; return OK;
-    case DEV_CC_MINOR: *value = 0; return OK;
+    case DEV_CC_MAJOR: *value = device_arch.load() / 10; return OK;
+    case DEV_CC_MINOR: *value = device_arch.load() % 10; return OK;
     case DEV_MAX_SHARED_PER_SM: *value = SM_SHARED; return OK;
     case DEV_MAX_REGISTERS_PER_SM: *value = SM_REGISTERS; return OK;
     case DEV_MAX_SHARED_PER_BLOCK_OPTIN: *value = BLOCK_SHARED_OPTIN; return OK;
@@ -483,6 +487,10 @@ CUresult cuCtxSetLimit(int limit, size_t value) {
     }
     if (limit == DRIVER_VERSION_REQUEST) {
         driver_version = (int)value;
+        return OK;
+    }
+    if (limit == DEVICE_ARCH_REQUEST) {
+        device_arch = (int)value;
         return OK;
     }
     if (limit != FAULT_AFTER_LAUNCHES) {
@@ -756,9 +764,11 @@ CUresult cuModuleLoadDataEx(FakeModule **module, const void *image, unsigned opt
     std::memcpy(&header, bytes + 6, 2);
     std::memcpy(&body, bytes + 8, 8);
     const std::string text(reinterpret_cast<const char *>(bytes), header + body);
-    /* What a driver of this version on an sm_90 device can run from the image: SASS for sm_90
-       in a cubin format it reads (CUDA 13's cubins, ELF ABI version 8, need a CUDA 13 driver),
-       or PTX for compute_90 or lower of an ISA it can compile (ISA 9 needs a CUDA 13 driver).
+    /* What a driver of this version can run from the image on the devices (sm_90 unless asked
+       otherwise): SASS for the device's major architecture and a minor one no higher (sm_80 runs
+       on sm_86, sm_75 not on sm_70) in a cubin format it reads (CUDA 13's cubins, ELF ABI
+       version 8, need a CUDA 13 driver), or PTX for the device's architecture or a lower one of
+       an ISA it can compile (ISA 9 needs a CUDA 13 driver).
        Each entry: u16 kind (1 PTX, 2 ELF), u16, u32 header size, u64 payload size, u32, u32,
        u16 ISA minor, u16 ISA major, u32 architecture; then the payload. */
     bool usable = false, newer_only = false;
@@ -773,7 +783,8 @@ CUresult cuModuleLoadDataEx(FakeModule **module, const void *image, unsigned opt
         std::memcpy(&arch, bytes + off + 28, 4);
         const unsigned char *payload = bytes + off + entry_header;
         bool needs13 = kind == 2 ? payload[8] >= 8 : major >= 9;
-        if (kind == 2 ? arch == 90 : arch <= 90) {
+        const int dev = device_arch.load();
+        if (kind == 2 ? (int)arch / 10 == dev / 10 && (int)arch % 10 <= dev % 10 : (int)arch <= dev) {
             if (needs13 && driver_version.load() < 13000) newer_only = true;
             else usable = true;
         }

@@ -18,9 +18,10 @@ import jcuda.driver.JCudaDriver;
  * A compiled kernel file shipped on the class path, built from {@code src/main/cuda/NAME.cu} in
  * two sets ({@code build.sh}): {@code NAME.fatbin} by CUDA 13 (SASS for sm_80 and sm_90, PTX for
  * compute_75), which only drivers of CUDA 13 or newer (R580+) can load, and
- * {@code NAME.cuda12.fatbin} by CUDA 12.4 (SASS for sm_75, sm_80 and sm_90, PTX for compute_75)
- * for CUDA 12 drivers (R525 to R575; GPUs without matching SASS JIT the PTX, which needs R550+).
- * The driver's version picks the set, unless {@value #KERNELS_PROPERTY} names one. Loaded once
+ * {@code NAME.cuda12.fatbin} by CUDA 12.4 (SASS for sm_70, sm_75, sm_80 and sm_90, PTX for
+ * compute_75) for CUDA 12 drivers (R525 to R575; GPUs without matching SASS JIT the PTX, which
+ * needs R550+) and for Volta GPUs on any driver. The driver's version picks the set, unless
+ * {@value #KERNELS_PROPERTY} names one. Loaded once
  * per context with {@code cuModuleLoadDataEx}; function handles are cached.
  */
 final class KernelModule {
@@ -39,23 +40,36 @@ final class KernelModule {
             CUresult.CUDA_ERROR_INVALID_IMAGE, CUresult.CUDA_ERROR_INVALID_SOURCE);
 
     /**
-     * Loads the build of {@code NAME} that this driver runs (its context must be current).
+     * Loads the build of {@code NAME} that this driver runs (its context must be current). Where
+     * the CUDA 13 build has no code for the GPU (a Volta, sm_70, which CUDA 13 no longer
+     * targets), and no build was asked for, the CUDA 12 build, which has, is loaded instead.
      *
      * @throws CudaUnavailableException when the driver is older than CUDA 12 or cannot run the
-     *                                  shipped binaries (a GPU older than compute capability 7.5)
+     *                                  shipped binaries (a GPU older than compute capability 7.0)
      */
     KernelModule(String name) {
         int[] version = new int[1];
         check(JCudaDriver.cuDriverGetVersion(version), "cuDriverGetVersion");
-        this.image = imageFor(name, version[0], System.getProperty(KERNELS_PROPERTY, "auto"));
-        byte[] bytes = resource(image);
-        int result = JCudaDriver.cuModuleLoadDataEx(module, Pointer.to(bytes), 0, new int[0], Pointer.to(new int[0]));
+        String choice = System.getProperty(KERNELS_PROPERTY, "auto");
+        String first = imageFor(name, version[0], choice);
+        int result = load(first);
+        String loaded = first;
+        if (result == CUresult.CUDA_ERROR_NO_BINARY_FOR_GPU && choice.equals("auto") && !first.endsWith(".cuda12.fatbin")) {
+            loaded = name + ".cuda12.fatbin";
+            result = load(loaded);
+        }
+        this.image = loaded;
         if (DRIVER_TOO_OLD.contains(result)) {
             throw new CudaUnavailableException("the NVIDIA driver (CUDA " + cudaVersion(version[0])
-                    + ") cannot load BandAlign's kernels " + image + " (" + describe(image)
-                    + "; a GPU of compute capability 7.5 or newer): " + CUresult.stringFor(result));
+                    + ") cannot load BandAlign's kernels " + loaded + " (" + describe(loaded)
+                    + "; a GPU of compute capability 7.0 or newer): " + CUresult.stringFor(result));
         }
-        check(result, "cuModuleLoadDataEx(" + image + ")");
+        check(result, "cuModuleLoadDataEx(" + loaded + ")");
+    }
+
+    private int load(String resourceName) {
+        byte[] bytes = resource(resourceName);
+        return JCudaDriver.cuModuleLoadDataEx(module, Pointer.to(bytes), 0, new int[0], Pointer.to(new int[0]));
     }
 
     /**
@@ -83,8 +97,8 @@ final class KernelModule {
 
     private static String describe(String image) {
         return image.endsWith(".cuda12.fatbin")
-                ? "SASS for sm_75, sm_80 and sm_90 and PTX for compute_75 built with CUDA 12.4, which needs driver R525 or newer, "
-                        + "R550 or newer where the PTX is compiled"
+                ? "SASS for sm_70, sm_75, sm_80 and sm_90 and PTX for compute_75 built with CUDA 12.4, which needs driver R525 "
+                        + "or newer, R550 or newer where the PTX is compiled"
                 : "SASS for sm_80 and sm_90 and PTX for compute_75 built with CUDA 13, which needs driver R580 or newer";
     }
 

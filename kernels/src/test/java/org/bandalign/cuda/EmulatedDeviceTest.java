@@ -131,6 +131,52 @@ class EmulatedDeviceTest {
     }
 
     /**
+     * A Volta GPU (sm_70), for which CUDA 13 builds nothing: on a CUDA 13 driver the aligner finds
+     * no code for it in the CUDA 13 build and loads the CUDA 12 build, which has sm_70 SASS, and
+     * aligns as the CPU does; asked for the CUDA 13 build it says why it cannot; an older GPU
+     * (sm_60) has no code in either build and is unavailable, saying so.
+     */
+    @Test
+    void voltaGpu_loadsTheCuda12BuildOnAnyDriver_olderGpusAreUnavailable() {
+        Random rnd = new Random(12);
+        List<Pair> pairs = List.of(randomPair(rnd, "a", 11, 13), randomPair(rnd, "b", 24, 19));
+        List<AlignmentResult> expected;
+        try (Aligner cpu = Aligner.cpu()) {
+            expected = cpu.alignAll(pairs, LOG);
+        }
+        try {
+            FakeCudaDriver.setDeviceArch(70);
+            assertEquals(7, CudaDevices.list().get(0).computeMajor());
+            try (CudaAligner cuda = CudaAligner.open(0, 0)) {
+                assertEquals("banded_align.cuda12.fatbin", cuda.kernelImage());
+                assertSameLogZ(expected, cuda.alignAll(pairs, LOG));
+            }
+            try (CudaBandedMatrix products = CudaBandedMatrix.open(0)) {
+                assertEquals("banded_matrix.cuda12.fatbin", products.module.image);
+            }
+            System.setProperty(KernelModule.KERNELS_PROPERTY, "cuda13");
+            CudaUnavailableException forced = assertThrows(CudaUnavailableException.class, () -> CudaAligner.open(0, 0));
+            assertTrue(forced.getMessage().contains("cannot load BandAlign's kernels banded_align.fatbin (")
+                    && forced.getMessage().endsWith("compute capability 7.0 or newer): CUDA_ERROR_NO_BINARY_FOR_GPU"), forced.getMessage());
+            System.clearProperty(KernelModule.KERNELS_PROPERTY);
+
+            FakeCudaDriver.setDeviceArch(60);
+            CudaUnavailableException pascal = assertThrows(CudaUnavailableException.class, () -> CudaAligner.open(0, 0));
+            assertTrue(pascal.getMessage().contains("cannot load BandAlign's kernels banded_align.cuda12.fatbin (SASS for sm_70"),
+                    pascal.getMessage());
+            try (Aligner auto = Aligner.auto()) {
+                assertEquals("cpu", auto.backend());
+            }
+        } finally {
+            System.clearProperty(KernelModule.KERNELS_PROPERTY);
+            FakeCudaDriver.setDeviceArch(90);
+        }
+        try (CudaAligner cuda = CudaAligner.open(0, 0)) {
+            assertEquals("banded_align.fatbin", cuda.kernelImage());
+        }
+    }
+
+    /**
      * Every public call leaves the caller's thread with the context it had: none, or another
      * device's (as another CUDA library on the same thread would have), so that BandAlign can
      * share threads with other CUDA code; the aligner's own launcher threads are its own.

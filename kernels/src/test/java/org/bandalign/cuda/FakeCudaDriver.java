@@ -85,6 +85,18 @@ public final class FakeCudaDriver {
         request(DRIVER_VERSION_REQUEST, version, "version");
     }
 
+    /** cuCtxSetLimit's "limit" that sets the stand-in devices' compute capability (see fake_libcuda.cpp). */
+    private static final int DEVICE_ARCH_REQUEST = 0x42410004;
+
+    /**
+     * Makes the stand-in's devices report compute capability {@code arch / 10}.{@code arch % 10}
+     * (90 by default) and load only kernel images with code that runs there, as a GPU of that
+     * generation does (70: a Volta). Only with the stand-in loaded.
+     */
+    public static void setDeviceArch(int arch) {
+        request(DEVICE_ARCH_REQUEST, arch, "architecture");
+    }
+
     /** Ends {@link #makeUnavailable(int)}. */
     public static void makeAvailable() {
         requestUnavailable(0);
