@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Rebuilds the shipped CUDA kernels, two binaries per .cu, into the classpath resources:
-#   NAME.fatbin         CUDA 13 (nvcc on PATH, or $NVCC): SASS for sm_80 and sm_90, PTX for
-#                       compute_75; loaded where the driver runs CUDA 13 (R580 or newer);
+#   NAME.fatbin         CUDA 13 (nvcc on PATH, or $NVCC): SASS for sm_80, sm_90, sm_100 and
+#                       sm_120 (Ampere to Blackwell: no JIT at start), PTX for compute_75; loaded
+#                       where the driver runs CUDA 13 (R580 or newer);
 #   NAME.cuda12.fatbin  CUDA 12 ($NVCC12, default the nvcc fetch-cuda12.sh puts in
 #                       ~/.cache/bandalign/cuda12): SASS for sm_70, sm_75, sm_80 and sm_90, PTX for
 #                       compute_75; loaded where the driver is a CUDA 12 one (R525 to R575), and
@@ -36,7 +37,8 @@ build() {
   mv "$out/$sums.tmp" "$out/$sums"
 }
 build "$nvcc13" "" kernels.sha256 \
-  -gencode arch=compute_80,code=sm_80 -gencode arch=compute_90,code=sm_90 -gencode arch=compute_75,code=compute_75
+  -gencode arch=compute_80,code=sm_80 -gencode arch=compute_90,code=sm_90 -gencode arch=compute_100,code=sm_100 \
+  -gencode arch=compute_120,code=sm_120 -gencode arch=compute_75,code=compute_75
 # (-allow-unsupported-compiler: CUDA 12.4 refuses host compilers newer than gcc 13, but only
 # device code is compiled here, which the host compiler merely preprocesses.)
 build "$nvcc12" .cuda12 kernels-cuda12.sha256 -allow-unsupported-compiler \

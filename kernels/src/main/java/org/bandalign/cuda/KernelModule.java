@@ -16,8 +16,8 @@ import jcuda.driver.JCudaDriver;
 
 /**
  * A compiled kernel file shipped on the class path, built from {@code src/main/cuda/NAME.cu} in
- * two sets ({@code build.sh}): {@code NAME.fatbin} by CUDA 13 (SASS for sm_80 and sm_90, PTX for
- * compute_75), which only drivers of CUDA 13 or newer (R580+) can load, and
+ * two sets ({@code build.sh}): {@code NAME.fatbin} by CUDA 13 (SASS for sm_80, sm_90, sm_100 and
+ * sm_120, PTX for compute_75), which only drivers of CUDA 13 or newer (R580+) can load, and
  * {@code NAME.cuda12.fatbin} by CUDA 12.4 (SASS for sm_70, sm_75, sm_80 and sm_90, PTX for
  * compute_75) for CUDA 12 drivers (R525 to R575; GPUs without matching SASS JIT the PTX, which
  * needs R550+) and for Volta GPUs on any driver. The driver's version picks the set, unless
@@ -99,7 +99,8 @@ final class KernelModule {
         return image.endsWith(".cuda12.fatbin")
                 ? "SASS for sm_70, sm_75, sm_80 and sm_90 and PTX for compute_75 built with CUDA 12.4, which needs driver R525 "
                         + "or newer, R550 or newer where the PTX is compiled"
-                : "SASS for sm_80 and sm_90 and PTX for compute_75 built with CUDA 13, which needs driver R580 or newer";
+                : "SASS for sm_80, sm_90, sm_100 and sm_120 and PTX for compute_75 built with CUDA 13, which needs driver "
+                        + "R580 or newer";
     }
 
     /** 12040 as "12.4". */

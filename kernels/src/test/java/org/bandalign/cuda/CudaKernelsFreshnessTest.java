@@ -104,7 +104,7 @@ class CudaKernelsFreshnessTest {
 
     /**
      * What each build holds is what KernelModule and the README promise, and what its drivers
-     * can load: the CUDA 13 build SASS for sm_80 and sm_90 in CUDA 13's cubin format and PTX
+     * can load: the CUDA 13 build SASS for sm_80, sm_90, sm_100 and sm_120 in CUDA 13's cubin format and PTX
      * for compute_75; the CUDA 12 build SASS for sm_70, sm_75, sm_80 and sm_90 in the format CUDA 12
      * drivers read (OS/ABI 0x33, version 7) and PTX of ISA 8.4 at most (R550 JITs it).
      */
@@ -112,7 +112,8 @@ class CudaKernelsFreshnessTest {
     void shippedFatbins_holdTheCodeTheirDriversNeed() {
         for (String name : new String[] {"banded_align", "banded_matrix"}) {
             java.util.List<Entry> cuda13 = entries(KernelModule.resource(name + ".fatbin"));
-            assertEquals(java.util.Set.of("SASS sm_80", "SASS sm_90", "PTX compute_75"), kinds(cuda13), name + ".fatbin: " + cuda13);
+            assertEquals(java.util.Set.of("SASS sm_80", "SASS sm_90", "SASS sm_100", "SASS sm_120", "PTX compute_75"), kinds(cuda13),
+                    name + ".fatbin: " + cuda13);
             for (Entry e : cuda13) {
                 assertTrue(e.ptx() ? e.ptxMajor() == 9 : e.elfAbiVersion() >= 8, name + ".fatbin, CUDA 13's formats: " + e);
             }

@@ -160,6 +160,21 @@ class EmulatedDeviceTest {
                     && forced.getMessage().endsWith("compute capability 7.0 or newer): CUDA_ERROR_NO_BINARY_FOR_GPU"), forced.getMessage());
             System.clearProperty(KernelModule.KERNELS_PROPERTY);
 
+            // Newer GPUs: Ada (sm_89) runs the sm_80 SASS, Blackwell its own; on a CUDA 12 driver
+            // Blackwell compiles the CUDA 12 build's PTX.
+            for (int arch : new int[] {89, 100, 120}) {
+                FakeCudaDriver.setDeviceArch(arch);
+                try (CudaAligner cuda = CudaAligner.open(0, 0)) {
+                    assertEquals("banded_align.fatbin", cuda.kernelImage(), "sm_" + arch);
+                }
+            }
+            FakeCudaDriver.setDriverVersion(12080);
+            try (CudaAligner cuda = CudaAligner.open(0, 0)) {
+                assertEquals("banded_align.cuda12.fatbin", cuda.kernelImage(), "sm_120 on a CUDA 12.8 driver");
+            } finally {
+                FakeCudaDriver.setDriverVersion(13000);
+            }
+
             FakeCudaDriver.setDeviceArch(60);
             CudaUnavailableException pascal = assertThrows(CudaUnavailableException.class, () -> CudaAligner.open(0, 0));
             assertTrue(pascal.getMessage().contains("cannot load BandAlign's kernels banded_align.cuda12.fatbin (SASS for sm_70"),
