@@ -1,8 +1,12 @@
 package org.bandalign.job;
 
 import java.io.PrintWriter;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
+import org.apache.spark.SparkConf;
+import org.apache.spark.sql.SparkSession;
 import org.bandalign.cuda.CudaAligner;
 import org.bandalign.cuda.CudaDevices;
 import org.bandalign.cuda.CudaUnavailableException;
@@ -17,10 +21,12 @@ import picocli.CommandLine.Spec;
  * addresses can be matched to devices), and with {@code --kernels} whether the shipped kernels
  * load on each and what resources the driver gave them. Exit status 1, with the reason, where no
  * driver loads or it shows no device, and with {@code --kernels} also where no device can load
- * the kernels (the job's auto backend then uses the CPU).
+ * the kernels (the job's auto backend then uses the CPU). With {@code --master} (or under
+ * spark-submit with a cluster master) it surveys the executors instead ({@link ExecutorSurvey}).
  */
 @Command(name = "devices", mixinStandardHelpOptions = true,
-        description = "List the CUDA devices this machine's driver shows (ordinal, UUID, PCI bus id); exit 1 with the reason if none.")
+        description = "List the CUDA devices this machine's driver shows (ordinal, UUID, PCI bus id); exit 1 with the reason if none. "
+                + "With --master, survey a cluster's executors instead.")
 public final class DevicesCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
@@ -28,8 +34,70 @@ public final class DevicesCommand implements Callable<Integer> {
     @Option(names = "--kernels", description = "Also load the alignment kernels on each device and print their registers, spills and code architecture.")
     boolean kernels;
 
+    @Option(names = "--master", paramLabel = "URL", description = "Survey the executors of this Spark master (also spark-submit's, "
+            + "when it is not local) instead of this machine: the engine each executor's GPU tasks get (GPU address, device, "
+            + "kernels), or the CPU and why; exit 1 if any would align on the CPU.")
+    String master;
+
+    @Option(names = "--tasks", defaultValue = "64", paramLabel = "N", description = "Tasks of the survey (default: ${DEFAULT-VALUE}): "
+            + "more than the cluster's GPU slots, so that every executor takes some.")
+    int tasks;
+
+    @Option(names = "--backend", defaultValue = "auto", paramLabel = "auto|cuda", description = "Engine the survey's tasks ask for, as "
+            + "the align command's (default: ${DEFAULT-VALUE}).")
+    String backend;
+
+    @Option(names = "--conf", paramLabel = "KEY=VALUE", description = "Any Spark or spark.bandalign.* setting, for the survey.")
+    Map<String, String> conf = new LinkedHashMap<>();
+
     @Override
     public Integer call() {
+        SparkConf sparkConf = new SparkConf();
+        conf.forEach(sparkConf::set);
+        if (master != null) {
+            sparkConf.setMaster(master);
+        }
+        String configured = sparkConf.get("spark.master", "local");
+        if (master != null || !(configured.equals("local") || configured.startsWith("local["))) {
+            return surveyExecutors(sparkConf);
+        }
+        return listThisMachine();
+    }
+
+    private int surveyExecutors(SparkConf sparkConf) {
+        if (tasks < 1) {
+            throw new UserError("--tasks must be >= 1, got " + tasks);
+        }
+        Backend engine = switch (backend.toLowerCase(java.util.Locale.ROOT)) {
+            case "auto" -> Backend.AUTO;
+            case "cuda" -> Backend.CUDA;
+            default -> throw new UserError("--backend must be auto or cuda for the survey, got '" + backend + "'");
+        };
+        sparkConf.setIfMissing("spark.app.name", "bandalign devices");
+        SparkSession spark = SparkSession.builder().config(sparkConf).getOrCreate();
+        try {
+            return report(ExecutorSurvey.run(spark, JobOptions.forEngine(engine, sparkConf), tasks, JobKeys.STAGE_GPU_AMOUNT.get(sparkConf)),
+                    spark.sparkContext().master(), spec.commandLine().getOut(), spec.commandLine().getErr());
+        } finally {
+            spark.stop();
+        }
+    }
+
+    /** Prints the survey; 0 if every executor's GPU tasks get a GPU, else 1, saying how many do not. */
+    static int report(List<ExecutorSurvey.Seen> seen, String master, PrintWriter out, PrintWriter err) {
+        out.println("executors of " + master + ", as their alignment tasks see them:");
+        seen.forEach(s -> out.println(s.line()));
+        out.flush();
+        long cpu = seen.stream().filter(s -> !s.engine().startsWith("cuda:")).count();
+        if (cpu > 0) {
+            err.println("bandalign: " + cpu + " of " + seen.size() + " executor GPU slots would not align on a GPU");
+            err.flush();
+            return 1;
+        }
+        return 0;
+    }
+
+    private int listThisMachine() {
         PrintWriter out = spec.commandLine().getOut();
         String visible = System.getenv("CUDA_VISIBLE_DEVICES");
         String order = System.getenv("CUDA_DEVICE_ORDER");

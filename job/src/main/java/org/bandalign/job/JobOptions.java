@@ -50,6 +50,17 @@ public final class JobOptions implements Serializable {
         this.ioOnly = ioOnly;
     }
 
+    /**
+     * Options that pick an engine as a job with {@code backend} and this configuration would
+     * (for the executor survey); the alignment settings are the defaults.
+     */
+    static JobOptions forEngine(Backend backend, org.apache.spark.SparkConf conf) {
+        return new JobOptions(org.bandalign.align.Mode.GLOBAL, org.bandalign.align.Semiring.LOG,
+                org.bandalign.align.AlignOptions.NO_BAND, null, 1e-4, false, backend, false,
+                JobKeys.BATCH_CELLS.get(conf), JobKeys.BATCH_PAIRS.get(conf), JobKeys.MAX_CELLS.get(conf),
+                JobKeys.CPU_THREADS.get(conf), JobKeys.GPU_CONCURRENT_TASKS.get(conf), JobKeys.GPU_MEMORY_BUDGET.get(conf), false);
+    }
+
     /** The engine's options for every pair of the job. */
     public AlignOptions alignOptions() {
         AlignOptions.Builder b = AlignOptions.builder().mode(mode).semiring(semiring).maxCells(maxCells);

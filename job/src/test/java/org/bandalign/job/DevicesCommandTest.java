@@ -65,7 +65,7 @@ class DevicesCommandTest {
                 lines.get(0));
         for (CudaDevices.Device d : devices) {
             assertEquals(d.toString(), lines.get(1 + d.ordinal()));
-            assertTrue(lines.get(1 + d.ordinal()).matches(d.ordinal() + ": .*, sm_\\d+, \\d+ SMs, [0-9.]+ GiB, GPU-[0-9a-f-]{36}, PCI .*"),
+            assertTrue(lines.get(1 + d.ordinal()).matches(d.ordinal() + ": .*, sm_\\d+, \\d+ SMs, ([0-9.]+ GiB|\\d+ MiB), GPU-[0-9a-f-]{36}, PCI .*"),
                     lines.get(1 + d.ordinal()));
         }
         if (FakeCudaDriver.requested()) {
@@ -80,5 +80,29 @@ class DevicesCommandTest {
         assertTrue(kernelLines.get(0).matches("    kernels banded_align(\\.cuda12)?\\.fatbin:"), kernelLines.get(0));
         assertTrue(kernelLines.get(1).matches("    banded_forward_backward: \\d+ registers, \\d+ B local, \\d+ B static shared, sm_\\d+"),
                 kernelLines.get(1));
+    }
+
+    /**
+     * The survey through a master ({@code --master local[2]} here: its tasks hold no GPU address,
+     * so, as in an alignment job in local mode, auto takes device 0 where a driver loads): one
+     * line a sight, exit 0 where the tasks get a GPU, else 1 saying how many do not.
+     */
+    @Test
+    void survey_localMaster_reportsTheEngineTheTasksGet() {
+        Run r = run("devices", "--master", "local[2]", "--tasks", "3");
+        List<String> lines = r.out().lines().toList();
+        assertTrue(lines.get(0).equals("executors of local[2], as their alignment tasks see them:"), r.out());
+        assertEquals(2, lines.size(), "one sight: " + r.out());
+        if (unavailable == null) {
+            assertEquals(0, r.status(), r.out() + r.err());
+            assertTrue(lines.get(1).matches("executor driver on .*, GPU none: cuda:0 with banded_align(\\.cuda12)?\\.fatbin, 0: .*"),
+                    lines.get(1));
+        } else {
+            assertEquals(1, r.status(), r.out() + r.err());
+            assertTrue(lines.get(1).matches("executor driver on .*, GPU none: cpu \\(auto used the CPU: no CUDA.*"), lines.get(1));
+            assertTrue(r.err().contains("1 of 1 executor GPU slots would not align on a GPU"), r.err());
+        }
+        assertEquals(2, run("devices", "--master", "local[2]", "--tasks", "0").status());
+        assertEquals(2, run("devices", "--master", "local[2]", "--backend", "cpu").status());
     }
 }

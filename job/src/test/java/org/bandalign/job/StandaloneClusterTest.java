@@ -454,4 +454,48 @@ class StandaloneClusterTest {
             }
         });
     }
+
+    /**
+     * {@code bandalign devices --master}: the survey's tasks see each executor's GPU as an
+     * alignment task would, Worker A's by index and Worker B's by UUID, each on its own CUDA
+     * device (the stand-in's four) with the CUDA 13 build of the kernels, and the report says
+     * all is well; without g++ (no stand-in) every executor would use the CPU, and it says so.
+     */
+    @Test
+    @Order(4)
+    void executorSurvey_eachExecutorsGpuTasksGetTheirOwnDevice() throws Exception {
+        withLogsOnFailure(() -> {
+            awaitExecutors(EXECUTORS);
+            List<ExecutorSurvey.Seen> seen = ExecutorSurvey.run(spark,
+                    JobOptions.forEngine(Backend.AUTO, spark.sparkContext().getConf()), 16, 0);
+            java.io.StringWriter out = new java.io.StringWriter();
+            java.io.StringWriter err = new java.io.StringWriter();
+            int status = DevicesCommand.report(seen, spark.sparkContext().master(), new java.io.PrintWriter(out),
+                    new java.io.PrintWriter(err));
+            System.out.print("StandaloneClusterTest: " + out);
+            Map<String, ExecutorSurvey.Seen> byGpu = new TreeMap<>();
+            seen.forEach(s -> byGpu.put(s.gpu(), s));
+            assertEquals(GPUS, byGpu.keySet(), "one GPU a task, all four seen: " + seen);
+            assertEquals(EXECUTORS, seen.size(), "one sight an executor's GPU: " + seen);
+            assertEquals(EXECUTORS, seen.stream().map(ExecutorSurvey.Seen::executor).distinct().count(), seen.toString());
+            if (fakeDriver.isPresent()) {
+                for (int d = 0; d < 4; d++) {
+                    String gpu = d < 2 ? WORKER_A_GPUS.get(d) : WORKER_B_GPUS.get(d - 2);
+                    ExecutorSurvey.Seen s = byGpu.get(gpu);
+                    assertEquals("cuda:" + d + " with banded_align.fatbin", s.engine(), s.toString());
+                    assertTrue(s.device().startsWith(d + ": BandAlign CPU emulation")
+                            && s.device().contains("GPU-0" + d + "ba1a11-0000-4000-8000-000000000000"), s.toString());
+                    assertTrue(s.host().equals("127.0.0.1") || !s.host().isEmpty(), s.toString());
+                }
+                assertEquals(0, status, err.toString());
+                assertEquals("", err.toString());
+            } else {
+                seen.forEach(s -> assertTrue(s.engine().startsWith("cpu (auto used the CPU: no CUDA driver"), s.toString()));
+                assertEquals(1, status);
+                assertTrue(err.toString().contains("4 of 4 executor GPU slots would not align on a GPU"), err.toString());
+            }
+            assertTrue(out.toString().startsWith("executors of " + cluster.masterUrl() + ", as their alignment tasks see them:\n"),
+                    out.toString());
+        });
+    }
 }

@@ -35,8 +35,10 @@ public final class CudaDevices {
         /** One line: ordinal, name, compute capability, SMs, memory, UUID and PCI bus id. */
         @Override
         public String toString() {
-            return String.format(Locale.ROOT, "%d: %s, sm_%d%d, %d SMs, %.1f GiB, %s, PCI %s", ordinal, name,
-                    computeMajor, computeMinor, multiprocessors, totalMemory / (double) (1L << 30), uuid, pciBusId);
+            String memory = totalMemory >= 1L << 30 ? String.format(Locale.ROOT, "%.1f GiB", totalMemory / (double) (1L << 30))
+                    : (totalMemory >> 20) + " MiB";
+            return String.format(Locale.ROOT, "%d: %s, sm_%d%d, %d SMs, %s, %s, PCI %s", ordinal, name,
+                    computeMajor, computeMinor, multiprocessors, memory, uuid, pciBusId);
         }
     }
 
