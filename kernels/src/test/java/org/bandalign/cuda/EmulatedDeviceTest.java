@@ -93,28 +93,14 @@ class EmulatedDeviceTest {
      */
     @Test
     void olderDrivers_loadTheCuda12Build_orAreUnavailableAndSayWhy() {
-        Random rnd = new Random(5);
-        List<Pair> pairs = List.of(randomPair(rnd, "a", 9, 14), randomPair(rnd, "b", 30, 21));
-        List<AlignmentResult> expected;
-        try (Aligner cpu = Aligner.cpu()) {
-            expected = cpu.alignAll(pairs, LOG);
-        }
         try {
             FakeCudaDriver.setDriverVersion(12040);
-            try (CudaAligner cuda = CudaAligner.open(0, 0)) {
-                assertEquals("banded_align.cuda12.fatbin", cuda.kernelImage());
-                assertSameLogZ(expected, cuda.alignAll(pairs, LOG));
-            }
-            try (CudaBandedMatrix products = CudaBandedMatrix.open(0)) {
-                assertEquals("banded_matrix.cuda12.fatbin", products.module.image);
-            }
+            assertTheCuda12BuildLoadsAndAlignsAsTheCpu(5);
             System.setProperty(KernelModule.KERNELS_PROPERTY, "cuda13");
             CudaUnavailableException forced = assertThrows(CudaUnavailableException.class, () -> CudaAligner.open(0, 0));
             assertTrue(forced.getMessage().contains("bandalign.cuda.kernels=cuda13, but the NVIDIA driver supports CUDA 12.4 only"),
                     forced.getMessage());
-            try (Aligner auto = Aligner.auto()) {
-                assertEquals("cpu", auto.backend());
-            }
+            assertAutoIsTheCpu();
             System.clearProperty(KernelModule.KERNELS_PROPERTY);
 
             FakeCudaDriver.setDriverVersion(11080);
@@ -125,6 +111,33 @@ class EmulatedDeviceTest {
             System.clearProperty(KernelModule.KERNELS_PROPERTY);
             FakeCudaDriver.setDriverVersion(13000);
         }
+        assertTheCuda13BuildLoads();
+    }
+
+    /** Both kinds of kernels load from the CUDA 12 build, and alignments come out as on the CPU. */
+    private static void assertTheCuda12BuildLoadsAndAlignsAsTheCpu(long seed) {
+        Random rnd = new Random(seed);
+        List<Pair> pairs = List.of(randomPair(rnd, "a", 9 + rnd.nextInt(5), 14), randomPair(rnd, "b", 30, 21));
+        List<AlignmentResult> expected;
+        try (Aligner cpu = Aligner.cpu()) {
+            expected = cpu.alignAll(pairs, LOG);
+        }
+        try (CudaAligner cuda = CudaAligner.open(0, 0)) {
+            assertEquals("banded_align.cuda12.fatbin", cuda.kernelImage());
+            assertSameLogZ(expected, cuda.alignAll(pairs, LOG));
+        }
+        try (CudaBandedMatrix products = CudaBandedMatrix.open(0)) {
+            assertEquals("banded_matrix.cuda12.fatbin", products.module.image);
+        }
+    }
+
+    private static void assertAutoIsTheCpu() {
+        try (Aligner auto = Aligner.auto()) {
+            assertEquals("cpu", auto.backend());
+        }
+    }
+
+    private static void assertTheCuda13BuildLoads() {
         try (CudaAligner cuda = CudaAligner.open(0, 0)) {
             assertEquals("banded_align.fatbin", cuda.kernelImage());
         }
@@ -138,22 +151,10 @@ class EmulatedDeviceTest {
      */
     @Test
     void voltaGpu_loadsTheCuda12BuildOnAnyDriver_olderGpusAreUnavailable() {
-        Random rnd = new Random(12);
-        List<Pair> pairs = List.of(randomPair(rnd, "a", 11, 13), randomPair(rnd, "b", 24, 19));
-        List<AlignmentResult> expected;
-        try (Aligner cpu = Aligner.cpu()) {
-            expected = cpu.alignAll(pairs, LOG);
-        }
         try {
             FakeCudaDriver.setDeviceArch(70);
             assertEquals(7, CudaDevices.list().get(0).computeMajor());
-            try (CudaAligner cuda = CudaAligner.open(0, 0)) {
-                assertEquals("banded_align.cuda12.fatbin", cuda.kernelImage());
-                assertSameLogZ(expected, cuda.alignAll(pairs, LOG));
-            }
-            try (CudaBandedMatrix products = CudaBandedMatrix.open(0)) {
-                assertEquals("banded_matrix.cuda12.fatbin", products.module.image);
-            }
+            assertTheCuda12BuildLoadsAndAlignsAsTheCpu(12);
             System.setProperty(KernelModule.KERNELS_PROPERTY, "cuda13");
             CudaUnavailableException forced = assertThrows(CudaUnavailableException.class, () -> CudaAligner.open(0, 0));
             assertTrue(forced.getMessage().contains("cannot load BandAlign's kernels banded_align.fatbin (")
@@ -179,16 +180,12 @@ class EmulatedDeviceTest {
             CudaUnavailableException pascal = assertThrows(CudaUnavailableException.class, () -> CudaAligner.open(0, 0));
             assertTrue(pascal.getMessage().contains("cannot load BandAlign's kernels banded_align.cuda12.fatbin (SASS for sm_70"),
                     pascal.getMessage());
-            try (Aligner auto = Aligner.auto()) {
-                assertEquals("cpu", auto.backend());
-            }
+            assertAutoIsTheCpu();
         } finally {
             System.clearProperty(KernelModule.KERNELS_PROPERTY);
             FakeCudaDriver.setDeviceArch(90);
         }
-        try (CudaAligner cuda = CudaAligner.open(0, 0)) {
-            assertEquals("banded_align.fatbin", cuda.kernelImage());
-        }
+        assertTheCuda13BuildLoads();
     }
 
     /**
