@@ -7,7 +7,9 @@ import java.util.SplittableRandom;
 import org.bandalign.align.AlignOptions;
 import org.bandalign.align.Aligner;
 import org.bandalign.align.AlignmentResult;
+import org.bandalign.align.Mode;
 import org.bandalign.align.Pair;
+import org.bandalign.align.Semiring;
 import org.bandalign.cuda.CudaAligner;
 
 /**
@@ -82,41 +84,60 @@ public final class CudaBench {
                 names[w] = "smoke sizes, " + names[w].substring(0, 1);
             }
         }
+        AlignOptions defaults = AlignOptions.defaults();
         for (int w = 0; w < names.length; w++) {
-            measureOnAFreshAligner(names[w] + " [default]", workloads.get(w), copy, h2d);
+            measureOnAFreshAligner(names[w] + " [default]", workloads.get(w), defaults, copy, h2d);
         }
         try (CudaAligner gpu = CudaAligner.open(0, 0)) {
             jobBatches(gpu, workloads.get(0), smoke ? 5 : 100, h2d);
         } catch (RuntimeException e) {
+            failures++;
             System.out.println("a in job-sized calls [default] FAILED: " + e);
+        }
+        // Viterbi: alone (max) and with forward-backward (both), on (a) and (b), local mode too.
+        for (int w = 0; w < 2; w++) {
+            for (Semiring semiring : new Semiring[] {Semiring.MAX, Semiring.BOTH}) {
+                for (Mode mode : Mode.values()) {
+                    measureOnAFreshAligner(names[w] + " [" + semiring.name().toLowerCase(Locale.ROOT) + ", "
+                                    + mode.name().toLowerCase(Locale.ROOT) + "]", workloads.get(w),
+                            AlignOptions.builder().semiring(semiring).mode(mode).build(), copy, h2d);
+                }
+            }
         }
         for (String[] v : VARIANTS) {
             System.setProperty(v[0], v[1]);
             try {
                 for (int w = 0; w < names.length; w++) {
                     measureOnAFreshAligner(names[w] + " [" + v[0].substring("bandalign.cuda.".length()) + "=" + v[1] + "]",
-                            workloads.get(w), copy, h2d);
+                            workloads.get(w), defaults, copy, h2d);
                 }
             } finally {
                 System.clearProperty(v[0]);
             }
         }
+        System.out.println(failures == 0 ? "every row's results were right" : failures + " rows FAILED");
+        System.exit(failures == 0 ? 0 : 1);
     }
 
+    /** Rows whose results were wrong or whose run failed; the exit status says whether there were any. */
+    private static int failures;
+
     /** One row and its launches line; a failure is printed as the row and the run goes on (the GPU's time is scarce). */
-    private static void measureOnAFreshAligner(String name, List<Pair> pairs, double copy, double h2d) {
+    private static void measureOnAFreshAligner(String name, List<Pair> pairs, AlignOptions opts, double copy, double h2d) {
         try (CudaAligner gpu = CudaAligner.open(0, 0)) {
-            measure(gpu, name, pairs, copy, h2d);
+            measure(gpu, name, pairs, opts, copy, h2d);
             System.out.printf(Locale.ROOT, "%-48s launches by kernels: %s%n", "", gpu.launchesByKernels());
         } catch (RuntimeException e) {
+            failures++;
             System.out.printf(Locale.ROOT, "%-48s FAILED: %s%n", name, e);
         }
     }
 
     /**
-     * Whether the GPU's results hold up: every result valid, and the first and last pair's log Z
-     * and marginals as the CPU engine computes them (1e-9 relative, 1e-4 absolute), so that each
-     * row of figures also says its variant computes the right thing.
+     * Whether the GPU's results hold up: every result valid, and the first and last pair as the
+     * CPU engine computes them (log Z to 1e-6 relative and marginals to 1e-4, as the contract
+     * tests; the Viterbi score to 1e-6 relative and the same path), so that each row of figures
+     * also says its variant computes the right thing.
      */
     private static String check(List<Pair> pairs, List<AlignmentResult> got, AlignOptions opts) {
         for (AlignmentResult r : got) {
@@ -128,19 +149,31 @@ public final class CudaBench {
             for (int k : new int[] {0, pairs.size() - 1}) {
                 AlignmentResult want = cpu.align(pairs.get(k), opts);
                 AlignmentResult have = got.get(k);
-                if (Math.abs(want.logPartition() - have.logPartition()) > 1e-9 * Math.max(1, Math.abs(want.logPartition()))) {
-                    return "MISMATCH: pair " + k + " log Z " + have.logPartition() + ", CPU " + want.logPartition();
+                if (want.hasLogPartition()) {
+                    if (!close(want.logPartition(), have.logPartition())) {
+                        return "MISMATCH: pair " + k + " log Z " + have.logPartition() + ", CPU " + want.logPartition();
+                    }
+                    float[] a = want.marginalsKeptDense() ? want.marginalsDense() : want.marginalsBand();
+                    float[] b = have.marginalsKeptDense() ? have.marginalsDense() : have.marginalsBand();
+                    for (int q = 0; q < a.length; q++) {
+                        if (!(Math.abs(a[q] - b[q]) <= 1e-4)) {
+                            return "MISMATCH: pair " + k + " marginal " + q + " = " + b[q] + ", CPU " + a[q];
+                        }
+                    }
                 }
-                float[] a = want.marginalsKeptDense() ? want.marginalsDense() : want.marginalsBand();
-                float[] b = have.marginalsKeptDense() ? have.marginalsDense() : have.marginalsBand();
-                for (int q = 0; q < a.length; q++) {
-                    if (!(Math.abs(a[q] - b[q]) <= 1e-4)) {
-                        return "MISMATCH: pair " + k + " marginal " + q + " = " + b[q] + ", CPU " + a[q];
+                if (want.hasViterbi()) {
+                    if (!close(want.viterbiScore(), have.viterbiScore()) || !want.viterbiCigar().equals(have.viterbiCigar())) {
+                        return "MISMATCH: pair " + k + " Viterbi " + have.viterbiScore() + " " + have.viterbiCigar() + ", CPU "
+                                + want.viterbiScore() + " " + want.viterbiCigar();
                     }
                 }
             }
         }
         return "ok";
+    }
+
+    private static boolean close(double want, double have) {
+        return Math.abs(want - have) <= 1e-6 * Math.max(1, Math.abs(want));
     }
 
     /**
@@ -153,7 +186,7 @@ public final class CudaBench {
         gpu.alignAll(pairs.subList(0, perCall), opts);   // warm up
         double best = 0;
         long cells = 0;
-        long pcieBytes = pcieBytes(pairs);
+        long pcieBytes = pcieBytes(pairs, opts);
         for (int round = 0; round < 3; round++) {
             long t0 = System.nanoTime();
             cells = 0;
@@ -169,11 +202,14 @@ public final class CudaBench {
                 100 * (pcieBytes / h2d) / (cells / best), (pairs.size() + perCall - 1) / perCall, perCall);
     }
 
-    /** Bytes over PCIe for {@code pairs}: scores in, marginals (same layout and size) out. */
-    private static long pcieBytes(List<Pair> pairs) {
+    /**
+     * Bytes over PCIe for {@code pairs}: scores in and, with the log semiring, marginals (same
+     * layout and size) out (a Viterbi path is a few bytes a pair).
+     */
+    private static long pcieBytes(List<Pair> pairs, AlignOptions opts) {
         long bytes = 0;
         for (Pair p : pairs) {
-            bytes += 4L * p.scores().length * 2;
+            bytes += 4L * p.scores().length * (opts.semiring().computesLog() ? 2 : 1);
         }
         return bytes;
     }
@@ -212,14 +248,13 @@ public final class CudaBench {
         return out;
     }
 
-    private static void measure(CudaAligner gpu, String name, List<Pair> pairs, double copy, double h2d) {
+    private static void measure(CudaAligner gpu, String name, List<Pair> pairs, AlignOptions opts, double copy, double h2d) {
         int count = pairs.size();
-        AlignOptions opts = AlignOptions.defaults();
         gpu.alignAll(pairs.subList(0, Math.min(count, 16)), opts);   // warm up: module, JIT, staging
         double bestKernel = 0;
         double bestEnd = 0;
         long cells = 0;
-        long pcieBytes = pcieBytes(pairs);
+        long pcieBytes = pcieBytes(pairs, opts);
         String check = "";
         for (int round = 0; round < 3; round++) {
             // End to end: the whole list in one call (launches overlap, two in flight).
@@ -229,8 +264,8 @@ public final class CudaBench {
             if (round == 0) {
                 check = check(pairs, rs, opts);
                 if (!check.equals("ok")) {
-                    System.out.printf(Locale.ROOT, "%-48s %s%n", name, check);
-                    return;
+                    failures++;   // still timed: the figures may tell where it goes wrong
+                    check = "FAILED " + check;
                 }
             }
             cells = rs.stream().mapToLong(AlignmentResult::cells).sum();

@@ -444,7 +444,8 @@ public final class CudaAligner implements Aligner {
 
     /**
      * The longest rolling anti-diagonal both kernels that {@code options} runs keep in shared
-     * memory (with up to 1024 threads and banded_viterbi's 21 KB of static shared memory).
+     * memory (with up to 1024 threads: banded_viterbi's 5 KB of static shared memory and 16 KB of
+     * reduction scratch).
      */
     private int sharedRollLen(AlignOptions options) {
         int optIn = device.kernelSharedLimit();
@@ -453,7 +454,7 @@ public final class CudaAligner implements Aligner {
             len = Math.min(len, (optIn - 8 * 1024) / 96);
         }
         if (options.semiring().computesMax()) {
-            len = Math.min(len, (optIn - 22 * 1024) / 24);   // static (5 KB) and reduction scratch (16 B a thread, 1024 at most)
+            len = Math.min(len, (optIn - 22 * 1024) / 24);
         }
         return len;
     }

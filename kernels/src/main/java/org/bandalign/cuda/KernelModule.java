@@ -54,15 +54,17 @@ final class KernelModule {
         String first = imageFor(name, version[0], choice);
         int result = load(first);
         String loaded = first;
-        if (result == CUresult.CUDA_ERROR_NO_BINARY_FOR_GPU && choice.equals("auto") && !first.endsWith(".cuda12.fatbin")) {
+        String tried = "";
+        if (DRIVER_TOO_OLD.contains(result) && choice.equals("auto") && !first.endsWith(".cuda12.fatbin")) {
+            tried = first + " first (" + CUresult.stringFor(result) + "), then ";
             loaded = name + ".cuda12.fatbin";
             result = load(loaded);
         }
         this.image = loaded;
         if (DRIVER_TOO_OLD.contains(result)) {
             throw new CudaUnavailableException("the NVIDIA driver (CUDA " + cudaVersion(version[0])
-                    + ") cannot load BandAlign's kernels " + loaded + " (" + describe(loaded)
-                    + "; a GPU of compute capability 7.0 or newer): " + CUresult.stringFor(result));
+                    + ") cannot load BandAlign's kernels: tried " + tried + loaded + " (" + describe(loaded) + "): "
+                    + CUresult.stringFor(result));
         }
         check(result, "cuModuleLoadDataEx(" + loaded + ")");
     }
@@ -98,9 +100,9 @@ final class KernelModule {
     private static String describe(String image) {
         return image.endsWith(".cuda12.fatbin")
                 ? "SASS for sm_70, sm_75, sm_80 and sm_90 and PTX for compute_75 built with CUDA 12.4, which needs driver R525 "
-                        + "or newer, R550 or newer where the PTX is compiled"
+                        + "or newer, R550 or newer where the PTX is compiled, and a GPU of compute capability 7.0 or newer"
                 : "SASS for sm_80, sm_90, sm_100 and sm_120 and PTX for compute_75 built with CUDA 13, which needs driver "
-                        + "R580 or newer";
+                        + "R580 or newer and a GPU of compute capability 7.5 or newer";
     }
 
     /** 12040 as "12.4". */

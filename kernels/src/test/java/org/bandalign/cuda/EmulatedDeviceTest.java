@@ -157,8 +157,8 @@ class EmulatedDeviceTest {
             assertTheCuda12BuildLoadsAndAlignsAsTheCpu(12);
             System.setProperty(KernelModule.KERNELS_PROPERTY, "cuda13");
             CudaUnavailableException forced = assertThrows(CudaUnavailableException.class, () -> CudaAligner.open(0, 0));
-            assertTrue(forced.getMessage().contains("cannot load BandAlign's kernels banded_align.fatbin (")
-                    && forced.getMessage().endsWith("compute capability 7.0 or newer): CUDA_ERROR_NO_BINARY_FOR_GPU"), forced.getMessage());
+            assertTrue(forced.getMessage().contains("cannot load BandAlign's kernels: tried banded_align.fatbin (")
+                    && forced.getMessage().endsWith("compute capability 7.5 or newer): CUDA_ERROR_NO_BINARY_FOR_GPU"), forced.getMessage());
             System.clearProperty(KernelModule.KERNELS_PROPERTY);
 
             // Newer GPUs: Ada (sm_89) runs the sm_80 SASS, Blackwell its own; on a CUDA 12 driver
@@ -178,8 +178,9 @@ class EmulatedDeviceTest {
 
             FakeCudaDriver.setDeviceArch(60);
             CudaUnavailableException pascal = assertThrows(CudaUnavailableException.class, () -> CudaAligner.open(0, 0));
-            assertTrue(pascal.getMessage().contains("cannot load BandAlign's kernels banded_align.cuda12.fatbin (SASS for sm_70"),
-                    pascal.getMessage());
+            assertTrue(pascal.getMessage().contains("cannot load BandAlign's kernels: tried banded_align.fatbin first "
+                    + "(CUDA_ERROR_NO_BINARY_FOR_GPU), then banded_align.cuda12.fatbin (SASS for sm_70")
+                    && pascal.getMessage().contains("compute capability 7.0 or newer): CUDA_ERROR_NO_BINARY_FOR_GPU"), pascal.getMessage());
             assertAutoIsTheCpu();
         } finally {
             System.clearProperty(KernelModule.KERNELS_PROPERTY);
