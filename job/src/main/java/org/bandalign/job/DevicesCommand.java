@@ -43,6 +43,14 @@ public final class DevicesCommand implements Callable<Integer> {
             + "more than the cluster's GPU slots, so that every executor takes some.")
     int tasks;
 
+    @Option(names = "--executors", defaultValue = "0", paramLabel = "N", description = "Executors to wait for before the survey "
+            + "(default: spark.executor.instances if set, else until their number holds for 5 s).")
+    int executors;
+
+    @Option(names = "--wait", defaultValue = "120", paramLabel = "SECONDS", description = "Longest wait for executors "
+            + "(default: ${DEFAULT-VALUE}).")
+    int waitSeconds;
+
     @Option(names = "--backend", defaultValue = "auto", paramLabel = "auto|cuda", description = "Engine the survey's tasks ask for, as "
             + "the align command's (default: ${DEFAULT-VALUE}).")
     String backend;
@@ -74,27 +82,52 @@ public final class DevicesCommand implements Callable<Integer> {
             default -> throw new UserError("--backend must be auto or cuda for the survey, got '" + backend + "'");
         };
         sparkConf.setIfMissing("spark.app.name", "bandalign devices");
+        if (running(SparkSession.getActiveSession()) || running(SparkSession.getDefaultSession())) {
+            throw new UserError("devices --master: a Spark session is already running in this JVM; survey from a fresh one");
+        }
         SparkSession spark = SparkSession.builder().config(sparkConf).getOrCreate();
         try {
+            int expected = executors > 0 ? executors : sparkConf.getInt("spark.executor.instances", 0);
+            java.util.Set<String> registered = ExecutorSurvey.awaitExecutors(spark, expected, java.time.Duration.ofSeconds(5),
+                    java.time.Duration.ofSeconds(waitSeconds));
             return report(ExecutorSurvey.run(spark, JobOptions.forEngine(engine, sparkConf), tasks, JobKeys.STAGE_GPU_AMOUNT.get(sparkConf)),
-                    spark.sparkContext().master(), spec.commandLine().getOut(), spec.commandLine().getErr());
+                    registered, spark.sparkContext().master(), spec.commandLine().getOut(), spec.commandLine().getErr());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while waiting for executors", e);
         } finally {
             spark.stop();
         }
     }
 
-    /** Prints the survey; 0 if every executor's GPU tasks get a GPU, else 1, saying how many do not. */
-    static int report(List<ExecutorSurvey.Seen> seen, String master, PrintWriter out, PrintWriter err) {
+    private static boolean running(scala.Option<SparkSession> session) {
+        return session.isDefined() && !session.get().sparkContext().isStopped();
+    }
+
+    /**
+     * Prints the survey; 0 if every sight got a GPU and every registered executor (as host:port;
+     * empty in local mode) took a task, else 1, saying what is wrong.
+     */
+    static int report(List<ExecutorSurvey.Seen> seen, java.util.Set<String> registered, String master, PrintWriter out,
+                      PrintWriter err) {
         out.println("executors of " + master + ", as their alignment tasks see them:");
         seen.forEach(s -> out.println(s.line()));
         out.flush();
+        int status = 0;
         long cpu = seen.stream().filter(s -> !s.engine().startsWith("cuda:")).count();
         if (cpu > 0) {
-            err.println("bandalign: " + cpu + " of " + seen.size() + " executor GPU slots would not align on a GPU");
-            err.flush();
-            return 1;
+            err.println("bandalign: " + cpu + " of " + seen.size() + " executor and GPU address pairs would not align on a GPU");
+            status = 1;
         }
-        return 0;
+        java.util.Set<String> missing = new java.util.TreeSet<>(registered);
+        seen.forEach(s -> missing.remove(s.address()));
+        if (!missing.isEmpty()) {
+            err.println("bandalign: " + missing.size() + " of " + registered.size() + " registered executors took no survey task ("
+                    + String.join(", ", missing) + "); run more with --tasks");
+            status = 1;
+        }
+        err.flush();
+        return status;
     }
 
     private int listThisMachine() {

@@ -22,15 +22,19 @@ import org.bandalign.cuda.CudaDevices;
  * Spark job whose tasks each take the engine an alignment task would take, exactly as
  * {@link ExecutorAligners} picks it (the task's GPU address, mapped to a CUDA ordinal, the
  * aligner on that device, or the CPU and why), and report it with the executor and host. A
- * cluster's GPU set-up can so be checked in seconds before a long job. The aligners it opens stay
- * in their executors for the job that follows, as an alignment task's would.
+ * cluster's GPU set-up can so be checked in seconds before a long job. It first waits for the
+ * executors to register (Spark starts a job with whichever are there), and the report counts
+ * every registered executor that took no task.
  */
 final class ExecutorSurvey {
     private ExecutorSurvey() {
     }
 
-    /** What one task saw: its executor and host, its GPU address(es), the device and the engine. */
-    record Seen(String executor, String host, String gpu, String device, String engine) implements Serializable {
+    /**
+     * What one task saw: its executor's id, host and block manager address (host:port, as the
+     * status tracker names executors), its GPU address(es), the device and the engine.
+     */
+    record Seen(String executor, String host, String address, String gpu, String device, String engine) implements Serializable {
         private static final long serialVersionUID = 1L;
 
         /** One line for the console. */
@@ -58,12 +62,55 @@ final class ExecutorSurvey {
         return new ArrayList<>(distinct);
     }
 
+    /**
+     * Waits until {@code expected} executors have registered, or, with {@code expected <= 0},
+     * until their number has held for {@code settle}; gives up after {@code limit}. Returns the
+     * executors registered then, as host:port (none in local mode, where the driver runs the
+     * tasks).
+     */
+    static java.util.Set<String> awaitExecutors(SparkSession spark, int expected, java.time.Duration settle,
+                                                java.time.Duration limit) throws InterruptedException {
+        if (spark.sparkContext().isLocal()) {
+            return new TreeSet<>();
+        }
+        long start = System.nanoTime();
+        long deadline = start + limit.toNanos();
+        long since = start;
+        java.util.Set<String> ids = executorIds(spark);
+        while (System.nanoTime() < deadline) {
+            if (expected > 0 ? ids.size() >= expected : !ids.isEmpty() && System.nanoTime() - since >= settle.toNanos()) {
+                break;
+            }
+            Thread.sleep(200);
+            java.util.Set<String> now = executorIds(spark);
+            if (!now.equals(ids)) {
+                ids = now;
+                since = System.nanoTime();
+            }
+        }
+        return ids;
+    }
+
+    /**
+     * The registered executors, each as its block manager's host:port (what the status tracker
+     * reports; the driver's own left out).
+     */
+    static java.util.Set<String> executorIds(SparkSession spark) {
+        java.util.Set<String> ids = new TreeSet<>();
+        for (org.apache.spark.SparkExecutorInfo e : spark.sparkContext().statusTracker().getExecutorInfos()) {
+            ids.add(e.host() + ":" + e.port());
+        }
+        ids.remove(spark.sparkContext().env().blockManager().blockManagerId().hostPort());
+        return ids;
+    }
+
     /** What the current task sees. */
     static Seen look(JobOptions options) {
         TaskContext task = TaskContext.get();
         SparkEnv env = SparkEnv.get();
         String executor = env == null ? "none" : env.executorId();
         String host = env == null ? "localhost" : env.blockManager().blockManagerId().host();
+        String address = env == null ? "" : env.blockManager().blockManagerId().hostPort();
         String[] gpus = TaskGpu.addresses(task);
         String gpu = gpus.length == 0 ? "none" : String.join(",", gpus);
         String engine;
@@ -80,6 +127,6 @@ final class ExecutorSurvey {
         } catch (IllegalStateException | IllegalArgumentException e) {   // CudaUnavailableException too
             engine = "no engine: " + e.getMessage();   // --backend cuda where no GPU can be used
         }
-        return new Seen(executor, host, gpu, device, engine);
+        return new Seen(executor, host, address, gpu, device, engine);
     }
 }

@@ -100,7 +100,7 @@ class DevicesCommandTest {
         } else {
             assertEquals(1, r.status(), r.out() + r.err());
             assertTrue(lines.get(1).matches("executor driver on .*, GPU none: cpu \\(auto used the CPU: no CUDA.*"), lines.get(1));
-            assertTrue(r.err().contains("1 of 1 executor GPU slots would not align on a GPU"), r.err());
+            assertTrue(r.err().contains("1 of 1 executor and GPU address pairs would not align on a GPU"), r.err());
         }
         assertEquals(2, run("devices", "--master", "local[2]", "--tasks", "0").status());
         assertEquals(2, run("devices", "--master", "local[2]", "--backend", "cpu").status());

@@ -466,12 +466,22 @@ class StandaloneClusterTest {
     void executorSurvey_eachExecutorsGpuTasksGetTheirOwnDevice() throws Exception {
         withLogsOnFailure(() -> {
             awaitExecutors(EXECUTORS);
+            Set<String> registered = ExecutorSurvey.awaitExecutors(spark, EXECUTORS, java.time.Duration.ofSeconds(5),
+                    java.time.Duration.ofSeconds(60));
+            assertEquals(EXECUTORS, registered.size(), registered.toString());
             List<ExecutorSurvey.Seen> seen = ExecutorSurvey.run(spark,
                     JobOptions.forEngine(Backend.AUTO, spark.sparkContext().getConf()), 16, 0);
             java.io.StringWriter out = new java.io.StringWriter();
             java.io.StringWriter err = new java.io.StringWriter();
-            int status = DevicesCommand.report(seen, spark.sparkContext().master(), new java.io.PrintWriter(out),
+            int status = DevicesCommand.report(seen, registered, spark.sparkContext().master(), new java.io.PrintWriter(out),
                     new java.io.PrintWriter(err));
+            // An executor that took no task is reported, and fails the survey.
+            java.io.StringWriter err2 = new java.io.StringWriter();
+            Set<String> plusOne = new java.util.TreeSet<>(registered);
+            plusOne.add("10.9.9.9:1");
+            assertEquals(1, DevicesCommand.report(seen, plusOne, "m", new java.io.PrintWriter(new java.io.StringWriter()),
+                    new java.io.PrintWriter(err2)));
+            assertTrue(err2.toString().contains("1 of 5 registered executors took no survey task (10.9.9.9:1)"), err2.toString());
             System.out.print("StandaloneClusterTest: " + out);
             Map<String, ExecutorSurvey.Seen> byGpu = new TreeMap<>();
             seen.forEach(s -> byGpu.put(s.gpu(), s));
@@ -485,14 +495,15 @@ class StandaloneClusterTest {
                     assertEquals("cuda:" + d + " with banded_align.fatbin", s.engine(), s.toString());
                     assertTrue(s.device().startsWith(d + ": BandAlign CPU emulation")
                             && s.device().contains("GPU-0" + d + "ba1a11-0000-4000-8000-000000000000"), s.toString());
-                    assertTrue(s.host().equals("127.0.0.1") || !s.host().isEmpty(), s.toString());
+                    assertEquals("127.0.0.1", s.host(), s.toString());
+                    assertTrue(registered.contains(s.address()), s + " is one of " + registered);
                 }
                 assertEquals(0, status, err.toString());
                 assertEquals("", err.toString());
             } else {
                 seen.forEach(s -> assertTrue(s.engine().startsWith("cpu (auto used the CPU: no CUDA driver"), s.toString()));
                 assertEquals(1, status);
-                assertTrue(err.toString().contains("4 of 4 executor GPU slots would not align on a GPU"), err.toString());
+                assertTrue(err.toString().contains("4 of 4 executor and GPU address pairs would not align on a GPU"), err.toString());
             }
             assertTrue(out.toString().startsWith("executors of " + cluster.masterUrl() + ", as their alignment tasks see them:\n"),
                     out.toString());
