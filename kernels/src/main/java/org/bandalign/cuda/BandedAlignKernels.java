@@ -259,19 +259,39 @@ final class BandedAlignKernels {
             long shared;
             if (log) {   // the rolling state in shared memory if it fits, then the reduction scratch
                 f = forwardBackward;
-                shared = 12L * 8 * rollLen + 8L * t;
-                shared = shared <= limit ? shared : 8L * t;
+                shared = fbRollBytes(rollLen) + fbScratchBytes(t);
+                shared = shared <= limit ? shared : fbScratchBytes(t);
             } else {
-                long roll = 3L * 8 * rollLen;
-                boolean inShared = roll + 16L * t + viterbiStaticShared <= limit;
+                long roll = vitRollBytes(rollLen);
+                boolean inShared = roll + vitScratchBytes(t) + viterbiStaticShared <= limit;
                 f = inShared ? viterbi : viterbiGlobal;
-                shared = (inShared ? roll : 0) + 16L * t;
+                shared = (inShared ? roll : 0) + vitScratchBytes(t);
             }
             int[] perSm = new int[1];
             check(JCudaDriver.cuOccupancyMaxActiveBlocksPerMultiprocessor(perSm, f, t, shared),
                     "cuOccupancyMaxActiveBlocksPerMultiprocessor");
             return perSm[0];
         });
+    }
+
+    /** Forward-backward's rolling state: 12 doubles a slot (alpha: 3, flows: 3 kinds x 3 anti-diagonals). */
+    private static long fbRollBytes(int rollLen) {
+        return 12L * 8 * rollLen;
+    }
+
+    /** Forward-backward's reduction scratch in dynamic shared memory: a double a thread. */
+    private static long fbScratchBytes(int threads) {
+        return 8L * threads;
+    }
+
+    /** Viterbi's rolling state: 3 doubles a slot (scores of t, t-1, t-2). */
+    private static long vitRollBytes(int rollLen) {
+        return 3L * 8 * rollLen;
+    }
+
+    /** Viterbi's reduction scratch in dynamic shared memory: a double and two ints a thread. */
+    private static long vitScratchBytes(int threads) {
+        return 16L * threads;
     }
 
     /** The largest block {@code f} can launch with (its registers decide). */
@@ -372,11 +392,11 @@ final class BandedAlignKernels {
             log = options.semiring().computesLog();
             max = options.semiring().computesMax();
             int optIn = device.kernelSharedLimit();
-            fbShared = 12L * launch.rollLen * 8 + 8L * launch.threads;
+            fbShared = fbRollBytes(launch.rollLen) + fbScratchBytes(launch.threads);
             fbInShared = fbShared <= optIn;
-            fbSharedBytes = (int) (fbInShared ? fbShared : 8L * launch.threads);
-            vitRoll = 3L * launch.rollLen * 8;
-            vitScratch = 16L * launch.threads;   /* the kernel's reductions: a double and two ints a thread */
+            fbSharedBytes = (int) (fbInShared ? fbShared : fbScratchBytes(launch.threads));
+            vitRoll = vitRollBytes(launch.rollLen);
+            vitScratch = vitScratchBytes(launch.threads);
             vitInShared = vitRoll + vitScratch + viterbiStaticShared <= optIn;
             desc = carve(8L * launch.desc.length);
             scores = carve(4 * launch.scoreFloats);
@@ -390,7 +410,7 @@ final class BandedAlignKernels {
             rollVit = max && !vitInShared ? carve(vitRoll * count) : -1;
             // Last, as the variant decides their sizes: the split one has beta too, and two
             // blocks a pair that each need rolling scratch when it is not in shared memory.
-            long rollPerPair = fbInShared ? 0 : 12L * launch.rollLen * 8;
+            long rollPerPair = fbInShared ? 0 : fbRollBytes(launch.rollLen);
             long splitExtra = align(8 * launch.cells) + (fbInShared ? 0 : align(2 * rollPerPair * count));
             split = log && split(count, launch.threads, fbSharedBytes, at + splitExtra <= budget, fbInShared);
             regcap = log && !split && forwardBackwardRegcap != null && launch.threads <= regcapMaxThreads;
