@@ -86,7 +86,7 @@ public final class AlignCommand implements Callable<Integer> {
         if (request.options.backend == Backend.CUDA && (master.equals("local") || master.startsWith("local["))) {
             requireCuda();   // on a cluster only the executors need a GPU
         }
-        SparkSession spark = SparkSession.builder().config(sparkConf).getOrCreate();
+        SparkSession spark = CommandSession.start(sparkConf, "align");
         try {
             JobSummary summary = AlignJob.run(spark, request);
             System.out.println(summary.line());

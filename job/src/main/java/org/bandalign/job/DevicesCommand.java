@@ -82,10 +82,7 @@ public final class DevicesCommand implements Callable<Integer> {
             default -> throw new UserError("--backend must be auto or cuda for the survey, got '" + backend + "'");
         };
         sparkConf.setIfMissing("spark.app.name", "bandalign devices");
-        if (running(SparkSession.getActiveSession()) || running(SparkSession.getDefaultSession())) {
-            throw new UserError("devices --master: a Spark session is already running in this JVM; survey from a fresh one");
-        }
-        SparkSession spark = SparkSession.builder().config(sparkConf).getOrCreate();
+        SparkSession spark = CommandSession.start(sparkConf, "devices --master");
         try {
             int expected = executors > 0 ? executors : sparkConf.getInt("spark.executor.instances", 0);
             java.util.Set<String> registered = ExecutorSurvey.awaitExecutors(spark, expected, java.time.Duration.ofSeconds(5),
@@ -98,10 +95,6 @@ public final class DevicesCommand implements Callable<Integer> {
         } finally {
             spark.stop();
         }
-    }
-
-    private static boolean running(scala.Option<SparkSession> session) {
-        return session.isDefined() && !session.get().sparkContext().isStopped();
     }
 
     /**

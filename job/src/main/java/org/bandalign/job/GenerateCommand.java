@@ -71,7 +71,7 @@ public final class GenerateCommand implements Callable<Integer> {
         }
         SparkConf conf = new SparkConf().setIfMissing("spark.app.name", "bandalign generate");
         conf.setMaster(master != null ? master : conf.get("spark.master", "local[*]"));
-        SparkSession spark = SparkSession.builder().config(conf).getOrCreate();
+        SparkSession spark = CommandSession.start(conf, "generate");
         try {
             org.apache.hadoop.fs.Path out = new org.apache.hadoop.fs.Path(output);
             if (!overwrite && out.getFileSystem(spark.sparkContext().hadoopConfiguration()).exists(out)) {

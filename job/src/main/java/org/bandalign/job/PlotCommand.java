@@ -45,7 +45,7 @@ public final class PlotCommand implements Callable<Integer> {
     public Integer call() throws IOException {
         SparkConf conf = new SparkConf().setIfMissing("spark.app.name", "bandalign plot");
         conf.setMaster(master != null ? master : conf.get("spark.master", "local[*]"));
-        SparkSession spark = SparkSession.builder().config(conf).getOrCreate();
+        SparkSession spark = CommandSession.start(conf, "plot");
         try {
             String dir = new File(input, "marginals").isDirectory() ? new File(input, "marginals").getPath() : input;
             List<Row> rows = spark.read().parquet(dir).filter(col("id").equalTo(id)).collectAsList();

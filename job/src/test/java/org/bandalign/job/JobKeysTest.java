@@ -108,4 +108,20 @@ class JobKeysTest {
         assertTrue(e.getMessage().contains("'MIG-1' is neither a device index nor a UUID") && e.getMessage().contains("=0,1"),
                 e.getMessage());
     }
+
+    /** Embedded in a JVM whose Spark session is running, a command refuses (exit 2) and leaves that session running. */
+    @Test
+    void commands_insideARunningSession_refuseAndLeaveItRunning() {
+        org.apache.spark.sql.SparkSession spark = org.apache.spark.sql.SparkSession.builder().master("local[1]")
+                .appName("JobKeysTest embedder").getOrCreate();
+        try {
+            String out = System.getProperty("java.io.tmpdir") + "/bandalign-never-written-" + System.nanoTime();
+            assertEquals(2, BandAlign.run("generate", "--output", out, "--pairs", "1"));
+            assertEquals(2, BandAlign.run("devices", "--master", "local[1]"));
+            assertTrue(!spark.sparkContext().isStopped(), "the embedder's session still runs");
+            assertTrue(!new java.io.File(out).exists(), out);
+        } finally {
+            spark.stop();
+        }
+    }
 }

@@ -1,0 +1,33 @@
+package org.bandalign.job;
+
+import org.apache.spark.SparkConf;
+import org.apache.spark.sql.SparkSession;
+
+/**
+ * The Spark session of one command-line command: made from the command's configuration and
+ * stopped when the command ends. A command never runs inside a session that is already running
+ * in this JVM (one that embeds {@link BandAlign#run}): {@code getOrCreate} would ignore the
+ * command's master and settings and the command's {@code stop} would end the embedder's session;
+ * embedders call {@link AlignJob#run} with their own session instead.
+ */
+final class CommandSession {
+    private CommandSession() {
+    }
+
+    /**
+     * A new session for {@code command} with {@code conf}.
+     *
+     * @throws UserError when a session is already running in this JVM
+     */
+    static SparkSession start(SparkConf conf, String command) {
+        if (running(SparkSession.getActiveSession()) || running(SparkSession.getDefaultSession())) {
+            throw new UserError(command + ": a Spark session is already running in this JVM; run the command in a JVM of its own "
+                    + "(bin/bandalign, spark-submit), or call AlignJob.run with that session");
+        }
+        return SparkSession.builder().config(conf).getOrCreate();
+    }
+
+    private static boolean running(scala.Option<SparkSession> session) {
+        return session.isDefined() && !session.get().sparkContext().isStopped();
+    }
+}
