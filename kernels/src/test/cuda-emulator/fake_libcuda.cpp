@@ -43,7 +43,11 @@
  *    and that driver can run, as on a GPU: sm_90 SASS in a cubin format the driver reads, or
  *    PTX it can compile (CUDA 13's formats need v >= 13000);
  *  - another GPU generation on request: cuCtxSetLimit(DEVICE_ARCH_REQUEST, 70) makes the devices
- *    report compute capability 7.0 and load only code that runs there (default 90).
+ *    report compute capability 7.0 and load only code that runs there (default 90);
+ *  - more static shared memory on request: cuCtxSetLimit(STATIC_SHARED_REQUEST, n) adds n bytes
+ *    to every kernel's static shared memory (what cuFuncGetAttribute reports, what occupancy and
+ *    the opt-in limit count), as a driver would that counts the 1 KB reserved section CUDA 13's
+ *    sm_90 cubins carry (cuobjdump shows it; ptxas does not); default 0.
  * Only the driver calls the project makes are here; JCuda binds the rest lazily and never
  * calls them.
  */
@@ -85,6 +89,8 @@ static std::atomic<int> unavailable_device{0};   /* device + 1; 0: none */
 static std::atomic<int> driver_version{13000};   /* what cuDriverGetVersion reports */
 static const int DEVICE_ARCH_REQUEST = 0x42410004;
 static std::atomic<int> device_arch{90};   /* the devices' compute capability, major * 10 + minor */
+static const int STATIC_SHARED_REQUEST = 0x42410005;
+static std::atomic<int> static_shared_extra{0};   /* bytes added to every kernel's static shared memory */
 /* CUdevice_attribute, CUfunction_attribute and CUevent_flags values used here (cuda.h). */
 enum : int {
     DEV_MAX_THREADS_PER_BLOCK = 1, DEV_MULTIPROCESSOR_COUNT = 16, DEV_MAX_THREADS_PER_SM = 39,
@@ -339,6 +345,9 @@ struct FakeFunction {
 
     explicit FakeFunction(const KernelInfo *k) : info(k) {}
 
+    /* Static shared memory as the driver reports it (see STATIC_SHARED_REQUEST). */
+    int static_shared() const { return info->static_shared + static_shared_extra.load(); }
+
     /* Registers a warp holds (per-thread count rounded up to 8, as the hardware allocates). */
     int warp_registers() const { return (info->registers + 7) / 8 * 8 * 32; }
     int max_threads() const { return std::min(info->launch_bound, SM_REGISTERS / warp_registers() * 32); }
@@ -355,7 +364,7 @@ static int occupancy(const FakeFunction *f, int threads, size_t dynamic_shared) 
     const int warps = (threads + 31) / 32;
     int blocks = std::min(SM_BLOCKS, SM_THREADS / (warps * 32));
     blocks = std::min(blocks, SM_REGISTERS / (warps * f->warp_registers()));
-    const size_t shared = (size_t)f->info->static_shared + dynamic_shared + 1024;   /* 1 KB reserved a block */
+    const size_t shared = (size_t)f->static_shared() + dynamic_shared + 1024;   /* 1 KB reserved a block */
     blocks = std::min<long>(blocks, (long)(SM_SHARED / shared));
     return std::max(blocks, 0);
 }
@@ -491,6 +500,10 @@ CUresult cuCtxSetLimit(int limit, size_t value) {
     }
     if (limit == DEVICE_ARCH_REQUEST) {
         device_arch = (int)value;
+        return OK;
+    }
+    if (limit == STATIC_SHARED_REQUEST) {
+        static_shared_extra = (int)value;
         return OK;
     }
     if (limit != FAULT_AFTER_LAUNCHES) {
@@ -829,7 +842,7 @@ CUresult cuFuncGetAttribute(int *value, int attribute, FakeFunction *f) {
     if (f == nullptr) return ERR_INVALID_HANDLE;
     switch (attribute) {
     case FUNC_MAX_THREADS_PER_BLOCK: *value = f->max_threads(); return OK;
-    case FUNC_SHARED_SIZE_BYTES: *value = f->info->static_shared; return OK;
+    case FUNC_SHARED_SIZE_BYTES: *value = f->static_shared(); return OK;
     case FUNC_NUM_REGS: *value = f->info->registers; return OK;
     case FUNC_LOCAL_SIZE_BYTES: *value = 0; return OK;
     case FUNC_BINARY_VERSION: *value = 90; return OK;
@@ -842,7 +855,7 @@ CUresult cuFuncSetAttribute(FakeFunction *f, int attribute, int value) {
     NEED_CONTEXT();
     if (f == nullptr) return ERR_INVALID_HANDLE;
     if (attribute != FUNC_MAX_DYNAMIC_SHARED) return ERR_INVALID_VALUE;
-    if (value < 0 || value + f->info->static_shared > BLOCK_SHARED_OPTIN) {
+    if (value < 0 || value + f->static_shared() > BLOCK_SHARED_OPTIN) {
         complain("cuFuncSetAttribute", std::string(f->info->name) + ": " + std::to_string(value)
                  + " bytes of dynamic shared memory plus the static ones exceed the opt-in limit");
         return ERR_INVALID_VALUE;

@@ -94,8 +94,14 @@ final class BandedAlignKernels {
     private final String prefetchPolicy;
     private final String splitPolicy;
     private final boolean fillThreads;
-    /** Static shared memory of banded_viterbi, as the loaded binary declares it. */
+    /** Static shared memory of banded_viterbi, as the driver reports it for the loaded binary. */
     private final int viterbiStaticShared;
+    /**
+     * The most static shared memory of the forward-backward kernels (plain, prefetch, split,
+     * regcap), as the driver reports it: the sources declare none, but the CUDA 13 sm_90 and
+     * newer cubins carry a 1 KB reserved section, which a driver may count.
+     */
+    private final int fbStaticShared;
     /** Most threads per block: the configured limit, within what both loaded kernels can launch. */
     private final int maxThreads;
     private final CUstream stream = new CUstream();
@@ -162,15 +168,18 @@ final class BandedAlignKernels {
             int optIn = Math.max(DEFAULT_SHARED, device.sharedMemoryOptIn);
             // (the regcap kernel is left out of the block limit: it is taken only for blocks it can launch)
             this.regcapMaxThreads = forwardBackwardRegcap == null ? 0 : maxThreadsPerBlock(forwardBackwardRegcap);
-            // (these kernels declare no static shared memory, so the layouts count on all of it;
-            // the limit still leaves out what the driver reports as static, should that change)
+            // (the layouts add the largest static size of these to their dynamic shared memory
+            // when they decide whether the rolling state fits: DeviceLayout, fillThreads)
+            int fbStatic = 0;
             for (CUfunction f : forwardBackwardRegcap == null ? new CUfunction[] {forwardBackward, forwardBackwardPrefetch, alphaBeta}
                     : new CUfunction[] {forwardBackward, forwardBackwardPrefetch, alphaBeta, forwardBackwardRegcap}) {
                 check(JCudaDriver.cuFuncGetAttribute(value, CUfunction_attribute.CU_FUNC_ATTRIBUTE_SHARED_SIZE_BYTES, f),
                         "cuFuncGetAttribute(static shared memory)");
+                fbStatic = Math.max(fbStatic, value[0]);
                 check(JCudaDriver.cuFuncSetAttribute(f, CUfunction_attribute.CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES,
                         optIn - value[0]), "cuFuncSetAttribute(banded_forward_backward shared memory)");
             }
+            this.fbStaticShared = fbStatic;
             check(JCudaDriver.cuFuncSetAttribute(viterbi,
                     CUfunction_attribute.CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES, optIn - viterbiStaticShared),
                     "cuFuncSetAttribute(banded_viterbi shared memory)");
@@ -260,7 +269,7 @@ final class BandedAlignKernels {
             if (log) {   // the rolling state in shared memory if it fits, then the reduction scratch
                 f = forwardBackward;
                 shared = fbRollBytes(rollLen) + fbScratchBytes(t);
-                shared = shared <= limit ? shared : fbScratchBytes(t);
+                shared = shared + fbStaticShared <= limit ? shared : fbScratchBytes(t);
             } else {
                 long roll = vitRollBytes(rollLen);
                 boolean inShared = roll + vitScratchBytes(t) + viterbiStaticShared <= limit;
@@ -272,6 +281,33 @@ final class BandedAlignKernels {
                     "cuOccupancyMaxActiveBlocksPerMultiprocessor");
             return perSm[0];
         });
+    }
+
+    /**
+     * The longest rolling anti-diagonal that every kernel {@code options} runs keeps in shared
+     * memory at any block size (up to 1024 threads), under a per-block limit of {@code limit}
+     * bytes and the static shared memory the driver reports for the forward-backward kernels
+     * ({@code fbStatic}) and banded_viterbi ({@code viterbiStatic}); 0 when none fits.
+     */
+    static int sharedRollLen(AlignOptions options, int limit, int fbStatic, int viterbiStatic) {
+        long len = Integer.MAX_VALUE;
+        if (options.semiring().computesLog()) {
+            len = Math.min(len, (limit - fbStatic - fbScratchBytes(1024)) / fbRollBytes(1));
+        }
+        if (options.semiring().computesMax()) {
+            len = Math.min(len, (limit - viterbiStatic - vitScratchBytes(1024)) / vitRollBytes(1));
+        }
+        return (int) Math.max(0, len);
+    }
+
+    /** Static shared memory of the forward-backward kernels, the most of the four. */
+    int fbStaticShared() {
+        return fbStaticShared;
+    }
+
+    /** Static shared memory of banded_viterbi. */
+    int viterbiStaticShared() {
+        return viterbiStaticShared;
     }
 
     /** Forward-backward's rolling state: 12 doubles a slot (alpha: 3, flows: 3 kinds x 3 anti-diagonals). */
@@ -393,7 +429,7 @@ final class BandedAlignKernels {
             max = options.semiring().computesMax();
             int optIn = device.kernelSharedLimit();
             fbShared = fbRollBytes(launch.rollLen) + fbScratchBytes(launch.threads);
-            fbInShared = fbShared <= optIn;
+            fbInShared = fbShared + fbStaticShared <= optIn;
             fbSharedBytes = (int) (fbInShared ? fbShared : fbScratchBytes(launch.threads));
             vitRoll = vitRollBytes(launch.rollLen);
             vitScratch = vitScratchBytes(launch.threads);

@@ -73,6 +73,9 @@ public final class CudaAligner implements Aligner {
     /** Launches hold the read lock; close takes the write lock, so it waits for them. */
     private final ReentrantReadWriteLock lifecycle = new ReentrantReadWriteLock();
     private final long budget;
+    /** Static shared memory the driver reports for the loaded kernels (see BandedAlignKernels). */
+    private final int fbStaticShared;
+    private final int viterbiStaticShared;
     /** Threads that keep an alignAll call's launches in flight (daemons; stopped by close). */
     private final ExecutorService launchers = Executors.newFixedThreadPool(LAUNCHES_IN_FLIGHT, r -> {
         Thread t = new Thread(r, "bandalign-cuda-launcher");
@@ -97,6 +100,8 @@ public final class CudaAligner implements Aligner {
             module.close();
             throw e;
         }
+        this.fbStaticShared = first.fbStaticShared();
+        this.viterbiStaticShared = first.viterbiStaticShared();
         all.add(first);
         idle.add(first);
     }
@@ -442,21 +447,9 @@ public final class CudaAligner implements Aligner {
         return groups;
     }
 
-    /**
-     * The longest rolling anti-diagonal both kernels that {@code options} runs keep in shared
-     * memory (with up to 1024 threads: banded_viterbi's 5 KB of static shared memory and 16 KB of
-     * reduction scratch).
-     */
+    /** The longest rolling anti-diagonal both kernels that {@code options} runs keep in shared memory. */
     private int sharedRollLen(AlignOptions options) {
-        int optIn = device.kernelSharedLimit();
-        int len = Integer.MAX_VALUE;
-        if (options.semiring().computesLog()) {
-            len = Math.min(len, (optIn - 8 * 1024) / 96);
-        }
-        if (options.semiring().computesMax()) {
-            len = Math.min(len, (optIn - 22 * 1024) / 24);
-        }
-        return len;
+        return BandedAlignKernels.sharedRollLen(options, device.kernelSharedLimit(), fbStaticShared, viterbiStaticShared);
     }
 
     @Override

@@ -409,6 +409,48 @@ class EmulatedDeviceTest {
         }
     }
 
+    /**
+     * Where the driver reports static shared memory for the forward-backward kernels (as one
+     * that counts the 1 KB reserved section of CUDA 13's sm_90 cubins would), a pair whose
+     * rolling state fits the opt-in limit only without it keeps that state in global memory
+     * instead of launching with more dynamic shared memory than the kernel allows; a narrower
+     * pair still keeps it in shared memory. The static size here is made large, so that the
+     * boundary falls between pairs of 100 and 120 rows: 120 x 120 needs 96 * 124 + 8 * 128 =
+     * 12,928 bytes of dynamic shared memory, 500 more than the 12,428 the kernel is left.
+     */
+    @Test
+    void alignAll_driverReportsStaticSharedMemory_rollingStateThatNoLongerFitsGoesToGlobalMemory() {
+        int optIn = 232448;   // the stand-in's per-block opt-in limit, an H100/H200's
+        FakeCudaDriver.addStaticShared(optIn - (96 * 124 + 8 * 128 - 500));
+        Random rnd = new Random(33);
+        List<Pair> pairs = List.of(randomPair(rnd, "narrow", 100, 100), randomPair(rnd, "wide", 120, 120));
+        try (Aligner cpu = Aligner.cpu(); CudaAligner cuda = CudaAligner.open(0, 0)) {
+            for (Semiring semiring : List.of(Semiring.LOG, Semiring.BOTH)) {
+                AlignOptions options = AlignOptions.builder().semiring(semiring).build();
+                for (Pair p : pairs) {
+                    AlignmentResult e = cpu.align(p, options);
+                    AlignmentResult g = cuda.alignAll(List.of(p), options).get(0);
+                    assertTrue(g.isValid(), () -> String.valueOf(g.error()));
+                    assertEquals(e.logPartition(), g.logPartition(), 1e-9 * Math.abs(e.logPartition()), p.id());
+                    if (semiring.computesMax()) {
+                        assertEquals(e.viterbiCigar(), g.viterbiCigar(), p.id());
+                    }
+                    float[] me = e.marginalsDense();
+                    float[] mg = g.marginalsDense();
+                    for (int q = 0; q < me.length; q++) {
+                        assertEquals(me[q], mg[q], 2e-6, p.id() + " marginal " + q);
+                    }
+                }
+            }
+            Map<String, Long> launched = cuda.launchesByKernels();
+            assertTrue(launched.keySet().stream().anyMatch(k -> k.endsWith("rolling state in global memory)")),
+                    launched.toString());
+            assertTrue(launched.keySet().stream().anyMatch(k -> !k.contains("global")), launched.toString());
+        } finally {
+            FakeCudaDriver.addStaticShared(0);
+        }
+    }
+
     @Test
     void alignAll_deviceRunsOutOfMemory_splitsLaunchesAndReportsOnlyThePairThatNeverFits() {
         Random rnd = new Random(5);

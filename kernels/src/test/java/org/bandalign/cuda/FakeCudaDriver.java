@@ -97,6 +97,20 @@ public final class FakeCudaDriver {
         request(DEVICE_ARCH_REQUEST, arch, "architecture");
     }
 
+    /** cuCtxSetLimit's "limit" that adds to every kernel's static shared memory (see fake_libcuda.cpp). */
+    private static final int STATIC_SHARED_REQUEST = 0x42410005;
+
+    /**
+     * Makes the stand-in report {@code bytes} more static shared memory for every kernel than
+     * ptxas gives (0 by default), as a driver would that counts the 1 KB reserved section of
+     * CUDA 13's sm_90 cubins; the opt-in limit and occupancy count it too. Every loaded
+     * function reports it at once, so set it before opening an aligner (which reads it once)
+     * and set it back to 0 after. Only with the stand-in loaded.
+     */
+    public static void addStaticShared(int bytes) {
+        request(STATIC_SHARED_REQUEST, bytes, "static shared memory");
+    }
+
     /** Ends {@link #makeUnavailable(int)}. */
     public static void makeAvailable() {
         requestUnavailable(0);
