@@ -80,7 +80,6 @@ public final class AlignCommand implements Callable<Integer> {
             sparkConf.setMaster("local[*]");
         }
         sparkConf.setIfMissing("spark.app.name", "bandalign align");
-        sparkConf.set("spark.sql.parquet.columnarReaderBatchSize", Integer.toString(JobKeys.READER_BATCH_ROWS.get(sparkConf)));
         JobRequest request = request(sparkConf);
         String master = sparkConf.get("spark.master");
         if (request.options.backend == Backend.CUDA && (master.equals("local") || master.startsWith("local["))) {
@@ -131,7 +130,7 @@ public final class AlignCommand implements Callable<Integer> {
                 ioOnly);
         return new JobRequest(input, output, overwrite, options,
                 compression != null ? compression : JobKeys.COMPRESSION.get(sparkConf),
-                JobKeys.STAGE_GPU_AMOUNT.get(sparkConf));
+                JobKeys.STAGE_GPU_AMOUNT.get(sparkConf), JobKeys.READER_BATCH_ROWS.get(sparkConf));
     }
 
     private static <E extends Enum<E>> E parse(Class<E> type, String value, String flag) {

@@ -15,6 +15,7 @@ import org.apache.hadoop.util.ShutdownHookManager;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.resource.ResourceProfileBuilder;
 import org.apache.spark.resource.TaskResourceRequests;
+import org.apache.spark.sql.AnalysisException;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
@@ -24,8 +25,9 @@ import org.apache.spark.sql.catalyst.InternalRow;
 /**
  * The driver side of {@code align}: checks the output directory, reads the input, runs
  * {@link AlignPartition} over it (under a GPU task resource profile when asked), writes
- * {@code marginals/}, {@code rejected/} and {@code _SUMMARY.json}. A failed run removes what it
- * wrote; without {@code --overwrite} an existing output directory is refused and left alone.
+ * {@code marginals/}, {@code rejected/} and {@code _SUMMARY.json} into a hidden staging directory
+ * and moves that into place once complete. A failed run removes what it wrote and leaves an
+ * earlier output alone; without {@code --overwrite} an existing output directory is refused.
  */
 final class AlignJob {
     private AlignJob() {
@@ -33,39 +35,152 @@ final class AlignJob {
 
     static JobSummary run(SparkSession spark, JobRequest req) throws IOException {
         Configuration hadoop = spark.sparkContext().hadoopConfiguration();
-        Path out = new Path(req.output);
-        FileSystem fs = out.getFileSystem(hadoop);
-        if (fs.exists(out)) {
-            if (!req.overwrite) {
-                throw new UserError("output directory " + req.output + " already exists; pass --overwrite to replace it");
-            }
-            fs.delete(out, true);
+        FileSystem fs = new Path(req.output).getFileSystem(hadoop);
+        Path out = fs.makeQualified(new Path(req.output));
+        checkApart(new Path(req.input).getFileSystem(hadoop).makeQualified(new Path(req.input)), out);
+        if (fs.exists(out) && !req.overwrite) {
+            throw new UserError("output directory " + req.output + " already exists; pass --overwrite to replace it");
         }
+        Dataset<Row> input = readInput(spark, req.input);
+        InputColumns.format(input.schema());   // a table without the columns fails here, before anything is written
+        // Everything is written to a hidden sibling first and moved into place at the end, so
+        // the output directory never holds a partial result, and --overwrite replaces an
+        // earlier output only once the new one is complete (a failed rerun keeps the old one).
+        Path staging = stagingDir(out, spark.sparkContext().applicationId());
+        fs.delete(staging, true);
         long start = System.nanoTime();
         // Interrupted (Ctrl-C, SIGTERM): remove the partial output too. The hook runs after
         // Spark's own (which stop the tasks) and before Hadoop closes its file systems.
         Runnable removePartial = () -> {
             try {
-                fs.delete(out, true);
+                fs.delete(staging, true);
             } catch (IOException | RuntimeException ignored) {
                 // the JVM is going down; nothing better to do
             }
         };
         ShutdownHookManager.get().addShutdownHook(removePartial, PARTIAL_OUTPUT_HOOK_PRIORITY);
+        String tag = "bandalign-align-" + staging.getName();
+        spark.sparkContext().addJobTag(tag);
         try {
-            JobSummary summary = align(spark, req, start);
-            try (OutputStream os = fs.create(new Path(out, "_SUMMARY.json"), false)) {
+            JobSummary summary = withReaderBatchRows(spark, req, input,
+                    () -> align(spark, req, input, staging.toString(), start));
+            try (OutputStream os = fs.create(new Path(staging, "_SUMMARY.json"), false)) {
                 os.write(summary.toJson().getBytes(StandardCharsets.UTF_8));
+            }
+            if (fs.exists(out) && !fs.delete(out, true)) {
+                throw new IOException("could not remove the earlier output " + out + " (--overwrite)");
+            }
+            if (!fs.rename(staging, out)) {
+                throw new IOException("could not move the finished output from " + staging + " to " + out);
             }
             return summary;   // the hook goes in finally, before the caller sees success
         } catch (Throwable e) {
-            // Spark's checked SparkException lands here too: nothing of a failed run stays behind.
-            fs.delete(out, true);
+            // Spark's checked SparkException lands here too: nothing of a failed run stays behind
+            // (once the failed job's other tasks, which may still be writing, have ended).
+            awaitTasks(spark, tag);
+            fs.delete(staging, true);
             throw e;
         } finally {
+            spark.sparkContext().removeJobTag(tag);
             if (!ShutdownHookManager.get().isShutdownInProgress()) {
                 ShutdownHookManager.get().removeShutdownHook(removePartial);
             }
+        }
+    }
+
+    /** Longest wait for a failed job's remaining tasks to end. */
+    private static final long TASKS_END_WAIT_MS = 60_000;
+
+    /**
+     * Cancels the jobs tagged {@code tag} and waits (a while at most) until none of their stages
+     * has a task running: a job fails as soon as one task does, while its other tasks may go on
+     * writing into the staging directory for a moment.
+     */
+    private static void awaitTasks(SparkSession spark, String tag) {
+        org.apache.spark.SparkContext sc = spark.sparkContext();
+        sc.cancelJobsWithTag(tag);
+        long deadline = System.currentTimeMillis() + TASKS_END_WAIT_MS;
+        try {
+            while (System.currentTimeMillis() < deadline && activeTasks(sc, tag) > 0) {
+                Thread.sleep(50);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private static int activeTasks(org.apache.spark.SparkContext sc, String tag) {
+        int active = 0;
+        for (int job : sc.statusTracker().getJobIdsForTag(tag)) {
+            scala.Option<org.apache.spark.SparkJobInfo> info = sc.statusTracker().getJobInfo(job);
+            if (info.isEmpty()) {
+                continue;
+            }
+            for (int stage : info.get().stageIds()) {
+                scala.Option<org.apache.spark.SparkStageInfo> s = sc.statusTracker().getStageInfo(stage);
+                active += s.isEmpty() ? 0 : s.get().numActiveTasks();
+            }
+        }
+        return active;
+    }
+
+    /**
+     * Where a run writes before its output is complete: a hidden sibling of the output directory
+     * (Spark and Hadoop skip names starting with a dot), named after the output and the Spark
+     * application, so that runs into different outputs of one directory never meet.
+     */
+    static Path stagingDir(Path out, String applicationId) {
+        if (out.getParent() == null) {
+            throw new UserError("--output must not be the root of a file system: " + out);
+        }
+        return new Path(out.getParent(), "." + out.getName() + STAGING_MARK + applicationId);
+    }
+
+    /** What follows a staging directory's output name. */
+    static final String STAGING_MARK = ".bandalign-staging-";
+
+    /**
+     * Refuses an output directory that is the input, holds it or lies inside it: replacing it
+     * would delete the input (--overwrite), and an output inside the input would be read as input
+     * by the next run.
+     */
+    static void checkApart(Path in, Path out) {
+        String i = in.toUri().normalize().toString().replaceAll("/+$", "");
+        String o = out.toUri().normalize().toString().replaceAll("/+$", "");
+        if (i.equals(o)) {
+            throw new UserError("--output " + out + " is the input itself; choose another directory");
+        }
+        if (i.startsWith(o + "/")) {
+            throw new UserError("--output " + out + " holds the input " + in + "; choose another directory");
+        }
+        if (o.startsWith(i + "/")) {
+            throw new UserError("--output " + out + " lies inside the input " + in
+                    + " (a later run would read it as input); choose another directory");
+        }
+    }
+
+    /** Spark's rows per vectorized Parquet read batch. */
+    static final String READER_BATCH_SIZE = "spark.sql.parquet.columnarReaderBatchSize";
+    /** What the rows of one vectorized read batch may hold, about, in uncompressed scores. */
+    static final long READER_BATCH_BYTES = 256L << 20;
+
+    /**
+     * Runs {@code job} with the vectorized Parquet reader's batch size set for this input (unless
+     * the session sets it): {@code spark.bandalign.reader.batchRows} rows, or fewer where the
+     * footers show rows so large that a batch would pass {@value #READER_BATCH_BYTES} bytes; the
+     * session's setting is restored after.
+     */
+    private static <T> T withReaderBatchRows(SparkSession spark, JobRequest req, Dataset<Row> input,
+                                             java.util.function.Supplier<T> job) {
+        if (spark.conf().contains(READER_BATCH_SIZE)) {
+            return job.get();
+        }
+        long rowBytes = InputFooters.largestRowBytes(input.inputFiles(), "scores", spark.sparkContext().hadoopConfiguration());
+        spark.conf().set(READER_BATCH_SIZE, InputFooters.batchRows(rowBytes, req.readerBatchRows, READER_BATCH_BYTES));
+        try {
+            return job.get();
+        } finally {
+            spark.conf().unset(READER_BATCH_SIZE);
         }
     }
 
@@ -75,8 +190,26 @@ final class AlignJob {
      */
     private static final int PARTIAL_OUTPUT_HOOK_PRIORITY = 20;
 
-    private static JobSummary align(SparkSession spark, JobRequest req, long start) {
-        Dataset<Row> input = spark.read().parquet(req.input);
+    /**
+     * The input table, its schema merged over all files (a band-layout file beside dense files
+     * without diag_lo/diag_hi keeps its band); a missing or empty input path is the user's error.
+     */
+    private static Dataset<Row> readInput(SparkSession spark, String path) {
+        try {
+            return spark.read().option("mergeSchema", "true").parquet(path);
+        } catch (Exception e) {   // (Scala's AnalysisException is checked to javac, yet undeclared)
+            String condition = e instanceof AnalysisException ? ((AnalysisException) e).getCondition() : "";
+            if ("PATH_NOT_FOUND".equals(condition)) {
+                throw new UserError("--input " + path + " does not exist");
+            }
+            if ("UNABLE_TO_INFER_SCHEMA".equals(condition)) {
+                throw new UserError("--input " + path + " holds no Parquet files");
+            }
+            throw e;
+        }
+    }
+
+    private static JobSummary align(SparkSession spark, JobRequest req, Dataset<Row> input, String dir, long start) {
         JobCounters counters = new JobCounters(spark.sparkContext());
         JavaRDD<InternalRow> rows = InputColumns.rows(input);
         JavaRDD<AlignedRecord> aligned = rows.mapPartitions(
@@ -87,11 +220,11 @@ final class AlignJob {
         }
         Dataset<AlignedRecord> records = spark.createDataset(aligned.rdd(), Encoders.bean(AlignedRecord.class));
         ParquetWriting.configure(OutputColumns.marginals(records, req.options.packed).write(), req.compression)
-                .parquet(req.output + "/marginals");
+                .parquet(dir + "/marginals");
 
         List<RejectedRecord> rejected = new ArrayList<>(counters.rejected.value());
         ParquetWriting.configure(spark.createDataFrame(rejected, RejectedRecord.class).select("id", "error").coalesce(1).write(),
-                req.compression).parquet(req.output + "/rejected");
+                req.compression).parquet(dir + "/rejected");
         double seconds = (System.nanoTime() - start) / 1e9;
 
         long inputRows = counters.inputRows.value();

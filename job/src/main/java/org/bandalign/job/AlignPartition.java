@@ -11,6 +11,7 @@ import org.apache.spark.sql.catalyst.InternalRow;
 import org.bandalign.align.AlignOptions;
 import org.bandalign.align.Aligner;
 import org.bandalign.align.AlignmentResult;
+import org.bandalign.align.BandGeometry;
 import org.bandalign.align.InvalidPairException;
 import org.bandalign.align.Pair;
 import org.bandalign.cuda.CudaAligner;
@@ -163,8 +164,12 @@ final class AlignPartition implements FlatMapFunction<Iterator<InternalRow>, Ali
             where.next();
             try {
                 Pair pair = PairDecoder.decode(row, format);
+                BandGeometry g = BandGeometry.of(pair, alignOptions);
+                Layout layout = options.layoutFor(pair.isBandLayout());
+                RecordMaker.checkOutputSize(pair.id(), g, layout, options.maxCells);
                 batch.add(pair);
-                batchCells += (long) pair.n() * Math.min(pair.m(), pair.diagHi() - pair.diagLo() + 1);
+                // (the batch's memory: its band cells, or its output where that is larger)
+                batchCells += Math.max(g.cells(), RecordMaker.outputFloats(g, layout) / 3);
             } catch (InvalidPairException e) {
                 // a row without an id can only be found again by its place in the input
                 reject(e.pairId() == null ? new InvalidPairException(null, e.reason() + " (" + where + ")") : e);

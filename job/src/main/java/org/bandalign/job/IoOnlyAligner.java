@@ -6,6 +6,7 @@ import org.bandalign.align.AlignOptions;
 import org.bandalign.align.Aligner;
 import org.bandalign.align.AlignmentResult;
 import org.bandalign.align.BandGeometry;
+import org.bandalign.align.InvalidPairException;
 import org.bandalign.align.Pair;
 import org.bandalign.align.PairChecks;
 import org.bandalign.align.Semiring;
@@ -15,7 +16,9 @@ import org.bandalign.align.Semiring;
  * pair gets "marginals" of exactly the size the real engine would write, filled with the pair's
  * own scores (repeated where the output is larger), so that the output compresses like real
  * marginals do, not like zeros; a run then measures what reading, decoding, encoding and writing
- * cost on their own. Never used for real output: the summary's backend says {@code io-only}.
+ * cost on their own. Bad pairs are rejected by the same checks as before a real alignment (a
+ * pair whose steps allow no path at all, which only aligning finds, is not). Never used for real
+ * output: the summary's backend says {@code io-only}.
  */
 final class IoOnlyAligner implements Aligner {
     @Override
@@ -38,7 +41,13 @@ final class IoOnlyAligner implements Aligner {
     @Override
     public List<AlignmentResult> alignAll(List<Pair> pairs, AlignOptions options) {
         List<AlignmentResult> out = new ArrayList<>(pairs.size());
-        pairs.forEach(p -> out.add(align(p, options)));
+        for (Pair p : pairs) {   // as every engine: a bad pair is its own failed result, never the call's
+            try {
+                out.add(align(p, options));
+            } catch (InvalidPairException e) {
+                out.add(AlignmentResult.failed(e));
+            }
+        }
         return out;
     }
 

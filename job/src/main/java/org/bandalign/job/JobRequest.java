@@ -8,13 +8,17 @@ final class JobRequest {
     final JobOptions options;
     final String compression;
     final double stageGpuAmount;
+    /** Most rows per vectorized read batch (spark.bandalign.reader.batchRows). */
+    final int readerBatchRows;
 
-    JobRequest(String input, String output, boolean overwrite, JobOptions options, String compression, double stageGpuAmount) {
+    JobRequest(String input, String output, boolean overwrite, JobOptions options, String compression, double stageGpuAmount,
+               int readerBatchRows) {
         this.input = input;
         this.output = output;
         this.overwrite = overwrite;
         this.options = options;
         this.compression = compression;
         this.stageGpuAmount = stageGpuAmount;
+        this.readerBatchRows = readerBatchRows;
     }
 }

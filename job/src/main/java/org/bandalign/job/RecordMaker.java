@@ -4,10 +4,54 @@ import java.util.ArrayList;
 import java.util.List;
 import org.bandalign.align.AlignmentResult;
 import org.bandalign.align.BandGeometry;
+import org.bandalign.align.InvalidPairException;
 
 /** Turns an engine result into a {@code marginals/} row in the job's layout. */
 final class RecordMaker {
+    /**
+     * Most bytes one output value may take: a Spark row value (an array or a binary) must stay
+     * below 2 GiB, with room for the rest of its row.
+     */
+    static final long MAX_VALUE_BYTES = Integer.MAX_VALUE - (16L << 20);
+    /** Bytes a sparse step takes in a Spark row: its struct (null bits and four 8-byte slots) and its offset. */
+    static final long SPARSE_STEP_BYTES = 48;
+
     private RecordMaker() {
+    }
+
+    /**
+     * The floats the pair's {@code marginals} value will hold in the job's layout for it (dense:
+     * n * m * 3; band: n * width * 3), or 0 for the sparse layout, whose size only the result
+     * tells.
+     */
+    static long outputFloats(BandGeometry g, Layout layout) {
+        switch (layout) {
+            case DENSE:
+                return (long) g.n() * g.m() * 3;
+            case BAND:
+                return (long) g.n() * g.width() * 3;
+            default:
+                return 0;
+        }
+    }
+
+    /**
+     * Rejects, before it is aligned, a pair whose marginals in the job's layout would be too large
+     * to write: more floats than {@code 3 * spark.bandalign.maxCells} (the memory the job is
+     * configured for) or than one Spark value holds. A band-layout row of a long narrow pair
+     * is far larger than its band when the pair is very rectangular (its rows are as wide as the
+     * band's widest), and a band-layout input asked for in dense layout is n * m * 3 floats.
+     */
+    static void checkOutputSize(String id, BandGeometry g, Layout layout, long maxCells) {
+        long floats = outputFloats(g, layout);
+        long most = Math.min(3 * maxCells, MAX_VALUE_BYTES / 4);
+        if (floats > most) {
+            throw new InvalidPairException(id, "its marginals in " + layout.wireName() + " layout would hold " + floats
+                    + " floats (" + g.n() + " rows of " + (layout == Layout.DENSE ? g.m() : g.width()) + " cells, 3 steps each), more than "
+                    + (most == 3 * maxCells ? "3 x spark.bandalign.maxCells (" + maxCells + ")" : "one Spark value can hold (2 GiB)")
+                    + "; choose another --layout (dense: " + (long) g.n() * g.m() * 3 + " floats, band: "
+                    + (long) g.n() * g.width() * 3 + ", sparse: the steps of at least --min-prob)");
+        }
     }
 
     static AlignedRecord record(AlignmentResult r, boolean bandLayoutRow, JobOptions options) {
@@ -23,7 +67,7 @@ final class RecordMaker {
         out.setLayout(layout.wireName());
         out.setLogPartition(r.hasLogPartition() ? r.logPartition() : null);
         if (layout == Layout.SPARSE) {
-            out.setSparse(sparse(r, options.minProb));
+            out.setSparse(sparse(r, options.minProb, Math.min(3 * options.maxCells, MAX_VALUE_BYTES / SPARSE_STEP_BYTES)));
         } else {
             float[] mu = layout == Layout.DENSE ? r.marginalsDense() : r.marginalsBand();
             if (options.packed) {
@@ -43,8 +87,11 @@ final class RecordMaker {
         return out;
     }
 
-    /** The steps with probability at least {@code minProb}, in row-major order. */
-    static List<SparseStep> sparse(AlignmentResult r, double minProb) {
+    /**
+     * The steps with probability at least {@code minProb}, in row-major order; a pair with more
+     * than {@code most} of them is rejected (its row could not be written).
+     */
+    static List<SparseStep> sparse(AlignmentResult r, double minProb, long most) {
         BandGeometry g = r.geometry();
         boolean dense = r.marginalsKeptDense();
         float[] mu = dense ? r.marginalsDense() : r.marginalsBand();
@@ -56,7 +103,11 @@ final class RecordMaker {
                 int base = dense ? (i * g.m() + j) * 3 : g.bandIndex(i, j);
                 for (int k = 0; k < 3; k++) {
                     float p = mu[base + k];
-                    if (p >= minProb && p > 0) {
+                    if (p >= minProb) {
+                        if (steps.size() >= most) {
+                            throw new InvalidPairException(r.id(), "more than " + most + " of its steps have a marginal of at "
+                                    + "least --min-prob " + minProb + ", more than its sparse row can hold; raise --min-prob");
+                        }
                         SparseStep s = new SparseStep();
                         s.setI(i);
                         s.setJ(j);

@@ -16,6 +16,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Random;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.bandalign.align.AlignOptions;
@@ -264,6 +265,99 @@ class AlignJobLocalTest {
         run(in, out.toString(), "--overwrite");
         assertTrue(Files.exists(out.resolve("_SUMMARY.json")));
         assertTrue(Files.notExists(keep));
+    }
+
+    @Test
+    void align_failedRerunWithOverwrite_keepsTheEarlierOutput() throws IOException {
+        String in = writeInput("rerun", Mode.GLOBAL, false, true);
+        Path out = tmp.resolve("out-rerun");
+        JobSummary first = run(in, out.toString());
+        String summary = Files.readString(out.resolve("_SUMMARY.json"));
+        assertThrows(Exception.class, () -> run(in, out.toString(), "--overwrite", "--fail-fast"));
+        assertEquals(summary, Files.readString(out.resolve("_SUMMARY.json")));
+        assertEquals(first.alignedRows, spark.read().parquet(out.resolve("marginals").toString()).count());
+        try (var siblings = Files.list(tmp)) {
+            assertEquals(List.of(), siblings.filter(p -> p.getFileName().toString().contains(AlignJob.STAGING_MARK)).toList());
+        }
+    }
+
+    @Test
+    void align_missingInputWithOverwrite_isTheUsersErrorAndTheEarlierOutputStays() throws IOException {
+        Path out = Files.createDirectories(tmp.resolve("out-missing-input"));
+        Path keep = Files.writeString(out.resolve("keep.txt"), "precious");
+        UserError e = assertThrows(UserError.class, () -> run(tmp.resolve("no-such-input").toString(), out.toString(), "--overwrite"));
+        assertTrue(e.getMessage().contains("does not exist"), e.getMessage());
+        assertEquals("precious", Files.readString(keep));
+    }
+
+    @Test
+    void align_ioOnlyWithBadRows_rejectsThemAsARealRunDoes() throws IOException {
+        String in = writeInput("io-only", Mode.GLOBAL, true, true);
+        JobSummary real = run(in, tmp.resolve("out-io-real").toString(), "--backend", "cpu");
+        JobSummary io = run(in, tmp.resolve("out-io-only").toString(), "--io-only");
+        assertEquals(List.of("io-only"), io.backends);
+        assertEquals(real.inputRows, io.inputRows);
+        assertEquals(io.inputRows, io.alignedRows + io.rejectedRows);
+        // (all but the pair without any path, which only aligning finds)
+        assertEquals(real.rejectedRows - 1, io.rejectedRows);
+    }
+
+    @Test
+    void align_outputThatIsHoldsOrLiesInTheInput_isRefusedAndTheInputKept() throws IOException {
+        String in = writeInput("apart", Mode.GLOBAL, false, false);
+        long rows = spark.read().parquet(in).count();
+        Path input = Path.of(in);
+        for (String out : List.of(in, input.getParent().toString(), in + "/out", input.toUri().toString())) {
+            UserError e = assertThrows(UserError.class, () -> run(in, out, "--overwrite"), out);
+            assertTrue(e.getMessage().contains("input"), e.getMessage());
+            assertEquals(rows, spark.read().parquet(in).count(), out);
+        }
+    }
+
+    @Test
+    void align_filesWithAndWithoutBandColumns_keepEachRowsOwnLayout() throws IOException {
+        List<Row> band = new ArrayList<>();
+        List<Row> dense = new ArrayList<>();
+        for (ReferenceCase rc : ReferenceCase.all()) {
+            if (rc.mode == Mode.GLOBAL) {
+                (rc.band == null ? dense : band).add(TestTables.caseRow(rc, true));
+            }
+        }
+        String in = tmp.resolve("mixed-files").toString();
+        TestTables.table(spark, band, true).coalesce(1).write().parquet(in);
+        TestTables.table(spark, dense, true).drop("diag_lo", "diag_hi").coalesce(1).write().mode("append").parquet(in);
+        String out = tmp.resolve("out-mixed-files").toString();
+        JobSummary summary = run(in, out);
+        assertEquals(band.size() + dense.size(), summary.alignedRows);
+        Map<String, Row> got = byId(out + "/marginals");
+        for (Row r : band) {
+            assertEquals("band", got.get(r.getString(0)).getAs("layout"), r.getString(0));
+        }
+    }
+
+    @Test
+    void inputFooters_largestRowBytes_findsTheLargestRowsAndSizesTheReadBatches() {
+        Random rnd = new Random(5);
+        String in = tmp.resolve("footers").toString();
+        for (int n : new int[] {10, 50, 20}) {   // a file of small rows, one of large ones, ...
+            List<Row> rows = new ArrayList<>();
+            for (int k = 0; k < 3; k++) {
+                float[] scores = new float[n * n * 3];
+                for (int q = 0; q < scores.length; q++) {
+                    scores[q] = rnd.nextFloat();
+                }
+                rows.add(TestTables.row("r" + n + "-" + k, n, n, scores, null, null, true));
+            }
+            TestTables.table(spark, rows, true).coalesce(1).write().mode("append").parquet(in);
+        }
+        long bytes = InputFooters.largestRowBytes(spark.read().parquet(in).inputFiles(), "scores",
+                spark.sparkContext().hadoopConfiguration());
+        assertTrue(bytes >= 50 * 50 * 3 * 4 && bytes < 50 * 50 * 3 * 4 + 1000, Long.toString(bytes));
+        assertEquals(32, InputFooters.batchRows(bytes, 32, AlignJob.READER_BATCH_BYTES));
+        assertEquals(8, InputFooters.batchRows(30_000, 32, 8 * 30_000 + 1));
+        assertEquals(3, InputFooters.batchRows(69_120_000, 32, AlignJob.READER_BATCH_BYTES));   // 2400 x 2400
+        assertEquals(1, InputFooters.batchRows(600_000_000, 32, AlignJob.READER_BATCH_BYTES));  // 50M cells
+        assertEquals(32, InputFooters.batchRows(0, 32, AlignJob.READER_BATCH_BYTES));            // no footer read
     }
 
     @Test

@@ -39,12 +39,12 @@ class InterruptedRunTest {
         Path log = tmp.resolve("align.log");
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
         try {
-            // The output's marginals directory appears once the write job has started.
+            // The staging directory's marginals appear once the write job has started.
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
-            while (!Files.isDirectory(out.resolve("marginals")) && p.isAlive() && System.nanoTime() < deadline) {
+            while (staging(out).isEmpty() && p.isAlive() && System.nanoTime() < deadline) {
                 Thread.sleep(20);
             }
-            Assumptions.assumeTrue(p.isAlive() && Files.isDirectory(out.resolve("marginals")),
+            Assumptions.assumeTrue(p.isAlive() && !staging(out).isEmpty(),
                     "the run ended before it could be stopped: " + Files.readString(log));
             p.destroy();   // SIGTERM
             assertTrue(p.waitFor(60, TimeUnit.SECONDS), "the run stops on SIGTERM");
@@ -55,5 +55,25 @@ class InterruptedRunTest {
                 "the run completed before the signal");
         assertNotEquals(0, p.exitValue(), "a terminated run does not report success");
         assertTrue(Files.notExists(out), "no partial output left in " + out + ": " + Files.readString(log));
+        assertEquals(List.of(), leftovers(out), "no staging directory left beside " + out);
+    }
+
+    /** The staging directories of runs into {@code out} that hold marginals. */
+    private static List<Path> staging(Path out) throws java.io.IOException {
+        List<Path> found = new ArrayList<>();
+        for (Path p : leftovers(out)) {
+            if (Files.isDirectory(p.resolve("marginals"))) {
+                found.add(p);
+            }
+        }
+        return found;
+    }
+
+    /** Whatever runs into {@code out} left beside it. */
+    private static List<Path> leftovers(Path out) throws java.io.IOException {
+        try (var siblings = Files.list(out.getParent())) {
+            return siblings.filter(p -> p.getFileName().toString().startsWith("." + out.getFileName() + AlignJob.STAGING_MARK))
+                    .toList();
+        }
     }
 }
