@@ -128,8 +128,9 @@ public final class AlignCommand implements Callable<Integer> {
                 JobKeys.GPU_CONCURRENT_TASKS.get(sparkConf),
                 gpuMemory != null ? JobKeys.GPU_MEMORY_BUDGET.check(gpuMemory, "--gpu-memory") : JobKeys.GPU_MEMORY_BUDGET.get(sparkConf),
                 ioOnly);
-        return new JobRequest(input, output, overwrite, options,
-                compression != null ? compression : JobKeys.COMPRESSION.get(sparkConf),
+        String codec = compression != null ? compression : JobKeys.COMPRESSION.get(sparkConf);
+        ParquetWriting.checkCodec(codec, compression != null ? "--compression" : JobKeys.COMPRESSION.name());
+        return new JobRequest(input, output, overwrite, options, codec,
                 JobKeys.STAGE_GPU_AMOUNT.get(sparkConf), JobKeys.READER_BATCH_ROWS.get(sparkConf));
     }
 

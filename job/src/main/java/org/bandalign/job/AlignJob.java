@@ -235,9 +235,16 @@ final class AlignJob {
         }
         return new JobSummary(inputRows, alignedRows, rejected.size(), counters.cells.value(), seconds,
                 new ArrayList<>(new TreeSet<>(counters.backends.value())), spark.sparkContext().master(),
-                req.options.describe(), taskGpuCounts(counters.taskGpus.value()),
+                options(req), taskGpuCounts(counters.taskGpus.value()),
                 new ArrayList<>(new TreeSet<>(counters.cpuFallbacks.value())), counters.taskNanos.value() / 1e9,
-                counters.alignNanos.value() / 1e9, counters.gpuWaitNanos.value() / 1e9, req.output);
+                counters.alignNanos.value() / 1e9, counters.gpuWaitNanos.value() / 1e9, req.input, req.output);
+    }
+
+    /** The options the summary records: the job's, and how its output was written. */
+    private static Map<String, Object> options(JobRequest req) {
+        Map<String, Object> m = req.options.describe();
+        m.put("compression", req.compression);
+        return m;
     }
 
     /** How many alignment tasks held each GPU address set ("" = none). */

@@ -60,9 +60,6 @@ final class AlignPartition implements FlatMapFunction<Iterator<InternalRow>, Ali
             @Override
             public boolean hasNext() {
                 while (ready.isEmpty() && rows.hasNext()) {
-                    long t0 = System.nanoTime();
-                    engine.takePermit();
-                    counters.gpuWaitNanos.add(System.nanoTime() - t0);
                     alignBatch(rows, engine, alignOptions, ready, where);
                 }
                 if (ready.isEmpty() && !timed) {
@@ -94,36 +91,36 @@ final class AlignPartition implements FlatMapFunction<Iterator<InternalRow>, Ali
     final class TaskEngine {
         private final TaskContext task;
         private Aligner aligner;
-        /** Gives the task's GPU permit back (null until taken). */
-        private Runnable releasePermit;
+        /** Nanoseconds the last {@link #alignAll} call waited for a GPU permit. */
+        private long lastWaitNanos;
 
         TaskEngine(Aligner aligner, TaskContext task) {
             this.aligner = aligner;
             this.task = task;
         }
 
-        /** Before the first batch: the GPU permit, when the engine is a GPU. */
-        void takePermit() {
-            if (releasePermit == null) {
-                releasePermit = ExecutorAligners.beforeFirstBatch(aligner, task);
-            }
-        }
-
+        /**
+         * One batch through the task's engine; on a GPU, under one of its permits
+         * ({@code spark.bandalign.gpu.concurrentTasks}), taken for this batch alone, so that tasks
+         * read and write Parquet while others use the GPU.
+         */
         List<AlignmentResult> alignAll(List<Pair> batch, AlignOptions alignOptions) {
-            boolean mayFallBack = options.backend == Backend.AUTO && aligner instanceof CudaAligner;
-            if (!mayFallBack) {
+            lastWaitNanos = 0;
+            if (!(aligner instanceof CudaAligner)) {
                 return aligner.alignAll(batch, alignOptions);
+            }
+            if (options.backend != Backend.AUTO) {
+                return onGpu(batch, alignOptions);
             }
             List<AlignmentResult> results;
             try {
-                results = aligner.alignAll(batch, alignOptions);
+                results = onGpu(batch, alignOptions);
             } catch (RuntimeException e) {
                 if (Thread.currentThread().isInterrupted() || (task != null && task.isInterrupted())) {
                     throw e;   // the task is being killed, not the GPU failing
                 }
                 String gpu = aligner.backend();
                 aligner = ExecutorAligners.cpu(options);
-                releasePermit.run();   // off the GPU for good: let waiting tasks find out
                 handOver("the GPU " + gpu + " failed, so the rest of that task ran on the CPU: " + e.getMessage(), e);
                 return aligner.alignAll(batch, alignOptions);
             }
@@ -145,6 +142,18 @@ final class AlignPartition implements FlatMapFunction<Iterator<InternalRow>, Ali
                         + " (its memory or one pinned staging buffer) were aligned on the CPU", null);
             }
             return results;
+        }
+
+        private List<AlignmentResult> onGpu(List<Pair> batch, AlignOptions alignOptions) {
+            long t0 = System.nanoTime();
+            Runnable release = ExecutorAligners.takePermit((CudaAligner) aligner, task);
+            lastWaitNanos = System.nanoTime() - t0;
+            counters.gpuWaitNanos.add(lastWaitNanos);
+            try {
+                return aligner.alignAll(batch, alignOptions);
+            } finally {
+                release.run();
+            }
         }
 
         private void handOver(String why, Throwable cause) {
@@ -180,7 +189,7 @@ final class AlignPartition implements FlatMapFunction<Iterator<InternalRow>, Ali
         }
         long t0 = System.nanoTime();
         List<AlignmentResult> results = engine.alignAll(batch, alignOptions);
-        counters.alignNanos.add(System.nanoTime() - t0);
+        counters.alignNanos.add(System.nanoTime() - t0 - engine.lastWaitNanos);
         for (int k = 0; k < results.size(); k++) {
             AlignmentResult r = results.get(k);
             if (!r.isValid()) {

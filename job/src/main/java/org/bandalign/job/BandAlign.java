@@ -8,11 +8,12 @@ import picocli.CommandLine.Command;
  * {@code spark-submit --class org.bandalign.job.BandAlign bandalign-job.jar align ...} on a
  * cluster, with the same flags.
  */
-@Command(name = "bandalign", mixinStandardHelpOptions = true, version = "bandalign 0.1.0",
+@Command(name = "bandalign", mixinStandardHelpOptions = true, version = BandAlign.VERSION,
         description = "Banded forward-backward alignment of sequence-pair score tensors on Spark.",
         subcommands = {AlignCommand.class, GenerateCommand.class, PlotCommand.class, BandedDemoCommand.class,
                 KeysCommand.class, DevicesCommand.class, BenchEngineCommand.class})
 public final class BandAlign {
+    static final String VERSION = "bandalign 0.1.0";
 
     public static void main(String[] args) {
         System.exit(run(args));
@@ -39,6 +40,13 @@ public final class BandAlign {
         if (err != null) {
             cli.setErr(err);
         }
+        cli.getSubcommands().values().forEach(sub -> sub.getCommandSpec().version(VERSION));   // -V works everywhere
+        cli.setParameterExceptionHandler((e, arguments) -> {   // one line, not the whole help
+            CommandLine where = e.getCommandLine();
+            where.getErr().println("bandalign: " + e.getMessage());
+            where.getErr().println("bandalign: see '" + where.getCommandSpec().qualifiedName() + " --help'");
+            return 2;
+        });
         cli.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
             Throwable user = userError(e);
             if (user != null) {

@@ -3,6 +3,7 @@ package org.bandalign.job;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.spark.SparkEnv;
 import org.apache.spark.TaskContext;
@@ -15,8 +16,8 @@ import org.bandalign.cuda.CudaUnavailableException;
  * owner of each GPU per executor). The CPU aligner's fixed thread pool is sized to the
  * executor's cores, so concurrent tasks share those cores. Each GPU has one CUDA aligner and a
  * semaphore that caps how many tasks run GPU batches at once
- * ({@code spark.bandalign.gpu.concurrentTasks}); a task holds its permit from its first GPU
- * batch until it completes (a task-completion listener releases it).
+ * ({@code spark.bandalign.gpu.concurrentTasks}); a task holds a permit for each GPU batch alone,
+ * not while it reads and writes Parquet between batches.
  */
 final class ExecutorAligners {
     private static Aligner cpu;
@@ -55,6 +56,9 @@ final class ExecutorAligners {
         try {
             int ordinal;
             try {
+                if (gpus.length == 0 && !localMode()) {   // --backend cuda on a cluster task that holds no GPU
+                    requireOneDevice(CudaAligner.deviceCount());
+                }
                 ordinal = gpus.length == 0 ? 0 : TaskGpu.cudaOrdinal(gpus[0], System.getenv("CUDA_VISIBLE_DEVICES"));
             } catch (IllegalArgumentException e) {   // an address that names no device: as unusable as a missing one
                 throw new CudaUnavailableException(e.getMessage(), e);
@@ -71,6 +75,21 @@ final class ExecutorAligners {
             }
             FALLBACK.set(e.getMessage());
             return cpu(options);
+        }
+    }
+
+    /**
+     * For a cluster task that holds no GPU under {@code --backend cuda}: device 0 is its GPU only
+     * where the executor sees no other (a container given one GPU); with several, executors of
+     * one node would all crowd onto the first.
+     *
+     * @throws CudaUnavailableException saying what to set, where the executor sees several
+     */
+    static void requireOneDevice(int visibleDevices) {
+        if (visibleDevices > 1) {
+            throw new CudaUnavailableException("this task holds no GPU and its executor sees " + visibleDevices
+                    + " devices, so which one is its own is unknown (set spark.task.resource.gpu.amount, or "
+                    + "spark.bandalign.stage.gpuAmount, and the executors' GPU resources)");
         }
     }
 
@@ -121,32 +140,38 @@ final class ExecutorAligners {
         return aligner;
     }
 
+    /** How often a task waiting for a GPU permit looks whether it has been killed. */
+    private static final long PERMIT_POLL_MS = 100;
+
     /**
-     * Takes the task's GPU permit before its first GPU batch (a no-op for other engines) and
-     * returns what gives it back: called when the task leaves the GPU early, and in any case when
-     * the task completes, however it ends (only the first call releases).
+     * Takes a permit of {@code aligner}'s GPU for one batch and returns what gives it back (only
+     * the first call releases). A task that Spark kills while it waits (a speculative copy, a
+     * cancelled job) stops waiting within {@value #PERMIT_POLL_MS} ms.
      */
-    static Runnable beforeFirstBatch(Aligner aligner, TaskContext task) {
-        if (!(aligner instanceof CudaAligner)) {
-            return () -> { };
-        }
+    static Runnable takePermit(CudaAligner aligner, TaskContext task) {
         Semaphore permits;
         synchronized (ExecutorAligners.class) {
-            permits = PERMITS.get(((CudaAligner) aligner).ordinal());
+            permits = PERMITS.get(aligner.ordinal());
         }
-        permits.acquireUninterruptibly();
+        try {
+            while (!permits.tryAcquire(PERMIT_POLL_MS, TimeUnit.MILLISECONDS)) {
+                if (task != null) {
+                    task.killTaskIfInterrupted();
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            if (task != null) {
+                task.killTaskIfInterrupted();
+            }
+            throw new IllegalStateException("interrupted while waiting for a permit of GPU " + aligner.backend(), e);
+        }
         AtomicBoolean held = new AtomicBoolean(true);
-        Runnable release = () -> {
+        return () -> {
             if (held.getAndSet(false)) {
                 permits.release();
             }
         };
-        if (task != null) {
-            task.addTaskCompletionListener((org.apache.spark.util.TaskCompletionListener) ctx -> release.run());
-        } else {
-            release.run();   // no task (tests, driver): nothing to hold the permit for
-        }
-        return release;
     }
 
     private static int cpuThreads(JobOptions options) {

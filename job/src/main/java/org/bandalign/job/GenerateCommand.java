@@ -69,6 +69,19 @@ public final class GenerateCommand implements Callable<Integer> {
         if (minLen < 1 || maxLen < minLen) {
             throw new UserError("need 1 <= --min-len <= --max-len, got " + minLen + " and " + maxLen);
         }
+        if (pairs < 0) {
+            throw new UserError("--pairs must be >= 0, got " + pairs);
+        }
+        if (!(bandFraction >= 0 && bandFraction <= 1)) {
+            throw new UserError("--band-fraction must lie in [0, 1], got " + bandFraction);
+        }
+        if (bandFraction > 0 && bandWidth < 0) {
+            throw new UserError("--band-width must be >= 0 for band-layout rows, got " + bandWidth);
+        }
+        if (partitions < 0) {
+            throw new UserError("--partitions must be >= 0 (0: one file per 64 MB), got " + partitions);
+        }
+        ParquetWriting.checkCodec(compression, "--compression");
         SparkConf conf = new SparkConf().setIfMissing("spark.app.name", "bandalign generate");
         conf.setMaster(master != null ? master : conf.get("spark.master", "local[*]"));
         SparkSession spark = CommandSession.start(conf, "generate");

@@ -4,7 +4,6 @@ import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.lit;
 
 import java.io.Serializable;
-import java.util.Arrays;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
@@ -69,12 +68,25 @@ final class InputColumns {
         Column nullInt = lit(null).cast(DataTypes.IntegerType);
         Dataset<Row> selected = input.select(
                 col("id").cast(DataTypes.StringType),
-                col("n").try_cast(DataTypes.IntegerType),   // out of range: null, so the row is rejected
-                col("m").try_cast(DataTypes.IntegerType),
+                integer(schema, "n"),   // out of range or fractional: null, so the row is rejected
+                integer(schema, "m"),
                 scores,
-                banded ? col("diag_lo").try_cast(DataTypes.IntegerType) : nullInt,
-                banded ? col("diag_hi").try_cast(DataTypes.IntegerType) : nullInt);
+                banded ? integer(schema, "diag_lo") : nullInt,
+                banded ? integer(schema, "diag_hi") : nullInt);
         return ((org.apache.spark.sql.classic.Dataset<Row>) selected).queryExecution().toRdd().toJavaRDD();
+    }
+
+    /**
+     * Column {@code name} as a 32-bit integer: null where it does not fit, and, for a fractional
+     * column (a float, double or decimal, as pandas makes of integers with gaps), where it is
+     * not a whole number (2.7 is no length), rather than truncated.
+     */
+    private static Column integer(StructType schema, String name) {
+        Column c = col(name);
+        Column asInt = c.try_cast(DataTypes.IntegerType);
+        DataType type = schema.apply(field(schema, name)).dataType();
+        boolean fractional = type instanceof org.apache.spark.sql.types.FractionalType;
+        return fractional ? org.apache.spark.sql.functions.when(c.equalTo(org.apache.spark.sql.functions.floor(c)), asInt) : asInt;
     }
 
     /** Checks the required columns and says how scores are stored. */
@@ -83,7 +95,7 @@ final class InputColumns {
         requireColumn(schema, "n");
         requireColumn(schema, "m");
         requireColumn(schema, "scores");
-        DataType type = schema.apply("scores").dataType();
+        DataType type = schema.apply(field(schema, "scores")).dataType();
         if (type instanceof BinaryType) {
             return new Format(true, false);
         }
@@ -94,8 +106,19 @@ final class InputColumns {
                 + "float32), not " + type.simpleString());
     }
 
+    /** Whether the table has column {@code name}, in any case (as Spark resolves names by default). */
     private static boolean has(StructType schema, String name) {
-        return Arrays.asList(schema.fieldNames()).contains(name);
+        return field(schema, name) != null;
+    }
+
+    /** The table's own spelling of column {@code name}, found in any case; null if it has none. */
+    private static String field(StructType schema, String name) {
+        for (String f : schema.fieldNames()) {
+            if (f.equalsIgnoreCase(name)) {
+                return f;
+            }
+        }
+        return null;
     }
 
     private static void requireColumn(StructType schema, String name) {

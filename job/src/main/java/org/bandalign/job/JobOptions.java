@@ -95,6 +95,9 @@ public final class JobOptions implements Serializable {
         m.put("batch_cells", batchCells);
         m.put("batch_pairs", batchPairs);
         m.put("max_cells", maxCells);
+        m.put("cpu_threads", cpuThreads);
+        m.put("gpu_concurrent_tasks", gpuConcurrentTasks);
+        m.put("gpu_memory_budget", gpuMemoryBudget);
         m.put("io_only", ioOnly);
         return m;
     }

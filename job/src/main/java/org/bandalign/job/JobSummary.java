@@ -24,11 +24,12 @@ final class JobSummary {
     final double taskSeconds;
     final double alignSeconds;
     final double gpuWaitSeconds;
+    final String input;
     final String output;
 
     JobSummary(long inputRows, long alignedRows, long rejectedRows, long cells, double seconds, List<String> backends,
                String master, Map<String, Object> options, Map<String, Integer> taskGpuCounts, List<String> cpuFallbacks,
-               double taskSeconds, double alignSeconds, double gpuWaitSeconds, String output) {
+               double taskSeconds, double alignSeconds, double gpuWaitSeconds, String input, String output) {
         this.inputRows = inputRows;
         this.alignedRows = alignedRows;
         this.rejectedRows = rejectedRows;
@@ -42,6 +43,7 @@ final class JobSummary {
         this.taskSeconds = taskSeconds;
         this.alignSeconds = alignSeconds;
         this.gpuWaitSeconds = gpuWaitSeconds;
+        this.input = input;
         this.output = output;
     }
 
@@ -68,6 +70,7 @@ final class JobSummary {
         // what of the tasks' time aligning, or waiting to, took: near 1 the engine bounds the job,
         // near 0 reading and writing do
         m.put("align_share", taskSeconds > 0 ? (alignSeconds + gpuWaitSeconds) / taskSeconds : 0.0);
+        m.put("input", input);
         m.put("output", output);
         return new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(m);
     }

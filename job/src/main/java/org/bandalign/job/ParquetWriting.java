@@ -12,6 +12,17 @@ final class ParquetWriting {
     private ParquetWriting() {
     }
 
+    /** The codec names Spark's Parquet writer knows (lzo and brotli also need their native libraries). */
+    static final java.util.List<String> CODECS = java.util.List.of("none", "uncompressed", "snappy", "gzip", "lzo", "brotli",
+            "lz4", "lz4_raw", "zstd");
+
+    /** Refuses a codec name Spark's Parquet writer does not know, before any work is done. */
+    static void checkCodec(String codec, String what) {
+        if (!CODECS.contains(codec.toLowerCase(java.util.Locale.ROOT))) {
+            throw new UserError(what + " must be one of " + String.join(", ", CODECS) + ", got '" + codec + "'");
+        }
+    }
+
     static <T> DataFrameWriter<T> configure(DataFrameWriter<T> writer, String compression) {
         return writer.option("compression", compression)
                 .option("parquet.page.size.row.check.min", "1")

@@ -9,6 +9,7 @@ import java.util.Locale;
 import java.util.concurrent.Callable;
 import javax.imageio.ImageIO;
 import org.apache.spark.SparkConf;
+import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.bandalign.align.ViterbiPath;
@@ -43,14 +44,31 @@ public final class PlotCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
+        File parent = new File(output).getAbsoluteFile().getParentFile();
+        if (parent == null || !parent.isDirectory()) {
+            throw new UserError("--output " + output + ": directory " + parent + " does not exist");
+        }
         SparkConf conf = new SparkConf().setIfMissing("spark.app.name", "bandalign plot");
         conf.setMaster(master != null ? master : conf.get("spark.master", "local[*]"));
         SparkSession spark = CommandSession.start(conf, "plot");
         try {
-            String dir = new File(input, "marginals").isDirectory() ? new File(input, "marginals").getPath() : input;
-            List<Row> rows = spark.read().parquet(dir).filter(col("id").equalTo(id)).collectAsList();
+            boolean outputDir = new File(input, "marginals").isDirectory();
+            String dir = outputDir ? new File(input, "marginals").getPath() : input;
+            Dataset<Row> table;
+            try {
+                table = spark.read().parquet(dir);
+            } catch (Exception e) {   // (Scala's AnalysisException: a missing path, no Parquet files)
+                throw new UserError("--input " + input + " is not an output directory of align: " + firstLine(e));
+            }
+            for (String column : List.of("id", "n", "m", "layout", "marginals", "sparse")) {
+                if (!java.util.Arrays.asList(table.columns()).contains(column)) {
+                    throw new UserError("--input " + input + " is not an output directory of align (its table has no '"
+                            + column + "' column; an align input cannot be drawn, only its output)");
+                }
+            }
+            List<Row> rows = table.filter(col("id").equalTo(id)).collectAsList();
             if (rows.isEmpty()) {
-                throw new UserError("no pair '" + id + "' in " + dir);
+                throw new UserError("no pair '" + id + "' in " + dir + rejection(spark, outputDir));
             }
             Heatmap map = heatmap(rows.get(0));
             ImageIO.write(map.render(width, height, null), "png", new File(output));
@@ -59,6 +77,20 @@ public final class PlotCommand implements Callable<Integer> {
         } finally {
             spark.stop();
         }
+    }
+
+    /** Why the pair was rejected, where {@code rejected/} says, as a clause to append; else "". */
+    private String rejection(SparkSession spark, boolean outputDir) {
+        File rejected = new File(input, "rejected");
+        if (!outputDir || !rejected.isDirectory()) {
+            return "";
+        }
+        List<Row> why = spark.read().parquet(rejected.getPath()).filter(col("id").equalTo(id)).limit(1).collectAsList();
+        return why.isEmpty() ? "" : ": align rejected it (" + why.get(0).getAs("error") + ")";
+    }
+
+    private static String firstLine(Exception e) {
+        return String.valueOf(e.getMessage()).lines().findFirst().orElse(e.getClass().getSimpleName());
     }
 
     /** The heatmap of one marginals/ row. */

@@ -18,6 +18,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import org.apache.spark.sql.Row;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
 import org.bandalign.align.AlignOptions;
 import org.bandalign.align.Aligner;
@@ -333,6 +335,23 @@ class AlignJobLocalTest {
         for (Row r : band) {
             assertEquals("band", got.get(r.getString(0)).getAs("layout"), r.getString(0));
         }
+    }
+
+    @Test
+    void align_upperCaseColumnsAndLengthsAsDoubles_alignWholeLengthsAndRejectFractionalOnes() throws IOException {
+        org.apache.spark.sql.types.StructType schema = new org.apache.spark.sql.types.StructType()
+                .add("ID", DataTypes.StringType).add("N", DataTypes.DoubleType).add("M", DataTypes.DoubleType)
+                .add("Scores", DataTypes.BinaryType);
+        byte[] scores = PairDecoder.pack(new float[2 * 3 * 3]);
+        List<Row> rows = List.of(RowFactory.create("whole", 2.0, 3.0, scores), RowFactory.create("fractional", 2.7, 3.0, scores));
+        String in = tmp.resolve("doubles").toString();
+        spark.createDataFrame(rows, schema).write().parquet(in);
+        String out = tmp.resolve("out-doubles").toString();
+        JobSummary s = run(in, out);
+        assertEquals(1, s.alignedRows);
+        Row rejected = spark.read().parquet(out + "/rejected").collectAsList().get(0);
+        assertEquals("fractional", rejected.getAs("id"));
+        assertTrue(rejected.<String>getAs("error").contains("not a 32-bit integer"), rejected.<String>getAs("error"));
     }
 
     @Test

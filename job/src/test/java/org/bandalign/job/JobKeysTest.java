@@ -71,6 +71,24 @@ class JobKeysTest {
                 "spark.bandalign.batch.pairs=0"));
     }
 
+    /** Usage mistakes: two lines (what, and where the help is), exit 2; -V answers on every subcommand. */
+    @Test
+    void commandLine_usageMistakesAndBadValues_sayWhatInOneLineBeforeSparkStarts() {
+        for (String[] args : List.of(new String[] {"align", "--bogus"}, new String[] {"align", "--input", "x", "--output", "y",
+                "--band", "abc"}, new String[] {"align", "--input", "x", "--output", "y", "--compression", "bogus"},
+                new String[] {"generate", "--output", "y", "--pairs", "-3"}, new String[] {"generate", "--output", "y",
+                "--band-fraction", "2"})) {
+            java.io.StringWriter err = new java.io.StringWriter();
+            assertEquals(2, BandAlign.run(new java.io.PrintWriter(new java.io.StringWriter(), true),
+                    new java.io.PrintWriter(err, true), args), String.join(" ", args));
+            assertTrue(err.toString().lines().count() <= 2, err.toString());
+        }
+        java.io.StringWriter out = new java.io.StringWriter();
+        assertEquals(0, BandAlign.run(new java.io.PrintWriter(out, true), new java.io.PrintWriter(new java.io.StringWriter(), true),
+                "align", "-V"));
+        assertEquals(BandAlign.VERSION, out.toString().strip());
+    }
+
     /** A task's failure reaches the driver wrapped in Spark's exceptions; the one-line report shows what is inside. */
     @Test
     void failureCause_isTheFirstExceptionNotSparks() {
@@ -89,6 +107,15 @@ class JobKeysTest {
         assertEquals(2, TaskGpu.cudaOrdinal("2", ""));
         assertEquals(0, TaskGpu.cudaOrdinal("GPU-abc", "GPU-abc,GPU-def"));
         assertEquals(0, TaskGpu.addresses(null).length);
+    }
+
+    @Test
+    void backendCuda_clusterTaskWithoutGpu_takesTheExecutorsOnlyDeviceOrFailsSayingWhatToSet() {
+        ExecutorAligners.requireOneDevice(1);   // a container given one GPU: device 0 is the task's
+        org.bandalign.cuda.CudaUnavailableException e = assertThrows(org.bandalign.cuda.CudaUnavailableException.class,
+                () -> ExecutorAligners.requireOneDevice(4));
+        assertTrue(e.getMessage().contains("holds no GPU") && e.getMessage().contains("spark.task.resource.gpu.amount"),
+                e.getMessage());
     }
 
     @Test

@@ -1,6 +1,7 @@
 package org.bandalign.job;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.awt.Color;
@@ -72,6 +73,16 @@ class PicturesTest {
         } finally {
             spark.stop();
         }
+    }
+
+    @Test
+    void plot_outputDirectoryMissingOrInputNotAnAlignOutput_isTheUsersError() {
+        String png = tmp.resolve("no-such-dir").resolve("x.png").toString();
+        assertEquals(2, BandAlign.run("plot", "--input", "../data/sample", "--id", "seed-example", "--output", png));
+        String here = tmp.resolve("x.png").toString();
+        assertEquals(2, BandAlign.run("plot", "--input", "../data/sample", "--id", "seed-example", "--output", here,
+                "--master", "local[1]"));
+        assertFalse(new File(here).exists());
     }
 
     @Test

@@ -108,9 +108,7 @@ class StandaloneClusterTest {
                     .set("spark.scheduler.minRegisteredResourcesRatio", "1.0")
                     .set("spark.scheduler.maxRegisteredResourcesWaitingTime", "60s")
                     // One input file, one task: small files are not packed together.
-                    .set("spark.sql.files.openCostInBytes", "1g")
-                    // What AlignCommand sets from spark.bandalign.reader.batchRows.
-                    .set("spark.sql.parquet.columnarReaderBatchSize", "32");
+                    .set("spark.sql.files.openCostInBytes", "1g");
             spark = SparkSession.builder().config(conf).getOrCreate();
             assertEquals(cluster.masterUrl(), spark.sparkContext().master(), "a session of another test is still active");
             long t2 = System.nanoTime();
