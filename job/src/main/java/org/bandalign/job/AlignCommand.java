@@ -107,6 +107,7 @@ public final class AlignCommand implements Callable<Integer> {
     }
 
     JobRequest request(SparkConf sparkConf) {
+        JobKeys.checkKnown(sparkConf);
         if (band != null && band < 0) {
             throw new UserError("--band must be >= 0, got " + band);
         }
@@ -131,7 +132,8 @@ public final class AlignCommand implements Callable<Integer> {
         String codec = compression != null ? compression : JobKeys.COMPRESSION.get(sparkConf);
         ParquetWriting.checkCodec(codec, compression != null ? "--compression" : JobKeys.COMPRESSION.name());
         return new JobRequest(input, output, overwrite, options, codec,
-                JobKeys.STAGE_GPU_AMOUNT.get(sparkConf), JobKeys.READER_BATCH_ROWS.get(sparkConf));
+                JobKeys.STAGE_GPU_AMOUNT.get(sparkConf), JobKeys.READER_BATCH_ROWS.get(sparkConf),
+                JobKeys.REJECTED_DRIVER_ROWS.get(sparkConf));
     }
 
     private static <E extends Enum<E>> E parse(Class<E> type, String value, String flag) {

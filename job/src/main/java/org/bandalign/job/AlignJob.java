@@ -213,7 +213,9 @@ final class AlignJob {
         JobCounters counters = new JobCounters(spark.sparkContext());
         JavaRDD<InternalRow> rows = InputColumns.rows(input);
         JavaRDD<AlignedRecord> aligned = rows.mapPartitions(
-                new AlignPartition(req.options, InputColumns.format(input.schema()), counters));
+                new AlignPartition(req.options, InputColumns.format(input.schema()), counters,
+                        new RejectedSink.Settings(req.rejectedDriverRows, dir, req.compression,
+                                spark.sparkContext().hadoopConfiguration())));
         if (req.stageGpuAmount > 0) {
             aligned = aligned.withResources(new ResourceProfileBuilder()
                     .require(new TaskResourceRequests().resource("gpu", req.stageGpuAmount)).build());
@@ -222,22 +224,46 @@ final class AlignJob {
         ParquetWriting.configure(OutputColumns.marginals(records, req.options.packed).write(), req.compression)
                 .parquet(dir + "/marginals");
 
+        // The tasks' first rejected rows came with their results; the driver writes them (an
+        // empty table, typed, where none were), then adds the files the tasks wrote themselves.
         List<RejectedRecord> rejected = new ArrayList<>(counters.rejected.value());
         ParquetWriting.configure(spark.createDataFrame(rejected, RejectedRecord.class).select("id", "error").coalesce(1).write(),
                 req.compression).parquet(dir + "/rejected");
+        collectTaskRejects(spark, dir, counters.rejectedFiles.value());
         double seconds = (System.nanoTime() - start) / 1e9;
 
         long inputRows = counters.inputRows.value();
         long alignedRows = counters.alignedRows.value();
-        if (inputRows != alignedRows + rejected.size()) {
+        long rejectedRows = counters.rejectedRows.value();
+        if (inputRows != alignedRows + rejectedRows) {
             throw new IllegalStateException("internal error: " + inputRows + " input rows but " + alignedRows
-                    + " aligned and " + rejected.size() + " rejected");
+                    + " aligned and " + rejectedRows + " rejected");
         }
-        return new JobSummary(inputRows, alignedRows, rejected.size(), counters.cells.value(), seconds,
+        return new JobSummary(inputRows, alignedRows, rejectedRows, counters.cells.value(), seconds,
                 new ArrayList<>(new TreeSet<>(counters.backends.value())), spark.sparkContext().master(),
                 options(req), taskGpuCounts(counters.taskGpus.value()),
                 new ArrayList<>(new TreeSet<>(counters.cpuFallbacks.value())), counters.taskNanos.value() / 1e9,
                 counters.alignNanos.value() / 1e9, counters.gpuWaitNanos.value() / 1e9, req.input, req.output);
+    }
+
+    /**
+     * Moves the files of rejected rows that successful tasks wrote (and reported) into
+     * {@code rejected/} and removes the folder with what failed or killed attempts left.
+     */
+    private static void collectTaskRejects(SparkSession spark, String dir, List<String> reported) {
+        Path tasks = new Path(dir, RejectedSink.TASKS_DIR);
+        Path rejected = new Path(dir, "rejected");
+        try {
+            FileSystem fs = tasks.getFileSystem(spark.sparkContext().hadoopConfiguration());
+            for (String name : reported) {
+                if (!fs.rename(new Path(tasks, name), new Path(rejected, name))) {
+                    throw new IOException("could not move " + new Path(tasks, name) + " into " + rejected);
+                }
+            }
+            fs.delete(tasks, true);
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException("collecting the tasks' files of rejected rows", e);
+        }
     }
 
     /** The options the summary records: the job's, and how its output was written. */

@@ -32,11 +32,13 @@ final class AlignPartition implements FlatMapFunction<Iterator<InternalRow>, Ali
     private final JobOptions options;
     private final InputColumns.Format format;
     private final JobCounters counters;
+    private final RejectedSink.Settings rejectedOutput;
 
-    AlignPartition(JobOptions options, InputColumns.Format format, JobCounters counters) {
+    AlignPartition(JobOptions options, InputColumns.Format format, JobCounters counters, RejectedSink.Settings rejectedOutput) {
         this.options = options;
         this.format = format;
         this.counters = counters;
+        this.rejectedOutput = rejectedOutput;
     }
 
     @Override
@@ -54,13 +56,17 @@ final class AlignPartition implements FlatMapFunction<Iterator<InternalRow>, Ali
         return new Iterator<>() {
             private final ArrayDeque<AlignedRecord> ready = new ArrayDeque<>();
             private final RowPlace where = new RowPlace();
+            private final RejectedSink rejects = new RejectedSink(counters, rejectedOutput, task);
             private final TaskEngine engine = new TaskEngine(first, task);
             private boolean timed;
 
             @Override
             public boolean hasNext() {
                 while (ready.isEmpty() && rows.hasNext()) {
-                    alignBatch(rows, engine, alignOptions, ready, where);
+                    alignBatch(rows, engine, alignOptions, ready, where, rejects);
+                }
+                if (ready.isEmpty()) {
+                    rejects.finish();
                 }
                 if (ready.isEmpty() && !timed) {
                     timed = true;
@@ -164,7 +170,7 @@ final class AlignPartition implements FlatMapFunction<Iterator<InternalRow>, Ali
     }
 
     private void alignBatch(Iterator<InternalRow> rows, TaskEngine engine, AlignOptions alignOptions,
-                            ArrayDeque<AlignedRecord> out, RowPlace where) {
+                            ArrayDeque<AlignedRecord> out, RowPlace where, RejectedSink rejects) {
         List<Pair> batch = new ArrayList<>();
         long batchCells = 0;
         while (rows.hasNext() && batch.size() < options.batchPairs && batchCells < options.batchCells) {
@@ -181,7 +187,7 @@ final class AlignPartition implements FlatMapFunction<Iterator<InternalRow>, Ali
                 batchCells += Math.max(g.cells(), RecordMaker.outputFloats(g, layout) / 3);
             } catch (InvalidPairException e) {
                 // a row without an id can only be found again by its place in the input
-                reject(e.pairId() == null ? new InvalidPairException(null, e.reason() + " (" + where + ")") : e);
+                reject(e.pairId() == null ? new InvalidPairException(null, e.reason() + " (" + where + ")") : e, rejects);
             }
         }
         if (batch.isEmpty()) {
@@ -193,13 +199,13 @@ final class AlignPartition implements FlatMapFunction<Iterator<InternalRow>, Ali
         for (int k = 0; k < results.size(); k++) {
             AlignmentResult r = results.get(k);
             if (!r.isValid()) {
-                reject(r.error());
+                reject(r.error(), rejects);
                 continue;
             }
             try {
                 out.add(RecordMaker.record(r, batch.get(k).isBandLayout(), options));
             } catch (InvalidPairException e) {   // e.g. a huge banded pair asked for in dense layout
-                reject(e);
+                reject(e, rejects);
                 continue;
             }
             counters.alignedRows.add(1);
@@ -243,13 +249,11 @@ final class AlignPartition implements FlatMapFunction<Iterator<InternalRow>, Ali
         }
     }
 
-    private void reject(InvalidPairException e) {
+    private void reject(InvalidPairException e, RejectedSink rejects) {
         if (options.failFast) {
             throw new IllegalArgumentException("bad input row (--fail-fast): " + e.getMessage(), e);
         }
-        RejectedRecord rejected = new RejectedRecord();
-        rejected.setId(e.pairId());
-        rejected.setError(e.reason());
-        counters.rejected.add(rejected);
+        rejects.add(e.pairId(), e.reason());
     }
+
 }

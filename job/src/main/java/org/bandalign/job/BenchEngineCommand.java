@@ -18,10 +18,11 @@ import picocli.CommandLine.Option;
 @Command(name = "bench-engine", mixinStandardHelpOptions = true,
         description = "Time the CPU engine's alignAll on generated pairs (global, log semiring).")
 public final class BenchEngineCommand implements Callable<Integer> {
-    @Option(names = "--pairs", defaultValue = "256") int pairs;
-    @Option(names = "--len", defaultValue = "200") int len;
-    @Option(names = "--seed", defaultValue = "1") long seed;
-    @Option(names = "--rounds", defaultValue = "5") int rounds;
+    @Option(names = "--pairs", defaultValue = "256", description = "Pairs a round (default: ${DEFAULT-VALUE}).") int pairs;
+    @Option(names = "--len", defaultValue = "200", description = "n and m of every pair (default: ${DEFAULT-VALUE}).") int len;
+    @Option(names = "--seed", defaultValue = "1", description = "Seed of the random scores (default: ${DEFAULT-VALUE}).") long seed;
+    @Option(names = "--rounds", defaultValue = "5", description = "Timed rounds; the best is reported (default: ${DEFAULT-VALUE}).")
+    int rounds;
     @Option(names = "--threads", defaultValue = "0", description = "0: all cores") int threads;
 
     @Override

@@ -7,8 +7,8 @@ import org.apache.spark.sql.SparkSession;
  * The Spark session of one command-line command: made from the command's configuration and
  * stopped when the command ends. A command never runs inside a session that is already running
  * in this JVM (one that embeds {@link BandAlign#run}): {@code getOrCreate} would ignore the
- * command's master and settings and the command's {@code stop} would end the embedder's session;
- * embedders call {@link AlignJob#run} with their own session instead.
+ * command's master and settings and the command's {@code stop} would end the embedder's session.
+ * (The job is a command, not an API: SPEC section 6's library is what programs embed.)
  */
 final class CommandSession {
     private CommandSession() {
@@ -22,7 +22,7 @@ final class CommandSession {
     static SparkSession start(SparkConf conf, String command) {
         if (running(SparkSession.getActiveSession()) || running(SparkSession.getDefaultSession())) {
             throw new UserError(command + ": a Spark session is already running in this JVM; run the command in a JVM of its own "
-                    + "(bin/bandalign, spark-submit), or call AlignJob.run with that session");
+                    + "(bin/bandalign, spark-submit)");
         }
         return SparkSession.builder().config(conf).getOrCreate();
     }

@@ -15,7 +15,12 @@ final class JobCounters implements Serializable {
     final LongAccumulator inputRows;
     final LongAccumulator alignedRows;
     final LongAccumulator cells;
+    /** Rows rejected, all of them. */
+    final LongAccumulator rejectedRows;
+    /** The first rejected rows of each task ({@link RejectedSink}); the driver writes them. */
     final CollectionAccumulator<RejectedRecord> rejected;
+    /** The files of rejected rows the tasks wrote themselves, by name ({@link RejectedSink#TASKS_DIR}). */
+    final CollectionAccumulator<String> rejectedFiles;
     final CollectionAccumulator<String> backends;
     /** One entry per alignment task: the GPU addresses it held, comma-separated ("" for none). */
     final CollectionAccumulator<String> taskGpus;
@@ -32,7 +37,9 @@ final class JobCounters implements Serializable {
         inputRows = sc.longAccumulator("bandalign.inputRows");
         alignedRows = sc.longAccumulator("bandalign.alignedRows");
         cells = sc.longAccumulator("bandalign.cells");
+        rejectedRows = sc.longAccumulator("bandalign.rejectedRows");
         rejected = sc.collectionAccumulator("bandalign.rejected");
+        rejectedFiles = sc.collectionAccumulator("bandalign.rejectedFiles");
         backends = sc.collectionAccumulator("bandalign.backends");
         taskGpus = sc.collectionAccumulator("bandalign.taskGpus");
         cpuFallbacks = sc.collectionAccumulator("bandalign.cpuFallbacks");

@@ -47,9 +47,55 @@ public final class JobKeys {
     public static final JobKey<String> COMPRESSION = new JobKey<>("spark.bandalign.output.compression", "string", "snappy",
             "Parquet codec of the output (snappy, zstd, none, ...).", s -> s);
 
+    public static final JobKey<Integer> REJECTED_DRIVER_ROWS = new JobKey<>("spark.bandalign.rejected.driverRows", "int", 256,
+            "Rejected rows each task hands to the driver, which writes them as one file; a task writes any more to "
+                    + "rejected/ itself, so millions of bad rows never pass through the driver.",
+            Integer::parseInt, 0.0);
+
+    /**
+     * Refuses a {@code spark.bandalign.*} setting that is no key (a typo would otherwise be
+     * ignored silently), naming the nearest key.
+     */
+    static void checkKnown(org.apache.spark.SparkConf conf) {
+        for (scala.Tuple2<String, String> setting : conf.getAll()) {
+            String name = setting._1();
+            if (!name.startsWith("spark.bandalign.") || all().stream().anyMatch(k -> k.name().equals(name))) {
+                continue;
+            }
+            JobKey<?> nearest = all().get(0);
+            for (JobKey<?> k : all()) {
+                if (distance(name, k.name()) < distance(name, nearest.name())) {
+                    nearest = k;
+                }
+            }
+            throw new UserError("unknown setting " + name + (distance(name, nearest.name()) <= 4 ? " (did you mean "
+                    + nearest.name() + "?)" : "") + "; 'bandalign keys' lists them");
+        }
+    }
+
+    /** Edit distance, ignoring case. */
+    private static int distance(String a, String b) {
+        a = a.toLowerCase(java.util.Locale.ROOT);
+        b = b.toLowerCase(java.util.Locale.ROOT);
+        int[] row = new int[b.length() + 1];
+        for (int j = 0; j <= b.length(); j++) {
+            row[j] = j;
+        }
+        for (int i = 1; i <= a.length(); i++) {
+            int diagonal = row[0];
+            row[0] = i;
+            for (int j = 1; j <= b.length(); j++) {
+                int above = row[j];
+                row[j] = Math.min(Math.min(row[j] + 1, row[j - 1] + 1), diagonal + (a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1));
+                diagonal = above;
+            }
+        }
+        return row[b.length()];
+    }
+
     /** All keys, in the order the README lists them. */
     public static List<JobKey<?>> all() {
         return List.of(BATCH_CELLS, BATCH_PAIRS, MAX_CELLS, CPU_THREADS, READER_BATCH_ROWS, GPU_CONCURRENT_TASKS,
-                GPU_MEMORY_BUDGET, STAGE_GPU_AMOUNT, COMPRESSION);
+                GPU_MEMORY_BUDGET, STAGE_GPU_AMOUNT, COMPRESSION, REJECTED_DRIVER_ROWS);
     }
 }

@@ -10,9 +10,11 @@ final class JobRequest {
     final double stageGpuAmount;
     /** Most rows per vectorized read batch (spark.bandalign.reader.batchRows). */
     final int readerBatchRows;
+    /** Rejected rows each task sends the driver (spark.bandalign.rejected.driverRows). */
+    final int rejectedDriverRows;
 
     JobRequest(String input, String output, boolean overwrite, JobOptions options, String compression, double stageGpuAmount,
-               int readerBatchRows) {
+               int readerBatchRows, int rejectedDriverRows) {
         this.input = input;
         this.output = output;
         this.overwrite = overwrite;
@@ -20,5 +22,6 @@ final class JobRequest {
         this.compression = compression;
         this.stageGpuAmount = stageGpuAmount;
         this.readerBatchRows = readerBatchRows;
+        this.rejectedDriverRows = rejectedDriverRows;
     }
 }

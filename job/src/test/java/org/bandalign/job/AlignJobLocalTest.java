@@ -75,11 +75,15 @@ class AlignJobLocalTest {
     }
 
     private static JobSummary run(String input, String output, String... flags) throws IOException {
+        return run(spark.sparkContext().getConf(), input, output, flags);
+    }
+
+    private static JobSummary run(org.apache.spark.SparkConf conf, String input, String output, String... flags) throws IOException {
         List<String> args = new ArrayList<>(List.of("--input", input, "--output", output));
         args.addAll(List.of(flags));
         AlignCommand cmd = new AlignCommand();
         new picocli.CommandLine(cmd).parseArgs(args.toArray(new String[0]));
-        return AlignJob.run(spark, cmd.request(spark.sparkContext().getConf()));
+        return AlignJob.run(spark, cmd.request(conf));
     }
 
     private static Map<String, Row> byId(String path) {
@@ -290,6 +294,29 @@ class AlignJobLocalTest {
         UserError e = assertThrows(UserError.class, () -> run(tmp.resolve("no-such-input").toString(), out.toString(), "--overwrite"));
         assertTrue(e.getMessage().contains("does not exist"), e.getMessage());
         assertEquals("precious", Files.readString(keep));
+    }
+
+    @Test
+    void align_manyRejectedRows_tasksWriteAllButTheirFirstThemselvesAndEachRowLandsOnce() throws IOException {
+        String in = writeInput("many-bad", Mode.GLOBAL, true, true);
+        String out = tmp.resolve("out-many-bad").toString();
+        JobSummary s = run(spark.sparkContext().getConf().clone().set(JobKeys.REJECTED_DRIVER_ROWS.name(), "1"), in, out,
+                "--compression", "zstd");
+        List<String> ids = new ArrayList<>();
+        for (Row r : spark.read().parquet(out + "/rejected").collectAsList()) {
+            ids.add(r.getAs("id"));
+            assertTrue(r.<String>getAs("error") != null && !r.<String>getAs("error").isEmpty());
+        }
+        List<String> expected = new ArrayList<>();
+        TestTables.bad(true).forEach(b -> expected.add(b[0]));
+        ids.sort(java.util.Comparator.nullsFirst(java.util.Comparator.naturalOrder()));
+        expected.sort(java.util.Comparator.nullsFirst(java.util.Comparator.naturalOrder()));
+        assertEquals(expected, ids);
+        assertEquals(expected.size(), s.rejectedRows);
+        try (var files = Files.list(Path.of(out, "rejected"))) {   // the driver's file and the tasks' own
+            assertTrue(files.filter(f -> f.getFileName().toString().endsWith(".parquet")).count() > 1);
+        }
+        assertTrue(Files.notExists(Path.of(out, RejectedSink.TASKS_DIR)));
     }
 
     @Test

@@ -77,12 +77,15 @@ class JobKeysTest {
         for (String[] args : List.of(new String[] {"align", "--bogus"}, new String[] {"align", "--input", "x", "--output", "y",
                 "--band", "abc"}, new String[] {"align", "--input", "x", "--output", "y", "--compression", "bogus"},
                 new String[] {"generate", "--output", "y", "--pairs", "-3"}, new String[] {"generate", "--output", "y",
-                "--band-fraction", "2"})) {
+                "--band-fraction", "2"}, new String[] {"align", "--input", "x", "--output", "y", "--conf",
+                "spark.bandalign.batchcells=5"})) {
             java.io.StringWriter err = new java.io.StringWriter();
             assertEquals(2, BandAlign.run(new java.io.PrintWriter(new java.io.StringWriter(), true),
                     new java.io.PrintWriter(err, true), args), String.join(" ", args));
             assertTrue(err.toString().lines().count() <= 2, err.toString());
         }
+        UserError typo = assertThrows(UserError.class, () -> JobKeys.checkKnown(new SparkConf(false).set("spark.bandalign.batchcells", "5")));
+        assertTrue(typo.getMessage().contains("did you mean spark.bandalign.batch.cells?"), typo.getMessage());
         java.io.StringWriter out = new java.io.StringWriter();
         assertEquals(0, BandAlign.run(new java.io.PrintWriter(out, true), new java.io.PrintWriter(new java.io.StringWriter(), true),
                 "align", "-V"));
