@@ -46,10 +46,17 @@ final class InputColumns {
         final boolean binary;
         /** True when the array type admits null elements, which then must be looked for. */
         final boolean elementsMayBeNull;
+        /**
+         * True for arrays of a wider type than float (double, decimal, long): read as doubles, so
+         * that a finite value beyond float32's range is reported as such, not as the infinity
+         * a cast to float would make of it.
+         */
+        final boolean wide;
 
-        Format(boolean binary, boolean elementsMayBeNull) {
+        Format(boolean binary, boolean elementsMayBeNull, boolean wide) {
             this.binary = binary;
             this.elementsMayBeNull = elementsMayBeNull;
+            this.wide = wide;
         }
     }
 
@@ -58,7 +65,8 @@ final class InputColumns {
         StructType schema = input.schema();
         Format format = format(schema);
         Column scores = format.binary ? col("scores")
-                : col("scores").cast(DataTypes.createArrayType(DataTypes.FloatType, format.elementsMayBeNull));
+                : col("scores").cast(DataTypes.createArrayType(format.wide ? DataTypes.DoubleType : DataTypes.FloatType,
+                        format.elementsMayBeNull));
         boolean banded = has(schema, "diag_lo") || has(schema, "diag_hi");
         if (banded && !(has(schema, "diag_lo") && has(schema, "diag_hi"))) {
             throw new IllegalArgumentException("input has column '" + (has(schema, "diag_lo") ? "diag_lo" : "diag_hi")
@@ -97,10 +105,13 @@ final class InputColumns {
         requireColumn(schema, "scores");
         DataType type = schema.apply(field(schema, "scores")).dataType();
         if (type instanceof BinaryType) {
-            return new Format(true, false);
+            return new Format(true, false, false);
         }
         if (type instanceof ArrayType && ((ArrayType) type).elementType() instanceof NumericType) {
-            return new Format(false, ((ArrayType) type).containsNull());
+            DataType element = ((ArrayType) type).elementType();
+            boolean narrow = element instanceof org.apache.spark.sql.types.FloatType || element instanceof org.apache.spark.sql.types.ShortType
+                    || element instanceof org.apache.spark.sql.types.ByteType || element instanceof org.apache.spark.sql.types.IntegerType;
+            return new Format(false, ((ArrayType) type).containsNull(), !narrow);
         }
         throw new IllegalArgumentException("input column 'scores' must be array<float> or binary (little-endian "
                 + "float32), not " + type.simpleString());

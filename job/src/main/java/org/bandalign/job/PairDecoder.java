@@ -31,7 +31,7 @@ final class PairDecoder {
             throw new InvalidPairException(id, "scores are null");
         }
         float[] scores = format.binary ? unpack(id, r.getBinary(InputColumns.SCORES))
-                : floats(id, r.getArray(InputColumns.SCORES), format.elementsMayBeNull);
+                : floats(id, r.getArray(InputColumns.SCORES), format.elementsMayBeNull, format.wide);
         boolean noLo = r.isNullAt(InputColumns.DIAG_LO);
         boolean noHi = r.isNullAt(InputColumns.DIAG_HI);
         if (noLo && noHi) {
@@ -43,7 +43,7 @@ final class PairDecoder {
         return Pair.band(id, n, m, r.getInt(InputColumns.DIAG_LO), r.getInt(InputColumns.DIAG_HI), scores);
     }
 
-    private static float[] floats(String id, ArrayData a, boolean mayHaveNull) {
+    private static float[] floats(String id, ArrayData a, boolean mayHaveNull, boolean wide) {
         if (mayHaveNull) {
             for (int k = 0, len = a.numElements(); k < len; k++) {
                 if (a.isNullAt(k)) {
@@ -51,7 +51,21 @@ final class PairDecoder {
                 }
             }
         }
-        return a.toFloatArray();
+        return wide ? narrow(id, a.toDoubleArray()) : a.toFloatArray();
+    }
+
+    /** Doubles to floats, refusing a finite value that float32 cannot hold (it would become an infinity). */
+    private static float[] narrow(String id, double[] values) {
+        float[] out = new float[values.length];
+        for (int k = 0; k < values.length; k++) {
+            double v = values[k];
+            out[k] = (float) v;
+            if (Float.isInfinite(out[k]) && !Double.isInfinite(v)) {
+                throw new InvalidPairException(id, "score " + v + " (at index " + k + ") is beyond float32's range, "
+                        + "in which BandAlign reads scores (|s| <= " + Float.MAX_VALUE + ")");
+            }
+        }
+        return out;
     }
 
     private static float[] unpack(String id, byte[] packed) {

@@ -382,6 +382,30 @@ class AlignJobLocalTest {
     }
 
     @Test
+    void align_doubleScoresBeyondFloatRange_rejectTheirRowSayingSo_andOthersAlignInFloat() throws IOException {
+        org.apache.spark.sql.types.StructType schema = new org.apache.spark.sql.types.StructType()
+                .add("id", DataTypes.StringType).add("n", DataTypes.LongType).add("m", DataTypes.LongType)
+                .add("scores", DataTypes.createArrayType(DataTypes.DoubleType, false));
+        Double[] fine = new Double[2 * 2 * 3];
+        java.util.Arrays.fill(fine, 0.5);
+        Double[] huge = fine.clone();
+        huge[4] = 1e300;
+        Double[] minusInf = fine.clone();
+        minusInf[10] = Double.NEGATIVE_INFINITY;   // the diagonal into (1, 1) forbidden, as in float
+        List<Row> rows = List.of(RowFactory.create("fine", 2L, 2L, fine), RowFactory.create("huge", 2L, 2L, huge),
+                RowFactory.create("minus-inf", 2L, 2L, minusInf));
+        String in = tmp.resolve("doubles-wide").toString();
+        spark.createDataFrame(rows, schema).write().parquet(in);
+        String out = tmp.resolve("out-doubles-wide").toString();
+        JobSummary s = run(in, out);
+        assertEquals(2, s.alignedRows);
+        Row rejected = spark.read().parquet(out + "/rejected").collectAsList().get(0);
+        assertEquals("huge", rejected.getAs("id"));
+        assertTrue(rejected.<String>getAs("error").contains("1.0E300 (at index 4) is beyond float32's range"),
+                rejected.<String>getAs("error"));
+    }
+
+    @Test
     void inputFooters_largestRowBytes_findsTheLargestRowsAndSizesTheReadBatches() {
         Random rnd = new Random(5);
         String in = tmp.resolve("footers").toString();
