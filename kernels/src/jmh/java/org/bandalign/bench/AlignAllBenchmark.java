@@ -26,8 +26,10 @@ import org.openjdk.jmh.annotations.Warmup;
 import org.openjdk.jmh.infra.Blackhole;
 
 /**
- * Throughput of {@link Aligner#alignAll} on the CPU engine: global mode, log semiring
- * (log-partition and step marginals by forward-backward).
+ * Throughput of {@link Aligner#alignAll} on the CPU engine: by default global mode, log semiring
+ * (log-partition and step marginals by forward-backward); {@code semiring} (log, max, both) and
+ * {@code mode} (global, local) measure Viterbi and local mode too, e.g.
+ * {@code bin/bench-cpu -p workload=dense200 -p threads=1 -p semiring=log,max,both -p mode=global,local}.
  *
  * <p>Each invocation aligns one whole batch. Besides invocations per second, JMH reports the
  * {@code cells} counter ({@link CellCounter}) as a rate: band cells aligned per second, the figure
@@ -75,6 +77,14 @@ public class AlignAllBenchmark {
     @Param({"0", "1"})
     public int threads;
 
+    /** log, max or both (SPEC section 1's semirings). */
+    @Param({"log"})
+    public String semiring;
+
+    /** global or local. */
+    @Param({"global"})
+    public String mode;
+
     private Aligner aligner;
     private AlignOptions options;
     private List<Pair> pairs;
@@ -95,7 +105,8 @@ public class AlignAllBenchmark {
     @Setup(Level.Trial)
     public void setUp() {
         Random random = new Random(SEED);
-        AlignOptions.Builder opts = AlignOptions.builder().mode(Mode.GLOBAL).semiring(Semiring.LOG);
+        AlignOptions.Builder opts = AlignOptions.builder().mode(Mode.valueOf(mode.toUpperCase(java.util.Locale.ROOT)))
+                .semiring(Semiring.valueOf(semiring.toUpperCase(java.util.Locale.ROOT)));
         switch (workload) {
             case "dense200":
                 pairs = densePairs(random, 256, 200, 200);
@@ -133,7 +144,7 @@ public class AlignAllBenchmark {
         long cells = 0;
         for (AlignmentResult r : results) {
             cells += r.cells();
-            bh.consume(r.logPartition());
+            bh.consume(options.semiring().computesLog() ? r.logPartition() : r.viterbiScore());
         }
         bh.consume(results);
         counter.cells += cells;
