@@ -34,7 +34,7 @@ final class AlignJob {
     }
 
     static JobSummary run(SparkSession spark, JobRequest req) throws IOException {
-        Configuration hadoop = spark.sparkContext().hadoopConfiguration();
+        Configuration hadoop = hadoopConf(spark);
         FileSystem fs = new Path(req.output).getFileSystem(hadoop);
         Path out = fs.makeQualified(new Path(req.output));
         checkApart(new Path(req.input).getFileSystem(hadoop).makeQualified(new Path(req.input)), out);
@@ -46,20 +46,39 @@ final class AlignJob {
         // Everything is written to a hidden sibling first and moved into place at the end, so
         // the output directory never holds a partial result, and --overwrite replaces an
         // earlier output only once the new one is complete (a failed rerun keeps the old one).
-        Path staging = stagingDir(out, spark.sparkContext().applicationId());
+        OutputSwap swap = new OutputSwap(fs, out, spark.sparkContext().applicationId());
+        Path staging = swap.staging;
         fs.delete(staging, true);
         long start = System.nanoTime();
-        // Interrupted (Ctrl-C, SIGTERM): remove the partial output too. The hook runs after
-        // Spark's own (which stop the tasks) and before Hadoop closes its file systems.
-        Runnable removePartial = () -> {
+        // Interrupted (Ctrl-C, SIGTERM): remove the partial output, or finish or undo a swap cut
+        // short. The hook runs after Spark's own (which stop the tasks) and before Hadoop closes
+        // its file systems.
+        Runnable recover = () -> {
             try {
-                fs.delete(staging, true);
+                swap.recover();
             } catch (IOException | RuntimeException ignored) {
                 // the JVM is going down; nothing better to do
             }
         };
-        ShutdownHookManager.get().addShutdownHook(removePartial, PARTIAL_OUTPUT_HOOK_PRIORITY);
-        String tag = "bandalign-align-" + staging.getName();
+        ShutdownHookManager.get().addShutdownHook(recover, PARTIAL_OUTPUT_HOOK_PRIORITY);
+        try {
+            JobSummary summary = write(spark, req, input, staging, fs, start);
+            swap.publish(req.overwrite);   // (a failure here keeps the finished output and says where)
+            return summary;
+        } finally {
+            if (!ShutdownHookManager.get().isShutdownInProgress()) {
+                ShutdownHookManager.get().removeShutdownHook(recover);
+            }
+        }
+    }
+
+    /**
+     * Runs the job into {@code staging}, with {@code _SUMMARY.json} last; a failure removes what
+     * it wrote, once the failed job's other tasks, which may still be writing, have ended.
+     */
+    private static JobSummary write(SparkSession spark, JobRequest req, Dataset<Row> input, Path staging, FileSystem fs,
+                                    long start) throws IOException {
+        String tag = "bandalign-align-" + java.util.UUID.randomUUID();
         spark.sparkContext().addJobTag(tag);
         try {
             JobSummary summary = withReaderBatchRows(spark, req, input,
@@ -67,25 +86,33 @@ final class AlignJob {
             try (OutputStream os = fs.create(new Path(staging, "_SUMMARY.json"), false)) {
                 os.write(summary.toJson().getBytes(StandardCharsets.UTF_8));
             }
-            if (fs.exists(out) && !fs.delete(out, true)) {
-                throw new IOException("could not remove the earlier output " + out + " (--overwrite)");
-            }
-            if (!fs.rename(staging, out)) {
-                throw new IOException("could not move the finished output from " + staging + " to " + out);
-            }
-            return summary;   // the hook goes in finally, before the caller sees success
+            return summary;
         } catch (Throwable e) {
-            // Spark's checked SparkException lands here too: nothing of a failed run stays behind
-            // (once the failed job's other tasks, which may still be writing, have ended).
-            awaitTasks(spark, tag);
-            fs.delete(staging, true);
+            // Spark's checked SparkException lands here too: nothing of a failed run stays behind.
+            try {
+                awaitTasks(spark, tag);
+            } catch (RuntimeException x) {   // e.g. a context already stopped (SIGTERM): the cause stays e
+                e.addSuppressed(x);
+            } finally {
+                try {
+                    fs.delete(staging, true);
+                } catch (IOException | RuntimeException x) {
+                    e.addSuppressed(x);
+                }
+            }
             throw e;
         } finally {
-            spark.sparkContext().removeJobTag(tag);
-            if (!ShutdownHookManager.get().isShutdownInProgress()) {
-                ShutdownHookManager.get().removeShutdownHook(removePartial);
+            try {
+                spark.sparkContext().removeJobTag(tag);
+            } catch (RuntimeException ignored) {
+                // a stopped context: nothing to untag
             }
         }
+    }
+
+    /** The Hadoop configuration Spark's own readers and writers use (the session's settings included). */
+    static Configuration hadoopConf(SparkSession spark) {
+        return ((org.apache.spark.sql.classic.SparkSession) spark).sessionState().newHadoopConf();
     }
 
     /** Longest wait for a failed job's remaining tasks to end. */
@@ -125,21 +152,6 @@ final class AlignJob {
     }
 
     /**
-     * Where a run writes before its output is complete: a hidden sibling of the output directory
-     * (Spark and Hadoop skip names starting with a dot), named after the output and the Spark
-     * application, so that runs into different outputs of one directory never meet.
-     */
-    static Path stagingDir(Path out, String applicationId) {
-        if (out.getParent() == null) {
-            throw new UserError("--output must not be the root of a file system: " + out);
-        }
-        return new Path(out.getParent(), "." + out.getName() + STAGING_MARK + applicationId);
-    }
-
-    /** What follows a staging directory's output name. */
-    static final String STAGING_MARK = ".bandalign-staging-";
-
-    /**
      * Refuses an output directory that is the input, holds it or lies inside it: replacing it
      * would delete the input (--overwrite), and an output inside the input would be read as input
      * by the next run.
@@ -175,13 +187,18 @@ final class AlignJob {
         if (spark.conf().contains(READER_BATCH_SIZE)) {
             return job.get();
         }
-        long rowBytes = InputFooters.largestRowBytes(input.inputFiles(), "scores", spark.sparkContext().hadoopConfiguration());
-        spark.conf().set(READER_BATCH_SIZE, InputFooters.batchRows(rowBytes, req.readerBatchRows, READER_BATCH_BYTES));
+        spark.conf().set(READER_BATCH_SIZE, readerBatchRows(spark, input, req.readerBatchRows));
         try {
             return job.get();
         } finally {
             spark.conf().unset(READER_BATCH_SIZE);
         }
+    }
+
+    /** Rows per read batch for this input: at most {@code most}, fewer where its rows are large. */
+    static int readerBatchRows(SparkSession spark, Dataset<Row> input, int most) {
+        long rowBytes = InputFooters.largestRowBytes(input.inputFiles(), "scores", hadoopConf(spark));
+        return InputFooters.batchRows(rowBytes, most, READER_BATCH_BYTES);
     }
 
     /**
@@ -214,8 +231,7 @@ final class AlignJob {
         JavaRDD<InternalRow> rows = InputColumns.rows(input);
         JavaRDD<AlignedRecord> aligned = rows.mapPartitions(
                 new AlignPartition(req.options, InputColumns.format(input.schema()), counters,
-                        new RejectedSink.Settings(req.rejectedDriverRows, dir, req.compression,
-                                spark.sparkContext().hadoopConfiguration())));
+                        new RejectedSink.Settings(req.rejectedDriverRows, dir, req.compression, hadoopConf(spark))));
         if (req.stageGpuAmount > 0) {
             aligned = aligned.withResources(new ResourceProfileBuilder()
                     .require(new TaskResourceRequests().resource("gpu", req.stageGpuAmount)).build());
@@ -254,7 +270,7 @@ final class AlignJob {
         Path tasks = new Path(dir, RejectedSink.TASKS_DIR);
         Path rejected = new Path(dir, "rejected");
         try {
-            FileSystem fs = tasks.getFileSystem(spark.sparkContext().hadoopConfiguration());
+            FileSystem fs = tasks.getFileSystem(hadoopConf(spark));
             for (String name : reported) {
                 if (!fs.rename(new Path(tasks, name), new Path(rejected, name))) {
                     throw new IOException("could not move " + new Path(tasks, name) + " into " + rejected);

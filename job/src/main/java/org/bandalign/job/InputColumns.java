@@ -64,8 +64,8 @@ final class InputColumns {
     static JavaRDD<InternalRow> rows(Dataset<Row> input) {
         StructType schema = input.schema();
         Format format = format(schema);
-        Column scores = format.binary ? col("scores")
-                : col("scores").cast(DataTypes.createArrayType(format.wide ? DataTypes.DoubleType : DataTypes.FloatType,
+        Column scores = format.binary ? col(field(schema, "scores"))
+                : col(field(schema, "scores")).cast(DataTypes.createArrayType(format.wide ? DataTypes.DoubleType : DataTypes.FloatType,
                         format.elementsMayBeNull));
         boolean banded = has(schema, "diag_lo") || has(schema, "diag_hi");
         if (banded && !(has(schema, "diag_lo") && has(schema, "diag_hi"))) {
@@ -75,7 +75,7 @@ final class InputColumns {
         }
         Column nullInt = lit(null).cast(DataTypes.IntegerType);
         Dataset<Row> selected = input.select(
-                col("id").cast(DataTypes.StringType),
+                col(field(schema, "id")).cast(DataTypes.StringType),
                 integer(schema, "n"),   // out of range or fractional: null, so the row is rejected
                 integer(schema, "m"),
                 scores,
@@ -90,7 +90,7 @@ final class InputColumns {
      * not a whole number (2.7 is no length), rather than truncated.
      */
     private static Column integer(StructType schema, String name) {
-        Column c = col(name);
+        Column c = col(field(schema, name));
         Column asInt = c.try_cast(DataTypes.IntegerType);
         DataType type = schema.apply(field(schema, name)).dataType();
         boolean fractional = type instanceof org.apache.spark.sql.types.FractionalType;

@@ -28,6 +28,7 @@ final class InputFooters {
     /** Most files whose footers are read. */
     static final int MAX_FILES = 256;
     private static final int THREADS = 8;
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(InputFooters.class);
 
     private InputFooters() {
     }
@@ -72,7 +73,8 @@ final class InputFooters {
 
     /** One file's part of {@link #largestRowBytes(String[], String, Configuration)}; 0 if its footer is unreadable. */
     private static long largestRowBytes(String file, String column, Configuration conf) {
-        try (ParquetFileReader reader = ParquetFileReader.open(HadoopInputFile.fromPath(new Path(file), conf))) {
+        // (inputFiles() gives URIs, percent-encoded: new Path(String) would encode them again)
+        try (ParquetFileReader reader = ParquetFileReader.open(HadoopInputFile.fromPath(new Path(java.net.URI.create(file)), conf))) {
             long largest = 0;
             for (BlockMetaData block : reader.getFooter().getBlocks()) {
                 long bytes = 0;
@@ -87,6 +89,7 @@ final class InputFooters {
             }
             return largest;
         } catch (IOException | RuntimeException e) {
+            LOG.warn("could not read the footer of " + file + " to size the reader's batches: " + e);
             return 0;   // Spark reports an unreadable file when it reads it
         }
     }

@@ -19,6 +19,10 @@ final class RecordMaker {
     private RecordMaker() {
     }
 
+    private static long saturatedTimes3(long x) {
+        return x > Long.MAX_VALUE / 3 ? Long.MAX_VALUE : 3 * x;
+    }
+
     /**
      * The floats the pair's {@code marginals} value will hold in the job's layout for it (dense:
      * n * m * 3; band: n * width * 3), or 0 for the sparse layout, whose size only the result
@@ -43,12 +47,15 @@ final class RecordMaker {
      * band's widest), and a band-layout input asked for in dense layout is n * m * 3 floats.
      */
     static void checkOutputSize(String id, BandGeometry g, Layout layout, long maxCells) {
+        if (g.cells() > maxCells) {
+            return;   // too large in any layout: the engine rejects it, saying so
+        }
         long floats = outputFloats(g, layout);
-        long most = Math.min(3 * maxCells, MAX_VALUE_BYTES / 4);
+        long most = Math.min(saturatedTimes3(maxCells), MAX_VALUE_BYTES / 4);
         if (floats > most) {
             throw new InvalidPairException(id, "its marginals in " + layout.wireName() + " layout would hold " + floats
                     + " floats (" + g.n() + " rows of " + (layout == Layout.DENSE ? g.m() : g.width()) + " cells, 3 steps each), more than "
-                    + (most == 3 * maxCells ? "3 x spark.bandalign.maxCells (" + maxCells + ")" : "one Spark value can hold (2 GiB)")
+                    + (most == saturatedTimes3(maxCells) ? "3 x spark.bandalign.maxCells (" + maxCells + ")" : "one Spark value can hold (2 GiB)")
                     + "; choose another --layout (dense: " + (long) g.n() * g.m() * 3 + " floats, band: "
                     + (long) g.n() * g.width() * 3 + ", sparse: the steps of at least --min-prob)");
         }
@@ -67,7 +74,7 @@ final class RecordMaker {
         out.setLayout(layout.wireName());
         out.setLogPartition(r.hasLogPartition() ? r.logPartition() : null);
         if (layout == Layout.SPARSE) {
-            out.setSparse(sparse(r, options.minProb, Math.min(3 * options.maxCells, MAX_VALUE_BYTES / SPARSE_STEP_BYTES)));
+            out.setSparse(sparse(r, options.minProb, Math.min(saturatedTimes3(options.maxCells), MAX_VALUE_BYTES / SPARSE_STEP_BYTES)));
         } else {
             float[] mu = layout == Layout.DENSE ? r.marginalsDense() : r.marginalsBand();
             if (options.packed) {

@@ -89,6 +89,9 @@ final class RejectedSink {
             sentToDriver++;
             return;
         }
+        if (task != null) {
+            task.killTaskIfInterrupted();   // a killed attempt (speculation) writes no more
+        }
         try {
             if (writer == null) {
                 open();

@@ -283,7 +283,7 @@ class AlignJobLocalTest {
         assertEquals(summary, Files.readString(out.resolve("_SUMMARY.json")));
         assertEquals(first.alignedRows, spark.read().parquet(out.resolve("marginals").toString()).count());
         try (var siblings = Files.list(tmp)) {
-            assertEquals(List.of(), siblings.filter(p -> p.getFileName().toString().contains(AlignJob.STAGING_MARK)).toList());
+            assertEquals(List.of(), siblings.filter(p -> p.getFileName().toString().contains(OutputSwap.STAGING_MARK)).toList());
         }
     }
 
@@ -382,6 +382,20 @@ class AlignJobLocalTest {
     }
 
     @Test
+    void readerBatchRows_largeRows_fewerRowsABatch_andAnOutputNameWithACommaWorks() throws IOException {
+        List<Row> rows = new ArrayList<>();
+        for (int k = 0; k < 3; k++) {   // 12 MB rows: 256 MiB holds 22 of them
+            rows.add(TestTables.row("big-" + k, 1000, 1000, new float[1000 * 1000 * 3], null, null, true));
+        }
+        String in = tmp.resolve("big rows").toString();
+        TestTables.table(spark, rows, true).coalesce(1).write().parquet(in);
+        assertEquals(22, AlignJob.readerBatchRows(spark, spark.read().parquet(in), 32));
+        assertEquals(32, AlignJob.readerBatchRows(spark, spark.read().parquet(writeInput("small-rows", Mode.GLOBAL, true, false)), 32));
+        JobSummary s = run(in, tmp.resolve("out,big").toString(), "--band", "1", "--io-only");
+        assertEquals(3, s.alignedRows);
+    }
+
+    @Test
     void align_doubleScoresBeyondFloatRange_rejectTheirRowSayingSo_andOthersAlignInFloat() throws IOException {
         org.apache.spark.sql.types.StructType schema = new org.apache.spark.sql.types.StructType()
                 .add("id", DataTypes.StringType).add("n", DataTypes.LongType).add("m", DataTypes.LongType)
@@ -408,7 +422,7 @@ class AlignJobLocalTest {
     @Test
     void inputFooters_largestRowBytes_findsTheLargestRowsAndSizesTheReadBatches() {
         Random rnd = new Random(5);
-        String in = tmp.resolve("footers").toString();
+        String in = tmp.resolve("footers with space%41").toString();   // (inputFiles() gives these percent-encoded)
         for (int n : new int[] {10, 50, 20}) {   // a file of small rows, one of large ones, ...
             List<Row> rows = new ArrayList<>();
             for (int k = 0; k < 3; k++) {

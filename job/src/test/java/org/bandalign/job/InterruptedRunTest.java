@@ -72,7 +72,7 @@ class InterruptedRunTest {
     /** Whatever runs into {@code out} left beside it. */
     private static List<Path> leftovers(Path out) throws java.io.IOException {
         try (var siblings = Files.list(out.getParent())) {
-            return siblings.filter(p -> p.getFileName().toString().startsWith("." + out.getFileName() + AlignJob.STAGING_MARK))
+            return siblings.filter(p -> p.getFileName().toString().startsWith("." + out.getFileName() + OutputSwap.STAGING_MARK))
                     .toList();
         }
     }

@@ -1,0 +1,86 @@
+package org.bandalign.job;
+
+import java.io.IOException;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+
+/**
+ * How a run's output comes into place: everything is written to a hidden sibling of the output
+ * directory ({@link #staging}), which replaces the output only once complete. An earlier output
+ * ({@code --overwrite}) is first moved aside ({@link #aside}), then the staging directory is
+ * renamed onto the output, then the earlier one is removed; {@link #recover()} (run by the
+ * shutdown hook after an interruption) puts back whatever a half-done swap left. On HDFS and
+ * local disks each rename is atomic; on object stores (S3, GCS) a rename copies every object,
+ * so there the swap is neither atomic nor quick.
+ */
+final class OutputSwap {
+    /** What follows the output's name in its staging directory's name. */
+    static final String STAGING_MARK = ".bandalign-staging-";
+    private static final String ASIDE_MARK = ".bandalign-earlier-";
+
+    final FileSystem fs;
+    final Path out;
+    final Path staging;
+    final Path aside;
+
+    /** The swap of run {@code runId} (e.g. the Spark application id) into {@code out}, a qualified path. */
+    OutputSwap(FileSystem fs, Path out, String runId) {
+        if (out.getParent() == null) {
+            throw new UserError("--output must not be the root of a file system: " + out);
+        }
+        this.fs = fs;
+        this.out = out;
+        // (Spark and Hadoop skip names that start with a dot when they list a directory)
+        this.staging = new Path(out.getParent(), "." + out.getName() + STAGING_MARK + runId);
+        this.aside = new Path(out.getParent(), "." + out.getName() + ASIDE_MARK + runId);
+    }
+
+    /**
+     * Moves the complete staging directory into place. Without {@code overwrite}, an output that
+     * appeared while the run wrote is left alone, and so is the finished output, where the
+     * message says. Where a rename fails, the earlier output is put back.
+     */
+    void publish(boolean overwrite) throws IOException {
+        if (fs.exists(out)) {
+            if (!overwrite) {
+                throw new UserError("output directory " + out + " appeared while this run was writing (and --overwrite was "
+                        + "not given), so it is left alone; the finished output is in " + staging);
+            }
+            if (!fs.rename(out, aside)) {
+                throw new IOException("could not move the earlier output " + out + " aside to " + aside
+                        + "; the finished output is in " + staging);
+            }
+        }
+        IOException failure = null;
+        boolean moved = false;
+        try {
+            moved = fs.rename(staging, out);   // (a file system may say no, or throw)
+        } catch (IOException e) {
+            failure = e;
+        }
+        if (!moved) {
+            if (fs.exists(aside) && !fs.exists(out)) {
+                fs.rename(aside, out);
+            }
+            throw new IOException("could not move the finished output from " + staging + " to " + out
+                    + " (the earlier output, if any, is back in place)", failure);
+        }
+        fs.delete(aside, true);
+    }
+
+    /**
+     * After an interruption at any point: the staging directory is removed, and a swap cut
+     * short is completed or undone (an earlier output moved aside but not yet replaced goes
+     * back; one already replaced is removed).
+     */
+    void recover() throws IOException {
+        if (fs.exists(aside)) {
+            if (fs.exists(out)) {
+                fs.delete(aside, true);   // the new output is in place
+            } else {
+                fs.rename(aside, out);    // cut short between the two renames
+            }
+        }
+        fs.delete(staging, true);
+    }
+}
