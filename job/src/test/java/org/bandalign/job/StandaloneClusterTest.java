@@ -157,26 +157,40 @@ class StandaloneClusterTest {
         private final long seed;
         private final int minLen;
         private final int maxLen;
+        private final int badEvery;
 
-        Maker(long seed, int minLen, int maxLen) {
+        /** Every {@code badEvery}-th row (ids pair-0, pair-{badEvery}, ...; 0: none) is bad: n one too large. */
+        Maker(long seed, int minLen, int maxLen, int badEvery) {
             this.seed = seed;
             this.minLen = minLen;
             this.maxLen = maxLen;
+            this.badEvery = badEvery;
         }
 
         @Override
         public Iterator<GeneratedRow> call(Iterator<Long> ids) {
             List<GeneratedRow> rows = new ArrayList<>();
-            ids.forEachRemaining(k -> rows.add(PairGenerator.random(seed, k, minLen, maxLen, 0, 8)));
+            ids.forEachRemaining(k -> {
+                GeneratedRow r = PairGenerator.random(seed, k, minLen, maxLen, 0, 8);
+                if (badEvery > 0 && k % badEvery == 0) {
+                    r.setN(r.getN() + 1);
+                }
+                rows.add(r);
+            });
             return rows.iterator();
         }
     }
 
     /** Writes {@code pairs} random dense pairs (ids pair-0 ...) as {@code files} Parquet files. */
     private static String input(String name, int pairs, int files, int minLen, int maxLen) {
+        return input(name, pairs, files, minLen, maxLen, 0);
+    }
+
+    /** {@link #input(String, int, int, int, int)} with every {@code badEvery}-th row bad (see {@link Maker}). */
+    private static String input(String name, int pairs, int files, int minLen, int maxLen, int badEvery) {
         String path = tmp.resolve(name).toString();
         spark.range(0, pairs, 1, files).as(Encoders.LONG())
-                .mapPartitions(new Maker(17, minLen, maxLen), Encoders.bean(GeneratedRow.class))
+                .mapPartitions(new Maker(17, minLen, maxLen, badEvery), Encoders.bean(GeneratedRow.class))
                 .select(col("id"), col("n"), col("m"), col("scores"), col("diagLo").as("diag_lo"), col("diagHi").as("diag_hi"))
                 .write().parquet(path);
         return path;
@@ -184,6 +198,11 @@ class StandaloneClusterTest {
 
     /** Runs the job; {@code --backend cpu} unless {@code flags} say otherwise. */
     private static JobSummary run(String input, String output, String... flags) throws Exception {
+        return run(spark.sparkContext().getConf(), input, output, flags);
+    }
+
+    /** {@link #run(String, String, String...)} with the job's keys from {@code conf}. */
+    private static JobSummary run(SparkConf conf, String input, String output, String... flags) throws Exception {
         List<String> args = new ArrayList<>(List.of("--input", input, "--output", output));
         if (!List.of(flags).contains("--backend")) {
             args.addAll(List.of("--backend", "cpu"));
@@ -191,7 +210,7 @@ class StandaloneClusterTest {
         args.addAll(List.of(flags));
         AlignCommand cmd = new AlignCommand();
         new picocli.CommandLine(cmd).parseArgs(args.toArray(new String[0]));
-        return AlignJob.run(spark, cmd.request(spark.sparkContext().getConf()));
+        return AlignJob.run(spark, cmd.request(conf));
     }
 
     private static Map<String, Integer> taskGpus(String output) throws Exception {
@@ -349,8 +368,9 @@ class StandaloneClusterTest {
             awaitExecutors(EXECUTORS);
             int pairs = 480;
             int files = 120;
+            int badEvery = 10;   // rejected rows, all written by the tasks themselves (driverRows = 0)
             long g0 = System.nanoTime();
-            String in = input("kill-in", pairs, files, 60, 160);
+            String in = input("kill-in", pairs, files, 60, 160, badEvery);
             System.out.printf("StandaloneClusterTest: input written in %.1f s%n", (System.nanoTime() - g0) / 1e9);
             String out = tmp.resolve("kill-out").toString();
             String group = "kill-an-executor";
@@ -362,7 +382,7 @@ class StandaloneClusterTest {
                 Future<JobSummary> job = driver.submit(() -> {
                     spark.sparkContext().setJobGroup(group, "align while an executor is killed", false);
                     try {
-                        return run(in, out);
+                        return run(spark.sparkContext().getConf().clone().set(JobKeys.REJECTED_DRIVER_ROWS.name(), "0"), in, out);
                     } finally {
                         spark.sparkContext().clearJobGroup();
                     }
@@ -390,19 +410,27 @@ class StandaloneClusterTest {
                 // that task was lost and run again elsewhere.
                 assertTrue(watch.failures().stream().anyMatch(f -> f.startsWith(victim + ": ExecutorLostFailure")),
                         "a task lost with executor " + victim + ": " + watch.failures());
+                int bad = pairs / badEvery;
                 assertEquals(pairs, s.inputRows);
-                assertEquals(s.inputRows, s.alignedRows);
-                assertEquals(0, s.rejectedRows);
+                assertEquals(pairs - bad, s.alignedRows);
+                assertEquals(bad, s.rejectedRows);
                 List<Row> ids = spark.read().parquet(out + "/marginals").select("id").collectAsList();
                 Set<String> distinct = new TreeSet<>();
                 ids.forEach(r -> distinct.add(r.getString(0)));
-                assertEquals(pairs, ids.size(), "marginals rows");
-                assertEquals(pairs, distinct.size(), "distinct ids in marginals");
+                assertEquals(pairs - bad, ids.size(), "marginals rows");
+                assertEquals(pairs - bad, distinct.size(), "distinct ids in marginals");
                 Set<String> expected = new TreeSet<>();
+                Set<String> expectedBad = new TreeSet<>();
                 for (int k = 0; k < pairs; k++) {
-                    expected.add("pair-" + k);
+                    (k % badEvery == 0 ? expectedBad : expected).add("pair-" + k);
                 }
                 assertEquals(expected, distinct);
+                // Each rejected row once, though lost tasks may have written files of their own.
+                List<Row> rejected = spark.read().parquet(out + "/rejected").select("id").collectAsList();
+                Set<String> rejectedIds = new TreeSet<>();
+                rejected.forEach(r -> rejectedIds.add(r.getString(0)));
+                assertEquals(bad, rejected.size(), "rejected rows");
+                assertEquals(expectedBad, rejectedIds);
                 Map<String, Integer> gpus = new HashMap<>(taskGpus(out));
                 assertEquals(files, gpus.values().stream().mapToInt(Integer::intValue).sum(), "task_gpus " + gpus);
                 assertTrue(GPUS.containsAll(gpus.keySet()), "task_gpus " + gpus);
