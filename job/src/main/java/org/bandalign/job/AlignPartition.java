@@ -183,8 +183,9 @@ final class AlignPartition implements FlatMapFunction<Iterator<InternalRow>, Ali
                 Layout layout = options.layoutFor(pair.isBandLayout());
                 RecordMaker.checkOutputSize(pair.id(), g, layout, options.maxCells);
                 batch.add(pair);
-                // (the batch's memory: its band cells, or its output where that is larger)
-                batchCells += Math.max(g.cells(), RecordMaker.outputFloats(g, layout) / 3);
+                // (the batch's memory: its band cells, or its output where that is larger; a pair
+                // past maxCells takes none, the engine rejects it at once)
+                batchCells += g.cells() > options.maxCells ? 0 : Math.max(g.cells(), RecordMaker.outputFloats(g, layout) / 3);
             } catch (InvalidPairException e) {
                 // a row without an id can only be found again by its place in the input
                 reject(e.pairId() == null ? new InvalidPairException(null, e.reason() + " (" + where + ")") : e, rejects);
@@ -193,9 +194,19 @@ final class AlignPartition implements FlatMapFunction<Iterator<InternalRow>, Ali
         if (batch.isEmpty()) {
             return;
         }
-        long t0 = System.nanoTime();
-        List<AlignmentResult> results = engine.alignAll(batch, alignOptions);
-        counters.alignNanos.add(System.nanoTime() - t0 - engine.lastWaitNanos);
+        Runnable releaseMemory = ExecutorAligners.takeMemory(batchCells, engine.task);
+        try {
+            long t0 = System.nanoTime();
+            List<AlignmentResult> results = engine.alignAll(batch, alignOptions);
+            counters.alignNanos.add(System.nanoTime() - t0 - engine.lastWaitNanos);
+            keep(results, batch, out, rejects);
+        } finally {
+            releaseMemory.run();
+        }
+    }
+
+    /** The batch's results as output rows, or rejected. */
+    private void keep(List<AlignmentResult> results, List<Pair> batch, ArrayDeque<AlignedRecord> out, RejectedSink rejects) {
         for (int k = 0; k < results.size(); k++) {
             AlignmentResult r = results.get(k);
             if (!r.isValid()) {

@@ -153,8 +153,53 @@ final class ExecutorAligners {
         synchronized (ExecutorAligners.class) {
             permits = PERMITS.get(aligner.ordinal());
         }
+        return acquire(permits, 1, task, "a permit of GPU " + aligner.backend());
+    }
+
+    /**
+     * Executor memory a band cell of a batch in flight takes, about: its scores and marginals
+     * (12 bytes each) and the CPU engine's scratch (forward weights, alpha or back-pointers).
+     */
+    static final long BYTES_PER_CELL = 60;
+    /** Share of the executor's heap the batches in flight may take together. */
+    static final double HEAP_SHARE = 0.6;
+    /** Cells a memory permit stands for. */
+    private static final long CELLS_PER_PERMIT = 1024;
+    private static Semaphore memory;
+    private static int memoryPermits;
+
+    /**
+     * Takes executor memory for a batch of {@code cells} band cells and returns what gives it
+     * back: the batches of all tasks in flight together stay within {@value #HEAP_SHARE} of the
+     * heap at {@value #BYTES_PER_CELL} bytes a cell, so tasks that meet with very large pairs
+     * (up to spark.bandalign.maxCells each) take turns instead of running the executor out of
+     * memory; ordinary batches (spark.bandalign.batch.cells) never wait. A batch larger than
+     * the whole share runs alone.
+     */
+    static Runnable takeMemory(long cells, TaskContext task) {
+        Semaphore permits;
+        int most;
+        synchronized (ExecutorAligners.class) {
+            if (memory == null) {
+                memoryPermits = memoryPermits(Runtime.getRuntime().maxMemory());
+                memory = new Semaphore(memoryPermits, true);
+            }
+            permits = memory;
+            most = memoryPermits;
+        }
+        int wanted = (int) Math.min(most, Math.max(1, (cells + CELLS_PER_PERMIT - 1) / CELLS_PER_PERMIT));
+        return acquire(permits, wanted, task, "memory for a batch of " + cells + " cells");
+    }
+
+    /** Memory permits for a heap of {@code heapBytes}. */
+    static int memoryPermits(long heapBytes) {
+        return (int) Math.max(1, Math.min(Integer.MAX_VALUE, (long) (heapBytes * HEAP_SHARE) / BYTES_PER_CELL / CELLS_PER_PERMIT));
+    }
+
+    /** Takes {@code count} permits, stopping if Spark kills the task meanwhile; returns their release (once). */
+    private static Runnable acquire(Semaphore permits, int count, TaskContext task, String what) {
         try {
-            while (!permits.tryAcquire(PERMIT_POLL_MS, TimeUnit.MILLISECONDS)) {
+            while (!permits.tryAcquire(count, PERMIT_POLL_MS, TimeUnit.MILLISECONDS)) {
                 if (task != null) {
                     task.killTaskIfInterrupted();
                 }
@@ -164,12 +209,12 @@ final class ExecutorAligners {
             if (task != null) {
                 task.killTaskIfInterrupted();
             }
-            throw new IllegalStateException("interrupted while waiting for a permit of GPU " + aligner.backend(), e);
+            throw new IllegalStateException("interrupted while waiting for " + what, e);
         }
         AtomicBoolean held = new AtomicBoolean(true);
         return () -> {
             if (held.getAndSet(false)) {
-                permits.release();
+                permits.release(count);
             }
         };
     }

@@ -122,6 +122,31 @@ class JobKeysTest {
     }
 
     @Test
+    void takeMemory_batchesTakeTurnsWithinTheHeapShare_andOrdinaryOnesDoNotWait() throws Exception {
+        // 8 GiB of heap: 0.6 of it at 60 bytes a cell, in permits of 1024 cells
+        assertEquals(83886, ExecutorAligners.memoryPermits(8L << 30));
+        assertEquals(1, ExecutorAligners.memoryPermits(1000));
+        Runnable a = ExecutorAligners.takeMemory(4_000_000, null);   // an ordinary batch
+        ExecutorAligners.takeMemory(4_000_000, null).run();         // another beside it does not wait
+        java.util.concurrent.ExecutorService others = java.util.concurrent.Executors.newFixedThreadPool(2);
+        try {
+            // a batch larger than the whole share waits for a, then runs alone
+            java.util.concurrent.Future<Runnable> huge = others.submit(() -> ExecutorAligners.takeMemory(Long.MAX_VALUE / 2, null));
+            Thread.sleep(300);
+            assertTrue(!huge.isDone(), "the largest batch waits for the one in flight");
+            a.run();
+            Runnable alone = huge.get(10, java.util.concurrent.TimeUnit.SECONDS);
+            java.util.concurrent.Future<Runnable> small = others.submit(() -> ExecutorAligners.takeMemory(1, null));
+            Thread.sleep(300);
+            assertTrue(!small.isDone(), "a batch waits while the largest one holds the whole share");
+            alone.run();
+            small.get(10, java.util.concurrent.TimeUnit.SECONDS).run();
+        } finally {
+            others.shutdownNow();
+        }
+    }
+
+    @Test
     void taskGpu_uuidAddress_isFoundThroughTheDriverUnlessCudaVisibleDevicesListsIt() {
         java.util.function.ToIntFunction<String> driver = uuid -> {
             assertEquals("GPU-01ba1a11-0000-4000-8000-000000000000", uuid);
