@@ -82,7 +82,7 @@ final class AlignJob {
         spark.sparkContext().addJobTag(tag);
         try {
             JobSummary summary = withReaderBatchRows(spark, req, input,
-                    () -> align(spark, req, input, staging.toString(), start));
+                    () -> align(spark, req, input, staging, fs, start));
             try (OutputStream os = fs.create(new Path(staging, "_SUMMARY.json"), false)) {
                 os.write(summary.toJson().getBytes(StandardCharsets.UTF_8));
             }
@@ -226,7 +226,9 @@ final class AlignJob {
         }
     }
 
-    private static JobSummary align(SparkSession spark, JobRequest req, Dataset<Row> input, String dir, long start) {
+    private static JobSummary align(SparkSession spark, JobRequest req, Dataset<Row> input, Path staging, FileSystem fs,
+                                    long start) {
+        String dir = staging.toString();
         JobCounters counters = new JobCounters(spark.sparkContext());
         JavaRDD<InternalRow> rows = InputColumns.rows(input);
         JavaRDD<AlignedRecord> aligned = rows.mapPartitions(
@@ -245,7 +247,7 @@ final class AlignJob {
         List<RejectedRecord> rejected = new ArrayList<>(counters.rejected.value());
         ParquetWriting.configure(spark.createDataFrame(rejected, RejectedRecord.class).select("id", "error").coalesce(1).write(),
                 req.compression).parquet(dir + "/rejected");
-        collectTaskRejects(spark, dir, counters.rejectedFiles.value());
+        RejectedSink.collect(fs, staging, counters.rejectedFiles.value());
         double seconds = (System.nanoTime() - start) / 1e9;
 
         long inputRows = counters.inputRows.value();
@@ -260,26 +262,6 @@ final class AlignJob {
                 options(req), taskGpuCounts(counters.taskGpus.value()),
                 new ArrayList<>(new TreeSet<>(counters.cpuFallbacks.value())), counters.taskNanos.value() / 1e9,
                 counters.alignNanos.value() / 1e9, counters.gpuWaitNanos.value() / 1e9, req.input, req.output);
-    }
-
-    /**
-     * Moves the files of rejected rows that successful tasks wrote (and reported) into
-     * {@code rejected/} and removes the folder with what failed or killed attempts left.
-     */
-    private static void collectTaskRejects(SparkSession spark, String dir, List<String> reported) {
-        Path tasks = new Path(dir, RejectedSink.TASKS_DIR);
-        Path rejected = new Path(dir, "rejected");
-        try {
-            FileSystem fs = tasks.getFileSystem(hadoopConf(spark));
-            for (String name : reported) {
-                if (!fs.rename(new Path(tasks, name), new Path(rejected, name))) {
-                    throw new IOException("could not move " + new Path(tasks, name) + " into " + rejected);
-                }
-            }
-            fs.delete(tasks, true);
-        } catch (IOException e) {
-            throw new java.io.UncheckedIOException("collecting the tasks' files of rejected rows", e);
-        }
     }
 
     /** The options the summary records: the job's, and how its output was written. */

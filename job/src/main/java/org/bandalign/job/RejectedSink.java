@@ -154,6 +154,26 @@ final class RejectedSink {
                 : CompressionCodecName.valueOf(c.toUpperCase(Locale.ROOT));
     }
 
+    /**
+     * On the driver, after the job: moves the files that successful attempts wrote and reported
+     * from {@code dir}'s {@value #TASKS_DIR} into its {@code rejected/}, and removes the folder
+     * with whatever failed or killed attempts left there.
+     */
+    static void collect(org.apache.hadoop.fs.FileSystem fs, Path dir, java.util.List<String> reported) {
+        Path tasks = new Path(dir, TASKS_DIR);
+        Path rejected = new Path(dir, "rejected");
+        try {
+            for (String name : reported) {
+                if (!fs.rename(new Path(tasks, name), new Path(rejected, name))) {
+                    throw new IOException("could not move " + new Path(tasks, name) + " into " + rejected);
+                }
+            }
+            fs.delete(tasks, true);
+        } catch (IOException e) {
+            throw new UncheckedIOException("collecting the tasks' files of rejected rows", e);
+        }
+    }
+
     /** The driver's Hadoop configuration as bytes, for the tasks (file system settings, credentials). */
     static byte[] configurationBytes(Configuration conf) {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
