@@ -167,6 +167,11 @@ final class ExecutorAligners {
     private static final long CELLS_PER_PERMIT = 1024;
     private static Semaphore memory;
     private static int memoryPermits;
+    /**
+     * Held by the one task that waits for memory: the others queue here, so a batch that needs
+     * much of the share is not passed over again and again by smaller ones while it waits.
+     */
+    private static final java.util.concurrent.locks.ReentrantLock MEMORY_TURN = new java.util.concurrent.locks.ReentrantLock(true);
 
     /**
      * Takes executor memory for a batch of {@code cells} band cells and returns what gives it
@@ -188,12 +193,35 @@ final class ExecutorAligners {
             most = memoryPermits;
         }
         int wanted = (int) Math.min(most, Math.max(1, (cells + CELLS_PER_PERMIT - 1) / CELLS_PER_PERMIT));
-        return acquire(permits, wanted, task, "memory for a batch of " + cells + " cells");
+        String what = "memory for a batch of " + cells + " cells";
+        try {
+            while (!MEMORY_TURN.tryLock(PERMIT_POLL_MS, TimeUnit.MILLISECONDS)) {
+                if (task != null) {
+                    task.killTaskIfInterrupted();
+                }
+            }
+        } catch (InterruptedException e) {
+            throw interrupted(task, what, e);
+        }
+        try {
+            return acquire(permits, wanted, task, what);
+        } finally {
+            MEMORY_TURN.unlock();
+        }
     }
 
     /** Memory permits for a heap of {@code heapBytes}. */
     static int memoryPermits(long heapBytes) {
         return (int) Math.max(1, Math.min(Integer.MAX_VALUE, (long) (heapBytes * HEAP_SHARE) / BYTES_PER_CELL / CELLS_PER_PERMIT));
+    }
+
+    /** An interrupted wait: Spark's kill, where the task was killed, else an error saying what it waited for. */
+    private static RuntimeException interrupted(TaskContext task, String what, InterruptedException e) {
+        Thread.currentThread().interrupt();
+        if (task != null) {
+            task.killTaskIfInterrupted();
+        }
+        return new IllegalStateException("interrupted while waiting for " + what, e);
     }
 
     /** Takes {@code count} permits, stopping if Spark kills the task meanwhile; returns their release (once). */
@@ -205,11 +233,7 @@ final class ExecutorAligners {
                 }
             }
         } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            if (task != null) {
-                task.killTaskIfInterrupted();
-            }
-            throw new IllegalStateException("interrupted while waiting for " + what, e);
+            throw interrupted(task, what, e);
         }
         AtomicBoolean held = new AtomicBoolean(true);
         return () -> {
