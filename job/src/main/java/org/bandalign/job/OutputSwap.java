@@ -9,7 +9,8 @@ import org.apache.hadoop.fs.Path;
  * directory ({@link #staging}), which replaces the output only once complete. An earlier output
  * ({@code --overwrite}) is first moved aside ({@link #aside}), then the staging directory is
  * renamed onto the output, then the earlier one is removed; {@link #recover()} (run by the
- * shutdown hook after an interruption) puts back whatever a half-done swap left. On HDFS and
+ * shutdown hook after an interruption, never while {@link #publish} runs: the hook waits for it)
+ * puts back whatever a half-done swap left. On HDFS and
  * local disks each rename is atomic; on object stores (S3, GCS) a rename copies every object,
  * so there the swap is neither atomic nor quick.
  */
@@ -40,7 +41,7 @@ final class OutputSwap {
      * appeared while the run wrote is left alone, and so is the finished output, where the
      * message says. Where a rename fails, the earlier output is put back.
      */
-    void publish(boolean overwrite) throws IOException {
+    synchronized void publish(boolean overwrite) throws IOException {
         if (fs.exists(out)) {
             if (!overwrite) {
                 throw new UserError("output directory " + out + " appeared while this run was writing (and --overwrite was "
@@ -73,7 +74,7 @@ final class OutputSwap {
      * short is completed or undone (an earlier output moved aside but not yet replaced goes
      * back; one already replaced is removed).
      */
-    void recover() throws IOException {
+    synchronized void recover() throws IOException {
         if (fs.exists(aside)) {
             if (fs.exists(out)) {
                 fs.delete(aside, true);   // the new output is in place
