@@ -48,7 +48,7 @@ final class AlignJob {
         // earlier output only once the new one is complete (a failed rerun keeps the old one).
         OutputSwap swap = new OutputSwap(fs, out, spark.sparkContext().applicationId());
         Path staging = swap.staging;
-        fs.delete(staging, true);
+        swap.prepare();
         long start = System.nanoTime();
         // Interrupted (Ctrl-C, SIGTERM): remove the partial output, or finish or undo a swap cut
         // short. The hook runs after Spark's own (which stop the tasks) and before Hadoop closes
@@ -66,8 +66,10 @@ final class AlignJob {
             swap.publish(req.overwrite);   // (a failure here keeps the finished output and says where)
             return summary;
         } finally {
-            if (!ShutdownHookManager.get().isShutdownInProgress()) {
+            try {
                 ShutdownHookManager.get().removeShutdownHook(recover);
+            } catch (IllegalStateException shuttingDown) {
+                // the hook runs (or ran): it finishes or undoes what is left
             }
         }
     }

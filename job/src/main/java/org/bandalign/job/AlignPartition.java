@@ -58,14 +58,25 @@ final class AlignPartition implements FlatMapFunction<Iterator<InternalRow>, Ali
             private final RowPlace where = new RowPlace();
             private final RejectedSink rejects = new RejectedSink(counters, rejectedOutput, task);
             private final TaskEngine engine = new TaskEngine(first, task);
+            /** Gives back the executor memory of the batch whose rows are being handed out. */
+            private volatile Runnable batchMemory = NO_MEMORY;
             private boolean timed;
+
+            {
+                if (task != null) {   // a failed or killed task gives its batch's memory back too
+                    task.addTaskCompletionListener((org.apache.spark.util.TaskCompletionListener) ctx -> batchMemory.run());
+                }
+            }
 
             @Override
             public boolean hasNext() {
                 while (ready.isEmpty() && rows.hasNext()) {
-                    alignBatch(rows, engine, alignOptions, ready, where, rejects);
+                    batchMemory.run();   // the last batch's rows are all written: its memory is free
+                    batchMemory = NO_MEMORY;
+                    batchMemory = alignBatch(rows, engine, alignOptions, ready, where, rejects);
                 }
                 if (ready.isEmpty()) {
+                    batchMemory.run();
                     rejects.finish();
                 }
                 if (ready.isEmpty() && !timed) {
@@ -169,8 +180,14 @@ final class AlignPartition implements FlatMapFunction<Iterator<InternalRow>, Ali
         }
     }
 
-    private void alignBatch(Iterator<InternalRow> rows, TaskEngine engine, AlignOptions alignOptions,
-                            ArrayDeque<AlignedRecord> out, RowPlace where, RejectedSink rejects) {
+    private static final Runnable NO_MEMORY = () -> { };
+
+    /**
+     * Gathers, aligns and turns into output rows one batch; returns what gives back the executor
+     * memory taken for it ({@link ExecutorAligners#takeMemory}), to run once its rows are written.
+     */
+    private Runnable alignBatch(Iterator<InternalRow> rows, TaskEngine engine, AlignOptions alignOptions,
+                                ArrayDeque<AlignedRecord> out, RowPlace where, RejectedSink rejects) {
         List<Pair> batch = new ArrayList<>();
         long batchCells = 0;
         while (rows.hasNext() && batch.size() < options.batchPairs && batchCells < options.batchCells) {
@@ -192,7 +209,7 @@ final class AlignPartition implements FlatMapFunction<Iterator<InternalRow>, Ali
             }
         }
         if (batch.isEmpty()) {
-            return;
+            return NO_MEMORY;
         }
         Runnable releaseMemory = ExecutorAligners.takeMemory(batchCells, engine.task);
         try {
@@ -200,8 +217,10 @@ final class AlignPartition implements FlatMapFunction<Iterator<InternalRow>, Ali
             List<AlignmentResult> results = engine.alignAll(batch, alignOptions);
             counters.alignNanos.add(System.nanoTime() - t0 - engine.lastWaitNanos);
             keep(results, batch, out, rejects);
-        } finally {
+            return releaseMemory;
+        } catch (RuntimeException | Error e) {
             releaseMemory.run();
+            throw e;
         }
     }
 

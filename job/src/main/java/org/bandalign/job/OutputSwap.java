@@ -23,6 +23,8 @@ final class OutputSwap {
     final Path out;
     final Path staging;
     final Path aside;
+    /** Set by {@link #recover()}: the run is being stopped, nothing is published after it. */
+    private boolean recovered;
 
     /** The swap of run {@code runId} (e.g. the Spark application id) into {@code out}, a qualified path. */
     OutputSwap(FileSystem fs, Path out, String runId) {
@@ -32,8 +34,9 @@ final class OutputSwap {
         this.fs = fs;
         this.out = out;
         // (Spark and Hadoop skip names that start with a dot when they list a directory)
-        this.staging = new Path(out.getParent(), "." + out.getName() + STAGING_MARK + runId);
-        this.aside = new Path(out.getParent(), "." + out.getName() + ASIDE_MARK + runId);
+        // (names as relative paths of their own: a ':' in the output's name is no URI scheme)
+        this.staging = new Path(out.getParent(), new Path(null, null, "." + out.getName() + STAGING_MARK + runId));
+        this.aside = new Path(out.getParent(), new Path(null, null, "." + out.getName() + ASIDE_MARK + runId));
     }
 
     /**
@@ -42,12 +45,15 @@ final class OutputSwap {
      * message says. Where a rename fails, the earlier output is put back.
      */
     synchronized void publish(boolean overwrite) throws IOException {
+        if (recovered) {
+            throw new IOException("stopped before the finished output was moved into place");
+        }
         if (fs.exists(out)) {
             if (!overwrite) {
                 throw new UserError("output directory " + out + " appeared while this run was writing (and --overwrite was "
                         + "not given), so it is left alone; the finished output is in " + staging);
             }
-            if (!fs.rename(out, aside)) {
+            if (!rename(out, aside)) {
                 throw new IOException("could not move the earlier output " + out + " aside to " + aside
                         + "; the finished output is in " + staging);
             }
@@ -55,13 +61,13 @@ final class OutputSwap {
         IOException failure = null;
         boolean moved = false;
         try {
-            moved = fs.rename(staging, out);   // (a file system may say no, or throw)
+            moved = rename(staging, out);   // (a file system may say no, or throw)
         } catch (IOException e) {
             failure = e;
         }
         if (!moved) {
             if (fs.exists(aside) && !fs.exists(out)) {
-                fs.rename(aside, out);
+                rename(aside, out);
             }
             throw new IOException("could not move the finished output from " + staging + " to " + out
                     + " (the earlier output, if any, is back in place)", failure);
@@ -75,13 +81,46 @@ final class OutputSwap {
      * back; one already replaced is removed).
      */
     synchronized void recover() throws IOException {
+        recovered = true;
+        undo();
+    }
+
+    /**
+     * Before the run writes: what an earlier attempt of the same application (a YARN reattempt
+     * keeps its id) left, put right as {@link #recover()} would.
+     */
+    synchronized void prepare() throws IOException {
+        undo();
+    }
+
+    private void undo() throws IOException {
         if (fs.exists(aside)) {
             if (fs.exists(out)) {
                 fs.delete(aside, true);   // the new output is in place
             } else {
-                fs.rename(aside, out);    // cut short between the two renames
+                rename(aside, out);       // cut short between the two renames
             }
         }
         fs.delete(staging, true);
+    }
+
+    /**
+     * Renames directory {@code from} to {@code to}, failing (false) where {@code to} exists:
+     * FileSystem.rename would move {@code from} inside an existing {@code to} (HDFS, local disks),
+     * so the rename goes through FileContext without overwriting where the file system has one.
+     */
+    private boolean rename(Path from, Path to) throws IOException {
+        org.apache.hadoop.fs.FileContext context;
+        try {
+            context = org.apache.hadoop.fs.FileContext.getFileContext(fs.getUri(), fs.getConf());
+        } catch (org.apache.hadoop.fs.UnsupportedFileSystemException e) {
+            return !fs.exists(to) && fs.rename(from, to);   // (a small window remains there)
+        }
+        try {
+            context.rename(from, to, org.apache.hadoop.fs.Options.Rename.NONE);
+            return true;
+        } catch (org.apache.hadoop.fs.FileAlreadyExistsException e) {
+            return false;
+        }
     }
 }

@@ -127,21 +127,33 @@ class JobKeysTest {
         assertEquals(83886, ExecutorAligners.memoryPermits(8L << 30));
         assertEquals(1, ExecutorAligners.memoryPermits(1000));
         Runnable a = ExecutorAligners.takeMemory(4_000_000, null);   // an ordinary batch
-        ExecutorAligners.takeMemory(4_000_000, null).run();         // another beside it does not wait
         java.util.concurrent.ExecutorService others = java.util.concurrent.Executors.newFixedThreadPool(2);
+        java.util.concurrent.Future<Runnable> huge = null;
+        java.util.concurrent.Future<Runnable> small = null;
         try {
+            ExecutorAligners.takeMemory(4_000_000, null).run();         // another beside it does not wait
             // a batch larger than the whole share waits for a, then runs alone
-            java.util.concurrent.Future<Runnable> huge = others.submit(() -> ExecutorAligners.takeMemory(Long.MAX_VALUE / 2, null));
+            huge = others.submit(() -> ExecutorAligners.takeMemory(Long.MAX_VALUE / 2, null));
             Thread.sleep(300);
             assertTrue(!huge.isDone(), "the largest batch waits for the one in flight");
             a.run();
             Runnable alone = huge.get(10, java.util.concurrent.TimeUnit.SECONDS);
-            java.util.concurrent.Future<Runnable> small = others.submit(() -> ExecutorAligners.takeMemory(1, null));
+            small = others.submit(() -> ExecutorAligners.takeMemory(1, null));
             Thread.sleep(300);
             assertTrue(!small.isDone(), "a batch waits while the largest one holds the whole share");
             alone.run();
             small.get(10, java.util.concurrent.TimeUnit.SECONDS).run();
-        } finally {
+        } finally {   // (the permits are the JVM's: give back whatever a failed assertion left held)
+            a.run();
+            for (java.util.concurrent.Future<Runnable> f : java.util.Arrays.asList(huge, small)) {
+                if (f != null) {
+                    try {
+                        f.get(10, java.util.concurrent.TimeUnit.SECONDS).run();
+                    } catch (Exception ignored) {
+                        // never taken
+                    }
+                }
+            }
             others.shutdownNow();
         }
     }

@@ -73,6 +73,26 @@ class OutputSwapTest {
     }
 
     @Test
+    void publish_afterRecover_refuses_andPrepareTidiesAnEarlierAttempt_andAColonInTheNameIsNoScheme() throws IOException {
+        OutputSwap stopped = swap("stopped");
+        write(local(stopped.out), "old");
+        write(local(stopped.staging), "new");
+        stopped.recover();   // the shutdown hook won the race: nothing is published after it
+        assertThrows(IOException.class, () -> stopped.publish(true));
+        assertEquals("old", read(local(stopped.out)));
+
+        OutputSwap again = swap("reattempt:2");   // an earlier attempt was killed between the renames
+        write(local(again.aside), "old");
+        write(local(again.staging), "half");
+        again.prepare();
+        assertEquals("old", read(local(again.out)));
+        write(local(again.staging), "new");
+        again.publish(true);
+        assertEquals("new", read(local(again.out)));
+        assertFalse(Files.exists(local(again.aside)));
+    }
+
+    @Test
     void recover_afterAnInterruption_atEachPointOfTheSwap() throws IOException {
         OutputSwap writing = swap("writing");   // still writing: only the staging directory goes
         write(local(writing.out), "old");
