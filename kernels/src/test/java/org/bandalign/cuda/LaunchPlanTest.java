@@ -84,6 +84,31 @@ class LaunchPlanTest {
     }
 
     /**
+     * A call larger than one launch is cut into launches of equal size, not filled to the limit
+     * with a small one left over: the staging limit that held 1117 pairs of 200 x 200 cut 4096
+     * of them into 1117, 1117, 1117 and 745, each launch ending in a wave of blocks that keeps
+     * few SMs busy.
+     */
+    @Test
+    void groups_moreThanOneLaunch_cutsThemEqual() {
+        AlignOptions options = AlignOptions.builder().semiring(Semiring.LOG).build();
+        List<PreparedPair> ready = new ArrayList<>();
+        for (int k = 0; k < 4096; k++) {
+            Pair p = Pair.dense("p" + k, 20, 20, new float[20 * 20 * 3]);
+            ready.add(new PreparedPair(k, p, BandGeometry.of(p, options)));
+        }
+        long cap = 1117 * ready.get(0).hostBytes(options);
+        List<Integer> sizes = CudaAligner.groups(ready, options, Long.MAX_VALUE, cap, Integer.MAX_VALUE).stream().map(List::size).toList();
+        assertEquals(List.of(1024, 1024, 1024, 1024), sizes);
+        long budget = 1117 * ready.get(0).deviceBytes(options) + CudaAligner.LAUNCH_SLACK;
+        sizes = CudaAligner.groups(ready, options, budget, Long.MAX_VALUE, Integer.MAX_VALUE).stream().map(List::size).toList();
+        assertEquals(4, sizes.size(), "the device budget alone: " + sizes);
+        assertTrue(sizes.stream().allMatch(n -> n >= 1018 && n <= 1030), "equal within the 1/1024 steps: " + sizes);
+        assertEquals(List.of(4096), CudaAligner.groups(ready, options, Long.MAX_VALUE, 4096 * ready.get(0).hostBytes(options),
+                Integer.MAX_VALUE).stream().map(List::size).toList(), "one launch holds them all");
+    }
+
+    /**
      * Pairs too wide for shared memory make their launch keep every pair's rolling state in
      * global memory at their length: they get launches of their own, and that scratch counts
      * against the budget (one wide pair among thousands of small ones once asked for 40 times
