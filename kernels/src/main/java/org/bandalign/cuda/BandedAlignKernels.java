@@ -497,8 +497,10 @@ final class BandedAlignKernels {
         int count = launch.count;
         check(JCudaDriver.cuMemsetD32Async(base.withByteOffset(d.bad), Integer.MAX_VALUE, count, stream),
                 "cuMemsetD32Async(bad-score flags)");
-        if (d.log) {
-            // Band-layout padding slots are never written by the kernel: they must read 0.
+        if (d.log && !launch.outputCovered) {
+            // Slots outside a pair's band are never written by the kernels: they must read 0.
+            // (Where every pair is aligned over its whole grid, every slot is written, and
+            // clearing them first would cost 12 of the 64 bytes a cell the device moves.)
             check(JCudaDriver.cuMemsetD8Async(base.withByteOffset(d.out), (byte) 0, 4 * launch.outFloats, stream),
                     "cuMemsetD8Async(marginals)");
         }

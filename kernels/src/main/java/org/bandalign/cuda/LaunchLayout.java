@@ -59,6 +59,13 @@ final class LaunchLayout {
     final long[] desc;
     final long scoreFloats;
     final long outFloats;
+    /**
+     * Whether the kernels write every marginal slot of the launch: every pair is aligned over its
+     * whole grid, so its marginals are dense and each cell's three steps are written. Otherwise
+     * the slots of cells outside a band (dense layout) or past the grid (band layout) are never
+     * written, and must be cleared first.
+     */
+    final boolean outputCovered;
     final long cells;
     final long pathBytes;
     /** Rolling slots per anti-diagonal: more than the widest anti-diagonal plus its neighbours. */
@@ -113,7 +120,9 @@ final class LaunchLayout {
         long o = 0;
         long c = 0;
         long p = 0;
+        boolean covered = true;
         for (PreparedPair pp : group) {
+            covered &= pp.geometry.isDense();
             widest = Math.max(widest, pp.maxRows);
             s += pp.uploadFloats;
             o += pp.outFloats;
@@ -122,6 +131,7 @@ final class LaunchLayout {
         }
         this.scoreFloats = s;
         this.outFloats = o;
+        this.outputCovered = covered;
         this.cells = c;
         this.pathBytes = p;
         this.rollLen = widest + 4;

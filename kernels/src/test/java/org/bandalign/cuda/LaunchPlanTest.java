@@ -109,6 +109,32 @@ class LaunchPlanTest {
     }
 
     /**
+     * The marginals are cleared before the kernels only where some slot is never written: a
+     * pair aligned in a band (dense or band layout), not one aligned over its whole grid, band
+     * layout included.
+     */
+    @Test
+    void outputCovered_onlyWhereEveryPairIsAlignedOverItsWholeGrid() {
+        AlignOptions whole = AlignOptions.builder().semiring(Semiring.LOG).build();
+        Pair dense = Pair.dense("d", 5, 7, new float[5 * 7 * 3]);
+        Pair fullBand = Pair.band("f", 5, 7, -4, 6, new float[5 * 11 * 3]);
+        Pair narrow = Pair.band("b", 5, 7, -1, 3, new float[5 * 5 * 3]);
+        assertTrue(layout(whole, dense, fullBand).outputCovered);
+        assertTrue(!layout(whole, dense, narrow).outputCovered, "a band-layout row in its own band");
+        assertTrue(!layout(AlignOptions.builder().semiring(Semiring.LOG).band(1).build(), dense).outputCovered, "a job band");
+        assertTrue(layout(AlignOptions.builder().semiring(Semiring.LOG).band(10).build(), dense).outputCovered,
+                "a band wider than the grid is the whole grid");
+    }
+
+    private static LaunchLayout layout(AlignOptions options, Pair... pairs) {
+        List<PreparedPair> group = new ArrayList<>();
+        for (Pair p : pairs) {
+            group.add(new PreparedPair(group.size(), p, BandGeometry.of(p, options)));
+        }
+        return new LaunchLayout(group, options);
+    }
+
+    /**
      * Pairs too wide for shared memory make their launch keep every pair's rolling state in
      * global memory at their length: they get launches of their own, and that scratch counts
      * against the budget (one wide pair among thousands of small ones once asked for 40 times
