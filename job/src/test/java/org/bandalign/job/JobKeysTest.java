@@ -191,4 +191,22 @@ class JobKeysTest {
             spark.stop();
         }
     }
+
+    @Test
+    void checkKnown_misspeltKey_suggestsTheNearestWithinFourEdits_theFirstDeclaredOnATie() {
+        assertTrue(unknown("spark.bandalign.batch.ceirs").contains("did you mean spark.bandalign.batch.cells?"),
+                "two edits from batch.cells and from batch.pairs: the first declared");
+        assertTrue(unknown("spark.bandalign.batch.c").contains("did you mean spark.bandalign.batch.cells?"), "four edits");
+        assertTrue(unknown("spark.bandalign.maxcells").contains("did you mean spark.bandalign.maxCells?"));
+        assertTrue(!unknown("spark.bandalign.totally.unrelated").contains("did you mean"));
+    }
+
+    private static String unknown(String name) {
+        return assertThrows(UserError.class, () -> JobKeys.checkKnown(new SparkConf(false).set(name, "1"))).getMessage();
+    }
+
+    @Test
+    void check_valueWithinRange_isReturnedAsGiven() {
+        assertEquals(5L, JobKeys.BATCH_CELLS.check(5L, "--batch-cells"));
+    }
 }

@@ -73,6 +73,19 @@ class OutputSwapTest {
     }
 
     @Test
+    void publish_somethingAlreadyWhereTheEarlierOutputGoesAside_refusesAndTouchesNothing() throws IOException {
+        OutputSwap s = swap("blocked");
+        write(local(s.out), "old");
+        write(local(s.staging), "new");
+        write(local(s.aside), "left by something else");   // a rename never moves a directory inside another
+        IOException e = assertThrows(IOException.class, () -> s.publish(true));
+        assertTrue(e.getMessage().contains("could not move the earlier output"), e.getMessage());
+        assertEquals("old", read(local(s.out)));
+        assertEquals("new", read(local(s.staging)));
+        assertEquals("left by something else", read(local(s.aside)));
+    }
+
+    @Test
     void publish_afterRecover_refuses_andPrepareTidiesAnEarlierAttempt_andAColonInTheNameIsNoScheme() throws IOException {
         OutputSwap stopped = swap("stopped");
         write(local(stopped.out), "old");

@@ -18,8 +18,10 @@ class RecordMakerTest {
 
     @Test
     void checkOutputSize_longNarrowPairInBandLayout_isRejectedNamingTheSmallerLayouts() {
-        // 16000 x 1000 with --band 32: 481,032 band cells, but band-layout rows 15,065 wide
+        // 16000 x 1000 with --band 32: 15,063,944 band cells (the band spans the diagonals 0 to
+        // m - n, plus 32 either side), in band-layout rows 15,065 wide
         BandGeometry g = BandGeometry.of(16000, 1000, (1000 - 16000) - 32, 32);
+        assertEquals(15_063_944L, g.cells());
         RecordMaker.checkOutputSize("long", g, Layout.DENSE, MAX_CELLS);   // 48 million floats: fine
         InvalidPairException e = assertThrows(InvalidPairException.class,
                 () -> RecordMaker.checkOutputSize("long", g, Layout.BAND, MAX_CELLS));
@@ -43,5 +45,31 @@ class RecordMakerTest {
         assertEquals(1, RecordMaker.sparse(r, 1e-4, 1000).size());
         InvalidPairException e = assertThrows(InvalidPairException.class, () -> RecordMaker.sparse(r, 0.0, 5));
         assertTrue(e.reason().contains("raise --min-prob"), e.reason());
+    }
+
+    @Test
+    void checkOutputSize_atTheLimits_checksAPairOfExactlyMaxCells_andTakesExactlyThreeFloatsACell() {
+        BandGeometry g = BandGeometry.of(16000, 1000, (1000 - 16000) - 32, 32);
+        assertThrows(InvalidPairException.class, () -> RecordMaker.checkOutputSize("long", g, Layout.BAND, g.cells()),
+                "a pair of exactly maxCells cells is still checked");
+        BandGeometry whole = BandGeometry.of(10, 10, -9, 9);
+        RecordMaker.checkOutputSize("whole", whole, Layout.DENSE, whole.cells());   // 3 x maxCells floats: fits
+        InvalidPairException dense = assertThrows(InvalidPairException.class,
+                () -> RecordMaker.checkOutputSize("long", g, Layout.DENSE, 15_100_000));
+        assertTrue(dense.reason().contains("dense layout would hold 48000000 floats (16000 rows of 1000 cells, 3 steps each)"),
+                dense.reason());
+        InvalidPairException band = assertThrows(InvalidPairException.class,
+                () -> RecordMaker.checkOutputSize("long", g, Layout.BAND, MAX_CELLS));
+        assertTrue(band.reason().contains("(16000 rows of 15065 cells, 3 steps each)") && band.reason().contains("band: 723120000,"),
+                band.reason());
+    }
+
+    @Test
+    void sparse_exactlyTheMostSteps_fit_andOneMoreRejectsThePair() {
+        BandGeometry g = BandGeometry.of(2, 3, -1, 2);
+        AlignmentResult r = AlignmentResult.of("tiny", Mode.GLOBAL, Semiring.LOG, g, 0.0, new float[2 * 3 * 3], null);
+        int all = RecordMaker.sparse(r, 0.0, 1000).size();
+        assertEquals(all, RecordMaker.sparse(r, 0.0, all).size());
+        assertThrows(InvalidPairException.class, () -> RecordMaker.sparse(r, 0.0, all - 1));
     }
 }

@@ -1,0 +1,45 @@
+package org.bandalign.job;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.util.List;
+import java.util.Map;
+import org.bandalign.align.Mode;
+import org.bandalign.align.Semiring;
+import org.junit.jupiter.api.Test;
+
+/** The figures of {@code _SUMMARY.json} and of the closing line, and the options they record. */
+class JobSummaryTest {
+    private static JobSummary summary(long cells, double seconds, double taskSeconds, double alignSeconds, double waitSeconds) {
+        return new JobSummary(3, 2, 1, cells, seconds, List.of("cpu"), "local[2]", Map.of(), Map.of(), List.of(),
+                taskSeconds, alignSeconds, waitSeconds, "in", "out");
+    }
+
+    @Test
+    void toJsonAndLine_figures_areCellsOverSecondsAndTheAlignShareOfTaskTime() throws IOException {
+        JobSummary s = summary(2_000_000, 4.0, 10, 6, 2);
+        assertEquals(500_000.0, s.cellsPerSecond());
+        assertTrue(s.line().startsWith("bandalign: 3 rows in, 2 aligned, 1 rejected; 2.00e+06 cells in 4.0 s (0.5 M cells/s) on cpu -> out"),
+                s.line());
+        JsonNode json = new ObjectMapper().readTree(s.toJson());
+        assertEquals(500_000.0, json.get("cells_per_second").asDouble());
+        assertEquals(0.8, json.get("align_share").asDouble(), 1e-12, "(align 6 s + GPU wait 2 s) of 10 s of tasks");
+    }
+
+    @Test
+    void toJson_noTimeAtAll_writesZerosNotNaNOrInfinity() throws IOException {
+        JsonNode json = new ObjectMapper().readTree(summary(2_000_000, 0, 0, 0, 0).toJson());
+        assertEquals(0.0, json.get("cells_per_second").asDouble());
+        assertEquals(0.0, json.get("align_share").asDouble());
+    }
+
+    @Test
+    void describe_recordsTheBandAsGiven() {
+        JobOptions o = new JobOptions(Mode.GLOBAL, Semiring.LOG, 16, null, 1e-4, false, Backend.CPU, false, 1, 1, 1, 0, 1, 0, false);
+        assertEquals(16, o.describe().get("band"));
+    }
+}
