@@ -130,6 +130,7 @@ class JobKeysTest {
         java.util.concurrent.ExecutorService others = java.util.concurrent.Executors.newFixedThreadPool(2);
         java.util.concurrent.Future<Runnable> huge = null;
         java.util.concurrent.Future<Runnable> small = null;
+        Runnable whole = () -> { };
         try {
             ExecutorAligners.takeMemory(4_000_000, null).run();         // another beside it does not wait
             // a batch larger than the whole share waits for a, then runs alone
@@ -143,8 +144,17 @@ class JobKeysTest {
             assertTrue(!small.isDone(), "a batch waits while the largest one holds the whole share");
             alone.run();
             small.get(10, java.util.concurrent.TimeUnit.SECONDS).run();
+            // a batch of exactly the share's cells takes all of it, rounded up, not a permit less
+            whole = ExecutorAligners.takeMemory(
+                    (long) ExecutorAligners.memoryPermits(Runtime.getRuntime().maxMemory()) * 1024, null);
+            small = others.submit(() -> ExecutorAligners.takeMemory(1, null));
+            Thread.sleep(300);
+            assertTrue(!small.isDone(), "a batch waits while one holds exactly the whole share");
+            whole.run();
+            small.get(10, java.util.concurrent.TimeUnit.SECONDS).run();
         } finally {   // (the permits are the JVM's: give back whatever a failed assertion left held)
             a.run();
+            whole.run();
             for (java.util.concurrent.Future<Runnable> f : java.util.Arrays.asList(huge, small)) {
                 if (f != null) {
                     try {
