@@ -24,9 +24,7 @@ import org.bandalign.align.InvalidPairException;
 import org.bandalign.align.Mode;
 import org.bandalign.align.Pair;
 import org.bandalign.align.Semiring;
-import org.bandalign.cuda.FakeCudaDriver;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -54,10 +52,7 @@ class AlignJobFuzzTest {
 
     @BeforeAll
     static void start() {
-        if (FakeCudaDriver.requested()) {   // the emulated-gpu run: --backend auto takes the stand-in GPU
-            Assumptions.assumeTrue(FakeCudaDriver.load(), "the stand-in driver needs g++");
-        }
-        spark = SparkSession.builder().master("local[2]").appName("AlignJobFuzzTest").getOrCreate();
+        spark = TestTables.localSpark("AlignJobFuzzTest");
     }
 
     @AfterAll

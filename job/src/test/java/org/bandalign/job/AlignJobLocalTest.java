@@ -30,7 +30,6 @@ import org.bandalign.align.Semiring;
 import org.bandalign.align.testing.ReferenceCase;
 import org.bandalign.cuda.FakeCudaDriver;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -48,10 +47,7 @@ class AlignJobLocalTest {
 
     @BeforeAll
     static void start() {
-        if (FakeCudaDriver.requested()) {   // the emulated-gpu run: --backend auto takes the stand-in GPU
-            Assumptions.assumeTrue(FakeCudaDriver.load(), "the stand-in driver needs g++");
-        }
-        spark = SparkSession.builder().master("local[2]").appName("AlignJobLocalTest").getOrCreate();
+        spark = TestTables.localSpark("AlignJobLocalTest");
     }
 
     @AfterAll

@@ -96,6 +96,17 @@ final class TestTables {
         return rows;
     }
 
+    /**
+     * Spark in local mode for a job test class; in the emulated-gpu run with the stand-in GPU
+     * loaded first, so that {@code --backend auto} takes it (skipped where it cannot be built).
+     */
+    static SparkSession localSpark(String appName) {
+        if (org.bandalign.cuda.FakeCudaDriver.requested()) {
+            org.junit.jupiter.api.Assumptions.assumeTrue(org.bandalign.cuda.FakeCudaDriver.load(), "the stand-in driver needs g++");
+        }
+        return SparkSession.builder().master("local[2]").appName(appName).getOrCreate();
+    }
+
     static Dataset<Row> table(SparkSession spark, List<Row> rows, boolean binary) {
         return spark.createDataFrame(rows, schema(binary));
     }
