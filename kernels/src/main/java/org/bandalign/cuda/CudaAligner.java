@@ -427,8 +427,8 @@ public final class CudaAligner implements Aligner {
         // went as 1117, 1117, 1117 and 745 pairs, each with a last wave of blocks that keeps
         // few SMs busy: on an H200, where registers let 528 such blocks be resident, 11 waves
         // where 8 hold them, by a count of the kernel's resources, not yet timed); equal
-        // launches also keep the two in flight in step. (More limit never needs more launches: a run of pairs
-        // that fits, fits without its first pair.)
+        // launches also keep the two in flight in step. (More limit never needs more
+        // launches: a run of pairs that fits, fits without its first pair.)
         int lo = 1;
         int hi = BALANCE_STEPS;
         while (lo < hi) {
