@@ -120,7 +120,7 @@ class AlignJobFuzzTest {
             minProb = 0;
             batchCells = 300;
         }
-        String what = "round " + round + " (seed " + (SEED + round) + "): " + (binary ? "binary" : "array") + " scores, "
+        String what = "round " + round + " (-Djob.fuzzSeed=" + SEED + " -Djob.fuzzRounds=" + (round + 1) + " repeats it): " + (binary ? "binary" : "array") + " scores, "
                 + mode + ", " + semiring + ", band " + band + ", layout " + layout + ", min-prob " + minProb
                 + (packed ? ", packed" : "") + ", batch cells " + batchCells;
 
@@ -223,10 +223,13 @@ class AlignJobFuzzTest {
         if (rnd.nextInt(3) != 0) {
             return good(id, n, m, scores, lo, hi, binary);
         }
+        // Cases 0-5 the engine (or the pair factories) judges: a NaN or +inf anywhere (in the band
+        // or not), a wrong length, a length below 1, no finite path, a band that misses a corner.
+        // Cases 6-10 the decoder refuses before there is a pair.
         switch (rnd.nextInt(11)) {
-            case 0:   // engine faults: a NaN or +inf anywhere (in the band or not), a wrong length,
-                scores[rnd.nextInt(scores.length)] = Float.NaN;   // lengths below 1, no finite path,
-                return good(id, n, m, scores, lo, hi, binary);      // a band that misses a corner
+            case 0:
+                scores[rnd.nextInt(scores.length)] = Float.NaN;
+                return good(id, n, m, scores, lo, hi, binary);
             case 1:
                 scores[rnd.nextInt(scores.length)] = Float.POSITIVE_INFINITY;
                 return good(id, n, m, scores, lo, hi, binary);
