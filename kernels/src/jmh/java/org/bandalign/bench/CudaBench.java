@@ -50,6 +50,7 @@ public final class CudaBench {
         {"bandalign.cuda.split", "never"},
         {"bandalign.cuda.regcap", "true"},
         {"bandalign.cuda.sharedLimit", "0"},   // every kernel's rolling state in global memory
+        {"bandalign.cuda.balance", "false"},   // launches filled in turn (a small last one), not cut equal
     };
 
     /**

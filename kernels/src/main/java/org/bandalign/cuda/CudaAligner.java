@@ -76,6 +76,8 @@ public final class CudaAligner implements Aligner {
     /** Static shared memory the driver reports for the loaded kernels (see BandedAlignKernels). */
     private final int fbStaticShared;
     private final int viterbiStaticShared;
+    /** Whether a call's launches are cut equal ({@link #groups}) or each filled in turn ({@link #fill}). */
+    private final boolean balanceLaunches;
     /** Threads that keep an alignAll call's launches in flight (daemons; stopped by close). */
     private final ExecutorService launchers = Executors.newFixedThreadPool(LAUNCHES_IN_FLIGHT, r -> {
         Thread t = new Thread(r, "bandalign-cuda-launcher");
@@ -88,6 +90,7 @@ public final class CudaAligner implements Aligner {
 
     private CudaAligner(CudaDevice device, long budget) {
         this.device = device;
+        this.balanceLaunches = balancePolicy();
         this.module = new KernelModule("banded_align");
         BandedAlignKernels first = null;
         try {
@@ -282,7 +285,8 @@ public final class CudaAligner implements Aligner {
             }
         }
         ready.sort(Comparator.comparingInt((PreparedPair p) -> p.maxRows));
-        List<List<PreparedPair>> groups = groups(ready, options, budget, GROUP_STAGING, sharedRollLen(options));
+        List<List<PreparedPair>> groups = balanceLaunches ? groups(ready, options, budget, GROUP_STAGING, sharedRollLen(options))
+                : fill(ready, options, budget, GROUP_STAGING, sharedRollLen(options));
         if (groups.size() == 1) {
             place(groups.get(0), launch(groups.get(0), options), results);
             return Arrays.asList(results);
@@ -442,6 +446,20 @@ public final class CudaAligner implements Aligner {
         return lo == BALANCE_STEPS ? groups : fill(ready, options, scaled(budget, lo), scaled(stagingCap, lo), sharedRollLen);
     }
 
+    /**
+     * System property: {@code false} fills each launch in turn instead of cutting a call's
+     * launches equal (an experiment the GPU benchmark measures; default true).
+     */
+    static final String BALANCE_PROPERTY = "bandalign.cuda.balance";
+
+    private static boolean balancePolicy() {
+        String value = System.getProperty(BALANCE_PROPERTY, "true");
+        if (!List.of("true", "false").contains(value)) {
+            throw new IllegalArgumentException(BALANCE_PROPERTY + " must be true or false, not " + value);
+        }
+        return value.equals("true");
+    }
+
     /** Steps of the fraction of the limits that {@link #groups} balances launches by. */
     private static final int BALANCE_STEPS = 1024;
 
@@ -450,7 +468,7 @@ public final class CudaAligner implements Aligner {
     }
 
     /** Each launch filled in turn until the next pair would pass a limit. */
-    private static List<List<PreparedPair>> fill(List<PreparedPair> ready, AlignOptions options, long budget, long stagingCap,
+    static List<List<PreparedPair>> fill(List<PreparedPair> ready, AlignOptions options, long budget, long stagingCap,
                                                  int sharedRollLen) {
         List<List<PreparedPair>> groups = new ArrayList<>();
         List<PreparedPair> current = new ArrayList<>();

@@ -100,6 +100,8 @@ class LaunchPlanTest {
         long cap = 1117 * ready.get(0).hostBytes(options);
         List<Integer> sizes = CudaAligner.groups(ready, options, Long.MAX_VALUE, cap, Integer.MAX_VALUE).stream().map(List::size).toList();
         assertEquals(List.of(1024, 1024, 1024, 1024), sizes);
+        assertEquals(List.of(1117, 1117, 1117, 745), CudaAligner.fill(ready, options, Long.MAX_VALUE, cap, Integer.MAX_VALUE)
+                .stream().map(List::size).toList(), "each filled in turn (-Dbandalign.cuda.balance=false)");
         long budget = 1117 * ready.get(0).deviceBytes(options) + CudaAligner.LAUNCH_SLACK;
         sizes = CudaAligner.groups(ready, options, budget, Long.MAX_VALUE, Integer.MAX_VALUE).stream().map(List::size).toList();
         assertEquals(4, sizes.size(), "the device budget alone: " + sizes);
