@@ -793,7 +793,7 @@ extern "C" __global__ void banded_alpha_beta_global(const long long *desc, const
  * SPLIT, second kernel: pairs x slices blocks; block b takes pair b / slices and the b % slices-th
  * run of its anti-diagonals, threads across each anti-diagonal, no barriers after the block
  * sums its first anti-diagonal's compact base. Dynamic shared memory: blockDim.x doubles. A pair
- * with a bad score or no finite path is skipped (the host reports it; its marginals stay zero).
+ * with a bad score or no finite path is skipped (the host reports it and never reads its marginals).
  */
 extern "C" __global__ void banded_marginals(const long long *desc, const float *scores, float *marginals,
                                             const double *alpha_all, const double *beta_all,

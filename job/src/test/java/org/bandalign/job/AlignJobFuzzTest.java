@@ -57,7 +57,9 @@ class AlignJobFuzzTest {
 
     @AfterAll
     static void stop() {
-        spark.stop();
+        if (spark != null) {   // (null where the emulated-gpu run skipped the class: no g++)
+            spark.stop();
+        }
     }
 
     /** What is wrong with a bad row that the decoder, not the engine, refuses. */
@@ -110,14 +112,21 @@ class AlignJobFuzzTest {
         long batchCells = new long[] {1, 300, 5000, 4_000_000}[rnd.nextInt(4)];
         if (round == 0) {   // the first two rounds as CI runs them: the defaults, then every option away from them
             binary = false;
+            mode = Mode.GLOBAL;
+            semiring = Semiring.LOG;
             band = null;
             layout = null;
+            minProb = 1e-4;
+            packed = false;
             batchCells = 4_000_000;
         } else if (round == 1) {
             binary = true;
+            mode = Mode.LOCAL;
+            semiring = Semiring.BOTH;
             band = 1 + rnd.nextInt(3);
             layout = Layout.SPARSE;
             minProb = 0;
+            packed = true;
             batchCells = 300;
         }
         String what = "round " + round + " (-Djob.fuzzSeed=" + SEED + " -Djob.fuzzRounds=" + (round + 1) + " repeats it): " + (binary ? "binary" : "array") + " scores, "
@@ -181,7 +190,8 @@ class AlignJobFuzzTest {
                         Row r = aligned.get(c.id);
                         assertNotNull(r, about + ": aligned");
                         assertNull(rejected.get(c.id), about);
-                        checkRow(r, expect, request.options.layoutFor(c.pair.isBandLayout()), minProb, packed, about);
+                        checkRow(r, expect, request.options.layoutFor(c.pair.isBandLayout()), minProb, packed,
+                                marginalTolerance(c.pair.scores()), about);
                         continue;
                     } catch (InvalidPairException e) {
                         reason = e.reason();
@@ -294,14 +304,28 @@ class AlignJobFuzzTest {
         return new Case(id, row, null, null, fault);
     }
 
-    private static void checkRow(Row r, AlignmentResult e, Layout layout, double minProb, boolean packed, String about) {
+    /**
+     * SPEC section 1's accuracy for marginals, by the pair's largest finite score: 1e-5 up to
+     * magnitude 10, else 1e-4 (the emulated-gpu run compares the kernels' results with the CPU
+     * engine's; both are float64 inside, with different exp, log and order of sums).
+     */
+    private static double marginalTolerance(float[] scores) {
+        float most = 0;
+        for (float s : scores) {
+            if (Float.isFinite(s)) {
+                most = Math.max(most, Math.abs(s));
+            }
+        }
+        return most <= 10 ? 1e-5 : 1e-4;
+    }
+
+    private static void checkRow(Row r, AlignmentResult e, Layout layout, double minProb, boolean packed, double tol, String about) {
         assertEquals(e.n(), (int) r.getAs("n"), about);
         assertEquals(e.m(), (int) r.getAs("m"), about);
         assertEquals(e.mode().wireName(), r.getAs("mode"), about);
         assertEquals(e.diagLo(), (int) r.getAs("diag_lo"), about);
         assertEquals(e.diagHi(), (int) r.getAs("diag_hi"), about);
         assertEquals(layout.wireName(), r.getAs("layout"), about);
-        double tol = 1e-4;   // the stand-in GPU's float32 exponentials (SPEC: 1e-4 up to magnitude 1e6)
         if (e.hasLogPartition()) {
             double z = r.getAs("log_partition");
             assertEquals(e.logPartition(), z, 1e-6 * Math.max(1, Math.abs(e.logPartition())), about + ": log Z");

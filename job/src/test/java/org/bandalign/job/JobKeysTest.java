@@ -144,12 +144,12 @@ class JobKeysTest {
             assertTrue(!small.isDone(), "a batch waits while the largest one holds the whole share");
             alone.run();
             small.get(10, java.util.concurrent.TimeUnit.SECONDS).run();
-            // a batch of exactly the share's cells takes all of it, rounded up, not a permit less
-            whole = ExecutorAligners.takeMemory(
-                    (long) ExecutorAligners.memoryPermits(Runtime.getRuntime().maxMemory()) * 1024, null);
+            // a batch one cell past all but one permit of the share takes all of it (rounded up)
+            long cells = (ExecutorAligners.memoryPermits(Runtime.getRuntime().maxMemory()) - 1L) * 1024 + 1;
+            whole = others.submit(() -> ExecutorAligners.takeMemory(cells, null)).get(10, java.util.concurrent.TimeUnit.SECONDS);
             small = others.submit(() -> ExecutorAligners.takeMemory(1, null));
             Thread.sleep(300);
-            assertTrue(!small.isDone(), "a batch waits while one holds exactly the whole share");
+            assertTrue(!small.isDone(), "a batch waits while one holds the whole share");
             whole.run();
             small.get(10, java.util.concurrent.TimeUnit.SECONDS).run();
         } finally {   // (the permits are the JVM's: give back whatever a failed assertion left held)

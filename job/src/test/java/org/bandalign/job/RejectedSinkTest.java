@@ -1,8 +1,10 @@
 package org.bandalign.job;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.nio.file.Path;
@@ -84,6 +86,7 @@ class RejectedSinkTest {
         TaskContextImpl task = TaskContext$.MODULE$.empty();
         task.markInterrupted("speculation: another attempt finished first");
         assertThrows(TaskKilledException.class, () -> sink(new JobCounters(sc), 0, "snappy", new Configuration(), task).add("a", "e"));
+        assertFalse(java.nio.file.Files.exists(tmp.resolve(RejectedSink.TASKS_DIR)), "no file begun");
     }
 
     @Test
@@ -91,11 +94,16 @@ class RejectedSinkTest {
         Configuration broken = new Configuration(false);
         broken.set("fs.file.impl", "no.such.FileSystem");
         broken.setBoolean("fs.file.impl.disable.cache", true);
-        assertThrows(RuntimeException.class, () -> sink(new JobCounters(sc), 0, "snappy", broken, null).add("a", "e"));
+        RuntimeException e = assertThrows(RuntimeException.class, () -> sink(new JobCounters(sc), 0, "snappy", broken, null).add("a", "e"));
+        String causes = "";
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            causes += t + "\n";
+        }
+        assertTrue(causes.contains("no.such.FileSystem"), causes);
     }
 
     @Test
-    void failedAttempt_closesItsFileWhenTheTaskEnds_andReportsNothing() throws IOException {
+    void taskEnd_failedAttempt_closesItsFileAndReportsNothing() throws IOException {
         TaskContextImpl task = TaskContext$.MODULE$.empty();
         JobCounters counters = new JobCounters(sc);
         RejectedSink s = sink(counters, 0, "snappy", new Configuration(), task);

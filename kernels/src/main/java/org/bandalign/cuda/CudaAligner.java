@@ -422,28 +422,31 @@ public final class CudaAligner implements Aligner {
      */
     static List<List<PreparedPair>> groups(List<PreparedPair> ready, AlignOptions options, long budget, long stagingCap,
                                            int sharedRollLen) {
-        List<List<PreparedPair>> groups = fill(ready, options, budget, stagingCap, sharedRollLen);
-        if (groups.size() < 2) {
-            return groups;
+        Cuts cuts = new Cuts(ready, options, sharedRollLen);
+        int[] ends = cuts.ends(budget, stagingCap);
+        if (ends.length < 2) {
+            return cuts.launches(ends);
         }
         // Balance: the smallest fraction of both limits that still needs no more launches.
         // Filling each launch to its limits leaves a small last one (4096 pairs of 200 x 200
         // went as 1117, 1117, 1117 and 745 pairs, each with a last wave of blocks that keeps
         // few SMs busy: on an H200, where registers let 528 such blocks be resident, 11 waves
         // where 8 hold them, by a count of the kernel's resources, not yet timed); equal
-        // launches also keep the two in flight in step. (More limit never needs more
-        // launches: a run of pairs that fits, fits without its first pair.)
+        // launches also keep the two in flight in step. (More limit never needs more launches,
+        // as a run of pairs that fits also fits without its first pair, for pairs sorted by
+        // width as alignAll sorts them; were that not so, only the balance would suffer: a cut
+        // is taken only where it needs no more launches than filling does.)
         int lo = 1;
         int hi = BALANCE_STEPS;
         while (lo < hi) {
             int mid = (lo + hi) >>> 1;
-            if (fill(ready, options, scaled(budget, mid), scaled(stagingCap, mid), sharedRollLen).size() <= groups.size()) {
+            if (cuts.ends(scaled(budget, mid), scaled(stagingCap, mid)).length <= ends.length) {
                 hi = mid;
             } else {
                 lo = mid + 1;
             }
         }
-        return lo == BALANCE_STEPS ? groups : fill(ready, options, scaled(budget, lo), scaled(stagingCap, lo), sharedRollLen);
+        return cuts.launches(lo == BALANCE_STEPS ? ends : cuts.ends(scaled(budget, lo), scaled(stagingCap, lo)));
     }
 
     /**
@@ -464,41 +467,80 @@ public final class CudaAligner implements Aligner {
     private static final int BALANCE_STEPS = 1024;
 
     private static long scaled(long limit, int steps) {
-        return limit >= Long.MAX_VALUE / BALANCE_STEPS ? limit : Math.max(1, limit * steps / BALANCE_STEPS);
+        return limit <= 0 || limit >= Long.MAX_VALUE / BALANCE_STEPS ? limit : Math.max(1, limit * steps / BALANCE_STEPS);
     }
 
     /** Each launch filled in turn until the next pair would pass a limit. */
     static List<List<PreparedPair>> fill(List<PreparedPair> ready, AlignOptions options, long budget, long stagingCap,
-                                                 int sharedRollLen) {
-        List<List<PreparedPair>> groups = new ArrayList<>();
-        List<PreparedPair> current = new ArrayList<>();
-        long bytes = 0;
-        long host = 0;
-        int rollLen = 0;
-        for (PreparedPair p : ready) {
-            long b = p.deviceBytes(options);
-            long h = p.hostBytes(options);
-            int newRollLen = Math.max(rollLen, p.rollLen());
-            long roll = newRollLen > sharedRollLen
-                    ? (current.size() + 1L) * PreparedPair.rollBytes(options, newRollLen) : 0;
-            boolean crossesShared = rollLen <= sharedRollLen && newRollLen > sharedRollLen;
-            if (!current.isEmpty() && (crossesShared || bytes + b + roll + LAUNCH_SLACK > budget
-                    || host + h > stagingCap || current.size() >= MAX_BLOCKS)) {
-                groups.add(current);
-                current = new ArrayList<>();
-                bytes = 0;
-                host = 0;
-                newRollLen = p.rollLen();
+                                         int sharedRollLen) {
+        Cuts cuts = new Cuts(ready, options, sharedRollLen);
+        return cuts.launches(cuts.ends(budget, stagingCap));
+    }
+
+    /** The pairs' sizes, taken once, and where launches filled in turn under given limits end. */
+    private static final class Cuts {
+        private final List<PreparedPair> ready;
+        private final long[] device;
+        private final long[] host;
+        private final int[] rollLen;
+        private final long rollBytesPerSlot;
+        private final int sharedRollLen;
+
+        Cuts(List<PreparedPair> ready, AlignOptions options, int sharedRollLen) {
+            this.ready = ready;
+            this.device = new long[ready.size()];
+            this.host = new long[ready.size()];
+            this.rollLen = new int[ready.size()];
+            for (int k = 0; k < ready.size(); k++) {
+                PreparedPair p = ready.get(k);
+                device[k] = p.deviceBytes(options);
+                host[k] = p.hostBytes(options);
+                rollLen[k] = p.rollLen();
             }
-            current.add(p);
-            bytes += b;
-            host += h;
-            rollLen = newRollLen;
+            this.rollBytesPerSlot = PreparedPair.rollBytes(options, 1);
+            this.sharedRollLen = sharedRollLen;
         }
-        if (!current.isEmpty()) {
-            groups.add(current);
+
+        /** The index after each launch's last pair. */
+        int[] ends(long budget, long stagingCap) {
+            int[] ends = new int[Math.max(1, device.length)];
+            int count = 0;
+            int size = 0;
+            long bytes = 0;
+            long staged = 0;
+            int roll = 0;
+            for (int k = 0; k < device.length; k++) {
+                int newRoll = Math.max(roll, rollLen[k]);
+                long scratch = newRoll > sharedRollLen ? (size + 1L) * rollBytesPerSlot * newRoll : 0;
+                boolean crossesShared = roll <= sharedRollLen && newRoll > sharedRollLen;
+                if (size > 0 && (crossesShared || bytes + device[k] + scratch + LAUNCH_SLACK > budget
+                        || staged + host[k] > stagingCap || size >= MAX_BLOCKS)) {
+                    ends[count++] = k;
+                    size = 0;
+                    bytes = 0;
+                    staged = 0;
+                    newRoll = rollLen[k];
+                }
+                size++;
+                bytes += device[k];
+                staged += host[k];
+                roll = newRoll;
+            }
+            if (size > 0) {
+                ends[count++] = device.length;
+            }
+            return Arrays.copyOf(ends, count);
         }
-        return groups;
+
+        List<List<PreparedPair>> launches(int[] ends) {
+            List<List<PreparedPair>> launches = new ArrayList<>(ends.length);
+            int start = 0;
+            for (int end : ends) {
+                launches.add(new ArrayList<>(ready.subList(start, end)));
+                start = end;
+            }
+            return launches;
+        }
     }
 
     /** The longest rolling anti-diagonal both kernels that {@code options} runs keep in shared memory. */

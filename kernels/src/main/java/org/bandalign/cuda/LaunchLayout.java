@@ -61,9 +61,10 @@ final class LaunchLayout {
     final long outFloats;
     /**
      * Whether the kernels write every marginal slot of the launch: every pair is aligned over its
-     * whole grid, so its marginals are dense and each cell's three steps are written. Otherwise
-     * the slots of cells outside a band (dense layout) or past the grid (band layout) are never
-     * written, and must be cleared first.
+     * whole grid, so its marginals are dense and each cell's three steps are written (except in
+     * pairs the kernels skip, with a bad score or no finite path, which the host reports as
+     * failed). Otherwise the slots of cells outside a band (dense layout) or past the grid (band
+     * layout) are never written, and must be cleared first.
      */
     final boolean outputCovered;
     final long cells;

@@ -87,7 +87,7 @@ class LaunchPlanTest {
      * A call larger than one launch is cut into launches of equal size, not filled to the limit
      * with a small one left over: the staging limit that held 1117 pairs of 200 x 200 cut 4096
      * of them into 1117, 1117, 1117 and 745, each launch ending in a wave of blocks that keeps
-     * few SMs busy.
+     * few SMs busy. (Here pairs of 20 x 20 under a limit of 1117 of them: the same cut.)
      */
     @Test
     void groups_moreThanOneLaunch_cutsThemEqual() {
