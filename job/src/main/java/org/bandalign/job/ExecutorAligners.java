@@ -243,7 +243,8 @@ final class ExecutorAligners {
         };
     }
 
-    private static int cpuThreads(JobOptions options) {
+    /** Threads of the executor's CPU engine: spark.bandalign.cpu.threads, else the executor's cores, else this machine's. */
+    static int cpuThreads(JobOptions options) {
         if (options.cpuThreads > 0) {
             return options.cpuThreads;
         }
