@@ -170,4 +170,19 @@ class AlignApiTest {
         assertEquals("max", Semiring.MAX.wireName());
         assertEquals("both", Semiring.BOTH.wireName());
     }
+
+    @Test
+    void checkSize_pairsNoJavaArrayHolds_areRefusedByMarginalsOrByCells() {
+        Pair tiny = Pair.dense("big", 1, 1, new float[3]);   // (only its id is used)
+        // a long narrow band-layout pair: 870 million marginal floats for 29 million cells
+        InvalidPairException floats = assertThrows(InvalidPairException.class,
+                () -> PairChecks.checkSize(tiny, BandGeometry.of(30000, 1000, -29000, 0), AlignOptions.defaults()));
+        assertTrue(floats.reason().contains("2610090000 marginal floats, more than one Java array holds"), floats.reason());
+        // 600 million cells in a band 1001 wide: 1.8 billion floats fit, 2.4 billion bytes of them do not
+        AlignOptions roomy = AlignOptions.builder().maxCells(1_000_000_000L).build();
+        BandGeometry wide = BandGeometry.of(600_000, 600_000, -500, 500);
+        assertTrue((long) wide.n() * wide.width() * 3 < Integer.MAX_VALUE && 4 * wide.cells() > Integer.MAX_VALUE);
+        assertThrows(InvalidPairException.class, () -> PairChecks.checkSize(tiny, wide, roomy));
+        PairChecks.checkSize(tiny, BandGeometry.of(20000, 1000, -19000, 0), AlignOptions.defaults());   // 1.14 billion floats: fine
+    }
 }

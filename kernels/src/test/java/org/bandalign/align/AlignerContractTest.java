@@ -482,8 +482,10 @@ public abstract class AlignerContractTest {
         assertMessage(() -> Pair.dense("p1", 3, 0, new float[0]), "p1", "lengths must be >= 1");
         assertMessage(() -> Pair.dense("p2", 2, 3, new float[17]), "p2", "n*m*3 = 18");
         assertMessage(() -> Pair.dense("p3", 2, 3, null), "p3", "scores are null");
-        assertMessage(() -> Pair.band("p4", 4, 6, 0, 1, new float[4 * 2 * 3]), "p4", "misses a corner");
-        assertMessage(() -> Pair.band("p5", 6, 4, -1, 2, new float[6 * 4 * 3]), "p5", "misses a corner");
+        assertMessage(() -> Pair.band("p4", 4, 6, 0, 1, new float[4 * 2 * 3]), "p4",
+                "band [0, 1] misses a corner of the 4 x 6 grid: it needs diag_lo <= 0 and diag_hi >= 2");
+        assertMessage(() -> Pair.band("p5", 6, 4, -1, 2, new float[6 * 4 * 3]), "p5",
+                "band [-1, 2] misses a corner of the 6 x 4 grid: it needs diag_lo <= -2 and diag_hi >= 0");
         assertMessage(() -> Pair.band("p6", 4, 6, -1, 3, new float[4 * 5 * 3 - 1]), "p6", "n*W*3 = 60");
         assertThrows(IllegalArgumentException.class, () -> AlignOptions.builder().band(-1));
     }
