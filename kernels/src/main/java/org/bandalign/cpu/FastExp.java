@@ -10,7 +10,11 @@ package org.bandalign.cpu;
  * {@code |r| <= ln2/64}, so {@code exp(x) = 2^k' * 2^(j/32) * exp(r)}. {@code 2^(j/32)} comes from a
  * 32-entry table, the power of two is added to the table entry's exponent bits, and
  * {@code exp(r)} is a degree-6 Taylor polynomial whose truncation error is below
- * {@code (ln2/64)^7 / 5040 ~ 3.5e-18} relative. {@code ln2/32} is split into a high part with
+ * {@code (ln2/64)^7 / 5040 ~ 3.5e-18} relative, evaluated as {@code 1 + (r + r^2 q(r))} with
+ * {@code q} in Estrin's form (two independent halves joined by {@code r^2}) rather than Horner's:
+ * the forward pass waits on each cell's exp and log in turn, so the length of the chain of
+ * dependent operations, not their number, sets its pace (with fused multiply-adds where the
+ * hardware has them, {@link HardwareFma}; measured in the README, Performance). {@code ln2/32} is split into a high part with
  * trailing zero bits and a low part (Cody-Waite) so that {@code r} is accurate to about 1e-16. Arguments below
  * -700 (including -inf) return 0: such a term is below 1e-304 of the maximum term it is summed
  * with, far under float64 resolution.
@@ -25,6 +29,12 @@ final class FastExp {
      */
     private static final double LN2_32_HI = 6.93147180369123816490e-01 / 32;
     private static final double LN2_32_LO = 1.90821492927058770002e-10 / 32;
+    /** Taylor coefficients 1/k! of exp(r), k = 2..6. */
+    private static final double C2 = 0.5;
+    private static final double C3 = 1.0 / 6;
+    private static final double C4 = 1.0 / 24;
+    private static final double C5 = 1.0 / 120;
+    private static final double C6 = 1.0 / 720;
     /** Bits of 2^(j/32), j = 0..31. */
     private static final long[] TABLE_BITS = new long[32];
 
@@ -39,13 +49,28 @@ final class FastExp {
 
     /** {@code exp(x)} for {@code x <= 0}; 0 for {@code x < -700} and for -inf. */
     static double expNonPositive(double x) {
+        return expNonPositive(x, HardwareFma.AVAILABLE);
+    }
+
+    /** The same, with fused multiply-adds or plain ones (the tests check both forms). */
+    static double expNonPositive(double x, boolean fused) {
         if (!(x >= CUTOFF)) {
             return 0.0;
         }
         double kd = Math.rint(x * SCALE);
         int k = (int) kd;
-        double r = (x - kd * LN2_32_HI) - kd * LN2_32_LO;
-        double p = 1.0 + r * (1.0 + r * (0.5 + r * (1.0 / 6 + r * (1.0 / 24 + r * (1.0 / 120 + r * (1.0 / 720))))));
+        double p;
+        if (fused) {
+            double r = Math.fma(-kd, LN2_32_LO, Math.fma(-kd, LN2_32_HI, x));
+            double r2 = r * r;
+            double q = Math.fma(r2, Math.fma(r2, C6, Math.fma(r, C5, C4)), Math.fma(r, C3, C2));
+            p = 1.0 + Math.fma(r2, q, r);
+        } else {
+            double r = (x - kd * LN2_32_HI) - kd * LN2_32_LO;
+            double r2 = r * r;
+            double q = (C2 + r * C3) + r2 * ((C4 + r * C5) + r2 * C6);
+            p = 1.0 + (r + r2 * q);
+        }
         long bits = TABLE_BITS[k & 31] + ((long) (k >> 5) << 52);
         return Double.longBitsToDouble(bits) * p;
     }
