@@ -139,8 +139,8 @@ final class LogForwardBackward {
                     continue;
                 }
                 // The plain form of FastExp even where fused multiply-adds are hardware: with four
-                // exps a cell, HotSpot's C2 made this loop a fifth slower with the fused form (and
-                // the global loop, with three, a tenth faster). Measured on JDK 17, AMD EPYC:
+                // exps a cell, HotSpot's C2 made this loop about a quarter slower with the fused
+                // form (and the global loop, with three, about 8% faster). JDK 17, AMD EPYC:
                 // bin/bench-cpu -p workload=dense200 -p threads=1 -p semiring=log -p mode=local
                 double eL = FastExp.expNonPositive(xL - mx, false);
                 double eD = FastExp.expNonPositive(xD - mx, false);
