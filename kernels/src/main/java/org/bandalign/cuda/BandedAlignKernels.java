@@ -124,6 +124,8 @@ final class BandedAlignKernels {
     private double kernelMillis;
     /** Launches by the kernels they ran and their block size (see {@link CudaAligner#launchesByKernels()}). */
     private final Map<String, Long> launches = new TreeMap<>();
+    /** Launches of several pairs whose device buffers came to more than the budget they were planned under. */
+    private long overBudget;
 
     BandedAlignKernels(CudaDevice device, KernelModule module) {
         this.device = device;
@@ -358,6 +360,11 @@ final class BandedAlignKernels {
         LaunchLayout launch = new LaunchLayout(group, options, LaunchLayout.CHUNK_BYTES, limit);
         ByteBuffer host = staging(launch.stagingBytes);
         DeviceLayout d = new DeviceLayout(launch, options, budget);
+        if (group.size() > 1 && d.bytes > budget) {
+            synchronized (this) {
+                overBudget++;   // the planner (CudaAligner.groups) counted too few bytes: see launchesOverBudget
+            }
+        }
         CUdeviceptr base = arena(d.bytes);
         boolean queued = false;
         try {
@@ -626,6 +633,11 @@ final class BandedAlignKernels {
     /** Launches so far by kernels and block size. */
     synchronized Map<String, Long> launches() {
         return new TreeMap<>(launches);
+    }
+
+    /** Launches so far of several pairs that needed more device bytes than their budget. */
+    synchronized long launchesOverBudget() {
+        return overBudget;
     }
 
     /** The event recorded after chunk {@code c}'s download (made on first use, kept for reuse). */

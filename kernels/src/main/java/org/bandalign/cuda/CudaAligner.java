@@ -318,6 +318,17 @@ public final class CudaAligner implements Aligner {
         return outOfMemorySplits.get();
     }
 
+    /**
+     * Launches of several pairs whose device buffers needed more than the budget: none, as long
+     * as the sizes the launches are planned by ({@link PreparedPair#deviceBytes}, {@link
+     * PreparedPair#rollBytes}, {@link #LAUNCH_SLACK}) cover what a launch allocates. (A single
+     * pair larger than the budget is launched anyway, and split off as too large if the device
+     * cannot hold it.)
+     */
+    long launchesOverBudget() {
+        return all.stream().mapToLong(BandedAlignKernels::launchesOverBudget).sum();
+    }
+
     private SplitOnOutOfMemory<PreparedPair, AlignmentResult> launcher(AlignOptions options) {
         return new SplitOnOutOfMemory<>(
                 group -> launchOnce(group, options),

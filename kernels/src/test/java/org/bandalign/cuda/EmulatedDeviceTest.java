@@ -616,6 +616,58 @@ class EmulatedDeviceTest {
         return pairs;
     }
 
+    /**
+     * The launch planner's sizes cover what each launch then allocates: under small budgets (so
+     * each call takes many launches), for dense and band-layout pairs, both modes and semirings,
+     * job bands, and the rolling state in global memory too, no launch of several pairs needs
+     * more device bytes than its budget.
+     */
+    @Test
+    void alignAll_smallBudgets_noLaunchOfSeveralPairsPassesItsBudget() {
+        Random rnd = new Random(31);
+        List<Pair> pairs = new ArrayList<>();
+        for (int k = 0; k < 36; k++) {
+            int n = 1 + rnd.nextInt(40);
+            int m = 1 + rnd.nextInt(40);
+            if (k % 4 == 3) {   // band layout, as the job reads such rows
+                int lo = Math.min(0, m - n) - rnd.nextInt(3);
+                int hi = Math.max(0, m - n) + rnd.nextInt(3);
+                float[] s = new float[n * (hi - lo + 1) * 3];
+                for (int q = 0; q < s.length; q++) {
+                    s[q] = (float) rnd.nextGaussian();
+                }
+                pairs.add(Pair.band("b" + k, n, m, lo, hi, s));
+            } else {
+                pairs.add(randomPair(rnd, "d" + k, n, m));
+            }
+        }
+        long launches = 0;
+        for (String sharedLimit : new String[] {null, Integer.toString(1 << 10)}) {
+            if (sharedLimit != null) {
+                System.setProperty(CudaDevice.SHARED_LIMIT_PROPERTY, sharedLimit);
+            }
+            try {
+                for (long budget : new long[] {24 << 10, 96 << 10}) {
+                    for (AlignOptions options : List.of(LOG, AlignOptions.builder().semiring(Semiring.BOTH).band(3).build(),
+                            AlignOptions.builder().mode(org.bandalign.align.Mode.LOCAL).semiring(Semiring.MAX).build())) {
+                        try (CudaAligner cuda = CudaAligner.open(0, budget)) {
+                            List<AlignmentResult> got = cuda.alignAll(pairs, options);
+                            got.forEach(r -> assertTrue(r.isValid(), () -> String.valueOf(r.error())));
+                            assertEquals(0, cuda.launchesOverBudget(), () -> "budget " + budget + ", " + options
+                                    + ", shared limit " + sharedLimit + ": " + cuda.launchesByKernels());
+                            long n = cuda.launchesByKernels().values().stream().mapToLong(Long::longValue).sum();
+                            assertTrue(n > 1, "several launches: " + cuda.launchesByKernels());
+                            launches += n;
+                        }
+                    }
+                }
+            } finally {
+                System.clearProperty(CudaDevice.SHARED_LIMIT_PROPERTY);
+            }
+        }
+        assertTrue(launches >= 24, "launches checked: " + launches);
+    }
+
     private static Pair randomPair(Random rnd, String id, int n, int m) {
         float[] s = new float[n * m * 3];
         for (int q = 0; q < s.length; q++) {
