@@ -370,16 +370,7 @@ public abstract class AlignerContractTest {
         assertEquals(Math.min(0, m - n) - 3, lo);
         assertEquals(Math.max(0, m - n) + 3, hi);
         int w = hi - lo + 1;
-        float[] bandScores = new float[n * w * 3];
-        for (int i = 0; i < n; i++) {
-            for (int c = 0; c < w; c++) {
-                int j = i + lo + c;
-                for (int k = 0; k < 3; k++) {
-                    bandScores[(i * w + c) * 3 + k] = j >= 0 && j < m ? s[(i * m + j) * 3 + k] : Float.NaN;
-                }
-            }
-        }
-        AlignmentResult band = aligner.align(Pair.band("b", n, m, lo, hi, bandScores), AlignOptions.defaults());
+        AlignmentResult band = aligner.align(bandLayoutCopy(Pair.dense("b", n, m, s), lo, hi), AlignOptions.defaults());
         assertEquals(dense.logPartition(), band.logPartition(), 1e-12);
         float[] mb = band.marginalsBand();
         float[] md = dense.marginalsDense();
@@ -472,6 +463,61 @@ public abstract class AlignerContractTest {
             covered++;
         }
         assertTrue(covered >= 20, "random pairs compared: " + covered);
+    }
+
+    /**
+     * "both" is the log and the max semirings on the same pair, however a backend schedules them:
+     * log Z and marginals equal those of "log" alone, the path equals that of "max" alone, bit
+     * for bit. Integer scores make ties, which
+     * the tie rules must break the same way; dense and band-layout input, job bands, -inf steps,
+     * pairs without a finite path.
+     */
+    @Test
+    void align_semiringBoth_equalsLogAloneAndMaxAlone() {
+        Random rnd = new Random(53);
+        int covered = 0;
+        int dead = 0;
+        for (int trial = 0; trial < 48; trial++) {
+            int n = 1 + rnd.nextInt(trial < 8 ? 4 : 70);
+            int m = 1 + rnd.nextInt(trial < 8 ? 4 : 70);
+            Mode mode = trial % 2 == 1 ? Mode.LOCAL : Mode.GLOBAL;
+            float[] s = randomScores(rnd, n, m, 3f, trial % 3 == 2 ? 0.25 : 0);
+            if (trial % 4 >= 2) {
+                for (int q = 0; q < s.length; q++) {
+                    s[q] = (float) Math.rint(s[q]);   // ties everywhere; -inf stays -inf
+                }
+            }
+            Pair pair = Pair.dense("p" + trial, n, m, s);
+            if (trial % 5 == 4) {
+                pair = bandLayoutCopy(pair, Math.min(0, m - n) - 2, Math.max(0, m - n) + 2);
+            }
+            AlignOptions.Builder ob = AlignOptions.builder().mode(mode);
+            if (trial % 3 == 1) {
+                ob.band(rnd.nextInt(6));
+            }
+            AlignOptions both = ob.semiring(Semiring.BOTH).build();
+            String what = "trial " + trial + " " + mode + " " + n + "x" + m + (pair.isBandLayout() ? " band layout" : "");
+            Pair p = pair;
+            AlignmentResult rLog;
+            try {
+                rLog = aligner.align(p, ob.semiring(Semiring.LOG).build());
+            } catch (InvalidPairException e) {
+                assertEquals(e.getMessage(), assertThrows(InvalidPairException.class, () -> aligner.align(p, both)).getMessage(), what);
+                assertThrows(InvalidPairException.class, () -> aligner.align(p, ob.semiring(Semiring.MAX).build()), what);
+                dead++;
+                continue;
+            }
+            AlignmentResult rMax = aligner.align(p, ob.semiring(Semiring.MAX).build());
+            AlignmentResult rBoth = aligner.align(p, both);
+            assertEquals(rLog.logPartition(), rBoth.logPartition(), 0.0, what + ": log Z");
+            assertArrayEquals(rLog.marginalsBand(), rBoth.marginalsBand(), what + ": marginals");
+            assertEquals(rMax.viterbiScore(), rBoth.viterbiScore(), 0.0, what + ": Viterbi score");
+            assertEquals(rMax.viterbiCigar(), rBoth.viterbiCigar(), what + ": CIGAR");
+            assertArrayEquals(rMax.viterbiStart(), rBoth.viterbiStart(), what + ": start");
+            assertArrayEquals(rMax.viterbiEnd(), rBoth.viterbiEnd(), what + ": end");
+            covered++;
+        }
+        assertTrue(covered >= 36 && dead >= 2, "pairs compared: " + covered + ", without a finite path: " + dead);
     }
 
     // ---------------------------------------------------------------- bad input
@@ -633,6 +679,24 @@ public abstract class AlignerContractTest {
             s[q] = rnd.nextDouble() < minusInfRate ? Float.NEGATIVE_INFINITY : (float) ((rnd.nextDouble() * 2 - 1) * magnitude);
         }
         return s;
+    }
+
+    /** The dense pair's scores in band layout over diagonals [lo, hi], NaN in the padding slots. */
+    static Pair bandLayoutCopy(Pair dense, int lo, int hi) {
+        int n = dense.n();
+        int m = dense.m();
+        int w = hi - lo + 1;
+        float[] s = dense.scores();
+        float[] band = new float[n * w * 3];
+        for (int i = 0; i < n; i++) {
+            for (int c = 0; c < w; c++) {
+                int j = i + lo + c;
+                for (int k = 0; k < 3; k++) {
+                    band[(i * w + c) * 3 + k] = j >= 0 && j < m ? s[(i * m + j) * 3 + k] : Float.NaN;
+                }
+            }
+        }
+        return Pair.band(dense.id(), n, m, lo, hi, band);
     }
 
     static double[] cellMass(float[] mu, int n, int m) {
