@@ -19,7 +19,7 @@ import org.bandalign.align.ViterbiPath;
  * arithmetic rather than by {@code if}: on random scores the comparisons are coin tosses, and
  * the mispredicted branches cost more than the recurrence itself. Measured with
  * {@code bin/bench-cpu -p workload=dense200 -p threads=1 -p semiring=max -p mode=global,local}
- * (JDK 17, AMD EPYC): 83 to 194 M cells/s in global mode, 79 to 122 in local mode.
+ * (JDK 17, AMD EPYC, one thread): 84 to 203 M cells/s in global mode, 80 to 130 in local mode.
  *
  * <p><b>Ties.</b> Predecessors are compared in the order M (in local mode the start before the
  * diagonal), then I (up), then D (left), and a later one wins only when strictly greater, so
