@@ -43,6 +43,9 @@ import org.openjdk.jmh.infra.Blackhole;
  *       band layout (diagonals [-32, 32], 65 slots a row) rather than dense, so the batch holds
  *       100 MB of scores instead of 3.2 GB; the cells aligned are the same (the band's 2048 * 65 -
  *       32 * 33 = 132,064 cells a pair).</li>
+ *   <li>{@code dense1500}: 8 pairs of 1500 x 1500, dense (2.25 M cells and 27 MB of scores a
+ *       pair): large pairs, whose scores, marginals and stored forward weights are far larger
+ *       than the caches, against dense200's, which nearly fit.</li>
  * </ul>
  * {@code threads}: the aligner's worker threads, {@code 0} meaning
  * {@link Runtime#availableProcessors()}.
@@ -70,7 +73,7 @@ public class AlignAllBenchmark {
     /** Seed of the score generator; fixed so every run aligns the same batch. */
     static final long SEED = 20240601L;
 
-    @Param({"dense200", "band2048w32"})
+    @Param({"dense200", "band2048w32", "dense1500"})
     public String workload;
 
     /** Worker threads of the aligner; 0 = every available core. */
@@ -110,6 +113,9 @@ public class AlignAllBenchmark {
         switch (workload) {
             case "dense200":
                 pairs = densePairs(random, 256, 200, 200);
+                break;
+            case "dense1500":
+                pairs = densePairs(random, 8, 1500, 1500);
                 break;
             case "band2048w32":
                 pairs = bandPairs(random, 64, 2048, 2048, 32);
