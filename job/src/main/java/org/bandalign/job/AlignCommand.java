@@ -136,7 +136,8 @@ public final class AlignCommand implements Callable<Integer> {
                 JobKeys.REJECTED_DRIVER_ROWS.get(sparkConf));
     }
 
-    private static <E extends Enum<E>> E parse(Class<E> type, String value, String flag) {
+    /** The constant of {@code type} named {@code value} in any case, or a UserError listing the allowed names. */
+    static <E extends Enum<E>> E parse(Class<E> type, String value, String flag) {
         for (E e : type.getEnumConstants()) {
             if (e.name().equalsIgnoreCase(value)) {
                 return e;

@@ -1,51 +1,89 @@
 package org.bandalign.job;
 
+import java.io.PrintWriter;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.Callable;
 import org.bandalign.align.AlignOptions;
 import org.bandalign.align.Aligner;
 import org.bandalign.align.AlignmentResult;
+import org.bandalign.align.Mode;
 import org.bandalign.align.Pair;
+import org.bandalign.align.Semiring;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /**
  * {@code bench-engine}: the engine's own {@code alignAll} rate on the same kind of pairs the job
  * benchmark generates (no Spark, no Parquet), so that bin/bench-job can put the job beside the
- * engine in one run. The JMH benchmark (bin/bench-cpu) is the careful measurement.
+ * engine in one run, and so that anyone with the launcher can see what the CPU engine does on
+ * their machine for a pair size, mode and semiring. The JMH benchmark (bin/bench-cpu) is the
+ * careful measurement.
  */
 @Command(name = "bench-engine", mixinStandardHelpOptions = true,
-        description = "Time the CPU engine's alignAll on generated pairs (global, log semiring).")
+        description = "Time the CPU engine's alignAll on generated pairs.")
 public final class BenchEngineCommand implements Callable<Integer> {
     @Option(names = "--pairs", defaultValue = "256", description = "Pairs a round (default: ${DEFAULT-VALUE}).") int pairs;
     @Option(names = "--len", defaultValue = "200", description = "n and m of every pair (default: ${DEFAULT-VALUE}).") int len;
+    @Option(names = "--mode", defaultValue = "global", paramLabel = "global|local", description = "Alignment mode (default: ${DEFAULT-VALUE}).")
+    String mode;
+    @Option(names = "--semiring", defaultValue = "log", paramLabel = "log|max|both", description = "log: marginals; max: Viterbi; both (default: ${DEFAULT-VALUE}).")
+    String semiring;
+    @Option(names = "--band", paramLabel = "W", description = "Band half-width w >= 0 (default: none).") Integer band;
     @Option(names = "--seed", defaultValue = "1", description = "Seed of the random scores (default: ${DEFAULT-VALUE}).") long seed;
     @Option(names = "--rounds", defaultValue = "5", description = "Timed rounds; the best is reported (default: ${DEFAULT-VALUE}).")
     int rounds;
     @Option(names = "--threads", defaultValue = "0", description = "0: all cores") int threads;
 
+    @Spec
+    CommandSpec spec;
+
     @Override
     public Integer call() {
+        if (pairs < 1 || len < 1 || rounds < 1 || threads < 0) {
+            throw new UserError("--pairs, --len and --rounds must be >= 1 and --threads >= 0");
+        }
+        if (band != null && band < 0) {
+            throw new UserError("--band must be >= 0, got " + band);
+        }
+        AlignOptions.Builder builder = AlignOptions.builder()
+                .mode(AlignCommand.parse(Mode.class, mode, "--mode"))
+                .semiring(AlignCommand.parse(Semiring.class, semiring, "--semiring"));
+        if (band != null) {
+            builder.band(band);
+        }
+        AlignOptions options = builder.build();
         List<Pair> batch = new ArrayList<>();
         for (int k = 0; k < pairs; k++) {
             GeneratedRow r = PairGenerator.shaped(seed, k, "pair-" + k, len, len);
             batch.add(Pair.dense(r.getId(), len, len, r.getScores()));
         }
+        PrintWriter out = spec.commandLine().getOut();
         int t = threads > 0 ? threads : Runtime.getRuntime().availableProcessors();
         double best = 0;
         try (Aligner aligner = Aligner.cpu(t)) {
             for (int round = 0; round < rounds; round++) {
                 long start = System.nanoTime();
-                List<AlignmentResult> rs = aligner.alignAll(batch, AlignOptions.defaults());
+                List<AlignmentResult> rs = aligner.alignAll(batch, options);
                 double seconds = (System.nanoTime() - start) / 1e9;
-                long cells = rs.stream().mapToLong(AlignmentResult::cells).sum();
+                long cells = 0;
+                for (AlignmentResult r : rs) {
+                    if (!r.isValid()) {
+                        throw new IllegalStateException("bench-engine: " + r.error().getMessage());
+                    }
+                    cells += r.cells();
+                }
                 best = Math.max(best, cells / seconds);
-                System.out.printf(java.util.Locale.ROOT, "round %d: %.1f M cells/s%n", round, cells / seconds / 1e6);
+                out.printf(Locale.ROOT, "round %d: %.1f M cells/s%n", round, cells / seconds / 1e6);
             }
         }
-        System.out.printf(java.util.Locale.ROOT, "engine: best %.1f M cells/s on %d threads (%d pairs of %d x %d)%n",
-                best / 1e6, t, pairs, len, len);
+        out.printf(Locale.ROOT, "engine: best %.1f M cells/s on %d threads (%d pairs of %d x %d, %s, %s%s)%n",
+                best / 1e6, t, pairs, len, len, options.mode().name().toLowerCase(Locale.ROOT),
+                options.semiring().name().toLowerCase(Locale.ROOT), band == null ? "" : ", band " + band);
+        out.flush();
         return 0;
     }
 }
