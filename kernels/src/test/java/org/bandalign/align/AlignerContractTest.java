@@ -467,8 +467,9 @@ public abstract class AlignerContractTest {
 
     /**
      * "both" is the log and the max semirings on the same pair, however a backend schedules them:
-     * log Z and marginals equal those of "log" alone, the path equals that of "max" alone, bit
-     * for bit. Integer scores make ties, which
+     * the path equals that of "max" alone exactly, log Z and marginals those of "log" alone to a
+     * few ulps (the CPU gives the same bits; a GPU launch of "both" may size its blocks, and so
+     * order its sums, differently). Integer scores make ties, which
      * the tie rules must break the same way; dense and band-layout input, job bands, -inf steps,
      * pairs without a finite path.
      */
@@ -509,8 +510,8 @@ public abstract class AlignerContractTest {
             }
             AlignmentResult rMax = aligner.align(p, ob.semiring(Semiring.MAX).build());
             AlignmentResult rBoth = aligner.align(p, both);
-            assertEquals(rLog.logPartition(), rBoth.logPartition(), 0.0, what + ": log Z");
-            assertArrayEquals(rLog.marginalsBand(), rBoth.marginalsBand(), what + ": marginals");
+            assertEquals(rLog.logPartition(), rBoth.logPartition(), 1e-13 * Math.max(1, Math.abs(rLog.logPartition())), what + ": log Z");
+            assertArrayEquals(rLog.marginalsBand(), rBoth.marginalsBand(), 1e-7f, what + ": marginals");
             assertEquals(rMax.viterbiScore(), rBoth.viterbiScore(), 0.0, what + ": Viterbi score");
             assertEquals(rMax.viterbiCigar(), rBoth.viterbiCigar(), what + ": CIGAR");
             assertArrayEquals(rMax.viterbiStart(), rBoth.viterbiStart(), what + ": start");
