@@ -43,6 +43,8 @@ import org.openjdk.jmh.infra.Blackhole;
  *       band layout (diagonals [-32, 32], 65 slots a row) rather than dense, so the batch holds
  *       100 MB of scores instead of 3.2 GB; the cells aligned are the same (the band's 2048 * 65 -
  *       32 * 33 = 132,064 cells a pair).</li>
+ *   <li>{@code dense200forbid}: dense200 with one step score in ten set to -inf (forbidden
+ *       steps), so that some of a cell's terms vanish at random;</li>
  *   <li>{@code dense1500}: 8 pairs of 1500 x 1500, dense (2.25 M cells and 27 MB of scores a
  *       pair): large pairs, whose scores, marginals and stored forward weights are far larger
  *       than the caches, against dense200's, which nearly fit.</li>
@@ -73,7 +75,7 @@ public class AlignAllBenchmark {
     /** Seed of the score generator; fixed so every run aligns the same batch. */
     static final long SEED = 20240601L;
 
-    @Param({"dense200", "band2048w32", "dense1500"})
+    @Param({"dense200", "band2048w32", "dense1500", "dense200forbid"})
     public String workload;
 
     /** Worker threads of the aligner; 0 = every available core. */
@@ -112,10 +114,13 @@ public class AlignAllBenchmark {
                 .semiring(Semiring.valueOf(semiring.toUpperCase(java.util.Locale.ROOT)));
         switch (workload) {
             case "dense200":
-                pairs = densePairs(random, 256, 200, 200);
+                pairs = densePairs(random, 256, 200, 200, 0);
+                break;
+            case "dense200forbid":
+                pairs = densePairs(random, 256, 200, 200, 0.1);
                 break;
             case "dense1500":
-                pairs = densePairs(random, 8, 1500, 1500);
+                pairs = densePairs(random, 8, 1500, 1500, 0);
                 break;
             case "band2048w32":
                 pairs = bandPairs(random, 64, 2048, 2048, 32);
@@ -156,10 +161,20 @@ public class AlignAllBenchmark {
         counter.cells += cells;
     }
 
-    private static List<Pair> densePairs(Random random, int count, int n, int m) {
+    /**
+     * {@code count} dense pairs of uniform scores, each -inf (forbidden) with probability
+     * {@code forbidden}, except in the first and the last cell, which every global path takes.
+     */
+    private static List<Pair> densePairs(Random random, int count, int n, int m, double forbidden) {
         List<Pair> out = new ArrayList<>(count);
         for (int p = 0; p < count; p++) {
-            out.add(Pair.dense("dense-" + p, n, m, uniform(random, n * m * 3)));
+            float[] s = uniform(random, n * m * 3);
+            for (int k = 3; forbidden > 0 && k < s.length - 3; k++) {   // the first and last cells keep their steps
+                if (random.nextDouble() < forbidden) {
+                    s[k] = Float.NEGATIVE_INFINITY;
+                }
+            }
+            out.add(Pair.dense("dense-" + p, n, m, s));
         }
         return out;
     }
