@@ -469,7 +469,8 @@ public abstract class AlignerContractTest {
      * "both" is the log and the max semirings on the same pair, however a backend schedules them:
      * the path equals that of "max" alone exactly, log Z and marginals those of "log" alone to a
      * few ulps (the CPU gives the same bits; a GPU launch of "both" may size its blocks, and so
-     * order its sums, differently). Integer scores make ties, which
+     * order its sums, differently). On the CPU, which runs "both" as the two walks, this is
+     * nearly true by construction; it is here for backends that schedule "both" their own way. Integer scores make ties, which
      * the tie rules must break the same way; dense and band-layout input, job bands, -inf steps,
      * pairs without a finite path.
      */
