@@ -49,12 +49,15 @@ class BenchEngineCommandTest {
     }
 
     @Test
-    void benchEngine_badSemiringOrBand_refusedSayingWhatIsAllowed() {
+    void benchEngine_badSemiringBandOrLength_refusedSayingWhy() {
         String[] r = run("bench-engine", "--semiring", "sum");
         assertEquals("2", r[0], r[1] + r[2]);
         assertTrue(r[2].contains("--semiring must be one of log, max, both, got 'sum'"), r[2]);
         r = run("bench-engine", "--band", "-1");
         assertEquals("2", r[0], r[1] + r[2]);
         assertTrue(r[2].contains("--band must be >= 0, got -1"), r[2]);
+        r = run("bench-engine", "--len", "30000");
+        assertEquals("2", r[0], r[1] + r[2]);
+        assertTrue(r[2].contains("--len 30000 gives pairs of 2700000000 scores, more than one Java array holds"), r[2]);
     }
 }
