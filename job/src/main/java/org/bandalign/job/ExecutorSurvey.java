@@ -64,7 +64,9 @@ final class ExecutorSurvey {
 
     /**
      * Waits until {@code expected} executors have registered, or, with {@code expected <= 0},
-     * until their number has held for {@code settle}; gives up after {@code limit}. Returns the
+     * until their number has held for {@code settle}, and in either case until each has its
+     * block manager (an executor is listed first without, as host:0, for a moment after it
+     * registers; its tasks then report host:port); gives up after {@code limit}. Returns the
      * executors registered then, as host:port (none in local mode, where the driver runs the
      * tasks).
      */
@@ -78,7 +80,9 @@ final class ExecutorSurvey {
         long since = start;
         java.util.Set<String> ids = executorIds(spark);
         while (System.nanoTime() < deadline) {
-            if (expected > 0 ? ids.size() >= expected : !ids.isEmpty() && System.nanoTime() - since >= settle.toNanos()) {
+            boolean enough = expected > 0 ? ids.size() >= expected
+                    : !ids.isEmpty() && System.nanoTime() - since >= settle.toNanos();
+            if (enough && ids.stream().noneMatch(id -> id.endsWith(WITHOUT_BLOCK_MANAGER))) {
                 break;
             }
             Thread.sleep(200);
@@ -91,9 +95,12 @@ final class ExecutorSurvey {
         return ids;
     }
 
+    /** How the status tracker lists an executor whose block manager has not registered yet. */
+    static final String WITHOUT_BLOCK_MANAGER = ":0";
+
     /**
      * The registered executors, each as its block manager's host:port (what the status tracker
-     * reports; the driver's own left out).
+     * reports: host:0 until the block manager registers; the driver's own left out).
      */
     static java.util.Set<String> executorIds(SparkSession spark) {
         java.util.Set<String> ids = new TreeSet<>();
