@@ -153,16 +153,51 @@ final class CudaDevice implements AutoCloseable {
         }
         if (driverFailure == null) {
             try {
+                JCudaNativeLibrary.prepare();
                 JCudaDriver.setExceptionsEnabled(false);
                 driverLoaded = true;
                 return;
-            } catch (LinkageError e) {
+            } catch (LinkageError | CudaUnavailableException e) {
                 driverFailure = e;
             }
         }
-        String detail = String.valueOf(driverFailure.getMessage()).lines().findFirst().orElse("");
-        throw new CudaUnavailableException("no CUDA driver: JCuda could not load the NVIDIA driver library "
-                + "libcuda.so.1 (install the NVIDIA driver, or use the CPU backend): " + detail, driverFailure);
+        throw new CudaUnavailableException(driverFailureMessage(driverFailure), driverFailure);
+    }
+
+    /** Where JCuda's error text gives the cause of its last attempt: loading the library it extracted. */
+    private static final String RESOURCE_ATTEMPT = "Stack trace from the attempt to load the library as a resource:";
+
+    /**
+     * Why the driver cannot be used in this JVM, from what loading JCuda's library threw: the
+     * NVIDIA driver's library missing, or JCuda's own not loadable (a {@code java.io.tmpdir}
+     * mounted noexec, a file that cannot be replaced); always starting "no CUDA driver".
+     */
+    static String driverFailureMessage(Throwable failure) {
+        if (failure instanceof CudaUnavailableException) {
+            return "no CUDA driver: " + failure.getMessage();
+        }
+        String text = String.valueOf(failure.getMessage());
+        java.util.List<String> lines = text.lines().toList();
+        int at = lines.indexOf(RESOURCE_ATTEMPT);
+        String cause = at >= 0 && at + 1 < lines.size()
+                ? lines.get(at + 1).replaceFirst("^java\\.lang\\.UnsatisfiedLinkError: ", "")
+                : lines.isEmpty() ? "" : lines.get(0);
+        if (cause.contains("libcuda.so")) {
+            return "no CUDA driver: JCuda could not load the NVIDIA driver library libcuda.so.1 (install the NVIDIA driver, "
+                    + "or use the CPU backend): " + cause;
+        }
+        if (cause.contains("failed to map segment")) {
+            return "no CUDA driver: JCuda's native library could not be loaded from java.io.tmpdir ("
+                    + System.getProperty("java.io.tmpdir") + "), which looks mounted noexec; start the JVM with "
+                    + "-Djava.io.tmpdir set to a directory that allows executing (for executors: "
+                    + "spark.executor.extraJavaOptions): " + cause;
+        }
+        if (cause.contains("No resource found")) {
+            return "no CUDA driver: JCuda " + jcuda.JCudaVersion.get() + " has no native library for this platform ("
+                    + System.getProperty("os.name") + ", " + System.getProperty("os.arch") + "); the CUDA backend runs on "
+                    + "Linux x86-64: " + cause;
+        }
+        return "no CUDA driver: JCuda's native library could not be loaded: " + cause;
     }
 
     /**
