@@ -7,6 +7,7 @@ import java.nio.channels.FileChannel;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.FileSystems;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
@@ -31,8 +32,9 @@ import jcuda.LibUtils;
  * by all (as JCuda's own would be, for other users of the machine), then renamed over the name in
  * one atomic step. A reader sees the old file or the new one, never part of one; a process that
  * has the old one loaded keeps it (a rename replaces the name, not the file). Where the name
- * holds something else that cannot be replaced (another user's file in a sticky {@code /tmp},
- * a read-only directory), loading it is refused with the reason rather than risked.
+ * holds something else that cannot be replaced (another user's file or link in a sticky
+ * {@code /tmp}, a read-only directory), loading it is refused with the reason rather than
+ * risked; where nothing is there and nothing can be written, JCuda tries and fails on its own.
  */
 final class JCudaNativeLibrary {
     private JCudaNativeLibrary() {
@@ -105,11 +107,14 @@ final class JCudaNativeLibrary {
             temp = null;
             return null;
         } catch (IOException | RuntimeException e) {
-            // Another process may have put the right file there in the meantime.
-            return holds(target, library) ? null
-                    : "JCuda's native library " + target + " is not the one BandAlign ships (cut short, or another program's) "
-                    + "and could not be replaced (" + e + "); remove it, or start the JVM with -Djava.io.tmpdir set to "
-                    + "a directory of its own";
+            // Another process may have put the right file there in the meantime; where there is
+            // none, JCuda writes one or fails to, with an error, not a crash.
+            if (holds(target, library) || !Files.exists(target, LinkOption.NOFOLLOW_LINKS)) {
+                return null;
+            }
+            return "JCuda's native library " + target + " is not the one BandAlign ships (cut short, another program's, "
+                    + "or a link) and could not be replaced (" + e + "); remove it, or start the JVM with "
+                    + "-Djava.io.tmpdir set to a directory of its own";
         } finally {
             if (temp != null) {
                 try {
@@ -121,10 +126,10 @@ final class JCudaNativeLibrary {
         }
     }
 
-    /** Whether {@code file} is a regular file holding exactly {@code bytes}. */
+    /** Whether {@code file} is a regular file (not a link) holding exactly {@code bytes}. */
     private static boolean holds(Path file, byte[] bytes) {
         try {
-            return Files.isRegularFile(file) && Files.size(file) == bytes.length && Arrays.equals(Files.readAllBytes(file), bytes);
+            return Files.isRegularFile(file, LinkOption.NOFOLLOW_LINKS) && Files.size(file) == bytes.length && Arrays.equals(Files.readAllBytes(file), bytes);
         } catch (IOException e) {
             return false;
         }

@@ -24,6 +24,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
+import jcuda.JCudaVersion;
 import jcuda.LibUtils;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -53,7 +54,7 @@ class JCudaNativeLibraryTest {
 
     @Test
     void fileName_isJCudasOwnName() {
-        assertEquals("libJCudaDriver-" + jcuda.JCudaVersion.get() + "-linux-x86_64.so", JCudaNativeLibrary.fileName());
+        assertEquals("libJCudaDriver-" + JCudaVersion.get() + "-linux-x86_64.so", JCudaNativeLibrary.fileName());
     }
 
     @Test
@@ -104,6 +105,22 @@ class JCudaNativeLibraryTest {
         assertTrue(why != null && why.contains(lib.toString()) && why.contains("could not be replaced")
                 && why.contains("-Djava.io.tmpdir"), why);
         assertEquals(List.of(lib), entries(tmp), "no temporary file left");
+    }
+
+    @Test
+    void install_linkToTheLibrary_replacesTheLinkWithAFile() throws IOException {
+        Path elsewhere = tmp.resolve("elsewhere.so");
+        Files.write(elsewhere, library);
+        Path lib = Files.createSymbolicLink(tmp.resolve(JCudaNativeLibrary.fileName()), elsewhere);
+        assertNull(JCudaNativeLibrary.install(tmp));
+        assertTrue(Files.isRegularFile(lib, java.nio.file.LinkOption.NOFOLLOW_LINKS), "a file of its own, not a link");
+        assertArrayEquals(library, Files.readAllBytes(lib));
+    }
+
+    @Test
+    void install_directoryCannotBeCreated_leavesItToJCuda() throws IOException {
+        Path notADirectory = Files.writeString(tmp.resolve("file"), "x");
+        assertNull(JCudaNativeLibrary.install(notADirectory.resolve("sub")), "nothing there to load: JCuda fails by itself");
     }
 
     /**
@@ -196,7 +213,7 @@ class JCudaNativeLibraryTest {
 
     @Test
     void driverFailureMessage_namesTheCause() {
-        String jcuda = "Error while loading native library \"JCudaDriver-12.0.0-linux-x86_64\"\n"
+        String failure = "Error while loading native library \"JCudaDriver-12.0.0-linux-x86_64\"\n"
                 + "Operating system name: Linux\n---(start of nested stack traces)---\n"
                 + "Stack trace from the attempt to load the library as a file:\n"
                 + "java.lang.UnsatisfiedLinkError: no JCudaDriver-12.0.0-linux-x86_64 in java.library.path: /usr/lib\n"
@@ -205,21 +222,21 @@ class JCudaNativeLibraryTest {
                 + "java.lang.UnsatisfiedLinkError: /tmp/libJCudaDriver-12.0.0-linux-x86_64.so: %s\n"
                 + "\tat java.base/jdk.internal.loader.NativeLibraries.load(Native Method)\n"
                 + "---(end of nested stack traces)---\n";
-        String noDriver = CudaDevice.driverFailureMessage(new UnsatisfiedLinkError(String.format(jcuda,
+        String noDriver = CudaDevice.driverFailureMessage(new UnsatisfiedLinkError(String.format(failure,
                 "libcuda.so.1: cannot open shared object file: No such file or directory")));
         assertTrue(noDriver.startsWith("no CUDA driver: JCuda could not load the NVIDIA driver library libcuda.so.1")
                 && noDriver.endsWith("libcuda.so.1: cannot open shared object file: No such file or directory"), noDriver);
-        String noexec = CudaDevice.driverFailureMessage(new UnsatisfiedLinkError(String.format(jcuda,
+        String noexec = CudaDevice.driverFailureMessage(new UnsatisfiedLinkError(String.format(failure,
                 "failed to map segment from shared object")));
         assertTrue(noexec.startsWith("no CUDA driver: JCuda's native library could not be loaded from java.io.tmpdir")
                 && noexec.contains("noexec") && noexec.contains("-Djava.io.tmpdir"), noexec);
-        String other = CudaDevice.driverFailureMessage(new UnsatisfiedLinkError(String.format(jcuda, "invalid ELF header")));
+        String other = CudaDevice.driverFailureMessage(new UnsatisfiedLinkError(String.format(failure, "invalid ELF header")));
         assertEquals("no CUDA driver: JCuda's native library could not be loaded: "
                 + "/tmp/libJCudaDriver-12.0.0-linux-x86_64.so: invalid ELF header", other);
-        String platform = CudaDevice.driverFailureMessage(new UnsatisfiedLinkError(String.format(jcuda,
+        String platform = CudaDevice.driverFailureMessage(new UnsatisfiedLinkError(String.format(failure,
                 "").replace("java.lang.UnsatisfiedLinkError: /tmp/libJCudaDriver-12.0.0-linux-x86_64.so: ",
                 "java.io.IOException: No resource found with name '/lib/libJCudaDriver-12.0.0-linux-aarch64.so'")));
-        assertTrue(platform.startsWith("no CUDA driver: JCuda " + jcuda.JCudaVersion.get() + " has no native library for this platform")
+        assertTrue(platform.startsWith("no CUDA driver: JCuda " + JCudaVersion.get() + " has no native library for this platform")
                 && platform.contains("Linux x86-64") && platform.endsWith("linux-aarch64.so'"), platform);
         assertEquals("no CUDA driver: JCuda's native library could not be loaded: Could not initialize class jcuda.driver.JCudaDriver",
                 CudaDevice.driverFailureMessage(new NoClassDefFoundError("Could not initialize class jcuda.driver.JCudaDriver")));
