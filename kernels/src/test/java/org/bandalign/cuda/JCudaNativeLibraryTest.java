@@ -188,7 +188,8 @@ class JCudaNativeLibraryTest {
         Path dir = Files.createDirectories(tmp.resolve("tmpdir"));
         Files.write(dir.resolve(JCudaNativeLibrary.fileName()), Arrays.copyOf(library, 1000));
         Path log = tmp.resolve("probe.log");
-        String cp = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
+        String cp = String.join(java.io.File.pathSeparator, location(Probe.class), location(CudaDevices.class),
+                location(jcuda.driver.JCudaDriver.class), location(LibUtils.class.getResource("/lib/" + JCudaNativeLibrary.fileName())));
         Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-Djava.io.tmpdir=" + dir, "-XX:-CreateCoredumpOnCrash", "-XX:ErrorFile=" + tmp.resolve("hs_err.log"),
                 "-cp", cp, Probe.class.getName())
@@ -198,6 +199,24 @@ class JCudaNativeLibraryTest {
         assertEquals(0, p.exitValue(), "the probe JVM exits normally:\n" + out);
         assertTrue(out.contains("devices: ") || out.contains("unavailable: no CUDA driver"), out);
         assertArrayEquals(library, Files.readAllBytes(dir.resolve(JCudaNativeLibrary.fileName())));
+    }
+
+    /**
+     * Where {@code c} was loaded from: the child's class path is built from these, since under
+     * JUnit's console launcher (the GPU machine's bundle) the test class path is not the JVM's.
+     */
+    private static String location(Class<?> c) throws Exception {
+        return Path.of(c.getProtectionDomain().getCodeSource().getLocation().toURI()).toString();
+    }
+
+    /** The jar (or folder) a resource URL points into. */
+    private static String location(java.net.URL resource) throws Exception {
+        String u = resource.toString();
+        if (u.startsWith("jar:")) {
+            return Path.of(new java.net.URI(u.substring(4, u.indexOf("!/")))).toString();
+        }
+        Path p = Path.of(resource.toURI());
+        return p.getParent().getParent().toString();   // .../lib/NAME -> the folder holding lib/
     }
 
     /** The child JVM of {@link #cudaDevices_libraryCutShortInTmpdir_jvmGoesOn}. */
