@@ -80,9 +80,7 @@ final class ExecutorSurvey {
         long since = start;
         java.util.Set<String> ids = executorIds(spark);
         while (System.nanoTime() < deadline) {
-            boolean enough = expected > 0 ? ids.size() >= expected
-                    : !ids.isEmpty() && System.nanoTime() - since >= settle.toNanos();
-            if (enough && ids.stream().noneMatch(id -> id.endsWith(WITHOUT_BLOCK_MANAGER))) {
+            if (ready(ids, expected, System.nanoTime() - since >= settle.toNanos())) {
                 break;
             }
             Thread.sleep(200);
@@ -97,6 +95,16 @@ final class ExecutorSurvey {
 
     /** How the status tracker lists an executor whose block manager has not registered yet. */
     static final String WITHOUT_BLOCK_MANAGER = ":0";
+
+    /**
+     * Whether the survey may start with executors {@code ids} (host:port): {@code expected} of
+     * them, or with {@code expected <= 0} some whose number has {@code settled}, and every one
+     * with its block manager.
+     */
+    static boolean ready(java.util.Set<String> ids, int expected, boolean settled) {
+        boolean enough = expected > 0 ? ids.size() >= expected : !ids.isEmpty() && settled;
+        return enough && ids.stream().noneMatch(id -> id.endsWith(WITHOUT_BLOCK_MANAGER));
+    }
 
     /**
      * The registered executors, each as its block manager's host:port (what the status tracker
