@@ -6,7 +6,8 @@ import picocli.CommandLine.Command;
 /**
  * The command line: {@code bin/bandalign SUBCOMMAND ...} on one machine, or
  * {@code spark-submit --class org.bandalign.job.BandAlign bandalign-job.jar align ...} on a
- * cluster, with the same flags.
+ * cluster, with the same flags; without a subcommand, as SPEC section 5 writes it
+ * ({@code --input PATH --output DIR ...}), the flags are {@code align}'s.
  */
 @Command(name = "bandalign", mixinStandardHelpOptions = true, version = BandAlign.VERSION,
         description = "Banded forward-backward alignment of sequence-pair score tensors on Spark.",
@@ -60,8 +61,26 @@ public final class BandAlign {
             commandLine.getErr().println("bandalign: (" + TRACE_ENV + "=1 prints the stack trace)");
             return 1;
         });
-        return cli.execute(args);
+        return cli.execute(withDefaultCommand(args));
     }
+
+    /**
+     * SPEC section 5's command line names no subcommand ({@code --input PATH --output DIR ...}):
+     * arguments that start with an option other than the tool's own (help, version) are
+     * {@code align}'s.
+     */
+    static String[] withDefaultCommand(String[] args) {
+        if (args.length == 0 || !args[0].startsWith("-") || TOOL_OPTIONS.contains(args[0])) {
+            return args;
+        }
+        String[] withAlign = new String[args.length + 1];
+        withAlign[0] = "align";
+        System.arraycopy(args, 0, withAlign, 1, args.length);
+        return withAlign;
+    }
+
+    /** The options of the tool itself rather than of a subcommand. */
+    private static final java.util.Set<String> TOOL_OPTIONS = java.util.Set.of("-h", "--help", "-V", "--version");
 
     /**
      * The cause worth showing: a task's failure reaches the driver wrapped in Spark's

@@ -1,5 +1,6 @@
 package org.bandalign.job;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -76,6 +77,8 @@ class JobKeysTest {
     void commandLine_usageMistakesAndBadValues_sayWhatInOneLineBeforeSparkStarts() {
         for (String[] args : List.of(new String[] {"align", "--bogus"}, new String[] {"align", "--input", "x", "--output", "y",
                 "--band", "abc"}, new String[] {"align", "--input", "x", "--output", "y", "--compression", "bogus"},
+                new String[] {"align", "--input", "x", "--output", "y", "--band", "-1"},
+                new String[] {"align", "--input", "x", "--output", "y", "--min-prob", "2"},
                 new String[] {"generate", "--output", "y", "--pairs", "-3"}, new String[] {"generate", "--output", "y",
                 "--band-fraction", "2"}, new String[] {"align", "--input", "x", "--output", "y", "--conf",
                 "spark.bandalign.batchcells=5"})) {
@@ -90,6 +93,20 @@ class JobKeysTest {
         assertEquals(0, BandAlign.run(new java.io.PrintWriter(out, true), new java.io.PrintWriter(new java.io.StringWriter(), true),
                 "align", "-V"));
         assertEquals(BandAlign.VERSION, out.toString().strip());
+    }
+
+    /** SPEC section 5's command line, without a subcommand, is align's; the tool's own options stay its own. */
+    @Test
+    void commandLine_flagsWithoutSubcommand_areAligns() {
+        assertArrayEquals(new String[] {"align", "--input", "x", "--output", "y"},
+                BandAlign.withDefaultCommand(new String[] {"--input", "x", "--output", "y"}));
+        for (String[] kept : List.of(new String[] {}, new String[] {"--help"}, new String[] {"-V"}, new String[] {"generate", "--sample"})) {
+            assertArrayEquals(kept, BandAlign.withDefaultCommand(kept));
+        }
+        java.io.StringWriter err = new java.io.StringWriter();
+        assertEquals(2, BandAlign.run(new java.io.PrintWriter(new java.io.StringWriter(), true), new java.io.PrintWriter(err, true),
+                "--input", "x", "--output", "y", "--band", "abc"));
+        assertTrue(err.toString().contains("'bandalign align --help'"), err.toString());
     }
 
     /** A task's failure reaches the driver wrapped in Spark's exceptions; the one-line report shows what is inside. */

@@ -118,7 +118,8 @@ class SparkSubmitIT {
         Path out = tmp.resolve("aligned");
         String backend = fakeDriver.isPresent() ? "cuda" : "cpu";
         Path log = tmp.resolve("submit-align.log");
-        int exit = submit(log, "align", "--input", StandaloneCluster.CONF.getParent().resolve("data/sample").toString(), "--output", out.toString(),
+        // SPEC section 5's form: the flags alone, no subcommand.
+        int exit = submit(log, "--input", StandaloneCluster.CONF.getParent().resolve("data/sample").toString(), "--output", out.toString(),
                 "--backend", backend, "--packed");
         String text = Files.readString(log);
         assertEquals(0, exit, "spark-submit align exits 0:\n" + tail(text) + cluster.logs());
@@ -183,7 +184,7 @@ class SparkSubmitIT {
         pb.environment().put("SPARK_LOCAL_IP", "127.0.0.1");
         Process p = pb.start();
         try {
-            assertTrue(p.waitFor(3, TimeUnit.MINUTES), "spark-submit " + args[0] + " ends within 3 minutes");
+            assertTrue(p.waitFor(3, TimeUnit.MINUTES), "spark-submit " + String.join(" ", args) + " ends within 3 minutes");
             return p.exitValue();
         } finally {
             p.destroyForcibly();
