@@ -14,6 +14,7 @@ import org.bandalign.align.AlignmentResult;
 import org.bandalign.align.BandGeometry;
 import org.bandalign.align.InvalidPairException;
 import org.bandalign.align.Pair;
+import org.bandalign.align.PairChecks;
 import org.bandalign.cuda.CudaAligner;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -195,6 +196,11 @@ final class AlignPartition implements FlatMapFunction<Iterator<InternalRow>, Ali
             counters.inputRows.add(1);
             where.next();
             try {
+                // A pair too large is rejected from its shape, before its scores are copied.
+                PairDecoder.checkSizeFirst(row, alignOptions, (id, g, bandLayout) -> {
+                    PairChecks.checkSize(id, g, alignOptions);
+                    RecordMaker.checkOutputSize(id, g, options.layoutFor(bandLayout), options.maxCells);
+                });
                 Pair pair = PairDecoder.decode(row, format);
                 BandGeometry g = BandGeometry.of(pair, alignOptions);
                 Layout layout = options.layoutFor(pair.isBandLayout());

@@ -4,6 +4,8 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import org.apache.spark.sql.catalyst.InternalRow;
 import org.apache.spark.sql.catalyst.util.ArrayData;
+import org.bandalign.align.AlignOptions;
+import org.bandalign.align.BandGeometry;
 import org.bandalign.align.InvalidPairException;
 import org.bandalign.align.Pair;
 
@@ -41,6 +43,38 @@ final class PairDecoder {
             throw new InvalidPairException(id, "diag_lo and diag_hi must both be set (band layout) or both be null (dense)");
         }
         return Pair.band(id, n, m, r.getInt(InputColumns.DIAG_LO), r.getInt(InputColumns.DIAG_HI), scores);
+    }
+
+    /** A size check on a pair's shape: its id, the band it is aligned in, and whether its input is in band layout. */
+    interface SizeCheck {
+        /** @throws InvalidPairException when the pair is too large */
+        void check(String id, BandGeometry g, boolean bandLayout);
+    }
+
+    /**
+     * Runs {@code check} on the row's shape alone, before {@link #decode} copies its scores: a
+     * row too large for the configured memory (SPEC section 1) is then rejected without ever
+     * being copied. A row whose id, lengths or band are missing or bad passes; decode says what
+     * is wrong with it.
+     *
+     * @throws InvalidPairException from {@code check}
+     */
+    static void checkSizeFirst(InternalRow r, AlignOptions options, SizeCheck check) {
+        if (r.isNullAt(InputColumns.ID) || r.isNullAt(InputColumns.N) || r.isNullAt(InputColumns.M)
+                || r.isNullAt(InputColumns.DIAG_LO) != r.isNullAt(InputColumns.DIAG_HI)) {
+            return;
+        }
+        int n = r.getInt(InputColumns.N);
+        int m = r.getInt(InputColumns.M);
+        boolean band = !r.isNullAt(InputColumns.DIAG_LO);
+        BandGeometry g;
+        try {
+            g = BandGeometry.of(n, m, band ? r.getInt(InputColumns.DIAG_LO) : -(n - 1), band ? r.getInt(InputColumns.DIAG_HI) : m - 1,
+                    options);
+        } catch (IllegalArgumentException badShape) {
+            return;
+        }
+        check.check(r.getUTF8String(InputColumns.ID).toString(), g, band);
     }
 
     private static float[] floats(String id, ArrayData a, boolean mayHaveNull, boolean wide) {

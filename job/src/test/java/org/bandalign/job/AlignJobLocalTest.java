@@ -329,6 +329,40 @@ class AlignJobLocalTest {
         assertEquals(real.rejectedRows - 1, io.rejectedRows);
     }
 
+    /**
+     * spark.bandalign.maxCells rejects a pair too large (SPEC section 1) from its shape, before
+     * its scores are copied: a row of 3000 x 3000 whose scores (a few bytes here) decode would
+     * reject for their length is rejected as too large, and so is an ordinary pair over the
+     * limit; the rest align.
+     */
+    @Test
+    void align_pairsOverMaxCells_rejectedAsTooLargeBeforeTheirScoresAreRead() throws IOException {
+        List<Row> rows = new ArrayList<>();
+        for (ReferenceCase rc : ReferenceCase.all()) {
+            if (rc.mode == Mode.GLOBAL) {
+                rows.add(TestTables.caseRow(rc, true));
+            }
+        }
+        long most = ReferenceCase.all().stream().filter(rc -> rc.mode == Mode.GLOBAL)
+                .mapToLong(rc -> org.bandalign.align.BandGeometry.of(rc.densePair(), org.bandalign.align.AlignOptions.defaults()).cells())
+                .max().orElseThrow();
+        rows.add(TestTables.row("huge", 3000, 3000, new float[3], null, null, true));
+        int side = (int) Math.sqrt(most) + 2;
+        rows.add(TestTables.row("just-over", side, side, new float[side * side * 3], null, null, true));
+        String in = tmp.resolve("max-cells").toString();
+        TestTables.table(spark, rows, true).repartition(2).write().parquet(in);
+        String out = tmp.resolve("out-max-cells").toString();
+        JobSummary s = run(spark.sparkContext().getConf().clone().set(JobKeys.MAX_CELLS.name(), Long.toString(most)), in, out);
+        assertEquals(rows.size() - 2, s.alignedRows);
+        assertEquals(2, s.rejectedRows);
+        Map<String, String> errors = new HashMap<>();
+        spark.read().parquet(out + "/rejected").collectAsList().forEach(r -> errors.put(r.getAs("id"), r.getAs("error")));
+        for (String id : List.of("huge", "just-over")) {
+            assertTrue(errors.get(id).contains("too large") && errors.get(id).contains("configured limit of " + most),
+                    id + ": " + errors.get(id));
+        }
+    }
+
     @Test
     void align_outputThatIsHoldsOrLiesInTheInput_isRefusedAndTheInputKept() throws IOException {
         String in = writeInput("apart", Mode.GLOBAL, false, false);

@@ -38,10 +38,25 @@ public final class BandGeometry {
      * intersected with the options' band of half-width w when set, clipped to the grid.
      */
     public static BandGeometry of(Pair pair, AlignOptions options) {
-        int n = pair.n();
-        int m = pair.m();
-        int lo = pair.diagLo();
-        int hi = pair.diagHi();
+        return of(pair.n(), pair.m(), pair.diagLo(), pair.diagHi(), options);
+    }
+
+    /**
+     * {@link #of(Pair, AlignOptions)} from a pair's shape alone: lengths {@code n}, {@code m} and
+     * input band {@code [diagLo, diagHi]} ({@code [-(n-1), m-1]} for dense scores), so that a
+     * pair's size can be checked before its scores are read.
+     *
+     * @throws IllegalArgumentException for lengths below 1 or a band that misses a corner
+     */
+    public static BandGeometry of(int n, int m, int diagLo, int diagHi, AlignOptions options) {
+        if (n < 1 || m < 1) {
+            throw new IllegalArgumentException("lengths must be >= 1, got n = " + n + ", m = " + m);
+        }
+        if (diagLo > Math.min(0, m - n) || diagHi < Math.max(0, m - n)) {
+            throw new IllegalArgumentException("band [" + diagLo + ", " + diagHi + "] misses a corner of " + n + " x " + m);
+        }
+        int lo = diagLo;
+        int hi = diagHi;
         if (options.hasBand()) {
             long w = options.band();
             lo = (int) Math.max(lo, Math.min(0, m - n) - w);

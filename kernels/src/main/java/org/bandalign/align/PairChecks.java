@@ -23,14 +23,19 @@ public final class PairChecks {
      * CUDA kernels flag them while reading the scores, so the host does not scan them).
      */
     public static void checkSize(Pair pair, BandGeometry g, AlignOptions options) {
+        checkSize(pair.id(), g, options);
+    }
+
+    /** {@link #checkSize(Pair, BandGeometry, AlignOptions)} for the pair {@code id}, before its scores are at hand. */
+    public static void checkSize(String id, BandGeometry g, AlignOptions options) {
         long cells = g.cells();
         if (cells > options.maxCells()) {
-            throw new InvalidPairException(pair.id(), "too large: " + g + " has " + cells
+            throw new InvalidPairException(id, "too large: " + g + " has " + cells
                     + " band cells, more than the configured limit of " + options.maxCells() + " (maxCells)");
         }
         long outFloats = (long) g.n() * (g.isDense() ? g.m() : g.width()) * 3;
         if (outFloats > MAX_ARRAY || 4 * cells > MAX_ARRAY) {
-            throw new InvalidPairException(pair.id(), "too large: " + g + " needs " + outFloats
+            throw new InvalidPairException(id, "too large: " + g + " needs " + outFloats
                     + " marginal floats, more than one Java array holds");
         }
     }
