@@ -1,0 +1,241 @@
+package org.bandalign.job;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Iterator;
+import java.util.List;
+import java.util.concurrent.FutureTask;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.parquet.hadoop.ParquetFileReader;
+import org.apache.parquet.hadoop.util.HadoopInputFile;
+import org.apache.spark.SparkConf;
+import org.apache.spark.SparkContext;
+import org.apache.spark.TaskContext$;
+import org.apache.spark.TaskContextImpl;
+import org.apache.spark.sql.catalyst.InternalRow;
+import org.apache.spark.sql.catalyst.expressions.GenericInternalRow;
+import org.apache.spark.sql.catalyst.expressions.UnsafeArrayData;
+import org.apache.spark.unsafe.types.UTF8String;
+import org.bandalign.align.Mode;
+import org.bandalign.align.Semiring;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * One partition through {@link AlignPartition} outside a Spark job (the task's side): how many
+ * input rows each batch takes, the executor memory each batch holds and gives back, the rejected
+ * rows' file and the figures the task reports.
+ */
+class AlignPartitionTest {
+    private static SparkContext sc;
+    private static final InputColumns.Format ARRAY = new InputColumns.Format(false, false, false);
+
+    @TempDir
+    Path tmp;
+
+    @BeforeAll
+    static void start() {
+        sc = new SparkContext(new SparkConf().setMaster("local[1]").setAppName("AlignPartitionTest"));
+    }
+
+    @AfterAll
+    static void stop() {
+        sc.stop();
+    }
+
+    private static JobOptions options(Layout layout, boolean failFast, long batchCells, int batchPairs, long maxCells) {
+        return new JobOptions(Mode.GLOBAL, Semiring.LOG, -1, layout, 1e-4, false, Backend.CPU, failFast, batchCells, batchPairs,
+                maxCells, 0, 1, 0, false);
+    }
+
+    /** A dense input row (InputColumns order) of an n x m pair whose scores are all {@code score}. */
+    private static InternalRow row(String id, int n, int m, float score) {
+        float[] scores = new float[n * m * 3];
+        Arrays.fill(scores, score);
+        return new GenericInternalRow(new Object[] {UTF8String.fromString(id), n, m, UnsafeArrayData.fromPrimitiveArray(scores),
+            null, null});
+    }
+
+    private static InternalRow good(String id) {
+        return row(id, 2, 2, 0.5f);   // 4 band cells
+    }
+
+    /** No path of finite weight: it decodes, and only the engine rejects it. */
+    private static InternalRow noPath(String id) {
+        return row(id, 2, 2, Float.NEGATIVE_INFINITY);
+    }
+
+    /** Scores for a 2 x 3 pair in a row that says 2 x 2: rejected as it is decoded. */
+    private static InternalRow badLength(String id) {
+        return new GenericInternalRow(new Object[] {UTF8String.fromString(id), 2, 2, UnsafeArrayData.fromPrimitiveArray(new float[18]),
+            null, null});
+    }
+
+    /** The input rows, counting how many the partition has taken. */
+    private static final class Rows implements Iterator<InternalRow> {
+        private final Iterator<InternalRow> rows;
+        int taken;
+
+        Rows(InternalRow... rows) {
+            this.rows = List.of(rows).iterator();
+        }
+
+        @Override
+        public boolean hasNext() {
+            return rows.hasNext();
+        }
+
+        @Override
+        public InternalRow next() {
+            taken++;
+            return rows.next();
+        }
+    }
+
+    private AlignPartition partition(JobOptions options, JobCounters counters, int driverRows) {
+        return new AlignPartition(options, ARRAY, counters, new RejectedSink.Settings(driverRows, tmp.toString(), "snappy",
+                new Configuration()));
+    }
+
+    private static List<String> ids(Iterator<AlignedRecord> out) {
+        List<String> ids = new ArrayList<>();
+        out.forEachRemaining(r -> ids.add(r.getId()));
+        return ids;
+    }
+
+    /**
+     * Fails unless the executor's whole memory share for batches is free: no batch of an ended
+     * partition still holds its part (later tasks would wait for it forever).
+     */
+    private static void assertAllBatchMemoryFree() throws Exception {
+        FutureTask<Runnable> all = new FutureTask<>(() -> ExecutorAligners.takeMemory(1L << 50, null));
+        Thread t = new Thread(all, "memory-probe");
+        t.setDaemon(true);
+        t.start();
+        try {
+            all.get(3, TimeUnit.SECONDS).run();
+        } catch (TimeoutException e) {
+            t.interrupt();   // (it stops waiting and lets go of the memory queue)
+            fail("an ended partition still holds executor memory for a batch");
+        }
+    }
+
+    @Test
+    void call_batchLimits_eachBatchTakesAtMostBatchPairsRowsAndStopsAtBatchCells() {
+        // 2 x 2 pairs: 4 cells each, exactly maxCells; 2 pairs fill batchCells = 8
+        Rows byCells = new Rows(good("a"), good("b"), good("c"), good("d"), good("e"));
+        Iterator<AlignedRecord> out = partition(options(null, false, 8, 100, 4), new JobCounters(sc), 256).call(byCells);
+        out.next();
+        int takenByCells = byCells.taken;
+        List<String> restByCells = ids(out);   // (read to the end first: an abandoned partition keeps its batch's memory)
+
+        Rows byPairs = new Rows(good("a"), good("b"), good("c"), good("d"), good("e"));
+        Iterator<AlignedRecord> out2 = partition(options(null, false, 1_000_000, 2, 1000), new JobCounters(sc), 256).call(byPairs);
+        out2.next();
+        int takenByPairs = byPairs.taken;
+        List<String> restByPairs = ids(out2);
+
+        assertEquals(2, takenByCells, "the first batch: two pairs of 4 cells fill batch.cells 8");
+        assertEquals(2, takenByPairs, "the first batch: batch.pairs 2");
+        assertEquals(List.of("b", "c", "d", "e"), restByCells);
+        assertEquals(List.of("b", "c", "d", "e"), restByPairs);
+    }
+
+    @Test
+    void call_wholePartitionRead_givesBackEveryBatchsMemory() throws Exception {
+        JobCounters counters = new JobCounters(sc);
+        Iterator<AlignedRecord> out = partition(options(null, false, 1_000_000, 1, 1000), counters, 256)
+                .call(new Rows(good("a"), good("b"), good("c")));
+        assertEquals(List.of("a", "b", "c"), ids(out));
+        assertEquals(3, counters.alignedRows.value());
+        assertAllBatchMemoryFree();
+    }
+
+    @Test
+    void call_taskFailsWhileItsRowsAreWritten_givesBackTheBatchsMemory() throws Exception {
+        TaskContextImpl task = TaskContext$.MODULE$.empty();
+        TaskContext$.MODULE$.setTaskContext(task);
+        try {
+            Iterator<AlignedRecord> out = partition(options(null, false, 1_000_000, 1, 1000), new JobCounters(sc), 256)
+                    .call(new Rows(good("a"), good("b")));
+            assertEquals("a", out.next().getId());   // the first batch's memory is held while its rows are written
+            task.markTaskCompleted(scala.Option.apply(new RuntimeException("the writer failed")));
+        } finally {
+            TaskContext$.MODULE$.unset();
+        }
+        assertAllBatchMemoryFree();
+    }
+
+    @Test
+    void call_failFastOnARowOnlyTheEngineRejects_failsAndGivesBackTheBatchsMemory() throws Exception {
+        Iterator<AlignedRecord> out = partition(options(null, true, 1_000_000, 10, 1000), new JobCounters(sc), 256)
+                .call(new Rows(good("a"), noPath("dead")));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, out::hasNext);
+        assertTrue(e.getMessage().startsWith("bad input row (--fail-fast): ") && e.getMessage().contains("dead"), e.getMessage());
+        assertAllBatchMemoryFree();
+    }
+
+    @Test
+    void call_rowsRejectedInALaterBatch_landInTheTasksFileWhichIsReported() throws IOException {
+        JobCounters counters = new JobCounters(sc);
+        Iterator<AlignedRecord> out = partition(options(null, false, 1_000_000, 1, 1000), counters, 0)
+                .call(new Rows(good("a"), noPath("dead-1"), good("b"), badLength("bad-length"), good("c"), noPath("dead-2")));
+        assertEquals(List.of("a", "b", "c"), ids(out));
+        assertEquals(3, counters.rejectedRows.value());
+        assertEquals(1, counters.rejectedFiles.value().size(), "the task's file of rejected rows is reported");
+        org.apache.hadoop.fs.Path file = new org.apache.hadoop.fs.Path(
+                tmp.resolve(RejectedSink.TASKS_DIR).resolve(counters.rejectedFiles.value().get(0)).toUri());
+        try (ParquetFileReader r = ParquetFileReader.open(HadoopInputFile.fromPath(file, new Configuration()))) {
+            assertEquals(3, r.getRecordCount(), "and it holds every rejected row");
+        }
+    }
+
+    @Test
+    void call_taskTime_runsFromTheTasksStartToItsLastOutputRow() {
+        JobCounters counters = new JobCounters(sc);
+        long t0 = System.nanoTime();
+        Iterator<AlignedRecord> out = partition(options(null, false, 1_000_000, 1, 1000), counters, 256)
+                .call(new Rows(good("a"), good("b")));
+        out.next();
+        sleep(300);   // the task writes its first row slowly
+        out.next();
+        assertEquals(false, out.hasNext());
+        long elapsed = System.nanoTime() - t0;
+        long task = counters.taskNanos.value();
+        assertTrue(task >= 300_000_000L && task <= elapsed, task + " ns of task, " + elapsed + " ns elapsed");
+        assertEquals(List.of(""), counters.taskGpus.value(), "one entry for the task, which held no GPU");
+    }
+
+    @Test
+    void call_pairTooLargeInTheJobsLayout_isRejectedBeforeItIsAligned() {
+        // a 40 x 2 pair: 80 cells, within maxCells 100, but band-layout rows 41 wide: 4920 floats > 3 x 100
+        JobCounters counters = new JobCounters(sc);
+        Iterator<AlignedRecord> out = partition(options(Layout.BAND, false, 1_000_000, 10, 100), counters, 256)
+                .call(new Rows(row("long", 40, 2, 0.5f), good("a")));
+        assertEquals(List.of("a"), ids(out));
+        assertEquals(1, counters.rejectedRows.value());
+        RejectedRecord r = counters.rejected.value().get(0);
+        assertEquals("long", r.getId());
+        assertTrue(r.getError().contains("band layout would hold 4920 floats"), r.getError());
+    }
+
+    private static void sleep(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+}
