@@ -50,6 +50,11 @@ public final class BandedMatrix {
     private final int width;
     private final float fill;
 
+    /** A new matrix equal to this one (sharing the storage, which no matrix ever writes or hands out). */
+    private BandedMatrix same() {
+        return new BandedMatrix(data, batch, n, lu, ld, fill);
+    }
+
     private BandedMatrix(float[] data, int batch, int n, int lu, int ld, float fill) {
         this.data = data;
         this.batch = batch;
@@ -241,12 +246,12 @@ public final class BandedMatrix {
      * moves right), vacated slots hold {@link #fill()}; {@code lu' = lu + t}, {@code ld' = ld - t}.
      *
      * @param t slots to shift by, any value; shifts of {@code |t| >= width} leave only fill
-     * @return the shifted matrix; this matrix itself when {@code t == 0}
+     * @return the shifted matrix, a new one (SPEC section 3) even when {@code t == 0}
      * @throws IllegalArgumentException if {@code lu + t} or {@code ld - t} leaves the int range
      */
     public BandedMatrix bandShift(int t) {
         if (t == 0) {
-            return this;
+            return same();
         }
         int resultLu = checkedOffset("lu + t", (long) lu + t);
         int resultLd = checkedOffset("ld - t", (long) ld - t);
@@ -267,13 +272,13 @@ public final class BandedMatrix {
      * {@link #fill()} on each side; {@code lu' = lu + t}, {@code ld' = ld + t}.
      *
      * @param t number of fill diagonals added on each side, at least 0
-     * @return the padded matrix; this matrix itself when {@code t == 0}
+     * @return the padded matrix, a new one (SPEC section 3) even when {@code t == 0}
      * @throws IllegalArgumentException if {@code t} is negative or the result is too large
      */
     public BandedMatrix bandPad(int t) {
         requireNonNegative("t", t);
         if (t == 0) {
-            return this;
+            return same();
         }
         int resultLu = checkedOffset("lu + t", (long) lu + t);
         int resultLd = checkedOffset("ld + t", (long) ld + t);
@@ -290,12 +295,12 @@ public final class BandedMatrix {
      * vacated rows hold {@link #fill()}; {@code lu' = lu - t}, {@code ld' = ld + t}.
      *
      * @param t rows to shift by, any value; shifts of {@code |t| >= n} leave only fill
-     * @return the shifted matrix; this matrix itself when {@code t == 0}
+     * @return the shifted matrix, a new one (SPEC section 3) even when {@code t == 0}
      * @throws IllegalArgumentException if {@code lu - t} or {@code ld + t} leaves the int range
      */
     public BandedMatrix colShift(int t) {
         if (t == 0) {
-            return this;
+            return same();
         }
         int resultLu = checkedOffset("lu - t", (long) lu - t);
         int resultLd = checkedOffset("ld + t", (long) ld + t);

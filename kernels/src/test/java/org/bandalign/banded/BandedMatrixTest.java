@@ -2,6 +2,7 @@ package org.bandalign.banded;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotSame;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -112,12 +113,18 @@ class BandedMatrixTest {
     }
 
     @Test
-    void zeroShiftsAndPad_returnEqualMatrix() {
+    void zeroShiftsAndPad_returnANewEqualMatrix() {
         BandedMatrix x = tridiagonal();
 
-        assertSame(x, x.bandShift(0));
-        assertSame(x, x.colShift(0));
-        assertSame(x, x.bandPad(0));
+        for (BandedMatrix y : java.util.List.of(x.bandShift(0), x.colShift(0), x.bandPad(0))) {
+            assertNotSame(x, y, "SPEC section 3: results are new matrices");
+            assertArrayEquals(x.data(), y.data());
+            assertEquals(x.lu(), y.lu());
+            assertEquals(x.ld(), y.ld());
+            assertEquals(x.n(), y.n());
+            assertEquals(x.batch(), y.batch());
+            assertEquals(x.fill(), y.fill());
+        }
     }
 
     @Test
