@@ -72,14 +72,7 @@ public final class AlignCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        SparkConf sparkConf = new SparkConf();
-        conf.forEach(sparkConf::set);
-        if (master != null) {
-            sparkConf.setMaster(master);
-        } else if (!sparkConf.contains("spark.master")) {
-            sparkConf.setMaster("local[*]");
-        }
-        sparkConf.setIfMissing("spark.app.name", "bandalign align");
+        SparkConf sparkConf = sparkConf(new SparkConf());
         JobRequest request = request(sparkConf);
         String master = sparkConf.get("spark.master");
         if (request.options.backend == Backend.CUDA && (master.equals("local") || master.startsWith("local["))) {
@@ -93,6 +86,22 @@ public final class AlignCommand implements Callable<Integer> {
         } finally {
             spark.stop();
         }
+    }
+
+    /**
+     * The run's Spark settings: {@code base} (spark-submit's, or the JVM's system properties) with
+     * --conf's over them and --master over all; without any master, {@code local[*]} (SPEC
+     * section 5: the embedded launcher's default).
+     */
+    SparkConf sparkConf(SparkConf base) {
+        conf.forEach(base::set);
+        if (master != null) {
+            base.setMaster(master);
+        } else if (!base.contains("spark.master")) {
+            base.setMaster("local[*]");
+        }
+        base.setIfMissing("spark.app.name", "bandalign align");
+        return base;
     }
 
     /** For --backend cuda in local mode: refuses at once, saying why, where no GPU can be used. */

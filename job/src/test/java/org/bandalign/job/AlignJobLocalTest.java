@@ -145,7 +145,16 @@ class AlignJobLocalTest {
         JsonNode summary = new ObjectMapper().readTree(new File(out, "_SUMMARY.json"));
         assertEquals(summary.get("input_rows").asLong(), summary.get("aligned_rows").asLong() + summary.get("rejected_rows").asLong());
         assertEquals("local[2]", summary.get("master").asText());
-        assertTrue(summary.get("cells").asLong() > 0 && summary.get("cells_per_second").asDouble() > 0);
+        long cells = cases.stream().mapToLong(rc -> org.bandalign.align.BandGeometry.of(rc.band == null ? rc.densePair() : rc.bandPair(),
+                org.bandalign.align.AlignOptions.defaults()).cells()).sum();
+        assertEquals(cells, summary.get("cells").asLong(), "the band cells aligned");
+        assertTrue(summary.get("cells_per_second").asDouble() > 0);
+        JsonNode used = summary.get("options");
+        assertEquals("global", used.get("mode").asText());
+        assertEquals("both", used.get("semiring").asText());
+        assertEquals("dense", used.get("layout").asText());
+        assertEquals(1e-4, used.get("min_prob").asDouble(), 0.0, "--min-prob's default");
+        assertEquals("snappy", used.get("compression").asText());
         double taskSeconds = summary.get("task_seconds").asDouble();
         double alignSeconds = summary.get("align_seconds").asDouble();
         assertTrue(alignSeconds > 0 && alignSeconds <= taskSeconds, "align " + alignSeconds + " s of " + taskSeconds + " s of tasks");
@@ -361,6 +370,25 @@ class AlignJobLocalTest {
             assertTrue(errors.get(id).contains("too large") && errors.get(id).contains("configured limit of " + most),
                     id + ": " + errors.get(id));
         }
+    }
+
+    /** --input may name one Parquet file (SPEC section 5: "one file or a directory"). */
+    @Test
+    void align_inputIsOneFile_alignsItsRowsAlone() throws IOException {
+        String dir = writeInput("one-file", Mode.GLOBAL, true, true);
+        String file;
+        try (java.util.stream.Stream<Path> files = java.nio.file.Files.list(Path.of(dir))) {
+            file = files.filter(f -> f.getFileName().toString().endsWith(".parquet")).sorted().findFirst().orElseThrow().toString();
+        }
+        long rows = spark.read().parquet(file).count();
+        long bad = spark.read().parquet(file).collectAsList().stream().filter(r -> {
+            Object id = r.getAs("id");
+            return id == null || id.toString().startsWith("bad-");
+        }).count();
+        JobSummary s = run(file, tmp.resolve("out-one-file").toString());
+        assertEquals(rows, s.inputRows, "the file's rows, not the directory's");
+        assertEquals(rows - bad, s.alignedRows);
+        assertEquals(bad, s.rejectedRows);
     }
 
     @Test

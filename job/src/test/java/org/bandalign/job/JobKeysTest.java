@@ -95,6 +95,32 @@ class JobKeysTest {
         assertEquals(BandAlign.VERSION, out.toString().strip());
     }
 
+    /** The master: --master, else spark.master (spark-submit's, --conf), else local[*] (SPEC section 5). */
+    @Test
+    void alignSparkConf_master_flagThenConfThenLocalStar() {
+        assertEquals("local[*]", align().sparkConf(new SparkConf(false)).get("spark.master"));
+        assertEquals("spark://h:7077", align().sparkConf(new SparkConf(false).setMaster("spark://h:7077")).get("spark.master"));
+        assertEquals("local[3]", align("--conf", "spark.master=local[3]").sparkConf(new SparkConf(false).setMaster("spark://h:7077"))
+                .get("spark.master"));
+        assertEquals("local[1]", align("--master", "local[1]", "--conf", "spark.master=local[3]").sparkConf(new SparkConf(false))
+                .get("spark.master"));
+        assertEquals("bandalign align", align().sparkConf(new SparkConf(false)).get("spark.app.name"));
+    }
+
+    /** --min-prob's default (SPEC section 5). */
+    @Test
+    void alignRequest_noMinProb_isOneInTenThousand() {
+        assertEquals(1e-4, align().request(new SparkConf(false)).options.minProb, 0.0);
+    }
+
+    private static AlignCommand align(String... flags) {
+        AlignCommand cmd = new AlignCommand();
+        List<String> args = new java.util.ArrayList<>(List.of("--input", "in", "--output", "out"));
+        args.addAll(List.of(flags));
+        new picocli.CommandLine(cmd).parseArgs(args.toArray(new String[0]));
+        return cmd;
+    }
+
     /** SPEC section 5's command line, without a subcommand, is align's; the tool's own options stay its own. */
     @Test
     void commandLine_flagsWithoutSubcommand_areAligns() {
