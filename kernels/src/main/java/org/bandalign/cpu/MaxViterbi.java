@@ -24,7 +24,9 @@ import org.bandalign.align.ViterbiPath;
  * <p><b>Ties.</b> Predecessors are compared in the order M (in local mode the start before the
  * diagonal), then I (up), then D (left), and a later one wins only when strictly greater, so
  * the traceback prefers M, then I, then D, as SPEC requires. In local mode the end cell is the
- * cell of largest score, the first in row-major order among equals.
+ * cell of largest score, the first in row-major order among equals. (SPEC leaves those two
+ * choices, start against diagonal and which best cell ends a local path, open; the CUDA kernels
+ * make the same ones.)
  */
 final class MaxViterbi {
     static final byte NONE = 0;

@@ -211,7 +211,8 @@ public abstract class AlignerContractTest {
 
     /**
      * Among equal best cells in local mode the first in row-major order ends the path, even
-     * where a later anti-diagonal holds it: (0, 2) beats (1, 0) and (3, 0).
+     * where a later anti-diagonal holds it: (0, 2) beats (1, 0) and (3, 0). (BandAlign's rule,
+     * the same on every backend; SPEC section 1 leaves the choice open.)
      */
     @Test
     void align_localViterbiEqualBestCells_firstInRowMajorOrderEnds() {
@@ -257,10 +258,12 @@ public abstract class AlignerContractTest {
     }
 
     /**
-     * Local-mode Viterbi ties the random and reference cases do not reach (SPEC section 1: a
-     * start wins over an equal extension; among equal best cells the first in row-major order
-     * ends the path), and a pair whose log Z is about 3e9 with a step every path takes: its
-     * marginal is exactly 1, not a rounding above.
+     * Local-mode Viterbi ties the random and reference cases do not reach, and a pair whose log
+     * Z is about 3e9 with a step every path takes: its marginal is exactly 1, not a rounding
+     * above. (SPEC section 1 orders ties M, then I, then D, and counts a start as an M, but says
+     * neither which of a start and an equal diagonal extension wins nor which of equal best
+     * cells ends a local path. BandAlign's rules, the same on every backend: the start wins,
+     * and the first of the equal cells in row-major order ends the path.)
      */
     @Test
     void align_localTiesAndForcedStepAtLargeScores_asSpecSays() {
