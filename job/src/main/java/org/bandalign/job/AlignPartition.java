@@ -199,6 +199,7 @@ final class AlignPartition implements FlatMapFunction<Iterator<InternalRow>, Ali
                 // A pair too large is rejected from its shape, before its scores are copied.
                 PairDecoder.checkSizeFirst(row, alignOptions, (id, g, bandLayout) -> {
                     PairChecks.checkSize(id, g, alignOptions);
+                    ExecutorAligners.checkFitsHeap(id, g);
                     RecordMaker.checkOutputSize(id, g, options.layoutFor(bandLayout), options.maxCells);
                 });
                 Pair pair = PairDecoder.decode(row, format);

@@ -210,9 +210,37 @@ final class ExecutorAligners {
         }
     }
 
+    /**
+     * The most band cells one pair may have on this executor: what {@value #HEAP_SHARE} of its
+     * heap holds at {@value #BYTES_PER_CELL} bytes a cell. A larger pair would run alone and
+     * still run the executor out of memory, so it is rejected instead (SPEC section 1: too large
+     * for the configured memory).
+     */
+    static long heapCells() {
+        return heapCells(Runtime.getRuntime().maxMemory());
+    }
+
+    static long heapCells(long heapBytes) {
+        return (long) (heapBytes * HEAP_SHARE) / BYTES_PER_CELL;
+    }
+
+    /**
+     * Throws when a pair of {@code g}'s cells is too large for this executor's heap
+     * ({@link #heapCells()}), saying what to change.
+     */
+    static void checkFitsHeap(String id, org.bandalign.align.BandGeometry g) {
+        long most = heapCells();
+        if (g.cells() > most) {
+            throw new org.bandalign.align.InvalidPairException(id, "too large for this executor's memory: " + g + " has "
+                    + g.cells() + " band cells, and a pair takes about " + BYTES_PER_CELL + " bytes a cell within "
+                    + Math.round(HEAP_SHARE * 100) + "% of the " + (Runtime.getRuntime().maxMemory() >> 20) + " MiB heap (at most "
+                    + most + " cells); give the executors more memory (spark.executor.memory)");
+        }
+    }
+
     /** Memory permits for a heap of {@code heapBytes}. */
     static int memoryPermits(long heapBytes) {
-        return (int) Math.max(1, Math.min(Integer.MAX_VALUE, (long) (heapBytes * HEAP_SHARE) / BYTES_PER_CELL / CELLS_PER_PERMIT));
+        return (int) Math.max(1, Math.min(Integer.MAX_VALUE, heapCells(heapBytes) / CELLS_PER_PERMIT));
     }
 
     /** An interrupted wait: Spark's kill, where the task was killed, else an error saying what it waited for. */

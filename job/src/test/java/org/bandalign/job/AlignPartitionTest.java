@@ -230,6 +230,28 @@ class AlignPartitionTest {
         assertTrue(r.getError().contains("band layout would hold 4920 floats"), r.getError());
     }
 
+    /**
+     * A pair within maxCells but larger than this executor's heap holds (60% of it at 60 bytes a
+     * cell) is rejected, saying so, from its shape: it would otherwise run the executor out of
+     * memory (SPEC section 1: too large for the configured memory is a pair's error).
+     */
+    @Test
+    void call_pairLargerThanTheHeapHolds_isRejectedSayingSo() {
+        long most = ExecutorAligners.heapCells();
+        int side = (int) Math.sqrt(most) + 1;   // side * side > most; its scores (a few floats) are never read
+        JobCounters counters = new JobCounters(sc);
+        InternalRow huge = new GenericInternalRow(new Object[] {UTF8String.fromString("huge"), side, side,
+            UnsafeArrayData.fromPrimitiveArray(new float[3]), null, null});
+        Iterator<AlignedRecord> out = partition(options(null, false, 1_000_000, 10, 4L * side * side), counters, 256)
+                .call(new Rows(huge, good("a")));
+        assertEquals(List.of("a"), ids(out));
+        RejectedRecord r = counters.rejected.value().get(0);
+        assertEquals("huge", r.getId());
+        assertTrue(r.getError().startsWith("too large for this executor's memory") && r.getError().contains("at most " + most + " cells")
+                && r.getError().contains("spark.executor.memory"), r.getError());
+        assertEquals(8L * 1024 * 1024 * 1024 * 6 / 10 / 60, ExecutorAligners.heapCells(8L << 30));
+    }
+
     private static void sleep(long ms) {
         try {
             Thread.sleep(ms);
