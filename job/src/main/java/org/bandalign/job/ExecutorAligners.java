@@ -211,17 +211,26 @@ final class ExecutorAligners {
     }
 
     /**
-     * The most band cells one pair may have on this executor: what {@value #HEAP_SHARE} of its
-     * heap holds at {@value #BYTES_PER_CELL} bytes a cell. A larger pair would run alone and
-     * still run the executor out of memory, so it is rejected instead (SPEC section 1: too large
-     * for the configured memory).
+     * Executor heap one pair takes at its peak, about, per band cell: its row as read, its
+     * scores, the engine's scratch, its marginals and its output row, whose buffer grows by
+     * doubling. Measured with {@code BANDALIGN_JAVA_OPTS=-Xmx2g bin/bandalign align --backend cpu
+     * --master local[1]} on pairs from {@code generate --binary}: 3600 x 3600 (12.96 million
+     * cells) aligned, also with {@code --packed --mode local --semiring both}; 4100 x 4100 (16.81
+     * million) ran out of memory. A 2 GiB heap so holds 13.4 million cells.
+     */
+    static final long PAIR_BYTES_PER_CELL = 160;
+
+    /**
+     * The most band cells one pair may have on this executor ({@link #PAIR_BYTES_PER_CELL}). A
+     * larger pair would run the executor out of memory, so it is rejected instead (SPEC section
+     * 1: too large for the configured memory).
      */
     static long heapCells() {
         return heapCells(Runtime.getRuntime().maxMemory());
     }
 
     static long heapCells(long heapBytes) {
-        return (long) (heapBytes * HEAP_SHARE) / BYTES_PER_CELL;
+        return heapBytes / PAIR_BYTES_PER_CELL;
     }
 
     /**
@@ -232,15 +241,15 @@ final class ExecutorAligners {
         long most = heapCells();
         if (g.cells() > most) {
             throw new org.bandalign.align.InvalidPairException(id, "too large for this executor's memory: " + g + " has "
-                    + g.cells() + " band cells, and a pair takes about " + BYTES_PER_CELL + " bytes a cell within "
-                    + Math.round(HEAP_SHARE * 100) + "% of the " + (Runtime.getRuntime().maxMemory() >> 20) + " MiB heap (at most "
-                    + most + " cells); give the executors more memory (spark.executor.memory)");
+                    + g.cells() + " band cells, and a pair takes about " + PAIR_BYTES_PER_CELL + " bytes of heap a cell (at most "
+                    + most + " cells in this " + (Runtime.getRuntime().maxMemory() >> 20) + " MiB heap); give the executors more "
+                    + "memory (spark.executor.memory)");
         }
     }
 
     /** Memory permits for a heap of {@code heapBytes}. */
     static int memoryPermits(long heapBytes) {
-        return (int) Math.max(1, Math.min(Integer.MAX_VALUE, heapCells(heapBytes) / CELLS_PER_PERMIT));
+        return (int) Math.max(1, Math.min(Integer.MAX_VALUE, (long) (heapBytes * HEAP_SHARE) / BYTES_PER_CELL / CELLS_PER_PERMIT));
     }
 
     /** An interrupted wait: Spark's kill, where the task was killed, else an error saying what it waited for. */

@@ -231,7 +231,7 @@ class AlignPartitionTest {
     }
 
     /**
-     * A pair within maxCells but larger than this executor's heap holds (60% of it at 60 bytes a
+     * A pair within maxCells but larger than this executor's heap holds (at about 160 bytes a
      * cell) is rejected, saying so, from its shape: it would otherwise run the executor out of
      * memory (SPEC section 1: too large for the configured memory is a pair's error).
      */
@@ -249,7 +249,7 @@ class AlignPartitionTest {
         assertEquals("huge", r.getId());
         assertTrue(r.getError().startsWith("too large for this executor's memory") && r.getError().contains("at most " + most + " cells")
                 && r.getError().contains("spark.executor.memory"), r.getError());
-        assertEquals(8L * 1024 * 1024 * 1024 * 6 / 10 / 60, ExecutorAligners.heapCells(8L << 30));
+        assertEquals((2L << 30) / 160, ExecutorAligners.heapCells(2L << 30), "13.4 million cells in 2 GiB (measured: 12.96 fit, 16.81 did not)");
     }
 
     private static void sleep(long ms) {
