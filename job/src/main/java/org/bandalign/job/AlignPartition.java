@@ -196,7 +196,8 @@ final class AlignPartition implements FlatMapFunction<Iterator<InternalRow>, Ali
             counters.inputRows.add(1);
             where.next();
             try {
-                // A pair too large is rejected from its shape, before its scores are copied.
+                // A pair too large is rejected from its shape, before its scores are copied. (Every
+                // row that decodes has passed these checks: a shape they skip, decode refuses.)
                 PairDecoder.checkSizeFirst(row, alignOptions, (id, g, bandLayout) -> {
                     PairChecks.checkSize(id, g, alignOptions);
                     ExecutorAligners.checkFitsHeap(id, g);
@@ -204,12 +205,9 @@ final class AlignPartition implements FlatMapFunction<Iterator<InternalRow>, Ali
                 });
                 Pair pair = PairDecoder.decode(row, format);
                 BandGeometry g = BandGeometry.of(pair, alignOptions);
-                Layout layout = options.layoutFor(pair.isBandLayout());
-                RecordMaker.checkOutputSize(pair.id(), g, layout, options.maxCells);
                 batch.add(pair);
-                // (the batch's memory: its band cells, or its output where that is larger; a pair
-                // past maxCells takes none, the engine rejects it at once)
-                batchCells += g.cells() > options.maxCells ? 0 : Math.max(g.cells(), RecordMaker.outputFloats(g, layout) / 3);
+                // (the batch's memory: its band cells, or its output where that is larger)
+                batchCells += Math.max(g.cells(), RecordMaker.outputFloats(g, options.layoutFor(pair.isBandLayout())) / 3);
             } catch (InvalidPairException e) {
                 // a row without an id can only be found again by its place in the input
                 reject(e.pairId() == null ? new InvalidPairException(null, e.reason() + " (" + where + ")") : e, rejects);
