@@ -8,6 +8,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.spark.SparkEnv;
 import org.apache.spark.TaskContext;
 import org.bandalign.align.Aligner;
+import org.bandalign.align.BandGeometry;
+import org.bandalign.align.InvalidPairException;
 import org.bandalign.cuda.CudaAligner;
 import org.bandalign.cuda.CudaUnavailableException;
 
@@ -237,10 +239,10 @@ final class ExecutorAligners {
      * Throws when a pair of {@code g}'s cells is too large for this executor's heap
      * ({@link #heapCells()}), saying what to change.
      */
-    static void checkFitsHeap(String id, org.bandalign.align.BandGeometry g) {
+    static void checkFitsHeap(String id, BandGeometry g) {
         long most = heapCells();
         if (g.cells() > most) {
-            throw new org.bandalign.align.InvalidPairException(id, "too large for this executor's memory: " + g + " has "
+            throw new InvalidPairException(id, "too large for this executor's memory: " + g + " has "
                     + g.cells() + " band cells, and a pair takes about " + PAIR_BYTES_PER_CELL + " bytes of heap a cell (at most "
                     + most + " cells in this " + (Runtime.getRuntime().maxMemory() >> 20) + " MiB heap); give the executors more "
                     + "memory (spark.executor.memory)");
