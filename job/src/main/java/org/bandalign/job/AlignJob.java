@@ -30,6 +30,8 @@ import org.apache.spark.sql.catalyst.InternalRow;
  * earlier output alone; without {@code --overwrite} an existing output directory is refused.
  */
 final class AlignJob {
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(AlignJob.class);
+
     private AlignJob() {
     }
 
@@ -84,7 +86,7 @@ final class AlignJob {
         spark.sparkContext().addJobTag(tag);
         try {
             JobSummary summary = withReaderBatchRows(spark, req, input,
-                    () -> align(spark, req, input, staging, fs, start));
+                    () -> align(spark, req, input, staging, fs, start, tag));
             try (OutputStream os = fs.create(new Path(staging, "_SUMMARY.json"), false)) {
                 os.write(summary.toJson().getBytes(StandardCharsets.UTF_8));
             }
@@ -117,7 +119,7 @@ final class AlignJob {
         return ((org.apache.spark.sql.classic.SparkSession) spark).sessionState().newHadoopConf();
     }
 
-    /** Longest wait for a failed job's remaining tasks to end. */
+    /** Longest wait for the remaining task attempts of a run's jobs to end. */
     private static final long TASKS_END_WAIT_MS = 60_000;
 
     /**
@@ -128,9 +130,28 @@ final class AlignJob {
     private static void awaitTasks(SparkSession spark, String tag) {
         org.apache.spark.SparkContext sc = spark.sparkContext();
         sc.cancelJobsWithTag(tag);
+        awaitNoTasks(sc, tag);
+    }
+
+    /**
+     * Waits (a while at most) until no stage of the jobs tagged {@code tag} has a task attempt
+     * running. A job is done when each of its partitions has one successful attempt; with
+     * speculation ({@code spark.speculation}) a second attempt of a slow task may still be
+     * running then, and Spark kills it only asynchronously. Until it has ended it may go on
+     * writing into the staging directory (a file of rejected rows, Spark's {@code _temporary}),
+     * so the run collects the rejected rows and publishes only after this. (The attempts are
+     * read from Spark's status store, which the scheduler's events reach a moment late; an
+     * attempt started long before the job ended, as a speculative copy is, is always there.)
+     */
+    private static void awaitNoTasks(org.apache.spark.SparkContext sc, String tag) {
         long deadline = System.currentTimeMillis() + TASKS_END_WAIT_MS;
         try {
-            while (System.currentTimeMillis() < deadline && activeTasks(sc, tag) > 0) {
+            while (activeTasks(sc, tag) > 0) {
+                if (System.currentTimeMillis() >= deadline) {
+                    LOG.warn("task attempts of this run were still running {} s after its jobs ended; going on without them",
+                            TASKS_END_WAIT_MS / 1000);
+                    return;
+                }
                 Thread.sleep(50);
             }
         } catch (InterruptedException e) {
@@ -229,7 +250,7 @@ final class AlignJob {
     }
 
     private static JobSummary align(SparkSession spark, JobRequest req, Dataset<Row> input, Path staging, FileSystem fs,
-                                    long start) {
+                                    long start, String tag) {
         String dir = staging.toString();
         JobCounters counters = new JobCounters(spark.sparkContext());
         JavaRDD<InternalRow> rows = InputColumns.rows(input);
@@ -249,6 +270,7 @@ final class AlignJob {
         List<RejectedRecord> rejected = new ArrayList<>(counters.rejected.value());
         ParquetWriting.configure(spark.createDataFrame(rejected, RejectedRecord.class).select("id", "error").coalesce(1).write(),
                 req.compression).parquet(dir + "/rejected");
+        awaitNoTasks(spark.sparkContext(), tag);   // losing speculative attempts, still writing
         RejectedSink.collect(fs, staging, counters.rejectedFiles.value());
         double seconds = (System.nanoTime() - start) / 1e9;
 

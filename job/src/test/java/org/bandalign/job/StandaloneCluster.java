@@ -74,12 +74,23 @@ final class StandaloneCluster implements AutoCloseable {
      */
     static StandaloneCluster start(Path dir, int cores, String memory, List<List<String>> gpusPerWorker,
                                    Duration timeout) throws IOException, InterruptedException {
+        return start(dir, cores, memory, gpusPerWorker, Collections.nCopies(gpusPerWorker.size(), HOST), timeout);
+    }
+
+    /**
+     * {@link #start(Path, int, String, List, Duration)} with Worker {@code w} (and its executors)
+     * on the loopback address {@code hosts.get(w)}: Workers on 127.0.0.1 and 127.0.0.2 are two
+     * hosts to Spark's scheduler, which, for one, never runs a speculative copy of a task on a
+     * host that already runs an attempt of it.
+     */
+    static StandaloneCluster start(Path dir, int cores, String memory, List<List<String>> gpusPerWorker,
+                                   List<String> hosts, Duration timeout) throws IOException, InterruptedException {
         StandaloneCluster c = new StandaloneCluster(dir);
         try {
             long deadline = System.nanoTime() + timeout.toNanos();
             c.startMaster(deadline);
             for (int w = 0; w < gpusPerWorker.size(); w++) {
-                c.startWorker(w, cores, memory, gpusPerWorker.get(w));
+                c.startWorker(w, cores, memory, gpusPerWorker.get(w), hosts.get(w));
             }
             c.awaitWorkers(gpusPerWorker, deadline);
             return c;
@@ -181,7 +192,7 @@ final class StandaloneCluster implements AutoCloseable {
         }
     }
 
-    private void startWorker(int w, int cores, String memory, List<String> gpus) throws IOException {
+    private void startWorker(int w, int cores, String memory, List<String> gpus, String host) throws IOException {
         // The stand-in nvidia-smi: answers the discovery script's query with this Worker's GPUs.
         Path bin = Files.createDirectories(dir.resolve("worker-" + w + "-bin"));
         Path smi = bin.resolve("nvidia-smi");
@@ -201,12 +212,13 @@ final class StandaloneCluster implements AutoCloseable {
         Path workDir = Files.createDirectories(dir.resolve("worker-" + w + "-work"));
         workDirs.add(workDir);
         ProcessBuilder pb = jvm("org.apache.spark.deploy.worker.Worker", List.of("-Xmx256m"),
-                List.of("--host", HOST, "--cores", Integer.toString(cores), "--memory", memory,
+                List.of("--host", host, "--cores", Integer.toString(cores), "--memory", memory,
                         "--webui-port", "0", "--work-dir", workDir.toString(),
                         "--properties-file", props.toString(), masterUrl),
                 dir.resolve("worker-" + w + ".log"));
         pb.environment().put("PATH", bin + ":" + System.getenv().getOrDefault("PATH", "/usr/bin:/bin"));
         pb.environment().put("BANDALIGN_GPU_ADDRESSES", field);
+        pb.environment().put("SPARK_LOCAL_IP", host);
         // Scratch of the Worker and its executors inside the test's directory: an executor the
         // tests kill cannot clean up after itself, and would leave it in /tmp.
         pb.environment().put("SPARK_LOCAL_DIRS", Files.createDirectories(dir.resolve("worker-" + w + "-local")).toString());
@@ -335,6 +347,19 @@ final class StandaloneCluster implements AutoCloseable {
             }
         }
         return sb.toString();
+    }
+
+    /** Stops {@code spark}, then closes {@code cluster}, even when the first fails (either may be null). */
+    static void stop(org.apache.spark.sql.SparkSession spark, StandaloneCluster cluster) {
+        try {
+            if (spark != null) {
+                spark.stop();
+            }
+        } finally {
+            if (cluster != null) {
+                cluster.close();
+            }
+        }
     }
 
     /** Kills the Workers' descendants (executors), the Workers and the Master, and waits for them. */

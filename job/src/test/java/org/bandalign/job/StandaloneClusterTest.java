@@ -125,14 +125,9 @@ class StandaloneClusterTest {
     @AfterAll
     static void stop() {
         try {
-            if (spark != null) {
-                spark.stop();
-            }
+            StandaloneCluster.stop(spark, cluster);
         } finally {
             spark = null;
-            if (cluster != null) {
-                cluster.close();
-            }
             cluster = null;
         }
     }
@@ -203,6 +198,11 @@ class StandaloneClusterTest {
 
     /** {@link #run(String, String, String...)} with the job's keys from {@code conf}. */
     private static JobSummary run(SparkConf conf, String input, String output, String... flags) throws Exception {
+        return align(spark, conf, input, output, flags);
+    }
+
+    /** Runs the job in {@code spark} as the command line would; {@code --backend cpu} unless {@code flags} say otherwise. */
+    static JobSummary align(SparkSession spark, SparkConf conf, String input, String output, String... flags) throws Exception {
         List<String> args = new ArrayList<>(List.of("--input", input, "--output", output));
         if (!List.of(flags).contains("--backend")) {
             args.addAll(List.of("--backend", "cpu"));
