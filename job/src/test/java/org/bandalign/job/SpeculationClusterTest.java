@@ -14,6 +14,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
@@ -26,14 +27,16 @@ import org.apache.spark.scheduler.SparkListenerTaskStart;
 import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
+import org.bandalign.cuda.FakeCudaDriver;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.condition.DisabledOnOs;
 import org.junit.jupiter.api.condition.OS;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * The job with Spark's speculative execution on ({@code spark.speculation}, which clusters
@@ -46,7 +49,9 @@ import org.junit.jupiter.api.io.TempDir;
  * 127.0.0.2 (the scheduler runs a speculative copy only on a host without an attempt of that
  * task), one executor of 1 core each. The input is one file, so the alignment stage has one
  * task, and {@code spark.speculation.task.duration.threshold} makes Spark copy a task of such a
- * stage once it has run that long.
+ * stage once it has run that long. Each host has a GPU "0"; the executors load the CPU stand-in
+ * for the NVIDIA driver ({@link FakeCudaDriver}), so the CUDA backend's tasks are copied and
+ * killed too.
  */
 @DisabledOnOs(value = OS.WINDOWS, disabledReason = "bash scripts, /proc")
 @Timeout(value = 4, unit = TimeUnit.MINUTES)
@@ -58,22 +63,31 @@ class SpeculationClusterTest {
 
     private static StandaloneCluster cluster;
     private static SparkSession spark;
+    /** The stand-in driver the executors load, where it could be built. */
+    private static Optional<Path> fakeDriver = Optional.empty();
 
     @BeforeAll
     static void start() throws Exception {
         for (String host : HOSTS) {   // Linux answers on all of 127.0.0.0/8; macOS, by default, on 127.0.0.1 alone
             Assumptions.assumeTrue(bindable(host), "no loopback address " + host + " on this machine");
         }
-        cluster = StandaloneCluster.start(tmp.resolve("cluster"), 1, "1g", List.of(List.of(), List.of()), HOSTS,
+        // Each host with one GPU, "0" (a stand-in nvidia-smi answers the discovery script).
+        cluster = StandaloneCluster.start(tmp.resolve("cluster"), 1, "1g", List.of(List.of("0"), List.of("0")), HOSTS,
                 Duration.ofSeconds(90));
         try {
             SparkConf conf = new SparkConf().setAppName("SpeculationClusterTest");
             cluster.executorConf().forEach(conf::set);
+            // The executors load the CPU stand-in for the NVIDIA driver, one device each (no g++: none).
+            fakeDriver = FakeCudaDriver.build();
+            fakeDriver.ifPresent(lib -> conf.set("spark.executor.extraLibraryPath", lib.getParent().toString())
+                    .set("spark.executorEnv.BANDALIGN_FAKE_CUDA_DEVICES", "1"));
             conf.set("spark.ui.enabled", "false")
                     .set("spark.dynamicAllocation.enabled", "false")
                     .set("spark.executor.cores", "1")
                     .set("spark.cores.max", "2")
                     .set("spark.executor.memory", "640m")
+                    .set("spark.executor.resource.gpu.amount", "1")
+                    .set("spark.task.resource.gpu.amount", "1")
                     .set("spark.scheduler.minRegisteredResourcesRatio", "1.0")
                     .set("spark.scheduler.maxRegisteredResourcesWaitingTime", "60s")
                     .set("spark.speculation", "true")
@@ -179,17 +193,21 @@ class SpeculationClusterTest {
         }
     }
 
-    @Test
-    void align_slowTaskCopiedSpeculatively_everyRowOnceAndNothingOfTheLoserLeft() throws Exception {
-        int pairs = Integer.getInteger("job.speculation.pairs", 60_000);
+    /** On the CPU engine and, on the stand-in driver, the CUDA backend (a GPU task killed mid-job). */
+    @ParameterizedTest
+    @ValueSource(strings = {"cpu", "cuda"})
+    void align_slowTaskCopiedSpeculatively_everyRowOnceAndNothingOfTheLoserLeft(String backend) throws Exception {
+        Assumptions.assumeTrue(backend.equals("cpu") || fakeDriver.isPresent(), "the stand-in driver needs g++");
+        // A task of some seconds: Spark copies it after half a second (the emulated GPU is slower).
+        int pairs = backend.equals("cpu") ? 60_000 : 15_000;
         int badEvery = 10;
-        String in = tmp.resolve("in").toString();
+        String in = tmp.resolve("in-" + backend).toString();
         spark.range(0, pairs, 1, 1).as(Encoders.LONG())
                 .mapPartitions(new StandaloneClusterTest.Maker(23, 1, 8, badEvery), Encoders.bean(GeneratedRow.class))
                 .select(col("id"), col("n"), col("m"), col("scores"))
                 .coalesce(1)
                 .write().parquet(in);
-        Path runs = Files.createDirectories(tmp.resolve("runs"));
+        Path runs = Files.createDirectories(tmp.resolve("runs-" + backend));
         String out = runs.resolve("out").toString();
         Attempts attempts = new Attempts();
         spark.sparkContext().addSparkListener(attempts);
@@ -199,7 +217,7 @@ class SpeculationClusterTest {
         try {
             // Every rejected row written by the task itself, so that both attempts write a file.
             s = StandaloneClusterTest.align(spark, spark.sparkContext().getConf().clone().set(JobKeys.REJECTED_DRIVER_ROWS.name(), "0"),
-                    in, out);
+                    in, out, "--backend", backend);
             returned = System.currentTimeMillis();
             attempts.awaitAllEnded(60_000);
         } catch (Throwable e) {
@@ -208,7 +226,8 @@ class SpeculationClusterTest {
         } finally {
             spark.sparkContext().removeSparkListener(attempts);
         }
-        System.out.printf("SpeculationClusterTest: %d pairs in %.1f s; %s%n", pairs, (System.nanoTime() - t0) / 1e9, attempts);
+        System.out.printf("SpeculationClusterTest: %s, %d pairs in %.1f s; %s%n", backend, pairs, (System.nanoTime() - t0) / 1e9,
+                attempts);
 
         assertTrue(attempts.anySpeculative(), "a speculative attempt ran (else this test proves nothing): " + attempts);
         // The losing attempt was still running when the job was done; the run waits for it, so
@@ -216,6 +235,7 @@ class SpeculationClusterTest {
         assertTrue(attempts.lastFinish() <= returned, "an attempt ended " + (attempts.lastFinish() - returned)
                 + " ms after align returned: " + attempts);
         int bad = (pairs + badEvery - 1) / badEvery;
+        assertEquals(List.of(backend.equals("cpu") ? "cpu" : "cuda:0"), s.backends);
         assertEquals(pairs, s.inputRows);
         assertEquals(pairs - bad, s.alignedRows);
         assertEquals(bad, s.rejectedRows);
