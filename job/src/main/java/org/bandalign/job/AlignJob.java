@@ -39,7 +39,7 @@ final class AlignJob {
         Configuration hadoop = hadoopConf(spark);
         FileSystem fs = new Path(req.output).getFileSystem(hadoop);
         Path out = fs.makeQualified(new Path(req.output));
-        checkApart(new Path(req.input).getFileSystem(hadoop).makeQualified(new Path(req.input)), out);
+        OutputPlace.check(hadoop, req.input, fs, out);
         if (fs.exists(out) && !req.overwrite) {
             throw new UserError("output directory " + req.output + " already exists; pass --overwrite to replace it");
         }
@@ -172,26 +172,6 @@ final class AlignJob {
             }
         }
         return active;
-    }
-
-    /**
-     * Refuses an output directory that is the input, holds it or lies inside it: replacing it
-     * would delete the input (--overwrite), and an output inside the input would be read as input
-     * by the next run.
-     */
-    static void checkApart(Path in, Path out) {
-        String i = in.toUri().normalize().toString().replaceAll("/+$", "");
-        String o = out.toUri().normalize().toString().replaceAll("/+$", "");
-        if (i.equals(o)) {
-            throw new UserError("--output " + out + " is the input itself; choose another directory");
-        }
-        if (i.startsWith(o + "/")) {
-            throw new UserError("--output " + out + " holds the input " + in + "; choose another directory");
-        }
-        if (o.startsWith(i + "/")) {
-            throw new UserError("--output " + out + " lies inside the input " + in
-                    + " (a later run would read it as input); choose another directory");
-        }
     }
 
     /** Spark's rows per vectorized Parquet read batch. */

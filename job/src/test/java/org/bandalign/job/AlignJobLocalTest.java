@@ -1,6 +1,7 @@
 package org.bandalign.job;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -400,6 +401,35 @@ class AlignJobLocalTest {
             UserError e = assertThrows(UserError.class, () -> run(in, out, "--overwrite"), out);
             assertTrue(e.getMessage().contains("input"), e.getMessage());
             assertEquals(rows, spark.read().parquet(in).count(), out);
+        }
+    }
+
+    /** Regression: a glob that matched the output let --overwrite replace the input with the output. */
+    @Test
+    void align_inputGlobOrLinkLeadingToTheOutput_isRefusedAndTheInputKept() throws IOException {
+        String in = writeInput("globbed", Mode.GLOBAL, false, false);
+        long rows = spark.read().parquet(in).count();
+        Path input = Path.of(in);
+        Path link = Files.createSymbolicLink(tmp.resolve("link-to-globbed"), input);
+        String glob = input.getParent().resolve("glob?ed").toString();
+        // The glob's match is the output; the output is the input, or inside it, through a link.
+        for (String[] inOut : List.of(new String[] {glob, in}, new String[] {in, link.toString()},
+                new String[] {in, link.resolve("out").toString()}, new String[] {link.toString(), in + "/out"})) {
+            UserError e = assertThrows(UserError.class, () -> run(inOut[0], inOut[1], "--overwrite"), String.join(" -> ", inOut));
+            assertTrue(e.getMessage().contains("input"), e.getMessage());
+            assertEquals(rows, spark.read().parquet(in).count(), String.join(" -> ", inOut));
+            assertFalse(Files.exists(input.resolve("out")), String.join(" -> ", inOut));
+        }
+    }
+
+    @Test
+    void align_outputIsAFile_isRefusedEvenWithOverwriteAndKept() throws IOException {
+        String in = writeInput("to-a-file", Mode.GLOBAL, false, false);
+        Path file = Files.writeString(tmp.resolve("a-file"), "not a directory");
+        for (String[] flags : List.of(new String[0], new String[] {"--overwrite"})) {
+            UserError e = assertThrows(UserError.class, () -> run(in, file.toString(), flags));
+            assertTrue(e.getMessage().contains("is a file") || e.getMessage().contains("already exists"), e.getMessage());
+            assertEquals("not a directory", Files.readString(file));
         }
     }
 

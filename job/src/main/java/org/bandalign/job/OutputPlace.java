@@ -1,0 +1,100 @@
+package org.bandalign.job;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Paths;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileStatus;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+
+/**
+ * Where {@code align} may write: never onto, around or into its input (replacing the output with
+ * {@code --overwrite} would delete the input, and an output inside the input would be read as
+ * input by the next run), never over a file. The input is taken as the user wrote it, as the
+ * paths its glob matches ({@code --input 'data/run-*'}), and, on the local file system, with
+ * symbolic links resolved: a glob or a link that leads to the output must not let
+ * {@code --overwrite} replace the input.
+ */
+final class OutputPlace {
+    private OutputPlace() {
+    }
+
+    /**
+     * Refuses, with a {@link UserError}, an output {@code out} (qualified, on {@code outFs}) that
+     * is, holds or lies inside {@code input}, or that is an existing file.
+     */
+    static void check(Configuration hadoop, String input, FileSystem outFs, Path out) throws IOException {
+        Path in = new Path(input);
+        FileSystem inFs = in.getFileSystem(hadoop);
+        List<Path> inputs = new ArrayList<>();
+        inputs.add(inFs.makeQualified(in));
+        FileStatus[] matched = inFs.globStatus(in);   // a plain path matches itself; null when it is missing
+        if (matched != null) {
+            for (FileStatus st : matched) {
+                inputs.add(inFs.makeQualified(st.getPath()));
+            }
+        }
+        Optional<Path> realOut = localRealPath(out);
+        for (Path i : inputs) {
+            checkApart(i, out, "");
+            Optional<Path> realIn = localRealPath(i);
+            if (realIn.isPresent() && realOut.isPresent()) {
+                checkApart(realIn.get(), realOut.get(), " (after symbolic links: " + realOut.get() + " and " + realIn.get() + ")");
+            }
+        }
+        if (outFs.exists(out) && !outFs.getFileStatus(out).isDirectory()) {
+            throw new UserError("--output " + out + " is a file, not a directory; choose a directory (a file is never replaced)");
+        }
+    }
+
+    /** The string comparison of {@link #check}: {@code in} and {@code out} qualified. */
+    static void checkApart(Path in, Path out, String how) {
+        String i = key(in);
+        String o = key(out);
+        if (i.equals(o)) {
+            throw new UserError("--output " + out + " is the input " + in + how + "; choose another directory");
+        }
+        if (i.startsWith(o + "/")) {
+            throw new UserError("--output " + out + " holds the input " + in + how + "; choose another directory");
+        }
+        if (o.startsWith(i + "/")) {
+            throw new UserError("--output " + out + " lies inside the input " + in + how
+                    + " (a later run would read it as input); choose another directory");
+        }
+    }
+
+    /**
+     * A qualified path as a string to compare: Hadoop writes the same local path as
+     * {@code file:/x} (a glob's matches) or {@code file:///x} ({@code makeQualified}).
+     */
+    private static String key(Path p) {
+        java.net.URI u = p.toUri().normalize();
+        String authority = u.getAuthority() == null ? "" : u.getAuthority();
+        return u.getScheme() + "://" + authority + u.getPath().replaceAll("/+$", "");
+    }
+
+    /**
+     * A local path with its symbolic links resolved, as far as it exists (the output usually does
+     * not yet: its nearest existing ancestor is resolved and the rest appended); empty for other
+     * file systems.
+     */
+    static Optional<Path> localRealPath(Path p) throws IOException {
+        if (!"file".equals(p.toUri().getScheme())) {
+            return Optional.empty();
+        }
+        java.nio.file.Path local = Paths.get(p.toUri()).normalize();
+        java.nio.file.Path existing = local;
+        while (existing != null && !Files.exists(existing)) {
+            existing = existing.getParent();
+        }
+        if (existing == null) {
+            return Optional.empty();
+        }
+        java.nio.file.Path real = existing.toRealPath().resolve(existing.relativize(local));
+        return Optional.of(new Path(real.toUri()));
+    }
+}
