@@ -117,6 +117,10 @@ public final class AlignCommand implements Callable<Integer> {
 
     JobRequest request(SparkConf sparkConf) {
         JobKeys.checkKnown(sparkConf);
+        if (input.isBlank() || output.isBlank()) {
+            throw new UserError((input.isBlank() ? "--input" : "--output") + " is empty; give a path");
+        }
+        checkReaderBatchSize(sparkConf);
         if (band != null && band < 0) {
             throw new UserError("--band must be >= 0, got " + band);
         }
@@ -143,6 +147,26 @@ public final class AlignCommand implements Callable<Integer> {
         return new JobRequest(input, output, overwrite, options, codec,
                 JobKeys.STAGE_GPU_AMOUNT.get(sparkConf), JobKeys.READER_BATCH_ROWS.get(sparkConf),
                 JobKeys.REJECTED_DRIVER_ROWS.get(sparkConf));
+    }
+
+    /**
+     * Refuses a Parquet read batch of no rows set through {@code --conf}: Spark's vectorized
+     * reader takes it and then loops forever without reading a row.
+     */
+    private static void checkReaderBatchSize(SparkConf conf) {
+        if (!conf.contains(AlignJob.READER_BATCH_SIZE)) {
+            return;
+        }
+        String v = conf.get(AlignJob.READER_BATCH_SIZE);
+        int rows;
+        try {
+            rows = Integer.parseInt(v.trim());
+        } catch (NumberFormatException e) {
+            rows = 0;
+        }
+        if (rows < 1) {
+            throw new UserError(AlignJob.READER_BATCH_SIZE + " must be a whole number of rows, at least 1, got '" + v + "'");
+        }
     }
 
     /** The constant of {@code type} named {@code value} in any case, or a UserError listing the allowed names. */

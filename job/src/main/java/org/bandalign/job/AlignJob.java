@@ -225,8 +225,25 @@ final class AlignJob {
             if ("UNABLE_TO_INFER_SCHEMA".equals(condition)) {
                 throw new UserError("--input " + path + " holds no Parquet files");
             }
+            if (mergeFailure(e)) {
+                throw new UserError("--input " + path + ": its files disagree on a column's type" + InputColumns.typeClash(spark, path)
+                        + "; every file must store each column with one type");
+            }
             throw e;
         }
+    }
+
+    /** Whether Spark could not merge the input files' schemas into one (two types for a column). */
+    private static boolean mergeFailure(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof org.apache.spark.SparkThrowable) {
+                String condition = ((org.apache.spark.SparkThrowable) t).getCondition();
+                if ("CANNOT_MERGE_SCHEMAS".equals(condition) || "CANNOT_MERGE_INCOMPATIBLE_DATA_TYPE".equals(condition)) {
+                    return true;
+                }
+            }
+        }
+        return false;
     }
 
     private static JobSummary align(SparkSession spark, JobRequest req, Dataset<Row> input, Path staging, FileSystem fs,

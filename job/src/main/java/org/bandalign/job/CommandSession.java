@@ -24,7 +24,16 @@ final class CommandSession {
             throw new UserError(command + ": a Spark session is already running in this JVM; run the command in a JVM of its own "
                     + "(bin/bandalign, spark-submit)");
         }
-        return SparkSession.builder().config(conf).getOrCreate();
+        try {
+            return SparkSession.builder().config(conf).getOrCreate();
+        } catch (Exception e) {   // (Spark's checked SparkException too, though javac does not see it)
+            String m = String.valueOf(e.getMessage());
+            if (m.startsWith("Could not parse Master URL") || m.startsWith("Asked to run locally with")) {
+                throw new UserError("--master " + conf.get("spark.master", "") + ": " + m
+                        + " (local, local[N] with N >= 1, local[*], spark://HOST:PORT, yarn, k8s://https://HOST:PORT)");
+            }
+            throw e;
+        }
     }
 
     private static boolean running(scala.Option<SparkSession> session) {

@@ -60,6 +60,37 @@ final class InputColumns {
         }
     }
 
+    /** Files compared at most when looking for the column whose type the input's files disagree on. */
+    private static final int TYPE_CLASH_FILES = 1000;
+
+    /**
+     * For the message of an input whose files cannot be read as one table: the first column the
+     * job reads whose type differs between two of its files, as " (column 'scores': binary in
+     * FILE, array&lt;float&gt; in FILE)", or "" where none is found among the first files.
+     */
+    static String typeClash(org.apache.spark.sql.SparkSession spark, String path) {
+        try {
+            String[] files = spark.read().parquet(path).inputFiles();   // one file's schema, without merging
+            java.util.Map<String, String[]> seen = new java.util.HashMap<>();   // column -> {type, file}
+            for (int k = 0; k < Math.min(files.length, TYPE_CLASH_FILES); k++) {
+                for (StructField f : spark.read().parquet(files[k]).schema().fields()) {
+                    String name = f.name().toLowerCase(java.util.Locale.ROOT);
+                    if (!java.util.List.of("id", "n", "m", "scores", "diag_lo", "diag_hi").contains(name)) {
+                        continue;
+                    }
+                    String type = f.dataType().simpleString();
+                    String[] first = seen.putIfAbsent(name, new String[] {type, files[k]});
+                    if (first != null && !first[0].equals(type)) {
+                        return " (column '" + f.name() + "': " + first[0] + " in " + first[1] + ", " + type + " in " + files[k] + ")";
+                    }
+                }
+            }
+        } catch (Exception e) {   // (Spark's AnalysisException too)
+            // the message goes without the column
+        }
+        return "";
+    }
+
     /** The rows of the input, columns in the order of the constants above. */
     static JavaRDD<InternalRow> rows(Dataset<Row> input) {
         StructType schema = input.schema();

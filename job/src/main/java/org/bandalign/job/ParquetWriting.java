@@ -16,10 +16,26 @@ final class ParquetWriting {
     static final java.util.List<String> CODECS = java.util.List.of("none", "uncompressed", "snappy", "gzip", "lzo", "brotli",
             "lz4", "lz4_raw", "zstd");
 
-    /** Refuses a codec name Spark's Parquet writer does not know, before any work is done. */
+    /**
+     * Refuses, before any work is done, a codec name Spark's Parquet writer does not know, and one
+     * whose codec class is not on the class path (lzo and brotli ship with neither Spark nor
+     * BandAlign: without this check a run failed only when it wrote its first output).
+     */
     static void checkCodec(String codec, String what) {
-        if (!CODECS.contains(codec.toLowerCase(java.util.Locale.ROOT))) {
+        String name = codec.toLowerCase(java.util.Locale.ROOT);
+        if (!CODECS.contains(name)) {
             throw new UserError(what + " must be one of " + String.join(", ", CODECS) + ", got '" + codec + "'");
+        }
+        if (name.equals("none") || name.equals("uncompressed")) {
+            return;
+        }
+        String codecClass = org.apache.parquet.hadoop.metadata.CompressionCodecName.valueOf(name.toUpperCase(java.util.Locale.ROOT))
+                .getHadoopCompressionCodecClassName();
+        try {
+            Class.forName(codecClass, false, ParquetWriting.class.getClassLoader());
+        } catch (ClassNotFoundException e) {
+            throw new UserError(what + " " + codec + " needs " + codecClass + " on the class path, which is not there;"
+                    + " use snappy, zstd, gzip, lz4_raw or none");
         }
     }
 

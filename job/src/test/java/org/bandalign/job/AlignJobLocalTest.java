@@ -422,6 +422,21 @@ class AlignJobLocalTest {
         }
     }
 
+    /** Found by an adversarial run: exit 1 with Spark's words, naming neither the column nor a file. */
+    @Test
+    void align_filesDisagreeOnAColumnsType_isTheUsersErrorNamingTheColumnAndFiles() {
+        List<Row> rows = new ArrayList<>();
+        ReferenceCase.all().stream().filter(rc -> rc.band == null).limit(2).forEach(rc -> rows.add(TestTables.caseRow(rc, false)));
+        String in = tmp.resolve("clashing-types").toString();
+        TestTables.table(spark, rows.subList(0, 1), false).drop("diag_lo", "diag_hi").coalesce(1).write().parquet(in);
+        List<Row> packed = new ArrayList<>();
+        ReferenceCase.all().stream().filter(rc -> rc.band == null).limit(2).forEach(rc -> packed.add(TestTables.caseRow(rc, true)));
+        TestTables.table(spark, packed.subList(1, 2), true).drop("diag_lo", "diag_hi").coalesce(1).write().mode("append").parquet(in);
+        UserError e = assertThrows(UserError.class, () -> run(in, tmp.resolve("out-clashing-types").toString()));
+        assertTrue(e.getMessage().contains("column 'scores'") && e.getMessage().contains(".parquet"), e.getMessage());
+        assertFalse(Files.exists(tmp.resolve("out-clashing-types")));
+    }
+
     @Test
     void align_outputIsAFile_isRefusedEvenWithOverwriteAndKept() throws IOException {
         String in = writeInput("to-a-file", Mode.GLOBAL, false, false);

@@ -81,7 +81,12 @@ class JobKeysTest {
                 new String[] {"align", "--input", "x", "--output", "y", "--min-prob", "2"},
                 new String[] {"generate", "--output", "y", "--pairs", "-3"}, new String[] {"generate", "--output", "y",
                 "--band-fraction", "2"}, new String[] {"align", "--input", "x", "--output", "y", "--conf",
-                "spark.bandalign.batchcells=5"})) {
+                "spark.bandalign.batchcells=5"},
+                // found by an adversarial run: each failed with exit 1, the codec only after the work was done,
+                // and a batch of 0 rows made Spark's reader loop forever
+                new String[] {"align", "--input", "x", "--output", "y", "--compression", "lzo"},
+                new String[] {"align", "--input", "", "--output", "y"}, new String[] {"align", "--input", "x", "--output", " "},
+                new String[] {"align", "--input", "x", "--output", "y", "--conf", "spark.sql.parquet.columnarReaderBatchSize=0"})) {
             java.io.StringWriter err = new java.io.StringWriter();
             assertEquals(2, BandAlign.run(new java.io.PrintWriter(new java.io.StringWriter(), true),
                     new java.io.PrintWriter(err, true), args), String.join(" ", args));
@@ -93,6 +98,17 @@ class JobKeysTest {
         assertEquals(0, BandAlign.run(new java.io.PrintWriter(out, true), new java.io.PrintWriter(new java.io.StringWriter(), true),
                 "align", "-V"));
         assertEquals(BandAlign.VERSION, out.toString().strip());
+    }
+
+    /** A master URL Spark cannot use is the user's mistake (exit 2), said as one line naming --master. */
+    @Test
+    void commandLine_badMaster_exitsWithTwoNamingIt() {
+        for (String master : List.of("local[0]", "local[-1]", "bogus://x")) {
+            java.io.StringWriter err = new java.io.StringWriter();
+            assertEquals(2, BandAlign.run(new java.io.PrintWriter(new java.io.StringWriter(), true), new java.io.PrintWriter(err, true),
+                    "align", "--input", "x", "--output", "y", "--master", master), master);
+            assertTrue(err.toString().contains("--master " + master), err.toString());
+        }
     }
 
     /** The master: --master, else spark.master (spark-submit's, --conf), else local[*] (SPEC section 5). */
