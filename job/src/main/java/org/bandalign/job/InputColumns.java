@@ -35,6 +35,15 @@ final class InputColumns {
     static final int SCORES = 3;
     static final int DIAG_LO = 4;
     static final int DIAG_HI = 5;
+    /**
+     * The value of n, m, diag_lo or diag_hi as a string where the column held one that is no
+     * 32-bit integer (fractional, or out of range), so that its integer column above is null:
+     * null otherwise. Only for the message that rejects the row.
+     */
+    static final int N_GIVEN = 6;
+    static final int M_GIVEN = 7;
+    static final int DIAG_LO_GIVEN = 8;
+    static final int DIAG_HI_GIVEN = 9;
 
     private InputColumns() {
     }
@@ -105,13 +114,18 @@ final class InputColumns {
                     + "(SPEC section 2); drop the column for dense rows");
         }
         Column nullInt = lit(null).cast(DataTypes.IntegerType);
+        Column nullString = lit(null).cast(DataTypes.StringType);
         Dataset<Row> selected = input.select(
                 col(field(schema, "id")).cast(DataTypes.StringType),
                 integer(schema, "n"),   // out of range or fractional: null, so the row is rejected
                 integer(schema, "m"),
                 scores,
                 banded ? integer(schema, "diag_lo") : nullInt,
-                banded ? integer(schema, "diag_hi") : nullInt);
+                banded ? integer(schema, "diag_hi") : nullInt,
+                unusable(schema, "n"),
+                unusable(schema, "m"),
+                banded ? unusable(schema, "diag_lo") : nullString,
+                banded ? unusable(schema, "diag_hi") : nullString);
         return ((org.apache.spark.sql.classic.Dataset<Row>) selected).queryExecution().toRdd().toJavaRDD();
     }
 
@@ -126,6 +140,12 @@ final class InputColumns {
         DataType type = schema.apply(field(schema, name)).dataType();
         boolean fractional = type instanceof org.apache.spark.sql.types.FractionalType;
         return fractional ? org.apache.spark.sql.functions.when(c.equalTo(org.apache.spark.sql.functions.floor(c)), asInt) : asInt;
+    }
+
+    /** Column {@code name}'s value as a string where it is set but {@link #integer} made it null; else null. */
+    private static Column unusable(StructType schema, String name) {
+        Column c = col(field(schema, name));
+        return org.apache.spark.sql.functions.when(c.isNotNull().and(integer(schema, name).isNull()), c.cast(DataTypes.StringType));
     }
 
     /** Checks the required columns and says how scores are stored. */

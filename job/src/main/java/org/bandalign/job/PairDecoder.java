@@ -25,7 +25,8 @@ final class PairDecoder {
         }
         String id = r.getUTF8String(InputColumns.ID).toString();
         if (r.isNullAt(InputColumns.N) || r.isNullAt(InputColumns.M)) {
-            throw new InvalidPairException(id, (r.isNullAt(InputColumns.N) ? "n" : "m") + " is null (or not a 32-bit integer)");
+            boolean nBad = r.isNullAt(InputColumns.N);
+            throw new InvalidPairException(id, unusableValue(r, nBad ? "n" : "m", nBad ? InputColumns.N_GIVEN : InputColumns.M_GIVEN));
         }
         int n = r.getInt(InputColumns.N);
         int m = r.getInt(InputColumns.M);
@@ -34,6 +35,11 @@ final class PairDecoder {
         }
         float[] scores = format.binary ? unpack(id, r.getBinary(InputColumns.SCORES))
                 : floats(id, r.getArray(InputColumns.SCORES), format.elementsMayBeNull, format.wide);
+        for (int k : new int[] {InputColumns.DIAG_LO_GIVEN, InputColumns.DIAG_HI_GIVEN}) {
+            if (given(r, k) != null) {
+                throw new InvalidPairException(id, unusableValue(r, k == InputColumns.DIAG_LO_GIVEN ? "diag_lo" : "diag_hi", k));
+            }
+        }
         boolean noLo = r.isNullAt(InputColumns.DIAG_LO);
         boolean noHi = r.isNullAt(InputColumns.DIAG_HI);
         if (noLo && noHi) {
@@ -43,6 +49,17 @@ final class PairDecoder {
             throw new InvalidPairException(id, "diag_lo and diag_hi must both be set (band layout) or both be null (dense)");
         }
         return Pair.band(id, n, m, r.getInt(InputColumns.DIAG_LO), r.getInt(InputColumns.DIAG_HI), scores);
+    }
+
+    /** What is wrong with a null integer column: null, or a value that is no 32-bit integer. */
+    private static String unusableValue(InternalRow r, String column, int givenField) {
+        String v = given(r, givenField);
+        return v == null ? column + " is null" : column + " is " + v + ", not a whole number that fits 32 bits";
+    }
+
+    /** The {@code *_GIVEN} field {@code k} ({@link InputColumns#N_GIVEN}): the unusable value, or null. */
+    private static String given(InternalRow r, int k) {
+        return r.numFields() > k && !r.isNullAt(k) ? r.getUTF8String(k).toString() : null;
     }
 
     /** A size check on a pair's shape: its id, the band it is aligned in, and whether its input is in band layout. */
@@ -61,7 +78,8 @@ final class PairDecoder {
      */
     static void checkSizeFirst(InternalRow r, AlignOptions options, SizeCheck check) {
         if (r.isNullAt(InputColumns.ID) || r.isNullAt(InputColumns.N) || r.isNullAt(InputColumns.M)
-                || r.isNullAt(InputColumns.DIAG_LO) != r.isNullAt(InputColumns.DIAG_HI)) {
+                || r.isNullAt(InputColumns.DIAG_LO) != r.isNullAt(InputColumns.DIAG_HI)
+                || given(r, InputColumns.DIAG_LO_GIVEN) != null || given(r, InputColumns.DIAG_HI_GIVEN) != null) {
             return;
         }
         int n = r.getInt(InputColumns.N);

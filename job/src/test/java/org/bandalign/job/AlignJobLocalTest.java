@@ -483,7 +483,37 @@ class AlignJobLocalTest {
         assertEquals(1, s.alignedRows);
         Row rejected = spark.read().parquet(out + "/rejected").collectAsList().get(0);
         assertEquals("fractional", rejected.getAs("id"));
-        assertTrue(rejected.<String>getAs("error").contains("not a 32-bit integer"), rejected.<String>getAs("error"));
+        assertTrue(rejected.<String>getAs("error").contains("n is 2.7, not a whole number that fits 32 bits"),
+                rejected.<String>getAs("error"));
+    }
+
+    /**
+     * Found by an adversarial run: a fractional diag_lo was reported as "must both be set", and
+     * two fractional bounds made a dense row of a band-layout one. Each value is named.
+     */
+    @Test
+    void align_bandBoundsOrLengthsThatAreNoIntegers_rejectedNamingTheValue() throws IOException {
+        org.apache.spark.sql.types.StructType schema = new org.apache.spark.sql.types.StructType()
+                .add("id", DataTypes.StringType).add("n", DataTypes.DoubleType).add("m", DataTypes.LongType)
+                .add("scores", DataTypes.BinaryType).add("diag_lo", DataTypes.DoubleType).add("diag_hi", DataTypes.DoubleType);
+        byte[] dense = PairDecoder.pack(new float[2 * 2 * 3]);
+        List<Row> rows = List.of(RowFactory.create("band-ok", 2.0, 2L, PairDecoder.pack(new float[2 * 3 * 3]), -1.0, 1.0),
+                RowFactory.create("lo-half", 2.0, 2L, dense, 0.5, 0.0),
+                RowFactory.create("both-half", 2.0, 2L, dense, -0.5, 1.5),
+                RowFactory.create("n-huge", 3e10, 2L, dense, null, null),
+                RowFactory.create("m-huge", 2.0, 1L << 40, dense, null, null),
+                RowFactory.create("dense-ok", 2.0, 2L, dense, null, null));
+        String in = tmp.resolve("not-integers").toString();
+        spark.createDataFrame(rows, schema).write().parquet(in);
+        String out = tmp.resolve("out-not-integers").toString();
+        JobSummary s = run(in, out);
+        assertEquals(2, s.alignedRows);
+        Map<String, String> errors = new HashMap<>();
+        spark.read().parquet(out + "/rejected").collectAsList().forEach(r -> errors.put(r.getString(0), r.getString(1)));
+        assertEquals(Map.of("lo-half", "diag_lo is 0.5", "both-half", "diag_lo is -0.5", "n-huge", "n is 3.0E10",
+                "m-huge", "m is " + (1L << 40)).keySet(), errors.keySet());
+        Map.of("lo-half", "diag_lo is 0.5", "both-half", "diag_lo is -0.5", "n-huge", "n is 3.0E10", "m-huge", "m is " + (1L << 40))
+                .forEach((id, says) -> assertTrue(errors.get(id).contains(says + ", not a whole number that fits 32 bits"), errors.get(id)));
     }
 
     @Test

@@ -40,12 +40,16 @@ public final class Pair {
         if (scores == null) {
             throw new InvalidPairException(id, "scores are null");
         }
-        long expected = (long) n * m * 3;
-        if (scores.length != expected) {
+        if (scores.length != (long) n * m * 3) {   // (a product past 2^63 wraps, and then differs too)
             throw new InvalidPairException(id, "dense scores of a pair of " + n + " x " + m + " must hold n*m*3 = "
-                    + expected + " floats, got " + scores.length);
+                    + product(n, m) + " floats, got " + scores.length);
         }
         return new Pair(id, n, m, false, -(n - 1), m - 1, scores);
+    }
+
+    /** {@code a * b * 3} exactly, for messages (the sizes of 2^31-long pairs pass 2^63). */
+    private static java.math.BigInteger product(long a, long b) {
+        return java.math.BigInteger.valueOf(a).multiply(java.math.BigInteger.valueOf(b)).multiply(java.math.BigInteger.valueOf(3));
     }
 
     /**
@@ -64,10 +68,9 @@ public final class Pair {
             throw new InvalidPairException(id, "scores are null");
         }
         long width = (long) diagHi - diagLo + 1;
-        long expected = n * width * 3;
-        if (scores.length != expected) {
+        if (scores.length != n * width * 3) {
             throw new InvalidPairException(id, "band-layout scores of a pair of " + n + " x " + m + " with band ["
-                    + diagLo + ", " + diagHi + "] must hold n*W*3 = " + expected + " floats (W = " + width
+                    + diagLo + ", " + diagHi + "] must hold n*W*3 = " + product(n, width) + " floats (W = " + width
                     + "), got " + scores.length);
         }
         return new Pair(id, n, m, true, diagLo, diagHi, scores);

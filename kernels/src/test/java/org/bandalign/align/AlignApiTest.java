@@ -28,6 +28,15 @@ class AlignApiTest {
         assertMessage(() -> Pair.band("b0", 0, 3, -1, 3, new float[0]), "b0", "lengths must be >= 1");
     }
 
+    /** Regression (an adversarial run): n = m = 2^31 - 1 said "must hold n*m*3 = -4611686031312289789 floats". */
+    @Test
+    void pairDenseOrBand_sizesPastLongRange_sayTheTrueFloatCount() {
+        int big = Integer.MAX_VALUE;
+        assertMessage(() -> Pair.dense("d", big, big, new float[3]), "d", "must hold n*m*3 = 13835058042397261827 floats");
+        assertMessage(() -> Pair.band("w", big, 1, Integer.MIN_VALUE, big, new float[3]), "w",
+                "must hold n*W*3 = 27670116097679425536 floats (W = 4294967296)");
+    }
+
     @Test
     void align_bandPairWiderThanItsGrid_isClippedAndKeptDense() {
         try (Aligner cpu = Aligner.cpu(1)) {
