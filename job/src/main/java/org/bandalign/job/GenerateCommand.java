@@ -64,6 +64,9 @@ public final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--overwrite", description = "Replace an existing output directory.")
     boolean overwrite;
 
+    /** The most floats a Java array holds, about (HotSpot's limit). */
+    private static final long MAX_SCORES = Integer.MAX_VALUE - 8;
+
     @Override
     public Integer call() throws java.io.IOException {
         if (minLen < 1 || maxLen < minLen) {
@@ -80,6 +83,14 @@ public final class GenerateCommand implements Callable<Integer> {
         }
         if (partitions < 0) {
             throw new UserError("--partitions must be >= 0 (0: one file per 64 MB), got " + partitions);
+        }
+        // The largest row's scores must fit one Java array (an adversarial run made rows of
+        // 2^31 - 1 x 2^31 - 1 with 3 scores, and band bounds that wrapped around).
+        long bandRowWidth = (long) maxLen - minLen + 2L * bandWidth + 1;   // W of a band-layout row, at most
+        if ((double) maxLen * (bandFraction > 0 ? Math.max(bandRowWidth, maxLen) : maxLen) * 3 > MAX_SCORES) {
+            throw new UserError("--max-len " + maxLen + (bandFraction > 0 ? " with --band-width " + bandWidth : "")
+                    + ": the largest pair's scores would not fit a Java array (" + MAX_SCORES + " floats); at most "
+                    + (long) Math.sqrt(MAX_SCORES / 3.0) + " for dense pairs");
         }
         ParquetWriting.checkCodec(compression, "--compression");
         SparkConf conf = new SparkConf().setIfMissing("spark.app.name", "bandalign generate");

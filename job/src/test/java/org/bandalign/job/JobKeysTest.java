@@ -85,6 +85,8 @@ class JobKeysTest {
                 // found by an adversarial run: each failed with exit 1, the codec only after the work was done,
                 // and a batch of 0 rows made Spark's reader loop forever
                 new String[] {"align", "--input", "x", "--output", "y", "--compression", "lzo"},
+                new String[] {"generate", "--output", "y", "--min-len", "2147483647", "--max-len", "2147483647"},
+                new String[] {"generate", "--output", "y", "--max-len", "3", "--band-fraction", "1", "--band-width", "2147483647"},
                 new String[] {"align", "--input", "", "--output", "y"}, new String[] {"align", "--input", "x", "--output", " "},
                 new String[] {"align", "--input", "x", "--output", "y", "--conf", "spark.sql.parquet.columnarReaderBatchSize=0"})) {
             java.io.StringWriter err = new java.io.StringWriter();
