@@ -213,10 +213,14 @@ final class AlignJob {
     /**
      * The input table, its schema merged over all files (a band-layout file beside dense files
      * without diag_lo/diag_hi keeps its band); a missing or empty input path is the user's error.
+     * Every Parquet file below the input directory is read, at any depth, and directory names are
+     * only names: Spark's partition discovery would skip files in plain subdirectories beside
+     * top-level ones, and a directory named like a column ({@code n=5/}) would override that
+     * column of its files.
      */
     private static Dataset<Row> readInput(SparkSession spark, String path) {
         try {
-            return spark.read().option("mergeSchema", "true").parquet(path);
+            return spark.read().option("mergeSchema", "true").option("recursiveFileLookup", "true").parquet(path);
         } catch (Exception e) {   // (Scala's AnalysisException is checked to javac, yet undeclared)
             String condition = e instanceof AnalysisException ? ((AnalysisException) e).getCondition() : "";
             if ("PATH_NOT_FOUND".equals(condition)) {

@@ -79,7 +79,7 @@ final class InputColumns {
      */
     static String typeClash(org.apache.spark.sql.SparkSession spark, String path) {
         try {
-            String[] files = spark.read().parquet(path).inputFiles();   // one file's schema, without merging
+            String[] files = spark.read().option("recursiveFileLookup", "true").parquet(path).inputFiles();   // without merging
             java.util.Map<String, String[]> seen = new java.util.HashMap<>();   // column -> {type, file}
             for (int k = 0; k < Math.min(files.length, TYPE_CLASH_FILES); k++) {
                 for (StructField f : spark.read().parquet(files[k]).schema().fields()) {
