@@ -154,6 +154,12 @@ final class InputColumns {
         requireColumn(schema, "n");
         requireColumn(schema, "m");
         requireColumn(schema, "scores");
+        requireType(schema, "id", t -> t instanceof org.apache.spark.sql.types.StringType || t instanceof NumericType,
+                "a string (or a number)");
+        for (String lengthOrBound : new String[] {"n", "m", "diag_lo", "diag_hi"}) {
+            requireType(schema, lengthOrBound, t -> t instanceof NumericType || t instanceof org.apache.spark.sql.types.StringType,
+                    "an integer (or a number or string holding one)");
+        }
         DataType type = schema.apply(field(schema, "scores")).dataType();
         if (type instanceof BinaryType) {
             return new Format(true, false, false);
@@ -181,6 +187,20 @@ final class InputColumns {
             }
         }
         return null;
+    }
+
+    /**
+     * Refuses a column of a type that cannot mean what SPEC section 5 says it holds (a boolean
+     * length, which Spark would cast to 1; a struct id, which it would print as "{1}").
+     */
+    private static void requireType(StructType schema, String name, java.util.function.Predicate<DataType> ok, String what) {
+        if (has(schema, name)) {
+            DataType t = schema.apply(field(schema, name)).dataType();
+            if (!ok.test(t)) {
+                throw new IllegalArgumentException("input column '" + field(schema, name) + "' must be " + what + ", not "
+                        + t.simpleString());
+            }
+        }
     }
 
     private static void requireColumn(StructType schema, String name) {

@@ -2,6 +2,7 @@ package org.bandalign.job;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
@@ -25,6 +26,27 @@ class InputColumnsTest {
             StructType schema = without;
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> InputColumns.format(schema));
             assertEquals("input has no column '" + missing + "' (SPEC section 5 needs id, n, m, scores; found: " + found + ")",
+                    e.getMessage());
+        }
+    }
+
+    /** Found by an adversarial run: a boolean n was read as 1, a struct id as "{1}". */
+    @Test
+    void format_columnOfATypeThatCannotMeanIt_isNamedWithItsType() {
+        StructType numbersAsStrings = new StructType().add("id", DataTypes.LongType).add("n", DataTypes.StringType)
+                .add("m", DataTypes.DoubleType).add("scores", DataTypes.BinaryType).add("diag_lo", DataTypes.ShortType)
+                .add("diag_hi", DataTypes.createDecimalType(10, 0));
+        assertTrue(InputColumns.format(numbersAsStrings).binary);
+        String[][] cases = {{"n", "boolean"}, {"diag_hi", "boolean"}, {"id", "struct<a:int>"}, {"m", "array<int>"}};
+        for (String[] c : cases) {
+            StructType schema = new StructType();
+            for (var f : numbersAsStrings.fields()) {
+                schema = schema.add(f.name().equals(c[0]) ? new org.apache.spark.sql.types.StructField(f.name(),
+                        org.apache.spark.sql.types.DataType.fromDDL(c[1]), true, org.apache.spark.sql.types.Metadata.empty()) : f);
+            }
+            StructType s = schema;
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> InputColumns.format(s), c[0]);
+            assertTrue(e.getMessage().startsWith("input column '" + c[0] + "' must be") && e.getMessage().endsWith("not " + c[1]),
                     e.getMessage());
         }
     }
