@@ -57,7 +57,7 @@ public final class BandAlign {
             if (System.getenv(TRACE_ENV) != null) {
                 throw e;
             }
-            commandLine.getErr().println("bandalign: failed: " + describe(cause(e)));
+            commandLine.getErr().println("bandalign: failed: " + describe(cause(e)) + stoppedHint(e));
             commandLine.getErr().println("bandalign: (" + TRACE_ENV + "=1 prints the stack trace)");
             return 1;
         });
@@ -99,6 +99,22 @@ public final class BandAlign {
             }
         }
         return deepest;
+    }
+
+    /**
+     * Where Spark stopped the application itself before the job was done (a standalone master
+     * that never answered, a cluster manager that killed it), the job's own call fails with words
+     * about a stopped context that do not say why; the reason is in Spark's log above.
+     */
+    static String stoppedHint(Throwable e) {
+        for (Throwable t = e; t != null && t != t.getCause(); t = t.getCause()) {
+            String m = String.valueOf(t.getMessage());
+            if (m.contains("LiveListenerBus is stopped") || m.contains("stopped SparkContext") || m.contains("SparkContext was shut down")) {
+                return " (Spark stopped the application before the job was done: with a cluster master, check that it is running"
+                        + " and reachable; Spark's log above says why, e.g. 'All masters are unresponsive')";
+            }
+        }
+        return "";
     }
 
     private static String describe(Throwable t) {

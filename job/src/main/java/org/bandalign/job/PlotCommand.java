@@ -48,6 +48,9 @@ public final class PlotCommand implements Callable<Integer> {
         if (parent == null || !parent.isDirectory()) {
             throw new UserError("--output " + output + ": directory " + parent + " does not exist");
         }
+        if (new File(output).isDirectory()) {
+            throw new UserError("--output " + output + " is a directory; give the PNG file to write");
+        }
         SparkConf conf = new SparkConf().setIfMissing("spark.app.name", "bandalign plot");
         conf.setMaster(master != null ? master : conf.get("spark.master", "local[*]"));
         SparkSession spark = CommandSession.start(conf, "plot");
@@ -69,6 +72,9 @@ public final class PlotCommand implements Callable<Integer> {
             List<Row> rows = table.filter(col("id").equalTo(id)).collectAsList();
             if (rows.isEmpty()) {
                 throw new UserError("no pair '" + id + "' in " + dir + rejection(spark, outputDir));
+            }
+            if (rows.size() > 1) {
+                System.err.println("bandalign: note: " + rows.size() + " rows have id '" + id + "'; drawing the first");
             }
             Heatmap map = heatmap(rows.get(0));
             ImageIO.write(map.render(width, height, null), "png", new File(output));

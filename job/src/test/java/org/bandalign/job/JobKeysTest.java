@@ -162,6 +162,9 @@ class JobKeysTest {
         assertEquals(task, BandAlign.cause(wrapped));
         Exception sparkOnly = new org.apache.spark.SparkException("outer", new org.apache.spark.SparkException("inner"));
         assertEquals("inner", BandAlign.cause(sparkOnly).getMessage());
+        assertEquals("", BandAlign.stoppedHint(wrapped));
+        // An unreachable master: Spark gives up and stops the context; the job then fails with this.
+        assertTrue(BandAlign.stoppedHint(new IllegalStateException("LiveListenerBus is stopped.")).contains("master"));
     }
 
     @Test

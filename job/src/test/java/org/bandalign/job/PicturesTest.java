@@ -83,6 +83,8 @@ class PicturesTest {
         assertEquals(2, BandAlign.run("plot", "--input", "../data/sample", "--id", "seed-example", "--output", here,
                 "--master", "local[1]"));
         assertFalse(new File(here).exists());
+        // An existing directory as --output (exit 1 with ImageIO's words before).
+        assertEquals(2, BandAlign.run("plot", "--input", "../data/sample", "--id", "seed-example", "--output", tmp.toString()));
     }
 
     @Test

@@ -17,7 +17,7 @@ public final class InvalidPairException extends IllegalArgumentException {
     }
 
     private InvalidPairException(String pairId, String reason, boolean deviceLimit) {
-        super("pair '" + pairId + "': " + reason);
+        super((pairId == null ? "pair without an id" : "pair '" + pairId + "'") + ": " + reason);
         this.pairId = pairId;
         this.reason = reason;
         this.deviceLimit = deviceLimit;

@@ -28,6 +28,13 @@ class AlignApiTest {
         assertMessage(() -> Pair.band("b0", 0, 3, -1, 3, new float[0]), "b0", "lengths must be >= 1");
     }
 
+    /** A pair without an id is not called 'null', which an id can be (an adversarial run). */
+    @Test
+    void invalidPairMessage_withoutAnId_saysSo() {
+        assertEquals("pair without an id: id is null", new InvalidPairException(null, "id is null").getMessage());
+        assertEquals("pair 'null': n is null", new InvalidPairException("null", "n is null").getMessage());
+    }
+
     /** Regression (an adversarial run): n = m = 2^31 - 1 said "must hold n*m*3 = -4611686031312289789 floats". */
     @Test
     void pairDenseOrBand_sizesPastLongRange_sayTheTrueFloatCount() {
