@@ -76,7 +76,6 @@ class SpeculationClusterTest {
                 Duration.ofSeconds(90));
         try {
             SparkConf conf = new SparkConf().setAppName("SpeculationClusterTest");
-            cluster.executorConf().forEach(conf::set);
             // The executors load the CPU stand-in for the NVIDIA driver, one device each (no g++: none).
             fakeDriver = FakeCudaDriver.build();
             fakeDriver.ifPresent(lib -> conf.set("spark.executor.extraLibraryPath", lib.getParent().toString())
@@ -95,9 +94,7 @@ class SpeculationClusterTest {
                     .set("spark.speculation.task.duration.threshold", "500ms")
                     // One input file, one task (else Spark splits it in two for the two cores).
                     .set("spark.sql.files.openCostInBytes", "1g");
-            spark = SparkSession.builder().config(conf).getOrCreate();
-            assertEquals(cluster.masterUrl(), spark.sparkContext().master(), "a session of another test is still active");
-            awaitExecutors(HOSTS.size());
+            spark = cluster.session(conf, HOSTS.size(), HOSTS);
         } catch (Throwable e) {
             System.err.println(cluster.logs());
             stop();
@@ -121,24 +118,6 @@ class SpeculationClusterTest {
         } catch (IOException e) {
             return false;
         }
-    }
-
-    private static void awaitExecutors(int n) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
-        Set<String> hosts = Set.of();
-        while (System.nanoTime() < deadline) {
-            hosts = new HashSet<>();
-            for (var e : spark.sparkContext().statusTracker().getExecutorInfos()) {
-                if (e.port() != 0) {   // the driver's own entry is listed too; see ExecutorSurvey.ready
-                    hosts.add(e.host());
-                }
-            }
-            if (spark.sparkContext().statusTracker().getExecutorInfos().length - 1 >= n && hosts.containsAll(HOSTS)) {
-                return;
-            }
-            Thread.sleep(250);
-        }
-        throw new AssertionError("executors not registered on " + HOSTS + " in time: " + hosts);
     }
 
     /** Every task attempt of the jobs run while it listens: started, ended, speculative or not. */

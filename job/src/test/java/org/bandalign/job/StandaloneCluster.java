@@ -349,6 +349,45 @@ final class StandaloneCluster implements AutoCloseable {
         return sb.toString();
     }
 
+    /**
+     * A Spark session on this cluster from {@code conf} (with {@link #executorConf()} added), once
+     * {@code executors} executors have registered on {@code hosts} (all of them, each listed
+     * host at least once). Fails if a session of another test is still running in this JVM.
+     */
+    org.apache.spark.sql.SparkSession session(org.apache.spark.SparkConf conf, int executors, java.util.Collection<String> hosts)
+            throws InterruptedException {
+        executorConf().forEach(conf::set);
+        org.apache.spark.sql.SparkSession spark = org.apache.spark.sql.SparkSession.builder().config(conf).getOrCreate();
+        if (!masterUrl.equals(spark.sparkContext().master())) {
+            throw new AssertionError("a session of another test is still active: " + spark.sparkContext().master());
+        }
+        awaitExecutors(spark, executors, hosts);
+        return spark;
+    }
+
+    /** Waits until {@code n} executors are registered with the driver, on {@code hosts} (each at least once). */
+    static void awaitExecutors(org.apache.spark.sql.SparkSession spark, int n, java.util.Collection<String> hosts)
+            throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
+        Set<String> seen = Set.of();
+        int registered = 0;
+        while (System.nanoTime() < deadline) {
+            seen = new HashSet<>();
+            org.apache.spark.SparkExecutorInfo[] infos = spark.sparkContext().statusTracker().getExecutorInfos();
+            for (org.apache.spark.SparkExecutorInfo e : infos) {
+                if (e.port() != 0) {   // (until its block manager registers, an executor is listed as host:0)
+                    seen.add(e.host());
+                }
+            }
+            registered = infos.length - 1;   // the driver is listed too
+            if (registered >= n && seen.containsAll(hosts)) {
+                return;
+            }
+            Thread.sleep(250);
+        }
+        throw new AssertionError(registered + " executors registered on " + seen + ", expected " + n + " on " + hosts);
+    }
+
     /** Stops {@code spark}, then closes {@code cluster}, even when the first fails (either may be null). */
     static void stop(org.apache.spark.sql.SparkSession spark, StandaloneCluster cluster) {
         try {

@@ -90,7 +90,6 @@ class StandaloneClusterTest {
         long t1 = System.nanoTime();
         try {
             SparkConf conf = new SparkConf().setAppName("StandaloneClusterTest");
-            cluster.executorConf().forEach(conf::set);
             // Executors load the CPU stand-in for the NVIDIA driver (one device per GPU address),
             // so that GPU tasks run the CUDA backend on their own device; without g++, the CPU.
             fakeDriver = FakeCudaDriver.build();
@@ -109,12 +108,9 @@ class StandaloneClusterTest {
                     .set("spark.scheduler.maxRegisteredResourcesWaitingTime", "60s")
                     // One input file, one task: small files are not packed together.
                     .set("spark.sql.files.openCostInBytes", "1g");
-            spark = SparkSession.builder().config(conf).getOrCreate();
-            assertEquals(cluster.masterUrl(), spark.sparkContext().master(), "a session of another test is still active");
-            long t2 = System.nanoTime();
-            awaitExecutors(EXECUTORS);
-            System.out.printf("StandaloneClusterTest: cluster up in %.1f s, session in %.1f s, %d executors in %.1f s more%n",
-                    (t1 - t0) / 1e9, (t2 - t1) / 1e9, EXECUTORS, (System.nanoTime() - t2) / 1e9);
+            spark = cluster.session(conf, EXECUTORS, Set.of());
+            System.out.printf("StandaloneClusterTest: cluster up in %.1f s, session and %d executors in %.1f s more%n",
+                    (t1 - t0) / 1e9, EXECUTORS, (System.nanoTime() - t1) / 1e9);
         } catch (Throwable e) {
             System.err.println(cluster.logs());
             stop();
@@ -130,20 +126,6 @@ class StandaloneClusterTest {
             spark = null;
             cluster = null;
         }
-    }
-
-    /** Waits until {@code n} executors (besides the driver) are registered with the driver. */
-    private static void awaitExecutors(int n) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
-        int registered = 0;
-        while (System.nanoTime() < deadline) {
-            registered = spark.sparkContext().statusTracker().getExecutorInfos().length - 1;
-            if (registered >= n) {
-                return;
-            }
-            Thread.sleep(250);
-        }
-        throw new AssertionError(registered + " executors registered, expected " + n);
     }
 
     /** Row k of a synthetic input, made on the executors (a static class: captures only its fields). */
@@ -240,7 +222,7 @@ class StandaloneClusterTest {
     @Order(1)
     void gpuTasks_eachTaskHoldsOneGpu_andAllFourGpusAreUsed() throws Exception {
         withLogsOnFailure(() -> {
-            awaitExecutors(EXECUTORS);
+            StandaloneCluster.awaitExecutors(spark, EXECUTORS, Set.of());
             int pairs = 400;
             int files = 40;
             long g0 = System.nanoTime();
@@ -365,7 +347,7 @@ class StandaloneClusterTest {
     @Order(2)
     void executorKilledMidJob_jobCompletesWithEveryRowExactlyOnce() throws Exception {
         withLogsOnFailure(() -> {
-            awaitExecutors(EXECUTORS);
+            StandaloneCluster.awaitExecutors(spark, EXECUTORS, Set.of());
             int pairs = 480;
             int files = 120;
             int badEvery = 10;   // rejected rows, all written by the tasks themselves (driverRows = 0)
@@ -455,7 +437,7 @@ class StandaloneClusterTest {
     @Order(3)
     void stageLevelGpuProfile_alignmentStageRunsUnderItOnTheSameExecutors() throws Exception {
         withLogsOnFailure(() -> {
-            awaitExecutors(EXECUTORS);
+            StandaloneCluster.awaitExecutors(spark, EXECUTORS, Set.of());
             String in = input("profile-in", 80, 8, 4, 24);
             String out = tmp.resolve("profile-out").toString();
             ProfileWatch watch = new ProfileWatch();
@@ -491,7 +473,7 @@ class StandaloneClusterTest {
     @Order(4)
     void executorSurvey_eachExecutorsGpuTasksGetTheirOwnDevice() throws Exception {
         withLogsOnFailure(() -> {
-            awaitExecutors(EXECUTORS);
+            StandaloneCluster.awaitExecutors(spark, EXECUTORS, Set.of());
             Set<String> registered = ExecutorSurvey.awaitExecutors(spark, EXECUTORS, java.time.Duration.ofSeconds(5),
                     java.time.Duration.ofSeconds(60));
             assertEquals(EXECUTORS, registered.size(), registered.toString());
