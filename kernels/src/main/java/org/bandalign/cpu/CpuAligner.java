@@ -11,6 +11,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.bandalign.align.AlignOptions;
 import org.bandalign.align.AlignmentResult;
@@ -36,6 +37,14 @@ public final class CpuAligner implements Aligner {
     private final int threads;
     private final ExecutorService pool;
     private final ConcurrentLinkedQueue<Workspace> workspaces = new ConcurrentLinkedQueue<>();
+    private volatile boolean closed;
+
+    /**
+     * Heap an alignment takes beyond the pair's own scores, about, per band cell: the float64
+     * softmax weights (24 bytes, 32 in local mode), local mode's alpha (8), the float32
+     * marginals (12) and Viterbi's back-pointers (1). For the message of a pair the heap cannot hold.
+     */
+    static final long WORK_BYTES_PER_CELL = 53;
 
     /** A CPU aligner whose {@link #alignAll} uses {@code threads} worker threads. */
     public CpuAligner(int threads) {
@@ -70,28 +79,49 @@ public final class CpuAligner implements Aligner {
     public AlignmentResult align(Pair pair, AlignOptions options) {
         Objects.requireNonNull(pair, "pair");
         Objects.requireNonNull(options, "options");
+        checkOpen();
         Workspace ws = takeWorkspace();
         try {
             return alignWith(pair, options, ws);
+        } catch (OutOfMemoryError e) {
+            ws.trim();
+            throw tooLargeForHeap(pair, options);
         } finally {
             ws.trim();
             workspaces.add(ws);
         }
     }
 
+    /**
+     * {@inheritDoc}
+     *
+     * <p>A pair that runs the heap out of memory while others are aligned beside it is aligned
+     * again once they are done, alone; if it still does not fit, its result is an
+     * {@link InvalidPairException} saying so (SPEC section 1: too large for the configured
+     * memory), and the other pairs are not affected. An interrupted caller gets an
+     * {@link IllegalStateException}, and the workers take no further pairs of the call.
+     */
     @Override
     public List<AlignmentResult> alignAll(List<Pair> pairs, AlignOptions options) {
         Objects.requireNonNull(options, "options");
+        checkOpen();
         int count = pairs.size();
         AlignmentResult[] results = new AlignmentResult[count];
         Integer[] order = largestFirst(pairs, options);
         AtomicInteger next = new AtomicInteger();
+        AtomicBoolean stop = new AtomicBoolean();
+        ConcurrentLinkedQueue<Integer> outOfMemory = new ConcurrentLinkedQueue<>();
         Runnable worker = () -> {
             Workspace ws = takeWorkspace();
             try {
-                for (int k; (k = next.getAndIncrement()) < count; ) {
+                for (int k; !stop.get() && (k = next.getAndIncrement()) < count; ) {
                     int idx = order[k];
-                    results[idx] = alignOrReport(pairs.get(idx), options, ws);
+                    try {
+                        results[idx] = alignOrReport(pairs.get(idx), options, ws);
+                    } catch (OutOfMemoryError e) {
+                        ws.trim();
+                        outOfMemory.add(idx);
+                    }
                 }
             } finally {
                 ws.trim();
@@ -102,12 +132,38 @@ public final class CpuAligner implements Aligner {
         if (workers <= 1) {
             worker.run();
         } else {
-            runOnPool(worker, workers);
+            runOnPool(worker, workers, stop);
+        }
+        for (Integer idx : outOfMemory) {   // alone now, with the others' memory free
+            Pair pair = pairs.get(idx);
+            Workspace ws = takeWorkspace();
+            try {
+                results[idx] = alignOrReport(pair, options, ws);
+            } catch (OutOfMemoryError e) {
+                results[idx] = AlignmentResult.failed(tooLargeForHeap(pair, options));
+            } finally {
+                ws.trim();
+                workspaces.add(ws);
+            }
         }
         return Arrays.asList(results);
     }
 
-    private void runOnPool(Runnable worker, int workers) {
+    /** The error of a pair whose alignment the heap cannot hold. */
+    private static InvalidPairException tooLargeForHeap(Pair pair, AlignOptions options) {
+        long cells = BandGeometry.of(pair, options).cells();
+        return new InvalidPairException(pair.id(), "too large for this JVM's memory: aligning its " + cells
+                + " band cells takes about " + (cells * WORK_BYTES_PER_CELL >> 20) + " MiB beyond its scores, more than the heap ("
+                + (Runtime.getRuntime().maxMemory() >> 20) + " MiB at most) had free; give the JVM more memory (-Xmx)");
+    }
+
+    private void checkOpen() {
+        if (closed) {
+            throw new IllegalStateException("this CPU aligner is closed");
+        }
+    }
+
+    private void runOnPool(Runnable worker, int workers, AtomicBoolean stop) {
         List<Future<?>> futures = new ArrayList<>(workers);
         for (int w = 0; w < workers; w++) {
             futures.add(pool.submit(worker));
@@ -120,6 +176,7 @@ public final class CpuAligner implements Aligner {
                 failure = failure == null ? e.getCause() : failure;
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
+                stop.set(true);   // the workers finish the pair in hand and take no other
                 futures.forEach(x -> x.cancel(true));
                 throw new IllegalStateException("interrupted while aligning", e);
             }
@@ -186,6 +243,7 @@ public final class CpuAligner implements Aligner {
 
     @Override
     public void close() {
+        closed = true;
         if (pool != null) {
             pool.shutdownNow();
         }

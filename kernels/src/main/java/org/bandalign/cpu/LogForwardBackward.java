@@ -208,9 +208,11 @@ final class LogForwardBackward {
                 cur[r] = fL;
                 cur[r + 1] = fD;
                 cur[r + 2] = fU;
-                out[oi] = (float) fL;
-                out[oi + 1] = (float) (local ? fD + gamma * w[q + 3] : fD);
-                out[oi + 2] = (float) fU;
+                // Local mode's flows can round above 1 where alpha is beyond about 1e13: log Z then
+                // no longer resolves the end terms exp(alpha - log Z). A marginal is a probability.
+                out[oi] = (float) (local ? Math.min(1.0, fL) : fL);
+                out[oi + 1] = (float) (local ? Math.min(1.0, fD + gamma * w[q + 3]) : fD);
+                out[oi + 2] = (float) (local ? Math.min(1.0, fU) : fU);
             }
             int rl = 3 * lo;
             cur[rl] = 0.0;

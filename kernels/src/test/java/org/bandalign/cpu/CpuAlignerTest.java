@@ -80,6 +80,118 @@ class CpuAlignerTest {
         }
     }
 
+    /**
+     * Found by an adversarial run: in local mode a score of 1e17 or more made marginals of up to
+     * 4 (alpha beyond about 1e13 no longer resolves the end terms). Outside SPEC's accuracy range
+     * (magnitudes to 1e6), but a marginal is a probability.
+     */
+    @Test
+    void align_localModeAtHugeMagnitudes_marginalsStayProbabilities() {
+        java.util.Random rnd = new java.util.Random(5);
+        for (float huge : new float[] {1e13f, 1e16f, 1e17f, 1e30f}) {
+            float[] s = new float[4 * 4 * 3];
+            for (int k = 0; k < s.length; k++) {
+                s[k] = (float) rnd.nextGaussian();
+            }
+            s[(2 * 4 + 2) * 3 + 1] = huge;
+            float[] mu = new CpuAligner(1).align(Pair.dense("x", 4, 4, s),
+                    AlignOptions.builder().mode(org.bandalign.align.Mode.LOCAL).build()).marginalsDense();
+            for (int k = 0; k < mu.length; k++) {
+                assertTrue(mu[k] >= 0 && mu[k] <= 1, "score " + huge + ": marginal " + k + " = " + mu[k]);
+            }
+        }
+    }
+
+    /** Found by an adversarial run: the workers went on with every pair of the abandoned call. */
+    @Test
+    void alignAll_callerInterrupted_workersTakeNoFurtherPairs() throws InterruptedException {
+        java.util.concurrent.atomic.AtomicInteger taken = new java.util.concurrent.atomic.AtomicInteger();
+        List<Pair> pairs = new AbstractList<>() {
+            @Override
+            public Pair get(int i) {
+                if (Thread.currentThread().getName().startsWith("bandalign-cpu-")) {
+                    taken.incrementAndGet();
+                }
+                return zeros("p" + i, 300, 300);
+            }
+
+            @Override
+            public int size() {
+                return 64;
+            }
+        };
+        try (CpuAligner cpu = new CpuAligner(2)) {
+            Thread.currentThread().interrupt();
+            assertThrows(IllegalStateException.class, () -> cpu.alignAll(pairs, AlignOptions.defaults()));
+            assertTrue(Thread.interrupted());
+            Thread.sleep(1000);   // what the workers still take, they take in this time
+            assertTrue(taken.get() <= 4, taken.get() + " of 64 pairs taken after the caller gave up");
+        }
+    }
+
+    /** Found by an adversarial run: after close, one pair ran and several gave a RejectedExecutionException. */
+    @Test
+    void alignAndAlignAll_afterClose_failSayingClosed() {
+        CpuAligner cpu = new CpuAligner(2);
+        cpu.close();
+        cpu.close();   // twice is fine
+        for (Runnable call : List.<Runnable>of(() -> cpu.align(zeros("a", 2, 2), AlignOptions.defaults()),
+                () -> cpu.alignAll(List.of(zeros("a", 2, 2)), AlignOptions.defaults()),
+                () -> cpu.alignAll(List.of(zeros("a", 2, 2), zeros("b", 2, 2), zeros("c", 2, 2)), AlignOptions.defaults()))) {
+            assertEquals("this CPU aligner is closed", assertThrows(IllegalStateException.class, call::run).getMessage());
+        }
+    }
+
+    /**
+     * Found by an adversarial run: two large pairs under maxCells that the heap could not hold
+     * failed the whole alignAll with an OutOfMemoryError (SPEC section 1: a pair too large for
+     * the configured memory is that pair's error). A JVM of 256 MiB holds the scores of two
+     * 2500 x 2500 pairs (75 MB each) but not their alignment (225 MB each, or one alone).
+     */
+    @Test
+    void alignAll_pairsTheHeapCannotHold_failAloneAndTheOthersAlign() throws Exception {
+        java.nio.file.Path log = java.nio.file.Files.createTempFile("heap-probe", ".log");
+        try {
+            Process p = new ProcessBuilder(java.nio.file.Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                    "-Xmx256m", "-XX:+UseSerialGC", "-cp", location(HeapProbe.class) + java.io.File.pathSeparator + location(CpuAligner.class),
+                    HeapProbe.class.getName()).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+            assertTrue(p.waitFor(120, java.util.concurrent.TimeUnit.SECONDS), "the probe ends");
+            String out = java.nio.file.Files.readString(log);
+            assertEquals(0, p.exitValue(), out);
+            assertTrue(out.contains("small-a: ok") && out.contains("small-b: ok"), out);
+            assertTrue(out.contains("huge-1: pair 'huge-1': too large for this JVM's memory")
+                    && out.contains("huge-2: pair 'huge-2': too large for this JVM's memory"), out);
+            assertTrue(out.contains("alone: pair 'huge-1': too large for this JVM's memory"), out);
+        } finally {
+            java.nio.file.Files.deleteIfExists(log);
+        }
+    }
+
+    private static String location(Class<?> c) throws Exception {
+        return java.nio.file.Path.of(c.getProtectionDomain().getCodeSource().getLocation().toURI()).toString();
+    }
+
+    /** The child JVM of the test above: prints each result as "id: ok" or "id: error". */
+    static final class HeapProbe {
+        public static void main(String[] args) {
+            float[] big = new float[2500 * 2500 * 3];
+            List<Pair> pairs = List.of(zeros("small-a", 3, 3), Pair.dense("huge-1", 2500, 2500, big),
+                    Pair.dense("huge-2", 2500, 2500, big.clone()), zeros("small-b", 3, 3));
+            try (CpuAligner cpu = new CpuAligner(2)) {
+                List<AlignmentResult> rs = cpu.alignAll(pairs, AlignOptions.defaults());
+                for (int k = 0; k < pairs.size(); k++) {
+                    System.out.println(pairs.get(k).id() + ": " + (rs.get(k).isValid() ? "ok" : rs.get(k).error().getMessage()));
+                }
+                try {
+                    cpu.align(pairs.get(1), AlignOptions.defaults());
+                    System.out.println("alone: ok");
+                } catch (org.bandalign.align.InvalidPairException e) {
+                    System.out.println("alone: " + e.getMessage());
+                }
+            }
+        }
+    }
+
     @Test
     void workspace_sameLengthAgain_reusesTheArrays() {
         Workspace ws = new Workspace();
