@@ -45,6 +45,27 @@ class CudaVsCpuDifferentialTest {
         }
     }
 
+    /**
+     * Far beyond SPEC's accuracy range (magnitudes to 1e6) log Z no longer resolves local mode's
+     * end terms, but a marginal is still a probability (the CPU engine clamps them; an
+     * adversarial run found 4 there).
+     */
+    @Test
+    void align_localModeAtHugeMagnitudes_marginalsStayProbabilities() {
+        Random rnd = new Random(5);
+        for (float huge : new float[] {1e13f, 1e16f, 1e17f, 1e30f}) {
+            float[] s = new float[4 * 4 * 3];
+            for (int k = 0; k < s.length; k++) {
+                s[k] = (float) rnd.nextGaussian();
+            }
+            s[(2 * 4 + 2) * 3 + 1] = huge;
+            float[] mu = cuda.align(Pair.dense("x", 4, 4, s), AlignOptions.builder().mode(Mode.LOCAL).build()).marginalsDense();
+            for (int k = 0; k < mu.length; k++) {
+                assertTrue(mu[k] >= 0 && mu[k] <= 1, "score " + huge + ": marginal " + k + " = " + mu[k]);
+            }
+        }
+    }
+
     @Test
     void alignAll_randomPairs_cudaEqualsCpu() {
         Random rnd = new Random(2718);
