@@ -154,11 +154,12 @@ final class InputColumns {
         requireColumn(schema, "n");
         requireColumn(schema, "m");
         requireColumn(schema, "scores");
-        requireType(schema, "id", t -> t instanceof org.apache.spark.sql.types.StringType || t instanceof NumericType,
-                "a string (or a number)");
+        // (A column of nulls alone, type void, stays each row's problem.)
+        requireType(schema, "id", t -> t instanceof org.apache.spark.sql.types.StringType || t instanceof NumericType
+                || t instanceof org.apache.spark.sql.types.NullType, "a string (or a number)");
         for (String lengthOrBound : new String[] {"n", "m", "diag_lo", "diag_hi"}) {
-            requireType(schema, lengthOrBound, t -> t instanceof NumericType || t instanceof org.apache.spark.sql.types.StringType,
-                    "an integer (or a number or string holding one)");
+            requireType(schema, lengthOrBound, t -> t instanceof NumericType || t instanceof org.apache.spark.sql.types.StringType
+                    || t instanceof org.apache.spark.sql.types.NullType, "an integer (or a number or string holding one)");
         }
         DataType type = schema.apply(field(schema, "scores")).dataType();
         if (type instanceof BinaryType) {

@@ -37,6 +37,8 @@ class InputColumnsTest {
                 .add("m", DataTypes.DoubleType).add("scores", DataTypes.BinaryType).add("diag_lo", DataTypes.ShortType)
                 .add("diag_hi", DataTypes.createDecimalType(10, 0));
         assertTrue(InputColumns.format(numbersAsStrings).binary);
+        assertTrue(InputColumns.format(new StructType().add("id", DataTypes.NullType).add("n", DataTypes.NullType)
+                .add("m", DataTypes.IntegerType).add("scores", DataTypes.BinaryType)).binary, "columns of nulls: each row's problem");
         String[][] cases = {{"n", "boolean"}, {"diag_hi", "boolean"}, {"id", "struct<a:int>"}, {"m", "array<int>"}};
         for (String[] c : cases) {
             StructType schema = new StructType();
