@@ -213,14 +213,12 @@ final class AlignJob {
     /**
      * The input table, its schema merged over all files (a band-layout file beside dense files
      * without diag_lo/diag_hi keeps its band); a missing or empty input path is the user's error.
-     * Every Parquet file below the input directory is read, at any depth, and directory names are
-     * only names: Spark's partition discovery would skip files in plain subdirectories beside
-     * top-level ones, and a directory named like a column ({@code n=5/}) would override that
-     * column of its files.
+     * Directories named {@code key=value} are Spark's partitions: an input written with
+     * {@code partitionBy("n")} has its {@code n} in the directory names, not in its files.
      */
     private static Dataset<Row> readInput(SparkSession spark, String path) {
         try {
-            return spark.read().option("mergeSchema", "true").option("recursiveFileLookup", "true").parquet(path);
+            return spark.read().option("mergeSchema", "true").parquet(path);
         } catch (Exception e) {   // (Scala's AnalysisException is checked to javac, yet undeclared)
             String condition = e instanceof AnalysisException ? ((AnalysisException) e).getCondition() : "";
             if ("PATH_NOT_FOUND".equals(condition)) {
@@ -234,6 +232,20 @@ final class AlignJob {
                         + "; every file must store each column with one type");
             }
             throw e;
+        }
+    }
+
+    /**
+     * Removes what a losing attempt may have left after its job committed: a {@code _temporary}
+     * it made again in {@code marginals/} or {@code rejected/} (the committer had removed it).
+     */
+    private static void removeLeftovers(FileSystem fs, Path staging) {
+        for (String dir : new String[] {"marginals", "rejected"}) {
+            try {
+                fs.delete(new Path(new Path(staging, dir), "_temporary"), true);
+            } catch (IOException e) {
+                LOG.warn("could not remove {}/_temporary: {}", dir, e.toString());
+            }
         }
     }
 
@@ -273,6 +285,7 @@ final class AlignJob {
                 req.compression).parquet(dir + "/rejected");
         awaitNoTasks(spark.sparkContext(), tag);   // losing speculative attempts, still writing
         RejectedSink.collect(fs, staging, counters.rejectedFiles.value());
+        removeLeftovers(fs, staging);
         double seconds = (System.nanoTime() - start) / 1e9;
 
         long inputRows = counters.inputRows.value();

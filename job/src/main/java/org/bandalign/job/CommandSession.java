@@ -30,7 +30,8 @@ final class CommandSession {
             String m = String.valueOf(e.getMessage());
             if (m.startsWith("Could not parse Master URL") || m.startsWith("Asked to run locally with")) {
                 throw new UserError("--master " + conf.get("spark.master", "") + ": " + m
-                        + " (local, local[N] with N >= 1, local[*], spark://HOST:PORT, yarn, k8s://https://HOST:PORT)");
+                        + " (local, local[N] with N >= 1, local[*], spark://HOST:PORT; yarn and k8s://... need Spark's YARN or"
+                        + " Kubernetes module on the class path, as spark-submit of a Spark built with it has)");
             }
             throw e;
         }

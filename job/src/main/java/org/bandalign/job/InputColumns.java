@@ -70,7 +70,7 @@ final class InputColumns {
     }
 
     /** Files compared at most when looking for the column whose type the input's files disagree on. */
-    private static final int TYPE_CLASH_FILES = 1000;
+    private static final int TYPE_CLASH_FILES = 100;
 
     /**
      * For the message of an input whose files cannot be read as one table: the first column the
@@ -79,18 +79,19 @@ final class InputColumns {
      */
     static String typeClash(org.apache.spark.sql.SparkSession spark, String path) {
         try {
-            String[] files = spark.read().option("recursiveFileLookup", "true").parquet(path).inputFiles();   // without merging
+            String[] uris = spark.read().parquet(path).inputFiles();   // (without merging; URIs, escaped)
             java.util.Map<String, String[]> seen = new java.util.HashMap<>();   // column -> {type, file}
-            for (int k = 0; k < Math.min(files.length, TYPE_CLASH_FILES); k++) {
-                for (StructField f : spark.read().parquet(files[k]).schema().fields()) {
+            for (int k = 0; k < Math.min(uris.length, TYPE_CLASH_FILES); k++) {
+                String file = new org.apache.hadoop.fs.Path(new java.net.URI(uris[k])).toString();
+                for (StructField f : spark.read().parquet(file).schema().fields()) {
                     String name = f.name().toLowerCase(java.util.Locale.ROOT);
                     if (!java.util.List.of("id", "n", "m", "scores", "diag_lo", "diag_hi").contains(name)) {
                         continue;
                     }
                     String type = f.dataType().simpleString();
-                    String[] first = seen.putIfAbsent(name, new String[] {type, files[k]});
+                    String[] first = seen.putIfAbsent(name, new String[] {type, file});
                     if (first != null && !first[0].equals(type)) {
-                        return " (column '" + f.name() + "': " + first[0] + " in " + first[1] + ", " + type + " in " + files[k] + ")";
+                        return " (column '" + f.name() + "': " + first[0] + " in " + first[1] + ", " + type + " in " + file + ")";
                     }
                 }
             }
@@ -155,8 +156,9 @@ final class InputColumns {
         requireColumn(schema, "m");
         requireColumn(schema, "scores");
         // (A column of nulls alone, type void, stays each row's problem.)
+        // (binary: a string column without Parquet's UTF8 annotation, as pyarrow writes numpy bytes)
         requireType(schema, "id", t -> t instanceof org.apache.spark.sql.types.StringType || t instanceof NumericType
-                || t instanceof org.apache.spark.sql.types.NullType, "a string (or a number)");
+                || t instanceof BinaryType || t instanceof org.apache.spark.sql.types.NullType, "a string (or a number)");
         for (String lengthOrBound : new String[] {"n", "m", "diag_lo", "diag_hi"}) {
             requireType(schema, lengthOrBound, t -> t instanceof NumericType || t instanceof org.apache.spark.sql.types.StringType
                     || t instanceof org.apache.spark.sql.types.NullType, "an integer (or a number or string holding one)");

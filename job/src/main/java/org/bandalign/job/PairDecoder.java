@@ -30,11 +30,6 @@ final class PairDecoder {
         }
         int n = r.getInt(InputColumns.N);
         int m = r.getInt(InputColumns.M);
-        if (r.isNullAt(InputColumns.SCORES)) {
-            throw new InvalidPairException(id, "scores are null");
-        }
-        float[] scores = format.binary ? unpack(id, r.getBinary(InputColumns.SCORES))
-                : floats(id, r.getArray(InputColumns.SCORES), format.elementsMayBeNull, format.wide);
         for (int k : new int[] {InputColumns.DIAG_LO_GIVEN, InputColumns.DIAG_HI_GIVEN}) {
             if (given(r, k) != null) {
                 throw new InvalidPairException(id, unusableValue(r, k == InputColumns.DIAG_LO_GIVEN ? "diag_lo" : "diag_hi", k));
@@ -42,11 +37,16 @@ final class PairDecoder {
         }
         boolean noLo = r.isNullAt(InputColumns.DIAG_LO);
         boolean noHi = r.isNullAt(InputColumns.DIAG_HI);
-        if (noLo && noHi) {
-            return Pair.dense(id, n, m, scores);
-        }
-        if (noLo || noHi) {
+        if (noLo != noHi) {   // (checked, like the bounds, before the scores are copied)
             throw new InvalidPairException(id, "diag_lo and diag_hi must both be set (band layout) or both be null (dense)");
+        }
+        if (r.isNullAt(InputColumns.SCORES)) {
+            throw new InvalidPairException(id, "scores are null");
+        }
+        float[] scores = format.binary ? unpack(id, r.getBinary(InputColumns.SCORES))
+                : floats(id, r.getArray(InputColumns.SCORES), format.elementsMayBeNull, format.wide);
+        if (noLo) {
+            return Pair.dense(id, n, m, scores);
         }
         return Pair.band(id, n, m, r.getInt(InputColumns.DIAG_LO), r.getInt(InputColumns.DIAG_HI), scores);
     }

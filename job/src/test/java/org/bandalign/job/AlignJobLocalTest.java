@@ -437,30 +437,6 @@ class AlignJobLocalTest {
         assertFalse(Files.exists(tmp.resolve("out-clashing-types")));
     }
 
-    /**
-     * Found by an adversarial run: with Spark's partition discovery, files in a plain
-     * subdirectory beside top-level files were skipped, and a directory named {@code n=5} made
-     * every row below it n = 5. Every file below the input is read, with its own columns.
-     */
-    @Test
-    void align_filesInSubdirectoriesAndColumnLikeDirectoryNames_allReadWithTheirOwnColumns() throws IOException {
-        List<Row> rows = new ArrayList<>();
-        ReferenceCase.all().stream().filter(rc -> rc.band == null && rc.mode == Mode.GLOBAL).limit(3)
-                .forEach(rc -> rows.add(TestTables.caseRow(rc, true)));
-        Path in = tmp.resolve("nested");
-        TestTables.table(spark, rows.subList(0, 1), true).coalesce(1).write().parquet(in.toString());
-        TestTables.table(spark, rows.subList(1, 2), true).coalesce(1).write().parquet(in.resolve("more/deeper").toString());
-        TestTables.table(spark, rows.subList(2, 3), true).coalesce(1).write().parquet(in.resolve("n=5").toString());
-        String out = tmp.resolve("out-nested").toString();
-        JobSummary s = run(in.toString(), out);
-        assertEquals(3, s.inputRows);
-        assertEquals(3, s.alignedRows);
-        Map<String, Row> got = byId(out + "/marginals");
-        for (Row r : rows) {
-            assertEquals(r.getInt(1), got.get(r.getString(0)).<Integer>getAs("n"), r.getString(0));
-        }
-    }
-
     @Test
     void align_outputIsAFile_isRefusedEvenWithOverwriteAndKept() throws IOException {
         String in = writeInput("to-a-file", Mode.GLOBAL, false, false);

@@ -91,7 +91,7 @@ class SpeculationClusterTest {
                     .set("spark.scheduler.maxRegisteredResourcesWaitingTime", "60s")
                     .set("spark.speculation", "true")
                     .set("spark.speculation.interval", "100ms")
-                    .set("spark.speculation.task.duration.threshold", "500ms")
+                    .set("spark.speculation.task.duration.threshold", "200ms")
                     // One input file, one task (else Spark splits it in two for the two cores).
                     .set("spark.sql.files.openCostInBytes", "1g");
             spark = cluster.session(conf, HOSTS.size(), HOSTS);
@@ -177,7 +177,7 @@ class SpeculationClusterTest {
     @ValueSource(strings = {"cpu", "cuda"})
     void align_slowTaskCopiedSpeculatively_everyRowOnceAndNothingOfTheLoserLeft(String backend) throws Exception {
         Assumptions.assumeTrue(backend.equals("cpu") || fakeDriver.isPresent(), "the stand-in driver needs g++");
-        // A task of some seconds: Spark copies it after half a second (the emulated GPU is slower).
+        // A task of some seconds (here): Spark copies it after 0.2 s (the emulated GPU is slower).
         int pairs = backend.equals("cpu") ? 60_000 : 15_000;
         int badEvery = 10;
         String in = tmp.resolve("in-" + backend).toString();

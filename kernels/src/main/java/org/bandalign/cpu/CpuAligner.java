@@ -115,6 +115,10 @@ public final class CpuAligner implements Aligner {
             Workspace ws = takeWorkspace();
             try {
                 for (int k; !stop.get() && (k = next.getAndIncrement()) < count; ) {
+                    if (Thread.currentThread().isInterrupted()) {   // the caller, or a worker cancel(true) reached
+                        stop.set(true);
+                        break;
+                    }
                     int idx = order[k];
                     try {
                         results[idx] = alignOrReport(pairs.get(idx), options, ws);
@@ -131,6 +135,9 @@ public final class CpuAligner implements Aligner {
         int workers = pool == null ? 1 : Math.min(threads, count);
         if (workers <= 1) {
             worker.run();
+            if (stop.get()) {
+                throw new IllegalStateException("interrupted while aligning");   // (the interrupt stays set)
+            }
         } else {
             runOnPool(worker, workers, stop);
         }

@@ -129,6 +129,34 @@ class CpuAlignerTest {
         }
     }
 
+    /** Found by a review: with one thread (no pool) an interrupted caller aligned every pair. */
+    @Test
+    void alignAll_oneThreadCallerInterrupted_throwsBeforeAligning() {
+        java.util.concurrent.atomic.AtomicInteger taken = new java.util.concurrent.atomic.AtomicInteger();
+        List<Pair> pairs = new AbstractList<>() {
+            @Override
+            public Pair get(int i) {
+                taken.incrementAndGet();
+                return zeros("p" + i, 50, 50);
+            }
+
+            @Override
+            public int size() {
+                return 64;
+            }
+        };
+        try (CpuAligner one = new CpuAligner(1)) {
+            Thread.currentThread().interrupt();
+            try {
+                assertThrows(IllegalStateException.class, () -> one.alignAll(pairs, AlignOptions.defaults()));
+            } finally {
+                assertTrue(Thread.interrupted(), "the interrupt stays set");
+            }
+            // each pair is read once to size it (largest first), then once more to align it
+            assertTrue(taken.get() - 64 <= 1, (taken.get() - 64) + " of 64 pairs read to be aligned");
+        }
+    }
+
     /** Found by an adversarial run: after close, one pair ran and several gave a RejectedExecutionException. */
     @Test
     void alignAndAlignAll_afterClose_failSayingClosed() {
