@@ -53,8 +53,11 @@ final class OutputPlace {
 
     /** The string comparison of {@link #check}: {@code in} and {@code out} qualified. */
     static void checkApart(Path in, Path out, String how) {
-        String i = key(in);
-        String o = key(out);
+        if (!sameFileSystem(in.toUri(), out.toUri())) {
+            return;
+        }
+        String i = pathKey(in);
+        String o = pathKey(out);
         if (i.equals(o)) {
             throw new UserError("--output " + out + " is the input " + in + how + "; choose another directory");
         }
@@ -68,13 +71,25 @@ final class OutputPlace {
     }
 
     /**
-     * A qualified path as a string to compare: Hadoop writes the same local path as
-     * {@code file:/x} (a glob's matches) or {@code file:///x} ({@code makeQualified}).
+     * Whether two qualified paths may lie on one file system: the same scheme, and the same host
+     * and port, where a missing port matches any ({@code hdfs://nn/x} as given, against
+     * {@code hdfs://nn:8020/x} qualified with a {@code fs.defaultFS} that names the port), so the
+     * comparison errs towards refusing. Hadoop writes a local path as {@code file:/x} (a glob's
+     * matches) or {@code file:///x} ({@code makeQualified}): no authority either way.
      */
-    private static String key(Path p) {
-        java.net.URI u = p.toUri().normalize();
-        String authority = u.getAuthority() == null ? "" : u.getAuthority();
-        return u.getScheme() + "://" + authority + u.getPath().replaceAll("/+$", "");
+    static boolean sameFileSystem(java.net.URI a, java.net.URI b) {
+        if (!String.valueOf(a.getScheme()).equalsIgnoreCase(String.valueOf(b.getScheme()))) {
+            return false;
+        }
+        String hostA = a.getHost() != null ? a.getHost() : String.valueOf(a.getAuthority());
+        String hostB = b.getHost() != null ? b.getHost() : String.valueOf(b.getAuthority());
+        boolean portsMatch = a.getPort() == -1 || b.getPort() == -1 || a.getPort() == b.getPort();
+        return hostA.equalsIgnoreCase(hostB) && portsMatch;
+    }
+
+    /** A qualified path's path part, normalised, without a trailing slash. */
+    private static String pathKey(Path p) {
+        return p.toUri().normalize().getPath().replaceAll("/+$", "");
     }
 
     /**
