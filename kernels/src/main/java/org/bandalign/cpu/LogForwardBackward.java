@@ -27,13 +27,15 @@ import org.bandalign.align.PairChecks;
  * transcendental: the probability that a path passes through cell c is
  * {@code gamma(c) = end(c) + sum over successors s of flow(c -> s)}, and the flow of step k
  * into c is {@code mu_k(c) = gamma(c) * w_k(c)}. {@code end(c)} is 1 at the last cell in global
- * mode and {@code exp(alpha(c) - log Z)} in local mode. The flows are the marginals.
+ * mode and {@code exp(alpha(c) - log Z)} in local mode, kept from the sum that gives log Z as
+ * {@code exp(alpha(c) - max alpha) / sum}. The flows are the marginals.
  *
  * <p><b>Numerics.</b> Alpha, log Z, weights and flows are float64 (SPEC "Numerics"); every
  * exponent is of a non-positive difference, so nothing overflows however large the scores
  * (the seed example has log Z about 2.2e8). Flows are probabilities in [0, 1] and are rounded
- * to float32 only when written out. Per cell: three exp and one log forward (four exp in local
- * mode; {@link FastExp} and {@link FastLog}, inline and accurate to a few ulps), none backward,
+ * to float32 only when written out. Per cell: three exp and one log forward (five exp in local
+ * mode, the fifth for log Z; {@link FastExp} and {@link FastLog}, inline and accurate to a few
+ * ulps), none backward,
  * against the eleven of a textbook forward-backward.
  */
 final class LogForwardBackward {
@@ -56,7 +58,7 @@ final class LogForwardBackward {
         if (logZ == NEG_INF) {
             throw PairChecks.noFinitePath(pair, g, mode);
         }
-        backward(g, ws, starts, walk, local, logZ, out);
+        backward(g, ws, starts, walk, local, out);
         return logZ;
     }
 
@@ -163,10 +165,15 @@ final class LogForwardBackward {
         if (best == NEG_INF) {
             return NEG_INF;
         }
+        // The end weights exp(alpha - best) are kept for the backward pass, which scales them by
+        // 1 / sum instead of taking exp(alpha - log Z) again: one exponential a cell fewer.
         double sum = 0.0;
         for (int c = 0; c < cells; c++) {
-            sum += FastExp.expNonPositive(alphaAll[c] - best);
+            double e = FastExp.expNonPositive(alphaAll[c] - best);
+            alphaAll[c] = e;
+            sum += e;
         }
+        ws.endScale = 1.0 / sum;
         return best + Math.log(sum);
     }
 
@@ -176,11 +183,12 @@ final class LogForwardBackward {
      * and 2 (up) into that row's cell; zero sentinels surround each anti-diagonal.
      */
     private static void backward(BandGeometry g, Workspace ws, int[] starts, CellWalk walk, boolean local,
-                                 double logZ, float[] out) {
+                                 float[] out) {
         final int last = g.lastAntidiagonal();
         final int stride = local ? 4 : 3;
         final double[] w = ws.weights;
-        final double[] alphaAll = ws.alpha;
+        final double[] ends = ws.alpha;
+        final double endScale = ws.endScale;
         ws.resetFlows(g.n());
         double[][] f = ws.flows;
         final int rowStep = walk.outRowStep;
@@ -196,7 +204,7 @@ final class LogForwardBackward {
                 int r = 3 * (i + 1);
                 double end;
                 if (local) {
-                    end = FastExp.expNonPositive(alphaAll[c] - logZ);
+                    end = ends[c] * endScale;
                 } else {
                     end = t == last ? 1.0 : 0.0;
                 }

@@ -18,8 +18,13 @@ final class Workspace {
     final double[][] flows = new double[3][];
     /** Forward weights of every band cell, {@code stride} doubles per cell in anti-diagonal order. */
     double[] weights = new double[0];
-    /** Alpha of every band cell (local mode only). */
+    /**
+     * Local mode only: alpha of every band cell during the forward pass, then its end weight
+     * {@code exp(alpha - max alpha)}; times {@link #endScale} that is {@code exp(alpha - log Z)}.
+     */
     double[] alpha = new double[0];
+    /** Local mode only: {@code 1 / sum of the end weights}, so that end weight x endScale = exp(alpha - log Z). */
+    double endScale;
     /** Viterbi back-pointers of every band cell. */
     byte[] backPointers = new byte[0];
 
