@@ -96,8 +96,9 @@ class CudaVsCpuDifferentialTest {
     }
 
     /**
-     * Every forward-backward variant and block-size limit the host can choose, forced one at a
-     * time (a fresh aligner each, since the settings are read when it opens).
+     * Every kernel variant and block-size policy the host can choose, forced one at a time (a
+     * fresh aligner each, since the settings are read when it opens), in launches of both
+     * semirings and of Viterbi alone (which picks its own block size and kernels).
      */
     @Test
     void alignAll_eachKernelVariantAndBlockLimit_cudaEqualsCpu() {
@@ -121,25 +122,36 @@ class CudaVsCpuDifferentialTest {
             {BandedAlignKernels.REGCAP_PROPERTY, "true"},
             {LaunchLayout.MAX_THREADS_PROPERTY, "64"},
             {LaunchLayout.MAX_THREADS_PROPERTY, "512"},
+            // Block sizes by occupancy: of forward-backward for BOTH, of Viterbi for MAX alone.
+            {BandedAlignKernels.THREADS_PROPERTY, "fill"},
+            // The rolling state in global memory: every kernel's global-memory form.
+            {CudaDevice.SHARED_LIMIT_PROPERTY, "0"},
         };
         int compared = 0;
         for (String[] setting : settings) {
             System.setProperty(setting[0], setting[1]);
             try (Aligner forced = Aligner.cuda(0)) {
-                for (Mode mode : Mode.values()) {
-                    for (int band : new int[] {-1, 7}) {
-                        AlignOptions.Builder ob = AlignOptions.builder().mode(mode).semiring(Semiring.BOTH);
-                        if (band >= 0) {
-                            ob.band(band);
+                // Viterbi alone only where the setting reaches Viterbi's launch (forward-backward's
+                // variants do not).
+                boolean viterbiToo = !List.of(BandedAlignKernels.PREFETCH_PROPERTY, BandedAlignKernels.SPLIT_PROPERTY,
+                        BandedAlignKernels.REGCAP_PROPERTY).contains(setting[0]);
+                for (Semiring semiring : viterbiToo ? new Semiring[] {Semiring.BOTH, Semiring.MAX} : new Semiring[] {Semiring.BOTH}) {
+                    for (Mode mode : Mode.values()) {
+                        for (int band : new int[] {-1, 7}) {
+                            AlignOptions.Builder ob = AlignOptions.builder().mode(mode).semiring(semiring);
+                            if (band >= 0) {
+                                ob.band(band);
+                            }
+                            compared += compare(pairs, ob.build(), forced, setting[0] + "=" + setting[1] + ", " + semiring,
+                                    k -> 1e-5);
                         }
-                        compared += compare(pairs, ob.build(), forced, setting[0] + "=" + setting[1], k -> 1e-5);
                     }
                 }
             } finally {
                 System.clearProperty(setting[0]);
             }
         }
-        assertTrue(compared > 400, "pairs compared: " + compared);
+        assertTrue(compared > 650, "pairs compared: " + compared);
     }
 
     /**

@@ -7,6 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import org.bandalign.align.Aligner;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
+import org.opentest4j.AssertionFailedError;
+import org.opentest4j.TestAbortedException;
 
 /** What a user sees where CUDA is missing, and a bad ordinal where it is present. */
 class CudaWithoutGpuTest {
@@ -46,6 +48,20 @@ class CudaWithoutGpuTest {
         CudaUnavailableException e = assertThrows(CudaUnavailableException.class, CudaDevices::list);
         assertTrue(e.getMessage().contains("no CUDA"), e.getMessage());
         assertThrows(CudaUnavailableException.class, () -> CudaDevices.ordinalOf("GPU-01"));
+    }
+
+    @Test
+    void assumeGpu_withoutGpu_skipsOrFailsWhereAGpuIsRequired() {
+        String why = CudaTestSupport.whyUnavailable();
+        Assumptions.assumeTrue(why != null, "a GPU is present");
+        assertThrows(TestAbortedException.class, CudaTestSupport::assumeGpu);
+        System.setProperty(CudaTestSupport.REQUIRE_GPU_PROPERTY, "true");
+        try {
+            AssertionFailedError e = assertThrows(AssertionFailedError.class, CudaTestSupport::assumeGpu);
+            assertTrue(e.getMessage().contains(why), e.getMessage());
+        } finally {
+            System.clearProperty(CudaTestSupport.REQUIRE_GPU_PROPERTY);
+        }
     }
 
     @Test
