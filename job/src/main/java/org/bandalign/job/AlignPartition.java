@@ -191,6 +191,7 @@ final class AlignPartition implements FlatMapFunction<Iterator<InternalRow>, Ali
                                 ArrayDeque<AlignedRecord> out, RowPlace where, RejectedSink rejects) {
         List<Pair> batch = new ArrayList<>();
         long batchCells = 0;
+        long largestPair = 0;
         while (rows.hasNext() && batch.size() < options.batchPairs && batchCells < options.batchCells) {
             InternalRow row = rows.next();
             counters.inputRows.add(1);
@@ -207,7 +208,9 @@ final class AlignPartition implements FlatMapFunction<Iterator<InternalRow>, Ali
                 BandGeometry g = BandGeometry.of(pair, alignOptions);
                 batch.add(pair);
                 // (the batch's memory: its band cells, or its output where that is larger)
-                batchCells += Math.max(g.cells(), RecordMaker.outputFloats(g, options.layoutFor(pair.isBandLayout())) / 3);
+                long cells = Math.max(g.cells(), RecordMaker.outputFloats(g, options.layoutFor(pair.isBandLayout())) / 3);
+                batchCells += cells;
+                largestPair = Math.max(largestPair, cells);
             } catch (InvalidPairException e) {
                 // a row without an id can only be found again by its place in the input
                 reject(e.pairId() == null ? new InvalidPairException(null, e.reason() + " (" + where + ")") : e, rejects);
@@ -216,7 +219,7 @@ final class AlignPartition implements FlatMapFunction<Iterator<InternalRow>, Ali
         if (batch.isEmpty()) {
             return NO_MEMORY;
         }
-        Runnable releaseMemory = ExecutorAligners.takeMemory(batchCells, engine.task);
+        Runnable releaseMemory = ExecutorAligners.takeMemory(ExecutorAligners.memoryCells(batchCells, largestPair), engine.task);
         try {
             long t0 = System.nanoTime();
             List<AlignmentResult> results = engine.alignAll(batch, alignOptions);

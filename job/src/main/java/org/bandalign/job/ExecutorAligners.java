@@ -176,6 +176,18 @@ final class ExecutorAligners {
     private static final java.util.concurrent.locks.ReentrantLock MEMORY_TURN = new java.util.concurrent.locks.ReentrantLock(true);
 
     /**
+     * The memory a batch takes, in cells of {@value #BYTES_PER_CELL} bytes: its band cells, plus
+     * the rest of its largest pair's peak ({@value #PAIR_BYTES_PER_CELL} bytes a cell: that pair's
+     * row as read and its output row are held at once). For a batch of ordinary pairs the second
+     * term is small; for a batch that is one pair near spark.bandalign.maxCells it is most of it,
+     * so such a pair runs alone on its executor instead of beside other tasks' batches.
+     */
+    static long memoryCells(long batchCells, long largestPairCells) {
+        long extra = (largestPairCells * (PAIR_BYTES_PER_CELL - BYTES_PER_CELL) + BYTES_PER_CELL - 1) / BYTES_PER_CELL;
+        return batchCells + extra;
+    }
+
+    /**
      * Takes executor memory for a batch of {@code cells} band cells and returns what gives it
      * back: the batches of all tasks in flight together stay within {@value #HEAP_SHARE} of the
      * heap at {@value #BYTES_PER_CELL} bytes a cell, so tasks that meet with very large pairs

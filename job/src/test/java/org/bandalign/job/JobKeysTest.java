@@ -186,6 +186,19 @@ class JobKeysTest {
     }
 
     @Test
+    void memoryCells_aBatchsLargestPairCountsAtItsWholePeak() {
+        // a batch of 100 pairs of 200 x 200: its largest pair adds little
+        assertEquals(4_000_000 + 66_667, ExecutorAligners.memoryCells(4_000_000, 40_000));
+        // one pair of 50e6 cells (spark.bandalign.maxCells) takes about 160 bytes a cell at its
+        // peak, 8 GB: more than the 60% of an 8 GiB heap that batches share, so it runs alone
+        long alone = ExecutorAligners.memoryCells(50_000_000, 50_000_000);
+        assertEquals(133_333_334, alone);
+        assertTrue(alone / 1024 > ExecutorAligners.memoryPermits(8L << 30), "permits wanted: " + alone / 1024);
+        // counted at 60 bytes a cell alone, it would have run beside other tasks' batches
+        assertTrue(50_000_000 / 1024 < ExecutorAligners.memoryPermits(8L << 30));
+    }
+
+    @Test
     void takeMemory_batchesTakeTurnsWithinTheHeapShare_andOrdinaryOnesDoNotWait() throws Exception {
         // 8 GiB of heap: 0.6 of it at 60 bytes a cell, in permits of 1024 cells
         assertEquals(83886, ExecutorAligners.memoryPermits(8L << 30));
