@@ -219,7 +219,7 @@ final class AlignPartition implements FlatMapFunction<Iterator<InternalRow>, Ali
         if (batch.isEmpty()) {
             return NO_MEMORY;
         }
-        Runnable releaseMemory = ExecutorAligners.takeMemory(ExecutorAligners.memoryCells(batchCells, largestPair), engine.task);
+        Runnable releaseMemory = ExecutorAligners.takeMemory(batchCells, largestPair, engine.task);
         try {
             long t0 = System.nanoTime();
             List<AlignmentResult> results = engine.alignAll(batch, alignOptions);

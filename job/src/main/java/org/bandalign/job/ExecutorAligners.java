@@ -188,14 +188,16 @@ final class ExecutorAligners {
     }
 
     /**
-     * Takes executor memory for a batch of {@code cells} band cells and returns what gives it
-     * back: the batches of all tasks in flight together stay within {@value #HEAP_SHARE} of the
-     * heap at {@value #BYTES_PER_CELL} bytes a cell, so tasks that meet with very large pairs
-     * (up to spark.bandalign.maxCells each) take turns instead of running the executor out of
-     * memory; ordinary batches (spark.bandalign.batch.cells) never wait. A batch larger than
-     * the whole share runs alone.
+     * Takes executor memory for a batch of {@code batchCells} band cells whose largest pair has
+     * {@code largestPairCells} and returns what gives it back: the batches of all tasks in flight
+     * together stay within {@value #HEAP_SHARE} of the heap, each counted as
+     * {@link #memoryCells}, so tasks that meet with very large pairs (up to
+     * spark.bandalign.maxCells each) take turns instead of running the executor out of memory;
+     * ordinary batches (spark.bandalign.batch.cells) never wait. A batch larger than the whole
+     * share runs alone.
      */
-    static Runnable takeMemory(long cells, TaskContext task) {
+    static Runnable takeMemory(long batchCells, long largestPairCells, TaskContext task) {
+        long cells = memoryCells(batchCells, largestPairCells);
         Semaphore permits;
         int most;
         synchronized (ExecutorAligners.class) {
@@ -207,7 +209,7 @@ final class ExecutorAligners {
             most = memoryPermits;
         }
         int wanted = (int) Math.min(most, Math.max(1, (cells + CELLS_PER_PERMIT - 1) / CELLS_PER_PERMIT));
-        String what = "memory for a batch of " + cells + " cells";
+        String what = "memory for a batch of " + batchCells + " cells";
         try {
             while (!MEMORY_TURN.tryLock(PERMIT_POLL_MS, TimeUnit.MILLISECONDS)) {
                 if (task != null) {

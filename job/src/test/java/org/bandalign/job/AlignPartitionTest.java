@@ -119,7 +119,7 @@ class AlignPartitionTest {
      * partition still holds its part (later tasks would wait for it forever).
      */
     private static void assertAllBatchMemoryFree() throws Exception {
-        FutureTask<Runnable> all = new FutureTask<>(() -> ExecutorAligners.takeMemory(1L << 50, null));
+        FutureTask<Runnable> all = new FutureTask<>(() -> ExecutorAligners.takeMemory(1L << 50, 0, null));
         Thread t = new Thread(all, "memory-probe");
         t.setDaemon(true);
         t.start();

@@ -199,32 +199,60 @@ class JobKeysTest {
     }
 
     @Test
+    void takeMemory_aLargePairCountsAtItsPeak_andWaitsWhereItsCellsAloneWouldFit() throws Exception {
+        long half = ExecutorAligners.memoryPermits(Runtime.getRuntime().maxMemory()) * 1024L / 2;
+        Runnable ordinary = ExecutorAligners.takeMemory(1_000_000, 40_000, null);
+        java.util.concurrent.ExecutorService others = java.util.concurrent.Executors.newSingleThreadExecutor();
+        java.util.concurrent.Future<Runnable> large = null;
+        try {
+            // half the share's cells in many small pairs fit beside the ordinary batch
+            others.submit(() -> ExecutorAligners.takeMemory(half, 40_000, null)).get(10, java.util.concurrent.TimeUnit.SECONDS).run();
+            // as one pair, at its peak, they take more than the share: it waits, then runs alone
+            large = others.submit(() -> ExecutorAligners.takeMemory(half, half, null));
+            Thread.sleep(300);
+            assertTrue(!large.isDone(), "a pair of half the share's cells waits for the batch in flight");
+            ordinary.run();
+            large.get(10, java.util.concurrent.TimeUnit.SECONDS).run();
+        } finally {   // (the permits are the JVM's: give back whatever a failed assertion left held)
+            ordinary.run();
+            if (large != null) {
+                try {
+                    large.get(10, java.util.concurrent.TimeUnit.SECONDS).run();
+                } catch (Exception ignored) {
+                    // never taken
+                }
+            }
+            others.shutdownNow();
+        }
+    }
+
+    @Test
     void takeMemory_batchesTakeTurnsWithinTheHeapShare_andOrdinaryOnesDoNotWait() throws Exception {
         // 8 GiB of heap: 0.6 of it at 60 bytes a cell, in permits of 1024 cells
         assertEquals(83886, ExecutorAligners.memoryPermits(8L << 30));
         assertEquals(1, ExecutorAligners.memoryPermits(1000));
-        Runnable a = ExecutorAligners.takeMemory(4_000_000, null);   // an ordinary batch
+        Runnable a = ExecutorAligners.takeMemory(4_000_000, 0, null);   // an ordinary batch
         java.util.concurrent.ExecutorService others = java.util.concurrent.Executors.newFixedThreadPool(2);
         java.util.concurrent.Future<Runnable> huge = null;
         java.util.concurrent.Future<Runnable> small = null;
         Runnable whole = () -> { };
         try {
-            ExecutorAligners.takeMemory(4_000_000, null).run();         // another beside it does not wait
+            ExecutorAligners.takeMemory(4_000_000, 0, null).run();         // another beside it does not wait
             // a batch larger than the whole share waits for a, then runs alone
-            huge = others.submit(() -> ExecutorAligners.takeMemory(Long.MAX_VALUE / 2, null));
+            huge = others.submit(() -> ExecutorAligners.takeMemory(Long.MAX_VALUE / 2, 0, null));
             Thread.sleep(300);
             assertTrue(!huge.isDone(), "the largest batch waits for the one in flight");
             a.run();
             Runnable alone = huge.get(10, java.util.concurrent.TimeUnit.SECONDS);
-            small = others.submit(() -> ExecutorAligners.takeMemory(1, null));
+            small = others.submit(() -> ExecutorAligners.takeMemory(1, 0, null));
             Thread.sleep(300);
             assertTrue(!small.isDone(), "a batch waits while the largest one holds the whole share");
             alone.run();
             small.get(10, java.util.concurrent.TimeUnit.SECONDS).run();
             // a batch one cell past all but one permit of the share takes all of it (rounded up)
             long cells = (ExecutorAligners.memoryPermits(Runtime.getRuntime().maxMemory()) - 1L) * 1024 + 1;
-            whole = others.submit(() -> ExecutorAligners.takeMemory(cells, null)).get(10, java.util.concurrent.TimeUnit.SECONDS);
-            small = others.submit(() -> ExecutorAligners.takeMemory(1, null));
+            whole = others.submit(() -> ExecutorAligners.takeMemory(cells, 0, null)).get(10, java.util.concurrent.TimeUnit.SECONDS);
+            small = others.submit(() -> ExecutorAligners.takeMemory(1, 0, null));
             Thread.sleep(300);
             assertTrue(!small.isDone(), "a batch waits while one holds the whole share");
             whole.run();

@@ -216,8 +216,9 @@ final class LogForwardBackward {
                 cur[r] = fL;
                 cur[r + 1] = fD;
                 cur[r + 2] = fU;
-                // Local mode's flows can round above 1 where alpha is beyond about 1e13: log Z then
-                // no longer resolves the end terms exp(alpha - log Z). A marginal is a probability.
+                // A marginal is a probability. Local mode's flows once reached 4 at scores of 1e17,
+                // when the end terms were exp(alpha - log Z) and log Z no longer resolved them; the
+                // end weights divided by their sum keep them in [0, 1], and this stays as a guard.
                 out[oi] = (float) (local ? Math.min(1.0, fL) : fL);
                 out[oi + 1] = (float) (local ? Math.min(1.0, fD + gamma * w[q + 3]) : fD);
                 out[oi + 2] = (float) (local ? Math.min(1.0, fU) : fU);

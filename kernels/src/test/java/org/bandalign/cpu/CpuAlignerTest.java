@@ -82,8 +82,8 @@ class CpuAlignerTest {
 
     /**
      * Found by an adversarial run: in local mode a score of 1e17 or more made marginals of up to
-     * 4 (alpha beyond about 1e13 no longer resolves the end terms). Outside SPEC's accuracy range
-     * (magnitudes to 1e6), but a marginal is a probability.
+     * 4 (alpha beyond about 1e13, log Z no longer resolved the end terms exp(alpha - log Z)).
+     * Outside SPEC's accuracy range (magnitudes to 1e6), but a marginal is a probability.
      */
     @Test
     void align_localModeAtHugeMagnitudes_marginalsStayProbabilities() {

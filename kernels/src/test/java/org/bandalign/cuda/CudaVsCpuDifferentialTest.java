@@ -47,8 +47,8 @@ class CudaVsCpuDifferentialTest {
 
     /**
      * Far beyond SPEC's accuracy range (magnitudes to 1e6) log Z no longer resolves local mode's
-     * end terms, but a marginal is still a probability (the CPU engine clamps them; an
-     * adversarial run found 4 there).
+     * end terms exp(alpha - log Z), as the GPU kernels take them, but a marginal is still a
+     * probability (the CPU engine once gave 4 there, found by an adversarial run).
      */
     @Test
     void align_localModeAtHugeMagnitudes_marginalsStayProbabilities() {

@@ -54,13 +54,18 @@ class CudaWithoutGpuTest {
     void assumeGpu_withoutGpu_skipsOrFailsWhereAGpuIsRequired() {
         String why = CudaTestSupport.whyUnavailable();
         Assumptions.assumeTrue(why != null, "a GPU is present");
-        assertThrows(TestAbortedException.class, CudaTestSupport::assumeGpu);
-        System.setProperty(CudaTestSupport.REQUIRE_GPU_PROPERTY, "true");
+        String given = System.clearProperty(CudaTestSupport.REQUIRE_GPU_PROPERTY);   // (set where a GPU is required)
         try {
+            assertThrows(TestAbortedException.class, CudaTestSupport::assumeGpu);
+            System.setProperty(CudaTestSupport.REQUIRE_GPU_PROPERTY, "true");
             AssertionFailedError e = assertThrows(AssertionFailedError.class, CudaTestSupport::assumeGpu);
             assertTrue(e.getMessage().contains(why), e.getMessage());
         } finally {
-            System.clearProperty(CudaTestSupport.REQUIRE_GPU_PROPERTY);
+            if (given == null) {
+                System.clearProperty(CudaTestSupport.REQUIRE_GPU_PROPERTY);
+            } else {
+                System.setProperty(CudaTestSupport.REQUIRE_GPU_PROPERTY, given);
+            }
         }
     }
 
