@@ -209,20 +209,32 @@ class JobKeysTest {
             others.submit(() -> ExecutorAligners.takeMemory(half, 40_000, null)).get(10, java.util.concurrent.TimeUnit.SECONDS).run();
             // as one pair, at its peak, they take more than the share: it waits, then runs alone
             large = others.submit(() -> ExecutorAligners.takeMemory(half, half, null));
-            Thread.sleep(300);
-            assertTrue(!large.isDone(), "a pair of half the share's cells waits for the batch in flight");
+            assertWaits(large, "a pair of half the share's cells waits for the batch in flight");
             ordinary.run();
             large.get(10, java.util.concurrent.TimeUnit.SECONDS).run();
         } finally {   // (the permits are the JVM's: give back whatever a failed assertion left held)
             ordinary.run();
-            if (large != null) {
+            giveBack(large);
+            others.shutdownNow();
+        }
+    }
+
+    private static void assertWaits(java.util.concurrent.Future<Runnable> memory, String why) throws InterruptedException {
+        Thread.sleep(300);
+        assertTrue(!memory.isDone(), why);
+    }
+
+    /** Gives back the memory of each taking that got it (null: never asked). */
+    @SafeVarargs
+    private static void giveBack(java.util.concurrent.Future<Runnable>... takings) {
+        for (java.util.concurrent.Future<Runnable> f : takings) {
+            if (f != null) {
                 try {
-                    large.get(10, java.util.concurrent.TimeUnit.SECONDS).run();
+                    f.get(10, java.util.concurrent.TimeUnit.SECONDS).run();
                 } catch (Exception ignored) {
                     // never taken
                 }
             }
-            others.shutdownNow();
         }
     }
 
@@ -240,35 +252,24 @@ class JobKeysTest {
             ExecutorAligners.takeMemory(4_000_000, 0, null).run();         // another beside it does not wait
             // a batch larger than the whole share waits for a, then runs alone
             huge = others.submit(() -> ExecutorAligners.takeMemory(Long.MAX_VALUE / 2, 0, null));
-            Thread.sleep(300);
-            assertTrue(!huge.isDone(), "the largest batch waits for the one in flight");
+            assertWaits(huge, "the largest batch waits for the one in flight");
             a.run();
             Runnable alone = huge.get(10, java.util.concurrent.TimeUnit.SECONDS);
             small = others.submit(() -> ExecutorAligners.takeMemory(1, 0, null));
-            Thread.sleep(300);
-            assertTrue(!small.isDone(), "a batch waits while the largest one holds the whole share");
+            assertWaits(small, "a batch waits while the largest one holds the whole share");
             alone.run();
             small.get(10, java.util.concurrent.TimeUnit.SECONDS).run();
             // a batch one cell past all but one permit of the share takes all of it (rounded up)
             long cells = (ExecutorAligners.memoryPermits(Runtime.getRuntime().maxMemory()) - 1L) * 1024 + 1;
             whole = others.submit(() -> ExecutorAligners.takeMemory(cells, 0, null)).get(10, java.util.concurrent.TimeUnit.SECONDS);
             small = others.submit(() -> ExecutorAligners.takeMemory(1, 0, null));
-            Thread.sleep(300);
-            assertTrue(!small.isDone(), "a batch waits while one holds the whole share");
+            assertWaits(small, "a batch waits while one holds the whole share");
             whole.run();
             small.get(10, java.util.concurrent.TimeUnit.SECONDS).run();
         } finally {   // (the permits are the JVM's: give back whatever a failed assertion left held)
             a.run();
             whole.run();
-            for (java.util.concurrent.Future<Runnable> f : java.util.Arrays.asList(huge, small)) {
-                if (f != null) {
-                    try {
-                        f.get(10, java.util.concurrent.TimeUnit.SECONDS).run();
-                    } catch (Exception ignored) {
-                        // never taken
-                    }
-                }
-            }
+            giveBack(huge, small);
             others.shutdownNow();
         }
     }
