@@ -73,6 +73,10 @@ public final class AlignCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         SparkConf sparkConf = sparkConf(new SparkConf());
+        String note = masterNote();
+        if (note != null) {
+            System.err.println("bandalign: note: " + note);
+        }
         JobRequest request = request(sparkConf);
         String master = sparkConf.get("spark.master");
         if (request.options.backend == Backend.CUDA && (master.equals("local") || master.startsWith("local["))) {
@@ -102,6 +106,13 @@ public final class AlignCommand implements Callable<Integer> {
         }
         base.setIfMissing("spark.app.name", "bandalign align");
         return base;
+    }
+
+    /** What to tell a user who gave the master twice, differently (the flag wins), else null. */
+    String masterNote() {
+        String given = conf.get("spark.master");
+        return master != null && given != null && !given.equals(master)
+                ? "--master " + master + " overrides --conf spark.master=" + given : null;
     }
 
     /** For --backend cuda in local mode: refuses at once, saying why, where no GPU can be used. */

@@ -2,6 +2,7 @@ package org.bandalign.job;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -123,6 +124,16 @@ class JobKeysTest {
         assertEquals("local[1]", align("--master", "local[1]", "--conf", "spark.master=local[3]").sparkConf(new SparkConf(false))
                 .get("spark.master"));
         assertEquals("bandalign align", align().sparkConf(new SparkConf(false)).get("spark.app.name"));
+    }
+
+    /** A master given twice, differently: the flag wins, and the run says so. */
+    @Test
+    void alignMasterNote_flagAndConfDiffer_saysWhichWins() {
+        assertEquals("--master local[1] overrides --conf spark.master=local[3]",
+                align("--master", "local[1]", "--conf", "spark.master=local[3]").masterNote());
+        assertNull(align("--master", "local[1]", "--conf", "spark.master=local[1]").masterNote());
+        assertNull(align("--master", "local[1]").masterNote());
+        assertNull(align("--conf", "spark.master=local[3]").masterNote());
     }
 
     /** --min-prob's default (SPEC section 5). */
