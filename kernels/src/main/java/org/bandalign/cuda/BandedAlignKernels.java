@@ -42,6 +42,16 @@ import org.bandalign.align.AlignmentResult;
 final class BandedAlignKernels {
     /** Largest pinned staging buffer (a ByteBuffer's limit). */
     static final long MAX_STAGING = Integer.MAX_VALUE - 8;
+    /**
+     * Largest pinned staging buffer kept after its launch: what the launches CudaAligner packs
+     * need ({@link CudaAligner#GROUP_STAGING}, a quarter more for their descriptors and paths).
+     * A buffer grown past it for one large pair (up to {@link #MAX_STAGING}) is freed once that
+     * launch is done, so an executor does not hold gigabytes of pinned memory, outside its heap
+     * and counted against its container, for the rest of its life because of one outlier.
+     */
+    static final long RETAINED_STAGING = CudaAligner.GROUP_STAGING + CudaAligner.GROUP_STAGING / 4;
+    /** System property overriding {@link #RETAINED_STAGING}, in bytes (for tests). */
+    static final String RETAINED_STAGING_PROPERTY = "bandalign.cuda.retainedStaging";
     /** Shared memory a block may use without opting in. */
     private static final int DEFAULT_SHARED = 48 * 1024;
     /** Alignment of each buffer carved out of the device arena. */
@@ -112,6 +122,9 @@ final class BandedAlignKernels {
     /** One event per marginal chunk in flight, recorded after its download. */
     private final List<CUevent> chunkEvents = new ArrayList<>();
     private PinnedBuffer staging;
+    /** The staging buffer's size, for {@link #stagingBytes()} from other threads; 0 without one. */
+    private volatile long stagingHeld;
+    private final long retainedStaging = Long.getLong(RETAINED_STAGING_PROPERTY, RETAINED_STAGING);
     /**
      * Device memory for every buffer of a launch, carved at aligned offsets; kept between
      * launches and only grown, because cuMemAlloc and cuMemFree synchronise the device and would
@@ -393,7 +406,18 @@ final class BandedAlignKernels {
                     usable = false;
                 }
             }
+            if (usable && staging.bytes > retainedStaging) {
+                // (the results above are read out of it already, and nothing is queued on it)
+                staging.close();
+                staging = null;
+                stagingHeld = 0;
+            }
         }
+    }
+
+    /** Bytes of pinned staging this context holds between launches. */
+    long stagingBytes() {
+        return stagingHeld;
     }
 
     /** Where each device buffer of a launch lives in the arena; -1 for one the launch does not use. */
@@ -661,6 +685,7 @@ final class BandedAlignKernels {
                 staging.close();
             }
             staging = bigger;
+            stagingHeld = bigger.bytes;
         }
         return staging.buffer;
     }

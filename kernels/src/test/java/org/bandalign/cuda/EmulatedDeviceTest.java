@@ -38,6 +38,36 @@ class EmulatedDeviceTest {
         CudaTestSupport.assumeGpu();
     }
 
+    /**
+     * A staging buffer grown for one large pair is freed after its launch (pinned host memory
+     * counts against an executor's container for as long as it is held); one the packed launches
+     * need is kept. Here the limit kept is 1 MiB, the least a staging buffer takes.
+     */
+    @Test
+    void alignAll_stagingGrownForALargePair_isFreedAfterIt() {
+        System.setProperty(BandedAlignKernels.RETAINED_STAGING_PROPERTY, String.valueOf(1 << 20));
+        try (CudaAligner cuda = CudaAligner.open(0, 0)) {
+            Random rnd = new Random(9);
+            List<Pair> small = java.util.stream.IntStream.range(0, 4).mapToObj(k -> randomPair(rnd, "s" + k, 30, 40)).toList();
+            assertValid(cuda.alignAll(small, LOG));
+            assertEquals(1 << 20, cuda.pinnedStagingBytes(), "a staging buffer the packed launches need is kept");
+            Pair large = randomPair(rnd, "large", 320, 320);   // 1.2 MB of scores (the marginals come back in their place)
+            AlignmentResult r = cuda.alignAll(List.of(large), LOG).get(0);
+            assertTrue(r.isValid(), () -> r.error().getMessage());
+            assertEquals(0, cuda.pinnedStagingBytes(), "the staging grown for the large pair is freed after it");
+            try (Aligner cpu = Aligner.cpu(1)) {
+                assertEquals(cpu.align(large, LOG).logPartition(), r.logPartition(), 1e-6 * Math.abs(r.logPartition()));
+            }
+            assertValid(cuda.alignAll(small, LOG));   // and the next launch takes a new one
+        } finally {
+            System.clearProperty(BandedAlignKernels.RETAINED_STAGING_PROPERTY);
+        }
+    }
+
+    private static void assertValid(List<AlignmentResult> results) {
+        results.forEach(r -> assertTrue(r.isValid(), () -> r.error().getMessage()));
+    }
+
     @Test
     void open_onTheFakeDriver_isTheCpuEmulation() {
         try (CudaAligner cuda = CudaAligner.open(0, 0)) {
