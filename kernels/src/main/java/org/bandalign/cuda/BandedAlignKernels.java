@@ -43,14 +43,16 @@ final class BandedAlignKernels {
     /** Largest pinned staging buffer (a ByteBuffer's limit). */
     static final long MAX_STAGING = Integer.MAX_VALUE - 8;
     /**
-     * Largest pinned staging buffer kept after its launch: what the launches CudaAligner packs
-     * need ({@link CudaAligner#GROUP_STAGING}, a quarter more for their descriptors and paths).
-     * A buffer grown past it for one large pair (up to {@link #MAX_STAGING}) is freed once that
-     * launch is done, so an executor does not hold gigabytes of pinned memory, outside its heap
-     * and counted against its container, for the rest of its life because of one outlier.
+     * Largest pinned staging buffer a launch that needs no more keeps: what the launches
+     * CudaAligner packs can need ({@link CudaAligner#GROUP_STAGING}; their descriptors and paths
+     * are counted in it). A buffer grown past it for a large pair (up to {@link #MAX_STAGING}) is
+     * kept while large pairs follow one another (pinning and freeing synchronise the device, and
+     * pinning gigabytes takes a while), and given back at the first launch that needs no more
+     * than this: an executor does not hold gigabytes of pinned memory, outside its heap and
+     * counted against its container, for the rest of its life because of a few outliers.
      */
-    static final long RETAINED_STAGING = CudaAligner.GROUP_STAGING + CudaAligner.GROUP_STAGING / 4;
-    /** System property overriding {@link #RETAINED_STAGING}, in bytes (for tests). */
+    static final long RETAINED_STAGING = CudaAligner.GROUP_STAGING;
+    /** System property overriding {@link #RETAINED_STAGING}, in bytes (a tuning knob; the tests lower it). */
     static final String RETAINED_STAGING_PROPERTY = "bandalign.cuda.retainedStaging";
     /** Shared memory a block may use without opting in. */
     private static final int DEFAULT_SHARED = 48 * 1024;
@@ -124,7 +126,7 @@ final class BandedAlignKernels {
     private PinnedBuffer staging;
     /** The staging buffer's size, for {@link #stagingBytes()} from other threads; 0 without one. */
     private volatile long stagingHeld;
-    private final long retainedStaging = Long.getLong(RETAINED_STAGING_PROPERTY, RETAINED_STAGING);
+    private final long retainedStaging = retainedStaging();
     /**
      * Device memory for every buffer of a launch, carved at aligned offsets; kept between
      * launches and only grown, because cuMemAlloc and cuMemFree synchronise the device and would
@@ -406,13 +408,20 @@ final class BandedAlignKernels {
                     usable = false;
                 }
             }
-            if (usable && staging.bytes > retainedStaging) {
-                // (the results above are read out of it already, and nothing is queued on it)
-                staging.close();
-                staging = null;
-                stagingHeld = 0;
-            }
         }
+    }
+
+    private static long retainedStaging() {
+        String value = System.getProperty(RETAINED_STAGING_PROPERTY);
+        try {
+            long bytes = value == null ? RETAINED_STAGING : Long.parseLong(value.trim());
+            if (bytes >= 0) {
+                return bytes;
+            }
+        } catch (NumberFormatException e) {
+            // said below
+        }
+        throw new IllegalArgumentException(RETAINED_STAGING_PROPERTY + " must be a number of bytes, not " + value);
     }
 
     /** Bytes of pinned staging this context holds between launches. */
@@ -675,7 +684,17 @@ final class BandedAlignKernels {
         return chunkEvents.get(c);
     }
 
+    /**
+     * The staging buffer for a launch of {@code bytes}: the one kept, grown where it is smaller,
+     * or, where it was grown past {@link #RETAINED_STAGING} for large pairs and this launch needs
+     * no more than that, a smaller one in its place (nothing is queued on it between launches).
+     */
     private ByteBuffer staging(long bytes) {
+        if (staging != null && staging.bytes > retainedStaging && bytes <= retainedStaging) {
+            staging.close();   // free first: the smaller one then surely fits
+            staging = null;
+            stagingHeld = 0;
+        }
         if (staging == null || staging.bytes < bytes) {
             if (bytes > MAX_STAGING) {
                 throw new CudaException("staging buffer of " + bytes + " bytes", jcuda.driver.CUresult.CUDA_ERROR_OUT_OF_MEMORY);
@@ -693,6 +712,7 @@ final class BandedAlignKernels {
     void close() {
         if (staging != null) {
             staging.close();
+            stagingHeld = 0;
         }
         if (arena != null) {
             arena.close();

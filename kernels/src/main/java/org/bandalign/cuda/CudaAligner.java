@@ -38,8 +38,8 @@ import org.bandalign.align.PairChecks;
  * <p>Memory: each launch in flight keeps one device arena (all of a launch's buffers, grown to
  * the largest launch so far; cuMemAlloc and cuMemFree would synchronise the device between
  * launches) and one pinned staging buffer, until {@link #close()}; a staging buffer grown for
- * one large pair beyond what packed launches need is freed after it
- * ({@link BandedAlignKernels#RETAINED_STAGING}). With the default budget
+ * large pairs beyond what packed launches need is given back by the next launch that needs no
+ * more ({@link BandedAlignKernels#RETAINED_STAGING}). With the default budget
  * that is at most about 90% of the device memory that was free when the aligner opened.
  *
  * <p>Thread-safe: task threads may share one aligner per device. Each concurrent caller launches
