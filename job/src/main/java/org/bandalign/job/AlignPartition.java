@@ -191,6 +191,7 @@ final class AlignPartition implements FlatMapFunction<Iterator<InternalRow>, Ali
                                 ArrayDeque<AlignedRecord> out, RowPlace where, RejectedSink rejects) {
         List<Pair> batch = new ArrayList<>();
         long batchCells = 0;
+        long batchMemory = 0;
         long largestPair = 0;
         while (rows.hasNext() && batch.size() < options.batchPairs && batchCells < options.batchCells) {
             InternalRow row = rows.next();
@@ -207,10 +208,13 @@ final class AlignPartition implements FlatMapFunction<Iterator<InternalRow>, Ali
                 Pair pair = PairDecoder.decode(row, format);
                 BandGeometry g = BandGeometry.of(pair, alignOptions);
                 batch.add(pair);
-                // (the batch's memory: its band cells, or its output where that is larger)
+                // (the batch's size: its band cells, or its output where that is larger; its
+                // memory: that and its rows, which outweigh the cells in a narrow band)
                 long cells = Math.max(g.cells(), RecordMaker.outputFloats(g, options.layoutFor(pair.isBandLayout())) / 3);
+                long memory = cells + ExecutorAligners.rowCells(g.n(), ExecutorAligners.BYTES_PER_CELL);
                 batchCells += cells;
-                largestPair = Math.max(largestPair, cells);
+                batchMemory += memory;
+                largestPair = Math.max(largestPair, memory);
             } catch (InvalidPairException e) {
                 // a row without an id can only be found again by its place in the input
                 reject(e.pairId() == null ? new InvalidPairException(null, e.reason() + " (" + where + ")") : e, rejects);
@@ -219,7 +223,7 @@ final class AlignPartition implements FlatMapFunction<Iterator<InternalRow>, Ali
         if (batch.isEmpty()) {
             return NO_MEMORY;
         }
-        Runnable releaseMemory = ExecutorAligners.takeMemory(batchCells, largestPair, engine.task);
+        Runnable releaseMemory = ExecutorAligners.takeMemory(batchMemory, largestPair, engine.task);
         try {
             long t0 = System.nanoTime();
             List<AlignmentResult> results = engine.alignAll(batch, alignOptions);

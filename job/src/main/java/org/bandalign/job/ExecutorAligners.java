@@ -188,8 +188,8 @@ final class ExecutorAligners {
     }
 
     /**
-     * Takes executor memory for a batch of {@code batchCells} band cells whose largest pair has
-     * {@code largestPairCells} and returns what gives it back: the batches of all tasks in flight
+     * Takes executor memory for a batch of {@code batchCells} cells (its band cells and its rows'
+     * worth, {@link #rowCells}) whose largest pair has {@code largestPairCells} and returns what gives it back: the batches of all tasks in flight
      * together stay within {@value #HEAP_SHARE} of the heap, each counted as
      * {@link #memoryCells}, so tasks that meet with very large pairs (up to
      * spark.bandalign.maxCells each) take turns instead of running the executor out of memory;
@@ -254,13 +254,29 @@ final class ExecutorAligners {
      * ({@link #heapCells()}), saying what to change.
      */
     static void checkFitsHeap(String id, BandGeometry g) {
-        long most = heapCells();
-        if (g.cells() > most) {
+        checkFitsHeap(id, g, Runtime.getRuntime().maxMemory());
+    }
+
+    static void checkFitsHeap(String id, BandGeometry g, long heapBytes) {
+        long most = heapCells(heapBytes);
+        if (g.cells() + rowCells(g.n(), PAIR_BYTES_PER_CELL) > most) {
             throw new InvalidPairException(id, "too large for this executor's memory: " + g + " has "
-                    + g.cells() + " band cells, and a pair takes about " + PAIR_BYTES_PER_CELL + " bytes of heap a cell (at most "
-                    + most + " cells in this " + (Runtime.getRuntime().maxMemory() >> 20) + " MiB heap); give the executors more "
-                    + "memory (spark.executor.memory)");
+                    + g.cells() + " band cells in " + g.n() + " rows, and a pair takes about " + PAIR_BYTES_PER_CELL
+                    + " bytes of heap a cell and " + BYTES_PER_ROW + " a row (at most " + most + " cells in this "
+                    + (heapBytes >> 20) + " MiB heap); give the executors more memory (spark.executor.memory)");
         }
+    }
+
+    /**
+     * Heap the CPU engine takes per row of a pair, whatever its band: its rolling anti-diagonals
+     * (12 doubles a row). Beside a pair's cells it matters only in a narrow band: a pair of 4
+     * million rows in a band of one takes 384 MB of them.
+     */
+    static final long BYTES_PER_ROW = 96;
+
+    /** The memory of {@code rows} rows of a pair, in cells of {@code bytesPerCell} bytes, rounded up. */
+    static long rowCells(int rows, long bytesPerCell) {
+        return ((rows + 3L) * BYTES_PER_ROW + bytesPerCell - 1) / bytesPerCell;
     }
 
     /** Memory permits for a heap of {@code heapBytes}. */

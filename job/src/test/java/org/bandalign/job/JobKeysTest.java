@@ -196,6 +196,27 @@ class JobKeysTest {
                 e.getMessage());
     }
 
+    /**
+     * Found by a probe of the CPU engine: its rolling arrays take 96 bytes a row, which a pair's
+     * cells do not count where its band is narrow (4 million rows in a band of one: 384 MB).
+     */
+    @Test
+    void checkFitsHeap_longNarrowPair_countsItsRowsBesideItsCells() {
+        long heap = 1_000_000L * ExecutorAligners.PAIR_BYTES_PER_CELL;   // holds a million cells
+        org.bandalign.align.BandGeometry narrow = narrow(700_000);   // 700,000 cells and as many rows: 1.12 million
+        org.bandalign.align.InvalidPairException e = assertThrows(org.bandalign.align.InvalidPairException.class,
+                () -> ExecutorAligners.checkFitsHeap("narrow", narrow, heap));
+        assertTrue(e.getMessage().contains("700000 band cells in 700000 rows") && e.getMessage().contains("96 a row")
+                && e.getMessage().contains("at most 1000000 cells"), e.getMessage());
+        ExecutorAligners.checkFitsHeap("fits", narrow(600_000), heap);   // 600,000 + 360,002
+        assertEquals(3, ExecutorAligners.rowCells(1, 160), "a row and the three slots beside: 384 bytes, rounded up");
+    }
+
+    private static org.bandalign.align.BandGeometry narrow(int n) {
+        return org.bandalign.align.BandGeometry.of(org.bandalign.align.Pair.band("narrow", n, n, 0, 0, new float[3 * n]),
+                org.bandalign.align.AlignOptions.defaults());
+    }
+
     @Test
     void memoryCells_aBatchsLargestPairCountsAtItsWholePeak() {
         // a batch of 100 pairs of 200 x 200: its largest pair adds little

@@ -68,12 +68,16 @@ public interface Aligner extends AutoCloseable {
 
     /**
      * Aligns many pairs at once, using the backend's parallelism. Returns one result per pair,
-     * in input order. An invalid pair does not fail the call: its result has
+     * in input order, as an unmodifiable list. An invalid pair does not fail the call: its result has
      * {@link AlignmentResult#isValid()} false and {@link AlignmentResult#error()} says why.
      */
     List<AlignmentResult> alignAll(List<Pair> pairs, AlignOptions options);
 
-    /** Releases threads (CPU) or the device context and memory (CUDA). */
+    /**
+     * Releases threads (CPU) or the device context and memory (CUDA). A call in progress on
+     * another thread then either completes or ends with an {@link IllegalStateException}; it
+     * never returns partial results, and later calls fail saying the aligner is closed.
+     */
     @Override
     void close();
 }

@@ -40,11 +40,23 @@ public final class Pair {
         if (scores == null) {
             throw new InvalidPairException(id, "scores are null");
         }
-        if (scores.length != (long) n * m * 3) {   // (a product past 2^63 wraps, and then differs too)
+        if (scores.length != floats(n, m)) {
             throw new InvalidPairException(id, "dense scores of a pair of " + n + " x " + m + " must hold n*m*3 = "
                     + product(n, m) + " floats, got " + scores.length);
         }
         return new Pair(id, n, m, false, -(n - 1), m - 1, scores);
+    }
+
+    /**
+     * {@code a * b * 3}, or -1 where that passes 2^63 (no array is that long): a product that
+     * wrapped could equal a short array's length (a band of W near 2^32).
+     */
+    private static long floats(long a, long b) {
+        try {
+            return Math.multiplyExact(Math.multiplyExact(a, b), 3);
+        } catch (ArithmeticException e) {
+            return -1;
+        }
     }
 
     /** {@code a * b * 3} exactly, for messages (the sizes of 2^31-long pairs pass 2^63). */
@@ -68,7 +80,7 @@ public final class Pair {
             throw new InvalidPairException(id, "scores are null");
         }
         long width = (long) diagHi - diagLo + 1;
-        if (scores.length != n * width * 3) {
+        if (scores.length != floats(n, width)) {
             throw new InvalidPairException(id, "band-layout scores of a pair of " + n + " x " + m + " with band ["
                     + diagLo + ", " + diagHi + "] must hold n*W*3 = " + product(n, width) + " floats (W = " + width
                     + "), got " + scores.length);

@@ -2,14 +2,17 @@ package org.bandalign.cpu;
 
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Objects;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -45,6 +48,16 @@ public final class CpuAligner implements Aligner {
      * marginals (12) and Viterbi's back-pointers (1). For the message of a pair the heap cannot hold.
      */
     static final long WORK_BYTES_PER_CELL = 53;
+    /**
+     * And per row: the rolling anti-diagonals of alpha (or the Viterbi score) and of the
+     * backward flows, 12 doubles a row, which outweigh the cells in a narrow band.
+     */
+    static final long WORK_BYTES_PER_ROW = 96;
+
+    /** The heap {@link #alignWith} takes beyond the pair's scores, about: per cell, per row, per anti-diagonal. */
+    static long workBytes(BandGeometry g) {
+        return g.cells() * WORK_BYTES_PER_CELL + (g.n() + 3L) * WORK_BYTES_PER_ROW + (g.n() + (long) g.m()) * Integer.BYTES;
+    }
 
     /** A CPU aligner whose {@link #alignAll} uses {@code threads} worker threads. */
     public CpuAligner(int threads) {
@@ -87,8 +100,7 @@ public final class CpuAligner implements Aligner {
             ws.trim();
             throw tooLargeForHeap(pair, options);
         } finally {
-            ws.trim();
-            workspaces.add(ws);
+            giveBack(ws);
         }
     }
 
@@ -99,7 +111,9 @@ public final class CpuAligner implements Aligner {
      * again once they are done, alone; if it still does not fit, its result is an
      * {@link InvalidPairException} saying so (SPEC section 1: too large for the configured
      * memory), and the other pairs are not affected. An interrupted caller gets an
-     * {@link IllegalStateException}, and the workers take no further pairs of the call.
+     * {@link IllegalStateException}, and the workers take no further pairs of the call; so does
+     * a call in progress or waiting for the workers when the aligner is closed (never results
+     * with gaps, never a call that waits for ever).
      */
     @Override
     public List<AlignmentResult> alignAll(List<Pair> pairs, AlignOptions options) {
@@ -115,7 +129,8 @@ public final class CpuAligner implements Aligner {
             Workspace ws = takeWorkspace();
             try {
                 for (int k; !stop.get() && (k = next.getAndIncrement()) < count; ) {
-                    if (Thread.currentThread().isInterrupted()) {   // the caller, or a worker cancel(true) reached
+                    // the caller interrupted, a worker's cancel(true), or close()
+                    if (Thread.currentThread().isInterrupted() || closed) {
                         stop.set(true);
                         break;
                     }
@@ -128,18 +143,17 @@ public final class CpuAligner implements Aligner {
                     }
                 }
             } finally {
-                ws.trim();
-                workspaces.add(ws);
+                giveBack(ws);
             }
         };
         int workers = pool == null ? 1 : Math.min(threads, count);
         if (workers <= 1) {
             worker.run();
-            if (stop.get()) {
-                throw new IllegalStateException("interrupted while aligning");   // (the interrupt stays set)
-            }
         } else {
             runOnPool(worker, workers, stop);
+        }
+        if (stop.get()) {   // some pairs were never aligned: no result list with gaps
+            throw stopped();
         }
         for (Integer idx : outOfMemory) {   // alone now, with the others' memory free
             Pair pair = pairs.get(idx);
@@ -149,18 +163,17 @@ public final class CpuAligner implements Aligner {
             } catch (OutOfMemoryError e) {
                 results[idx] = AlignmentResult.failed(tooLargeForHeap(pair, options));
             } finally {
-                ws.trim();
-                workspaces.add(ws);
+                giveBack(ws);
             }
         }
-        return Arrays.asList(results);
+        return Collections.unmodifiableList(Arrays.asList(results));
     }
 
     /** The error of a pair whose alignment the heap cannot hold. */
     private static InvalidPairException tooLargeForHeap(Pair pair, AlignOptions options) {
-        long cells = BandGeometry.of(pair, options).cells();
-        return new InvalidPairException(pair.id(), "too large for this JVM's memory: aligning its " + cells
-                + " band cells takes about " + (cells * WORK_BYTES_PER_CELL >> 20) + " MiB beyond its scores, more than the heap ("
+        BandGeometry g = BandGeometry.of(pair, options);
+        return new InvalidPairException(pair.id(), "too large for this JVM's memory: aligning its " + g.cells()
+                + " band cells in " + g.n() + " rows takes about " + (workBytes(g) >> 20) + " MiB beyond its scores, more than the heap ("
                 + (Runtime.getRuntime().maxMemory() >> 20) + " MiB at most) had free; give the JVM more memory (-Xmx)");
     }
 
@@ -170,15 +183,27 @@ public final class CpuAligner implements Aligner {
         }
     }
 
+    /** Why a call stopped before aligning every pair: close() or an interrupt (which stays set). */
+    private IllegalStateException stopped() {
+        return new IllegalStateException(closed ? "the CPU aligner was closed while aligning" : "interrupted while aligning");
+    }
+
     private void runOnPool(Runnable worker, int workers, AtomicBoolean stop) {
         List<Future<?>> futures = new ArrayList<>(workers);
-        for (int w = 0; w < workers; w++) {
-            futures.add(pool.submit(worker));
+        try {
+            for (int w = 0; w < workers; w++) {
+                futures.add(pool.submit(worker));
+            }
+        } catch (RejectedExecutionException e) {   // close() came between checkOpen and here
+            stop.set(true);
+            futures.forEach(x -> x.cancel(true));
         }
         Throwable failure = null;
         for (Future<?> f : futures) {
             try {
                 f.get();
+            } catch (CancellationException e) {   // dropped from the queue by close()
+                stop.set(true);
             } catch (ExecutionException e) {
                 failure = failure == null ? e.getCause() : failure;
             } catch (InterruptedException e) {
@@ -248,11 +273,25 @@ public final class CpuAligner implements Aligner {
         return ws != null ? ws : new Workspace();
     }
 
+    /** Returns a workspace to the pool, its outsized arrays dropped; a closed aligner keeps none. */
+    private void giveBack(Workspace ws) {
+        ws.trim();
+        if (!closed) {
+            workspaces.add(ws);
+        }
+    }
+
     @Override
     public void close() {
         closed = true;
         if (pool != null) {
-            pool.shutdownNow();
+            // Workers in flight are interrupted and take no further pair; those still queued are
+            // cancelled, so that the calls waiting for them end (with an IllegalStateException).
+            for (Runnable queued : pool.shutdownNow()) {
+                if (queued instanceof Future<?> f) {
+                    f.cancel(false);
+                }
+            }
         }
         workspaces.clear();
     }

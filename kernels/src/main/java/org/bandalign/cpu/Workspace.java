@@ -70,8 +70,17 @@ final class Workspace {
         return backPointers;
     }
 
-    /** Drops per-cell arrays beyond {@link #RETAINED_DOUBLES}; the next pair allocates what it needs. */
+    /**
+     * Drops per-cell arrays beyond {@link #RETAINED_DOUBLES}, and the per-row rolling arrays (12
+     * doubles a row in all) where together they are beyond it too (a long narrow pair: 4 million
+     * rows in a band of one take 384 MB of them); the next pair allocates what it needs.
+     */
     void trim() {
+        if (rolling[0] != null && 12L * rolling[0].length > RETAINED_DOUBLES
+                || flows[0] != null && 4L * flows[0].length > RETAINED_DOUBLES) {
+            Arrays.fill(rolling, null);
+            Arrays.fill(flows, null);
+        }
         if (weights.length > RETAINED_DOUBLES) {
             weights = new double[0];
         }

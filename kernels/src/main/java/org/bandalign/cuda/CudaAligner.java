@@ -2,6 +2,7 @@ package org.bandalign.cuda;
 
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
@@ -291,7 +292,7 @@ public final class CudaAligner implements Aligner {
                 : fill(ready, options, budget, GROUP_STAGING, sharedRollLen(options));
         if (groups.size() == 1) {
             place(groups.get(0), launch(groups.get(0), options), results);
-            return Arrays.asList(results);
+            return Collections.unmodifiableList(Arrays.asList(results));
         }
         // Several launches: keep LAUNCHES_IN_FLIGHT of them going, so that one's transfers
         // overlap another's kernel (each takes its own stream and staging).
@@ -302,7 +303,7 @@ public final class CudaAligner implements Aligner {
         for (int g = 0; g < groups.size(); g++) {
             place(groups.get(g), await(futures.get(g), futures), results);
         }
-        return Arrays.asList(results);
+        return Collections.unmodifiableList(Arrays.asList(results));
     }
 
     /** Runs one planned launch, split in half for as long as the device runs out of memory. */

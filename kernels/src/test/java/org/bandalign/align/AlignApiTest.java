@@ -44,6 +44,13 @@ class AlignApiTest {
                 "must hold n*W*3 = 27670116097679425536 floats (W = 4294967296)");
     }
 
+    /** Found by a probe: n*W*3 = 2^64 + 26 wrapped to 26, so 26 floats passed as the scores of that band. */
+    @Test
+    void pairBand_floatCountThatWrapsPast2To64_isNotTakenForAShortArray() {
+        assertMessage(() -> Pair.band("wrap", 2007567422, 1, -2007567421, 1055300915, new float[26]), "wrap",
+                "must hold n*W*3 = 18446744073709551642 floats");
+    }
+
     @Test
     void align_bandPairWiderThanItsGrid_isClippedAndKeptDense() {
         try (Aligner cpu = Aligner.cpu(1)) {

@@ -608,6 +608,7 @@ public abstract class AlignerContractTest {
         AlignOptions opts = AlignOptions.builder().semiring(Semiring.BOTH).build();
         List<AlignmentResult> rs = aligner.alignAll(pairs, opts);
         assertEquals(pairs.size(), rs.size());
+        assertThrows(UnsupportedOperationException.class, () -> rs.set(0, rs.get(1)), "the results cannot be changed");
         int good = 0;
         for (int k = 0; k < pairs.size(); k++) {
             AlignmentResult r = rs.get(k);

@@ -171,6 +171,93 @@ class CpuAlignerTest {
     }
 
     /**
+     * Found by a probe: close() during an alignAll on another thread made that call return its
+     * results with gaps (nulls for the pairs never aligned), and made a second call, queued
+     * behind the first, wait for ever. Both now end with an IllegalStateException.
+     */
+    @Test
+    void close_whileCallsAreInProgressOrQueued_theyEndSayingSoInsteadOfGapsOrWaiting() throws Exception {
+        java.util.concurrent.CountDownLatch workersIn = new java.util.concurrent.CountDownLatch(2);
+        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+        List<Pair> base = new ArrayList<>();
+        for (int k = 0; k < 40; k++) {
+            base.add(zeros("p" + k, 20, 20));
+        }
+        // a list whose first read by each worker waits (uninterruptibly) until the test releases it
+        List<Pair> held = new AbstractList<>() {
+            private final ThreadLocal<Boolean> seen = ThreadLocal.withInitial(() -> false);
+
+            @Override
+            public Pair get(int i) {
+                if (Thread.currentThread().getName().startsWith("bandalign-cpu-") && !seen.get()) {
+                    seen.set(true);
+                    workersIn.countDown();
+                    boolean interrupted = false;
+                    while (true) {
+                        try {
+                            release.await();
+                            break;
+                        } catch (InterruptedException e) {
+                            interrupted = true;
+                        }
+                    }
+                    if (interrupted) {
+                        Thread.currentThread().interrupt();
+                    }
+                }
+                return base.get(i);
+            }
+
+            @Override
+            public int size() {
+                return base.size();
+            }
+        };
+        CpuAligner cpu = new CpuAligner(2);
+        java.util.concurrent.ExecutorService callers = java.util.concurrent.Executors.newFixedThreadPool(2);
+        try {
+            java.util.concurrent.Future<List<AlignmentResult>> first = callers.submit(() -> cpu.alignAll(held, AlignOptions.defaults()));
+            assertTrue(workersIn.await(30, java.util.concurrent.TimeUnit.SECONDS), "both workers hold the first call");
+            java.util.concurrent.Future<List<AlignmentResult>> queued = callers.submit(() -> cpu.alignAll(base, AlignOptions.defaults()));
+            Thread.sleep(200);   // its workers wait in the pool's queue behind the first call's
+            cpu.close();
+            release.countDown();
+            for (java.util.concurrent.Future<List<AlignmentResult>> call : List.of(first, queued)) {
+                java.util.concurrent.ExecutionException e = assertThrows(java.util.concurrent.ExecutionException.class,
+                        () -> call.get(30, java.util.concurrent.TimeUnit.SECONDS));
+                assertTrue(e.getCause() instanceof IllegalStateException, String.valueOf(e.getCause()));
+                assertEquals("the CPU aligner was closed while aligning", e.getCause().getMessage());
+            }
+        } finally {
+            release.countDown();
+            callers.shutdownNow();
+        }
+    }
+
+    /** The same on one thread (no pool): a call that sees the aligner closed stops, saying so. */
+    @Test
+    void close_whileAOneThreadCallAligns_thatCallEndsSayingSo() {
+        CpuAligner one = new CpuAligner(1);
+        java.util.concurrent.atomic.AtomicInteger reads = new java.util.concurrent.atomic.AtomicInteger();
+        List<Pair> pairs = new AbstractList<>() {
+            @Override
+            public Pair get(int i) {
+                if (reads.incrementAndGet() == size() + 1) {   // the first pair read to be aligned (after sizing)
+                    one.close();
+                }
+                return zeros("p" + i, 6, 6);
+            }
+
+            @Override
+            public int size() {
+                return 8;
+            }
+        };
+        assertEquals("the CPU aligner was closed while aligning",
+                assertThrows(IllegalStateException.class, () -> one.alignAll(pairs, AlignOptions.defaults())).getMessage());
+    }
+
+    /**
      * Found by an adversarial run: two large pairs under maxCells that the heap could not hold
      * failed the whole alignAll with an OutOfMemoryError (SPEC section 1: a pair too large for
      * the configured memory is that pair's error). A JVM of 256 MiB holds the scores of two
@@ -238,5 +325,40 @@ class CpuAlignerTest {
         double[] flows = ws.flows[0];
         ws.resetFlows(5);
         assertSame(flows, ws.flows[0]);
+        ws.trim();
+        assertSame(rolling, ws.rolling[0], "ordinary arrays stay for the next pair");
+        assertSame(flows, ws.flows[0]);
+    }
+
+    /**
+     * Found by a probe: after a pair of millions of rows in a narrow band, the rolling arrays (96
+     * bytes a row) stayed with the aligner for its life (only the per-cell arrays were let go),
+     * so a second such pair no longer fitted a heap the first had fitted.
+     */
+    @Test
+    void workspaceTrim_rollingArraysOfALongNarrowPair_areLetGo() {
+        Workspace ws = new Workspace();
+        int rows = Workspace.RETAINED_DOUBLES / 12 + 1;
+        ws.resetRolling(rows, 0);
+        ws.resetFlows(rows);
+        ws.trim();
+        for (int r = 0; r < 3; r++) {
+            assertEquals(null, ws.rolling[r]);
+            assertEquals(null, ws.flows[r]);
+        }
+        ws.resetRolling(4, 0);   // and they come back when a pair needs them
+        ws.resetFlows(4);
+        assertEquals(0.0, ws.rolling[2][6]);
+        assertEquals(0.0, ws.flows[2][20]);
+    }
+
+    /** Found by a probe: the heap message of a 4 million row pair in a band of one counted its cells only (202 of about 560 MiB). */
+    @Test
+    void workBytes_countsRowsAndAntiDiagonalsBesideCells() {
+        int n = 4_000_000;
+        org.bandalign.align.BandGeometry g = org.bandalign.align.BandGeometry.of(Pair.band("narrow", n, n, 0, 0, new float[3 * n]),
+                AlignOptions.defaults());
+        assertEquals(n, g.cells());
+        assertEquals(n * 53L + (n + 3L) * 96 + 2L * n * 4, CpuAligner.workBytes(g));
     }
 }
