@@ -149,9 +149,13 @@ public final class BandGeometry {
         return i >= 0 && i < n && j >= 0 && j < m && d >= diagLo && d <= diagHi;
     }
 
-    /** Copies a band-layout array of this geometry into a new dense {@code n*m*3} array (0 outside the band). */
+    /**
+     * Copies a band-layout array of this geometry into a new dense {@code n*m*3} array (0 outside the band).
+     *
+     * @throws IllegalArgumentException where that array is longer than Java's arrays can be
+     */
     public float[] bandToDense(float[] band) {
-        float[] dense = new float[n * m * 3];
+        float[] dense = new float[PairChecks.arrayLength((long) n * m * 3, "the dense form of " + this)];
         int w = width();
         for (int i = 0; i < n; i++) {
             int jLo = Math.max(0, i + diagLo);
@@ -163,10 +167,14 @@ public final class BandGeometry {
         return dense;
     }
 
-    /** Copies the band's cells of a dense {@code n*m*3} array into a new band-layout array (padding 0). */
+    /**
+     * Copies the band's cells of a dense {@code n*m*3} array into a new band-layout array (padding 0).
+     *
+     * @throws IllegalArgumentException where that array is longer than Java's arrays can be
+     */
     public float[] denseToBand(float[] dense) {
         int w = width();
-        float[] band = new float[n * w * 3];
+        float[] band = new float[PairChecks.arrayLength((long) n * w * 3, "the band layout of " + this)];
         for (int i = 0; i < n; i++) {
             int jLo = Math.max(0, i + diagLo);
             int jHi = Math.min(m - 1, i + diagHi);

@@ -3,7 +3,7 @@ package org.bandalign.align;
 /**
  * A pair that cannot be aligned: bad shape, bad scores, no finite path, or too large for the
  * configured memory (SPEC section 1, "Bad input"). The message names the pair and the reason,
- * for example {@code pair 'p7': score S[3][4][1] is NaN}.
+ * for example {@code pair 'p7': score S[3][4][1] is NaN (inside the band)}.
  */
 public final class InvalidPairException extends IllegalArgumentException {
     private static final long serialVersionUID = 1L;

@@ -9,6 +9,14 @@ public final class PairChecks {
     /** Largest Java array length we allocate. */
     static final long MAX_ARRAY = Integer.MAX_VALUE - 8;
 
+    /** {@code floats} as an array length, or an IllegalArgumentException saying what cannot be held. */
+    static int arrayLength(long floats, String what) {
+        if (floats > MAX_ARRAY) {
+            throw new IllegalArgumentException(what + " needs " + floats + " floats, more than one Java array holds");
+        }
+        return (int) floats;
+    }
+
     private PairChecks() {
     }
 

@@ -15,7 +15,7 @@ public final class ViterbiPath {
 
     public ViterbiPath(double score, String cigar, int startI, int startJ, int endI, int endJ) {
         this.score = score;
-        this.cigar = cigar;
+        this.cigar = java.util.Objects.requireNonNull(cigar, "cigar");
         this.startI = startI;
         this.startJ = startJ;
         this.endI = endI;
@@ -56,11 +56,14 @@ public final class ViterbiPath {
         while (pos < cigar.length()) {
             int count = 0;
             char c;
-            while (Character.isDigit(c = cigar.charAt(pos))) {
+            while (pos < cigar.length() && Character.isDigit(c = cigar.charAt(pos))) {
                 count = count * 10 + (c - '0');
                 pos++;
             }
-            pos++;
+            if (pos == cigar.length()) {
+                throw new IllegalStateException("CIGAR " + cigar + " ends in a count without its op");
+            }
+            c = cigar.charAt(pos++);
             for (int r = 0; r < count; r++) {
                 if (first) {
                     first = false;
@@ -79,9 +82,13 @@ public final class ViterbiPath {
         }
     }
 
-    /** The 0/1 indicator of the path's steps, dense {@code n*m*3}. */
+    /**
+     * The 0/1 indicator of the path's steps, dense {@code n*m*3}.
+     *
+     * @throws IllegalArgumentException where that array is longer than Java's arrays can be
+     */
     public float[] indicatorDense(int n, int m) {
-        float[] out = new float[n * m * 3];
+        float[] out = new float[PairChecks.arrayLength((long) n * m * 3, "the dense indicator of a " + n + " x " + m + " path")];
         forEachStep((i, j, k) -> out[(i * m + j) * 3 + k] = 1f);
         return out;
     }

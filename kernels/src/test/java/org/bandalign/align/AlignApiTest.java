@@ -156,6 +156,26 @@ class AlignApiTest {
         }
     }
 
+    /**
+     * Found by a probe: the public conversions computed n*m*3 in int, so a large pair's dense
+     * form wrapped (a negative or short array); a CIGAR ending in a count threw
+     * StringIndexOutOfBoundsException.
+     */
+    @Test
+    void publicConversions_arraysPastJavasLimit_orACigarEndingInACount_saySo() {
+        int n = 30_000;
+        BandGeometry g = BandGeometry.of(Pair.band("long", n, n, -2, 2, new float[n * 5 * 3]), AlignOptions.defaults());
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> g.bandToDense(new float[n * 5 * 3]));
+        assertTrue(e.getMessage().contains("needs 2700000000 floats, more than one Java array holds"), e.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> new ViterbiPath(0, "1M", 0, 0, 0, 0).indicatorDense(n, n));
+        float[] dense = new ViterbiPath(0, "1M1D", 0, 0, 0, 1).indicatorDense(1, 2);
+        assertEquals(1f, dense[1]);
+        assertEquals(1f, dense[3]);
+        IllegalStateException bad = assertThrows(IllegalStateException.class,
+                () -> new ViterbiPath(0, "2M3", 0, 0, 1, 1).forEachStep((i, j, k) -> { }));
+        assertEquals("CIGAR 2M3 ends in a count without its op", bad.getMessage());
+    }
+
     @Test
     void alignOptions_equalityCoversEveryField_andMaxCellsOneIsAllowed() {
         AlignOptions a = AlignOptions.builder().mode(Mode.LOCAL).semiring(Semiring.MAX).band(3).maxCells(7).build();
