@@ -20,6 +20,7 @@ import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.types.StructType;
 import org.apache.spark.sql.catalyst.InternalRow;
 
 /**
@@ -212,7 +213,8 @@ final class AlignJob {
 
     /**
      * The input table, its schema merged over all files (a band-layout file beside dense files
-     * without diag_lo/diag_hi keeps its band); a missing or empty input path is the user's error.
+     * without diag_lo/diag_hi keeps its band; where files store a column in two types, see
+     * {@link InputSchema}); a missing or empty input path is the user's error.
      * Directories named {@code key=value} are Spark's partitions: an input written with
      * {@code partitionBy("n")} has its {@code n} in the directory names, not in its files.
      */
@@ -228,8 +230,11 @@ final class AlignJob {
                 throw new UserError("--input " + path + " holds no Parquet files");
             }
             if (mergeFailure(e)) {
-                throw new UserError("--input " + path + ": its files disagree on a column's type" + InputColumns.typeClash(spark, path)
-                        + "; every file must store each column with one type");
+                // Some column is stored in two types: read the job's columns alone, in one type
+                // each where one holds both (or say which column and files disagree).
+                StructType unified = InputSchema.unified(path, spark.read().parquet(path).inputFiles(), hadoopConf(spark));
+                LOG.info("the input's files store some column in two types; reading {}", unified.simpleString());
+                return spark.read().schema(unified).parquet(path);
             }
             throw e;
         }

@@ -69,38 +69,6 @@ final class InputColumns {
         }
     }
 
-    /** Files compared at most when looking for the column whose type the input's files disagree on. */
-    private static final int TYPE_CLASH_FILES = 100;
-
-    /**
-     * For the message of an input whose files cannot be read as one table: the first column the
-     * job reads whose type differs between two of its files, as " (column 'scores': binary in
-     * FILE, array&lt;float&gt; in FILE)", or "" where none is found among the first files.
-     */
-    static String typeClash(org.apache.spark.sql.SparkSession spark, String path) {
-        try {
-            String[] uris = spark.read().parquet(path).inputFiles();   // (without merging; URIs, escaped)
-            java.util.Map<String, String[]> seen = new java.util.HashMap<>();   // column -> {type, file}
-            for (int k = 0; k < Math.min(uris.length, TYPE_CLASH_FILES); k++) {
-                String file = new org.apache.hadoop.fs.Path(new java.net.URI(uris[k])).toString();
-                for (StructField f : spark.read().parquet(file).schema().fields()) {
-                    String name = f.name().toLowerCase(java.util.Locale.ROOT);
-                    if (!java.util.List.of("id", "n", "m", "scores", "diag_lo", "diag_hi").contains(name)) {
-                        continue;
-                    }
-                    String type = f.dataType().simpleString();
-                    String[] first = seen.putIfAbsent(name, new String[] {type, file});
-                    if (first != null && !first[0].equals(type)) {
-                        return " (column '" + f.name() + "': " + first[0] + " in " + first[1] + ", " + type + " in " + file + ")";
-                    }
-                }
-            }
-        } catch (Exception e) {   // (Spark's AnalysisException too)
-            // the message goes without the column
-        }
-        return "";
-    }
-
     /** The rows of the input, columns in the order of the constants above. */
     static JavaRDD<InternalRow> rows(Dataset<Row> input) {
         StructType schema = input.schema();

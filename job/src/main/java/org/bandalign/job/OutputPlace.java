@@ -101,7 +101,7 @@ final class OutputPlace {
         if (!"file".equals(p.toUri().getScheme())) {
             return Optional.empty();
         }
-        java.nio.file.Path local = Paths.get(p.toUri()).normalize();
+        java.nio.file.Path local = Paths.get(p.toUri().getPath()).normalize();   // (the decoded path: Paths.get(URI) refuses non-ASCII letters left unescaped)
         java.nio.file.Path existing = local;
         while (existing != null && !Files.exists(existing)) {
             existing = existing.getParent();

@@ -1,5 +1,7 @@
 package org.bandalign.job;
 
+import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.lit;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -435,6 +437,44 @@ class AlignJobLocalTest {
         UserError e = assertThrows(UserError.class, () -> run(in, tmp.resolve("out-clashing-types").toString()));
         assertTrue(e.getMessage().contains("column 'scores'") && e.getMessage().contains(".parquet"), e.getMessage());
         assertFalse(Files.exists(tmp.resolve("out-clashing-types")));
+    }
+
+    /**
+     * Found by a probe: an ignored extra column stored as int64 in one file and string in
+     * another stopped the run (exit 2, naming no column), and lengths stored as int32 in one file
+     * and int64 in another (pyarrow's default) were refused as a clash; SPEC section 5 ignores
+     * other columns, and the README takes lengths of any numeric type.
+     */
+    @Test
+    void align_filesDisagreeOnAnIgnoredColumnOrOnTheLengthsWidth_alignEveryRow() throws IOException {
+        List<Row> rows = new ArrayList<>();
+        ReferenceCase.all().stream().filter(rc -> rc.band == null && rc.mode == Mode.GLOBAL).limit(3)
+                .forEach(rc -> rows.add(TestTables.caseRow(rc, false)));
+        String in = tmp.resolve("widths-and-notes").toString();
+        TestTables.table(spark, rows.subList(0, 1), false).drop("diag_lo", "diag_hi").withColumn("note", lit(7L))
+                .coalesce(1).write().parquet(in);
+        TestTables.table(spark, rows.subList(1, 2), false).drop("diag_lo", "diag_hi").withColumn("note", lit("seven"))
+                .withColumn("m", col("m").cast("long")).coalesce(1).write().mode("append").parquet(in);   // m: int, bigint
+        TestTables.table(spark, rows.subList(2, 3), false).drop("diag_lo", "diag_hi")
+                .withColumn("n", col("n").cast("double")).coalesce(1).write().mode("append").parquet(in);   // n: int, double
+        String out = tmp.resolve("out-widths-and-notes").toString();
+        JobSummary s = run(in, out);
+        assertEquals(3, s.inputRows);
+        assertEquals(3, s.alignedRows);
+        Map<String, Row> got = byId(out + "/marginals");
+        ReferenceCase.all().stream().filter(rc -> rc.band == null && rc.mode == Mode.GLOBAL).limit(3).forEach(rc ->
+                assertEquals(rc.logPartition, ((Number) got.get(rc.name).getAs("log_partition")).doubleValue(),
+                        1e-6 * Math.max(1, Math.abs(rc.logPartition)), rc.name));
+    }
+
+    /** Found by a probe: a letter outside ASCII in --input or --output ended the run with "Bad escape". */
+    @Test
+    void align_pathsWithLettersOutsideAscii_align() throws IOException {
+        String in = tmp.resolve("uni-\u00fc").toString();
+        TestTables.table(spark, List.of(TestTables.caseRow(ReferenceCase.all().get(0), false)), false).coalesce(1).write().parquet(in);
+        String out = tmp.resolve("out sp \u00fc%41").toString();
+        assertEquals(1, run(in, out).alignedRows);
+        assertTrue(Files.isDirectory(Path.of(out, "marginals")));
     }
 
     @Test
