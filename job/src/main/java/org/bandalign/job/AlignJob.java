@@ -227,7 +227,25 @@ final class AlignJob {
                 throw new UserError("--input " + path + " does not exist");
             }
             if ("UNABLE_TO_INFER_SCHEMA".equals(condition)) {
-                throw new UserError("--input " + path + " holds no Parquet files");
+                throw new UserError("--input " + path + " holds no Parquet files (Spark skips files whose names start with _ or .)");
+            }
+            Throwable sameName = sparkError(e, "COLUMN_ALREADY_EXISTS");
+            if (sameName != null) {
+                throw new UserError("--input " + path + ": two of its columns have one name in different cases ("
+                        + sparkWords(sameName) + "); names match in any case, so keep one of them");
+            }
+            Throwable badType = sparkError(e, "PARQUET_TYPE_ILLEGAL");
+            if (badType != null) {
+                throw new UserError("--input " + path + ": a column is stored in a Parquet type Spark cannot read ("
+                        + sparkWords(badType) + "); store scores as float32");
+            }
+            Throwable footer = sparkError(e, "FAILED_READ_FILE.CANNOT_READ_FILE_FOOTER");
+            if (footer != null) {
+                Throwable root = footer;
+                while (root.getCause() != null) {
+                    root = root.getCause();
+                }
+                throw new UserError("--input " + path + " holds a file that is no Parquet file: " + root.getMessage());
             }
             if (mergeFailure(e)) {
                 // Some column is stored in two types: read the job's columns alone, in one type
@@ -256,15 +274,22 @@ final class AlignJob {
 
     /** Whether Spark could not merge the input files' schemas into one (two types for a column). */
     private static boolean mergeFailure(Throwable e) {
+        return sparkError(e, "CANNOT_MERGE_SCHEMAS") != null || sparkError(e, "CANNOT_MERGE_INCOMPATIBLE_DATA_TYPE") != null;
+    }
+
+    /** The first of {@code e} and its causes that is Spark's error {@code condition}, or null. */
+    private static Throwable sparkError(Throwable e, String condition) {
         for (Throwable t = e; t != null; t = t.getCause()) {
-            if (t instanceof org.apache.spark.SparkThrowable) {
-                String condition = ((org.apache.spark.SparkThrowable) t).getCondition();
-                if ("CANNOT_MERGE_SCHEMAS".equals(condition) || "CANNOT_MERGE_INCOMPATIBLE_DATA_TYPE".equals(condition)) {
-                    return true;
-                }
+            if (t instanceof org.apache.spark.SparkThrowable && condition.equals(((org.apache.spark.SparkThrowable) t).getCondition())) {
+                return t;
             }
         }
-        return false;
+        return null;
+    }
+
+    /** Spark's message without its condition's name and SQLSTATE, for a line of our own. */
+    private static String sparkWords(Throwable t) {
+        return t.getMessage().replaceFirst("^\\[[A-Z_.]+\\] ", "").replaceFirst("\\s*SQLSTATE: \\w+\\s*$", "");
     }
 
     private static JobSummary align(SparkSession spark, JobRequest req, Dataset<Row> input, Path staging, FileSystem fs,

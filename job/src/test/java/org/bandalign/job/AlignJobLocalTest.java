@@ -467,6 +467,49 @@ class AlignJobLocalTest {
                         1e-6 * Math.max(1, Math.abs(rc.logPartition)), rc.name));
     }
 
+    /**
+     * Found by a probe: columns id and ID in one file, a column of Parquet's FLOAT16 and a
+     * README beside the Parquet files each ended the run with exit 1 in Spark's words; they are
+     * mistakes in the input (exit 2), said in one line.
+     */
+    @Test
+    void align_inputSparkCannotReadAsATable_isTheUsersErrorSayingWhy() throws IOException {
+        org.apache.parquet.schema.MessageType twoIds = org.apache.parquet.schema.Types.buildMessage()
+                .required(org.apache.parquet.schema.PrimitiveType.PrimitiveTypeName.INT32).named("id")
+                .required(org.apache.parquet.schema.PrimitiveType.PrimitiveTypeName.INT32).named("ID").named("pair");
+        org.apache.parquet.schema.MessageType half = org.apache.parquet.schema.Types.buildMessage()
+                .required(org.apache.parquet.schema.PrimitiveType.PrimitiveTypeName.FIXED_LEN_BYTE_ARRAY).length(2)
+                .as(org.apache.parquet.schema.LogicalTypeAnnotation.float16Type()).named("h").named("pair");
+        String ids = writeParquet("two-ids", twoIds, g -> {
+            g.add("id", 1);
+            g.add("ID", 2);
+        });
+        String halves = writeParquet("float16", half, g -> g.add("h", org.apache.parquet.io.api.Binary.fromConstantByteArray(new byte[2])));
+        String withReadme = writeInput("with-readme", Mode.GLOBAL, false, false);
+        Files.writeString(Path.of(withReadme, "README.txt"), "scores of the pairs\n");
+        for (String[] inSays : List.of(new String[] {ids, "two of its columns have one name in different cases"},
+                new String[] {halves, "a column is stored in a Parquet type Spark cannot read (Illegal Parquet type"},
+                new String[] {withReadme, "holds a file that is no Parquet file: file:" + withReadme + "/README.txt is not a Parquet file"})) {
+            UserError e = assertThrows(UserError.class, () -> run(inSays[0], tmp.resolve("out-unreadable").toString()), inSays[0]);
+            assertTrue(e.getMessage().startsWith("--input " + inSays[0]) && e.getMessage().contains(inSays[1]) && !e.getMessage().contains("SQLSTATE"),
+                    e.getMessage());
+            assertFalse(Files.exists(tmp.resolve("out-unreadable")));
+        }
+    }
+
+    /** A directory holding one Parquet file of one row written by parquet-mr (types Spark does not write). */
+    private static String writeParquet(String name, org.apache.parquet.schema.MessageType schema,
+                                       java.util.function.Consumer<org.apache.parquet.example.data.Group> row) throws IOException {
+        Path dir = Files.createDirectories(tmp.resolve(name));
+        org.apache.parquet.example.data.Group g = new org.apache.parquet.example.data.simple.SimpleGroupFactory(schema).newGroup();
+        row.accept(g);
+        try (org.apache.parquet.hadoop.ParquetWriter<org.apache.parquet.example.data.Group> w = org.apache.parquet.hadoop.example.ExampleParquetWriter
+                .builder(new org.apache.hadoop.fs.Path(dir.resolve("part-0.parquet").toString())).withType(schema).build()) {
+            w.write(g);
+        }
+        return dir.toString();
+    }
+
     /** Found by a probe: a letter outside ASCII in --input or --output ended the run with "Bad escape". */
     @Test
     void align_pathsWithLettersOutsideAscii_align() throws IOException {
