@@ -1,6 +1,8 @@
 package org.bandalign.job;
 
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import org.apache.spark.SparkConf;
@@ -73,8 +75,7 @@ public final class AlignCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         SparkConf sparkConf = sparkConf(new SparkConf());
-        String note = masterNote();
-        if (note != null) {
+        for (String note : overrideNotes()) {
             System.err.println("bandalign: note: " + note);
         }
         JobRequest request = request(sparkConf);
@@ -110,9 +111,27 @@ public final class AlignCommand implements Callable<Integer> {
 
     /** What to tell a user who gave the master twice, differently (the flag wins), else null. */
     String masterNote() {
-        String given = conf.get("spark.master");
-        return master != null && given != null && !given.equals(master)
-                ? "--master " + master + " overrides --conf spark.master=" + given : null;
+        return overrideNote("--master", master, "spark.master");
+    }
+
+    /** What each flag given beside a --conf of its key with another value says: the flag wins. */
+    List<String> overrideNotes() {
+        List<String> notes = new ArrayList<>();
+        for (String note : new String[] {masterNote(),
+            overrideNote("--compression", compression, JobKeys.COMPRESSION.name()),
+            overrideNote("--batch-cells", batchCells, JobKeys.BATCH_CELLS.name()),
+            overrideNote("--gpu-memory", gpuMemory, JobKeys.GPU_MEMORY_BUDGET.name())}) {
+            if (note != null) {
+                notes.add(note);
+            }
+        }
+        return notes;
+    }
+
+    private String overrideNote(String flag, Object value, String key) {
+        String given = conf.get(key);
+        return value != null && given != null && !given.trim().equals(String.valueOf(value))
+                ? flag + " " + value + " overrides --conf " + key + "=" + given : null;
     }
 
     /** For --backend cuda in local mode: refuses at once, saying why, where no GPU can be used. */
@@ -127,6 +146,11 @@ public final class AlignCommand implements Callable<Integer> {
     }
 
     JobRequest request(SparkConf sparkConf) {
+        for (String key : conf.keySet()) {
+            if (!key.equals(key.strip()) || key.isEmpty()) {
+                throw new UserError("--conf '" + key + "': a key has no blanks around it (and is not empty)");
+            }
+        }
         JobKeys.checkKnown(sparkConf);
         if (input.isBlank() || output.isBlank()) {
             throw new UserError((input.isBlank() ? "--input" : "--output") + " is empty; give a path");

@@ -51,17 +51,22 @@ public final class BandAlign {
         cli.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
             Throwable user = userError(e);
             if (user != null) {
-                commandLine.getErr().println("bandalign: " + user.getMessage());
+                commandLine.getErr().println("bandalign: " + oneLine(user.getMessage()));
                 return 2;
             }
             if (System.getenv(TRACE_ENV) != null) {
                 throw e;
             }
-            commandLine.getErr().println("bandalign: failed: " + describe(cause(e)) + stoppedHint(e));
+            commandLine.getErr().println("bandalign: failed: " + oneLine(describe(cause(e)) + stoppedHint(e)));
             commandLine.getErr().println("bandalign: (" + TRACE_ENV + "=1 prints the stack trace)");
             return 1;
         });
         return cli.execute(withDefaultCommand(args));
+    }
+
+    /** A message on one line: line breaks (an id may hold them) written as backslash-n and backslash-r. */
+    static String oneLine(String message) {
+        return message == null ? null : message.replace("\r", "\\r").replace("\n", "\\n");
     }
 
     /**

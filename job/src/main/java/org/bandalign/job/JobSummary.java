@@ -77,9 +77,12 @@ final class JobSummary {
 
     /** The one-line summary printed at the end of a run (and why auto chose the CPU, when it did). */
     String line() {
+        double mcells = cellsPerSecond() / 1e6;
         String line = String.format(java.util.Locale.ROOT,
-                "bandalign: %d rows in, %d aligned, %d rejected; %.3g cells in %.1f s (%.1f M cells/s) on %s -> %s",
-                inputRows, alignedRows, rejectedRows, (double) cells, seconds, cellsPerSecond() / 1e6,
+                "bandalign: %d rows in, %d aligned, %d rejected; %s cells in %.1f s (%s M cells/s) on %s -> %s",
+                inputRows, alignedRows, rejectedRows,
+                cells < 100_000 ? Long.toString(cells) : String.format(java.util.Locale.ROOT, "%.3g", (double) cells), seconds,
+                String.format(java.util.Locale.ROOT, mcells >= 10 || mcells == 0 ? "%.1f" : "%.2g", mcells),
                 String.join(",", backends), output);
         for (String why : cpuFallbacks) {
             line += System.lineSeparator() + "bandalign: note: --backend auto used the CPU: " + why;

@@ -48,6 +48,9 @@ public final class PlotCommand implements Callable<Integer> {
         if (parent == null || !parent.isDirectory()) {
             throw new UserError("--output " + output + ": directory " + parent + " does not exist");
         }
+        if (!output.toLowerCase(java.util.Locale.ROOT).endsWith(".png")) {   // (a .jpg name got PNG bytes)
+            throw new UserError("--output " + output + ": plot writes PNG; name the file .png");
+        }
         if (new File(output).isDirectory()) {
             throw new UserError("--output " + output + " is a directory; give the PNG file to write");
         }

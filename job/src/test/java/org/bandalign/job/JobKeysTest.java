@@ -89,7 +89,9 @@ class JobKeysTest {
                 new String[] {"generate", "--output", "y", "--min-len", "2147483647", "--max-len", "2147483647"},
                 new String[] {"generate", "--output", "y", "--max-len", "3", "--band-fraction", "1", "--band-width", "2147483647"},
                 new String[] {"align", "--input", "", "--output", "y"}, new String[] {"align", "--input", "x", "--output", " "},
-                new String[] {"align", "--input", "x", "--output", "y", "--conf", "spark.sql.parquet.columnarReaderBatchSize=0"})) {
+                new String[] {"align", "--input", "x", "--output", "y", "--conf", "spark.sql.parquet.columnarReaderBatchSize=0"},
+                // found by a probe: a key with blanks around it was passed to Spark and silently had no effect
+                new String[] {"align", "--input", "x", "--output", "y", "--conf", " spark.bandalign.batch.pairs = 5"})) {
             java.io.StringWriter err = new java.io.StringWriter();
             assertEquals(2, BandAlign.run(new java.io.PrintWriter(new java.io.StringWriter(), true),
                     new java.io.PrintWriter(err, true), args), String.join(" ", args));
@@ -134,6 +136,24 @@ class JobKeysTest {
         assertNull(align("--master", "local[1]", "--conf", "spark.master=local[1]").masterNote());
         assertNull(align("--master", "local[1]").masterNote());
         assertNull(align("--conf", "spark.master=local[3]").masterNote());
+    }
+
+    /** Found by a probe: a flag beside a --conf of its key won silently, where --master said so. */
+    @Test
+    void alignOverrideNotes_eachFlagBesideItsKey_saysTheFlagWins() {
+        assertEquals(List.of("--master local[1] overrides --conf spark.master=local[3]",
+                        "--compression zstd overrides --conf spark.bandalign.output.compression=gzip",
+                        "--batch-cells 100 overrides --conf spark.bandalign.batch.cells=200"),
+                align("--master", "local[1]", "--conf", "spark.master=local[3]", "--compression", "zstd", "--conf",
+                        "spark.bandalign.output.compression=gzip", "--batch-cells", "100", "--conf", "spark.bandalign.batch.cells=200",
+                        "--gpu-memory", "5", "--conf", "spark.bandalign.gpu.memoryBudget=5").overrideNotes());
+        assertEquals(List.of(), align("--compression", "zstd", "--conf", "spark.bandalign.batch.cells=200").overrideNotes());
+    }
+
+    /** Found by a probe: an id holding a line break split the closing error over two lines. */
+    @Test
+    void oneLine_lineBreaksInAMessage_areWrittenOut() {
+        assertEquals("pair 'a\\nb\\r': score S[0][0][0] is NaN", BandAlign.oneLine("pair 'a\nb\r': score S[0][0][0] is NaN"));
     }
 
     /** --min-prob's default (SPEC section 5). */

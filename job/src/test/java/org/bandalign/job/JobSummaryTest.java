@@ -23,8 +23,11 @@ class JobSummaryTest {
     void toJsonAndLine_figures_areCellsOverSecondsAndTheAlignShareOfTaskTime() throws IOException {
         JobSummary s = summary(2_000_000, 4.0, 10, 6, 2);
         assertEquals(500_000.0, s.cellsPerSecond());
-        assertTrue(s.line().startsWith("bandalign: 3 rows in, 2 aligned, 1 rejected; 2.00e+06 cells in 4.0 s (0.5 M cells/s) on cpu -> out"),
+        assertTrue(s.line().startsWith("bandalign: 3 rows in, 2 aligned, 1 rejected; 2.00e+06 cells in 4.0 s (0.50 M cells/s) on cpu -> out"),
                 s.line());
+        // found by a probe: a small run read "6.00 cells" and "(0.0 M cells/s)"
+        assertTrue(summary(6, 0.3, 1, 1, 0).line().contains("; 6 cells in 0.3 s (2.0e-05 M cells/s)"), summary(6, 0.3, 1, 1, 0).line());
+        assertTrue(summary(76_300_000, 1, 1, 1, 0).line().contains("; 7.63e+07 cells in 1.0 s (76.3 M cells/s)"));
         JsonNode json = new ObjectMapper().readTree(s.toJson());
         assertEquals(500_000.0, json.get("cells_per_second").asDouble());
         assertEquals(0.8, json.get("align_share").asDouble(), 1e-12, "(align 6 s + GPU wait 2 s) of 10 s of tasks");

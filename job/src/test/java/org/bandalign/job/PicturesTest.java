@@ -85,6 +85,10 @@ class PicturesTest {
         assertFalse(new File(here).exists());
         // An existing directory as --output (exit 1 with ImageIO's words before).
         assertEquals(2, BandAlign.run("plot", "--input", "../data/sample", "--id", "seed-example", "--output", tmp.toString()));
+        // Found by a probe: a .jpg name got PNG bytes.
+        String jpg = tmp.resolve("x.jpg").toString();
+        assertEquals(2, BandAlign.run("plot", "--input", "../data/sample", "--id", "seed-example", "--output", jpg));
+        assertFalse(new File(jpg).exists());
     }
 
     @Test
