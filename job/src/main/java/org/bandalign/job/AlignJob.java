@@ -44,6 +44,7 @@ final class AlignJob {
         if (fs.exists(out) && !req.overwrite) {
             throw new UserError("output directory " + req.output + " already exists; pass --overwrite to replace it");
         }
+        InputFolders.check(hadoop, req.input);   // no Parquet files Spark would silently leave out
         Dataset<Row> input = readInput(spark, req.input);
         InputColumns.format(input.schema());   // a table without the columns fails here, before anything is written
         // Everything is written to a hidden sibling first and moved into place at the end, so

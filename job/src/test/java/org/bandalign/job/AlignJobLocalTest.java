@@ -497,6 +497,29 @@ class AlignJobLocalTest {
         }
     }
 
+    /**
+     * Found by a probe: Parquet files in a subfolder not named key=value were silently left out
+     * (neither aligned nor rejected nor counted), and an input whose files all lie in such
+     * subfolders was said to hold no Parquet files. Partitions, hidden folders and folders
+     * without Parquet files are fine; the glob the message suggests reads everything.
+     */
+    @Test
+    void align_subfoldersThatAreNoPartitions_areRefusedNamingThem_andTheSuggestedGlobReadsThem() throws IOException {
+        String in = writeInput("nested", Mode.GLOBAL, false, false);
+        long rows = spark.read().parquet(in).count();
+        Files.createDirectories(Path.of(in, "_hidden"));
+        Files.createDirectories(Path.of(in, "logs"));
+        Files.writeString(Path.of(in, "logs", "run.txt"), "not read, not Parquet");
+        assertEquals(rows, run(in, tmp.resolve("out-nested-ok").toString()).inputRows, "hidden and non-Parquet folders are fine");
+        String more = writeInput("nested/more", Mode.GLOBAL, false, false);
+        UserError e = assertThrows(UserError.class, () -> run(in, tmp.resolve("out-nested").toString()));
+        assertTrue(e.getMessage().contains("its subfolder more/ hold Parquet files that Spark does not read")
+                && e.getMessage().contains("--input '" + in + "/*'"), e.getMessage());
+        assertFalse(Files.exists(tmp.resolve("out-nested")));
+        Files.delete(Path.of(in, "logs", "run.txt"));   // (the glob reads every folder's files)
+        assertEquals(rows + spark.read().parquet(more).count(), run(in + "/*", tmp.resolve("out-nested-glob").toString()).inputRows);
+    }
+
     /** A directory holding one Parquet file of one row written by parquet-mr (types Spark does not write). */
     private static String writeParquet(String name, org.apache.parquet.schema.MessageType schema,
                                        java.util.function.Consumer<org.apache.parquet.example.data.Group> row) throws IOException {
