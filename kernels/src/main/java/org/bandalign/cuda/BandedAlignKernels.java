@@ -369,12 +369,12 @@ final class BandedAlignKernels {
      * Aligns a group of checked pairs in one launch; results in the group's order. {@code budget}:
      * the device bytes the launch may use (the split variant is taken only within it).
      */
-    List<AlignmentResult> run(List<PreparedPair> group, AlignOptions options, long budget) {
+    List<AlignmentResult> run(List<PreparedPair> group, AlignOptions options, long budget, boolean lean) {
         device.makeCurrent();
         int limit = fillThreads ? fillThreads(group, options.semiring().computesLog()) : maxThreads;
         LaunchLayout launch = new LaunchLayout(group, options, LaunchLayout.CHUNK_BYTES, limit);
         ByteBuffer host = staging(launch.stagingBytes);
-        DeviceLayout d = new DeviceLayout(launch, options, budget);
+        DeviceLayout d = new DeviceLayout(launch, options, budget, lean);
         if (group.size() > 1 && d.bytes > budget) {
             synchronized (this) {
                 overBudget++;   // the planner (CudaAligner.groups) counted too few bytes: see launchesOverBudget
@@ -463,7 +463,8 @@ final class BandedAlignKernels {
         final long bytes;
         private long at;
 
-        DeviceLayout(LaunchLayout launch, AlignOptions options, long budget) {
+        /** {@code lean}: never the split forward-backward (after the device ran out of memory). */
+        DeviceLayout(LaunchLayout launch, AlignOptions options, long budget, boolean lean) {
             int count = launch.count;
             log = options.semiring().computesLog();
             max = options.semiring().computesMax();
@@ -488,7 +489,7 @@ final class BandedAlignKernels {
             // blocks a pair that each need rolling scratch when it is not in shared memory.
             long rollPerPair = fbInShared ? 0 : fbRollBytes(launch.rollLen);
             long splitExtra = align(8 * launch.cells) + (fbInShared ? 0 : align(2 * rollPerPair * count));
-            split = log && split(count, launch.threads, fbSharedBytes, at + splitExtra <= budget, fbInShared);
+            split = log && !lean && split(count, launch.threads, fbSharedBytes, at + splitExtra <= budget, fbInShared);
             regcap = log && !split && forwardBackwardRegcap != null && launch.threads <= regcapMaxThreads;
             prefetch = log && !split && !regcap && prefetch(count, launch.threads, fbSharedBytes);
             beta = split ? carve(8 * launch.cells) : -1;
@@ -618,6 +619,21 @@ final class BandedAlignKernels {
             launch.unpackMarginals(copy, host, c, marginals);
         }
         return marginals;
+    }
+
+    /**
+     * Frees the arena (of an idle context: nothing of it is queued), so that another context's
+     * launch can have the memory; the next launch here allocates again. Returns the bytes freed.
+     */
+    long releaseArena() {
+        if (arena == null) {
+            return 0;
+        }
+        device.makeCurrent();
+        long bytes = arena.bytes;
+        arena.close();
+        arena = null;
+        return bytes;
     }
 
     /** The arena, grown to at least {@code bytes} (with an eighth to spare, so it seldom grows). */

@@ -297,8 +297,13 @@ public final class CudaAligner implements Aligner {
         // Several launches: keep LAUNCHES_IN_FLIGHT of them going, so that one's transfers
         // overlap another's kernel (each takes its own stream and staging).
         List<Future<List<AlignmentResult>>> futures = new ArrayList<>(groups.size());
-        for (List<PreparedPair> group : groups) {
-            futures.add(launchers.submit(() -> launch(group, options)));
+        try {
+            for (List<PreparedPair> group : groups) {
+                futures.add(launchers.submit(() -> launch(group, options)));
+            }
+        } catch (java.util.concurrent.RejectedExecutionException e) {   // close() came while the pairs were prepared
+            futures.forEach(f -> f.cancel(false));
+            throw new IllegalStateException("the CUDA aligner was closed while aligning", e);
         }
         for (int g = 0; g < groups.size(); g++) {
             place(groups.get(g), await(futures.get(g), futures), results);
@@ -401,7 +406,7 @@ public final class CudaAligner implements Aligner {
                 all.add(kernels);
             }
             try {
-                return kernels.run(group, options, budget);
+                return runWithRoom(kernels, group, options);
             } catch (CudaException e) {
                 if (!e.isOutOfMemory()) {
                     broken = e.getMessage();   // a failed launch leaves the context unusable (sticky error)
@@ -417,6 +422,35 @@ public final class CudaAligner implements Aligner {
             }
         } finally {
             lifecycle.readLock().unlock();
+        }
+    }
+
+    /**
+     * Runs a launch on {@code kernels}; where the device runs out of memory, gives back the
+     * device arenas of the idle launch contexts (each keeps its arena between calls, grown to
+     * its largest launch, so after a burst of concurrent calls they may hold what this launch
+     * needs) and tries once more, a lone pair without the split forward-backward (whose beta
+     * takes 8 more bytes a cell: it is picked by the budget, not by the memory free now). Still
+     * out of memory, the caller splits the launch in half, or reports a lone pair too large.
+     */
+    private List<AlignmentResult> runWithRoom(BandedAlignKernels kernels, List<PreparedPair> group, AlignOptions options) {
+        try {
+            return kernels.run(group, options, budget, false);
+        } catch (CudaException e) {
+            if (!e.isOutOfMemory() || !kernels.isUsable()) {
+                throw e;
+            }
+            long freed = 0;
+            List<BandedAlignKernels> drained = new ArrayList<>();
+            for (BandedAlignKernels k; (k = idle.poll()) != null; ) {   // polled: no other thread uses them meanwhile
+                freed += k.releaseArena();
+                drained.add(k);
+            }
+            idle.addAll(drained);
+            if (freed == 0 && group.size() > 1) {
+                throw e;
+            }
+            return kernels.run(group, options, budget, group.size() == 1);
         }
     }
 

@@ -570,6 +570,100 @@ class EmulatedDeviceTest {
         }
     }
 
+    /**
+     * Found by a probe: close() between the preparation of a call of several launches and their
+     * submission made that call throw a RejectedExecutionException; it ends saying the aligner
+     * was closed. (The list's last read closes it, as another thread could at that moment.)
+     */
+    @Test
+    void close_whileACallPreparesItsLaunches_thatCallEndsSayingSo() {
+        List<Pair> pairs = growingPairs(7, "z", 50, 8, 10);
+        for (long budget : new long[] {4 << 10, 0}) {   // several launches, then one
+            CudaAligner cuda = CudaAligner.open(0, budget);
+            List<Pair> closing = new java.util.AbstractList<>() {
+                @Override
+                public Pair get(int k) {
+                    if (k == size() - 1) {
+                        cuda.close();
+                    }
+                    return pairs.get(k);
+                }
+
+                @Override
+                public int size() {
+                    return pairs.size();
+                }
+            };
+            IllegalStateException e = assertThrows(IllegalStateException.class, () -> cuda.alignAll(closing, LOG), "budget " + budget);
+            assertTrue(e.getMessage().contains("closed"), e.getMessage());
+        }
+    }
+
+    /**
+     * Found by a probe: a lone pair whose split forward-backward (picked because it fits the
+     * budget) did not fit the memory free now was reported too large for the GPU, though the
+     * plain kernel fits; it is tried again without the split form.
+     */
+    @Test
+    void alignAll_splitFormDoesNotFitTheFreeMemory_theLonePairRunsWithoutIt() {
+        Pair p = randomPair(new Random(13), "one", 60, 60);
+        double z;
+        try (Aligner cpu = Aligner.cpu(1)) {
+            z = cpu.align(p, LOG).logPartition();
+        }
+        try (CudaDevice device = CudaDevice.open(0); CudaAligner cuda = CudaAligner.open(0, 1L << 40)) {
+            cuda.alignAll(List.of(p), LOG);   // the split form, while memory is free
+            assertTrue(cuda.launchesByKernels().keySet().stream().anyMatch(k -> k.contains("banded_alpha_beta")), cuda.launchesByKernels().toString());
+            device.makeCurrent();
+            try (CudaAligner fresh = CudaAligner.open(0, 1L << 40);
+                 DeviceBuffer hog = new DeviceBuffer(device.memoryInfo()[0] - (bytes(p) + (8 << 10)))) {
+                AlignmentResult r = fresh.alignAll(List.of(p), LOG).get(0);
+                assertTrue(r.isValid(), () -> String.valueOf(r.error()));
+                assertEquals(z, r.logPartition(), 1e-6 * Math.abs(z));
+            }
+        }
+    }
+
+    /**
+     * Found by a probe: after a burst of concurrent calls, each idle launch context kept its
+     * device arena, so a later pair that a fresh aligner fits was reported too large for the
+     * GPU; running out of memory now gives the idle contexts' arenas back and tries again.
+     */
+    @Test
+    void alignAll_idleContextsHoldTheMemoryAPairNeeds_theyGiveItBack() throws Exception {
+        Random rnd = new Random(10);
+        List<Pair> small = new ArrayList<>();
+        for (int k = 0; k < 3; k++) {
+            small.add(randomPair(rnd, "s" + k, 60, 60));
+        }
+        Pair big = randomPair(rnd, "big", 85, 85);
+        long unit = bytes(small.get(0)) + 4096;
+        ExecutorService callers = Executors.newFixedThreadPool(3);
+        try (CudaDevice device = CudaDevice.open(0)) {
+            device.makeCurrent();
+            try (DeviceBuffer hog = new DeviceBuffer(device.memoryInfo()[0] - (long) (3.6 * unit));
+                 CudaAligner cuda = CudaAligner.open(0, 1L << 40)) {
+                java.util.concurrent.CyclicBarrier together = new java.util.concurrent.CyclicBarrier(3);
+                List<Future<AlignmentResult>> burst = new ArrayList<>();
+                for (Pair p : small) {
+                    burst.add(callers.submit(() -> {
+                        together.await();
+                        return cuda.alignAll(List.of(p), LOG).get(0);
+                    }));
+                }
+                for (Future<AlignmentResult> f : burst) {
+                    f.get(120, java.util.concurrent.TimeUnit.SECONDS);   // (valid or not: the contexts now hold arenas)
+                }
+                for (int round = 0; round < 3; round++) {
+                    AlignmentResult r = cuda.alignAll(List.of(big), LOG).get(0);
+                    assertTrue(r.isValid(), () -> String.valueOf(r.error()));
+                }
+            }
+        } finally {
+            callers.shutdownNow();
+        }
+    }
+
     @Test
     void alignAll_kernelFaults_alignerSaysWhichKernelsAndRefusesLaterCalls() {
         Random rnd = new Random(9);
