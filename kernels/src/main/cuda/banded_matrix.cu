@@ -15,13 +15,27 @@
  *
  * Numerics: accumulation in float64, rounded once to float32. The log product is a max-shifted
  * log-sum-exp over the terms (two passes over t: max, then sum), so -inf terms are skipped and
- * no NaN appears; an empty sum gives the semiring's zero. Slots outside the matrix hold the
- * result's fill: 0 (standard) or -inf (log, max).
+ * add no NaN; an empty sum gives the semiring's zero. Special values follow the CPU's
+ * BandedMatrix (ProductSemiring): a NaN term makes the slot NaN (in the max product too, as
+ * Java's Math.max does, where fmax would drop it), and in the log product a +inf term makes it
+ * +inf (not exp(inf - inf) = NaN). Slots outside the matrix hold the result's fill: 0
+ * (standard) or -inf (log, max).
  */
 
 #include <math_constants.h>
 
 enum { SR_STANDARD = 0, SR_LOG = 1, SR_MAX = 2 };
+
+/* Java's Math.max: NaN if either is NaN, and +0 above -0. */
+__device__ __forceinline__ double java_max(double a, double b) {
+    if (a != a || b != b) {
+        return a != a ? a : b;
+    }
+    if (a == 0.0 && b == 0.0) {
+        return 1.0 / a < 0.0 ? b : a;   /* a is -0 */
+    }
+    return a >= b ? a : b;
+}
 
 extern "C" __global__ void banded_multiply(const float *x, const float *y, float *z,
                                            int batch, int n, int x_lu, int x_ld, int y_lu, int y_ld,
@@ -53,14 +67,16 @@ extern "C" __global__ void banded_multiply(const float *x, const float *y, float
         }
     } else if (semiring == SR_MAX) {
         for (int t = t_lo; t <= t_hi; t++) {
-            acc = fmax(acc, (double)yi[t - i + y_lu] + (double)xc[t - c + x_lu]);
+            acc = java_max(acc, (double)yi[t - i + y_lu] + (double)xc[t - c + x_lu]);
         }
     } else {
         double mx = -CUDART_INF;
         for (int t = t_lo; t <= t_hi; t++) {
-            mx = fmax(mx, (double)yi[t - i + y_lu] + (double)xc[t - c + x_lu]);
+            mx = java_max(mx, (double)yi[t - i + y_lu] + (double)xc[t - c + x_lu]);
         }
-        if (mx != -CUDART_INF) {
+        if (mx != mx || mx == CUDART_INF) {
+            acc = mx;   /* a NaN term, or a +inf one: the sum is that */
+        } else if (mx != -CUDART_INF) {
             double s = 0.0;
             for (int t = t_lo; t <= t_hi; t++) {
                 s += exp((double)yi[t - i + y_lu] + (double)xc[t - c + x_lu] - mx);

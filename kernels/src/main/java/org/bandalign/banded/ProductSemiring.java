@@ -112,7 +112,9 @@ enum ProductSemiring {
     /**
      * Streaming, max-shifted log-sum-exp: each slot keeps its running maximum {@code m} and
      * {@code s = sum exp(term - m)}, rescaling {@code s} whenever the maximum grows. Terms equal to
-     * -inf contribute nothing, so -inf inputs never produce NaN.
+     * -inf contribute nothing, so -inf inputs never produce NaN; a NaN term makes the slot NaN
+     * wherever it comes (its maximum becomes NaN, which no later term passes), and a +inf term
+     * makes it +inf.
      */
     private static final class LogSumExp extends Accumulator {
         private final double[] max;
@@ -134,6 +136,10 @@ enum ProductSemiring {
         void add(int slot, float x, float y) {
             double term = (double) x + y;
             if (term == Double.NEGATIVE_INFINITY) {
+                return;
+            }
+            if (Double.isNaN(term)) {   // (alone, or among -inf terms only, it read as -inf)
+                max[slot] = Double.NaN;
                 return;
             }
             double m = max[slot];
