@@ -411,7 +411,7 @@ final class BandedAlignKernels {
         }
     }
 
-    private static long retainedStaging() {
+    static long retainedStaging() {
         String value = System.getProperty(RETAINED_STAGING_PROPERTY);
         try {
             long bytes = value == null ? RETAINED_STAGING : Long.parseLong(value.trim());

@@ -291,6 +291,9 @@ public final class CudaAligner implements Aligner {
         List<List<PreparedPair>> groups = balanceLaunches ? groups(ready, options, budget, GROUP_STAGING, sharedRollLen(options))
                 : fill(ready, options, budget, GROUP_STAGING, sharedRollLen(options));
         if (groups.size() == 1) {
+            if (Thread.currentThread().isInterrupted()) {   // as with several launches, and on the CPU
+                throw new IllegalStateException("interrupted while aligning on the GPU");
+            }
             place(groups.get(0), launch(groups.get(0), options), results);
             return Collections.unmodifiableList(Arrays.asList(results));
         }

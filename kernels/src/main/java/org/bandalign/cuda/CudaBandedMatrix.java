@@ -30,8 +30,13 @@ public final class CudaBandedMatrix implements AutoCloseable {
     final KernelModule module;
     private final CUfunction multiply;
     private final CUstream stream = new CUstream();
-    /** Pinned staging, reused and grown as needed (pinning is slow). */
+    /**
+     * Pinned staging, reused and grown as needed (pinning is slow); one grown past what the
+     * aligner's launches keep ({@code bandalign.cuda.retainedStaging}, 512 MB) is given back
+     * after its call, as pinned memory counts against the process's container.
+     */
     private PinnedBuffer host;
+    private final long retainedStaging = BandedAlignKernels.retainedStaging();
     private boolean closed;
 
     private CudaBandedMatrix(CudaDevice device) {
@@ -141,8 +146,18 @@ public final class CudaBandedMatrix implements AutoCloseable {
                 copy.unpack(host.buffer, 0, new int[] {(int) slots}, 0, 1, out);
                 z = out[0];
             }
+        } finally {
+            if (host.bytes > retainedStaging) {
+                host.close();
+                host = null;
+            }
         }
         return BandedMatrix.fromData(z, x.batch(), x.n(), lu, ld, semiring == STANDARD ? 0f : fill);
+    }
+
+    /** Pinned staging bytes held between calls. */
+    synchronized long pinnedStagingBytes() {
+        return host == null ? 0 : host.bytes;
     }
 
     @Override

@@ -1,6 +1,7 @@
 package org.bandalign.cuda;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.Random;
 import org.bandalign.banded.BandedMatrix;
@@ -78,5 +79,31 @@ class CudaBandedMatrixTest {
         assertEquals(Float.POSITIVE_INFINITY, gpu.multiplyLog(inf, zero).data()[0]);
         assertEquals(Float.NaN, gpu.multiplyMax(nan, zero).data()[0]);
         assertEquals(Float.NaN, nan.multiplyLog(zero).data()[0], "the CPU: a NaN term alone read as -inf");
+    }
+
+    /**
+     * Found by a probe: the products' pinned staging only grew, and was held until close(); one
+     * grown past the retained limit (here 1 MiB) is given back after its call.
+     */
+    @Test
+    void products_stagingPastTheRetainedLimit_isGivenBackAfterItsCall() {
+        System.setProperty(BandedAlignKernels.RETAINED_STAGING_PROPERTY, String.valueOf(1 << 20));
+        try (CudaBandedMatrix products = CudaBandedMatrix.open(0)) {
+            Random rnd = new Random(9);
+            BandedMatrix small = BandedProducts.random(rnd, 1, 100, 1, 1, 0);
+            BandedProducts.assertClose(small.multiply(small), products.multiply(small, small), "small");
+            long kept = products.pinnedStagingBytes();
+            assertTrue(kept > 0 && kept <= 1 << 20, "kept for the next call: " + kept);
+            BandedMatrix large = BandedProducts.random(rnd, 1, 200_000, 1, 1, 0);   // 4.8 MB of operands
+            float[] cpu = large.multiply(large).data();
+            float[] gpuData = products.multiply(large, large).data();
+            assertEquals(cpu.length, gpuData.length);
+            for (int q = 0; q < cpu.length; q++) {
+                assertEquals(cpu[q], gpuData[q], 1e-5 * Math.max(1, Math.abs(cpu[q])), "large, slot " + q);
+            }
+            assertEquals(0, products.pinnedStagingBytes(), "given back");
+        } finally {
+            System.clearProperty(BandedAlignKernels.RETAINED_STAGING_PROPERTY);
+        }
     }
 }

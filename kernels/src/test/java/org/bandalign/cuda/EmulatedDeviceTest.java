@@ -600,6 +600,27 @@ class EmulatedDeviceTest {
     }
 
     /**
+     * Found by a probe: an interrupted caller got its results where the call took one launch,
+     * and an IllegalStateException where it took several (and on the CPU); now always the
+     * exception, the interrupt kept.
+     */
+    @Test
+    void alignAll_interruptedCaller_oneLaunchOrSeveral_throwsAndKeepsTheInterrupt() {
+        List<Pair> pairs = growingPairs(12, "i", 30, 8, 12);
+        for (long budget : new long[] {0, 8 << 10}) {
+            try (CudaAligner cuda = CudaAligner.open(0, budget)) {
+                Thread.currentThread().interrupt();
+                try {
+                    assertThrows(IllegalStateException.class, () -> cuda.alignAll(pairs, LOG), "budget " + budget);
+                } finally {
+                    assertTrue(Thread.interrupted(), "the interrupt stays set (and is cleared here)");
+                }
+                cuda.alignAll(pairs, LOG).forEach(r -> assertTrue(r.isValid()));   // and the aligner goes on
+            }
+        }
+    }
+
+    /**
      * Found by a probe: a lone pair whose split forward-backward (picked because it fits the
      * budget) did not fit the memory free now was reported too large for the GPU, though the
      * plain kernel fits; it is tried again without the split form.
