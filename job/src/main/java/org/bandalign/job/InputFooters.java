@@ -7,11 +7,13 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.function.BiFunction;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.Path;
 import org.apache.parquet.hadoop.ParquetFileReader;
 import org.apache.parquet.hadoop.metadata.BlockMetaData;
 import org.apache.parquet.hadoop.metadata.ColumnChunkMetaData;
+import org.apache.parquet.hadoop.metadata.ParquetMetadata;
 import org.apache.parquet.hadoop.util.HadoopInputFile;
 
 /**
@@ -43,54 +45,81 @@ final class InputFooters {
         for (int k = 0; k < files.length && sample.size() < MAX_FILES; k += step) {
             sample.add(files[k]);
         }
-        if (sample.isEmpty()) {
-            return 0;
+        long largest = 0;
+        for (long bytes : eachFooter(sample, conf, footer -> largestRowBytes(footer, column), (file, e) -> {
+            LOG.warn("could not read the footer of " + file + " to size the reader's batches: " + e);
+            return 0L;   // Spark reports an unreadable file when it reads it
+        })) {
+            largest = Math.max(largest, bytes);
         }
-        ExecutorService pool = Executors.newFixedThreadPool(Math.min(THREADS, sample.size()), r -> {
+        return largest;
+    }
+
+    /** One file's part of {@link #largestRowBytes(String[], String, Configuration)}. */
+    private static long largestRowBytes(ParquetMetadata footer, String column) {
+        long largest = 0;
+        for (BlockMetaData block : footer.getBlocks()) {
+            long bytes = 0;
+            for (ColumnChunkMetaData chunk : block.getColumns()) {
+                if (chunk.getPath().toArray()[0].equalsIgnoreCase(column)) {
+                    bytes += chunk.getTotalUncompressedSize();
+                }
+            }
+            if (block.getRowCount() > 0) {
+                largest = Math.max(largest, (bytes + block.getRowCount() - 1) / block.getRowCount());
+            }
+        }
+        return largest;
+    }
+
+    /** What is taken from one file's footer. */
+    @FunctionalInterface
+    interface FooterFunction<T> {
+        T apply(ParquetMetadata footer) throws IOException;
+    }
+
+    /**
+     * {@code fn} of each file's footer ({@code files} as {@code inputFiles()} gives them: URIs,
+     * percent-encoded), read by a few threads, in the order of {@code files}; a file whose footer
+     * cannot be read or taken gives {@code onError} of its path and the failure, on the caller's
+     * thread (which may throw).
+     */
+    static <T> List<T> eachFooter(List<String> files, Configuration conf, FooterFunction<T> fn,
+                                  BiFunction<String, Exception, T> onError) {
+        List<T> out = new ArrayList<>(files.size());
+        if (files.isEmpty()) {
+            return out;
+        }
+        ExecutorService pool = Executors.newFixedThreadPool(Math.min(THREADS, files.size()), r -> {
             Thread t = new Thread(r, "bandalign-footers");
             t.setDaemon(true);
             return t;
         });
         try {
-            List<Future<Long>> sizes = new ArrayList<>();
-            for (String f : sample) {
-                sizes.add(pool.submit(() -> largestRowBytes(f, column, conf)));
+            List<Future<T>> results = new ArrayList<>(files.size());
+            for (String f : files) {
+                // (new Path(String) would encode the URI again)
+                results.add(pool.submit(() -> {
+                    try (ParquetFileReader reader = ParquetFileReader.open(HadoopInputFile.fromPath(new Path(java.net.URI.create(f)), conf))) {
+                        return fn.apply(reader.getFooter());
+                    }
+                }));
             }
-            long largest = 0;
-            for (Future<Long> s : sizes) {
-                largest = Math.max(largest, s.get());
+            for (int k = 0; k < files.size(); k++) {
+                try {
+                    out.add(results.get(k).get());
+                } catch (ExecutionException e) {
+                    Throwable cause = e.getCause();
+                    out.add(onError.apply(new Path(java.net.URI.create(files.get(k))).toString(),
+                            cause instanceof Exception ? (Exception) cause : new IllegalStateException(cause)));
+                }
             }
-            return largest;
+            return out;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            return 0;
-        } catch (ExecutionException e) {
-            return 0;   // (not reached: one file's failure is that file's 0)
+            throw new IllegalStateException("interrupted while reading the input's footers", e);
         } finally {
             pool.shutdownNow();
-        }
-    }
-
-    /** One file's part of {@link #largestRowBytes(String[], String, Configuration)}; 0 if its footer is unreadable. */
-    private static long largestRowBytes(String file, String column, Configuration conf) {
-        // (inputFiles() gives URIs, percent-encoded: new Path(String) would encode them again)
-        try (ParquetFileReader reader = ParquetFileReader.open(HadoopInputFile.fromPath(new Path(java.net.URI.create(file)), conf))) {
-            long largest = 0;
-            for (BlockMetaData block : reader.getFooter().getBlocks()) {
-                long bytes = 0;
-                for (ColumnChunkMetaData chunk : block.getColumns()) {
-                    if (chunk.getPath().toArray()[0].equalsIgnoreCase(column)) {
-                        bytes += chunk.getTotalUncompressedSize();
-                    }
-                }
-                if (block.getRowCount() > 0) {
-                    largest = Math.max(largest, (bytes + block.getRowCount() - 1) / block.getRowCount());
-                }
-            }
-            return largest;
-        } catch (IOException | RuntimeException e) {
-            LOG.warn("could not read the footer of " + file + " to size the reader's batches: " + e);
-            return 0;   // Spark reports an unreadable file when it reads it
         }
     }
 

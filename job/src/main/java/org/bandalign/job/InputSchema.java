@@ -1,20 +1,13 @@
 package org.bandalign.job;
 
-import java.io.IOException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.Path;
-import org.apache.parquet.hadoop.ParquetFileReader;
-import org.apache.parquet.hadoop.util.HadoopInputFile;
 import org.apache.spark.sql.execution.datasources.parquet.ParquetToSparkSchemaConverter;
 import org.apache.spark.sql.types.DataType;
 import org.apache.spark.sql.types.DataTypes;
@@ -36,7 +29,6 @@ final class InputSchema {
     /** The columns the job reads (lower case; names match in any case). */
     static final List<String> READ = List.of("id", "n", "m", "scores", "diag_lo", "diag_hi");
     private static final Set<String> WHOLE_NUMBERS = Set.of("n", "m", "diag_lo", "diag_hi");
-    private static final int THREADS = 8;
 
     private InputSchema() {
     }
@@ -112,43 +104,18 @@ final class InputSchema {
                 || t.equals(DataTypes.LongType);
     }
 
-    /** Each file's schema from its footer, in the order of {@code files}, read by a few threads. */
+    /** Each file's schema from its footer, by file (as a path), in the order of {@code files}. */
     private static Map<String, StructType> footers(String input, String[] files, Configuration conf) {
-        ExecutorService pool = Executors.newFixedThreadPool(Math.max(1, Math.min(THREADS, files.length)), r -> {
-            Thread t = new Thread(r, "bandalign-schemas");
-            t.setDaemon(true);
-            return t;
-        });
         // (built on the caller's thread, with the session's settings for Parquet's types)
         ParquetToSparkSchemaConverter converter = new ParquetToSparkSchemaConverter(org.apache.spark.sql.internal.SQLConf.get());
-        try {
-            List<Future<StructType>> schemas = new ArrayList<>();
-            for (String f : files) {
-                schemas.add(pool.submit(() -> footer(f, conf, converter)));
-            }
-            Map<String, StructType> out = new LinkedHashMap<>();
-            for (int k = 0; k < files.length; k++) {
-                String file = new Path(java.net.URI.create(files[k])).toString();
-                try {
-                    out.put(file, schemas.get(k).get());
-                } catch (ExecutionException e) {
-                    throw new UserError("--input " + input + ": " + file + " is no Parquet file Spark can read ("
-                            + e.getCause().getMessage() + ")");
-                }
-            }
-            return out;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted while reading the input's footers", e);
-        } finally {
-            pool.shutdownNow();
+        List<StructType> schemas = InputFooters.eachFooter(List.of(files), conf,
+                footer -> converter.convert(footer.getFileMetaData().getSchema()), (file, e) -> {
+                    throw new UserError("--input " + input + ": " + file + " is no Parquet file Spark can read (" + e.getMessage() + ")");
+                });
+        Map<String, StructType> out = new LinkedHashMap<>();
+        for (int k = 0; k < files.length; k++) {
+            out.put(new Path(java.net.URI.create(files[k])).toString(), schemas.get(k));
         }
-    }
-
-    private static StructType footer(String file, Configuration conf, ParquetToSparkSchemaConverter converter) throws IOException {
-        // (inputFiles() gives URIs, percent-encoded: new Path(String) would encode them again)
-        try (ParquetFileReader reader = ParquetFileReader.open(HadoopInputFile.fromPath(new Path(java.net.URI.create(file)), conf))) {
-            return converter.convert(reader.getFooter().getFileMetaData().getSchema());
-        }
+        return out;
     }
 }
