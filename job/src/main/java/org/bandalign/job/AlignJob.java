@@ -306,7 +306,8 @@ final class AlignJob {
                     .require(new TaskResourceRequests().resource("gpu", req.stageGpuAmount)).build());
         }
         Dataset<AlignedRecord> records = spark.createDataset(aligned.rdd(), Encoders.bean(AlignedRecord.class));
-        ParquetWriting.configure(OutputColumns.marginals(records, req.options.packed).write(), req.compression)
+        ParquetWriting.configure(OutputColumns.marginals(records, req.options.packed).write(), req.compression,
+                        OutputColumns.FLOAT_DATA)
                 .parquet(dir + "/marginals");
 
         // The tasks' first rejected rows came with their results; the driver writes them (an

@@ -11,6 +11,9 @@ final class OutputColumns {
     private OutputColumns() {
     }
 
+    /** The Parquet paths of the float data (see {@link ParquetWriting}): marginals as arrays or packed, sparse probabilities. */
+    static final String[] FLOAT_DATA = {"marginals.list.element", "marginals", "sparse.list.element.p"};
+
     static Dataset<Row> marginals(Dataset<AlignedRecord> records, boolean packed) {
         Column marginals = packed ? col("packedMarginals") : col("marginals");
         return records.select(

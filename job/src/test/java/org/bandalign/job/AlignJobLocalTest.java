@@ -96,6 +96,39 @@ class AlignJobLocalTest {
     }
 
     @Test
+    void align_floatDataColumns_areWrittenWithoutADictionary_whileRepeatedValuesElsewhereKeepOne() throws IOException {
+        // 1 x 1 pairs: every marginal is 1 or 0, so a dictionary would hold their values, and
+        // Parquet would keep it if the job left dictionary encoding on for them.
+        List<Row> rows = new ArrayList<>();
+        for (int k = 0; k < 400; k++) {
+            rows.add(TestTables.row("one-" + k, 1, 1, new float[3], null, null, false));
+        }
+        String in = tmp.resolve("one-cell-pairs").toString();
+        TestTables.table(spark, rows, false).coalesce(1).write().parquet(in);
+        for (String[] flags : new String[][] {{}, {"--packed"}, {"--layout", "sparse"}}) {
+            String out = tmp.resolve("out-one-cell-pairs-" + flags.length).toString();
+            assertEquals(400, run(in, out, flags).alignedRows);
+            Map<String, java.util.Set<org.apache.parquet.column.Encoding>> encodings = new HashMap<>();
+            for (File f : new File(out, "marginals").listFiles((d, name) -> name.endsWith(".parquet"))) {
+                try (org.apache.parquet.hadoop.ParquetFileReader r = org.apache.parquet.hadoop.ParquetFileReader.open(
+                        org.apache.parquet.hadoop.util.HadoopInputFile.fromPath(new org.apache.hadoop.fs.Path(f.getPath()),
+                                new org.apache.hadoop.conf.Configuration()))) {
+                    for (var block : r.getFooter().getBlocks()) {
+                        for (var c : block.getColumns()) {
+                            encodings.computeIfAbsent(c.getPath().toDotString(), x -> new java.util.HashSet<>()).addAll(c.getEncodings());
+                        }
+                    }
+                }
+            }
+            String floats = flags.length == 0 ? "marginals.list.element" : flags.length == 1 ? "marginals" : "sparse.list.element.p";
+            assertTrue(encodings.get("mode").stream().anyMatch(org.apache.parquet.column.Encoding::usesDictionary),
+                    "the control: a column of one repeated value is dictionary-encoded " + encodings);
+            assertTrue(encodings.get(floats).stream().noneMatch(org.apache.parquet.column.Encoding::usesDictionary),
+                    floats + " " + encodings.get(floats) + " with " + List.of(flags));
+        }
+    }
+
+    @Test
     void align_globalCasesWithBadRows_matchReferenceAndRejectEachBadRow() throws IOException {
         String in = writeInput("global-array", Mode.GLOBAL, false, true);
         String out = tmp.resolve("out-global").toString();
