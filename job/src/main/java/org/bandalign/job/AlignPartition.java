@@ -208,9 +208,11 @@ final class AlignPartition implements FlatMapFunction<Iterator<InternalRow>, Ali
                 Pair pair = PairDecoder.decode(row, format);
                 BandGeometry g = BandGeometry.of(pair, alignOptions);
                 batch.add(pair);
-                // (the batch's size: its band cells, or its output where that is larger; its
-                // memory: that and its rows, which outweigh the cells in a narrow band)
-                long cells = Math.max(g.cells(), RecordMaker.outputFloats(g, options.layoutFor(pair.isBandLayout())) / 3);
+                // (the batch's size: its band cells, or its output or its scores as read where
+                // that is larger, as for a dense row aligned in a narrow band; its memory: that
+                // and its rows, which outweigh the cells in a narrow band)
+                long cells = Math.max(Math.max(g.cells(), RecordMaker.outputFloats(g, options.layoutFor(pair.isBandLayout())) / 3),
+                        pair.scores().length / 3);
                 long memory = cells + ExecutorAligners.rowCells(g.n(), ExecutorAligners.BYTES_PER_CELL);
                 batchCells += cells;
                 batchMemory += memory;

@@ -12,7 +12,8 @@ public final class JobKeys {
     }
 
     public static final JobKey<Long> BATCH_CELLS = new JobKey<>("spark.bandalign.batch.cells", "long", 4_000_000L,
-            "Band cells gathered from a partition before one alignAll call (bounds task memory: about 60 bytes a cell).",
+            "Band cells gathered from a partition before one alignAll call; a row's scores as read, or its output, count instead "
+                    + "where larger (a dense row aligned in a narrow band). Bounds task memory: about 60 bytes a cell.",
             Long::parseLong, 1.0);
 
     public static final JobKey<Integer> BATCH_PAIRS = new JobKey<>("spark.bandalign.batch.pairs", "int", 4096,

@@ -153,6 +153,24 @@ class AlignPartitionTest {
     }
 
     @Test
+    void call_denseRowsAlignedInANarrowBand_countTheirScoresAsReadTowardsBatchCells() {
+        // 6 x 6 dense rows aligned in the band of one diagonal: 6 band cells each, but each row's
+        // 36 cells of scores are copied into the batch; batch.cells 40 holds two such rows, not seven
+        JobOptions banded = new JobOptions(Mode.GLOBAL, Semiring.LOG, 0, null, 1e-4, false, Backend.CPU, false, 40, 100,
+                1000, 0, 1, 0, false);
+        Rows rows = new Rows(row("a", 6, 6, 0.5f), row("b", 6, 6, 0.5f), row("c", 6, 6, 0.5f), row("d", 6, 6, 0.5f),
+                row("e", 6, 6, 0.5f), row("f", 6, 6, 0.5f), row("g", 6, 6, 0.5f), row("h", 6, 6, 0.5f));
+        Iterator<AlignedRecord> out = partition(banded, new JobCounters(sc), 256).call(rows);
+        AlignedRecord first = out.next();
+        int taken = rows.taken;
+        List<String> rest = ids(out);
+        assertEquals(2, taken, "the first batch: two rows of 36 cells of scores fill batch.cells 40");
+        assertEquals("band", first.getLayout());
+        assertEquals(18, first.getMarginals().length, "aligned in the band: 6 rows of 1 cell");
+        assertEquals(List.of("b", "c", "d", "e", "f", "g", "h"), rest);
+    }
+
+    @Test
     void call_wholePartitionRead_givesBackEveryBatchsMemory() throws Exception {
         JobCounters counters = new JobCounters(sc);
         Iterator<AlignedRecord> out = partition(options(null, false, 1_000_000, 1, 1000), counters, 256)
