@@ -178,14 +178,53 @@ final class AlignJob {
 
     /** Spark's rows per vectorized Parquet read batch. */
     static final String READER_BATCH_SIZE = "spark.sql.parquet.columnarReaderBatchSize";
-    /** What the rows of one vectorized read batch may hold, about, in uncompressed scores. */
+    /** What the rows of one vectorized read batch may hold at most, about, in uncompressed scores. */
     static final long READER_BATCH_BYTES = 256L << 20;
+    /**
+     * Share of an executor's heap the read batches of all its task slots may hold together:
+     * besides them a task holds its row group as read, its batch of pairs (counted by
+     * {@link ExecutorAligners#takeMemory}) and its output, so a small heap or many slots call
+     * for smaller read batches.
+     */
+    static final double READER_HEAP_SHARE = 0.1;
+
+    /**
+     * What one task's vectorized read batch may hold: {@value #READER_HEAP_SHARE} of an
+     * executor's heap over its task slots, at most {@value #READER_BATCH_BYTES}.
+     */
+    static long readerBatchBytes(long heapBytes, int slots) {
+        return Math.min(READER_BATCH_BYTES, (long) (heapBytes * READER_HEAP_SHARE) / Math.max(1, slots));
+    }
+
+    /**
+     * {@link #readerBatchBytes(long, int)} of this session's executors: in local mode this JVM's
+     * heap over the master's threads; on a cluster spark.executor.memory over
+     * spark.executor.cores / spark.task.cpus (one slot where the executors' cores are not set).
+     */
+    static long readerBatchBytes(SparkSession spark) {
+        org.apache.spark.SparkContext sc = spark.sparkContext();
+        if (sc.isLocal()) {
+            return readerBatchBytes(Runtime.getRuntime().maxMemory(), localThreads(sc.master()));
+        }
+        int cores = sc.getConf().getInt("spark.executor.cores", 1);
+        int slots = Math.max(1, cores / Math.max(1, sc.getConf().getInt("spark.task.cpus", 1)));
+        return readerBatchBytes((long) sc.executorMemory() << 20, slots);
+    }
+
+    /** The task threads of a local master: local, local[N], local[*], local[N,F], local[*,F]. */
+    static int localThreads(String master) {
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("local\\[(\\*|\\d+)(,\\d+)?]").matcher(master);
+        if (!m.matches()) {
+            return 1;
+        }
+        return m.group(1).equals("*") ? Runtime.getRuntime().availableProcessors() : Math.max(1, Integer.parseInt(m.group(1)));
+    }
 
     /**
      * Runs {@code job} with the vectorized Parquet reader's batch size set for this input (unless
      * the session sets it): {@code spark.bandalign.reader.batchRows} rows, or fewer where the
-     * footers show rows so large that a batch would pass {@value #READER_BATCH_BYTES} bytes; the
-     * session's setting is restored after.
+     * footers show rows so large that a batch would pass {@link #readerBatchBytes(SparkSession)};
+     * the session's setting is restored after.
      */
     private static <T> T withReaderBatchRows(SparkSession spark, JobRequest req, Dataset<Row> input,
                                              java.util.function.Supplier<T> job) {
@@ -203,7 +242,7 @@ final class AlignJob {
     /** Rows per read batch for this input: at most {@code most}, fewer where its rows are large. */
     static int readerBatchRows(SparkSession spark, Dataset<Row> input, int most) {
         long rowBytes = InputFooters.largestRowBytes(input.inputFiles(), "scores", hadoopConf(spark));
-        return InputFooters.batchRows(rowBytes, most, READER_BATCH_BYTES);
+        return InputFooters.batchRows(rowBytes, most, readerBatchBytes(spark));
     }
 
     /**

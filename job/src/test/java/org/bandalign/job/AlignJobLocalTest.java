@@ -663,7 +663,9 @@ class AlignJobLocalTest {
         }
         String in = tmp.resolve("big rows").toString();
         TestTables.table(spark, rows, true).coalesce(1).write().parquet(in);
-        assertEquals(22, AlignJob.readerBatchRows(spark, spark.read().parquet(in), 32));
+        long budget = AlignJob.readerBatchBytes(Runtime.getRuntime().maxMemory(), 2);   // (local[2])
+        assertEquals(budget, AlignJob.readerBatchBytes(spark));
+        assertEquals(Math.max(1, Math.min(22, budget / 12_000_000)), AlignJob.readerBatchRows(spark, spark.read().parquet(in), 32));
         assertEquals(32, AlignJob.readerBatchRows(spark, spark.read().parquet(writeInput("small-rows", Mode.GLOBAL, true, false)), 32));
         JobSummary s = run(in, tmp.resolve("out,big").toString(), "--band", "1", "--io-only");
         assertEquals(3, s.alignedRows);
@@ -716,6 +718,15 @@ class AlignJobLocalTest {
         assertEquals(3, InputFooters.batchRows(69_120_000, 32, AlignJob.READER_BATCH_BYTES));   // 2400 x 2400
         assertEquals(1, InputFooters.batchRows(600_000_000, 32, AlignJob.READER_BATCH_BYTES));  // 50M cells
         assertEquals(32, InputFooters.batchRows(0, 32, AlignJob.READER_BATCH_BYTES));            // no footer read
+        // a read batch is a tenth of the heap over the task slots, at most 256 MiB
+        assertEquals(256L << 20, AlignJob.readerBatchBytes(8L << 30, 2));
+        assertEquals((long) ((1L << 30) * 0.1) / 8, AlignJob.readerBatchBytes(1L << 30, 8));
+        assertEquals(4, InputFooters.batchRows(3_000_000, 32, AlignJob.readerBatchBytes(1L << 30, 8)));   // 500 x 500 in local[8], 1 GiB
+        assertEquals(1, AlignJob.localThreads("local"));
+        assertEquals(8, AlignJob.localThreads("local[8]"));
+        assertEquals(3, AlignJob.localThreads("local[3,2]"));
+        assertEquals(Runtime.getRuntime().availableProcessors(), AlignJob.localThreads("local[*]"));
+        assertEquals(Runtime.getRuntime().availableProcessors(), AlignJob.localThreads("local[*,4]"));
     }
 
     @Test
