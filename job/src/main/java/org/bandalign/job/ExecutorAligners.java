@@ -263,7 +263,8 @@ final class ExecutorAligners {
             throw new InvalidPairException(id, "too large for this executor's memory: " + g + " has "
                     + g.cells() + " band cells in " + g.n() + " rows, and a pair takes about " + PAIR_BYTES_PER_CELL
                     + " bytes of heap a cell and " + BYTES_PER_ROW + " a row (at most " + most + " cells in this "
-                    + (heapBytes >> 20) + " MiB heap); give the executors more memory (spark.executor.memory)");
+                    + (heapBytes >> 20) + " MiB heap); give the executors more memory (spark.executor.memory; in local "
+                    + "mode the JVM's -Xmx, which bin/bandalign takes from BANDALIGN_JAVA_OPTS)");
         }
     }
 

@@ -113,7 +113,7 @@ public final class GenerateCommand implements Callable<Integer> {
                 rows = spark.createDataset(sampleRows, Encoders.bean(GeneratedRow.class)).coalesce(1);
             } else if (seedExample) {
                 rows = rows.union(spark.createDataset(List.of(packedIf(binary, PairGenerator.seedExample(seed))),
-                        Encoders.bean(GeneratedRow.class)));
+                        Encoders.bean(GeneratedRow.class))).coalesce(files);   // (the union's extra partition joins another: --partitions files)
             }
             Dataset<Row> table = rows.select(col("id"), col("n"), col("m"),
                     (binary ? col("packedScores") : col("scores")).as("scores"),

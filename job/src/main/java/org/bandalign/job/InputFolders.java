@@ -55,7 +55,7 @@ final class InputFolders {
         if (!unread.isEmpty()) {
             throw new UserError("--input " + input + ": its subfolder" + (unread.size() > 1 ? "s " : " ")
                     + String.join(", ", unread.subList(0, Math.min(NAMED, unread.size()))) + (unread.size() > NAMED ? ", ..." : "")
-                    + " hold Parquet files that Spark does not read (only subfolders named key=value are a table's partitions);"
+                    + (unread.size() > 1 ? " hold" : " holds") + " Parquet files that Spark does not read (only subfolders named key=value are a table's partitions);"
                     + " give them too, as --input '" + input.replaceAll("/+$", "") + "/*', or move their files up");
         }
     }

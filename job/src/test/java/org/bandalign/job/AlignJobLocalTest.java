@@ -546,7 +546,7 @@ class AlignJobLocalTest {
         assertEquals(rows, run(in, tmp.resolve("out-nested-ok").toString()).inputRows, "hidden and non-Parquet folders are fine");
         String more = writeInput("nested/more", Mode.GLOBAL, false, false);
         UserError e = assertThrows(UserError.class, () -> run(in, tmp.resolve("out-nested").toString()));
-        assertTrue(e.getMessage().contains("its subfolder more/ hold Parquet files that Spark does not read")
+        assertTrue(e.getMessage().contains("its subfolder more/ holds Parquet files that Spark does not read")
                 && e.getMessage().contains("--input '" + in + "/*'"), e.getMessage());
         assertFalse(Files.exists(tmp.resolve("out-nested")));
         Files.delete(Path.of(in, "logs", "run.txt"));   // (the glob reads every folder's files)

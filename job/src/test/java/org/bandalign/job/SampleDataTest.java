@@ -46,6 +46,22 @@ class SampleDataTest {
         }
     }
 
+    @Test
+    void generate_partitionsWithTheSeedExample_writesThatManyFiles() throws java.io.IOException {
+        String out = tmp.resolve("generated").toString();
+        assertEquals(0, BandAlign.run("generate", "--output", out, "--pairs", "6", "--min-len", "2", "--max-len", "5",
+                "--seed-example", "--partitions", "2", "--master", "local[2]"));
+        try (var files = Files.list(Paths.get(out))) {
+            assertEquals(2, files.filter(f -> f.getFileName().toString().endsWith(".parquet")).count(), "--partitions 2: two files");
+        }
+        SparkSession spark = SparkSession.builder().master("local[2]").appName("SampleDataTest").getOrCreate();
+        try {
+            assertEquals(7, spark.read().parquet(out).count(), "6 pairs and the seed example");
+        } finally {
+            spark.stop();
+        }
+    }
+
     private static Map<String, Row> byId(List<Row> rows) {
         Map<String, Row> m = new HashMap<>();
         rows.forEach(r -> m.put(r.getAs("id"), r));
