@@ -114,9 +114,12 @@ public final class BandAlign {
     static String stoppedHint(Throwable e) {
         for (Throwable t = e; t != null && t != t.getCause(); t = t.getCause()) {
             String m = String.valueOf(t.getMessage());
-            if (m.contains("LiveListenerBus is stopped") || m.contains("stopped SparkContext") || m.contains("SparkContext was shut down")) {
+            if (m.contains("LiveListenerBus is stopped") || m.contains("stopped SparkContext") || m.contains("SparkContext was shut down")
+                    || m.contains("\"org.apache.spark.SparkContext.dagScheduler()\" is null")) {
                 return " (Spark stopped the application before the job was done: with a cluster master, check that it is running"
-                        + " and reachable; Spark's log above says why, e.g. 'All masters are unresponsive')";
+                        + " and reachable; in local mode a task ran out of memory if Spark's log above shows an OutOfMemoryError"
+                        + " (the exit code is then 52): give the JVM more memory (BANDALIGN_JAVA_OPTS=-Xmx...) or run fewer tasks at"
+                        + " once (--master local[N]); Spark's log above says why, e.g. 'All masters are unresponsive')";
             }
         }
         return "";

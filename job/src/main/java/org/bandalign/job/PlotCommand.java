@@ -102,10 +102,22 @@ public final class PlotCommand implements Callable<Integer> {
         return String.valueOf(e.getMessage()).lines().findFirst().orElse(e.getClass().getSimpleName());
     }
 
+    /** Most cells (n x m) of a pair plot draws: each is a box of the picture, held as a double. */
+    static final long MOST_CELLS = 1L << 24;
+
+    /** Refuses a pair too large to draw, before anything is allocated for it. */
+    static void checkSize(String id, int n, int m) {
+        if ((long) n * m > MOST_CELLS) {
+            throw new UserError("pair " + id + " is " + n + " x " + m + "; plot draws pairs of at most " + MOST_CELLS
+                    + " cells (n x m), each a box of the picture");
+        }
+    }
+
     /** The heatmap of one marginals/ row. */
     static Heatmap heatmap(Row r) {
         int n = r.getAs("n");
         int m = r.getAs("m");
+        checkSize(r.getAs("id"), n, m);
         double[][] mass = OutputRows.cellMass(r);
         double[][] path = null;
         String cigar = r.getAs("viterbi_cigar");

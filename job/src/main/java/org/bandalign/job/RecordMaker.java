@@ -15,6 +15,20 @@ final class RecordMaker {
     static final long MAX_VALUE_BYTES = Integer.MAX_VALUE - (16L << 20);
     /** Bytes a sparse step takes in a Spark row: its struct (null bits and four 8-byte slots) and its offset. */
     static final long SPARSE_STEP_BYTES = 48;
+    /**
+     * Heap a sparse step takes on its way out, about: its SparseStep and list slot, its Spark
+     * struct, and the output row's buffer, which grows by doubling. (A 1500 x 1500 pair with
+     * 6.75 million steps ran a 1 GiB heap out of memory in local[1]; 965 thousand did not.)
+     */
+    static final long SPARSE_STEP_HEAP_BYTES = 400;
+
+    /**
+     * The most steps one sparse row may hold: 3 x spark.bandalign.maxCells, what one Spark value
+     * holds, and what the heap holds at {@value #SPARSE_STEP_HEAP_BYTES} bytes a step.
+     */
+    static long sparseStepLimit(long maxCells, long heapBytes) {
+        return Math.min(Math.min(saturatedTimes3(maxCells), MAX_VALUE_BYTES / SPARSE_STEP_BYTES), heapBytes / SPARSE_STEP_HEAP_BYTES);
+    }
 
     private RecordMaker() {
     }
@@ -74,7 +88,7 @@ final class RecordMaker {
         out.setLayout(layout.wireName());
         out.setLogPartition(r.hasLogPartition() ? r.logPartition() : null);
         if (layout == Layout.SPARSE) {
-            out.setSparse(sparse(r, options.minProb, Math.min(saturatedTimes3(options.maxCells), MAX_VALUE_BYTES / SPARSE_STEP_BYTES)));
+            out.setSparse(sparse(r, options.minProb, sparseStepLimit(options.maxCells, Runtime.getRuntime().maxMemory())));
         } else {
             float[] mu = layout == Layout.DENSE ? r.marginalsDense() : r.marginalsBand();
             if (options.packed) {
@@ -113,7 +127,9 @@ final class RecordMaker {
                     if (p >= minProb) {
                         if (steps.size() >= most) {
                             throw new InvalidPairException(r.id(), "more than " + most + " of its steps have a marginal of at "
-                                    + "least --min-prob " + minProb + ", more than its sparse row can hold; raise --min-prob");
+                                    + "least --min-prob " + minProb + ", more than its sparse row can hold (in one Spark value, 3 x "
+                                    + "spark.bandalign.maxCells, and this executor's heap at about " + SPARSE_STEP_HEAP_BYTES
+                                    + " bytes a step); raise --min-prob");
                         }
                         SparseStep s = new SparseStep();
                         s.setI(i);

@@ -196,6 +196,10 @@ class JobKeysTest {
         assertEquals("", BandAlign.stoppedHint(wrapped));
         // An unreachable master: Spark gives up and stops the context; the job then fails with this.
         assertTrue(BandAlign.stoppedHint(new IllegalStateException("LiveListenerBus is stopped.")).contains("master"));
+        // A task out of memory in local mode: Spark stops the context and exits 52, and the job's call fails with this.
+        assertTrue(BandAlign.stoppedHint(new NullPointerException("Cannot invoke \"org.apache.spark.scheduler.DAGScheduler"
+                + ".cleanupQueryJobs(long)\" because the return value of \"org.apache.spark.SparkContext.dagScheduler()\" is null"))
+                .contains("-Xmx"));
     }
 
     @Test

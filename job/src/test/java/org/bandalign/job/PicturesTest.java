@@ -30,6 +30,17 @@ class PicturesTest {
     Path tmp;
 
     @Test
+    void plotSize_pairsPast2To24Cells_areRefusedSayingSo() {
+        PlotCommand.checkSize("ok", 4096, 4096);
+        PlotCommand.checkSize("thin", 1, Integer.MAX_VALUE / 128);
+        UserError e = org.junit.jupiter.api.Assertions.assertThrows(UserError.class,
+                () -> PlotCommand.checkSize("long", 100_000, 100_000));   // a band-layout row can hold this in 6 MB
+        assertTrue(e.getMessage().contains("pair long is 100000 x 100000") && e.getMessage().contains("at most 16777216 cells"),
+                e.getMessage());
+        org.junit.jupiter.api.Assertions.assertThrows(UserError.class, () -> PlotCommand.checkSize("wide", 4097, 4096));
+    }
+
+    @Test
     void heatmap_diagonalMatrix_isHotOnTheDiagonalAndColdElsewhere() {
         double[][] v = new double[50][50];
         for (int i = 0; i < 50; i++) {

@@ -45,6 +45,10 @@ class RecordMakerTest {
         assertEquals(1, RecordMaker.sparse(r, 1e-4, 1000).size());
         InvalidPairException e = assertThrows(InvalidPairException.class, () -> RecordMaker.sparse(r, 0.0, 5));
         assertTrue(e.reason().contains("raise --min-prob"), e.reason());
+        // the limit: 3 x maxCells, one Spark value, or the heap at 400 bytes a step, whichever is least
+        assertEquals(2_684_354, RecordMaker.sparseStepLimit(50_000_000, 1L << 30));   // a 1 GiB heap
+        assertEquals(150, RecordMaker.sparseStepLimit(50, 1L << 30));
+        assertEquals((Integer.MAX_VALUE - (16L << 20)) / 48, RecordMaker.sparseStepLimit(Long.MAX_VALUE, Long.MAX_VALUE));
     }
 
     @Test
