@@ -34,12 +34,26 @@ final class AlignPartition implements FlatMapFunction<Iterator<InternalRow>, Ali
     private final InputColumns.Format format;
     private final JobCounters counters;
     private final RejectedSink.Settings rejectedOutput;
+    private final AlignerSource aligners;
+
+    /** Where a task's first aligner comes from: the executor's shared one for the job's backend. */
+    @FunctionalInterface
+    interface AlignerSource extends java.io.Serializable {
+        Aligner forTask(JobOptions options, TaskContext task);
+    }
 
     AlignPartition(JobOptions options, InputColumns.Format format, JobCounters counters, RejectedSink.Settings rejectedOutput) {
+        this(options, format, counters, rejectedOutput, ExecutorAligners::forTask);
+    }
+
+    /** With the task's aligners from {@code aligners} (tests: an engine whose heap runs short). */
+    AlignPartition(JobOptions options, InputColumns.Format format, JobCounters counters, RejectedSink.Settings rejectedOutput,
+                   AlignerSource aligners) {
         this.options = options;
         this.format = format;
         this.counters = counters;
         this.rejectedOutput = rejectedOutput;
+        this.aligners = aligners;
     }
 
     @Override
@@ -47,7 +61,7 @@ final class AlignPartition implements FlatMapFunction<Iterator<InternalRow>, Ali
         final long started = System.nanoTime();
         TaskContext task = TaskContext.get();
         counters.taskGpus.add(String.join(",", TaskGpu.addresses(task)));
-        Aligner first = ExecutorAligners.forTask(options, task);
+        Aligner first = aligners.forTask(options, task);
         counters.backends.add(first.backend());
         String fallback = ExecutorAligners.cpuFallback();
         if (fallback != null) {
@@ -230,6 +244,26 @@ final class AlignPartition implements FlatMapFunction<Iterator<InternalRow>, Ali
             long t0 = System.nanoTime();
             List<AlignmentResult> results = engine.alignAll(batch, alignOptions);
             counters.alignNanos.add(System.nanoTime() - t0 - engine.lastWaitNanos);
+            List<Integer> heapLimited = new ArrayList<>();
+            for (int k = 0; k < results.size(); k++) {
+                if (!results.get(k).isValid() && results.get(k).error().isHeapLimit()) {
+                    heapLimited.add(k);
+                }
+            }
+            if (!heapLimited.isEmpty()) {
+                // Valid pairs that did not fit the heap other tasks' batches left free: once more,
+                // each alone, with all of the executor's memory for batches.
+                releaseMemory.run();
+                releaseMemory = NO_MEMORY;
+                releaseMemory = ExecutorAligners.takeAllMemory(engine.task);
+                results = new ArrayList<>(results);
+                for (int k : heapLimited) {
+                    long t1 = System.nanoTime();
+                    results.set(k, engine.alignAll(List.of(batch.get(k)), alignOptions).get(0));
+                    counters.alignNanos.add(System.nanoTime() - t1 - engine.lastWaitNanos);
+                }
+                LOG.info("{} pair(s) that did not fit the free heap were aligned again, alone on this executor", heapLimited.size());
+            }
             keep(results, batch, out, rejects);
             return releaseMemory;
         } catch (RuntimeException | Error e) {

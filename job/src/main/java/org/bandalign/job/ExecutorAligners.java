@@ -197,7 +197,19 @@ final class ExecutorAligners {
      * share runs alone.
      */
     static Runnable takeMemory(long batchCells, long largestPairCells, TaskContext task) {
-        long cells = memoryCells(batchCells, largestPairCells);
+        return takeMemory(memoryCells(batchCells, largestPairCells), task, "memory for a batch of " + batchCells + " cells");
+    }
+
+    /**
+     * Takes all of the executor's memory for batches, once every other task's batch has given
+     * its part back, and returns what gives it back: for a pair that did not fit the heap left
+     * free beside the others.
+     */
+    static Runnable takeAllMemory(TaskContext task) {
+        return takeMemory(Long.MAX_VALUE, task, "all of the executor's memory for batches");
+    }
+
+    private static Runnable takeMemory(long cells, TaskContext task, String what) {
         Semaphore permits;
         int most;
         synchronized (ExecutorAligners.class) {
@@ -208,8 +220,7 @@ final class ExecutorAligners {
             permits = memory;
             most = memoryPermits;
         }
-        int wanted = (int) Math.min(most, Math.max(1, (cells + CELLS_PER_PERMIT - 1) / CELLS_PER_PERMIT));
-        String what = "memory for a batch of " + batchCells + " cells";
+        int wanted = (int) Math.min(most, Math.max(1, cells / CELLS_PER_PERMIT + (cells % CELLS_PER_PERMIT == 0 ? 0 : 1)));
         try {
             while (!MEMORY_TURN.tryLock(PERMIT_POLL_MS, TimeUnit.MILLISECONDS)) {
                 if (task != null) {

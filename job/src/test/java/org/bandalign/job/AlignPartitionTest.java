@@ -25,7 +25,12 @@ import org.apache.spark.sql.catalyst.InternalRow;
 import org.apache.spark.sql.catalyst.expressions.GenericInternalRow;
 import org.apache.spark.sql.catalyst.expressions.UnsafeArrayData;
 import org.apache.spark.unsafe.types.UTF8String;
+import org.bandalign.align.AlignOptions;
+import org.bandalign.align.Aligner;
+import org.bandalign.align.AlignmentResult;
+import org.bandalign.align.InvalidPairException;
 import org.bandalign.align.Mode;
+import org.bandalign.align.Pair;
 import org.bandalign.align.Semiring;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -168,6 +173,54 @@ class AlignPartitionTest {
         assertEquals("band", first.getLayout());
         assertEquals(18, first.getMarginals().length, "aligned in the band: 6 rows of 1 cell");
         assertEquals(List.of("b", "c", "d", "e", "f", "g", "h"), rest);
+    }
+
+    /**
+     * A valid pair that did not fit the heap other tasks' batches left free (the CPU engine's
+     * "too large for this JVM's memory", seen in a probe under -Xmx1g in local[2]) is aligned
+     * again, alone, with all of the executor's batch memory, instead of being rejected. The
+     * engine here runs out of heap for pair "big" whenever it shares a call with others.
+     */
+    @Test
+    void call_pairThatDidNotFitTheFreeHeap_isAlignedAgainAloneWithAllTheMemory() throws Exception {
+        Aligner cpu = Aligner.cpu(1);
+        List<List<String>> calls = new ArrayList<>();
+        Aligner shortOfHeap = new Aligner() {
+            @Override
+            public String backend() {
+                return "cpu";
+            }
+
+            @Override
+            public AlignmentResult align(Pair pair, AlignOptions options) {
+                return alignAll(List.of(pair), options).get(0);
+            }
+
+            @Override
+            public List<AlignmentResult> alignAll(List<Pair> pairs, AlignOptions options) {
+                calls.add(pairs.stream().map(Pair::id).toList());
+                List<AlignmentResult> out = new ArrayList<>(cpu.alignAll(pairs, options));
+                for (int k = 0; k < pairs.size(); k++) {
+                    if (pairs.size() > 1 && pairs.get(k).id().equals("big")) {
+                        out.set(k, AlignmentResult.failed(InvalidPairException.tooLargeForFreeHeap("big", "too large for this JVM's memory")));
+                    }
+                }
+                return out;
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+        JobCounters counters = new JobCounters(sc);
+        AlignPartition partition = new AlignPartition(options(null, false, 1_000_000, 10, 1000), ARRAY, counters,
+                new RejectedSink.Settings(256, tmp.toString(), "snappy", new Configuration()), (o, t) -> shortOfHeap);
+        assertEquals(List.of("a", "big", "b"), ids(partition.call(new Rows(good("a"), row("big", 3, 3, 0.25f), good("b")))));
+        assertEquals(List.of(List.of("a", "big", "b"), List.of("big")), calls);
+        assertEquals(3, counters.alignedRows.value());
+        assertEquals(0, counters.rejectedRows.value());
+        assertAllBatchMemoryFree();
+        cpu.close();
     }
 
     @Test

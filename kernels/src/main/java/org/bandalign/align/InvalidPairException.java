@@ -11,16 +11,18 @@ public final class InvalidPairException extends IllegalArgumentException {
     private final String pairId;
     private final String reason;
     private final boolean deviceLimit;
+    private final boolean heapLimit;
 
     public InvalidPairException(String pairId, String reason) {
-        this(pairId, reason, false);
+        this(pairId, reason, false, false);
     }
 
-    private InvalidPairException(String pairId, String reason, boolean deviceLimit) {
+    private InvalidPairException(String pairId, String reason, boolean deviceLimit, boolean heapLimit) {
         super((pairId == null ? "pair without an id" : "pair '" + pairId + "'") + ": " + reason);
         this.pairId = pairId;
         this.reason = reason;
         this.deviceLimit = deviceLimit;
+        this.heapLimit = heapLimit;
     }
 
     /**
@@ -28,7 +30,20 @@ public final class InvalidPairException extends IllegalArgumentException {
      * pinned staging buffer): another backend, such as the CPU engine, may still align it.
      */
     public static InvalidPairException tooLargeForDevice(String pairId, String reason) {
-        return new InvalidPairException(pairId, reason, true);
+        return new InvalidPairException(pairId, reason, true, false);
+    }
+
+    /**
+     * A pair with nothing wrong in it whose alignment did not fit the JVM heap that was free when
+     * it ran, alone: with more of the heap free (other work of the process done) it may.
+     */
+    public static InvalidPairException tooLargeForFreeHeap(String pairId, String reason) {
+        return new InvalidPairException(pairId, reason, false, true);
+    }
+
+    /** Whether this is {@link #tooLargeForFreeHeap}: the pair is valid, the free heap was too small for it. */
+    public boolean isHeapLimit() {
+        return heapLimit;
     }
 
     /** Whether this is {@link #tooLargeForDevice}: the pair is valid, the device too small for it. */

@@ -172,7 +172,7 @@ public final class CpuAligner implements Aligner {
     /** The error of a pair whose alignment the heap cannot hold. */
     private static InvalidPairException tooLargeForHeap(Pair pair, AlignOptions options) {
         BandGeometry g = BandGeometry.of(pair, options);
-        return new InvalidPairException(pair.id(), "too large for this JVM's memory: aligning its " + g.cells()
+        return InvalidPairException.tooLargeForFreeHeap(pair.id(), "too large for this JVM's memory: aligning its " + g.cells()
                 + " band cells in " + g.n() + " rows takes about " + (workBytes(g) >> 20) + " MiB beyond its scores, more than the heap ("
                 + (Runtime.getRuntime().maxMemory() >> 20) + " MiB at most) had free; give the JVM more memory (-Xmx)");
     }

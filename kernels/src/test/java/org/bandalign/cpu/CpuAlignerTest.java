@@ -277,6 +277,8 @@ class CpuAlignerTest {
             assertTrue(out.contains("huge-1: pair 'huge-1': too large for this JVM's memory")
                     && out.contains("huge-2: pair 'huge-2': too large for this JVM's memory"), out);
             assertTrue(out.contains("alone: pair 'huge-1': too large for this JVM's memory"), out);
+            // marked as a limit of the free heap, which the job retries on an executor whose other work is done
+            assertEquals(3, out.lines().filter(l -> l.contains("too large for this JVM's memory") && l.endsWith("[heap limit]")).count(), out);
         } finally {
             java.nio.file.Files.deleteIfExists(log);
         }
@@ -295,13 +297,14 @@ class CpuAlignerTest {
             try (CpuAligner cpu = new CpuAligner(2)) {
                 List<AlignmentResult> rs = cpu.alignAll(pairs, AlignOptions.defaults());
                 for (int k = 0; k < pairs.size(); k++) {
-                    System.out.println(pairs.get(k).id() + ": " + (rs.get(k).isValid() ? "ok" : rs.get(k).error().getMessage()));
+                    System.out.println(pairs.get(k).id() + ": " + (rs.get(k).isValid() ? "ok" : rs.get(k).error().getMessage()
+                            + (rs.get(k).error().isHeapLimit() ? " [heap limit]" : "")));
                 }
                 try {
                     cpu.align(pairs.get(1), AlignOptions.defaults());
                     System.out.println("alone: ok");
                 } catch (org.bandalign.align.InvalidPairException e) {
-                    System.out.println("alone: " + e.getMessage());
+                    System.out.println("alone: " + e.getMessage() + (e.isHeapLimit() ? " [heap limit]" : ""));
                 }
             }
         }
