@@ -208,7 +208,7 @@ final class AlignJob {
         }
         int cores = sc.getConf().getInt("spark.executor.cores", 1);
         int slots = Math.max(1, cores / Math.max(1, sc.getConf().getInt("spark.task.cpus", 1)));
-        return readerBatchBytes((long) sc.executorMemory() << 20, slots);
+        return readerBatchBytes(sc.getConf().getSizeAsMb("spark.executor.memory", "1g") << 20, slots);
     }
 
     /** The task threads of a local master: local, local[N], local[*], local[N,F], local[*,F]. */
