@@ -87,7 +87,8 @@ public final class GenerateCommand implements Callable<Integer> {
         // The largest row's scores must fit one Java array (an adversarial run made rows of
         // 2^31 - 1 x 2^31 - 1 with 3 scores, and band bounds that wrapped around).
         long bandRowWidth = (long) maxLen - minLen + 2L * bandWidth + 1;   // W of a band-layout row, at most
-        if ((double) maxLen * (bandFraction > 0 ? Math.max(bandRowWidth, maxLen) : maxLen) * 3 > MAX_SCORES) {
+        double widest = bandFraction >= 1 ? bandRowWidth : bandFraction > 0 ? Math.max(bandRowWidth, maxLen) : maxLen;
+        if ((double) maxLen * widest * 3 > MAX_SCORES) {
             throw new UserError("--max-len " + maxLen + (bandFraction > 0 ? " with --band-width " + bandWidth : "")
                     + ": the largest pair's scores would not fit a Java array (" + MAX_SCORES + " floats); at most "
                     + (long) Math.sqrt(MAX_SCORES / 3.0) + " for dense pairs");
@@ -101,8 +102,12 @@ public final class GenerateCommand implements Callable<Integer> {
             if (!overwrite && out.getFileSystem(spark.sparkContext().hadoopConfiguration()).exists(out)) {
                 throw new UserError("output directory " + output + " already exists; pass --overwrite to replace it");
             }
-            double avgCells = Math.pow((minLen + maxLen) / 2.0, 2);
-            int files = partitions > 0 ? partitions : (int) Math.max(1, Math.min(100_000, pairs * avgCells * 12 / (64 << 20)));
+            // about 64 MB a file, by the rows' average size (a band-layout row holds n x W cells,
+            // W at most bandRowWidth), and never more files than pairs
+            double meanLen = (minLen + maxLen) / 2.0;
+            double avgCells = (1 - bandFraction) * meanLen * meanLen + bandFraction * meanLen * Math.min(bandRowWidth, maxLen);
+            int files = partitions > 0 ? partitions
+                    : (int) Math.max(1, Math.min(Math.min(100_000, pairs), pairs * avgCells * 12 / (64 << 20)));
             FlatMapFunction<Iterator<Long>, GeneratedRow> make =
                     maker(seed, minLen, maxLen, bandFraction, bandWidth, binary);
             Dataset<GeneratedRow> rows = spark.range(0, pairs, 1, files).as(Encoders.LONG())

@@ -62,6 +62,31 @@ class SampleDataTest {
         }
     }
 
+    @Test
+    void generate_longPairsAllInBandLayout_areNotHeldToTheDenseLimit() {
+        // 200000 x 200000 in a band of 9 diagonals: 5.4 million floats a row, where dense would be 1.2e11
+        String out = tmp.resolve("long-band").toString();
+        assertEquals(0, BandAlign.run("generate", "--output", out, "--pairs", "1", "--min-len", "200000", "--max-len", "200000",
+                "--band-fraction", "1", "--band-width", "4", "--master", "local[1]"));
+        try (var files = Files.list(Paths.get(out))) {   // (sized as dense rows, it was split into 7152 files)
+            assertEquals(1, files.filter(f -> f.getFileName().toString().endsWith(".parquet")).count(), "one pair, one file");
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        SparkSession spark = SparkSession.builder().master("local[1]").appName("SampleDataTest").getOrCreate();
+        try {
+            Row r = spark.read().parquet(out).collectAsList().get(0);
+            assertEquals(200000, (int) r.<Integer>getAs("n"));
+            assertEquals(-4, (int) r.<Integer>getAs("diag_lo"));
+            assertEquals(200000 * 9 * 3, r.getList(r.fieldIndex("scores")).size());
+        } finally {
+            spark.stop();
+        }
+        // a band-layout row still has to fit one Java array
+        assertEquals(2, BandAlign.run("generate", "--output", tmp.resolve("too-wide").toString(), "--min-len", "1",
+                "--max-len", "200000", "--band-fraction", "1", "--band-width", "4"));
+    }
+
     private static Map<String, Row> byId(List<Row> rows) {
         Map<String, Row> m = new HashMap<>();
         rows.forEach(r -> m.put(r.getAs("id"), r));
