@@ -88,7 +88,7 @@ final class AlignJob {
         spark.sparkContext().addJobTag(tag);
         try {
             JobSummary summary = withReaderBatchRows(spark, req, input,
-                    () -> align(spark, req, input, staging, fs, start, tag));
+                    readingBytes -> align(spark, req, input, readingBytes, staging, fs, start, tag));
             try (OutputStream os = fs.create(new Path(staging, "_SUMMARY.json"), false)) {
                 os.write(summary.toJson().getBytes(StandardCharsets.UTF_8));
             }
@@ -184,7 +184,8 @@ final class AlignJob {
      * Share of an executor's heap the read batches of all its task slots may hold together:
      * besides them a task holds its row group as read, its batch of pairs (counted by
      * {@link ExecutorAligners#takeMemory}) and its output, so a small heap or many slots call
-     * for smaller read batches.
+     * for smaller read batches. (The batch and the row group are what a task takes of
+     * {@link AlignPartition#READING} while it reads.)
      */
     static final double READER_HEAP_SHARE = 0.1;
 
@@ -197,18 +198,18 @@ final class AlignJob {
     }
 
     /**
-     * {@link #readerBatchBytes(long, int)} of this session's executors: in local mode this JVM's
-     * heap over the master's threads; on a cluster spark.executor.memory over
+     * The heap of one of this session's executors and its task slots: in local mode this JVM's
+     * heap and the master's threads; on a cluster spark.executor.memory and
      * spark.executor.cores / spark.task.cpus (one slot where the executors' cores are not set).
      */
-    static long readerBatchBytes(SparkSession spark) {
+    static long[] executorHeapAndSlots(SparkSession spark) {
         org.apache.spark.SparkContext sc = spark.sparkContext();
         if (sc.isLocal()) {
-            return readerBatchBytes(Runtime.getRuntime().maxMemory(), localThreads(sc.master()));
+            return new long[] {Runtime.getRuntime().maxMemory(), localThreads(sc.master())};
         }
         int cores = sc.getConf().getInt("spark.executor.cores", 1);
         int slots = Math.max(1, cores / Math.max(1, sc.getConf().getInt("spark.task.cpus", 1)));
-        return readerBatchBytes(sc.getConf().getSizeAsMb("spark.executor.memory", "1g") << 20, slots);
+        return new long[] {sc.getConf().getSizeAsMb("spark.executor.memory", "1g") << 20, slots};
     }
 
     /** The task threads of a local master: local, local[N], local[*], local[N,F], local[*,F]. */
@@ -223,26 +224,65 @@ final class AlignJob {
     /**
      * Runs {@code job} with the vectorized Parquet reader's batch size set for this input (unless
      * the session sets it): {@code spark.bandalign.reader.batchRows} rows, or fewer where the
-     * footers show rows so large that a batch would pass {@link #readerBatchBytes(SparkSession)};
-     * the session's setting is restored after.
+     * footers show rows so large that a batch would pass {@link #readerBatchBytes(long, int)};
+     * the session's setting is restored after. {@code job} is given the heap a task holds while
+     * it reads ({@link #taskReadingBytes}).
      */
     private static <T> T withReaderBatchRows(SparkSession spark, JobRequest req, Dataset<Row> input,
-                                             java.util.function.Supplier<T> job) {
+                                             java.util.function.LongFunction<T> job) {
+        InputFooters.Sizes sizes = inputSizes(spark, input);
+        long[] executor = executorHeapAndSlots(spark);
         if (spark.conf().contains(READER_BATCH_SIZE)) {
-            return job.get();
+            int rows = Integer.parseInt(spark.conf().get(READER_BATCH_SIZE).trim());
+            return job.apply(taskReadingBytes(sizes, rows, executor));
         }
-        spark.conf().set(READER_BATCH_SIZE, readerBatchRows(spark, input, req.readerBatchRows));
+        int rows = readerBatchRows(sizes, req.readerBatchRows, executor);
+        spark.conf().set(READER_BATCH_SIZE, rows);
         try {
-            return job.get();
+            return job.apply(taskReadingBytes(sizes, rows, executor));
         } finally {
             spark.conf().unset(READER_BATCH_SIZE);
         }
     }
 
+    /** What the input's footers show of its sizes ({@link InputFooters#largest}). */
+    static InputFooters.Sizes inputSizes(SparkSession spark, Dataset<Row> input) {
+        return InputFooters.largest(input.inputFiles(), "scores", InputColumns.READ, hadoopConf(spark));
+    }
+
     /** Rows per read batch for this input: at most {@code most}, fewer where its rows are large. */
-    static int readerBatchRows(SparkSession spark, Dataset<Row> input, int most) {
-        long rowBytes = InputFooters.largestRowBytes(input.inputFiles(), "scores", hadoopConf(spark));
-        return InputFooters.batchRows(rowBytes, most, readerBatchBytes(spark));
+    static int readerBatchRows(InputFooters.Sizes sizes, int most, long[] executorHeapAndSlots) {
+        return InputFooters.batchRows(sizes.rowBytes(), most, readerBatchBytes(executorHeapAndSlots[0], (int) executorHeapAndSlots[1]));
+    }
+
+    /**
+     * The heap a task holds while it reads, about: the input's largest row group as stored
+     * (parquet-mr reads a row group's column chunks whole), a read batch of its largest rows
+     * and one more row, the page being decompressed. Tasks take it from
+     * {@link AlignPartition#READING} for as long as they read.
+     */
+    static long taskReadingBytes(InputFooters.Sizes sizes, int batchRows) {
+        return sizes.rowGroupBytes() + (batchRows + 1L) * sizes.rowBytes();
+    }
+
+    /** How many tasks that each hold {@code taskBytes} while they read an executor of {@code heapBytes} lets read at once. */
+    static long readingTasks(long taskBytes, long heapBytes) {
+        long share = AlignPartition.READING.units(heapBytes) * AlignPartition.READING_UNIT;
+        return Math.max(1, share / Math.max(1, taskBytes));
+    }
+
+    /** {@link #taskReadingBytes}, with a warning where an executor's slots cannot all read at once. */
+    private static long taskReadingBytes(InputFooters.Sizes sizes, int batchRows, long[] executorHeapAndSlots) {
+        long bytes = taskReadingBytes(sizes, batchRows);
+        long reading = readingTasks(bytes, executorHeapAndSlots[0]);
+        if (reading < executorHeapAndSlots[1]) {
+            LOG.warn("the input's row groups take up to {} MB as stored and its rows up to {} MB: a {} MiB heap holds "
+                    + "{} task(s) reading at once, so at most that many of an executor's {} task slots read while the "
+                    + "others wait (give the executors more memory, or write the input in smaller row groups)",
+                    String.format("%.1f", sizes.rowGroupBytes() / 1e6), String.format("%.1f", sizes.rowBytes() / 1e6),
+                    executorHeapAndSlots[0] >> 20, reading, executorHeapAndSlots[1]);
+        }
+        return bytes;
     }
 
     /**
@@ -332,13 +372,13 @@ final class AlignJob {
         return t.getMessage().replaceFirst("^\\[[A-Z_.]+\\] ", "").replaceFirst("\\s*SQLSTATE: \\w+\\s*$", "");
     }
 
-    private static JobSummary align(SparkSession spark, JobRequest req, Dataset<Row> input, Path staging, FileSystem fs,
-                                    long start, String tag) {
+    private static JobSummary align(SparkSession spark, JobRequest req, Dataset<Row> input, long readingBytes, Path staging,
+                                    FileSystem fs, long start, String tag) {
         String dir = staging.toString();
         JobCounters counters = new JobCounters(spark.sparkContext());
         JavaRDD<InternalRow> rows = InputColumns.rows(input);
         JavaRDD<AlignedRecord> aligned = rows.mapPartitions(
-                new AlignPartition(req.options, InputColumns.format(input.schema()), counters,
+                new AlignPartition(req.options, InputColumns.format(input.schema()), readingBytes, counters,
                         new RejectedSink.Settings(req.rejectedDriverRows, dir, req.compression, hadoopConf(spark))));
         if (req.stageGpuAmount > 0) {
             aligned = aligned.withResources(new ResourceProfileBuilder()

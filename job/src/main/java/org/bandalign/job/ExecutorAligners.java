@@ -3,8 +3,6 @@ package org.bandalign.job;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.Semaphore;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.spark.SparkEnv;
 import org.apache.spark.TaskContext;
 import org.bandalign.align.Aligner;
@@ -142,20 +140,17 @@ final class ExecutorAligners {
         return aligner;
     }
 
-    /** How often a task waiting for a GPU permit looks whether it has been killed. */
-    private static final long PERMIT_POLL_MS = 100;
-
     /**
      * Takes a permit of {@code aligner}'s GPU for one batch and returns what gives it back (only
      * the first call releases). A task that Spark kills while it waits (a speculative copy, a
-     * cancelled job) stops waiting within {@value #PERMIT_POLL_MS} ms.
+     * cancelled job) stops waiting within {@value HeapShare#POLL_MS} ms.
      */
     static Runnable takePermit(CudaAligner aligner, TaskContext task) {
         Semaphore permits;
         synchronized (ExecutorAligners.class) {
             permits = PERMITS.get(aligner.ordinal());
         }
-        return acquire(permits, 1, task, "a permit of GPU " + aligner.backend());
+        return HeapShare.acquire(permits, 1, task, "a permit of GPU " + aligner.backend());
     }
 
     /**
@@ -167,13 +162,7 @@ final class ExecutorAligners {
     static final double HEAP_SHARE = 0.6;
     /** Cells a memory permit stands for. */
     private static final long CELLS_PER_PERMIT = 1024;
-    private static Semaphore memory;
-    private static int memoryPermits;
-    /**
-     * Held by the one task that waits for memory: the others queue here, so a batch that needs
-     * much of the share is not passed over again and again by smaller ones while it waits.
-     */
-    private static final java.util.concurrent.locks.ReentrantLock MEMORY_TURN = new java.util.concurrent.locks.ReentrantLock(true);
+    private static final HeapShare BATCHES = new HeapShare(HEAP_SHARE, BYTES_PER_CELL * CELLS_PER_PERMIT);
 
     /**
      * The memory a batch takes, in cells of {@value #BYTES_PER_CELL} bytes: its band cells, plus
@@ -210,31 +199,7 @@ final class ExecutorAligners {
     }
 
     private static Runnable takeMemory(long cells, TaskContext task, String what) {
-        Semaphore permits;
-        int most;
-        synchronized (ExecutorAligners.class) {
-            if (memory == null) {
-                memoryPermits = memoryPermits(Runtime.getRuntime().maxMemory());
-                memory = new Semaphore(memoryPermits, true);
-            }
-            permits = memory;
-            most = memoryPermits;
-        }
-        int wanted = (int) Math.min(most, Math.max(1, cells / CELLS_PER_PERMIT + (cells % CELLS_PER_PERMIT == 0 ? 0 : 1)));
-        try {
-            while (!MEMORY_TURN.tryLock(PERMIT_POLL_MS, TimeUnit.MILLISECONDS)) {
-                if (task != null) {
-                    task.killTaskIfInterrupted();
-                }
-            }
-        } catch (InterruptedException e) {
-            throw interrupted(task, what, e);
-        }
-        try {
-            return acquire(permits, wanted, task, what);
-        } finally {
-            MEMORY_TURN.unlock();
-        }
+        return BATCHES.take(cells > Long.MAX_VALUE / BYTES_PER_CELL ? Long.MAX_VALUE : cells * BYTES_PER_CELL, task, what);
     }
 
     /**
@@ -293,35 +258,7 @@ final class ExecutorAligners {
 
     /** Memory permits for a heap of {@code heapBytes}. */
     static int memoryPermits(long heapBytes) {
-        return (int) Math.max(1, Math.min(Integer.MAX_VALUE, (long) (heapBytes * HEAP_SHARE) / BYTES_PER_CELL / CELLS_PER_PERMIT));
-    }
-
-    /** An interrupted wait: Spark's kill, where the task was killed, else an error saying what it waited for. */
-    private static RuntimeException interrupted(TaskContext task, String what, InterruptedException e) {
-        Thread.currentThread().interrupt();
-        if (task != null) {
-            task.killTaskIfInterrupted();
-        }
-        return new IllegalStateException("interrupted while waiting for " + what, e);
-    }
-
-    /** Takes {@code count} permits, stopping if Spark kills the task meanwhile; returns their release (once). */
-    private static Runnable acquire(Semaphore permits, int count, TaskContext task, String what) {
-        try {
-            while (!permits.tryAcquire(count, PERMIT_POLL_MS, TimeUnit.MILLISECONDS)) {
-                if (task != null) {
-                    task.killTaskIfInterrupted();
-                }
-            }
-        } catch (InterruptedException e) {
-            throw interrupted(task, what, e);
-        }
-        AtomicBoolean held = new AtomicBoolean(true);
-        return () -> {
-            if (held.getAndSet(false)) {
-                permits.release(count);
-            }
-        };
+        return BATCHES.units(heapBytes);
     }
 
     /** Threads of the executor's CPU engine: spark.bandalign.cpu.threads, else the executor's cores, else this machine's. */

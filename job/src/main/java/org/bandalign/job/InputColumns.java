@@ -44,6 +44,8 @@ final class InputColumns {
     static final int M_GIVEN = 7;
     static final int DIAG_LO_GIVEN = 8;
     static final int DIAG_HI_GIVEN = 9;
+    /** The input's columns the job reads (in any case), as the files name them. */
+    static final java.util.List<String> READ = java.util.List.of("id", "n", "m", "scores", "diag_lo", "diag_hi");
 
     private InputColumns() {
     }

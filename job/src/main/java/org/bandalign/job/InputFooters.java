@@ -17,11 +17,12 @@ import org.apache.parquet.hadoop.metadata.ParquetMetadata;
 import org.apache.parquet.hadoop.util.HadoopInputFile;
 
 /**
- * How large the input's rows are, from the Parquet footers alone (no data is read): the most
- * uncompressed bytes a row of the {@code scores} column takes, averaged over each row group, as
- * the largest over the row groups. The job sizes the vectorized reader's batches by it: a batch
- * of binary or array values lives in one contiguous buffer, which cannot pass 2 GB, so 32 rows of
- * 69 MB (pairs of 2400 x 2400) fail to read at all.
+ * How large the input's rows and row groups are, from the Parquet footers alone (no data is
+ * read). The job sizes the vectorized reader's batches by the rows: a batch of binary or array
+ * values lives in one contiguous buffer, which cannot pass 2 GB, so 32 rows of 69 MB (pairs of
+ * 2400 x 2400) fail to read at all. And it sizes what a task holds while it reads by the row
+ * groups, which parquet-mr reads whole, so that tasks take turns to read where they are large
+ * for the heap ({@link AlignPartition#READING}).
  *
  * <p>Large inputs are sampled: at most {@value #MAX_FILES} files, evenly spread over the listing,
  * their footers read by a few threads.
@@ -36,38 +37,58 @@ final class InputFooters {
     }
 
     /**
-     * The largest average uncompressed size, in bytes, of a row of {@code column} in a row group of
-     * the given Parquet files (or of a sample of them); 0 when no footer could be read.
+     * What the footers show of the input's sizes, in bytes, as the largest over the row groups
+     * (0 where no footer could be read): {@code rowBytes}, a row of the scores column uncompressed,
+     * averaged over its row group; {@code rowGroupBytes}, a row group of the columns the job reads
+     * as stored, which the reader holds whole while a task reads it.
      */
-    static long largestRowBytes(String[] files, String column, Configuration conf) {
+    record Sizes(long rowBytes, long rowGroupBytes) {
+        Sizes max(Sizes o) {
+            return new Sizes(Math.max(rowBytes, o.rowBytes), Math.max(rowGroupBytes, o.rowGroupBytes));
+        }
+    }
+
+    /**
+     * The {@link Sizes} of the given Parquet files (or of a sample of them): of the column
+     * {@code scores} and of the columns {@code read}, their names in any case.
+     */
+    static Sizes largest(String[] files, String scores, java.util.Collection<String> read, Configuration conf) {
         List<String> sample = new ArrayList<>();
         int step = Math.max(1, (files.length + MAX_FILES - 1) / MAX_FILES);
         for (int k = 0; k < files.length && sample.size() < MAX_FILES; k += step) {
             sample.add(files[k]);
         }
-        long largest = 0;
-        for (long bytes : eachFooter(sample, conf, footer -> largestRowBytes(footer, column), (file, e) -> {
+        java.util.Set<String> readLower = new java.util.HashSet<>();
+        for (String c : read) {
+            readLower.add(c.toLowerCase(java.util.Locale.ROOT));
+        }
+        Sizes largest = new Sizes(0, 0);
+        for (Sizes s : eachFooter(sample, conf, footer -> largest(footer, scores, readLower), (file, e) -> {
             LOG.warn("could not read the footer of " + file + " to size the reader's batches: " + e);
-            return 0L;   // Spark reports an unreadable file when it reads it
+            return new Sizes(0, 0);   // Spark reports an unreadable file when it reads it
         })) {
-            largest = Math.max(largest, bytes);
+            largest = largest.max(s);
         }
         return largest;
     }
 
-    /** One file's part of {@link #largestRowBytes(String[], String, Configuration)}. */
-    private static long largestRowBytes(ParquetMetadata footer, String column) {
-        long largest = 0;
+    /** One file's part of {@link #largest(String[], String, java.util.Collection, Configuration)}. */
+    private static Sizes largest(ParquetMetadata footer, String scores, java.util.Set<String> readLower) {
+        Sizes largest = new Sizes(0, 0);
         for (BlockMetaData block : footer.getBlocks()) {
-            long bytes = 0;
+            long scoresBytes = 0;
+            long readBytes = 0;
             for (ColumnChunkMetaData chunk : block.getColumns()) {
-                if (chunk.getPath().toArray()[0].equalsIgnoreCase(column)) {
-                    bytes += chunk.getTotalUncompressedSize();
+                String top = chunk.getPath().toArray()[0];
+                if (top.equalsIgnoreCase(scores)) {
+                    scoresBytes += chunk.getTotalUncompressedSize();
+                }
+                if (readLower.contains(top.toLowerCase(java.util.Locale.ROOT))) {
+                    readBytes += chunk.getTotalSize();
                 }
             }
-            if (block.getRowCount() > 0) {
-                largest = Math.max(largest, (bytes + block.getRowCount() - 1) / block.getRowCount());
-            }
+            long rowBytes = block.getRowCount() > 0 ? (scoresBytes + block.getRowCount() - 1) / block.getRowCount() : 0;
+            largest = largest.max(new Sizes(rowBytes, readBytes));
         }
         return largest;
     }

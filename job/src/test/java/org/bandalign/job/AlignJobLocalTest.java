@@ -2,6 +2,7 @@ package org.bandalign.job;
 
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.lit;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -664,9 +665,12 @@ class AlignJobLocalTest {
         String in = tmp.resolve("big rows").toString();
         TestTables.table(spark, rows, true).coalesce(1).write().parquet(in);
         long budget = AlignJob.readerBatchBytes(Runtime.getRuntime().maxMemory(), 2);   // (local[2])
-        assertEquals(budget, AlignJob.readerBatchBytes(spark));
-        assertEquals(Math.max(1, Math.min(22, budget / 12_000_000)), AlignJob.readerBatchRows(spark, spark.read().parquet(in), 32));
-        assertEquals(32, AlignJob.readerBatchRows(spark, spark.read().parquet(writeInput("small-rows", Mode.GLOBAL, true, false)), 32));
+        long[] executor = AlignJob.executorHeapAndSlots(spark);
+        assertArrayEquals(new long[] {Runtime.getRuntime().maxMemory(), 2}, executor);
+        assertEquals(Math.max(1, Math.min(22, budget / 12_000_000)),
+                AlignJob.readerBatchRows(AlignJob.inputSizes(spark, spark.read().parquet(in)), 32, executor));
+        assertEquals(32, AlignJob.readerBatchRows(
+                AlignJob.inputSizes(spark, spark.read().parquet(writeInput("small-rows", Mode.GLOBAL, true, false))), 32, executor));
         JobSummary s = run(in, tmp.resolve("out,big").toString(), "--band", "1", "--io-only");
         assertEquals(3, s.alignedRows);
     }
@@ -695,6 +699,25 @@ class AlignJobLocalTest {
                 rejected.<String>getAs("error"));
     }
 
+    /**
+     * What a task holds while it reads, and how many tasks an executor's heap lets read at once,
+     * for the inputs of two probes at -Xmx1g that ran out of memory before the reading share.
+     */
+    @Test
+    void taskReadingBytes_rowGroupABatchAndARow_andHowManyTasksReadAtOnce() {
+        long heap = 1L << 30;
+        // 48 pairs of 800 x 800: 76.8 MB row groups, 7.68 MB rows, one row a batch in local[8]
+        long p48 = AlignJob.taskReadingBytes(new InputFooters.Sizes(7_680_000, 76_800_000), 1);
+        assertEquals(76_800_000 + 2 * 7_680_000, p48);
+        assertEquals(3, AlignJob.readingTasks(p48, heap));
+        // 1000 pairs of 200 x 200: 120 MB row groups, 480 kB rows, 32 a batch
+        long p1000 = AlignJob.taskReadingBytes(new InputFooters.Sizes(480_000, 120_000_000), 32);
+        assertEquals(2, AlignJob.readingTasks(p1000, heap));
+        assertEquals(1, AlignJob.readingTasks(AlignJob.taskReadingBytes(new InputFooters.Sizes(1, 1L << 40), 32), heap),
+                "a row group beyond the whole share: one task at a time");
+        assertEquals(75, AlignJob.readingTasks(p1000, 32L << 30), "a 32 GiB executor: 75");
+    }
+
     @Test
     void inputFooters_largestRowBytes_findsTheLargestRowsAndSizesTheReadBatches() {
         Random rnd = new Random(5);
@@ -710,8 +733,8 @@ class AlignJobLocalTest {
             }
             TestTables.table(spark, rows, true).coalesce(1).write().mode("append").parquet(in);
         }
-        long bytes = InputFooters.largestRowBytes(spark.read().parquet(in).inputFiles(), "scores",
-                spark.sparkContext().hadoopConfiguration());
+        long bytes = InputFooters.largest(spark.read().parquet(in).inputFiles(), "scores", InputColumns.READ,
+                spark.sparkContext().hadoopConfiguration()).rowBytes();
         assertTrue(bytes >= 50 * 50 * 3 * 4 && bytes < 50 * 50 * 3 * 4 + 1000, Long.toString(bytes));
         assertEquals(32, InputFooters.batchRows(bytes, 32, AlignJob.READER_BATCH_BYTES));
         assertEquals(8, InputFooters.batchRows(30_000, 32, 8 * 30_000 + 1));

@@ -1,6 +1,7 @@
 package org.bandalign.job;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
@@ -42,6 +43,7 @@ import org.junit.jupiter.api.io.TempDir;
  * input rows each batch takes, the executor memory each batch holds and gives back, the rejected
  * rows' file and the figures the task reports.
  */
+@org.junit.jupiter.api.Timeout(60)   // a test left waiting for memory an earlier failure kept fails, not hangs
 class AlignPartitionTest {
     private static SparkContext sc;
     private static final InputColumns.Format ARRAY = new InputColumns.Format(false, false, false);
@@ -109,8 +111,12 @@ class AlignPartitionTest {
     }
 
     private AlignPartition partition(JobOptions options, JobCounters counters, int driverRows) {
-        return new AlignPartition(options, ARRAY, counters, new RejectedSink.Settings(driverRows, tmp.toString(), "snappy",
-                new Configuration()));
+        return partition(options, 0, counters, driverRows);
+    }
+
+    private AlignPartition partition(JobOptions options, long readingBytes, JobCounters counters, int driverRows) {
+        return new AlignPartition(options, ARRAY, readingBytes, counters, new RejectedSink.Settings(driverRows, tmp.toString(),
+                "snappy", new Configuration()));
     }
 
     private static List<String> ids(Iterator<AlignedRecord> out) {
@@ -120,11 +126,16 @@ class AlignPartitionTest {
     }
 
     /**
-     * Fails unless the executor's whole memory share for batches is free: no batch of an ended
-     * partition still holds its part (later tasks would wait for it forever).
+     * Fails unless the executor's whole memory shares for batches and for reading are free: no
+     * ended partition still holds its part (later tasks would wait for it forever).
      */
-    private static void assertAllBatchMemoryFree() throws Exception {
-        FutureTask<Runnable> all = new FutureTask<>(() -> ExecutorAligners.takeMemory(1L << 50, 0, null));
+    private static void assertAllMemoryFree() throws Exception {
+        assertFree(() -> ExecutorAligners.takeMemory(1L << 50, 0, null), "executor memory for a batch");
+        assertFree(() -> AlignPartition.READING.take(Long.MAX_VALUE, null, "all of it"), "executor memory for reading");
+    }
+
+    private static void assertFree(java.util.concurrent.Callable<Runnable> takeAll, String what) throws Exception {
+        FutureTask<Runnable> all = new FutureTask<>(takeAll);
         Thread t = new Thread(all, "memory-probe");
         t.setDaemon(true);
         t.start();
@@ -132,7 +143,7 @@ class AlignPartitionTest {
             all.get(3, TimeUnit.SECONDS).run();
         } catch (TimeoutException e) {
             t.interrupt();   // (it stops waiting and lets go of the memory queue)
-            fail("an ended partition still holds executor memory for a batch");
+            fail("an ended partition still holds " + what);
         }
     }
 
@@ -213,13 +224,13 @@ class AlignPartitionTest {
             }
         };
         JobCounters counters = new JobCounters(sc);
-        AlignPartition partition = new AlignPartition(options(null, false, 1_000_000, 10, 1000), ARRAY, counters,
+        AlignPartition partition = new AlignPartition(options(null, false, 1_000_000, 10, 1000), ARRAY, 0, counters,
                 new RejectedSink.Settings(256, tmp.toString(), "snappy", new Configuration()), (o, t) -> shortOfHeap);
         assertEquals(List.of("a", "big", "b"), ids(partition.call(new Rows(good("a"), row("big", 3, 3, 0.25f), good("b")))));
         assertEquals(List.of(List.of("a", "big", "b"), List.of("big")), calls);
         assertEquals(3, counters.alignedRows.value());
         assertEquals(0, counters.rejectedRows.value());
-        assertAllBatchMemoryFree();
+        assertAllMemoryFree();
         cpu.close();
     }
 
@@ -230,7 +241,37 @@ class AlignPartitionTest {
                 .call(new Rows(good("a"), good("b"), good("c")));
         assertEquals(List.of("a", "b", "c"), ids(out));
         assertEquals(3, counters.alignedRows.value());
-        assertAllBatchMemoryFree();
+        assertAllMemoryFree();
+    }
+
+    /**
+     * Tasks whose input takes the executor's whole share for reading (row groups larger than
+     * 30% of the heap) read one at a time: the second waits before it reads its first row,
+     * and starts once the first has read its last. (A probe: 48 pairs of 800 x 800 in local[8]
+     * at -Xmx1g, five files of one 70 MB row group each, ran out of memory in the reader.)
+     */
+    @Test
+    void call_tasksWhoseReadingTakesTheWholeShare_readOneAtATime() throws Exception {
+        Iterator<AlignedRecord> first = partition(options(null, false, 1_000_000, 1, 1000), Long.MAX_VALUE / 2,
+                new JobCounters(sc), 256).call(new Rows(good("a"), good("b")));
+        assertEquals("a", first.next().getId());
+        Rows secondRows = new Rows(good("c"));
+        FutureTask<List<String>> second = new FutureTask<>(() -> ids(partition(options(null, false, 1_000_000, 1, 1000),
+                Long.MAX_VALUE / 2, new JobCounters(sc), 256).call(secondRows)));
+        Thread t = new Thread(second, "second-task");
+        t.setDaemon(true);
+        t.start();
+        try {
+            assertThrows(TimeoutException.class, () -> second.get(500, TimeUnit.MILLISECONDS));
+            assertEquals(0, secondRows.taken, "the second task waits before it reads");
+            assertEquals("b", first.next().getId());
+            assertFalse(first.hasNext());   // the first has read its last row
+            assertEquals(List.of("c"), second.get(10, TimeUnit.SECONDS));
+        } finally {
+            ids(first);   // (where an assertion failed: the first's memory back for the other tests)
+            t.interrupt();
+        }
+        assertAllMemoryFree();
     }
 
     @Test
@@ -245,7 +286,7 @@ class AlignPartitionTest {
         } finally {
             TaskContext$.MODULE$.unset();
         }
-        assertAllBatchMemoryFree();
+        assertAllMemoryFree();
     }
 
     @Test
@@ -254,7 +295,7 @@ class AlignPartitionTest {
                 .call(new Rows(good("a"), noPath("dead")));
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, out::hasNext);
         assertTrue(e.getMessage().startsWith("bad input row (--fail-fast): ") && e.getMessage().contains("dead"), e.getMessage());
-        assertAllBatchMemoryFree();
+        assertAllMemoryFree();
     }
 
     @Test

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
+import java.util.List;
 import java.nio.file.Path;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.parquet.example.data.Group;
@@ -41,8 +42,40 @@ class InputFootersTest {
         String[] file = oneRowFile("one.parquet", 1000);
         long chunk = Long.parseLong(file[1]);
         assertTrue(chunk >= 1000, "the chunk holds the row's 1000 bytes: " + chunk);
-        assertEquals(chunk, InputFooters.largestRowBytes(new String[] {file[0]}, "scores", new Configuration()));
-        assertEquals(chunk, InputFooters.largestRowBytes(new String[] {file[0]}, "SCORES", new Configuration()), "any case");
+        assertEquals(chunk, InputFooters.largest(new String[] {file[0]}, "scores", List.of("scores"), new Configuration()).rowBytes());
+        assertEquals(chunk, InputFooters.largest(new String[] {file[0]}, "SCORES", List.of("scores"), new Configuration()).rowBytes(), "any case");
+    }
+
+    @Test
+    void largest_rowGroups_areTheReadColumnsAsStored_theLargestGroup_otherColumnsNotCounted() throws IOException {
+        MessageType schema = MessageTypeParser.parseMessageType(
+                "message m { required binary Scores; required int32 n; required binary notes; }");
+        org.apache.hadoop.fs.Path path = new org.apache.hadoop.fs.Path(tmp.resolve("groups.parquet").toUri());
+        java.util.Random rnd = new java.util.Random(3);
+        try (ParquetWriter<Group> w = ExampleParquetWriter.builder(path).withType(schema).withConf(new Configuration())
+                .withRowGroupSize(100_000).withCompressionCodec(org.apache.parquet.hadoop.metadata.CompressionCodecName.SNAPPY).build()) {
+            for (int k = 0; k < 400; k++) {   // random scores (incompressible) and repetitive notes, in groups of 100 rows
+                byte[] scores = new byte[2000 + 10 * k];
+                rnd.nextBytes(scores);
+                w.write(new SimpleGroupFactory(schema).newGroup().append("Scores", Binary.fromConstantByteArray(scores))
+                        .append("n", k).append("notes", Binary.fromConstantByteArray(new byte[5000])));
+            }
+        }
+        long largestGroup = 0;
+        long largestRow = 0;
+        try (ParquetFileReader r = ParquetFileReader.open(HadoopInputFile.fromPath(path, new Configuration()))) {
+            assertTrue(r.getFooter().getBlocks().size() > 3, "row groups: " + r.getFooter().getBlocks().size());
+            for (org.apache.parquet.hadoop.metadata.BlockMetaData b : r.getFooter().getBlocks()) {
+                largestGroup = Math.max(largestGroup, b.getColumns().get(0).getTotalSize() + b.getColumns().get(1).getTotalSize());
+                largestRow = Math.max(largestRow, (b.getColumns().get(0).getTotalUncompressedSize() + b.getRowCount() - 1) / b.getRowCount());
+                assertTrue(b.getColumns().get(2).getTotalSize() < b.getColumns().get(2).getTotalUncompressedSize() / 10,
+                        "notes compress; what is read is their stored size");
+            }
+        }
+        InputFooters.Sizes sizes = InputFooters.largest(new String[] {path.toUri().toString()}, "scores", InputColumns.READ,
+                new Configuration());
+        assertEquals(new InputFooters.Sizes(largestRow, largestGroup), sizes);
+        assertTrue(largestRow >= 5000 && largestGroup >= 100 * 5000, largestRow + " " + largestGroup);
     }
 
     @Test
@@ -66,7 +99,7 @@ class InputFootersTest {
             for (int k = 0; k < files.length; k++) {
                 files[k] = k == c[1] ? real : tmp.resolve("missing-" + k + ".parquet").toUri().toString();
             }
-            assertEquals(chunk, InputFooters.largestRowBytes(files, "scores", new Configuration()), c[0] + " files, the real one at " + c[1]);
+            assertEquals(chunk, InputFooters.largest(files, "scores", List.of("scores"), new Configuration()).rowBytes(), c[0] + " files, the real one at " + c[1]);
         }
     }
 }
