@@ -197,19 +197,23 @@ final class AlignJob {
         return Math.min(READER_BATCH_BYTES, (long) (heapBytes * READER_HEAP_SHARE) / Math.max(1, slots));
     }
 
+    /** An executor's heap and how many tasks it runs at once. */
+    record Executor(long heapBytes, int slots) {
+    }
+
     /**
      * The heap of one of this session's executors and its task slots: in local mode this JVM's
      * heap and the master's threads; on a cluster spark.executor.memory and
      * spark.executor.cores / spark.task.cpus (one slot where the executors' cores are not set).
      */
-    static long[] executorHeapAndSlots(SparkSession spark) {
+    static Executor executor(SparkSession spark) {
         org.apache.spark.SparkContext sc = spark.sparkContext();
         if (sc.isLocal()) {
-            return new long[] {Runtime.getRuntime().maxMemory(), localThreads(sc.master())};
+            return new Executor(Runtime.getRuntime().maxMemory(), localThreads(sc.master()));
         }
         int cores = sc.getConf().getInt("spark.executor.cores", 1);
         int slots = Math.max(1, cores / Math.max(1, sc.getConf().getInt("spark.task.cpus", 1)));
-        return new long[] {sc.getConf().getSizeAsMb("spark.executor.memory", "1g") << 20, slots};
+        return new Executor(sc.getConf().getSizeAsMb("spark.executor.memory", "1g") << 20, slots);
     }
 
     /** The task threads of a local master: local, local[N], local[*], local[N,F], local[*,F]. */
@@ -231,15 +235,23 @@ final class AlignJob {
     private static <T> T withReaderBatchRows(SparkSession spark, JobRequest req, Dataset<Row> input,
                                              java.util.function.LongFunction<T> job) {
         InputFooters.Sizes sizes = inputSizes(spark, input);
-        long[] executor = executorHeapAndSlots(spark);
-        if (spark.conf().contains(READER_BATCH_SIZE)) {
-            int rows = Integer.parseInt(spark.conf().get(READER_BATCH_SIZE).trim());
-            return job.apply(taskReadingBytes(sizes, rows, executor));
-        }
+        Executor executor = executor(spark);
         int rows = readerBatchRows(sizes, req.readerBatchRows, executor);
+        boolean sessionSetsIt = spark.conf().contains(READER_BATCH_SIZE);
+        if (sessionSetsIt) {
+            try {
+                rows = Integer.parseInt(spark.conf().get(READER_BATCH_SIZE).trim());
+            } catch (NumberFormatException e) {
+                // Spark refuses it when it reads the input; ours stands in for the estimate
+            }
+        }
+        long readingBytes = taskReadingBytes(sizes, rows, executor);
+        if (sessionSetsIt) {
+            return job.apply(readingBytes);
+        }
         spark.conf().set(READER_BATCH_SIZE, rows);
         try {
-            return job.apply(taskReadingBytes(sizes, rows, executor));
+            return job.apply(readingBytes);
         } finally {
             spark.conf().unset(READER_BATCH_SIZE);
         }
@@ -251,8 +263,8 @@ final class AlignJob {
     }
 
     /** Rows per read batch for this input: at most {@code most}, fewer where its rows are large. */
-    static int readerBatchRows(InputFooters.Sizes sizes, int most, long[] executorHeapAndSlots) {
-        return InputFooters.batchRows(sizes.rowBytes(), most, readerBatchBytes(executorHeapAndSlots[0], (int) executorHeapAndSlots[1]));
+    static int readerBatchRows(InputFooters.Sizes sizes, int most, Executor executor) {
+        return InputFooters.batchRows(sizes.rowBytes(), most, readerBatchBytes(executor.heapBytes(), executor.slots()));
     }
 
     /**
@@ -272,15 +284,15 @@ final class AlignJob {
     }
 
     /** {@link #taskReadingBytes}, with a warning where an executor's slots cannot all read at once. */
-    private static long taskReadingBytes(InputFooters.Sizes sizes, int batchRows, long[] executorHeapAndSlots) {
+    private static long taskReadingBytes(InputFooters.Sizes sizes, int batchRows, Executor executor) {
         long bytes = taskReadingBytes(sizes, batchRows);
-        long reading = readingTasks(bytes, executorHeapAndSlots[0]);
-        if (reading < executorHeapAndSlots[1]) {
+        long reading = readingTasks(bytes, executor.heapBytes());
+        if (reading < executor.slots()) {
             LOG.warn("the input's row groups take up to {} MB as stored and its rows up to {} MB: a {} MiB heap holds "
                     + "{} task(s) reading at once, so at most that many of an executor's {} task slots read while the "
                     + "others wait (give the executors more memory, or write the input in smaller row groups)",
                     String.format("%.1f", sizes.rowGroupBytes() / 1e6), String.format("%.1f", sizes.rowBytes() / 1e6),
-                    executorHeapAndSlots[0] >> 20, reading, executorHeapAndSlots[1]);
+                    executor.heapBytes() >> 20, reading, executor.slots());
         }
         return bytes;
     }

@@ -2,7 +2,6 @@ package org.bandalign.job;
 
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.lit;
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -665,8 +664,8 @@ class AlignJobLocalTest {
         String in = tmp.resolve("big rows").toString();
         TestTables.table(spark, rows, true).coalesce(1).write().parquet(in);
         long budget = AlignJob.readerBatchBytes(Runtime.getRuntime().maxMemory(), 2);   // (local[2])
-        long[] executor = AlignJob.executorHeapAndSlots(spark);
-        assertArrayEquals(new long[] {Runtime.getRuntime().maxMemory(), 2}, executor);
+        AlignJob.Executor executor = AlignJob.executor(spark);
+        assertEquals(new AlignJob.Executor(Runtime.getRuntime().maxMemory(), 2), executor);
         assertEquals(Math.max(1, Math.min(22, budget / 12_000_000)),
                 AlignJob.readerBatchRows(AlignJob.inputSizes(spark, spark.read().parquet(in)), 32, executor));
         assertEquals(32, AlignJob.readerBatchRows(
