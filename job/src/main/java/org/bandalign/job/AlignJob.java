@@ -178,16 +178,21 @@ final class AlignJob {
 
     /** Spark's rows per vectorized Parquet read batch. */
     static final String READER_BATCH_SIZE = "spark.sql.parquet.columnarReaderBatchSize";
-    /** What the rows of one vectorized read batch may hold at most, about, in uncompressed scores. */
-    static final long READER_BATCH_BYTES = 256L << 20;
     /**
-     * Share of an executor's heap the read batches of all its task slots may hold together:
-     * besides them a task holds its row group as read, its batch of pairs (counted by
-     * {@link ExecutorAligners#takeMemory}) and its output, so a small heap or many slots call
-     * for smaller read batches. (The batch and the row group are what a task takes of
-     * {@link AlignPartition#READING} while it reads.)
+     * What the rows of one vectorized read batch may hold at most, about, in the reader's column
+     * vectors: rows of a quarter of a megabyte and more are read a few at a time, which costs
+     * nothing (the reader's work is per value, not per batch) and keeps the memory a task holds
+     * while it reads to little more than its row group, so that more tasks read at once.
      */
-    static final double READER_HEAP_SHARE = 0.1;
+    static final long READER_BATCH_BYTES = 8L << 20;
+    /**
+     * Share of an executor's heap the read batches of all its task slots may take up together,
+     * in the reader's column vectors ({@link InputFooters.Sizes#rowVectorBytes}), which grow to
+     * up to twice that: besides them a task holds its row group as read, its batch of pairs
+     * (counted by {@link ExecutorAligners#takeMemory}) and its output, so a small heap or many
+     * slots call for smaller read batches (in local[8] at -Xmx1g, 4 MB).
+     */
+    static final double READER_HEAP_SHARE = 0.03;
 
     /**
      * What one task's vectorized read batch may hold: {@value #READER_HEAP_SHARE} of an
@@ -264,37 +269,74 @@ final class AlignJob {
 
     /** Rows per read batch for this input: at most {@code most}, fewer where its rows are large. */
     static int readerBatchRows(InputFooters.Sizes sizes, int most, Executor executor) {
-        return InputFooters.batchRows(sizes.rowBytes(), most, readerBatchBytes(executor.heapBytes(), executor.slots()));
+        return InputFooters.batchRows(sizes.rowVectorBytes(), most, readerBatchBytes(executor.heapBytes(), executor.slots()));
     }
 
     /**
-     * The heap a task holds while it reads, about: the input's largest row group as stored
-     * (parquet-mr reads a row group's column chunks whole), a read batch of its largest rows
-     * and one more row, the page being decompressed. Tasks take it from
-     * {@link AlignPartition#READING} for as long as they read.
+     * The heap a task holds while it reads, about ({@link InputFooters.Sizes}): the input's
+     * largest row group as stored (parquet-mr reads a row group's column chunks whole), a read
+     * batch of its largest rows in column vectors grown to up to twice that, and the copy of a
+     * row out of them. Tasks take it from {@link AlignPartition#READING} for as long as they read.
      */
     static long taskReadingBytes(InputFooters.Sizes sizes, int batchRows) {
-        return sizes.rowGroupBytes() + (batchRows + 1L) * sizes.rowBytes();
+        return sizes.rowGroupBytes() + 2L * batchRows * sizes.rowVectorBytes() + sizes.rowCopyBytes();
+    }
+
+    /** The heap {@link AlignPartition#READING} holds on an executor of {@code heapBytes}. */
+    static long readingShareBytes(long heapBytes) {
+        return AlignPartition.READING.units(heapBytes) * AlignPartition.READING_UNIT;
     }
 
     /** How many tasks that each hold {@code taskBytes} while they read an executor of {@code heapBytes} lets read at once. */
     static long readingTasks(long taskBytes, long heapBytes) {
-        long share = AlignPartition.READING.units(heapBytes) * AlignPartition.READING_UNIT;
-        return Math.max(1, share / Math.max(1, taskBytes));
+        return Math.max(1, readingShareBytes(heapBytes) / Math.max(1, taskBytes));
     }
 
-    /** {@link #taskReadingBytes}, with a warning where an executor's slots cannot all read at once. */
+    /** {@link #taskReadingBytes}, logging {@link #readingWarning} where there is one. */
     private static long taskReadingBytes(InputFooters.Sizes sizes, int batchRows, Executor executor) {
+        String warning = readingWarning(sizes, batchRows, executor);
+        if (warning != null) {
+            LOG.warn(warning);
+        }
+        return taskReadingBytes(sizes, batchRows);
+    }
+
+    /**
+     * What to warn of where an executor's slots cannot all read this input at once, and more
+     * sternly where even one task's reading takes more than the whole share: the executors may
+     * then run out of memory, and a row Spark's reader cannot hold is not one the job can reject,
+     * since Spark reads it before the job sees it. Null where all slots can read at once.
+     */
+    static String readingWarning(InputFooters.Sizes sizes, int batchRows, Executor executor) {
         long bytes = taskReadingBytes(sizes, batchRows);
+        long share = readingShareBytes(executor.heapBytes());
+        String what = String.format("the input's row groups take up to %.1f MB as stored and a task holds about %.1f MB "
+                + "while it reads them (Spark's Parquet reader holds a row of scores several times over: a row of "
+                + "array<float> about 8 times, of binary about 6)", sizes.rowGroupBytes() / 1e6, bytes / 1e6);
+        if (bytes > share) {
+            return what + ", more than the " + (share >> 20) + " MiB of this " + (executor.heapBytes() >> 20) + " MiB heap "
+                    + "that reading may take, so executors may run out of memory: where they do, give them "
+                    + (heapForReading(bytes) >> 20) + " MiB (spark.executor.memory; in local mode the JVM's -Xmx, which "
+                    + "bin/bandalign takes from BANDALIGN_JAVA_OPTS), or, where the row groups rather than the rows are "
+                    + "large, write the input in smaller row groups";
+        }
         long reading = readingTasks(bytes, executor.heapBytes());
         if (reading < executor.slots()) {
-            LOG.warn("the input's row groups take up to {} MB as stored and its rows up to {} MB: a {} MiB heap holds "
-                    + "{} task(s) reading at once, so at most that many of an executor's {} task slots read while the "
-                    + "others wait (give the executors more memory, or write the input in smaller row groups)",
-                    String.format("%.1f", sizes.rowGroupBytes() / 1e6), String.format("%.1f", sizes.rowBytes() / 1e6),
-                    executor.heapBytes() >> 20, reading, executor.slots());
+            return what + ": a " + (executor.heapBytes() >> 20) + " MiB heap holds " + reading + " task(s) reading at once, "
+                    + "so at most that many of an executor's " + executor.slots() + " task slots read while the others wait "
+                    + "(give the executors more memory, or write the input in smaller row groups)";
         }
-        return bytes;
+        return null;
+    }
+
+    /**
+     * A heap whose {@link AlignPartition#READING} holds a task that reads {@code taskBytes}:
+     * with 5% to spare (a JVM's usable heap is a little under its -Xmx), in whole 256 MiB.
+     */
+    static long heapForReading(long taskBytes) {
+        double heap = taskBytes / AlignPartition.READING_HEAP_SHARE * 1.05;
+        long step = 256L << 20;
+        return (long) Math.ceil(heap / step) * step;
     }
 
     /**

@@ -33,10 +33,11 @@ final class AlignPartition implements FlatMapFunction<Iterator<InternalRow>, Ali
     /**
      * Share of the executor's heap that the input tasks hold as read may take together: a task
      * takes its part ({@link AlignJob#taskReadingBytes}) before it reads its first row and gives
-     * it back once it has read its last, so that tasks whose row groups are large take turns to
-     * read instead of running the executor out of memory. Its read batches ({@value
-     * AlignJob#READER_HEAP_SHARE} of the heap over the task slots) fit in it whatever the slots,
-     * so only row groups of more than about a fifth of the heap over the slots make tasks wait.
+     * it back once it has read its last, so that tasks whose row groups or rows are large take
+     * turns to read instead of running the executor out of memory. Its read batches (twice
+     * {@value AlignJob#READER_HEAP_SHARE} of the heap over the task slots, as the reader's
+     * vectors grow) fit in it whatever the slots, so only row groups of more than about a fifth
+     * of the heap over the slots, or rows of more than a few percent of it, make tasks wait.
      * (At 0.25, 1000 pairs of 200 x 200 in 120 MB row groups read one task at a time in local[2]
      * at -Xmx1g, 6% slower than without the share; at 0.3 both tasks read, and local[4], which
      * ran out of memory without the share, reads with two.)

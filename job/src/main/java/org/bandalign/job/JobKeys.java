@@ -28,8 +28,8 @@ public final class JobKeys {
 
     public static final JobKey<Integer> READER_BATCH_ROWS = new JobKey<>("spark.bandalign.reader.batchRows", "int", 32,
             "Most rows per vectorized Parquet read batch (spark.sql.parquet.columnarReaderBatchSize, which wins when set); "
-                    + "align takes fewer where the input's footers show rows so large that a batch would pass 256 MiB of "
-                    + "scores (rows are megabytes: Spark's default of 4096 would hold gigabytes).",
+                    + "align takes fewer where the input's footers show rows so large that a batch would pass 8 MiB in "
+                    + "Spark's column vectors (rows are megabytes: Spark's default of 4096 would hold gigabytes).",
             Integer::parseInt, 1.0);
 
     public static final JobKey<Integer> GPU_CONCURRENT_TASKS = new JobKey<>("spark.bandalign.gpu.concurrentTasks", "int", 2,

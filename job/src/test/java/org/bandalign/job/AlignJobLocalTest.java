@@ -658,18 +658,27 @@ class AlignJobLocalTest {
     @Test
     void readerBatchRows_largeRows_fewerRowsABatch_andAnOutputNameWithACommaWorks() throws IOException {
         List<Row> rows = new ArrayList<>();
-        for (int k = 0; k < 3; k++) {   // 12 MB rows: 256 MiB holds 22 of them
+        for (int k = 0; k < 3; k++) {   // 12 MB rows: more than a read batch's 8 MiB, so one at a time
             rows.add(TestTables.row("big-" + k, 1000, 1000, new float[1000 * 1000 * 3], null, null, true));
         }
         String in = tmp.resolve("big rows").toString();
         TestTables.table(spark, rows, true).coalesce(1).write().parquet(in);
-        long budget = AlignJob.readerBatchBytes(Runtime.getRuntime().maxMemory(), 2);   // (local[2])
         AlignJob.Executor executor = AlignJob.executor(spark);
-        assertEquals(new AlignJob.Executor(Runtime.getRuntime().maxMemory(), 2), executor);
-        assertEquals(Math.max(1, Math.min(22, budget / 12_000_000)),
-                AlignJob.readerBatchRows(AlignJob.inputSizes(spark, spark.read().parquet(in)), 32, executor));
+        assertEquals(new AlignJob.Executor(Runtime.getRuntime().maxMemory(), 2), executor);   // (local[2])
+        assertEquals(1, AlignJob.readerBatchRows(AlignJob.inputSizes(spark, spark.read().parquet(in)), 32, executor));
         assertEquals(32, AlignJob.readerBatchRows(
                 AlignJob.inputSizes(spark, spark.read().parquet(writeInput("small-rows", Mode.GLOBAL, true, false))), 32, executor));
+        // rows of 100 x 100 float scores, 360 kB in the vectors with their levels: 23 fill 8 MiB
+        List<Row> arrays = new ArrayList<>();
+        for (int k = 0; k < 3; k++) {
+            arrays.add(TestTables.row("array-" + k, 100, 100, new float[100 * 100 * 3], null, null, false));
+        }
+        String arrayIn = tmp.resolve("array rows").toString();
+        TestTables.table(spark, arrays, false).coalesce(1).write().parquet(arrayIn);
+        long budget = AlignJob.readerBatchBytes(Runtime.getRuntime().maxMemory(), 2);
+        assertEquals(Math.max(1, Math.min(32, budget / 360_000)),
+                AlignJob.readerBatchRows(AlignJob.inputSizes(spark, spark.read().parquet(arrayIn)), 32, executor));
+        assertTrue(budget < (8 << 20) || AlignJob.readerBatchRows(AlignJob.inputSizes(spark, spark.read().parquet(arrayIn)), 32, executor) == 23);
         JobSummary s = run(in, tmp.resolve("out,big").toString(), "--band", "1", "--io-only");
         assertEquals(3, s.alignedRows);
     }
@@ -700,21 +709,48 @@ class AlignJobLocalTest {
 
     /**
      * What a task holds while it reads, and how many tasks an executor's heap lets read at once,
-     * for the inputs of two probes at -Xmx1g that ran out of memory before the reading share.
+     * for the inputs of probes at -Xmx1g that ran out of memory before the reading share, or
+     * before it counted rows as Spark's reader holds them.
      */
     @Test
     void taskReadingBytes_rowGroupABatchAndARow_andHowManyTasksReadAtOnce() {
         long heap = 1L << 30;
-        // 48 pairs of 800 x 800: 76.8 MB row groups, 7.68 MB rows, one row a batch in local[8]
-        long p48 = AlignJob.taskReadingBytes(new InputFooters.Sizes(7_680_000, 76_800_000), 1);
-        assertEquals(76_800_000 + 2 * 7_680_000, p48);
-        assertEquals(3, AlignJob.readingTasks(p48, heap));
-        // 1000 pairs of 200 x 200: 120 MB row groups, 480 kB rows, 32 a batch
-        long p1000 = AlignJob.taskReadingBytes(new InputFooters.Sizes(480_000, 120_000_000), 32);
-        assertEquals(2, AlignJob.readingTasks(p1000, heap));
-        assertEquals(1, AlignJob.readingTasks(AlignJob.taskReadingBytes(new InputFooters.Sizes(1, 1L << 40), 32), heap),
+        // 48 pairs of 800 x 800 float arrays: 76.8 MB row groups, rows of 1.92 million floats (23 MB in
+        // the vectors, 15.4 MB as the row buffer holds them), one row a batch
+        InputFooters.Sizes p48 = new InputFooters.Sizes(1_920_000 * 12L, 2 * 1_920_000 * 4L, 76_800_000);
+        assertEquals(1, AlignJob.readerBatchRows(p48, 32, new AlignJob.Executor(heap, 8)));
+        long p48Bytes = AlignJob.taskReadingBytes(p48, 1);
+        assertEquals(76_800_000 + 2 * 23_040_000 + 15_360_000, p48Bytes);
+        assertEquals(2, AlignJob.readingTasks(p48Bytes, heap));
+        // 1000 pairs of 200 x 200 float arrays in local[2]: 133.5 MB row groups, rows of 120,000 floats
+        // (1.44 MB in the vectors), 5 a batch (8 MiB), so both tasks read (with 11 rows, 16 MB, only one)
+        InputFooters.Sizes p1000 = new InputFooters.Sizes(120_000 * 12L, 2 * 120_000 * 4L, 133_500_000);
+        assertEquals(5, AlignJob.readerBatchRows(p1000, 32, new AlignJob.Executor(heap, 2)));
+        assertEquals(2, AlignJob.readingTasks(AlignJob.taskReadingBytes(p1000, 5), heap));
+        assertEquals(1, AlignJob.readingTasks(AlignJob.taskReadingBytes(p1000, 11), heap));
+        assertEquals(1, AlignJob.readingTasks(AlignJob.taskReadingBytes(new InputFooters.Sizes(1, 4, 1L << 40), 32), heap),
                 "a row group beyond the whole share: one task at a time");
-        assertEquals(75, AlignJob.readingTasks(p1000, 32L << 30), "a 32 GiB executor: 75");
+        assertEquals(69, AlignJob.readingTasks(AlignJob.taskReadingBytes(p1000, 5), 32L << 30), "a 32 GiB executor: 69");
+        // 8 pairs of 2000 x 2000 float arrays in local[4]: a task holds 432 MB, more than the share of a
+        // 1 GiB heap (which ran out of memory), less than that of a 1.5 GiB heap (which aligned them)
+        InputFooters.Sizes p8 = new InputFooters.Sizes(12_000_000 * 12L, 2 * 12_000_000 * 4L, 48_000_000);
+        long p8Bytes = AlignJob.taskReadingBytes(p8, AlignJob.readerBatchRows(p8, 32, new AlignJob.Executor(heap, 4)));
+        assertEquals(432_000_000, p8Bytes);
+        assertTrue(p8Bytes > AlignJob.readingShareBytes(heap));
+        assertEquals(1536L << 20, AlignJob.heapForReading(p8Bytes));
+        assertTrue(p8Bytes <= AlignJob.readingShareBytes(AlignJob.heapForReading(p8Bytes) - (AlignJob.heapForReading(p8Bytes) >> 5)),
+                "room for a usable heap a little under -Xmx");
+        // what the job warns of: nothing where all slots read at once, turns, a heap too small
+        assertEquals(null, AlignJob.readingWarning(p1000, 5, new AlignJob.Executor(heap, 2)));
+        String turns = AlignJob.readingWarning(p48, 1, new AlignJob.Executor(heap, 8));
+        assertTrue(turns.startsWith("the input's row groups take up to 76.8 MB as stored and a task holds about 138.2 MB while "
+                + "it reads them") && turns.contains(": a 1024 MiB heap holds 2 task(s) reading at once, so at most that many of "
+                + "an executor's 8 task slots read while the others wait"), turns);
+        String tooSmall = AlignJob.readingWarning(p8, 1, new AlignJob.Executor(heap, 4));
+        assertTrue(tooSmall.contains("a task holds about 432.0 MB while it reads them") && tooSmall.contains(", more than the 307 "
+                + "MiB of this 1024 MiB heap that reading may take, so executors may run out of memory: where they do, give "
+                + "them 1536 MiB (spark.executor.memory;"), tooSmall);
+        assertEquals(null, AlignJob.readingWarning(p8, 1, new AlignJob.Executor(1536L << 20, 1)));
     }
 
     @Test
@@ -732,18 +768,20 @@ class AlignJobLocalTest {
             }
             TestTables.table(spark, rows, true).coalesce(1).write().mode("append").parquet(in);
         }
-        long bytes = InputFooters.largest(spark.read().parquet(in).inputFiles(), "scores", InputColumns.READ,
-                spark.sparkContext().hadoopConfiguration()).rowBytes();
+        InputFooters.Sizes sizes = InputFooters.largest(spark.read().parquet(in).inputFiles(), "scores", InputColumns.READ,
+                spark.sparkContext().hadoopConfiguration());
+        long bytes = sizes.rowVectorBytes();   // (binary scores: their bytes)
         assertTrue(bytes >= 50 * 50 * 3 * 4 && bytes < 50 * 50 * 3 * 4 + 1000, Long.toString(bytes));
-        assertEquals(32, InputFooters.batchRows(bytes, 32, AlignJob.READER_BATCH_BYTES));
+        assertEquals(4 * bytes, sizes.rowCopyBytes());
+        assertEquals(32, InputFooters.batchRows(sizes.rowVectorBytes(), 32, AlignJob.READER_BATCH_BYTES));
         assertEquals(8, InputFooters.batchRows(30_000, 32, 8 * 30_000 + 1));
-        assertEquals(3, InputFooters.batchRows(69_120_000, 32, AlignJob.READER_BATCH_BYTES));   // 2400 x 2400
-        assertEquals(1, InputFooters.batchRows(600_000_000, 32, AlignJob.READER_BATCH_BYTES));  // 50M cells
-        assertEquals(32, InputFooters.batchRows(0, 32, AlignJob.READER_BATCH_BYTES));            // no footer read
-        // a read batch is a tenth of the heap over the task slots, at most 256 MiB
-        assertEquals(256L << 20, AlignJob.readerBatchBytes(8L << 30, 2));
-        assertEquals((long) ((1L << 30) * 0.1) / 8, AlignJob.readerBatchBytes(1L << 30, 8));
-        assertEquals(4, InputFooters.batchRows(3_000_000, 32, AlignJob.readerBatchBytes(1L << 30, 8)));   // 500 x 500 in local[8], 1 GiB
+        assertEquals(1, InputFooters.batchRows(69_120_000 * 3, 32, AlignJob.READER_BATCH_BYTES));   // 2400 x 2400
+        assertEquals(2, InputFooters.batchRows(3_600_000, 32, AlignJob.READER_BATCH_BYTES));        // 300 x 300 floats
+        assertEquals(32, InputFooters.batchRows(0, 32, AlignJob.READER_BATCH_BYTES));              // no footer read
+        // a read batch is 3% of the heap over the task slots, at most 8 MiB
+        assertEquals(8L << 20, AlignJob.readerBatchBytes(8L << 30, 2));
+        assertEquals((long) ((1L << 30) * 0.03) / 8, AlignJob.readerBatchBytes(1L << 30, 8));
+        assertEquals(4, InputFooters.batchRows(1_000_000, 32, AlignJob.readerBatchBytes(1L << 30, 8)));   // 4 MB in local[8], 1 GiB
         assertEquals(1, AlignJob.localThreads("local"));
         assertEquals(8, AlignJob.localThreads("local[8]"));
         assertEquals(3, AlignJob.localThreads("local[3,2]"));

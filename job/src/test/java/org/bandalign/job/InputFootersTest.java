@@ -38,12 +38,54 @@ class InputFootersTest {
     }
 
     @Test
-    void largestRowBytes_oneRow_isItsScoresChunkExactly_otherColumnsNotCounted() throws IOException {
+    void largestRowBytes_oneBinaryRow_isItsScoresChunkExactly_copiedFourTimesItsSize_otherColumnsNotCounted() throws IOException {
         String[] file = oneRowFile("one.parquet", 1000);
         long chunk = Long.parseLong(file[1]);
         assertTrue(chunk >= 1000, "the chunk holds the row's 1000 bytes: " + chunk);
-        assertEquals(chunk, InputFooters.largest(new String[] {file[0]}, "scores", List.of("scores"), new Configuration()).rowBytes());
-        assertEquals(chunk, InputFooters.largest(new String[] {file[0]}, "SCORES", List.of("scores"), new Configuration()).rowBytes(), "any case");
+        InputFooters.Sizes sizes = InputFooters.largest(new String[] {file[0]}, "scores", List.of("scores"), new Configuration());
+        assertEquals(chunk, sizes.rowVectorBytes());
+        assertEquals(4 * chunk, sizes.rowCopyBytes(), "the page, getBinary's copy, the row buffer grown to twice the value");
+        assertEquals(chunk, InputFooters.largest(new String[] {file[0]}, "SCORES", List.of("scores"), new Configuration()).rowVectorBytes(), "any case");
+    }
+
+    /**
+     * An array row is counted by its elements, as the reader's vectors hold them (the value and
+     * two 4-byte levels each), not by its encoded size: scores of a few distinct values, which
+     * Parquet stores as a dictionary in a fraction of a byte each, take as much memory to read.
+     */
+    @Test
+    void largest_arrayRows_areTheirElementsWithTheirLevels_whateverTheEncoding_doublesWider() throws IOException {
+        for (String element : new String[] {"float", "double"}) {
+            MessageType schema = MessageTypeParser.parseMessageType("message m { required binary id (UTF8); required group scores (LIST) { "
+                    + "repeated group list { required " + element + " element; } } }");
+            org.apache.hadoop.fs.Path path = new org.apache.hadoop.fs.Path(tmp.resolve("arrays-" + element + ".parquet").toUri());
+            try (ParquetWriter<Group> w = ExampleParquetWriter.builder(path).withType(schema).withConf(new Configuration())
+                    .withDictionaryEncoding(true).build()) {
+                for (int r = 0; r < 3; r++) {   // rows of 30,000 scores of 4 distinct values
+                    Group g = new SimpleGroupFactory(schema).newGroup().append("id", "r" + r);
+                    Group list = g.addGroup("scores");
+                    for (int k = 0; k < 30_000; k++) {
+                        if (element.equals("float")) {
+                            list.addGroup("list").append("element", (float) (k % 4));
+                        } else {
+                            list.addGroup("list").append("element", (double) (k % 4));
+                        }
+                    }
+                    w.write(g);
+                }
+            }
+            long encoded;
+            try (ParquetFileReader r = ParquetFileReader.open(HadoopInputFile.fromPath(path, new Configuration()))) {
+                encoded = r.getFooter().getBlocks().get(0).getColumns().get(1).getTotalUncompressedSize();
+            }
+            InputFooters.Sizes sizes = InputFooters.largest(new String[] {path.toUri().toString()}, "scores", InputColumns.READ,
+                    new Configuration());
+            int width = element.equals("float") ? 4 : 8;
+            assertEquals(30_000L * (width + InputFooters.LEVEL_BYTES), sizes.rowVectorBytes(), element);
+            assertEquals(2 * 30_000L * width, sizes.rowCopyBytes(), element + ": the row buffer, twice the row in "
+                    + (width == 4 ? "floats" : "doubles"));
+            assertTrue(encoded < 3 * 30_000L * width / 4, element + " as a dictionary: " + encoded + " bytes for 3 rows");
+        }
     }
 
     @Test
@@ -74,7 +116,7 @@ class InputFootersTest {
         }
         InputFooters.Sizes sizes = InputFooters.largest(new String[] {path.toUri().toString()}, "scores", InputColumns.READ,
                 new Configuration());
-        assertEquals(new InputFooters.Sizes(largestRow, largestGroup), sizes);
+        assertEquals(new InputFooters.Sizes(largestRow, 4 * largestRow, largestGroup), sizes);
         assertTrue(largestRow >= 5000 && largestGroup >= 100 * 5000, largestRow + " " + largestGroup);
     }
 
@@ -99,7 +141,7 @@ class InputFootersTest {
             for (int k = 0; k < files.length; k++) {
                 files[k] = k == c[1] ? real : tmp.resolve("missing-" + k + ".parquet").toUri().toString();
             }
-            assertEquals(chunk, InputFooters.largest(files, "scores", List.of("scores"), new Configuration()).rowBytes(), c[0] + " files, the real one at " + c[1]);
+            assertEquals(chunk, InputFooters.largest(files, "scores", List.of("scores"), new Configuration()).rowVectorBytes(), c[0] + " files, the real one at " + c[1]);
         }
     }
 }
