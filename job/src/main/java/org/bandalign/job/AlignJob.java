@@ -54,15 +54,19 @@ final class AlignJob {
         Path staging = swap.staging;
         swap.prepare();
         long start = System.nanoTime();
-        // Interrupted (Ctrl-C, SIGTERM): remove the partial output, or finish or undo a swap cut
-        // short. The hook runs after Spark's own (which stop the tasks) and before Hadoop closes
-        // its file systems.
+        // Interrupted (Ctrl-C, SIGTERM, or in local mode Spark's exit when a task runs out of
+        // memory): remove the partial output, or finish or undo a swap cut short, and say so, as
+        // the run's last words (Spark's exit comes before the job's call fails). The hook runs
+        // after Spark's own (which stop the tasks) and before Hadoop closes its file systems.
         Runnable recover = () -> {
             try {
                 swap.recover();
             } catch (IOException | RuntimeException ignored) {
                 // the JVM is going down; nothing better to do
             }
+            System.err.println("bandalign: stopped before the job was done, so " + req.output + " is as it was before the run"
+                    + " (where Spark's log above shows an OutOfMemoryError, a task ran out of memory and the exit code is "
+                    + "52: give the JVM more memory, BANDALIGN_JAVA_OPTS=-Xmx..., or run fewer tasks at once, --master local[N])");
         };
         ShutdownHookManager.get().addShutdownHook(recover, PARTIAL_OUTPUT_HOOK_PRIORITY);
         try {

@@ -57,7 +57,8 @@ public final class BandAlign {
             if (System.getenv(TRACE_ENV) != null) {
                 throw e;
             }
-            commandLine.getErr().println("bandalign: failed: " + oneLine(describe(cause(e)) + stoppedHint(e)));
+            String outOfMemory = outOfMemory(e);
+            commandLine.getErr().println("bandalign: failed: " + oneLine(outOfMemory != null ? outOfMemory : describe(cause(e)) + stoppedHint(e)));
             commandLine.getErr().println("bandalign: (" + TRACE_ENV + "=1 prints the stack trace)");
             return 1;
         });
@@ -123,6 +124,30 @@ public final class BandAlign {
             }
         }
         return "";
+    }
+
+    /**
+     * Where a task ran out of memory, what to do about it, with the error as Spark reported it
+     * (a task's OutOfMemoryError as the driver sees it, an executor that exited with Spark's
+     * out-of-memory code 52, or the vectorized reader's own words, whose advice to shrink its
+     * batch does not apply: the job already reads large rows one or a few at a time); else null.
+     */
+    static String outOfMemory(Throwable e) {
+        for (Throwable t = e; t != null && t != t.getCause(); t = t.getCause()) {
+            String m = String.valueOf(t.getMessage());
+            boolean reader = m.contains("Cannot reserve additional contiguous bytes in the vectorized reader");
+            if (t instanceof OutOfMemoryError || reader || m.contains("java.lang.OutOfMemoryError") || m.contains("exited with code 52")) {
+                String what = reader ? m.replaceFirst("(?s)\\..*", "") : t instanceof OutOfMemoryError ? t.toString()
+                        : m.contains("java.lang.OutOfMemoryError") ? m.replaceFirst("(?s).*(java\\.lang\\.OutOfMemoryError[^\\n]*).*", "$1")
+                        : "an executor exited with code 52";
+                return "a task ran out of memory" + (reader ? " while Spark's Parquet reader read a row, which it holds several "
+                        + "times over" : "") + " (" + what.strip() + "): give the executors more memory (spark.executor.memory; "
+                        + "in local mode the JVM's -Xmx, which bin/bandalign takes from BANDALIGN_JAVA_OPTS) or run fewer tasks at "
+                        + "once (spark.executor.cores; in local mode --master local[N]); the job's warnings at its start say what "
+                        + "reading this input takes where that is much";
+            }
+        }
+        return null;
     }
 
     private static String describe(Throwable t) {

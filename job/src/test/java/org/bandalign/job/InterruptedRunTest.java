@@ -15,7 +15,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * A run stopped from outside (Ctrl-C, SIGTERM, a scheduler's kill) leaves no partial output,
- * as a run that fails does: {@code bin/bandalign align} in a JVM of its own, sent SIGTERM while
+ * as a run that fails does, and says so: {@code bin/bandalign align} in a JVM of its own, sent SIGTERM while
  * its tasks write.
  */
 class InterruptedRunTest {
@@ -56,6 +56,8 @@ class InterruptedRunTest {
         assertNotEquals(0, p.exitValue(), "a terminated run does not report success");
         assertTrue(Files.notExists(out), "no partial output left in " + out + ": " + Files.readString(log));
         assertEquals(List.of(), leftovers(out), "no staging directory left beside " + out);
+        assertTrue(Files.readString(log).contains("bandalign: stopped before the job was done, so " + out + " is as it was before the run"),
+                "the run's last words say so: " + Files.readString(log));
     }
 
     /** The staging directories of runs into {@code out} that hold marginals. */

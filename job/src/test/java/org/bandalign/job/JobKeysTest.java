@@ -200,6 +200,29 @@ class JobKeysTest {
         assertTrue(BandAlign.stoppedHint(new NullPointerException("Cannot invoke \"org.apache.spark.scheduler.DAGScheduler"
                 + ".cleanupQueryJobs(long)\" because the return value of \"org.apache.spark.SparkContext.dagScheduler()\" is null"))
                 .contains("-Xmx"));
+        assertEquals(null, BandAlign.outOfMemory(wrapped));
+    }
+
+    /** A task out of memory, in each form the driver sees it, is reported as such, with what to do. */
+    @Test
+    void outOfMemory_asTheDriverSeesIt_saysSoAndWhatToDo() {
+        String reader = BandAlign.outOfMemory(new org.apache.spark.SparkException("[FAILED_READ_FILE.NO_HINT] Encountered error while "
+                + "reading file f.parquet.", new RuntimeException("Cannot reserve additional contiguous bytes in the vectorized reader "
+                + "(requested 27000000 bytes). As a workaround, you can reduce the vectorized reader batch size, or disable the "
+                + "vectorized reader", new OutOfMemoryError("Java heap space"))));
+        assertTrue(reader.startsWith("a task ran out of memory while Spark's Parquet reader read a row, which it holds several times "
+                + "over (Cannot reserve additional contiguous bytes in the vectorized reader (requested 27000000 bytes)): give the "
+                + "executors more memory (spark.executor.memory; in local mode the JVM's -Xmx"), reader);
+        assertTrue(!reader.contains("workaround"), "Spark's advice to shrink the batch does not apply: " + reader);
+        String task = BandAlign.outOfMemory(new org.apache.spark.SparkException("Job aborted due to stage failure: Task 3 in stage 1.0 "
+                + "failed 1 times, most recent failure: Lost task 3.0 in stage 1.0 (TID 7) (192.0.2.2 executor driver): "
+                + "java.lang.OutOfMemoryError: Java heap space\n\tat org.apache.spark.sql.catalyst.expressions.codegen.BufferHolder.grow"));
+        assertTrue(task.startsWith("a task ran out of memory (java.lang.OutOfMemoryError: Java heap space): give"), task);
+        String lost = BandAlign.outOfMemory(new org.apache.spark.SparkException("Job aborted due to stage failure: Task 0 in stage 1.0 "
+                + "failed 4 times, most recent failure: Lost task 0.3 in stage 1.0: ExecutorLostFailure (executor 2 exited caused by "
+                + "one of the running tasks) Reason: Command exited with code 52"));
+        assertTrue(lost.startsWith("a task ran out of memory (an executor exited with code 52): give"), lost);
+        assertTrue(BandAlign.outOfMemory(new OutOfMemoryError("Java heap space")).contains("(java.lang.OutOfMemoryError: Java heap space)"));
     }
 
     @Test
