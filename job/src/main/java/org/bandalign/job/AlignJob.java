@@ -59,14 +59,17 @@ final class AlignJob {
         // the run's last words (Spark's exit comes before the job's call fails). The hook runs
         // after Spark's own (which stop the tasks) and before Hadoop closes its file systems.
         Runnable recover = () -> {
+            String outcome;
             try {
-                swap.recover();
-            } catch (IOException | RuntimeException ignored) {
-                // the JVM is going down; nothing better to do
+                outcome = swap.recover() ? "once its output was in place in " + req.output
+                        : "before the job was done, so " + req.output + " is as it was before the run";
+            } catch (IOException | RuntimeException e) {   // (the JVM is going down: say so, nothing more)
+                outcome = "before the job was done, and what it wrote could not all be removed (" + e + "): look for "
+                        + swap.staging + " and a hidden directory beside it";
             }
-            System.err.println("bandalign: stopped before the job was done, so " + req.output + " is as it was before the run"
-                    + " (where Spark's log above shows an OutOfMemoryError, a task ran out of memory and the exit code is "
-                    + "52: give the JVM more memory, BANDALIGN_JAVA_OPTS=-Xmx..., or run fewer tasks at once, --master local[N])");
+            System.err.println("bandalign: stopped " + outcome + " (where Spark's log above shows an OutOfMemoryError, a task "
+                    + "ran out of memory and the exit code is 52: give the JVM more memory, BANDALIGN_JAVA_OPTS=-Xmx..., or run "
+                    + "fewer tasks at once, --master local[N])");
         };
         ShutdownHookManager.get().addShutdownHook(recover, PARTIAL_OUTPUT_HOOK_PRIORITY);
         try {
@@ -283,7 +286,8 @@ final class AlignJob {
      * row out of them. Tasks take it from {@link AlignPartition#READING} for as long as they read.
      */
     static long taskReadingBytes(InputFooters.Sizes sizes, int batchRows) {
-        return sizes.rowGroupBytes() + 2L * batchRows * sizes.rowVectorBytes() + sizes.rowCopyBytes();
+        long rows = sizes.rowGroupRows() > 0 ? Math.min(batchRows, sizes.rowGroupRows()) : batchRows;   // (a batch is within a row group)
+        return sizes.rowGroupBytes() + 2L * rows * sizes.rowVectorBytes() + sizes.rowCopyBytes();
     }
 
     /** The heap {@link AlignPartition#READING} holds on an executor of {@code heapBytes}. */
@@ -306,20 +310,22 @@ final class AlignJob {
     }
 
     /**
-     * What to warn of where an executor's slots cannot all read this input at once, and more
-     * sternly where even one task's reading takes more than the whole share: the executors may
-     * then run out of memory, and a row Spark's reader cannot hold is not one the job can reject,
-     * since Spark reads it before the job sees it. Null where all slots can read at once.
+     * What to warn of where an executor's slots cannot all read this input at once (a task whose
+     * reading passes {@link AlignPartition#READING} takes all of it, and reads alone), and more
+     * sternly where a task's reading passes what the heap holds beside the batches of pairs
+     * ({@link ExecutorAligners#HEAP_SHARE}): the executors may then run out of memory, and a
+     * row Spark's reader cannot hold is not one the job can reject, since Spark reads it before
+     * the job sees it. Null where all slots can read at once.
      */
     static String readingWarning(InputFooters.Sizes sizes, int batchRows, Executor executor) {
         long bytes = taskReadingBytes(sizes, batchRows);
-        long share = readingShareBytes(executor.heapBytes());
         String what = String.format("the input's row groups take up to %.1f MB as stored and a task holds about %.1f MB "
                 + "while it reads them (Spark's Parquet reader holds a row of scores several times over: a row of "
                 + "array<float> about 8 times, of binary about 6)", sizes.rowGroupBytes() / 1e6, bytes / 1e6);
-        if (bytes > share) {
-            return what + ", more than the " + (share >> 20) + " MiB of this " + (executor.heapBytes() >> 20) + " MiB heap "
-                    + "that reading may take, so executors may run out of memory: where they do, give them "
+        long besideBatches = (long) (executor.heapBytes() * (1 - ExecutorAligners.HEAP_SHARE));
+        if (bytes > besideBatches) {
+            return what + ", more than the " + (besideBatches >> 20) + " MiB of this " + (executor.heapBytes() >> 20) + " MiB "
+                    + "heap that its batches of pairs leave, so executors may run out of memory: where they do, give them "
                     + (heapForReading(bytes) >> 20) + " MiB (spark.executor.memory; in local mode the JVM's -Xmx, which "
                     + "bin/bandalign takes from BANDALIGN_JAVA_OPTS), or, where the row groups rather than the rows are "
                     + "large, write the input in smaller row groups";

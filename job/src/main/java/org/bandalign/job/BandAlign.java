@@ -128,26 +128,37 @@ public final class BandAlign {
 
     /**
      * Where a task ran out of memory, what to do about it, with the error as Spark reported it
-     * (a task's OutOfMemoryError as the driver sees it, an executor that exited with Spark's
-     * out-of-memory code 52, or the vectorized reader's own words, whose advice to shrink its
+     * (a task's OutOfMemoryError as the driver sees it, in the text of Spark's exceptions; an
+     * executor that exited with Spark's out-of-memory code 52, as a standalone master, YARN or
+     * Kubernetes words it; or the vectorized reader's own words, whose advice to shrink its
      * batch does not apply: the job already reads large rows one or a few at a time); else null.
      */
     static String outOfMemory(Throwable e) {
+        StringBuilder chain = new StringBuilder();
+        boolean thrown = false;
         for (Throwable t = e; t != null && t != t.getCause(); t = t.getCause()) {
-            String m = String.valueOf(t.getMessage());
-            boolean reader = m.contains("Cannot reserve additional contiguous bytes in the vectorized reader");
-            if (t instanceof OutOfMemoryError || reader || m.contains("java.lang.OutOfMemoryError") || m.contains("exited with code 52")) {
-                String what = reader ? m.replaceFirst("(?s)\\..*", "") : t instanceof OutOfMemoryError ? t.toString()
-                        : m.contains("java.lang.OutOfMemoryError") ? m.replaceFirst("(?s).*(java\\.lang\\.OutOfMemoryError[^\\n]*).*", "$1")
-                        : "an executor exited with code 52";
-                return "a task ran out of memory" + (reader ? " while Spark's Parquet reader read a row, which it holds several "
-                        + "times over" : "") + " (" + what.strip() + "): give the executors more memory (spark.executor.memory; "
-                        + "in local mode the JVM's -Xmx, which bin/bandalign takes from BANDALIGN_JAVA_OPTS) or run fewer tasks at "
-                        + "once (spark.executor.cores; in local mode --master local[N]); the job's warnings at its start say what "
-                        + "reading this input takes where that is much";
-            }
+            chain.append(t).append('\n');
+            thrown |= t instanceof OutOfMemoryError;
         }
-        return null;
+        String text = chain.toString();
+        java.util.regex.Matcher oom = java.util.regex.Pattern.compile("java\\.lang\\.OutOfMemoryError[^\\n]*").matcher(text);
+        boolean outOfMemory = oom.find();   // (a thrown one is in the text too)
+        java.util.regex.Matcher reader = java.util.regex.Pattern.compile(
+                "Cannot reserve additional contiguous bytes in the vectorized reader \\([^)]*\\)").matcher(text);
+        String what;
+        if (outOfMemory && reader.find()) {   // (without an OutOfMemoryError, the reader refused a batch past 2 GB)
+            what = " while Spark's Parquet reader read a row, which it holds several times over (" + reader.group() + ")";
+        } else if (outOfMemory || thrown) {
+            what = " (" + oom.group().strip() + ")";
+        } else if (java.util.regex.Pattern.compile("\\b(exit code|exited with code) 52\\b").matcher(text).find()) {
+            what = " (an executor exited with code 52)";
+        } else {
+            return null;
+        }
+        return "a task ran out of memory" + what + ": give the executors more memory (spark.executor.memory; in local mode "
+                + "the JVM's -Xmx, which bin/bandalign takes from BANDALIGN_JAVA_OPTS) or run fewer tasks at once "
+                + "(spark.executor.cores; in local mode --master local[N]); the job's warnings at its start say what reading "
+                + "this input takes where that is much";
     }
 
     private static String describe(Throwable t) {

@@ -49,18 +49,24 @@ final class InputFooters {
      * floats, or doubles where they are wider), and for a binary also the page it is
      * decompressed from and the copy {@code getBinary} makes, each as large as the value;
      * <li>{@code rowGroupBytes}, a row group of the columns the job reads as stored, which
-     * parquet-mr holds whole while a task reads it.
+     * parquet-mr holds whole while a task reads it;
+     * <li>{@code rowGroupRows}, the most rows a row group has (a read batch never spans two).
      * </ul>
+     * A row is its row group's average: the footers hold no row's own size, so a row group of
+     * rows of mixed sizes hides its largest.
      * Measured: a 48 MB row of 2000 x 2000 float scores held 192 MB of int[] (the levels), 96 MB
      * of float[] (the values, at twice their size once a vector grew to take the row) and 190
      * MB of byte[] (row group, row buffer, output) while it was read, about 10 times the row.
      */
-    record Sizes(long rowVectorBytes, long rowCopyBytes, long rowGroupBytes) {
+    record Sizes(long rowVectorBytes, long rowCopyBytes, long rowGroupBytes, long rowGroupRows) {
         Sizes max(Sizes o) {
             return new Sizes(Math.max(rowVectorBytes, o.rowVectorBytes), Math.max(rowCopyBytes, o.rowCopyBytes),
-                    Math.max(rowGroupBytes, o.rowGroupBytes));
+                    Math.max(rowGroupBytes, o.rowGroupBytes), Math.max(rowGroupRows, o.rowGroupRows));
         }
     }
+
+    /** No footer read: nothing known. */
+    static final Sizes UNKNOWN = new Sizes(0, 0, 0, 0);
 
     /** Bytes of repetition and definition levels the vectorized reader keeps per element of an array. */
     static final long LEVEL_BYTES = 8;
@@ -79,10 +85,10 @@ final class InputFooters {
         for (String c : read) {
             readLower.add(c.toLowerCase(java.util.Locale.ROOT));
         }
-        Sizes largest = new Sizes(0, 0, 0);
+        Sizes largest = UNKNOWN;
         for (Sizes s : eachFooter(sample, conf, footer -> largest(footer, scores, readLower), (file, e) -> {
             LOG.warn("could not read the footer of " + file + " to size the reader's batches: " + e);
-            return new Sizes(0, 0, 0);   // Spark reports an unreadable file when it reads it
+            return UNKNOWN;   // Spark reports an unreadable file when it reads it
         })) {
             largest = largest.max(s);
         }
@@ -91,7 +97,7 @@ final class InputFooters {
 
     /** One file's part of {@link #largest(String[], String, java.util.Collection, Configuration)}. */
     private static Sizes largest(ParquetMetadata footer, String scores, java.util.Set<String> readLower) {
-        Sizes largest = new Sizes(0, 0, 0);
+        Sizes largest = UNKNOWN;
         for (BlockMetaData block : footer.getBlocks()) {
             long rows = Math.max(1, block.getRowCount());
             long vectorBytes = 0;
@@ -102,9 +108,12 @@ final class InputFooters {
                 if (path[0].equalsIgnoreCase(scores)) {
                     if (path.length > 1) {   // array<...>: its elements, counted
                         long elements = perRow(chunk.getValueCount(), rows);
-                        int width = width(chunk.getPrimitiveType());
-                        vectorBytes += elements * (width + LEVEL_BYTES);
-                        copyBytes += 2 * elements * (width == 4 ? 4 : 8);
+                        org.apache.parquet.schema.PrimitiveType type = chunk.getPrimitiveType();
+                        vectorBytes += elements * (width(type) + LEVEL_BYTES);
+                        copyBytes += 2 * elements * (castToFloat(type) ? 4 : 8);
+                        if (!storedAsCast(type)) {   // Spark casts it element by element, boxed, then copies
+                            copyBytes += elements * BOXED_BYTES;
+                        }
                     } else {                 // binary: its bytes
                         long bytes = perRow(chunk.getTotalUncompressedSize(), rows);
                         vectorBytes += bytes;
@@ -115,13 +124,33 @@ final class InputFooters {
                     readBytes += chunk.getTotalSize();
                 }
             }
-            largest = largest.max(new Sizes(vectorBytes, copyBytes, readBytes));
+            largest = largest.max(new Sizes(vectorBytes, copyBytes, readBytes, block.getRowCount()));
         }
         return largest;
     }
 
     private static long perRow(long total, long rows) {
         return (total + rows - 1) / rows;
+    }
+
+    /**
+     * Heap an element of a cast array takes in between: Spark casts array&lt;int&gt; (or long,
+     * decimal, ...) to array&lt;float&gt; or array&lt;double&gt; ({@link InputColumns#rows}) into an
+     * Object[] of boxed values before it copies them into its row.
+     */
+    static final long BOXED_BYTES = 20;
+
+    /** Whether an array of this element type is read as floats (else as doubles: {@link InputColumns.Format#wide}). */
+    private static boolean castToFloat(org.apache.parquet.schema.PrimitiveType type) {
+        return type.getPrimitiveTypeName() == org.apache.parquet.schema.PrimitiveType.PrimitiveTypeName.FLOAT
+                || type.getPrimitiveTypeName() == org.apache.parquet.schema.PrimitiveType.PrimitiveTypeName.INT32
+                && !(type.getLogicalTypeAnnotation() instanceof org.apache.parquet.schema.LogicalTypeAnnotation.DecimalLogicalTypeAnnotation);
+    }
+
+    /** Whether an array of this element type is already what the job reads it as, so that Spark does not cast it. */
+    private static boolean storedAsCast(org.apache.parquet.schema.PrimitiveType type) {
+        return type.getPrimitiveTypeName() == org.apache.parquet.schema.PrimitiveType.PrimitiveTypeName.FLOAT
+                || type.getPrimitiveTypeName() == org.apache.parquet.schema.PrimitiveType.PrimitiveTypeName.DOUBLE;
     }
 
     /** Bytes a column vector takes per value of a Parquet primitive type. */

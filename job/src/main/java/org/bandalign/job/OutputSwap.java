@@ -25,6 +25,8 @@ final class OutputSwap {
     final Path aside;
     /** Set by {@link #recover()}: the run is being stopped, nothing is published after it. */
     private boolean recovered;
+    /** Set once the finished output is in place. */
+    private boolean published;
 
     /** The swap of run {@code runId} (e.g. the Spark application id) into {@code out}, a qualified path. */
     OutputSwap(FileSystem fs, Path out, String runId) {
@@ -72,17 +74,21 @@ final class OutputSwap {
             throw new IOException("could not move the finished output from " + staging + " to " + out
                     + " (the earlier output, if any, is back in place)", failure);
         }
+        published = true;
         fs.delete(aside, true);
     }
 
     /**
      * After an interruption at any point: the staging directory is removed, and a swap cut
      * short is completed or undone (an earlier output moved aside but not yet replaced goes
-     * back; one already replaced is removed).
+     * back; one already replaced is removed). Returns whether the finished output is in place
+     * (the run was stopped only once it had been moved there); else the output directory is
+     * as it was before the run.
      */
-    synchronized void recover() throws IOException {
+    synchronized boolean recover() throws IOException {
         recovered = true;
         undo();
+        return published;
     }
 
     /**
@@ -97,6 +103,7 @@ final class OutputSwap {
         if (fs.exists(aside)) {
             if (fs.exists(out)) {
                 fs.delete(aside, true);   // the new output is in place
+                published = true;
             } else {
                 rename(aside, out);       // cut short between the two renames
             }

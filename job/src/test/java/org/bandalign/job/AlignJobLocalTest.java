@@ -717,23 +717,23 @@ class AlignJobLocalTest {
         long heap = 1L << 30;
         // 48 pairs of 800 x 800 float arrays: 76.8 MB row groups, rows of 1.92 million floats (23 MB in
         // the vectors, 15.4 MB as the row buffer holds them), one row a batch
-        InputFooters.Sizes p48 = new InputFooters.Sizes(1_920_000 * 12L, 2 * 1_920_000 * 4L, 76_800_000);
+        InputFooters.Sizes p48 = new InputFooters.Sizes(1_920_000 * 12L, 2 * 1_920_000 * 4L, 76_800_000, 10);
         assertEquals(1, AlignJob.readerBatchRows(p48, 32, new AlignJob.Executor(heap, 8)));
         long p48Bytes = AlignJob.taskReadingBytes(p48, 1);
         assertEquals(76_800_000 + 2 * 23_040_000 + 15_360_000, p48Bytes);
         assertEquals(2, AlignJob.readingTasks(p48Bytes, heap));
         // 1000 pairs of 200 x 200 float arrays in local[2]: 133.5 MB row groups, rows of 120,000 floats
         // (1.44 MB in the vectors), 5 a batch (8 MiB), so both tasks read (with 11 rows, 16 MB, only one)
-        InputFooters.Sizes p1000 = new InputFooters.Sizes(120_000 * 12L, 2 * 120_000 * 4L, 133_500_000);
+        InputFooters.Sizes p1000 = new InputFooters.Sizes(120_000 * 12L, 2 * 120_000 * 4L, 133_500_000, 278);
         assertEquals(5, AlignJob.readerBatchRows(p1000, 32, new AlignJob.Executor(heap, 2)));
         assertEquals(2, AlignJob.readingTasks(AlignJob.taskReadingBytes(p1000, 5), heap));
         assertEquals(1, AlignJob.readingTasks(AlignJob.taskReadingBytes(p1000, 11), heap));
-        assertEquals(1, AlignJob.readingTasks(AlignJob.taskReadingBytes(new InputFooters.Sizes(1, 4, 1L << 40), 32), heap),
+        assertEquals(1, AlignJob.readingTasks(AlignJob.taskReadingBytes(new InputFooters.Sizes(1, 4, 1L << 40, 0), 32), heap),
                 "a row group beyond the whole share: one task at a time");
         assertEquals(69, AlignJob.readingTasks(AlignJob.taskReadingBytes(p1000, 5), 32L << 30), "a 32 GiB executor: 69");
         // 8 pairs of 2000 x 2000 float arrays in local[4]: a task holds 432 MB, more than the share of a
         // 1 GiB heap (which ran out of memory), less than that of a 1.5 GiB heap (which aligned them)
-        InputFooters.Sizes p8 = new InputFooters.Sizes(12_000_000 * 12L, 2 * 12_000_000 * 4L, 48_000_000);
+        InputFooters.Sizes p8 = new InputFooters.Sizes(12_000_000 * 12L, 2 * 12_000_000 * 4L, 48_000_000, 1);
         long p8Bytes = AlignJob.taskReadingBytes(p8, AlignJob.readerBatchRows(p8, 32, new AlignJob.Executor(heap, 4)));
         assertEquals(432_000_000, p8Bytes);
         assertTrue(p8Bytes > AlignJob.readingShareBytes(heap));
@@ -747,10 +747,22 @@ class AlignJobLocalTest {
                 + "it reads them") && turns.contains(": a 1024 MiB heap holds 2 task(s) reading at once, so at most that many of "
                 + "an executor's 8 task slots read while the others wait"), turns);
         String tooSmall = AlignJob.readingWarning(p8, 1, new AlignJob.Executor(heap, 4));
-        assertTrue(tooSmall.contains("a task holds about 432.0 MB while it reads them") && tooSmall.contains(", more than the 307 "
-                + "MiB of this 1024 MiB heap that reading may take, so executors may run out of memory: where they do, give "
-                + "them 1536 MiB (spark.executor.memory;"), tooSmall);
+        assertTrue(tooSmall.contains("a task holds about 432.0 MB while it reads them") && tooSmall.contains(", more than the 409 "
+                + "MiB of this 1024 MiB heap that its batches of pairs leave, so executors may run out of memory: where they do, "
+                + "give them 1536 MiB (spark.executor.memory;"), tooSmall);
         assertEquals(null, AlignJob.readingWarning(p8, 1, new AlignJob.Executor(1536L << 20, 1)));
+        // as binary, 336 MB: past the reading share, so one task reads at a time, but within what the batches leave
+        InputFooters.Sizes p8Binary = new InputFooters.Sizes(48_000_000, 4 * 48_000_000L, 48_000_000, 1);
+        assertEquals(336_000_000, AlignJob.taskReadingBytes(p8Binary, 1));
+        String alone = AlignJob.readingWarning(p8Binary, 1, new AlignJob.Executor(heap, 4));
+        assertTrue(alone.endsWith(": a 1024 MiB heap holds 1 task(s) reading at once, so at most that many of an executor's 4 "
+                + "task slots read while the others wait (give the executors more memory, or write the input in smaller row groups)"),
+                alone);
+        // a read batch never spans two row groups: a session's 4096 rows count as a row group's 278
+        assertEquals(AlignJob.taskReadingBytes(p1000, 278), AlignJob.taskReadingBytes(p1000, 4096));
+        assertEquals(133_500_000 + 2 * 278 * 1_440_000L + 960_000, AlignJob.taskReadingBytes(p1000, 4096));
+        assertEquals(48_000_000 + 2 * 4096 * 1L + 4, AlignJob.taskReadingBytes(new InputFooters.Sizes(1, 4, 48_000_000, 0), 4096),
+                "row groups' rows unknown: the batch as given");
     }
 
     @Test
@@ -776,7 +788,7 @@ class AlignJobLocalTest {
         assertEquals(32, InputFooters.batchRows(sizes.rowVectorBytes(), 32, AlignJob.READER_BATCH_BYTES));
         assertEquals(8, InputFooters.batchRows(30_000, 32, 8 * 30_000 + 1));
         assertEquals(1, InputFooters.batchRows(69_120_000 * 3, 32, AlignJob.READER_BATCH_BYTES));   // 2400 x 2400
-        assertEquals(2, InputFooters.batchRows(3_600_000, 32, AlignJob.READER_BATCH_BYTES));        // 300 x 300 floats
+        assertEquals(2, InputFooters.batchRows(3_600_000, 32, AlignJob.READER_BATCH_BYTES));        // 3.6 MB rows
         assertEquals(32, InputFooters.batchRows(0, 32, AlignJob.READER_BATCH_BYTES));              // no footer read
         // a read batch is 3% of the heap over the task slots, at most 8 MiB
         assertEquals(8L << 20, AlignJob.readerBatchBytes(8L << 30, 2));

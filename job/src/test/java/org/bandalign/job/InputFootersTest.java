@@ -54,8 +54,8 @@ class InputFootersTest {
      * Parquet stores as a dictionary in a fraction of a byte each, take as much memory to read.
      */
     @Test
-    void largest_arrayRows_areTheirElementsWithTheirLevels_whateverTheEncoding_doublesWider() throws IOException {
-        for (String element : new String[] {"float", "double"}) {
+    void largest_arrayRows_areTheirElementsWithTheirLevels_whateverTheEncoding_doublesWider_castsBoxed() throws IOException {
+        for (String element : new String[] {"float", "double", "int32", "int64"}) {
             MessageType schema = MessageTypeParser.parseMessageType("message m { required binary id (UTF8); required group scores (LIST) { "
                     + "repeated group list { required " + element + " element; } } }");
             org.apache.hadoop.fs.Path path = new org.apache.hadoop.fs.Path(tmp.resolve("arrays-" + element + ".parquet").toUri());
@@ -65,10 +65,12 @@ class InputFootersTest {
                     Group g = new SimpleGroupFactory(schema).newGroup().append("id", "r" + r);
                     Group list = g.addGroup("scores");
                     for (int k = 0; k < 30_000; k++) {
-                        if (element.equals("float")) {
-                            list.addGroup("list").append("element", (float) (k % 4));
-                        } else {
-                            list.addGroup("list").append("element", (double) (k % 4));
+                        Group e = list.addGroup("list");
+                        switch (element) {
+                            case "float" -> e.append("element", (float) (k % 4));
+                            case "double" -> e.append("element", (double) (k % 4));
+                            case "int32" -> e.append("element", k % 4);
+                            default -> e.append("element", (long) (k % 4));
                         }
                     }
                     w.write(g);
@@ -80,10 +82,12 @@ class InputFootersTest {
             }
             InputFooters.Sizes sizes = InputFooters.largest(new String[] {path.toUri().toString()}, "scores", InputColumns.READ,
                     new Configuration());
-            int width = element.equals("float") ? 4 : 8;
+            int width = element.equals("float") || element.equals("int32") ? 4 : 8;
+            long boxed = element.equals("float") || element.equals("double") ? 0 : 30_000L * InputFooters.BOXED_BYTES;
             assertEquals(30_000L * (width + InputFooters.LEVEL_BYTES), sizes.rowVectorBytes(), element);
-            assertEquals(2 * 30_000L * width, sizes.rowCopyBytes(), element + ": the row buffer, twice the row in "
-                    + (width == 4 ? "floats" : "doubles"));
+            assertEquals(2 * 30_000L * width + boxed, sizes.rowCopyBytes(), element + ": the row buffer, twice the row in "
+                    + (width == 4 ? "floats" : "doubles") + (boxed > 0 ? ", and the cast's boxed elements" : ""));
+            assertEquals(3, sizes.rowGroupRows());
             assertTrue(encoded < 3 * 30_000L * width / 4, element + " as a dictionary: " + encoded + " bytes for 3 rows");
         }
     }
@@ -105,18 +109,20 @@ class InputFootersTest {
         }
         long largestGroup = 0;
         long largestRow = 0;
+        long mostRows = 0;
         try (ParquetFileReader r = ParquetFileReader.open(HadoopInputFile.fromPath(path, new Configuration()))) {
             assertTrue(r.getFooter().getBlocks().size() > 3, "row groups: " + r.getFooter().getBlocks().size());
             for (org.apache.parquet.hadoop.metadata.BlockMetaData b : r.getFooter().getBlocks()) {
                 largestGroup = Math.max(largestGroup, b.getColumns().get(0).getTotalSize() + b.getColumns().get(1).getTotalSize());
                 largestRow = Math.max(largestRow, (b.getColumns().get(0).getTotalUncompressedSize() + b.getRowCount() - 1) / b.getRowCount());
+                mostRows = Math.max(mostRows, b.getRowCount());
                 assertTrue(b.getColumns().get(2).getTotalSize() < b.getColumns().get(2).getTotalUncompressedSize() / 10,
                         "notes compress; what is read is their stored size");
             }
         }
         InputFooters.Sizes sizes = InputFooters.largest(new String[] {path.toUri().toString()}, "scores", InputColumns.READ,
                 new Configuration());
-        assertEquals(new InputFooters.Sizes(largestRow, 4 * largestRow, largestGroup), sizes);
+        assertEquals(new InputFooters.Sizes(largestRow, 4 * largestRow, largestGroup, mostRows), sizes);
         assertTrue(largestRow >= 5000 && largestGroup >= 100 * 5000, largestRow + " " + largestGroup);
     }
 

@@ -206,22 +206,41 @@ class JobKeysTest {
     /** A task out of memory, in each form the driver sees it, is reported as such, with what to do. */
     @Test
     void outOfMemory_asTheDriverSeesIt_saysSoAndWhatToDo() {
+        String readerWords = "Cannot reserve additional contiguous bytes in the vectorized reader (requested 27000000 bytes). As a "
+                + "workaround, you can reduce the vectorized reader batch size, or disable the vectorized reader";
+        // as thrown in the task (local mode) ...
         String reader = BandAlign.outOfMemory(new org.apache.spark.SparkException("[FAILED_READ_FILE.NO_HINT] Encountered error while "
-                + "reading file f.parquet.", new RuntimeException("Cannot reserve additional contiguous bytes in the vectorized reader "
-                + "(requested 27000000 bytes). As a workaround, you can reduce the vectorized reader batch size, or disable the "
-                + "vectorized reader", new OutOfMemoryError("Java heap space"))));
-        assertTrue(reader.startsWith("a task ran out of memory while Spark's Parquet reader read a row, which it holds several times "
-                + "over (Cannot reserve additional contiguous bytes in the vectorized reader (requested 27000000 bytes)): give the "
-                + "executors more memory (spark.executor.memory; in local mode the JVM's -Xmx"), reader);
+                + "reading file f.parquet.", new RuntimeException(readerWords, new OutOfMemoryError("Java heap space"))));
+        String expected = "a task ran out of memory while Spark's Parquet reader read a row, which it holds several times over "
+                + "(Cannot reserve additional contiguous bytes in the vectorized reader (requested 27000000 bytes)): give the "
+                + "executors more memory (spark.executor.memory; in local mode the JVM's -Xmx";
+        assertTrue(reader.startsWith(expected), reader);
         assertTrue(!reader.contains("workaround"), "Spark's advice to shrink the batch does not apply: " + reader);
+        // ... and as the driver's stage failure words it, the task's stack trace and causes in its message
+        String staged = BandAlign.outOfMemory(new org.apache.spark.SparkException("Job aborted due to stage failure: Task 0 in stage "
+                + "2.0 failed 1 times, most recent failure: Lost task 0.0 in stage 2.0 (TID 2) (192.0.2.2 executor driver): "
+                + "org.apache.spark.SparkException: [FAILED_READ_FILE.NO_HINT] Encountered error while reading file f.parquet.\n"
+                + "\tat org.apache.spark.sql.errors.QueryExecutionErrors$.cannotReadFilesError(QueryExecutionErrors.scala:940)\n"
+                + "Caused by: java.lang.RuntimeException: " + readerWords + "\n\tat org.apache.spark.sql.execution.vectorized"
+                + ".WritableColumnVector.reserve(WritableColumnVector.java:140)\nCaused by: java.lang.OutOfMemoryError: Java heap "
+                + "space\n\tat org.apache.spark.sql.execution.vectorized.OnHeapColumnVector.reserveInternal(OnHeapColumnVector"
+                + ".java:658)\n"));
+        assertTrue(staged.startsWith(expected), staged);
+        // the reader refusing a batch past its largest array, out of memory or not, is not reported as out of memory
+        assertEquals(null, BandAlign.outOfMemory(new RuntimeException("Cannot reserve additional contiguous bytes in the vectorized "
+                + "reader (requested 3000000000 bytes). As a workaround, you can reduce the vectorized reader batch size")));
         String task = BandAlign.outOfMemory(new org.apache.spark.SparkException("Job aborted due to stage failure: Task 3 in stage 1.0 "
                 + "failed 1 times, most recent failure: Lost task 3.0 in stage 1.0 (TID 7) (192.0.2.2 executor driver): "
                 + "java.lang.OutOfMemoryError: Java heap space\n\tat org.apache.spark.sql.catalyst.expressions.codegen.BufferHolder.grow"));
         assertTrue(task.startsWith("a task ran out of memory (java.lang.OutOfMemoryError: Java heap space): give"), task);
-        String lost = BandAlign.outOfMemory(new org.apache.spark.SparkException("Job aborted due to stage failure: Task 0 in stage 1.0 "
-                + "failed 4 times, most recent failure: Lost task 0.3 in stage 1.0: ExecutorLostFailure (executor 2 exited caused by "
-                + "one of the running tasks) Reason: Command exited with code 52"));
-        assertTrue(lost.startsWith("a task ran out of memory (an executor exited with code 52): give"), lost);
+        for (String lostWords : new String[] {"ExecutorLostFailure (executor 2 exited caused by one of the running tasks) Reason: "
+                + "Command exited with code 52", "The executor with id 3 exited with exit code 52.", "Container exited with a "
+                + "non-zero exit code 52. Error file: prelaunch.err."}) {
+            String lost = BandAlign.outOfMemory(new org.apache.spark.SparkException("Job aborted due to stage failure: Task 0 in stage "
+                    + "1.0 failed 4 times, most recent failure: Lost task 0.3 in stage 1.0: " + lostWords));
+            assertTrue(lost != null && lost.startsWith("a task ran out of memory (an executor exited with code 52): give"), lostWords);
+        }
+        assertEquals(null, BandAlign.outOfMemory(new org.apache.spark.SparkException("Command exited with code 520")));
         assertTrue(BandAlign.outOfMemory(new OutOfMemoryError("Java heap space")).contains("(java.lang.OutOfMemoryError: Java heap space)"));
     }
 

@@ -90,7 +90,7 @@ class OutputSwapTest {
         OutputSwap stopped = swap("stopped");
         write(local(stopped.out), "old");
         write(local(stopped.staging), "new");
-        stopped.recover();   // the shutdown hook won the race: nothing is published after it
+        assertFalse(stopped.recover());   // the shutdown hook won the race: nothing is published after it
         assertThrows(IOException.class, () -> stopped.publish(true));
         assertEquals("old", read(local(stopped.out)));
 
@@ -110,22 +110,28 @@ class OutputSwapTest {
         OutputSwap writing = swap("writing");   // still writing: only the staging directory goes
         write(local(writing.out), "old");
         write(local(writing.staging), "partial");
-        writing.recover();
+        assertFalse(writing.recover(), "the output is as it was");
         assertEquals("old", read(local(writing.out)));
         assertFalse(Files.exists(local(writing.staging)));
 
         OutputSwap between = swap("between");   // the earlier output moved aside, the new one not yet in place
         write(local(between.aside), "old");
         write(local(between.staging), "new");
-        between.recover();
+        assertFalse(between.recover(), "the output is as it was");
         assertEquals("old", read(local(between.out)));
         assertFalse(Files.exists(local(between.staging)) || Files.exists(local(between.aside)));
 
         OutputSwap placed = swap("placed");   // the new output in place, the earlier one not yet removed
         write(local(placed.aside), "old");
         write(local(placed.out), "new");
-        placed.recover();
+        assertTrue(placed.recover(), "the finished output is in place");
         assertEquals("new", read(local(placed.out)));
         assertFalse(Files.exists(local(placed.aside)));
+
+        OutputSwap done = swap("done");   // stopped once the swap was done
+        write(local(done.staging), "new");
+        done.publish(false);
+        assertTrue(done.recover(), "the finished output is in place");
+        assertEquals("new", read(local(done.out)));
     }
 }
