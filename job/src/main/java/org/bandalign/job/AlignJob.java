@@ -61,15 +61,18 @@ final class AlignJob {
         Runnable recover = () -> {
             String outcome;
             try {
-                outcome = swap.recover() ? "once its output was in place in " + req.output
-                        : "before the job was done, so " + req.output + " is as it was before the run";
+                if (swap.recover()) {
+                    System.err.println("bandalign: stopped once its output was in place in " + req.output);
+                    return;
+                }
+                outcome = "so " + req.output + " is as it was before the run";
             } catch (IOException | RuntimeException e) {   // (the JVM is going down: say so, nothing more)
-                outcome = "before the job was done, and what it wrote could not all be removed (" + e + "): look for "
-                        + swap.staging + " and a hidden directory beside it";
+                outcome = "and what it wrote could not all be removed (" + e + "): look for " + swap.staging
+                        + " and a hidden directory beside it";
             }
-            System.err.println("bandalign: stopped " + outcome + " (where Spark's log above shows an OutOfMemoryError, a task "
-                    + "ran out of memory and the exit code is 52: give the JVM more memory, BANDALIGN_JAVA_OPTS=-Xmx..., or run "
-                    + "fewer tasks at once, --master local[N])");
+            System.err.println("bandalign: stopped before the job was done, " + outcome + " (where Spark's log above shows an "
+                    + "OutOfMemoryError, a task ran out of memory and the exit code is 52: give the JVM more memory, "
+                    + "BANDALIGN_JAVA_OPTS=-Xmx..., or run fewer tasks at once, --master local[N])");
         };
         ShutdownHookManager.get().addShutdownHook(recover, PARTIAL_OUTPUT_HOOK_PRIORITY);
         try {

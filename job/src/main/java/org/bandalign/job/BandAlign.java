@@ -134,21 +134,19 @@ public final class BandAlign {
      * batch does not apply: the job already reads large rows one or a few at a time); else null.
      */
     static String outOfMemory(Throwable e) {
-        StringBuilder chain = new StringBuilder();
-        boolean thrown = false;
+        StringBuilder chain = new StringBuilder();   // (a thrown OutOfMemoryError is in it as text too)
         for (Throwable t = e; t != null && t != t.getCause(); t = t.getCause()) {
             chain.append(t).append('\n');
-            thrown |= t instanceof OutOfMemoryError;
         }
         String text = chain.toString();
         java.util.regex.Matcher oom = java.util.regex.Pattern.compile("java\\.lang\\.OutOfMemoryError[^\\n]*").matcher(text);
-        boolean outOfMemory = oom.find();   // (a thrown one is in the text too)
+        boolean outOfMemory = oom.find();
         java.util.regex.Matcher reader = java.util.regex.Pattern.compile(
                 "Cannot reserve additional contiguous bytes in the vectorized reader \\([^)]*\\)").matcher(text);
         String what;
         if (outOfMemory && reader.find()) {   // (without an OutOfMemoryError, the reader refused a batch past 2 GB)
             what = " while Spark's Parquet reader read a row, which it holds several times over (" + reader.group() + ")";
-        } else if (outOfMemory || thrown) {
+        } else if (outOfMemory) {
             what = " (" + oom.group().strip() + ")";
         } else if (java.util.regex.Pattern.compile("\\b(exit code|exited with code) 52\\b").matcher(text).find()) {
             what = " (an executor exited with code 52)";
