@@ -14,7 +14,7 @@ package org.bandalign.cpu;
  * {@code q} in Estrin's form (two independent halves joined by {@code r^2}) rather than Horner's:
  * the forward pass waits on each cell's exp and log in turn, so the length of the chain of
  * dependent operations, not their number, sets its pace (with fused multiply-adds where the
- * hardware has them, {@link HardwareFma}; measured in the README, Performance).
+ * hardware has them, {@link HardwareFma}; measured in docs/PERFORMANCE.md).
  * {@code ln2/32} is split into a high part with trailing zero bits and a low part (Cody-Waite)
  * so that {@code r} is accurate to about 1e-16. Arguments below -700 (including -inf) return 0:
  * such a term is below 1e-304 of the maximum term it is summed with, far under float64
