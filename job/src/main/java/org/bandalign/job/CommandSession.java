@@ -17,9 +17,11 @@ final class CommandSession {
     /**
      * A new session for {@code command} with {@code conf}.
      *
-     * @throws UserError when a session is already running in this JVM
+     * @throws UserError when a session is already running in this JVM, or the Spark on the class
+     *     path is too old for the job ({@link SparkRuntime})
      */
     static SparkSession start(SparkConf conf, String command) {
+        SparkRuntime.check();
         if (running(SparkSession.getActiveSession()) || running(SparkSession.getDefaultSession())) {
             throw new UserError(command + ": a Spark session is already running in this JVM; run the command in a JVM of its own "
                     + "(bin/bandalign, spark-submit)");

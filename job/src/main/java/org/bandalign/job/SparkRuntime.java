@@ -1,0 +1,60 @@
+package org.bandalign.job;
+
+/**
+ * Which Apache Spark the job finds at run time. The thin job jar (README, "On a GPU cluster")
+ * takes Spark from the cluster, and it needs Spark 4 (Scala 2.13): it reaches Spark's
+ * {@code sql.classic} classes, which Spark 3 does not have, so on a Spark 3 class path a command
+ * would start a session and then fail with a {@code NoClassDefFoundError}. The version is read
+ * by reflection, so this works whatever Scala the Spark found was built with.
+ */
+final class SparkRuntime {
+    /** The oldest Spark release line the job runs on. */
+    static final int OLDEST_MAJOR = 4;
+
+    private SparkRuntime() {
+    }
+
+    /** The version of the Spark on the class path ({@code org.apache.spark.SPARK_VERSION}), or null where it cannot be read. */
+    static String version() {
+        try {
+            Class<?> pkg = Class.forName("org.apache.spark.package$");
+            return String.valueOf(pkg.getMethod("SPARK_VERSION").invoke(pkg.getField("MODULE$").get(null)));
+        } catch (ReflectiveOperationException | LinkageError e) {
+            return null;
+        }
+    }
+
+    /**
+     * What is wrong with Spark {@code version} for the job, or null where nothing is (a version
+     * that cannot be read or parsed is given the benefit of the doubt).
+     */
+    static String problem(String version) {
+        if (version == null) {
+            return null;
+        }
+        java.util.regex.Matcher major = java.util.regex.Pattern.compile("^(\\d+)\\.").matcher(version.trim());
+        if (!major.find() || Integer.parseInt(major.group(1)) >= OLDEST_MAJOR) {
+            return null;
+        }
+        return "BandAlign needs Apache Spark " + OLDEST_MAJOR + ".0 or newer (Scala 2.13), and the class path has Spark " + version.trim()
+                + ": submit the job with the spark-submit of a Spark " + OLDEST_MAJOR + " installation, or run it on this machine"
+                + " with bin/bandalign, which brings its own";
+    }
+
+    /**
+     * @throws UserError when the Spark on the class path is too old for the job
+     */
+    static void check() {
+        check(version());
+    }
+
+    /**
+     * @throws UserError when Spark {@code version} is too old for the job
+     */
+    static void check(String version) {
+        String problem = problem(version);
+        if (problem != null) {
+            throw new UserError(problem);
+        }
+    }
+}

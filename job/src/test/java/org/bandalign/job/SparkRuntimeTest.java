@@ -1,0 +1,40 @@
+package org.bandalign.job;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import org.junit.jupiter.api.Test;
+
+class SparkRuntimeTest {
+
+    @Test
+    void version_isTheSparkOnTheClassPath_andTheJobRunsOnIt() {
+        assertEquals(org.apache.spark.package$.MODULE$.SPARK_VERSION(), SparkRuntime.version());
+        assertNull(SparkRuntime.problem(SparkRuntime.version()));
+    }
+
+    @Test
+    void problem_spark3_isNamedWithWhatToDo_spark4AndLater_andUnreadableVersions_pass() {
+        for (String old : new String[] {"3.5.6", "3.4.1", "2.4.8", " 3.5.0 "}) {
+            String p = SparkRuntime.problem(old);
+            assertTrue(p != null && p.contains("Spark 4.0 or newer") && p.contains("has Spark " + old.trim())
+                    && p.contains("spark-submit of a Spark 4 installation") && p.contains("bin/bandalign"), old + ": " + p);
+        }
+        for (String ok : new String[] {"4.0.0", "4.1.1", "4.2.0", "4.2.0-SNAPSHOT", "5.0.0-preview1", "10.0.0"}) {
+            assertNull(SparkRuntime.problem(ok), ok);
+        }
+        for (String unknown : new String[] {null, "", "<unknown>", "x.y"}) {
+            assertNull(SparkRuntime.problem(unknown), String.valueOf(unknown));
+        }
+    }
+
+    @Test
+    void check_refusesAnOldSparkAsAUserError_andPassesThisOne() {
+        UserError e = assertThrows(UserError.class, () -> SparkRuntime.check("3.5.6"));
+        assertEquals(SparkRuntime.problem("3.5.6"), e.getMessage());
+        SparkRuntime.check("4.0.0");
+        SparkRuntime.check();
+    }
+}
