@@ -11,6 +11,10 @@ import org.apache.spark.sql.SparkSession;
  * (The job is a command, not an API: SPEC section 6's library is what programs embed.)
  */
 final class CommandSession {
+    /** Spark 4's choice between its classic API and Spark Connect. */
+    static final String API_MODE = "spark.api.mode";
+    static final String CLASSIC = "classic";
+
     private CommandSession() {
     }
 
@@ -22,6 +26,12 @@ final class CommandSession {
      */
     static SparkSession start(SparkConf conf, String command) {
         SparkRuntime.check();
+        String apiMode = conf.get(API_MODE, CLASSIC);
+        if (!CLASSIC.equalsIgnoreCase(apiMode.trim())) {
+            System.err.println("bandalign: note: " + API_MODE + "=" + apiMode + " is set aside for " + command
+                    + ": the job runs on Spark's classic API (it needs RDDs, which Spark Connect does not offer)");
+            conf.set(API_MODE, CLASSIC);
+        }
         if (running(SparkSession.getActiveSession()) || running(SparkSession.getDefaultSession())) {
             throw new UserError(command + ": a Spark session is already running in this JVM; run the command in a JVM of its own "
                     + "(bin/bandalign, spark-submit)");

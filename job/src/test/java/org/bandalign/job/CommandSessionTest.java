@@ -1,0 +1,43 @@
+package org.bandalign.job;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import org.apache.spark.SparkConf;
+import org.apache.spark.sql.SparkSession;
+import org.junit.jupiter.api.Test;
+
+class CommandSessionTest {
+
+    /**
+     * A cluster whose defaults ask for Spark Connect ({@code spark.api.mode=connect}) would give
+     * the job a session without RDDs (here, without Spark Connect on the class path, a
+     * ClassNotFoundException ended the run): the command's session is a classic one, and the
+     * run says it set the setting aside.
+     */
+    @Test
+    void start_whenSparkConnectIsAskedFor_startsAClassicSessionAndSaysSo() {
+        SparkConf conf = new SparkConf(false).setMaster("local[1]").setAppName("api-mode")
+                .set("spark.ui.enabled", "false").set(CommandSession.API_MODE, "connect");
+        PrintStream err = System.err;
+        ByteArrayOutputStream said = new ByteArrayOutputStream();
+        SparkSession spark;
+        System.setErr(new PrintStream(said, true, StandardCharsets.UTF_8));
+        try {
+            spark = CommandSession.start(conf, "align");
+        } finally {
+            System.setErr(err);
+        }
+        try {
+            assertTrue(spark instanceof org.apache.spark.sql.classic.SparkSession, spark.getClass().getName());
+            assertEquals(1L, spark.range(1).count());
+            assertEquals("bandalign: note: spark.api.mode=connect is set aside for align: the job runs on Spark's classic API"
+                    + " (it needs RDDs, which Spark Connect does not offer)", said.toString(StandardCharsets.UTF_8).trim());
+        } finally {
+            spark.stop();
+        }
+    }
+}
