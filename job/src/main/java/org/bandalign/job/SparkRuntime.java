@@ -32,7 +32,7 @@ final class SparkRuntime {
         if (version == null) {
             return null;
         }
-        java.util.regex.Matcher major = java.util.regex.Pattern.compile("^(\\d+)\\.").matcher(version.trim());
+        java.util.regex.Matcher major = java.util.regex.Pattern.compile("^(\\d{1,6})\\.").matcher(version.trim());
         if (!major.find() || Integer.parseInt(major.group(1)) >= OLDEST_MAJOR) {
             return null;
         }

@@ -25,7 +25,7 @@ class SparkRuntimeTest {
         for (String ok : new String[] {"4.0.0", "4.1.1", "4.2.0", "4.2.0-SNAPSHOT", "5.0.0-preview1", "10.0.0"}) {
             assertNull(SparkRuntime.problem(ok), ok);
         }
-        for (String unknown : new String[] {null, "", "<unknown>", "x.y"}) {
+        for (String unknown : new String[] {null, "", "<unknown>", "x.y", "99999999999.0"}) {
             assertNull(SparkRuntime.problem(unknown), String.valueOf(unknown));
         }
     }
