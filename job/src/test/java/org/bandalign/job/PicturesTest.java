@@ -55,6 +55,34 @@ class PicturesTest {
         assertNear(COLD, cellColour(img, area, 50, 50, 45, 2), "cell (45, 2): row 45 is drawn near the bottom");
     }
 
+    /**
+     * A matrix with more rows than the picture has pixels: each box stands for several cells and
+     * takes the largest, so a path one cell wide stays hot (boxes smaller than a pixel, drawn one
+     * over another, left a 2000 x 2000 pair's path a faint line).
+     */
+    @Test
+    void heatmap_largerThanItsPixels_keepsAPathOneCellWideHot() {
+        int n = 2000;
+        double[][] v = new double[n][n];
+        for (int i = 0; i < n; i++) {
+            v[i][i] = 1;
+            v[i][(i + 7) % n] = Double.NaN;   // blank cells beside it are left out of the largest
+        }
+        Rectangle2D area = new Rectangle2D.Double();
+        BufferedImage img = new Heatmap("diag", "i", "j", v, null, 0, 1, "p").render(900, 760, area);
+        int pool = Heatmap.poolFor(n, n, area);
+        assertTrue(pool >= 3 && area.getHeight() * pool >= n && area.getHeight() * (pool - 1) < n, "pool " + pool + " for " + area);
+        // A box is a pixel or so: the cell's pixel, or one beside it, is the box's.
+        for (int i : new int[] {10, 500, 1000, 1500, 1990}) {
+            assertTrue(nearby(img, area, n, n, i, i).stream().anyMatch(c -> distance(c, HOT) < 1),
+                    "diagonal cell (" + i + ", " + i + "): hot, at full colour, where a pixel held " + n / area.getHeight() + " cells");
+            int j = (i + 700) % n;
+            assertTrue(nearby(img, area, n, n, i, j).stream().allMatch(c -> distance(c, COLD) < 1), "cell (" + i + ", " + j + ")");
+        }
+        assertEquals(1, Heatmap.poolFor(50, 50, area), "a small matrix: a box a cell");
+        assertEquals(1, Heatmap.poolFor(0, 0, area));
+    }
+
     @Test
     void plot_seedExample_drawsAThinPathThroughOneArm() throws Exception {
         SparkSession spark = SparkSession.builder().master("local[2]").appName("PicturesTest").getOrCreate();
@@ -134,6 +162,19 @@ class PicturesTest {
         int x = (int) (area.getX() + (j + 0.5) * area.getWidth() / cols);
         int y = (int) (area.getY() + (i + 0.5) * area.getHeight() / rows);
         return new Color(img.getRGB(x, y));
+    }
+
+    /** The colours of the pixel at cell (i, j)'s centre and of the eight around it. */
+    private static List<Color> nearby(BufferedImage img, Rectangle2D area, int rows, int cols, int i, int j) {
+        int x = (int) (area.getX() + (j + 0.5) * area.getWidth() / cols);
+        int y = (int) (area.getY() + (i + 0.5) * area.getHeight() / rows);
+        List<Color> around = new java.util.ArrayList<>();
+        for (int dy = -1; dy <= 1; dy++) {
+            for (int dx = -1; dx <= 1; dx++) {
+                around.add(new Color(img.getRGB(x + dx, y + dy)));
+            }
+        }
+        return around;
     }
 
     private static double hotFraction(BufferedImage img, Rectangle2D area) {

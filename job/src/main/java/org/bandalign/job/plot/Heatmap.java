@@ -5,21 +5,20 @@ import java.awt.Color;
 import java.awt.Font;
 import java.awt.Graphics2D;
 import java.awt.RenderingHints;
+import java.awt.Shape;
+import java.awt.geom.AffineTransform;
 import java.awt.geom.Rectangle2D;
 import java.awt.image.BufferedImage;
 import org.jfree.chart.ChartRenderingInfo;
 import org.jfree.chart.JFreeChart;
 import org.jfree.chart.axis.NumberAxis;
 import org.jfree.chart.block.BlockBorder;
-import org.jfree.chart.plot.DatasetRenderingOrder;
 import org.jfree.chart.plot.XYPlot;
 import org.jfree.chart.renderer.PaintScale;
-import org.jfree.chart.renderer.xy.XYBlockRenderer;
 import org.jfree.chart.renderer.xy.XYLineAndShapeRenderer;
 import org.jfree.chart.title.PaintScaleLegend;
 import org.jfree.chart.ui.RectangleEdge;
 import org.jfree.data.xy.DefaultXYDataset;
-import org.jfree.data.xy.DefaultXYZDataset;
 
 /**
  * A heatmap of a matrix (row i down, column j across, as the seed notebook draws marginals)
@@ -53,24 +52,21 @@ public final class Heatmap {
         this.scaleLabel = scaleLabel;
     }
 
-    /** The chart: a block renderer for the cells, a line for the path, the colour bar on the right. */
+    /** The chart: the cells as an image in the plot's data area, a line for the path, the colour bar on the right. */
     public JFreeChart chart() {
+        return chart(1);
+    }
+
+    /**
+     * The chart with each box of the picture standing for {@code pool x pool} cells, drawn in
+     * the colour of the largest of them: a matrix larger than the picture's pixels keeps a path
+     * one cell wide at its full value, where boxes smaller than a pixel would blend it away.
+     */
+    private JFreeChart chart(int pool) {
         int rows = values.length;
         int cols = rows == 0 ? 0 : values[0].length;
-        DefaultXYZDataset cells = new DefaultXYZDataset();
-        double[] xs = new double[rows * cols];
-        double[] ys = new double[rows * cols];
-        double[] zs = new double[rows * cols];
-        int q = 0;
-        for (int i = 0; i < rows; i++) {
-            for (int j = 0; j < cols; j++) {
-                xs[q] = j;
-                ys[q] = i;
-                zs[q] = values[i][j];
-                q++;
-            }
-        }
-        cells.addSeries("cells", new double[][] {xs, ys, zs});
+        PaintScale scale = new Viridis(lower, upper);
+        BufferedImage boxes = boxes(pool, scale);
         NumberAxis x = new NumberAxis(columnLabel);
         x.setRange(-0.5, cols - 0.5);
         x.setAutoRangeIncludesZero(false);
@@ -80,11 +76,8 @@ public final class Heatmap {
         y.setInverted(true);
         y.setAutoRangeIncludesZero(false);
         y.setStandardTickUnits(NumberAxis.createIntegerTickUnits());
-        XYBlockRenderer blocks = new XYBlockRenderer();
-        PaintScale scale = new Viridis(lower, upper);
-        blocks.setPaintScale(scale);
-        blocks.setSeriesVisibleInLegend(0, false);
-        XYPlot plot = new XYPlot(cells, x, y, blocks);
+        XYPlot plot = new CellPlot(x, y, boxes, pool * (double) boxes.getWidth() / Math.max(1, cols),
+                pool * (double) boxes.getHeight() / Math.max(1, rows));
         plot.setBackgroundPaint(Color.WHITE);
         plot.setDomainGridlinesVisible(false);
         plot.setRangeGridlinesVisible(false);
@@ -94,12 +87,11 @@ public final class Heatmap {
             XYLineAndShapeRenderer lr = new XYLineAndShapeRenderer(true, false);
             lr.setSeriesPaint(0, new Color(255, 60, 60));
             lr.setSeriesStroke(0, new BasicStroke(1.5f));
-            plot.setDataset(1, line);
-            plot.setRenderer(1, lr);
-            plot.setDatasetRenderingOrder(DatasetRenderingOrder.FORWARD);   // the path on top of the cells
+            plot.setDataset(0, line);
+            plot.setRenderer(0, lr);
         }
         JFreeChart chart = new JFreeChart(title, new Font("SansSerif", Font.BOLD, 14), plot, path != null);
-        NumberAxis scaleAxis = new NumberAxis(scaleLabel);
+        NumberAxis scaleAxis = new NumberAxis(pool == 1 ? scaleLabel : scaleLabel + ", largest of " + pool + " x " + pool + " cells");
         scaleAxis.setRange(lower, this.upper);
         PaintScaleLegend legend = new PaintScaleLegend(scale, scaleAxis);
         legend.setPosition(RectangleEdge.RIGHT);
@@ -111,18 +103,112 @@ public final class Heatmap {
         return chart;
     }
 
-    /** Renders the chart; {@code dataArea} receives the pixel rectangle of the cells. */
+    /**
+     * Renders the chart; {@code dataArea} receives the pixel rectangle of the cells. Where the
+     * matrix has more rows or columns than that rectangle has pixels, each box stands for several
+     * cells ({@link #poolFor}), drawn in the colour of the largest.
+     */
     public BufferedImage render(int width, int height, Rectangle2D dataArea) {
+        int rows = values.length;
+        int cols = rows == 0 ? 0 : values[0].length;
+        // The cells' rectangle, from the same chart drawn with one box (quickly: the layout does not depend on the boxes).
+        int pool = poolFor(rows, cols, draw(chart(Math.max(1, Math.max(rows, cols))), width, height));
         BufferedImage image = new BufferedImage(width, height, BufferedImage.TYPE_INT_RGB);
         Graphics2D g = image.createGraphics();
-        g.setRenderingHint(RenderingHints.KEY_ANTIALIASING, RenderingHints.VALUE_ANTIALIAS_ON);
-        ChartRenderingInfo info = new ChartRenderingInfo();
-        chart().draw(g, new Rectangle2D.Double(0, 0, width, height), info);
+        Rectangle2D area = draw(chart(pool), g, width, height);
         g.dispose();
         if (dataArea != null) {
-            dataArea.setRect(info.getPlotInfo().getDataArea());
+            dataArea.setRect(area);
         }
         return image;
+    }
+
+    /** The fewest cells a side of a box may stand for, so that no box is narrower or lower than a pixel. */
+    public static int poolFor(int rows, int cols, Rectangle2D area) {
+        double perPixel = Math.max(rows / Math.max(1.0, Math.floor(area.getHeight())), cols / Math.max(1.0, Math.floor(area.getWidth())));
+        return Math.max(1, (int) Math.ceil(perPixel));
+    }
+
+    private static Rectangle2D draw(JFreeChart chart, int width, int height) {
+        BufferedImage scratch = new BufferedImage(width, height, BufferedImage.TYPE_INT_RGB);
+        Graphics2D g = scratch.createGraphics();
+        Rectangle2D area = draw(chart, g, width, height);
+        g.dispose();
+        return area;
+    }
+
+    private static Rectangle2D draw(JFreeChart chart, Graphics2D g, int width, int height) {
+        g.setRenderingHint(RenderingHints.KEY_ANTIALIASING, RenderingHints.VALUE_ANTIALIAS_ON);
+        ChartRenderingInfo info = new ChartRenderingInfo();
+        chart.draw(g, new Rectangle2D.Double(0, 0, width, height), info);
+        return info.getPlotInfo().getDataArea();
+    }
+
+    /** The largest value of the {@code pool x pool} cells from (i0, j0) on, NaN cells left out (NaN where all are). */
+    private double largest(int i0, int j0, int pool) {
+        double best = Double.NaN;
+        for (int i = i0; i < Math.min(values.length, i0 + pool); i++) {
+            double[] row = values[i];
+            for (int j = j0; j < Math.min(row.length, j0 + pool); j++) {
+                double v = row[j];
+                if (!Double.isNaN(v) && !(v <= best)) {
+                    best = v;
+                }
+            }
+        }
+        return best;
+    }
+
+    /** One pixel a box of {@code pool x pool} cells, in the colour of its largest value (white where all are NaN). */
+    private BufferedImage boxes(int pool, PaintScale scale) {
+        int rows = values.length;
+        int cols = rows == 0 ? 0 : values[0].length;
+        BufferedImage image = new BufferedImage(Math.max(1, (cols + pool - 1) / pool), Math.max(1, (rows + pool - 1) / pool),
+                BufferedImage.TYPE_INT_RGB);
+        for (int bi = 0; bi * pool < rows; bi++) {
+            for (int bj = 0; bj * pool < cols; bj++) {
+                image.setRGB(bj, bi, ((Color) scale.getPaint(largest(bi * pool, bj * pool, pool))).getRGB());
+            }
+        }
+        return image;
+    }
+
+    /**
+     * A plot whose background, inside its data area, is the boxes' image: box (bi, bj) covers
+     * the cells from (bi * pool, bj * pool), scaled with nearest-neighbour sampling, so every
+     * pixel takes exactly one box's colour (boxes drawn as shapes blend at their edges, and at a
+     * pixel or two wide a path one box wide lost half its colour). The axes' ranges are the
+     * cells', -0.5 to rows - 0.5 and cols - 0.5, the data area's edges.
+     */
+    private static final class CellPlot extends XYPlot {
+        private static final long serialVersionUID = 1L;
+        private final transient BufferedImage boxes;
+        /** The boxes' image's width and height over the cells' (1, less a last box's overhang). */
+        private final double widthShare;
+        private final double heightShare;
+
+        CellPlot(NumberAxis x, NumberAxis y, BufferedImage boxes, double widthShare, double heightShare) {
+            super(null, x, y, null);
+            this.boxes = boxes;
+            this.widthShare = widthShare;
+            this.heightShare = heightShare;
+        }
+
+        @Override
+        public void drawBackground(Graphics2D g2, Rectangle2D area) {
+            super.drawBackground(g2, area);
+            Shape clip = g2.getClip();
+            Object interpolation = g2.getRenderingHint(RenderingHints.KEY_INTERPOLATION);
+            g2.clip(area);
+            g2.setRenderingHint(RenderingHints.KEY_INTERPOLATION, RenderingHints.VALUE_INTERPOLATION_NEAREST_NEIGHBOR);
+            AffineTransform place = new AffineTransform(area.getWidth() * widthShare / boxes.getWidth(), 0, 0,
+                    area.getHeight() * heightShare / boxes.getHeight(), area.getX(), area.getY());
+            g2.drawImage(boxes, place, null);
+            g2.setClip(clip);
+            if (interpolation != null) {
+                g2.setRenderingHint(RenderingHints.KEY_INTERPOLATION, interpolation);
+            }
+        }
     }
 
     /** The viridis colour map (matplotlib's default), interpolated from 9 anchors; NaN is white. */
