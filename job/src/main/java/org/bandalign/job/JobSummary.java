@@ -72,7 +72,20 @@ final class JobSummary {
         m.put("align_share", taskSeconds > 0 ? (alignSeconds + gpuWaitSeconds) / taskSeconds : 0.0);
         m.put("input", input);
         m.put("output", output);
+        m.put("versions", versions());
         return new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(m);
+    }
+
+    /**
+     * What ran, for whoever reads the output later: BandAlign's version and the driver's Spark and
+     * Java (a Spark cluster runs one Spark; its executors' Java is the driver's as a rule).
+     */
+    static Map<String, String> versions() {
+        Map<String, String> v = new LinkedHashMap<>();
+        v.put("bandalign", BandAlign.VERSION.substring(BandAlign.VERSION.indexOf(' ') + 1));
+        v.put("spark", SparkRuntime.version());
+        v.put("java", System.getProperty("java.version"));
+        return v;
     }
 
     /** The one-line summary printed at the end of a run (and why auto chose the CPU, when it did). */

@@ -41,6 +41,14 @@ class JobSummaryTest {
     }
 
     @Test
+    void toJson_recordsTheVersionsThatRan() throws IOException {
+        JsonNode v = new ObjectMapper().readTree(summary(1, 1, 1, 1, 0).toJson()).get("versions");
+        assertEquals("0.1.0", v.get("bandalign").asText());
+        assertEquals(org.apache.spark.package$.MODULE$.SPARK_VERSION(), v.get("spark").asText());
+        assertEquals(System.getProperty("java.version"), v.get("java").asText());
+    }
+
+    @Test
     void describe_recordsTheBandAsGiven() {
         JobOptions o = new JobOptions(Mode.GLOBAL, Semiring.LOG, 16, null, 1e-4, false, Backend.CPU, false, 1, 1, 1, 0, 1, 0, false);
         assertEquals(16, o.describe().get("band"));
