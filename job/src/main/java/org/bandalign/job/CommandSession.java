@@ -32,6 +32,11 @@ final class CommandSession {
                     + ": the job runs on Spark's classic API (it needs RDDs, which Spark Connect does not offer)");
             conf.set(API_MODE, CLASSIC);
         }
+        String master = conf.get("spark.master", null);
+        String badMaster = master == null ? null : MasterUrl.problem(master);
+        if (badMaster != null) {
+            throw badMaster(master, badMaster);
+        }
         if (running(SparkSession.getActiveSession()) || running(SparkSession.getDefaultSession())) {
             throw new UserError(command + ": a Spark session is already running in this JVM; run the command in a JVM of its own "
                     + "(bin/bandalign, spark-submit)");
@@ -41,12 +46,16 @@ final class CommandSession {
         } catch (Exception e) {   // (Spark's checked SparkException too, though javac does not see it)
             String m = String.valueOf(e.getMessage());
             if (m.startsWith("Could not parse Master URL") || m.startsWith("Asked to run locally with")) {
-                throw new UserError("--master " + conf.get("spark.master", "") + ": " + m
-                        + " (local, local[N] with N >= 1, local[*], spark://HOST:PORT; yarn and k8s://... need Spark's YARN or"
-                        + " Kubernetes module on the class path, as spark-submit of a Spark built with it has)");
+                throw badMaster(conf.get("spark.master", ""), m);
             }
             throw e;
         }
+    }
+
+    private static UserError badMaster(String master, String why) {
+        return new UserError("--master " + master + ": " + why
+                + " (local, local[N] with N >= 1, local[*], spark://HOST:PORT; yarn and k8s://... need Spark's YARN or"
+                + " Kubernetes module on the class path, as spark-submit of a Spark built with it has)");
     }
 
     private static boolean running(scala.Option<SparkSession> session) {

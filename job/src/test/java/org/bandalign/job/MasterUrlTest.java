@@ -1,0 +1,26 @@
+package org.bandalign.job;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+
+import org.junit.jupiter.api.Test;
+
+class MasterUrlTest {
+
+    @Test
+    void problem_theUrlsSparkKnows_pass() {
+        for (String ok : new String[] {"local", "local[1]", "local[16]", "local[*]", "local[2,3]", "local[*, 4]",
+                "local-cluster[2, 1, 1024]", "spark://h:7077", "spark://h1:7077,h2:7077"}) {
+            assertNull(MasterUrl.problem(ok), ok);
+        }
+    }
+
+    @Test
+    void problem_zeroThreadsOrAnUnknownUrl_isSaidInSparksWords() {
+        assertEquals("Asked to run locally with 0 threads", MasterUrl.problem("local[0]"));
+        assertEquals("Asked to run locally with 0 threads", MasterUrl.problem("local[0, 2]"));
+        for (String bad : new String[] {"foo://bar", "local[-1]", "local[2", "lokal[2]", "yarn", "k8s://https://h:6443", ""}) {
+            assertEquals("Could not parse Master URL: '" + bad + "'", MasterUrl.problem(bad), bad);
+        }
+    }
+}
