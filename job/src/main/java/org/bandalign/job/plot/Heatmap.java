@@ -52,15 +52,11 @@ public final class Heatmap {
         this.scaleLabel = scaleLabel;
     }
 
-    /** The chart: the cells as an image in the plot's data area, a line for the path, the colour bar on the right. */
-    public JFreeChart chart() {
-        return chart(1);
-    }
-
     /**
-     * The chart with each box of the picture standing for {@code pool x pool} cells, drawn in
-     * the colour of the largest of them: a matrix larger than the picture's pixels keeps a path
-     * one cell wide at its full value, where boxes smaller than a pixel would blend it away.
+     * The chart: the cells as an image in the plot's data area, a line for the path, the colour
+     * bar on the right. Each box of the image stands for {@code pool x pool} cells, drawn in the
+     * colour of the largest of them: a matrix larger than the picture's pixels keeps a path one
+     * cell wide at its full value, where boxes smaller than a pixel would blend it away.
      */
     private JFreeChart chart(int pool) {
         int rows = values.length;
@@ -76,8 +72,7 @@ public final class Heatmap {
         y.setInverted(true);
         y.setAutoRangeIncludesZero(false);
         y.setStandardTickUnits(NumberAxis.createIntegerTickUnits());
-        XYPlot plot = new CellPlot(x, y, boxes, pool * (double) boxes.getWidth() / Math.max(1, cols),
-                pool * (double) boxes.getHeight() / Math.max(1, rows));
+        XYPlot plot = new CellPlot(x, y, boxes, pool, rows, cols);
         plot.setBackgroundPaint(Color.WHITE);
         plot.setDomainGridlinesVisible(false);
         plot.setRangeGridlinesVisible(false);
@@ -183,15 +178,16 @@ public final class Heatmap {
     private static final class CellPlot extends XYPlot {
         private static final long serialVersionUID = 1L;
         private final transient BufferedImage boxes;
-        /** The boxes' image's width and height over the cells' (1, less a last box's overhang). */
-        private final double widthShare;
-        private final double heightShare;
+        private final int pool;
+        private final int rows;
+        private final int cols;
 
-        CellPlot(NumberAxis x, NumberAxis y, BufferedImage boxes, double widthShare, double heightShare) {
+        CellPlot(NumberAxis x, NumberAxis y, BufferedImage boxes, int pool, int rows, int cols) {
             super(null, x, y, null);
             this.boxes = boxes;
-            this.widthShare = widthShare;
-            this.heightShare = heightShare;
+            this.pool = pool;
+            this.rows = Math.max(1, rows);
+            this.cols = Math.max(1, cols);
         }
 
         @Override
@@ -201,8 +197,9 @@ public final class Heatmap {
             Object interpolation = g2.getRenderingHint(RenderingHints.KEY_INTERPOLATION);
             g2.clip(area);
             g2.setRenderingHint(RenderingHints.KEY_INTERPOLATION, RenderingHints.VALUE_INTERPOLATION_NEAREST_NEIGHBOR);
-            AffineTransform place = new AffineTransform(area.getWidth() * widthShare / boxes.getWidth(), 0, 0,
-                    area.getHeight() * heightShare / boxes.getHeight(), area.getX(), area.getY());
+            // a box is pool cells a side; the area is cols cells wide and rows high (a last box may overhang it)
+            AffineTransform place = new AffineTransform(area.getWidth() * pool / cols, 0, 0, area.getHeight() * pool / rows,
+                    area.getX(), area.getY());
             g2.drawImage(boxes, place, null);
             g2.setClip(clip);
             if (interpolation != null) {
