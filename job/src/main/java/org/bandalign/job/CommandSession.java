@@ -21,8 +21,9 @@ final class CommandSession {
     /**
      * A new session for {@code command} with {@code conf}.
      *
-     * @throws UserError when a session is already running in this JVM, or the Spark on the class
-     *     path is too old for the job ({@link SparkRuntime})
+     * @throws UserError when a session is already running in this JVM, the Spark on the class
+     *     path is too old for the job ({@link SparkRuntime}), or Spark cannot use the master URL
+     *     ({@link MasterUrl}; Spark's own refusal, where that cannot be told beforehand)
      */
     static SparkSession start(SparkConf conf, String command) {
         SparkRuntime.check();
