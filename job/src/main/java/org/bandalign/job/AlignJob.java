@@ -98,7 +98,8 @@ final class AlignJob {
         spark.sparkContext().addJobTag(tag);
         try {
             JobSummary summary = withReaderBatchRows(spark, req, input,
-                    readingBytes -> align(spark, req, input, readingBytes, staging, fs, start, tag));
+                    (readingBytes, sizes) -> align(spark, req, input, readingBytes,
+                            LargeRows.files(input, sizes, req.largeRowBytes, executor(spark).heapBytes()), staging, fs, start, tag));
             try (OutputStream os = fs.create(new Path(staging, "_SUMMARY.json"), false)) {
                 os.write(summary.toJson().getBytes(StandardCharsets.UTF_8));
             }
@@ -245,10 +246,10 @@ final class AlignJob {
      * the session sets it): {@code spark.bandalign.reader.batchRows} rows, or fewer where the
      * footers show rows so large that a batch would pass {@link #readerBatchBytes(long, int)};
      * the session's setting is restored after. {@code job} is given the heap a task holds while
-     * it reads ({@link #taskReadingBytes}).
+     * it reads ({@link #taskReadingBytes}) and what the footers show ({@link #inputSizes}).
      */
     private static <T> T withReaderBatchRows(SparkSession spark, JobRequest req, Dataset<Row> input,
-                                             java.util.function.LongFunction<T> job) {
+                                             java.util.function.BiFunction<Long, InputFooters.Sizes, T> job) {
         InputFooters.Sizes sizes = inputSizes(spark, input);
         Executor executor = executor(spark);
         int rows = readerBatchRows(sizes, req.readerBatchRows, executor);
@@ -262,11 +263,11 @@ final class AlignJob {
         }
         long readingBytes = taskReadingBytes(sizes, rows, executor);
         if (sessionSetsIt) {
-            return job.apply(readingBytes);
+            return job.apply(readingBytes, sizes);
         }
         spark.conf().set(READER_BATCH_SIZE, rows);
         try {
-            return job.apply(readingBytes);
+            return job.apply(readingBytes, sizes);
         } finally {
             spark.conf().unset(READER_BATCH_SIZE);
         }
@@ -439,11 +440,11 @@ final class AlignJob {
         return t.getMessage().replaceFirst("^\\[[A-Z_.]+\\] ", "").replaceFirst("\\s*SQLSTATE: \\w+\\s*$", "");
     }
 
-    private static JobSummary align(SparkSession spark, JobRequest req, Dataset<Row> input, long readingBytes, Path staging,
-                                    FileSystem fs, long start, String tag) {
+    private static JobSummary align(SparkSession spark, JobRequest req, Dataset<Row> input, long readingBytes,
+                                    List<String> largeFiles, Path staging, FileSystem fs, long start, String tag) {
         String dir = staging.toString();
         JobCounters counters = new JobCounters(spark.sparkContext());
-        JavaRDD<InternalRow> rows = InputColumns.rows(input);
+        JavaRDD<InternalRow> rows = largeFiles.isEmpty() ? InputColumns.rows(input) : InputColumns.rows(input, largeFiles);
         JavaRDD<AlignedRecord> aligned = rows.mapPartitions(
                 new AlignPartition(req.options, InputColumns.format(input.schema()), readingBytes, counters,
                         new RejectedSink.Settings(req.rejectedDriverRows, dir, req.compression, hadoopConf(spark))));

@@ -94,6 +94,14 @@ final class AlignPartition implements FlatMapFunction<Iterator<InternalRow>, Ali
             private final RowPlace where = new RowPlace();
             private final RejectedSink rejects = new RejectedSink(counters, rejectedOutput, task);
             private final TaskEngine engine = new TaskEngine(first, task);
+            /** Reads the scores of rows whose file Spark's reader leaves to the job ({@link LargeRows}). */
+            private final ParquetScores ownReader = new ParquetScores(() -> {
+                try {
+                    return RejectedSink.configuration(rejectedOutput.configuration);
+                } catch (java.io.IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            });
             /** Gives back the executor memory of the batch whose rows are being handed out. */
             private volatile Runnable batchMemory = NO_MEMORY;
             /** Gives back the executor memory this task holds while it reads; null before it reads. */
@@ -103,6 +111,7 @@ final class AlignPartition implements FlatMapFunction<Iterator<InternalRow>, Ali
             {
                 if (task != null) {   // a failed or killed task gives its memory back too
                     task.addTaskCompletionListener((org.apache.spark.util.TaskCompletionListener) ctx -> {
+                        ownReader.close();
                         batchMemory.run();
                         Runnable r = readingMemory;
                         if (r != null) {
@@ -121,7 +130,7 @@ final class AlignPartition implements FlatMapFunction<Iterator<InternalRow>, Ali
                     while (ready.isEmpty() && rows.hasNext()) {
                         batchMemory.run();   // the last batch's rows are all written: its memory is free
                         batchMemory = NO_MEMORY;
-                        batchMemory = alignBatch(rows, engine, alignOptions, ready, where, rejects);
+                        batchMemory = alignBatch(rows, engine, alignOptions, ready, where, rejects, ownReader);
                     }
                 } catch (RuntimeException | Error e) {
                     readingMemory.run();   // the task fails (--fail-fast, a failed read): it reads no more
@@ -129,6 +138,7 @@ final class AlignPartition implements FlatMapFunction<Iterator<InternalRow>, Ali
                 }
                 if (ready.isEmpty()) {
                     batchMemory.run();
+                    ownReader.close();
                     readingMemory.run();   // all read
                     rejects.finish();
                 }
@@ -240,7 +250,7 @@ final class AlignPartition implements FlatMapFunction<Iterator<InternalRow>, Ali
      * memory taken for it ({@link ExecutorAligners#takeMemory}), to run once its rows are written.
      */
     private Runnable alignBatch(Iterator<InternalRow> rows, TaskEngine engine, AlignOptions alignOptions,
-                                ArrayDeque<AlignedRecord> out, RowPlace where, RejectedSink rejects) {
+                                ArrayDeque<AlignedRecord> out, RowPlace where, RejectedSink rejects, ParquetScores ownReader) {
         List<Pair> batch = new ArrayList<>();
         long batchCells = 0;
         long batchMemory = 0;
@@ -257,7 +267,10 @@ final class AlignPartition implements FlatMapFunction<Iterator<InternalRow>, Ali
                     ExecutorAligners.checkFitsHeap(id, g);
                     RecordMaker.checkOutputSize(id, g, options.layoutFor(bandLayout), options.maxCells);
                 });
-                Pair pair = PairDecoder.decode(row, format);
+                Pair pair = row.numFields() > InputColumns.ROW_INDEX && !row.isNullAt(InputColumns.ROW_INDEX)
+                        ? PairDecoder.decode(row, id -> ownReader.read(row.getUTF8String(InputColumns.FILE).toString(),
+                                row.getLong(InputColumns.ROW_INDEX), id))
+                        : PairDecoder.decode(row, format);
                 BandGeometry g = BandGeometry.of(pair, alignOptions);
                 batch.add(pair);
                 // (the batch's size: its band cells, or its output or its scores as read where

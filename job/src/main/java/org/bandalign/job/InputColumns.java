@@ -44,6 +44,14 @@ final class InputColumns {
     static final int M_GIVEN = 7;
     static final int DIAG_LO_GIVEN = 8;
     static final int DIAG_HI_GIVEN = 9;
+    /**
+     * For a row of a file that holds rows too large for Spark's reader ({@link LargeRows}): the
+     * file, as Spark's {@code _metadata.file_path} names it, and the row's index in it, for
+     * {@link ParquetScores} to read its scores from; {@code SCORES} is then null. Null for a row
+     * Spark read whole.
+     */
+    static final int FILE = 10;
+    static final int ROW_INDEX = 11;
     /** The input's columns the job reads (in any case), as the files name them. */
     static final java.util.List<String> READ = java.util.List.of("id", "n", "m", "scores", "diag_lo", "diag_hi");
 
@@ -71,13 +79,50 @@ final class InputColumns {
         }
     }
 
-    /** The rows of the input, columns in the order of the constants above. */
+    /** The rows of the input, columns in the order of the constants above up to {@code DIAG_HI_GIVEN}. */
     static JavaRDD<InternalRow> rows(Dataset<Row> input) {
+        return internalRows(select(input, scores(input)));
+    }
+
+    /**
+     * The rows of the input, columns in the order of all the constants above: the rows of the
+     * files {@code largeFiles} (as {@code _metadata.file_path} names them) without their scores,
+     * which {@link ParquetScores} reads, and those of the other files as {@link #rows(Dataset)}.
+     */
+    static JavaRDD<InternalRow> rows(Dataset<Row> input, java.util.Collection<String> largeFiles) {
+        Column inLarge = input.metadataColumn("_metadata").getField("file_path").isin(largeFiles.toArray());
+        Column scores = scores(input);
+        Dataset<Row> whole = select(input.where(org.apache.spark.sql.functions.not(inLarge)), scores,
+                lit(null).cast(DataTypes.StringType), lit(null).cast(DataTypes.LongType));
+        return internalRows(whole.union(withoutScores(input.where(inLarge))));
+    }
+
+    /**
+     * The rows of the input without their scores (null), but with the file each comes from and
+     * its index there: columns in the order of all the constants above.
+     */
+    static Dataset<Row> withoutScores(Dataset<Row> input) {
+        Column metadata = input.metadataColumn("_metadata");
+        return select(input, lit(null).cast(input.select(scores(input)).schema().fields()[0].dataType()),
+                metadata.getField("file_path"), metadata.getField("row_index"));
+    }
+
+    static JavaRDD<InternalRow> internalRows(Dataset<Row> selected) {
+        return ((org.apache.spark.sql.classic.Dataset<Row>) selected).queryExecution().toRdd().toJavaRDD();
+    }
+
+    /** The input's scores column, as the job reads it (a wide array as doubles, any other as floats). */
+    private static Column scores(Dataset<Row> input) {
         StructType schema = input.schema();
         Format format = format(schema);
-        Column scores = format.binary ? col(field(schema, "scores"))
+        return format.binary ? col(field(schema, "scores"))
                 : col(field(schema, "scores")).cast(DataTypes.createArrayType(format.wide ? DataTypes.DoubleType : DataTypes.FloatType,
                         format.elementsMayBeNull));
+    }
+
+    /** The job's columns of {@code input}, in the order of the constants above, with {@code scores} and then {@code more}. */
+    private static Dataset<Row> select(Dataset<Row> input, Column scores, Column... more) {
+        StructType schema = input.schema();
         boolean banded = has(schema, "diag_lo") || has(schema, "diag_hi");
         if (banded && !(has(schema, "diag_lo") && has(schema, "diag_hi"))) {
             throw new IllegalArgumentException("input has column '" + (has(schema, "diag_lo") ? "diag_lo" : "diag_hi")
@@ -86,7 +131,7 @@ final class InputColumns {
         }
         Column nullInt = lit(null).cast(DataTypes.IntegerType);
         Column nullString = lit(null).cast(DataTypes.StringType);
-        Dataset<Row> selected = input.select(
+        java.util.List<Column> columns = new java.util.ArrayList<>(java.util.List.of(
                 col(field(schema, "id")).cast(DataTypes.StringType),
                 integer(schema, "n"),   // out of range or fractional: null, so the row is rejected
                 integer(schema, "m"),
@@ -96,8 +141,9 @@ final class InputColumns {
                 unusable(schema, "n"),
                 unusable(schema, "m"),
                 banded ? unusable(schema, "diag_lo") : nullString,
-                banded ? unusable(schema, "diag_hi") : nullString);
-        return ((org.apache.spark.sql.classic.Dataset<Row>) selected).queryExecution().toRdd().toJavaRDD();
+                banded ? unusable(schema, "diag_hi") : nullString));
+        columns.addAll(java.util.List.of(more));
+        return input.select(columns.toArray(new Column[0]));
     }
 
     /**

@@ -50,7 +50,12 @@ final class InputFooters {
      * decompressed from and the copy {@code getBinary} makes, each as large as the value;
      * <li>{@code rowGroupBytes}, a row group of the columns the job reads as stored, which
      * parquet-mr holds whole while a task reads it;
-     * <li>{@code rowGroupRows}, the most rows a row group has (a read batch never spans two).
+     * <li>{@code rowGroupRows}, the most rows a row group has (a read batch never spans two);
+     * <li>{@code rowGroupScores}, the most scores a row group holds (elements of an array, floats
+     * of a binary), all of which its largest row may hold;
+     * <li>{@code scoreReadBytes}, the heap Spark's reader holds per score of a row while it reads
+     * it: column vectors grown to twice the row, and the copy out of them (32 bytes a float, 24
+     * for a binary's 4 bytes).
      * </ul>
      * A row is its row group's average: the footers hold no row's own size, so a row group of
      * rows of mixed sizes hides its largest.
@@ -58,10 +63,22 @@ final class InputFooters {
      * of float[] (the values, at twice their size once a vector grew to take the row) and 190
      * MB of byte[] (row group, row buffer, output) while it was read, about 10 times the row.
      */
-    record Sizes(long rowVectorBytes, long rowCopyBytes, long rowGroupBytes, long rowGroupRows) {
+    record Sizes(long rowVectorBytes, long rowCopyBytes, long rowGroupBytes, long rowGroupRows, long rowGroupScores,
+                 long scoreReadBytes) {
+        /** Sizes that say nothing of the largest row. */
+        Sizes(long rowVectorBytes, long rowCopyBytes, long rowGroupBytes, long rowGroupRows) {
+            this(rowVectorBytes, rowCopyBytes, rowGroupBytes, rowGroupRows, 0, 0);
+        }
+
         Sizes max(Sizes o) {
             return new Sizes(Math.max(rowVectorBytes, o.rowVectorBytes), Math.max(rowCopyBytes, o.rowCopyBytes),
-                    Math.max(rowGroupBytes, o.rowGroupBytes), Math.max(rowGroupRows, o.rowGroupRows));
+                    Math.max(rowGroupBytes, o.rowGroupBytes), Math.max(rowGroupRows, o.rowGroupRows),
+                    Math.max(rowGroupScores, o.rowGroupScores), Math.max(scoreReadBytes, o.scoreReadBytes));
+        }
+
+        /** What Spark's reader would hold for one row that held all the scores of the largest row group. */
+        long largestRowReadBytes() {
+            return rowGroupScores > Long.MAX_VALUE / Math.max(1, scoreReadBytes) ? Long.MAX_VALUE : rowGroupScores * scoreReadBytes;
         }
     }
 
@@ -103,6 +120,8 @@ final class InputFooters {
             long vectorBytes = 0;
             long copyBytes = 0;
             long readBytes = 0;
+            long scoresInGroup = 0;
+            long scoreBytes = 0;
             for (ColumnChunkMetaData chunk : block.getColumns()) {
                 String[] path = chunk.getPath().toArray();
                 if (path[0].equalsIgnoreCase(scores)) {
@@ -114,17 +133,22 @@ final class InputFooters {
                         if (!storedAsCast(type)) {   // Spark casts it element by element, boxed, then copies
                             copyBytes += elements * BOXED_BYTES;
                         }
+                        scoresInGroup += chunk.getValueCount();
+                        scoreBytes = 2 * (width(type) + LEVEL_BYTES) + 2 * (castToFloat(type) ? 4 : 8)
+                                + (storedAsCast(type) ? 0 : BOXED_BYTES);
                     } else {                 // binary: its bytes
                         long bytes = perRow(chunk.getTotalUncompressedSize(), rows);
                         vectorBytes += bytes;
                         copyBytes += 4 * bytes;
+                        scoresInGroup += chunk.getTotalUncompressedSize() / 4;
+                        scoreBytes = 4 * (2 + 4);
                     }
                 }
                 if (readLower.contains(path[0].toLowerCase(java.util.Locale.ROOT))) {
                     readBytes += chunk.getTotalSize();
                 }
             }
-            largest = largest.max(new Sizes(vectorBytes, copyBytes, readBytes, block.getRowCount()));
+            largest = largest.max(new Sizes(vectorBytes, copyBytes, readBytes, block.getRowCount(), scoresInGroup, scoreBytes));
         }
         return largest;
     }

@@ -32,6 +32,12 @@ public final class JobKeys {
                     + "Spark's column vectors (rows are megabytes: Spark's default of 4096 would hold gigabytes).",
             Integer::parseInt, 1.0);
 
+    public static final JobKey<Long> READER_LARGE_ROW_BYTES = new JobKey<>("spark.bandalign.reader.largeRowBytes", "long", 0L,
+            "Heap Spark's Parquet reader may hold for one row (about 8 times its array<float> scores, 6 times binary) before "
+                    + "align reads that row's file with its own reader, which holds the scores once and rejects a pair too "
+                    + "large for the executor without reading it; 0 means 30% of the executor's heap.",
+            Long::parseLong, 0.0);
+
     public static final JobKey<Integer> GPU_CONCURRENT_TASKS = new JobKey<>("spark.bandalign.gpu.concurrentTasks", "int", 2,
             "Tasks of one executor that may run GPU batches at the same time (like spark.rapids.sql.concurrentGpuTasks).",
             Integer::parseInt, 1.0);
@@ -96,7 +102,8 @@ public final class JobKeys {
 
     /** All keys, in the order the README lists them. */
     public static List<JobKey<?>> all() {
-        return List.of(BATCH_CELLS, BATCH_PAIRS, MAX_CELLS, CPU_THREADS, READER_BATCH_ROWS, GPU_CONCURRENT_TASKS,
+        return List.of(BATCH_CELLS, BATCH_PAIRS, MAX_CELLS, CPU_THREADS, READER_BATCH_ROWS, READER_LARGE_ROW_BYTES,
+                GPU_CONCURRENT_TASKS,
                 GPU_MEMORY_BUDGET, STAGE_GPU_AMOUNT, COMPRESSION, REJECTED_DRIVER_ROWS);
     }
 }

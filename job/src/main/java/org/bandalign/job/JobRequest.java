@@ -10,11 +10,13 @@ final class JobRequest {
     final double stageGpuAmount;
     /** Most rows per vectorized read batch (spark.bandalign.reader.batchRows). */
     final int readerBatchRows;
+    /** Heap Spark's reader may hold for one row before its file is read by the job's own (spark.bandalign.reader.largeRowBytes; 0: auto). */
+    final long largeRowBytes;
     /** Rejected rows each task sends the driver (spark.bandalign.rejected.driverRows). */
     final int rejectedDriverRows;
 
     JobRequest(String input, String output, boolean overwrite, JobOptions options, String compression, double stageGpuAmount,
-               int readerBatchRows, int rejectedDriverRows) {
+               int readerBatchRows, long largeRowBytes, int rejectedDriverRows) {
         this.input = input;
         this.output = output;
         this.overwrite = overwrite;
@@ -22,6 +24,7 @@ final class JobRequest {
         this.compression = compression;
         this.stageGpuAmount = stageGpuAmount;
         this.readerBatchRows = readerBatchRows;
+        this.largeRowBytes = largeRowBytes;
         this.rejectedDriverRows = rejectedDriverRows;
     }
 }

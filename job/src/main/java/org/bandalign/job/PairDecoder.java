@@ -20,6 +20,24 @@ final class PairDecoder {
     }
 
     static Pair decode(InternalRow r, InputColumns.Format format) {
+        return decode(r, id -> r.isNullAt(InputColumns.SCORES) ? null : format.binary
+                ? unpack(id, r.getBinary(InputColumns.SCORES))
+                : floats(id, r.getArray(InputColumns.SCORES), format.elementsMayBeNull, format.wide));
+    }
+
+    /** Where a row's scores come from: its own column, or, for a file of large rows, {@link ParquetScores}. */
+    @FunctionalInterface
+    interface ScoresSource {
+        /**
+         * The scores of the row of pair {@code id}, or null where they are null.
+         *
+         * @throws InvalidPairException where they are unusable
+         */
+        float[] scores(String id);
+    }
+
+    /** {@link #decode(InternalRow, InputColumns.Format)}, with the row's scores from {@code source}. */
+    static Pair decode(InternalRow r, ScoresSource source) {
         if (r.isNullAt(InputColumns.ID)) {
             throw new InvalidPairException(null, "id is null");
         }
@@ -40,11 +58,10 @@ final class PairDecoder {
         if (noLo != noHi) {   // (checked, like the bounds, before the scores are copied)
             throw new InvalidPairException(id, "diag_lo and diag_hi must both be set (band layout) or both be null (dense)");
         }
-        if (r.isNullAt(InputColumns.SCORES)) {
+        float[] scores = source.scores(id);
+        if (scores == null) {
             throw new InvalidPairException(id, "scores are null");
         }
-        float[] scores = format.binary ? unpack(id, r.getBinary(InputColumns.SCORES))
-                : floats(id, r.getArray(InputColumns.SCORES), format.elementsMayBeNull, format.wide);
         if (noLo) {
             return Pair.dense(id, n, m, scores);
         }
@@ -99,7 +116,7 @@ final class PairDecoder {
         if (mayHaveNull) {
             for (int k = 0, len = a.numElements(); k < len; k++) {
                 if (a.isNullAt(k)) {
-                    throw new InvalidPairException(id, "scores contain a null element (at index " + k + ")");
+                    throw new InvalidPairException(id, nullElement(k));
                 }
             }
         }
@@ -113,14 +130,25 @@ final class PairDecoder {
             double v = values[k];
             out[k] = (float) v;
             if (Float.isInfinite(out[k]) && !Double.isInfinite(v)) {
-                throw new InvalidPairException(id, "score " + v + " (at index " + k + ") is beyond float32's range, "
-                        + "in which BandAlign reads scores (|s| <= " + Float.MAX_VALUE + ")");
+                throw new InvalidPairException(id, beyondFloatRange(v, k));
             }
         }
         return out;
     }
 
-    private static float[] unpack(String id, byte[] packed) {
+    /** Why a row whose scores hold a null element at {@code index} is rejected. */
+    static String nullElement(int index) {
+        return "scores contain a null element (at index " + index + ")";
+    }
+
+    /** Why a row whose score {@code v} at {@code index} is a finite value beyond float32's range is rejected. */
+    static String beyondFloatRange(double v, int index) {
+        return "score " + v + " (at index " + index + ") is beyond float32's range, in which BandAlign reads scores (|s| <= "
+                + Float.MAX_VALUE + ")";
+    }
+
+    /** Little-endian float32 bytes to floats, refusing a length that is no whole number of them. */
+    static float[] unpack(String id, byte[] packed) {
         if (packed.length % 4 != 0) {
             throw new InvalidPairException(id, "binary scores hold " + packed.length
                     + " bytes, not a whole number of little-endian float32 values");

@@ -185,7 +185,8 @@ final class RejectedSink {
         return bytes.toByteArray();
     }
 
-    private static Configuration configuration(byte[] bytes) throws IOException {
+    /** The Hadoop configuration of {@link #configurationBytes}. */
+    static Configuration configuration(byte[] bytes) throws IOException {
         Configuration conf = new Configuration(false);
         conf.readFields(new DataInputStream(new ByteArrayInputStream(bytes)));
         return conf;

@@ -20,6 +20,8 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.RowFactory;
@@ -405,6 +407,43 @@ class AlignJobLocalTest {
         for (String id : List.of("huge", "just-over")) {
             assertTrue(errors.get(id).contains("too large") && errors.get(id).contains("configured limit of " + most),
                     id + ": " + errors.get(id));
+        }
+    }
+
+    /**
+     * Files that hold a row too large for Spark's reader are read by the job's own
+     * ({@link LargeRows}, {@link ParquetScores}): found from the footers and the rows' shapes,
+     * they give the same output row for row, bad rows included, as Spark's reader gives, both
+     * where every file is large and where one file of three is (the others read by Spark).
+     */
+    @Test
+    void align_filesWithRowsTooLargeForSparksReader_readByTheJobsOwnReader_sameRowsOut() throws IOException {
+        for (boolean binary : new boolean[] {false, true}) {
+            String in = writeInput("own-reader-" + binary, Mode.GLOBAL, binary, true);
+            List<Row> large = List.of(TestTables.row("large", 40, 50, new float[40 * 50 * 3], null, null, binary),
+                    TestTables.row("large-band", 60, 60, new float[60 * 5 * 3], -2, 2, binary));
+            TestTables.table(spark, large, binary).coalesce(1).write().mode("append").parquet(in);
+            Dataset<Row> input = spark.read().option("mergeSchema", "true").parquet(in);
+            long bigRowBytes = 40 * 50 * 3 * 20L;   // (more than the reference cases' rows hold, under 'large')
+            List<String> largeFiles = LargeRows.files(input, AlignJob.inputSizes(spark, input), bigRowBytes, 1L << 30);
+            assertEquals(1, largeFiles.size(), "the appended file alone: " + largeFiles);
+            assertEquals(List.of("large", "large-band"), input.where(input.metadataColumn("_metadata").getField("file_path")
+                    .equalTo(largeFiles.get(0))).select("id").as(Encoders.STRING()).collectAsList().stream().sorted().toList());
+            assertEquals(List.of(), LargeRows.files(input, AlignJob.inputSizes(spark, input), 0, 1L << 30),
+                    "at the default, 30% of a 1 GiB heap, no footer shows a row group that could hold a large row");
+
+            String bySpark = tmp.resolve("out-by-spark-" + binary).toString();
+            JobSummary expected = run(in, bySpark, "--semiring", "both");
+            for (long setting : new long[] {bigRowBytes, 1}) {   // (1: every file)
+                String byOwn = tmp.resolve("out-by-own-" + binary + "-" + setting).toString();
+                JobSummary s = run(spark.sparkContext().getConf().clone().set(JobKeys.READER_LARGE_ROW_BYTES.name(),
+                        Long.toString(setting)), in, byOwn, "--semiring", "both");
+                assertEquals(List.of(expected.inputRows, expected.alignedRows, expected.rejectedRows),
+                        List.of(s.inputRows, s.alignedRows, s.rejectedRows));
+                assertEquals(byId(bySpark + "/marginals"), byId(byOwn + "/marginals"), "setting " + setting);
+                assertEquals(byId(bySpark + "/rejected"), byId(byOwn + "/rejected"), "setting " + setting);
+            }
+            assertEquals(TestTables.bad(binary).size(), expected.rejectedRows);
         }
     }
 

@@ -1,0 +1,117 @@
+package org.bandalign.job;
+
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Set;
+import org.apache.spark.api.java.function.FlatMapFunction;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.catalyst.InternalRow;
+
+/**
+ * Finds the input files that hold a row too large for Spark's Parquet reader, so that the job
+ * reads those files' scores with its own ({@link ParquetScores}) and every other row still lands.
+ *
+ * <p>Spark's vectorized reader holds a row of scores about 8 times over while it reads it (see
+ * {@link InputFooters.Sizes}), before the job sees the row, so one pair too large for an
+ * executor's heap would end the whole run with an OutOfMemoryError, every valid pair with it.
+ * A row is large here where what Spark would hold for it passes the share of the executor's heap
+ * its reading tasks may take together ({@link AlignPartition#READING_HEAP_SHARE}), or
+ * {@code spark.bandalign.reader.largeRowBytes} where set. Its file's rows are then read without
+ * their scores (Spark reads ids, lengths and bands alone), and each task reads a row's scores
+ * itself, once the row has passed the size checks: a pair too large for the executor is rejected
+ * as such without its scores ever being read, and one that fits is read at 4 bytes a score.
+ *
+ * <p>The files are found in two steps. The footers (a sample of at most
+ * {@value InputFooters#MAX_FILES} files) say whether any row group holds scores enough for a
+ * large row; only then does a Spark job read the lengths and bands of every row (no scores) and
+ * name the files with a large row. Where no footer shows such a row group, nothing more is read.
+ */
+final class LargeRows {
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(LargeRows.class);
+
+    private LargeRows() {
+    }
+
+    /**
+     * Bytes of Spark's reader a row may take on an executor of {@code heapBytes} before it is
+     * large: {@code setting} where positive (spark.bandalign.reader.largeRowBytes), else the
+     * share of the heap the reading tasks may take together.
+     */
+    static long limit(long setting, long heapBytes) {
+        return setting > 0 ? setting : AlignJob.readingShareBytes(heapBytes);
+    }
+
+    /**
+     * The files of {@code input} that hold a large row, as {@code _metadata.file_path} names
+     * them; empty where the footers show no row group that could hold one.
+     *
+     * @param sizes what the input's footers show ({@link AlignJob#inputSizes})
+     * @param setting spark.bandalign.reader.largeRowBytes (0: the reading share of each executor's heap)
+     * @param driverHeapEstimate the executors' heap as the driver knows it ({@link AlignJob#executor})
+     */
+    static List<String> files(Dataset<Row> input, InputFooters.Sizes sizes, long setting, long driverHeapEstimate) {
+        if (sizes.largestRowReadBytes() <= limit(setting, driverHeapEstimate)) {
+            return List.of();
+        }
+        long scoreReadBytes = sizes.scoreReadBytes();
+        List<String> files = InputColumns.internalRows(InputColumns.withoutScores(input))
+                .mapPartitions(new Finder(setting, scoreReadBytes))
+                .distinct()
+                .collect();
+        List<String> sorted = new ArrayList<>(files);
+        java.util.Collections.sort(sorted);
+        if (!sorted.isEmpty()) {
+            LOG.warn("{} input file(s) hold rows too large for Spark's Parquet reader, which would hold over {} MB for "
+                            + "one of them: BandAlign reads those files' scores itself, a row at a time (slower, but a pair "
+                            + "too large for an executor is then rejected rather than ending the run): {}",
+                    sorted.size(), limit(setting, driverHeapEstimate) / 1_000_000, sorted.size() <= 5 ? sorted
+                            : sorted.subList(0, 5) + " and " + (sorted.size() - 5) + " more");
+        }
+        return sorted;
+    }
+
+    /**
+     * The scores a row of {@link InputColumns#withoutScores} order holds by its shape ({@code n
+     * * m * 3}, or {@code n * W * 3} in band layout, SPEC section 2); 0 where its lengths or band
+     * are missing (its row is rejected for that, whatever its scores).
+     */
+    static long scores(InternalRow r) {
+        if (r.isNullAt(InputColumns.N) || r.isNullAt(InputColumns.M)) {
+            return 0;
+        }
+        long n = Math.max(0, r.getInt(InputColumns.N));
+        long m = Math.max(0, r.getInt(InputColumns.M));
+        long perRow = r.isNullAt(InputColumns.DIAG_LO) || r.isNullAt(InputColumns.DIAG_HI) ? m
+                : Math.max(0, (long) r.getInt(InputColumns.DIAG_HI) - r.getInt(InputColumns.DIAG_LO) + 1);
+        return perRow == 0 || n <= Long.MAX_VALUE / 3 / perRow ? n * perRow * 3 : Long.MAX_VALUE;
+    }
+
+    /** On each executor: the files of a partition's rows that are large for that executor's heap. */
+    private static final class Finder implements FlatMapFunction<Iterator<InternalRow>, String> {
+        private static final long serialVersionUID = 1L;
+        private final long setting;
+        private final long scoreReadBytes;
+
+        Finder(long setting, long scoreReadBytes) {
+            this.setting = setting;
+            this.scoreReadBytes = scoreReadBytes;
+        }
+
+        @Override
+        public Iterator<String> call(Iterator<InternalRow> rows) {
+            long limit = limit(setting, Runtime.getRuntime().maxMemory());
+            Set<String> files = new HashSet<>();
+            while (rows.hasNext()) {
+                InternalRow r = rows.next();
+                long scores = scores(r);
+                if (scores > limit / Math.max(1, scoreReadBytes)) {
+                    files.add(r.getUTF8String(InputColumns.FILE).toString());
+                }
+            }
+            return files.iterator();
+        }
+    }
+}

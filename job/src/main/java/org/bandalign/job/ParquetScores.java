@@ -1,0 +1,310 @@
+package org.bandalign.job;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.Arrays;
+import java.util.List;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.Path;
+import org.apache.parquet.column.ColumnDescriptor;
+import org.apache.parquet.column.ColumnReader;
+import org.apache.parquet.column.impl.ColumnReadStoreImpl;
+import org.apache.parquet.column.page.PageReadStore;
+import org.apache.parquet.hadoop.ParquetFileReader;
+import org.apache.parquet.hadoop.metadata.BlockMetaData;
+import org.apache.parquet.io.api.Converter;
+import org.apache.parquet.io.api.GroupConverter;
+import org.apache.parquet.io.api.PrimitiveConverter;
+import org.apache.parquet.schema.LogicalTypeAnnotation;
+import org.apache.parquet.schema.MessageType;
+import org.apache.parquet.schema.PrimitiveType;
+import org.apache.parquet.schema.Type;
+import org.bandalign.align.InvalidPairException;
+
+/**
+ * Reads one row's {@code scores} from a Parquet file by the row's index in the file, straight
+ * into a {@code float[]}: BandAlign's own reader for the files that hold a row too large for
+ * Spark's ({@link LargeRows}). Spark's vectorized reader holds an array&lt;float&gt; row about 8
+ * times over while it reads it (levels, vectors that grow by doubling, a row buffer); this one
+ * holds the column chunk of the row's row group as stored and the row's floats, and it never
+ * decodes a row it is not asked for (a row rejected for its size is skipped value by value,
+ * never gathered).
+ *
+ * <p>It gives what Spark's reader and {@link PairDecoder} give for the same row: null for null
+ * scores, the same rejection for a null element, a binary that is no whole number of floats,
+ * or a wide value beyond float32's range (checked in that order), and a long or double score
+ * narrowed the way Spark's casts narrow it. Rows are best asked for in increasing order within
+ * a file, as a Spark task reads them: a row before the last one read reloads its row group.
+ *
+ * <p>Not thread-safe: one per task.
+ */
+final class ParquetScores implements AutoCloseable {
+    private final java.util.function.Supplier<Configuration> confSource;
+    private Configuration conf;
+    private String file;
+    private ParquetFileReader reader;
+    private ColumnDescriptor column;
+    /** The file's schema of the scores column alone, which is all this reader reads. */
+    private MessageType requested;
+    private Kind kind;
+    /** The definition level at which the scores value itself is set (below it, null scores). */
+    private int setLevel;
+    private boolean elementMayBeNull;
+    /** The first row of each row group, and one past the last. */
+    private long[] groupStarts;
+    private int group = -1;
+    private ColumnReader values;
+    /** Level entries of the current row group's chunk, and those consumed. */
+    private long entries;
+    private long consumed;
+    /** The index of the row the column reader stands at. */
+    private long next;
+    private float[] buffer = new float[1024];
+
+    /** How a file stores its scores. */
+    enum Kind {
+        BINARY, FLOAT, INT, UNSIGNED_INT, LONG, DOUBLE
+    }
+
+    /** A reader of files on the file systems {@code conf} reaches, which it asks for on the first read. */
+    ParquetScores(java.util.function.Supplier<Configuration> conf) {
+        this.confSource = conf;
+    }
+
+    /**
+     * How {@code type}, the scores leaf of a file, is read, or null where this reader does not
+     * read it (decimals, unsigned longs, anything Spark would not read as numbers or bytes):
+     * such a file stays with Spark's reader.
+     */
+    static Kind kind(PrimitiveType type) {
+        LogicalTypeAnnotation logical = type.getLogicalTypeAnnotation();
+        if (logical instanceof LogicalTypeAnnotation.DecimalLogicalTypeAnnotation) {
+            return null;
+        }
+        boolean unsigned = logical instanceof LogicalTypeAnnotation.IntLogicalTypeAnnotation
+                && !((LogicalTypeAnnotation.IntLogicalTypeAnnotation) logical).isSigned();
+        switch (type.getPrimitiveTypeName()) {
+            case BINARY:
+                return logical == null ? Kind.BINARY : null;
+            case FLOAT:
+                return Kind.FLOAT;
+            case DOUBLE:
+                return Kind.DOUBLE;
+            case INT32:
+                return unsigned && ((LogicalTypeAnnotation.IntLogicalTypeAnnotation) logical).getBitWidth() == 32
+                        ? Kind.UNSIGNED_INT : logical == null || logical instanceof LogicalTypeAnnotation.IntLogicalTypeAnnotation
+                        ? Kind.INT : null;
+            case INT64:
+                return unsigned ? null : logical == null || logical instanceof LogicalTypeAnnotation.IntLogicalTypeAnnotation
+                        ? Kind.LONG : null;
+            default:
+                return null;
+        }
+    }
+
+    /** The leaf column of the top-level field {@code scores} (any case) in {@code schema}, or null. */
+    static ColumnDescriptor scoresColumn(MessageType schema) {
+        for (ColumnDescriptor c : schema.getColumns()) {
+            if (c.getPath()[0].equalsIgnoreCase("scores")) {
+                return c;
+            }
+        }
+        return null;
+    }
+
+    /**
+     * The scores of row {@code row} of {@code file} (a path as Spark's {@code _metadata.file_path}
+     * gives it), or null where they are null.
+     *
+     * @throws InvalidPairException naming {@code id} where the row's scores are unusable
+     */
+    float[] read(String file, long row, String id) {
+        try {
+            seek(file, row);
+            return readRow(id);
+        } catch (IOException e) {
+            throw new UncheckedIOException("reading the scores of row " + row + " of " + file, e);
+        }
+    }
+
+    private void seek(String path, long row) throws IOException {
+        if (!path.equals(file)) {
+            close();
+            open(path);
+        }
+        int g = 0;
+        while (g < groupStarts.length - 1 && row >= groupStarts[g + 1]) {
+            g++;   // (past empty row groups too)
+        }
+        if (row < 0 || g == groupStarts.length - 1) {
+            throw new IllegalStateException("row " + row + " is not in " + path + ", which has "
+                    + groupStarts[groupStarts.length - 1] + " rows");
+        }
+        if (g != group || row < next) {
+            load(g);
+        }
+        while (next < row) {
+            skipRow();
+        }
+    }
+
+    private void open(String path) throws IOException {
+        if (conf == null) {
+            conf = confSource.get();
+        }
+        reader = ParquetFileReader.open(org.apache.parquet.hadoop.util.HadoopInputFile.fromPath(new Path(java.net.URI.create(path)), conf));
+        file = path;
+        MessageType schema = reader.getFooter().getFileMetaData().getSchema();
+        column = scoresColumn(schema);
+        if (column == null) {
+            throw new IllegalStateException(path + " has no column 'scores'");
+        }
+        kind = kind(column.getPrimitiveType());
+        if (kind == null) {
+            throw new IllegalStateException(path + " stores scores as " + column.getPrimitiveType() + ", which BandAlign's "
+                    + "reader does not read");
+        }
+        Type top = schema.getType(column.getPath()[0]);
+        setLevel = top.isRepetition(Type.Repetition.OPTIONAL) ? 1 : 0;
+        elementMayBeNull = column.getMaxRepetitionLevel() > 0 && column.getPrimitiveType().isRepetition(Type.Repetition.OPTIONAL);
+        requested = new MessageType(schema.getName(), top);
+        reader.setRequestedSchema(requested);
+        List<BlockMetaData> blocks = reader.getRowGroups();
+        groupStarts = new long[blocks.size() + 1];
+        for (int k = 0; k < blocks.size(); k++) {
+            groupStarts[k + 1] = groupStarts[k] + blocks.get(k).getRowCount();
+        }
+        group = -1;
+    }
+
+    private void load(int g) throws IOException {
+        values = null;   // (the last chunk can go before the next is read)
+        PageReadStore pages = reader.readRowGroup(g);
+        values = new ColumnReadStoreImpl(pages, new Unconverted(column.getPath().length - 1), requested,
+                reader.getFooter().getFileMetaData().getCreatedBy()).getColumnReader(column);
+        entries = pages.getPageReader(column).getTotalValueCount();
+        consumed = 0;
+        group = g;
+        next = groupStarts[g];
+    }
+
+    /** Moves past the current row without gathering its values. */
+    private void skipRow() {
+        int maxDefinition = column.getMaxDefinitionLevel();
+        do {
+            if (values.getCurrentDefinitionLevel() == maxDefinition) {
+                values.skip();
+            }
+            values.consume();
+            consumed++;
+        } while (consumed < entries && values.getCurrentRepetitionLevel() > 0);
+        next++;
+    }
+
+    private float[] readRow(String id) {
+        int maxDefinition = column.getMaxDefinitionLevel();
+        if (values.getCurrentDefinitionLevel() < setLevel) {
+            skipRow();
+            return null;
+        }
+        if (kind == Kind.BINARY) {
+            byte[] bytes = values.getBinary().getBytes();
+            values.consume();
+            consumed++;
+            next++;
+            return PairDecoder.unpack(id, bytes);
+        }
+        int count = 0;
+        int firstNull = -1;
+        int beyondRange = -1;
+        double beyondValue = 0;
+        do {
+            int level = values.getCurrentDefinitionLevel();
+            if (level == maxDefinition) {
+                if (count == buffer.length) {
+                    buffer = Arrays.copyOf(buffer, (int) Math.min(Integer.MAX_VALUE - 8, 2L * buffer.length));
+                }
+                float v;
+                switch (kind) {
+                    case FLOAT:
+                        v = values.getFloat();
+                        break;
+                    case INT:
+                        v = values.getInteger();
+                        break;
+                    case UNSIGNED_INT:
+                        v = (float) (double) Integer.toUnsignedLong(values.getInteger());   // (as Spark: a long, cast to double)
+                        break;
+                    case LONG:
+                        v = (float) (double) values.getLong();   // (as Spark's cast to double, then narrowed)
+                        break;
+                    default:
+                        double d = values.getDouble();
+                        v = (float) d;
+                        if (Float.isInfinite(v) && !Double.isInfinite(d) && beyondRange < 0) {
+                            beyondRange = count;
+                            beyondValue = d;
+                        }
+                }
+                buffer[count++] = v;
+            } else if (elementMayBeNull && level == maxDefinition - 1) {
+                if (firstNull < 0) {
+                    firstNull = count;
+                }
+                count++;   // (a null element holds its place)
+            }
+            values.consume();
+            consumed++;
+        } while (consumed < entries && values.getCurrentRepetitionLevel() > 0);
+        next++;
+        if (firstNull >= 0) {
+            throw new InvalidPairException(id, PairDecoder.nullElement(firstNull));
+        }
+        if (beyondRange >= 0) {
+            throw new InvalidPairException(id, PairDecoder.beyondFloatRange(beyondValue, beyondRange));
+        }
+        float[] row = Arrays.copyOf(buffer, count);
+        if (buffer.length > (1 << 20)) {
+            buffer = new float[1024];   // (a large row's buffer is not kept for the next)
+        }
+        return row;
+    }
+
+    @Override
+    public void close() {
+        values = null;
+        group = -1;
+        file = null;
+        if (reader != null) {
+            try {
+                reader.close();
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            } finally {
+                reader = null;
+            }
+        }
+    }
+
+    /** The converters a column reader needs to exist; this reader takes values from it directly. */
+    private static final class Unconverted extends GroupConverter {
+        private final int depth;
+
+        Unconverted(int depth) {
+            this.depth = depth;
+        }
+
+        @Override
+        public Converter getConverter(int fieldIndex) {
+            return depth == 0 ? new PrimitiveConverter() { } : new Unconverted(depth - 1);
+        }
+
+        @Override
+        public void start() {
+        }
+
+        @Override
+        public void end() {
+        }
+    }
+}

@@ -1,0 +1,238 @@
+package org.bandalign.job;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.TreeMap;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.parquet.example.data.Group;
+import org.apache.parquet.example.data.simple.SimpleGroupFactory;
+import org.apache.parquet.hadoop.ParquetWriter;
+import org.apache.parquet.hadoop.example.ExampleParquetWriter;
+import org.apache.parquet.schema.MessageType;
+import org.apache.parquet.schema.MessageTypeParser;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.catalyst.InternalRow;
+import org.apache.spark.sql.types.DataType;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructType;
+import org.bandalign.align.InvalidPairException;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The job's own reader of scores ({@link ParquetScores}) against Spark's, row by row: for files
+ * of every element type the job reads, in small row groups, written by Spark (3-level and legacy
+ * 2-level lists) and by parquet-mr (a bare repeated column, unsigned ints), every row decodes
+ * through {@link PairDecoder} to the same floats, bit for bit, or to the same rejection, whether
+ * its rows are read in order, skipping some, or shuffled.
+ */
+class ParquetScoresTest {
+    private static SparkSession spark;
+
+    @TempDir
+    Path dir;
+
+    @BeforeAll
+    static void start() {
+        spark = TestTables.localSpark("ParquetScoresTest");
+    }
+
+    @AfterAll
+    static void stop() {
+        spark.stop();
+    }
+
+    /** Rows of one scores type: values at the edges of each type's conversion, nulls, empty and ragged rows. */
+    private static List<Row> rows(DataType element, long seed) {
+        Random random = new Random(seed);
+        List<Row> rows = new ArrayList<>();
+        for (int r = 0; r < 120; r++) {
+            int m = 1 + random.nextInt(r % 17 == 0 ? 400 : 6);
+            int length = r % 13 == 5 ? 3 * m - 1 : 3 * m;   // (some ragged: rejected for their length)
+            Object scores;
+            if (r % 29 == 3) {
+                scores = null;
+            } else if (element == null) {
+                byte[] b = new byte[r % 31 == 7 ? 4 * length + 2 : 4 * length];
+                random.nextBytes(b);
+                scores = b;
+            } else {
+                Object[] a = new Object[r % 37 == 11 ? 0 : length];
+                for (int k = 0; k < a.length; k++) {
+                    a[k] = value(element, random, r, k);
+                }
+                if (a.length > 2 && r % 23 == 9) {
+                    a[a.length / 2] = null;
+                    a[a.length - 1] = null;
+                }
+                scores = a;
+            }
+            rows.add(RowFactory.create("row-" + r, 1, m, scores));
+        }
+        return rows;
+    }
+
+    private static Object value(DataType element, Random random, int r, int k) {
+        boolean edge = random.nextInt(5) == 0;
+        if (element == DataTypes.DoubleType) {
+            double[] edges = {1e39, -3.5e38, Double.MAX_VALUE, Double.NaN, Double.NEGATIVE_INFINITY, 1.0000000596046448, -0.0};
+            return edge && r % 3 == 0 ? edges[random.nextInt(edges.length)] : random.nextGaussian() * 1e6;
+        }
+        if (element == DataTypes.LongType) {
+            // (2^53 + 2^29 + 1 rounds to another float through a double than directly, as Spark's cast does)
+            return edge ? (random.nextBoolean() ? (1L << 53) + (1L << 29) + 1 : -(1L << 55) - (1L << 31) - 1) : random.nextLong();
+        }
+        if (element == DataTypes.IntegerType) {
+            return edge ? (1 << 24) + 1 + random.nextInt(1000) : random.nextInt();
+        }
+        if (element == DataTypes.ShortType) {
+            return (short) random.nextInt();
+        }
+        if (element == DataTypes.ByteType) {
+            return (byte) random.nextInt();
+        }
+        float[] edges = {Float.NaN, Float.NEGATIVE_INFINITY, Float.POSITIVE_INFINITY, -0.0f, Float.MIN_VALUE, 1e6f};
+        return edge ? edges[random.nextInt(edges.length)] : random.nextFloat() * 10 - 5;
+    }
+
+    @Test
+    void read_everyTypeSparkWrites_matchesSparksReaderRowByRow() {
+        DataType[] elements = {DataTypes.FloatType, DataTypes.DoubleType, DataTypes.IntegerType, DataTypes.LongType,
+                DataTypes.ShortType, DataTypes.ByteType, null};
+        int compared = 0;
+        for (boolean legacy : new boolean[] {false, true}) {
+            for (DataType element : elements) {
+                StructType schema = new StructType().add("id", DataTypes.StringType).add("n", DataTypes.IntegerType)
+                        .add("m", DataTypes.IntegerType).add("Scores", element == null ? DataTypes.BinaryType
+                                : DataTypes.createArrayType(element, true));
+                String out = dir.resolve((legacy ? "legacy-" : "") + (element == null ? "binary" : element.typeName())).toString();
+                spark.conf().set("spark.sql.parquet.writeLegacyFormat", legacy);
+                try {
+                    spark.createDataFrame(rows(element, 7 + compared), schema).write()
+                            .option("parquet.block.size", 4096).option("parquet.page.size", 1024).parquet(out);
+                } finally {
+                    spark.conf().unset("spark.sql.parquet.writeLegacyFormat");
+                }
+                compared += compare(spark.read().parquet(out), out);
+            }
+        }
+        assertEquals(2 * elements.length * 120, compared);
+    }
+
+    /**
+     * Files parquet-mr writes that Spark reads as arrays: a bare repeated column (a required list
+     * of required elements), a 2-level list, and unsigned 32-bit integers (read by Spark as longs).
+     */
+    @Test
+    void read_listsOfOtherWriters_matchesSparksReaderRowByRow() throws Exception {
+        String[] schemas = {
+            "message m { required binary id (STRING); required int32 n; required int32 m; repeated float scores; }",
+            "message m { required binary id (STRING); required int32 n; required int32 m; "
+                    + "optional group scores (LIST) { repeated double array; } }",
+            "message m { required binary id (STRING); required int32 n; required int32 m; "
+                    + "optional group scores (LIST) { repeated group list { optional int32 element (INTEGER(32,false)); } } }",
+        };
+        int compared = 0;
+        for (int s = 0; s < schemas.length; s++) {
+            MessageType schema = MessageTypeParser.parseMessageType(schemas[s]);
+            String out = dir.resolve("mr-" + s).toString();
+            new java.io.File(out).mkdirs();
+            Random random = new Random(s);
+            try (ParquetWriter<Group> w = ExampleParquetWriter.builder(new org.apache.hadoop.fs.Path(out, "part.parquet"))
+                    .withType(schema).withConf(new Configuration()).withRowGroupSize(2048).withPageSize(512).build()) {
+                for (int r = 0; r < 60; r++) {
+                    int m = 1 + random.nextInt(r % 11 == 0 ? 300 : 5);
+                    Group g = new SimpleGroupFactory(schema).newGroup().append("id", "row-" + r).append("n", 1).append("m", m);
+                    int length = r % 9 == 4 ? 0 : 3 * m;
+                    Group list = s == 0 ? g : g.addGroup("scores");
+                    for (int k = 0; k < length; k++) {
+                        if (s == 0) {
+                            list.append("scores", random.nextFloat());
+                        } else if (s == 1) {
+                            list.append("array", random.nextGaussian() * (r % 7 == 2 ? 1e40 : 1));
+                        } else {
+                            Group e = list.addGroup("list");
+                            if (r % 8 != 5 || k != 2) {   // (some null elements)
+                                e.append("element", random.nextInt(5) == 0 ? -1 - random.nextInt(1000) : random.nextInt());
+                            }
+                        }
+                    }
+                    w.write(g);
+                }
+            }
+            compared += compare(spark.read().parquet(out), out);
+        }
+        assertEquals(3 * 60, compared);
+    }
+
+    /**
+     * Decodes every row of {@code input} through Spark's reader and through {@link ParquetScores}
+     * (in file order, every third row alone, and shuffled) and requires the same outcome; returns
+     * how many rows were compared.
+     */
+    private static int compare(Dataset<Row> input, String what) {
+        InputColumns.Format format = InputColumns.format(input.schema());
+        Map<String, Object> bySpark = new TreeMap<>();
+        for (InternalRow r : InputColumns.rows(input).map(InternalRow::copy).collect()) {
+            bySpark.put(r.getUTF8String(InputColumns.ID).toString(), outcome(() -> PairDecoder.decode(r, format).scores()));
+        }
+        List<String> files = input.select(input.metadataColumn("_metadata").getField("file_path")).distinct()
+                .as(org.apache.spark.sql.Encoders.STRING()).collectAsList();
+        List<InternalRow> unread = InputColumns.rows(input, files).map(InternalRow::copy).collect();
+        assertTrue(unread.stream().allMatch(r -> r.isNullAt(InputColumns.SCORES) && !r.isNullAt(InputColumns.ROW_INDEX)), what);
+        List<List<InternalRow>> orders = new ArrayList<>();
+        orders.add(unread);
+        List<InternalRow> everyThird = new ArrayList<>();
+        for (int k = 0; k < unread.size(); k += 3) {
+            everyThird.add(unread.get(k));
+        }
+        orders.add(everyThird);
+        List<InternalRow> shuffled = new ArrayList<>(unread);
+        Collections.shuffle(shuffled, new Random(1));
+        orders.add(shuffled);
+        for (List<InternalRow> order : orders) {
+            Map<String, Object> byOwn = new HashMap<>();
+            try (ParquetScores reader = new ParquetScores(Configuration::new)) {
+                for (InternalRow r : order) {
+                    byOwn.put(r.getUTF8String(InputColumns.ID).toString(), outcome(() -> PairDecoder.decode(r,
+                            id -> reader.read(r.getUTF8String(InputColumns.FILE).toString(), r.getLong(InputColumns.ROW_INDEX), id))
+                            .scores()));
+                }
+            }
+            for (Map.Entry<String, Object> e : byOwn.entrySet()) {
+                Object spark = bySpark.get(e.getKey());
+                if (spark instanceof float[]) {
+                    assertArrayEquals((float[]) spark, (float[]) e.getValue(), what + " " + e.getKey());
+                } else {
+                    assertEquals(spark, e.getValue(), what + " " + e.getKey());
+                }
+            }
+            assertEquals(order.size(), byOwn.size(), what);
+        }
+        assertEquals(bySpark.size(), unread.size(), what);
+        return bySpark.size();
+    }
+
+    /** The scores a row decodes to, or the message that rejects it. */
+    private static Object outcome(java.util.function.Supplier<float[]> decode) {
+        try {
+            return decode.get();
+        } catch (InvalidPairException e) {
+            return e.getMessage();
+        }
+    }
+}
