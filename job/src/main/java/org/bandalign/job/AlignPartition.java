@@ -269,7 +269,7 @@ final class AlignPartition implements FlatMapFunction<Iterator<InternalRow>, Ali
                 });
                 Pair pair = row.numFields() > InputColumns.ROW_INDEX && !row.isNullAt(InputColumns.ROW_INDEX)
                         ? PairDecoder.decode(row, id -> ownReader.read(row.getUTF8String(InputColumns.FILE).toString(),
-                                row.getLong(InputColumns.ROW_INDEX), id))
+                                row.getLong(InputColumns.ROW_INDEX), id, LargeRows.scores(row)))
                         : PairDecoder.decode(row, format);
                 BandGeometry g = BandGeometry.of(pair, alignOptions);
                 batch.add(pair);

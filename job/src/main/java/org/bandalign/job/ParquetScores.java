@@ -59,7 +59,10 @@ final class ParquetScores implements AutoCloseable {
     private long consumed;
     /** The index of the row the column reader stands at. */
     private long next;
+    /** Where rows whose shape does not say their length are gathered; reused while small. */
     private float[] buffer = new float[1024];
+    /** The longest Java array, about. */
+    private static final int MAX_ARRAY = Integer.MAX_VALUE - 8;
 
     /** How a file stores its scores. */
     enum Kind {
@@ -114,14 +117,15 @@ final class ParquetScores implements AutoCloseable {
 
     /**
      * The scores of row {@code row} of {@code file} (a path as Spark's {@code _metadata.file_path}
-     * gives it), or null where they are null.
+     * gives it), or null where they are null. {@code expected} is how many the row's shape says
+     * it holds: an array row of that many is read into an array of its size, with no copy.
      *
      * @throws InvalidPairException naming {@code id} where the row's scores are unusable
      */
-    float[] read(String file, long row, String id) {
+    float[] read(String file, long row, String id, long expected) {
         try {
             seek(file, row);
-            return readRow(id);
+            return readRow(id, expected);
         } catch (IOException e) {
             throw new UncheckedIOException("reading the scores of row " + row + " of " + file, e);
         }
@@ -201,7 +205,7 @@ final class ParquetScores implements AutoCloseable {
         next++;
     }
 
-    private float[] readRow(String id) {
+    private float[] readRow(String id, long expected) {
         int maxDefinition = column.getMaxDefinitionLevel();
         if (values.getCurrentDefinitionLevel() < setLevel) {
             skipRow();
@@ -214,6 +218,7 @@ final class ParquetScores implements AutoCloseable {
             next++;
             return PairDecoder.unpack(id, bytes);
         }
+        float[] buffer = expected > this.buffer.length && expected <= MAX_ARRAY ? new float[(int) expected] : this.buffer;
         int count = 0;
         int firstNull = -1;
         int beyondRange = -1;
@@ -222,7 +227,10 @@ final class ParquetScores implements AutoCloseable {
             int level = values.getCurrentDefinitionLevel();
             if (level == maxDefinition) {
                 if (count == buffer.length) {
-                    buffer = Arrays.copyOf(buffer, (int) Math.min(Integer.MAX_VALUE - 8, 2L * buffer.length));
+                    if (count == MAX_ARRAY) {
+                        throw new InvalidPairException(id, "scores hold more than " + MAX_ARRAY + " values, more than one array holds");
+                    }
+                    buffer = Arrays.copyOf(buffer, (int) Math.min(MAX_ARRAY, 2L * buffer.length));
                 }
                 float v;
                 switch (kind) {
@@ -263,10 +271,11 @@ final class ParquetScores implements AutoCloseable {
         if (beyondRange >= 0) {
             throw new InvalidPairException(id, PairDecoder.beyondFloatRange(beyondValue, beyondRange));
         }
-        float[] row = Arrays.copyOf(buffer, count);
-        if (buffer.length > (1 << 20)) {
-            buffer = new float[1024];   // (a large row's buffer is not kept for the next)
+        if (buffer.length == count && buffer != this.buffer) {
+            return buffer;   // (as its shape said: no copy)
         }
+        float[] row = Arrays.copyOf(buffer, count);
+        this.buffer = buffer.length > (1 << 20) ? new float[1024] : buffer;   // (a large row's buffer is not kept for the next)
         return row;
     }
 

@@ -88,6 +88,9 @@ class InputFootersTest {
             assertEquals(2 * 30_000L * width + boxed, sizes.rowCopyBytes(), element + ": the row buffer, twice the row in "
                     + (width == 4 ? "floats" : "doubles") + (boxed > 0 ? ", and the cast's boxed elements" : ""));
             assertEquals(3, sizes.rowGroupRows());
+            assertEquals(3 * 30_000L, sizes.rowGroupScores(), element);
+            assertEquals(2 * (width + InputFooters.LEVEL_BYTES) + 2 * width + boxed / 30_000, sizes.scoreReadBytes(),
+                    element + ": a score's part of the vectors grown to twice the row, and of the copy");
             assertTrue(encoded < 3 * 30_000L * width / 4, element + " as a dictionary: " + encoded + " bytes for 3 rows");
         }
     }
@@ -110,19 +113,22 @@ class InputFootersTest {
         long largestGroup = 0;
         long largestRow = 0;
         long mostRows = 0;
+        long mostScores = 0;
         try (ParquetFileReader r = ParquetFileReader.open(HadoopInputFile.fromPath(path, new Configuration()))) {
             assertTrue(r.getFooter().getBlocks().size() > 3, "row groups: " + r.getFooter().getBlocks().size());
             for (org.apache.parquet.hadoop.metadata.BlockMetaData b : r.getFooter().getBlocks()) {
                 largestGroup = Math.max(largestGroup, b.getColumns().get(0).getTotalSize() + b.getColumns().get(1).getTotalSize());
                 largestRow = Math.max(largestRow, (b.getColumns().get(0).getTotalUncompressedSize() + b.getRowCount() - 1) / b.getRowCount());
                 mostRows = Math.max(mostRows, b.getRowCount());
+                mostScores = Math.max(mostScores, b.getColumns().get(0).getTotalUncompressedSize() / 4);
                 assertTrue(b.getColumns().get(2).getTotalSize() < b.getColumns().get(2).getTotalUncompressedSize() / 10,
                         "notes compress; what is read is their stored size");
             }
         }
         InputFooters.Sizes sizes = InputFooters.largest(new String[] {path.toUri().toString()}, "scores", InputColumns.READ,
                 new Configuration());
-        assertEquals(new InputFooters.Sizes(largestRow, 4 * largestRow, largestGroup, mostRows), sizes);
+        assertEquals(new InputFooters.Sizes(largestRow, 4 * largestRow, largestGroup, mostRows, mostScores, 24), sizes);
+        assertEquals(mostScores * 24, sizes.largestRowReadBytes(), "one row holding all of a row group's scores");
         assertTrue(largestRow >= 5000 && largestGroup >= 100 * 5000, largestRow + " " + largestGroup);
     }
 

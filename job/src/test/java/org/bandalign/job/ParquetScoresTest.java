@@ -116,6 +116,9 @@ class ParquetScoresTest {
         int compared = 0;
         for (boolean legacy : new boolean[] {false, true}) {
             for (DataType element : elements) {
+                if (legacy && !(element == null || element == DataTypes.FloatType || element == DataTypes.LongType)) {
+                    continue;   // (the legacy format changes lists, not their elements)
+                }
                 StructType schema = new StructType().add("id", DataTypes.StringType).add("n", DataTypes.IntegerType)
                         .add("m", DataTypes.IntegerType).add("Scores", element == null ? DataTypes.BinaryType
                                 : DataTypes.createArrayType(element, true));
@@ -130,7 +133,7 @@ class ParquetScoresTest {
                 compared += compare(spark.read().parquet(out), out);
             }
         }
-        assertEquals(2 * elements.length * 120, compared);
+        assertEquals((elements.length + 3) * 120, compared);
     }
 
     /**
@@ -209,7 +212,8 @@ class ParquetScoresTest {
             try (ParquetScores reader = new ParquetScores(Configuration::new)) {
                 for (InternalRow r : order) {
                     byOwn.put(r.getUTF8String(InputColumns.ID).toString(), outcome(() -> PairDecoder.decode(r,
-                            id -> reader.read(r.getUTF8String(InputColumns.FILE).toString(), r.getLong(InputColumns.ROW_INDEX), id))
+                            id -> reader.read(r.getUTF8String(InputColumns.FILE).toString(), r.getLong(InputColumns.ROW_INDEX), id,
+                                    LargeRows.scores(r)))
                             .scores()));
                 }
             }

@@ -136,6 +136,54 @@ class SparkSubmitIT {
         assertTrue(text.contains("bandalign: 43 rows in, 41 aligned, 2 rejected"), "the closing line:\n" + tail(text));
     }
 
+    /**
+     * A pair whose scores Spark's Parquet reader cannot hold in an executor's 640 MiB (a 2600 x
+     * 2600 row, 81 MB of binary scores, which that reader holds about 6 times over) amid ordinary
+     * pairs in one row group: it is rejected as too large for the executor, without its scores
+     * being read ({@link LargeRows}), and the pairs beside it align. Before, the executors ran
+     * out of memory reading it and the run failed, every pair with it.
+     */
+    @Test
+    void sparkSubmit_aPairTooLargeForTheExecutorsHeap_isRejectedAndThePairsBesideItAlign() throws Exception {
+        Path in = tmp.resolve("giant-in");
+        Files.createDirectories(in);
+        org.apache.parquet.schema.MessageType schema = org.apache.parquet.schema.MessageTypeParser.parseMessageType(
+                "message m { required binary id (STRING); required int32 n; required int32 m; required binary scores; }");
+        java.util.Random random = new java.util.Random(5);
+        try (org.apache.parquet.hadoop.ParquetWriter<org.apache.parquet.example.data.Group> w =
+                     org.apache.parquet.hadoop.example.ExampleParquetWriter.builder(
+                             new org.apache.hadoop.fs.Path(in.resolve("pairs.parquet").toString()))
+                             .withType(schema).withConf(new Configuration()).build()) {
+            for (int r = 0; r < 11; r++) {
+                int side = r == 5 ? 2600 : 2 + random.nextInt(30);
+                java.nio.ByteBuffer scores = java.nio.ByteBuffer.allocate(side * side * 3 * 4).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+                while (scores.hasRemaining()) {
+                    scores.putFloat(random.nextFloat());
+                }
+                w.write(new org.apache.parquet.example.data.simple.SimpleGroupFactory(schema).newGroup()
+                        .append("id", r == 5 ? "giant" : "pair-" + r).append("n", side).append("m", side)
+                        .append("scores", org.apache.parquet.io.api.Binary.fromConstantByteArray(scores.array())));
+            }
+        }
+        Path out = tmp.resolve("giant-out");
+        Path log = tmp.resolve("submit-giant.log");
+        int exit = submit(log, "align", "--input", in.toString(), "--output", out.toString(), "--backend", "cpu");
+        String text = Files.readString(log);
+        assertEquals(0, exit, "spark-submit align exits 0:\n" + tail(text) + cluster.logs());
+        assertTrue(text.contains("bandalign: 11 rows in, 10 aligned, 1 rejected"), "the closing line:\n" + tail(text));
+        assertTrue(text.contains("1 input file(s) hold rows too large for Spark's Parquet reader"), tail(text));
+        List<String> errors = new ArrayList<>();
+        try (org.apache.parquet.hadoop.ParquetReader<org.apache.parquet.example.data.Group> r =
+                     org.apache.parquet.hadoop.ParquetReader.builder(new org.apache.parquet.hadoop.example.GroupReadSupport(),
+                             new org.apache.hadoop.fs.Path(out.resolve("rejected").toString())).build()) {
+            for (org.apache.parquet.example.data.Group g = r.read(); g != null; g = r.read()) {
+                errors.add(g.getString("id", 0) + ": " + g.getString("error", 0));
+            }
+        }
+        assertEquals(1, errors.size(), errors.toString());
+        assertTrue(errors.get(0).startsWith("giant: too large for this executor's memory"), errors.get(0));
+    }
+
     @Test
     void sparkSubmit_devices_surveysTheExecutors() throws Exception {
         Path log = tmp.resolve("submit-devices.log");
