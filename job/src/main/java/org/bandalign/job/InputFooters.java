@@ -148,9 +148,70 @@ final class InputFooters {
                     readBytes += chunk.getTotalSize();
                 }
             }
-            largest = largest.max(new Sizes(vectorBytes, copyBytes, readBytes, block.getRowCount(), scoresInGroup, scoreBytes));
+            largest = largest.max(new Sizes(vectorBytes, copyBytes, readBytes, block.getRowCount(),
+                    Math.min(scoresInGroup, shapeBound(block)), scoreBytes));
         }
         return largest;
+    }
+
+    /**
+     * The most scores one row of {@code block} can hold by its shape, from the statistics of its
+     * length and band columns: {@code n * max(m, diag_hi - diag_lo + 1) * 3} at their largest
+     * (SPEC sections 1 and 2); {@code Long.MAX_VALUE} where the statistics do not say (a column
+     * without them, of strings, or in the directory names). A row whose scores disagree with its
+     * shape, which is rejected for that, may hold more.
+     */
+    static long shapeBound(BlockMetaData block) {
+        Double n = null;
+        Double m = null;
+        Double lo = null;
+        Double hi = null;
+        boolean band = false;
+        for (ColumnChunkMetaData chunk : block.getColumns()) {
+            String[] path = chunk.getPath().toArray();
+            if (path.length != 1) {
+                continue;
+            }
+            switch (path[0].toLowerCase(java.util.Locale.ROOT)) {
+                case "n" -> n = statistic(chunk, true);
+                case "m" -> m = statistic(chunk, true);
+                case "diag_lo" -> {
+                    band = true;
+                    lo = statistic(chunk, false);
+                }
+                case "diag_hi" -> {
+                    band = true;
+                    hi = statistic(chunk, true);
+                }
+                default -> { }
+            }
+        }
+        if (n == null || m == null || n.isNaN() || m.isNaN() || band && (lo == null || hi == null || lo.isNaN() != hi.isNaN())) {
+            return Long.MAX_VALUE;
+        }
+        double width = !band || lo.isNaN() ? m : Math.max(m, hi - lo + 1);
+        double bound = Math.max(0, n) * Math.max(0, width) * 3;
+        return bound >= Long.MAX_VALUE ? Long.MAX_VALUE : (long) Math.ceil(bound);
+    }
+
+    /**
+     * The largest (or smallest) value of a numeric column chunk by its statistics; null where it
+     * has none, or holds nulls alone (Double.NaN then stands for "no value": a band column of
+     * dense rows alone), or is of a type whose statistics are no plain number (decimals, unsigned).
+     */
+    private static Double statistic(ColumnChunkMetaData chunk, boolean max) {
+        org.apache.parquet.column.statistics.Statistics<?> st = chunk.getStatistics();
+        org.apache.parquet.schema.LogicalTypeAnnotation logical = chunk.getPrimitiveType().getLogicalTypeAnnotation();
+        boolean plain = logical == null || logical instanceof org.apache.parquet.schema.LogicalTypeAnnotation.IntLogicalTypeAnnotation
+                && ((org.apache.parquet.schema.LogicalTypeAnnotation.IntLogicalTypeAnnotation) logical).isSigned();
+        if (st == null || st.isEmpty() || !plain) {
+            return null;
+        }
+        if (!st.hasNonNullValue()) {
+            return st.getNumNulls() == chunk.getValueCount() ? Double.NaN : null;
+        }
+        Object v = max ? st.genericGetMax() : st.genericGetMin();
+        return v instanceof Number && !Double.isNaN(((Number) v).doubleValue()) ? ((Number) v).doubleValue() : null;
     }
 
     private static long perRow(long total, long rows) {

@@ -95,6 +95,67 @@ class InputFootersTest {
         }
     }
 
+    /**
+     * A row group's largest row is bounded by the statistics of its lengths and band, {@code n *
+     * max(m, diag_hi - diag_lo + 1) * 3} at their largest, where that says less than all its
+     * scores; lengths without numeric statistics (strings) leave the scores' count.
+     */
+    @Test
+    void largest_rowGroupScores_boundedByTheLengthsAndBandStatistics_elseAllTheScores() throws IOException {
+        int[][] rows = {{10, 20, Integer.MIN_VALUE, 0}, {30, 8, -25, 3}, {4, 4, -1, 1}};   // n, m, diag_lo, diag_hi (MIN: dense)
+        String[][] variants = {   // the lengths' type, the band's, and the bound expected (0: none, all the scores)
+            {"int32", "int32", Long.toString(30 * 29 * 3)},
+            {"int64", "none", Long.toString(30 * 20 * 3)},
+            {"double", "int32", Long.toString(30 * 29 * 3)},
+            {"binary", "int32", "0"},   // (strings: no numeric statistics)
+            {"int32", "all-null", Long.toString(30 * 20 * 3)},
+        };
+        for (String[] v : variants) {
+            String band = v[1].equals("none") ? "" : " optional int32 diag_lo; optional int32 diag_hi;";
+            MessageType schema = MessageTypeParser.parseMessageType("message m { required binary id (UTF8); optional " + v[0] + " N;"
+                    + " optional " + v[0] + " m;" + band + " optional binary scores; }");
+            org.apache.hadoop.fs.Path path = new org.apache.hadoop.fs.Path(tmp.resolve("shapes-" + v[0] + "-" + v[1] + ".parquet").toUri());
+            long scores = 0;
+            java.util.Random random = new java.util.Random(1);
+            try (ParquetWriter<Group> w = ExampleParquetWriter.builder(path).withType(schema).withConf(new Configuration()).build()) {
+                for (int copy = 0; copy < 3; copy++) {   // (so that all the scores are more than the largest row's)
+                    for (int[] r : rows) {
+                        boolean dense = r[2] == Integer.MIN_VALUE || !v[1].equals("int32");
+                        Group g = new SimpleGroupFactory(schema).newGroup().append("id", "r");
+                        for (int k = 0; k < 2; k++) {
+                            String column = k == 0 ? "N" : "m";
+                            switch (v[0]) {
+                                case "int32" -> g.append(column, r[k]);
+                                case "int64" -> g.append(column, (long) r[k]);
+                                case "double" -> g.append(column, (double) r[k]);
+                                default -> g.append(column, Integer.toString(r[k]));
+                            }
+                        }
+                        if (!dense) {
+                            g.append("diag_lo", r[2]).append("diag_hi", r[3]);
+                        }
+                        int width = dense ? r[1] : r[3] - r[2] + 1;
+                        scores += 3L * r[0] * width;
+                        byte[] b = new byte[4 * 3 * r[0] * width];
+                        random.nextBytes(b);   // (distinct: no dictionary, which would shrink the chunk)
+                        w.write(g.append("scores", Binary.fromConstantByteArray(b)));
+                    }
+                }
+            }
+            long bound = Long.parseLong(v[2]);
+            InputFooters.Sizes sizes = InputFooters.largest(new String[] {path.toUri().toString()}, "scores", InputColumns.READ,
+                    new Configuration());
+            if (bound > 0) {
+                assertTrue(bound < scores, String.join(" ", v));
+                assertEquals(bound, sizes.rowGroupScores(), String.join(" ", v));
+            } else {
+                assertTrue(sizes.rowGroupScores() >= scores && sizes.rowGroupScores() < scores + 64,
+                        String.join(" ", v) + ": " + sizes.rowGroupScores() + " for " + scores + " scores and their lengths");
+            }
+            assertEquals(24 * sizes.rowGroupScores(), sizes.largestRowReadBytes(), String.join(" ", v));
+        }
+    }
+
     @Test
     void largest_rowGroups_areTheReadColumnsAsStored_theLargestGroup_otherColumnsNotCounted() throws IOException {
         MessageType schema = MessageTypeParser.parseMessageType(
