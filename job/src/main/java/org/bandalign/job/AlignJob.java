@@ -317,9 +317,9 @@ final class AlignJob {
      * What to warn of where an executor's slots cannot all read this input at once (a task whose
      * reading passes {@link AlignPartition#READING} takes all of it, and reads alone), and more
      * sternly where a task's reading passes what the heap holds beside the batches of pairs
-     * ({@link ExecutorAligners#HEAP_SHARE}): the executors may then run out of memory, and a
-     * row Spark's reader cannot hold is not one the job can reject, since Spark reads it before
-     * the job sees it. Null where all slots can read at once.
+     * ({@link ExecutorAligners#HEAP_SHARE}): the executors may then run out of memory (a single
+     * row too large for Spark's reader is read by the job's own instead, {@link LargeRows}, but
+     * the row groups are held as stored either way). Null where all slots can read at once.
      */
     static String readingWarning(InputFooters.Sizes sizes, int batchRows, Executor executor) {
         long bytes = taskReadingBytes(sizes, batchRows);

@@ -28,6 +28,13 @@ import org.apache.spark.sql.catalyst.InternalRow;
  * {@value InputFooters#MAX_FILES} files) say whether any row group holds scores enough for a
  * large row; only then does a Spark job read the lengths and bands of every row (no scores) and
  * name the files with a large row. Where no footer shows such a row group, nothing more is read.
+ *
+ * <p>What it cannot spare: the job's reader holds a row group's scores as stored, and
+ * decompresses a large row's pages where it reads a later row of the same row group, so a row
+ * whose page does not fit the executor's memory still ends the run there (pyarrow, which writes
+ * one row group of up to a million rows, writes a 6000 x 6000 row as one page of 324 MB);
+ * Spark's and parquet-mr's writers cut row groups at 128 MB, so that a row that large mostly has
+ * a row group of its own, which is never read.
  */
 final class LargeRows {
     private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(LargeRows.class);

@@ -27,8 +27,9 @@ import org.bandalign.align.InvalidPairException;
  * Spark's ({@link LargeRows}). Spark's vectorized reader holds an array&lt;float&gt; row about 8
  * times over while it reads it (levels, vectors that grow by doubling, a row buffer); this one
  * holds the column chunk of the row's row group as stored and the row's floats, and it never
- * decodes a row it is not asked for (a row rejected for its size is skipped value by value,
- * never gathered).
+ * gathers a row it is not asked for: a row rejected for its size is skipped value by value (its
+ * pages are still decompressed where a later row of its row group is read), and a row group
+ * that holds no row asked for is never read.
  *
  * <p>It gives what Spark's reader and {@link PairDecoder} give for the same row: null for null
  * scores, the same rejection for a null element, a binary that is no whole number of floats,
