@@ -34,7 +34,7 @@ import org.junit.jupiter.api.io.TempDir;
  * to each input row on its own. Each round writes a random table of good rows (random shapes,
  * dense or band layout, -inf steps) mixed with bad ones (every kind of bad row the decoder or
  * the engine refuses), picks random options (mode, semiring, band, layout, min-prob, packing,
- * binary scores, batch size, partitions) and runs the job in local mode. The model then says,
+ * binary scores, batch size, partitions, Spark's reader or the job's own) and runs the job in local mode. The model then says,
  * row by row, what {@code marginals/} or {@code rejected/} must hold: no row lost, none twice,
  * every value where the engine alone puts it, every reason the engine's own.
  *
@@ -110,6 +110,7 @@ class AlignJobFuzzTest {
         double minProb = new double[] {0, 1e-4, 0.05}[rnd.nextInt(3)];
         boolean packed = rnd.nextBoolean();
         long batchCells = new long[] {1, 300, 5000, 4_000_000}[rnd.nextInt(4)];
+        boolean ownReader = rnd.nextInt(3) == 0;   // (every file read by the job's reader of large rows)
         if (round == 0) {   // the first two rounds as CI runs them: the defaults, then every option away from them
             binary = false;
             mode = Mode.GLOBAL;
@@ -119,6 +120,7 @@ class AlignJobFuzzTest {
             minProb = 1e-4;
             packed = false;
             batchCells = 4_000_000;
+            ownReader = false;
         } else if (round == 1) {
             binary = true;
             mode = Mode.LOCAL;
@@ -128,10 +130,11 @@ class AlignJobFuzzTest {
             minProb = 0;
             packed = true;
             batchCells = 300;
+            ownReader = true;
         }
         String what = "round " + round + " (-Djob.fuzzSeed=" + SEED + " -Djob.fuzzRounds=" + (round + 1) + " repeats it): " + (binary ? "binary" : "array") + " scores, "
                 + mode + ", " + semiring + ", band " + band + ", layout " + layout + ", min-prob " + minProb
-                + (packed ? ", packed" : "") + ", batch cells " + batchCells;
+                + (packed ? ", packed" : "") + ", batch cells " + batchCells + (ownReader ? ", the job's own reader" : "");
 
         System.out.println("AlignJobFuzzTest " + what);
         List<Case> cases = new ArrayList<>();
@@ -158,7 +161,11 @@ class AlignJobFuzzTest {
         }
         AlignCommand cmd = new AlignCommand();
         new picocli.CommandLine(cmd).parseArgs(flags.toArray(new String[0]));
-        JobRequest request = cmd.request(spark.sparkContext().getConf());
+        org.apache.spark.SparkConf conf = spark.sparkContext().getConf().clone();
+        if (ownReader) {
+            conf.set(JobKeys.READER_LARGE_ROW_BYTES.name(), "1");
+        }
+        JobRequest request = cmd.request(conf);
         JobSummary summary = AlignJob.run(spark, request);
 
         AlignOptions.Builder ob = AlignOptions.builder().mode(mode).semiring(semiring);
