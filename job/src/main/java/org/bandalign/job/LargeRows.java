@@ -96,17 +96,12 @@ final class LargeRows {
         return perRow == 0 || n <= Long.MAX_VALUE / 3 / perRow ? n * perRow * 3 : Long.MAX_VALUE;
     }
 
-    /** On each executor: the files of a partition's rows that are large for that executor's heap. */
-    private static final class Finder implements FlatMapFunction<Iterator<InternalRow>, String> {
-        private static final long serialVersionUID = 1L;
-        private final long setting;
-        private final long scoreReadBytes;
-
-        Finder(long setting, long scoreReadBytes) {
-            this.setting = setting;
-            this.scoreReadBytes = scoreReadBytes;
-        }
-
+    /**
+     * On each executor: the files of a partition's rows that are large for that executor's heap
+     * ({@code setting}: spark.bandalign.reader.largeRowBytes; {@code scoreReadBytes}: what
+     * Spark's reader holds a score, {@link InputFooters.Sizes#scoreReadBytes}).
+     */
+    private record Finder(long setting, long scoreReadBytes) implements FlatMapFunction<Iterator<InternalRow>, String> {
         @Override
         public Iterator<String> call(Iterator<InternalRow> rows) {
             long limit = limit(setting, Runtime.getRuntime().maxMemory());
