@@ -99,7 +99,7 @@ final class AlignJob {
         try {
             JobSummary summary = withReaderBatchRows(spark, req, input,
                     (readingBytes, sizes) -> align(spark, req, input, readingBytes,
-                            LargeRows.files(input, sizes, req.largeRowBytes, executor(spark).heapBytes()), staging, fs, start, tag));
+                            LargeRows.files(input, sizes, req.largeRowBytes, executor(spark).heapBytes(), hadoopConf(spark)), staging, fs, start, tag));
             try (OutputStream os = fs.create(new Path(staging, "_SUMMARY.json"), false)) {
                 os.write(summary.toJson().getBytes(StandardCharsets.UTF_8));
             }

@@ -111,11 +111,15 @@ final class AlignPartition implements FlatMapFunction<Iterator<InternalRow>, Ali
             {
                 if (task != null) {   // a failed or killed task gives its memory back too
                     task.addTaskCompletionListener((org.apache.spark.util.TaskCompletionListener) ctx -> {
-                        ownReader.close();
                         batchMemory.run();
                         Runnable r = readingMemory;
                         if (r != null) {
                             r.run();
+                        }
+                        try {
+                            ownReader.close();
+                        } catch (RuntimeException e) {   // (a killed task's stream; its memory is given back above)
+                            LOG.warn("closing an input file: {}", e.toString());
                         }
                     });
                 }
@@ -268,8 +272,9 @@ final class AlignPartition implements FlatMapFunction<Iterator<InternalRow>, Ali
                     RecordMaker.checkOutputSize(id, g, options.layoutFor(bandLayout), options.maxCells);
                 });
                 Pair pair = row.numFields() > InputColumns.ROW_INDEX && !row.isNullAt(InputColumns.ROW_INDEX)
+                        // (a dense row aligned in a narrow band has few cells and may still hold too many scores)
                         ? PairDecoder.decode(row, id -> ownReader.read(row.getUTF8String(InputColumns.FILE).toString(),
-                                row.getLong(InputColumns.ROW_INDEX), id, LargeRows.scores(row)))
+                                row.getLong(InputColumns.ROW_INDEX), id, LargeRows.scores(row), ExecutorAligners::checkScoresFitHeap))
                         : PairDecoder.decode(row, format);
                 BandGeometry g = BandGeometry.of(pair, alignOptions);
                 batch.add(pair);

@@ -245,6 +245,26 @@ final class ExecutorAligners {
     }
 
     /**
+     * Throws where the {@code scores} floats of a row that the job's own reader would read
+     * ({@link LargeRows}) pass {@value AlignPartition#READING_HEAP_SHARE} of this executor's heap:
+     * a dense row aligned in a narrow band has few band cells, so {@link #checkFitsHeap} passes
+     * it, and yet all its scores are read.
+     */
+    static void checkScoresFitHeap(String id, long scores) {
+        checkScoresFitHeap(id, scores, Runtime.getRuntime().maxMemory());
+    }
+
+    static void checkScoresFitHeap(String id, long scores, long heapBytes) {
+        long most = (long) (heapBytes * AlignPartition.READING_HEAP_SHARE) / 4;
+        if (scores > most) {
+            throw new InvalidPairException(id, "too large for this executor's memory: its scores hold " + scores
+                    + " floats, more than the " + most + " that " + (int) (AlignPartition.READING_HEAP_SHARE * 100)
+                    + "% of this " + (heapBytes >> 20) + " MiB heap holds; give the executors more memory "
+                    + "(spark.executor.memory; in local mode the JVM's -Xmx, which bin/bandalign takes from BANDALIGN_JAVA_OPTS)");
+        }
+    }
+
+    /**
      * Heap the CPU engine takes per row of a pair, whatever its band: its rolling anti-diagonals
      * (12 doubles a row). Beside a pair's cells it matters only in a narrow band: a pair of 4
      * million rows in a band of one takes 384 MB of them.

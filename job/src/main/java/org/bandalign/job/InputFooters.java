@@ -148,8 +148,13 @@ final class InputFooters {
                     readBytes += chunk.getTotalSize();
                 }
             }
+            // (the rows' shapes bound the largest where all rows can hold what the footer counts,
+            // give or take a binary's length prefixes and page headers; where they cannot, some
+            // row holds more than its shape says, and may hold it all)
+            long bound = shapeBound(block);
+            boolean shapesHoldAll = bound == Long.MAX_VALUE || scoresInGroup / rows <= bound + bound / 100 + 64;
             largest = largest.max(new Sizes(vectorBytes, copyBytes, readBytes, block.getRowCount(),
-                    Math.min(scoresInGroup, shapeBound(block)), scoreBytes));
+                    shapesHoldAll ? Math.min(scoresInGroup, bound) : scoresInGroup, scoreBytes));
         }
         return largest;
     }

@@ -59,8 +59,12 @@ final class LargeRows {
      * @param setting spark.bandalign.reader.largeRowBytes (0: the reading share of each executor's heap)
      * @param driverHeapEstimate the executors' heap as the driver knows it ({@link AlignJob#executor})
      */
-    static List<String> files(Dataset<Row> input, InputFooters.Sizes sizes, long setting, long driverHeapEstimate) {
-        if (sizes.largestRowReadBytes() <= limit(setting, driverHeapEstimate)) {
+    static List<String> files(Dataset<Row> input, InputFooters.Sizes sizes, long setting, long driverHeapEstimate,
+                              org.apache.hadoop.conf.Configuration conf) {
+        // (an executor's usable heap is a little under spark.executor.memory; a sample of the
+        // footers can miss the one file that holds a large row, so then every row is looked at)
+        boolean allFooters = input.inputFiles().length <= InputFooters.MAX_FILES;
+        if (allFooters && sizes.largestRowReadBytes() <= limit(setting, (long) (driverHeapEstimate * 0.9))) {
             return List.of();
         }
         long scoreReadBytes = sizes.scoreReadBytes();
@@ -68,7 +72,7 @@ final class LargeRows {
                 .mapPartitions(new Finder(setting, scoreReadBytes))
                 .distinct()
                 .collect();
-        List<String> sorted = new ArrayList<>(files);
+        List<String> sorted = new ArrayList<>(readable(files, conf));
         java.util.Collections.sort(sorted);
         if (!sorted.isEmpty()) {
             LOG.warn("{} input file(s) hold rows too large for Spark's Parquet reader, which would hold over {} MB for "
@@ -78,6 +82,27 @@ final class LargeRows {
                             : sorted.subList(0, 5) + " and " + (sorted.size() - 5) + " more");
         }
         return sorted;
+    }
+
+    /**
+     * Those of {@code files} whose scores {@link ParquetScores} reads (or that have none); the
+     * others (decimals, unsigned longs) stay with Spark's reader, as before, which is said.
+     */
+    private static List<String> readable(List<String> files, org.apache.hadoop.conf.Configuration conf) {
+        List<String> out = new ArrayList<>();
+        List<Boolean> ok = InputFooters.eachFooter(files, conf, footer -> {
+            org.apache.parquet.column.ColumnDescriptor c = ParquetScores.scoresColumn(footer.getFileMetaData().getSchema());
+            return c == null || ParquetScores.kind(c.getPrimitiveType()) != null;
+        }, (file, e) -> false);
+        for (int k = 0; k < files.size(); k++) {
+            if (ok.get(k)) {
+                out.add(files.get(k));
+            } else {
+                LOG.warn("{} holds rows too large for Spark's Parquet reader, but stores its scores in a type only Spark's "
+                        + "reader reads: Spark reads it (write scores as float32 for the job's own reader)", files.get(k));
+            }
+        }
+        return out;
     }
 
     /**

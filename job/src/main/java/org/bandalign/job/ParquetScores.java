@@ -65,6 +65,13 @@ final class ParquetScores implements AutoCloseable {
     /** The longest Java array, about. */
     private static final int MAX_ARRAY = Integer.MAX_VALUE - 8;
 
+    /** Whether a row's scores fit where they are to be read. */
+    @FunctionalInterface
+    interface SizeCheck {
+        /** @throws InvalidPairException where {@code floats} scores of pair {@code id} do not fit */
+        void check(String id, long floats);
+    }
+
     /** How a file stores its scores. */
     enum Kind {
         BINARY, FLOAT, INT, UNSIGNED_INT, LONG, DOUBLE
@@ -89,6 +96,7 @@ final class ParquetScores implements AutoCloseable {
                 && !((LogicalTypeAnnotation.IntLogicalTypeAnnotation) logical).isSigned();
         switch (type.getPrimitiveTypeName()) {
             case BINARY:
+            case FIXED_LEN_BYTE_ARRAY:   // (Spark reads either, unannotated, as binary)
                 return logical == null ? Kind.BINARY : null;
             case FLOAT:
                 return Kind.FLOAT;
@@ -120,13 +128,16 @@ final class ParquetScores implements AutoCloseable {
      * The scores of row {@code row} of {@code file} (a path as Spark's {@code _metadata.file_path}
      * gives it), or null where they are null. {@code expected} is how many the row's shape says
      * it holds: an array row of that many is read into an array of its size, with no copy.
+     * {@code fits} is asked first whether the floats the row may hold fit: its shape's count, or
+     * fewer where its row group has fewer values left (a shape may claim more than its row
+     * holds), or a binary's own length.
      *
-     * @throws InvalidPairException naming {@code id} where the row's scores are unusable
+     * @throws InvalidPairException naming {@code id} where the row's scores are unusable, or from {@code fits}
      */
-    float[] read(String file, long row, String id, long expected) {
+    float[] read(String file, long row, String id, long expected, SizeCheck fits) {
         try {
             seek(file, row);
-            return readRow(id, expected);
+            return column == null ? null : readRow(id, expected, fits);
         } catch (IOException e) {
             throw new UncheckedIOException("reading the scores of row " + row + " of " + file, e);
         }
@@ -145,6 +156,9 @@ final class ParquetScores implements AutoCloseable {
             throw new IllegalStateException("row " + row + " is not in " + path + ", which has "
                     + groupStarts[groupStarts.length - 1] + " rows");
         }
+        if (column == null) {
+            return;
+        }
         if (g != group || row < next) {
             load(g);
         }
@@ -161,8 +175,10 @@ final class ParquetScores implements AutoCloseable {
         file = path;
         MessageType schema = reader.getFooter().getFileMetaData().getSchema();
         column = scoresColumn(schema);
+        groupStarts = rowGroupStarts(reader.getRowGroups());
+        group = -1;
         if (column == null) {
-            throw new IllegalStateException(path + " has no column 'scores'");
+            return;   // (a file without the column, beside files with it: its rows' scores are null, as Spark reads them)
         }
         kind = kind(column.getPrimitiveType());
         if (kind == null) {
@@ -174,12 +190,15 @@ final class ParquetScores implements AutoCloseable {
         elementMayBeNull = column.getMaxRepetitionLevel() > 0 && column.getPrimitiveType().isRepetition(Type.Repetition.OPTIONAL);
         requested = new MessageType(schema.getName(), top);
         reader.setRequestedSchema(requested);
-        List<BlockMetaData> blocks = reader.getRowGroups();
-        groupStarts = new long[blocks.size() + 1];
+    }
+
+    /** The first row of each of {@code blocks}, and one past the last. */
+    private static long[] rowGroupStarts(List<BlockMetaData> blocks) {
+        long[] starts = new long[blocks.size() + 1];
         for (int k = 0; k < blocks.size(); k++) {
-            groupStarts[k + 1] = groupStarts[k] + blocks.get(k).getRowCount();
+            starts[k + 1] = starts[k] + blocks.get(k).getRowCount();
         }
-        group = -1;
+        return starts;
     }
 
     private void load(int g) throws IOException {
@@ -206,27 +225,36 @@ final class ParquetScores implements AutoCloseable {
         next++;
     }
 
-    private float[] readRow(String id, long expected) {
+    private float[] readRow(String id, long expected, SizeCheck fits) {
         int maxDefinition = column.getMaxDefinitionLevel();
         if (values.getCurrentDefinitionLevel() < setLevel) {
             skipRow();
             return null;
         }
         if (kind == Kind.BINARY) {
-            byte[] bytes = values.getBinary().getBytes();
+            org.apache.parquet.io.api.Binary value = values.getBinary();
+            fits.check(id, value.length() / 4);
+            byte[] bytes = value.getBytes();
             values.consume();
             consumed++;
             next++;
             return PairDecoder.unpack(id, bytes);
         }
-        float[] buffer = expected > this.buffer.length && expected <= MAX_ARRAY ? new float[(int) expected] : this.buffer;
+        // (presized by the shape, but never past the values left in the row group: a row's shape
+        // may claim more than it holds, and it is checked only once read)
+        long size = Math.min(expected, entries - consumed);
+        fits.check(id, size);
+        float[] buffer = size > this.buffer.length && size <= MAX_ARRAY ? new float[(int) size] : this.buffer;
         int count = 0;
         int firstNull = -1;
         int beyondRange = -1;
         double beyondValue = 0;
         do {
             int level = values.getCurrentDefinitionLevel();
-            if (level == maxDefinition) {
+            if (level == maxDefinition && firstNull >= 0) {
+                values.skip();   // (the row is rejected for its null element: what follows is not kept)
+                count++;
+            } else if (level == maxDefinition) {
                 if (count == buffer.length) {
                     if (count == MAX_ARRAY) {
                         throw new InvalidPairException(id, "scores hold more than " + MAX_ARRAY + " values, more than one array holds");

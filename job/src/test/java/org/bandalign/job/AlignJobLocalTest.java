@@ -425,11 +425,11 @@ class AlignJobLocalTest {
             TestTables.table(spark, large, binary).coalesce(1).write().mode("append").parquet(in);
             Dataset<Row> input = spark.read().option("mergeSchema", "true").parquet(in);
             long bigRowBytes = 40 * 50 * 3 * 20L;   // (more than the reference cases' rows hold, under 'large')
-            List<String> largeFiles = LargeRows.files(input, AlignJob.inputSizes(spark, input), bigRowBytes, 1L << 30);
+            List<String> largeFiles = LargeRows.files(input, AlignJob.inputSizes(spark, input), bigRowBytes, 1L << 30, AlignJob.hadoopConf(spark));
             assertEquals(1, largeFiles.size(), "the appended file alone: " + largeFiles);
             assertEquals(List.of("large", "large-band"), input.where(input.metadataColumn("_metadata").getField("file_path")
                     .equalTo(largeFiles.get(0))).select("id").as(Encoders.STRING()).collectAsList().stream().sorted().toList());
-            assertEquals(List.of(), LargeRows.files(input, AlignJob.inputSizes(spark, input), 0, 1L << 30),
+            assertEquals(List.of(), LargeRows.files(input, AlignJob.inputSizes(spark, input), 0, 1L << 30, AlignJob.hadoopConf(spark)),
                     "at the default, 30% of a 1 GiB heap, no footer shows a row group that could hold a large row");
 
             String bySpark = tmp.resolve("out-by-spark-" + binary).toString();
@@ -445,6 +445,50 @@ class AlignJobLocalTest {
             }
             assertEquals(TestTables.bad(binary).size(), expected.rejectedRows);
         }
+    }
+
+    /**
+     * Inputs that once failed a run read by the job's own reader (found by review): a row longer
+     * than its shape with a null element past the reader's first buffer, a band-layout row
+     * whose band is far wider than its grid (its shape claims 1.8e9 scores), decimal scores
+     * (which only Spark's reader reads, so their file stays with it), and a file without a
+     * scores column beside one with it. Each is rejected, or aligned, as Spark's reader has it.
+     */
+    @Test
+    void align_jobsOwnReader_rowsAndFilesItOnceFailedOn_sameOutcomeAsSparksReader() throws IOException {
+        Float[] longWithNull = TestTables.boxed(new float[1030]);
+        longWithNull[1024] = null;
+        List<Row> rows = new ArrayList<>(List.of(
+                TestTables.row("ok", 1, 2, new float[6], null, null, false),
+                RowFactory.create("long-with-null", 1, 1, longWithNull, null, null, null),
+                TestTables.row("wide-band", 10, 10, new float[300], -30_000_000, 30_000_000, false)));
+        String odd = tmp.resolve("own-reader-odd").toString();
+        spark.createDataFrame(rows, TestTables.schema(false)).coalesce(1).write().parquet(odd);
+        TestTables.table(spark, List.of(TestTables.row("ok-2", 2, 2, new float[12], null, null, false)), false)
+                .drop("scores").coalesce(1).write().mode("append").parquet(odd);   // (no scores column: null scores)
+
+        org.apache.spark.sql.types.StructType decimalSchema = new org.apache.spark.sql.types.StructType()
+                .add("id", DataTypes.StringType).add("n", DataTypes.IntegerType).add("m", DataTypes.IntegerType)
+                .add("scores", DataTypes.createArrayType(DataTypes.createDecimalType(10, 2)));
+        java.math.BigDecimal[] decimals = new java.math.BigDecimal[12];
+        java.util.Arrays.fill(decimals, new java.math.BigDecimal("-1.25"));
+        String decimal = tmp.resolve("own-reader-decimal").toString();
+        spark.createDataFrame(List.of(RowFactory.create("decimal", 2, 2, decimals)), decimalSchema).coalesce(1).write().parquet(decimal);
+
+        for (String in : List.of(odd, decimal)) {
+            String bySpark = in + "-out-spark";
+            String byOwn = in + "-out-own";
+            JobSummary expected = run(in, bySpark);
+            JobSummary s = run(spark.sparkContext().getConf().clone().set(JobKeys.READER_LARGE_ROW_BYTES.name(), "1"), in, byOwn);
+            assertEquals(List.of(expected.inputRows, expected.alignedRows, expected.rejectedRows),
+                    List.of(s.inputRows, s.alignedRows, s.rejectedRows), in);
+            assertEquals(byId(bySpark + "/marginals"), byId(byOwn + "/marginals"), in);
+            assertEquals(byId(bySpark + "/rejected"), byId(byOwn + "/rejected"), in);
+        }
+        Map<String, Row> rejected = byId(odd + "-out-own/rejected");
+        assertEquals(java.util.Set.of("long-with-null", "wide-band", "ok-2"), rejected.keySet());
+        assertTrue(rejected.get("long-with-null").<String>getAs("error").contains("null element (at index 1024)"));
+        assertTrue(rejected.get("ok-2").<String>getAs("error").contains("scores are null"));
     }
 
     /** --input may name one Parquet file (SPEC section 5: "one file or a directory"). */

@@ -52,4 +52,19 @@ class ExecutorAlignersTest {
         Assumptions.assumeTrue(org.apache.spark.SparkEnv.get() == null, "no Spark running in this JVM");
         assertEquals(Runtime.getRuntime().availableProcessors(), ExecutorAligners.cpuThreads(options(Backend.CPU, 0)));
     }
+
+    /** A dense row aligned in a narrow band: few band cells, yet all its scores are read. */
+    @Test
+    void checkScoresFitHeap_scoresPastTheReadingShareOfTheHeap_rejectedSayingWhat() {
+        long heap = 1L << 30;
+        long most = (long) (heap * AlignPartition.READING_HEAP_SHARE) / 4;
+        ExecutorAligners.checkScoresFitHeap("fits", most, heap);
+        org.bandalign.align.InvalidPairException e = org.junit.jupiter.api.Assertions.assertThrows(
+                org.bandalign.align.InvalidPairException.class,
+                () -> ExecutorAligners.checkScoresFitHeap("dense-20000", 20_000L * 20_000 * 3, heap));
+        assertEquals("dense-20000", e.pairId());
+        assertEquals("too large for this executor's memory: its scores hold 1200000000 floats, more than the " + most
+                + " that 30% of this 1024 MiB heap holds; give the executors more memory (spark.executor.memory; in local "
+                + "mode the JVM's -Xmx, which bin/bandalign takes from BANDALIGN_JAVA_OPTS)", e.reason());
+    }
 }

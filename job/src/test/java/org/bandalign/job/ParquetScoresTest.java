@@ -79,6 +79,13 @@ class ParquetScoresTest {
                     a[a.length / 2] = null;
                     a[a.length - 1] = null;
                 }
+                if (r == 118) {   // (longer than its shape, a null past the reader's first buffer: found by review)
+                    a = java.util.Arrays.copyOf(a, 1030);
+                    for (int k = length; k < a.length; k++) {
+                        a[k] = value(element, random, r, k);
+                    }
+                    a[1024] = null;
+                }
                 scores = a;
             }
             rows.add(RowFactory.create("row-" + r, 1, m, scores));
@@ -183,6 +190,46 @@ class ParquetScoresTest {
     }
 
     /**
+     * The size check sees what a row may hold before anything of it is gathered: its shape's
+     * count, capped by the values its row group has left (a shape may claim more), or a binary's
+     * own length; a row it rejects is passed over, and the next row reads as usual.
+     */
+    @Test
+    void read_sizeCheck_seesTheRowsClaimCappedByItsRowGroup_andARejectedRowIsPassedOver() {
+        for (boolean binary : new boolean[] {false, true}) {
+            List<Row> rows = List.of(TestTables.row("small", 1, 2, new float[] {1, 2, 3, 4, 5, 6}, null, null, binary),
+                    TestTables.row("big", 1, 2000, new float[6000], null, null, binary),
+                    TestTables.row("claims-much", 10, 10, new float[300], -30_000_000, 30_000_000, binary),
+                    TestTables.row("after", 1, 1, new float[] {7, 8, 9}, null, null, binary));
+            String out = dir.resolve("checked-" + binary).toString();
+            TestTables.table(spark, rows, binary).coalesce(1).write().parquet(out);
+            Dataset<Row> input = spark.read().parquet(out);
+            List<String> files = input.select(input.metadataColumn("_metadata").getField("file_path")).distinct()
+                    .as(org.apache.spark.sql.Encoders.STRING()).collectAsList();
+            Map<String, Long> claims = new TreeMap<>();
+            Map<String, Object> outcomes = new TreeMap<>();
+            try (ParquetScores reader = new ParquetScores(Configuration::new)) {
+                for (InternalRow r : InputColumns.rows(input, files).map(InternalRow::copy).collect()) {
+                    String id = r.getUTF8String(InputColumns.ID).toString();
+                    outcomes.put(id, outcome(() -> reader.read(r.getUTF8String(InputColumns.FILE).toString(),
+                            r.getLong(InputColumns.ROW_INDEX), id, LargeRows.scores(r), (pid, floats) -> {
+                                claims.put(pid, floats);
+                                if (floats > 1000) {
+                                    throw new InvalidPairException(pid, "too many: " + floats);
+                                }
+                            })));
+                }
+            }
+            assertEquals(Map.of("after", 3L, "big", 6000L, "claims-much", 300L + (binary ? 0 : 3), "small", 6L), claims,
+                    "binary: its length; array: its shape, capped by the values left in its row group");
+            assertEquals("pair 'big': too many: 6000", outcomes.get("big"));
+            assertArrayEquals(new float[] {7, 8, 9}, (float[]) outcomes.get("after"));
+            assertArrayEquals(new float[] {1, 2, 3, 4, 5, 6}, (float[]) outcomes.get("small"));
+            assertEquals(300, ((float[]) outcomes.get("claims-much")).length, "read as it is: its length rejects it later");
+        }
+    }
+
+    /**
      * Decodes every row of {@code input} through Spark's reader and through {@link ParquetScores}
      * (in file order, every third row alone, and shuffled) and requires the same outcome; returns
      * how many rows were compared.
@@ -213,7 +260,7 @@ class ParquetScoresTest {
                 for (InternalRow r : order) {
                     byOwn.put(r.getUTF8String(InputColumns.ID).toString(), outcome(() -> PairDecoder.decode(r,
                             id -> reader.read(r.getUTF8String(InputColumns.FILE).toString(), r.getLong(InputColumns.ROW_INDEX), id,
-                                    LargeRows.scores(r)))
+                                    LargeRows.scores(r), (id2, floats) -> { }))
                             .scores()));
                 }
             }
