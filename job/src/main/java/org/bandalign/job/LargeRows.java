@@ -67,6 +67,8 @@ final class LargeRows {
         if (allFooters && sizes.largestRowReadBytes() <= limit(setting, (long) (driverHeapEstimate * 0.9))) {
             return List.of();
         }
+        LOG.info("the input's footers show row groups that could hold a row too large for Spark's Parquet reader "
+                + "(or were sampled): reading every row's lengths and band to find them");
         long scoreReadBytes = sizes.scoreReadBytes();
         List<String> files = InputColumns.internalRows(InputColumns.withoutScores(input))
                 .mapPartitions(new Finder(setting, scoreReadBytes))
