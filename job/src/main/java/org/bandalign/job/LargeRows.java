@@ -24,10 +24,12 @@ import org.apache.spark.sql.catalyst.InternalRow;
  * itself, once the row has passed the size checks: a pair too large for the executor is rejected
  * as such without its scores ever being read, and one that fits is read at 4 bytes a score.
  *
- * <p>The files are found in two steps. The footers (a sample of at most
- * {@value InputFooters#MAX_FILES} files) say whether any row group holds scores enough for a
- * large row; only then does a Spark job read the lengths and bands of every row (no scores) and
- * name the files with a large row. Where no footer shows such a row group, nothing more is read.
+ * <p>The files are found in two steps. The footers say whether any row group holds scores
+ * enough for a large row (by its score count, or by the statistics of its lengths and band,
+ * {@link InputFooters#shapeBound}); only then, or where the input has more files than the
+ * {@value InputFooters#MAX_FILES} whose footers are sampled, does a Spark job read the lengths
+ * and bands of every row (no scores) and name the files with a large row. Where no footer shows
+ * such a row group, nothing more is read.
  *
  * <p>What it cannot spare: the job's reader holds a row group's scores as stored, and
  * decompresses a large row's pages where it reads a later row of the same row group, so a row
@@ -58,6 +60,7 @@ final class LargeRows {
      * @param sizes what the input's footers show ({@link AlignJob#inputSizes})
      * @param setting spark.bandalign.reader.largeRowBytes (0: the reading share of each executor's heap)
      * @param driverHeapEstimate the executors' heap as the driver knows it ({@link AlignJob#executor})
+     * @param conf the Hadoop configuration that reads the input's footers
      */
     static List<String> files(Dataset<Row> input, InputFooters.Sizes sizes, long setting, long driverHeapEstimate,
                               org.apache.hadoop.conf.Configuration conf) {
