@@ -271,8 +271,9 @@ final class AlignPartition implements FlatMapFunction<Iterator<InternalRow>, Ali
                     ExecutorAligners.checkFitsHeap(id, g);
                     RecordMaker.checkOutputSize(id, g, options.layoutFor(bandLayout), options.maxCells);
                 });
+                // (a row of a file left to the job's reader: its scores are checked against the heap
+                // too, since a dense row aligned in a narrow band has few cells yet all its scores are read)
                 Pair pair = row.numFields() > InputColumns.ROW_INDEX && !row.isNullAt(InputColumns.ROW_INDEX)
-                        // (a dense row aligned in a narrow band has few cells and may still hold too many scores)
                         ? PairDecoder.decode(row, id -> ownReader.read(row.getUTF8String(InputColumns.FILE).toString(),
                                 row.getLong(InputColumns.ROW_INDEX), id, LargeRows.scores(row), ExecutorAligners::checkScoresFitHeap))
                         : PairDecoder.decode(row, format);

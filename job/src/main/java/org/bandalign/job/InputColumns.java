@@ -103,8 +103,8 @@ final class InputColumns {
      */
     static Dataset<Row> withoutScores(Dataset<Row> input) {
         Column metadata = input.metadataColumn("_metadata");
-        return select(input, lit(null).cast(input.select(scores(input)).schema().fields()[0].dataType()),
-                metadata.getField("file_path"), metadata.getField("row_index"));
+        return select(input, lit(null).cast(scoresType(format(input.schema()))), metadata.getField("file_path"),
+                metadata.getField("row_index"));
     }
 
     static JavaRDD<InternalRow> internalRows(Dataset<Row> selected) {
@@ -115,9 +115,13 @@ final class InputColumns {
     private static Column scores(Dataset<Row> input) {
         StructType schema = input.schema();
         Format format = format(schema);
-        return format.binary ? col(field(schema, "scores"))
-                : col(field(schema, "scores")).cast(DataTypes.createArrayType(format.wide ? DataTypes.DoubleType : DataTypes.FloatType,
-                        format.elementsMayBeNull));
+        return format.binary ? col(field(schema, "scores")) : col(field(schema, "scores")).cast(scoresType(format));
+    }
+
+    /** The type of {@link #scores}: binary, or an array of doubles (wide) or floats. */
+    private static DataType scoresType(Format format) {
+        return format.binary ? DataTypes.BinaryType
+                : DataTypes.createArrayType(format.wide ? DataTypes.DoubleType : DataTypes.FloatType, format.elementsMayBeNull);
     }
 
     /** The job's columns of {@code input}, in the order of the constants above, with {@code scores} and then {@code more}. */
