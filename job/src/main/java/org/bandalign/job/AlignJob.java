@@ -13,6 +13,7 @@ import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.apache.hadoop.util.ShutdownHookManager;
 import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.resource.ResourceProfileBuilder;
 import org.apache.spark.resource.TaskResourceRequests;
 import org.apache.spark.sql.AnalysisException;
@@ -98,8 +99,8 @@ final class AlignJob {
         spark.sparkContext().addJobTag(tag);
         try {
             JobSummary summary = withReaderBatchRows(spark, req, input,
-                    (readingBytes, sizes) -> align(spark, req, input, readingBytes,
-                            LargeRows.files(input, sizes, req.largeRowBytes, executor(spark).heapBytes(), hadoopConf(spark)), staging, fs, start, tag));
+                    (readingBytes, survey) -> align(spark, req, input, readingBytes,
+                            LargeRows.files(input, survey, req.largeRowBytes, executor(spark).heapBytes(), hadoopConf(spark)), staging, fs, start, tag));
             try (OutputStream os = fs.create(new Path(staging, "_SUMMARY.json"), false)) {
                 os.write(summary.toJson().getBytes(StandardCharsets.UTF_8));
             }
@@ -246,11 +247,12 @@ final class AlignJob {
      * the session sets it): {@code spark.bandalign.reader.batchRows} rows, or fewer where the
      * footers show rows so large that a batch would pass {@link #readerBatchBytes(long, int)};
      * the session's setting is restored after. {@code job} is given the heap a task holds while
-     * it reads ({@link #taskReadingBytes}) and what the footers show ({@link #inputSizes}).
+     * it reads ({@link #taskReadingBytes}) and what the footers show ({@link #inputSurvey}).
      */
     private static <T> T withReaderBatchRows(SparkSession spark, JobRequest req, Dataset<Row> input,
-                                             java.util.function.BiFunction<Long, InputFooters.Sizes, T> job) {
-        InputFooters.Sizes sizes = inputSizes(spark, input);
+                                             java.util.function.BiFunction<Long, InputFooters.Survey, T> job) {
+        InputFooters.Survey survey = inputSurvey(spark, input);
+        InputFooters.Sizes sizes = survey.largest();
         Executor executor = executor(spark);
         int rows = readerBatchRows(sizes, req.readerBatchRows, executor);
         boolean sessionSetsIt = spark.conf().contains(READER_BATCH_SIZE);
@@ -263,19 +265,20 @@ final class AlignJob {
         }
         long readingBytes = taskReadingBytes(sizes, rows, executor);
         if (sessionSetsIt) {
-            return job.apply(readingBytes, sizes);
+            return job.apply(readingBytes, survey);
         }
         spark.conf().set(READER_BATCH_SIZE, rows);
         try {
-            return job.apply(readingBytes, sizes);
+            return job.apply(readingBytes, survey);
         } finally {
             spark.conf().unset(READER_BATCH_SIZE);
         }
     }
 
-    /** What the input's footers show of its sizes ({@link InputFooters#largest}). */
-    static InputFooters.Sizes inputSizes(SparkSession spark, Dataset<Row> input) {
-        return InputFooters.largest(input.inputFiles(), "scores", InputColumns.READ, hadoopConf(spark));
+    /** What the input's footers show of its sizes, file by file ({@link InputFooters#survey}). */
+    static InputFooters.Survey inputSurvey(SparkSession spark, Dataset<Row> input) {
+        return InputFooters.survey(JavaSparkContext.fromSparkContext(spark.sparkContext()), input.inputFiles(), "scores",
+                InputColumns.READ, hadoopConf(spark), InputFooters.DRIVER_FILES);
     }
 
     /** Rows per read batch for this input: at most {@code most}, fewer where its rows are large. */

@@ -2,6 +2,7 @@ package org.bandalign.job;
 
 import java.io.IOException;
 import java.util.ArrayList;
+import java.util.Iterator;
 import java.util.List;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
@@ -15,6 +16,8 @@ import org.apache.parquet.hadoop.metadata.BlockMetaData;
 import org.apache.parquet.hadoop.metadata.ColumnChunkMetaData;
 import org.apache.parquet.hadoop.metadata.ParquetMetadata;
 import org.apache.parquet.hadoop.util.HadoopInputFile;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.api.java.function.FlatMapFunction;
 
 /**
  * How large the input's rows and row groups are, from the Parquet footers alone (no data is
@@ -24,12 +27,15 @@ import org.apache.parquet.hadoop.util.HadoopInputFile;
  * groups, which parquet-mr reads whole, so that tasks take turns to read where they are large
  * for the heap ({@link AlignPartition#READING}).
  *
- * <p>Large inputs are sampled: at most {@value #MAX_FILES} files, evenly spread over the listing,
- * their footers read by a few threads.
+ * <p>Every file's footer is read: by a few threads on the driver, or by a Spark job where the
+ * input has more than {@value #DRIVER_FILES} files.
  */
 final class InputFooters {
-    /** Most files whose footers are read. */
-    static final int MAX_FILES = 256;
+    /**
+     * Most files whose footers the driver reads itself ({@link #survey(JavaSparkContext, String[],
+     * String, java.util.Collection, Configuration, int)}); a Spark job reads those of more.
+     */
+    static final int DRIVER_FILES = 256;
     private static final int THREADS = 8;
     private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(InputFooters.class);
 
@@ -64,7 +70,7 @@ final class InputFooters {
      * MB of byte[] (row group, row buffer, output) while it was read, about 10 times the row.
      */
     record Sizes(long rowVectorBytes, long rowCopyBytes, long rowGroupBytes, long rowGroupRows, long rowGroupScores,
-                 long scoreReadBytes) {
+                 long scoreReadBytes) implements java.io.Serializable {
         /** Sizes that say nothing of the largest row. */
         Sizes(long rowVectorBytes, long rowCopyBytes, long rowGroupBytes, long rowGroupRows) {
             this(rowVectorBytes, rowCopyBytes, rowGroupBytes, rowGroupRows, 0, 0);
@@ -89,30 +95,78 @@ final class InputFooters {
     static final long LEVEL_BYTES = 8;
 
     /**
-     * The {@link Sizes} of the given Parquet files (or of a sample of them): of the column
-     * {@code scores} and of the columns {@code read}, their names in any case.
+     * What each of {@code files} shows ({@link Sizes}; {@link #UNKNOWN} where its footer could
+     * not be read), of the column {@code scores} and of the columns {@code read}, their names in
+     * any case: the footers read by a few threads here.
      */
-    static Sizes largest(String[] files, String scores, java.util.Collection<String> read, Configuration conf) {
-        List<String> sample = new ArrayList<>();
-        int step = Math.max(1, (files.length + MAX_FILES - 1) / MAX_FILES);
-        for (int k = 0; k < files.length && sample.size() < MAX_FILES; k += step) {
-            sample.add(files[k]);
+    static Survey survey(String[] files, String scores, java.util.Collection<String> read, Configuration conf) {
+        return new Survey(List.of(files), each(List.of(files), scores, List.copyOf(read), conf));
+    }
+
+    /**
+     * {@link #survey(String[], String, java.util.Collection, Configuration)} of every file, by a
+     * Spark job where there are more than {@code driverFiles}: a task a slice of the files, each
+     * read by a few threads, so that a large input's footers cost what Spark's own merging of
+     * their schemas costs, not a pass over its rows.
+     */
+    static Survey survey(JavaSparkContext spark, String[] files, String scores, java.util.Collection<String> read,
+                         Configuration conf, int driverFiles) {
+        if (files.length <= driverFiles) {
+            return survey(files, scores, read, conf);
         }
+        int slices = Math.max(1, Math.min(files.length, spark.defaultParallelism()));
+        List<Sizes> sizes = spark.parallelize(List.of(files), slices)
+                .mapPartitions(new SliceReader(RejectedSink.configurationBytes(conf), scores, List.copyOf(read)))
+                .collect();
+        return new Survey(List.of(files), sizes);
+    }
+
+    /** What the footers of an input's files show, file by file (in the order of {@code files}). */
+    record Survey(List<String> files, List<Sizes> sizes) {
+        /** The largest of each size over all files. */
+        Sizes largest() {
+            Sizes largest = UNKNOWN;
+            for (Sizes s : sizes) {
+                largest = largest.max(s);
+            }
+            return largest;
+        }
+
+        /** The files whose sizes pass {@code test}, in order. */
+        List<String> files(java.util.function.Predicate<Sizes> test) {
+            List<String> out = new ArrayList<>();
+            for (int k = 0; k < files.size(); k++) {
+                if (test.test(sizes.get(k))) {
+                    out.add(files.get(k));
+                }
+            }
+            return out;
+        }
+    }
+
+    /** On an executor: the sizes of one slice of the files, in order. */
+    private record SliceReader(byte[] conf, String scores, List<String> read)
+            implements FlatMapFunction<Iterator<String>, Sizes> {
+        @Override
+        public Iterator<Sizes> call(Iterator<String> slice) throws IOException {
+            List<String> files = new ArrayList<>();
+            slice.forEachRemaining(files::add);
+            return each(files, scores, read, RejectedSink.configuration(conf)).iterator();
+        }
+    }
+
+    private static List<Sizes> each(List<String> files, String scores, List<String> read, Configuration conf) {
         java.util.Set<String> readLower = new java.util.HashSet<>();
         for (String c : read) {
             readLower.add(c.toLowerCase(java.util.Locale.ROOT));
         }
-        Sizes largest = UNKNOWN;
-        for (Sizes s : eachFooter(sample, conf, footer -> largest(footer, scores, readLower), (file, e) -> {
+        return eachFooter(files, conf, footer -> largest(footer, scores, readLower), (file, e) -> {
             LOG.warn("could not read the footer of " + file + " to size the reader's batches: " + e);
             return UNKNOWN;   // Spark reports an unreadable file when it reads it
-        })) {
-            largest = largest.max(s);
-        }
-        return largest;
+        });
     }
 
-    /** One file's part of {@link #largest(String[], String, java.util.Collection, Configuration)}. */
+    /** What one file's footer shows ({@link #survey}). */
     private static Sizes largest(ParquetMetadata footer, String scores, java.util.Set<String> readLower) {
         Sizes largest = UNKNOWN;
         for (BlockMetaData block : footer.getBlocks()) {
@@ -285,9 +339,8 @@ final class InputFooters {
         try {
             List<Future<T>> results = new ArrayList<>(files.size());
             for (String f : files) {
-                // (new Path(String) would encode the URI again)
                 results.add(pool.submit(() -> {
-                    try (ParquetFileReader reader = ParquetFileReader.open(HadoopInputFile.fromPath(new Path(java.net.URI.create(f)), conf))) {
+                    try (ParquetFileReader reader = open(f, conf)) {
                         return fn.apply(reader.getFooter());
                     }
                 }));
@@ -308,6 +361,18 @@ final class InputFooters {
         } finally {
             pool.shutdownNow();
         }
+    }
+
+    /**
+     * A reader of Parquet file {@code file} (a URI, as {@code inputFiles()} and
+     * {@code _metadata.file_path} give them) under {@code conf}. (parquet-mr's
+     * {@code open(InputFile)} would take its options from a new Hadoop configuration, parsed
+     * from its XML resources at about 10 ms a file, and ignore {@code conf}.)
+     */
+    static ParquetFileReader open(String file, Configuration conf) throws IOException {
+        // (new Path(String) would encode the URI again)
+        return ParquetFileReader.open(HadoopInputFile.fromPath(new Path(java.net.URI.create(file)), conf),
+                org.apache.parquet.HadoopReadOptions.builder(conf).build());
     }
 
     /**

@@ -24,12 +24,11 @@ import org.apache.spark.sql.catalyst.InternalRow;
  * itself, once the row has passed the size checks: a pair too large for the executor is rejected
  * as such without its scores ever being read, and one that fits is read at 4 bytes a score.
  *
- * <p>The files are found in two steps. The footers say whether any row group holds scores
- * enough for a large row (by its score count, or by the statistics of its lengths and band,
- * {@link InputFooters#shapeBound}); only then, or where the input has more files than the
- * {@value InputFooters#MAX_FILES} whose footers are sampled, does a Spark job read the lengths
- * and bands of every row (no scores) and name the files with a large row. Where no footer shows
- * such a row group, nothing more is read.
+ * <p>The files are found in two steps. Each file's footer says whether any of its row groups
+ * holds scores enough for a large row (by its score count, or by the statistics of its lengths
+ * and band, {@link InputFooters#shapeBound}); only where some do does a Spark job read the
+ * lengths and bands of the rows (no scores) and name the files with a large row.
+ * Where no footer shows such a row group, nothing more is read.
  *
  * <p>What it cannot spare: the job's reader holds a row group's scores as stored, and
  * decompresses a large row's pages where it reads a later row of the same row group, so a row
@@ -55,26 +54,27 @@ final class LargeRows {
 
     /**
      * The files of {@code input} that hold a large row, as {@code _metadata.file_path} names
-     * them; empty where the footers show no row group that could hold one.
+     * them; empty where no file's footer shows a row group that could hold one.
      *
-     * @param sizes what the input's footers show ({@link AlignJob#inputSizes})
+     * @param survey what the input's footers show ({@link AlignJob#inputSurvey})
      * @param setting spark.bandalign.reader.largeRowBytes (0: the reading share of each executor's heap)
      * @param driverHeapEstimate the executors' heap as the driver knows it ({@link AlignJob#executor})
      * @param conf the Hadoop configuration that reads the input's footers
      */
-    static List<String> files(Dataset<Row> input, InputFooters.Sizes sizes, long setting, long driverHeapEstimate,
+    static List<String> files(Dataset<Row> input, InputFooters.Survey survey, long setting, long driverHeapEstimate,
                               org.apache.hadoop.conf.Configuration conf) {
-        // (an executor's usable heap is a little under spark.executor.memory; a sample of the
-        // footers can miss the one file that holds a large row, so then every row is looked at)
-        boolean allFooters = input.inputFiles().length <= InputFooters.MAX_FILES;
-        if (allFooters && sizes.largestRowReadBytes() <= limit(setting, (long) (driverHeapEstimate * 0.9))) {
+        // (an executor's usable heap is a little under spark.executor.memory)
+        long limit = limit(setting, (long) (driverHeapEstimate * 0.9));
+        List<String> candidates = survey.files(s -> s.largestRowReadBytes() > limit);
+        if (candidates.isEmpty()) {
             return List.of();
         }
-        LOG.info("the input's footers show row groups that could hold a row too large for Spark's Parquet reader "
-                + "(or were sampled): reading every row's lengths and band to find them");
-        long scoreReadBytes = sizes.scoreReadBytes();
+        // (every row is looked at, not only those of these files: a filter on their names would
+        // have to spell them as Spark's _metadata does, which differs from inputFiles())
+        LOG.info("{} of the input's {} files have row groups that could hold a row too large for Spark's Parquet reader: "
+                + "reading every row's lengths and band to find them", candidates.size(), survey.files().size());
         List<String> files = InputColumns.internalRows(InputColumns.withoutScores(input))
-                .mapPartitions(new Finder(setting, scoreReadBytes))
+                .mapPartitions(new Finder(setting, survey.largest().scoreReadBytes()))
                 .distinct()
                 .collect();
         List<String> sorted = new ArrayList<>(readable(files, conf));

@@ -5,7 +5,6 @@ import java.io.UncheckedIOException;
 import java.util.Arrays;
 import java.util.List;
 import org.apache.hadoop.conf.Configuration;
-import org.apache.hadoop.fs.Path;
 import org.apache.parquet.column.ColumnDescriptor;
 import org.apache.parquet.column.ColumnReader;
 import org.apache.parquet.column.impl.ColumnReadStoreImpl;
@@ -171,7 +170,7 @@ final class ParquetScores implements AutoCloseable {
         if (conf == null) {
             conf = confSource.get();
         }
-        reader = ParquetFileReader.open(org.apache.parquet.hadoop.util.HadoopInputFile.fromPath(new Path(java.net.URI.create(path)), conf));
+        reader = InputFooters.open(path, conf);
         file = path;
         MessageType schema = reader.getFooter().getFileMetaData().getSchema();
         column = scoresColumn(schema);

@@ -419,17 +419,17 @@ class AlignJobLocalTest {
     @Test
     void align_filesWithRowsTooLargeForSparksReader_readByTheJobsOwnReader_sameRowsOut() throws IOException {
         for (boolean binary : new boolean[] {false, true}) {
-            String in = writeInput("own-reader-" + binary, Mode.GLOBAL, binary, true);
+            String in = writeInput("own reader,%é-" + binary, Mode.GLOBAL, binary, true);
             List<Row> large = List.of(TestTables.row("large", 40, 50, new float[40 * 50 * 3], null, null, binary),
                     TestTables.row("large-band", 60, 60, new float[60 * 5 * 3], -2, 2, binary));
             TestTables.table(spark, large, binary).coalesce(1).write().mode("append").parquet(in);
             Dataset<Row> input = spark.read().option("mergeSchema", "true").parquet(in);
             long bigRowBytes = 40 * 50 * 3 * 20L;   // (more than the reference cases' rows hold, under 'large')
-            List<String> largeFiles = LargeRows.files(input, AlignJob.inputSizes(spark, input), bigRowBytes, 1L << 30, AlignJob.hadoopConf(spark));
+            List<String> largeFiles = LargeRows.files(input, AlignJob.inputSurvey(spark, input), bigRowBytes, 1L << 30, AlignJob.hadoopConf(spark));
             assertEquals(1, largeFiles.size(), "the appended file alone: " + largeFiles);
             assertEquals(List.of("large", "large-band"), input.where(input.metadataColumn("_metadata").getField("file_path")
                     .equalTo(largeFiles.get(0))).select("id").as(Encoders.STRING()).collectAsList().stream().sorted().toList());
-            assertEquals(List.of(), LargeRows.files(input, AlignJob.inputSizes(spark, input), 0, 1L << 30, AlignJob.hadoopConf(spark)),
+            assertEquals(List.of(), LargeRows.files(input, AlignJob.inputSurvey(spark, input), 0, 1L << 30, AlignJob.hadoopConf(spark)),
                     "at the default, 30% of a 1 GiB heap, no footer shows a row group that could hold a large row");
 
             String bySpark = tmp.resolve("out-by-spark-" + binary).toString();
@@ -748,9 +748,9 @@ class AlignJobLocalTest {
         TestTables.table(spark, rows, true).coalesce(1).write().parquet(in);
         AlignJob.Executor executor = AlignJob.executor(spark);
         assertEquals(new AlignJob.Executor(Runtime.getRuntime().maxMemory(), 2), executor);   // (local[2])
-        assertEquals(1, AlignJob.readerBatchRows(AlignJob.inputSizes(spark, spark.read().parquet(in)), 32, executor));
+        assertEquals(1, AlignJob.readerBatchRows(AlignJob.inputSurvey(spark, spark.read().parquet(in)).largest(), 32, executor));
         assertEquals(32, AlignJob.readerBatchRows(
-                AlignJob.inputSizes(spark, spark.read().parquet(writeInput("small-rows", Mode.GLOBAL, true, false))), 32, executor));
+                AlignJob.inputSurvey(spark, spark.read().parquet(writeInput("small-rows", Mode.GLOBAL, true, false))).largest(), 32, executor));
         // rows of 100 x 100 float scores, 360 kB in the vectors with their levels: 23 fill 8 MiB
         List<Row> arrays = new ArrayList<>();
         for (int k = 0; k < 3; k++) {
@@ -760,8 +760,8 @@ class AlignJobLocalTest {
         TestTables.table(spark, arrays, false).coalesce(1).write().parquet(arrayIn);
         long budget = AlignJob.readerBatchBytes(Runtime.getRuntime().maxMemory(), 2);
         assertEquals(Math.max(1, Math.min(32, budget / 360_000)),
-                AlignJob.readerBatchRows(AlignJob.inputSizes(spark, spark.read().parquet(arrayIn)), 32, executor));
-        assertTrue(budget < (8 << 20) || AlignJob.readerBatchRows(AlignJob.inputSizes(spark, spark.read().parquet(arrayIn)), 32, executor) == 23);
+                AlignJob.readerBatchRows(AlignJob.inputSurvey(spark, spark.read().parquet(arrayIn)).largest(), 32, executor));
+        assertTrue(budget < (8 << 20) || AlignJob.readerBatchRows(AlignJob.inputSurvey(spark, spark.read().parquet(arrayIn)).largest(), 32, executor) == 23);
         JobSummary s = run(in, tmp.resolve("out,big").toString(), "--band", "1", "--io-only");
         assertEquals(3, s.alignedRows);
     }
@@ -863,8 +863,8 @@ class AlignJobLocalTest {
             }
             TestTables.table(spark, rows, true).coalesce(1).write().mode("append").parquet(in);
         }
-        InputFooters.Sizes sizes = InputFooters.largest(spark.read().parquet(in).inputFiles(), "scores", InputColumns.READ,
-                spark.sparkContext().hadoopConfiguration());
+        InputFooters.Sizes sizes = InputFooters.survey(spark.read().parquet(in).inputFiles(), "scores", InputColumns.READ,
+                spark.sparkContext().hadoopConfiguration()).largest();
         long bytes = sizes.rowVectorBytes();   // (binary scores: their bytes)
         assertTrue(bytes >= 50 * 50 * 3 * 4 && bytes < 50 * 50 * 3 * 4 + 1000, Long.toString(bytes));
         assertEquals(4 * bytes, sizes.rowCopyBytes());

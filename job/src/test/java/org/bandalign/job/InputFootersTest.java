@@ -19,7 +19,7 @@ import org.apache.parquet.schema.MessageTypeParser;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The input's row sizes from Parquet footers: rounded up, and from a sample spread over the whole listing. */
+/** The input's row sizes from Parquet footers: rounded up, file by file, every file's footer read. */
 class InputFootersTest {
     @TempDir
     Path tmp;
@@ -42,10 +42,10 @@ class InputFootersTest {
         String[] file = oneRowFile("one.parquet", 1000);
         long chunk = Long.parseLong(file[1]);
         assertTrue(chunk >= 1000, "the chunk holds the row's 1000 bytes: " + chunk);
-        InputFooters.Sizes sizes = InputFooters.largest(new String[] {file[0]}, "scores", List.of("scores"), new Configuration());
+        InputFooters.Sizes sizes = largest(new String[] {file[0]}, "scores", List.of("scores"), new Configuration());
         assertEquals(chunk, sizes.rowVectorBytes());
         assertEquals(4 * chunk, sizes.rowCopyBytes(), "the page, getBinary's copy, the row buffer grown to twice the value");
-        assertEquals(chunk, InputFooters.largest(new String[] {file[0]}, "SCORES", List.of("scores"), new Configuration()).rowVectorBytes(), "any case");
+        assertEquals(chunk, largest(new String[] {file[0]}, "SCORES", List.of("scores"), new Configuration()).rowVectorBytes(), "any case");
     }
 
     /**
@@ -80,7 +80,7 @@ class InputFootersTest {
             try (ParquetFileReader r = ParquetFileReader.open(HadoopInputFile.fromPath(path, new Configuration()))) {
                 encoded = r.getFooter().getBlocks().get(0).getColumns().get(1).getTotalUncompressedSize();
             }
-            InputFooters.Sizes sizes = InputFooters.largest(new String[] {path.toUri().toString()}, "scores", InputColumns.READ,
+            InputFooters.Sizes sizes = largest(new String[] {path.toUri().toString()}, "scores", InputColumns.READ,
                     new Configuration());
             int width = element.equals("float") || element.equals("int32") ? 4 : 8;
             long boxed = element.equals("float") || element.equals("double") ? 0 : 30_000L * InputFooters.BOXED_BYTES;
@@ -143,7 +143,7 @@ class InputFootersTest {
                 }
             }
             long bound = Long.parseLong(v[2]);
-            InputFooters.Sizes sizes = InputFooters.largest(new String[] {path.toUri().toString()}, "scores", InputColumns.READ,
+            InputFooters.Sizes sizes = largest(new String[] {path.toUri().toString()}, "scores", InputColumns.READ,
                     new Configuration());
             if (bound > 0) {
                 assertTrue(bound < scores, String.join(" ", v));
@@ -186,35 +186,68 @@ class InputFootersTest {
                         "notes compress; what is read is their stored size");
             }
         }
-        InputFooters.Sizes sizes = InputFooters.largest(new String[] {path.toUri().toString()}, "scores", InputColumns.READ,
+        InputFooters.Sizes sizes = largest(new String[] {path.toUri().toString()}, "scores", InputColumns.READ,
                 new Configuration());
         assertEquals(new InputFooters.Sizes(largestRow, 4 * largestRow, largestGroup, mostRows, mostScores, 24), sizes);
         assertEquals(mostScores * 24, sizes.largestRowReadBytes(), "one row holding all of a row group's scores");
         assertTrue(largestRow >= 5000 && largestGroup >= 100 * 5000, largestRow + " " + largestGroup);
     }
 
+    /** Every file's footer is read, however many: the one file with a large row shows wherever it lies. */
     @Test
-    void largestRowBytes_manyFiles_samplesThemEvenlyToTheLast() throws IOException {
+    void survey_manyFiles_readsEveryFooter_inOrder() throws IOException {
         String[] real = oneRowFile("real.parquet", 5000);
         long chunk = Long.parseLong(real[1]);
-        // 300 files: every 2nd is read (256 at most), so the 299th (index 298) is; 511: every 2nd, index 2 is
-        // (the missing files' warnings, hundreds of them, kept out of the build's log)
+        String[] files = new String[301];
+        for (int k = 0; k < files.length; k++) {
+            files[k] = k == 297 ? real[0] : tmp.resolve("missing-" + k + ".parquet").toUri().toString();
+        }
+        InputFooters.Survey survey = quietly(() -> InputFooters.survey(files, "scores", List.of("scores"), new Configuration()));
+        assertEquals(chunk, survey.largest().rowVectorBytes());
+        assertEquals(List.of(real[0]), survey.files(s -> s.rowVectorBytes() > 0));
+        assertEquals(List.of(files), survey.files());
+    }
+
+    /**
+     * An input of more files than the driver reads has its footers read by a Spark job, with the
+     * same sizes, file for file, as the driver would find (an unreadable file: nothing known).
+     */
+    @Test
+    void survey_moreFilesThanTheDriverReads_readBySpark_sameSizesFileForFile() throws IOException {
+        List<String> files = new java.util.ArrayList<>();
+        for (int k = 0; k < 7; k++) {
+            files.add(k == 3 ? tmp.resolve("missing.parquet").toUri().toString() : oneRowFile("f" + k + ".parquet", 100 + 900 * k)[0]);
+        }
+        String[] all = files.toArray(new String[0]);
+        InputFooters.Survey onDriver = quietly(() -> InputFooters.survey(all, "scores", List.of("scores", "n"), new Configuration()));
+        org.apache.spark.sql.SparkSession spark = TestTables.localSpark("InputFootersTest");
+        try {
+            org.apache.spark.api.java.JavaSparkContext sc = org.apache.spark.api.java.JavaSparkContext.fromSparkContext(spark.sparkContext());
+            for (int driverFiles : new int[] {0, 2, 6}) {
+                InputFooters.Survey bySpark = quietly(() -> InputFooters.survey(sc, all, "scores", List.of("scores", "n"),
+                        new Configuration(), driverFiles));
+                assertEquals(onDriver, bySpark, "the driver reads at most " + driverFiles);
+            }
+            assertEquals(InputFooters.UNKNOWN, onDriver.sizes().get(3));
+            assertEquals(6, onDriver.files(s -> s.rowVectorBytes() > 0).size());
+            assertEquals(onDriver.sizes().get(6), onDriver.largest());
+        } finally {
+            spark.stop();
+        }
+    }
+
+    /** {@code read} with the footers' warnings of missing files kept out of the build's log. */
+    private static <T> T quietly(java.util.function.Supplier<T> read) {
         org.apache.logging.log4j.Level was = org.apache.logging.log4j.LogManager.getLogger(InputFooters.class).getLevel();
         org.apache.logging.log4j.core.config.Configurator.setLevel(InputFooters.class.getName(), org.apache.logging.log4j.Level.ERROR);
         try {
-            sampleEvenly(real[0], chunk);
+            return read.get();
         } finally {
             org.apache.logging.log4j.core.config.Configurator.setLevel(InputFooters.class.getName(), was);
         }
     }
 
-    private void sampleEvenly(String real, long chunk) {
-        for (int[] c : new int[][] {{300, 298}, {511, 2}, {1024, 1020}}) {
-            String[] files = new String[c[0]];
-            for (int k = 0; k < files.length; k++) {
-                files[k] = k == c[1] ? real : tmp.resolve("missing-" + k + ".parquet").toUri().toString();
-            }
-            assertEquals(chunk, InputFooters.largest(files, "scores", List.of("scores"), new Configuration()).rowVectorBytes(), c[0] + " files, the real one at " + c[1]);
-        }
+    private static InputFooters.Sizes largest(String[] files, String scores, List<String> read, Configuration conf) {
+        return InputFooters.survey(files, scores, read, conf).largest();
     }
 }
