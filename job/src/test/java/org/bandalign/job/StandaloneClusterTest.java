@@ -517,4 +517,26 @@ class StandaloneClusterTest {
                     out.toString());
         });
     }
+
+    /**
+     * An input of more files than the driver reads has its footers read by a Spark job: on a
+     * cluster's executors (other JVMs, the Hadoop configuration shipped as bytes), the same
+     * sizes file for file as the driver finds.
+     */
+    @Test
+    @Order(5)
+    void footerSurvey_onTheExecutors_sameAsOnTheDriver() throws Exception {
+        withLogsOnFailure(() -> {
+            String in = input("footers-in", 60, 12, 4, 40);
+            String[] files = spark.read().parquet(in).inputFiles();
+            assertEquals(12, files.length);
+            org.apache.hadoop.conf.Configuration conf = AlignJob.hadoopConf(spark);
+            InputFooters.Survey onDriver = InputFooters.survey(files, "scores", InputColumns.READ, conf);
+            InputFooters.Survey onExecutors = InputFooters.survey(
+                    org.apache.spark.api.java.JavaSparkContext.fromSparkContext(spark.sparkContext()), files, "scores",
+                    InputColumns.READ, conf, 0);
+            assertEquals(onDriver, onExecutors);
+            assertTrue(onDriver.sizes().stream().allMatch(s -> s.rowVectorBytes() > 0), onDriver.toString());
+        });
+    }
 }
