@@ -133,7 +133,7 @@ final class InputFooters {
         }
 
         /** The files whose sizes pass {@code test}, in order. */
-        List<String> files(java.util.function.Predicate<Sizes> test) {
+        List<String> filesWhere(java.util.function.Predicate<Sizes> test) {
             List<String> out = new ArrayList<>();
             for (int k = 0; k < files.size(); k++) {
                 if (test.test(sizes.get(k))) {

@@ -65,7 +65,7 @@ final class LargeRows {
                               org.apache.hadoop.conf.Configuration conf) {
         // (an executor's usable heap is a little under spark.executor.memory)
         long limit = limit(setting, (long) (driverHeapEstimate * 0.9));
-        List<String> candidates = survey.files(s -> s.largestRowReadBytes() > limit);
+        List<String> candidates = survey.filesWhere(s -> s.largestRowReadBytes() > limit);
         if (candidates.isEmpty()) {
             return List.of();
         }

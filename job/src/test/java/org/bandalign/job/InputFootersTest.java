@@ -204,7 +204,7 @@ class InputFootersTest {
         }
         InputFooters.Survey survey = quietly(() -> InputFooters.survey(files, "scores", List.of("scores"), new Configuration()));
         assertEquals(chunk, survey.largest().rowVectorBytes());
-        assertEquals(List.of(real[0]), survey.files(s -> s.rowVectorBytes() > 0));
+        assertEquals(List.of(real[0]), survey.filesWhere(s -> s.rowVectorBytes() > 0));
         assertEquals(List.of(files), survey.files());
     }
 
@@ -229,7 +229,7 @@ class InputFootersTest {
                 assertEquals(onDriver, bySpark, "the driver reads at most " + driverFiles);
             }
             assertEquals(InputFooters.UNKNOWN, onDriver.sizes().get(3));
-            assertEquals(6, onDriver.files(s -> s.rowVectorBytes() > 0).size());
+            assertEquals(6, onDriver.filesWhere(s -> s.rowVectorBytes() > 0).size());
             assertEquals(onDriver.sizes().get(6), onDriver.largest());
         } finally {
             spark.stop();
