@@ -1,0 +1,340 @@
+package org.bandalign.job;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.File;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.TreeMap;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.parquet.column.ColumnDescriptor;
+import org.apache.parquet.column.statistics.FloatStatistics;
+import org.apache.parquet.hadoop.ParquetFileReader;
+import org.apache.parquet.hadoop.metadata.BlockMetaData;
+import org.apache.parquet.hadoop.metadata.ColumnChunkMetaData;
+import org.apache.parquet.hadoop.metadata.ParquetMetadata;
+import org.apache.parquet.hadoop.util.HadoopInputFile;
+import org.apache.parquet.internal.column.columnindex.ColumnIndex;
+import org.apache.parquet.internal.column.columnindex.OffsetIndex;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructType;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The page writer of float lists against Spark's own Parquet writer: the same rows back, bit for
+ * bit, the same schema and metadata, the same statistics, with page and row-group boundaries
+ * forced to fall often, and Spark's writer wherever the page writer does not apply.
+ */
+class FloatListParquetFormatTest {
+    private static SparkSession spark;
+
+    @TempDir
+    Path dir;
+
+    @BeforeAll
+    static void start() {
+        spark = TestTables.localSpark("FloatListParquetFormatTest");
+    }
+
+    @AfterAll
+    static void stop() {
+        spark.stop();
+    }
+
+    private static final StructType SCHEMA = new StructType()
+            .add("id", DataTypes.StringType)
+            .add("n", DataTypes.IntegerType, false)
+            .add("marginals", DataTypes.createArrayType(DataTypes.FloatType, false))
+            .add("sparse", DataTypes.createArrayType(new StructType().add("i", DataTypes.IntegerType, false)
+                    .add("p", DataTypes.FloatType, false), true))
+            .add("score", DataTypes.DoubleType)
+            .add("second", DataTypes.createArrayType(DataTypes.FloatType, false))
+            .add("nullable_elements", DataTypes.createArrayType(DataTypes.FloatType, true));
+
+    /** Values at the edges of the float order; NaN last, left out where a test needs none. */
+    private static final float[] SPECIAL = {0.0f, -0.0f, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY,
+        Float.MIN_VALUE, -Float.MIN_VALUE, Float.MAX_VALUE, -Float.MAX_VALUE, 1.0f, Float.NaN};
+
+    /** Rows of every shape: null and empty lists, lists of one float and of thousands, special values in some. */
+    private static List<Row> rows(int count, long seed, boolean nan) {
+        Random random = new Random(seed);
+        List<Row> rows = new ArrayList<>();
+        for (int r = 0; r < count; r++) {
+            rows.add(RowFactory.create(r % 17 == 4 ? null : String.format("pair-%05d", r), r,
+                    floats(random, r, nan), sparse(random, r), r % 5 == 0 ? null : random.nextGaussian(),
+                    floats(random, r + 3, nan), r % 3 == 0 ? null : new Float[] {1f, null, (float) r}));
+        }
+        return rows;
+    }
+
+    private static float[] floats(Random random, int r, boolean nan) {
+        if (r % 11 == 1) {
+            return null;
+        }
+        int length = switch (r % 7) {
+            case 0 -> 0;
+            case 1 -> 1;
+            case 2 -> 3000 + random.nextInt(3000);   // longer than a page of the smaller page size here
+            default -> random.nextInt(300);
+        };
+        float[] a = new float[length];
+        for (int i = 0; i < length; i++) {
+            a[i] = r % 13 == 6 ? SPECIAL[random.nextInt(SPECIAL.length - (nan ? 0 : 1))]
+                    : random.nextFloat() * (r % 2 == 0 ? 1 : -1e-3f);
+        }
+        return a;
+    }
+
+    private static List<Row> sparse(Random random, int r) {
+        if (r % 4 == 1) {
+            return null;
+        }
+        List<Row> steps = new ArrayList<>();
+        for (int i = 0; i < r % 6; i++) {
+            steps.add(i == 2 ? null : RowFactory.create(i, random.nextFloat()));
+        }
+        return steps;
+    }
+
+    /** Writes the table; with this package's format, checks that the page writer wrote each file. */
+    private String write(Dataset<Row> table, String name, String format, Map<String, String> options) {
+        String out = dir.resolve(name).toString();
+        long opened = FloatListParquetWriter.OPENED.get();
+        table.write().options(options).format(format).save(out);
+        if (format.equals(FloatListParquetFormat.NAME)) {
+            assertEquals(new File(out).list((d, file) -> file.endsWith(".parquet")).length, FloatListParquetWriter.OPENED.get() - opened,
+                    "files written by the page writer");
+        }
+        return out;
+    }
+
+    /** Every row of a table read back, by its {@code n}, as comparable strings: floats by their bits (NaN as one NaN). */
+    private static Map<Integer, String> readBack(Dataset<Row> table) {
+        Map<Integer, String> byN = new TreeMap<>();
+        for (Row row : table.collectAsList()) {
+            StringBuilder s = new StringBuilder();
+            for (int f = 0; f < row.length(); f++) {
+                Object v = row.get(f);
+                if (v instanceof scala.collection.Seq<?> seq) {
+                    List<String> items = new ArrayList<>();
+                    scala.jdk.javaapi.CollectionConverters.asJava(seq).forEach(x -> items.add(x instanceof Float x1
+                            ? Integer.toHexString(Float.floatToIntBits(x1)) : String.valueOf(x)));
+                    s.append(items);
+                } else {
+                    s.append(v);
+                }
+                s.append('|');
+            }
+            byN.put(row.getInt(row.fieldIndex("n")), s.toString());
+        }
+        return byN;
+    }
+
+    /** The data files' names from the task's part on: {@code -c000.snappy.parquet} and the like. */
+    private static List<String> extensions(String out) {
+        List<String> names = new ArrayList<>();
+        for (String name : new File(out).list((d, name) -> name.startsWith("part-"))) {
+            names.add(name.substring(name.lastIndexOf("-c0")));
+        }
+        return names;
+    }
+
+    private static List<ParquetMetadata> footers(String out) throws IOException {
+        List<ParquetMetadata> footers = new ArrayList<>();
+        File[] files = new File(out).listFiles((d, name) -> name.endsWith(".parquet"));
+        Arrays.sort(files);
+        for (File f : files) {
+            try (ParquetFileReader r = ParquetFileReader.open(HadoopInputFile.fromPath(new org.apache.hadoop.fs.Path(f.toURI()),
+                    new Configuration()))) {
+                footers.add(r.getFooter());
+            }
+        }
+        return footers;
+    }
+
+    /**
+     * A column chunk's statistics: [has min and max, min bits, max bits, nulls, values], then its
+     * size statistics: whether valid, the repetition and the definition levels' histograms.
+     */
+    private static List<Object> statistics(ColumnChunkMetaData c) {
+        FloatStatistics s = (FloatStatistics) c.getStatistics();
+        org.apache.parquet.column.statistics.SizeStatistics sizes = c.getSizeStatistics();
+        return List.of(s.hasNonNullValue(), Float.floatToIntBits(s.getMin()), Float.floatToIntBits(s.getMax()),
+            s.getNumNulls(), c.getValueCount(), sizes.isValid(), sizes.getRepetitionLevelHistogram(),
+            sizes.getDefinitionLevelHistogram(), sizes.getUnencodedByteArrayDataBytes());
+    }
+
+    /** A column's statistics over all files and row groups, as {@link #statistics} gives them. */
+    private static long[] totals(List<ParquetMetadata> footers, String column) {
+        FloatStatistics all = null;
+        long values = 0;
+        for (ParquetMetadata footer : footers) {
+            for (BlockMetaData block : footer.getBlocks()) {
+                ColumnChunkMetaData c = chunk(block, column);
+                if (all == null) {
+                    all = (FloatStatistics) c.getStatistics().copy();
+                } else {
+                    all.mergeStatistics(c.getStatistics());
+                }
+                values += c.getValueCount();
+            }
+        }
+        assertNotNull(all, column);
+        return new long[] {all.hasNonNullValue() ? 1 : 0, Float.floatToIntBits(all.getMin()), Float.floatToIntBits(all.getMax()),
+            all.getNumNulls(), values};
+    }
+
+    private static ColumnChunkMetaData chunk(BlockMetaData block, String column) {
+        return block.getColumns().stream().filter(c -> c.getPath().toDotString().equals(column)).findFirst().orElseThrow();
+    }
+
+    private static final Map<String, String> PLAIN_FLOATS = Map.of("parquet.enable.dictionary#marginals.list.element", "false",
+            "parquet.enable.dictionary#second.list.element", "false");
+
+    private static Map<String, String> with(Map<String, String> options, String... more) {
+        Map<String, String> all = new TreeMap<>(options);
+        for (int i = 0; i < more.length; i += 2) {
+            all.put(more[i], more[i + 1]);
+        }
+        return all;
+    }
+
+    /**
+     * Rows with every special float, NaN included, in small pages and one row group a file: the
+     * same rows, schema, metadata and column-chunk statistics, chunk for chunk, as Spark's writer.
+     */
+    @Test
+    void write_rowsOfEveryShape_readBackBitForBit_sameSchemaMetadataAndChunkStatisticsAsSparksWriter() throws IOException {
+        Dataset<Row> table = spark.createDataFrame(rows(700, 1, true), SCHEMA).repartition(3);
+        Map<String, String> options = with(PLAIN_FLOATS, "compression", "zstd", "parquet.page.size", "4096");
+        String ours = write(table, "ours", FloatListParquetFormat.NAME, options);
+        String theirs = write(table, "theirs", "parquet", options);
+
+        Map<Integer, String> expected = readBack(spark.read().parquet(theirs));
+        assertEquals(700, expected.size());
+        assertEquals(expected, readBack(spark.read().parquet(ours)));
+
+        List<ParquetMetadata> our = footers(ours);
+        List<ParquetMetadata> their = footers(theirs);
+        assertEquals(3, their.size(), "one file a task");
+        assertEquals(their.size(), our.size());
+        for (int f = 0; f < our.size(); f++) {
+            assertEquals(their.get(f).getFileMetaData().getSchema(), our.get(f).getFileMetaData().getSchema());
+            assertEquals(their.get(f).getFileMetaData().getKeyValueMetaData(), our.get(f).getFileMetaData().getKeyValueMetaData());
+            assertEquals(1, our.get(f).getBlocks().size());
+            for (String column : new String[] {"marginals.list.element", "second.list.element"}) {
+                assertEquals(statistics(chunk(their.get(f).getBlocks().get(0), column)),
+                        statistics(chunk(our.get(f).getBlocks().get(0), column)), "file " + f + ", " + column);
+            }
+        }
+    }
+
+    /** Row groups ended at a small block size, each codec: the same rows, and the same statistics over all row groups. */
+    @Test
+    void write_manyRowGroups_eachCodec_sameRowsAndStatisticsAsSparksWriter() throws IOException {
+        Dataset<Row> table = spark.createDataFrame(rows(400, 3, false), SCHEMA).coalesce(1);
+        Map<Integer, String> expected = null;
+        for (String codec : new String[] {"snappy", "none", "gzip", "lz4_raw"}) {
+            Map<String, String> options = with(PLAIN_FLOATS, "compression", codec, "parquet.page.size", "8192",
+                    "parquet.block.size", "100000");
+            String ours = write(table, "groups-" + codec, FloatListParquetFormat.NAME, options);
+            String theirs = write(table, "groups-spark-" + codec, "parquet", options);
+            expected = expected != null ? expected : readBack(spark.read().parquet(theirs));
+            assertEquals(expected, readBack(spark.read().parquet(ours)), codec);
+            List<ParquetMetadata> our = footers(ours);
+            assertTrue(our.get(0).getBlocks().size() > 3, "row groups ended at the block size: " + our.get(0).getBlocks().size());
+            for (String column : new String[] {"marginals.list.element", "second.list.element"}) {
+                assertArrayEquals(totals(footers(theirs), column), totals(our, column), codec + ", " + column);
+            }
+            assertEquals(extensions(theirs), extensions(ours), "Spark's file names");
+        }
+    }
+
+    @Test
+    void write_pagesOfWholeRows_haveColumnAndOffsetIndexes_thatAFilteredReadUses() throws IOException {
+        Dataset<Row> table = spark.createDataFrame(rows(300, 2, false), SCHEMA).coalesce(1);
+        String ours = write(table, "indexed", FloatListParquetFormat.NAME, with(PLAIN_FLOATS, "parquet.page.size", "2048"));
+        File file = new File(ours).listFiles((d, name) -> name.endsWith(".parquet"))[0];
+        try (ParquetFileReader r = ParquetFileReader.open(HadoopInputFile.fromPath(new org.apache.hadoop.fs.Path(file.toURI()),
+                new Configuration()))) {
+            for (BlockMetaData block : r.getFooter().getBlocks()) {
+                for (ColumnChunkMetaData c : block.getColumns()) {
+                    if (c.getPath().toDotString().equals("marginals.list.element")) {
+                        OffsetIndex offsets = r.readOffsetIndex(c);
+                        ColumnIndex index = r.readColumnIndex(c);
+                        assertNotNull(offsets);
+                        assertNotNull(index);
+                        assertTrue(offsets.getPageCount() > 10, "pages of about 2 kB: " + offsets.getPageCount());
+                        long rows = 0;
+                        for (int p = 0; p < offsets.getPageCount(); p++) {
+                            assertEquals(rows, offsets.getFirstRowIndex(p), "page " + p + " starts at a row");
+                            rows = offsets.getLastRowIndex(p, block.getRowCount()) + 1;
+                        }
+                        assertEquals(block.getRowCount(), rows);
+                    }
+                }
+            }
+        }
+        Dataset<Row> read = spark.read().parquet(ours);
+        assertEquals(readBack(spark.createDataFrame(rows(300, 2, false), SCHEMA).filter("n >= 100 and n < 110")),
+                readBack(read.filter("n >= 100 and n < 110")));
+    }
+
+    /** A Hadoop configuration as Spark's Parquet source prepares it for writing {@link #SCHEMA} with {@code options}. */
+    private static Configuration prepared(Map<String, String> options) throws IOException {
+        org.apache.hadoop.mapreduce.Job job = org.apache.hadoop.mapreduce.Job.getInstance(
+                new Configuration(spark.sparkContext().hadoopConfiguration()));
+        options.forEach(job.getConfiguration()::set);
+        new org.apache.spark.sql.execution.datasources.parquet.ParquetFileFormat().prepareWrite(spark, job,
+                scala.collection.immutable.Map$.MODULE$.<String, String>empty(), SCHEMA);
+        return job.getConfiguration();
+    }
+
+    @Test
+    void fastColumns_floatListsWithoutNullElements_plainWithStatistics_v1Pages_only() throws IOException {
+        Configuration plain = prepared(PLAIN_FLOATS);
+        assertArrayEquals(new int[] {2, 5}, FloatListParquetWriter.fastColumns(SCHEMA, plain),
+                "marginals and second; not nullable_elements");
+
+        Configuration dictionary = new Configuration(plain);
+        dictionary.set("parquet.enable.dictionary#second.list.element", "true");
+        assertArrayEquals(new int[] {2}, FloatListParquetWriter.fastColumns(SCHEMA, dictionary), "a dictionary column stays Spark's");
+
+        Configuration noStatistics = new Configuration(plain);
+        noStatistics.set("parquet.column.statistics.enabled#marginals.list.element", "false");
+        assertArrayEquals(new int[] {5}, FloatListParquetWriter.fastColumns(SCHEMA, noStatistics));
+
+        for (String[] setting : new String[][] {{"parquet.writer.version", "PARQUET_2_0"},
+            {"parquet.bloom.filter.enabled#id", "true"}, {"parquet.enable.bytestreamsplit", "true"},
+            {"parquet.crypto.factory.class", "some.Factory"}}) {
+            Configuration c = new Configuration(plain);
+            c.set(setting[0], setting[1]);
+            assertArrayEquals(new int[0], FloatListParquetWriter.fastColumns(SCHEMA, c), setting[0] + ": Spark's writer");
+        }
+        assertArrayEquals(new int[0], FloatListParquetWriter.fastColumns(new StructType().add("id", DataTypes.StringType), plain));
+    }
+
+    @Test
+    void write_noRowsAtAll_oneEmptyFileWithTheSchema() {
+        Dataset<Row> table = spark.createDataFrame(new ArrayList<Row>(), SCHEMA);
+        String ours = write(table, "empty", FloatListParquetFormat.NAME, PLAIN_FLOATS);
+        Dataset<Row> read = spark.read().parquet(ours);
+        assertEquals(0, read.count());
+        assertEquals(SCHEMA.fieldNames().length, read.schema().fieldNames().length);
+    }
+}
