@@ -145,9 +145,8 @@ final class FloatListPages {
         if (sizeStatistics) {
             // the levels' histograms: repetition 0 once a row, 1 for each further value; definition
             // 0 for a null row, 1 for an empty one, 2 for a value
-            long values = entries - nulls;
             SizeStatistics sizes = new SizeStatistics(column.getPrimitiveType(), 0, List.of((long) rows, (long) entries - rows),
-                    List.of(nulls - empties, empties, values));
+                    List.of(nulls - empties, empties, entries - nulls));
             if (GEOSPATIAL_PAGES) {
                 pages.writePage(data, entries, rows, stats, sizes, null, Encoding.RLE, Encoding.RLE, Encoding.PLAIN);
             } else {
