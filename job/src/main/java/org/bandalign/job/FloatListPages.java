@@ -30,8 +30,9 @@ import org.apache.spark.unsafe.Platform;
  *
  * <p>Statistics are those parquet-mr's {@code FloatStatistics} would give value by value: its
  * order is {@link Float#compare}, a total order, so the page's minimum and maximum under that
- * order, found in one pass over the row (on keys that sort as {@code Float.compare} does), give
- * the same result as every value fed in turn. A row that holds a NaN feeds every value in, so
+ * order give the same result as every value fed in turn. {@link Math#min(float, float)} and
+ * {@code max} order floats as {@code Float.compare} does but for NaN (-0 below +0 included), so
+ * one pass of them over a row finds its extremes. A row that holds a NaN feeds every value in, so
  * that any special handling of NaN in the statistics is parquet-mr's own. The size statistics
  * (the levels' histograms) follow from the counts of rows, null rows, empty rows and values.
  * NaN payloads are copied as they are (parquet-mr's plain writer would write the canonical NaN).
@@ -72,8 +73,8 @@ final class FloatListPages {
     private long nulls;
     private long empties;
     private boolean anyValue;
-    private int minKey;
-    private int maxKey;
+    private float min;
+    private float max;
     private FloatStatistics slowStats;
 
     /** {@code column}: a float leaf with one repeated ancestor and definition level 2 for a value. */
@@ -136,8 +137,8 @@ final class FloatListPages {
         }
         Statistics<?> stats = slowStats != null ? slowStats : Statistics.createStats(column.getPrimitiveType());
         if (anyValue) {
-            ((FloatStatistics) stats).updateStats(fromKey(minKey));
-            ((FloatStatistics) stats).updateStats(fromKey(maxKey));
+            ((FloatStatistics) stats).updateStats(min);
+            ((FloatStatistics) stats).updateStats(max);
         }
         stats.incrementNumNulls(nulls);
         BytesInput data = BytesInput.concat(repetition.lengthPrefixed(), definition.lengthPrefixed(),
@@ -206,33 +207,24 @@ final class FloatListPages {
 
     /** Folds the row into the page's minimum and maximum (see the class note). */
     private void statistics(float[] row, int k) {
-        int lo = anyValue ? minKey : Integer.MAX_VALUE;
-        int hi = anyValue ? maxKey : Integer.MIN_VALUE;
-        boolean nan = false;
+        float lo = anyValue ? min : Float.POSITIVE_INFINITY;
+        float hi = anyValue ? max : Float.NEGATIVE_INFINITY;
         for (int i = 0; i < k; i++) {
-            int bits = Float.floatToRawIntBits(row[i]);
-            int key = bits ^ ((bits >> 31) & 0x7fffffff);
-            lo = Math.min(lo, key);
-            hi = Math.max(hi, key);
-            nan |= row[i] != row[i];
+            lo = Math.min(lo, row[i]);
+            hi = Math.max(hi, row[i]);
         }
-        if (nan) {
+        if (Float.isNaN(lo)) {   // Math.min and max give NaN from a NaN in the row
             if (slowStats == null) {
                 slowStats = (FloatStatistics) Statistics.createStats(column.getPrimitiveType());
             }
             for (int i = 0; i < k; i++) {
                 slowStats.updateStats(row[i]);
             }
-            return;   // the NaN-free rows' extremes stay in minKey/maxKey and join at the page's end
+            return;   // the NaN-free rows' extremes stay in min and max and join at the page's end
         }
-        minKey = lo;
-        maxKey = hi;
+        min = lo;
+        max = hi;
         anyValue = true;
-    }
-
-    /** The float whose key ({@code bits ^ ((bits >> 31) & 0x7fffffff)}, an involution) is {@code key}. */
-    private static float fromKey(int key) {
-        return Float.intBitsToFloat(key ^ ((key >> 31) & 0x7fffffff));
     }
 
     /**

@@ -265,6 +265,54 @@ class FloatListParquetFormatTest {
         }
     }
 
+    /**
+     * Where the statistics' order matters: -0 below +0, NaN in some rows or in all. One page and
+     * one row group a file, so that the column indexes (per page) are compared too.
+     */
+    @Test
+    void write_signedZerosAndNaN_sameChunkStatisticsAndColumnIndexAsSparksWriter() throws IOException {
+        float[][][] tables = {
+            {{0.0f, -0.0f}, {-0.0f}, {0.0f}},
+            {{0.0f}, {Float.NaN, -1f}, {-0.0f, 2f}, {}},
+            {{Float.NaN}, null, {Float.NaN, Float.NaN}},
+            {{-0.0f}, {}, null},
+        };
+        for (int t = 0; t < tables.length; t++) {
+            List<Row> rows = new ArrayList<>();
+            for (int r = 0; r < tables[t].length; r++) {
+                rows.add(RowFactory.create("r" + r, r, tables[t][r], null, null, tables[t][tables[t].length - 1 - r], null));
+            }
+            Dataset<Row> table = spark.createDataFrame(rows, SCHEMA).coalesce(1);
+            String ours = write(table, "zeros-" + t, FloatListParquetFormat.NAME, PLAIN_FLOATS);
+            String theirs = write(table, "zeros-spark-" + t, "parquet", PLAIN_FLOATS);
+            assertEquals(readBack(spark.read().parquet(theirs)), readBack(spark.read().parquet(ours)));
+            for (String column : new String[] {"marginals.list.element", "second.list.element"}) {
+                assertEquals(pageStatistics(theirs, column), pageStatistics(ours, column), "table " + t + ", " + column);
+            }
+        }
+    }
+
+    /** The one file's one column chunk: its statistics, then its column index's page minima, maxima, null counts and null pages. */
+    private static List<Object> pageStatistics(String out, String column) throws IOException {
+        File file = new File(out).listFiles((d, name) -> name.endsWith(".parquet"))[0];
+        try (ParquetFileReader r = ParquetFileReader.open(HadoopInputFile.fromPath(new org.apache.hadoop.fs.Path(file.toURI()),
+                new Configuration()))) {
+            assertEquals(1, r.getFooter().getBlocks().size());
+            ColumnChunkMetaData c = chunk(r.getFooter().getBlocks().get(0), column);
+            List<Object> all = new ArrayList<>(statistics(c));
+            ColumnIndex index = r.readColumnIndex(c);
+            if (index == null) {
+                all.add("no column index");
+            } else {
+                index.getMinValues().forEach(b -> all.add("min " + Float.floatToIntBits(b.order(java.nio.ByteOrder.LITTLE_ENDIAN).getFloat(0))));
+                index.getMaxValues().forEach(b -> all.add("max " + Float.floatToIntBits(b.order(java.nio.ByteOrder.LITTLE_ENDIAN).getFloat(0))));
+                all.add(index.getNullCounts());
+                all.add(index.getNullPages());
+            }
+            return all;
+        }
+    }
+
     @Test
     void write_pagesOfWholeRows_haveColumnAndOffsetIndexes_thatAFilteredReadUses() throws IOException {
         Dataset<Row> table = spark.createDataFrame(rows(300, 2, false), SCHEMA).coalesce(1);
