@@ -458,7 +458,7 @@ final class AlignJob {
         Dataset<AlignedRecord> records = spark.createDataset(aligned.rdd(), Encoders.bean(AlignedRecord.class));
         ParquetWriting.configure(OutputColumns.marginals(records, req.options.packed).write(), req.compression,
                         OutputColumns.FLOAT_DATA)
-                .format(FloatListParquetFormat.NAME).save(dir + "/marginals");   // Spark's Parquet, marginals a page at a time
+                .format(req.pageWriter ? FloatListParquetFormat.NAME : "parquet").save(dir + "/marginals");
 
         // The tasks' first rejected rows came with their results; the driver writes them (an
         // empty table, typed, where none were), then adds the files the tasks wrote themselves.
@@ -488,6 +488,7 @@ final class AlignJob {
     private static Map<String, Object> options(JobRequest req) {
         Map<String, Object> m = req.options.describe();
         m.put("compression", req.compression);
+        m.put("page_writer", req.pageWriter);
         return m;
     }
 

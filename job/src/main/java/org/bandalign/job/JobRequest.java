@@ -14,9 +14,11 @@ final class JobRequest {
     final long largeRowBytes;
     /** Rejected rows each task sends the driver (spark.bandalign.rejected.driverRows). */
     final int rejectedDriverRows;
+    /** Whether array&lt;float&gt; marginals are written a page at a time (spark.bandalign.output.pageWriter). */
+    final boolean pageWriter;
 
     JobRequest(String input, String output, boolean overwrite, JobOptions options, String compression, double stageGpuAmount,
-               int readerBatchRows, long largeRowBytes, int rejectedDriverRows) {
+               int readerBatchRows, long largeRowBytes, int rejectedDriverRows, boolean pageWriter) {
         this.input = input;
         this.output = output;
         this.overwrite = overwrite;
@@ -26,5 +28,6 @@ final class JobRequest {
         this.readerBatchRows = readerBatchRows;
         this.largeRowBytes = largeRowBytes;
         this.rejectedDriverRows = rejectedDriverRows;
+        this.pageWriter = pageWriter;
     }
 }

@@ -2,6 +2,7 @@ package org.bandalign.job;
 
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.lit;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -127,6 +128,44 @@ class AlignJobLocalTest {
                     "the control: a column of one repeated value is dictionary-encoded " + encodings);
             assertTrue(encodings.get(floats).stream().noneMatch(org.apache.parquet.column.Encoding::usesDictionary),
                     floats + " " + encodings.get(floats) + " with " + List.of(flags));
+        }
+    }
+
+    /**
+     * The page writer (the default) against Spark's own Parquet writer
+     * ({@code spark.bandalign.output.pageWriter=false}): the same rows, column for
+     * column, floats bit for bit, in the default layout and in the sparse one (null arrays); the
+     * summary says which wrote them.
+     */
+    @Test
+    void align_pageWriterOnAndOff_sameRowsEachLayout() throws IOException {
+        String in = writeInput("writers", Mode.GLOBAL, false, true);
+        for (String layout : new String[] {"band", "sparse"}) {
+            String[] flags = {"--semiring", "both", "--layout", layout, "--min-prob", "0.001"};
+            String pages = tmp.resolve("out-pages-" + layout).toString();
+            String spark = tmp.resolve("out-spark-" + layout).toString();
+            long opened = FloatListParquetWriter.OPENED.get();
+            JobSummary p = run(in, pages, flags);
+            assertTrue(FloatListParquetWriter.OPENED.get() > opened, "the page writer wrote marginals/ (sparse: null arrays)");
+            JobSummary s = run(AlignJobLocalTest.spark.sparkContext().getConf().clone().set(JobKeys.OUTPUT_PAGE_WRITER.name(), "false"),
+                    in, spark, flags);
+            assertEquals(true, p.options.get("page_writer"));
+            assertEquals(false, s.options.get("page_writer"));
+            Map<String, Row> a = byId(pages + "/marginals");
+            Map<String, Row> b = byId(spark + "/marginals");
+            assertEquals(b.keySet(), a.keySet());
+            assertFalse(a.isEmpty());
+            for (String id : a.keySet()) {
+                Row x = a.get(id);
+                Row y = b.get(id);
+                for (int f = 0; f < x.length(); f++) {
+                    if (x.schema().fields()[f].name().equals("marginals") && !x.isNullAt(f)) {
+                        assertArrayEquals(OutputRows.marginals(y), OutputRows.marginals(x), id + " marginals, " + layout);
+                    } else {
+                        assertEquals(y.get(f), x.get(f), id + " " + x.schema().fields()[f].name() + ", " + layout);
+                    }
+                }
+            }
         }
     }
 

@@ -47,6 +47,18 @@ class JobKeysTest {
         assertTrue(e.getMessage().contains("spark.bandalign.batch.pairs"), e.getMessage());
     }
 
+    /** A boolean key takes true or false in any case; "yes" or a typo is refused, not read as false. */
+    @Test
+    void booleanKey_trueOrFalseOnly() {
+        JobKey<Boolean> k = JobKeys.OUTPUT_PAGE_WRITER;
+        assertEquals(false, k.get(new SparkConf(false).set(k.name(), "FALSE")));
+        assertEquals(true, k.get(new SparkConf(false).set(k.name(), " true")));
+        for (String bad : new String[] {"yes", "0", "flase", ""}) {
+            UserError e = assertThrows(UserError.class, () -> k.get(new SparkConf(false).set(k.name(), bad)), bad);
+            assertEquals(k.name() + ": cannot read '" + bad + "' as boolean", e.getMessage());
+        }
+    }
+
     /** A batch limit of 0 would make a task loop without reading a row: refused, like any value below a key's minimum. */
     @Test
     void key_belowItsMinimum_isRefusedNamingTheKey() {
