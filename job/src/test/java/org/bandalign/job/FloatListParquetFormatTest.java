@@ -64,7 +64,18 @@ class FloatListParquetFormatTest {
                     .add("p", DataTypes.FloatType, false), true))
             .add("score", DataTypes.DoubleType)
             .add("second", DataTypes.createArrayType(DataTypes.FloatType, false))
-            .add("nullable_elements", DataTypes.createArrayType(DataTypes.FloatType, true));
+            .add("nullable_elements", DataTypes.createArrayType(DataTypes.FloatType, true))
+            .add("other", new StructType().add("l", DataTypes.LongType).add("b", DataTypes.BooleanType)
+                    .add("bin", DataTypes.BinaryType).add("day", DataTypes.DateType).add("at", DataTypes.TimestampType)
+                    .add("dec", DataTypes.createDecimalType(10, 3)).add("map", DataTypes.createMapType(DataTypes.StringType,
+                            DataTypes.IntegerType)).add("f", DataTypes.FloatType).add("s", DataTypes.ShortType))
+            .add("at", DataTypes.TimestampType)
+            .add("dec", DataTypes.createDecimalType(20, 2))
+            .add("bin", DataTypes.BinaryType)
+            .add("flag", DataTypes.BooleanType)
+            .add("big", DataTypes.LongType)
+            .add("day", DataTypes.DateType)
+            .add("map", DataTypes.createMapType(DataTypes.StringType, DataTypes.IntegerType));
 
     /** Values at the edges of the float order; NaN last, left out where a test needs none. */
     private static final float[] SPECIAL = {0.0f, -0.0f, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY,
@@ -77,9 +88,21 @@ class FloatListParquetFormatTest {
         for (int r = 0; r < count; r++) {
             rows.add(RowFactory.create(r % 17 == 4 ? null : String.format("pair-%05d", r), r,
                     floats(random, r, nan), sparse(random, r), r % 5 == 0 ? null : random.nextGaussian(),
-                    floats(random, r + 3, nan), r % 3 == 0 ? null : new Float[] {1f, null, (float) r}));
+                    floats(random, r + 3, nan), r % 3 == 0 ? null : new Float[] {1f, null, (float) r}, other(random, r),
+                    r % 4 == 2 ? null : new java.sql.Timestamp(1_700_000_000_000L + 1000L * r),
+                    r % 5 == 3 ? null : new java.math.BigDecimal(java.math.BigInteger.valueOf(random.nextLong()), 2),
+                    r % 6 == 1 ? null : new byte[] {(byte) r, 0, -1}, r % 7 == 2 ? null : r % 2 == 0,
+                    r % 8 == 5 ? null : random.nextLong(), r % 9 == 4 ? null : java.sql.Date.valueOf("2026-11-" + (1 + r % 28)),
+                    r % 10 == 7 ? null : Map.of("k" + r, r)));
         }
         return rows;
+    }
+
+    /** A struct of the other types Spark's writer converts (the fields the page writer leaves to Spark's conversion). */
+    private static Row other(Random random, int r) {
+        return r % 12 == 11 ? null : RowFactory.create(random.nextLong(), r % 2 == 1, new byte[] {(byte) r},
+                java.sql.Date.valueOf("2025-01-" + (1 + r % 28)), new java.sql.Timestamp(1_600_000_000_000L + r),
+                java.math.BigDecimal.valueOf(r, 3), r % 3 == 0 ? null : Map.of("a", r, "b", -r), random.nextFloat(), (short) r);
     }
 
     private static float[] floats(Random random, int r, boolean nan) {
@@ -127,22 +150,33 @@ class FloatListParquetFormatTest {
     private static Map<Integer, String> readBack(Dataset<Row> table) {
         Map<Integer, String> byN = new TreeMap<>();
         for (Row row : table.collectAsList()) {
-            StringBuilder s = new StringBuilder();
-            for (int f = 0; f < row.length(); f++) {
-                Object v = row.get(f);
-                if (v instanceof scala.collection.Seq<?> seq) {
-                    List<String> items = new ArrayList<>();
-                    scala.jdk.javaapi.CollectionConverters.asJava(seq).forEach(x -> items.add(x instanceof Float x1
-                            ? Integer.toHexString(Float.floatToIntBits(x1)) : String.valueOf(x)));
-                    s.append(items);
-                } else {
-                    s.append(v);
-                }
-                s.append('|');
-            }
-            byN.put(row.getInt(row.fieldIndex("n")), s.toString());
+            byN.put(row.getInt(row.fieldIndex("n")), text(row));
         }
         return byN;
+    }
+
+    /** A row's fields as text: floats by their bits (NaN as one NaN), binaries by their bytes, structs field by field. */
+    private static String text(Row row) {
+        StringBuilder s = new StringBuilder("(");
+        for (int f = 0; f < row.length(); f++) {
+            s.append(text(row.get(f))).append('|');
+        }
+        return s.append(')').toString();
+    }
+
+    private static String text(Object v) {
+        if (v instanceof scala.collection.Seq<?> seq) {
+            List<String> items = new ArrayList<>();
+            scala.jdk.javaapi.CollectionConverters.asJava(seq).forEach(x -> items.add(text(x)));
+            return items.toString();
+        } else if (v instanceof Float x) {
+            return Integer.toHexString(Float.floatToIntBits(x));
+        } else if (v instanceof byte[] bytes) {
+            return Arrays.toString(bytes);
+        } else if (v instanceof Row struct) {
+            return text(struct);
+        }
+        return String.valueOf(v);
     }
 
     /** The data files' names from the task's part on: {@code -c000.snappy.parquet} and the like. */
@@ -280,7 +314,12 @@ class FloatListParquetFormatTest {
         for (int t = 0; t < tables.length; t++) {
             List<Row> rows = new ArrayList<>();
             for (int r = 0; r < tables[t].length; r++) {
-                rows.add(RowFactory.create("r" + r, r, tables[t][r], null, null, tables[t][tables[t].length - 1 - r], null));
+                Object[] fields = new Object[SCHEMA.size()];   // (the other fields null)
+                fields[0] = "r" + r;
+                fields[1] = r;
+                fields[2] = tables[t][r];
+                fields[5] = tables[t][tables[t].length - 1 - r];
+                rows.add(RowFactory.create(fields));
             }
             Dataset<Row> table = spark.createDataFrame(rows, SCHEMA).coalesce(1);
             String ours = write(table, "zeros-" + t, FloatListParquetFormat.NAME, PLAIN_FLOATS);
