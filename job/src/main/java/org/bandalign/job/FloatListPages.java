@@ -32,13 +32,16 @@ import org.apache.spark.unsafe.Platform;
  * order is {@link Float#compare}, a total order, so the page's minimum and maximum under that
  * order give the same result as every value fed in turn. {@link Math#min(float, float)} and
  * {@code max} order floats as {@code Float.compare} does but for NaN (-0 below +0 included), so
- * one pass of them over a row finds its extremes. A row that holds a NaN feeds every value in, so
- * that any special handling of NaN in the statistics is parquet-mr's own. The size statistics
+ * one pass of them over a chunk of a row finds its extremes. A chunk that holds a NaN feeds
+ * every value in, so that any special handling of NaN in the statistics is parquet-mr's own.
+ * The size statistics
  * (the levels' histograms) follow from the counts of rows, null rows, empty rows and values.
- * NaN payloads are copied as they are (parquet-mr's plain writer would write the canonical NaN).
+ * NaNs are written as Java's one NaN, as parquet-mr's plain writer writes them.
  *
  * <p>Pages hold whole rows, as parquet-mr's pages do (a row never spans two pages): a page ends
- * when its values reach the page size or its rows the page's row limit. Not thread-safe; one per
+ * when its values reach the page size, its rows the page's row limit or its entries the page's
+ * value limit. A row larger than a page grows the page's buffer to hold it, and the buffer goes
+ * back to its first size once that page is written; rows are copied through a 32 KiB buffer. Not thread-safe; one per
  * output file and column.
  */
 final class FloatListPages {
@@ -61,12 +64,16 @@ final class FloatListPages {
     private final ColumnDescriptor column;
     private final int pageBytes;
     private final int pageRowLimit;
+    private final int pageValueLimit;
     private final int maxDef;
     private final boolean sizeStatistics;
     private final LevelRuns repetition = new LevelRuns();
     private final LevelRuns definition = new LevelRuns();
-    private ByteBuffer values = ByteBuffer.allocate(1 << 16).order(ByteOrder.LITTLE_ENDIAN);
-    private float[] scratch = new float[1024];
+    /** Floats a row is copied in at a time (a 32 KiB buffer: the page, not a row, sets the memory). */
+    private static final int CHUNK = 8192;
+    private static final int FIRST_PAGE_BUFFER = 1 << 16;
+    private final float[] chunk = new float[CHUNK];
+    private ByteBuffer values = ByteBuffer.allocate(FIRST_PAGE_BUFFER).order(ByteOrder.LITTLE_ENDIAN);
     private PageWriter pages;
     private int entries;
     private int rows;
@@ -78,13 +85,14 @@ final class FloatListPages {
     private FloatStatistics slowStats;
 
     /** {@code column}: a float leaf with one repeated ancestor and definition level 2 for a value. */
-    FloatListPages(ColumnDescriptor column, int pageBytes, int pageRowLimit, boolean sizeStatistics) {
+    FloatListPages(ColumnDescriptor column, int pageBytes, int pageRowLimit, int pageValueLimit, boolean sizeStatistics) {
         if (column.getMaxRepetitionLevel() != 1 || column.getMaxDefinitionLevel() != 2) {
             throw new IllegalArgumentException("not a list of non-null floats in a nullable column: " + column);
         }
         this.column = column;
         this.pageBytes = pageBytes;
         this.pageRowLimit = pageRowLimit;
+        this.pageValueLimit = pageValueLimit;
         this.maxDef = column.getMaxDefinitionLevel();
         this.sizeStatistics = sizeStatistics;
     }
@@ -110,17 +118,15 @@ final class FloatListPages {
                 nulls++;
                 empties++;
             } else {
-                float[] row = floats(list, k);
                 level(0, maxDef, 1);
                 if (k > 1) {
                     level(1, maxDef, k - 1);
                 }
-                append(row, k);
-                statistics(row, k);
+                append(list, k);
             }
         }
         rows++;
-        if (values.position() >= pageBytes || rows >= pageRowLimit) {
+        if (values.position() >= pageBytes || rows >= pageRowLimit || entries >= pageValueLimit) {
             flushPage();
         }
     }
@@ -159,6 +165,9 @@ final class FloatListPages {
         repetition.clear();
         definition.clear();
         values.clear();
+        if (values.capacity() > 2L * pageBytes + FIRST_PAGE_BUFFER) {
+            values = ByteBuffer.allocate(FIRST_PAGE_BUFFER).order(ByteOrder.LITTLE_ENDIAN);   // a row larger than a page grew it
+        }
         entries = 0;
         rows = 0;
         nulls = 0;
@@ -173,24 +182,13 @@ final class FloatListPages {
         entries += count;
     }
 
-    /** The list's floats, in a buffer reused from row to row: a bulk copy out of Spark's own array. */
-    private float[] floats(ArrayData list, int k) {
-        if (scratch.length < k) {
-            scratch = new float[Math.max(k, 2 * scratch.length)];
-        }
-        if (list instanceof UnsafeArrayData u) {
-            Platform.copyMemory(u.getBaseObject(), u.getBaseOffset() + UnsafeArrayData.calculateHeaderPortionInBytes(k),
-                    scratch, Platform.FLOAT_ARRAY_OFFSET, 4L * k);
-        } else {
-            for (int i = 0; i < k; i++) {
-                scratch[i] = list.getFloat(i);
-            }
-        }
-        return scratch;
-    }
-
-    private void append(float[] row, int k) {
-        if (values.remaining() < 4 * k) {
+    /**
+     * Copies a row's floats into the page, {@link #CHUNK} at a time through a small buffer: a
+     * bulk copy out of Spark's array (floats in the machine's order, as in a {@code float[]}),
+     * the statistics over the chunk, a bulk little-endian put into the page.
+     */
+    private void append(ArrayData list, int k) {
+        if (values.remaining() < 4L * k) {
             long need = values.position() + 4L * k;
             if (need > Integer.MAX_VALUE - 8) {
                 throw new IllegalStateException("a page of " + need + " bytes is too large for Parquet (column " + column + ")");
@@ -201,26 +199,46 @@ final class FloatListPages {
             grown.put(values);
             values = grown;
         }
-        values.asFloatBuffer().put(row, 0, k);
-        values.position(values.position() + 4 * k);
+        UnsafeArrayData unsafe = list instanceof UnsafeArrayData u ? u : null;
+        long elements = unsafe == null ? 0 : unsafe.getBaseOffset() + UnsafeArrayData.calculateHeaderPortionInBytes(k);
+        for (int from = 0; from < k; from += CHUNK) {
+            int n = Math.min(CHUNK, k - from);
+            if (unsafe != null) {
+                Platform.copyMemory(unsafe.getBaseObject(), elements + 4L * from, chunk, Platform.FLOAT_ARRAY_OFFSET, 4L * n);
+            } else {
+                for (int i = 0; i < n; i++) {
+                    chunk[i] = list.getFloat(from + i);
+                }
+            }
+            statistics(chunk, n);
+            values.asFloatBuffer().put(chunk, 0, n);
+            values.position(values.position() + 4 * n);
+        }
     }
 
-    /** Folds the row into the page's minimum and maximum (see the class note). */
-    private void statistics(float[] row, int k) {
+    /**
+     * Folds a chunk of a row into the page's minimum and maximum (see the class note). A chunk
+     * that holds a NaN feeds each value to parquet-mr's statistics instead, and its NaNs become
+     * Java's one NaN, as parquet-mr's plain writer writes them ({@code Float.floatToIntBits}).
+     */
+    private void statistics(float[] floats, int n) {
         float lo = anyValue ? min : Float.POSITIVE_INFINITY;
         float hi = anyValue ? max : Float.NEGATIVE_INFINITY;
-        for (int i = 0; i < k; i++) {
-            lo = Math.min(lo, row[i]);
-            hi = Math.max(hi, row[i]);
+        for (int i = 0; i < n; i++) {
+            lo = Math.min(lo, floats[i]);
+            hi = Math.max(hi, floats[i]);
         }
-        if (Float.isNaN(lo)) {   // Math.min and max give NaN from a NaN in the row
+        if (Float.isNaN(lo)) {   // Math.min and max give NaN from a NaN in the chunk
             if (slowStats == null) {
                 slowStats = (FloatStatistics) Statistics.createStats(column.getPrimitiveType());
             }
-            for (int i = 0; i < k; i++) {
-                slowStats.updateStats(row[i]);
+            for (int i = 0; i < n; i++) {
+                if (Float.isNaN(floats[i])) {
+                    floats[i] = Float.NaN;
+                }
+                slowStats.updateStats(floats[i]);
             }
-            return;   // the NaN-free rows' extremes stay in min and max and join at the page's end
+            return;   // the NaN-free chunks' extremes stay in min and max and join at the page's end
         }
         min = lo;
         max = hi;

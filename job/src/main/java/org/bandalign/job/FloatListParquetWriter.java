@@ -67,6 +67,12 @@ final class FloatListParquetWriter extends OutputWriter {
     private final ParquetProperties props;
     private final CodecFactory codecs;
     private final CodecFactory.BytesCompressor compressor;
+    /**
+     * Whether this parquet-mr reads {@code parquet.block.row.count.limit} (1.16 on; Spark 4.0's
+     * 1.15 ignores it, so its own writer does too).
+     */
+    private static final boolean ROW_GROUP_ROW_LIMIT = java.util.Arrays.stream(ParquetProperties.class.getMethods())
+            .anyMatch(m -> m.getName().equals("getRowGroupRowCountLimit"));
     private final ParquetFileWriter file;
     private final long blockBytes;
     private final long blockRowLimit;
@@ -78,13 +84,15 @@ final class FloatListParquetWriter extends OutputWriter {
     private long groupRows;
     private long nextGroupBytes;
     private boolean closed;
+    /** Set while a row is being written and after any failure: the file then gets no footer. */
+    private boolean failed;
 
     /**
      * The top-level fields written a page at a time: {@code array<float>} without null elements
      * whose Parquet leaf is a float under one repeated group (definition level 2 for a value),
      * where the configuration leaves that column plain, with statistics, in version-1 pages, and
      * asks for no bloom filter, encryption, byte-stream split or shredded variant anywhere. Empty
-     * where none.
+     * where none, and where the row holds no other column.
      */
     static int[] fastColumns(StructType schema, Configuration conf) {
         if (!ParquetProperties.WriterVersion.PARQUET_1_0.equals(ParquetOutputFormat.getWriterVersion(conf))
@@ -120,6 +128,9 @@ final class FloatListParquetWriter extends OutputWriter {
                 fast.add(i);
             }
         }
+        if (fast.size() == schema.size()) {
+            return new int[0];   // no other column: parquet-mr's record writer needs one (Spark's writer takes such files)
+        }
         return fast.stream().mapToInt(Integer::intValue).toArray();
     }
 
@@ -144,7 +155,7 @@ final class FloatListParquetWriter extends OutputWriter {
             if (f < fastOrdinals.length && fastOrdinals[f] == i) {
                 ColumnDescriptor column = leaves(fileSchema, fileSchema.getFieldName(i)).get(0);
                 fast[f++] = new FloatListPages(column, props.getPageSizeThreshold(), props.getPageRowCountLimit(),
-                        props.getSizeStatisticsEnabled(column));
+                        props.getPageValueCountThreshold(), props.getSizeStatisticsEnabled(column));
             } else {
                 rest.add(schema.fields()[i]);
                 restIndex.add(i);
@@ -161,15 +172,25 @@ final class FloatListParquetWriter extends OutputWriter {
 
         codecs = new CodecFactory(conf, props.getPageSizeThreshold());
         CompressionCodecName codec = ParquetOutputFormat.getCompression(conf);
-        compressor = codecs.getCompressor(codec);
         blockBytes = ParquetOutputFormat.getLongBlockSize(conf);
-        blockRowLimit = conf.getLong("parquet.block.row.count.limit", Long.MAX_VALUE);
-        file = new ParquetFileWriter(HadoopOutputFile.fromPath(new Path(path), conf), fileSchema, ParquetFileWriter.Mode.CREATE,
-                blockBytes, conf.getInt(ParquetOutputFormat.MAX_PADDING_BYTES, ParquetWriter.MAX_PADDING_SIZE_DEFAULT), null, props);
-        file.start();
+        blockRowLimit = ROW_GROUP_ROW_LIMIT ? conf.getLong("parquet.block.row.count.limit", Long.MAX_VALUE) : Long.MAX_VALUE;
+        ParquetFileWriter opened = null;
+        try {
+            compressor = codecs.getCompressor(codec);
+            opened = new ParquetFileWriter(HadoopOutputFile.fromPath(new Path(path), conf), fileSchema, ParquetFileWriter.Mode.CREATE,
+                    blockBytes, conf.getInt(ParquetOutputFormat.MAX_PADDING_BYTES, ParquetWriter.MAX_PADDING_SIZE_DEFAULT), null, props);
+            opened.start();
+            file = opened;
+            nextGroupBytes = Math.min(file.getNextRowGroupSize(), blockBytes);
+            startRowGroup();
+        } catch (IOException | RuntimeException e) {
+            if (opened != null) {
+                opened.close();
+            }
+            codecs.release();
+            throw e;
+        }
         OPENED.incrementAndGet();
-        nextGroupBytes = Math.min(file.getNextRowGroupSize(), blockBytes);
-        startRowGroup();
     }
 
     /** parquet-mr's writer properties, read from the configuration as {@code ParquetOutputFormat} reads them. */
@@ -189,9 +210,8 @@ final class FloatListParquetWriter extends OutputWriter {
                         ParquetProperties.DEFAULT_STATISTICS_TRUNCATE_LENGTH))
                 .withPageRowCountLimit(conf.getInt(ParquetOutputFormat.PAGE_ROW_COUNT_LIMIT, ParquetProperties.DEFAULT_PAGE_ROW_COUNT_LIMIT))
                 .withPageWriteChecksumEnabled(ParquetOutputFormat.getPageWriteChecksumEnabled(conf))
-                .withStatisticsEnabled(ParquetOutputFormat.getStatisticsEnabled(conf))
-                .withSizeStatisticsEnabled(conf.getBoolean(ParquetOutputFormat.SIZE_STATISTICS_ENABLED,
-                        ParquetProperties.DEFAULT_SIZE_STATISTICS_ENABLED));
+                .withStatisticsEnabled(ParquetOutputFormat.getStatisticsEnabled(conf));
+        // (parquet.size.statistics.enabled is left out: ParquetOutputFormat does not read it either)
         String dictionary = ParquetOutputFormat.ENABLE_DICTIONARY + "#";
         String statistics = ParquetOutputFormat.STATISTICS_ENABLED + "#";
         for (Map.Entry<String, String> e : conf) {
@@ -262,6 +282,10 @@ final class FloatListParquetWriter extends OutputWriter {
 
     @Override
     public void write(InternalRow row) {
+        if (failed) {
+            throw new IllegalStateException("writing " + path + " after a row failed");
+        }
+        failed = true;   // until the row is written whole: close() then leaves the file without a footer
         try {
             for (int i = 0; i < fast.length; i++) {
                 fast[i].add(row.isNullAt(fastOrdinals[i]) ? null : row.getArray(fastOrdinals[i]));
@@ -280,6 +304,7 @@ final class FloatListParquetWriter extends OutputWriter {
                 nextGroupBytes = Math.min(file.getNextRowGroupSize(), blockBytes);
                 startRowGroup();
             }
+            failed = false;
         } catch (IOException e) {
             throw new java.io.UncheckedIOException("writing " + path + ": " + e.getMessage(), e);
         }
@@ -308,11 +333,24 @@ final class FloatListParquetWriter extends OutputWriter {
         }
         closed = true;
         try {
+            if (failed) {
+                file.close();   // the stream only: a file Spark's abort deletes, never one that looks whole
+                return;
+            }
             endRowGroup();
             metadata.putAll(fileSupport.finalizeWrite().getExtraMetaData());
             file.end(metadata);
-        } catch (IOException e) {
-            throw new java.io.UncheckedIOException("closing " + path + ": " + e.getMessage(), e);
+        } catch (IOException | RuntimeException e) {
+            failed = true;
+            try {
+                file.close();
+            } catch (IOException | RuntimeException suppressed) {
+                e.addSuppressed(suppressed);
+            }
+            if (e instanceof IOException io) {
+                throw new java.io.UncheckedIOException("closing " + path + ": " + e.getMessage(), io);
+            }
+            throw (RuntimeException) e;
         } finally {
             codecs.release();
         }

@@ -3,6 +3,7 @@ package org.bandalign.job;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.File;
@@ -77,9 +78,11 @@ class FloatListParquetFormatTest {
             .add("day", DataTypes.DateType)
             .add("map", DataTypes.createMapType(DataTypes.StringType, DataTypes.IntegerType));
 
-    /** Values at the edges of the float order; NaN last, left out where a test needs none. */
+    /** Values at the edges of the float order, then NaNs (Java's, and others an x86 or a file may hold), left out where a test needs none. */
     private static final float[] SPECIAL = {0.0f, -0.0f, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY,
-        Float.MIN_VALUE, -Float.MIN_VALUE, Float.MAX_VALUE, -Float.MAX_VALUE, 1.0f, Float.NaN};
+        Float.MIN_VALUE, -Float.MIN_VALUE, Float.MAX_VALUE, -Float.MAX_VALUE, 1.0f,
+        Float.NaN, Float.intBitsToFloat(0x7fc00001), Float.intBitsToFloat(0xffc00000), Float.intBitsToFloat(0x7f800001)};
+    private static final int NANS = 4;
 
     /** Rows of every shape: null and empty lists, lists of one float and of thousands, special values in some. */
     private static List<Row> rows(int count, long seed, boolean nan) {
@@ -112,13 +115,17 @@ class FloatListParquetFormatTest {
         int length = switch (r % 7) {
             case 0 -> 0;
             case 1 -> 1;
-            case 2 -> 3000 + random.nextInt(3000);   // longer than a page of the smaller page size here
+            // longer than a page of the smaller page sizes here; some longer than the writer's chunk of 8192 floats
+            case 2 -> r % 3 == 0 ? 17_000 + random.nextInt(5000) : 3000 + random.nextInt(3000);
             default -> random.nextInt(300);
         };
         float[] a = new float[length];
         for (int i = 0; i < length; i++) {
-            a[i] = r % 13 == 6 ? SPECIAL[random.nextInt(SPECIAL.length - (nan ? 0 : 1))]
+            a[i] = r % 13 == 6 ? SPECIAL[random.nextInt(SPECIAL.length - (nan ? 0 : NANS))]
                     : random.nextFloat() * (r % 2 == 0 ? 1 : -1e-3f);
+        }
+        if (nan && length > 9000 && r % 13 != 6) {
+            a[9000] = SPECIAL[SPECIAL.length - 1 - r % NANS];   // one NaN, in the row's second chunk
         }
         return a;
     }
@@ -155,6 +162,14 @@ class FloatListParquetFormatTest {
         return byN;
     }
 
+    /** The same rows by {@code n}; a failure shows the first row that differs, not every row. */
+    private static void assertSameRows(Map<Integer, String> expected, Map<Integer, String> actual, String what) {
+        assertEquals(expected.keySet(), actual.keySet(), what + ": the rows' n");
+        for (Map.Entry<Integer, String> e : expected.entrySet()) {
+            assertEquals(e.getValue(), actual.get(e.getKey()), what + ": row n = " + e.getKey());
+        }
+    }
+
     /** A row's fields as text: floats by their bits (NaN as one NaN), binaries by their bytes, structs field by field. */
     private static String text(Row row) {
         StringBuilder s = new StringBuilder("(");
@@ -170,7 +185,7 @@ class FloatListParquetFormatTest {
             scala.jdk.javaapi.CollectionConverters.asJava(seq).forEach(x -> items.add(text(x)));
             return items.toString();
         } else if (v instanceof Float x) {
-            return Integer.toHexString(Float.floatToIntBits(x));
+            return Integer.toHexString(Float.floatToRawIntBits(x));   // (Spark's writer writes Java's one NaN)
         } else if (v instanceof byte[] bytes) {
             return Arrays.toString(bytes);
         } else if (v instanceof Row struct) {
@@ -261,7 +276,7 @@ class FloatListParquetFormatTest {
 
         Map<Integer, String> expected = readBack(spark.read().parquet(theirs));
         assertEquals(700, expected.size());
-        assertEquals(expected, readBack(spark.read().parquet(ours)));
+        assertSameRows(expected, readBack(spark.read().parquet(ours)), "");
 
         List<ParquetMetadata> our = footers(ours);
         List<ParquetMetadata> their = footers(theirs);
@@ -289,7 +304,7 @@ class FloatListParquetFormatTest {
             String ours = write(table, "groups-" + codec, FloatListParquetFormat.NAME, options);
             String theirs = write(table, "groups-spark-" + codec, "parquet", options);
             expected = expected != null ? expected : readBack(spark.read().parquet(theirs));
-            assertEquals(expected, readBack(spark.read().parquet(ours)), codec);
+            assertSameRows(expected, readBack(spark.read().parquet(ours)), codec);
             List<ParquetMetadata> our = footers(ours);
             assertTrue(our.get(0).getBlocks().size() > 3, "row groups ended at the block size: " + our.get(0).getBlocks().size());
             for (String column : new String[] {"marginals.list.element", "second.list.element"}) {
@@ -324,7 +339,7 @@ class FloatListParquetFormatTest {
             Dataset<Row> table = spark.createDataFrame(rows, SCHEMA).coalesce(1);
             String ours = write(table, "zeros-" + t, FloatListParquetFormat.NAME, PLAIN_FLOATS);
             String theirs = write(table, "zeros-spark-" + t, "parquet", PLAIN_FLOATS);
-            assertEquals(readBack(spark.read().parquet(theirs)), readBack(spark.read().parquet(ours)));
+            assertSameRows(readBack(spark.read().parquet(theirs)), readBack(spark.read().parquet(ours)), "table " + t);
             for (String column : new String[] {"marginals.list.element", "second.list.element"}) {
                 assertEquals(pageStatistics(theirs, column), pageStatistics(ours, column), "table " + t + ", " + column);
             }
@@ -378,8 +393,8 @@ class FloatListParquetFormatTest {
             }
         }
         Dataset<Row> read = spark.read().parquet(ours);
-        assertEquals(readBack(spark.createDataFrame(rows(300, 2, false), SCHEMA).filter("n >= 100 and n < 110")),
-                readBack(read.filter("n >= 100 and n < 110")));
+        assertSameRows(readBack(spark.createDataFrame(rows(300, 2, false), SCHEMA).filter("n >= 100 and n < 110")),
+                readBack(read.filter("n >= 100 and n < 110")), "filtered");
     }
 
     /** A Hadoop configuration as Spark's Parquet source prepares it for writing {@link #SCHEMA} with {@code options}. */
@@ -414,6 +429,60 @@ class FloatListParquetFormatTest {
             assertArrayEquals(new int[0], FloatListParquetWriter.fastColumns(SCHEMA, c), setting[0] + ": Spark's writer");
         }
         assertArrayEquals(new int[0], FloatListParquetWriter.fastColumns(new StructType().add("id", DataTypes.StringType), plain));
+        assertArrayEquals(new int[0], FloatListParquetWriter.fastColumns(new StructType().add("m",
+                DataTypes.createArrayType(DataTypes.FloatType, false)), plain), "a float list alone: Spark's writer");
+    }
+
+    /** Partition columns leave the files' rows; one float list alone is Spark's writer's, one with another column ours. */
+    @Test
+    void write_partitioned_sameRowsAsSparksWriter() {
+        StructType schema = new StructType().add("p", DataTypes.IntegerType).add("q", DataTypes.StringType)
+                .add("m", DataTypes.createArrayType(DataTypes.FloatType, false));
+        List<Row> rows = new ArrayList<>();
+        for (int r = 0; r < 40; r++) {
+            rows.add(RowFactory.create(r % 3, "q" + (r % 2), r % 5 == 0 ? null : new float[] {r, -r, 0.5f * r}));
+        }
+        Dataset<Row> table = spark.createDataFrame(rows, schema).coalesce(1);
+        for (String[] by : new String[][] {{"p", "q"}, {"p"}}) {
+            String ours = dir.resolve("partitioned-" + by.length).toString();
+            String theirs = dir.resolve("partitioned-spark-" + by.length).toString();
+            long opened = FloatListParquetWriter.OPENED.get();
+            table.write().partitionBy(by).options(PLAIN_FLOATS).option("parquet.enable.dictionary#m.list.element", "false")
+                    .format(FloatListParquetFormat.NAME).save(ours);
+            assertEquals(by.length == 1, FloatListParquetWriter.OPENED.get() > opened, "ours where q stays in the files");
+            table.write().partitionBy(by).format("parquet").save(theirs);
+            assertEquals(new java.util.TreeSet<>(spark.read().parquet(theirs).collectAsList().stream().map(FloatListParquetFormatTest::text)
+                    .toList()), new java.util.TreeSet<>(spark.read().parquet(ours).collectAsList().stream()
+                    .map(FloatListParquetFormatTest::text).toList()));
+        }
+    }
+
+    /**
+     * A row that fails half written (here a value of the wrong class for its column) leaves the
+     * file without a footer, as parquet-mr's own writer leaves it on abort, never one whose
+     * columns disagree; the writer takes no further row.
+     */
+    @Test
+    void close_afterAFailedRow_leavesNoFooter() throws IOException {
+        StructType schema = new StructType().add("id", DataTypes.StringType).add("m", DataTypes.createArrayType(DataTypes.FloatType, false));
+        Configuration conf = prepared(PLAIN_FLOATS);
+        String path = dir.resolve("failed.parquet").toString();
+        FloatListParquetWriter w = new FloatListParquetWriter(path, schema, new int[] {1},
+                new org.apache.hadoop.mapreduce.task.TaskAttemptContextImpl(conf, new org.apache.hadoop.mapreduce.TaskAttemptID()));
+        org.apache.spark.sql.catalyst.expressions.GenericInternalRow good = new org.apache.spark.sql.catalyst.expressions.GenericInternalRow(
+                new Object[] {org.apache.spark.unsafe.types.UTF8String.fromString("a"),
+                    org.apache.spark.sql.catalyst.util.ArrayData.toArrayData(new float[] {1f, 2f})});
+        org.apache.spark.sql.catalyst.expressions.GenericInternalRow bad = new org.apache.spark.sql.catalyst.expressions.GenericInternalRow(
+                new Object[] {"not a UTF8String", org.apache.spark.sql.catalyst.util.ArrayData.toArrayData(new float[] {3f})});
+        w.write(good);
+        assertThrows(RuntimeException.class, () -> w.write(bad));
+        assertThrows(IllegalStateException.class, () -> w.write(good));
+        w.close();
+        byte[] bytes = java.nio.file.Files.readAllBytes(Path.of(path));
+        assertTrue(bytes.length < 8 || !new String(bytes, bytes.length - 4, 4, java.nio.charset.StandardCharsets.US_ASCII).equals("PAR1"),
+                "no footer: " + bytes.length + " bytes");
+        assertThrows(Exception.class, () -> ParquetFileReader.open(HadoopInputFile.fromPath(
+                new org.apache.hadoop.fs.Path(new File(path).toURI()), new Configuration())).close());
     }
 
     @Test
