@@ -54,6 +54,10 @@ final class ParquetScores implements AutoCloseable {
     private long[] groupStarts;
     private int group = -1;
     private ColumnReader values;
+    /** The current row group's scores where they are float lists read a page at a time, else null ({@link #values}). */
+    private FloatListChunk chunk;
+    /** Whether float lists are read a page at a time ({@link FloatListChunk}) where their encodings allow. */
+    private final boolean byPage;
     /** Level entries of the current row group's chunk, and those consumed. */
     private long entries;
     private long consumed;
@@ -62,7 +66,7 @@ final class ParquetScores implements AutoCloseable {
     /** Where rows whose shape does not say their length are gathered; reused while small. */
     private float[] buffer = new float[1024];
     /** The longest Java array, about. */
-    private static final int MAX_ARRAY = Integer.MAX_VALUE - 8;
+    static final int MAX_ARRAY = Integer.MAX_VALUE - 8;
 
     /** Whether a row's scores fit where they are to be read. */
     @FunctionalInterface
@@ -78,7 +82,16 @@ final class ParquetScores implements AutoCloseable {
 
     /** A reader of files on the file systems {@code conf} reaches, which it asks for on the first read. */
     ParquetScores(java.util.function.Supplier<Configuration> conf) {
+        this(conf, true);
+    }
+
+    /**
+     * {@link #ParquetScores(java.util.function.Supplier)}, reading float lists a page at a time
+     * where {@code byPage} (and their encodings allow), else every kind value by value.
+     */
+    ParquetScores(java.util.function.Supplier<Configuration> conf, boolean byPage) {
         this.confSource = conf;
+        this.byPage = byPage;
     }
 
     /**
@@ -202,17 +215,38 @@ final class ParquetScores implements AutoCloseable {
 
     private void load(int g) throws IOException {
         values = null;   // (the last chunk can go before the next is read)
+        chunk = null;
         PageReadStore pages = reader.readRowGroup(g);
-        values = new ColumnReadStoreImpl(pages, new Unconverted(column.getPath().length - 1), requested,
-                reader.getFooter().getFileMetaData().getCreatedBy()).getColumnReader(column);
+        if (byPage && kind == Kind.FLOAT && column.getMaxRepetitionLevel() == 1 && FloatListChunk.reads(encodings(g))) {
+            chunk = new FloatListChunk(pages.getPageReader(column), column, setLevel, elementMayBeNull);
+        } else {
+            values = new ColumnReadStoreImpl(pages, new Unconverted(column.getPath().length - 1), requested,
+                    reader.getFooter().getFileMetaData().getCreatedBy()).getColumnReader(column);
+        }
         entries = pages.getPageReader(column).getTotalValueCount();
         consumed = 0;
         group = g;
         next = groupStarts[g];
     }
 
+    /** The encodings of the scores column's chunk in row group {@code g}. */
+    private java.util.Set<org.apache.parquet.column.Encoding> encodings(int g) {
+        org.apache.parquet.hadoop.metadata.ColumnPath path = org.apache.parquet.hadoop.metadata.ColumnPath.get(column.getPath());
+        for (org.apache.parquet.hadoop.metadata.ColumnChunkMetaData c : reader.getRowGroups().get(g).getColumns()) {
+            if (c.getPath().equals(path)) {
+                return c.getEncodings();
+            }
+        }
+        return java.util.Set.of(org.apache.parquet.column.Encoding.BIT_PACKED);   // (not found: read value by value)
+    }
+
     /** Moves past the current row without gathering its values. */
     private void skipRow() {
+        if (chunk != null) {
+            chunk.skipRow();
+            next++;
+            return;
+        }
         int maxDefinition = column.getMaxDefinitionLevel();
         do {
             if (values.getCurrentDefinitionLevel() == maxDefinition) {
@@ -225,6 +259,16 @@ final class ParquetScores implements AutoCloseable {
     }
 
     private float[] readRow(String id, long expected, SizeCheck fits) {
+        if (chunk != null) {
+            long left = chunk.entriesLeft();
+            try {
+                return chunk.readRow(id, expected, fits);
+            } finally {
+                if (chunk.entriesLeft() != left) {
+                    next++;   // (read, even where rejected for a null element; not where refused for its size)
+                }
+            }
+        }
         int maxDefinition = column.getMaxDefinitionLevel();
         if (values.getCurrentDefinitionLevel() < setLevel) {
             skipRow();
@@ -310,6 +354,7 @@ final class ParquetScores implements AutoCloseable {
     @Override
     public void close() {
         values = null;
+        chunk = null;
         group = -1;
         file = null;
         if (reader != null) {

@@ -1,0 +1,511 @@
+package org.bandalign.job;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
+import java.util.Arrays;
+import java.util.Set;
+import org.apache.parquet.column.ColumnDescriptor;
+import org.apache.parquet.column.Encoding;
+import org.apache.parquet.column.page.DataPage;
+import org.apache.parquet.column.page.DataPageV1;
+import org.apache.parquet.column.page.DataPageV2;
+import org.apache.parquet.column.page.DictionaryPage;
+import org.apache.parquet.column.page.PageReader;
+import org.bandalign.align.InvalidPairException;
+
+/**
+ * The rows of one Parquet column chunk of float lists (the input's {@code scores} as
+ * {@code array<float>}), read a page at a time instead of a value at a time: the reading
+ * counterpart of {@link FloatListPages}.
+ *
+ * <p>Design. A data page holds, for each entry, a repetition level (0 where a row starts), a
+ * definition level (the deepest level set: the top value's, the list's, the element's) and, for
+ * the entries at the deepest level, a value. A row of {@code k} floats is levels {@code 0, 1 x
+ * (k-1)} and {@code maxDef x k}: a few runs of the RLE/bit-packing hybrid encoding whatever
+ * {@code k}. So a page's levels are decoded once into two short lists, the entries where a row
+ * starts and the entries below the deepest level ("odd": a null or empty row, a null element),
+ * and a row's values, the entries between two row starts less its odd ones, are copied in one
+ * bulk little-endian copy out of a plain page, or looked up in the dictionary for a dictionary
+ * page. The value of entry {@code e} is value {@code e - (odd entries before e)} of its page.
+ * A row may span pages (writers other than parquet-mr's may split one); its parts are gathered.
+ *
+ * <p>Reads version-1 and version-2 data pages, plain or dictionary-encoded ({@link #SUPPORTED}),
+ * as parquet-mr's page reader hands them out: decompressed, decrypted, checked. A chunk with any
+ * other encoding is read by parquet-mr's value-at-a-time column reader instead
+ * ({@link ParquetScores}). A page that contradicts itself (levels beyond the column's, values
+ * fewer than its levels say, a dictionary index beyond the dictionary) fails the read with
+ * {@link IllegalStateException}, as a corrupt file fails Spark's reader.
+ *
+ * <p>Memory: the page being read, decompressed, and its dictionary indices where it has them.
+ * Not thread-safe.
+ */
+final class FloatListChunk {
+    /** The encodings this reader reads: levels in RLE, values plain or dictionary-encoded. */
+    static final Set<Encoding> SUPPORTED = Set.of(Encoding.PLAIN, Encoding.RLE, Encoding.PLAIN_DICTIONARY,
+            Encoding.RLE_DICTIONARY);
+
+    /** Chunks read here since the JVM started (tests: that the page-at-a-time path ran). */
+    static final java.util.concurrent.atomic.AtomicLong CHUNKS = new java.util.concurrent.atomic.AtomicLong();
+
+    private final PageReader pages;
+    private final int maxDefinition;
+    /** The definition level at which the row's list itself is set (below it, the row is null). */
+    private final int setLevel;
+    private final boolean elementMayBeNull;
+    private final int definitionWidth;
+    private final float[] dictionary;
+    /** Entries of the chunk in pages not yet loaded. */
+    private long entriesInLaterPages;
+
+    /** The current page: its entries, the next one to read, and how its values are stored. */
+    private int pageEntries;
+    private int position;
+    private FloatBuffer plain;
+    private int[] indices = new int[0];
+    private boolean dictionaryPage;
+    /** Entries of the current page where a row starts, in order, and the next at or after {@link #position}. */
+    private int[] rowStarts = new int[64];
+    private int rowStartCount;
+    private int rowCursor;
+    /** Entries of the current page below the deepest level, their levels, and how many lie before {@link #position}. */
+    private int[] odd = new int[16];
+    private int[] oddLevel = new int[16];
+    private int oddCount;
+    private int oddCursor;
+    private final Hybrid hybrid = new Hybrid();
+
+    /** What a row read holds: its values, and where its first null element is (-1: none). */
+    private float[] gathered = new float[1024];
+    private int count;
+    private int firstNull;
+    /** The id of the pair whose row is being read, for the messages that reject it. */
+    private String rowId;
+
+    /**
+     * The rows of one column chunk, its pages from {@code pages}; {@code column} is the scores
+     * leaf (a float, one repetition level); {@code setLevel} the definition level where a row's
+     * list is set.
+     */
+    FloatListChunk(PageReader pages, ColumnDescriptor column, int setLevel, boolean elementMayBeNull) {
+        if (column.getMaxRepetitionLevel() != 1) {
+            throw new IllegalArgumentException("not a list of floats: " + column);
+        }
+        this.pages = pages;
+        this.maxDefinition = column.getMaxDefinitionLevel();
+        this.setLevel = setLevel;
+        this.elementMayBeNull = elementMayBeNull;
+        this.definitionWidth = 32 - Integer.numberOfLeadingZeros(maxDefinition);
+        this.entriesInLaterPages = pages.getTotalValueCount();
+        this.dictionary = dictionary(pages.readDictionaryPage());
+        CHUNKS.incrementAndGet();
+    }
+
+    /** Whether a chunk stored in {@code encodings} is read here. */
+    static boolean reads(Set<Encoding> encodings) {
+        return SUPPORTED.containsAll(encodings);
+    }
+
+    private static float[] dictionary(DictionaryPage page) {
+        if (page == null) {
+            return null;
+        }
+        try {
+            ByteBuffer bytes = page.getBytes().toByteBuffer().order(ByteOrder.LITTLE_ENDIAN);
+            float[] values = new float[page.getDictionarySize()];
+            if (bytes.remaining() < 4L * values.length) {
+                throw corrupt("a dictionary page of " + values.length + " floats in " + bytes.remaining() + " bytes");
+            }
+            bytes.asFloatBuffer().get(values);
+            return values;
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    /** Entries of the chunk not yet read (a row holds at least one). */
+    long entriesLeft() {
+        return entriesInLaterPages + pageEntries - position;
+    }
+
+    /** Moves past the next row without copying its values. */
+    void skipRow() {
+        walkRow(false, 0);
+    }
+
+    /**
+     * The next row's floats, or null where the row is null. {@code expected} is how many its
+     * shape says it holds, and {@code fits} is asked first whether that many (fewer where the
+     * chunk holds fewer) fit. A row of exactly {@code expected} floats is read into an array of
+     * that size, with no copy.
+     *
+     * @throws InvalidPairException naming {@code id} where the row holds a null element, or from {@code fits}
+     */
+    float[] readRow(String id, long expected, ParquetScores.SizeCheck fits) {
+        long size = Math.min(expected, entriesLeft());
+        fits.check(id, size);
+        rowId = id;
+        boolean present = walkRow(true, (int) Math.min(size, ParquetScores.MAX_ARRAY));
+        if (!present) {
+            return null;
+        }
+        if (firstNull >= 0) {
+            throw new InvalidPairException(id, PairDecoder.nullElement(firstNull));
+        }
+        float[] row = gathered.length == count && count == expected ? gathered : Arrays.copyOf(gathered, count);
+        if (row == gathered || gathered.length > (1 << 20)) {
+            gathered = new float[1024];   // (handed out, or too large to keep for the next row)
+        }
+        return row;
+    }
+
+    /**
+     * Reads the next row: its values into {@link #gathered} (presized to {@code presize} where
+     * larger) where {@code keep}, its count and first null element into {@link #count} and
+     * {@link #firstNull}. Returns false where the row is null.
+     */
+    private boolean walkRow(boolean keep, int presize) {
+        count = 0;
+        firstNull = -1;
+        loadPageIfDone();
+        if (position == pageEntries) {
+            throw new IllegalStateException("the column chunk has no row left to read");
+        }
+        if (rowCursor == rowStartCount || rowStarts[rowCursor] != position) {
+            throw corrupt("entry " + position + " of a page, where a row should start, continues a row");
+        }
+        if (keep && presize > gathered.length) {
+            gathered = new float[presize];
+        }
+        if (oddCursor < oddCount && odd[oddCursor] == position && oddLevel[oddCursor] < setLevel) {
+            advance(position + 1);   // a null row: one entry
+            return false;
+        }
+        rowCursor++;
+        while (true) {
+            int end = rowCursor < rowStartCount ? rowStarts[rowCursor] : pageEntries;
+            take(end, keep);
+            if (end < pageEntries) {
+                return true;
+            }
+            loadPageIfDone();
+            if (position == pageEntries || (rowCursor < rowStartCount && rowStarts[rowCursor] == position)) {
+                return true;   // the chunk ended, or the next page starts a row
+            }
+        }
+    }
+
+    /** Reads entries from {@link #position} up to {@code end}, all of one row. */
+    private void take(int end, boolean keep) {
+        int value = position - oddCursor;
+        if (oddCursor == oddCount || odd[oddCursor] >= end) {
+            int n = end - position;
+            if (keep && firstNull < 0) {
+                copy(value, n);
+            }
+            count += n;
+        } else {
+            for (int e = position; e < end; e++) {
+                if (oddCursor < oddCount && odd[oddCursor] == e) {
+                    int level = oddLevel[oddCursor++];
+                    if (elementMayBeNull && level == maxDefinition - 1) {
+                        if (firstNull < 0) {
+                            firstNull = count;
+                        }
+                        count++;   // (a null element holds its place)
+                    }
+                    // (else the one entry of an empty list)
+                } else {
+                    if (keep && firstNull < 0) {
+                        copy(value, 1);
+                    }
+                    value++;
+                    count++;
+                }
+            }
+        }
+        advance(end);
+    }
+
+    /** Copies {@code n} values of the page from value {@code value} to {@link #gathered} at {@link #count}. */
+    private void copy(int value, int n) {
+        if (count + n > gathered.length) {
+            long grown = Math.max((long) count + n, 2L * gathered.length);
+            if (count + (long) n > ParquetScores.MAX_ARRAY) {
+                throw new InvalidPairException(rowId, "scores hold more than " + ParquetScores.MAX_ARRAY
+                        + " values, more than one array holds");
+            }
+            gathered = Arrays.copyOf(gathered, (int) Math.min(ParquetScores.MAX_ARRAY, grown));
+        }
+        if (dictionaryPage) {
+            for (int k = 0; k < n; k++) {
+                int index = indices[value + k];
+                if (index < 0 || index >= dictionary.length) {
+                    throw corrupt("dictionary index " + index + " in a dictionary of " + dictionary.length);
+                }
+                gathered[count + k] = dictionary[index];
+            }
+        } else {
+            plain.get(value, gathered, count, n);
+        }
+    }
+
+    /** Moves {@link #position} to {@code end}, with the cursors of row starts and odd entries. */
+    private void advance(int end) {
+        position = end;
+        while (rowCursor < rowStartCount && rowStarts[rowCursor] < end) {
+            rowCursor++;
+        }
+        while (oddCursor < oddCount && odd[oddCursor] < end) {
+            oddCursor++;
+        }
+    }
+
+    /** Loads the next non-empty page where the current one is read to its end (and one is left). */
+    private void loadPageIfDone() {
+        while (position == pageEntries && entriesInLaterPages > 0) {
+            DataPage page = pages.readPage();
+            if (page == null) {
+                throw corrupt("the column chunk ends " + entriesInLaterPages + " entries before its metadata says");
+            }
+            load(page);
+        }
+    }
+
+    private void load(DataPage page) {
+        int entries = page.getValueCount();
+        if (entries < 0 || entries > entriesInLaterPages) {
+            throw corrupt("a page of " + entries + " entries where " + entriesInLaterPages + " are left");
+        }
+        entriesInLaterPages -= entries;
+        pageEntries = entries;
+        position = 0;
+        rowCursor = 0;
+        oddCursor = 0;
+        try {
+            ByteBuffer values;
+            Encoding encoding;
+            if (page instanceof DataPageV1) {
+                DataPageV1 v1 = (DataPageV1) page;
+                if (v1.getRlEncoding() != Encoding.RLE || v1.getDlEncoding() != Encoding.RLE) {
+                    throw new IllegalStateException("levels encoded as " + v1.getRlEncoding() + "/" + v1.getDlEncoding()
+                            + ", not RLE");
+                }
+                ByteBuffer bytes = v1.getBytes().toByteBuffer().order(ByteOrder.LITTLE_ENDIAN);
+                int at = bytes.position();
+                at = levels(bytes, at + 4, lengthAt(bytes, at), 1, entries, true);
+                at = levels(bytes, at + 4, lengthAt(bytes, at), definitionWidth, entries, false);
+                values = bytes.duplicate().position(at).slice().order(ByteOrder.LITTLE_ENDIAN);
+                encoding = v1.getValueEncoding();
+            } else {
+                DataPageV2 v2 = (DataPageV2) page;
+                ByteBuffer repetition = v2.getRepetitionLevels().toByteBuffer();
+                ByteBuffer definition = v2.getDefinitionLevels().toByteBuffer();
+                levels(repetition, repetition.position(), repetition.remaining(), 1, entries, true);
+                levels(definition, definition.position(), definition.remaining(), definitionWidth, entries, false);
+                values = v2.getData().toByteBuffer().slice().order(ByteOrder.LITTLE_ENDIAN);
+                encoding = v2.getDataEncoding();
+            }
+            int valueCount = entries - oddCount;
+            if (encoding == Encoding.PLAIN) {
+                if (values.remaining() < 4L * valueCount) {
+                    throw corrupt("a page of " + valueCount + " plain floats in " + values.remaining() + " bytes");
+                }
+                plain = values.asFloatBuffer();
+                dictionaryPage = false;
+            } else if ((encoding == Encoding.PLAIN_DICTIONARY || encoding == Encoding.RLE_DICTIONARY) && dictionary != null) {
+                if (!values.hasRemaining()) {
+                    throw corrupt("a dictionary-encoded page without its index width");
+                }
+                int width = values.get(values.position()) & 0xFF;
+                if (width > 32) {
+                    throw corrupt("dictionary indices " + width + " bits wide");
+                }
+                if (indices.length < valueCount) {
+                    indices = new int[Math.max(valueCount, 2 * indices.length)];
+                }
+                hybrid.start(values, values.position() + 1, values.limit(), width);
+                for (int k = 0; k < valueCount; ) {
+                    k = hybrid.next(indices, k, valueCount);
+                }
+                dictionaryPage = true;
+            } else {
+                throw new IllegalStateException("values encoded as " + encoding + (dictionary == null ? " without a dictionary" : ""));
+            }
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    private static int lengthAt(ByteBuffer bytes, int at) {
+        if (at + 4 > bytes.limit()) {
+            throw corrupt("a page too short for its levels");
+        }
+        int length = bytes.getInt(at);
+        if (length < 0 || at + 4 + (long) length > bytes.limit()) {
+            throw corrupt("levels of " + length + " bytes in a page of " + bytes.limit());
+        }
+        return length;
+    }
+
+    /**
+     * Decodes {@code entries} levels from {@code length} bytes at {@code at}: the row starts
+     * (repetition levels, {@code repetition}) or the odd entries (definition levels). Returns
+     * the offset past those bytes.
+     */
+    private int levels(ByteBuffer bytes, int at, int length, int width, int entries, boolean repetition) {
+        if (repetition) {
+            rowStartCount = 0;
+        } else {
+            oddCount = 0;
+        }
+        int max = repetition ? 1 : maxDefinition;
+        hybrid.start(bytes, at, at + length, width);
+        int e = 0;
+        while (e < entries) {
+            int n = hybrid.nextRun(entries - e);
+            int level = hybrid.runValue;
+            for (int k = 0; k < n; k++) {
+                if (hybrid.packed) {
+                    level = hybrid.packedValues[k];
+                }
+                if (level > max) {
+                    throw corrupt((repetition ? "repetition" : "definition") + " level " + level + " above the column's " + max);
+                }
+                if (repetition && level == 0) {
+                    if (rowStartCount == rowStarts.length) {
+                        rowStarts = Arrays.copyOf(rowStarts, 2 * rowStartCount);
+                    }
+                    rowStarts[rowStartCount++] = e + k;
+                } else if (!repetition && level < maxDefinition) {
+                    if (oddCount == odd.length) {
+                        odd = Arrays.copyOf(odd, 2 * oddCount);
+                        oddLevel = Arrays.copyOf(oddLevel, 2 * oddCount);
+                    }
+                    odd[oddCount] = e + k;
+                    oddLevel[oddCount++] = level;
+                } else if (!hybrid.packed) {
+                    break;   // (a run of continuing entries, or of values: nothing to note)
+                }
+            }
+            e += n;
+        }
+        return at + length;
+    }
+
+    private static IllegalStateException corrupt(String what) {
+        return new IllegalStateException("corrupt Parquet page of float scores: " + what);
+    }
+
+    /**
+     * A reader of Parquet's RLE/bit-packing hybrid encoding: runs of one value, and groups of 8
+     * values bit-packed, least significant bit first.
+     */
+    static final class Hybrid {
+        private ByteBuffer bytes;
+        private int at;
+        private int end;
+        private int width;
+        /** The run {@link #nextRun} read: a repeated value, or (packed) values in {@link #packedValues}. */
+        boolean packed;
+        int runValue;
+        int[] packedValues = new int[512];
+        /** What is left of the current run. */
+        private int left;
+        private int packedAt;
+
+        void start(ByteBuffer bytes, int at, int end, int width) {
+            this.bytes = bytes;
+            this.at = at;
+            this.end = end;
+            this.width = width;
+            this.left = 0;
+        }
+
+        /**
+         * Reads up to {@code most} entries of the current run, or of the next where it is done;
+         * returns how many ({@link #runValue} or {@link #packedValues} from 0 hold them).
+         */
+        int nextRun(int most) {
+            if (left == 0) {
+                header();
+            }
+            int n = Math.min(left, most);
+            if (packed && packedAt > 0) {
+                System.arraycopy(packedValues, packedAt, packedValues, 0, n);
+            }
+            left -= n;
+            packedAt += n;
+            return n;
+        }
+
+        /** Decodes values into {@code out} from {@code k} up to {@code limit} at most; returns the index past them. */
+        int next(int[] out, int k, int limit) {
+            int n = nextRun(limit - k);
+            if (packed) {
+                System.arraycopy(packedValues, 0, out, k, n);
+            } else {
+                Arrays.fill(out, k, k + n, runValue);
+            }
+            return k + n;
+        }
+
+        private void header() {
+            int header = varInt();
+            packedAt = 0;
+            if ((header & 1) == 0) {
+                packed = false;
+                left = header >>> 1;
+                int value = 0;
+                for (int b = 0; b < (width + 7) / 8; b++) {
+                    value |= (byte_() & 0xFF) << (8 * b);
+                }
+                runValue = value;
+                if (left == 0) {
+                    throw corrupt("an empty run");
+                }
+            } else {
+                packed = true;
+                int groups = header >>> 1;
+                if (groups == 0 || (long) groups * width > end - at) {
+                    throw corrupt("a bit-packed run of " + groups + " groups of " + width + " bits in " + (end - at) + " bytes");
+                }
+                left = groups * 8;
+                if (packedValues.length < left) {
+                    packedValues = new int[left];
+                }
+                long buffer = 0;
+                int bits = 0;
+                long mask = (1L << width) - 1;
+                for (int k = 0; k < left; k++) {
+                    while (bits < width) {
+                        buffer |= (long) (bytes.get(at++) & 0xFF) << bits;
+                        bits += 8;
+                    }
+                    packedValues[k] = (int) (buffer & mask);
+                    buffer >>>= width;
+                    bits -= width;
+                }
+            }
+        }
+
+        private int varInt() {
+            int value = 0;
+            for (int shift = 0; shift < 35; shift += 7) {
+                int b = byte_();
+                value |= (b & 0x7F) << shift;
+                if ((b & 0x80) == 0) {
+                    return value;
+                }
+            }
+            throw corrupt("a run header longer than 5 bytes");
+        }
+
+        private int byte_() {
+            if (at >= end) {
+                throw corrupt("levels or indices end early");
+            }
+            return bytes.get(at++);
+        }
+    }
+}

@@ -1,0 +1,447 @@
+package org.bandalign.job;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayOutputStream;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.parquet.bytes.BytesInput;
+import org.apache.parquet.bytes.HeapByteBufferAllocator;
+import org.apache.parquet.column.ColumnDescriptor;
+import org.apache.parquet.column.Encoding;
+import org.apache.parquet.column.ParquetProperties;
+import org.apache.parquet.column.page.DataPage;
+import org.apache.parquet.column.page.DataPageV1;
+import org.apache.parquet.column.page.DataPageV2;
+import org.apache.parquet.column.page.DictionaryPage;
+import org.apache.parquet.column.page.PageReader;
+import org.apache.parquet.column.statistics.Statistics;
+import org.apache.parquet.column.values.rle.RunLengthBitPackingHybridEncoder;
+import org.apache.parquet.example.data.Group;
+import org.apache.parquet.example.data.simple.SimpleGroupFactory;
+import org.apache.parquet.hadoop.ParquetWriter;
+import org.apache.parquet.hadoop.example.ExampleParquetWriter;
+import org.apache.parquet.hadoop.metadata.CompressionCodecName;
+import org.apache.parquet.schema.MessageType;
+import org.apache.parquet.schema.MessageTypeParser;
+import org.bandalign.align.InvalidPairException;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The page-at-a-time reader of float lists ({@link FloatListChunk}) against what was written:
+ * pages built here with parquet-mr's own encoders, cut anywhere (rows spanning pages included),
+ * and files of parquet-mr's writer in every page layout, read through {@link ParquetScores}
+ * both a page at a time and value by value.
+ */
+class FloatListChunkTest {
+    @TempDir
+    Path dir;
+
+    /** A list column's shapes: where its list and element may be null. */
+    private static final String[] SCHEMAS = {
+        "message m { optional group scores (LIST) { repeated group list { optional float element; } } }",
+        "message m { optional group scores (LIST) { repeated group list { required float element; } } }",
+        "message m { required group scores (LIST) { repeated group list { required float element; } } }",
+        "message m { optional group scores (LIST) { repeated float array; } }",
+        "message m { repeated float scores; }",
+    };
+
+    /** One row as written: null (values null), or values with null elements at the indexes in {@code nulls}. */
+    private record Written(float[] values, List<Integer> nulls) {
+        boolean isNull() {
+            return values == null;
+        }
+    }
+
+    private static List<Written> rows(Random random, int count, boolean listMayBeNull, boolean elementMayBeNull, boolean fewValues) {
+        float[] specials = {Float.NaN, -0.0f, 0.0f, Float.NEGATIVE_INFINITY, Float.POSITIVE_INFINITY, Float.MIN_VALUE, -Float.MAX_VALUE};
+        List<Written> rows = new ArrayList<>();
+        for (int r = 0; r < count; r++) {
+            int kind = random.nextInt(20);
+            if (kind == 0 && listMayBeNull) {
+                rows.add(new Written(null, List.of()));
+                continue;
+            }
+            int length = kind == 1 ? 0 : kind < 8 ? 1 + random.nextInt(4) : kind < 18 ? random.nextInt(200) : 1000 + random.nextInt(3000);
+            float[] values = new float[length];
+            for (int k = 0; k < length; k++) {
+                values[k] = fewValues ? random.nextInt(7) - 3 : random.nextInt(30) == 0 ? specials[random.nextInt(specials.length)]
+                        : (float) random.nextGaussian() * 1e3f;
+            }
+            List<Integer> nulls = new ArrayList<>();
+            if (elementMayBeNull && length > 0 && random.nextInt(12) == 0) {
+                nulls.add(random.nextInt(length));
+                if (random.nextBoolean()) {
+                    nulls.add(length - 1);
+                }
+            }
+            rows.add(new Written(values, nulls.stream().distinct().sorted().toList()));
+        }
+        return rows;
+    }
+
+    /** The levels and values of {@code rows} in column {@code c}: entries, as parquet-mr's record writer would make them. */
+    private static final class Entries {
+        final List<int[]> levels = new ArrayList<>();   // {repetition, definition}
+        final List<Float> values = new ArrayList<>();
+
+        Entries(List<Written> rows, ColumnDescriptor c, boolean elementMayBeNull) {
+            int max = c.getMaxDefinitionLevel();
+            int empty = max - (elementMayBeNull ? 2 : 1);
+            for (Written w : rows) {
+                if (w.isNull()) {
+                    levels.add(new int[] {0, 0});
+                } else if (w.values().length == 0) {
+                    levels.add(new int[] {0, empty});
+                } else {
+                    for (int k = 0; k < w.values().length; k++) {
+                        boolean isNull = w.nulls().contains(k);
+                        levels.add(new int[] {k == 0 ? 0 : 1, isNull ? max - 1 : max});
+                        if (!isNull) {
+                            values.add(w.values()[k]);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /** Hand-made pages of {@code entries}, cut at {@code cuts} (entry indexes), version 1 or 2, plain or dictionary-encoded. */
+    private static PageReader pages(Entries entries, ColumnDescriptor c, List<Integer> cuts, boolean v2, boolean dictionary)
+            throws Exception {
+        List<Float> distinct = entries.values.stream().distinct().toList();
+        Map<Integer, Integer> ids = new HashMap<>();
+        for (int k = 0; k < distinct.size(); k++) {
+            ids.put(Float.floatToIntBits(distinct.get(k)), k);
+        }
+        int idWidth = 32 - Integer.numberOfLeadingZeros(Math.max(0, distinct.size() - 1));
+        List<DataPage> pages = new ArrayList<>();
+        int value = 0;
+        int defWidth = 32 - Integer.numberOfLeadingZeros(c.getMaxDefinitionLevel());
+        Statistics<?> stats = Statistics.getBuilderForReading(c.getPrimitiveType()).build();
+        for (int p = 0; p + 1 < cuts.size(); p++) {
+            RunLengthBitPackingHybridEncoder rep = encoder(1);
+            RunLengthBitPackingHybridEncoder def = encoder(defWidth);
+            ByteArrayOutputStream plain = new ByteArrayOutputStream();
+            RunLengthBitPackingHybridEncoder indexes = encoder(idWidth);
+            int values = 0;
+            for (int e = cuts.get(p); e < cuts.get(p + 1); e++) {
+                int[] l = entries.levels.get(e);
+                rep.writeInt(l[0]);
+                def.writeInt(l[1]);
+                if (l[1] == c.getMaxDefinitionLevel()) {
+                    float v = entries.values.get(value++);
+                    values++;
+                    if (dictionary) {
+                        indexes.writeInt(ids.get(Float.floatToIntBits(v)));
+                    } else {
+                        plain.write(ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putFloat(v).array());
+                    }
+                }
+            }
+            BytesInput data = dictionary ? BytesInput.concat(BytesInput.from(new byte[] {(byte) idWidth}), indexes.toBytes())
+                    : BytesInput.from(plain.toByteArray());
+            Encoding encoding = dictionary ? Encoding.RLE_DICTIONARY : Encoding.PLAIN;
+            int count = cuts.get(p + 1) - cuts.get(p);
+            if (v2) {
+                pages.add(DataPageV2.uncompressed(count, count - values, count, rep.toBytes(), def.toBytes(), encoding, data, stats));
+            } else {
+                BytesInput bytes = BytesInput.concat(lengthPrefixed(rep.toBytes()), lengthPrefixed(def.toBytes()), data);
+                pages.add(new DataPageV1(BytesInput.copy(bytes), count, (int) bytes.size(), stats, Encoding.RLE, Encoding.RLE, encoding));
+            }
+        }
+        ByteBuffer dict = ByteBuffer.allocate(4 * distinct.size()).order(ByteOrder.LITTLE_ENDIAN);
+        distinct.forEach(dict::putFloat);
+        DictionaryPage dictionaryPage = dictionary ? new DictionaryPage(BytesInput.from(dict.array()), distinct.size(), Encoding.PLAIN) : null;
+        long total = entries.levels.size();
+        return new PageReader() {
+            private int next;
+
+            @Override
+            public DictionaryPage readDictionaryPage() {
+                return dictionaryPage;
+            }
+
+            @Override
+            public long getTotalValueCount() {
+                return total;
+            }
+
+            @Override
+            public DataPage readPage() {
+                return next < pages.size() ? pages.get(next++) : null;
+            }
+        };
+    }
+
+    private static RunLengthBitPackingHybridEncoder encoder(int width) {
+        return new RunLengthBitPackingHybridEncoder(width, 64, 1 << 20, new HeapByteBufferAllocator());
+    }
+
+    private static BytesInput lengthPrefixed(BytesInput b) throws Exception {
+        return BytesInput.concat(BytesInput.fromInt((int) b.size()), b);
+    }
+
+    /** Requires {@code read} (a row's outcome) to be what {@code w} holds: null, its first null element's rejection, or its values bit for bit. */
+    private static void assertRow(Written w, Object read, String what) {
+        if (w.isNull()) {
+            assertNull(read, what);
+        } else if (!w.nulls().isEmpty()) {
+            assertEquals("pair 'p': " + PairDecoder.nullElement(w.nulls().get(0)), read, what);
+        } else {
+            assertTrue(read instanceof float[], what + ": " + read);
+            float[] got = (float[]) read;
+            assertEquals(w.values().length, got.length, what);
+            for (int k = 0; k < got.length; k++) {
+                if (Float.floatToIntBits(w.values()[k]) != Float.floatToIntBits(got[k])) {
+                    throw new AssertionError(what + ": value " + k + " is " + got[k] + ", written " + w.values()[k]);
+                }
+            }
+        }
+    }
+
+    private static Object outcome(java.util.function.Supplier<float[]> read) {
+        try {
+            return read.get();
+        } catch (InvalidPairException e) {
+            return e.getMessage();
+        }
+    }
+
+    /**
+     * Rows of every shape (null, empty, one to four values, so that levels are bit-packed, long
+     * rows, null elements) in pages cut at random entries, so that rows span two or more pages,
+     * of each version and value encoding: each row read, or skipped, is what was written; the
+     * size check sees the row's claim capped by the entries left.
+     */
+    @Test
+    void readRow_pagesCutAnywhere_eachRowAsWritten() throws Exception {
+        int checked = 0;
+        for (int s = 0; s < 3; s++) {
+            MessageType schema = MessageTypeParser.parseMessageType(SCHEMAS[s]);
+            ColumnDescriptor c = schema.getColumns().get(0);
+            boolean listMayBeNull = s < 2;
+            boolean elementMayBeNull = s == 0;
+            for (int variant = 0; variant < 8; variant++) {
+                Random random = new Random(31 * s + variant);
+                boolean v2 = (variant & 1) != 0;
+                boolean dictionary = (variant & 2) != 0;
+                List<Written> rows = rows(random, 300, listMayBeNull, elementMayBeNull, dictionary && (variant & 4) != 0);
+                Entries entries = new Entries(rows, c, elementMayBeNull);
+                List<Integer> cuts = new ArrayList<>(List.of(0));
+                while (cuts.get(cuts.size() - 1) < entries.levels.size()) {   // (pages of 1 to 3000 entries, some empty)
+                    int size = random.nextInt(10) == 0 ? 0 : 1 + random.nextInt(random.nextBoolean() ? 20 : 3000);
+                    cuts.add(Math.min(entries.levels.size(), cuts.get(cuts.size() - 1) + size));
+                }
+                FloatListChunk chunk = new FloatListChunk(pages(entries, c, cuts, v2, dictionary), c, listMayBeNull ? 1 : 0,
+                        elementMayBeNull);
+                String what = "schema " + s + " variant " + variant;
+                long entriesLeft = entries.levels.size();
+                for (int r = 0; r < rows.size(); r++) {
+                    assertEquals(entriesLeft, chunk.entriesLeft(), what + " row " + r);
+                    Written w = rows.get(r);
+                    int held = w.isNull() ? 0 : w.values().length;
+                    entriesLeft -= Math.max(1, held);
+                    if (random.nextInt(4) == 0) {
+                        chunk.skipRow();
+                        continue;
+                    }
+                    long expected = random.nextInt(3) == 0 ? held + random.nextInt(5) - 2 : random.nextInt(10) == 0 ? 1L << 40 : held;
+                    long[] claimed = {-1};
+                    Object read = outcome(() -> chunk.readRow("p", expected, (id, floats) -> claimed[0] = floats));
+                    assertEquals(Math.min(expected, entriesLeft + Math.max(1, held)), claimed[0], what + " row " + r);
+                    assertRow(w, read, what + " row " + r);
+                    checked++;
+                }
+                assertEquals(0, chunk.entriesLeft(), what);
+                assertThrows(IllegalStateException.class, chunk::skipRow, what);
+            }
+        }
+        assertTrue(checked > 3 * 8 * 200, "rows checked: " + checked);
+    }
+
+    /** A row the size check refuses is not read: the next read is that row again, whole. */
+    @Test
+    void readRow_refusedBySizeCheck_rowStaysToRead() throws Exception {
+        ColumnDescriptor c = MessageTypeParser.parseMessageType(SCHEMAS[1]).getColumns().get(0);
+        List<Written> rows = List.of(new Written(new float[] {1, 2, 3}, List.of()), new Written(new float[] {4}, List.of()));
+        Entries entries = new Entries(rows, c, false);
+        FloatListChunk chunk = new FloatListChunk(pages(entries, c, List.of(0, 2, 4), false, false), c, 1, false);
+        assertThrows(InvalidPairException.class, () -> chunk.readRow("p", 3, (id, n) -> {
+            throw new InvalidPairException(id, "too large");
+        }));
+        assertEquals(4, chunk.entriesLeft());
+        assertRow(rows.get(0), chunk.readRow("p", 3, (id, n) -> { }), "row 0 again");
+        assertRow(rows.get(1), chunk.readRow("p", 1, (id, n) -> { }), "row 1");
+    }
+
+    /** Pages that contradict themselves fail the read, saying the page is corrupt, rather than giving wrong floats. */
+    @Test
+    void readRow_corruptPages_failNamingTheProblem() throws Exception {
+        ColumnDescriptor c = MessageTypeParser.parseMessageType(SCHEMAS[1]).getColumns().get(0);
+        List<Written> rows = List.of(new Written(new float[] {1, 2, 3}, List.of()), new Written(new float[] {4, 5}, List.of()));
+        Entries entries = new Entries(rows, c, false);
+        // a chunk whose first page continues a row
+        PageReader cutMidRow = pages(entries, c, List.of(0, 1, 5), false, false);
+        cutMidRow.readPage();
+        FloatListChunk fromSecond = new FloatListChunk(new PageReader() {
+            @Override
+            public DictionaryPage readDictionaryPage() {
+                return null;
+            }
+
+            @Override
+            public long getTotalValueCount() {
+                return 4;
+            }
+
+            @Override
+            public DataPage readPage() {
+                return cutMidRow.readPage();
+            }
+        }, c, 1, false);
+        assertTrue(assertThrows(IllegalStateException.class, () -> fromSecond.readRow("p", 3, (id, n) -> { }))
+                .getMessage().contains("continues a row"));
+        // plain values fewer than the levels say
+        DataPageV2 short_ = DataPageV2.uncompressed(2, 0, 5, levels(1, 0, 1, 1, 0, 1), levels(2, 2, 2, 2, 2, 2), Encoding.PLAIN,
+                BytesInput.from(new byte[12]), Statistics.getBuilderForReading(c.getPrimitiveType()).build());
+        assertTrue(assertThrows(IllegalStateException.class, () -> new FloatListChunk(one(short_, 5), c, 1, false)
+                .readRow("p", 3, (id, n) -> { })).getMessage().contains("5 plain floats in 12 bytes"));
+        // a definition level above the column's
+        DataPageV2 deep = DataPageV2.uncompressed(1, 0, 2, levels(1, 0, 1), levels(2, 2, 3), Encoding.PLAIN,
+                BytesInput.from(new byte[8]), Statistics.getBuilderForReading(c.getPrimitiveType()).build());
+        assertTrue(assertThrows(IllegalStateException.class, () -> new FloatListChunk(one(deep, 2), c, 1, false)
+                .readRow("p", 2, (id, n) -> { })).getMessage().contains("definition level 3 above the column's 2"));
+    }
+
+    private static BytesInput levels(int width, int... levels) throws Exception {
+        RunLengthBitPackingHybridEncoder e = encoder(width);
+        for (int l : levels) {
+            e.writeInt(l);
+        }
+        return BytesInput.copy(e.toBytes());
+    }
+
+    private static PageReader one(DataPage page, long entries) {
+        return new PageReader() {
+            private boolean read;
+
+            @Override
+            public DictionaryPage readDictionaryPage() {
+                return null;
+            }
+
+            @Override
+            public long getTotalValueCount() {
+                return entries;
+            }
+
+            @Override
+            public DataPage readPage() {
+                DataPage p = read ? null : page;
+                read = true;
+                return p;
+            }
+        };
+    }
+
+    /**
+     * Files of parquet-mr's writer, of each list shape, in version-1 and version-2 pages, with
+     * and without a dictionary (and with one that it gives up on mid-chunk), in small and large
+     * pages and row groups, under each codec: every row read by {@link ParquetScores} a page at a
+     * time is what it reads value by value, and what was written, in order and with rows skipped.
+     */
+    @Test
+    void parquetScores_filesOfParquetMr_pageAtATimeAsValueByValue() throws Exception {
+        CompressionCodecName[] codecs = {CompressionCodecName.UNCOMPRESSED, CompressionCodecName.SNAPPY, CompressionCodecName.GZIP,
+                CompressionCodecName.ZSTD};
+        long chunksBefore = FloatListChunk.CHUNKS.get();
+        int files = 0;
+        int checked = 0;
+        for (int s = 0; s < SCHEMAS.length; s++) {
+            MessageType schema = MessageTypeParser.parseMessageType(SCHEMAS[s]);
+            boolean listMayBeNull = s != 2 && s != 4;
+            boolean elementMayBeNull = s == 0;
+            for (int variant = 0; variant < 8; variant++) {
+                Random random = new Random(100 * s + variant);
+                boolean v2 = (variant & 1) != 0;
+                boolean dictionary = (variant & 2) != 0;
+                boolean small = (variant & 4) != 0;
+                List<Written> rows = rows(random, 400, listMayBeNull, elementMayBeNull, dictionary && variant % 3 == 0);
+                org.apache.hadoop.fs.Path file = new org.apache.hadoop.fs.Path(dir.resolve("f-" + s + "-" + variant + ".parquet").toUri());
+                try (ParquetWriter<Group> w = ExampleParquetWriter.builder(file).withType(schema).withConf(new Configuration())
+                        .withWriterVersion(v2 ? ParquetProperties.WriterVersion.PARQUET_2_0 : ParquetProperties.WriterVersion.PARQUET_1_0)
+                        .withDictionaryEncoding(dictionary).withDictionaryPageSize(small ? 256 : 1 << 20)
+                        .withPageSize(small ? 512 : 1 << 20).withRowGroupSize(small ? 16 << 10 : 128 << 20)
+                        .withCompressionCodec(codecs[(s + variant) % codecs.length]).build()) {
+                    for (Written row : rows) {
+                        w.write(group(schema, s, row));
+                    }
+                }
+                files++;
+                String what = "schema " + s + " variant " + variant;
+                for (int order = 0; order < 2; order++) {
+                    Random pick = new Random(order);
+                    try (ParquetScores byPage = new ParquetScores(Configuration::new, true);
+                         ParquetScores byValue = new ParquetScores(Configuration::new, false)) {
+                        for (int r = 0; r < rows.size(); r++) {
+                            if (order == 1 && pick.nextInt(3) == 0) {
+                                continue;   // (skipped rows)
+                            }
+                            int row = r;
+                            Written w = rows.get(r);
+                            long held = w.isNull() ? 0 : w.values().length;
+                            Object a = outcome(() -> byPage.read(file.toString(), row, "p", held, (id, n) -> { }));
+                            Object b = outcome(() -> byValue.read(file.toString(), row, "p", held, (id, n) -> { }));
+                            assertRow(w, a, what + " row " + r + " a page at a time");
+                            assertRow(w, b, what + " row " + r + " value by value");
+                            checked++;
+                        }
+                    }
+                }
+            }
+        }
+        assertEquals(SCHEMAS.length * 8, files);
+        assertTrue(checked > files * 600, "rows checked: " + checked);
+        assertTrue(FloatListChunk.CHUNKS.get() - chunksBefore >= 2L * files, "chunks read a page at a time: "
+                + (FloatListChunk.CHUNKS.get() - chunksBefore));
+    }
+
+    /** Row {@code w} as parquet-mr's example group of schema {@code s}. */
+    private static Group group(MessageType schema, int s, Written w) {
+        Group g = new SimpleGroupFactory(schema).newGroup();
+        if (w.isNull()) {
+            return g;
+        }
+        if (s == 4) {
+            for (float v : w.values()) {
+                g.append("scores", v);
+            }
+            return g;
+        }
+        Group list = g.addGroup("scores");
+        for (int k = 0; k < w.values().length; k++) {
+            if (s == 3) {
+                list.append("array", w.values()[k]);
+            } else {
+                Group e = list.addGroup("list");
+                if (!w.nulls().contains(k)) {
+                    e.append("element", w.values()[k]);
+                }
+            }
+        }
+        return g;
+    }
+}
