@@ -181,7 +181,8 @@ public final class AlignCommand implements Callable<Integer> {
         ParquetWriting.checkCodec(codec, compression != null ? "--compression" : JobKeys.COMPRESSION.name());
         return new JobRequest(input, output, overwrite, options, codec,
                 JobKeys.STAGE_GPU_AMOUNT.get(sparkConf), JobKeys.READER_BATCH_ROWS.get(sparkConf),
-                JobKeys.READER_LARGE_ROW_BYTES.get(sparkConf), JobKeys.REJECTED_DRIVER_ROWS.get(sparkConf),
+                JobKeys.READER_LARGE_ROW_BYTES.get(sparkConf), JobKeys.READER_PAGE_READER.get(sparkConf),
+                JobKeys.REJECTED_DRIVER_ROWS.get(sparkConf),
                 JobKeys.OUTPUT_PAGE_WRITER.get(sparkConf));
     }
 

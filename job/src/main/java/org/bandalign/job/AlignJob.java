@@ -98,9 +98,10 @@ final class AlignJob {
         String tag = "bandalign-align-" + java.util.UUID.randomUUID();
         spark.sparkContext().addJobTag(tag);
         try {
-            JobSummary summary = withReaderBatchRows(spark, req, input,
-                    (readingBytes, survey) -> align(spark, req, input, readingBytes,
-                            LargeRows.files(input, survey, req.largeRowBytes, executor(spark).heapBytes(), hadoopConf(spark)), staging, fs, start, tag));
+            JobSummary summary = withReaderBatchRows(spark, req, input, reading -> align(spark, req, input, reading.taskBytes(),
+                    reading.byPage(), reading.byPage() ? List.of()
+                            : LargeRows.files(input, reading.survey(), req.largeRowBytes, executor(spark).heapBytes(), hadoopConf(spark)),
+                    staging, fs, start, tag));
             try (OutputStream os = fs.create(new Path(staging, "_SUMMARY.json"), false)) {
                 os.write(summary.toJson().getBytes(StandardCharsets.UTF_8));
             }
@@ -246,13 +247,14 @@ final class AlignJob {
      * Runs {@code job} with the vectorized Parquet reader's batch size set for this input (unless
      * the session sets it): {@code spark.bandalign.reader.batchRows} rows, or fewer where the
      * footers show rows so large that a batch would pass {@link #readerBatchBytes(long, int)};
-     * the session's setting is restored after. {@code job} is given the heap a task holds while
-     * it reads ({@link #taskReadingBytes}) and what the footers show ({@link #inputSurvey}).
+     * the session's setting is restored after. {@code job} is given how the input is read
+     * ({@link Reading}).
      */
     private static <T> T withReaderBatchRows(SparkSession spark, JobRequest req, Dataset<Row> input,
-                                             java.util.function.BiFunction<Long, InputFooters.Survey, T> job) {
+                                             java.util.function.Function<Reading, T> job) {
         InputFooters.Survey survey = inputSurvey(spark, input);
-        InputFooters.Sizes sizes = survey.largest();
+        boolean byPage = readsByPage(req, input, survey);
+        InputFooters.Sizes sizes = byPage ? survey.largest().readByPage() : survey.largest();
         Executor executor = executor(spark);
         int rows = readerBatchRows(sizes, req.readerBatchRows, executor);
         boolean sessionSetsIt = spark.conf().contains(READER_BATCH_SIZE);
@@ -263,16 +265,36 @@ final class AlignJob {
                 // Spark refuses it when it reads the input; ours stands in for the estimate
             }
         }
-        long readingBytes = taskReadingBytes(sizes, rows, executor);
+        Reading reading = new Reading(taskReadingBytes(sizes, rows, executor, byPage), survey, byPage);
         if (sessionSetsIt) {
-            return job.apply(readingBytes, survey);
+            return job.apply(reading);
         }
         spark.conf().set(READER_BATCH_SIZE, rows);
         try {
-            return job.apply(readingBytes, survey);
+            return job.apply(reading);
         } finally {
             spark.conf().unset(READER_BATCH_SIZE);
         }
+    }
+
+    /**
+     * How a run reads its input: the heap a task holds while it reads ({@link #taskReadingBytes}),
+     * what the footers show ({@link #inputSurvey}), and whether the job reads the scores itself,
+     * a page at a time ({@link #readsByPage}).
+     */
+    record Reading(long taskBytes, InputFooters.Survey survey, boolean byPage) {
+    }
+
+    /**
+     * Whether the job reads the input's scores itself, a page at a time ({@link ParquetScores},
+     * {@link FloatListChunk}), while Spark's reader reads the other columns: where
+     * {@code spark.bandalign.reader.pageReader} asks for it and every file stores its scores
+     * as a list of float32. Binary scores, arrays of other numbers, and an input any of whose
+     * footers could not be read stay with Spark's reader.
+     */
+    static boolean readsByPage(JobRequest req, Dataset<Row> input, InputFooters.Survey survey) {
+        InputColumns.Format format = InputColumns.format(input.schema());
+        return req.pageReader && !format.binary && !format.wide && survey.largest().floatList();
     }
 
     /** What the input's footers show of its sizes, file by file ({@link InputFooters#survey}). */
@@ -308,8 +330,8 @@ final class AlignJob {
     }
 
     /** {@link #taskReadingBytes}, logging {@link #readingWarning} where there is one. */
-    private static long taskReadingBytes(InputFooters.Sizes sizes, int batchRows, Executor executor) {
-        String warning = readingWarning(sizes, batchRows, executor);
+    private static long taskReadingBytes(InputFooters.Sizes sizes, int batchRows, Executor executor, boolean byPage) {
+        String warning = readingWarning(sizes, batchRows, executor, byPage);
         if (warning != null) {
             LOG.warn(warning);
         }
@@ -324,11 +346,13 @@ final class AlignJob {
      * row too large for Spark's reader is read by the job's own instead, {@link LargeRows}, but
      * the row groups are held as stored either way). Null where all slots can read at once.
      */
-    static String readingWarning(InputFooters.Sizes sizes, int batchRows, Executor executor) {
+    static String readingWarning(InputFooters.Sizes sizes, int batchRows, Executor executor, boolean byPage) {
         long bytes = taskReadingBytes(sizes, batchRows);
         String what = String.format("the input's row groups take up to %.1f MB as stored and a task holds about %.1f MB "
-                + "while it reads them (Spark's Parquet reader holds a row of scores several times over: a row of "
-                + "array<float> about 8 times, of binary about 6)", sizes.rowGroupBytes() / 1e6, bytes / 1e6);
+                + "while it reads them (%s)", sizes.rowGroupBytes() / 1e6, bytes / 1e6, byPage
+                ? "a row group whole, as parquet-mr reads it, and a row of scores twice: its page and its copy"
+                : "Spark's Parquet reader holds a row of scores several times over: a row of array<float> about 8 times, of "
+                + "binary about 6");
         long besideBatches = (long) (executor.heapBytes() * (1 - ExecutorAligners.HEAP_SHARE));
         if (bytes > besideBatches) {
             return what + ", more than the " + (besideBatches >> 20) + " MiB of this " + (executor.heapBytes() >> 20) + " MiB "
@@ -443,11 +467,14 @@ final class AlignJob {
         return t.getMessage().replaceFirst("^\\[[A-Z_.]+\\] ", "").replaceFirst("\\s*SQLSTATE: \\w+\\s*$", "");
     }
 
-    private static JobSummary align(SparkSession spark, JobRequest req, Dataset<Row> input, long readingBytes,
+    private static JobSummary align(SparkSession spark, JobRequest req, Dataset<Row> input, long readingBytes, boolean byPage,
                                     List<String> largeFiles, Path staging, FileSystem fs, long start, String tag) {
         String dir = staging.toString();
         JobCounters counters = new JobCounters(spark.sparkContext());
-        JavaRDD<InternalRow> rows = largeFiles.isEmpty() ? InputColumns.rows(input) : InputColumns.rows(input, largeFiles);
+        // (by page: Spark reads every row without its scores, with its file and place there, and
+        // the tasks read the scores; else Spark reads them, but for the files of rows too large for it)
+        JavaRDD<InternalRow> rows = byPage ? InputColumns.internalRows(InputColumns.withoutScores(input))
+                : largeFiles.isEmpty() ? InputColumns.rows(input) : InputColumns.rows(input, largeFiles);
         JavaRDD<AlignedRecord> aligned = rows.mapPartitions(
                 new AlignPartition(req.options, InputColumns.format(input.schema()), readingBytes, counters,
                         new RejectedSink.Settings(req.rejectedDriverRows, dir, req.compression, hadoopConf(spark))));
@@ -489,6 +516,7 @@ final class AlignJob {
         Map<String, Object> m = req.options.describe();
         m.put("compression", req.compression);
         m.put("page_writer", req.pageWriter);
+        m.put("page_reader", req.pageReader);
         return m;
     }
 

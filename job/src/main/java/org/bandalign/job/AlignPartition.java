@@ -94,7 +94,11 @@ final class AlignPartition implements FlatMapFunction<Iterator<InternalRow>, Ali
             private final RowPlace where = new RowPlace();
             private final RejectedSink rejects = new RejectedSink(counters, rejectedOutput, task);
             private final TaskEngine engine = new TaskEngine(first, task);
-            /** Reads the scores of rows whose file Spark's reader leaves to the job ({@link LargeRows}). */
+            /**
+             * Reads the scores Spark's reader leaves to the job: every row's where the job reads them a
+             * page at a time ({@link AlignJob#readsByPage}), else those of the files of rows too large
+             * for Spark's reader ({@link LargeRows}).
+             */
             private final ParquetScores ownReader = new ParquetScores(() -> {
                 try {
                     return RejectedSink.configuration(rejectedOutput.configuration);

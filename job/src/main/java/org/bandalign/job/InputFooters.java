@@ -62,6 +62,9 @@ final class InputFooters {
      * <li>{@code scoreReadBytes}, the heap Spark's reader holds per score of a row while it reads
      * it: column vectors grown to twice the row, and the copy out of them (32 bytes a float, 24
      * for a binary's 4 bytes).
+     * <li>{@code floatList}, whether the file stores its scores as a list of float32 (or has
+     * none), which {@link ParquetScores} reads a page at a time ({@link FloatListChunk}); false
+     * for an unreadable footer. Over several files: whether all do.
      * </ul>
      * A row is its row group's average: the footers hold no row's own size, so a row group of
      * rows of mixed sizes hides its largest.
@@ -70,16 +73,37 @@ final class InputFooters {
      * MB of byte[] (row group, row buffer, output) while it was read, about 10 times the row.
      */
     record Sizes(long rowVectorBytes, long rowCopyBytes, long rowGroupBytes, long rowGroupRows, long rowGroupScores,
-                 long scoreReadBytes) implements java.io.Serializable {
+                 long scoreReadBytes, boolean floatList) implements java.io.Serializable {
         /** Sizes that say nothing of the largest row. */
         Sizes(long rowVectorBytes, long rowCopyBytes, long rowGroupBytes, long rowGroupRows) {
             this(rowVectorBytes, rowCopyBytes, rowGroupBytes, rowGroupRows, 0, 0);
         }
 
+        /** Sizes of scores that are not (or not known to be) float lists. */
+        Sizes(long rowVectorBytes, long rowCopyBytes, long rowGroupBytes, long rowGroupRows, long rowGroupScores, long scoreReadBytes) {
+            this(rowVectorBytes, rowCopyBytes, rowGroupBytes, rowGroupRows, rowGroupScores, scoreReadBytes, false);
+        }
+
+        /** The larger of each size, and float lists where both are. */
         Sizes max(Sizes o) {
             return new Sizes(Math.max(rowVectorBytes, o.rowVectorBytes), Math.max(rowCopyBytes, o.rowCopyBytes),
                     Math.max(rowGroupBytes, o.rowGroupBytes), Math.max(rowGroupRows, o.rowGroupRows),
-                    Math.max(rowGroupScores, o.rowGroupScores), Math.max(scoreReadBytes, o.scoreReadBytes));
+                    Math.max(rowGroupScores, o.rowGroupScores), Math.max(scoreReadBytes, o.scoreReadBytes), floatList && o.floatList);
+        }
+
+        /** These sizes, saying whether the scores are float lists. */
+        Sizes withFloatList(boolean floatList) {
+            return new Sizes(rowVectorBytes, rowCopyBytes, rowGroupBytes, rowGroupRows, rowGroupScores, scoreReadBytes, floatList);
+        }
+
+        /**
+         * What a task holds where the job reads the scores itself ({@link ParquetScores}) and
+         * Spark's reader only the other columns: no scores in Spark's vectors, and a row's
+         * floats twice at most (its decompressed page and its copy), which {@code rowCopyBytes}
+         * already counts for a float list; the row groups as stored, as before.
+         */
+        Sizes readByPage() {
+            return new Sizes(0, rowCopyBytes, rowGroupBytes, rowGroupRows, rowGroupScores, 2L * Float.BYTES, floatList);
         }
 
         /** What Spark's reader would hold for one row that held all the scores of the largest row group. */
@@ -123,9 +147,9 @@ final class InputFooters {
 
     /** What the footers of an input's files show, file by file (in the order of {@code files}). */
     record Survey(List<String> files, List<Sizes> sizes) {
-        /** The largest of each size over all files. */
+        /** The largest of each size over all files, and whether all store float lists. */
         Sizes largest() {
-            Sizes largest = UNKNOWN;
+            Sizes largest = sizes.isEmpty() ? UNKNOWN : sizes.get(0);
             for (Sizes s : sizes) {
                 largest = largest.max(s);
             }
@@ -210,7 +234,9 @@ final class InputFooters {
             largest = largest.max(new Sizes(vectorBytes, copyBytes, readBytes, block.getRowCount(),
                     shapesHoldAll ? Math.min(scoresInGroup, bound) : scoresInGroup, scoreBytes));
         }
-        return largest;
+        org.apache.parquet.column.ColumnDescriptor c = ParquetScores.scoresColumn(footer.getFileMetaData().getSchema());
+        return largest.withFloatList(c == null || (c.getMaxRepetitionLevel() == 1
+                && ParquetScores.kind(c.getPrimitiveType()) == ParquetScores.Kind.FLOAT));
     }
 
     /**

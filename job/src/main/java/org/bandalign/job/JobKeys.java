@@ -35,8 +35,15 @@ public final class JobKeys {
     public static final JobKey<Long> READER_LARGE_ROW_BYTES = new JobKey<>("spark.bandalign.reader.largeRowBytes", "long", 0L,
             "Heap Spark's Parquet reader may hold for one row (about 8 times its array<float> scores, 6 times binary) before "
                     + "align reads that row's file with its own reader, which holds the scores once and rejects a pair too "
-                    + "large for the executor without reading it; 0 means 30% of the executor's heap.",
+                    + "large for the executor without reading it; 0 means 30% of the executor's heap. Only where Spark's "
+                    + "reader reads the scores (see spark.bandalign.reader.pageReader).",
             Long::parseLong, 0.0);
+
+    public static final JobKey<Boolean> READER_PAGE_READER = new JobKey<>("spark.bandalign.reader.pageReader", "boolean", true,
+            "Read array<float> scores a page at a time with BandAlign's own Parquet reader (Spark's reads the other "
+                    + "columns); false reads them with Spark's vectorized reader, which holds a row about 8 times over. "
+                    + "Binary scores, and arrays of other numbers, are read by Spark's reader either way.",
+            JobKeys::parseBoolean);
 
     public static final JobKey<Integer> GPU_CONCURRENT_TASKS = new JobKey<>("spark.bandalign.gpu.concurrentTasks", "int", 2,
             "Tasks of one executor that may run GPU batches at the same time (like spark.rapids.sql.concurrentGpuTasks).",
@@ -117,7 +124,7 @@ public final class JobKeys {
     /** All keys, in the order the README lists them. */
     public static List<JobKey<?>> all() {
         return List.of(BATCH_CELLS, BATCH_PAIRS, MAX_CELLS, CPU_THREADS, READER_BATCH_ROWS, READER_LARGE_ROW_BYTES,
-                GPU_CONCURRENT_TASKS,
+                READER_PAGE_READER, GPU_CONCURRENT_TASKS,
                 GPU_MEMORY_BUDGET, STAGE_GPU_AMOUNT, COMPRESSION, OUTPUT_PAGE_WRITER, REJECTED_DRIVER_ROWS);
     }
 }

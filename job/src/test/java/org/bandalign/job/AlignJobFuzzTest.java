@@ -110,7 +110,10 @@ class AlignJobFuzzTest {
         double minProb = new double[] {0, 1e-4, 0.05}[rnd.nextInt(3)];
         boolean packed = rnd.nextBoolean();
         long batchCells = new long[] {1, 300, 5000, 4_000_000}[rnd.nextInt(4)];
-        boolean ownReader = rnd.nextInt(3) == 0;   // (every file read by the job's reader of large rows)
+        // which reader reads the scores: the default (array<float>: the job's, a page at a time;
+        // binary: Spark's), Spark's, or the job's reader of large rows, a value at a time, for every file
+        String[] readers = {"the default reader", "Spark's reader", "the job's reader of large rows"};
+        int reader = rnd.nextInt(readers.length);
         if (round == 0) {   // the first two rounds as CI runs them: the defaults, then every option away from them
             binary = false;
             mode = Mode.GLOBAL;
@@ -120,7 +123,7 @@ class AlignJobFuzzTest {
             minProb = 1e-4;
             packed = false;
             batchCells = 4_000_000;
-            ownReader = false;
+            reader = 0;
         } else if (round == 1) {
             binary = true;
             mode = Mode.LOCAL;
@@ -130,11 +133,11 @@ class AlignJobFuzzTest {
             minProb = 0;
             packed = true;
             batchCells = 300;
-            ownReader = true;
+            reader = 2;
         }
         String what = "round " + round + " (-Djob.fuzzSeed=" + SEED + " -Djob.fuzzRounds=" + (round + 1) + " repeats it): " + (binary ? "binary" : "array") + " scores, "
                 + mode + ", " + semiring + ", band " + band + ", layout " + layout + ", min-prob " + minProb
-                + (packed ? ", packed" : "") + ", batch cells " + batchCells + (ownReader ? ", the job's own reader" : "");
+                + (packed ? ", packed" : "") + ", batch cells " + batchCells + ", " + readers[reader];
 
         System.out.println("AlignJobFuzzTest " + what);
         List<Case> cases = new ArrayList<>();
@@ -162,7 +165,10 @@ class AlignJobFuzzTest {
         AlignCommand cmd = new AlignCommand();
         new picocli.CommandLine(cmd).parseArgs(flags.toArray(new String[0]));
         org.apache.spark.SparkConf conf = spark.sparkContext().getConf().clone();
-        if (ownReader) {
+        if (reader > 0) {
+            conf.set(JobKeys.READER_PAGE_READER.name(), "false");
+        }
+        if (reader == 2) {
             conf.set(JobKeys.READER_LARGE_ROW_BYTES.name(), "1");
         }
         JobRequest request = cmd.request(conf);

@@ -169,6 +169,76 @@ class AlignJobLocalTest {
         }
     }
 
+    /**
+     * The page reader (the default: the job reads array&lt;float&gt; scores itself) against
+     * Spark's vectorized reader ({@code spark.bandalign.reader.pageReader=false}), on the
+     * reference cases and every kind of bad row, in small row groups and pages split across
+     * tasks: the same aligned rows, bit for bit, and the same rejections, word for word; the
+     * counter of chunks read a page at a time shows which reader read.
+     */
+    @Test
+    void align_pageReaderOnAndOff_sameRowsAndRejections() throws IOException {
+        List<Row> rows = new ArrayList<>();
+        for (ReferenceCase rc : ReferenceCase.all()) {
+            if (rc.mode == Mode.GLOBAL) {
+                rows.add(TestTables.caseRow(rc, false));
+            }
+        }
+        rows.addAll(TestTables.badRows(false));
+        java.util.Random random = new java.util.Random(3);
+        for (int k = 0; k < 60; k++) {   // (more rows, for more row groups and pages)
+            int n = 1 + random.nextInt(30);
+            int m = 1 + random.nextInt(30);
+            float[] scores = new float[n * m * 3];
+            for (int q = 0; q < scores.length; q++) {
+                scores[q] = (float) random.nextGaussian();
+            }
+            rows.add(TestTables.row("random-" + k, n, m, scores, null, null, false));
+        }
+        String in = tmp.resolve("readers").toString();
+        TestTables.table(spark, rows, false).repartition(2).write().option("parquet.block.size", 8192)
+                .option("parquet.block.size.row.check.min", 1).option("parquet.page.size", 1024)
+                .option("parquet.page.size.row.check.min", 1).parquet(in);
+        spark.conf().set("spark.sql.files.maxPartitionBytes", "16384");   // (several tasks a file)
+        try {
+            String[] flags = {"--semiring", "both"};
+            String pages = tmp.resolve("out-page-reader").toString();
+            String spark = tmp.resolve("out-spark-reader").toString();
+            long before = FloatListChunk.CHUNKS.get();
+            JobSummary p = run(in, pages, flags);
+            long after = FloatListChunk.CHUNKS.get();
+            assertTrue(after - before >= 4, "row groups read a page at a time: " + (after - before));
+            JobSummary s = run(AlignJobLocalTest.spark.sparkContext().getConf().clone().set(JobKeys.READER_PAGE_READER.name(), "false"),
+                    in, spark, flags);
+            assertEquals(after, FloatListChunk.CHUNKS.get(), "Spark's reader read the scores");
+            assertEquals(true, p.options.get("page_reader"));
+            assertEquals(false, s.options.get("page_reader"));
+            assertEquals(List.of(s.inputRows, s.alignedRows, s.rejectedRows), List.of(p.inputRows, p.alignedRows, p.rejectedRows));
+            assertEquals(rows.size(), p.inputRows);
+            Map<String, Row> a = byId(pages + "/marginals");
+            Map<String, Row> b = byId(spark + "/marginals");
+            assertEquals(b.keySet(), a.keySet());
+            for (String id : a.keySet()) {
+                Row x = a.get(id);
+                Row y = b.get(id);
+                for (int f = 0; f < x.length(); f++) {
+                    if (x.schema().fields()[f].name().equals("marginals") && !x.isNullAt(f)) {
+                        assertArrayEquals(OutputRows.marginals(y), OutputRows.marginals(x), id + " marginals");
+                    } else {
+                        assertEquals(y.get(f), x.get(f), id + " " + x.schema().fields()[f].name());
+                    }
+                }
+            }
+            java.util.function.Function<String, List<String>> rejections = out -> AlignJobLocalTest.spark.read().parquet(out + "/rejected")
+                    .collectAsList().stream().map(r -> r.getAs("id") + ": " + r.getAs("error")).sorted().toList();
+            assertEquals(rejections.apply(spark), rejections.apply(pages));
+            assertTrue(rejections.apply(pages).contains("bad-null-element: scores contain a null element (at index 5)"),
+                    rejections.apply(pages).toString());
+        } finally {
+            spark.conf().unset("spark.sql.files.maxPartitionBytes");
+        }
+    }
+
     @Test
     void align_globalCasesWithBadRows_matchReferenceAndRejectEachBadRow() throws IOException {
         String in = writeInput("global-array", Mode.GLOBAL, false, true);
@@ -863,20 +933,20 @@ class AlignJobLocalTest {
         assertTrue(p8Bytes <= AlignJob.readingShareBytes(AlignJob.heapForReading(p8Bytes) - (AlignJob.heapForReading(p8Bytes) >> 5)),
                 "room for a usable heap a little under -Xmx");
         // what the job warns of: nothing where all slots read at once, turns, a heap too small
-        assertEquals(null, AlignJob.readingWarning(p1000, 5, new AlignJob.Executor(heap, 2)));
-        String turns = AlignJob.readingWarning(p48, 1, new AlignJob.Executor(heap, 8));
+        assertEquals(null, AlignJob.readingWarning(p1000, 5, new AlignJob.Executor(heap, 2), false));
+        String turns = AlignJob.readingWarning(p48, 1, new AlignJob.Executor(heap, 8), false);
         assertTrue(turns.startsWith("the input's row groups take up to 76.8 MB as stored and a task holds about 138.2 MB while "
                 + "it reads them") && turns.contains(": a 1024 MiB heap holds 2 task(s) reading at once, so at most that many of "
                 + "an executor's 8 task slots read while the others wait"), turns);
-        String tooSmall = AlignJob.readingWarning(p8, 1, new AlignJob.Executor(heap, 4));
+        String tooSmall = AlignJob.readingWarning(p8, 1, new AlignJob.Executor(heap, 4), false);
         assertTrue(tooSmall.contains("a task holds about 432.0 MB while it reads them") && tooSmall.contains(", more than the 409 "
                 + "MiB of this 1024 MiB heap that its batches of pairs leave, so executors may run out of memory: where they do, "
                 + "give them 1536 MiB (spark.executor.memory;"), tooSmall);
-        assertEquals(null, AlignJob.readingWarning(p8, 1, new AlignJob.Executor(1536L << 20, 1)));
+        assertEquals(null, AlignJob.readingWarning(p8, 1, new AlignJob.Executor(1536L << 20, 1), false));
         // as binary, 336 MB: past the reading share, so one task reads at a time, but within what the batches leave
         InputFooters.Sizes p8Binary = new InputFooters.Sizes(48_000_000, 4 * 48_000_000L, 48_000_000, 1);
         assertEquals(336_000_000, AlignJob.taskReadingBytes(p8Binary, 1));
-        String alone = AlignJob.readingWarning(p8Binary, 1, new AlignJob.Executor(heap, 4));
+        String alone = AlignJob.readingWarning(p8Binary, 1, new AlignJob.Executor(heap, 4), false);
         assertTrue(alone.endsWith(": a 1024 MiB heap holds 1 task(s) reading at once, so at most that many of an executor's 4 "
                 + "task slots read while the others wait (give the executors more memory, or write the input in smaller row groups)"),
                 alone);
