@@ -393,12 +393,14 @@ final class InputFooters {
      * A reader of Parquet file {@code file} (a URI, as {@code inputFiles()} and
      * {@code _metadata.file_path} give them) under {@code conf}. (parquet-mr's
      * {@code open(InputFile)} would take its options from a new Hadoop configuration, parsed
-     * from its XML resources at about 10 ms a file, and ignore {@code conf}.)
+     * from its XML resources at about 10 ms a file, and ignore {@code conf}.) Encrypted files
+     * are decrypted as Spark's reader decrypts them, with the keys of the crypto factory
+     * {@code conf} names ({@code parquet.crypto.factory.class}).
      */
     static ParquetFileReader open(String file, Configuration conf) throws IOException {
         // (new Path(String) would encode the URI again)
-        return ParquetFileReader.open(HadoopInputFile.fromPath(new Path(java.net.URI.create(file)), conf),
-                org.apache.parquet.HadoopReadOptions.builder(conf).build());
+        Path path = new Path(java.net.URI.create(file));
+        return ParquetFileReader.open(HadoopInputFile.fromPath(path, conf), org.apache.parquet.HadoopReadOptions.builder(conf, path).build());
     }
 
     /**

@@ -419,6 +419,56 @@ class FloatListChunkTest {
                 + (FloatListChunk.CHUNKS.get() - chunksBefore));
     }
 
+    /** The key of {@link TestKeys}, which decrypts the files of {@link #parquetScores_encryptedFile_readWithTheConfiguredKeys}. */
+    private static final byte[] KEY = "0123456789012345".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+
+    /**
+     * A crypto factory (as {@code parquet.crypto.factory.class} names one) that gives every file
+     * {@link #KEY}, once it is told which file (as parquet-mr's key tools, which may keep a
+     * file's key material beside it, need to be).
+     */
+    public static final class TestKeys implements org.apache.parquet.crypto.DecryptionPropertiesFactory {
+        @Override
+        public org.apache.parquet.crypto.FileDecryptionProperties getFileDecryptionProperties(Configuration conf,
+                                                                                             org.apache.hadoop.fs.Path file) {
+            return file == null ? null : org.apache.parquet.crypto.FileDecryptionProperties.builder().withFooterKey(KEY).build();
+        }
+    }
+
+    /**
+     * A file whose footer and columns are encrypted is read with the keys of the crypto factory
+     * the configuration names, as Spark's reader reads it; without them it cannot be read.
+     */
+    @Test
+    void parquetScores_encryptedFile_readWithTheConfiguredKeys() throws Exception {
+        MessageType schema = MessageTypeParser.parseMessageType(SCHEMAS[0]);
+        List<Written> rows = rows(new Random(5), 50, true, true, false);
+        org.apache.hadoop.fs.Path file = new org.apache.hadoop.fs.Path(dir.resolve("encrypted.parquet").toUri());
+        try (ParquetWriter<Group> w = ExampleParquetWriter.builder(file).withType(schema).withConf(new Configuration())
+                .withEncryption(org.apache.parquet.crypto.FileEncryptionProperties.builder(KEY).build()).build()) {
+            for (Written row : rows) {
+                w.write(group(schema, 0, row));
+            }
+        }
+        java.util.function.Supplier<Configuration> keys = () -> {
+            Configuration conf = new Configuration();
+            conf.set(org.apache.parquet.crypto.DecryptionPropertiesFactory.CRYPTO_FACTORY_CLASS_PROPERTY_NAME, TestKeys.class.getName());
+            return conf;
+        };
+        long chunks = FloatListChunk.CHUNKS.get();
+        try (ParquetScores reader = new ParquetScores(keys)) {
+            for (int r = 0; r < rows.size(); r++) {
+                int row = r;
+                long held = rows.get(r).isNull() ? 0 : rows.get(r).values().length;
+                assertRow(rows.get(r), outcome(() -> reader.read(file.toString(), row, "p", held, (id, n) -> { })), "row " + r);
+            }
+        }
+        assertEquals(chunks + 1, FloatListChunk.CHUNKS.get());
+        try (ParquetScores reader = new ParquetScores(Configuration::new)) {
+            assertThrows(RuntimeException.class, () -> reader.read(file.toString(), 0, "p", 1, (id, n) -> { }));
+        }
+    }
+
     /** Row {@code w} as parquet-mr's example group of schema {@code s}. */
     private static Group group(MessageType schema, int s, Written w) {
         Group g = new SimpleGroupFactory(schema).newGroup();
