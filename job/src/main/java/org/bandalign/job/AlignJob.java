@@ -192,6 +192,12 @@ final class AlignJob {
     /** Spark's rows per vectorized Parquet read batch. */
     static final String READER_BATCH_SIZE = "spark.sql.parquet.columnarReaderBatchSize";
     /**
+     * Rows per vectorized read batch where the job reads the scores itself ({@link #readsByPage}):
+     * Spark's own default, since its batches then hold ids, lengths and bands alone.
+     * ({@code spark.bandalign.reader.batchRows} bounds the batches that hold scores.)
+     */
+    static final int PAGE_READER_BATCH_ROWS = 4096;
+    /**
      * What the rows of one vectorized read batch may hold at most, about, in the reader's column
      * vectors: rows of a quarter of a megabyte and more are read a few at a time, which costs
      * nothing (the reader's work is per value, not per batch) and keeps the memory a task holds
@@ -256,7 +262,7 @@ final class AlignJob {
         boolean byPage = readsByPage(req, input, survey);
         InputFooters.Sizes sizes = byPage ? survey.largest().readByPage() : survey.largest();
         Executor executor = executor(spark);
-        int rows = readerBatchRows(sizes, req.readerBatchRows, executor);
+        int rows = byPage ? PAGE_READER_BATCH_ROWS : readerBatchRows(sizes, req.readerBatchRows, executor);
         boolean sessionSetsIt = spark.conf().contains(READER_BATCH_SIZE);
         if (sessionSetsIt) {
             try {

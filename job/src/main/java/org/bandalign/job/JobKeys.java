@@ -29,7 +29,9 @@ public final class JobKeys {
     public static final JobKey<Integer> READER_BATCH_ROWS = new JobKey<>("spark.bandalign.reader.batchRows", "int", 32,
             "Most rows per vectorized Parquet read batch (spark.sql.parquet.columnarReaderBatchSize, which wins when set); "
                     + "align takes fewer where the input's footers show rows so large that a batch would pass 8 MiB in "
-                    + "Spark's column vectors (rows are megabytes: Spark's default of 4096 would hold gigabytes).",
+                    + "Spark's column vectors (rows are megabytes: Spark's default of 4096 would hold gigabytes). Only where "
+                    + "Spark's reader reads the scores; where align reads them (spark.bandalign.reader.pageReader), Spark's "
+                    + "batches hold no scores and take 4096 rows.",
             Integer::parseInt, 1.0);
 
     public static final JobKey<Long> READER_LARGE_ROW_BYTES = new JobKey<>("spark.bandalign.reader.largeRowBytes", "long", 0L,

@@ -90,6 +90,11 @@ class AlignJobLocalTest {
         return AlignJob.run(spark, cmd.request(conf));
     }
 
+    /** The session's configuration with Spark's reader for the scores ({@code spark.bandalign.reader.pageReader=false}). */
+    private static org.apache.spark.SparkConf sparksReader() {
+        return spark.sparkContext().getConf().clone().set(JobKeys.READER_PAGE_READER.name(), "false");
+    }
+
     private static Map<String, Row> byId(String path) {
         Map<String, Row> out = new HashMap<>();
         for (Row r : spark.read().parquet(path).collectAsList()) {
@@ -542,10 +547,10 @@ class AlignJobLocalTest {
                     "at the default, 30% of a 1 GiB heap, no footer shows a row group that could hold a large row");
 
             String bySpark = tmp.resolve("out-by-spark-" + binary).toString();
-            JobSummary expected = run(in, bySpark, "--semiring", "both");
-            for (long setting : new long[] {bigRowBytes, 1}) {   // (1: every file)
+            JobSummary expected = run(sparksReader(), in, bySpark, "--semiring", "both");
+            for (long setting : new long[] {bigRowBytes, 1, -1}) {   // (1: every file; -1: the page reader, the default)
                 String byOwn = tmp.resolve("out-by-own-" + binary + "-" + setting).toString();
-                JobSummary s = run(spark.sparkContext().getConf().clone().set(JobKeys.READER_LARGE_ROW_BYTES.name(),
+                JobSummary s = run(setting < 0 ? spark.sparkContext().getConf() : sparksReader().set(JobKeys.READER_LARGE_ROW_BYTES.name(),
                         Long.toString(setting)), in, byOwn, "--semiring", "both");
                 assertEquals(List.of(expected.inputRows, expected.alignedRows, expected.rejectedRows),
                         List.of(s.inputRows, s.alignedRows, s.rejectedRows));
@@ -586,13 +591,16 @@ class AlignJobLocalTest {
 
         for (String in : List.of(odd, decimal)) {
             String bySpark = in + "-out-spark";
-            String byOwn = in + "-out-own";
-            JobSummary expected = run(in, bySpark);
-            JobSummary s = run(spark.sparkContext().getConf().clone().set(JobKeys.READER_LARGE_ROW_BYTES.name(), "1"), in, byOwn);
-            assertEquals(List.of(expected.inputRows, expected.alignedRows, expected.rejectedRows),
-                    List.of(s.inputRows, s.alignedRows, s.rejectedRows), in);
-            assertEquals(byId(bySpark + "/marginals"), byId(byOwn + "/marginals"), in);
-            assertEquals(byId(bySpark + "/rejected"), byId(byOwn + "/rejected"), in);
+            JobSummary expected = run(sparksReader(), in, bySpark);
+            for (boolean byPage : new boolean[] {false, true}) {   // (the job's reader of large rows, or its page reader)
+                String byOwn = in + "-out-own" + (byPage ? "-by-page" : "");
+                JobSummary s = run(byPage ? spark.sparkContext().getConf()
+                        : sparksReader().set(JobKeys.READER_LARGE_ROW_BYTES.name(), "1"), in, byOwn);
+                assertEquals(List.of(expected.inputRows, expected.alignedRows, expected.rejectedRows),
+                        List.of(s.inputRows, s.alignedRows, s.rejectedRows), in);
+                assertEquals(byId(bySpark + "/marginals"), byId(byOwn + "/marginals"), in);
+                assertEquals(byId(bySpark + "/rejected"), byId(byOwn + "/rejected"), in);
+            }
         }
         Map<String, Row> rejected = byId(odd + "-out-own/rejected");
         assertEquals(java.util.Set.of("long-with-null", "wide-band", "ok-2"), rejected.keySet());
@@ -955,6 +963,14 @@ class AlignJobLocalTest {
         assertEquals(133_500_000 + 2 * 278 * 1_440_000L + 960_000, AlignJob.taskReadingBytes(p1000, 4096));
         assertEquals(48_000_000 + 2 * 4096 * 1L + 4, AlignJob.taskReadingBytes(new InputFooters.Sizes(1, 4, 48_000_000, 0), 4096),
                 "row groups' rows unknown: the batch as given");
+        // read a page at a time: Spark's batches hold no scores, so the row group and a row twice (its page and its copy)
+        assertEquals(133_500_000 + 960_000, AlignJob.taskReadingBytes(p1000.readByPage(), AlignJob.PAGE_READER_BATCH_ROWS));
+        assertEquals(76_800_000 + 15_360_000, AlignJob.taskReadingBytes(p48.readByPage(), AlignJob.PAGE_READER_BATCH_ROWS));
+        assertEquals(null, AlignJob.readingWarning(p48.readByPage(), AlignJob.PAGE_READER_BATCH_ROWS, new AlignJob.Executor(heap, 2), true),
+                "48 pairs of 800 x 800: both tasks read at once (before, one at a time)");
+        String byPage = AlignJob.readingWarning(p48.readByPage(), AlignJob.PAGE_READER_BATCH_ROWS, new AlignJob.Executor(heap, 8), true);
+        assertTrue(byPage.contains("about 92.2 MB while it reads them (a row group whole, as parquet-mr reads it, and a row of "
+                + "scores twice: its page and its copy): a 1024 MiB heap holds 3 task(s) reading at once"), byPage);
     }
 
     @Test
