@@ -295,13 +295,20 @@ final class AlignJob {
      * Whether the job reads the input's scores itself, a page at a time ({@link ParquetScores},
      * {@link FloatListChunk}), while Spark's reader reads the other columns: where
      * {@code spark.bandalign.reader.pageReader} asks for it and every file stores its scores
-     * as a list of float32. Binary scores, arrays of other numbers, and an input any of whose
-     * footers could not be read stay with Spark's reader.
+     * as a list of float32. Binary scores, arrays of other numbers, an input any of whose
+     * footers could not be read, and a session that skips corrupt files
+     * ({@code spark.sql.files.ignoreCorruptFiles}, which only Spark's reader honours: the
+     * scores, where a file's corruption mostly lies, would otherwise not be read by Spark) stay
+     * with Spark's reader.
      */
     static boolean readsByPage(JobRequest req, Dataset<Row> input, InputFooters.Survey survey) {
         InputColumns.Format format = InputColumns.format(input.schema());
-        return req.pageReader && !format.binary && !format.wide && survey.largest().floatList();
+        boolean skipsCorrupt = "true".equalsIgnoreCase(input.sparkSession().conf().get(IGNORE_CORRUPT_FILES, "false").trim());
+        return req.pageReader && !format.binary && !format.wide && !skipsCorrupt && survey.largest().floatList();
     }
+
+    /** Spark's setting that skips the rest of a file its reader finds corrupt. */
+    static final String IGNORE_CORRUPT_FILES = "spark.sql.files.ignoreCorruptFiles";
 
     /** What the input's footers show of its sizes, file by file ({@link InputFooters#survey}). */
     static InputFooters.Survey inputSurvey(SparkSession spark, Dataset<Row> input) {

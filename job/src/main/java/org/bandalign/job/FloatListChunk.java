@@ -30,10 +30,11 @@ import org.bandalign.align.InvalidPairException;
  * page. The value of entry {@code e} is value {@code e - (odd entries before e)} of its page.
  * A row may span pages (writers other than parquet-mr's may split one); its parts are gathered.
  *
- * <p>Reads version-1 and version-2 data pages, plain or dictionary-encoded ({@link #SUPPORTED}),
- * as parquet-mr's page reader hands them out: decompressed, decrypted, checked. A chunk with any
- * other encoding is read by parquet-mr's value-at-a-time column reader instead
- * ({@link ParquetScores}). A page that contradicts itself (levels beyond the column's, values
+ * <p>Reads version-1 and version-2 data pages in every encoding Parquet allows for floats
+ * ({@link #SUPPORTED}: plain, dictionary, byte-stream split, whose page is unsplit once as it is
+ * loaded), as parquet-mr's page reader hands them out: decompressed, decrypted, checked. A chunk
+ * whose metadata lists another encoding (levels bit-packed, as very old writers wrote them) is
+ * read by parquet-mr's value-at-a-time column reader instead ({@link ParquetScores}). A page that contradicts itself (levels beyond the column's, values
  * fewer than its levels say, a dictionary index beyond the dictionary) fails the read with
  * {@link IllegalStateException}, as a corrupt file fails Spark's reader.
  *
@@ -43,7 +44,7 @@ import org.bandalign.align.InvalidPairException;
 final class FloatListChunk {
     /** The encodings this reader reads: levels in RLE, values plain or dictionary-encoded. */
     static final Set<Encoding> SUPPORTED = Set.of(Encoding.PLAIN, Encoding.RLE, Encoding.PLAIN_DICTIONARY,
-            Encoding.RLE_DICTIONARY);
+            Encoding.RLE_DICTIONARY, Encoding.BYTE_STREAM_SPLIT);
 
     /** Chunks read here since the JVM started (tests: that the page-at-a-time path ran). */
     static final java.util.concurrent.atomic.AtomicLong CHUNKS = new java.util.concurrent.atomic.AtomicLong();
@@ -64,6 +65,8 @@ final class FloatListChunk {
     private FloatBuffer plain;
     private int[] indices = new int[0];
     private boolean dictionaryPage;
+    /** A byte-stream-split page's values, unsplit. */
+    private float[] unsplit = new float[0];
     /** Entries of the current page where a row starts, in order, and the next at or after {@link #position}. */
     private int[] rowStarts = new int[64];
     private int rowStartCount;
@@ -135,14 +138,22 @@ final class FloatListChunk {
 
     /**
      * The next row's floats, or null where the row is null. {@code expected} is how many its
-     * shape says it holds, and {@code fits} is asked first whether that many (fewer where the
-     * chunk holds fewer) fit. A row of exactly {@code expected} floats is read into an array of
-     * that size, with no copy.
+     * shape says it holds, and {@code fits} is asked first (but not for a null row) whether that
+     * many fit, or fewer where the row holds fewer: its own entries where its page holds it
+     * whole, else the entries left in the chunk. A row of exactly {@code expected} floats is read
+     * into an array of that size, with no copy.
      *
      * @throws InvalidPairException naming {@code id} where the row holds a null element, or from {@code fits}
      */
     float[] readRow(String id, long expected, ParquetScores.SizeCheck fits) {
-        long size = Math.min(expected, entriesLeft());
+        loadPageIfDone();
+        if (position < pageEntries && oddCursor < oddCount && odd[oddCursor] == position && oddLevel[oddCursor] < setLevel) {
+            walkRow(false, 0);   // a null row: one entry, nothing to size
+            return null;
+        }
+        int next = rowCursor + 1;   // (the row starts at rowStarts[rowCursor], checked as it is read)
+        long held = position < pageEntries && next < rowStartCount ? rowStarts[next] - position : entriesLeft();
+        long size = Math.min(expected, held);
         fits.check(id, size);
         rowId = id;
         boolean present = walkRow(true, (int) Math.min(size, ParquetScores.MAX_ARRAY));
@@ -313,6 +324,9 @@ final class FloatListChunk {
                 }
                 plain = values.asFloatBuffer();
                 dictionaryPage = false;
+            } else if (encoding == Encoding.BYTE_STREAM_SPLIT) {
+                plain = FloatBuffer.wrap(unsplit(values, valueCount));
+                dictionaryPage = false;
             } else if ((encoding == Encoding.PLAIN_DICTIONARY || encoding == Encoding.RLE_DICTIONARY) && dictionary != null) {
                 if (!values.hasRemaining()) {
                     throw corrupt("a dictionary-encoded page without its index width");
@@ -335,6 +349,26 @@ final class FloatListChunk {
         } catch (java.io.IOException e) {
             throw new java.io.UncheckedIOException(e);
         }
+    }
+
+    /**
+     * The {@code count} floats of a byte-stream-split page: byte {@code k} of value {@code i}
+     * is byte {@code i} of stream {@code k}, each stream {@code count} bytes long.
+     */
+    private float[] unsplit(ByteBuffer values, int count) {
+        if (values.remaining() < 4L * count) {
+            throw corrupt("a page of " + count + " byte-stream-split floats in " + values.remaining() + " bytes");
+        }
+        if (unsplit.length < count) {
+            unsplit = new float[Math.max(count, 2 * unsplit.length)];
+        }
+        int at = values.position();
+        for (int i = 0; i < count; i++) {
+            int bits = (values.get(at + i) & 0xFF) | (values.get(at + count + i) & 0xFF) << 8
+                    | (values.get(at + 2 * count + i) & 0xFF) << 16 | (values.get(at + 3 * count + i) & 0xFF) << 24;
+            unsplit[i] = Float.intBitsToFloat(bits);
+        }
+        return unsplit;
     }
 
     private static int lengthAt(ByteBuffer bytes, int at) {

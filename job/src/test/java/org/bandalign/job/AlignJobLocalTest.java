@@ -244,6 +244,53 @@ class AlignJobLocalTest {
         }
     }
 
+    /**
+     * A session that skips corrupt files ({@code spark.sql.files.ignoreCorruptFiles}) keeps the
+     * scores with Spark's reader, which skips a file whose scores are corrupt, as before; the
+     * page reader would fail on them, since Spark alone would read the file's intact columns
+     * (found by review).
+     */
+    @Test
+    void align_ignoreCorruptFiles_scoresStayWithSparksReader_whichSkipsTheCorruptFile() throws IOException {
+        String in = tmp.resolve("corrupt").toString();
+        for (int f = 0; f < 2; f++) {
+            List<Row> rows = new ArrayList<>();
+            java.util.Random random = new java.util.Random(f);
+            for (int k = 0; k < 20; k++) {
+                float[] scores = new float[30 * 30 * 3];
+                for (int q = 0; q < scores.length; q++) {
+                    scores[q] = (float) random.nextGaussian();
+                }
+                rows.add(TestTables.row("file-" + f + "-" + k, 30, 30, scores, null, null, false));
+            }
+            TestTables.table(spark, rows, false).coalesce(1).write().mode("append").option("compression", "none").parquet(in);
+        }
+        java.nio.file.Path bad;
+        try (java.util.stream.Stream<java.nio.file.Path> files = Files.list(Path.of(in))) {
+            bad = files.filter(p -> p.toString().endsWith(".parquet")).sorted().findFirst().orElseThrow();
+        }
+        byte[] bytes = Files.readAllBytes(bad);
+        for (int k = 0; k < 4096; k++) {   // (a page header in the scores, which fill the middle of the file)
+            bytes[bytes.length / 4 + k] ^= (byte) 0x5A;
+        }
+        Files.write(bad, bytes);
+        spark.conf().set(AlignJob.IGNORE_CORRUPT_FILES, "true");
+        try {
+            long chunks = FloatListChunk.CHUNKS.get();
+            String asked = tmp.resolve("out-corrupt-page-reader").toString();
+            JobSummary p = run(in, asked);
+            assertEquals(chunks, FloatListChunk.CHUNKS.get(), "Spark's reader read the scores");
+            JobSummary s = run(sparksReader(), in, tmp.resolve("out-corrupt-spark").toString());
+            assertEquals(List.of(s.inputRows, s.alignedRows, s.rejectedRows), List.of(p.inputRows, p.alignedRows, p.rejectedRows));
+            assertTrue(p.inputRows >= 20 && p.inputRows < 40, "the good file's rows, and any of the bad one's before its corruption: "
+                    + p.inputRows);
+        } finally {
+            spark.conf().unset(AlignJob.IGNORE_CORRUPT_FILES);
+        }
+        assertThrows(Exception.class, () -> run(in, tmp.resolve("out-corrupt-fails").toString()),
+                "without the setting, the corrupt file fails the run, with either reader");
+    }
+
     @Test
     void align_globalCasesWithBadRows_matchReferenceAndRejectEachBadRow() throws IOException {
         String in = writeInput("global-array", Mode.GLOBAL, false, true);

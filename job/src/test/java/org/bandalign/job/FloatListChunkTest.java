@@ -121,6 +121,13 @@ class FloatListChunkTest {
     /** Hand-made pages of {@code entries}, cut at {@code cuts} (entry indexes), version 1 or 2, plain or dictionary-encoded. */
     private static PageReader pages(Entries entries, ColumnDescriptor c, List<Integer> cuts, boolean v2, boolean dictionary)
             throws Exception {
+        return pages(entries, c, cuts, v2, dictionary ? Encoding.RLE_DICTIONARY : Encoding.PLAIN);
+    }
+
+    /** Hand-made pages of {@code entries}, cut at {@code cuts} (entry indexes), version 1 or 2, values in {@code encoding}. */
+    private static PageReader pages(Entries entries, ColumnDescriptor c, List<Integer> cuts, boolean v2, Encoding encoding)
+            throws Exception {
+        boolean dictionary = encoding == Encoding.RLE_DICTIONARY;
         List<Float> distinct = entries.values.stream().distinct().toList();
         Map<Integer, Integer> ids = new HashMap<>();
         for (int k = 0; k < distinct.size(); k++) {
@@ -151,9 +158,18 @@ class FloatListChunkTest {
                     }
                 }
             }
+            byte[] plainBytes = plain.toByteArray();
+            if (encoding == Encoding.BYTE_STREAM_SPLIT) {   // byte k of value i at k * values + i
+                byte[] split = new byte[plainBytes.length];
+                for (int i = 0; i < values; i++) {
+                    for (int k = 0; k < 4; k++) {
+                        split[k * values + i] = plainBytes[4 * i + k];
+                    }
+                }
+                plainBytes = split;
+            }
             BytesInput data = dictionary ? BytesInput.concat(BytesInput.from(new byte[] {(byte) idWidth}), indexes.toBytes())
-                    : BytesInput.from(plain.toByteArray());
-            Encoding encoding = dictionary ? Encoding.RLE_DICTIONARY : Encoding.PLAIN;
+                    : BytesInput.from(plainBytes);
             int count = cuts.get(p + 1) - cuts.get(p);
             if (v2) {
                 pages.add(DataPageV2.uncompressed(count, count - values, count, rep.toBytes(), def.toBytes(), encoding, data, stats));
@@ -224,7 +240,8 @@ class FloatListChunkTest {
      * Rows of every shape (null, empty, one to four values, so that levels are bit-packed, long
      * rows, null elements) in pages cut at random entries, so that rows span two or more pages,
      * of each version and value encoding: each row read, or skipped, is what was written; the
-     * size check sees the row's claim capped by the entries left.
+     * size check sees the row's claim capped by its own entries where its page holds it whole,
+     * else by the entries left, and is not asked for a null row.
      */
     @Test
     void readRow_pagesCutAnywhere_eachRowAsWritten() throws Exception {
@@ -234,25 +251,26 @@ class FloatListChunkTest {
             ColumnDescriptor c = schema.getColumns().get(0);
             boolean listMayBeNull = s < 2;
             boolean elementMayBeNull = s == 0;
-            for (int variant = 0; variant < 8; variant++) {
+            for (int variant = 0; variant < 12; variant++) {
                 Random random = new Random(31 * s + variant);
                 boolean v2 = (variant & 1) != 0;
-                boolean dictionary = (variant & 2) != 0;
-                List<Written> rows = rows(random, 300, listMayBeNull, elementMayBeNull, dictionary && (variant & 4) != 0);
+                Encoding encoding = new Encoding[] {Encoding.PLAIN, Encoding.RLE_DICTIONARY, Encoding.BYTE_STREAM_SPLIT}[(variant >> 1) % 3];
+                List<Written> rows = rows(random, 300, listMayBeNull, elementMayBeNull, variant >= 6);
                 Entries entries = new Entries(rows, c, elementMayBeNull);
                 List<Integer> cuts = new ArrayList<>(List.of(0));
                 while (cuts.get(cuts.size() - 1) < entries.levels.size()) {   // (pages of 1 to 3000 entries, some empty)
                     int size = random.nextInt(10) == 0 ? 0 : 1 + random.nextInt(random.nextBoolean() ? 20 : 3000);
                     cuts.add(Math.min(entries.levels.size(), cuts.get(cuts.size() - 1) + size));
                 }
-                FloatListChunk chunk = new FloatListChunk(pages(entries, c, cuts, v2, dictionary), c, listMayBeNull ? 1 : 0,
+                FloatListChunk chunk = new FloatListChunk(pages(entries, c, cuts, v2, encoding), c, listMayBeNull ? 1 : 0,
                         elementMayBeNull);
-                String what = "schema " + s + " variant " + variant;
+                String what = "schema " + s + " variant " + variant + " (" + encoding + (v2 ? ", v2" : "") + ")";
                 long entriesLeft = entries.levels.size();
                 for (int r = 0; r < rows.size(); r++) {
                     assertEquals(entriesLeft, chunk.entriesLeft(), what + " row " + r);
                     Written w = rows.get(r);
                     int held = w.isNull() ? 0 : w.values().length;
+                    int start = entries.levels.size() - (int) entriesLeft;
                     entriesLeft -= Math.max(1, held);
                     if (random.nextInt(4) == 0) {
                         chunk.skipRow();
@@ -261,7 +279,10 @@ class FloatListChunkTest {
                     long expected = random.nextInt(3) == 0 ? held + random.nextInt(5) - 2 : random.nextInt(10) == 0 ? 1L << 40 : held;
                     long[] claimed = {-1};
                     Object read = outcome(() -> chunk.readRow("p", expected, (id, floats) -> claimed[0] = floats));
-                    assertEquals(Math.min(expected, entriesLeft + Math.max(1, held)), claimed[0], what + " row " + r);
+                    int end = start + Math.max(1, held);
+                    int pageEnd = cuts.stream().filter(cut -> cut > start).findFirst().orElseThrow();
+                    long bound = end < pageEnd ? end - start : entriesLeft + Math.max(1, held);   // (its own entries where its page holds it)
+                    assertEquals(w.isNull() ? -1 : Math.min(expected, bound), claimed[0], what + " row " + r);
                     assertRow(w, read, what + " row " + r);
                     checked++;
                 }
@@ -269,7 +290,7 @@ class FloatListChunkTest {
                 assertThrows(IllegalStateException.class, chunk::skipRow, what);
             }
         }
-        assertTrue(checked > 3 * 8 * 200, "rows checked: " + checked);
+        assertTrue(checked > 3 * 12 * 200, "rows checked: " + checked);
     }
 
     /** A row the size check refuses is not read: the next read is that row again, whole. */
@@ -359,7 +380,8 @@ class FloatListChunkTest {
 
     /**
      * Files of parquet-mr's writer, of each list shape, in version-1 and version-2 pages, with
-     * and without a dictionary (and with one that it gives up on mid-chunk), in small and large
+     * and without a dictionary (and with one that it gives up on mid-chunk), plain or
+     * byte-stream split, in small and large
      * pages and row groups, under each codec: every row read by {@link ParquetScores} a page at a
      * time is what it reads value by value, and what was written, in order and with rows skipped.
      */
@@ -384,6 +406,7 @@ class FloatListChunkTest {
                 try (ParquetWriter<Group> w = ExampleParquetWriter.builder(file).withType(schema).withConf(new Configuration())
                         .withWriterVersion(v2 ? ParquetProperties.WriterVersion.PARQUET_2_0 : ParquetProperties.WriterVersion.PARQUET_1_0)
                         .withDictionaryEncoding(dictionary).withDictionaryPageSize(small ? 256 : 1 << 20)
+                        .withByteStreamSplitEncoding(variant % 3 == 1)
                         .withPageSize(small ? 512 : 1 << 20).withRowGroupSize(small ? 16 << 10 : 128 << 20)
                         .withCompressionCodec(codecs[(s + variant) % codecs.length]).build()) {
                     for (Written row : rows) {

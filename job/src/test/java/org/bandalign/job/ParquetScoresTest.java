@@ -191,24 +191,27 @@ class ParquetScoresTest {
 
     /**
      * The size check sees what a row may hold before anything of it is gathered: its shape's
-     * count, capped by the values its row group has left (a shape may claim more), or a binary's
-     * own length; a row it rejects is passed over, and the next row reads as usual.
+     * count, capped by the row's own entries where it is read a page at a time and its page
+     * holds it whole, else by the values its row group has left (a shape may claim more), or a
+     * binary's own length; a row it rejects is passed over, and the next row reads as usual.
      */
     @Test
     void read_sizeCheck_seesTheRowsClaimCappedByItsRowGroup_andARejectedRowIsPassedOver() {
-        for (boolean binary : new boolean[] {false, true}) {
+        for (int variant = 0; variant < 3; variant++) {
+            boolean binary = variant == 2;
+            boolean byPage = variant == 0;
             List<Row> rows = List.of(TestTables.row("small", 1, 2, new float[] {1, 2, 3, 4, 5, 6}, null, null, binary),
                     TestTables.row("big", 1, 2000, new float[6000], null, null, binary),
                     TestTables.row("claims-much", 10, 10, new float[300], -30_000_000, 30_000_000, binary),
                     TestTables.row("after", 1, 1, new float[] {7, 8, 9}, null, null, binary));
-            String out = dir.resolve("checked-" + binary).toString();
+            String out = dir.resolve("checked-" + variant).toString();
             TestTables.table(spark, rows, binary).coalesce(1).write().parquet(out);
             Dataset<Row> input = spark.read().parquet(out);
             List<String> files = input.select(input.metadataColumn("_metadata").getField("file_path")).distinct()
                     .as(org.apache.spark.sql.Encoders.STRING()).collectAsList();
             Map<String, Long> claims = new TreeMap<>();
             Map<String, Object> outcomes = new TreeMap<>();
-            try (ParquetScores reader = new ParquetScores(Configuration::new)) {
+            try (ParquetScores reader = new ParquetScores(Configuration::new, byPage)) {
                 for (InternalRow r : InputColumns.rows(input, files).map(InternalRow::copy).collect()) {
                     String id = r.getUTF8String(InputColumns.ID).toString();
                     outcomes.put(id, outcome(() -> reader.read(r.getUTF8String(InputColumns.FILE).toString(),
@@ -220,8 +223,9 @@ class ParquetScoresTest {
                             })));
                 }
             }
-            assertEquals(Map.of("after", 3L, "big", 6000L, "claims-much", 300L + (binary ? 0 : 3), "small", 6L), claims,
-                    "binary: its length; array: its shape, capped by the values left in its row group");
+            assertEquals(Map.of("after", 3L, "big", 6000L, "claims-much", 300L + (binary || byPage ? 0 : 3), "small", 6L), claims,
+                    "binary: its length; array: its shape, capped by its own entries (a page at a time) or by the values "
+                            + "left in its row group (value by value)");
             assertEquals("pair 'big': too many: 6000", outcomes.get("big"));
             assertArrayEquals(new float[] {7, 8, 9}, (float[]) outcomes.get("after"));
             assertArrayEquals(new float[] {1, 2, 3, 4, 5, 6}, (float[]) outcomes.get("small"));
