@@ -22,13 +22,15 @@ import org.bandalign.align.InvalidPairException;
 
 /**
  * Reads one row's {@code scores} from a Parquet file by the row's index in the file, straight
- * into a {@code float[]}: BandAlign's own reader for the files that hold a row too large for
- * Spark's ({@link LargeRows}). Spark's vectorized reader holds an array&lt;float&gt; row about 8
- * times over while it reads it (levels, vectors that grow by doubling, a row buffer); this one
- * holds the column chunk of the row's row group as stored and the row's floats, and it never
- * gathers a row it is not asked for: a row rejected for its size is skipped value by value (its
- * pages are still decompressed where a later row of its row group is read), and a row group
- * that holds no row asked for is never read.
+ * into a {@code float[]}: BandAlign's own reader of scores, for every row of an input of float
+ * lists ({@link AlignJob#readsByPage}), and otherwise for the files that hold a row too large for
+ * Spark's ({@link LargeRows}). Float lists are read a page at a time ({@link FloatListChunk}),
+ * other types value by value through parquet-mr's column reader. Spark's vectorized reader
+ * holds an array&lt;float&gt; row about 8 times over while it reads it (levels, vectors that
+ * grow by doubling, a row buffer); this one holds the column chunk of the row's row group as
+ * stored, a page, and the row's floats, and it never gathers a row it is not asked for: a row
+ * rejected for its size is skipped (its pages are still decompressed where a later row of its
+ * row group is read), and a row group that holds no row asked for is never read.
  *
  * <p>It gives what Spark's reader and {@link PairDecoder} give for the same row: null for null
  * scores, the same rejection for a null element, a binary that is no whole number of floats,
