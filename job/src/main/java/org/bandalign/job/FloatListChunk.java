@@ -147,8 +147,8 @@ final class FloatListChunk {
      */
     float[] readRow(String id, long expected, ParquetScores.SizeCheck fits) {
         loadPageIfDone();
-        if (position < pageEntries && oddCursor < oddCount && odd[oddCursor] == position && oddLevel[oddCursor] < setLevel) {
-            walkRow(false, 0);   // a null row: one entry, nothing to size
+        if (atNullRow()) {
+            walkRow(false, 0);   // one entry, nothing to size
             return null;
         }
         int next = rowCursor + 1;   // (the row starts at rowStarts[rowCursor], checked as it is read)
@@ -188,8 +188,8 @@ final class FloatListChunk {
         if (keep && presize > gathered.length) {
             gathered = new float[presize];
         }
-        if (oddCursor < oddCount && odd[oddCursor] == position && oddLevel[oddCursor] < setLevel) {
-            advance(position + 1);   // a null row: one entry
+        if (atNullRow()) {
+            advance(position + 1);   // one entry
             return false;
         }
         rowCursor++;
@@ -204,6 +204,11 @@ final class FloatListChunk {
                 return true;   // the chunk ended, or the next page starts a row
             }
         }
+    }
+
+    /** Whether the entry at {@link #position} is a null row (below the level where a row's list is set). */
+    private boolean atNullRow() {
+        return position < pageEntries && oddCursor < oddCount && odd[oddCursor] == position && oddLevel[oddCursor] < setLevel;
     }
 
     /** Reads entries from {@link #position} up to {@code end}, all of one row. */
