@@ -294,8 +294,9 @@ final class AlignJob {
     /**
      * Whether the job reads the input's scores itself, a page at a time ({@link ParquetScores},
      * {@link FloatListChunk}), while Spark's reader reads the other columns: where
-     * {@code spark.bandalign.reader.pageReader} asks for it and every file stores its scores
-     * as a list of float32. Binary scores, arrays of other numbers, an input any of whose
+     * {@code spark.bandalign.reader.pageReader} asks for it ({@code auto}: where the input's
+     * files are large enough, {@link #PAGE_READER_MIN_FILE_BYTES}) and every file stores its
+     * scores as a list of float32. Binary scores, arrays of other numbers, an input any of whose
      * footers could not be read, and a session that skips corrupt files
      * ({@code spark.sql.files.ignoreCorruptFiles}, which only Spark's reader honours: the
      * scores, where a file's corruption mostly lies, would otherwise not be read by Spark) stay
@@ -304,8 +305,20 @@ final class AlignJob {
     static boolean readsByPage(JobRequest req, Dataset<Row> input, InputFooters.Survey survey) {
         InputColumns.Format format = InputColumns.format(input.schema());
         boolean skipsCorrupt = "true".equalsIgnoreCase(input.sparkSession().conf().get(IGNORE_CORRUPT_FILES, "false").trim());
-        return req.pageReader && !format.binary && !format.wide && !skipsCorrupt && survey.largest().floatList();
+        if (req.pageReader.equals("false") || format.binary || format.wide || skipsCorrupt || !survey.largest().floatList()) {
+            return false;
+        }
+        return req.pageReader.equals("true") || survey.meanLargestRowGroupBytes() >= PAGE_READER_MIN_FILE_BYTES;
     }
+
+    /**
+     * What the input's files must hold on average (their largest row groups of the columns the
+     * job reads, as stored) for {@code spark.bandalign.reader.pageReader=auto} to read the scores
+     * a page at a time: the page reader opens each file once more, which on small files costs
+     * more than it saves. (I/O only, alternating: 400 files of 2.5 MB took 0.85x the time of
+     * Spark's reader, 600 files of 9 kB 1.3x.)
+     */
+    static final long PAGE_READER_MIN_FILE_BYTES = 1 << 20;
 
     /** Spark's setting that skips the rest of a file its reader finds corrupt. */
     static final String IGNORE_CORRUPT_FILES = "spark.sql.files.ignoreCorruptFiles";

@@ -156,6 +156,15 @@ final class InputFooters {
             return largest;
         }
 
+        /** The mean over the files of their largest row group as stored ({@link Sizes#rowGroupBytes}); 0 for none. */
+        long meanLargestRowGroupBytes() {
+            long sum = 0;
+            for (Sizes s : sizes) {
+                sum += s.rowGroupBytes();
+            }
+            return sizes.isEmpty() ? 0 : sum / sizes.size();
+        }
+
         /** The files whose sizes pass {@code test}, in order. */
         List<String> filesWhere(java.util.function.Predicate<Sizes> test) {
             List<String> out = new ArrayList<>();

@@ -41,11 +41,12 @@ public final class JobKeys {
                     + "reader reads the scores (see spark.bandalign.reader.pageReader).",
             Long::parseLong, 0.0);
 
-    public static final JobKey<Boolean> READER_PAGE_READER = new JobKey<>("spark.bandalign.reader.pageReader", "boolean", true,
-            "Read array<float> scores a page at a time with BandAlign's own Parquet reader (Spark's reads the other "
-                    + "columns); false reads them with Spark's vectorized reader, which holds a row about 8 times over. "
-                    + "Binary scores, and arrays of other numbers, are read by Spark's reader either way.",
-            JobKeys::parseBoolean);
+    public static final JobKey<String> READER_PAGE_READER = new JobKey<>("spark.bandalign.reader.pageReader", "string", "auto",
+            "true reads array<float> scores a page at a time with BandAlign's own Parquet reader (Spark's reads the other "
+                    + "columns); false reads them with Spark's vectorized reader, which holds a row about 8 times over; auto "
+                    + "is true where the input's files hold 1 MiB or more on average (each file is opened once more), "
+                    + "else false. Binary scores, and arrays of other numbers, are read by Spark's reader either way.",
+            JobKeys::parseAutoOrBoolean);
 
     public static final JobKey<Integer> GPU_CONCURRENT_TASKS = new JobKey<>("spark.bandalign.gpu.concurrentTasks", "int", 2,
             "Tasks of one executor that may run GPU batches at the same time (like spark.rapids.sql.concurrentGpuTasks).",
@@ -93,6 +94,15 @@ public final class JobKeys {
             throw new UserError("unknown setting " + name + (distance(name, nearest.name()) <= 4 ? " (did you mean "
                     + nearest.name() + "?)" : "") + "; 'bandalign keys' lists them");
         }
+    }
+
+    /** auto, true or false, in any case, as lower case; anything else is refused. */
+    private static String parseAutoOrBoolean(String text) {
+        String t = text.trim().toLowerCase(java.util.Locale.ROOT);
+        if (t.equals("auto") || t.equals("true") || t.equals("false")) {
+            return t;
+        }
+        throw new IllegalArgumentException(text);
     }
 
     /** true or false, in any case; anything else is refused (Boolean.parseBoolean takes a typo for false). */

@@ -110,9 +110,9 @@ class AlignJobFuzzTest {
         double minProb = new double[] {0, 1e-4, 0.05}[rnd.nextInt(3)];
         boolean packed = rnd.nextBoolean();
         long batchCells = new long[] {1, 300, 5000, 4_000_000}[rnd.nextInt(4)];
-        // which reader reads the scores: the default (array<float>: the job's, a page at a time;
-        // binary: Spark's), Spark's, or the job's reader of large rows, a value at a time, for every file
-        String[] readers = {"the default reader", "Spark's reader", "the job's reader of large rows"};
+        // which reader reads the scores: the job's page reader (array<float>; binary: Spark's), Spark's,
+        // or the job's reader of large rows, a value at a time, for every file
+        String[] readers = {"the page reader", "Spark's reader", "the job's reader of large rows"};
         int reader = rnd.nextInt(readers.length);
         if (round == 0) {   // the first two rounds as CI runs them: the defaults, then every option away from them
             binary = false;
@@ -165,9 +165,7 @@ class AlignJobFuzzTest {
         AlignCommand cmd = new AlignCommand();
         new picocli.CommandLine(cmd).parseArgs(flags.toArray(new String[0]));
         org.apache.spark.SparkConf conf = spark.sparkContext().getConf().clone();
-        if (reader > 0) {
-            conf.set(JobKeys.READER_PAGE_READER.name(), "false");
-        }
+        conf.set(JobKeys.READER_PAGE_READER.name(), reader == 0 ? "true" : "false");
         if (reader == 2) {
             conf.set(JobKeys.READER_LARGE_ROW_BYTES.name(), "1");
         }

@@ -95,6 +95,15 @@ class AlignJobLocalTest {
         return spark.sparkContext().getConf().clone().set(JobKeys.READER_PAGE_READER.name(), "false");
     }
 
+    /**
+     * The session's configuration with the page reader for the scores whatever the files' sizes
+     * ({@code spark.bandalign.reader.pageReader=true}; the tests' files are small, where
+     * {@code auto} leaves them to Spark's reader).
+     */
+    private static org.apache.spark.SparkConf pageReader() {
+        return spark.sparkContext().getConf().clone().set(JobKeys.READER_PAGE_READER.name(), "true");
+    }
+
     private static Map<String, Row> byId(String path) {
         Map<String, Row> out = new HashMap<>();
         for (Row r : spark.read().parquet(path).collectAsList()) {
@@ -210,14 +219,18 @@ class AlignJobLocalTest {
             String pages = tmp.resolve("out-page-reader").toString();
             String spark = tmp.resolve("out-spark-reader").toString();
             long before = FloatListChunk.CHUNKS.get();
-            JobSummary p = run(in, pages, flags);
+            JobSummary auto = run(in, tmp.resolve("out-auto-reader").toString(), flags);
+            assertEquals(before, FloatListChunk.CHUNKS.get(), "auto: files this small stay with Spark's reader");
+            assertEquals("auto", auto.options.get("page_reader"));
+            JobSummary p = run(pageReader(), in, pages, flags);
             long after = FloatListChunk.CHUNKS.get();
             assertTrue(after - before >= 4, "row groups read a page at a time: " + (after - before));
             JobSummary s = run(AlignJobLocalTest.spark.sparkContext().getConf().clone().set(JobKeys.READER_PAGE_READER.name(), "false"),
                     in, spark, flags);
             assertEquals(after, FloatListChunk.CHUNKS.get(), "Spark's reader read the scores");
-            assertEquals(true, p.options.get("page_reader"));
-            assertEquals(false, s.options.get("page_reader"));
+            assertEquals("true", p.options.get("page_reader"));
+            assertEquals("false", s.options.get("page_reader"));
+            assertEquals(List.of(s.inputRows, s.alignedRows, s.rejectedRows), List.of(auto.inputRows, auto.alignedRows, auto.rejectedRows));
             assertEquals(List.of(s.inputRows, s.alignedRows, s.rejectedRows), List.of(p.inputRows, p.alignedRows, p.rejectedRows));
             assertEquals(rows.size(), p.inputRows);
             Map<String, Row> a = byId(pages + "/marginals");
@@ -278,7 +291,7 @@ class AlignJobLocalTest {
         try {
             long chunks = FloatListChunk.CHUNKS.get();
             String asked = tmp.resolve("out-corrupt-page-reader").toString();
-            JobSummary p = run(in, asked);
+            JobSummary p = run(pageReader(), in, asked);
             assertEquals(chunks, FloatListChunk.CHUNKS.get(), "Spark's reader read the scores");
             JobSummary s = run(sparksReader(), in, tmp.resolve("out-corrupt-spark").toString());
             assertEquals(List.of(s.inputRows, s.alignedRows, s.rejectedRows), List.of(p.inputRows, p.alignedRows, p.rejectedRows));
@@ -287,7 +300,7 @@ class AlignJobLocalTest {
         } finally {
             spark.conf().unset(AlignJob.IGNORE_CORRUPT_FILES);
         }
-        assertThrows(Exception.class, () -> run(in, tmp.resolve("out-corrupt-fails").toString()),
+        assertThrows(Exception.class, () -> run(pageReader(), in, tmp.resolve("out-corrupt-fails").toString()),
                 "without the setting, the corrupt file fails the run, with either reader");
     }
 
@@ -597,7 +610,7 @@ class AlignJobLocalTest {
             JobSummary expected = run(sparksReader(), in, bySpark, "--semiring", "both");
             for (long setting : new long[] {bigRowBytes, 1, -1}) {   // (1: every file; -1: the page reader, the default)
                 String byOwn = tmp.resolve("out-by-own-" + binary + "-" + setting).toString();
-                JobSummary s = run(setting < 0 ? spark.sparkContext().getConf() : sparksReader().set(JobKeys.READER_LARGE_ROW_BYTES.name(),
+                JobSummary s = run(setting < 0 ? pageReader() : sparksReader().set(JobKeys.READER_LARGE_ROW_BYTES.name(),
                         Long.toString(setting)), in, byOwn, "--semiring", "both");
                 assertEquals(List.of(expected.inputRows, expected.alignedRows, expected.rejectedRows),
                         List.of(s.inputRows, s.alignedRows, s.rejectedRows));
@@ -641,8 +654,7 @@ class AlignJobLocalTest {
             JobSummary expected = run(sparksReader(), in, bySpark);
             for (boolean byPage : new boolean[] {false, true}) {   // (the job's reader of large rows, or its page reader)
                 String byOwn = in + "-out-own" + (byPage ? "-by-page" : "");
-                JobSummary s = run(byPage ? spark.sparkContext().getConf()
-                        : sparksReader().set(JobKeys.READER_LARGE_ROW_BYTES.name(), "1"), in, byOwn);
+                JobSummary s = run(byPage ? pageReader() : sparksReader().set(JobKeys.READER_LARGE_ROW_BYTES.name(), "1"), in, byOwn);
                 assertEquals(List.of(expected.inputRows, expected.alignedRows, expected.rejectedRows),
                         List.of(s.inputRows, s.alignedRows, s.rejectedRows), in);
                 assertEquals(byId(bySpark + "/marginals"), byId(byOwn + "/marginals"), in);

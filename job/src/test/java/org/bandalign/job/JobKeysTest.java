@@ -59,6 +59,18 @@ class JobKeysTest {
         }
     }
 
+    @Test
+    void pageReaderKey_autoTrueOrFalseOnly() {
+        JobKey<String> k = JobKeys.READER_PAGE_READER;
+        assertEquals("auto", k.get(new SparkConf(false)));
+        assertEquals("true", k.get(new SparkConf(false).set(k.name(), " TRUE")));
+        assertEquals("false", k.get(new SparkConf(false).set(k.name(), "False")));
+        for (String bad : new String[] {"yes", "on", ""}) {
+            UserError e = assertThrows(UserError.class, () -> k.get(new SparkConf(false).set(k.name(), bad)), bad);
+            assertEquals(k.name() + ": cannot read '" + bad + "' as string", e.getMessage());
+        }
+    }
+
     /** A batch limit of 0 would make a task loop without reading a row: refused, like any value below a key's minimum. */
     @Test
     void key_belowItsMinimum_isRefusedNamingTheKey() {
