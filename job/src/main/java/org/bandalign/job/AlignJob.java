@@ -260,6 +260,8 @@ final class AlignJob {
                                              java.util.function.Function<Reading, T> job) {
         InputFooters.Survey survey = inputSurvey(spark, input);
         boolean byPage = readsByPage(req, input, survey);
+        LOG.info("the scores are read {} (spark.bandalign.reader.pageReader={}; the input's files hold {} bytes on average)",
+                byPage ? "a page at a time by the job" : "by Spark's reader", req.pageReader, survey.meanLargestRowGroupBytes());
         InputFooters.Sizes sizes = byPage ? survey.largest().readByPage() : survey.largest();
         Executor executor = executor(spark);
         int rows = byPage ? PAGE_READER_BATCH_ROWS : readerBatchRows(sizes, req.readerBatchRows, executor);
@@ -532,17 +534,22 @@ final class AlignJob {
         }
         return new JobSummary(inputRows, alignedRows, rejectedRows, counters.cells.value(), seconds,
                 new ArrayList<>(new TreeSet<>(counters.backends.value())), spark.sparkContext().master(),
-                options(req), taskGpuCounts(counters.taskGpus.value()),
+                options(req, byPage), taskGpuCounts(counters.taskGpus.value()),
                 new ArrayList<>(new TreeSet<>(counters.cpuFallbacks.value())), counters.taskNanos.value() / 1e9,
                 counters.alignNanos.value() / 1e9, counters.gpuWaitNanos.value() / 1e9, req.input, req.output);
     }
 
-    /** The options the summary records: the job's, and how its output was written. */
-    private static Map<String, Object> options(JobRequest req) {
+    /**
+     * The options the summary records: the job's, how its output was written, and how its scores
+     * were read ({@code page_reader} as asked for, {@code scores_reader} what that chose:
+     * {@code "page"} or {@code "spark"}).
+     */
+    private static Map<String, Object> options(JobRequest req, boolean byPage) {
         Map<String, Object> m = req.options.describe();
         m.put("compression", req.compression);
         m.put("page_writer", req.pageWriter);
         m.put("page_reader", req.pageReader);
+        m.put("scores_reader", byPage ? "page" : "spark");
         return m;
     }
 

@@ -230,6 +230,8 @@ class AlignJobLocalTest {
             assertEquals(after, FloatListChunk.CHUNKS.get(), "Spark's reader read the scores");
             assertEquals("true", p.options.get("page_reader"));
             assertEquals("false", s.options.get("page_reader"));
+            assertEquals(List.of("spark", "page", "spark"), List.of(auto.options.get("scores_reader"),
+                    p.options.get("scores_reader"), s.options.get("scores_reader")), "what each run chose");
             assertEquals(List.of(s.inputRows, s.alignedRows, s.rejectedRows), List.of(auto.inputRows, auto.alignedRows, auto.rejectedRows));
             assertEquals(List.of(s.inputRows, s.alignedRows, s.rejectedRows), List.of(p.inputRows, p.alignedRows, p.rejectedRows));
             assertEquals(rows.size(), p.inputRows);
@@ -255,6 +257,37 @@ class AlignJobLocalTest {
         } finally {
             spark.conf().unset("spark.sql.files.maxPartitionBytes");
         }
+    }
+
+    /**
+     * {@code pageReader=auto} (the default) reads the scores a page at a time once the input's
+     * files hold {@link AlignJob#PAGE_READER_MIN_FILE_BYTES} on average, and the summary says
+     * which reader it chose; just under that, Spark's reader reads them.
+     */
+    @Test
+    void align_pageReaderAuto_readsLargeFilesAPageAtATime_andSaysSo() throws IOException {
+        java.util.function.IntFunction<String> input = pairs -> {
+            List<Row> rows = new ArrayList<>();
+            java.util.Random random = new java.util.Random(pairs);
+            for (int k = 0; k < pairs; k++) {
+                float[] scores = new float[100 * 100 * 3];   // 120 kB of floats that hardly compress
+                for (int q = 0; q < scores.length; q++) {
+                    scores[q] = (float) random.nextGaussian();
+                }
+                rows.add(TestTables.row("p" + k, 100, 100, scores, null, null, false));
+            }
+            String in = tmp.resolve("auto-" + pairs).toString();
+            TestTables.table(spark, rows, false).coalesce(1).write().parquet(in);
+            return in;
+        };
+        long before = FloatListChunk.CHUNKS.get();
+        JobSummary small = run(input.apply(7), tmp.resolve("out-auto-7").toString(), "--io-only");   // 0.84 MB
+        assertEquals(before, FloatListChunk.CHUNKS.get(), "under 1 MiB: Spark's reader");
+        JobSummary large = run(input.apply(10), tmp.resolve("out-auto-10").toString(), "--io-only");   // 1.2 MB
+        assertTrue(FloatListChunk.CHUNKS.get() > before, "1 MiB and more: a page at a time");
+        assertEquals(List.of("auto", "spark", "auto", "page"), List.of(small.options.get("page_reader"),
+                small.options.get("scores_reader"), large.options.get("page_reader"), large.options.get("scores_reader")));
+        assertEquals(List.of(7L, 10L), List.of(small.alignedRows, large.alignedRows));
     }
 
     /**
