@@ -79,7 +79,8 @@ final class FloatListChunk {
     private final Hybrid hybrid = new Hybrid();
 
     /** What a row read holds: its values, and where its first null element is (-1: none). */
-    private float[] gathered = new float[1024];
+    private float[] gathered = NO_FLOATS;
+    private static final float[] NO_FLOATS = new float[0];
     private int count;
     private int firstNull;
     /** The id of the pair whose row is being read, for the messages that reject it. */
@@ -165,7 +166,7 @@ final class FloatListChunk {
         }
         float[] row = gathered.length == count && count == expected ? gathered : Arrays.copyOf(gathered, count);
         if (row == gathered || gathered.length > (1 << 20)) {
-            gathered = new float[1024];   // (handed out, or too large to keep for the next row)
+            gathered = NO_FLOATS;   // (handed out, or too large to keep: the next row presizes its own)
         }
         return row;
     }
