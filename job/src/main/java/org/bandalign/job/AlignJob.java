@@ -512,7 +512,7 @@ final class AlignJob {
         }
         Dataset<AlignedRecord> records = spark.createDataset(aligned.rdd(), Encoders.bean(AlignedRecord.class));
         ParquetWriting.configure(OutputColumns.marginals(records, req.options.packed).write(), req.compression,
-                        OutputColumns.FLOAT_DATA)
+                        OutputColumns.NO_DICTIONARY)
                 .format(req.pageWriter ? FloatListParquetFormat.NAME : "parquet").save(dir + "/marginals");
 
         // The tasks' first rejected rows came with their results; the driver writes them (an

@@ -10,7 +10,9 @@ import org.apache.spark.sql.DataFrameWriter;
  * otherwise hashes every value of each column chunk into a dictionary until that passes its
  * 1 MB limit, then writes the chunk plain anyway, as such values hardly repeat (a tenth of the
  * I/O-only job's task time on 200 x 200 pairs in array&lt;float&gt;, measured in the notes on
- * this change). Write options reach the Hadoop configuration of the Parquet writer.
+ * this change). So are the output's columns whose values are each row's own, such as the id
+ * ({@link OutputColumns#NO_DICTIONARY}). Write options reach the Hadoop configuration of the
+ * Parquet writer.
  */
 final class ParquetWriting {
     private ParquetWriting() {
