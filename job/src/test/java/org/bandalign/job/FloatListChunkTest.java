@@ -65,7 +65,12 @@ class FloatListChunkTest {
         }
     }
 
-    private static List<Written> rows(Random random, int count, boolean listMayBeNull, boolean elementMayBeNull, boolean fewValues) {
+    /** How {@link #rows} draws values: varied, few (7 distinct), or runs of one value out of 700 (wide dictionary indices in RLE runs). */
+    private static final int VARIED = 0;
+    private static final int FEW = 1;
+    private static final int RUNS = 2;
+
+    private static List<Written> rows(Random random, int count, boolean listMayBeNull, boolean elementMayBeNull, int valueMode) {
         float[] specials = {Float.NaN, -0.0f, 0.0f, Float.NEGATIVE_INFINITY, Float.POSITIVE_INFINITY, Float.MIN_VALUE, -Float.MAX_VALUE};
         List<Written> rows = new ArrayList<>();
         for (int r = 0; r < count; r++) {
@@ -77,7 +82,13 @@ class FloatListChunkTest {
             int length = kind == 1 ? 0 : kind < 8 ? 1 + random.nextInt(4) : kind < 18 ? random.nextInt(200) : 1000 + random.nextInt(3000);
             float[] values = new float[length];
             for (int k = 0; k < length; k++) {
-                values[k] = fewValues ? random.nextInt(7) - 3 : random.nextInt(30) == 0 ? specials[random.nextInt(specials.length)]
+                if (valueMode == RUNS) {   // (a run of 8 to 40, cut by the row's end)
+                    int end = Math.min(length, k + 8 + random.nextInt(33));
+                    java.util.Arrays.fill(values, k, end, 0.5f * random.nextInt(700));
+                    k = end - 1;
+                    continue;
+                }
+                values[k] = valueMode == FEW ? random.nextInt(7) - 3 : random.nextInt(30) == 0 ? specials[random.nextInt(specials.length)]
                         : (float) random.nextGaussian() * 1e3f;
             }
             List<Integer> nulls = new ArrayList<>();
@@ -251,11 +262,11 @@ class FloatListChunkTest {
             ColumnDescriptor c = schema.getColumns().get(0);
             boolean listMayBeNull = s < 2;
             boolean elementMayBeNull = s == 0;
-            for (int variant = 0; variant < 12; variant++) {
+            for (int variant = 0; variant < 16; variant++) {
                 Random random = new Random(31 * s + variant);
                 boolean v2 = (variant & 1) != 0;
                 Encoding encoding = new Encoding[] {Encoding.PLAIN, Encoding.RLE_DICTIONARY, Encoding.BYTE_STREAM_SPLIT}[(variant >> 1) % 3];
-                List<Written> rows = rows(random, 300, listMayBeNull, elementMayBeNull, variant >= 6);
+                List<Written> rows = rows(random, 300, listMayBeNull, elementMayBeNull, variant < 6 ? VARIED : variant < 10 ? FEW : RUNS);
                 Entries entries = new Entries(rows, c, elementMayBeNull);
                 List<Integer> cuts = new ArrayList<>(List.of(0));
                 while (cuts.get(cuts.size() - 1) < entries.levels.size()) {   // (pages of 1 to 3000 entries, some empty)
@@ -401,7 +412,7 @@ class FloatListChunkTest {
                 boolean v2 = (variant & 1) != 0;
                 boolean dictionary = (variant & 2) != 0;
                 boolean small = (variant & 4) != 0;
-                List<Written> rows = rows(random, 400, listMayBeNull, elementMayBeNull, dictionary && variant % 3 == 0);
+                List<Written> rows = rows(random, 400, listMayBeNull, elementMayBeNull, dictionary && variant % 3 == 0 ? FEW : VARIED);
                 org.apache.hadoop.fs.Path file = new org.apache.hadoop.fs.Path(dir.resolve("f-" + s + "-" + variant + ".parquet").toUri());
                 try (ParquetWriter<Group> w = ExampleParquetWriter.builder(file).withType(schema).withConf(new Configuration())
                         .withWriterVersion(v2 ? ParquetProperties.WriterVersion.PARQUET_2_0 : ParquetProperties.WriterVersion.PARQUET_1_0)
@@ -465,7 +476,7 @@ class FloatListChunkTest {
     @Test
     void parquetScores_encryptedFile_readWithTheConfiguredKeys() throws Exception {
         MessageType schema = MessageTypeParser.parseMessageType(SCHEMAS[0]);
-        List<Written> rows = rows(new Random(5), 50, true, true, false);
+        List<Written> rows = rows(new Random(5), 50, true, true, VARIED);
         org.apache.hadoop.fs.Path file = new org.apache.hadoop.fs.Path(dir.resolve("encrypted.parquet").toUri());
         try (ParquetWriter<Group> w = ExampleParquetWriter.builder(file).withType(schema).withConf(new Configuration())
                 .withEncryption(org.apache.parquet.crypto.FileEncryptionProperties.builder(KEY).build()).build()) {
