@@ -315,8 +315,9 @@ class FloatListParquetFormatTest {
     }
 
     /**
-     * Where the statistics' order matters: -0 below +0, NaN in some rows or in all. One page and
-     * one row group a file, so that the column indexes (per page) are compared too.
+     * Where the statistics' order matters: -0 below +0, NaN in some rows or in all, the page's
+     * extremes in its first row or its last. One page and one row group a file, so that the
+     * column indexes (per page) are compared too.
      */
     @Test
     void write_signedZerosAndNaN_sameChunkStatisticsAndColumnIndexAsSparksWriter() throws IOException {
@@ -325,6 +326,7 @@ class FloatListParquetFormatTest {
             {{0.0f}, {Float.NaN, -1f}, {-0.0f, 2f}, {}},
             {{Float.NaN}, null, {Float.NaN, Float.NaN}},
             {{-0.0f}, {}, null},
+            {{-5f, 5f}, {1f, 2f}, {0.5f}},   // (the page's extremes in its first row: a running minimum and maximum, found by PIT)
         };
         for (int t = 0; t < tables.length; t++) {
             List<Row> rows = new ArrayList<>();
