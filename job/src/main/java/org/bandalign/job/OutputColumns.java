@@ -13,9 +13,9 @@ final class OutputColumns {
 
     /**
      * The Parquet paths of the columns written without a dictionary (see {@link ParquetWriting}):
-     * the float data (marginals as arrays or packed, sparse probabilities), and the columns whose values are each row's own (the pair's id, its log Z,
-     * its Viterbi score and CIGAR), where a dictionary only ever costs the writer its hashing
-     * before it falls back to plain values (0.87x the I/O-only job's task seconds on 200,000
+     * the float data (marginals as arrays or packed, sparse probabilities), and the columns whose
+     * values are each row's own (the pair's id, its log Z, its Viterbi score and CIGAR), where a
+     * dictionary only ever costs the writer its hashing before it falls back to plain values (0.87x the I/O-only job's task seconds on 200,000
      * pairs of 10-40 without one on the id; 0.93x with the CPU backend and {@code --semiring
      * both}, without one on all four).
      */

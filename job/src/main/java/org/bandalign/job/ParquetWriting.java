@@ -47,14 +47,14 @@ final class ParquetWriting {
 
     /**
      * The writer's options: the codec, a page-size check every row, and no dictionary for the
-     * columns {@code floatColumns}, given as Parquet column paths ({@code "scores.list.element"}
+     * columns {@code plainColumns}, given as Parquet column paths ({@code "scores.list.element"}
      * for an array's elements, {@code "scores"} for a binary column).
      */
-    static <T> DataFrameWriter<T> configure(DataFrameWriter<T> writer, String compression, String... floatColumns) {
+    static <T> DataFrameWriter<T> configure(DataFrameWriter<T> writer, String compression, String... plainColumns) {
         DataFrameWriter<T> w = writer.option("compression", compression)
                 .option("parquet.page.size.row.check.min", "1")
                 .option("parquet.page.size.row.check.max", "100");
-        for (String column : floatColumns) {
+        for (String column : plainColumns) {
             w = w.option(NO_DICTIONARY + column, "false");
         }
         return w;
