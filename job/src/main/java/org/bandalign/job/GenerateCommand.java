@@ -123,7 +123,9 @@ public final class GenerateCommand implements Callable<Integer> {
             Dataset<Row> table = rows.select(col("id"), col("n"), col("m"),
                     (binary ? col("packedScores") : col("scores")).as("scores"),
                     col("diagLo").as("diag_lo"), col("diagHi").as("diag_hi"), col("source"));
-            ParquetWriting.configure(table.write().mode(overwrite ? "overwrite" : "errorifexists"), compression).parquet(output);
+            // (random scores and unique ids: a dictionary of them would only be hashed, then dropped)
+            ParquetWriting.configure(table.write().mode(overwrite ? "overwrite" : "errorifexists"), compression,
+                    "id", binary ? "scores" : "scores.list.element").parquet(output);
             System.out.println("bandalign: wrote " + spark.read().parquet(output).count() + " rows to " + output);
             return 0;
         } finally {

@@ -129,18 +129,7 @@ class AlignJobLocalTest {
             String[] both = java.util.stream.Stream.concat(java.util.Arrays.stream(flags), java.util.stream.Stream.of("--semiring", "both"))
                     .toArray(String[]::new);
             assertEquals(400, run(in, out, both).alignedRows);
-            Map<String, java.util.Set<org.apache.parquet.column.Encoding>> encodings = new HashMap<>();
-            for (File f : new File(out, "marginals").listFiles((d, name) -> name.endsWith(".parquet"))) {
-                try (org.apache.parquet.hadoop.ParquetFileReader r = org.apache.parquet.hadoop.ParquetFileReader.open(
-                        org.apache.parquet.hadoop.util.HadoopInputFile.fromPath(new org.apache.hadoop.fs.Path(f.getPath()),
-                                new org.apache.hadoop.conf.Configuration()))) {
-                    for (var block : r.getFooter().getBlocks()) {
-                        for (var c : block.getColumns()) {
-                            encodings.computeIfAbsent(c.getPath().toDotString(), x -> new java.util.HashSet<>()).addAll(c.getEncodings());
-                        }
-                    }
-                }
-            }
+            Map<String, java.util.Set<org.apache.parquet.column.Encoding>> encodings = TestTables.encodings(new File(out, "marginals"));
             String floats = flags.length == 0 ? "marginals.list.element" : flags.length == 1 ? "marginals" : "sparse.list.element.p";
             assertTrue(encodings.get("mode").stream().anyMatch(org.apache.parquet.column.Encoding::usesDictionary),
                     "the control: a column of one repeated value is dictionary-encoded " + encodings);

@@ -63,6 +63,23 @@ class SampleDataTest {
     }
 
     @Test
+    void generate_writesScoresWithoutADictionary() throws java.io.IOException {
+        // band-layout rows of 2 to 5 in a band of 17 diagonals: mostly the 0s outside the
+        // pair, which Parquet would keep in a dictionary if the writer tried one; generate
+        // writes scores plain, as random scores hardly repeat (and so are ids, each row's own)
+        String out = tmp.resolve("generated-band").toString();
+        assertEquals(0, BandAlign.run("generate", "--output", out, "--pairs", "20", "--min-len", "2", "--max-len", "5",
+                "--band-fraction", "1", "--band-width", "8", "--partitions", "1", "--master", "local[1]"));
+        var encodings = TestTables.encodings(new java.io.File(out));
+        assertTrue(encodings.get("source").stream().anyMatch(org.apache.parquet.column.Encoding::usesDictionary),
+                "the control: a column of one repeated value is dictionary-encoded " + encodings);
+        for (String column : List.of("scores.list.element", "id")) {
+            assertTrue(encodings.get(column).stream().noneMatch(org.apache.parquet.column.Encoding::usesDictionary),
+                    column + " " + encodings.get(column));
+        }
+    }
+
+    @Test
     void generate_longPairsAllInBandLayout_areNotHeldToTheDenseLimit() {
         // 200000 x 200000 in a band of 9 diagonals: 5.4 million floats a row, where dense would be 1.2e11
         String out = tmp.resolve("long-band").toString();

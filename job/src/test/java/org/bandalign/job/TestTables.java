@@ -110,4 +110,21 @@ final class TestTables {
     static Dataset<Row> table(SparkSession spark, List<Row> rows, boolean binary) {
         return spark.createDataFrame(rows, schema(binary));
     }
+
+    /** Each column's encodings (by dotted path) over every row group of the Parquet files in {@code dir}. */
+    static java.util.Map<String, java.util.Set<org.apache.parquet.column.Encoding>> encodings(java.io.File dir) throws java.io.IOException {
+        java.util.Map<String, java.util.Set<org.apache.parquet.column.Encoding>> encodings = new java.util.HashMap<>();
+        for (java.io.File f : dir.listFiles((d, name) -> name.endsWith(".parquet"))) {
+            try (org.apache.parquet.hadoop.ParquetFileReader r = org.apache.parquet.hadoop.ParquetFileReader.open(
+                    org.apache.parquet.hadoop.util.HadoopInputFile.fromPath(new org.apache.hadoop.fs.Path(f.getPath()),
+                            new org.apache.hadoop.conf.Configuration()))) {
+                for (var block : r.getFooter().getBlocks()) {
+                    for (var c : block.getColumns()) {
+                        encodings.computeIfAbsent(c.getPath().toDotString(), x -> new java.util.HashSet<>()).addAll(c.getEncodings());
+                    }
+                }
+            }
+        }
+        return encodings;
+    }
 }
