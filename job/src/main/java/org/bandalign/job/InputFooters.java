@@ -62,9 +62,10 @@ final class InputFooters {
      * <li>{@code scoreReadBytes}, the heap Spark's reader holds per score of a row while it reads
      * it: column vectors grown to twice the row, and the copy out of them (32 bytes a float, 24
      * for a binary's 4 bytes).
-     * <li>{@code floatList}, whether the file stores its scores as a list of float32 (or has
-     * none), which {@link ParquetScores} reads a page at a time ({@link FloatListChunk}); false
-     * for an unreadable footer. Over several files: whether all do.
+     * <li>{@code pageReadable}, whether the file stores its scores as {@link ParquetScores}
+     * reads them faster than Spark's reader (or has none): a list of float32, read a page at a
+     * time ({@link FloatListChunk}), or a binary, one value a row straight into floats; false for
+     * an unreadable footer. Over several files: whether all do.
      * </ul>
      * A row is its row group's average: the footers hold no row's own size, so a row group of
      * rows of mixed sizes hides its largest.
@@ -73,13 +74,13 @@ final class InputFooters {
      * MB of byte[] (row group, row buffer, output) while it was read, about 10 times the row.
      */
     record Sizes(long rowVectorBytes, long rowCopyBytes, long rowGroupBytes, long rowGroupRows, long rowGroupScores,
-                 long scoreReadBytes, boolean floatList) implements java.io.Serializable {
+                 long scoreReadBytes, boolean pageReadable) implements java.io.Serializable {
         /** Sizes that say nothing of the largest row. */
         Sizes(long rowVectorBytes, long rowCopyBytes, long rowGroupBytes, long rowGroupRows) {
             this(rowVectorBytes, rowCopyBytes, rowGroupBytes, rowGroupRows, 0, 0);
         }
 
-        /** Sizes of scores that are not (or not known to be) float lists. */
+        /** Sizes of scores that are not (or not known to be) {@code pageReadable}. */
         Sizes(long rowVectorBytes, long rowCopyBytes, long rowGroupBytes, long rowGroupRows, long rowGroupScores, long scoreReadBytes) {
             this(rowVectorBytes, rowCopyBytes, rowGroupBytes, rowGroupRows, rowGroupScores, scoreReadBytes, false);
         }
@@ -88,22 +89,23 @@ final class InputFooters {
         Sizes max(Sizes o) {
             return new Sizes(Math.max(rowVectorBytes, o.rowVectorBytes), Math.max(rowCopyBytes, o.rowCopyBytes),
                     Math.max(rowGroupBytes, o.rowGroupBytes), Math.max(rowGroupRows, o.rowGroupRows),
-                    Math.max(rowGroupScores, o.rowGroupScores), Math.max(scoreReadBytes, o.scoreReadBytes), floatList && o.floatList);
+                    Math.max(rowGroupScores, o.rowGroupScores), Math.max(scoreReadBytes, o.scoreReadBytes), pageReadable && o.pageReadable);
         }
 
-        /** These sizes, saying whether the scores are float lists. */
-        Sizes withFloatList(boolean floatList) {
-            return new Sizes(rowVectorBytes, rowCopyBytes, rowGroupBytes, rowGroupRows, rowGroupScores, scoreReadBytes, floatList);
+        /** These sizes, saying whether the job's reader reads the scores ({@code pageReadable}). */
+        Sizes withPageReadable(boolean pageReadable) {
+            return new Sizes(rowVectorBytes, rowCopyBytes, rowGroupBytes, rowGroupRows, rowGroupScores, scoreReadBytes, pageReadable);
         }
 
         /**
          * What a task holds where the job reads the scores itself ({@link ParquetScores}) and
          * Spark's reader only the other columns: no scores in Spark's vectors, and a row's
          * floats twice at most (its decompressed page and its copy), which {@code rowCopyBytes}
-         * already counts for a float list; the row groups as stored, as before.
+         * already counts (for a binary, more: Spark's copies of it); the row groups as stored, as
+         * before.
          */
         Sizes readByPage() {
-            return new Sizes(0, rowCopyBytes, rowGroupBytes, rowGroupRows, rowGroupScores, 2L * Float.BYTES, floatList);
+            return new Sizes(0, rowCopyBytes, rowGroupBytes, rowGroupRows, rowGroupScores, 2L * Float.BYTES, pageReadable);
         }
 
         /** What Spark's reader would hold for one row that held all the scores of the largest row group. */
@@ -244,8 +246,9 @@ final class InputFooters {
                     shapesHoldAll ? Math.min(scoresInGroup, bound) : scoresInGroup, scoreBytes));
         }
         org.apache.parquet.column.ColumnDescriptor c = ParquetScores.scoresColumn(footer.getFileMetaData().getSchema());
-        return largest.withFloatList(c == null || (c.getMaxRepetitionLevel() == 1
-                && ParquetScores.kind(c.getPrimitiveType()) == ParquetScores.Kind.FLOAT));
+        ParquetScores.Kind kind = c == null ? null : ParquetScores.kind(c.getPrimitiveType());
+        return largest.withPageReadable(c == null || (c.getMaxRepetitionLevel() == 1 && kind == ParquetScores.Kind.FLOAT)
+                || (c.getMaxRepetitionLevel() == 0 && kind == ParquetScores.Kind.BINARY));
     }
 
     /**

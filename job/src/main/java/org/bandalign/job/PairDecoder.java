@@ -149,11 +149,18 @@ final class PairDecoder {
 
     /** Little-endian float32 bytes to floats, refusing a length that is no whole number of them. */
     static float[] unpack(String id, byte[] packed) {
-        if (packed.length % 4 != 0) {
-            throw new InvalidPairException(id, "binary scores hold " + packed.length
+        return unpack(id, ByteBuffer.wrap(packed));
+    }
+
+    /** {@link #unpack(String, byte[])} of the bytes {@code packed} has left, which it leaves where they are. */
+    static float[] unpack(String id, ByteBuffer packed) {
+        if (packed.remaining() % 4 != 0) {
+            throw new InvalidPairException(id, "binary scores hold " + packed.remaining()
                     + " bytes, not a whole number of little-endian float32 values");
         }
-        return unpack(packed);
+        float[] out = new float[packed.remaining() / 4];
+        packed.duplicate().order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(out);
+        return out;
     }
 
     /** Little-endian float32 bytes to floats, in bulk. */

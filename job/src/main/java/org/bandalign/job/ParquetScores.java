@@ -67,6 +67,8 @@ final class ParquetScores implements AutoCloseable {
     private long next;
     /** Where rows whose shape does not say their length are gathered; reused while small. */
     private float[] buffer = new float[1024];
+    /** How many row groups this JVM's readers have loaded (the tests check which reader read). */
+    static final java.util.concurrent.atomic.AtomicLong GROUPS = new java.util.concurrent.atomic.AtomicLong();
     /** The longest Java array, about. */
     static final int MAX_ARRAY = Integer.MAX_VALUE - 8;
 
@@ -228,6 +230,7 @@ final class ParquetScores implements AutoCloseable {
         entries = pages.getPageReader(column).getTotalValueCount();
         consumed = 0;
         group = g;
+        GROUPS.incrementAndGet();
         next = groupStarts[g];
     }
 
@@ -279,11 +282,13 @@ final class ParquetScores implements AutoCloseable {
         if (kind == Kind.BINARY) {
             org.apache.parquet.io.api.Binary value = values.getBinary();
             fits.check(id, value.length() / 4);
-            byte[] bytes = value.getBytes();
-            values.consume();
-            consumed++;
-            next++;
-            return PairDecoder.unpack(id, bytes);
+            try {
+                return PairDecoder.unpack(id, value.toByteBuffer());   // (a view of the page: one copy, into the floats)
+            } finally {
+                values.consume();
+                consumed++;
+                next++;
+            }
         }
         // (presized by the shape, but never past the values left in the row group: a row's shape
         // may claim more than it holds, and it is checked only once read)

@@ -179,21 +179,23 @@ class AlignJobLocalTest {
     }
 
     /**
-     * The page reader (the default: the job reads array&lt;float&gt; scores itself) against
-     * Spark's vectorized reader ({@code spark.bandalign.reader.pageReader=false}), on the
+     * The page reader (the default: the job reads array&lt;float&gt; and binary scores itself)
+     * against Spark's vectorized reader ({@code spark.bandalign.reader.pageReader=false}), on the
      * reference cases and every kind of bad row, in small row groups and pages split across
      * tasks: the same aligned rows, bit for bit, and the same rejections, word for word; the
-     * counter of chunks read a page at a time shows which reader read.
+     * counters of row groups the job's reader loaded (and, of float lists, read a page at a
+     * time) show which reader read.
      */
-    @Test
-    void align_pageReaderOnAndOff_sameRowsAndRejections() throws IOException {
+    @org.junit.jupiter.params.ParameterizedTest(name = "binary scores: {0}")
+    @org.junit.jupiter.params.provider.ValueSource(booleans = {false, true})
+    void align_pageReaderOnAndOff_sameRowsAndRejections(boolean binary) throws IOException {
         List<Row> rows = new ArrayList<>();
         for (ReferenceCase rc : ReferenceCase.all()) {
             if (rc.mode == Mode.GLOBAL) {
-                rows.add(TestTables.caseRow(rc, false));
+                rows.add(TestTables.caseRow(rc, binary));
             }
         }
-        rows.addAll(TestTables.badRows(false));
+        rows.addAll(TestTables.badRows(binary));
         java.util.Random random = new java.util.Random(3);
         for (int k = 0; k < 60; k++) {   // (more rows, for more row groups and pages)
             int n = 1 + random.nextInt(30);
@@ -202,27 +204,29 @@ class AlignJobLocalTest {
             for (int q = 0; q < scores.length; q++) {
                 scores[q] = (float) random.nextGaussian();
             }
-            rows.add(TestTables.row("random-" + k, n, m, scores, null, null, false));
+            rows.add(TestTables.row("random-" + k, n, m, scores, null, null, binary));
         }
-        String in = tmp.resolve("readers").toString();
-        TestTables.table(spark, rows, false).repartition(2).write().option("parquet.block.size", 8192)
+        String in = tmp.resolve("readers-" + binary).toString();
+        TestTables.table(spark, rows, binary).repartition(2).write().option("parquet.block.size", 8192)
                 .option("parquet.block.size.row.check.min", 1).option("parquet.page.size", 1024)
                 .option("parquet.page.size.row.check.min", 1).parquet(in);
         spark.conf().set("spark.sql.files.maxPartitionBytes", "16384");   // (several tasks a file)
         try {
             String[] flags = {"--semiring", "both"};
-            String pages = tmp.resolve("out-page-reader").toString();
-            String spark = tmp.resolve("out-spark-reader").toString();
-            long before = FloatListChunk.CHUNKS.get();
-            JobSummary auto = run(in, tmp.resolve("out-auto-reader").toString(), flags);
-            assertEquals(before, FloatListChunk.CHUNKS.get(), "auto: files this small stay with Spark's reader");
+            String pages = tmp.resolve("out-page-reader-" + binary).toString();
+            String spark = tmp.resolve("out-spark-reader-" + binary).toString();
+            long before = ParquetScores.GROUPS.get();
+            long chunksBefore = FloatListChunk.CHUNKS.get();
+            JobSummary auto = run(in, tmp.resolve("out-auto-reader-" + binary).toString(), flags);
+            assertEquals(before, ParquetScores.GROUPS.get(), "auto: files this small stay with Spark's reader");
             assertEquals("auto", auto.options.get("page_reader"));
             JobSummary p = run(pageReader(), in, pages, flags);
-            long after = FloatListChunk.CHUNKS.get();
-            assertTrue(after - before >= 4, "row groups read a page at a time: " + (after - before));
+            long after = ParquetScores.GROUPS.get();
+            assertTrue(after - before >= 4, "row groups the job's reader read: " + (after - before));
+            assertEquals(binary ? 0 : after - before, FloatListChunk.CHUNKS.get() - chunksBefore, "of them, a page at a time");
             JobSummary s = run(AlignJobLocalTest.spark.sparkContext().getConf().clone().set(JobKeys.READER_PAGE_READER.name(), "false"),
                     in, spark, flags);
-            assertEquals(after, FloatListChunk.CHUNKS.get(), "Spark's reader read the scores");
+            assertEquals(after, ParquetScores.GROUPS.get(), "Spark's reader read the scores");
             assertEquals("true", p.options.get("page_reader"));
             assertEquals("false", s.options.get("page_reader"));
             assertEquals(List.of("spark", "page", "spark"), List.of(auto.options.get("scores_reader"),
@@ -247,8 +251,9 @@ class AlignJobLocalTest {
             java.util.function.Function<String, List<String>> rejections = out -> AlignJobLocalTest.spark.read().parquet(out + "/rejected")
                     .collectAsList().stream().map(r -> r.getAs("id") + ": " + r.getAs("error")).sorted().toList();
             assertEquals(rejections.apply(spark), rejections.apply(pages));
-            assertTrue(rejections.apply(pages).contains("bad-null-element: scores contain a null element (at index 5)"),
-                    rejections.apply(pages).toString());
+            assertTrue(rejections.apply(pages).contains(binary
+                    ? "bad-ragged-binary: binary scores hold 47 bytes, not a whole number of little-endian float32 values"
+                    : "bad-null-element: scores contain a null element (at index 5)"), rejections.apply(pages).toString());
         } finally {
             spark.conf().unset("spark.sql.files.maxPartitionBytes");
         }
