@@ -12,6 +12,7 @@ import java.util.List;
 import org.apache.parquet.column.statistics.FloatStatistics;
 import org.apache.parquet.column.statistics.SizeStatistics;
 import org.apache.parquet.column.statistics.Statistics;
+import org.apache.spark.sql.catalyst.InternalRow;
 import org.apache.spark.sql.catalyst.expressions.UnsafeArrayData;
 import org.apache.spark.sql.catalyst.util.ArrayData;
 import org.apache.spark.unsafe.Platform;
@@ -44,23 +45,7 @@ import org.apache.spark.unsafe.Platform;
  * back to its first size once that page is written; rows are copied through a 32 KiB buffer. Not thread-safe; one per
  * output file and column.
  */
-final class FloatListPages {
-    /**
-     * Whether parquet-mr's page writer takes geospatial statistics (1.16 on, Spark 4.1 on): its
-     * {@code writePage} with size statistics is then the one that also takes those (null here),
-     * and the one without them throws. Each call is linked only when first run.
-     */
-    private static final boolean GEOSPATIAL_PAGES = present("org.apache.parquet.column.statistics.geospatial.GeospatialStatistics");
-
-    private static boolean present(String className) {
-        try {
-            Class.forName(className, false, FloatListPages.class.getClassLoader());
-            return true;
-        } catch (ClassNotFoundException e) {
-            return false;
-        }
-    }
-
+final class FloatListPages implements PageColumn {
     private final ColumnDescriptor column;
     private final int pageBytes;
     private final int pageRowLimit;
@@ -71,7 +56,6 @@ final class FloatListPages {
     private final LevelRuns definition = new LevelRuns();
     /** Floats a row is copied in at a time (a 32 KiB buffer: the page, not a row, sets the memory). */
     private static final int CHUNK = 8192;
-    private static final int FIRST_PAGE_BUFFER = 1 << 16;
     private final float[] chunk = new float[CHUNK];
     private ByteBuffer values = ByteBuffer.allocate(FIRST_PAGE_BUFFER).order(ByteOrder.LITTLE_ENDIAN);
     private PageWriter pages;
@@ -97,13 +81,19 @@ final class FloatListPages {
         this.sizeStatistics = sizeStatistics;
     }
 
-    ColumnDescriptor column() {
+    @Override
+    public ColumnDescriptor column() {
         return column;
     }
 
-    /** The page writer of the row group being written: pages go there from now on. */
-    void writeTo(PageWriter pageWriter) {
+    @Override
+    public void writeTo(PageWriter pageWriter) {
         this.pages = pageWriter;
+    }
+
+    @Override
+    public void add(InternalRow row, int ordinal) throws IOException {
+        add(row.isNullAt(ordinal) ? null : row.getArray(ordinal));
     }
 
     /** Adds a row: {@code null} for a null list. */
@@ -131,13 +121,13 @@ final class FloatListPages {
         }
     }
 
-    /** The bytes this column holds until its row group is written: its finished pages and the page being built. */
-    long bufferedBytes() {
+    @Override
+    public long bufferedBytes() {
         return (pages == null ? 0 : pages.getMemSize()) + values.position() + repetition.size() + definition.size();
     }
 
-    /** Writes the page being built, if it holds a row. */
-    void flushPage() throws IOException {
+    @Override
+    public void flushPage() throws IOException {
         if (rows == 0) {
             return;
         }
@@ -149,25 +139,14 @@ final class FloatListPages {
         stats.incrementNumNulls(nulls);
         BytesInput data = BytesInput.concat(repetition.lengthPrefixed(), definition.lengthPrefixed(),
                 BytesInput.from(values.array(), 0, values.position()));
-        if (sizeStatistics) {
-            // the levels' histograms: repetition 0 once a row, 1 for each further value; definition
-            // 0 for a null row, 1 for an empty one, 2 for a value
-            SizeStatistics sizes = new SizeStatistics(column.getPrimitiveType(), 0, List.of((long) rows, (long) entries - rows),
-                    List.of(nulls - empties, empties, entries - nulls));
-            if (GEOSPATIAL_PAGES) {
-                pages.writePage(data, entries, rows, stats, sizes, null, Encoding.RLE, Encoding.RLE, Encoding.PLAIN);
-            } else {
-                pages.writePage(data, entries, rows, stats, sizes, Encoding.RLE, Encoding.RLE, Encoding.PLAIN);
-            }
-        } else {
-            pages.writePage(data, entries, rows, stats, Encoding.RLE, Encoding.RLE, Encoding.PLAIN);
-        }
+        // the levels' histograms: repetition 0 once a row, 1 for each further value; definition
+        // 0 for a null row, 1 for an empty one, 2 for a value
+        SizeStatistics sizes = !sizeStatistics ? null : new SizeStatistics(column.getPrimitiveType(), 0,
+                List.of((long) rows, (long) entries - rows), List.of(nulls - empties, empties, entries - nulls));
+        PageColumn.writePage(pages, data, entries, rows, stats, sizes, Encoding.RLE, Encoding.RLE);
         repetition.clear();
         definition.clear();
-        values.clear();
-        if (values.capacity() > 2L * pageBytes + FIRST_PAGE_BUFFER) {
-            values = ByteBuffer.allocate(FIRST_PAGE_BUFFER).order(ByteOrder.LITTLE_ENDIAN);   // a row larger than a page grew it
-        }
+        values = PageColumn.cleared(values, pageBytes);
         entries = 0;
         rows = 0;
         nulls = 0;
@@ -188,17 +167,7 @@ final class FloatListPages {
      * the statistics over the chunk, a bulk little-endian put into the page.
      */
     private void append(ArrayData list, int k) {
-        if (values.remaining() < 4L * k) {
-            long need = values.position() + 4L * k;
-            if (need > Integer.MAX_VALUE - 8) {
-                throw new IllegalStateException("a page of " + need + " bytes is too large for Parquet (column " + column + ")");
-            }
-            ByteBuffer grown = ByteBuffer.allocate((int) Math.min(Integer.MAX_VALUE - 8, Math.max(need, 2L * values.capacity())))
-                    .order(ByteOrder.LITTLE_ENDIAN);
-            values.flip();
-            grown.put(values);
-            values = grown;
-        }
+        values = PageColumn.room(values, 4L * k, column);
         UnsafeArrayData unsafe = list instanceof UnsafeArrayData u ? u : null;
         long elements = unsafe == null ? 0 : unsafe.getBaseOffset() + UnsafeArrayData.calculateHeaderPortionInBytes(k);
         for (int from = 0; from < k; from += CHUNK) {

@@ -34,12 +34,13 @@ import org.apache.spark.sql.types.StructType;
 
 /**
  * One Parquet file of Spark rows, written as Spark's own writer writes it, except that the
- * columns of float lists go a page at a time through {@link FloatListPages}.
+ * columns of float lists and of binaries go a page at a time through {@link FloatListPages} and
+ * {@link BinaryPages}.
  *
  * <p>Design. The file's schema and its key-value metadata come from Spark's
  * {@link ParquetWriteSupport} given the whole row schema, so a reader sees what Spark would have
  * written. The other columns are written by a second {@code ParquetWriteSupport}, given the row
- * schema without the float-list fields and a row that leaves them out, through parquet-mr's
+ * schema without those fields and a row that leaves them out, through parquet-mr's
  * record consumer into parquet-mr's column writers: every Spark type keeps Spark's own
  * conversion. Both kinds of column write their pages into one {@link ColumnChunkPageWriteStore}
  * made for the whole schema, which lays the column chunks out in schema order when a row group
@@ -58,7 +59,7 @@ final class FloatListParquetWriter extends OutputWriter {
     private final int[] fastOrdinals;
     private final int[] restOrdinals;
     private final Getter[] restGetters;
-    private final FloatListPages[] fast;
+    private final PageColumn[] fast;
     private final MessageType fileSchema;
     private final MessageType restSchema;
     private final Map<String, String> metadata;
@@ -88,8 +89,9 @@ final class FloatListParquetWriter extends OutputWriter {
     private boolean failed;
 
     /**
-     * The top-level fields written a page at a time: {@code array<float>} without null elements
-     * whose Parquet leaf is a float under one repeated group (definition level 2 for a value),
+     * The top-level fields written a page at a time: nullable {@code array<float>} without null
+     * elements whose Parquet leaf is a float under one repeated group (definition level 2 for a
+     * value), and nullable binaries (a binary leaf without a logical type, definition level 1),
      * where the configuration leaves that column plain, with statistics, in version-1 pages, and
      * asks for no bloom filter, encryption, byte-stream split or shredded variant anywhere. Empty
      * where none, and where the row holds no other column.
@@ -113,18 +115,20 @@ final class FloatListParquetWriter extends OutputWriter {
         List<Integer> fast = new ArrayList<>();
         for (int i = 0; i < schema.fields().length; i++) {
             StructField f = schema.fields()[i];
-            if (!(f.dataType() instanceof ArrayType a) || a.containsNull() || !a.elementType().equals(DataTypes.FloatType)
-                    || !f.nullable()) {
-                continue;
-            }
             List<ColumnDescriptor> leaves = leaves(parquet, parquet.getFieldName(i));
-            if (leaves.size() != 1) {
+            if (!f.nullable() || leaves.size() != 1 || props.isDictionaryEnabled(leaves.get(0))
+                    || !props.getStatisticsEnabled(leaves.get(0))) {
                 continue;
             }
-            ColumnDescriptor c = leaves.get(0);
-            if (c.getPrimitiveType().getPrimitiveTypeName() == org.apache.parquet.schema.PrimitiveType.PrimitiveTypeName.FLOAT
-                    && c.getMaxRepetitionLevel() == 1 && c.getMaxDefinitionLevel() == 2
-                    && !props.isDictionaryEnabled(c) && props.getStatisticsEnabled(c)) {
+            org.apache.parquet.schema.PrimitiveType leaf = leaves.get(0).getPrimitiveType();
+            int repetition = leaves.get(0).getMaxRepetitionLevel();
+            int definition = leaves.get(0).getMaxDefinitionLevel();
+            if (f.dataType() instanceof ArrayType a && !a.containsNull() && a.elementType().equals(DataTypes.FloatType)
+                    && leaf.getPrimitiveTypeName() == org.apache.parquet.schema.PrimitiveType.PrimitiveTypeName.FLOAT
+                    && repetition == 1 && definition == 2
+                    || f.dataType().equals(DataTypes.BinaryType)
+                    && leaf.getPrimitiveTypeName() == org.apache.parquet.schema.PrimitiveType.PrimitiveTypeName.BINARY
+                    && leaf.getLogicalTypeAnnotation() == null && repetition == 0 && definition == 1) {
                 fast.add(i);
             }
         }
@@ -150,12 +154,16 @@ final class FloatListParquetWriter extends OutputWriter {
 
         List<StructField> rest = new ArrayList<>();
         List<Integer> restIndex = new ArrayList<>();
-        fast = new FloatListPages[fastOrdinals.length];
+        fast = new PageColumn[fastOrdinals.length];
         for (int i = 0, f = 0; i < schema.fields().length; i++) {
             if (f < fastOrdinals.length && fastOrdinals[f] == i) {
                 ColumnDescriptor column = leaves(fileSchema, fileSchema.getFieldName(i)).get(0);
-                fast[f++] = new FloatListPages(column, props.getPageSizeThreshold(), props.getPageRowCountLimit(),
-                        props.getPageValueCountThreshold(), props.getSizeStatisticsEnabled(column));
+                fast[f++] = schema.fields()[i].dataType().equals(DataTypes.BinaryType)
+                        ? new BinaryPages(column, props.getPageSizeThreshold(),
+                                Math.min(props.getPageRowCountLimit(), props.getPageValueCountThreshold()),
+                                props.getSizeStatisticsEnabled(column))
+                        : new FloatListPages(column, props.getPageSizeThreshold(), props.getPageRowCountLimit(),
+                                props.getPageValueCountThreshold(), props.getSizeStatisticsEnabled(column));
             } else {
                 rest.add(schema.fields()[i]);
                 restIndex.add(i);
@@ -275,7 +283,7 @@ final class FloatListParquetWriter extends OutputWriter {
         columnStore = props.newColumnWriteStore(restSchema, pageStore, pageStore);
         consumer = new ColumnIOFactory(validating).getColumnIO(restSchema).getRecordWriter(columnStore);
         restSupport.prepareForWrite(consumer);
-        for (FloatListPages f : fast) {
+        for (PageColumn f : fast) {
             f.writeTo(pageStore.getPageWriter(f.column()));
         }
     }
@@ -288,7 +296,7 @@ final class FloatListParquetWriter extends OutputWriter {
         failed = true;   // until the row is written whole: close() then leaves the file without a footer
         try {
             for (int i = 0; i < fast.length; i++) {
-                fast[i].add(row.isNullAt(fastOrdinals[i]) ? null : row.getArray(fastOrdinals[i]));
+                fast[i].add(row, fastOrdinals[i]);
             }
             for (int i = 0; i < restOrdinals.length; i++) {
                 restRow.update(i, row.isNullAt(restOrdinals[i]) ? null : restGetters[i].get(row, restOrdinals[i]));
@@ -296,7 +304,7 @@ final class FloatListParquetWriter extends OutputWriter {
             restSupport.write(restRow);
             groupRows++;
             long buffered = columnStore.getBufferedSize();
-            for (FloatListPages f : fast) {
+            for (PageColumn f : fast) {
                 buffered += f.bufferedBytes();
             }
             if (buffered > nextGroupBytes || groupRows >= blockRowLimit) {
@@ -312,7 +320,7 @@ final class FloatListParquetWriter extends OutputWriter {
 
     private void endRowGroup() throws IOException {
         consumer.flush();
-        for (FloatListPages f : fast) {
+        for (PageColumn f : fast) {
             f.flushPage();
         }
         if (groupRows > 0) {
