@@ -42,10 +42,11 @@ public final class JobKeys {
             Long::parseLong, 0.0);
 
     public static final JobKey<String> READER_PAGE_READER = new JobKey<>("spark.bandalign.reader.pageReader", "string", "auto",
-            "true reads array<float> scores a page at a time with BandAlign's own Parquet reader (Spark's reads the other "
-                    + "columns); false reads them with Spark's vectorized reader, which holds a row about 8 times over; auto "
-                    + "is true where the input's files hold 1 MiB or more on average (each file is opened once more), "
-                    + "else false. Binary scores, and arrays of other numbers, are read by Spark's reader either way.",
+            "true reads array<float> scores a page at a time, and binary scores a row at a time straight into floats, with "
+                    + "BandAlign's own Parquet reader (Spark's reads the other columns); false reads them with Spark's "
+                    + "vectorized reader, which holds a row about 8 times over (binary 6); auto is true where the input's "
+                    + "files hold 1 MiB or more on average (each file is opened once more), else false. Arrays of other "
+                    + "numbers are read by Spark's reader either way.",
             JobKeys::parseAutoOrBoolean);
 
     public static final JobKey<Integer> GPU_CONCURRENT_TASKS = new JobKey<>("spark.bandalign.gpu.concurrentTasks", "int", 2,
@@ -65,9 +66,9 @@ public final class JobKeys {
             "Parquet codec of the output (snappy, zstd, none, ...).", s -> s);
 
     public static final JobKey<Boolean> OUTPUT_PAGE_WRITER = new JobKey<>("spark.bandalign.output.pageWriter", "boolean", true,
-            "Write array<float> marginals a page at a time with BandAlign's own Parquet output writer, under Spark's commit "
-                    + "protocol; false writes every column with Spark's Parquet writer (the same rows, about 1.6 times slower "
-                    + "to write).",
+            "Write the marginals (array<float>, or binary with --packed) a page at a time with BandAlign's own Parquet "
+                    + "output writer, under Spark's commit protocol; false writes every column with Spark's Parquet writer "
+                    + "(the same rows; array<float> about 1.6 times slower to write).",
             JobKeys::parseBoolean);
 
     public static final JobKey<Integer> REJECTED_DRIVER_ROWS = new JobKey<>("spark.bandalign.rejected.driverRows", "int", 256,
