@@ -140,8 +140,10 @@ class SparkSubmitIT {
      * A pair whose scores Spark's Parquet reader cannot hold in an executor's 640 MiB (a 2600 x
      * 2600 row, 81 MB of binary scores, which that reader holds about 6 times over) amid ordinary
      * pairs in one row group: it is rejected as too large for the executor, without its scores
-     * being read ({@link LargeRows}), and the pairs beside it align. Before, the executors ran
-     * out of memory reading it and the run failed, every pair with it.
+     * being read, and the pairs beside it align; both where the job's reader reads the scores (the
+     * default for these files) and where Spark's does ({@code pageReader=false}: the job's reader
+     * then reads this file alone, {@link LargeRows}). Before, the executors ran out of memory
+     * reading it and the run failed, every pair with it.
      */
     @Test
     void sparkSubmit_aPairTooLargeForTheExecutorsHeap_isRejectedAndThePairsBesideItAlign() throws Exception {
@@ -165,23 +167,27 @@ class SparkSubmitIT {
                         .append("scores", org.apache.parquet.io.api.Binary.fromConstantByteArray(scores.array())));
             }
         }
-        Path out = tmp.resolve("giant-out");
-        Path log = tmp.resolve("submit-giant.log");
-        int exit = submit(log, "align", "--input", in.toString(), "--output", out.toString(), "--backend", "cpu");
-        String text = Files.readString(log);
-        assertEquals(0, exit, "spark-submit align exits 0:\n" + tail(text) + cluster.logs());
-        assertTrue(text.contains("bandalign: 11 rows in, 10 aligned, 1 rejected"), "the closing line:\n" + tail(text));
-        assertTrue(text.contains("1 input file(s) hold rows too large for Spark's Parquet reader"), tail(text));
-        List<String> errors = new ArrayList<>();
-        try (org.apache.parquet.hadoop.ParquetReader<org.apache.parquet.example.data.Group> r =
-                     org.apache.parquet.hadoop.ParquetReader.builder(new org.apache.parquet.hadoop.example.GroupReadSupport(),
-                             new org.apache.hadoop.fs.Path(out.resolve("rejected").toString())).build()) {
-            for (org.apache.parquet.example.data.Group g = r.read(); g != null; g = r.read()) {
-                errors.add(g.getString("id", 0) + ": " + g.getString("error", 0));
+        for (String pageReader : new String[] {"auto", "false"}) {
+            Path out = tmp.resolve("giant-out-" + pageReader);
+            Path log = tmp.resolve("submit-giant-" + pageReader + ".log");
+            int exit = submit(log, "align", "--input", in.toString(), "--output", out.toString(), "--backend", "cpu",
+                    "--conf", "spark.bandalign.reader.pageReader=" + pageReader);
+            String text = Files.readString(log);
+            assertEquals(0, exit, "spark-submit align exits 0:\n" + tail(text) + cluster.logs());
+            assertTrue(text.contains("bandalign: 11 rows in, 10 aligned, 1 rejected"), "the closing line:\n" + tail(text));
+            assertEquals(pageReader.equals("false"), text.contains("1 input file(s) hold rows too large for Spark's Parquet reader"),
+                    pageReader + ": " + tail(text));
+            List<String> errors = new ArrayList<>();
+            try (org.apache.parquet.hadoop.ParquetReader<org.apache.parquet.example.data.Group> r =
+                         org.apache.parquet.hadoop.ParquetReader.builder(new org.apache.parquet.hadoop.example.GroupReadSupport(),
+                                 new org.apache.hadoop.fs.Path(out.resolve("rejected").toString())).build()) {
+                for (org.apache.parquet.example.data.Group g = r.read(); g != null; g = r.read()) {
+                    errors.add(g.getString("id", 0) + ": " + g.getString("error", 0));
+                }
             }
+            assertEquals(1, errors.size(), errors.toString());
+            assertTrue(errors.get(0).startsWith("giant: too large for this executor's memory"), errors.get(0));
         }
-        assertEquals(1, errors.size(), errors.toString());
-        assertTrue(errors.get(0).startsWith("giant: too large for this executor's memory"), errors.get(0));
     }
 
     @Test
