@@ -110,7 +110,7 @@ class AlignJobFuzzTest {
         double minProb = new double[] {0, 1e-4, 0.05}[rnd.nextInt(3)];
         boolean packed = rnd.nextBoolean();
         long batchCells = new long[] {1, 300, 5000, 4_000_000}[rnd.nextInt(4)];
-        // which reader reads the scores: the job's page reader (array<float>; binary: Spark's), Spark's,
+        // which reader reads the scores: the job's page reader (array<float> a page at a time, binary a row at a time), Spark's,
         // or the job's reader of large rows, a value at a time, for every file
         String[] readers = {"the page reader", "Spark's reader", "the job's reader of large rows"};
         int reader = rnd.nextInt(readers.length);
