@@ -29,7 +29,8 @@ import org.junit.jupiter.api.io.TempDir;
  * by the page writer) and once through Spark's own reader and writer
  * ({@code pageReader=false}, {@code pageWriter=false}), since both lean on parquet-mr classes
  * whose versions differ between Sparks. Every output and rejected row must equal that of the
- * built-against Spark, and the summary must name the version that ran. A Spark 3 version must
+ * built-against Spark, and the summary must name the version that ran; the same for the sample
+ * written with binary scores and aligned with {@code --packed} marginals. A Spark 3 version must
  * instead be refused with exit code 2 and a line saying why.
  *
  * <p>Run: {@code mvn -B verify -pl job -am -Dtest=NONE -Dsurefire.failIfNoSpecifiedTests=false
@@ -58,9 +59,17 @@ class OtherSparkVersionsIT {
         Path jar = Path.of(System.getProperty(SparkSubmitIT.JOB_JAR));
         String builtAgainst = Files.readString(Path.of(System.getProperty(SparkSubmitIT.SPARK_CLASS_PATH_FILE))).trim();
         Path sample = StandaloneCluster.CONF.getParent().resolve("data").resolve("sample");
+        // the sample again with binary scores, aligned with --packed marginals: the job's reader
+        // and page writer take binaries through other parquet-mr classes than float lists
+        Path binarySample = tmp.resolve("binary-sample");
+        assertEquals(0, BandAlign.run("generate", "--sample", "--binary", "--output", binarySample.toString(), "--master", "local[2]"));
+        List<Path> inputs = List.of(sample, binarySample);
+        List<List<String>> inputFlags = List.of(List.of(), List.of("--packed"));
         List<Path> reference = new ArrayList<>();
-        for (int w = 0; w < WAYS.size(); w++) {
-            reference.add(align(jar, builtAgainst, sample, "built-against-" + w, WAYS.get(w), 0));
+        for (int i = 0; i < inputs.size(); i++) {
+            for (int w = 0; w < WAYS.size(); w++) {
+                reference.add(align(jar, builtAgainst, inputs.get(i), "built-against-" + i + "-" + w, with(WAYS.get(w), inputFlags.get(i)), 0));
+            }
         }
         SparkSession spark = SparkSession.builder().master("local[1]").appName("other-sparks").getOrCreate();
         try {
@@ -73,22 +82,31 @@ class OtherSparkVersionsIT {
                     assertTrue(log.contains("BandAlign needs Apache Spark 4.0 or newer") && log.contains(version), log);
                     continue;
                 }
-                for (int w = 0; w < WAYS.size(); w++) {
-                    Path out = align(jar, classPath, sample, "spark-" + version + "-" + w, WAYS.get(w), 0);
-                    String what = "Spark " + version + " " + WAYS.get(w);
-                    JsonNode summary = JSON.readTree(out.resolve("_SUMMARY.json").toFile());
-                    assertEquals(version, summary.path("versions").path("spark").asText(), what);
-                    assertEquals(w == 0 ? "page" : "spark", summary.path("options").path("scores_reader").asText(), what);
-                    for (String table : List.of("marginals", "rejected")) {
-                        List<String> expected = rows(spark, reference.get(w).resolve(table));
-                        assertEquals(table.equals("marginals") ? 41 : 2, expected.size(), "the sample's " + table);
-                        assertEquals(expected, rows(spark, out.resolve(table)), what + " " + table);
+                for (int i = 0; i < inputs.size(); i++) {
+                    for (int w = 0; w < WAYS.size(); w++) {
+                        List<String> flags = with(WAYS.get(w), inputFlags.get(i));
+                        Path out = align(jar, classPath, inputs.get(i), "spark-" + version + "-" + i + "-" + w, flags, 0);
+                        String what = "Spark " + version + " " + inputs.get(i).getFileName() + " " + flags;
+                        JsonNode summary = JSON.readTree(out.resolve("_SUMMARY.json").toFile());
+                        assertEquals(version, summary.path("versions").path("spark").asText(), what);
+                        assertEquals(w == 0 ? "page" : "spark", summary.path("options").path("scores_reader").asText(), what);
+                        for (String table : List.of("marginals", "rejected")) {
+                            List<String> expected = rows(spark, reference.get(i * WAYS.size() + w).resolve(table));
+                            assertEquals(table.equals("marginals") ? 41 : 2, expected.size(), "the sample's " + table);
+                            assertEquals(expected, rows(spark, out.resolve(table)), what + " " + table);
+                        }
                     }
                 }
             }
         } finally {
             spark.stop();
         }
+    }
+
+    private static List<String> with(List<String> a, List<String> b) {
+        List<String> all = new ArrayList<>(a);
+        all.addAll(b);
+        return all;
     }
 
     /**
