@@ -7,6 +7,7 @@ import org.apache.parquet.bytes.BytesInput;
 import org.apache.parquet.column.ColumnDescriptor;
 import org.apache.parquet.column.Encoding;
 import org.apache.parquet.column.page.PageWriter;
+import org.apache.parquet.hadoop.ColumnChunkPageWriteStore;
 import org.apache.parquet.column.statistics.BinaryStatistics;
 import org.apache.parquet.column.statistics.SizeStatistics;
 import org.apache.parquet.column.statistics.Statistics;
@@ -68,13 +69,8 @@ final class BinaryPages implements PageColumn {
     }
 
     @Override
-    public ColumnDescriptor column() {
-        return column;
-    }
-
-    @Override
-    public void writeTo(PageWriter pageWriter) {
-        this.pages = pageWriter;
+    public void startRowGroup(ColumnChunkPageWriteStore pageStore) {
+        this.pages = pageStore.getPageWriter(column);
     }
 
     @Override

@@ -8,6 +8,7 @@ import org.apache.parquet.bytes.BytesInput;
 import org.apache.parquet.column.ColumnDescriptor;
 import org.apache.parquet.column.Encoding;
 import org.apache.parquet.column.page.PageWriter;
+import org.apache.parquet.hadoop.ColumnChunkPageWriteStore;
 import java.util.List;
 import org.apache.parquet.column.statistics.FloatStatistics;
 import org.apache.parquet.column.statistics.SizeStatistics;
@@ -82,13 +83,8 @@ final class FloatListPages implements PageColumn {
     }
 
     @Override
-    public ColumnDescriptor column() {
-        return column;
-    }
-
-    @Override
-    public void writeTo(PageWriter pageWriter) {
-        this.pages = pageWriter;
+    public void startRowGroup(ColumnChunkPageWriteStore pageStore) {
+        this.pages = pageStore.getPageWriter(column);
     }
 
     @Override

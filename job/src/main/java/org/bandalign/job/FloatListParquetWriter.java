@@ -35,7 +35,8 @@ import org.apache.spark.sql.types.StructType;
 /**
  * One Parquet file of Spark rows, written as Spark's own writer writes it, except that the
  * columns of float lists and of binaries go a page at a time through {@link FloatListPages} and
- * {@link BinaryPages}.
+ * {@link BinaryPages}, and those of lists of structs of numbers value by value straight into
+ * parquet-mr's column writers ({@link StructListColumns}).
  *
  * <p>Design. The file's schema and its key-value metadata come from Spark's
  * {@link ParquetWriteSupport} given the whole row schema, so a reader sees what Spark would have
@@ -92,9 +93,10 @@ final class FloatListParquetWriter extends OutputWriter {
      * The top-level fields written a page at a time: nullable {@code array<float>} without null
      * elements whose Parquet leaf is a float under one repeated group (definition level 2 for a
      * value), and nullable binaries (a binary leaf without a logical type, definition level 1),
-     * where the configuration leaves that column plain, with statistics, in version-1 pages, and
-     * asks for no bloom filter, encryption, byte-stream split or shredded variant anywhere. Empty
-     * where none, and where the row holds no other column.
+     * where the configuration leaves that column plain, with statistics; nullable lists of structs
+     * of numbers ({@link StructListColumns#takes}); all where the configuration asks for
+     * version-1 pages and for no bloom filter, encryption, byte-stream split or shredded variant
+     * anywhere. Empty where none, and where the row holds no other column.
      */
     static int[] fastColumns(StructType schema, Configuration conf) {
         if (!ParquetProperties.WriterVersion.PARQUET_1_0.equals(ParquetOutputFormat.getWriterVersion(conf))
@@ -116,6 +118,10 @@ final class FloatListParquetWriter extends OutputWriter {
         for (int i = 0; i < schema.fields().length; i++) {
             StructField f = schema.fields()[i];
             List<ColumnDescriptor> leaves = leaves(parquet, parquet.getFieldName(i));
+            if (StructListColumns.takes(f, leaves)) {
+                fast.add(i);   // (its columns' dictionaries and statistics are parquet-mr's own, as set)
+                continue;
+            }
             if (!f.nullable() || leaves.size() != 1 || props.isDictionaryEnabled(leaves.get(0))
                     || !props.getStatisticsEnabled(leaves.get(0))) {
                 continue;
@@ -158,7 +164,9 @@ final class FloatListParquetWriter extends OutputWriter {
         for (int i = 0, f = 0; i < schema.fields().length; i++) {
             if (f < fastOrdinals.length && fastOrdinals[f] == i) {
                 ColumnDescriptor column = leaves(fileSchema, fileSchema.getFieldName(i)).get(0);
-                fast[f++] = schema.fields()[i].dataType().equals(DataTypes.BinaryType)
+                fast[f++] = schema.fields()[i].dataType() instanceof ArrayType a && a.elementType() instanceof StructType
+                        ? new StructListColumns(schema.fields()[i], fileSchema.getType(i), props)
+                        : schema.fields()[i].dataType().equals(DataTypes.BinaryType)
                         ? new BinaryPages(column, props.getPageSizeThreshold(),
                                 Math.min(props.getPageRowCountLimit(), props.getPageValueCountThreshold()),
                                 props.getSizeStatisticsEnabled(column))
@@ -284,7 +292,7 @@ final class FloatListParquetWriter extends OutputWriter {
         consumer = new ColumnIOFactory(validating).getColumnIO(restSchema).getRecordWriter(columnStore);
         restSupport.prepareForWrite(consumer);
         for (PageColumn f : fast) {
-            f.writeTo(pageStore.getPageWriter(f.column()));
+            f.startRowGroup(pageStore);
         }
     }
 
@@ -329,6 +337,9 @@ final class FloatListParquetWriter extends OutputWriter {
             pageStore.flushToFileWriter(file);
             file.endBlock();
             groupRows = 0;
+        }
+        for (PageColumn f : fast) {
+            f.endRowGroup();
         }
         columnStore.close();
         pageStore.close();

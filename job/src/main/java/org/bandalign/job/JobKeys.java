@@ -66,9 +66,9 @@ public final class JobKeys {
             "Parquet codec of the output (snappy, zstd, none, ...).", s -> s);
 
     public static final JobKey<Boolean> OUTPUT_PAGE_WRITER = new JobKey<>("spark.bandalign.output.pageWriter", "boolean", true,
-            "Write the marginals (array<float>, or binary with --packed) a page at a time with BandAlign's own Parquet "
-                    + "output writer, under Spark's commit protocol; false writes every column with Spark's Parquet writer "
-                    + "(the same rows; array<float> about 1.6 times slower to write).",
+            "Write the marginals (array<float>, binary with --packed, or the sparse steps) with BandAlign's own Parquet "
+                    + "output writer, a row at a time, under Spark's commit protocol; false writes every column with Spark's "
+                    + "Parquet writer (the same rows; array<float> about 1.6 times slower to write).",
             JobKeys::parseBoolean);
 
     public static final JobKey<Integer> REJECTED_DRIVER_ROWS = new JobKey<>("spark.bandalign.rejected.driverRows", "int", 256,

@@ -9,22 +9,25 @@ import org.apache.parquet.column.Encoding;
 import org.apache.parquet.column.page.PageWriter;
 import org.apache.parquet.column.statistics.SizeStatistics;
 import org.apache.parquet.column.statistics.Statistics;
+import org.apache.parquet.hadoop.ColumnChunkPageWriteStore;
 import org.apache.spark.sql.catalyst.InternalRow;
 
 /**
- * One Parquet column whose data pages {@link FloatListParquetWriter} assembles itself, a whole
- * row at a time, instead of parquet-mr's column writer a value at a time: lists of floats
- * ({@link FloatListPages}) and binaries ({@link BinaryPages}). Pages hold whole rows and are
- * handed, with their statistics, to parquet-mr's page writer, which compresses them and keeps
- * the column chunk, its column and offset indexes and its statistics. Not thread-safe; one per
- * output file and column.
+ * A top-level field whose Parquet columns {@link FloatListParquetWriter} writes itself, a whole
+ * row at a time, instead of through Spark's row writer and parquet-mr's record consumer: lists
+ * of floats ({@link FloatListPages}) and binaries ({@link BinaryPages}), whose data pages it
+ * assembles, and lists of structs of numbers ({@link StructListColumns}), whose values it hands
+ * to parquet-mr's column writers. Pages hold whole rows and go, with their statistics, to
+ * parquet-mr's page writer, which compresses them and keeps the column chunks, their column and
+ * offset indexes and their statistics. Not thread-safe; one per output file and field.
  */
 interface PageColumn {
-    /** The Parquet leaf column written. */
-    ColumnDescriptor column();
+    /** The row group being written starts: its pages go to {@code pages} from now on. */
+    void startRowGroup(ColumnChunkPageWriteStore pages);
 
-    /** The page writer of the row group being written: pages go there from now on. */
-    void writeTo(PageWriter pageWriter);
+    /** The row group written (after {@link #flushPage} and the page store's flush to the file). */
+    default void endRowGroup() {
+    }
 
     /** Adds field {@code ordinal} of {@code row} (null or not), ending the page once it is full. */
     void add(InternalRow row, int ordinal) throws IOException;
@@ -32,7 +35,7 @@ interface PageColumn {
     /** The bytes this column holds until its row group is written: its finished pages and the page being built. */
     long bufferedBytes();
 
-    /** Writes the page being built, if it holds a row. */
+    /** Writes the page being built, if it holds a row: the row group ends. */
     void flushPage() throws IOException;
 
     /** The size of a page buffer at first, and what one that a large row grew goes back to. */

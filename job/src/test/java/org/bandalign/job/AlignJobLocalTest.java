@@ -143,19 +143,20 @@ class AlignJobLocalTest {
     /**
      * The page writer (the default) against Spark's own Parquet writer
      * ({@code spark.bandalign.output.pageWriter=false}): the same rows, column for
-     * column, floats bit for bit, in the default layout and in the sparse one (null arrays); the
-     * summary says which wrote them.
+     * column, floats bit for bit, in the default layout, packed, and in the sparse one (a list of
+     * structs); the summary says which wrote them.
      */
     @Test
     void align_pageWriterOnAndOff_sameRowsEachLayout() throws IOException {
         String in = writeInput("writers", Mode.GLOBAL, false, true);
-        for (String layout : new String[] {"band", "sparse"}) {
-            String[] flags = {"--semiring", "both", "--layout", layout, "--min-prob", "0.001"};
+        for (String layout : new String[] {"band", "sparse", "packed"}) {
+            String[] flags = layout.equals("packed") ? new String[] {"--semiring", "both", "--packed"}
+                    : new String[] {"--semiring", "both", "--layout", layout, "--min-prob", "0.001"};
             String pages = tmp.resolve("out-pages-" + layout).toString();
             String spark = tmp.resolve("out-spark-" + layout).toString();
             long opened = FloatListParquetWriter.OPENED.get();
             JobSummary p = run(in, pages, flags);
-            assertTrue(FloatListParquetWriter.OPENED.get() > opened, "the page writer wrote marginals/ (sparse: null arrays)");
+            assertTrue(FloatListParquetWriter.OPENED.get() > opened, "the page writer wrote marginals/");
             JobSummary s = run(AlignJobLocalTest.spark.sparkContext().getConf().clone().set(JobKeys.OUTPUT_PAGE_WRITER.name(), "false"),
                     in, spark, flags);
             assertEquals(true, p.options.get("page_writer"));

@@ -80,7 +80,8 @@ class FloatListParquetFormatTest {
             .add("packed", DataTypes.BinaryType);
 
     /** The columns the page writer writes ({@link #PLAIN} leaves them without a dictionary). */
-    private static final String[] PAGE_COLUMNS = {"marginals.list.element", "second.list.element", "bin", "packed"};
+    private static final String[] PAGE_COLUMNS = {"marginals.list.element", "second.list.element", "bin", "packed",
+        "sparse.list.element.i", "sparse.list.element.p"};
 
     /** Values at the edges of the float order, then NaNs (Java's, and others an x86 or a file may hold), left out where a test needs none. */
     private static final float[] SPECIAL = {0.0f, -0.0f, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY,
@@ -345,7 +346,8 @@ class FloatListParquetFormatTest {
             assertTrue(our.get(0).getBlocks().size() > 3, "row groups ended at the block size: " + our.get(0).getBlocks().size());
             // (not packed: its values pass the 4 kB beyond which parquet-mr's footers drop a chunk's
             // statistics, so its totals depend on where row groups end, which differs between the writers)
-            for (String column : new String[] {"marginals.list.element", "second.list.element", "bin"}) {
+            for (String column : new String[] {"marginals.list.element", "second.list.element", "bin", "sparse.list.element.i",
+                "sparse.list.element.p"}) {
                 assertEquals(totals(footers(theirs), column), totals(our, column), codec + ", " + column);
             }
             assertEquals(extensions(theirs), extensions(ours), "Spark's file names");
@@ -471,18 +473,29 @@ class FloatListParquetFormatTest {
     @Test
     void fastColumns_floatListsWithoutNullElements_plainWithStatistics_v1Pages_only() throws IOException {
         Configuration plain = prepared(PLAIN);
-        assertArrayEquals(new int[] {2, 5, 10, 15}, FloatListParquetWriter.fastColumns(SCHEMA, plain),
-                "marginals, second, bin and packed; not nullable_elements, nor other.bin in a struct, nor the string id");
+        assertArrayEquals(new int[] {2, 3, 5, 10, 15}, FloatListParquetWriter.fastColumns(SCHEMA, plain),
+                "marginals, sparse, second, bin and packed; not nullable_elements, nor other.bin in a struct, nor the string id");
 
         Configuration dictionary = new Configuration(plain);
         dictionary.set("parquet.enable.dictionary#second.list.element", "true");
         dictionary.set("parquet.enable.dictionary#bin", "true");
-        assertArrayEquals(new int[] {2, 15}, FloatListParquetWriter.fastColumns(SCHEMA, dictionary), "a dictionary column stays Spark's");
+        assertArrayEquals(new int[] {2, 3, 15}, FloatListParquetWriter.fastColumns(SCHEMA, dictionary),
+                "a dictionary column stays Spark's (a list of structs keeps parquet-mr's own dictionaries)");
 
         Configuration noStatistics = new Configuration(plain);
         noStatistics.set("parquet.column.statistics.enabled#marginals.list.element", "false");
         noStatistics.set("parquet.column.statistics.enabled#packed", "false");
-        assertArrayEquals(new int[] {5, 10}, FloatListParquetWriter.fastColumns(SCHEMA, noStatistics));
+        assertArrayEquals(new int[] {3, 5, 10}, FloatListParquetWriter.fastColumns(SCHEMA, noStatistics));
+
+        StructType structs = new StructType().add("id", DataTypes.StringType)
+                .add("nullable_field", DataTypes.createArrayType(new StructType().add("i", DataTypes.IntegerType, true), false))
+                .add("string_field", DataTypes.createArrayType(new StructType().add("s", DataTypes.StringType, false), false))
+                .add("nested", DataTypes.createArrayType(new StructType().add("a", DataTypes.createArrayType(DataTypes.IntegerType, false),
+                        false), false))
+                .add("numbers", DataTypes.createArrayType(new StructType().add("l", DataTypes.LongType, false)
+                        .add("d", DataTypes.DoubleType, false), false));
+        assertArrayEquals(new int[] {4}, FloatListParquetWriter.fastColumns(structs, plain),
+                "structs of numbers that cannot be null only");
 
         StructType required = new StructType().add("id", DataTypes.StringType).add("b", DataTypes.BinaryType, false)
                 .add("f", DataTypes.createArrayType(DataTypes.FloatType, false), false);
@@ -592,6 +605,26 @@ class FloatListParquetFormatTest {
                     + (row.isNullAt(2) ? null : Arrays.toString((byte[]) row.get(2))));
         }
         assertEquals(written, read);
+    }
+
+    /** Lists of structs of longs and doubles (the sparse test rows hold ints and floats): the same rows as Spark's writer. */
+    @Test
+    void write_listsOfStructsOfLongsAndDoubles_sameRowsAsSparksWriter() {
+        StructType schema = new StructType().add("n", DataTypes.IntegerType, false).add("steps", DataTypes.createArrayType(
+                new StructType().add("l", DataTypes.LongType, false).add("d", DataTypes.DoubleType, false), false));
+        Random random = new Random(4);
+        List<Row> rows = new ArrayList<>();
+        for (int r = 0; r < 60; r++) {
+            List<Row> steps = new ArrayList<>();
+            for (int e = 0; e < r % 9; e++) {
+                steps.add(RowFactory.create(random.nextLong() >> (r % 40), e == 3 ? Double.NaN : random.nextGaussian()));
+            }
+            rows.add(RowFactory.create(r, r % 7 == 2 ? null : steps));
+        }
+        Dataset<Row> table = spark.createDataFrame(rows, schema).coalesce(1);
+        String ours = write(table, "long-structs", FloatListParquetFormat.NAME, Map.of());
+        String theirs = write(table, "long-structs-spark", "parquet", Map.of());
+        assertSameRows(readBack(spark.read().parquet(theirs)), readBack(spark.read().parquet(ours)), "");
     }
 
     @Test
