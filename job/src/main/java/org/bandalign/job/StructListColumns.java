@@ -44,7 +44,7 @@ final class StructListColumns implements PageColumn {
     private final int emptyLevel;
     private ColumnWriteStore store;
     private ColumnWriter[] writers;
-    private ColumnDescriptor[] columns;
+    private final ColumnDescriptor[] columns;
 
     /**
      * Whether {@code field} is written here: a nullable list of structs whose fields are numbers
