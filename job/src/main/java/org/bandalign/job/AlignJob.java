@@ -18,7 +18,6 @@ import org.apache.spark.resource.ResourceProfileBuilder;
 import org.apache.spark.resource.TaskResourceRequests;
 import org.apache.spark.sql.AnalysisException;
 import org.apache.spark.sql.Dataset;
-import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.types.StructType;
@@ -504,15 +503,17 @@ final class AlignJob {
         // the tasks read the scores; else Spark reads them, but for the files of rows too large for it)
         JavaRDD<InternalRow> rows = byPage ? InputColumns.internalRows(InputColumns.withoutScores(input))
                 : largeFiles.isEmpty() ? InputColumns.rows(input) : InputColumns.rows(input, largeFiles);
-        JavaRDD<AlignedRecord> aligned = rows.mapPartitions(
+        JavaRDD<InternalRow> aligned = rows.mapPartitions(
                 new AlignPartition(req.options, InputColumns.format(input.schema()), readingBytes, counters,
                         new RejectedSink.Settings(req.rejectedDriverRows, dir, req.compression, hadoopConf(spark))));
         if (req.stageGpuAmount > 0) {
             aligned = aligned.withResources(new ResourceProfileBuilder()
                     .require(new TaskResourceRequests().resource("gpu", req.stageGpuAmount)).build());
         }
-        Dataset<AlignedRecord> records = spark.createDataset(aligned.rdd(), Encoders.bean(AlignedRecord.class));
-        ParquetWriting.configure(OutputColumns.marginals(records, req.options.packed).write(), req.compression,
+        // (the tasks build each output row themselves, in Spark's own row format: no encoder between)
+        Dataset<Row> records = ((org.apache.spark.sql.classic.SparkSession) spark).internalCreateDataFrame(aligned.rdd(),
+                OutputColumns.schema(req.options.packed), false);
+        ParquetWriting.configure(records.write(), req.compression,
                         OutputColumns.NO_DICTIONARY)
                 .format(req.pageWriter ? FloatListParquetFormat.NAME : "parquet").save(dir + "/marginals");
 

@@ -26,7 +26,7 @@ import org.slf4j.LoggerFactory;
  * Every input row ends as exactly one aligned row or one rejected row (or, with
  * {@code --fail-fast}, fails the task).
  */
-final class AlignPartition implements FlatMapFunction<Iterator<InternalRow>, AlignedRecord> {
+final class AlignPartition implements FlatMapFunction<Iterator<InternalRow>, InternalRow> {
     private static final long serialVersionUID = 1L;
     private static final Logger LOG = LoggerFactory.getLogger(AlignPartition.class);
 
@@ -78,7 +78,7 @@ final class AlignPartition implements FlatMapFunction<Iterator<InternalRow>, Ali
     }
 
     @Override
-    public Iterator<AlignedRecord> call(Iterator<InternalRow> rows) {
+    public Iterator<InternalRow> call(Iterator<InternalRow> rows) {
         final long started = System.nanoTime();
         TaskContext task = TaskContext.get();
         counters.taskGpus.add(String.join(",", TaskGpu.addresses(task)));
@@ -90,7 +90,10 @@ final class AlignPartition implements FlatMapFunction<Iterator<InternalRow>, Ali
         }
         AlignOptions alignOptions = options.alignOptions();
         return new Iterator<>() {
-            private final ArrayDeque<AlignedRecord> ready = new ArrayDeque<>();
+            /** The last batch's valid results whose rows are still to be built and handed out, in order. */
+            private final ArrayDeque<Aligned> ready = new ArrayDeque<>();
+            /** The row {@link #next} hands out next, once {@link #hasNext} has built it. */
+            private InternalRow nextRow;
             private final RowPlace where = new RowPlace();
             private final RejectedSink rejects = new RejectedSink(counters, rejectedOutput, task);
             private final TaskEngine engine = new TaskEngine(first, task);
@@ -135,34 +138,40 @@ final class AlignPartition implements FlatMapFunction<Iterator<InternalRow>, Ali
                     readingMemory = READING.take(readingBytes, task, "memory to read the input (" + readingBytes + " bytes)");
                 }
                 try {
-                    while (ready.isEmpty() && rows.hasNext()) {
-                        batchMemory.run();   // the last batch's rows are all written: its memory is free
-                        batchMemory = NO_MEMORY;
-                        batchMemory = alignBatch(rows, engine, alignOptions, ready, where, rejects, ownReader);
+                    while (nextRow == null && (!ready.isEmpty() || rows.hasNext())) {
+                        if (ready.isEmpty()) {
+                            batchMemory.run();   // the last batch's rows are all written: its memory is free
+                            batchMemory = NO_MEMORY;
+                            batchMemory = alignBatch(rows, engine, alignOptions, ready, where, rejects, ownReader);
+                        } else {
+                            nextRow = row(ready.poll(), rejects);   // (one row at a time: each is a copy of its marginals)
+                        }
                     }
                 } catch (RuntimeException | Error e) {
                     readingMemory.run();   // the task fails (--fail-fast, a failed read): it reads no more
                     throw e;
                 }
-                if (ready.isEmpty()) {
+                if (nextRow == null) {
                     batchMemory.run();
                     ownReader.close();
                     readingMemory.run();   // all read
                     rejects.finish();
                 }
-                if (ready.isEmpty() && !timed) {
+                if (nextRow == null && !timed) {
                     timed = true;
                     counters.taskNanos.add(System.nanoTime() - started);
                 }
-                return !ready.isEmpty();
+                return nextRow != null;
             }
 
             @Override
-            public AlignedRecord next() {
+            public InternalRow next() {
                 if (!hasNext()) {
                     throw new NoSuchElementException();
                 }
-                return ready.poll();
+                InternalRow row = nextRow;
+                nextRow = null;
+                return row;
             }
         };
     }
@@ -258,7 +267,7 @@ final class AlignPartition implements FlatMapFunction<Iterator<InternalRow>, Ali
      * memory taken for it ({@link ExecutorAligners#takeMemory}), to run once its rows are written.
      */
     private Runnable alignBatch(Iterator<InternalRow> rows, TaskEngine engine, AlignOptions alignOptions,
-                                ArrayDeque<AlignedRecord> out, RowPlace where, RejectedSink rejects, ParquetScores ownReader) {
+                                ArrayDeque<Aligned> out, RowPlace where, RejectedSink rejects, ParquetScores ownReader) {
         List<Pair> batch = new ArrayList<>();
         long batchCells = 0;
         long batchMemory = 0;
@@ -333,23 +342,34 @@ final class AlignPartition implements FlatMapFunction<Iterator<InternalRow>, Ali
         }
     }
 
-    /** The batch's results as output rows, or rejected. */
-    private void keep(List<AlignmentResult> results, List<Pair> batch, ArrayDeque<AlignedRecord> out, RejectedSink rejects) {
+    /** A valid result, and whether its input row was in band layout. */
+    private record Aligned(AlignmentResult result, boolean bandLayoutRow) {
+    }
+
+    /** The batch's valid results, to become output rows; the others rejected. */
+    private void keep(List<AlignmentResult> results, List<Pair> batch, ArrayDeque<Aligned> out, RejectedSink rejects) {
         for (int k = 0; k < results.size(); k++) {
             AlignmentResult r = results.get(k);
-            if (!r.isValid()) {
+            if (r.isValid()) {
+                out.add(new Aligned(r, batch.get(k).isBandLayout()));
+            } else {
                 reject(r.error(), rejects);
-                continue;
             }
-            try {
-                out.add(RecordMaker.record(r, batch.get(k).isBandLayout(), options));
-            } catch (InvalidPairException e) {   // e.g. a huge banded pair asked for in dense layout
-                reject(e, rejects);
-                continue;
-            }
-            counters.alignedRows.add(1);
-            counters.cells.add(r.cells());
         }
+    }
+
+    /** The output row of {@code a}, or null where it has none and is rejected. */
+    private InternalRow row(Aligned a, RejectedSink rejects) {
+        InternalRow row;
+        try {
+            row = RecordMaker.record(a.result(), a.bandLayoutRow(), options);
+        } catch (InvalidPairException e) {   // e.g. more sparse steps than its row can hold
+            reject(e, rejects);
+            return null;
+        }
+        counters.alignedRows.add(1);
+        counters.cells.add(a.result().cells());
+        return row;
     }
 
     /**

@@ -1,7 +1,11 @@
 package org.bandalign.job;
 
-import java.util.ArrayList;
-import java.util.List;
+import org.apache.spark.sql.catalyst.expressions.UnsafeArrayData;
+import org.apache.spark.sql.catalyst.expressions.UnsafeRow;
+import org.apache.spark.sql.catalyst.expressions.codegen.UnsafeArrayWriter;
+import org.apache.spark.sql.catalyst.expressions.codegen.UnsafeRowWriter;
+import org.apache.spark.unsafe.Platform;
+import org.apache.spark.unsafe.types.UTF8String;
 import org.bandalign.align.AlignmentResult;
 import org.bandalign.align.BandGeometry;
 import org.bandalign.align.InvalidPairException;
@@ -75,72 +79,150 @@ final class RecordMaker {
         }
     }
 
-    static AlignedRecord record(AlignmentResult r, boolean bandLayoutRow, JobOptions options) {
-        AlignedRecord out = new AlignedRecord();
+    /**
+     * The pair's {@code marginals/} row ({@link OutputColumns#schema}), built straight into one
+     * buffer of its exact size: its shape, its marginals in the job's layout (floats copied in
+     * bulk; packed; or its sparse steps, counted first), and its Viterbi path.
+     */
+    static UnsafeRow record(AlignmentResult r, boolean bandLayoutRow, JobOptions options) {
         BandGeometry g = r.geometry();
         Layout layout = options.layoutFor(bandLayoutRow);
-        out.setId(r.id());
-        out.setN(g.n());
-        out.setM(g.m());
-        out.setMode(r.mode().wireName());
-        out.setDiagLo(g.diagLo());
-        out.setDiagHi(g.diagHi());
-        out.setLayout(layout.wireName());
-        out.setLogPartition(r.hasLogPartition() ? r.logPartition() : null);
+        UTF8String id = UTF8String.fromString(r.id());
+        UTF8String mode = UTF8String.fromString(r.mode().wireName());
+        UTF8String layoutName = UTF8String.fromString(layout.wireName());
+        UTF8String cigar = r.hasViterbi() ? UTF8String.fromString(r.viterbiCigar()) : null;
+        float[] mu = null;
+        byte[] packed = null;
+        long steps = 0;
+        long bytes = words(id.numBytes()) + words(mode.numBytes()) + words(layoutName.numBytes())
+                + (cigar == null ? 0 : words(cigar.numBytes()));
         if (layout == Layout.SPARSE) {
-            out.setSparse(sparse(r, options.minProb, sparseStepLimit(options.maxCells, Runtime.getRuntime().maxMemory())));
+            steps = sparseSteps(r, options.minProb, sparseStepLimit(options.maxCells, Runtime.getRuntime().maxMemory()));
+            bytes += UnsafeArrayData.calculateHeaderPortionInBytes(steps) + steps * SPARSE_STEP_BYTES;
         } else {
-            float[] mu = layout == Layout.DENSE ? r.marginalsDense() : r.marginalsBand();
+            mu = layout == Layout.DENSE ? r.marginalsDense() : r.marginalsBand();
             if (options.packed) {
-                out.setPackedMarginals(PairDecoder.pack(mu));
+                packed = PairDecoder.pack(mu);
+                bytes += words(packed.length);
             } else {
-                out.setMarginals(mu);
+                bytes += UnsafeArrayData.calculateHeaderPortionInBytes(mu.length) + words(4L * mu.length);
             }
         }
-        if (r.hasViterbi()) {
-            out.setViterbiScore(r.viterbiScore());
-            out.setViterbiCigar(r.viterbiCigar());
-            out.setViterbiStartI(r.viterbiStart()[0]);
-            out.setViterbiStartJ(r.viterbiStart()[1]);
-            out.setViterbiEndI(r.viterbiEnd()[0]);
-            out.setViterbiEndJ(r.viterbiEnd()[1]);
+        UnsafeRowWriter w = new UnsafeRowWriter(OutputColumns.COUNT, Math.toIntExact(bytes));
+        w.resetRowWriter();
+        w.write(OutputColumns.ID, id);
+        w.write(OutputColumns.N, g.n());
+        w.write(OutputColumns.M, g.m());
+        w.write(OutputColumns.MODE, mode);
+        w.write(OutputColumns.DIAG_LO, g.diagLo());
+        w.write(OutputColumns.DIAG_HI, g.diagHi());
+        w.write(OutputColumns.LAYOUT, layoutName);
+        if (r.hasLogPartition()) {
+            w.write(OutputColumns.LOG_PARTITION, r.logPartition());
+        } else {
+            w.setNullAt(OutputColumns.LOG_PARTITION);
         }
-        return out;
+        if (layout == Layout.SPARSE) {
+            w.setNullAt(OutputColumns.MARGINALS);
+            writeSparse(w, r, options.minProb, (int) steps);
+        } else {
+            if (packed != null) {
+                w.write(OutputColumns.MARGINALS, packed);
+            } else {
+                writeFloats(w, OutputColumns.MARGINALS, mu);
+            }
+            w.setNullAt(OutputColumns.SPARSE);
+        }
+        if (cigar != null) {
+            w.write(OutputColumns.VITERBI_SCORE, r.viterbiScore());
+            w.write(OutputColumns.VITERBI_CIGAR, cigar);
+            w.write(OutputColumns.VITERBI_START_I, r.viterbiStart()[0]);
+            w.write(OutputColumns.VITERBI_START_J, r.viterbiStart()[1]);
+            w.write(OutputColumns.VITERBI_END_I, r.viterbiEnd()[0]);
+            w.write(OutputColumns.VITERBI_END_J, r.viterbiEnd()[1]);
+        } else {
+            for (int f = OutputColumns.VITERBI_SCORE; f <= OutputColumns.VITERBI_END_J; f++) {
+                w.setNullAt(f);
+            }
+        }
+        return w.getRow();
+    }
+
+    /** {@code bytes} rounded up to whole 8-byte words, as a row's variable-length part holds them. */
+    private static long words(long bytes) {
+        return (bytes + 7) & ~7L;
+    }
+
+    /** {@code values} as the row's array<float> field {@code ordinal}: its header, then the floats in one copy. */
+    private static void writeFloats(UnsafeRowWriter w, int ordinal, float[] values) {
+        int start = w.cursor();
+        UnsafeArrayWriter a = new UnsafeArrayWriter(w, 4);
+        a.initialize(values.length);
+        Platform.copyMemory(values, Platform.FLOAT_ARRAY_OFFSET, w.getBuffer(),
+                start + UnsafeArrayData.calculateHeaderPortionInBytes(values.length), 4L * values.length);
+        w.setOffsetAndSizeFromPreviousCursor(ordinal, start);
     }
 
     /**
-     * The steps with probability at least {@code minProb}, in row-major order; a pair with more
-     * than {@code most} of them is rejected (its row could not be written).
+     * How many steps have probability at least {@code minProb}; a pair with more than
+     * {@code most} of them is rejected (its row could not be written).
      */
-    static List<SparseStep> sparse(AlignmentResult r, double minProb, long most) {
+    static long sparseSteps(AlignmentResult r, double minProb, long most) {
+        long count = 0;
         BandGeometry g = r.geometry();
         boolean dense = r.marginalsKeptDense();
         float[] mu = dense ? r.marginalsDense() : r.marginalsBand();
-        List<SparseStep> steps = new ArrayList<>();
         for (int i = 0; i < g.n(); i++) {
             int jLo = Math.max(0, i + g.diagLo());
             int jHi = Math.min(g.m() - 1, i + g.diagHi());
-            for (int j = jLo; j <= jHi; j++) {
-                int base = dense ? (i * g.m() + j) * 3 : g.bandIndex(i, j);
+            int from = dense ? (i * g.m() + jLo) * 3 : g.bandIndex(i, jLo);
+            int to = from + (jHi - jLo + 1) * 3;
+            for (int q = from; q < to; q++) {
+                if (mu[q] >= minProb) {
+                    count++;
+                }
+            }
+        }
+        if (count > most) {
+            throw new InvalidPairException(r.id(), count + " of its steps have a marginal of at least --min-prob " + minProb
+                    + ", more than the " + most + " its sparse row can hold (the least of 3 x spark.bandalign.maxCells, what one "
+                    + "Spark value holds, and this executor's heap at about " + SPARSE_STEP_HEAP_BYTES + " bytes a step); raise --min-prob");
+        }
+        return count;
+    }
+
+    /**
+     * The {@code steps} steps of probability at least {@code minProb}, in row-major order, as the
+     * row's array<struct<i, j, k, p>> field.
+     */
+    private static void writeSparse(UnsafeRowWriter w, AlignmentResult r, double minProb, int steps) {
+        BandGeometry g = r.geometry();
+        boolean dense = r.marginalsKeptDense();
+        float[] mu = dense ? r.marginalsDense() : r.marginalsBand();
+        int start = w.cursor();
+        UnsafeArrayWriter a = new UnsafeArrayWriter(w, 8);
+        a.initialize(steps);
+        UnsafeRowWriter step = new UnsafeRowWriter(a, 4);
+        int e = 0;
+        for (int i = 0; i < g.n(); i++) {
+            int jLo = Math.max(0, i + g.diagLo());
+            int jHi = Math.min(g.m() - 1, i + g.diagHi());
+            int base = dense ? (i * g.m() + jLo) * 3 : g.bandIndex(i, jLo);
+            for (int j = jLo; j <= jHi; j++, base += 3) {
                 for (int k = 0; k < 3; k++) {
                     float p = mu[base + k];
                     if (p >= minProb) {
-                        if (steps.size() >= most) {
-                            throw new InvalidPairException(r.id(), "more than " + most + " of its steps have a marginal of at "
-                                    + "least --min-prob " + minProb + ", more than its sparse row can hold (in one Spark value, 3 x "
-                                    + "spark.bandalign.maxCells, and this executor's heap at about " + SPARSE_STEP_HEAP_BYTES
-                                    + " bytes a step); raise --min-prob");
-                        }
-                        SparseStep s = new SparseStep();
-                        s.setI(i);
-                        s.setJ(j);
-                        s.setK(k);
-                        s.setP(p);
-                        steps.add(s);
+                        int at = a.cursor();
+                        step.resetRowWriter();
+                        step.write(0, i);
+                        step.write(1, j);
+                        step.write(2, k);
+                        step.write(3, p);
+                        a.setOffsetAndSizeFromPreviousCursor(e++, at);
                     }
                 }
             }
         }
-        return steps;
+        w.setOffsetAndSizeFromPreviousCursor(OutputColumns.SPARSE, start);
     }
 }

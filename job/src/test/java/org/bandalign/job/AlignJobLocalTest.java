@@ -39,6 +39,8 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * The job end to end in Spark local mode, real Parquet in and out: reference cases (dense and
@@ -424,6 +426,40 @@ class AlignJobLocalTest {
         } else {
             assertTrue(summary.get("backends").get(0).asText().startsWith("cuda:"), summary.toString());
             assertEquals(0, summary.get("cpu_fallbacks").size());
+        }
+    }
+
+    /**
+     * The {@code marginals/} files' Parquet schema, pinned: SPEC section 5's columns in its order,
+     * the shape required and the rest optional, as the job has always written them (through
+     * Spark's bean encoder before its tasks built the rows themselves); and the Spark schema in
+     * the files' metadata is {@link OutputColumns#schema}.
+     */
+    @ParameterizedTest
+    @ValueSource(booleans = {false, true})
+    void align_marginalsFiles_haveThePinnedSchema(boolean packed) throws IOException {
+        String in = writeInput("schema-" + packed, Mode.GLOBAL, false, false);
+        String out = tmp.resolve("out-schema-" + packed).toString();
+        run(in, out, packed ? new String[] {"--semiring", "both", "--packed"} : new String[] {"--semiring", "both"});
+        String marginals = packed ? "optional binary marginals;"
+                : "optional group marginals (LIST) { repeated group list { required float element; } }";
+        org.apache.parquet.schema.MessageType expected = org.apache.parquet.schema.MessageTypeParser.parseMessageType(
+                "message spark_schema { optional binary id (STRING); required int32 n; required int32 m; optional binary mode (STRING);"
+                + " required int32 diag_lo; required int32 diag_hi; optional binary layout (STRING); optional double log_partition; "
+                + marginals + " optional group sparse (LIST) { repeated group list { optional group element {"
+                + " required int32 i; required int32 j; required int32 k; required float p; } } }"
+                + " optional double viterbi_score; optional binary viterbi_cigar (STRING); optional int32 viterbi_start_i;"
+                + " optional int32 viterbi_start_j; optional int32 viterbi_end_i; optional int32 viterbi_end_j; }");
+        java.io.File[] files = new java.io.File(out, "marginals").listFiles((d, name) -> name.endsWith(".parquet"));
+        assertTrue(files.length > 0);
+        for (java.io.File f : files) {
+            try (org.apache.parquet.hadoop.ParquetFileReader r = org.apache.parquet.hadoop.ParquetFileReader.open(
+                    org.apache.parquet.hadoop.util.HadoopInputFile.fromPath(new org.apache.hadoop.fs.Path(f.getPath()),
+                            new org.apache.hadoop.conf.Configuration()))) {
+                assertEquals(expected, r.getFileMetaData().getSchema(), f.getName());
+                assertEquals(OutputColumns.schema(packed), org.apache.spark.sql.types.DataType.fromJson(
+                        r.getFileMetaData().getKeyValueMetaData().get("org.apache.spark.sql.parquet.row.metadata")));
+            }
         }
     }
 

@@ -119,9 +119,9 @@ class AlignPartitionTest {
                 "snappy", new Configuration()));
     }
 
-    private static List<String> ids(Iterator<AlignedRecord> out) {
+    private static List<String> ids(Iterator<InternalRow> out) {
         List<String> ids = new ArrayList<>();
-        out.forEachRemaining(r -> ids.add(r.getId()));
+        out.forEachRemaining(r -> ids.add(r.getUTF8String(OutputColumns.ID).toString()));
         return ids;
     }
 
@@ -151,13 +151,13 @@ class AlignPartitionTest {
     void call_batchLimits_eachBatchTakesAtMostBatchPairsRowsAndStopsAtBatchCells() {
         // 2 x 2 pairs: 4 cells each, exactly maxCells; 2 pairs fill batchCells = 8
         Rows byCells = new Rows(good("a"), good("b"), good("c"), good("d"), good("e"));
-        Iterator<AlignedRecord> out = partition(options(null, false, 8, 100, 4), new JobCounters(sc), 256).call(byCells);
+        Iterator<InternalRow> out = partition(options(null, false, 8, 100, 4), new JobCounters(sc), 256).call(byCells);
         out.next();
         int takenByCells = byCells.taken;
         List<String> restByCells = ids(out);   // (read to the end first: an abandoned partition keeps its batch's memory)
 
         Rows byPairs = new Rows(good("a"), good("b"), good("c"), good("d"), good("e"));
-        Iterator<AlignedRecord> out2 = partition(options(null, false, 1_000_000, 2, 1000), new JobCounters(sc), 256).call(byPairs);
+        Iterator<InternalRow> out2 = partition(options(null, false, 1_000_000, 2, 1000), new JobCounters(sc), 256).call(byPairs);
         out2.next();
         int takenByPairs = byPairs.taken;
         List<String> restByPairs = ids(out2);
@@ -176,13 +176,13 @@ class AlignPartitionTest {
                 1000, 0, 1, 0, false);
         Rows rows = new Rows(row("a", 6, 6, 0.5f), row("b", 6, 6, 0.5f), row("c", 6, 6, 0.5f), row("d", 6, 6, 0.5f),
                 row("e", 6, 6, 0.5f), row("f", 6, 6, 0.5f), row("g", 6, 6, 0.5f), row("h", 6, 6, 0.5f));
-        Iterator<AlignedRecord> out = partition(banded, new JobCounters(sc), 256).call(rows);
-        AlignedRecord first = out.next();
+        Iterator<InternalRow> out = partition(banded, new JobCounters(sc), 256).call(rows);
+        InternalRow first = out.next();
         int taken = rows.taken;
         List<String> rest = ids(out);
         assertEquals(2, taken, "the first batch: two rows of 36 cells of scores fill batch.cells 40");
-        assertEquals("band", first.getLayout());
-        assertEquals(18, first.getMarginals().length, "aligned in the band: 6 rows of 1 cell");
+        assertEquals("band", first.getUTF8String(OutputColumns.LAYOUT).toString());
+        assertEquals(18, first.getArray(OutputColumns.MARGINALS).numElements(), "aligned in the band: 6 rows of 1 cell");
         assertEquals(List.of("b", "c", "d", "e", "f", "g", "h"), rest);
     }
 
@@ -237,7 +237,7 @@ class AlignPartitionTest {
     @Test
     void call_wholePartitionRead_givesBackEveryBatchsMemory() throws Exception {
         JobCounters counters = new JobCounters(sc);
-        Iterator<AlignedRecord> out = partition(options(null, false, 1_000_000, 1, 1000), counters, 256)
+        Iterator<InternalRow> out = partition(options(null, false, 1_000_000, 1, 1000), counters, 256)
                 .call(new Rows(good("a"), good("b"), good("c")));
         assertEquals(List.of("a", "b", "c"), ids(out));
         assertEquals(3, counters.alignedRows.value());
@@ -252,9 +252,9 @@ class AlignPartitionTest {
      */
     @Test
     void call_tasksWhoseReadingTakesTheWholeShare_readOneAtATime() throws Exception {
-        Iterator<AlignedRecord> first = partition(options(null, false, 1_000_000, 1, 1000), Long.MAX_VALUE / 2,
+        Iterator<InternalRow> first = partition(options(null, false, 1_000_000, 1, 1000), Long.MAX_VALUE / 2,
                 new JobCounters(sc), 256).call(new Rows(good("a"), good("b")));
-        assertEquals("a", first.next().getId());
+        assertEquals("a", first.next().getUTF8String(OutputColumns.ID).toString());
         Rows secondRows = new Rows(good("c"));
         FutureTask<List<String>> second = new FutureTask<>(() -> ids(partition(options(null, false, 1_000_000, 1, 1000),
                 Long.MAX_VALUE / 2, new JobCounters(sc), 256).call(secondRows)));
@@ -264,7 +264,7 @@ class AlignPartitionTest {
         try {
             assertThrows(TimeoutException.class, () -> second.get(500, TimeUnit.MILLISECONDS));
             assertEquals(0, secondRows.taken, "the second task waits before it reads");
-            assertEquals("b", first.next().getId());
+            assertEquals("b", first.next().getUTF8String(OutputColumns.ID).toString());
             assertFalse(first.hasNext());   // the first has read its last row
             assertEquals(List.of("c"), second.get(10, TimeUnit.SECONDS));
         } finally {
@@ -279,9 +279,9 @@ class AlignPartitionTest {
         TaskContextImpl task = TaskContext$.MODULE$.empty();
         TaskContext$.MODULE$.setTaskContext(task);
         try {
-            Iterator<AlignedRecord> out = partition(options(null, false, 1_000_000, 1, 1000), new JobCounters(sc), 256)
+            Iterator<InternalRow> out = partition(options(null, false, 1_000_000, 1, 1000), new JobCounters(sc), 256)
                     .call(new Rows(good("a"), good("b")));
-            assertEquals("a", out.next().getId());   // the first batch's memory is held while its rows are written
+            assertEquals("a", out.next().getUTF8String(OutputColumns.ID).toString());   // the first batch's memory is held while its rows are written
             task.markTaskCompleted(scala.Option.apply(new RuntimeException("the writer failed")));
         } finally {
             TaskContext$.MODULE$.unset();
@@ -291,7 +291,7 @@ class AlignPartitionTest {
 
     @Test
     void call_failFastOnARowOnlyTheEngineRejects_failsAndGivesBackTheBatchsMemory() throws Exception {
-        Iterator<AlignedRecord> out = partition(options(null, true, 1_000_000, 10, 1000), new JobCounters(sc), 256)
+        Iterator<InternalRow> out = partition(options(null, true, 1_000_000, 10, 1000), new JobCounters(sc), 256)
                 .call(new Rows(good("a"), noPath("dead")));
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, out::hasNext);
         assertTrue(e.getMessage().startsWith("bad input row (--fail-fast): ") && e.getMessage().contains("dead"), e.getMessage());
@@ -301,7 +301,7 @@ class AlignPartitionTest {
     @Test
     void call_rowsRejectedInALaterBatch_landInTheTasksFileWhichIsReported() throws IOException {
         JobCounters counters = new JobCounters(sc);
-        Iterator<AlignedRecord> out = partition(options(null, false, 1_000_000, 1, 1000), counters, 0)
+        Iterator<InternalRow> out = partition(options(null, false, 1_000_000, 1, 1000), counters, 0)
                 .call(new Rows(good("a"), noPath("dead-1"), good("b"), badLength("bad-length"), good("c"), noPath("dead-2")));
         assertEquals(List.of("a", "b", "c"), ids(out));
         assertEquals(3, counters.rejectedRows.value());
@@ -317,7 +317,7 @@ class AlignPartitionTest {
     void call_taskTime_runsFromTheTasksStartToItsLastOutputRow() {
         JobCounters counters = new JobCounters(sc);
         long t0 = System.nanoTime();
-        Iterator<AlignedRecord> out = partition(options(null, false, 1_000_000, 1, 1000), counters, 256)
+        Iterator<InternalRow> out = partition(options(null, false, 1_000_000, 1, 1000), counters, 256)
                 .call(new Rows(good("a"), good("b")));
         out.next();
         sleep(300);   // the task writes its first row slowly
@@ -333,7 +333,7 @@ class AlignPartitionTest {
     void call_pairTooLargeInTheJobsLayout_isRejectedBeforeItIsAligned() {
         // a 40 x 2 pair: 80 cells, within maxCells 100, but band-layout rows 41 wide: 4920 floats > 3 x 100
         JobCounters counters = new JobCounters(sc);
-        Iterator<AlignedRecord> out = partition(options(Layout.BAND, false, 1_000_000, 10, 100), counters, 256)
+        Iterator<InternalRow> out = partition(options(Layout.BAND, false, 1_000_000, 10, 100), counters, 256)
                 .call(new Rows(row("long", 40, 2, 0.5f), good("a")));
         assertEquals(List.of("a"), ids(out));
         assertEquals(1, counters.rejectedRows.value());
@@ -354,7 +354,7 @@ class AlignPartitionTest {
         JobCounters counters = new JobCounters(sc);
         InternalRow huge = new GenericInternalRow(new Object[] {UTF8String.fromString("huge"), side, side,
             UnsafeArrayData.fromPrimitiveArray(new float[3]), null, null});
-        Iterator<AlignedRecord> out = partition(options(null, false, 1_000_000, 10, 4L * side * side), counters, 256)
+        Iterator<InternalRow> out = partition(options(null, false, 1_000_000, 10, 4L * side * side), counters, 256)
                 .call(new Rows(huge, good("a")));
         assertEquals(List.of("a"), ids(out));
         RejectedRecord r = counters.rejected.value().get(0);
