@@ -27,8 +27,9 @@ import org.apache.spark.sql.types.StructType;
  * the others) and definition level (the leaf's maximum for a value; one less for a null element;
  * 1 for an empty list; 0 for a null list, whose columns each get one null). Everything else is
  * parquet-mr's own column writing, as in Spark's writer: the pages, their dictionary encoding and
- * its fallback, the statistics and size statistics, under the file's settings. Its column writers
- * form a store of their own, whose pages go into the file's page store beside the other columns'.
+ * its fallback, the statistics and size statistics, under the file's settings (with two of its
+ * values writers made cheaper per value, {@link LeafValuesWriters}). Its column writers form a
+ * store of their own, whose pages go into the file's page store beside the other columns'.
  */
 final class StructListColumns implements PageColumn {
     private final MessageType schema;
@@ -75,7 +76,7 @@ final class StructListColumns implements PageColumn {
     /** {@code field} ({@link #takes} it), whose Parquet type is {@code parquetField} of the file's schema. */
     StructListColumns(StructField field, org.apache.parquet.schema.Type parquetField, ParquetProperties props) {
         this.schema = new MessageType("field", parquetField);
-        this.props = props;
+        this.props = LeafValuesWriters.with(props);
         StructType struct = (StructType) ((org.apache.spark.sql.types.ArrayType) field.dataType()).elementType();
         this.kinds = new int[struct.size()];
         for (int f = 0; f < kinds.length; f++) {
