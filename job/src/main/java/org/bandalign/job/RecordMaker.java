@@ -20,9 +20,12 @@ final class RecordMaker {
     /** Bytes a sparse step takes in a Spark row: its struct (null bits and four 8-byte slots) and its offset. */
     static final long SPARSE_STEP_BYTES = 48;
     /**
-     * Heap a sparse step takes on its way out, about: its SparseStep and list slot, its Spark
-     * struct, and the output row's buffer, which grows by doubling. (A 1500 x 1500 pair with
-     * 6.75 million steps ran a 1 GiB heap out of memory in local[1]; 965 thousand did not.)
+     * Heap a sparse step takes on its way out, about: its 48 bytes in the row the task builds,
+     * as much again or twice that in the copy Spark's scan of the rows makes (its buffer grows by
+     * doubling), the column writers' values, and room for the rest of the task. (A 1500 x 1500
+     * pair with 6.75 million steps ran a 1 GiB heap out of memory in local[1], in that copy,
+     * both through Spark's bean encoder, where 965 thousand steps did not, and with the rows
+     * built here.)
      */
     static final long SPARSE_STEP_HEAP_BYTES = 400;
 
