@@ -42,7 +42,7 @@ public final class AlignCommand implements Callable<Integer> {
     @Option(names = "--min-prob", defaultValue = "1e-4", paramLabel = "P", description = "Smallest probability kept by --layout sparse (default: ${DEFAULT-VALUE}).")
     double minProb;
 
-    @Option(names = "--packed", description = "Write marginals as a binary column of little-endian float32 instead of array<float> (a little faster: see PERFORMANCE.md).")
+    @Option(names = "--packed", description = "Write marginals as a binary column of little-endian float32 instead of array<float> (a little faster: see docs/PERFORMANCE.md).")
     boolean packed;
 
     @Option(names = "--backend", defaultValue = "auto", paramLabel = "auto|cuda|cpu", description = "Engine (default: ${DEFAULT-VALUE}).")
