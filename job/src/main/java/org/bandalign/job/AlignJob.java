@@ -515,7 +515,7 @@ final class AlignJob {
                 OutputColumns.schema(req.options.packed), false);
         ParquetWriting.configure(records.write(), req.compression,
                         OutputColumns.NO_DICTIONARY)
-                .format(req.pageWriter ? FloatListParquetFormat.NAME : "parquet").save(dir + "/marginals");
+                .format(req.pageWriter ? OutputParquetFormat.NAME : "parquet").save(dir + "/marginals");
 
         // The tasks' first rejected rows came with their results; the driver writes them (an
         // empty table, typed, where none were), then adds the files the tasks wrote themselves.

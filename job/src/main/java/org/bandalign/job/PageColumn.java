@@ -13,7 +13,7 @@ import org.apache.parquet.hadoop.ColumnChunkPageWriteStore;
 import org.apache.spark.sql.catalyst.InternalRow;
 
 /**
- * A top-level field whose Parquet columns {@link FloatListParquetWriter} writes itself, a whole
+ * A top-level field whose Parquet columns {@link OutputParquetWriter} writes itself, a whole
  * row at a time, instead of through Spark's row writer and parquet-mr's record consumer: lists
  * of floats ({@link FloatListPages}) and binaries ({@link BinaryPages}), whose data pages it
  * assembles, and lists of structs of numbers ({@link StructListColumns}), whose values it hands

@@ -156,9 +156,9 @@ class AlignJobLocalTest {
                     : new String[] {"--semiring", "both", "--layout", layout, "--min-prob", "0.001"};
             String pages = tmp.resolve("out-pages-" + layout).toString();
             String spark = tmp.resolve("out-spark-" + layout).toString();
-            long opened = FloatListParquetWriter.OPENED.get();
+            long opened = OutputParquetWriter.OPENED.get();
             JobSummary p = run(in, pages, flags);
-            assertTrue(FloatListParquetWriter.OPENED.get() > opened, "the page writer wrote marginals/");
+            assertTrue(OutputParquetWriter.OPENED.get() > opened, "the page writer wrote marginals/");
             JobSummary s = run(AlignJobLocalTest.spark.sparkContext().getConf().clone().set(JobKeys.OUTPUT_PAGE_WRITER.name(), "false"),
                     in, spark, flags);
             assertEquals(true, p.options.get("page_writer"));

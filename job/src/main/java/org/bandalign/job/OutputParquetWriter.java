@@ -52,7 +52,7 @@ import org.apache.spark.sql.types.StructType;
  * {@code ParquetOutputFormat} reads for a file without bloom filters, encryption or byte-stream
  * splitting (with any of those, {@link #fastColumns} finds no column and Spark's writer is used).
  */
-final class FloatListParquetWriter extends OutputWriter {
+final class OutputParquetWriter extends OutputWriter {
     /** How many files this JVM's page writers have opened (the tests check that theirs were). */
     static final java.util.concurrent.atomic.AtomicLong OPENED = new java.util.concurrent.atomic.AtomicLong();
 
@@ -144,7 +144,7 @@ final class FloatListParquetWriter extends OutputWriter {
         return fast.stream().mapToInt(Integer::intValue).toArray();
     }
 
-    FloatListParquetWriter(String path, StructType schema, int[] fastOrdinals, TaskAttemptContext context) throws IOException {
+    OutputParquetWriter(String path, StructType schema, int[] fastOrdinals, TaskAttemptContext context) throws IOException {
         this.path = path;
         this.fastOrdinals = fastOrdinals.clone();
         Configuration conf = context.getConfiguration();

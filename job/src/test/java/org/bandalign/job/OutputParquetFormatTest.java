@@ -41,7 +41,7 @@ import org.junit.jupiter.api.io.TempDir;
  * bit, the same schema and metadata, the same statistics, with page and row-group boundaries
  * forced to fall often, and Spark's writer wherever the page writer does not apply.
  */
-class FloatListParquetFormatTest {
+class OutputParquetFormatTest {
     private static SparkSession spark;
 
     @TempDir
@@ -49,7 +49,7 @@ class FloatListParquetFormatTest {
 
     @BeforeAll
     static void start() {
-        spark = TestTables.localSpark("FloatListParquetFormatTest");
+        spark = TestTables.localSpark("OutputParquetFormatTest");
     }
 
     @AfterAll
@@ -168,10 +168,10 @@ class FloatListParquetFormatTest {
     /** Writes the table; with this package's format, checks that the page writer wrote each file. */
     private String write(Dataset<Row> table, String name, String format, Map<String, String> options) {
         String out = dir.resolve(name).toString();
-        long opened = FloatListParquetWriter.OPENED.get();
+        long opened = OutputParquetWriter.OPENED.get();
         table.write().options(options).format(format).save(out);
-        if (format.equals(FloatListParquetFormat.NAME)) {
-            assertEquals(new File(out).list((d, file) -> file.endsWith(".parquet")).length, FloatListParquetWriter.OPENED.get() - opened,
+        if (format.equals(OutputParquetFormat.NAME)) {
+            assertEquals(new File(out).list((d, file) -> file.endsWith(".parquet")).length, OutputParquetWriter.OPENED.get() - opened,
                     "files written by the page writer");
         }
         return out;
@@ -308,7 +308,7 @@ class FloatListParquetFormatTest {
     void write_rowsOfEveryShape_readBackBitForBit_sameSchemaMetadataAndChunkStatisticsAsSparksWriter() throws IOException {
         Dataset<Row> table = spark.createDataFrame(rows(700, 1, true), SCHEMA).repartition(3);
         Map<String, String> options = with(PLAIN, "compression", "zstd", "parquet.page.size", "4096");
-        String ours = write(table, "ours", FloatListParquetFormat.NAME, options);
+        String ours = write(table, "ours", OutputParquetFormat.NAME, options);
         String theirs = write(table, "theirs", "parquet", options);
 
         Map<Integer, String> expected = readBack(spark.read().parquet(theirs));
@@ -338,7 +338,7 @@ class FloatListParquetFormatTest {
         for (String codec : new String[] {"snappy", "none", "gzip", "lz4_raw"}) {
             Map<String, String> options = with(PLAIN, "compression", codec, "parquet.page.size", "8192",
                     "parquet.block.size", "100000");
-            String ours = write(table, "groups-" + codec, FloatListParquetFormat.NAME, options);
+            String ours = write(table, "groups-" + codec, OutputParquetFormat.NAME, options);
             String theirs = write(table, "groups-spark-" + codec, "parquet", options);
             expected = expected != null ? expected : readBack(spark.read().parquet(theirs));
             assertSameRows(expected, readBack(spark.read().parquet(ours)), codec);
@@ -381,7 +381,7 @@ class FloatListParquetFormatTest {
                 rows.add(RowFactory.create(fields));
             }
             Dataset<Row> table = spark.createDataFrame(rows, SCHEMA).coalesce(1);
-            String ours = write(table, "zeros-" + t, FloatListParquetFormat.NAME, PLAIN);
+            String ours = write(table, "zeros-" + t, OutputParquetFormat.NAME, PLAIN);
             String theirs = write(table, "zeros-spark-" + t, "parquet", PLAIN);
             assertSameRows(readBack(spark.read().parquet(theirs)), readBack(spark.read().parquet(ours)), "table " + t);
             for (String column : PAGE_COLUMNS) {
@@ -433,7 +433,7 @@ class FloatListParquetFormatTest {
     @Test
     void write_pagesOfWholeRows_haveColumnAndOffsetIndexes_thatAFilteredReadUses() throws IOException {
         Dataset<Row> table = spark.createDataFrame(rows(300, 2, false), SCHEMA).coalesce(1);
-        String ours = write(table, "indexed", FloatListParquetFormat.NAME, with(PLAIN, "parquet.page.size", "2048"));
+        String ours = write(table, "indexed", OutputParquetFormat.NAME, with(PLAIN, "parquet.page.size", "2048"));
         File file = new File(ours).listFiles((d, name) -> name.endsWith(".parquet"))[0];
         try (ParquetFileReader r = ParquetFileReader.open(HadoopInputFile.fromPath(new org.apache.hadoop.fs.Path(file.toURI()),
                 new Configuration()))) {
@@ -473,19 +473,19 @@ class FloatListParquetFormatTest {
     @Test
     void fastColumns_floatListsWithoutNullElements_plainWithStatistics_v1Pages_only() throws IOException {
         Configuration plain = prepared(PLAIN);
-        assertArrayEquals(new int[] {2, 3, 5, 10, 15}, FloatListParquetWriter.fastColumns(SCHEMA, plain),
+        assertArrayEquals(new int[] {2, 3, 5, 10, 15}, OutputParquetWriter.fastColumns(SCHEMA, plain),
                 "marginals, sparse, second, bin and packed; not nullable_elements, nor other.bin in a struct, nor the string id");
 
         Configuration dictionary = new Configuration(plain);
         dictionary.set("parquet.enable.dictionary#second.list.element", "true");
         dictionary.set("parquet.enable.dictionary#bin", "true");
-        assertArrayEquals(new int[] {2, 3, 15}, FloatListParquetWriter.fastColumns(SCHEMA, dictionary),
+        assertArrayEquals(new int[] {2, 3, 15}, OutputParquetWriter.fastColumns(SCHEMA, dictionary),
                 "a dictionary column stays Spark's (a list of structs keeps parquet-mr's own dictionaries)");
 
         Configuration noStatistics = new Configuration(plain);
         noStatistics.set("parquet.column.statistics.enabled#marginals.list.element", "false");
         noStatistics.set("parquet.column.statistics.enabled#packed", "false");
-        assertArrayEquals(new int[] {3, 5, 10}, FloatListParquetWriter.fastColumns(SCHEMA, noStatistics));
+        assertArrayEquals(new int[] {3, 5, 10}, OutputParquetWriter.fastColumns(SCHEMA, noStatistics));
 
         StructType structs = new StructType().add("id", DataTypes.StringType)
                 .add("nullable_field", DataTypes.createArrayType(new StructType().add("i", DataTypes.IntegerType, true), false))
@@ -494,7 +494,7 @@ class FloatListParquetFormatTest {
                         false), false))
                 .add("numbers", DataTypes.createArrayType(new StructType().add("l", DataTypes.LongType, false)
                         .add("d", DataTypes.DoubleType, false), false));
-        assertArrayEquals(new int[] {4}, FloatListParquetWriter.fastColumns(structs, plain),
+        assertArrayEquals(new int[] {4}, OutputParquetWriter.fastColumns(structs, plain),
                 "structs of numbers that cannot be null only");
 
         StructType required = new StructType().add("id", DataTypes.StringType).add("b", DataTypes.BinaryType, false)
@@ -502,17 +502,17 @@ class FloatListParquetFormatTest {
         Configuration plainRequired = new Configuration(plain);
         plainRequired.set("parquet.enable.dictionary#b", "false");
         plainRequired.set("parquet.enable.dictionary#f.list.element", "false");
-        assertArrayEquals(new int[0], FloatListParquetWriter.fastColumns(required, plainRequired), "columns that cannot be null: Spark's");
+        assertArrayEquals(new int[0], OutputParquetWriter.fastColumns(required, plainRequired), "columns that cannot be null: Spark's");
 
         for (String[] setting : new String[][] {{"parquet.writer.version", "PARQUET_2_0"},
             {"parquet.bloom.filter.enabled#id", "true"}, {"parquet.enable.bytestreamsplit", "true"},
             {"parquet.crypto.factory.class", "some.Factory"}}) {
             Configuration c = new Configuration(plain);
             c.set(setting[0], setting[1]);
-            assertArrayEquals(new int[0], FloatListParquetWriter.fastColumns(SCHEMA, c), setting[0] + ": Spark's writer");
+            assertArrayEquals(new int[0], OutputParquetWriter.fastColumns(SCHEMA, c), setting[0] + ": Spark's writer");
         }
-        assertArrayEquals(new int[0], FloatListParquetWriter.fastColumns(new StructType().add("id", DataTypes.StringType), plain));
-        assertArrayEquals(new int[0], FloatListParquetWriter.fastColumns(new StructType().add("m",
+        assertArrayEquals(new int[0], OutputParquetWriter.fastColumns(new StructType().add("id", DataTypes.StringType), plain));
+        assertArrayEquals(new int[0], OutputParquetWriter.fastColumns(new StructType().add("m",
                 DataTypes.createArrayType(DataTypes.FloatType, false)), plain), "a float list alone: Spark's writer");
     }
 
@@ -529,14 +529,14 @@ class FloatListParquetFormatTest {
         for (String[] by : new String[][] {{"p", "q"}, {"p"}}) {
             String ours = dir.resolve("partitioned-" + by.length).toString();
             String theirs = dir.resolve("partitioned-spark-" + by.length).toString();
-            long opened = FloatListParquetWriter.OPENED.get();
+            long opened = OutputParquetWriter.OPENED.get();
             table.write().partitionBy(by).options(PLAIN).option("parquet.enable.dictionary#m.list.element", "false")
-                    .format(FloatListParquetFormat.NAME).save(ours);
-            assertEquals(by.length == 1, FloatListParquetWriter.OPENED.get() > opened, "ours where q stays in the files");
+                    .format(OutputParquetFormat.NAME).save(ours);
+            assertEquals(by.length == 1, OutputParquetWriter.OPENED.get() > opened, "ours where q stays in the files");
             table.write().partitionBy(by).format("parquet").save(theirs);
-            assertEquals(new java.util.TreeSet<>(spark.read().parquet(theirs).collectAsList().stream().map(FloatListParquetFormatTest::text)
+            assertEquals(new java.util.TreeSet<>(spark.read().parquet(theirs).collectAsList().stream().map(OutputParquetFormatTest::text)
                     .toList()), new java.util.TreeSet<>(spark.read().parquet(ours).collectAsList().stream()
-                    .map(FloatListParquetFormatTest::text).toList()));
+                    .map(OutputParquetFormatTest::text).toList()));
         }
     }
 
@@ -550,7 +550,7 @@ class FloatListParquetFormatTest {
         StructType schema = new StructType().add("id", DataTypes.StringType).add("m", DataTypes.createArrayType(DataTypes.FloatType, false));
         Configuration conf = prepared(PLAIN);
         String path = dir.resolve("failed.parquet").toString();
-        FloatListParquetWriter w = new FloatListParquetWriter(path, schema, new int[] {1},
+        OutputParquetWriter w = new OutputParquetWriter(path, schema, new int[] {1},
                 new org.apache.hadoop.mapreduce.task.TaskAttemptContextImpl(conf, new org.apache.hadoop.mapreduce.TaskAttemptID()));
         org.apache.spark.sql.catalyst.expressions.GenericInternalRow good = new org.apache.spark.sql.catalyst.expressions.GenericInternalRow(
                 new Object[] {org.apache.spark.unsafe.types.UTF8String.fromString("a"),
@@ -578,9 +578,9 @@ class FloatListParquetFormatTest {
                 .add("b", DataTypes.BinaryType);
         Map<String, String> options = with(PLAIN, "parquet.enable.dictionary#m.list.element", "false", "parquet.enable.dictionary#b", "false",
                 "parquet.page.size", "1024");
-        assertArrayEquals(new int[] {1, 2}, FloatListParquetWriter.fastColumns(schema, prepared(options)));
+        assertArrayEquals(new int[] {1, 2}, OutputParquetWriter.fastColumns(schema, prepared(options)));
         String path = dir.resolve("generic").resolve("part-0.parquet").toString();
-        FloatListParquetWriter w = new FloatListParquetWriter(path, schema, new int[] {1, 2},
+        OutputParquetWriter w = new OutputParquetWriter(path, schema, new int[] {1, 2},
                 new org.apache.hadoop.mapreduce.task.TaskAttemptContextImpl(prepared(options), new org.apache.hadoop.mapreduce.TaskAttemptID()));
         Random random = new Random(9);
         List<String> written = new ArrayList<>();
@@ -622,7 +622,7 @@ class FloatListParquetFormatTest {
             rows.add(RowFactory.create(r, r % 7 == 2 ? null : steps));
         }
         Dataset<Row> table = spark.createDataFrame(rows, schema).coalesce(1);
-        String ours = write(table, "long-structs", FloatListParquetFormat.NAME, Map.of());
+        String ours = write(table, "long-structs", OutputParquetFormat.NAME, Map.of());
         String theirs = write(table, "long-structs-spark", "parquet", Map.of());
         assertSameRows(readBack(spark.read().parquet(theirs)), readBack(spark.read().parquet(ours)), "");
     }
@@ -630,7 +630,7 @@ class FloatListParquetFormatTest {
     @Test
     void write_noRowsAtAll_oneEmptyFileWithTheSchema() {
         Dataset<Row> table = spark.createDataFrame(new ArrayList<Row>(), SCHEMA);
-        String ours = write(table, "empty", FloatListParquetFormat.NAME, PLAIN);
+        String ours = write(table, "empty", OutputParquetFormat.NAME, PLAIN);
         Dataset<Row> read = spark.read().parquet(ours);
         assertEquals(0, read.count());
         assertEquals(SCHEMA.fieldNames().length, read.schema().fieldNames().length);
