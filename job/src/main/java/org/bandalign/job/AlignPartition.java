@@ -92,8 +92,12 @@ final class AlignPartition implements FlatMapFunction<Iterator<InternalRow>, Int
         return new Iterator<>() {
             /** The last batch's valid results whose rows are still to be built and handed out, in order. */
             private final ArrayDeque<Aligned> ready = new ArrayDeque<>();
-            /** The row {@link #next} hands out next, once {@link #hasNext} has built it. */
+            /**
+             * The row {@link #next} hands out next, once {@link #hasNext} has built it (in
+             * {@link #buffer} if small: valid until the next is built).
+             */
             private InternalRow nextRow;
+            private final RecordMaker.RowBuffer buffer = new RecordMaker.RowBuffer();
             private final RowPlace where = new RowPlace();
             private final RejectedSink rejects = new RejectedSink(counters, rejectedOutput, task);
             private final TaskEngine engine = new TaskEngine(first, task);
@@ -144,7 +148,7 @@ final class AlignPartition implements FlatMapFunction<Iterator<InternalRow>, Int
                             batchMemory = NO_MEMORY;
                             batchMemory = alignBatch(rows, engine, alignOptions, ready, where, rejects, ownReader);
                         } else {
-                            nextRow = row(ready.poll(), rejects);   // (one row at a time: each is a copy of its marginals)
+                            nextRow = row(ready.poll(), rejects, buffer);   // (one row at a time: each is a copy of its marginals)
                         }
                     }
                 } catch (RuntimeException | Error e) {
@@ -359,10 +363,10 @@ final class AlignPartition implements FlatMapFunction<Iterator<InternalRow>, Int
     }
 
     /** The output row of {@code a}, or null where it has none and is rejected. */
-    private InternalRow row(Aligned a, RejectedSink rejects) {
+    private InternalRow row(Aligned a, RejectedSink rejects, RecordMaker.RowBuffer buffer) {
         InternalRow row;
         try {
-            row = RecordMaker.record(a.result(), a.bandLayoutRow(), options);
+            row = RecordMaker.record(a.result(), a.bandLayoutRow(), options, buffer);
         } catch (InvalidPairException e) {   // e.g. more sparse steps than its row can hold
             reject(e, rejects);
             return null;

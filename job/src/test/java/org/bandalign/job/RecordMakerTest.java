@@ -2,6 +2,7 @@ package org.bandalign.job;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -122,6 +123,42 @@ class RecordMakerTest {
                     : row.getArray(OutputColumns.MARGINALS).toFloatArray();
             assertArrayEquals(mu, written);
         }
+    }
+
+    /**
+     * A task's small rows are built one after another in its one buffer, each valid until the
+     * next; a row larger than that buffer takes one of its own, of its exact size.
+     */
+    @org.junit.jupiter.api.Test
+    void record_inARowBuffer_smallRowsShareIt_largeOnesGetTheirOwn() {
+        JobOptions options = new JobOptions(Mode.GLOBAL, Semiring.LOG, -1, null, 1e-4, false, Backend.CPU, false, 1000, 10,
+                MAX_CELLS, 1, 1, 0, false);
+        RecordMaker.RowBuffer buffer = new RecordMaker.RowBuffer();
+        float[] one = new float[2 * 3 * 3];
+        java.util.Arrays.fill(one, 0.25f);
+        UnsafeRow first = RecordMaker.record(AlignmentResult.of("one", Mode.GLOBAL, Semiring.LOG, BandGeometry.of(2, 3, -1, 2), -1.5,
+                one, null), false, options, buffer);
+        UnsafeRow kept = first.copy();
+        UnsafeRow second = RecordMaker.record(AlignmentResult.of("two", Mode.GLOBAL, Semiring.LOG, BandGeometry.of(1, 1, 0, 0), 2.5,
+                new float[] {1, 0, 0}, null), false, options, buffer);
+        assertSame(first.getBaseObject(), second.getBaseObject(), "the same buffer");
+        assertEquals("two", second.getUTF8String(OutputColumns.ID).toString());
+        assertArrayEquals(new float[] {1, 0, 0}, second.getArray(OutputColumns.MARGINALS).toFloatArray());
+        assertEquals(2.5, second.getDouble(OutputColumns.LOG_PARTITION));
+        assertEquals("one", kept.getUTF8String(OutputColumns.ID).toString());
+        assertArrayEquals(one, kept.getArray(OutputColumns.MARGINALS).toFloatArray());
+        assertEquals(RecordMaker.record(AlignmentResult.of("two", Mode.GLOBAL, Semiring.LOG, BandGeometry.of(1, 1, 0, 0), 2.5,
+                new float[] {1, 0, 0}, null), false, options), second, "the same row as in a buffer of its own");
+
+        int side = 300;   // 1.08 MB of marginals: more than the shared buffer holds
+        float[] large = new float[side * side * 3];
+        large[7] = 0.5f;
+        UnsafeRow big = RecordMaker.record(AlignmentResult.of("big", Mode.GLOBAL, Semiring.LOG,
+                BandGeometry.of(side, side, -(side - 1), side - 1), 0.0, large, null), false, options, buffer);
+        assertTrue(large.length * 4L > RecordMaker.RowBuffer.SHARED_BYTES);
+        assertTrue(big.getBaseObject() != second.getBaseObject());
+        assertEquals(((byte[]) big.getBaseObject()).length, big.getSizeInBytes(), "a buffer of exactly its size");
+        assertArrayEquals(large, big.getArray(OutputColumns.MARGINALS).toFloatArray());
     }
 
     /** Without the max semiring the Viterbi fields are null; without the log one, log Z is. */
