@@ -42,7 +42,7 @@ public final class AlignCommand implements Callable<Integer> {
     @Option(names = "--min-prob", defaultValue = "1e-4", paramLabel = "P", description = "Smallest probability kept by --layout sparse (default: ${DEFAULT-VALUE}).")
     double minProb;
 
-    @Option(names = "--packed", description = "Write marginals as a binary column of little-endian float32 instead of array<float> (a little faster: see docs/PERFORMANCE.md).")
+    @Option(names = "--packed", description = "Write marginals as a binary column of little-endian float32 instead of array<float> (about as fast through the job's writer, and no list levels in the files: see docs/PERFORMANCE.md).")
     boolean packed;
 
     @Option(names = "--backend", defaultValue = "auto", paramLabel = "auto|cuda|cpu", description = "Engine (default: ${DEFAULT-VALUE}).")
@@ -118,14 +118,18 @@ public final class AlignCommand implements Callable<Integer> {
     List<String> overrideNotes() {
         List<String> notes = new ArrayList<>();
         for (String note : new String[] {masterNote(),
-            overrideNote("--compression", compression, JobKeys.COMPRESSION.name()),
-            overrideNote("--batch-cells", batchCells, JobKeys.BATCH_CELLS.name()),
-            overrideNote("--gpu-memory", gpuMemory, JobKeys.GPU_MEMORY_BUDGET.name())}) {
+            overrideNote(JobKeys.COMPRESSION, compression),
+            overrideNote(JobKeys.BATCH_CELLS, batchCells),
+            overrideNote(JobKeys.GPU_MEMORY_BUDGET, gpuMemory)}) {
             if (note != null) {
                 notes.add(note);
             }
         }
         return notes;
+    }
+
+    private String overrideNote(JobKey<?> key, Object value) {
+        return overrideNote(key.flag(), value, key.name());
     }
 
     private String overrideNote(String flag, Object value, String key) {

@@ -21,6 +21,8 @@ public final class JobKey<T> implements Serializable {
     private final SerializableParser<T> parser;
     /** The smallest value allowed, for numeric keys; null for none. */
     private final Double min;
+    /** The {@code align} flag that sets this key for one run, or null. */
+    private final String flag;
 
     interface SerializableParser<T> extends Function<String, T>, Serializable {
     }
@@ -31,12 +33,23 @@ public final class JobKey<T> implements Serializable {
 
     /** A numeric key whose values must be at least {@code min}. */
     JobKey(String name, String type, T defaultValue, String description, SerializableParser<T> parser, Double min) {
+        this(name, type, defaultValue, description, parser, min, null);
+    }
+
+    private JobKey(String name, String type, T defaultValue, String description, SerializableParser<T> parser, Double min,
+                   String flag) {
         this.name = name;
         this.type = type;
         this.defaultValue = defaultValue;
         this.description = description;
         this.parser = parser;
         this.min = min;
+        this.flag = flag;
+    }
+
+    /** This key, set for one run also by {@code align}'s {@code flag} (which wins over it). */
+    JobKey<T> withFlag(String flag) {
+        return new JobKey<>(name, type, defaultValue, description, parser, min, flag);
     }
 
     public String name() {
@@ -53,6 +66,11 @@ public final class JobKey<T> implements Serializable {
 
     public String description() {
         return description;
+    }
+
+    /** The {@code align} flag that sets this key for one run, or null. */
+    public String flag() {
+        return flag;
     }
 
     /** The value set in {@code conf}, or the default. */

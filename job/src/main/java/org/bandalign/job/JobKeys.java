@@ -14,7 +14,7 @@ public final class JobKeys {
     public static final JobKey<Long> BATCH_CELLS = new JobKey<>("spark.bandalign.batch.cells", "long", 4_000_000L,
             "Band cells gathered from a partition before one alignAll call; a row's scores as read, or its output, count instead "
                     + "where larger (a dense row aligned in a narrow band). Bounds task memory: about 60 bytes a cell.",
-            Long::parseLong, 1.0);
+            Long::parseLong, 1.0).withFlag("--batch-cells");
 
     public static final JobKey<Integer> BATCH_PAIRS = new JobKey<>("spark.bandalign.batch.pairs", "int", 4096,
             "Most pairs in one alignAll call.", Integer::parseInt, 1.0);
@@ -55,7 +55,7 @@ public final class JobKeys {
 
     public static final JobKey<Long> GPU_MEMORY_BUDGET = new JobKey<>("spark.bandalign.gpu.memoryBudget", "long", 0L,
             "Device bytes one CUDA launch may use; 0 means 40% of the free device memory (two launches in flight fit).",
-            Long::parseLong, 0.0);
+            Long::parseLong, 0.0).withFlag("--gpu-memory");
 
     public static final JobKey<Double> STAGE_GPU_AMOUNT = new JobKey<>("spark.bandalign.stage.gpuAmount", "double", 0.0,
             "GPUs each alignment task asks for through a stage-level resource profile (e.g. 1); 0 leaves the "
@@ -63,7 +63,7 @@ public final class JobKeys {
             Double::parseDouble, 0.0);
 
     public static final JobKey<String> COMPRESSION = new JobKey<>("spark.bandalign.output.compression", "string", "snappy",
-            "Parquet codec of the output (snappy, zstd, none, ...).", s -> s);
+            "Parquet codec of the output (snappy, zstd, none, ...).", s -> s).withFlag("--compression");
 
     public static final JobKey<Boolean> OUTPUT_PAGE_WRITER = new JobKey<>("spark.bandalign.output.pageWriter", "boolean", true,
             "Write the marginals (array<float>, binary with --packed, or the sparse steps) with BandAlign's own Parquet "

@@ -17,14 +17,26 @@ import org.junit.jupiter.api.Test;
 
 /** Every job key is declared once, documented in the cluster template, and read from a SparkConf. */
 class JobKeysTest {
+    /** The template's last block is {@code keys --template}'s output: every key, its default and its description as declared. */
     @Test
-    void sparkDefaultsTemplate_listsEveryKeyWithItsDefault() throws IOException {
+    void sparkDefaultsTemplate_endsWithEveryKeyAsDeclared() throws IOException {
         String template = Files.readString(Paths.get("..", "conf", "spark-defaults.conf"));
+        int header = template.indexOf("# BandAlign's keys");
+        assertTrue(header > 0, "conf/spark-defaults.conf has the block of BandAlign's keys");
+        int rule = template.indexOf("# ---", header);
+        String block = template.substring(template.indexOf('\n', rule) + 1);
+        assertEquals(KeysCommand.template(), block,
+                "conf/spark-defaults.conf's keys differ from JobKeys: rewrite its last block with bin/bandalign keys --template");
         for (JobKey<?> k : JobKeys.all()) {
-            assertTrue(template.matches("(?s).*" + java.util.regex.Pattern.quote(k.name()) + "\\s+"
-                    + java.util.regex.Pattern.quote(String.valueOf(k.defaultValue())) + "\\b.*"),
-                    k.name() + " with default " + k.defaultValue() + " in conf/spark-defaults.conf");
+            assertTrue(block.contains("# " + k.name() + " ".repeat(2)), k.name());
         }
+    }
+
+    /** The README's table of keys is {@code bin/bandalign keys}'s output. */
+    @Test
+    void readme_holdsTheKeysTable() throws IOException {
+        String readme = Files.readString(Paths.get("..", "README.md"));
+        assertTrue(readme.contains(KeysCommand.table()), "README.md's keys table differs from JobKeys: paste bin/bandalign keys's output");
     }
 
     @Test
