@@ -187,21 +187,39 @@ final class FloatListPages implements PageColumn {
      * Java's one NaN, as parquet-mr's plain writer writes them ({@code Float.floatToIntBits}).
      */
     private void statistics(float[] floats, int n) {
-        float lo = anyValue ? min : Float.POSITIVE_INFINITY;
-        float hi = anyValue ? max : Float.NEGATIVE_INFINITY;
-        for (int i = 0; i < n; i++) {
-            lo = Math.min(lo, floats[i]);
-            hi = Math.max(hi, floats[i]);
+        // Four minima and maxima side by side: one of each would wait on the one before at every
+        // value. Math.min and max are commutative and associative over floats (-0 below +0, any
+        // NaN wins), so the order changes nothing.
+        float lo0 = anyValue ? min : Float.POSITIVE_INFINITY;
+        float hi0 = anyValue ? max : Float.NEGATIVE_INFINITY;
+        float lo1 = lo0, lo2 = lo0, lo3 = lo0;
+        float hi1 = hi0, hi2 = hi0, hi3 = hi0;
+        int i = 0;
+        for (; i + 3 < n; i += 4) {
+            lo0 = Math.min(lo0, floats[i]);
+            hi0 = Math.max(hi0, floats[i]);
+            lo1 = Math.min(lo1, floats[i + 1]);
+            hi1 = Math.max(hi1, floats[i + 1]);
+            lo2 = Math.min(lo2, floats[i + 2]);
+            hi2 = Math.max(hi2, floats[i + 2]);
+            lo3 = Math.min(lo3, floats[i + 3]);
+            hi3 = Math.max(hi3, floats[i + 3]);
         }
+        for (; i < n; i++) {
+            lo0 = Math.min(lo0, floats[i]);
+            hi0 = Math.max(hi0, floats[i]);
+        }
+        float lo = Math.min(Math.min(lo0, lo1), Math.min(lo2, lo3));
+        float hi = Math.max(Math.max(hi0, hi1), Math.max(hi2, hi3));
         if (Float.isNaN(lo)) {   // Math.min and max give NaN from a NaN in the chunk
             if (slowStats == null) {
                 slowStats = (FloatStatistics) Statistics.createStats(column.getPrimitiveType());
             }
-            for (int i = 0; i < n; i++) {
-                if (Float.isNaN(floats[i])) {
-                    floats[i] = Float.NaN;
+            for (int k = 0; k < n; k++) {
+                if (Float.isNaN(floats[k])) {
+                    floats[k] = Float.NaN;
                 }
-                slowStats.updateStats(floats[i]);
+                slowStats.updateStats(floats[k]);
             }
             return;   // the NaN-free chunks' extremes stay in min and max and join at the page's end
         }

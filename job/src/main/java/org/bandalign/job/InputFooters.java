@@ -407,12 +407,14 @@ final class InputFooters {
      * {@code open(InputFile)} would take its options from a new Hadoop configuration, parsed
      * from its XML resources at about 10 ms a file, and ignore {@code conf}.) Encrypted files
      * are decrypted as Spark's reader decrypts them, with the keys of the crypto factory
-     * {@code conf} names ({@code parquet.crypto.factory.class}).
+     * {@code conf} names ({@code parquet.crypto.factory.class}). Snappy pages are decompressed
+     * by {@link SnappyPages}.
      */
     static ParquetFileReader open(String file, Configuration conf) throws IOException {
         // (new Path(String) would encode the URI again)
         Path path = new Path(java.net.URI.create(file));
-        return ParquetFileReader.open(HadoopInputFile.fromPath(path, conf), org.apache.parquet.HadoopReadOptions.builder(conf, path).build());
+        return ParquetFileReader.open(HadoopInputFile.fromPath(path, conf), org.apache.parquet.HadoopReadOptions.builder(conf, path)
+                .withCodecFactory(SnappyPages.reading(new org.apache.parquet.hadoop.CodecFactory(conf, 0))).build());
     }
 
     /**

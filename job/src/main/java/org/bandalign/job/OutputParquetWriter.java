@@ -68,7 +68,7 @@ final class OutputParquetWriter extends OutputWriter {
     private final WriteSupport<InternalRow> fileSupport;
     private final ParquetProperties props;
     private final CodecFactory codecs;
-    private final CodecFactory.BytesCompressor compressor;
+    private final org.apache.parquet.compression.CompressionCodecFactory.BytesInputCompressor compressor;
     /**
      * Whether this parquet-mr reads {@code parquet.block.row.count.limit} (1.16 on; Spark 4.0's
      * 1.15 ignores it, so its own writer does too).
@@ -192,7 +192,8 @@ final class OutputParquetWriter extends OutputWriter {
         blockRowLimit = ROW_GROUP_ROW_LIMIT ? conf.getLong("parquet.block.row.count.limit", Long.MAX_VALUE) : Long.MAX_VALUE;
         ParquetFileWriter opened = null;
         try {
-            compressor = codecs.getCompressor(codec);
+            compressor = codec == CompressionCodecName.SNAPPY ? new SnappyPages.Compressor(props.getPageSizeThreshold())
+                    : codecs.getCompressor(codec);
             opened = new ParquetFileWriter(HadoopOutputFile.fromPath(new Path(path), conf), fileSchema, ParquetFileWriter.Mode.CREATE,
                     blockBytes, conf.getInt(ParquetOutputFormat.MAX_PADDING_BYTES, ParquetWriter.MAX_PADDING_SIZE_DEFAULT), null, props);
             opened.start();
