@@ -47,6 +47,11 @@ final class SnappyPages {
         @Override
         public BytesInput compress(BytesInput bytes) throws IOException {
             int n = Math.toIntExact(bytes.size());
+            // (Snappy's bound on its output, 32 + n + n / 6, must fit an array: the library does
+            // not check the array it writes into)
+            if (32L + n + n / 6 > Integer.MAX_VALUE - 8) {
+                throw new IOException("a page of " + n + " bytes is too large for Snappy's output to fit one array");
+            }
             byte[] in = sink.fill(bytes, n, usualPage);
             int most = Snappy.maxCompressedLength(n);
             int usual = Snappy.maxCompressedLength(usualPage);
