@@ -18,7 +18,6 @@ import org.apache.parquet.hadoop.ParquetOutputFormat;
 import org.apache.parquet.hadoop.ParquetWriter;
 import org.apache.parquet.hadoop.api.WriteSupport;
 import org.apache.parquet.hadoop.metadata.CompressionCodecName;
-import org.apache.parquet.hadoop.util.HadoopOutputFile;
 import org.apache.parquet.io.ColumnIOFactory;
 import org.apache.parquet.io.api.RecordConsumer;
 import org.apache.parquet.schema.MessageType;
@@ -194,7 +193,7 @@ final class OutputParquetWriter extends OutputWriter {
         try {
             compressor = codec == CompressionCodecName.SNAPPY ? new SnappyPages.Compressor(props.getPageSizeThreshold())
                     : codecs.getCompressor(codec);
-            opened = new ParquetFileWriter(HadoopOutputFile.fromPath(new Path(path), conf), fileSchema, ParquetFileWriter.Mode.CREATE,
+            opened = new ParquetFileWriter(OutputFiles.of(new Path(path), conf), fileSchema, ParquetFileWriter.Mode.CREATE,
                     blockBytes, conf.getInt(ParquetOutputFormat.MAX_PADDING_BYTES, ParquetWriter.MAX_PADDING_SIZE_DEFAULT), null, props);
             opened.start();
             file = opened;
