@@ -32,10 +32,11 @@ import org.apache.spark.unsafe.Platform;
  *
  * <p>Statistics are those parquet-mr's {@code FloatStatistics} would give value by value: its
  * order is {@link Float#compare}, a total order, so the page's minimum and maximum under that
- * order give the same result as every value fed in turn. {@link Math#min(float, float)} and
- * {@code max} order floats as {@code Float.compare} does but for NaN (-0 below +0 included), so
- * one pass of them over a chunk of a row finds its extremes. A chunk that holds a NaN feeds
- * every value in, so that any special handling of NaN in the statistics is parquet-mr's own.
+ * order give the same result as every value fed in turn. A float's bits, their low 31 flipped
+ * where the sign is set ({@link #key}), compare as signed ints in that order for every value but
+ * NaN (-0 below +0 included), and a NaN's key lies beyond both infinities'; so one pass of int
+ * comparisons over a chunk of a row finds its extremes, and a chunk that holds a NaN feeds every
+ * value in instead, so that any special handling of NaN in the statistics is parquet-mr's own.
  * The size statistics
  * (the levels' histograms) follow from the counts of rows, null rows, empty rows and values.
  * NaNs are written as Java's one NaN, as parquet-mr's plain writer writes them.
@@ -57,7 +58,8 @@ final class FloatListPages implements PageColumn {
     private final LevelRuns definition = new LevelRuns();
     /** Floats a row is copied in at a time (a 32 KiB buffer: the page, not a row, sets the memory). */
     private static final int CHUNK = 8192;
-    private final float[] chunk = new float[CHUNK];
+    /** A chunk of a row's floats, as their bits. */
+    private final int[] chunk = new int[CHUNK];
     private ByteBuffer values = ByteBuffer.allocate(FIRST_PAGE_BUFFER).order(ByteOrder.LITTLE_ENDIAN);
     private PageWriter pages;
     private int entries;
@@ -169,62 +171,68 @@ final class FloatListPages implements PageColumn {
         for (int from = 0; from < k; from += CHUNK) {
             int n = Math.min(CHUNK, k - from);
             if (unsafe != null) {
-                Platform.copyMemory(unsafe.getBaseObject(), elements + 4L * from, chunk, Platform.FLOAT_ARRAY_OFFSET, 4L * n);
+                Platform.copyMemory(unsafe.getBaseObject(), elements + 4L * from, chunk, Platform.INT_ARRAY_OFFSET, 4L * n);
             } else {
                 for (int i = 0; i < n; i++) {
-                    chunk[i] = list.getFloat(from + i);
+                    chunk[i] = Float.floatToRawIntBits(list.getFloat(from + i));
                 }
             }
             statistics(chunk, n);
-            values.asFloatBuffer().put(chunk, 0, n);
+            values.asIntBuffer().put(chunk, 0, n);
             values.position(values.position() + 4 * n);
         }
     }
 
+    /** The key of {@code -infinity}; a NaN with the sign set has a smaller one. */
+    private static final int NEGATIVE_INFINITY_KEY = key(Float.floatToRawIntBits(Float.NEGATIVE_INFINITY));
+    /** The key of {@code +infinity}; a NaN without the sign has a larger one. */
+    private static final int POSITIVE_INFINITY_KEY = key(Float.floatToRawIntBits(Float.POSITIVE_INFINITY));
+
     /**
-     * Folds a chunk of a row into the page's minimum and maximum (see the class note). A chunk
-     * that holds a NaN feeds each value to parquet-mr's statistics instead, and its NaNs become
-     * Java's one NaN, as parquet-mr's plain writer writes them ({@code Float.floatToIntBits}).
+     * A float's bits as an int whose signed order is {@link Float#compare}'s over all floats but
+     * NaN: the low 31 bits flipped where the sign bit is set. It is its own inverse.
      */
-    private void statistics(float[] floats, int n) {
-        // Four minima and maxima side by side: one of each would wait on the one before at every
-        // value. Math.min and max are commutative and associative over floats (-0 below +0, any
-        // NaN wins), so the order changes nothing.
-        float lo0 = anyValue ? min : Float.POSITIVE_INFINITY;
-        float hi0 = anyValue ? max : Float.NEGATIVE_INFINITY;
-        float lo1 = lo0, lo2 = lo0, lo3 = lo0;
-        float hi1 = hi0, hi2 = hi0, hi3 = hi0;
-        int i = 0;
-        for (; i + 3 < n; i += 4) {
-            lo0 = Math.min(lo0, floats[i]);
-            hi0 = Math.max(hi0, floats[i]);
-            lo1 = Math.min(lo1, floats[i + 1]);
-            hi1 = Math.max(hi1, floats[i + 1]);
-            lo2 = Math.min(lo2, floats[i + 2]);
-            hi2 = Math.max(hi2, floats[i + 2]);
-            lo3 = Math.min(lo3, floats[i + 3]);
-            hi3 = Math.max(hi3, floats[i + 3]);
+    static int key(int bits) {
+        return bits ^ ((bits >> 31) & 0x7fffffff);
+    }
+
+    /**
+     * Folds a chunk of a row, as float bits, into the page's minimum and maximum (see the class
+     * note). A chunk that holds a NaN feeds each value to parquet-mr's statistics instead, and its
+     * NaNs become Java's one NaN, as parquet-mr's plain writer writes them
+     * ({@code Float.floatToIntBits}).
+     */
+    private void statistics(int[] bits, int n) {
+        // Branches, not Math.min and max: a page's extremes seldom change, so the branches
+        // predict well and no value waits on the one before (2.5x faster than Math.min and max
+        // over floats, which C2 does not vectorize here).
+        int lo = anyValue ? key(Float.floatToRawIntBits(min)) : Integer.MAX_VALUE;
+        int hi = anyValue ? key(Float.floatToRawIntBits(max)) : Integer.MIN_VALUE;
+        for (int i = 0; i < n; i++) {
+            int k = key(bits[i]);
+            if (k < lo) {
+                lo = k;
+            }
+            if (k > hi) {
+                hi = k;
+            }
         }
-        for (; i < n; i++) {
-            lo0 = Math.min(lo0, floats[i]);
-            hi0 = Math.max(hi0, floats[i]);
-        }
-        float lo = Math.min(Math.min(lo0, lo1), Math.min(lo2, lo3));
-        float hi = Math.max(Math.max(hi0, hi1), Math.max(hi2, hi3));
-        if (Float.isNaN(lo)) {   // Math.min and max give NaN from a NaN in the chunk
+        if (lo < NEGATIVE_INFINITY_KEY || hi > POSITIVE_INFINITY_KEY) {   // a NaN in the chunk
             if (slowStats == null) {
                 slowStats = (FloatStatistics) Statistics.createStats(column.getPrimitiveType());
             }
             for (int k = 0; k < n; k++) {
-                if (Float.isNaN(floats[k])) {
-                    floats[k] = Float.NaN;
+                float f = Float.intBitsToFloat(bits[k]);
+                if (Float.isNaN(f)) {
+                    bits[k] = Float.floatToIntBits(Float.NaN);
+                    f = Float.NaN;
                 }
-                slowStats.updateStats(floats[k]);
+                slowStats.updateStats(f);
             }
             return;   // the NaN-free chunks' extremes stay in min and max and join at the page's end
         }
-        min = lo;
-        max = hi;
+        min = Float.intBitsToFloat(key(lo));
+        max = Float.intBitsToFloat(key(hi));
         anyValue = true;
     }
 

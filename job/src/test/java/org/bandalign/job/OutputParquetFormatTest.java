@@ -165,7 +165,10 @@ class OutputParquetFormatTest {
         return steps;
     }
 
-    /** Writes the table; with this package's format, checks that the page writer wrote each file. */
+    /**
+     * Writes the table; with this package's format, checks that the page writer wrote each file,
+     * without Hadoop's checksum files (which Spark's writer leaves beside its own).
+     */
     private String write(Dataset<Row> table, String name, String format, Map<String, String> options) {
         String out = dir.resolve(name).toString();
         long opened = OutputParquetWriter.OPENED.get();
@@ -173,6 +176,11 @@ class OutputParquetFormatTest {
         if (format.equals(OutputParquetFormat.NAME)) {
             assertEquals(new File(out).list((d, file) -> file.endsWith(".parquet")).length, OutputParquetWriter.OPENED.get() - opened,
                     "files written by the page writer");
+            // (a local file goes through Hadoop's raw local file system: no .crc file beside it)
+            assertEquals(List.of(), Arrays.asList(new File(out).list((d, file) -> file.endsWith(".parquet.crc"))),
+                    "checksum files beside the page writer's");
+        } else {
+            assertTrue(new File(out).list((d, file) -> file.endsWith(".parquet.crc")).length > 0, "Spark's writer's checksum files");
         }
         return out;
     }
@@ -351,6 +359,40 @@ class OutputParquetFormatTest {
                 assertEquals(totals(footers(theirs), column), totals(our, column), codec + ", " + column);
             }
             assertEquals(extensions(theirs), extensions(ours), "Spark's file names");
+        }
+    }
+
+    /**
+     * The int keys the page statistics compare order every pair of non-NaN floats as
+     * {@code Float.compare} does, turn back into the same bits, and put every NaN (either sign,
+     * quiet or signalling) beyond both infinities.
+     */
+    @Test
+    void floatKeys_orderAsFloatCompare_andNaNLiesBeyondTheInfinities() {
+        Random random = new Random(5);
+        List<Float> values = new ArrayList<>();
+        for (int i = 0; i < SPECIAL.length - NANS; i++) {
+            values.add(SPECIAL[i]);
+        }
+        for (int i = 0; i < 2000; i++) {
+            float f = Float.intBitsToFloat(random.nextInt());
+            values.add(Float.isNaN(f) ? (float) random.nextGaussian() : f);
+        }
+        for (float a : values) {
+            int bits = Float.floatToRawIntBits(a);
+            assertEquals(bits, FloatListPages.key(FloatListPages.key(bits)));
+            for (int j = 0; j < 50; j++) {
+                float b = values.get(random.nextInt(values.size()));
+                int k = FloatListPages.key(bits);
+                int l = FloatListPages.key(Float.floatToRawIntBits(b));
+                assertEquals(Integer.signum(Float.compare(a, b)), Integer.signum(Integer.compare(k, l)), a + " vs " + b);
+            }
+        }
+        int below = FloatListPages.key(Float.floatToRawIntBits(Float.NEGATIVE_INFINITY));
+        int above = FloatListPages.key(Float.floatToRawIntBits(Float.POSITIVE_INFINITY));
+        for (int nan : new int[] {0x7fc00000, 0x7fc00001, 0x7f800001, 0x7fffffff, 0xffc00000, 0xff800001, 0xffffffff}) {
+            int k = FloatListPages.key(nan);
+            assertTrue(k < below || k > above, Integer.toHexString(nan));
         }
     }
 
