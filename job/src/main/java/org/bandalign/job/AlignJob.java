@@ -297,17 +297,18 @@ final class AlignJob {
      * {@link FloatListChunk}), while Spark's reader reads the other columns: where
      * {@code spark.bandalign.reader.pageReader} asks for it ({@code auto}: where the input's
      * files are large enough, {@link #PAGE_READER_MIN_FILE_BYTES}) and every file stores its
-     * scores as a list of float32 or as a binary ({@link InputFooters.Sizes#pageReadable}).
-     * Arrays of other numbers, an input any of whose footers could not be read, and a session
+     * scores as a list of float32 or float64 or as a binary
+     * ({@link InputFooters.Sizes#pageReadable}; each file is read in its own type, so an input
+     * that mixes floats and doubles is read by page too). Arrays of other numbers (integers,
+     * decimals), an input any of whose footers could not be read, and a session
      * that skips corrupt files
      * ({@code spark.sql.files.ignoreCorruptFiles}, which only Spark's reader honours: the
      * scores, where a file's corruption mostly lies, would otherwise not be read by Spark) stay
      * with Spark's reader.
      */
     static boolean readsByPage(JobRequest req, Dataset<Row> input, InputFooters.Survey survey) {
-        InputColumns.Format format = InputColumns.format(input.schema());
         boolean skipsCorrupt = "true".equalsIgnoreCase(input.sparkSession().conf().get(IGNORE_CORRUPT_FILES, "false").trim());
-        if (req.pageReader.equals("false") || format.wide || skipsCorrupt || !survey.largest().pageReadable()) {
+        if (req.pageReader.equals("false") || skipsCorrupt || !survey.largest().pageReadable()) {
             return false;
         }
         return req.pageReader.equals("true") || survey.meanLargestRowGroupBytes() >= PAGE_READER_MIN_FILE_BYTES;

@@ -2,6 +2,7 @@ package org.bandalign.job;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.DoubleBuffer;
 import java.nio.FloatBuffer;
 import java.util.Arrays;
 import java.util.Set;
@@ -12,12 +13,13 @@ import org.apache.parquet.column.page.DataPageV1;
 import org.apache.parquet.column.page.DataPageV2;
 import org.apache.parquet.column.page.DictionaryPage;
 import org.apache.parquet.column.page.PageReader;
+import org.apache.parquet.schema.PrimitiveType.PrimitiveTypeName;
 import org.bandalign.align.InvalidPairException;
 
 /**
  * The rows of one Parquet column chunk of float lists (the input's {@code scores} as
- * {@code array<float>}), read a page at a time instead of a value at a time: the reading
- * counterpart of {@link FloatListPages}.
+ * {@code array<float>}, or as {@code array<double>} narrowed to floats), read a page at a time
+ * instead of a value at a time: the reading counterpart of {@link FloatListPages}.
  *
  * <p>Design. A data page holds, for each entry, a repetition level (0 where a row starts), a
  * definition level (the deepest level set: the top value's, the list's, the element's) and, for
@@ -29,6 +31,11 @@ import org.bandalign.align.InvalidPairException;
  * bulk little-endian copy out of a plain page, or looked up in the dictionary for a dictionary
  * page. The value of entry {@code e} is value {@code e - (odd entries before e)} of its page.
  * A row may span pages (writers other than parquet-mr's may split one); its parts are gathered.
+ *
+ * <p>Doubles (as NumPy's float64 arrays are written) are narrowed as they are copied, as
+ * Spark's cast to float narrows them (to the nearest float); a row holding a finite double
+ * beyond float32's range is rejected for it, as {@link PairDecoder} rejects it, its first null
+ * element being reported first.
  *
  * <p>Reads version-1 and version-2 data pages in every encoding Parquet allows for floats
  * ({@link #SUPPORTED}: plain, dictionary, byte-stream split, whose page is unsplit once as it is
@@ -55,7 +62,12 @@ final class FloatListChunk {
     private final int setLevel;
     private final boolean elementMayBeNull;
     private final int definitionWidth;
+    /** The dictionary's values, narrowed to floats where the leaf holds doubles. */
     private final float[] dictionary;
+    /** Whether the leaf holds doubles, narrowed as they are copied ({@link #wide}). */
+    private final boolean wide;
+    /** A double leaf's dictionary as stored, for the values that narrow to an infinity. */
+    private final double[] wideDictionary;
     /** Entries of the chunk in pages not yet loaded. */
     private long entriesInLaterPages;
 
@@ -63,10 +75,13 @@ final class FloatListChunk {
     private int pageEntries;
     private int position;
     private FloatBuffer plain;
+    /** The current page's plain values where the leaf holds doubles. */
+    private DoubleBuffer widePlain;
     private int[] indices = new int[0];
     private boolean dictionaryPage;
     /** A byte-stream-split page's values, unsplit. */
     private float[] unsplit = new float[0];
+    private double[] wideUnsplit = new double[0];
     /** Entries of the current page where a row starts, in order, and the next at or after {@link #position}. */
     private int[] rowStarts = new int[64];
     private int rowStartCount;
@@ -83,25 +98,32 @@ final class FloatListChunk {
     private static final float[] NO_FLOATS = new float[0];
     private int count;
     private int firstNull;
+    /** Where the row's first finite double beyond float32's range is (-1: none), and that double. */
+    private int beyondRange;
+    private double beyondValue;
     /** The id of the pair whose row is being read, for the messages that reject it. */
     private String rowId;
 
     /**
      * The rows of one column chunk, its pages from {@code pages}; {@code column} is the scores
-     * leaf (a float, one repetition level); {@code setLevel} the definition level where a row's
-     * list is set.
+     * leaf (a float or a double, one repetition level); {@code setLevel} the definition level
+     * where a row's list is set.
      */
     FloatListChunk(PageReader pages, ColumnDescriptor column, int setLevel, boolean elementMayBeNull) {
-        if (column.getMaxRepetitionLevel() != 1) {
-            throw new IllegalArgumentException("not a list of floats: " + column);
+        PrimitiveTypeName type = column.getPrimitiveType().getPrimitiveTypeName();
+        if (column.getMaxRepetitionLevel() != 1 || type != PrimitiveTypeName.FLOAT && type != PrimitiveTypeName.DOUBLE) {
+            throw new IllegalArgumentException("not a list of floats or doubles: " + column);
         }
+        this.wide = type == PrimitiveTypeName.DOUBLE;
         this.pages = pages;
         this.maxDefinition = column.getMaxDefinitionLevel();
         this.setLevel = setLevel;
         this.elementMayBeNull = elementMayBeNull;
         this.definitionWidth = 32 - Integer.numberOfLeadingZeros(maxDefinition);
         this.entriesInLaterPages = pages.getTotalValueCount();
-        this.dictionary = dictionary(pages.readDictionaryPage());
+        DictionaryPage page = pages.readDictionaryPage();
+        this.wideDictionary = wide ? wideDictionary(page) : null;
+        this.dictionary = wide ? narrowed(wideDictionary) : dictionary(page);
         CHUNKS.incrementAndGet();
     }
 
@@ -114,17 +136,43 @@ final class FloatListChunk {
         if (page == null) {
             return null;
         }
+        ByteBuffer bytes = dictionaryBytes(page, Float.BYTES, "floats");
+        float[] values = new float[page.getDictionarySize()];
+        bytes.asFloatBuffer().get(values);
+        return values;
+    }
+
+    private static double[] wideDictionary(DictionaryPage page) {
+        if (page == null) {
+            return null;
+        }
+        ByteBuffer bytes = dictionaryBytes(page, Double.BYTES, "doubles");
+        double[] values = new double[page.getDictionarySize()];
+        bytes.asDoubleBuffer().get(values);
+        return values;
+    }
+
+    private static ByteBuffer dictionaryBytes(DictionaryPage page, int width, String what) {
         try {
             ByteBuffer bytes = page.getBytes().toByteBuffer().order(ByteOrder.LITTLE_ENDIAN);
-            float[] values = new float[page.getDictionarySize()];
-            if (bytes.remaining() < 4L * values.length) {
-                throw corrupt("a dictionary page of " + values.length + " floats in " + bytes.remaining() + " bytes");
+            if (page.getDictionarySize() < 0 || bytes.remaining() < (long) width * page.getDictionarySize()) {
+                throw corrupt("a dictionary page of " + page.getDictionarySize() + " " + what + " in " + bytes.remaining() + " bytes");
             }
-            bytes.asFloatBuffer().get(values);
-            return values;
+            return bytes;
         } catch (java.io.IOException e) {
             throw new java.io.UncheckedIOException(e);
         }
+    }
+
+    private static float[] narrowed(double[] values) {
+        if (values == null) {
+            return null;
+        }
+        float[] floats = new float[values.length];
+        for (int k = 0; k < values.length; k++) {
+            floats[k] = (float) values[k];
+        }
+        return floats;
     }
 
     /** Entries of the chunk not yet read (a row holds at least one). */
@@ -164,6 +212,9 @@ final class FloatListChunk {
         if (firstNull >= 0) {
             throw new InvalidPairException(id, PairDecoder.nullElement(firstNull));
         }
+        if (beyondRange >= 0) {
+            throw new InvalidPairException(id, PairDecoder.beyondFloatRange(beyondValue, beyondRange));
+        }
         float[] row = gathered.length == count && count == expected ? gathered : Arrays.copyOf(gathered, count);
         if (row == gathered || gathered.length > (1 << 20)) {
             gathered = NO_FLOATS;   // (handed out, or too large to keep: the next row presizes its own)
@@ -179,6 +230,7 @@ final class FloatListChunk {
     private boolean walkRow(boolean keep, int presize) {
         count = 0;
         firstNull = -1;
+        beyondRange = -1;
         loadPageIfDone();
         if (position == pageEntries) {
             throw new IllegalStateException("the column chunk has no row left to read");
@@ -260,10 +312,31 @@ final class FloatListChunk {
                 if (index < 0 || index >= dictionary.length) {
                     throw corrupt("dictionary index " + index + " in a dictionary of " + dictionary.length);
                 }
-                gathered[count + k] = dictionary[index];
+                float v = dictionary[index];
+                if (wide && Float.isInfinite(v)) {
+                    checkRange(wideDictionary[index], count + k);
+                }
+                gathered[count + k] = v;
+            }
+        } else if (wide) {
+            for (int k = 0; k < n; k++) {
+                double d = widePlain.get(value + k);
+                float v = (float) d;
+                if (Float.isInfinite(v)) {
+                    checkRange(d, count + k);
+                }
+                gathered[count + k] = v;
             }
         } else {
             plain.get(value, gathered, count, n);
+        }
+    }
+
+    /** Notes {@code d}, element {@code at} of the row, where it is the row's first finite double beyond float32's range. */
+    private void checkRange(double d, int at) {
+        if (!Double.isInfinite(d) && beyondRange < 0) {
+            beyondRange = at;
+            beyondValue = d;
         }
     }
 
@@ -325,13 +398,22 @@ final class FloatListChunk {
             }
             int valueCount = entries - oddCount;
             if (encoding == Encoding.PLAIN) {
-                if (values.remaining() < 4L * valueCount) {
-                    throw corrupt("a page of " + valueCount + " plain floats in " + values.remaining() + " bytes");
+                if (values.remaining() < (wide ? 8L : 4L) * valueCount) {
+                    throw corrupt("a page of " + valueCount + " plain " + (wide ? "doubles" : "floats") + " in " + values.remaining()
+                            + " bytes");
                 }
-                plain = values.asFloatBuffer();
+                if (wide) {
+                    widePlain = values.asDoubleBuffer();
+                } else {
+                    plain = values.asFloatBuffer();
+                }
                 dictionaryPage = false;
             } else if (encoding == Encoding.BYTE_STREAM_SPLIT) {
-                plain = FloatBuffer.wrap(unsplit(values, valueCount));
+                if (wide) {
+                    widePlain = DoubleBuffer.wrap(wideUnsplit(values, valueCount));
+                } else {
+                    plain = FloatBuffer.wrap(unsplit(values, valueCount));
+                }
                 dictionaryPage = false;
             } else if ((encoding == Encoding.PLAIN_DICTIONARY || encoding == Encoding.RLE_DICTIONARY) && dictionary != null) {
                 if (!values.hasRemaining()) {
@@ -375,6 +457,25 @@ final class FloatListChunk {
             unsplit[i] = Float.intBitsToFloat(bits);
         }
         return unsplit;
+    }
+
+    /** {@link #unsplit} for doubles: byte {@code k} of value {@code i} is byte {@code i} of stream {@code k}, of 8. */
+    private double[] wideUnsplit(ByteBuffer values, int count) {
+        if (values.remaining() < 8L * count) {
+            throw corrupt("a page of " + count + " byte-stream-split doubles in " + values.remaining() + " bytes");
+        }
+        if (wideUnsplit.length < count) {
+            wideUnsplit = new double[Math.max(count, 2 * wideUnsplit.length)];
+        }
+        int at = values.position();
+        for (int i = 0; i < count; i++) {
+            long bits = 0;
+            for (int k = 0; k < 8; k++) {
+                bits |= (values.get(at + k * count + i) & 0xFFL) << (8 * k);
+            }
+            wideUnsplit[i] = Double.longBitsToDouble(bits);
+        }
+        return wideUnsplit;
     }
 
     private static int lengthAt(ByteBuffer bytes, int at) {

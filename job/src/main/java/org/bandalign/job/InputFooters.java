@@ -63,9 +63,9 @@ final class InputFooters {
      * it: column vectors grown to twice the row, and the copy out of them (32 bytes a float, 24
      * for a binary's 4 bytes).
      * <li>{@code pageReadable}, whether the file stores its scores as {@link ParquetScores}
-     * reads them faster than Spark's reader (or has none): a list of float32, read a page at a
-     * time ({@link FloatListChunk}), or a binary, one value a row straight into floats; false for
-     * an unreadable footer. Over several files: whether all do.
+     * reads them faster than Spark's reader (or has none): a list of float32 or float64, read a
+     * page at a time ({@link FloatListChunk}), or a binary, one value a row straight into floats;
+     * false for an unreadable footer. Over several files: whether all do.
      * </ul>
      * A row is its row group's average: the footers hold no row's own size, so a row group of
      * rows of mixed sizes hides its largest.
@@ -247,7 +247,8 @@ final class InputFooters {
         }
         org.apache.parquet.column.ColumnDescriptor c = ParquetScores.scoresColumn(footer.getFileMetaData().getSchema());
         ParquetScores.Kind kind = c == null ? null : ParquetScores.kind(c.getPrimitiveType());
-        return largest.withPageReadable(c == null || (c.getMaxRepetitionLevel() == 1 && kind == ParquetScores.Kind.FLOAT)
+        return largest.withPageReadable(c == null
+                || (c.getMaxRepetitionLevel() == 1 && (kind == ParquetScores.Kind.FLOAT || kind == ParquetScores.Kind.DOUBLE))
                 || (c.getMaxRepetitionLevel() == 0 && kind == ParquetScores.Kind.BINARY));
     }
 

@@ -42,11 +42,11 @@ public final class JobKeys {
             Long::parseLong, 0.0);
 
     public static final JobKey<String> READER_PAGE_READER = new JobKey<>("spark.bandalign.reader.pageReader", "string", "auto",
-            "true reads array<float> scores a page at a time, and binary scores a row at a time straight into floats, with "
-                    + "BandAlign's own Parquet reader (Spark's reads the other columns); false reads them with Spark's "
-                    + "vectorized reader, which holds a row about 8 times over (binary 6); auto is true where the input's "
-                    + "files hold 1 MiB or more on average (each file is opened once more), else false. Arrays of other "
-                    + "numbers are read by Spark's reader either way.",
+            "true reads array<float> and array<double> scores a page at a time (doubles narrowed to float32), and "
+                    + "binary scores a row at a time straight into floats, with BandAlign's own Parquet reader (Spark's reads "
+                    + "the other columns); false reads them with Spark's vectorized reader, which holds a row about 8 times "
+                    + "over (binary 6); auto is true where the input's files hold 1 MiB or more on average (each file is "
+                    + "opened once more), else false. Arrays of integers or decimals are read by Spark's reader either way.",
             JobKeys::parseAutoOrBoolean);
 
     public static final JobKey<Integer> GPU_CONCURRENT_TASKS = new JobKey<>("spark.bandalign.gpu.concurrentTasks", "int", 2,

@@ -23,9 +23,10 @@ import org.bandalign.align.InvalidPairException;
 /**
  * Reads one row's {@code scores} from a Parquet file by the row's index in the file, straight
  * into a {@code float[]}: BandAlign's own reader of scores, for every row of an input of float
- * lists ({@link AlignJob#readsByPage}), and otherwise for the files that hold a row too large for
- * Spark's ({@link LargeRows}). Float lists are read a page at a time ({@link FloatListChunk}),
- * other types value by value through parquet-mr's column reader. Spark's vectorized reader
+ * or double lists or binaries ({@link AlignJob#readsByPage}), and otherwise for the files that
+ * hold a row too large for Spark's ({@link LargeRows}). Lists of floats or doubles are read a
+ * page at a time ({@link FloatListChunk}), other types value by value through parquet-mr's
+ * column reader. Spark's vectorized reader
  * holds an array&lt;float&gt; row about 8 times over while it reads it (levels, vectors that
  * grow by doubling, a row buffer); this one holds the column chunk of the row's row group as
  * stored, a page, and the row's floats, and it never gathers a row it is not asked for: a row
@@ -56,7 +57,7 @@ final class ParquetScores implements AutoCloseable {
     private long[] groupStarts;
     private int group = -1;
     private ColumnReader values;
-    /** The current row group's scores where they are float lists read a page at a time, else null ({@link #values}). */
+    /** The current row group's scores where they are float or double lists read a page at a time, else null ({@link #values}). */
     private FloatListChunk chunk;
     /** Whether float lists are read a page at a time ({@link FloatListChunk}) where their encodings allow. */
     private final boolean byPage;
@@ -221,7 +222,8 @@ final class ParquetScores implements AutoCloseable {
         values = null;   // (the last chunk can go before the next is read)
         chunk = null;
         PageReadStore pages = reader.readRowGroup(g);
-        if (byPage && kind == Kind.FLOAT && column.getMaxRepetitionLevel() == 1 && FloatListChunk.reads(encodings(g))) {
+        if (byPage && (kind == Kind.FLOAT || kind == Kind.DOUBLE) && column.getMaxRepetitionLevel() == 1
+                && FloatListChunk.reads(encodings(g))) {
             chunk = new FloatListChunk(pages.getPageReader(column), column, setLevel, elementMayBeNull);
         } else {
             values = new ColumnReadStoreImpl(pages, new Unconverted(column.getPath().length - 1), requested,

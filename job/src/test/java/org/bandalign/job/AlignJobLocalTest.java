@@ -182,16 +182,19 @@ class AlignJobLocalTest {
     }
 
     /**
-     * The page reader (the default: the job reads array&lt;float&gt; and binary scores itself)
-     * against Spark's vectorized reader ({@code spark.bandalign.reader.pageReader=false}), on the
-     * reference cases and every kind of bad row, in small row groups and pages split across
-     * tasks: the same aligned rows, bit for bit, and the same rejections, word for word; the
-     * counters of row groups the job's reader loaded (and, of float lists, read a page at a
-     * time) show which reader read.
+     * The page reader (the default: the job reads array&lt;float&gt;, array&lt;double&gt; and
+     * binary scores itself) against Spark's vectorized reader
+     * ({@code spark.bandalign.reader.pageReader=false}), on the reference cases and every kind of
+     * bad row (of doubles, one beyond float32's range too), in small row groups and pages split
+     * across tasks: the same aligned rows, bit for bit, and the same rejections, word for word;
+     * the counters of row groups the job's reader loaded (and, of float and double lists, read a
+     * page at a time) show which reader read.
      */
-    @org.junit.jupiter.params.ParameterizedTest(name = "binary scores: {0}")
-    @org.junit.jupiter.params.provider.ValueSource(booleans = {false, true})
-    void align_pageReaderOnAndOff_sameRowsAndRejections(boolean binary) throws IOException {
+    @org.junit.jupiter.params.ParameterizedTest(name = "scores as {0}")
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"array<float>", "binary", "array<double>"})
+    void align_pageReaderOnAndOff_sameRowsAndRejections(String stored) throws IOException {
+        boolean binary = stored.equals("binary");
+        boolean doubles = stored.equals("array<double>");
         List<Row> rows = new ArrayList<>();
         for (ReferenceCase rc : ReferenceCase.all()) {
             if (rc.mode == Mode.GLOBAL) {
@@ -209,18 +212,25 @@ class AlignJobLocalTest {
             }
             rows.add(TestTables.row("random-" + k, n, m, scores, null, null, binary));
         }
-        String in = tmp.resolve("readers-" + binary).toString();
-        TestTables.table(spark, rows, binary).repartition(2).write().option("parquet.block.size", 8192)
+        Dataset<Row> table = TestTables.table(spark, rows, binary);
+        if (doubles) {   // (and one double that no float holds, which both readers reject alike)
+            table = table.withColumn("scores", org.apache.spark.sql.functions.when(table.col("id").equalTo("random-7"),
+                    org.apache.spark.sql.functions.transform(table.col("scores"), (x, i) -> org.apache.spark.sql.functions.when(
+                            i.equalTo(5), org.apache.spark.sql.functions.lit(-1e300)).otherwise(x.cast("double"))))
+                    .otherwise(table.col("scores").cast("array<double>")));
+        }
+        String in = tmp.resolve("readers-" + stored).toString();
+        table.repartition(2).write().option("parquet.block.size", 8192)
                 .option("parquet.block.size.row.check.min", 1).option("parquet.page.size", 1024)
                 .option("parquet.page.size.row.check.min", 1).parquet(in);
         spark.conf().set("spark.sql.files.maxPartitionBytes", "16384");   // (several tasks a file)
         try {
             String[] flags = {"--semiring", "both"};
-            String pages = tmp.resolve("out-page-reader-" + binary).toString();
-            String spark = tmp.resolve("out-spark-reader-" + binary).toString();
+            String pages = tmp.resolve("out-page-reader-" + stored).toString();
+            String spark = tmp.resolve("out-spark-reader-" + stored).toString();
             long before = ParquetScores.GROUPS.get();
             long chunksBefore = FloatListChunk.CHUNKS.get();
-            JobSummary auto = run(in, tmp.resolve("out-auto-reader-" + binary).toString(), flags);
+            JobSummary auto = run(in, tmp.resolve("out-auto-reader-" + stored).toString(), flags);
             assertEquals(before, ParquetScores.GROUPS.get(), "auto: files this small stay with Spark's reader");
             assertEquals("auto", auto.options.get("page_reader"));
             JobSummary p = run(pageReader(), in, pages, flags);
@@ -257,6 +267,10 @@ class AlignJobLocalTest {
             assertTrue(rejections.apply(pages).contains(binary
                     ? "bad-ragged-binary: binary scores hold 47 bytes, not a whole number of little-endian float32 values"
                     : "bad-null-element: scores contain a null element (at index 5)"), rejections.apply(pages).toString());
+            if (doubles) {
+                assertTrue(rejections.apply(pages).contains("random-7: " + PairDecoder.beyondFloatRange(-1e300, 5)),
+                        rejections.apply(pages).toString());
+            }
         } finally {
             spark.conf().unset("spark.sql.files.maxPartitionBytes");
         }

@@ -453,6 +453,137 @@ class FloatListChunkTest {
                 + (FloatListChunk.CHUNKS.get() - chunksBefore));
     }
 
+    /**
+     * Files of float64 lists (as NumPy's arrays are written), of each list shape, version-1 and
+     * version-2 pages, plain, dictionary-encoded or byte-stream split, under each codec, with
+     * doubles that narrow to floats, to zero, to float32's largest value, and beyond its range:
+     * every row read a page at a time is what the value-by-value reader gives (which
+     * {@code PairDecoder} and Spark's cast agree with): the nearest floats, or the rejection for
+     * its first null element, else for its first finite double beyond float32's range.
+     */
+    @Test
+    void parquetScores_doubleFiles_pageAtATimeAsValueByValue_narrowedAsSparksCast() throws Exception {
+        double[] specials = {Double.NaN, -0.0, 0.0, Double.NEGATIVE_INFINITY, Double.POSITIVE_INFINITY, Double.MIN_VALUE, 1e-50,
+            Float.MAX_VALUE, -(double) Float.MAX_VALUE * (1 + 0x1p-25), 0.1, 1 / 3.0};
+        double[] beyond = {1e39, -1e300, Double.MAX_VALUE, (double) Float.MAX_VALUE * (1 + 0x1p-23)};
+        CompressionCodecName[] codecs = {CompressionCodecName.UNCOMPRESSED, CompressionCodecName.SNAPPY, CompressionCodecName.ZSTD};
+        long chunksBefore = FloatListChunk.CHUNKS.get();
+        int files = 0;
+        int rejectedForRange = 0;
+        int checked = 0;
+        for (int s = 0; s < SCHEMAS.length; s++) {
+            MessageType schema = MessageTypeParser.parseMessageType(SCHEMAS[s].replace(" float ", " double "));
+            boolean listMayBeNull = s != 2 && s != 4;
+            boolean elementMayBeNull = s == 0;
+            for (int variant = 0; variant < 6; variant++) {
+                Random random = new Random(700 * s + variant);
+                boolean v2 = (variant & 1) != 0;
+                boolean dictionary = variant / 2 == 1;
+                List<Written> shapes = rows(random, 300, listMayBeNull, elementMayBeNull, dictionary ? FEW : VARIED);
+                List<double[]> doubles = new ArrayList<>();
+                for (Written w : shapes) {
+                    double[] d = w.isNull() ? null : new double[w.values().length];
+                    for (int k = 0; d != null && k < d.length; k++) {
+                        int pick = random.nextInt(200);
+                        d[k] = pick < 4 ? specials[random.nextInt(specials.length)] : pick == 4 && random.nextInt(8) == 0
+                                ? beyond[random.nextInt(beyond.length)] : dictionary ? w.values()[k] : random.nextGaussian() * 1e3;
+                    }
+                    doubles.add(d);
+                }
+                org.apache.hadoop.fs.Path file = new org.apache.hadoop.fs.Path(dir.resolve("d-" + s + "-" + variant + ".parquet").toUri());
+                try (ParquetWriter<Group> w = ExampleParquetWriter.builder(file).withType(schema).withConf(new Configuration())
+                        .withWriterVersion(v2 ? ParquetProperties.WriterVersion.PARQUET_2_0 : ParquetProperties.WriterVersion.PARQUET_1_0)
+                        .withDictionaryEncoding(dictionary).withByteStreamSplitEncoding(variant / 2 == 2)
+                        .withPageSize(variant % 3 == 0 ? 512 : 1 << 20).withRowGroupSize(variant % 3 == 0 ? 16 << 10 : 128 << 20)
+                        .withCompressionCodec(codecs[(s + variant) % codecs.length]).build()) {
+                    for (int r = 0; r < shapes.size(); r++) {
+                        w.write(doubleGroup(schema, s, doubles.get(r), shapes.get(r).nulls()));
+                    }
+                }
+                files++;
+                String what = "schema " + s + " variant " + variant;
+                try (ParquetScores byPage = new ParquetScores(Configuration::new, true);
+                     ParquetScores byValue = new ParquetScores(Configuration::new, false)) {
+                    for (int r = 0; r < shapes.size(); r++) {
+                        int row = r;
+                        double[] d = doubles.get(r);
+                        long held = d == null ? 0 : d.length;
+                        Object a = outcome(() -> byPage.read(file.toString(), row, "p", held, (id, n) -> { }));
+                        Object b = outcome(() -> byValue.read(file.toString(), row, "p", held, (id, n) -> { }));
+                        Object expected = expectedNarrowed(d, shapes.get(r).nulls());
+                        assertSameOutcome(expected, a, what + " row " + r + " a page at a time");
+                        assertSameOutcome(expected, b, what + " row " + r + " value by value");
+                        rejectedForRange += expected instanceof String m && m.contains("beyond float32's range") ? 1 : 0;
+                        checked++;
+                    }
+                }
+            }
+        }
+        assertEquals(SCHEMAS.length * 6, files);
+        assertTrue(checked == files * 300 && rejectedForRange > 5, "rows checked: " + checked + ", rejected for range: " + rejectedForRange);
+        assertTrue(FloatListChunk.CHUNKS.get() - chunksBefore >= files, "chunks read a page at a time: "
+                + (FloatListChunk.CHUNKS.get() - chunksBefore));
+    }
+
+    /** What a row of {@code doubles} with null elements at {@code nulls} reads as: null, a rejection's message, or its floats. */
+    private static Object expectedNarrowed(double[] doubles, List<Integer> nulls) {
+        if (doubles == null) {
+            return null;
+        }
+        if (!nulls.isEmpty()) {
+            return "pair 'p': " + PairDecoder.nullElement(nulls.get(0));
+        }
+        float[] floats = new float[doubles.length];
+        for (int k = 0; k < doubles.length; k++) {
+            floats[k] = (float) doubles[k];
+            if (Float.isInfinite(floats[k]) && !Double.isInfinite(doubles[k])) {
+                return "pair 'p': " + PairDecoder.beyondFloatRange(doubles[k], k);
+            }
+        }
+        return floats;
+    }
+
+    private static void assertSameOutcome(Object expected, Object read, String what) {
+        if (expected instanceof float[] e) {
+            assertTrue(read instanceof float[], what + ": " + read);
+            float[] got = (float[]) read;
+            assertEquals(e.length, got.length, what);
+            for (int k = 0; k < got.length; k++) {
+                if (Float.floatToIntBits(e[k]) != Float.floatToIntBits(got[k])) {
+                    throw new AssertionError(what + ": value " + k + " is " + got[k] + ", expected " + e[k]);
+                }
+            }
+        } else {
+            assertEquals(expected, read, what);
+        }
+    }
+
+    /** Row {@code doubles} (null elements at {@code nulls}) as parquet-mr's example group of schema {@code s}, of doubles. */
+    private static Group doubleGroup(MessageType schema, int s, double[] doubles, List<Integer> nulls) {
+        Group g = new SimpleGroupFactory(schema).newGroup();
+        if (doubles == null) {
+            return g;
+        }
+        if (s == 4) {
+            for (double v : doubles) {
+                g.append("scores", v);
+            }
+            return g;
+        }
+        Group list = g.addGroup("scores");
+        for (int k = 0; k < doubles.length; k++) {
+            if (s == 3) {
+                list.append("array", doubles[k]);
+            } else {
+                Group e = list.addGroup("list");
+                if (!nulls.contains(k)) {
+                    e.append("element", doubles[k]);
+                }
+            }
+        }
+        return g;
+    }
+
     /** The key of {@link TestKeys}, which decrypts the files of {@link #parquetScores_encryptedFile_readWithTheConfiguredKeys}. */
     private static final byte[] KEY = "0123456789012345".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
 
