@@ -298,9 +298,8 @@ final class AlignJob {
      * {@code spark.bandalign.reader.pageReader} asks for it ({@code auto}: where the input's
      * files are large enough, {@link #PAGE_READER_MIN_FILE_BYTES}) and every file stores its
      * scores as a list of float32 or float64 or as a binary
-     * ({@link InputFooters.Sizes#pageReadable}; each file is read in its own type, so an input
-     * that mixes floats and doubles is read by page too). Arrays of other numbers (integers,
-     * decimals), an input any of whose footers could not be read, and a session
+     * ({@link InputFooters.Sizes#pageReadable}). Arrays of other numbers (integers, decimals),
+     * an input any of whose footers could not be read, and a session
      * that skips corrupt files
      * ({@code spark.sql.files.ignoreCorruptFiles}, which only Spark's reader honours: the
      * scores, where a file's corruption mostly lies, would otherwise not be read by Spark) stay
