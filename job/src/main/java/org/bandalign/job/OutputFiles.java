@@ -17,14 +17,17 @@ import org.apache.parquet.io.PositionOutputStream;
  *
  * <p>Why. Hadoop's local file system checksums every 512 bytes written into a hidden
  * {@code .part-....crc} file; in a profile of an I/O-only run that took about 8% of the task
- * threads' time. The checksums guard nothing Parquet does not: Parquet's page headers carry a
- * CRC of each page ({@code parquet.page.write-checksum.enabled}, on by default), and readers,
- * Hadoop's included, read a file without a {@code .crc} file as they read any other. Spark's
- * commit protocol renames such files as it renames others ({@code ChecksumFileSystem.rename}
- * moves a {@code .crc} file only where there is one).
+ * threads' time. What is given up: a reader through Hadoop's local file system no longer checks
+ * the file against those checksums. Parquet's page headers still carry a CRC of each page's data
+ * ({@code parquet.page.write-checksum.enabled}, on by default), which a reader checks where
+ * {@code parquet.page.verify-checksum.enabled} is set (page headers and the footer are not
+ * covered). Readers, Hadoop's included, read a file without a {@code .crc} file as any other, and
+ * Spark's commit protocol renames such files as it renames others
+ * ({@code ChecksumFileSystem.rename} moves a {@code .crc} file only where there is one).
  *
- * <p>Where a configuration maps {@code file:} to another file system (say
- * {@code fs.file.impl}), that one is used as it is.
+ * <p>Only Hadoop's own {@link LocalFileSystem} is bypassed: where a configuration maps
+ * {@code file:} to another file system, a subclass of it included ({@code fs.file.impl}), that
+ * one creates the file.
  */
 final class OutputFiles {
     private OutputFiles() {
@@ -35,8 +38,8 @@ final class OutputFiles {
 
     static OutputFile of(Path path, Configuration conf) throws IOException {
         FileSystem fs = path.getFileSystem(conf);
-        if (fs instanceof LocalFileSystem local) {
-            return new Raw(local.getRawFileSystem(), fs.makeQualified(path));
+        if (fs.getClass() == LocalFileSystem.class) {
+            return new Raw(((LocalFileSystem) fs).getRawFileSystem(), fs.makeQualified(path));
         }
         return HadoopOutputFile.fromPath(path, conf);
     }
@@ -70,6 +73,11 @@ final class OutputFiles {
 
         @Override
         public String getPath() {
+            return path.toString();
+        }
+
+        @Override
+        public String toString() {
             return path.toString();
         }
     }

@@ -362,6 +362,42 @@ class OutputParquetFormatTest {
         }
     }
 
+    /** A local file system of its own, as {@code fs.file.impl} may name one (a test's, a wrapper that injects faults). */
+    public static final class OwnLocalFileSystem extends org.apache.hadoop.fs.LocalFileSystem {
+    }
+
+    /**
+     * Hadoop's local file system is bypassed for its raw one (no {@code .crc} file), and the
+     * file reads back through the checksummed one; a subclass that {@code fs.file.impl} names
+     * creates the file itself (its {@code .crc} file beside it).
+     */
+    @Test
+    void outputFiles_hadoopsLocalFileSystemRaw_aConfiguredSubclassAsItIs() throws IOException {
+        byte[] bytes = "PAR1 some bytes PAR1".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+        Configuration plain = new Configuration();
+        org.apache.hadoop.fs.Path raw = new org.apache.hadoop.fs.Path(dir.resolve("raw/a.bin").toUri());
+        org.apache.parquet.io.OutputFile out = OutputFiles.of(raw, plain);
+        assertEquals(raw.toString(), out.getPath());
+        assertEquals(out.getPath(), out.toString());
+        try (org.apache.parquet.io.PositionOutputStream os = out.create(0)) {
+            os.write(bytes);
+        }
+        assertThrows(org.apache.hadoop.fs.FileAlreadyExistsException.class, () -> out.create(0).close());
+        assertTrue(new File(dir.resolve("raw").toFile(), "a.bin").isFile());
+        assertTrue(!new File(dir.resolve("raw").toFile(), ".a.bin.crc").exists(), "no checksum file");
+        try (java.io.InputStream in = raw.getFileSystem(plain).open(raw)) {
+            assertArrayEquals(bytes, in.readAllBytes());
+        }
+        Configuration own = new Configuration();
+        own.set("fs.file.impl", OwnLocalFileSystem.class.getName());
+        own.setBoolean("fs.file.impl.disable.cache", true);
+        org.apache.hadoop.fs.Path kept = new org.apache.hadoop.fs.Path(dir.resolve("own/b.bin").toUri());
+        try (org.apache.parquet.io.PositionOutputStream os = OutputFiles.of(kept, own).create(0)) {
+            os.write(bytes);
+        }
+        assertTrue(new File(dir.resolve("own").toFile(), ".b.bin.crc").isFile(), "the configured file system's checksum file");
+    }
+
     /**
      * The int keys the page statistics compare order every pair of non-NaN floats as
      * {@code Float.compare} does, turn back into the same bits, and put every NaN (either sign,
