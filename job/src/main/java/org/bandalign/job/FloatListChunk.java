@@ -45,7 +45,8 @@ import org.bandalign.align.InvalidPairException;
  * fewer than its levels say, a dictionary index beyond the dictionary) fails the read with
  * {@link IllegalStateException}, as a corrupt file fails Spark's reader.
  *
- * <p>Memory: the page being read, decompressed, and its dictionary indices where it has them.
+ * <p>Memory: the page being read, decompressed, and its dictionary indices where it has them, or
+ * its values unsplit where they are byte-stream split (as large again as the page).
  * Not thread-safe.
  */
 final class FloatListChunk {
@@ -448,7 +449,7 @@ final class FloatListChunk {
             throw corrupt("a page of " + count + " byte-stream-split floats in " + values.remaining() + " bytes");
         }
         if (unsplit.length < count) {
-            unsplit = new float[Math.max(count, 2 * unsplit.length)];
+            unsplit = new float[count];   // (as large as the largest page: no more, for a memory that follows the page)
         }
         int at = values.position();
         for (int i = 0; i < count; i++) {
@@ -465,7 +466,7 @@ final class FloatListChunk {
             throw corrupt("a page of " + count + " byte-stream-split doubles in " + values.remaining() + " bytes");
         }
         if (wideUnsplit.length < count) {
-            wideUnsplit = new double[Math.max(count, 2 * wideUnsplit.length)];
+            wideUnsplit = new double[count];
         }
         int at = values.position();
         for (int i = 0; i < count; i++) {

@@ -123,8 +123,12 @@ final class PairDecoder {
         return wide ? narrow(id, a.toDoubleArray()) : a.toFloatArray();
     }
 
-    /** Doubles to floats, refusing a finite value that float32 cannot hold (it would become an infinity). */
-    private static float[] narrow(String id, double[] values) {
+    /**
+     * Doubles to floats, refusing a finite value that float32 cannot hold (it would become an
+     * infinity). (The page reader narrows as it copies, {@code FloatListChunk}; its tests hold it
+     * to this.)
+     */
+    static float[] narrow(String id, double[] values) {
         float[] out = new float[values.length];
         for (int k = 0; k < values.length; k++) {
             double v = values[k];

@@ -1,5 +1,6 @@
 package org.bandalign.job;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -103,10 +104,15 @@ class FloatListChunkTest {
         return rows;
     }
 
-    /** The levels and values of {@code rows} in column {@code c}: entries, as parquet-mr's record writer would make them. */
+    /**
+     * The levels and values of {@code rows} in column {@code c}: entries, as parquet-mr's record
+     * writer would make them; a double column's values are {@link #wide}, the floats widened
+     * unless a test sets some.
+     */
     private static final class Entries {
         final List<int[]> levels = new ArrayList<>();   // {repetition, definition}
         final List<Float> values = new ArrayList<>();
+        final List<Double> wide = new ArrayList<>();
 
         Entries(List<Written> rows, ColumnDescriptor c, boolean elementMayBeNull) {
             int max = c.getMaxDefinitionLevel();
@@ -122,6 +128,7 @@ class FloatListChunkTest {
                         levels.add(new int[] {k == 0 ? 0 : 1, isNull ? max - 1 : max});
                         if (!isNull) {
                             values.add(w.values()[k]);
+                            wide.add((double) w.values()[k]);
                         }
                     }
                 }
@@ -135,14 +142,23 @@ class FloatListChunkTest {
         return pages(entries, c, cuts, v2, dictionary ? Encoding.RLE_DICTIONARY : Encoding.PLAIN);
     }
 
-    /** Hand-made pages of {@code entries}, cut at {@code cuts} (entry indexes), version 1 or 2, values in {@code encoding}. */
+    /**
+     * Hand-made pages of {@code entries}, cut at {@code cuts} (entry indexes), version 1 or 2,
+     * values in {@code encoding}: floats, or doubles ({@link Entries#wide}) for a double column.
+     */
     private static PageReader pages(Entries entries, ColumnDescriptor c, List<Integer> cuts, boolean v2, Encoding encoding)
             throws Exception {
         boolean dictionary = encoding == Encoding.RLE_DICTIONARY;
-        List<Float> distinct = entries.values.stream().distinct().toList();
-        Map<Integer, Integer> ids = new HashMap<>();
+        boolean doubles = c.getPrimitiveType().getPrimitiveTypeName() == org.apache.parquet.schema.PrimitiveType.PrimitiveTypeName.DOUBLE;
+        int width = doubles ? 8 : 4;
+        List<Long> bits = new ArrayList<>();   // (each value's bits, as stored)
+        for (int k = 0; k < entries.values.size(); k++) {
+            bits.add(doubles ? Double.doubleToLongBits(entries.wide.get(k)) : Float.floatToIntBits(entries.values.get(k)));
+        }
+        List<Long> distinct = bits.stream().distinct().toList();
+        Map<Long, Integer> ids = new HashMap<>();
         for (int k = 0; k < distinct.size(); k++) {
-            ids.put(Float.floatToIntBits(distinct.get(k)), k);
+            ids.put(distinct.get(k), k);
         }
         int idWidth = 32 - Integer.numberOfLeadingZeros(Math.max(0, distinct.size() - 1));
         List<DataPage> pages = new ArrayList<>();
@@ -160,12 +176,12 @@ class FloatListChunkTest {
                 rep.writeInt(l[0]);
                 def.writeInt(l[1]);
                 if (l[1] == c.getMaxDefinitionLevel()) {
-                    float v = entries.values.get(value++);
+                    long v = bits.get(value++);
                     values++;
                     if (dictionary) {
-                        indexes.writeInt(ids.get(Float.floatToIntBits(v)));
+                        indexes.writeInt(ids.get(v));
                     } else {
-                        plain.write(ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putFloat(v).array());
+                        plain.write(Arrays.copyOf(ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(v).array(), width));
                     }
                 }
             }
@@ -173,8 +189,8 @@ class FloatListChunkTest {
             if (encoding == Encoding.BYTE_STREAM_SPLIT) {   // byte k of value i at k * values + i
                 byte[] split = new byte[plainBytes.length];
                 for (int i = 0; i < values; i++) {
-                    for (int k = 0; k < 4; k++) {
-                        split[k * values + i] = plainBytes[4 * i + k];
+                    for (int k = 0; k < width; k++) {
+                        split[k * values + i] = plainBytes[width * i + k];
                     }
                 }
                 plainBytes = split;
@@ -189,8 +205,14 @@ class FloatListChunkTest {
                 pages.add(new DataPageV1(BytesInput.copy(bytes), count, (int) bytes.size(), stats, Encoding.RLE, Encoding.RLE, encoding));
             }
         }
-        ByteBuffer dict = ByteBuffer.allocate(4 * distinct.size()).order(ByteOrder.LITTLE_ENDIAN);
-        distinct.forEach(dict::putFloat);
+        ByteBuffer dict = ByteBuffer.allocate(width * distinct.size()).order(ByteOrder.LITTLE_ENDIAN);
+        for (long v : distinct) {
+            if (doubles) {
+                dict.putLong(v);
+            } else {
+                dict.putInt((int) v);
+            }
+        }
         DictionaryPage dictionaryPage = dictionary ? new DictionaryPage(BytesInput.from(dict.array()), distinct.size(), Encoding.PLAIN) : null;
         long total = entries.levels.size();
         return new PageReader() {
@@ -252,13 +274,15 @@ class FloatListChunkTest {
      * rows, null elements) in pages cut at random entries, so that rows span two or more pages,
      * of each version and value encoding: each row read, or skipped, is what was written; the
      * size check sees the row's claim capped by its own entries where its page holds it whole,
-     * else by the entries left, and is not asked for a null row.
+     * else by the entries left, and is not asked for a null row. Stored as floats, and as
+     * doubles (the same values widened, so they read back the same).
      */
-    @Test
-    void readRow_pagesCutAnywhere_eachRowAsWritten() throws Exception {
+    @org.junit.jupiter.params.ParameterizedTest(name = "stored as {0}")
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"float", "double"})
+    void readRow_pagesCutAnywhere_eachRowAsWritten(String stored) throws Exception {
         int checked = 0;
         for (int s = 0; s < 3; s++) {
-            MessageType schema = MessageTypeParser.parseMessageType(SCHEMAS[s]);
+            MessageType schema = MessageTypeParser.parseMessageType(SCHEMAS[s].replace(" float ", " " + stored + " "));
             ColumnDescriptor c = schema.getColumns().get(0);
             boolean listMayBeNull = s < 2;
             boolean elementMayBeNull = s == 0;
@@ -302,6 +326,45 @@ class FloatListChunkTest {
             }
         }
         assertTrue(checked > 3 * 12 * 200, "rows checked: " + checked);
+    }
+
+    /**
+     * Doubles beyond float32's range in rows cut across pages, in each version and encoding: the
+     * row is rejected naming the first such double and its index within the row (null elements
+     * counted), a null element before or after it is reported instead, and the rows around
+     * read as written, narrowed to the nearest floats.
+     */
+    @Test
+    void readRow_doublesBeyondFloatRangeAcrossPages_rejectNamingTheIndexInTheRow() throws Exception {
+        ColumnDescriptor c = MessageTypeParser.parseMessageType(SCHEMAS[0].replace(" float ", " double ")).getColumns().get(0);
+        float[] ten = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10};
+        List<Written> rows = List.of(new Written(ten, List.of()), new Written(ten, List.of(2)), new Written(ten, List.of(8)),
+                new Written(new float[] {1, 2, 3}, List.of()));
+        int checked = 0;
+        for (Encoding encoding : new Encoding[] {Encoding.PLAIN, Encoding.RLE_DICTIONARY, Encoding.BYTE_STREAM_SPLIT}) {
+            for (boolean v2 : new boolean[] {false, true}) {
+                Entries entries = new Entries(rows, c, true);
+                // row 0: beyond at 7 (its third page); row 1: null at 2, beyond at 6; row 2: beyond at 1, null at 8;
+                // row 3: 0.1, and a double just past float32's largest that still rounds to it
+                entries.wide.set(7, 1e39);
+                entries.wide.set(10 + 5, -1e300);   // (row 1's values: 9, its null taking no value)
+                entries.wide.set(19 + 1, Double.MAX_VALUE);
+                entries.wide.set(28, 0.1);
+                entries.wide.set(29, Float.MAX_VALUE * (1 + 0x1p-25));
+                FloatListChunk chunk = new FloatListChunk(pages(entries, c, List.of(0, 3, 6, 9, 12, 16, 30, 33), v2, encoding), c, 1,
+                        true);
+                String what = encoding + (v2 ? ", v2" : "");
+                assertEquals("pair 'p': " + PairDecoder.beyondFloatRange(1e39, 7), outcome(() -> chunk.readRow("p", 10, (id, n) -> { })),
+                        what);
+                assertEquals("pair 'p': " + PairDecoder.nullElement(2), outcome(() -> chunk.readRow("p", 10, (id, n) -> { })), what);
+                assertEquals("pair 'p': " + PairDecoder.nullElement(8), outcome(() -> chunk.readRow("p", 10, (id, n) -> { })), what);
+                float[] last = chunk.readRow("p", 3, (id, n) -> { });
+                assertArrayEquals(new float[] {0.1f, Float.MAX_VALUE, 3}, last, what);
+                assertEquals(0, chunk.entriesLeft(), what);
+                checked++;
+            }
+        }
+        assertEquals(6, checked);
     }
 
     /** A row the size check refuses is not read: the next read is that row again, whole. */
@@ -525,7 +588,10 @@ class FloatListChunkTest {
                 + (FloatListChunk.CHUNKS.get() - chunksBefore));
     }
 
-    /** What a row of {@code doubles} with null elements at {@code nulls} reads as: null, a rejection's message, or its floats. */
+    /**
+     * What a row of {@code doubles} with null elements at {@code nulls} reads as: null, a
+     * rejection's message, or its floats, as {@link PairDecoder} narrows Spark's doubles.
+     */
     private static Object expectedNarrowed(double[] doubles, List<Integer> nulls) {
         if (doubles == null) {
             return null;
@@ -533,14 +599,7 @@ class FloatListChunkTest {
         if (!nulls.isEmpty()) {
             return "pair 'p': " + PairDecoder.nullElement(nulls.get(0));
         }
-        float[] floats = new float[doubles.length];
-        for (int k = 0; k < doubles.length; k++) {
-            floats[k] = (float) doubles[k];
-            if (Float.isInfinite(floats[k]) && !Double.isInfinite(doubles[k])) {
-                return "pair 'p': " + PairDecoder.beyondFloatRange(doubles[k], k);
-            }
-        }
-        return floats;
+        return outcome(() -> PairDecoder.narrow("p", doubles));
     }
 
     private static void assertSameOutcome(Object expected, Object read, String what) {
