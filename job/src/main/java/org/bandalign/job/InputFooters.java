@@ -66,6 +66,11 @@ final class InputFooters {
      * reads them faster than Spark's reader (or has none): a list of float32 or float64, read a
      * page at a time ({@link FloatListChunk}), or a binary, one value a row straight into floats;
      * false for an unreadable footer. Over several files: whether all do.
+     * <li>{@code pagedGroupBytes}, what a task holds of a row group where the job reads the
+     * scores itself: a list's pages are read one at a time ({@link StreamedPages}), so the row
+     * group's other columns as stored and a page of the scores, at most a row's stored scores
+     * twice over (an average row's: see below) and {@link #STREAMED_PAGE_BYTES}; a binary's
+     * chunk is read whole, as {@code rowGroupBytes} counts it.
      * </ul>
      * A row is its row group's average: the footers hold no row's own size, so a row group of
      * rows of mixed sizes hides its largest.
@@ -74,38 +79,41 @@ final class InputFooters {
      * MB of byte[] (row group, row buffer, output) while it was read, about 10 times the row.
      */
     record Sizes(long rowVectorBytes, long rowCopyBytes, long rowGroupBytes, long rowGroupRows, long rowGroupScores,
-                 long scoreReadBytes, boolean pageReadable) implements java.io.Serializable {
+                 long scoreReadBytes, boolean pageReadable, long pagedGroupBytes) implements java.io.Serializable {
         /** Sizes that say nothing of the largest row. */
         Sizes(long rowVectorBytes, long rowCopyBytes, long rowGroupBytes, long rowGroupRows) {
             this(rowVectorBytes, rowCopyBytes, rowGroupBytes, rowGroupRows, 0, 0);
         }
 
-        /** Sizes of scores that are not (or not known to be) {@code pageReadable}. */
+        /** Sizes of scores that are not (or not known to be) {@code pageReadable}, their row groups read whole. */
         Sizes(long rowVectorBytes, long rowCopyBytes, long rowGroupBytes, long rowGroupRows, long rowGroupScores, long scoreReadBytes) {
-            this(rowVectorBytes, rowCopyBytes, rowGroupBytes, rowGroupRows, rowGroupScores, scoreReadBytes, false);
+            this(rowVectorBytes, rowCopyBytes, rowGroupBytes, rowGroupRows, rowGroupScores, scoreReadBytes, false, rowGroupBytes);
         }
 
         /** The larger of each size, and float lists where both are. */
         Sizes max(Sizes o) {
             return new Sizes(Math.max(rowVectorBytes, o.rowVectorBytes), Math.max(rowCopyBytes, o.rowCopyBytes),
                     Math.max(rowGroupBytes, o.rowGroupBytes), Math.max(rowGroupRows, o.rowGroupRows),
-                    Math.max(rowGroupScores, o.rowGroupScores), Math.max(scoreReadBytes, o.scoreReadBytes), pageReadable && o.pageReadable);
+                    Math.max(rowGroupScores, o.rowGroupScores), Math.max(scoreReadBytes, o.scoreReadBytes), pageReadable && o.pageReadable,
+                    Math.max(pagedGroupBytes, o.pagedGroupBytes));
         }
 
         /** These sizes, saying whether the job's reader reads the scores ({@code pageReadable}). */
         Sizes withPageReadable(boolean pageReadable) {
-            return new Sizes(rowVectorBytes, rowCopyBytes, rowGroupBytes, rowGroupRows, rowGroupScores, scoreReadBytes, pageReadable);
+            return new Sizes(rowVectorBytes, rowCopyBytes, rowGroupBytes, rowGroupRows, rowGroupScores, scoreReadBytes, pageReadable,
+                    pagedGroupBytes);
         }
 
         /**
          * What a task holds where the job reads the scores itself ({@link ParquetScores}) and
          * Spark's reader only the other columns: no scores in Spark's vectors, and a row's
          * floats twice at most (its decompressed page and its copy), which {@code rowCopyBytes}
-         * already counts (for a binary, more: Spark's copies of it); the row groups as stored, as
-         * before.
+         * already counts (for a binary, more: Spark's copies of it); of a row group, what
+         * {@code pagedGroupBytes} counts.
          */
         Sizes readByPage() {
-            return new Sizes(0, rowCopyBytes, rowGroupBytes, rowGroupRows, rowGroupScores, 2L * Float.BYTES, pageReadable);
+            return new Sizes(0, rowCopyBytes, pagedGroupBytes, rowGroupRows, rowGroupScores, 2L * Float.BYTES, pageReadable,
+                    pagedGroupBytes);
         }
 
         /** What Spark's reader would hold for one row that held all the scores of the largest row group. */
@@ -116,6 +124,13 @@ final class InputFooters {
 
     /** No footer read: nothing known. */
     static final Sizes UNKNOWN = new Sizes(0, 0, 0, 0);
+
+    /**
+     * A page of scores as stored, at most, beside the row it holds ({@link Sizes#pagedGroupBytes}):
+     * parquet-mr, Spark and pyarrow write pages of 1 MiB, a page holding whole rows (parquet-mr)
+     * or cut through them (pyarrow); four times that, for the read buffer and larger settings.
+     */
+    static final long STREAMED_PAGE_BYTES = 4L << 20;
 
     /** Bytes of repetition and definition levels the vectorized reader keeps per element of an array. */
     static final long LEVEL_BYTES = 8;
@@ -211,6 +226,7 @@ final class InputFooters {
             long readBytes = 0;
             long scoresInGroup = 0;
             long scoreBytes = 0;
+            long streamedBytes = 0;   // (of a list's chunk, what is held at once: see pagedGroupBytes)
             for (ColumnChunkMetaData chunk : block.getColumns()) {
                 String[] path = chunk.getPath().toArray();
                 if (path[0].equalsIgnoreCase(scores)) {
@@ -225,6 +241,8 @@ final class InputFooters {
                         scoresInGroup += chunk.getValueCount();
                         scoreBytes = 2 * (width(type) + LEVEL_BYTES) + 2 * (castToFloat(type) ? 4 : 8)
                                 + (storedAsCast(type) ? 0 : BOXED_BYTES);
+                        streamedBytes += chunk.getTotalSize() - Math.min(chunk.getTotalSize(),
+                                2 * perRow(chunk.getTotalSize(), rows) + STREAMED_PAGE_BYTES);
                     } else {                 // binary: its bytes
                         long bytes = perRow(chunk.getTotalUncompressedSize(), rows);
                         vectorBytes += bytes;
@@ -243,7 +261,7 @@ final class InputFooters {
             long bound = shapeBound(block);
             boolean shapesHoldAll = bound == Long.MAX_VALUE || scoresInGroup / rows <= bound + bound / 100 + 64;
             largest = largest.max(new Sizes(vectorBytes, copyBytes, readBytes, block.getRowCount(),
-                    shapesHoldAll ? Math.min(scoresInGroup, bound) : scoresInGroup, scoreBytes));
+                    shapesHoldAll ? Math.min(scoresInGroup, bound) : scoresInGroup, scoreBytes, false, readBytes - streamedBytes));
         }
         org.apache.parquet.column.ColumnDescriptor c = ParquetScores.scoresColumn(footer.getFileMetaData().getSchema());
         ParquetScores.Kind kind = c == null ? null : ParquetScores.kind(c.getPrimitiveType());

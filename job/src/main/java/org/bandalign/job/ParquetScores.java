@@ -28,8 +28,10 @@ import org.bandalign.align.InvalidPairException;
  * page at a time ({@link FloatListChunk}), other types value by value through parquet-mr's
  * column reader. Spark's vectorized reader
  * holds an array&lt;float&gt; row about 8 times over while it reads it (levels, vectors that
- * grow by doubling, a row buffer); this one holds the column chunk of the row's row group as
- * stored, a page, and the row's floats, and it never gathers a row it is not asked for: a row
+ * grow by doubling, a row buffer); this one holds a page as stored and decompressed, and the
+ * row's floats (lists' pages are read from the file one at a time, {@link StreamedPages}; an
+ * encrypted chunk, or a binary's, is read whole first, as parquet-mr reads it), and it never
+ * gathers a row it is not asked for: a row
  * rejected for its size is skipped (its pages are still decompressed where a later row of its
  * row group is read), and a row group that holds no row asked for is never read.
  *
@@ -46,6 +48,12 @@ final class ParquetScores implements AutoCloseable {
     private Configuration conf;
     private String file;
     private ParquetFileReader reader;
+    /**
+     * The file opened once more, where its scores' pages are read one at a time
+     * ({@link StreamedPages}), and the decompressors they go through; null until then.
+     */
+    private org.apache.parquet.io.SeekableInputStream stream;
+    private org.apache.parquet.compression.CompressionCodecFactory codecs;
     private ColumnDescriptor column;
     /** The file's schema of the scores column alone, which is all this reader reads. */
     private MessageType requested;
@@ -221,30 +229,52 @@ final class ParquetScores implements AutoCloseable {
     private void load(int g) throws IOException {
         values = null;   // (the last chunk can go before the next is read)
         chunk = null;
-        PageReadStore pages = reader.readRowGroup(g);
-        if (byPage && (kind == Kind.FLOAT || kind == Kind.DOUBLE) && column.getMaxRepetitionLevel() == 1
-                && FloatListChunk.reads(encodings(g))) {
-            chunk = new FloatListChunk(pages.getPageReader(column), column, setLevel, elementMayBeNull);
+        org.apache.parquet.hadoop.metadata.ColumnChunkMetaData meta = chunkOf(g);
+        if (byPage && (kind == Kind.FLOAT || kind == Kind.DOUBLE) && column.getMaxRepetitionLevel() == 1 && meta != null
+                && FloatListChunk.reads(meta.getEncodings())) {
+            chunk = new FloatListChunk(pages(meta, g), column, setLevel, elementMayBeNull);
+            entries = meta.getValueCount();
         } else {
+            PageReadStore pages = reader.readRowGroup(g);
             values = new ColumnReadStoreImpl(pages, new Unconverted(column.getPath().length - 1), requested,
                     reader.getFooter().getFileMetaData().getCreatedBy()).getColumnReader(column);
+            entries = pages.getPageReader(column).getTotalValueCount();
         }
-        entries = pages.getPageReader(column).getTotalValueCount();
         consumed = 0;
         group = g;
         GROUPS.incrementAndGet();
         next = groupStarts[g];
     }
 
-    /** The encodings of the scores column's chunk in row group {@code g}. */
-    private java.util.Set<org.apache.parquet.column.Encoding> encodings(int g) {
+    /** The scores column's chunk in row group {@code g}, or null where the footer lists none (read value by value). */
+    private org.apache.parquet.hadoop.metadata.ColumnChunkMetaData chunkOf(int g) {
         org.apache.parquet.hadoop.metadata.ColumnPath path = org.apache.parquet.hadoop.metadata.ColumnPath.get(column.getPath());
         for (org.apache.parquet.hadoop.metadata.ColumnChunkMetaData c : reader.getRowGroups().get(g).getColumns()) {
             if (c.getPath().equals(path)) {
-                return c.getEncodings();
+                return c;
             }
         }
-        return java.util.Set.of(org.apache.parquet.column.Encoding.BIT_PACKED);   // (not found: read value by value)
+        return null;
+    }
+
+    /**
+     * The pages of chunk {@code meta} (of row group {@code g}): read one at a time from the file
+     * where it is not encrypted ({@link StreamedPages}), else through parquet-mr, which reads the
+     * row group's chunk whole and decrypts it.
+     */
+    private org.apache.parquet.column.page.PageReader pages(org.apache.parquet.hadoop.metadata.ColumnChunkMetaData meta, int g)
+            throws IOException {
+        if (meta.isEncrypted() || reader.getFooter().getFileMetaData().getEncryptionType()
+                != org.apache.parquet.hadoop.metadata.FileMetaData.EncryptionType.UNENCRYPTED) {
+            return reader.readRowGroup(g).getPageReader(column);
+        }
+        if (stream == null) {
+            stream = org.apache.parquet.hadoop.util.HadoopInputFile.fromPath(new org.apache.hadoop.fs.Path(java.net.URI.create(file)), conf)
+                    .newStream();
+            codecs = SnappyPages.reading(new org.apache.parquet.hadoop.CodecFactory(conf, 0));
+        }
+        return new StreamedPages(stream, meta, codecs.getDecompressor(meta.getCodec()),
+                conf.getBoolean(org.apache.parquet.hadoop.ParquetInputFormat.PAGE_VERIFY_CHECKSUM_ENABLED, false));
     }
 
     /** Moves past the current row without gathering its values. */
@@ -366,13 +396,16 @@ final class ParquetScores implements AutoCloseable {
         chunk = null;
         group = -1;
         file = null;
-        if (reader != null) {
-            try {
-                reader.close();
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            } finally {
-                reader = null;
+        try (java.io.Closeable r = reader; java.io.Closeable s = stream) {
+            // (closed in turn, the stream first; a failure of one still closes the other)
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } finally {
+            reader = null;
+            stream = null;
+            if (codecs != null) {
+                codecs.release();
+                codecs = null;
             }
         }
     }

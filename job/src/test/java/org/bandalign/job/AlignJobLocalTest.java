@@ -1106,14 +1106,16 @@ class AlignJobLocalTest {
         assertEquals(133_500_000 + 2 * 278 * 1_440_000L + 960_000, AlignJob.taskReadingBytes(p1000, 4096));
         assertEquals(48_000_000 + 2 * 4096 * 1L + 4, AlignJob.taskReadingBytes(new InputFooters.Sizes(1, 4, 48_000_000, 0), 4096),
                 "row groups' rows unknown: the batch as given");
-        // read a page at a time: Spark's batches hold no scores, so the row group and a row twice (its page and its copy)
+        // read a page at a time: Spark's batches hold no scores, so the row group (here as the footers' survey would give
+        // it for a binary, read whole) and a row twice (its page and its copy)
         assertEquals(133_500_000 + 960_000, AlignJob.taskReadingBytes(p1000.readByPage(), AlignJob.PAGE_READER_BATCH_ROWS));
         assertEquals(76_800_000 + 15_360_000, AlignJob.taskReadingBytes(p48.readByPage(), AlignJob.PAGE_READER_BATCH_ROWS));
         assertEquals(null, AlignJob.readingWarning(p48.readByPage(), AlignJob.PAGE_READER_BATCH_ROWS, new AlignJob.Executor(heap, 2), true),
                 "48 pairs of 800 x 800: both tasks read at once (before, one at a time)");
         String byPage = AlignJob.readingWarning(p48.readByPage(), AlignJob.PAGE_READER_BATCH_ROWS, new AlignJob.Executor(heap, 8), true);
-        assertTrue(byPage.contains("about 92.2 MB while it reads them (a row group whole, as parquet-mr reads it, and a row of "
-                + "scores twice: its page and its copy): a 1024 MiB heap holds 3 task(s) reading at once"), byPage);
+        assertTrue(byPage.contains("about 92.2 MB while it reads them (a row group's other columns whole, as parquet-mr reads "
+                + "them, its scores a page at a time, and a row of scores twice: its page and its copy): a 1024 MiB heap holds 3 "
+                + "task(s) reading at once"), byPage);
     }
 
     @Test

@@ -464,6 +464,7 @@ class FloatListChunkTest {
         CompressionCodecName[] codecs = {CompressionCodecName.UNCOMPRESSED, CompressionCodecName.SNAPPY, CompressionCodecName.GZIP,
                 CompressionCodecName.ZSTD};
         long chunksBefore = FloatListChunk.CHUNKS.get();
+        long streamedBefore = StreamedPages.CHUNKS.get();
         int files = 0;
         int checked = 0;
         for (int s = 0; s < SCHEMAS.length; s++) {
@@ -514,6 +515,8 @@ class FloatListChunkTest {
         assertTrue(checked > files * 600, "rows checked: " + checked);
         assertTrue(FloatListChunk.CHUNKS.get() - chunksBefore >= 2L * files, "chunks read a page at a time: "
                 + (FloatListChunk.CHUNKS.get() - chunksBefore));
+        assertEquals(FloatListChunk.CHUNKS.get() - chunksBefore, StreamedPages.CHUNKS.get() - streamedBefore,
+                "of them, streamed from the file a page at a time");
     }
 
     /**
@@ -643,6 +646,48 @@ class FloatListChunkTest {
         return g;
     }
 
+    /**
+     * Pages streamed from the file are checked against the CRC in their headers where
+     * {@code parquet.page.verify-checksum.enabled} is set: a byte changed inside a page fails the
+     * read, saying so; unset, as by default, the page is read as it is.
+     */
+    @Test
+    void parquetScores_streamedPages_checkTheirCrcWhereAsked() throws Exception {
+        MessageType schema = MessageTypeParser.parseMessageType(SCHEMAS[1]);
+        float[] values = new float[1000];
+        Arrays.fill(values, 1.5f);
+        org.apache.hadoop.fs.Path file = new org.apache.hadoop.fs.Path(dir.resolve("crc.parquet").toUri());
+        try (ParquetWriter<Group> w = ExampleParquetWriter.builder(file).withType(schema).withConf(new Configuration())
+                .withDictionaryEncoding(false).withPageWriteChecksumEnabled(true).build()) {
+            w.write(group(schema, 1, new Written(values, List.of())));
+        }
+        java.nio.file.Path local = dir.resolve("crc.parquet");
+        byte[] bytes = java.nio.file.Files.readAllBytes(local);
+        int at = -1;
+        for (int k = 4; k + 4 <= bytes.length && at < 0; k++) {   // (a float of the values, inside the page)
+            at = Float.intBitsToFloat((bytes[k] & 0xFF) | (bytes[k + 1] & 0xFF) << 8 | (bytes[k + 2] & 0xFF) << 16
+                    | (bytes[k + 3] & 0xFF) << 24) == 1.5f ? k + 400 : -1;
+        }
+        bytes[at + 3] ^= 0x01;
+        java.nio.file.Files.write(local, bytes);
+        java.nio.file.Files.delete(dir.resolve(".crc.parquet.crc"));   // (Hadoop's checksum of the file as written)
+        Configuration checking = new Configuration();
+        checking.setBoolean(org.apache.parquet.hadoop.ParquetInputFormat.PAGE_VERIFY_CHECKSUM_ENABLED, true);
+        try (ParquetScores reader = new ParquetScores(() -> checking)) {
+            IllegalStateException e = assertThrows(IllegalStateException.class,
+                    () -> reader.read(file.toString(), 0, "p", values.length, (id, n) -> { }));
+            assertTrue(e.getMessage().contains("do not match the CRC"), e.getMessage());
+        }
+        try (ParquetScores reader = new ParquetScores(Configuration::new)) {
+            float[] read = reader.read(file.toString(), 0, "p", values.length, (id, n) -> { });
+            int unchanged = 0;
+            for (float v : read) {
+                unchanged += v == 1.5f ? 1 : 0;
+            }
+            assertEquals(values.length - 1, unchanged, "one float changed, read as it is");
+        }
+    }
+
     /** The key of {@link TestKeys}, which decrypts the files of {@link #parquetScores_encryptedFile_readWithTheConfiguredKeys}. */
     private static final byte[] KEY = "0123456789012345".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
 
@@ -680,6 +725,7 @@ class FloatListChunkTest {
             return conf;
         };
         long chunks = FloatListChunk.CHUNKS.get();
+        long streamed = StreamedPages.CHUNKS.get();
         try (ParquetScores reader = new ParquetScores(keys)) {
             for (int r = 0; r < rows.size(); r++) {
                 int row = r;
@@ -688,6 +734,7 @@ class FloatListChunkTest {
             }
         }
         assertEquals(chunks + 1, FloatListChunk.CHUNKS.get());
+        assertEquals(streamed, StreamedPages.CHUNKS.get(), "encrypted pages are read through parquet-mr, which decrypts them");
         try (ParquetScores reader = new ParquetScores(Configuration::new)) {
             assertThrows(RuntimeException.class, () -> reader.read(file.toString(), 0, "p", 1, (id, n) -> { }));
         }

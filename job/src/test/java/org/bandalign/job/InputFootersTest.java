@@ -194,6 +194,45 @@ class InputFootersTest {
         assertTrue(largestRow >= 5000 && largestGroup >= 100 * 5000, largestRow + " " + largestGroup);
     }
 
+    /**
+     * Float lists in one large row group (as pyarrow writes a file of a few thousand tensors):
+     * read a page at a time, a task holds the other columns as stored and a page of the scores
+     * (twice an average row's stored scores and {@link InputFooters#STREAMED_PAGE_BYTES}), not
+     * the scores' chunk; read whole (Spark's reader), the row group as stored.
+     */
+    @Test
+    void largest_floatListsInOneLargeRowGroup_pagedGroupBytes_theOtherColumnsAndAPage() throws IOException {
+        MessageType schema = MessageTypeParser.parseMessageType(
+                "message m { optional group scores (LIST) { repeated group list { required float element; } } required int32 n; }");
+        org.apache.hadoop.fs.Path path = new org.apache.hadoop.fs.Path(tmp.resolve("one-group.parquet").toUri());
+        java.util.Random random = new java.util.Random(9);
+        try (ParquetWriter<Group> w = ExampleParquetWriter.builder(path).withType(schema).withConf(new Configuration())
+                .withDictionaryEncoding(false).withRowGroupSize(1L << 30).build()) {
+            for (int k = 0; k < 1500; k++) {
+                Group g = new SimpleGroupFactory(schema).newGroup().append("n", k);
+                Group list = g.addGroup("scores");
+                for (int e = 0; e < 5000; e++) {
+                    list.addGroup("list").append("element", random.nextFloat());
+                }
+                w.write(g);
+            }
+        }
+        long scores;
+        long n;
+        try (ParquetFileReader r = ParquetFileReader.open(HadoopInputFile.fromPath(path, new Configuration()))) {
+            assertEquals(1, r.getFooter().getBlocks().size());
+            scores = r.getFooter().getBlocks().get(0).getColumns().get(0).getTotalSize();
+            n = r.getFooter().getBlocks().get(0).getColumns().get(1).getTotalSize();
+        }
+        InputFooters.Sizes sizes = largest(new String[] {path.toUri().toString()}, "scores", InputColumns.READ, new Configuration());
+        assertTrue(scores > 20_000_000, "scores as stored: " + scores);
+        assertEquals(scores + n, sizes.rowGroupBytes());
+        long page = 2 * ((scores + 1499) / 1500) + InputFooters.STREAMED_PAGE_BYTES;
+        assertEquals(n + page, sizes.pagedGroupBytes());
+        assertEquals(n + page, sizes.readByPage().rowGroupBytes(), "what a task reading by page holds of the row group");
+        assertTrue(sizes.pageReadable());
+    }
+
     /** Every file's footer is read, however many: the one file with a large row shows wherever it lies. */
     @Test
     void survey_manyFiles_readsEveryFooter_inOrder() throws IOException {

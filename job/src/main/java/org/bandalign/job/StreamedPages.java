@@ -1,0 +1,233 @@
+package org.bandalign.job;
+
+import java.io.BufferedInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.util.zip.CRC32;
+import org.apache.parquet.bytes.BytesInput;
+import org.apache.parquet.column.Encoding;
+import org.apache.parquet.column.page.DataPage;
+import org.apache.parquet.column.page.DataPageV1;
+import org.apache.parquet.column.page.DataPageV2;
+import org.apache.parquet.column.page.DictionaryPage;
+import org.apache.parquet.column.page.PageReader;
+import org.apache.parquet.column.statistics.Statistics;
+import org.apache.parquet.compression.CompressionCodecFactory;
+import org.apache.parquet.format.DataPageHeader;
+import org.apache.parquet.format.DataPageHeaderV2;
+import org.apache.parquet.format.DictionaryPageHeader;
+import org.apache.parquet.format.PageHeader;
+import org.apache.parquet.format.Util;
+import org.apache.parquet.hadoop.metadata.ColumnChunkMetaData;
+import org.apache.parquet.io.SeekableInputStream;
+
+/**
+ * The pages of one column chunk read from the file one at a time, as they are asked for, where
+ * parquet-mr's {@code readRowGroup} reads a row group's chunk whole before its first page.
+ *
+ * <p>Why. A row group is as large as its writer made it: pyarrow's default is a million rows, so
+ * a file of a few thousand score tensors is often one row group of gigabytes, which a task would
+ * hold whole while it reads. Read a page at a time, the scores take a page and the row being
+ * read, whatever the row group.
+ *
+ * <p>Design. The chunk's bytes are read in order from where its metadata says it starts,
+ * through a 64 KiB buffer: a page header (Parquet's Thrift struct, read by parquet-format's own
+ * {@link Util#readPageHeader}), then the page's bytes in one read, decompressed by the codec the
+ * chunk names (the same decompressors as parquet-mr's reader, {@link SnappyPages} for Snappy).
+ * A dictionary page is read before the first data page; index pages are skipped; pages end once
+ * the chunk's values are read. Where {@code parquet.page.verify-checksum.enabled} is set, a page
+ * with a CRC in its header is checked against it, as parquet-mr checks it. Encrypted chunks are
+ * not read here (their headers and pages need the file's decryptors): {@link ParquetScores}
+ * reads those through parquet-mr. Statistics are not read (the pages carry empty ones). Not
+ * thread-safe; reads from {@code in}, which the caller closes.
+ */
+final class StreamedPages implements PageReader {
+    /** Chunks read here since the JVM started (tests: that pages were streamed, not read with their row group). */
+    static final java.util.concurrent.atomic.AtomicLong CHUNKS = new java.util.concurrent.atomic.AtomicLong();
+
+    /** What is read ahead of a page: its header, in several small reads. */
+    private static final int BUFFER_BYTES = 64 << 10;
+
+    private final InputStream in;
+    private final ColumnChunkMetaData chunk;
+    private final CompressionCodecFactory.BytesInputDecompressor decompressor;
+    private final boolean verifyChecksums;
+    private final long totalValues;
+    private final DictionaryPage dictionary;
+    /** The first page's header where it is a data page, read while looking for the dictionary. */
+    private PageHeader pending;
+    private long valuesRead;
+    private long bytesLeft;
+
+    /**
+     * The pages of {@code chunk}, read from {@code file} (seeked to the chunk's start here),
+     * decompressed by {@code decompressor} (the chunk's codec's).
+     */
+    StreamedPages(SeekableInputStream file, ColumnChunkMetaData chunk, CompressionCodecFactory.BytesInputDecompressor decompressor,
+                  boolean verifyChecksums) throws IOException {
+        this.chunk = chunk;
+        this.decompressor = decompressor;
+        this.verifyChecksums = verifyChecksums;
+        this.totalValues = chunk.getValueCount();
+        file.seek(chunk.getStartingPos());
+        this.in = new BufferedInputStream(file, BUFFER_BYTES);
+        this.bytesLeft = chunk.getTotalSize();
+        PageHeader first = totalValues > 0 || bytesLeft > 0 ? nextHeader() : null;
+        if (first != null && first.isSetDictionary_page_header()) {
+            dictionary = dictionaryPage(first);
+        } else {
+            dictionary = null;
+            pending = first;
+        }
+        CHUNKS.incrementAndGet();
+    }
+
+    @Override
+    public DictionaryPage readDictionaryPage() {
+        return dictionary;
+    }
+
+    @Override
+    public long getTotalValueCount() {
+        return totalValues;
+    }
+
+    @Override
+    public DataPage readPage() {
+        try {
+            while (valuesRead < totalValues) {
+                PageHeader header = pending != null ? pending : nextHeader();
+                pending = null;
+                if (header == null) {
+                    return null;
+                }
+                if (header.isSetData_page_header()) {
+                    return dataPage(header, header.getData_page_header());
+                } else if (header.isSetData_page_header_v2()) {
+                    return dataPageV2(header, header.getData_page_header_v2());
+                }
+                skip(header.getCompressed_page_size());   // (an index page, or a dictionary where none belongs)
+            }
+            return null;
+        } catch (IOException e) {
+            throw new UncheckedIOException("reading a page of " + chunk.getPath() + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** The next page's header, or null where the chunk's bytes are all read. */
+    private PageHeader nextHeader() throws IOException {
+        if (bytesLeft <= 0) {
+            return null;
+        }
+        Counting counting = new Counting(in);
+        PageHeader header = Util.readPageHeader(counting);
+        bytesLeft -= counting.count;
+        if (header.getCompressed_page_size() < 0 || header.getUncompressed_page_size() < 0) {
+            throw corrupt("a page header with sizes " + header.getCompressed_page_size() + " and " + header.getUncompressed_page_size());
+        }
+        return header;
+    }
+
+    private DictionaryPage dictionaryPage(PageHeader header) throws IOException {
+        DictionaryPageHeader d = header.getDictionary_page_header();
+        byte[] stored = pageBytes(header);
+        return new DictionaryPage(decompress(stored, header.getUncompressed_page_size()), header.getUncompressed_page_size(),
+                d.getNum_values(), encoding(d.getEncoding()));
+    }
+
+    private DataPage dataPage(PageHeader header, DataPageHeader d) throws IOException {
+        byte[] stored = pageBytes(header);
+        valuesRead += d.getNum_values();
+        return new DataPageV1(decompress(stored, header.getUncompressed_page_size()), d.getNum_values(),
+                header.getUncompressed_page_size(), Statistics.getBuilderForReading(chunk.getPrimitiveType()).build(),
+                encoding(d.getRepetition_level_encoding()), encoding(d.getDefinition_level_encoding()), encoding(d.getEncoding()));
+    }
+
+    private DataPage dataPageV2(PageHeader header, DataPageHeaderV2 d) throws IOException {
+        byte[] stored = pageBytes(header);
+        int repetition = d.getRepetition_levels_byte_length();
+        int definition = d.getDefinition_levels_byte_length();
+        int dataStored = stored.length - repetition - definition;
+        int dataSize = header.getUncompressed_page_size() - repetition - definition;
+        if (repetition < 0 || definition < 0 || dataStored < 0 || dataSize < 0) {
+            throw corrupt("a version-2 page of " + stored.length + " bytes with levels of " + repetition + " and " + definition);
+        }
+        valuesRead += d.getNum_values();
+        BytesInput data = BytesInput.from(stored, repetition + definition, dataStored);
+        if (!d.isSetIs_compressed() || d.isIs_compressed()) {
+            data = decompressor.decompress(data, dataSize);
+        }
+        return DataPageV2.uncompressed(d.getNum_rows(), d.getNum_nulls(), d.getNum_values(), BytesInput.from(stored, 0, repetition),
+                BytesInput.from(stored, repetition, definition), encoding(d.getEncoding()), data,
+                Statistics.getBuilderForReading(chunk.getPrimitiveType()).build());
+    }
+
+    /** A page's bytes as stored, checked against its header's CRC where asked to. */
+    private byte[] pageBytes(PageHeader header) throws IOException {
+        int size = header.getCompressed_page_size();
+        if (size > bytesLeft) {
+            throw corrupt("a page of " + size + " bytes where the column chunk has " + bytesLeft + " left");
+        }
+        byte[] stored = in.readNBytes(size);
+        if (stored.length != size) {
+            throw corrupt("the file ends inside a page of " + size + " bytes");
+        }
+        bytesLeft -= size;
+        if (verifyChecksums && header.isSetCrc()) {
+            CRC32 crc = new CRC32();
+            crc.update(stored);
+            if ((int) crc.getValue() != header.getCrc()) {
+                throw corrupt("a page whose bytes do not match the CRC in its header");
+            }
+        }
+        return stored;
+    }
+
+    private BytesInput decompress(byte[] stored, int uncompressedSize) throws IOException {
+        return decompressor.decompress(BytesInput.from(stored), uncompressedSize);
+    }
+
+    private void skip(long bytes) throws IOException {
+        if (bytes > bytesLeft) {
+            throw corrupt("a page of " + bytes + " bytes where the column chunk has " + bytesLeft + " left");
+        }
+        in.skipNBytes(bytes);
+        bytesLeft -= bytes;
+    }
+
+    private static Encoding encoding(org.apache.parquet.format.Encoding e) {
+        return Encoding.valueOf(e.name());   // (as parquet-mr's metadata converter maps them)
+    }
+
+    private IllegalStateException corrupt(String what) {
+        return new IllegalStateException("corrupt Parquet column chunk " + chunk.getPath() + ": " + what);
+    }
+
+    /** Counts the bytes a header's reader takes. */
+    private static final class Counting extends java.io.FilterInputStream {
+        long count;
+
+        Counting(InputStream in) {
+            super(in);
+        }
+
+        @Override
+        public int read() throws IOException {
+            int b = super.read();
+            if (b >= 0) {
+                count++;
+            }
+            return b;
+        }
+
+        @Override
+        public int read(byte[] b, int off, int len) throws IOException {
+            int n = super.read(b, off, len);
+            if (n > 0) {
+                count += n;
+            }
+            return n;
+        }
+    }
+}
