@@ -296,7 +296,9 @@ final class AlignJob {
      * Whether the job reads the input's scores itself, a page at a time ({@link ParquetScores},
      * {@link FloatListChunk}), while Spark's reader reads the other columns: where
      * {@code spark.bandalign.reader.pageReader} asks for it ({@code auto}: where the input's
-     * files are large enough, {@link #PAGE_READER_MIN_FILE_BYTES}) and every file stores its
+     * files are large enough, {@link #PAGE_READER_MIN_FILE_BYTES}, or some file's scores are
+     * byte-stream split, which Spark's reader does not read, {@link InputFooters.Sizes#splitScores})
+     * and every file stores its
      * scores as a list of float32 or float64 or as a binary
      * ({@link InputFooters.Sizes#pageReadable}). Arrays of other numbers (integers, decimals),
      * an input any of whose footers could not be read, and a session
@@ -310,7 +312,8 @@ final class AlignJob {
         if (req.pageReader.equals("false") || skipsCorrupt || !survey.largest().pageReadable()) {
             return false;
         }
-        return req.pageReader.equals("true") || survey.meanLargestRowGroupBytes() >= PAGE_READER_MIN_FILE_BYTES;
+        return req.pageReader.equals("true") || survey.largest().splitScores()
+                || survey.meanLargestRowGroupBytes() >= PAGE_READER_MIN_FILE_BYTES;
     }
 
     /**

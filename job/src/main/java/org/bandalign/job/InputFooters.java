@@ -71,6 +71,9 @@ final class InputFooters {
      * group's other columns as stored and a page of the scores, at most a row's stored scores
      * twice over (an average row's: see below) and {@link #STREAMED_PAGE_BYTES}; a binary's
      * chunk is read whole, as {@code rowGroupBytes} counts it.
+     * <li>{@code splitScores}, whether a list of scores is stored byte-stream split somewhere,
+     * which Spark's vectorized reader does not read (Spark 4.2: "Unsupported encoding") and the
+     * job's does. Over several files: whether any is.
      * </ul>
      * A row is its row group's average: the footers hold no row's own size, so a row group of
      * rows of mixed sizes hides its largest.
@@ -79,7 +82,8 @@ final class InputFooters {
      * MB of byte[] (row group, row buffer, output) while it was read, about 10 times the row.
      */
     record Sizes(long rowVectorBytes, long rowCopyBytes, long rowGroupBytes, long rowGroupRows, long rowGroupScores,
-                 long scoreReadBytes, boolean pageReadable, long pagedGroupBytes) implements java.io.Serializable {
+                 long scoreReadBytes, boolean pageReadable, long pagedGroupBytes, boolean splitScores)
+            implements java.io.Serializable {
         /** Sizes that say nothing of the largest row. */
         Sizes(long rowVectorBytes, long rowCopyBytes, long rowGroupBytes, long rowGroupRows) {
             this(rowVectorBytes, rowCopyBytes, rowGroupBytes, rowGroupRows, 0, 0);
@@ -87,21 +91,21 @@ final class InputFooters {
 
         /** Sizes of scores that are not (or not known to be) {@code pageReadable}, their row groups read whole. */
         Sizes(long rowVectorBytes, long rowCopyBytes, long rowGroupBytes, long rowGroupRows, long rowGroupScores, long scoreReadBytes) {
-            this(rowVectorBytes, rowCopyBytes, rowGroupBytes, rowGroupRows, rowGroupScores, scoreReadBytes, false, rowGroupBytes);
+            this(rowVectorBytes, rowCopyBytes, rowGroupBytes, rowGroupRows, rowGroupScores, scoreReadBytes, false, rowGroupBytes, false);
         }
 
-        /** The larger of each size, and float lists where both are. */
+        /** The larger of each size, page-readable where both are, split where either is. */
         Sizes max(Sizes o) {
             return new Sizes(Math.max(rowVectorBytes, o.rowVectorBytes), Math.max(rowCopyBytes, o.rowCopyBytes),
                     Math.max(rowGroupBytes, o.rowGroupBytes), Math.max(rowGroupRows, o.rowGroupRows),
                     Math.max(rowGroupScores, o.rowGroupScores), Math.max(scoreReadBytes, o.scoreReadBytes), pageReadable && o.pageReadable,
-                    Math.max(pagedGroupBytes, o.pagedGroupBytes));
+                    Math.max(pagedGroupBytes, o.pagedGroupBytes), splitScores || o.splitScores);
         }
 
         /** These sizes, saying whether the job's reader reads the scores ({@code pageReadable}). */
         Sizes withPageReadable(boolean pageReadable) {
             return new Sizes(rowVectorBytes, rowCopyBytes, rowGroupBytes, rowGroupRows, rowGroupScores, scoreReadBytes, pageReadable,
-                    pagedGroupBytes);
+                    pagedGroupBytes, splitScores);
         }
 
         /**
@@ -113,7 +117,7 @@ final class InputFooters {
          */
         Sizes readByPage() {
             return new Sizes(0, rowCopyBytes, pagedGroupBytes, rowGroupRows, rowGroupScores, 2L * Float.BYTES, pageReadable,
-                    pagedGroupBytes);
+                    pagedGroupBytes, splitScores);
         }
 
         /** What Spark's reader would hold for one row that held all the scores of the largest row group. */
@@ -227,6 +231,7 @@ final class InputFooters {
             long scoresInGroup = 0;
             long scoreBytes = 0;
             long streamedBytes = 0;   // (of a list's chunk, what is held at once: see pagedGroupBytes)
+            boolean split = false;
             for (ColumnChunkMetaData chunk : block.getColumns()) {
                 String[] path = chunk.getPath().toArray();
                 if (path[0].equalsIgnoreCase(scores)) {
@@ -243,6 +248,7 @@ final class InputFooters {
                                 + (storedAsCast(type) ? 0 : BOXED_BYTES);
                         streamedBytes += chunk.getTotalSize() - Math.min(chunk.getTotalSize(),
                                 2 * perRow(chunk.getTotalSize(), rows) + STREAMED_PAGE_BYTES);
+                        split |= chunk.getEncodings().contains(org.apache.parquet.column.Encoding.BYTE_STREAM_SPLIT);
                     } else {                 // binary: its bytes
                         long bytes = perRow(chunk.getTotalUncompressedSize(), rows);
                         vectorBytes += bytes;
@@ -261,7 +267,7 @@ final class InputFooters {
             long bound = shapeBound(block);
             boolean shapesHoldAll = bound == Long.MAX_VALUE || scoresInGroup / rows <= bound + bound / 100 + 64;
             largest = largest.max(new Sizes(vectorBytes, copyBytes, readBytes, block.getRowCount(),
-                    shapesHoldAll ? Math.min(scoresInGroup, bound) : scoresInGroup, scoreBytes, false, readBytes - streamedBytes));
+                    shapesHoldAll ? Math.min(scoresInGroup, bound) : scoresInGroup, scoreBytes, false, readBytes - streamedBytes, split));
         }
         org.apache.parquet.column.ColumnDescriptor c = ParquetScores.scoresColumn(footer.getFileMetaData().getSchema());
         ParquetScores.Kind kind = c == null ? null : ParquetScores.kind(c.getPrimitiveType());

@@ -308,6 +308,44 @@ class AlignJobLocalTest {
     }
 
     /**
+     * Scores stored byte-stream split (as {@code parquet.enable.bytestreamsplit} or pyarrow's
+     * {@code use_byte_stream_split} writes them), which Spark's vectorized reader does not read:
+     * {@code pageReader=auto} reads them a page at a time however small the files, and the
+     * marginals are those of the same scores stored plain.
+     */
+    @Test
+    void align_pageReaderAuto_byteStreamSplitScores_readAPageAtATime_evenInSmallFiles() throws IOException {
+        List<Row> rows = new ArrayList<>();
+        for (ReferenceCase rc : ReferenceCase.all()) {
+            if (rc.mode == Mode.GLOBAL) {
+                rows.add(TestTables.caseRow(rc, false));
+            }
+        }
+        String split = tmp.resolve("split-scores").toString();
+        String plain = tmp.resolve("plain-scores").toString();
+        TestTables.table(spark, rows, false).coalesce(1).write().option("parquet.enable.bytestreamsplit", "true")
+                .option("parquet.enable.dictionary", "false").parquet(split);
+        TestTables.table(spark, rows, false).coalesce(1).write().parquet(plain);
+        InputFooters.Survey survey = AlignJob.inputSurvey(spark, spark.read().parquet(split));
+        assertTrue(survey.largest().splitScores() && survey.meanLargestRowGroupBytes() < AlignJob.PAGE_READER_MIN_FILE_BYTES,
+                "small files whose scores are split: " + survey.largest());
+        assertTrue(!AlignJob.inputSurvey(spark, spark.read().parquet(plain)).largest().splitScores());
+        long before = StreamedPages.CHUNKS.get();
+        JobSummary s = run(split, tmp.resolve("out-split-scores").toString());
+        assertTrue(StreamedPages.CHUNKS.get() > before, "read a page at a time");
+        assertEquals(List.of("auto", "page"), List.of(s.options.get("page_reader"), s.options.get("scores_reader")));
+        JobSummary p = run(plain, tmp.resolve("out-plain-scores").toString());
+        assertEquals("spark", p.options.get("scores_reader"));
+        assertEquals(List.of((long) rows.size(), (long) rows.size()), List.of(s.alignedRows, p.alignedRows));
+        Map<String, Row> a = byId(tmp.resolve("out-split-scores") + "/marginals");
+        Map<String, Row> b = byId(tmp.resolve("out-plain-scores") + "/marginals");
+        assertEquals(b.keySet(), a.keySet());
+        for (String id : a.keySet()) {
+            assertArrayEquals(OutputRows.marginals(b.get(id)), OutputRows.marginals(a.get(id)), id);
+        }
+    }
+
+    /**
      * A session that skips corrupt files ({@code spark.sql.files.ignoreCorruptFiles}) keeps the
      * scores with Spark's reader, which skips a file whose scores are corrupt, as before; the
      * page reader would fail on them, since Spark alone would read the file's intact columns
