@@ -9,6 +9,7 @@ import java.util.Set;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.sql.execution.datasources.parquet.ParquetToSparkSchemaConverter;
+import org.apache.spark.sql.types.ArrayType;
 import org.apache.spark.sql.types.DataType;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.DecimalType;
@@ -21,9 +22,11 @@ import org.apache.spark.sql.types.StructType;
  * column is stored in two types: from every file's footer, the columns the job reads alone (SPEC
  * section 5: other columns are ignored, so theirs may differ), with lengths and band bounds
  * stored as 32-bit integers in some files and 64-bit in others (pyarrow's default for Python
- * ints) read as 64-bit, and as float64 where some files hold floats. Spark's Parquet reader
- * widens each file's column to that type. Any other disagreement is the user's: it names the
- * column and two files.
+ * ints) read as 64-bit, and as float64 where some files hold floats, and scores stored as lists
+ * of float32 in some files and of float64 in others (NumPy's default, unless cast) read as
+ * lists of float64. Spark's Parquet reader widens each file's column to that type; float32
+ * widened to float64 and narrowed back is the same float, so a float file's pairs align as
+ * they would alone. Any other disagreement is the user's: it names the column and two files.
  */
 final class InputSchema {
     /** The columns the job reads (lower case; names match in any case). */
@@ -81,9 +84,12 @@ final class InputSchema {
     /**
      * One type that holds both, for a length or band bound: 64-bit for whole numbers of two
      * widths, float64 for a 32-bit integer or float beside a float64 (the widenings Spark's
-     * Parquet reader makes); null for any other pair.
+     * Parquet reader makes), and for scores what {@link #widerScores} says; null for any other pair.
      */
     static DataType wider(String column, DataType a, DataType b) {
+        if (column.equals("scores")) {
+            return widerScores(a, b);
+        }
         if (!WHOLE_NUMBERS.contains(column) || !(a instanceof NumericType) || !(b instanceof NumericType)
                 || a instanceof DecimalType || b instanceof DecimalType) {
             return null;
@@ -97,6 +103,25 @@ final class InputSchema {
             return null;   // a 64-bit integer in float64 would lose digits; the reader does not widen it
         }
         return DataTypes.DoubleType;
+    }
+
+    /**
+     * One type for scores stored as two list types: a list of float64 for lists of float32 and
+     * float64, the same element type where only whether elements may be null differs (Spark's
+     * own merge allows that, yet another column's clash brings the job here); null otherwise
+     * (a binary beside a list, or lists of integers).
+     */
+    private static DataType widerScores(DataType a, DataType b) {
+        if (!(a instanceof ArrayType x) || !(b instanceof ArrayType y)) {
+            return null;
+        }
+        DataType element = x.elementType().equals(y.elementType()) ? x.elementType()
+                : isFloatOrDouble(x.elementType()) && isFloatOrDouble(y.elementType()) ? DataTypes.DoubleType : null;
+        return element == null ? null : DataTypes.createArrayType(element, x.containsNull() || y.containsNull());
+    }
+
+    private static boolean isFloatOrDouble(DataType t) {
+        return t.equals(DataTypes.FloatType) || t.equals(DataTypes.DoubleType);
     }
 
     private static boolean isWhole(DataType t) {
