@@ -245,23 +245,38 @@ final class ExecutorAligners {
     }
 
     /**
-     * Throws where the {@code scores} floats of a row that the job's own reader would read
-     * ({@link LargeRows}) pass {@value AlignPartition#READING_HEAP_SHARE} of this executor's heap:
-     * a dense row aligned in a narrow band has few band cells, so {@link #checkFitsHeap} passes
-     * it, and yet all its scores are read.
+     * Throws where the {@code scores} floats of a row that the job's own reader reads
+     * ({@link ParquetScores}), with the {@code pageBytes} that reading the Parquet page beside
+     * them holds ({@link StreamedPages#nextPageBytes}; 0 where not known), pass
+     * {@value AlignPartition#READING_HEAP_SHARE} of this executor's heap: a dense row aligned in
+     * a narrow band has few band cells, so {@link #checkFitsHeap} passes it, and yet all its
+     * scores are read; and a huge row's page is refused from its header, before it is read.
      */
-    static void checkScoresFitHeap(String id, long scores) {
-        checkScoresFitHeap(id, scores, Runtime.getRuntime().maxMemory());
+    static void checkScoresFitHeap(String id, long scores, long pageBytes) {
+        checkScoresFitHeap(id, scores, pageBytes, Runtime.getRuntime().maxMemory());
     }
 
-    static void checkScoresFitHeap(String id, long scores, long heapBytes) {
-        long most = (long) (heapBytes * AlignPartition.READING_HEAP_SHARE) / 4;
+    static void checkScoresFitHeap(String id, long scores, long pageBytes, long heapBytes) {
+        long mostBytes = (long) (heapBytes * AlignPartition.READING_HEAP_SHARE);
+        long most = mostBytes / 4;
+        String share = (int) (AlignPartition.READING_HEAP_SHARE * 100) + "% of this " + (heapBytes >> 20) + " MiB heap";
+        String more = "; give the executors more memory (spark.executor.memory; in local mode the JVM's -Xmx, which "
+                + "bin/bandalign takes from BANDALIGN_JAVA_OPTS)";
         if (scores > most) {
             throw new InvalidPairException(id, "too large for this executor's memory: its scores hold " + scores
-                    + " floats, more than the " + most + " that " + (int) (AlignPartition.READING_HEAP_SHARE * 100)
-                    + "% of this " + (heapBytes >> 20) + " MiB heap holds; give the executors more memory "
-                    + "(spark.executor.memory; in local mode the JVM's -Xmx, which bin/bandalign takes from BANDALIGN_JAVA_OPTS)");
+                    + " floats, more than the " + most + " that " + share + " holds" + more);
         }
+        if (pageBytes > mostBytes - 4 * scores) {
+            throw new InvalidPairException(id, "too large for this executor's memory: " + (scores > 0 ? "its " + scores
+                    + " floats of scores (" + megabytes(4 * scores) + " MB) and " : "") + "a Parquet page of "
+                    + megabytes(pageBytes) + " MB (as stored and decompressed) that holds its scores or lies before them in its "
+                    + "row group" + (scores > 0 ? " take" : " takes") + " more than the " + megabytes(mostBytes) + " MB that "
+                    + share + " holds" + more);
+        }
+    }
+
+    private static String megabytes(long bytes) {
+        return String.format(java.util.Locale.ROOT, "%.1f", bytes / 1e6);
     }
 
     /**

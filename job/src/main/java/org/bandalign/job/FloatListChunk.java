@@ -50,6 +50,12 @@ import org.bandalign.align.InvalidPairException;
  * Not thread-safe.
  */
 final class FloatListChunk {
+    /** Pages that say what reading the next one takes before it is read ({@link StreamedPages}). */
+    interface PeekablePages extends PageReader {
+        /** What reading the next data page holds at its peak, from its header alone; 0 where none is left. */
+        long nextPageBytes();
+    }
+
     /** The encodings this reader reads: levels in RLE, values plain or dictionary-encoded. */
     static final Set<Encoding> SUPPORTED = Set.of(Encoding.PLAIN, Encoding.RLE, Encoding.PLAIN_DICTIONARY,
             Encoding.RLE_DICTIONARY, Encoding.BYTE_STREAM_SPLIT);
@@ -83,6 +89,11 @@ final class FloatListChunk {
     /** A byte-stream-split page's values, unsplit. */
     private float[] unsplit = new float[0];
     private double[] wideUnsplit = new double[0];
+    /** Rows begun ({@link #rowsBegun}), and whether the last one's next page was refused before it could end. */
+    private long rowsBegun;
+    private boolean midRow;
+    /** What the current page holds while it is read: its bytes decompressed, and its values unpacked where they are. */
+    private long pageHeld;
     /** Entries of the current page where a row starts, in order, and the next at or after {@link #position}. */
     private int[] rowStarts = new int[64];
     private int rowStartCount;
@@ -183,7 +194,15 @@ final class FloatListChunk {
 
     /** Moves past the next row without copying its values. */
     void skipRow() {
-        walkRow(false, 0);
+        skipRow(null, null);
+    }
+
+    /**
+     * Moves past the next row without copying its values, on the way to pair {@code id}'s row:
+     * {@code fits} is asked first whether each page to be read fits (where null, nothing is).
+     */
+    void skipRow(String id, ParquetScores.SizeCheck fits) {
+        walkRow(false, 0, id, fits);
     }
 
     /**
@@ -191,22 +210,28 @@ final class FloatListChunk {
      * shape says it holds, and {@code fits} is asked first (but not for a null row) whether that
      * many fit, or fewer where the row holds fewer: its own entries where its page holds it
      * whole, else the entries left in the chunk. A row of exactly {@code expected} floats is read
-     * into an array of that size, with no copy.
+     * into an array of that size, with no copy. Where its pages say their size before they are
+     * read ({@link PeekablePages}: pages read from the file), {@code fits} is also asked, before each of its pages is read,
+     * whether that page fits, from the page's header: a page of a huge row is refused before it
+     * is read, not after.
      *
      * @throws InvalidPairException naming {@code id} where the row holds a null element, or from {@code fits}
      */
     float[] readRow(String id, long expected, ParquetScores.SizeCheck fits) {
-        loadPageIfDone();
+        if (midRow) {
+            finishRow(id, fits);
+        }
+        loadPageIfDone(id, 0, fits);
         if (atNullRow()) {
-            walkRow(false, 0);   // one entry, nothing to size
+            walkRow(false, 0, null, null);   // one entry, nothing to size
             return null;
         }
         int next = rowCursor + 1;   // (the row starts at rowStarts[rowCursor], checked as it is read)
         long held = position < pageEntries && next < rowStartCount ? rowStarts[next] - position : entriesLeft();
         long size = Math.min(expected, held);
-        fits.check(id, size);
+        fits.check(id, size, pageHeld);
         rowId = id;
-        boolean present = walkRow(true, (int) Math.min(size, ParquetScores.MAX_ARRAY));
+        boolean present = walkRow(true, (int) Math.min(size, ParquetScores.MAX_ARRAY), id, fits);
         if (!present) {
             return null;
         }
@@ -226,13 +251,17 @@ final class FloatListChunk {
     /**
      * Reads the next row: its values into {@link #gathered} (presized to {@code presize} where
      * larger) where {@code keep}, its count and first null element into {@link #count} and
-     * {@link #firstNull}. Returns false where the row is null.
+     * {@link #firstNull}. Returns false where the row is null. Each page to be read is first
+     * offered to {@code fits} as pair {@code id}'s where {@code fits} is not null.
      */
-    private boolean walkRow(boolean keep, int presize) {
+    private boolean walkRow(boolean keep, int presize, String id, ParquetScores.SizeCheck fits) {
+        if (midRow) {
+            finishRow(id, fits);
+        }
         count = 0;
         firstNull = -1;
         beyondRange = -1;
-        loadPageIfDone();
+        loadPageIfDone(id, 0, fits);
         if (position == pageEntries) {
             throw new IllegalStateException("the column chunk has no row left to read");
         }
@@ -242,6 +271,7 @@ final class FloatListChunk {
         if (keep && presize > gathered.length) {
             gathered = new float[presize];
         }
+        rowsBegun++;
         if (atNullRow()) {
             advance(position + 1);   // one entry
             return false;
@@ -253,11 +283,41 @@ final class FloatListChunk {
             if (end < pageEntries) {
                 return true;
             }
-            loadPageIfDone();
+            midRow = true;   // (until the next page says whether the row goes on: a refused page leaves it so)
+            loadPageIfDone(id, keep ? gathered.length : 0, fits);
+            midRow = false;
             if (position == pageEntries || (rowCursor < rowStartCount && rowStarts[rowCursor] == position)) {
                 return true;   // the chunk ended, or the next page starts a row
             }
         }
+    }
+
+    /**
+     * Moves past the rest of a row whose next page {@code fits} refused ({@link #midRow}), its
+     * pages offered to {@code fits} as pair {@code id}'s.
+     */
+    private void finishRow(String id, ParquetScores.SizeCheck fits) {
+        while (true) {
+            loadPageIfDone(id, 0, fits);
+            if (position == pageEntries || (rowCursor < rowStartCount && rowStarts[rowCursor] == position)) {
+                break;
+            }
+            int end = rowCursor < rowStartCount ? rowStarts[rowCursor] : pageEntries;
+            take(end, false);
+            if (end < pageEntries) {
+                break;
+            }
+        }
+        midRow = false;
+    }
+
+    /**
+     * How many rows this chunk's reads have begun, each counted once its first entry is taken,
+     * even where it is then rejected or one of its later pages refused (the rest is passed over
+     * before the next row); a row refused before its first page is read is not begun.
+     */
+    long rowsBegun() {
+        return rowsBegun;
     }
 
     /** Whether the entry at {@link #position} is a null row (below the level where a row's list is set). */
@@ -352,9 +412,19 @@ final class FloatListChunk {
         }
     }
 
-    /** Loads the next non-empty page where the current one is read to its end (and one is left). */
-    private void loadPageIfDone() {
+    /**
+     * Loads the next page where the current one is read, asking {@code fits} first (where not
+     * null) whether the page fits beside the {@code floats} of pair {@code id}'s row already
+     * gathered, where the pages say what reading it takes ({@link PeekablePages#nextPageBytes}).
+     */
+    private void loadPageIfDone(String id, long floats, ParquetScores.SizeCheck fits) {
         while (position == pageEntries && entriesInLaterPages > 0) {
+            if (fits != null && pages instanceof PeekablePages peekable) {
+                long bytes = peekable.nextPageBytes();
+                if (bytes > 0) {
+                    fits.check(id, floats, bytes);
+                }
+            }
             DataPage page = pages.readPage();
             if (page == null) {
                 throw corrupt("the column chunk ends " + entriesInLaterPages + " entries before its metadata says");
@@ -370,6 +440,7 @@ final class FloatListChunk {
         }
         entriesInLaterPages -= entries;
         pageEntries = entries;
+        pageHeld = Math.max(0, page.getUncompressedSize());
         position = 0;
         rowCursor = 0;
         oddCursor = 0;
@@ -415,6 +486,7 @@ final class FloatListChunk {
                 } else {
                     plain = FloatBuffer.wrap(unsplit(values, valueCount));
                 }
+                pageHeld += (wide ? 8L : 4L) * valueCount;
                 dictionaryPage = false;
             } else if ((encoding == Encoding.PLAIN_DICTIONARY || encoding == Encoding.RLE_DICTIONARY) && dictionary != null) {
                 if (!values.hasRemaining()) {
@@ -427,6 +499,7 @@ final class FloatListChunk {
                 if (indices.length < valueCount) {
                     indices = new int[Math.max(valueCount, 2 * indices.length)];
                 }
+                pageHeld += 4L * valueCount;
                 hybrid.start(values, values.position() + 1, values.limit(), width);
                 for (int k = 0; k < valueCount; ) {
                     k = hybrid.next(indices, k, valueCount);

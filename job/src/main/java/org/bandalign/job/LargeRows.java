@@ -22,7 +22,9 @@ import org.apache.spark.sql.catalyst.InternalRow;
  * {@code spark.bandalign.reader.largeRowBytes} where set. Its file's rows are then read without
  * their scores (Spark reads ids, lengths and bands alone), and each task reads a row's scores
  * itself, once the row has passed the size checks: a pair too large for the executor is rejected
- * as such without its scores ever being read, and one that fits is read at 4 bytes a score.
+ * as such without its scores ever being read, and one that fits is read at 4 bytes a score beside
+ * the page it is read from ({@link ExecutorAligners#checkScoresFitHeap}, which also refuses a
+ * page too large for the heap from its header, before it is read).
  *
  * <p>The files are found in two steps. Each file's footer says whether any of its row groups
  * holds scores enough for a large row (by its score count, or by the statistics of its lengths
@@ -30,12 +32,12 @@ import org.apache.spark.sql.catalyst.InternalRow;
  * lengths and bands of the rows (no scores) and name the files with a large row.
  * Where no footer shows such a row group, nothing more is read.
  *
- * <p>What it cannot spare: the job's reader holds a row group's scores as stored, and
- * decompresses a large row's pages where it reads a later row of the same row group, so a row
- * whose page does not fit the executor's memory still ends the run there (pyarrow, which writes
- * one row group of up to a million rows, writes a 6000 x 6000 row as one page of 324 MB);
- * Spark's and parquet-mr's writers cut row groups at 128 MB, so that a row that large mostly has
- * a row group of its own, which is never read.
+ * <p>What it cannot spare: the job's reader reads a page to pass the rows in it, so where a row's
+ * page is too large for the executor's memory (pyarrow, which writes one row group of up to a
+ * million rows, writes a 6000 x 6000 row as one page of 324 MB), that page is refused, and with it
+ * the row and the rows behind it in its row group, each rejected saying so; Spark's and
+ * parquet-mr's writers cut row groups at 128 MB, so that a row that large mostly has a row group
+ * of its own, and nothing else is lost.
  */
 final class LargeRows {
     private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(LargeRows.class);

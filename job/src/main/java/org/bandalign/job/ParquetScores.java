@@ -84,8 +84,13 @@ final class ParquetScores implements AutoCloseable {
     /** Whether a row's scores fit where they are to be read. */
     @FunctionalInterface
     interface SizeCheck {
-        /** @throws InvalidPairException where {@code floats} scores of pair {@code id} do not fit */
-        void check(String id, long floats);
+        /**
+         * @param floats the scores of pair {@code id}'s row, held as floats (0: none yet)
+         * @param pageBytes what the Parquet page read beside them holds, or will hold while it is
+         *        read, where it is known (0: not known, or read with its row group)
+         * @throws InvalidPairException where they do not fit
+         */
+        void check(String id, long floats, long pageBytes);
     }
 
     /** How a file stores its scores. */
@@ -161,14 +166,18 @@ final class ParquetScores implements AutoCloseable {
      */
     float[] read(String file, long row, String id, long expected, SizeCheck fits) {
         try {
-            seek(file, row);
+            seek(file, row, id, fits);
             return column == null ? null : readRow(id, expected, fits);
         } catch (IOException e) {
             throw new UncheckedIOException("reading the scores of row " + row + " of " + file, e);
         }
     }
 
-    private void seek(String path, long row) throws IOException {
+    /**
+     * Moves to row {@code row} of {@code path}, past the rows before it in its row group; a page
+     * of theirs too large to read here ({@code fits}, as pair {@code id}'s) refuses {@code id}.
+     */
+    private void seek(String path, long row, String id, SizeCheck fits) throws IOException {
         if (!path.equals(file)) {
             close();
             open(path);
@@ -188,7 +197,7 @@ final class ParquetScores implements AutoCloseable {
             load(g);
         }
         while (next < row) {
-            skipRow();
+            skipRow(id, fits);
         }
     }
 
@@ -277,11 +286,20 @@ final class ParquetScores implements AutoCloseable {
                 conf.getBoolean(org.apache.parquet.hadoop.ParquetInputFormat.PAGE_VERIFY_CHECKSUM_ENABLED, false));
     }
 
-    /** Moves past the current row without gathering its values. */
-    private void skipRow() {
+    /**
+     * Moves past the current row without gathering its values (on the way to pair {@code id}'s,
+     * whose {@code fits} each page read is offered to; null: a row of its own, read at one entry).
+     */
+    private void skipRow(String id, SizeCheck fits) {
         if (chunk != null) {
-            chunk.skipRow();
-            next++;
+            long begun = chunk.rowsBegun();
+            try {
+                chunk.skipRow(id, fits);
+            } finally {
+                if (chunk.rowsBegun() != begun) {
+                    next++;   // (passed, even where a later page of it was refused: the chunk passes the rest first)
+                }
+            }
             return;
         }
         int maxDefinition = column.getMaxDefinitionLevel();
@@ -297,23 +315,23 @@ final class ParquetScores implements AutoCloseable {
 
     private float[] readRow(String id, long expected, SizeCheck fits) {
         if (chunk != null) {
-            long left = chunk.entriesLeft();
+            long begun = chunk.rowsBegun();
             try {
                 return chunk.readRow(id, expected, fits);
             } finally {
-                if (chunk.entriesLeft() != left) {
-                    next++;   // (read, even where rejected for a null element; not where refused for its size)
+                if (chunk.rowsBegun() != begun) {
+                    next++;   // (read, even where rejected for a null element or a later page; not where refused before it began)
                 }
             }
         }
         int maxDefinition = column.getMaxDefinitionLevel();
         if (values.getCurrentDefinitionLevel() < setLevel) {
-            skipRow();
+            skipRow(null, null);
             return null;
         }
         if (kind == Kind.BINARY) {
             org.apache.parquet.io.api.Binary value = values.getBinary();
-            fits.check(id, value.length() / 4);
+            fits.check(id, value.length() / 4, 0);
             try {
                 return PairDecoder.unpack(id, value.toByteBuffer());   // (a view of the page: one copy, into the floats)
             } finally {
@@ -325,7 +343,7 @@ final class ParquetScores implements AutoCloseable {
         // (presized by the shape, but never past the values left in the row group: a row's shape
         // may claim more than it holds, and it is checked only once read)
         long size = Math.min(expected, entries - consumed);
-        fits.check(id, size);
+        fits.check(id, size, 0);
         float[] buffer = size > this.buffer.length && size <= MAX_ARRAY ? new float[(int) size] : this.buffer;
         int count = 0;
         int firstNull = -1;

@@ -11,7 +11,6 @@ import org.apache.parquet.column.page.DataPage;
 import org.apache.parquet.column.page.DataPageV1;
 import org.apache.parquet.column.page.DataPageV2;
 import org.apache.parquet.column.page.DictionaryPage;
-import org.apache.parquet.column.page.PageReader;
 import org.apache.parquet.column.statistics.Statistics;
 import org.apache.parquet.compression.CompressionCodecFactory;
 import org.apache.parquet.format.DataPageHeader;
@@ -42,7 +41,7 @@ import org.apache.parquet.io.SeekableInputStream;
  * reads those through parquet-mr. Statistics are not read (the pages carry empty ones). Not
  * thread-safe; reads from {@code in}, which the caller closes.
  */
-final class StreamedPages implements PageReader {
+final class StreamedPages implements FloatListChunk.PeekablePages {
     /** Chunks read here since the JVM started (tests: that pages were streamed, not read with their row group). */
     static final java.util.concurrent.atomic.AtomicLong CHUNKS = new java.util.concurrent.atomic.AtomicLong();
 
@@ -55,7 +54,7 @@ final class StreamedPages implements PageReader {
     private final boolean verifyChecksums;
     private final long totalValues;
     private final DictionaryPage dictionary;
-    /** The first page's header where it is a data page, read while looking for the dictionary. */
+    /** The next page's header where it is read before its page: the first, while looking for the dictionary, or a peek ({@link #nextPageBytes}). */
     private PageHeader pending;
     private long valuesRead;
     private long bytesLeft;
@@ -96,23 +95,73 @@ final class StreamedPages implements PageReader {
     @Override
     public DataPage readPage() {
         try {
-            while (valuesRead < totalValues) {
-                PageHeader header = pending != null ? pending : nextHeader();
-                pending = null;
-                if (header == null) {
-                    return null;
-                }
-                if (header.isSetData_page_header()) {
-                    return dataPage(header, header.getData_page_header());
-                } else if (header.isSetData_page_header_v2()) {
-                    return dataPageV2(header, header.getData_page_header_v2());
-                }
-                skip(header.getCompressed_page_size());   // (an index page, or a dictionary where none belongs)
+            PageHeader header = nextDataHeader();
+            pending = null;
+            if (header == null) {
+                return null;
             }
-            return null;
+            return header.isSetData_page_header() ? dataPage(header, header.getData_page_header())
+                    : dataPageV2(header, header.getData_page_header_v2());
         } catch (IOException e) {
             throw new UncheckedIOException("reading a page of " + chunk.getPath() + ": " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * The heap that reading the next data page takes at its peak, from its header alone (none
+     * of its bytes are read yet): its bytes as stored where they are compressed, decompressed,
+     * and its values once more where a reader unpacks them ({@link FloatListChunk}: byte-stream
+     * split values unsplit, dictionary indices at 4 bytes each); 0 where no page is left.
+     */
+    @Override
+    public long nextPageBytes() {
+        PageHeader header;
+        try {
+            header = nextDataHeader();
+        } catch (IOException e) {
+            throw new UncheckedIOException("reading a page header of " + chunk.getPath() + ": " + e.getMessage(), e);
+        }
+        if (header == null) {
+            return 0;
+        }
+        long stored = header.getCompressed_page_size();
+        long size = header.getUncompressed_page_size();
+        org.apache.parquet.format.Encoding encoding;
+        long values;
+        if (header.isSetData_page_header()) {
+            encoding = header.getData_page_header().getEncoding();
+            values = header.getData_page_header().getNum_values();
+        } else {
+            encoding = header.getData_page_header_v2().getEncoding();
+            values = header.getData_page_header_v2().getNum_values();
+        }
+        long unpacked = switch (encoding) {
+            case PLAIN_DICTIONARY, RLE_DICTIONARY -> 4 * Math.max(0, values);
+            case BYTE_STREAM_SPLIT -> size;
+            default -> 0;
+        };
+        return (stored != size ? stored : 0) + size + unpacked;
+    }
+
+    /**
+     * The header of the next data page ({@link #pending}), the index pages before it skipped;
+     * null where the chunk's values are all read, or its bytes.
+     */
+    private PageHeader nextDataHeader() throws IOException {
+        while (valuesRead < totalValues) {
+            if (pending == null) {
+                pending = nextHeader();
+                if (pending == null) {
+                    return null;
+                }
+            }
+            if (pending.isSetData_page_header() || pending.isSetData_page_header_v2()) {
+                return pending;
+            }
+            skip(pending.getCompressed_page_size());   // (an index page, or a dictionary where none belongs)
+            pending = null;
+        }
+        return null;
     }
 
     /** The next page's header, or null where the chunk's bytes are all read. */

@@ -1,6 +1,7 @@
 package org.bandalign.job;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
@@ -58,13 +59,39 @@ class ExecutorAlignersTest {
     void checkScoresFitHeap_scoresPastTheReadingShareOfTheHeap_rejectedSayingWhat() {
         long heap = 1L << 30;
         long most = (long) (heap * AlignPartition.READING_HEAP_SHARE) / 4;
-        ExecutorAligners.checkScoresFitHeap("fits", most, heap);
+        ExecutorAligners.checkScoresFitHeap("fits", most, 0, heap);
         org.bandalign.align.InvalidPairException e = org.junit.jupiter.api.Assertions.assertThrows(
                 org.bandalign.align.InvalidPairException.class,
-                () -> ExecutorAligners.checkScoresFitHeap("dense-20000", 20_000L * 20_000 * 3, heap));
+                () -> ExecutorAligners.checkScoresFitHeap("dense-20000", 20_000L * 20_000 * 3, 0, heap));
         assertEquals("dense-20000", e.pairId());
         assertEquals("too large for this executor's memory: its scores hold 1200000000 floats, more than the " + most
                 + " that 30% of this 1024 MiB heap holds; give the executors more memory (spark.executor.memory; in local "
                 + "mode the JVM's -Xmx, which bin/bandalign takes from BANDALIGN_JAVA_OPTS)", e.reason());
+    }
+
+    /**
+     * The Parquet page read beside a row's floats counts too: a row whose floats fit alone, but
+     * not with its page as stored and decompressed, is refused; a page alone (offered before it
+     * is read, the row's floats not yet gathered) is refused where it alone passes the share.
+     */
+    @Test
+    void checkScoresFitHeap_withThePageReadBesideThem_theirSumAgainstTheShare() {
+        long heap = 1L << 30;
+        long share = (long) (heap * AlignPartition.READING_HEAP_SHARE);
+        ExecutorAligners.checkScoresFitHeap("fits", 1000, share - 4000, heap);
+        ExecutorAligners.checkScoresFitHeap("page-alone-fits", 0, share, heap);
+        org.bandalign.align.InvalidPairException both = org.junit.jupiter.api.Assertions.assertThrows(
+                org.bandalign.align.InvalidPairException.class, () -> ExecutorAligners.checkScoresFitHeap("both", 1000, share - 3999, heap));
+        assertEquals("too large for this executor's memory: its 1000 floats of scores (0.0 MB) and a Parquet page of "
+                + String.format(java.util.Locale.ROOT, "%.1f", (share - 3999) / 1e6) + " MB (as stored and decompressed) that "
+                + "holds its scores or lies before them in its row group take more than the "
+                + String.format(java.util.Locale.ROOT, "%.1f", share / 1e6) + " MB that 30% of this 1024 MiB heap holds; give "
+                + "the executors more memory (spark.executor.memory; in local mode the JVM's -Xmx, which bin/bandalign takes "
+                + "from BANDALIGN_JAVA_OPTS)", both.reason());
+        org.bandalign.align.InvalidPairException page = org.junit.jupiter.api.Assertions.assertThrows(
+                org.bandalign.align.InvalidPairException.class, () -> ExecutorAligners.checkScoresFitHeap("page", 0, share + 1, heap));
+        assertEquals("page", page.pairId());
+        assertTrue(page.reason().startsWith("too large for this executor's memory: a Parquet page of "), page.reason());
+        assertTrue(page.reason().contains("lies before them in its row group takes more than"), page.reason());
     }
 }

@@ -313,7 +313,7 @@ class FloatListChunkTest {
                     }
                     long expected = random.nextInt(3) == 0 ? held + random.nextInt(5) - 2 : random.nextInt(10) == 0 ? 1L << 40 : held;
                     long[] claimed = {-1};
-                    Object read = outcome(() -> chunk.readRow("p", expected, (id, floats) -> claimed[0] = floats));
+                    Object read = outcome(() -> chunk.readRow("p", expected, (id, floats, page) -> claimed[0] = floats));
                     int end = start + Math.max(1, held);
                     int pageEnd = cuts.stream().filter(cut -> cut > start).findFirst().orElseThrow();
                     long bound = end < pageEnd ? end - start : entriesLeft + Math.max(1, held);   // (its own entries where its page holds it)
@@ -354,11 +354,11 @@ class FloatListChunkTest {
                 FloatListChunk chunk = new FloatListChunk(pages(entries, c, List.of(0, 3, 6, 9, 12, 16, 30, 33), v2, encoding), c, 1,
                         true);
                 String what = encoding + (v2 ? ", v2" : "");
-                assertEquals("pair 'p': " + PairDecoder.beyondFloatRange(1e39, 7), outcome(() -> chunk.readRow("p", 10, (id, n) -> { })),
+                assertEquals("pair 'p': " + PairDecoder.beyondFloatRange(1e39, 7), outcome(() -> chunk.readRow("p", 10, (id, n, page) -> { })),
                         what);
-                assertEquals("pair 'p': " + PairDecoder.nullElement(2), outcome(() -> chunk.readRow("p", 10, (id, n) -> { })), what);
-                assertEquals("pair 'p': " + PairDecoder.nullElement(8), outcome(() -> chunk.readRow("p", 10, (id, n) -> { })), what);
-                float[] last = chunk.readRow("p", 3, (id, n) -> { });
+                assertEquals("pair 'p': " + PairDecoder.nullElement(2), outcome(() -> chunk.readRow("p", 10, (id, n, page) -> { })), what);
+                assertEquals("pair 'p': " + PairDecoder.nullElement(8), outcome(() -> chunk.readRow("p", 10, (id, n, page) -> { })), what);
+                float[] last = chunk.readRow("p", 3, (id, n, page) -> { });
                 assertArrayEquals(new float[] {0.1f, Float.MAX_VALUE, 3}, last, what);
                 assertEquals(0, chunk.entriesLeft(), what);
                 checked++;
@@ -374,12 +374,95 @@ class FloatListChunkTest {
         List<Written> rows = List.of(new Written(new float[] {1, 2, 3}, List.of()), new Written(new float[] {4}, List.of()));
         Entries entries = new Entries(rows, c, false);
         FloatListChunk chunk = new FloatListChunk(pages(entries, c, List.of(0, 2, 4), false, false), c, 1, false);
-        assertThrows(InvalidPairException.class, () -> chunk.readRow("p", 3, (id, n) -> {
+        assertThrows(InvalidPairException.class, () -> chunk.readRow("p", 3, (id, n, page) -> {
             throw new InvalidPairException(id, "too large");
         }));
         assertEquals(4, chunk.entriesLeft());
-        assertRow(rows.get(0), chunk.readRow("p", 3, (id, n) -> { }), "row 0 again");
-        assertRow(rows.get(1), chunk.readRow("p", 1, (id, n) -> { }), "row 1");
+        assertRow(rows.get(0), chunk.readRow("p", 3, (id, n, page) -> { }), "row 0 again");
+        assertRow(rows.get(1), chunk.readRow("p", 1, (id, n, page) -> { }), "row 1");
+    }
+
+    /**
+     * Pages that say their size before they are read ({@link FloatListChunk.PeekablePages}, as
+     * the file's pages do) are offered to the size check first: a page refused is not read, the
+     * row it belongs to (or the row past it) refused; a row refused after its first page, in a
+     * later one, is passed over before the next row is read, once its pages fit; whether read or
+     * skipped, the rows after come out as written.
+     */
+    @Test
+    void readRow_pagesOfferedBeforeTheyAreRead_aRefusedOneIsNotRead_andTheRowsAfterReadOnceItFits() throws Exception {
+        ColumnDescriptor c = MessageTypeParser.parseMessageType(SCHEMAS[1]).getColumns().get(0);
+        float[] forty = new float[40];
+        for (int k = 0; k < forty.length; k++) {
+            forty[k] = k;
+        }
+        List<Written> rows = List.of(new Written(new float[] {1, 2, 3}, List.of()), new Written(forty, List.of()),
+                new Written(new float[] {4, 5}, List.of()), new Written(new float[] {6, 7, 8, 9, 10}, List.of()));
+        Entries entries = new Entries(rows, c, false);
+        List<Integer> cuts = List.of(0, 3, 13, 43, 45, 50);   // row 1 in a page of 10 entries and one of 30
+        for (boolean skipping : new boolean[] {false, true}) {
+            List<DataPage> read = new ArrayList<>();
+            PageReader all = pages(entries, c, cuts, false, false);
+            FloatListChunk.PeekablePages peekable = new FloatListChunk.PeekablePages() {
+                private DataPage next;
+
+                @Override
+                public long nextPageBytes() {
+                    next = next != null ? next : all.readPage();
+                    return next == null ? 0 : next.getUncompressedSize();
+                }
+
+                @Override
+                public DataPage readPage() {
+                    DataPage page = next != null ? next : all.readPage();
+                    next = null;
+                    if (page != null) {
+                        read.add(page);
+                    }
+                    return page;
+                }
+
+                @Override
+                public DictionaryPage readDictionaryPage() {
+                    return all.readDictionaryPage();
+                }
+
+                @Override
+                public long getTotalValueCount() {
+                    return all.getTotalValueCount();
+                }
+            };
+            long[] limit = {100};   // (the pages of 2 to 10 entries take under 100 bytes, that of 30 more)
+            List<String> offered = new ArrayList<>();
+            ParquetScores.SizeCheck fits = (id, floats, page) -> {
+                offered.add(id + " " + floats + " " + (page > 0));
+                if (page > limit[0]) {
+                    throw new InvalidPairException(id, "page of " + page);
+                }
+            };
+            FloatListChunk chunk = new FloatListChunk(peekable, c, 1, false);
+            String what = skipping ? "skipping" : "reading";
+            if (skipping) {
+                chunk.skipRow("p0", fits);
+                assertThrows(InvalidPairException.class, () -> chunk.skipRow("p1", fits));   // (refused in its second page, yet begun)
+            } else {
+                assertRow(rows.get(0), chunk.readRow("p0", 3, fits), what);
+                assertTrue(outcome(() -> chunk.readRow("p1", 40, fits)).toString().startsWith("pair 'p1': page of "), what);
+            }
+            assertEquals(2, chunk.rowsBegun(), what);
+            assertEquals(2, read.size(), what + ": the page of 30 entries was not read");
+            assertEquals(what.equals("reading") ? "p1 40 true" : "p1 0 true", offered.get(offered.size() - 1),
+                    what + ": row 1's floats gathered, beside its second page");
+            assertTrue(outcome(() -> chunk.readRow("p2", 2, fits)).toString().startsWith("pair 'p2': page of "), what);
+            assertEquals(2, chunk.rowsBegun(), what + ": row 2 not begun");
+            assertEquals(2, read.size(), what);
+            limit[0] = Long.MAX_VALUE;
+            assertRow(rows.get(2), chunk.readRow("p2", 2, fits), what + ": row 2, row 1's rest passed over");
+            assertRow(rows.get(3), chunk.readRow("p3", 5, fits), what);
+            assertEquals(0, chunk.entriesLeft(), what);
+            assertEquals(4, chunk.rowsBegun(), what);
+            assertEquals(5, read.size(), what);
+        }
     }
 
     /** Pages that contradict themselves fail the read, saying the page is corrupt, rather than giving wrong floats. */
@@ -407,18 +490,18 @@ class FloatListChunkTest {
                 return cutMidRow.readPage();
             }
         }, c, 1, false);
-        assertTrue(assertThrows(IllegalStateException.class, () -> fromSecond.readRow("p", 3, (id, n) -> { }))
+        assertTrue(assertThrows(IllegalStateException.class, () -> fromSecond.readRow("p", 3, (id, n, page) -> { }))
                 .getMessage().contains("continues a row"));
         // plain values fewer than the levels say
         DataPageV2 short_ = DataPageV2.uncompressed(2, 0, 5, levels(1, 0, 1, 1, 0, 1), levels(2, 2, 2, 2, 2, 2), Encoding.PLAIN,
                 BytesInput.from(new byte[12]), Statistics.getBuilderForReading(c.getPrimitiveType()).build());
         assertTrue(assertThrows(IllegalStateException.class, () -> new FloatListChunk(one(short_, 5), c, 1, false)
-                .readRow("p", 3, (id, n) -> { })).getMessage().contains("5 plain floats in 12 bytes"));
+                .readRow("p", 3, (id, n, page) -> { })).getMessage().contains("5 plain floats in 12 bytes"));
         // a definition level above the column's
         DataPageV2 deep = DataPageV2.uncompressed(1, 0, 2, levels(1, 0, 1), levels(2, 2, 3), Encoding.PLAIN,
                 BytesInput.from(new byte[8]), Statistics.getBuilderForReading(c.getPrimitiveType()).build());
         assertTrue(assertThrows(IllegalStateException.class, () -> new FloatListChunk(one(deep, 2), c, 1, false)
-                .readRow("p", 2, (id, n) -> { })).getMessage().contains("definition level 3 above the column's 2"));
+                .readRow("p", 2, (id, n, page) -> { })).getMessage().contains("definition level 3 above the column's 2"));
     }
 
     private static BytesInput levels(int width, int... levels) throws Exception {
@@ -501,8 +584,8 @@ class FloatListChunkTest {
                             int row = r;
                             Written w = rows.get(r);
                             long held = w.isNull() ? 0 : w.values().length;
-                            Object a = outcome(() -> byPage.read(file.toString(), row, "p", held, (id, n) -> { }));
-                            Object b = outcome(() -> byValue.read(file.toString(), row, "p", held, (id, n) -> { }));
+                            Object a = outcome(() -> byPage.read(file.toString(), row, "p", held, (id, n, page) -> { }));
+                            Object b = outcome(() -> byValue.read(file.toString(), row, "p", held, (id, n, page) -> { }));
                             assertRow(w, a, what + " row " + r + " a page at a time");
                             assertRow(w, b, what + " row " + r + " value by value");
                             checked++;
@@ -574,8 +657,8 @@ class FloatListChunkTest {
                         int row = r;
                         double[] d = doubles.get(r);
                         long held = d == null ? 0 : d.length;
-                        Object a = outcome(() -> byPage.read(file.toString(), row, "p", held, (id, n) -> { }));
-                        Object b = outcome(() -> byValue.read(file.toString(), row, "p", held, (id, n) -> { }));
+                        Object a = outcome(() -> byPage.read(file.toString(), row, "p", held, (id, n, page) -> { }));
+                        Object b = outcome(() -> byValue.read(file.toString(), row, "p", held, (id, n, page) -> { }));
                         Object expected = expectedNarrowed(d, shapes.get(r).nulls());
                         assertSameOutcome(expected, a, what + " row " + r + " a page at a time");
                         assertSameOutcome(expected, b, what + " row " + r + " value by value");
@@ -675,17 +758,66 @@ class FloatListChunkTest {
         checking.setBoolean(org.apache.parquet.hadoop.ParquetInputFormat.PAGE_VERIFY_CHECKSUM_ENABLED, true);
         try (ParquetScores reader = new ParquetScores(() -> checking)) {
             IllegalStateException e = assertThrows(IllegalStateException.class,
-                    () -> reader.read(file.toString(), 0, "p", values.length, (id, n) -> { }));
+                    () -> reader.read(file.toString(), 0, "p", values.length, (id, n, page) -> { }));
             assertTrue(e.getMessage().contains("do not match the CRC"), e.getMessage());
         }
         try (ParquetScores reader = new ParquetScores(Configuration::new)) {
-            float[] read = reader.read(file.toString(), 0, "p", values.length, (id, n) -> { });
+            float[] read = reader.read(file.toString(), 0, "p", values.length, (id, n, page) -> { });
             int unchanged = 0;
             for (float v : read) {
                 unchanged += v == 1.5f ? 1 : 0;
             }
             assertEquals(values.length - 1, unchanged, "one float changed, read as it is");
         }
+    }
+
+    /**
+     * A file's pages are offered to the size check from their headers, before they are read: a
+     * huge row's page (as stored by Snappy and decompressed) refuses that row and, while it does,
+     * the rows behind it in its row group, which cannot be reached without reading it; once the
+     * page fits, they read as written.
+     */
+    @Test
+    void parquetScores_hugePage_refusedFromItsHeader_rowsBehindItReadOnceItFits() throws Exception {
+        MessageType schema = MessageTypeParser.parseMessageType(SCHEMAS[1]);
+        java.util.Random random = new java.util.Random(5);
+        float[] huge = new float[100_000];
+        for (int k = 0; k < huge.length; k++) {
+            huge[k] = random.nextFloat();
+        }
+        List<Written> rows = List.of(new Written(huge, List.of()), new Written(new float[] {1, 2, 3}, List.of()),
+                new Written(new float[] {4, 5}, List.of()));
+        org.apache.hadoop.fs.Path file = new org.apache.hadoop.fs.Path(dir.resolve("huge-page.parquet").toUri());
+        try (ParquetWriter<Group> w = ExampleParquetWriter.builder(file).withType(schema).withConf(new Configuration())
+                .withDictionaryEncoding(false).withCompressionCodec(org.apache.parquet.hadoop.metadata.CompressionCodecName.SNAPPY)
+                .withPageSize(1024).withMinRowCountForPageSizeCheck(1).build()) {
+            for (Written r : rows) {
+                w.write(group(schema, 1, r));   // (the huge row's page is its own, the two small ones share the next)
+            }
+        }
+        long[] limit = {100_000};
+        List<Long> offered = new ArrayList<>();
+        ParquetScores.SizeCheck fits = (id, floats, page) -> {
+            if (floats == 0) {
+                offered.add(page);
+            }
+            if (4 * floats + page > limit[0]) {
+                throw new InvalidPairException(id, "takes " + (4 * floats + page));
+            }
+        };
+        long streamed = StreamedPages.CHUNKS.get();
+        try (ParquetScores reader = new ParquetScores(Configuration::new)) {
+            Object first = outcome(() -> reader.read(file.toString(), 0, "huge", huge.length, fits));
+            assertTrue(first.toString().startsWith("pair 'huge': takes "), first.toString());
+            assertTrue(offered.get(0) > 1.5 * 4 * huge.length, "its page as stored and decompressed: " + offered);
+            Object behind = outcome(() -> reader.read(file.toString(), 1, "behind", 3, fits));
+            assertEquals("pair 'behind': takes " + offered.get(0), behind.toString(), "the page before it in its row group");
+            limit[0] = Long.MAX_VALUE;
+            assertRow(rows.get(1), reader.read(file.toString(), 1, "behind", 3, fits), "row 1, once the page fits");
+            assertRow(rows.get(2), reader.read(file.toString(), 2, "last", 2, fits), "row 2");
+            assertRow(rows.get(0), reader.read(file.toString(), 0, "huge", huge.length, fits), "row 0 again");
+        }
+        assertTrue(StreamedPages.CHUNKS.get() > streamed, "read a page at a time from the file");
     }
 
     /** The key of {@link TestKeys}, which decrypts the files of {@link #parquetScores_encryptedFile_readWithTheConfiguredKeys}. */
@@ -730,13 +862,13 @@ class FloatListChunkTest {
             for (int r = 0; r < rows.size(); r++) {
                 int row = r;
                 long held = rows.get(r).isNull() ? 0 : rows.get(r).values().length;
-                assertRow(rows.get(r), outcome(() -> reader.read(file.toString(), row, "p", held, (id, n) -> { })), "row " + r);
+                assertRow(rows.get(r), outcome(() -> reader.read(file.toString(), row, "p", held, (id, n, page) -> { })), "row " + r);
             }
         }
         assertEquals(chunks + 1, FloatListChunk.CHUNKS.get());
         assertEquals(streamed, StreamedPages.CHUNKS.get(), "encrypted pages are read through parquet-mr, which decrypts them");
         try (ParquetScores reader = new ParquetScores(Configuration::new)) {
-            assertThrows(RuntimeException.class, () -> reader.read(file.toString(), 0, "p", 1, (id, n) -> { }));
+            assertThrows(RuntimeException.class, () -> reader.read(file.toString(), 0, "p", 1, (id, n, page) -> { }));
         }
     }
 

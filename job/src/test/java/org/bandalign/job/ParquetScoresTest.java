@@ -210,12 +210,17 @@ class ParquetScoresTest {
             List<String> files = input.select(input.metadataColumn("_metadata").getField("file_path")).distinct()
                     .as(org.apache.spark.sql.Encoders.STRING()).collectAsList();
             Map<String, Long> claims = new TreeMap<>();
+            Map<String, Long> pages = new TreeMap<>();
             Map<String, Object> outcomes = new TreeMap<>();
             try (ParquetScores reader = new ParquetScores(Configuration::new, byPage)) {
                 for (InternalRow r : InputColumns.rows(input, files).map(InternalRow::copy).collect()) {
                     String id = r.getUTF8String(InputColumns.ID).toString();
                     outcomes.put(id, outcome(() -> reader.read(r.getUTF8String(InputColumns.FILE).toString(),
-                            r.getLong(InputColumns.ROW_INDEX), id, LargeRows.scores(r), (pid, floats) -> {
+                            r.getLong(InputColumns.ROW_INDEX), id, LargeRows.scores(r), (pid, floats, page) -> {
+                                if (floats == 0 && page > 0) {   // (a page offered before it is read)
+                                    pages.put(pid, page);
+                                    return;
+                                }
                                 claims.put(pid, floats);
                                 if (floats > 1000) {
                                     throw new InvalidPairException(pid, "too many: " + floats);
@@ -226,6 +231,8 @@ class ParquetScoresTest {
             assertEquals(Map.of("after", 3L, "big", 6000L, "claims-much", 300L + (binary || byPage ? 0 : 3), "small", 6L), claims,
                     "binary: its length; array: its shape, capped by its own entries (a page at a time) or by the values "
                             + "left in its row group (value by value)");
+            assertEquals(byPage ? java.util.Set.of("small") : java.util.Set.of(), pages.keySet(), "the one page, offered before the first row");
+            assertTrue(!byPage || pages.get("small") >= 4 * 6309, "its floats as stored and decompressed: " + pages);
             assertEquals("pair 'big': too many: 6000", outcomes.get("big"));
             assertArrayEquals(new float[] {7, 8, 9}, (float[]) outcomes.get("after"));
             assertArrayEquals(new float[] {1, 2, 3, 4, 5, 6}, (float[]) outcomes.get("small"));
@@ -264,7 +271,7 @@ class ParquetScoresTest {
                 for (InternalRow r : order) {
                     byOwn.put(r.getUTF8String(InputColumns.ID).toString(), outcome(() -> PairDecoder.decode(r,
                             id -> reader.read(r.getUTF8String(InputColumns.FILE).toString(), r.getLong(InputColumns.ROW_INDEX), id,
-                                    LargeRows.scores(r), (id2, floats) -> { }))
+                                    LargeRows.scores(r), (id2, floats, page) -> { }))
                             .scores()));
                 }
             }
