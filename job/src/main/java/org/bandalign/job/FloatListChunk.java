@@ -46,7 +46,11 @@ import org.bandalign.align.InvalidPairException;
  * {@link IllegalStateException}, as a corrupt file fails Spark's reader.
  *
  * <p>Memory: the page being read, decompressed, and its dictionary indices where it has them, or
- * its values unsplit where they are byte-stream split (as large again as the page).
+ * its values unsplit where they are byte-stream split (as large again as the page). Where the
+ * pages say so from their headers ({@link PeekablePages}), the size check a row is read with is
+ * asked before each page is read whether it fits, so that a page too large for the heap refuses
+ * the row that needs it instead of running out of memory (the dictionary page, read with the
+ * chunk, is not weighed).
  * Not thread-safe.
  */
 final class FloatListChunk {
@@ -211,9 +215,9 @@ final class FloatListChunk {
      * many fit, or fewer where the row holds fewer: its own entries where its page holds it
      * whole, else the entries left in the chunk. A row of exactly {@code expected} floats is read
      * into an array of that size, with no copy. Where its pages say their size before they are
-     * read ({@link PeekablePages}: pages read from the file), {@code fits} is also asked, before each of its pages is read,
-     * whether that page fits, from the page's header: a page of a huge row is refused before it
-     * is read, not after.
+     * read ({@link PeekablePages}: pages read from the file), {@code fits} is also asked, before
+     * each of its pages is read, whether that page fits: a huge row's page is refused from its
+     * header, not after it is read.
      *
      * @throws InvalidPairException naming {@code id} where the row holds a null element, or from {@code fits}
      */
