@@ -296,24 +296,30 @@ final class AlignJob {
      * Whether the job reads the input's scores itself, a page at a time ({@link ParquetScores},
      * {@link FloatListChunk}), while Spark's reader reads the other columns: where
      * {@code spark.bandalign.reader.pageReader} asks for it ({@code auto}: where the input's
-     * files are large enough, {@link #PAGE_READER_MIN_FILE_BYTES}, or some file's scores are
-     * byte-stream split, which Spark's reader does not read, {@link InputFooters.Sizes#splitScores})
-     * and every file stores its
+     * files are large enough, {@link #PAGE_READER_MIN_FILE_BYTES}) and every file stores its
      * scores as a list of float32 or float64 or as a binary
-     * ({@link InputFooters.Sizes#pageReadable}). Arrays of other numbers (integers, decimals),
-     * an input any of whose footers could not be read, and a session
-     * that skips corrupt files
-     * ({@code spark.sql.files.ignoreCorruptFiles}, which only Spark's reader honours: the
-     * scores, where a file's corruption mostly lies, would otherwise not be read by Spark) stay
-     * with Spark's reader.
+     * ({@link InputFooters.Sizes#pageReadable}); and whatever it asks, where some file's scores
+     * are stored so that Spark's reader cannot read them ({@link InputFooters.Sizes#sparkUnreadable}:
+     * byte-stream split, or Parquet's null type, as pyarrow writes a column of nulls alone).
+     * Arrays of other numbers (integers, decimals), an input any of whose footers could not be
+     * read, and a session that skips corrupt files ({@code spark.sql.files.ignoreCorruptFiles},
+     * which only Spark's reader honours: the scores, where a file's corruption mostly lies,
+     * would otherwise not be read by Spark) stay with Spark's reader.
      */
     static boolean readsByPage(JobRequest req, Dataset<Row> input, InputFooters.Survey survey) {
         boolean skipsCorrupt = "true".equalsIgnoreCase(input.sparkSession().conf().get(IGNORE_CORRUPT_FILES, "false").trim());
-        if (req.pageReader.equals("false") || skipsCorrupt || !survey.largest().pageReadable()) {
+        if (skipsCorrupt || !survey.largest().pageReadable()) {
             return false;
         }
-        return req.pageReader.equals("true") || survey.largest().splitScores()
-                || survey.meanLargestRowGroupBytes() >= PAGE_READER_MIN_FILE_BYTES;
+        if (survey.largest().sparkUnreadable()) {
+            if (req.pageReader.equals("false")) {
+                LOG.warn("spark.bandalign.reader.pageReader=false, but some input file stores its scores so that Spark's "
+                        + "reader cannot read them (byte-stream split, or Parquet's null type): BandAlign's reader reads them");
+            }
+            return true;
+        }
+        return req.pageReader.equals("true") || !req.pageReader.equals("false")
+                && survey.meanLargestRowGroupBytes() >= PAGE_READER_MIN_FILE_BYTES;
     }
 
     /**
@@ -427,7 +433,18 @@ final class AlignJob {
      */
     private static Dataset<Row> readInput(SparkSession spark, String path) {
         try {
-            return spark.read().option("mergeSchema", "true").parquet(path);
+            Dataset<Row> input = spark.read().option("mergeSchema", "true").parquet(path);
+            java.util.Optional<org.apache.spark.sql.types.StructField> scores = java.util.Arrays.stream(input.schema().fields())
+                    .filter(f -> f.name().equalsIgnoreCase("scores")).findFirst();
+            if (scores.isPresent() && (scores.get().dataType() instanceof org.apache.spark.sql.types.IntegerType
+                    || scores.get().dataType().sameType(org.apache.spark.sql.types.DataTypes.createArrayType(org.apache.spark.sql.types.DataTypes.IntegerType)))
+                    && InputSchema.allScoresNullTyped(path, input.inputFiles(), hadoopConf(spark))) {
+                // pyarrow's column (or list) of nulls alone, which Spark reads as int: no row has a score
+                StructType unified = InputSchema.unified(path, input.inputFiles(), hadoopConf(spark));
+                LOG.info("the input's scores are all null (Parquet's null type); reading {}", unified.simpleString());
+                return spark.read().schema(unified).parquet(path);
+            }
+            return input;
         } catch (Exception e) {   // (Scala's AnalysisException is checked to javac, yet undeclared)
             String condition = e instanceof AnalysisException ? ((AnalysisException) e).getCondition() : "";
             if ("PATH_NOT_FOUND".equals(condition)) {

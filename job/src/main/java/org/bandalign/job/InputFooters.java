@@ -71,9 +71,11 @@ final class InputFooters {
      * group's other columns as stored and a page of the scores, at most a row's stored scores
      * twice over (an average row's: see below) and {@link #STREAMED_PAGE_BYTES}; a binary's
      * chunk is read whole, as {@code rowGroupBytes} counts it.
-     * <li>{@code splitScores}, whether a list of scores is stored byte-stream split somewhere,
-     * which Spark's vectorized reader does not read (Spark 4.2: "Unsupported encoding") and the
-     * job's does. Over several files: whether any is.
+     * <li>{@code sparkUnreadable}, whether some scores are stored so that Spark's vectorized
+     * reader cannot read them and the job's can: a list byte-stream split (Spark 4.2:
+     * "Unsupported encoding"), or a column of Parquet's null type (as pyarrow writes a column of
+     * nulls alone, an empty pandas shard's for one), which Spark reads as int and cannot read as
+     * the other files' array. Over several files: whether any is.
      * </ul>
      * A row is its row group's average: the footers hold no row's own size, so a row group of
      * rows of mixed sizes hides its largest.
@@ -82,7 +84,7 @@ final class InputFooters {
      * MB of byte[] (row group, row buffer, output) while it was read, about 10 times the row.
      */
     record Sizes(long rowVectorBytes, long rowCopyBytes, long rowGroupBytes, long rowGroupRows, long rowGroupScores,
-                 long scoreReadBytes, boolean pageReadable, long pagedGroupBytes, boolean splitScores)
+                 long scoreReadBytes, boolean pageReadable, long pagedGroupBytes, boolean sparkUnreadable)
             implements java.io.Serializable {
         /** Sizes that say nothing of the largest row. */
         Sizes(long rowVectorBytes, long rowCopyBytes, long rowGroupBytes, long rowGroupRows) {
@@ -99,13 +101,13 @@ final class InputFooters {
             return new Sizes(Math.max(rowVectorBytes, o.rowVectorBytes), Math.max(rowCopyBytes, o.rowCopyBytes),
                     Math.max(rowGroupBytes, o.rowGroupBytes), Math.max(rowGroupRows, o.rowGroupRows),
                     Math.max(rowGroupScores, o.rowGroupScores), Math.max(scoreReadBytes, o.scoreReadBytes), pageReadable && o.pageReadable,
-                    Math.max(pagedGroupBytes, o.pagedGroupBytes), splitScores || o.splitScores);
+                    Math.max(pagedGroupBytes, o.pagedGroupBytes), sparkUnreadable || o.sparkUnreadable);
         }
 
         /** These sizes, saying whether the job's reader reads the scores ({@code pageReadable}). */
         Sizes withPageReadable(boolean pageReadable) {
             return new Sizes(rowVectorBytes, rowCopyBytes, rowGroupBytes, rowGroupRows, rowGroupScores, scoreReadBytes, pageReadable,
-                    pagedGroupBytes, splitScores);
+                    pagedGroupBytes, sparkUnreadable);
         }
 
         /**
@@ -117,7 +119,7 @@ final class InputFooters {
          */
         Sizes readByPage() {
             return new Sizes(0, rowCopyBytes, pagedGroupBytes, rowGroupRows, rowGroupScores, 2L * Float.BYTES, pageReadable,
-                    pagedGroupBytes, splitScores);
+                    pagedGroupBytes, sparkUnreadable);
         }
 
         /** What Spark's reader would hold for one row that held all the scores of the largest row group. */
@@ -249,7 +251,7 @@ final class InputFooters {
                         streamedBytes += chunk.getTotalSize() - Math.min(chunk.getTotalSize(),
                                 2 * perRow(chunk.getTotalSize(), rows) + STREAMED_PAGE_BYTES);
                         split |= chunk.getEncodings().contains(org.apache.parquet.column.Encoding.BYTE_STREAM_SPLIT);
-                    } else {                 // binary: its bytes
+                    } else if (ParquetScores.kind(chunk.getPrimitiveType()) != ParquetScores.Kind.NULL) {   // binary: its bytes
                         long bytes = perRow(chunk.getTotalUncompressedSize(), rows);
                         vectorBytes += bytes;
                         copyBytes += 4 * bytes;
@@ -271,10 +273,16 @@ final class InputFooters {
         }
         org.apache.parquet.column.ColumnDescriptor c = ParquetScores.scoresColumn(footer.getFileMetaData().getSchema());
         ParquetScores.Kind kind = c == null ? null : ParquetScores.kind(c.getPrimitiveType());
+        if (kind == ParquetScores.Kind.NULL) {
+            return largest.withPageReadable(true).max(NULL_SCORES);
+        }
         return largest.withPageReadable(c == null
                 || (c.getMaxRepetitionLevel() == 1 && (kind == ParquetScores.Kind.FLOAT || kind == ParquetScores.Kind.DOUBLE))
                 || (c.getMaxRepetitionLevel() == 0 && kind == ParquetScores.Kind.BINARY));
     }
+
+    /** Sizes of a column of Parquet's null type: nothing to read, and only the job's reader reads it as scores. */
+    private static final Sizes NULL_SCORES = new Sizes(0, 0, 0, 0, 0, 0, true, 0, true);
 
     /**
      * The most scores one row of {@code block} can hold by its shape, from the statistics of its

@@ -26,7 +26,11 @@ import org.apache.spark.sql.types.StructType;
  * of float32 in some files and of float64 in others (NumPy's default, unless cast) read as
  * lists of float64. Spark's Parquet reader widens each file's column to that type; float32
  * widened to float64 and narrowed back is the same float, so a float file's pairs align as
- * they would alone. Any other disagreement is the user's: it names the column and two files.
+ * they would alone. A file of no rows, and a column of Parquet's null type (as pyarrow writes a
+ * column of nulls alone, an empty pandas shard's for one), which Spark reads as int, have no say
+ * in a column's type; scores no file gives a type are read as lists of float32 (only the job's
+ * reader reads a null-typed column as such: {@link AlignJob#readsByPage}). Any other
+ * disagreement is the user's: it names the column and two files.
  */
 final class InputSchema {
     /** The columns the job reads (lower case; names match in any case). */
@@ -52,11 +56,16 @@ final class InputSchema {
         for (String c : READ) {
             columns.put(c, null);
         }
-        for (Map.Entry<String, StructType> file : footers(input, files, conf).entrySet()) {
-            for (StructField f : file.getValue().fields()) {
+        Map<String, Seen> untyped = new java.util.HashMap<>();   // (as a file of no rows or of nulls alone has it)
+        for (Map.Entry<String, FileSchema> file : footers(input, files, conf).entrySet()) {
+            for (StructField f : file.getValue().schema().fields()) {
                 String key = f.name().toLowerCase(Locale.ROOT);
                 if (!columns.containsKey(key)) {
                     continue;
+                }
+                if (file.getValue().rows() == 0 || file.getValue().nullTyped().contains(key)) {
+                    untyped.putIfAbsent(key, new Seen(f.name(), f.dataType(), file.getKey()));
+                    continue;   // (a file of no rows, or a column of nulls alone: nothing of its type is read)
                 }
                 Seen first = columns.get(key);
                 if (first == null) {
@@ -73,12 +82,35 @@ final class InputSchema {
             }
         }
         List<StructField> fields = new ArrayList<>();
-        for (Seen s : columns.values()) {
+        for (Map.Entry<String, Seen> c : columns.entrySet()) {
+            Seen s = c.getValue();
+            Seen u = untyped.get(c.getKey());
             if (s != null) {
                 fields.add(DataTypes.createStructField(s.name(), s.type(), true));
+            } else if (u != null) {
+                fields.add(DataTypes.createStructField(u.name(), c.getKey().equals("scores")
+                        ? DataTypes.createArrayType(DataTypes.FloatType, true) : u.type(), true));
             }
         }
         return DataTypes.createStructType(fields);
+    }
+
+    /**
+     * Whether every file of the input that stores {@code scores} stores it as Parquet's null type
+     * (as pyarrow writes a column of nulls alone; Spark reads it as int), or has no rows, and
+     * some file does: the input's scores are then all null, each row rejected for it, and not
+     * of the wrong type ({@link #unified} reads them as lists of float32).
+     */
+    static boolean allScoresNullTyped(String input, String[] files, Configuration conf) {
+        boolean any = false;
+        for (FileSchema f : footers(input, files, conf).values()) {
+            boolean has = java.util.Arrays.stream(f.schema().fieldNames()).anyMatch(n -> n.equalsIgnoreCase("scores"));
+            if (has && f.rows() > 0 && !f.nullTyped().contains("scores")) {
+                return false;
+            }
+            any |= has;
+        }
+        return any;
     }
 
     /**
@@ -129,18 +161,46 @@ final class InputSchema {
                 || t.equals(DataTypes.LongType);
     }
 
+    /**
+     * A file's schema as Spark reads it, its top-level columns (lower case) of Parquet's null
+     * type alone (every leaf of its UNKNOWN logical type), and its rows.
+     */
+    private record FileSchema(StructType schema, Set<String> nullTyped, long rows) {
+    }
+
     /** Each file's schema from its footer, by file (as a path), in the order of {@code files}. */
-    private static Map<String, StructType> footers(String input, String[] files, Configuration conf) {
+    private static Map<String, FileSchema> footers(String input, String[] files, Configuration conf) {
         // (built on the caller's thread, with the session's settings for Parquet's types)
         ParquetToSparkSchemaConverter converter = new ParquetToSparkSchemaConverter(org.apache.spark.sql.internal.SQLConf.get());
-        List<StructType> schemas = InputFooters.eachFooter(List.of(files), conf,
-                footer -> converter.convert(footer.getFileMetaData().getSchema()), (file, e) -> {
-                    throw new UserError("--input " + input + ": " + file + " is no Parquet file Spark can read (" + e.getMessage() + ")");
-                });
-        Map<String, StructType> out = new LinkedHashMap<>();
+        List<FileSchema> schemas = InputFooters.eachFooter(List.of(files), conf, footer -> {
+            org.apache.parquet.schema.MessageType parquet = footer.getFileMetaData().getSchema();
+            Set<String> nullTyped = new java.util.HashSet<>();
+            for (org.apache.parquet.schema.Type field : parquet.getFields()) {
+                if (nullTyped(field)) {
+                    nullTyped.add(field.getName().toLowerCase(Locale.ROOT));
+                }
+            }
+            long rows = 0;
+            for (org.apache.parquet.hadoop.metadata.BlockMetaData block : footer.getBlocks()) {
+                rows += block.getRowCount();
+            }
+            return new FileSchema(converter.convert(parquet), nullTyped, rows);
+        }, (file, e) -> {
+            throw new UserError("--input " + input + ": " + file + " is no Parquet file Spark can read (" + e.getMessage() + ")");
+        });
+        Map<String, FileSchema> out = new LinkedHashMap<>();
         for (int k = 0; k < files.length; k++) {
             out.put(new Path(java.net.URI.create(files[k])).toString(), schemas.get(k));
         }
         return out;
+    }
+
+    /** Whether every leaf of {@code field} is of Parquet's null type (its UNKNOWN logical type). */
+    private static boolean nullTyped(org.apache.parquet.schema.Type field) {
+        if (field.isPrimitive()) {
+            return field.getLogicalTypeAnnotation() instanceof org.apache.parquet.schema.LogicalTypeAnnotation.UnknownLogicalTypeAnnotation;
+        }
+        org.apache.parquet.schema.GroupType group = field.asGroupType();
+        return group.getFieldCount() > 0 && group.getFields().stream().allMatch(InputSchema::nullTyped);
     }
 }

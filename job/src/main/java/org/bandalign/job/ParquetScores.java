@@ -95,7 +95,9 @@ final class ParquetScores implements AutoCloseable {
 
     /** How a file stores its scores. */
     enum Kind {
-        BINARY, FLOAT, INT, UNSIGNED_INT, LONG, DOUBLE
+        BINARY, FLOAT, INT, UNSIGNED_INT, LONG, DOUBLE,
+        /** Parquet's null type (its UNKNOWN logical type), as pyarrow writes a column of nulls alone: every row null. */
+        NULL
     }
 
     /** A reader of files on the file systems {@code conf} reaches, which it asks for on the first read. */
@@ -121,6 +123,9 @@ final class ParquetScores implements AutoCloseable {
         LogicalTypeAnnotation logical = type.getLogicalTypeAnnotation();
         if (logical instanceof LogicalTypeAnnotation.DecimalLogicalTypeAnnotation) {
             return null;
+        }
+        if (logical instanceof LogicalTypeAnnotation.UnknownLogicalTypeAnnotation) {
+            return Kind.NULL;
         }
         boolean unsigned = logical instanceof LogicalTypeAnnotation.IntLogicalTypeAnnotation
                 && !((LogicalTypeAnnotation.IntLogicalTypeAnnotation) logical).isSigned();
@@ -375,6 +380,8 @@ final class ParquetScores implements AutoCloseable {
                     case LONG:
                         v = (float) (double) values.getLong();   // (as Spark's cast to double, then narrowed)
                         break;
+                    case NULL:
+                        throw new IllegalStateException("a value in a column of Parquet's null type, which holds none");
                     default:
                         double d = values.getDouble();
                         v = (float) d;

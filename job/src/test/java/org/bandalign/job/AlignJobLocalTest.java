@@ -327,9 +327,9 @@ class AlignJobLocalTest {
                 .option("parquet.enable.dictionary", "false").parquet(split);
         TestTables.table(spark, rows, false).coalesce(1).write().parquet(plain);
         InputFooters.Survey survey = AlignJob.inputSurvey(spark, spark.read().parquet(split));
-        assertTrue(survey.largest().splitScores() && survey.meanLargestRowGroupBytes() < AlignJob.PAGE_READER_MIN_FILE_BYTES,
+        assertTrue(survey.largest().sparkUnreadable() && survey.meanLargestRowGroupBytes() < AlignJob.PAGE_READER_MIN_FILE_BYTES,
                 "small files whose scores are split: " + survey.largest());
-        assertTrue(!AlignJob.inputSurvey(spark, spark.read().parquet(plain)).largest().splitScores());
+        assertTrue(!AlignJob.inputSurvey(spark, spark.read().parquet(plain)).largest().sparkUnreadable());
         long before = StreamedPages.CHUNKS.get();
         JobSummary s = run(split, tmp.resolve("out-split-scores").toString());
         assertTrue(StreamedPages.CHUNKS.get() > before, "read a page at a time");
@@ -888,6 +888,63 @@ class AlignJobLocalTest {
         for (String id : a.keySet()) {
             assertArrayEquals(OutputRows.marginals(b.get(id)), OutputRows.marginals(a.get(id)), id);
             assertEquals(b.get(id).<Double>getAs("log_partition"), a.get(id).<Double>getAs("log_partition"), id);
+        }
+    }
+
+    /**
+     * Found by a probe: pyarrow writes a column of nulls alone as Parquet's null type, which
+     * Spark reads as int, so an empty pandas shard beside full ones, or a shard whose scores are
+     * all None, made the input's scores "int": exit 2 naming no real problem. Now such files have
+     * no say in the type, only the job's reader reads their scores (whatever pageReader asks),
+     * and each such row is rejected for its null scores; an input whose scores are all null is
+     * rejected row by row.
+     */
+    @org.junit.jupiter.params.ParameterizedTest(name = "pageReader={0}")
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"auto", "false"})
+    void align_filesWhoseScoresAreParquetsNullType_haveNoSayInTheType_theirRowsRejectedAsNull(String pageReader) throws IOException {
+        org.apache.parquet.schema.MessageType nullScores = org.apache.parquet.schema.Types.buildMessage()
+                .optional(org.apache.parquet.schema.PrimitiveType.PrimitiveTypeName.BINARY)
+                .as(org.apache.parquet.schema.LogicalTypeAnnotation.stringType()).named("id")
+                .optional(org.apache.parquet.schema.PrimitiveType.PrimitiveTypeName.INT32).named("n")
+                .optional(org.apache.parquet.schema.PrimitiveType.PrimitiveTypeName.INT32).named("m")
+                .optional(org.apache.parquet.schema.PrimitiveType.PrimitiveTypeName.INT32)
+                .as(org.apache.parquet.schema.LogicalTypeAnnotation.unknownType()).named("scores").named("schema");
+        List<Row> rows = new ArrayList<>();
+        ReferenceCase.all().stream().filter(rc -> rc.band == null && rc.mode == Mode.GLOBAL).limit(3)
+                .forEach(rc -> rows.add(TestTables.caseRow(rc, false)));
+        String mixed = tmp.resolve("null-typed-" + pageReader).toString();
+        TestTables.table(spark, rows, false).drop("diag_lo", "diag_hi").coalesce(1).write().parquet(mixed);
+        String nulls = tmp.resolve("all-null-typed-" + pageReader).toString();
+        for (String dir : new String[] {mixed, nulls}) {
+            writeNullTyped(Path.of(dir, "part-nulls.parquet"), nullScores, List.of("null-1", "null-2"));
+            writeNullTyped(Path.of(dir, "part-empty.parquet"), nullScores, List.of());
+        }
+        org.apache.spark.SparkConf conf = spark.sparkContext().getConf().clone().set(JobKeys.READER_PAGE_READER.name(), pageReader);
+        JobSummary s = run(conf, mixed, tmp.resolve("out-null-typed-" + pageReader).toString());
+        assertEquals(List.of(5L, 3L, 2L), List.of(s.inputRows, s.alignedRows, s.rejectedRows));
+        assertEquals("page", s.options.get("scores_reader"), "only the job's reader reads a column of the null type as scores");
+        Map<String, Row> got = byId(tmp.resolve("out-null-typed-" + pageReader) + "/marginals");
+        ReferenceCase.all().stream().filter(rc -> rc.band == null && rc.mode == Mode.GLOBAL).limit(3).forEach(rc ->
+                assertEquals(rc.logPartition, ((Number) got.get(rc.name).getAs("log_partition")).doubleValue(),
+                        1e-6 * Math.max(1, Math.abs(rc.logPartition)), rc.name));
+        java.util.function.Function<String, List<String>> rejections = out -> spark.read().parquet(out + "/rejected")
+                .collectAsList().stream().map(r -> r.getAs("id") + ": " + r.getAs("error")).sorted().toList();
+        assertEquals(List.of("null-1: scores are null", "null-2: scores are null"),
+                rejections.apply(tmp.resolve("out-null-typed-" + pageReader).toString()));
+        JobSummary n = run(conf, nulls, tmp.resolve("out-all-null-typed-" + pageReader).toString());
+        assertEquals(List.of(2L, 0L, 2L), List.of(n.inputRows, n.alignedRows, n.rejectedRows));
+        assertEquals(List.of("null-1: scores are null", "null-2: scores are null"),
+                rejections.apply(tmp.resolve("out-all-null-typed-" + pageReader).toString()));
+    }
+
+    /** A file of {@code schema} (id, n, m and scores of Parquet's null type) whose rows have these ids, n = m = 2 and null scores. */
+    private static void writeNullTyped(Path file, org.apache.parquet.schema.MessageType schema, List<String> ids) throws IOException {
+        try (org.apache.parquet.hadoop.ParquetWriter<org.apache.parquet.example.data.Group> w = org.apache.parquet.hadoop.example.ExampleParquetWriter
+                .builder(new org.apache.hadoop.fs.Path(file.toString())).withType(schema).build()) {
+            for (String id : ids) {
+                w.write(new org.apache.parquet.example.data.simple.SimpleGroupFactory(schema).newGroup().append("id", id)
+                        .append("n", 2).append("m", 2));
+            }
         }
     }
 
