@@ -41,13 +41,14 @@ public final class JobKeys {
                     + "reader reads the scores (see spark.bandalign.reader.pageReader).",
             Long::parseLong, 0.0);
 
-    public static final JobKey<String> READER_PAGE_READER = new JobKey<>("spark.bandalign.reader.pageReader", "string", "auto",
+    public static final JobKey<String> READER_PAGE_READER = new JobKey<>("spark.bandalign.reader.pageReader", "auto/true/false", "auto",
             "true reads array<float> and array<double> scores a page at a time (doubles narrowed to float32), and "
                     + "binary scores a row at a time straight into floats, with BandAlign's own Parquet reader (Spark's reads "
                     + "the other columns); false reads them with Spark's vectorized reader, which holds a row about 8 times "
-                    + "over (binary 6) and does not read byte-stream-split pages; auto is true where the input's files hold "
-                    + "1 MiB or more on average (each file is opened once more) or some file's scores are byte-stream split, "
-                    + "else false. Arrays of integers or decimals are read by Spark's reader either way.",
+                    + "over (binary 6); auto is true where the input's files hold 1 MiB or more on average (each file is "
+                    + "opened once more), else false. Scores Spark's reader cannot read (byte-stream-split pages, a column "
+                    + "of Parquet's null type) are read by BandAlign's whatever this says; arrays of integers or decimals by "
+                    + "Spark's.",
             JobKeys::parseAutoOrBoolean);
 
     public static final JobKey<Integer> GPU_CONCURRENT_TASKS = new JobKey<>("spark.bandalign.gpu.concurrentTasks", "int", 2,

@@ -314,7 +314,7 @@ class AlignJobLocalTest {
      * marginals are those of the same scores stored plain.
      */
     @Test
-    void align_pageReaderAuto_byteStreamSplitScores_readAPageAtATime_evenInSmallFiles() throws IOException {
+    void align_pageReaderAutoOrFalse_byteStreamSplitScores_readAPageAtATime_evenInSmallFiles() throws IOException {
         List<Row> rows = new ArrayList<>();
         for (ReferenceCase rc : ReferenceCase.all()) {
             if (rc.mode == Mode.GLOBAL) {
@@ -334,6 +334,10 @@ class AlignJobLocalTest {
         JobSummary s = run(split, tmp.resolve("out-split-scores").toString());
         assertTrue(StreamedPages.CHUNKS.get() > before, "read a page at a time");
         assertEquals(List.of("auto", "page"), List.of(s.options.get("page_reader"), s.options.get("scores_reader")));
+        JobSummary f = run(AlignJobLocalTest.spark.sparkContext().getConf().clone().set(JobKeys.READER_PAGE_READER.name(), "false"),
+                split, tmp.resolve("out-split-scores-false").toString());
+        assertEquals(List.of("false", "page"), List.of(f.options.get("page_reader"), f.options.get("scores_reader")),
+                "false too: Spark's reader cannot read them (\"Unsupported encoding: BYTE_STREAM_SPLIT\")");
         JobSummary p = run(plain, tmp.resolve("out-plain-scores").toString());
         assertEquals("spark", p.options.get("scores_reader"));
         assertEquals(List.of((long) rows.size(), (long) rows.size()), List.of(s.alignedRows, p.alignedRows));

@@ -79,7 +79,7 @@ class JobKeysTest {
         assertEquals("false", k.get(new SparkConf(false).set(k.name(), "False")));
         for (String bad : new String[] {"yes", "on", ""}) {
             UserError e = assertThrows(UserError.class, () -> k.get(new SparkConf(false).set(k.name(), bad)), bad);
-            assertEquals(k.name() + ": cannot read '" + bad + "' as string", e.getMessage());
+            assertEquals(k.name() + ": cannot read '" + bad + "' as auto/true/false", e.getMessage());
         }
     }
 
