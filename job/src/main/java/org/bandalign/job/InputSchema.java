@@ -75,7 +75,7 @@ final class InputSchema {
                     if (both == null) {
                         throw new UserError("--input " + input + ": its files disagree on a column's type (column '" + f.name()
                                 + "': " + first.type().simpleString() + " in " + first.file() + ", " + f.dataType().simpleString()
-                                + " in " + file.getKey() + "); every file must store each column with one type");
+                                + " in " + file.getKey() + "); " + advice(key, first.type(), f.dataType()));
                     }
                     columns.put(key, new Seen(first.name(), both, first.file()));
                 }
@@ -154,6 +154,19 @@ final class InputSchema {
 
     private static boolean isFloatOrDouble(DataType t) {
         return t.equals(DataTypes.FloatType) || t.equals(DataTypes.DoubleType);
+    }
+
+    /** What to do where two files store column {@code key} as {@code a} and {@code b}, which no one type holds. */
+    private static String advice(String key, DataType a, DataType b) {
+        boolean longAndDouble = a.equals(DataTypes.LongType) && b.equals(DataTypes.DoubleType)
+                || b.equals(DataTypes.LongType) && a.equals(DataTypes.DoubleType);
+        if (WHOLE_NUMBERS.contains(key) && longAndDouble) {
+            return "Spark's Parquet reader reads 32-bit integers beside doubles, but not 64-bit ones (pandas writes an "
+                    + "integer column as int64, and as float64 where a value is missing): store it as int32, or as double, in "
+                    + "every file (e.g. df['" + key + "'].astype('int32') once missing values are dropped or filled)";
+        }
+        return "store it in one type in every file (lengths and band bounds may mix integer widths, or 32-bit integers "
+                + "with doubles; scores float32 lists with float64 ones)";
     }
 
     private static boolean isWhole(DataType t) {

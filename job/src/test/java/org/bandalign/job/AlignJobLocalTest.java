@@ -853,8 +853,19 @@ class AlignJobLocalTest {
         ReferenceCase.all().stream().filter(rc -> rc.band == null).limit(2).forEach(rc -> packed.add(TestTables.caseRow(rc, true)));
         TestTables.table(spark, packed.subList(1, 2), true).drop("diag_lo", "diag_hi").coalesce(1).write().mode("append").parquet(in);
         UserError e = assertThrows(UserError.class, () -> run(in, tmp.resolve("out-clashing-types").toString()));
-        assertTrue(e.getMessage().contains("column 'scores'") && e.getMessage().contains(".parquet"), e.getMessage());
+        assertTrue(e.getMessage().contains("column 'scores'") && e.getMessage().contains(".parquet")
+                && e.getMessage().endsWith("store it in one type in every file (lengths and band bounds may mix integer widths, "
+                + "or 32-bit integers with doubles; scores float32 lists with float64 ones)"), e.getMessage());
         assertFalse(Files.exists(tmp.resolve("out-clashing-types")));
+        // (found by a probe: pandas writes lengths as int64, and as float64 where one is missing, which Spark cannot mix)
+        String lengths = tmp.resolve("clashing-lengths").toString();
+        TestTables.table(spark, rows.subList(0, 1), false).drop("diag_lo", "diag_hi").withColumn("n", col("n").cast("long"))
+                .coalesce(1).write().parquet(lengths);
+        TestTables.table(spark, rows.subList(1, 2), false).drop("diag_lo", "diag_hi").withColumn("n", col("n").cast("double"))
+                .coalesce(1).write().mode("append").parquet(lengths);
+        UserError l = assertThrows(UserError.class, () -> run(lengths, tmp.resolve("out-clashing-lengths").toString()));
+        assertTrue(l.getMessage().contains("column 'n'") && l.getMessage().contains("not 64-bit ones")
+                && l.getMessage().contains("df['n'].astype('int32')"), l.getMessage());
     }
 
     /**
