@@ -258,6 +258,13 @@ final class AlignJob {
     private static <T> T withReaderBatchRows(SparkSession spark, JobRequest req, Dataset<Row> input,
                                              java.util.function.Function<Reading, T> job) {
         InputFooters.Survey survey = inputSurvey(spark, input);
+        List<String> undecompressible = survey.filesWhere(s -> !s.unreadableCodec().isEmpty());
+        if (!undecompressible.isEmpty()) {
+            throw new UserError("--input " + req.input + ": " + undecompressible.get(0) + (undecompressible.size() > 1
+                    ? " (and " + (undecompressible.size() - 1) + " more files)" : "") + " is compressed with "
+                    + survey.largest().unreadableCodec() + ", which Spark's Parquet reader here cannot decompress (Hadoop "
+                    + "bundles no codec for it): write the input with snappy, zstd, gzip, lz4 or no compression");
+        }
         boolean byPage = readsByPage(req, input, survey);
         LOG.info("the scores are read {} (spark.bandalign.reader.pageReader={}; the input's files hold {} bytes on average)",
                 byPage ? "a page at a time by the job" : "by Spark's reader", req.pageReader, survey.meanLargestRowGroupBytes());

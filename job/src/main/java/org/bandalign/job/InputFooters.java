@@ -76,6 +76,9 @@ final class InputFooters {
      * "Unsupported encoding"), or a column of Parquet's null type (as pyarrow writes a column of
      * nulls alone, an empty pandas shard's for one), which Spark reads as int and cannot read as
      * the other files' array. Over several files: whether any is.
+     * <li>{@code unreadableCodec}, the codec of a column the job reads that no class here
+     * decompresses (Parquet's BROTLI and LZO name Hadoop codecs that Hadoop does not bundle), or
+     * the empty string. Over several files: the first.
      * </ul>
      * A row is its row group's average: the footers hold no row's own size, so a row group of
      * rows of mixed sizes hides its largest.
@@ -84,7 +87,7 @@ final class InputFooters {
      * MB of byte[] (row group, row buffer, output) while it was read, about 10 times the row.
      */
     record Sizes(long rowVectorBytes, long rowCopyBytes, long rowGroupBytes, long rowGroupRows, long rowGroupScores,
-                 long scoreReadBytes, boolean pageReadable, long pagedGroupBytes, boolean sparkUnreadable)
+                 long scoreReadBytes, boolean pageReadable, long pagedGroupBytes, boolean sparkUnreadable, String unreadableCodec)
             implements java.io.Serializable {
         /** Sizes that say nothing of the largest row. */
         Sizes(long rowVectorBytes, long rowCopyBytes, long rowGroupBytes, long rowGroupRows) {
@@ -93,7 +96,7 @@ final class InputFooters {
 
         /** Sizes of scores that are not (or not known to be) {@code pageReadable}, their row groups read whole. */
         Sizes(long rowVectorBytes, long rowCopyBytes, long rowGroupBytes, long rowGroupRows, long rowGroupScores, long scoreReadBytes) {
-            this(rowVectorBytes, rowCopyBytes, rowGroupBytes, rowGroupRows, rowGroupScores, scoreReadBytes, false, rowGroupBytes, false);
+            this(rowVectorBytes, rowCopyBytes, rowGroupBytes, rowGroupRows, rowGroupScores, scoreReadBytes, false, rowGroupBytes, false, "");
         }
 
         /** The larger of each size, page-readable where both are, split where either is. */
@@ -101,13 +104,14 @@ final class InputFooters {
             return new Sizes(Math.max(rowVectorBytes, o.rowVectorBytes), Math.max(rowCopyBytes, o.rowCopyBytes),
                     Math.max(rowGroupBytes, o.rowGroupBytes), Math.max(rowGroupRows, o.rowGroupRows),
                     Math.max(rowGroupScores, o.rowGroupScores), Math.max(scoreReadBytes, o.scoreReadBytes), pageReadable && o.pageReadable,
-                    Math.max(pagedGroupBytes, o.pagedGroupBytes), sparkUnreadable || o.sparkUnreadable);
+                    Math.max(pagedGroupBytes, o.pagedGroupBytes), sparkUnreadable || o.sparkUnreadable,
+                    unreadableCodec.isEmpty() ? o.unreadableCodec : unreadableCodec);
         }
 
         /** These sizes, saying whether the job's reader reads the scores ({@code pageReadable}). */
         Sizes withPageReadable(boolean pageReadable) {
             return new Sizes(rowVectorBytes, rowCopyBytes, rowGroupBytes, rowGroupRows, rowGroupScores, scoreReadBytes, pageReadable,
-                    pagedGroupBytes, sparkUnreadable);
+                    pagedGroupBytes, sparkUnreadable, unreadableCodec);
         }
 
         /**
@@ -119,7 +123,7 @@ final class InputFooters {
          */
         Sizes readByPage() {
             return new Sizes(0, rowCopyBytes, pagedGroupBytes, rowGroupRows, rowGroupScores, 2L * Float.BYTES, pageReadable,
-                    pagedGroupBytes, sparkUnreadable);
+                    pagedGroupBytes, sparkUnreadable, unreadableCodec);
         }
 
         /** What Spark's reader would hold for one row that held all the scores of the largest row group. */
@@ -234,6 +238,7 @@ final class InputFooters {
             long scoreBytes = 0;
             long streamedBytes = 0;   // (of a list's chunk, what is held at once: see pagedGroupBytes)
             boolean split = false;
+            String codec = "";
             for (ColumnChunkMetaData chunk : block.getColumns()) {
                 String[] path = chunk.getPath().toArray();
                 if (path[0].equalsIgnoreCase(scores)) {
@@ -261,6 +266,9 @@ final class InputFooters {
                 }
                 if (readLower.contains(path[0].toLowerCase(java.util.Locale.ROOT))) {
                     readBytes += chunk.getTotalSize();
+                    if (codec.isEmpty() && !decompressible(chunk.getCodec())) {
+                        codec = chunk.getCodec().name();
+                    }
                 }
             }
             // (the rows' shapes bound the largest where all rows can hold what the footer counts,
@@ -269,7 +277,8 @@ final class InputFooters {
             long bound = shapeBound(block);
             boolean shapesHoldAll = bound == Long.MAX_VALUE || scoresInGroup / rows <= bound + bound / 100 + 64;
             largest = largest.max(new Sizes(vectorBytes, copyBytes, readBytes, block.getRowCount(),
-                    shapesHoldAll ? Math.min(scoresInGroup, bound) : scoresInGroup, scoreBytes, false, readBytes - streamedBytes, split));
+                    shapesHoldAll ? Math.min(scoresInGroup, bound) : scoresInGroup, scoreBytes, false, readBytes - streamedBytes, split,
+                    codec));
         }
         org.apache.parquet.column.ColumnDescriptor c = ParquetScores.scoresColumn(footer.getFileMetaData().getSchema());
         ParquetScores.Kind kind = c == null ? null : ParquetScores.kind(c.getPrimitiveType());
@@ -282,7 +291,31 @@ final class InputFooters {
     }
 
     /** Sizes of a column of Parquet's null type: nothing to read, and only the job's reader reads it as scores. */
-    private static final Sizes NULL_SCORES = new Sizes(0, 0, 0, 0, 0, 0, true, 0, true);
+    private static final Sizes NULL_SCORES = new Sizes(0, 0, 0, 0, 0, 0, true, 0, true, "");
+
+    /** Codecs found decompressible here, and not ({@link Sizes#unreadableCodec}). */
+    private static final java.util.Map<org.apache.parquet.hadoop.metadata.CompressionCodecName, Boolean> DECOMPRESSIBLE =
+            new java.util.concurrent.ConcurrentHashMap<>();
+
+    /**
+     * Whether a class here decompresses {@code codec}: the Hadoop codec class it names, where it
+     * names one, loads (with the task's class loader, which sees jars a job adds).
+     */
+    static boolean decompressible(org.apache.parquet.hadoop.metadata.CompressionCodecName codec) {
+        return DECOMPRESSIBLE.computeIfAbsent(codec, c -> {
+            String name = c.getHadoopCompressionCodecClassName();
+            if (name == null) {
+                return true;
+            }
+            ClassLoader loader = Thread.currentThread().getContextClassLoader();
+            try {
+                Class.forName(name, false, loader != null ? loader : InputFooters.class.getClassLoader());
+                return true;
+            } catch (ClassNotFoundException | LinkageError e) {
+                return false;
+            }
+        });
+    }
 
     /**
      * The most scores one row of {@code block} can hold by its shape, from the statistics of its

@@ -1044,6 +1044,49 @@ class AlignJobLocalTest {
         assertEquals(rows + spark.read().parquet(more).count(), run(in + "/*", tmp.resolve("out-nested-glob").toString()).inputRows);
     }
 
+    /**
+     * Found by a probe: a file pyarrow compressed with Brotli ended the run with exit 1 and
+     * Hadoop's words ("Class org.apache.hadoop.io.compress.BrotliCodec was not found"), once a
+     * task read it. The footers say so first: exit 2, naming the file, the codec and what works.
+     */
+    @Test
+    void align_aFileCompressedWithACodecHadoopLacks_isTheUsersErrorNamingItBeforeAnythingRuns() throws IOException {
+        String in = writeInput("brotli", Mode.GLOBAL, false, false);
+        java.io.File file = java.util.Arrays.stream(new java.io.File(in).listFiles((d, n) -> n.endsWith(".parquet"))).findFirst().orElseThrow();
+        // (no Brotli compressor here either: a snappy file whose footer says BROTLI, which the job never gets to read)
+        org.apache.hadoop.fs.Path path = new org.apache.hadoop.fs.Path(file.toURI());
+        org.apache.parquet.hadoop.metadata.ParquetMetadata footer;
+        try (org.apache.parquet.hadoop.ParquetFileReader r = org.apache.parquet.hadoop.ParquetFileReader.open(
+                org.apache.parquet.hadoop.util.HadoopInputFile.fromPath(path, new org.apache.hadoop.conf.Configuration()))) {
+            footer = r.getFooter();
+        }
+        org.apache.parquet.format.FileMetaData meta = new org.apache.parquet.format.converter.ParquetMetadataConverter()
+                .toParquetMetadata(1, footer);
+        meta.getRow_groups().forEach(g -> g.getColumns().forEach(c -> c.getMeta_data().setCodec(
+                org.apache.parquet.format.CompressionCodec.BROTLI)));
+        byte[] bytes = Files.readAllBytes(file.toPath());
+        int footerLength = java.nio.ByteBuffer.wrap(bytes, bytes.length - 8, 4).order(java.nio.ByteOrder.LITTLE_ENDIAN).getInt();
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        out.write(bytes, 0, bytes.length - 8 - footerLength);
+        java.io.ByteArrayOutputStream newFooter = new java.io.ByteArrayOutputStream();
+        org.apache.parquet.format.Util.writeFileMetaData(meta, newFooter);
+        newFooter.writeTo(out);
+        out.write(java.nio.ByteBuffer.allocate(4).order(java.nio.ByteOrder.LITTLE_ENDIAN).putInt(newFooter.size()).array());
+        out.write("PAR1".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+        Files.write(file.toPath(), out.toByteArray());
+        Files.deleteIfExists(file.toPath().resolveSibling("." + file.getName() + ".crc"));
+        UserError e = assertThrows(UserError.class, () -> run(in, tmp.resolve("out-brotli").toString()));
+        assertTrue(e.getMessage().startsWith("--input " + in + ": ") && e.getMessage().contains(file.getName())
+                && e.getMessage().contains("is compressed with BROTLI, which Spark's Parquet reader here cannot decompress")
+                && e.getMessage().endsWith("snappy, zstd, gzip, lz4 or no compression"), e.getMessage());
+        assertFalse(Files.exists(tmp.resolve("out-brotli")));
+        for (org.apache.parquet.hadoop.metadata.CompressionCodecName codec : org.apache.parquet.hadoop.metadata.CompressionCodecName.values()) {
+            boolean lacking = codec == org.apache.parquet.hadoop.metadata.CompressionCodecName.BROTLI
+                    || codec == org.apache.parquet.hadoop.metadata.CompressionCodecName.LZO;
+            assertEquals(!lacking, InputFooters.decompressible(codec), codec.name());
+        }
+    }
+
     /** A directory holding one Parquet file of one row written by parquet-mr (types Spark does not write). */
     private static String writeParquet(String name, org.apache.parquet.schema.MessageType schema,
                                        java.util.function.Consumer<org.apache.parquet.example.data.Group> row) throws IOException {
