@@ -476,6 +476,10 @@ final class AlignJob {
                 while (root.getCause() != null) {
                     root = root.getCause();
                 }
+                if (root instanceof java.net.URISyntaxException && String.valueOf(root.getMessage()).contains(":")) {
+                    throw new UserError("--input " + path + " holds a file whose name Hadoop cannot open (" + root.getMessage()
+                            + "): Hadoop takes a ':' in a file name for a URI scheme; rename the file without it");
+                }
                 throw new UserError("--input " + path + " holds a file that is no Parquet file: " + root.getMessage());
             }
             if (mergeFailure(e)) {

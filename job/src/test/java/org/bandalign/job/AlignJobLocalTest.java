@@ -994,7 +994,8 @@ class AlignJobLocalTest {
     /**
      * Found by a probe: columns id and ID in one file, a column of Parquet's FLOAT16 and a
      * README beside the Parquet files each ended the run with exit 1 in Spark's words; they are
-     * mistakes in the input (exit 2), said in one line.
+     * mistakes in the input (exit 2), said in one line. A file named with a ':', which Hadoop
+     * cannot open, was said to be no Parquet file.
      */
     @Test
     void align_inputSparkCannotReadAsATable_isTheUsersErrorSayingWhy() throws IOException {
@@ -1011,9 +1012,15 @@ class AlignJobLocalTest {
         String halves = writeParquet("float16", half, g -> g.add("h", org.apache.parquet.io.api.Binary.fromConstantByteArray(new byte[2])));
         String withReadme = writeInput("with-readme", Mode.GLOBAL, false, false);
         Files.writeString(Path.of(withReadme, "README.txt"), "scores of the pairs\n");
+        String colon = writeInput("with-colon", Mode.GLOBAL, false, false);
+        try (java.util.stream.Stream<Path> files = Files.list(Path.of(colon))) {
+            Path part = files.filter(f -> f.getFileName().toString().endsWith(".parquet")).findFirst().orElseThrow();
+            Files.move(part, part.resolveSibling("k:l.parquet"));
+        }
         for (String[] inSays : List.of(new String[] {ids, "two of its columns have one name in different cases"},
                 new String[] {halves, "a column is stored in a Parquet type Spark cannot read (Illegal Parquet type"},
-                new String[] {withReadme, "holds a file that is no Parquet file: file:" + withReadme + "/README.txt is not a Parquet file"})) {
+                new String[] {withReadme, "holds a file that is no Parquet file: file:" + withReadme + "/README.txt is not a Parquet file"},
+                new String[] {colon, "holds a file whose name Hadoop cannot open (Relative path in absolute URI"})) {
             UserError e = assertThrows(UserError.class, () -> run(inSays[0], tmp.resolve("out-unreadable").toString()), inSays[0]);
             assertTrue(e.getMessage().startsWith("--input " + inSays[0]) && e.getMessage().contains(inSays[1]) && !e.getMessage().contains("SQLSTATE"),
                     e.getMessage());
