@@ -315,15 +315,23 @@ final class AlignJob {
      */
     static boolean readsByPage(JobRequest req, Dataset<Row> input, InputFooters.Survey survey) {
         boolean skipsCorrupt = "true".equalsIgnoreCase(input.sparkSession().conf().get(IGNORE_CORRUPT_FILES, "false").trim());
-        if (skipsCorrupt || !survey.largest().pageReadable()) {
-            return false;
-        }
         if (survey.largest().sparkUnreadable()) {
-            if (req.pageReader.equals("false")) {
-                LOG.warn("spark.bandalign.reader.pageReader=false, but some input file stores its scores so that Spark's "
-                        + "reader cannot read them (byte-stream split, or Parquet's null type): BandAlign's reader reads them");
+            if (!survey.largest().pageReadable()) {
+                throw new UserError("--input " + req.input + ": some of its files store scores that only BandAlign's reader "
+                        + "reads (byte-stream split, or Parquet's null type: a column of nulls alone), and others scores that only "
+                        + "Spark's reads (arrays of integers or decimals), or a footer that could not be read: store the scores "
+                        + "as lists of float32 (or float64) in every file");
+            }
+            String why = req.pageReader.equals("false") ? "spark.bandalign.reader.pageReader=false"
+                    : skipsCorrupt ? IGNORE_CORRUPT_FILES + "=true (which only Spark's reader honours)" : null;
+            if (why != null) {
+                LOG.warn("{}, but some input file stores its scores so that Spark's reader cannot read them (byte-stream "
+                        + "split, or Parquet's null type): BandAlign's reader reads them", why);
             }
             return true;
+        }
+        if (skipsCorrupt || !survey.largest().pageReadable()) {
+            return false;
         }
         return req.pageReader.equals("true") || !req.pageReader.equals("false")
                 && survey.meanLargestRowGroupBytes() >= PAGE_READER_MIN_FILE_BYTES;

@@ -58,6 +58,13 @@ final class FloatListChunk {
     interface PeekablePages extends PageReader {
         /** What reading the next data page holds at its peak, from its header alone; 0 where none is left. */
         long nextPageBytes();
+
+        /**
+         * Whether the next data page is known to start a row, from its header or the chunk's
+         * metadata alone: a version-2 page, or a chunk with an offset index (Parquet requires
+         * both to start on row boundaries).
+         */
+        boolean nextPageStartsARow();
     }
 
     /** The encodings this reader reads: levels in RLE, values plain or dictionary-encoded. */
@@ -112,6 +119,7 @@ final class FloatListChunk {
     /** What a row read holds: its values, and where its first null element is (-1: none). */
     private float[] gathered = NO_FLOATS;
     private static final float[] NO_FLOATS = new float[0];
+    private static final int[] NO_INTS = new int[0];
     private int count;
     private int firstNull;
     /** Where the row's first finite double beyond float32's range is (-1: none), and that double. */
@@ -281,16 +289,25 @@ final class FloatListChunk {
             return false;
         }
         rowCursor++;
+        midRow = true;   // (until the row is walked to its end: a refused page, or a row too long, leaves it so)
         while (true) {
             int end = rowCursor < rowStartCount ? rowStarts[rowCursor] : pageEntries;
             take(end, keep);
             if (end < pageEntries) {
+                midRow = false;
                 return true;
             }
-            midRow = true;   // (until the next page says whether the row goes on: a refused page leaves it so)
-            loadPageIfDone(id, keep ? gathered.length : 0, fits);
-            midRow = false;
+            try {
+                loadPageIfDone(id, keep ? gathered.length : 0, fits);
+            } catch (InvalidPairException refused) {
+                if (pages instanceof PeekablePages peekable && peekable.nextPageStartsARow()) {
+                    midRow = false;   // the row ends with its page: the refused page is the next row's
+                    return true;
+                }
+                throw refused;
+            }
             if (position == pageEntries || (rowCursor < rowStartCount && rowStarts[rowCursor] == position)) {
+                midRow = false;
                 return true;   // the chunk ended, or the next page starts a row
             }
         }
@@ -429,6 +446,8 @@ final class FloatListChunk {
                     fits.check(id, floats, bytes);
                 }
             }
+            plain = null;   // (the page read is done with: let it go before the next is read)
+            widePlain = null;
             DataPage page = pages.readPage();
             if (page == null) {
                 throw corrupt("the column chunk ends " + entriesInLaterPages + " entries before its metadata says");
@@ -501,7 +520,8 @@ final class FloatListChunk {
                     throw corrupt("dictionary indices " + width + " bits wide");
                 }
                 if (indices.length < valueCount) {
-                    indices = new int[Math.max(valueCount, 2 * indices.length)];
+                    indices = NO_INTS;   // (the smaller one let go first)
+                    indices = new int[valueCount];
                 }
                 pageHeld += 4L * valueCount;
                 hybrid.start(values, values.position() + 1, values.limit(), width);
@@ -526,6 +546,7 @@ final class FloatListChunk {
             throw corrupt("a page of " + count + " byte-stream-split floats in " + values.remaining() + " bytes");
         }
         if (unsplit.length < count) {
+            unsplit = NO_FLOATS;   // (the smaller one let go first)
             unsplit = new float[count];   // (as large as the largest page: no more, for a memory that follows the page)
         }
         int at = values.position();
@@ -543,6 +564,7 @@ final class FloatListChunk {
             throw corrupt("a page of " + count + " byte-stream-split doubles in " + values.remaining() + " bytes");
         }
         if (wideUnsplit.length < count) {
+            wideUnsplit = new double[0];   // (the smaller one let go first)
             wideUnsplit = new double[count];
         }
         int at = values.position();

@@ -293,28 +293,28 @@ final class InputFooters {
     /** Sizes of a column of Parquet's null type: nothing to read, and only the job's reader reads it as scores. */
     private static final Sizes NULL_SCORES = new Sizes(0, 0, 0, 0, 0, 0, true, 0, true, "");
 
-    /** Codecs found decompressible here, and not ({@link Sizes#unreadableCodec}). */
-    private static final java.util.Map<org.apache.parquet.hadoop.metadata.CompressionCodecName, Boolean> DECOMPRESSIBLE =
-            new java.util.concurrent.ConcurrentHashMap<>();
+    /** Of the codecs Hadoop does not bundle, those whose class was found here ({@link #decompressible}). */
+    private static final java.util.Set<org.apache.parquet.hadoop.metadata.CompressionCodecName> FOUND =
+            java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     /**
-     * Whether a class here decompresses {@code codec}: the Hadoop codec class it names, where it
-     * names one, loads (with the task's class loader, which sees jars a job adds).
+     * Whether {@code codec} can be decompressed here: any but Parquet's BROTLI and LZO (whose
+     * Hadoop codecs Hadoop does not bundle), and those where their class loads (with the task's
+     * class loader, which sees jars a job adds; a class not found is looked for again next time).
      */
     static boolean decompressible(org.apache.parquet.hadoop.metadata.CompressionCodecName codec) {
-        return DECOMPRESSIBLE.computeIfAbsent(codec, c -> {
-            String name = c.getHadoopCompressionCodecClassName();
-            if (name == null) {
-                return true;
-            }
-            ClassLoader loader = Thread.currentThread().getContextClassLoader();
-            try {
-                Class.forName(name, false, loader != null ? loader : InputFooters.class.getClassLoader());
-                return true;
-            } catch (ClassNotFoundException | LinkageError e) {
-                return false;
-            }
-        });
+        if (codec != org.apache.parquet.hadoop.metadata.CompressionCodecName.BROTLI
+                && codec != org.apache.parquet.hadoop.metadata.CompressionCodecName.LZO || FOUND.contains(codec)) {
+            return true;
+        }
+        ClassLoader loader = Thread.currentThread().getContextClassLoader();
+        try {
+            Class.forName(codec.getHadoopCompressionCodecClassName(), false, loader != null ? loader : InputFooters.class.getClassLoader());
+            FOUND.add(codec);
+            return true;
+        } catch (ClassNotFoundException | LinkageError e) {
+            return false;
+        }
     }
 
     /**

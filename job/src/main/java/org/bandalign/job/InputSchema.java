@@ -26,11 +26,11 @@ import org.apache.spark.sql.types.StructType;
  * of float32 in some files and of float64 in others (NumPy's default, unless cast) read as
  * lists of float64. Spark's Parquet reader widens each file's column to that type; float32
  * widened to float64 and narrowed back is the same float, so a float file's pairs align as
- * they would alone. A file of no rows, and a column of Parquet's null type (as pyarrow writes a
- * column of nulls alone, an empty pandas shard's for one), which Spark reads as int, have no say
- * in a column's type; scores no file gives a type are read as lists of float32 (only the job's
- * reader reads a null-typed column as such: {@link AlignJob#readsByPage}). Any other
- * disagreement is the user's: it names the column and two files.
+ * they would alone. A file of no rows, and scores, lengths or band bounds of Parquet's null type
+ * (as pyarrow writes a column of nulls alone, an empty pandas shard's for one), which Spark reads
+ * as int, have no say in a column's type; scores no file gives a type are read as lists of
+ * float32 (only the job's reader reads a null-typed column as such: {@link AlignJob#readsByPage}).
+ * Any other disagreement is the user's: it names the column and two files.
  */
 final class InputSchema {
     /** The columns the job reads (lower case; names match in any case). */
@@ -41,7 +41,7 @@ final class InputSchema {
     }
 
     /** One column as a file stores it. */
-    private record Seen(String name, DataType type, String file) {
+    private record Seen(String name, DataType type, String file, boolean nullsAlone) {
     }
 
     /**
@@ -63,21 +63,27 @@ final class InputSchema {
                 if (!columns.containsKey(key)) {
                     continue;
                 }
-                if (file.getValue().rows() == 0 || file.getValue().nullTyped().contains(key)) {
-                    untyped.putIfAbsent(key, new Seen(f.name(), f.dataType(), file.getKey()));
-                    continue;   // (a file of no rows, or a column of nulls alone: nothing of its type is read)
+                // (a file of no rows, nothing of which is read; scores of nulls alone, which the job's reader
+                // reads as such; lengths and band bounds of nulls alone, which Spark reads as int into any
+                // wider number: none of them has a say. An id of nulls alone Spark cannot read as a string.)
+                if (file.getValue().rows() == 0 || file.getValue().nullTyped().contains(key)
+                        && (key.equals("scores") || WHOLE_NUMBERS.contains(key))) {
+                    untyped.putIfAbsent(key, new Seen(f.name(), f.dataType(), file.getKey(), true));
+                    continue;
                 }
                 Seen first = columns.get(key);
                 if (first == null) {
-                    columns.put(key, new Seen(f.name(), f.dataType(), file.getKey()));
+                    columns.put(key, new Seen(f.name(), f.dataType(), file.getKey(), file.getValue().nullTyped().contains(key)));
                 } else if (!first.type().equals(f.dataType())) {
                     DataType both = wider(key, first.type(), f.dataType());
                     if (both == null) {
                         throw new UserError("--input " + input + ": its files disagree on a column's type (column '" + f.name()
                                 + "': " + first.type().simpleString() + " in " + first.file() + ", " + f.dataType().simpleString()
-                                + " in " + file.getKey() + "); " + advice(key, first.type(), f.dataType()));
+                                + " in " + file.getKey() + (first.nullsAlone() || file.getValue().nullTyped().contains(key)
+                                ? ", one of them holding nulls alone, which pyarrow stores in Parquet's null type and Spark reads "
+                                + "as int" : "") + "); " + advice(key, first.type(), f.dataType()));
                     }
-                    columns.put(key, new Seen(first.name(), both, first.file()));
+                    columns.put(key, new Seen(first.name(), both, first.file(), false));
                 }
             }
         }

@@ -143,6 +143,17 @@ final class StreamedPages implements FloatListChunk.PeekablePages {
         return (stored != size ? stored : 0) + size + unpacked;
     }
 
+    @Override
+    public boolean nextPageStartsARow() {
+        PageHeader header;
+        try {
+            header = nextDataHeader();
+        } catch (IOException e) {
+            throw new UncheckedIOException("reading a page header of " + chunk.getPath() + ": " + e.getMessage(), e);
+        }
+        return header != null && (header.isSetData_page_header_v2() || chunk.getOffsetIndexReference() != null);
+    }
+
     /**
      * The header of the next data page ({@link #pending}), the index pages before it skipped;
      * null where the chunk's values are all read, or its bytes.

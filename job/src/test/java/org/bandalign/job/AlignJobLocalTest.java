@@ -950,6 +950,37 @@ class AlignJobLocalTest {
         assertEquals(List.of(2L, 0L, 2L), List.of(n.inputRows, n.alignedRows, n.rejectedRows));
         assertEquals(List.of("null-1: scores are null", "null-2: scores are null"),
                 rejections.apply(tmp.resolve("out-all-null-typed-" + pageReader).toString()));
+        if (!pageReader.equals("auto")) {
+            return;
+        }
+        // (a session that skips corrupt files, which only Spark's reader honours: the null-typed scores are the job's still)
+        spark.conf().set(AlignJob.IGNORE_CORRUPT_FILES, "true");
+        try {
+            JobSummary c = run(conf, mixed, tmp.resolve("out-null-typed-corrupt-skipped").toString());
+            assertEquals(List.of(5L, 3L, 2L, "page"), List.of(c.inputRows, c.alignedRows, c.rejectedRows, c.options.get("scores_reader")));
+        } finally {
+            spark.conf().unset(AlignJob.IGNORE_CORRUPT_FILES);
+        }
+        // (scores only Spark's reader reads, integer lists, beside null-typed ones, which only the job's reads)
+        String ints = tmp.resolve("null-typed-beside-ints").toString();
+        TestTables.table(spark, rows, false).drop("diag_lo", "diag_hi").withColumn("scores", col("scores").cast("array<int>"))
+                .coalesce(1).write().parquet(ints);
+        writeNullTyped(Path.of(ints, "part-nulls.parquet"), nullScores, List.of("null-1"));
+        UserError e = assertThrows(UserError.class, () -> run(conf, ints, tmp.resolve("out-null-typed-beside-ints").toString()));
+        assertTrue(e.getMessage().contains("only BandAlign's reader reads") && e.getMessage().contains("arrays of integers"),
+                e.getMessage());
+        // (an id of nulls alone, which Spark cannot read as the other files' strings: the clash says so)
+        String ids = tmp.resolve("null-typed-ids").toString();
+        TestTables.table(spark, rows, false).drop("diag_lo", "diag_hi").coalesce(1).write().parquet(ids);
+        org.apache.parquet.schema.MessageType nullIds = org.apache.parquet.schema.Types.buildMessage()
+                .optional(org.apache.parquet.schema.PrimitiveType.PrimitiveTypeName.INT32)
+                .as(org.apache.parquet.schema.LogicalTypeAnnotation.unknownType()).named("id").named("schema");
+        try (org.apache.parquet.hadoop.ParquetWriter<org.apache.parquet.example.data.Group> w = org.apache.parquet.hadoop.example.ExampleParquetWriter
+                .builder(new org.apache.hadoop.fs.Path(Path.of(ids, "part-null-ids.parquet").toString())).withType(nullIds).build()) {
+            w.write(new org.apache.parquet.example.data.simple.SimpleGroupFactory(nullIds).newGroup());
+        }
+        UserError i = assertThrows(UserError.class, () -> run(conf, ids, tmp.resolve("out-null-typed-ids").toString()));
+        assertTrue(i.getMessage().contains("column 'id'") && i.getMessage().contains("holding nulls alone"), i.getMessage());
     }
 
     /** A file of {@code schema} (id, n, m and scores of Parquet's null type) whose rows have these ids, n = m = 2 and null scores. */

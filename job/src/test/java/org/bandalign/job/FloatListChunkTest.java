@@ -402,36 +402,7 @@ class FloatListChunkTest {
         List<Integer> cuts = List.of(0, 3, 13, 43, 45, 50);   // row 1 in a page of 10 entries and one of 30
         for (boolean skipping : new boolean[] {false, true}) {
             List<DataPage> read = new ArrayList<>();
-            PageReader all = pages(entries, c, cuts, false, false);
-            FloatListChunk.PeekablePages peekable = new FloatListChunk.PeekablePages() {
-                private DataPage next;
-
-                @Override
-                public long nextPageBytes() {
-                    next = next != null ? next : all.readPage();
-                    return next == null ? 0 : next.getUncompressedSize();
-                }
-
-                @Override
-                public DataPage readPage() {
-                    DataPage page = next != null ? next : all.readPage();
-                    next = null;
-                    if (page != null) {
-                        read.add(page);
-                    }
-                    return page;
-                }
-
-                @Override
-                public DictionaryPage readDictionaryPage() {
-                    return all.readDictionaryPage();
-                }
-
-                @Override
-                public long getTotalValueCount() {
-                    return all.getTotalValueCount();
-                }
-            };
+            Peeked peekable = new Peeked(pages(entries, c, cuts, false, false), false, read);
             long[] limit = {100};   // (the pages of 2 to 10 entries take under 100 bytes, that of 30 more)
             List<String> offered = new ArrayList<>();
             ParquetScores.SizeCheck fits = (id, floats, page) -> {
@@ -462,6 +433,89 @@ class FloatListChunkTest {
             assertEquals(0, chunk.entriesLeft(), what);
             assertEquals(4, chunk.rowsBegun(), what);
             assertEquals(5, read.size(), what);
+        }
+    }
+
+    /**
+     * A row that ends with its page, the next page refused: it is whole where that page is known
+     * to start a row (a version-2 page, a chunk with an offset index), and refused otherwise (a
+     * version-1 page may go on with it), the chunk then passing over what is left of it.
+     */
+    @Test
+    void readRow_aRowEndingWithItsPage_theNextRefused_wholeWhereThatPageStartsARow() throws Exception {
+        ColumnDescriptor c = MessageTypeParser.parseMessageType(SCHEMAS[1]).getColumns().get(0);
+        List<Written> rows = List.of(new Written(new float[] {1, 2, 3}, List.of()), new Written(new float[40], List.of()),
+                new Written(new float[] {4, 5}, List.of()));
+        Entries entries = new Entries(rows, c, false);
+        for (boolean startsARow : new boolean[] {true, false}) {
+            List<DataPage> read = new ArrayList<>();
+            FloatListChunk chunk = new FloatListChunk(new Peeked(pages(entries, c, List.of(0, 3, 43, 45), false, false), startsARow, read),
+                    c, 1, false);
+            long[] limit = {100};
+            ParquetScores.SizeCheck fits = (id, floats, page) -> {
+                if (page > limit[0]) {
+                    throw new InvalidPairException(id, "page of " + page);
+                }
+            };
+            String what = startsARow ? "the next page starts a row" : "a version-1 page";
+            if (startsARow) {
+                assertRow(rows.get(0), chunk.readRow("p0", 3, fits), what);
+            } else {
+                assertTrue(outcome(() -> chunk.readRow("p0", 3, fits)).toString().startsWith("pair 'p0': page of "), what);
+            }
+            assertEquals(1, chunk.rowsBegun(), what);
+            assertEquals(1, read.size(), what + ": the page of 40 entries was not read");
+            assertTrue(outcome(() -> chunk.readRow("p1", 40, fits)).toString().startsWith("pair 'p1': page of "), what);
+            assertEquals(1, chunk.rowsBegun(), what + ": row 1 not begun");
+            limit[0] = Long.MAX_VALUE;
+            assertRow(rows.get(1), chunk.readRow("p1", 40, fits), what);
+            assertRow(rows.get(2), chunk.readRow("p2", 2, fits), what);
+            assertEquals(0, chunk.entriesLeft(), what);
+        }
+    }
+
+    /** Pages that say their size before they are read, and whether the next starts a row, as given; those read are kept in {@code read}. */
+    private static final class Peeked implements FloatListChunk.PeekablePages {
+        private final PageReader all;
+        private final boolean startsARow;
+        private final List<DataPage> read;
+        private DataPage next;
+
+        Peeked(PageReader all, boolean startsARow, List<DataPage> read) {
+            this.all = all;
+            this.startsARow = startsARow;
+            this.read = read;
+        }
+
+        @Override
+        public long nextPageBytes() {
+            next = next != null ? next : all.readPage();
+            return next == null ? 0 : next.getUncompressedSize();
+        }
+
+        @Override
+        public boolean nextPageStartsARow() {
+            return startsARow;
+        }
+
+        @Override
+        public DataPage readPage() {
+            DataPage page = next != null ? next : all.readPage();
+            next = null;
+            if (page != null) {
+                read.add(page);
+            }
+            return page;
+        }
+
+        @Override
+        public DictionaryPage readDictionaryPage() {
+            return all.readDictionaryPage();
+        }
+
+        @Override
+        public long getTotalValueCount() {
+            return all.getTotalValueCount();
         }
     }
 
