@@ -115,12 +115,7 @@ final class StreamedPages implements FloatListChunk.PeekablePages {
      */
     @Override
     public long nextPageBytes() {
-        PageHeader header;
-        try {
-            header = nextDataHeader();
-        } catch (IOException e) {
-            throw new UncheckedIOException("reading a page header of " + chunk.getPath() + ": " + e.getMessage(), e);
-        }
+        PageHeader header = peek();
         if (header == null) {
             return 0;
         }
@@ -145,13 +140,17 @@ final class StreamedPages implements FloatListChunk.PeekablePages {
 
     @Override
     public boolean nextPageStartsARow() {
-        PageHeader header;
+        PageHeader header = peek();
+        return header != null && (header.isSetData_page_header_v2() || chunk.getOffsetIndexReference() != null);
+    }
+
+    /** {@link #nextDataHeader}, read ahead of its page. */
+    private PageHeader peek() {
         try {
-            header = nextDataHeader();
+            return nextDataHeader();
         } catch (IOException e) {
             throw new UncheckedIOException("reading a page header of " + chunk.getPath() + ": " + e.getMessage(), e);
         }
-        return header != null && (header.isSetData_page_header_v2() || chunk.getOffsetIndexReference() != null);
     }
 
     /**
