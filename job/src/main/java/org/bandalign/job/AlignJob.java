@@ -452,12 +452,16 @@ final class AlignJob {
             java.util.Optional<org.apache.spark.sql.types.StructField> scores = java.util.Arrays.stream(input.schema().fields())
                     .filter(f -> f.name().equalsIgnoreCase("scores")).findFirst();
             if (scores.isPresent() && (scores.get().dataType() instanceof org.apache.spark.sql.types.IntegerType
-                    || scores.get().dataType().sameType(org.apache.spark.sql.types.DataTypes.createArrayType(org.apache.spark.sql.types.DataTypes.IntegerType)))
-                    && InputSchema.allScoresNullTyped(path, input.inputFiles(), hadoopConf(spark))) {
-                // pyarrow's column (or list) of nulls alone, which Spark reads as int: no row has a score
+                    || scores.get().dataType().sameType(org.apache.spark.sql.types.DataTypes.createArrayType(org.apache.spark.sql.types.DataTypes.IntegerType)))) {
+                // Scores of int are refused, unless they are pyarrow's column (or list) of nulls alone in
+                // every file, which Spark reads as int: then no row has a score, and the footers say so.
                 StructType unified = InputSchema.unified(path, input.inputFiles(), hadoopConf(spark));
-                LOG.info("the input's scores are all null (Parquet's null type); reading {}", unified.simpleString());
-                return spark.read().schema(unified).parquet(path);
+                boolean nullsAlone = java.util.Arrays.stream(unified.fields()).anyMatch(f -> f.name().equalsIgnoreCase("scores")
+                        && !f.dataType().sameType(scores.get().dataType()));
+                if (nullsAlone) {
+                    LOG.info("the input's scores are all null (Parquet's null type); reading {}", unified.simpleString());
+                    return spark.read().schema(unified).parquet(path);
+                }
             }
             return input;
         } catch (Exception e) {   // (Scala's AnalysisException is checked to javac, yet undeclared)

@@ -101,23 +101,6 @@ final class InputSchema {
         return DataTypes.createStructType(fields);
     }
 
-    /**
-     * Whether every file of the input that stores {@code scores} stores it as Parquet's null type
-     * (as pyarrow writes a column of nulls alone; Spark reads it as int), or has no rows, and
-     * some file does: the input's scores are then all null, each row rejected for it, and not
-     * of the wrong type ({@link #unified} reads them as lists of float32).
-     */
-    static boolean allScoresNullTyped(String input, String[] files, Configuration conf) {
-        boolean any = false;
-        for (FileSchema f : footers(input, files, conf).values()) {
-            boolean has = java.util.Arrays.stream(f.schema().fieldNames()).anyMatch(n -> n.equalsIgnoreCase("scores"));
-            if (has && f.rows() > 0 && !f.nullTyped().contains("scores")) {
-                return false;
-            }
-            any |= has;
-        }
-        return any;
-    }
 
     /**
      * One type that holds both, for a length or band bound: 64-bit for whole numbers of two
