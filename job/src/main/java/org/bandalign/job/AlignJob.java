@@ -352,7 +352,7 @@ final class AlignJob {
     /** What the input's footers show of its sizes, file by file ({@link InputFooters#survey}). */
     static InputFooters.Survey inputSurvey(SparkSession spark, Dataset<Row> input) {
         return InputFooters.survey(JavaSparkContext.fromSparkContext(spark.sparkContext()), input.inputFiles(), "scores",
-                InputColumns.READ, hadoopConf(spark), InputFooters.DRIVER_FILES);
+                InputColumns.READ, hadoopConf(spark), InputColumns.readsScoresAsDoubles(input.schema()), InputFooters.DRIVER_FILES);
     }
 
     /** Rows per read batch for this input: at most {@code most}, fewer where its rows are large. */
@@ -446,7 +446,7 @@ final class AlignJob {
      * Directories named {@code key=value} are Spark's partitions: an input written with
      * {@code partitionBy("n")} has its {@code n} in the directory names, not in its files.
      */
-    private static Dataset<Row> readInput(SparkSession spark, String path) {
+    static Dataset<Row> readInput(SparkSession spark, String path) {
         try {
             Dataset<Row> input = spark.read().option("mergeSchema", "true").parquet(path);
             java.util.Optional<org.apache.spark.sql.types.StructField> scores = java.util.Arrays.stream(input.schema().fields())

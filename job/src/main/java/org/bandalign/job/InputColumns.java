@@ -197,6 +197,16 @@ final class InputColumns {
                 + "float32), not " + type.simpleString());
     }
 
+    /**
+     * Whether Spark reads the scores as doubles: an array&lt;double&gt; column, as an input of
+     * float lists beside double lists is read ({@link InputSchema#unified}).
+     */
+    static boolean readsScoresAsDoubles(StructType schema) {
+        String scores = field(schema, "scores");
+        return scores != null && schema.apply(scores).dataType() instanceof ArrayType array
+                && array.elementType() instanceof org.apache.spark.sql.types.DoubleType;
+    }
+
     /** Whether the table has column {@code name}, in any case (as Spark resolves names by default). */
     private static boolean has(StructType schema, String name) {
         return field(schema, name) != null;

@@ -52,7 +52,7 @@ final class InputFooters {
      * size, which a dictionary of few distinct scores shrinks), a binary's bytes;
      * <li>{@code rowCopyBytes}, what copying that row out of the vectors holds at its peak:
      * Spark's row buffer, which grows by doubling to twice the value (an array's elements as
-     * floats, or doubles where they are wider), and for a binary also the page it is
+     * floats, or doubles where they, or another file's, are wider), and for a binary also the page it is
      * decompressed from and the copy {@code getBinary} makes, each as large as the value;
      * <li>{@code rowGroupBytes}, a row group of the columns the job reads as stored, which
      * parquet-mr holds whole while a task reads it;
@@ -148,26 +148,30 @@ final class InputFooters {
     /**
      * What each of {@code files} shows ({@link Sizes}; {@link #UNKNOWN} where its footer could
      * not be read), of the column {@code scores} and of the columns {@code read}, their names in
-     * any case: the footers read by a few threads here.
+     * any case: the footers read by a few threads here. Where {@code readAsDoubles}, Spark reads
+     * the scores as array&lt;double&gt; (files of float lists beside files of double lists,
+     * {@link InputSchema#unified}), so that a float list takes a double's room in its vectors and
+     * copies.
      */
-    static Survey survey(String[] files, String scores, java.util.Collection<String> read, Configuration conf) {
-        return new Survey(List.of(files), each(List.of(files), scores, List.copyOf(read), conf));
+    static Survey survey(String[] files, String scores, java.util.Collection<String> read, Configuration conf,
+                         boolean readAsDoubles) {
+        return new Survey(List.of(files), each(List.of(files), scores, List.copyOf(read), conf, readAsDoubles));
     }
 
     /**
-     * {@link #survey(String[], String, java.util.Collection, Configuration)} of every file, by a
+     * {@link #survey(String[], String, java.util.Collection, Configuration, boolean)} of every file, by a
      * Spark job where there are more than {@code driverFiles}: a task a slice of the files, each
      * read by a few threads, so that a large input's footers cost what Spark's own merging of
      * their schemas costs, not a pass over its rows.
      */
     static Survey survey(JavaSparkContext spark, String[] files, String scores, java.util.Collection<String> read,
-                         Configuration conf, int driverFiles) {
+                         Configuration conf, boolean readAsDoubles, int driverFiles) {
         if (files.length <= driverFiles) {
-            return survey(files, scores, read, conf);
+            return survey(files, scores, read, conf, readAsDoubles);
         }
         int slices = Math.max(1, Math.min(files.length, spark.defaultParallelism()));
         List<Sizes> sizes = spark.parallelize(List.of(files), slices)
-                .mapPartitions(new SliceReader(RejectedSink.configurationBytes(conf), scores, List.copyOf(read)))
+                .mapPartitions(new SliceReader(RejectedSink.configurationBytes(conf), scores, List.copyOf(read), readAsDoubles))
                 .collect();
         return new Survey(List.of(files), sizes);
     }
@@ -205,29 +209,30 @@ final class InputFooters {
     }
 
     /** On an executor: the sizes of one slice of the files, in order. */
-    private record SliceReader(byte[] conf, String scores, List<String> read)
+    private record SliceReader(byte[] conf, String scores, List<String> read, boolean readAsDoubles)
             implements FlatMapFunction<Iterator<String>, Sizes> {
         @Override
         public Iterator<Sizes> call(Iterator<String> slice) throws IOException {
             List<String> files = new ArrayList<>();
             slice.forEachRemaining(files::add);
-            return each(files, scores, read, RejectedSink.configuration(conf)).iterator();
+            return each(files, scores, read, RejectedSink.configuration(conf), readAsDoubles).iterator();
         }
     }
 
-    private static List<Sizes> each(List<String> files, String scores, List<String> read, Configuration conf) {
+    private static List<Sizes> each(List<String> files, String scores, List<String> read, Configuration conf,
+                                    boolean readAsDoubles) {
         java.util.Set<String> readLower = new java.util.HashSet<>();
         for (String c : read) {
             readLower.add(c.toLowerCase(java.util.Locale.ROOT));
         }
-        return eachFooter(files, conf, footer -> largest(footer, scores, readLower), (file, e) -> {
+        return eachFooter(files, conf, footer -> largest(footer, scores, readLower, readAsDoubles), (file, e) -> {
             LOG.warn("could not read the footer of " + file + " to size the reader's batches: " + e);
             return UNKNOWN;   // Spark reports an unreadable file when it reads it
         });
     }
 
     /** What one file's footer shows ({@link #survey}). */
-    private static Sizes largest(ParquetMetadata footer, String scores, java.util.Set<String> readLower) {
+    private static Sizes largest(ParquetMetadata footer, String scores, java.util.Set<String> readLower, boolean readAsDoubles) {
         Sizes largest = UNKNOWN;
         for (BlockMetaData block : footer.getBlocks()) {
             long rows = Math.max(1, block.getRowCount());
@@ -245,14 +250,16 @@ final class InputFooters {
                     if (path.length > 1) {   // array<...>: its elements, counted
                         long elements = perRow(chunk.getValueCount(), rows);
                         org.apache.parquet.schema.PrimitiveType type = chunk.getPrimitiveType();
-                        vectorBytes += elements * (width(type) + LEVEL_BYTES);
-                        copyBytes += 2 * elements * (castToFloat(type) ? 4 : 8);
+                        // (a float read as a double: Spark's reader widens it into a vector of doubles)
+                        int vectorWidth = readAsDoubles ? Math.max(Double.BYTES, width(type)) : width(type);
+                        int copyWidth = castToFloat(type) && !readAsDoubles ? Float.BYTES : Double.BYTES;
+                        vectorBytes += elements * (vectorWidth + LEVEL_BYTES);
+                        copyBytes += 2 * elements * copyWidth;
                         if (!storedAsCast(type)) {   // Spark casts it element by element, boxed, then copies
                             copyBytes += elements * BOXED_BYTES;
                         }
                         scoresInGroup += chunk.getValueCount();
-                        scoreBytes = 2 * (width(type) + LEVEL_BYTES) + 2 * (castToFloat(type) ? 4 : 8)
-                                + (storedAsCast(type) ? 0 : BOXED_BYTES);
+                        scoreBytes = 2 * (vectorWidth + LEVEL_BYTES) + 2 * copyWidth + (storedAsCast(type) ? 0 : BOXED_BYTES);
                         streamedBytes += chunk.getTotalSize() - Math.min(chunk.getTotalSize(),
                                 2 * perRow(chunk.getTotalSize(), rows) + STREAMED_PAGE_BYTES);
                         split |= chunk.getEncodings().contains(org.apache.parquet.column.Encoding.BYTE_STREAM_SPLIT);

@@ -890,6 +890,12 @@ class AlignJobLocalTest {
                 .toArray(org.apache.spark.sql.types.StructField[]::new));
         spark.createDataFrame(all.filter(col("id").isin(rows.get(4).getString(0), rows.get(5).getString(0))).collectAsList(), required)
                 .coalesce(1).write().mode("append").parquet(in);
+        // (Spark's reader holds a float file's rows as doubles here: 16 bytes a score in its vectors, 16 in its copy)
+        InputFooters.Survey mixed = AlignJob.inputSurvey(spark, AlignJob.readInput(spark, in));
+        InputFooters.Survey eachAlone = InputFooters.survey(mixed.files().toArray(new String[0]), "scores", InputColumns.READ,
+                AlignJob.hadoopConf(spark), false);
+        assertTrue(mixed.sizes().stream().allMatch(z -> z.rowCopyBytes() == z.rowVectorBytes()), mixed.toString());
+        assertEquals(2, eachAlone.sizes().stream().filter(z -> 3 * z.rowCopyBytes() == 2 * z.rowVectorBytes()).count(), eachAlone.toString());
         org.apache.spark.SparkConf conf = spark.sparkContext().getConf().clone().set(JobKeys.READER_PAGE_READER.name(), pageReader);
         String out = tmp.resolve("out-floats-and-doubles-" + pageReader).toString();
         JobSummary s = run(conf, in, out, "--semiring", "both");
@@ -1363,7 +1369,7 @@ class AlignJobLocalTest {
             TestTables.table(spark, rows, true).coalesce(1).write().mode("append").parquet(in);
         }
         InputFooters.Sizes sizes = InputFooters.survey(spark.read().parquet(in).inputFiles(), "scores", InputColumns.READ,
-                spark.sparkContext().hadoopConfiguration()).largest();
+                spark.sparkContext().hadoopConfiguration(), false).largest();
         long bytes = sizes.rowVectorBytes();   // (binary scores: their bytes)
         assertTrue(bytes >= 50 * 50 * 3 * 4 && bytes < 50 * 50 * 3 * 4 + 1000, Long.toString(bytes));
         assertEquals(4 * bytes, sizes.rowCopyBytes());

@@ -54,7 +54,7 @@ class InputFootersTest {
      * Parquet stores as a dictionary in a fraction of a byte each, take as much memory to read.
      */
     @Test
-    void largest_arrayRows_areTheirElementsWithTheirLevels_whateverTheEncoding_doublesWider_castsBoxed() throws IOException {
+    void largest_arrayRows_areTheirElementsWithTheirLevels_whateverTheEncoding_doublesWider_castsBoxed_floatsReadAsDoublesWider() throws IOException {
         for (String element : new String[] {"float", "double", "int32", "int64"}) {
             MessageType schema = MessageTypeParser.parseMessageType("message m { required binary id (UTF8); required group scores (LIST) { "
                     + "repeated group list { required " + element + " element; } } }");
@@ -92,6 +92,13 @@ class InputFootersTest {
             assertEquals(2 * (width + InputFooters.LEVEL_BYTES) + 2 * width + boxed / 30_000, sizes.scoreReadBytes(),
                     element + ": a score's part of the vectors grown to twice the row, and of the copy");
             assertTrue(encoded < 3 * 30_000L * width / 4, element + " as a dictionary: " + encoded + " bytes for 3 rows");
+            if (element.equals("float")) {   // beside files of doubles, Spark reads it as doubles
+                InputFooters.Sizes asDoubles = InputFooters.survey(new String[] {path.toUri().toString()}, "scores",
+                        InputColumns.READ, new Configuration(), true).largest();
+                assertEquals(30_000L * (8 + InputFooters.LEVEL_BYTES), asDoubles.rowVectorBytes());
+                assertEquals(2 * 30_000L * 8, asDoubles.rowCopyBytes());
+                assertEquals(2 * (8 + InputFooters.LEVEL_BYTES) + 2 * 8, asDoubles.scoreReadBytes());
+            }
         }
     }
 
@@ -242,7 +249,7 @@ class InputFootersTest {
         for (int k = 0; k < files.length; k++) {
             files[k] = k == 297 ? real[0] : tmp.resolve("missing-" + k + ".parquet").toUri().toString();
         }
-        InputFooters.Survey survey = quietly(() -> InputFooters.survey(files, "scores", List.of("scores"), new Configuration()));
+        InputFooters.Survey survey = quietly(() -> InputFooters.survey(files, "scores", List.of("scores"), new Configuration(), false));
         assertEquals(chunk, survey.largest().rowVectorBytes());
         assertEquals(List.of(real[0]), survey.filesWhere(s -> s.rowVectorBytes() > 0));
         assertEquals(List.of(files), survey.files());
@@ -259,13 +266,13 @@ class InputFootersTest {
             files.add(k == 3 ? tmp.resolve("missing.parquet").toUri().toString() : oneRowFile("f" + k + ".parquet", 100 + 900 * k)[0]);
         }
         String[] all = files.toArray(new String[0]);
-        InputFooters.Survey onDriver = quietly(() -> InputFooters.survey(all, "scores", List.of("scores", "n"), new Configuration()));
+        InputFooters.Survey onDriver = quietly(() -> InputFooters.survey(all, "scores", List.of("scores", "n"), new Configuration(), false));
         org.apache.spark.sql.SparkSession spark = TestTables.localSpark("InputFootersTest");
         try {
             org.apache.spark.api.java.JavaSparkContext sc = org.apache.spark.api.java.JavaSparkContext.fromSparkContext(spark.sparkContext());
             for (int driverFiles : new int[] {0, 2, 6}) {
                 InputFooters.Survey bySpark = quietly(() -> InputFooters.survey(sc, all, "scores", List.of("scores", "n"),
-                        new Configuration(), driverFiles));
+                        new Configuration(), false, driverFiles));
                 assertEquals(onDriver, bySpark, "the driver reads at most " + driverFiles);
             }
             assertEquals(InputFooters.UNKNOWN, onDriver.sizes().get(3));
@@ -290,6 +297,6 @@ class InputFootersTest {
     }
 
     private static InputFooters.Sizes largest(String[] files, String scores, List<String> read, Configuration conf) {
-        return InputFooters.survey(files, scores, read, conf).largest();
+        return InputFooters.survey(files, scores, read, conf, false).largest();
     }
 }

@@ -531,10 +531,10 @@ class StandaloneClusterTest {
             String[] files = spark.read().parquet(in).inputFiles();
             assertEquals(12, files.length);
             org.apache.hadoop.conf.Configuration conf = AlignJob.hadoopConf(spark);
-            InputFooters.Survey onDriver = InputFooters.survey(files, "scores", InputColumns.READ, conf);
+            InputFooters.Survey onDriver = InputFooters.survey(files, "scores", InputColumns.READ, conf, false);
             InputFooters.Survey onExecutors = InputFooters.survey(
                     org.apache.spark.api.java.JavaSparkContext.fromSparkContext(spark.sparkContext()), files, "scores",
-                    InputColumns.READ, conf, 0);
+                    InputColumns.READ, conf, false, 0);
             assertEquals(onDriver, onExecutors);
             assertTrue(onDriver.sizes().stream().allMatch(s -> s.rowVectorBytes() > 0), onDriver.toString());
         });
