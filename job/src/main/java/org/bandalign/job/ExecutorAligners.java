@@ -247,7 +247,8 @@ final class ExecutorAligners {
     /**
      * Throws where the {@code scores} floats of a row that the job's own reader reads
      * ({@link ParquetScores}), with the {@code pageBytes} that reading the Parquet page beside
-     * them holds ({@link StreamedPages#nextPageBytes}; 0 where not known), pass
+     * them holds ({@link StreamedPages#nextPageBytes}, and the chunk's dictionary,
+     * {@link StreamedPages#dictionaryBytes}; 0 where not known), pass
      * {@value AlignPartition#READING_HEAP_SHARE} of this executor's heap: a dense row aligned in
      * a narrow band has few band cells, so {@link #checkFitsHeap} passes it, and yet all its
      * scores are read; and a huge row's page is refused from its header, before it is read.
@@ -269,8 +270,8 @@ final class ExecutorAligners {
         if (pageBytes > mostBytes - 4 * scores) {
             throw new InvalidPairException(id, "too large for this executor's memory: " + (scores > 0 ? "its " + scores
                     + " floats of scores (" + megabytes(4 * scores) + " MB) and " : "") + "a Parquet page of "
-                    + megabytes(pageBytes) + " MB (as stored and decompressed) that holds its scores or lies before them in its "
-                    + "row group" + (scores > 0 ? " take" : " takes") + " more than the " + megabytes(mostBytes) + " MB that "
+                    + megabytes(pageBytes) + " MB (as stored and decompressed, with its column chunk's dictionary where it has "
+                    + "one) that holds its scores or lies before them in its row group" + (scores > 0 ? " take" : " takes") + " more than the " + megabytes(mostBytes) + " MB that "
                     + share + " holds" + more);
         }
     }

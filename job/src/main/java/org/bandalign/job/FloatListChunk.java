@@ -46,11 +46,13 @@ import org.bandalign.align.InvalidPairException;
  * {@link IllegalStateException}, as a corrupt file fails Spark's reader.
  *
  * <p>Memory: the page being read, decompressed, and its dictionary indices where it has them, or
- * its values unsplit where they are byte-stream split (as large again as the page). Where the
- * pages say so from their headers ({@link PeekablePages}), the size check a row is read with is
- * asked before each page is read whether it fits, so that a page too large for the heap refuses
- * the row that needs it instead of running out of memory (the dictionary page, read with the
- * chunk, is not weighed).
+ * its values unsplit where they are byte-stream split (as large again as the page); and the
+ * chunk's dictionary, decoded (read before the chunk's first data page, not before a row is
+ * asked for). Where the pages say so from their headers ({@link PeekablePages}), the size check a
+ * row is read with is asked before the dictionary and each page are read whether they fit
+ * beside what is held, so that a page or a dictionary too large for the heap refuses the row
+ * that needs it instead of running out of memory (pyarrow writes a huge row's values into one
+ * page with a dictionary of up to all their distinct values).
  * Not thread-safe.
  */
 final class FloatListChunk {
@@ -58,6 +60,13 @@ final class FloatListChunk {
     interface PeekablePages extends PageReader {
         /** What reading the next data page holds at its peak, from its header alone; 0 where none is left. */
         long nextPageBytes();
+
+        /**
+         * What reading the chunk's dictionary page and decoding it holds at its peak, from its
+         * header alone; 0 where the chunk has none or it is read. Asked before the dictionary is
+         * read, which is before any data page is read or peeked at.
+         */
+        long dictionaryBytes();
 
         /**
          * Whether the next data page is known to start a row, from its header or the chunk's
@@ -80,12 +89,14 @@ final class FloatListChunk {
     private final int setLevel;
     private final boolean elementMayBeNull;
     private final int definitionWidth;
-    /** The dictionary's values, narrowed to floats where the leaf holds doubles. */
-    private final float[] dictionary;
+    /** The dictionary's values, narrowed to floats where the leaf holds doubles (null: none, or not read yet). */
+    private float[] dictionary;
     /** Whether the leaf holds doubles, narrowed as they are copied ({@link #wide}). */
     private final boolean wide;
     /** A double leaf's dictionary as stored, for the values that narrow to an infinity. */
-    private final double[] wideDictionary;
+    private double[] wideDictionary;
+    /** Whether the dictionary page, if any, is read (before the first data page). */
+    private boolean dictionaryRead;
     /** Entries of the chunk in pages not yet loaded. */
     private long entriesInLaterPages;
 
@@ -145,10 +156,34 @@ final class FloatListChunk {
         this.elementMayBeNull = elementMayBeNull;
         this.definitionWidth = 32 - Integer.numberOfLeadingZeros(maxDefinition);
         this.entriesInLaterPages = pages.getTotalValueCount();
-        DictionaryPage page = pages.readDictionaryPage();
-        this.wideDictionary = wide ? wideDictionary(page) : null;
-        this.dictionary = wide ? narrowed(wideDictionary) : dictionary(page);
         CHUNKS.incrementAndGet();
+    }
+
+    /**
+     * Reads the chunk's dictionary page, if it has one and it is not read yet, asking
+     * {@code fits} first (where not null) whether reading it fits beside the {@code floats} of
+     * pair {@code id}'s row, where the pages say what it takes ({@link PeekablePages#dictionaryBytes}).
+     */
+    private void readDictionaryIfDue(String id, long floats, ParquetScores.SizeCheck fits) {
+        if (dictionaryRead) {
+            return;
+        }
+        if (fits != null && pages instanceof PeekablePages peekable) {
+            long bytes = peekable.dictionaryBytes();
+            if (bytes > 0) {
+                fits.check(id, floats, bytes);
+            }
+        }
+        DictionaryPage page = pages.readDictionaryPage();
+        wideDictionary = wide ? wideDictionary(page) : null;
+        dictionary = wide ? narrowed(wideDictionary) : dictionary(page);
+        dictionaryRead = true;
+    }
+
+    /** What the decoded dictionary holds for the rest of the chunk. */
+    private long dictionaryHeld() {
+        return (dictionary == null ? 0 : (long) Float.BYTES * dictionary.length)
+                + (wideDictionary == null ? 0 : (long) Double.BYTES * wideDictionary.length);
     }
 
     /** Whether a chunk stored in {@code encodings} is read here. */
@@ -241,7 +276,7 @@ final class FloatListChunk {
         int next = rowCursor + 1;   // (the row starts at rowStarts[rowCursor], checked as it is read)
         long held = position < pageEntries && next < rowStartCount ? rowStarts[next] - position : entriesLeft();
         long size = Math.min(expected, held);
-        fits.check(id, size, pageHeld);
+        fits.check(id, size, pageHeld + dictionaryHeld());
         rowId = id;
         boolean present = walkRow(true, (int) Math.min(size, ParquetScores.MAX_ARRAY), id, fits);
         if (!present) {
@@ -434,16 +469,18 @@ final class FloatListChunk {
     }
 
     /**
-     * Loads the next page where the current one is read, asking {@code fits} first (where not
-     * null) whether the page fits beside the {@code floats} of pair {@code id}'s row already
-     * gathered, where the pages say what reading it takes ({@link PeekablePages#nextPageBytes}).
+     * Loads the next page where the current one is read (the chunk's dictionary before its first),
+     * asking {@code fits} first (where not null) whether the page fits beside the {@code floats}
+     * of pair {@code id}'s row already gathered and the dictionary, where the pages say what
+     * reading it takes ({@link PeekablePages#nextPageBytes}).
      */
     private void loadPageIfDone(String id, long floats, ParquetScores.SizeCheck fits) {
         while (position == pageEntries && entriesInLaterPages > 0) {
+            readDictionaryIfDue(id, floats, fits);
             if (fits != null && pages instanceof PeekablePages peekable) {
                 long bytes = peekable.nextPageBytes();
                 if (bytes > 0) {
-                    fits.check(id, floats, bytes);
+                    fits.check(id, floats, bytes + dictionaryHeld());
                 }
             }
             plain = null;   // (the page read is done with: let it go before the next is read)

@@ -28,8 +28,8 @@ import org.bandalign.align.InvalidPairException;
  * page at a time ({@link FloatListChunk}), other types value by value through parquet-mr's
  * column reader. Spark's vectorized reader
  * holds an array&lt;float&gt; row about 8 times over while it reads it (levels, vectors that
- * grow by doubling, a row buffer); this one holds a page as stored and decompressed, and the
- * row's floats (lists' pages are read from the file one at a time, {@link StreamedPages}; an
+ * grow by doubling, a row buffer); this one holds a page as stored and decompressed, its
+ * chunk's dictionary decoded, and the row's floats (lists' pages are read from the file one at a time, {@link StreamedPages}; an
  * encrypted chunk, or a binary's, is read whole first, as parquet-mr reads it), and it never
  * gathers a row it is not asked for: a row
  * rejected for its size is skipped (its pages are still decompressed where a later row of its

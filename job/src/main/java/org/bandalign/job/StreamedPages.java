@@ -34,7 +34,8 @@ import org.apache.parquet.io.SeekableInputStream;
  * through a 64 KiB buffer: a page header (Parquet's Thrift struct, read by parquet-format's own
  * {@link Util#readPageHeader}), then the page's bytes in one read, decompressed by the codec the
  * chunk names (the same decompressors as parquet-mr's reader, {@link SnappyPages} for Snappy).
- * A dictionary page is read before the first data page; index pages are skipped; pages end once
+ * A dictionary page is read when it is asked for, which must be before the first data page is
+ * read or peeked at (else it is passed over); index pages are skipped; pages end once
  * the chunk's values are read. Where {@code parquet.page.verify-checksum.enabled} is set, a page
  * with a CRC in its header is checked against it, as parquet-mr checks it. Encrypted chunks are
  * not read here (their headers and pages need the file's decryptors): {@link ParquetScores}
@@ -53,7 +54,10 @@ final class StreamedPages implements FloatListChunk.PeekablePages {
     private final CompressionCodecFactory.BytesInputDecompressor decompressor;
     private final boolean verifyChecksums;
     private final long totalValues;
-    private final DictionaryPage dictionary;
+    /** The dictionary page's header while its page is still to be read ({@link #readDictionaryPage}); else null. */
+    private PageHeader dictionaryHeader;
+    /** Whether the dictionary page was read, or passed over ({@link #readDictionaryPage} then fails). */
+    private boolean dictionaryGone;
     /** The next page's header where it is read before its page: the first, while looking for the dictionary, or a peek ({@link #nextPageBytes}). */
     private PageHeader pending;
     private long valuesRead;
@@ -74,17 +78,56 @@ final class StreamedPages implements FloatListChunk.PeekablePages {
         this.bytesLeft = chunk.getTotalSize();
         PageHeader first = totalValues > 0 || bytesLeft > 0 ? nextHeader() : null;
         if (first != null && first.isSetDictionary_page_header()) {
-            dictionary = dictionaryPage(first);
+            dictionaryHeader = first;
         } else {
-            dictionary = null;
             pending = first;
         }
         CHUNKS.incrementAndGet();
     }
 
+    /**
+     * The chunk's dictionary page, read from the file now (null where the chunk has none). It is
+     * read once, and only before the first data page is read or peeked at: the caller decodes it
+     * and keeps what it needs, so that its bytes are not held while the chunk is read.
+     *
+     * @throws IllegalStateException where it was read or passed over already
+     */
     @Override
     public DictionaryPage readDictionaryPage() {
-        return dictionary;
+        if (dictionaryHeader == null) {
+            if (dictionaryGone) {
+                throw new IllegalStateException("the dictionary page of " + chunk.getPath()
+                        + " is read once, before the chunk's data pages, and that time is past");
+            }
+            return null;
+        }
+        PageHeader header = dictionaryHeader;
+        dictionaryHeader = null;
+        dictionaryGone = true;
+        try {
+            return dictionaryPage(header);
+        } catch (IOException e) {
+            throw new UncheckedIOException("reading the dictionary page of " + chunk.getPath() + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * What reading the dictionary page and decoding it holds at its peak, from its header alone
+     * (none of its bytes are read yet): its bytes as stored where they are compressed,
+     * decompressed, and its values decoded ({@link FloatListChunk}: floats, or doubles and the
+     * floats they narrow to); 0 where the chunk has none or it is read.
+     */
+    @Override
+    public long dictionaryBytes() {
+        if (dictionaryHeader == null) {
+            return 0;
+        }
+        long stored = dictionaryHeader.getCompressed_page_size();
+        long size = dictionaryHeader.getUncompressed_page_size();
+        long values = Math.max(0, dictionaryHeader.getDictionary_page_header().getNum_values());
+        long decoded = values * (chunk.getPrimitiveType().getPrimitiveTypeName()
+                == org.apache.parquet.schema.PrimitiveType.PrimitiveTypeName.DOUBLE ? Double.BYTES + Float.BYTES : Float.BYTES);
+        return (stored != size ? stored : 0) + size + decoded;
     }
 
     @Override
@@ -158,6 +201,11 @@ final class StreamedPages implements FloatListChunk.PeekablePages {
      * null where the chunk's values are all read, or its bytes.
      */
     private PageHeader nextDataHeader() throws IOException {
+        if (dictionaryHeader != null) {   // (not asked for: passed over)
+            pending = dictionaryHeader;
+            dictionaryHeader = null;
+            dictionaryGone = true;
+        }
         while (valuesRead < totalValues) {
             if (pending == null) {
                 pending = nextHeader();

@@ -83,8 +83,8 @@ class ExecutorAlignersTest {
         org.bandalign.align.InvalidPairException both = org.junit.jupiter.api.Assertions.assertThrows(
                 org.bandalign.align.InvalidPairException.class, () -> ExecutorAligners.checkScoresFitHeap("both", 1000, share - 3999, heap));
         assertEquals("too large for this executor's memory: its 1000 floats of scores (0.0 MB) and a Parquet page of "
-                + String.format(java.util.Locale.ROOT, "%.1f", (share - 3999) / 1e6) + " MB (as stored and decompressed) that "
-                + "holds its scores or lies before them in its row group take more than the "
+                + String.format(java.util.Locale.ROOT, "%.1f", (share - 3999) / 1e6) + " MB (as stored and decompressed, with its column "
+                + "chunk's dictionary where it has one) that holds its scores or lies before them in its row group take more than the "
                 + String.format(java.util.Locale.ROOT, "%.1f", share / 1e6) + " MB that 30% of this 1024 MiB heap holds; give "
                 + "the executors more memory (spark.executor.memory; in local mode the JVM's -Xmx, which bin/bandalign takes "
                 + "from BANDALIGN_JAVA_OPTS)", both.reason());

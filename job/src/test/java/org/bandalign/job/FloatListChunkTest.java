@@ -494,6 +494,11 @@ class FloatListChunkTest {
         }
 
         @Override
+        public long dictionaryBytes() {
+            return 0;   // (the chunks these tests read have no dictionary)
+        }
+
+        @Override
         public boolean nextPageStartsARow() {
             return startsARow;
         }
@@ -872,6 +877,73 @@ class FloatListChunkTest {
             assertRow(rows.get(0), reader.read(file.toString(), 0, "huge", huge.length, fits), "row 0 again");
         }
         assertTrue(StreamedPages.CHUNKS.get() > streamed, "read a page at a time from the file");
+    }
+
+    /**
+     * A chunk's dictionary is weighed from its header before it is read, not read with the
+     * chunk: too large, it refuses the row asked for (nothing of the chunk read); once it fits,
+     * it is read once, before the first data page, and each page after is weighed beside what
+     * the decoded dictionary holds. (pyarrow gives a huge row's page a dictionary of up to all
+     * its distinct values: 67 MB for a 6000 x 6000 pair.) Its page is read once, and not after
+     * the data pages have begun.
+     */
+    @Test
+    void parquetScores_largeDictionary_refusedFromItsHeader_thenHeldBesideEachPage() throws Exception {
+        MessageType schema = MessageTypeParser.parseMessageType(SCHEMAS[1]);
+        java.util.Random random = new java.util.Random(6);
+        float[] distinct = new float[25_000];
+        for (int k = 0; k < distinct.length; k++) {
+            distinct[k] = k + random.nextFloat() / 2;   // (each its own)
+        }
+        float[] varied = new float[5 * distinct.length];   // (each value five times: a dictionary parquet-mr keeps)
+        for (int k = 0; k < varied.length; k++) {
+            varied[k] = distinct[k % distinct.length];
+        }
+        List<Written> rows = List.of(new Written(new float[] {varied[0], varied[1]}, List.of()), new Written(varied, List.of()),
+                new Written(new float[] {varied[7], varied[8], varied[9]}, List.of()));
+        org.apache.hadoop.fs.Path file = new org.apache.hadoop.fs.Path(dir.resolve("large-dictionary.parquet").toUri());
+        try (ParquetWriter<Group> w = ExampleParquetWriter.builder(file).withType(schema).withConf(new Configuration())
+                .withDictionaryEncoding(true).withDictionaryPageSize(1 << 20).withCompressionCodec(CompressionCodecName.SNAPPY)
+                .withPageSize(4096).withMinRowCountForPageSizeCheck(1).build()) {
+            for (Written r : rows) {
+                w.write(group(schema, 1, r));
+            }
+        }
+        long[] limit = {150_000};
+        List<Long> offered = new ArrayList<>();
+        ParquetScores.SizeCheck fits = (id, floats, page) -> {
+            offered.add(page);
+            if (4 * floats + page > limit[0]) {
+                throw new InvalidPairException(id, "takes " + (4 * floats + page));
+            }
+        };
+        try (ParquetScores reader = new ParquetScores(Configuration::new)) {
+            Object first = outcome(() -> reader.read(file.toString(), 0, "first", 2, fits));
+            assertEquals("pair 'first': takes " + offered.get(0), first.toString());
+            assertEquals(1, offered.size(), "the dictionary alone was weighed: " + offered);
+            assertTrue(offered.get(0) >= 2 * 4L * distinct.length, "its page decompressed, and decoded, at least: " + offered);
+            limit[0] = Long.MAX_VALUE;
+            offered.clear();
+            assertRow(rows.get(0), reader.read(file.toString(), 0, "first", 2, fits), "row 0, once the dictionary fits");
+            assertRow(rows.get(1), reader.read(file.toString(), 1, "varied", varied.length, fits), "row 1");
+            assertRow(rows.get(2), reader.read(file.toString(), 2, "last", 3, fits), "row 2");
+            assertTrue(offered.size() > 4, "the dictionary, and the pages: " + offered);
+            assertTrue(offered.stream().allMatch(b -> b >= 4L * distinct.length), "each beside the decoded dictionary: " + offered);
+        }
+        Configuration conf = new Configuration();
+        try (org.apache.parquet.hadoop.ParquetFileReader footer = InputFooters.open(file.toUri().toString(), conf);
+             org.apache.parquet.io.SeekableInputStream in = org.apache.parquet.hadoop.util.HadoopInputFile.fromPath(file, conf).newStream()) {
+            org.apache.parquet.hadoop.metadata.ColumnChunkMetaData chunk = footer.getFooter().getBlocks().get(0).getColumns().get(0);
+            org.apache.parquet.compression.CompressionCodecFactory codecs = SnappyPages.reading(new org.apache.parquet.hadoop.CodecFactory(conf, 0));
+            StreamedPages once = new StreamedPages(in, chunk, codecs.getDecompressor(chunk.getCodec()), false);
+            assertTrue(once.dictionaryBytes() > 0);
+            assertEquals(distinct.length, once.readDictionaryPage().getDictionarySize());
+            assertEquals(0, once.dictionaryBytes(), "read: nothing more to weigh");
+            assertThrows(IllegalStateException.class, once::readDictionaryPage, "read once");
+            StreamedPages passedOver = new StreamedPages(in, chunk, codecs.getDecompressor(chunk.getCodec()), false);
+            assertTrue(passedOver.readPage().getValueCount() > 0);
+            assertThrows(IllegalStateException.class, passedOver::readDictionaryPage, "not after the data pages have begun");
+        }
     }
 
     /** The key of {@link TestKeys}, which decrypts the files of {@link #parquetScores_encryptedFile_readWithTheConfiguredKeys}. */
