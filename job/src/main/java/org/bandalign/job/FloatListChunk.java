@@ -45,8 +45,9 @@ import org.bandalign.align.InvalidPairException;
  * fewer than its levels say, a dictionary index beyond the dictionary) fails the read with
  * {@link IllegalStateException}, as a corrupt file fails Spark's reader.
  *
- * <p>Memory: the page being read, decompressed, and its dictionary indices where it has them, or
- * its values unsplit where they are byte-stream split (as large again as the page); and the
+ * <p>Memory: the page being read, decompressed, and its values unsplit where they are
+ * byte-stream split (as large again as the page; dictionary indices are decoded a run at a time
+ * as their values are copied, and those of rows skipped passed over, never held); and the
  * chunk's dictionary, decoded (read before the chunk's first data page, not before a row is
  * asked for). Where the pages say so from their headers ({@link PeekablePages}), the size check a
  * row is read with is asked before the dictionary and each page are read whether they fit
@@ -106,8 +107,9 @@ final class FloatListChunk {
     private FloatBuffer plain;
     /** The current page's plain values where the leaf holds doubles. */
     private DoubleBuffer widePlain;
-    private int[] indices = new int[0];
     private boolean dictionaryPage;
+    /** On a dictionary page, the value whose index {@link #hybrid} decodes next: indices are decoded as their values are copied, never all at once. */
+    private int indexAt;
     /** A byte-stream-split page's values, unsplit. */
     private float[] unsplit = new float[0];
     private double[] wideUnsplit = new double[0];
@@ -130,7 +132,6 @@ final class FloatListChunk {
     /** What a row read holds: its values, and where its first null element is (-1: none). */
     private float[] gathered = NO_FLOATS;
     private static final float[] NO_FLOATS = new float[0];
-    private static final int[] NO_INTS = new int[0];
     private int count;
     private int firstNull;
     /** Where the row's first finite double beyond float32's range is (-1: none), and that double. */
@@ -424,17 +425,25 @@ final class FloatListChunk {
             gathered = Arrays.copyOf(gathered, (int) Math.min(ParquetScores.MAX_ARRAY, grown));
         }
         if (dictionaryPage) {
-            for (int k = 0; k < n; k++) {
-                int index = indices[value + k];
-                if (index < 0 || index >= dictionary.length) {
-                    throw corrupt("dictionary index " + index + " in a dictionary of " + dictionary.length);
-                }
-                float v = dictionary[index];
-                if (wide && Float.isInfinite(v)) {
-                    checkRange(wideDictionary[index], count + k);
-                }
-                gathered[count + k] = v;
+            while (indexAt < value) {   // (past the indices of rows skipped)
+                indexAt += hybrid.nextRun(value - indexAt);
             }
+            for (int k = 0; k < n; ) {
+                int run = hybrid.nextRun(n - k);
+                for (int j = 0; j < run; j++) {
+                    int index = hybrid.packed ? hybrid.packedValues[j] : hybrid.runValue;
+                    if (index < 0 || index >= dictionary.length) {
+                        throw corrupt("dictionary index " + index + " in a dictionary of " + dictionary.length);
+                    }
+                    float v = dictionary[index];
+                    if (wide && Float.isInfinite(v)) {
+                        checkRange(wideDictionary[index], count + k + j);
+                    }
+                    gathered[count + k + j] = v;
+                }
+                k += run;
+            }
+            indexAt = value + n;
         } else if (wide) {
             for (int k = 0; k < n; k++) {
                 double d = widePlain.get(value + k);
@@ -556,15 +565,8 @@ final class FloatListChunk {
                 if (width > 32) {
                     throw corrupt("dictionary indices " + width + " bits wide");
                 }
-                if (indices.length < valueCount) {
-                    indices = NO_INTS;   // (the smaller one let go first)
-                    indices = new int[valueCount];
-                }
-                pageHeld += 4L * valueCount;
-                hybrid.start(values, values.position() + 1, values.limit(), width);
-                for (int k = 0; k < valueCount; ) {
-                    k = hybrid.next(indices, k, valueCount);
-                }
+                hybrid.start(values, values.position() + 1, values.limit(), width);   // (indices decoded as values are copied)
+                indexAt = 0;
                 dictionaryPage = true;
             } else {
                 throw new IllegalStateException("values encoded as " + encoding + (dictionary == null ? " without a dictionary" : ""));
@@ -715,17 +717,6 @@ final class FloatListChunk {
             left -= n;
             packedAt += n;
             return n;
-        }
-
-        /** Decodes values into {@code out} from {@code k} up to {@code limit} at most; returns the index past them. */
-        int next(int[] out, int k, int limit) {
-            int n = nextRun(limit - k);
-            if (packed) {
-                System.arraycopy(packedValues, 0, out, k, n);
-            } else {
-                Arrays.fill(out, k, k + n, runValue);
-            }
-            return k + n;
         }
 
         private void header() {

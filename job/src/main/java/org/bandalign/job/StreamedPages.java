@@ -154,7 +154,7 @@ final class StreamedPages implements FloatListChunk.PeekablePages {
      * The heap that reading the next data page takes at its peak, from its header alone (none
      * of its bytes are read yet): its bytes as stored where they are compressed, decompressed,
      * and its values once more where a reader unpacks them ({@link FloatListChunk}: byte-stream
-     * split values unsplit, dictionary indices at 4 bytes each); 0 where no page is left.
+     * split values unsplit; dictionary indices are decoded as they are used); 0 where no page is left.
      */
     @Override
     public long nextPageBytes() {
@@ -164,20 +164,9 @@ final class StreamedPages implements FloatListChunk.PeekablePages {
         }
         long stored = header.getCompressed_page_size();
         long size = header.getUncompressed_page_size();
-        org.apache.parquet.format.Encoding encoding;
-        long values;
-        if (header.isSetData_page_header()) {
-            encoding = header.getData_page_header().getEncoding();
-            values = header.getData_page_header().getNum_values();
-        } else {
-            encoding = header.getData_page_header_v2().getEncoding();
-            values = header.getData_page_header_v2().getNum_values();
-        }
-        long unpacked = switch (encoding) {
-            case PLAIN_DICTIONARY, RLE_DICTIONARY -> 4 * Math.max(0, values);
-            case BYTE_STREAM_SPLIT -> size;
-            default -> 0;
-        };
+        org.apache.parquet.format.Encoding encoding = header.isSetData_page_header() ? header.getData_page_header().getEncoding()
+                : header.getData_page_header_v2().getEncoding();
+        long unpacked = encoding == org.apache.parquet.format.Encoding.BYTE_STREAM_SPLIT ? size : 0;
         return (stored != size ? stored : 0) + size + unpacked;
     }
 

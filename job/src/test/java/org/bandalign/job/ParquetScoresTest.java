@@ -232,7 +232,9 @@ class ParquetScoresTest {
                     "binary: its length; array: its shape, capped by its own entries (a page at a time) or by the values "
                             + "left in its row group (value by value)");
             assertEquals(byPage ? java.util.Set.of("small") : java.util.Set.of(), pages.keySet(), "the one page, offered before the first row");
-            assertTrue(!byPage || pages.get("small") >= 4 * 6309, "its floats as stored and decompressed: " + pages);
+            // (Spark wrote the 6309 floats, of a few distinct values, as dictionary indices in a few runs, which the
+            // reader decodes as it copies them: the page holds a fraction of their 4 bytes each)
+            assertTrue(!byPage || pages.get("small") > 0 && pages.get("small") < 4 * 6309, "the page as stored and decompressed: " + pages);
             assertEquals("pair 'big': too many: 6000", outcomes.get("big"));
             assertArrayEquals(new float[] {7, 8, 9}, (float[]) outcomes.get("after"));
             assertArrayEquals(new float[] {1, 2, 3, 4, 5, 6}, (float[]) outcomes.get("small"));
