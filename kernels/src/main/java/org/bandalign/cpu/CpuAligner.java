@@ -117,6 +117,7 @@ public final class CpuAligner implements Aligner {
      */
     @Override
     public List<AlignmentResult> alignAll(List<Pair> pairs, AlignOptions options) {
+        Objects.requireNonNull(pairs, "pairs");
         Objects.requireNonNull(options, "options");
         checkOpen();
         int count = pairs.size();

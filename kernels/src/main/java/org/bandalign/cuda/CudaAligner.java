@@ -228,6 +228,7 @@ public final class CudaAligner implements Aligner {
 
     @Override
     public List<AlignmentResult> alignAll(List<Pair> pairs, AlignOptions options) {
+        Objects.requireNonNull(pairs, "pairs");
         Objects.requireNonNull(options, "options");
         try (CudaDevice.CallerContext caller = enter()) {
             return alignAllHere(pairs, options);

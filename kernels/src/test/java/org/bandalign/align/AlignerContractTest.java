@@ -227,7 +227,7 @@ public abstract class AlignerContractTest {
         assertEquals("1M", r.viterbiCigar());
     }
 
-    /** A null in the list is that entry's error, not the whole call's; one pair alone works too. */
+    /** A null in the list is that entry's error, not the whole call's (a null list, the call's, named); one pair alone works too. */
     @Test
     void alignAll_nullPairOrOnePair_eachGetsItsResult() {
         List<Pair> pairs = new ArrayList<>();
@@ -240,6 +240,11 @@ public abstract class AlignerContractTest {
         assertTrue(rs.get(1).error().getMessage().contains("pair is null"), rs.get(1).error().getMessage());
         List<AlignmentResult> one = aligner.alignAll(pairs.subList(2, 3), AlignOptions.defaults());
         assertEquals(aligner.align(pairs.get(2), AlignOptions.defaults()).logPartition(), one.get(0).logPartition(), 0.0);
+        for (org.junit.jupiter.api.function.Executable call : List.<org.junit.jupiter.api.function.Executable>of(
+                () -> aligner.alignAll(null, AlignOptions.defaults()), () -> aligner.alignAll(pairs, null))) {
+            NullPointerException e = assertThrows(NullPointerException.class, call, "a null list or options is the call's error");
+            assertTrue(e.getMessage().equals("pairs") || e.getMessage().equals("options"), e.getMessage());
+        }
     }
 
     /** Every accessor of a failed result throws the pair's own error, not some other exception. */
