@@ -448,7 +448,7 @@ final class AlignJob {
      */
     static Dataset<Row> readInput(SparkSession spark, String path) {
         try {
-            Dataset<Row> input = spark.read().option("mergeSchema", "true").parquet(path);
+            Dataset<Row> input = quietTaskFailures(() -> spark.read().option("mergeSchema", "true").parquet(path));
             java.util.Optional<org.apache.spark.sql.types.StructField> scores = java.util.Arrays.stream(input.schema().fields())
                     .filter(f -> f.name().equalsIgnoreCase("scores")).findFirst();
             if (scores.isPresent() && (scores.get().dataType() instanceof org.apache.spark.sql.types.IntegerType
@@ -502,6 +502,42 @@ final class AlignJob {
                 return spark.read().schema(unified).parquet(path);
             }
             throw e;
+        }
+    }
+
+    /** The loggers that report a failed task on the driver (and, in local mode, in the task). */
+    static final List<String> TASK_FAILURE_LOGGERS = List.of("org.apache.spark.scheduler.TaskSetManager",
+            "org.apache.spark.executor.Executor");
+
+    /**
+     * {@code read} with Spark quiet about failed tasks ({@link #TASK_FAILURE_LOGGERS}): Spark
+     * merges the schemas of the input's files in a job of its own, whose task fails where files
+     * store a column in two types, which {@link #readInput} then reads in one type; that run goes
+     * on to succeed, and yet would log "ERROR TaskSetManager: Task 1 in stage 0.0 failed 1
+     * times; aborting job" (and, with Spark's default logging, the task's stack trace). Where
+     * the failure is real, {@link #readInput} says what it is. Their levels are restored after.
+     * Where the logging backend is not log4j 2's, nothing is quieted.
+     */
+    static <T> T quietTaskFailures(java.util.function.Supplier<T> read) {
+        List<org.apache.logging.log4j.Level> were = new ArrayList<>();
+        try {
+            for (String name : TASK_FAILURE_LOGGERS) {
+                were.add(org.apache.logging.log4j.LogManager.getLogger(name).getLevel());
+                org.apache.logging.log4j.core.config.Configurator.setLevel(name, org.apache.logging.log4j.Level.OFF);
+            }
+        } catch (LinkageError | RuntimeException e) {   // (another backend: leave its levels be)
+            LOG.debug("could not quiet Spark's task failures while it merges the input's schemas: {}", e.toString());
+        }
+        try {
+            return read.get();
+        } finally {
+            for (int k = 0; k < were.size(); k++) {
+                try {
+                    org.apache.logging.log4j.core.config.Configurator.setLevel(TASK_FAILURE_LOGGERS.get(k), were.get(k));
+                } catch (LinkageError | RuntimeException e) {
+                    LOG.debug("could not restore the level of {}: {}", TASK_FAILURE_LOGGERS.get(k), e.toString());
+                }
+            }
         }
     }
 

@@ -1019,13 +1019,50 @@ class AlignJobLocalTest {
         TestTables.table(spark, rows.subList(2, 3), false).drop("diag_lo", "diag_hi")
                 .withColumn("n", col("n").cast("double")).coalesce(1).write().mode("append").parquet(in);   // n: int, double
         String out = tmp.resolve("out-widths-and-notes").toString();
-        JobSummary s = run(in, out);
+        List<org.apache.logging.log4j.Level> levels = AlignJob.TASK_FAILURE_LOGGERS.stream()
+                .map(name -> org.apache.logging.log4j.LogManager.getLogger(name).getLevel()).toList();
+        List<String> failures = new java.util.concurrent.CopyOnWriteArrayList<>();
+        JobSummary s = withEventsOf(AlignJob.TASK_FAILURE_LOGGERS, failures, () -> {
+            try {
+                return run(in, out);
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        });
+        assertEquals(List.of(), failures, "Spark's merge of the schemas fails, and is handled: no task failure logged");
+        assertEquals(levels, AlignJob.TASK_FAILURE_LOGGERS.stream()
+                .map(name -> org.apache.logging.log4j.LogManager.getLogger(name).getLevel()).toList(), "their levels restored");
         assertEquals(3, s.inputRows);
         assertEquals(3, s.alignedRows);
         Map<String, Row> got = byId(out + "/marginals");
         ReferenceCase.all().stream().filter(rc -> rc.band == null && rc.mode == Mode.GLOBAL).limit(3).forEach(rc ->
                 assertEquals(rc.logPartition, ((Number) got.get(rc.name).getAs("log_partition")).doubleValue(),
                         1e-6 * Math.max(1, Math.abs(rc.logPartition)), rc.name));
+    }
+
+    /** {@code body}, the events it logs through {@code loggers} (at any level they let through) kept in {@code events}. */
+    private static <T> T withEventsOf(List<String> loggers, List<String> events, java.util.function.Supplier<T> body) {
+        org.apache.logging.log4j.core.LoggerContext context = (org.apache.logging.log4j.core.LoggerContext)
+                org.apache.logging.log4j.LogManager.getContext(false);
+        org.apache.logging.log4j.core.appender.AbstractAppender capture = new org.apache.logging.log4j.core.appender.AbstractAppender(
+                "capture", null, null, true, org.apache.logging.log4j.core.config.Property.EMPTY_ARRAY) {
+            @Override
+            public void append(org.apache.logging.log4j.core.LogEvent e) {
+                if (loggers.contains(e.getLoggerName())) {
+                    events.add(e.getLevel() + " " + e.getLoggerName() + ": " + e.getMessage().getFormattedMessage());
+                }
+            }
+        };
+        capture.start();
+        context.getConfiguration().getRootLogger().addAppender(capture, org.apache.logging.log4j.Level.ALL, null);
+        context.updateLoggers();
+        try {
+            return body.get();
+        } finally {
+            context.getConfiguration().getRootLogger().removeAppender("capture");
+            context.updateLoggers();
+            capture.stop();
+        }
     }
 
     /**
