@@ -269,9 +269,10 @@ final class ExecutorAligners {
         }
         if (pageBytes > mostBytes - 4 * scores) {
             throw new InvalidPairException(id, "too large for this executor's memory: " + (scores > 0 ? "its " + scores
-                    + " floats of scores (" + megabytes(4 * scores) + " MB) and " : "") + "a Parquet page of "
-                    + megabytes(pageBytes) + " MB (as stored and decompressed, with its column chunk's dictionary where it has "
-                    + "one) that holds its scores or lies before them in its row group" + (scores > 0 ? " take" : " takes") + " more than the " + megabytes(mostBytes) + " MB that "
+                    + " floats of scores (" + megabytes(4 * scores) + " MB) and " : "") + "the " + megabytes(pageBytes)
+                    + " MB that reading a Parquet page holds (the page of its scores, or one before them in its row group: "
+                    + "stored and decompressed, or its buffers and levels where it is read as a stream; with its column "
+                    + "chunk's dictionary) " + (scores > 0 ? "take" : "is") + " more than the " + megabytes(mostBytes) + " MB that "
                     + share + " holds" + more);
         }
     }

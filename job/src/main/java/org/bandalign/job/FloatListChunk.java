@@ -53,7 +53,11 @@ import org.bandalign.align.InvalidPairException;
  * row is read with is asked before the dictionary and each page are read whether they fit
  * beside what is held, so that a page or a dictionary too large for the heap refuses the row
  * that needs it instead of running out of memory (pyarrow writes a huge row's values into one
- * page with a dictionary of up to all their distinct values).
+ * page with a dictionary of up to all their distinct values). A page that does not fit whole
+ * but can be read as a stream ({@link PeekablePages#streamNextPage}) is read so where that fits:
+ * its levels whole, its values as rows ask for them, plain ones through a window of
+ * {@link #WINDOW_BYTES}, dictionary indices through the same window moved on between runs,
+ * those of rows skipped passed over; a row is still gathered whole.
  * Not thread-safe.
  */
 final class FloatListChunk {
@@ -70,12 +74,37 @@ final class FloatListChunk {
         long dictionaryBytes();
 
         /**
+         * What reading the next data page as a stream holds ({@link #streamNextPage}), from its
+         * header alone; -1 where it cannot be streamed, 0 where no page is left.
+         */
+        long nextPageStreamBytes();
+
+        /** The next data page as a stream of its bytes decompressed (where {@link #nextPageStreamBytes} is not -1). */
+        PageStream streamNextPage();
+
+        /**
          * Whether the next data page is known to start a row, from its header or the chunk's
          * metadata alone: a version-2 page, or a chunk with an offset index (Parquet requires
          * both to start on row boundaries).
          */
         boolean nextPageStartsARow();
     }
+
+    /**
+     * A data page as a stream ({@link PeekablePages#streamNextPage}): its entries, its values'
+     * encoding, its levels where the page stores them apart (version 2; else null, and they lead
+     * {@code data}), and its bytes decompressed as they are read.
+     */
+    record PageStream(int entries, Encoding encoding, byte[] repetitionLevels, byte[] definitionLevels, java.io.InputStream data) {
+    }
+
+    /** The window of a streamed page's dictionary indices, and the buffer its plain values are read through. */
+    private static final int WINDOW_BYTES = 64 << 10;
+
+    /** What this reader holds beside a page it reads as a stream: its window, and the levels decoded (counted with the page's). */
+    static final long STREAM_BYTES = WINDOW_BYTES;
+    /** A streamed page's indices are read on once fewer than this are left in the window (a run is never longer). */
+    private static final int REFILL_BYTES = 8 << 10;
 
     /** The encodings this reader reads: levels in RLE, values plain or dictionary-encoded. */
     static final Set<Encoding> SUPPORTED = Set.of(Encoding.PLAIN, Encoding.RLE, Encoding.PLAIN_DICTIONARY,
@@ -108,6 +137,12 @@ final class FloatListChunk {
     /** The current page's plain values where the leaf holds doubles. */
     private DoubleBuffer widePlain;
     private boolean dictionaryPage;
+    /** The values of a page read as a stream ({@link #loadStreamed}); null for a page read whole. */
+    private java.io.InputStream streamed;
+    /** Of a streamed page: the value its stream stands at (plain values), whether it is read to its end, and its window. */
+    private long streamedAt;
+    private boolean streamEnded;
+    private byte[] window;
     /** On a dictionary page, the value whose index {@link #hybrid} decodes next: indices are decoded as their values are copied, never all at once. */
     private int indexAt;
     /** A byte-stream-split page's values, unsplit. */
@@ -426,9 +461,11 @@ final class FloatListChunk {
         }
         if (dictionaryPage) {
             while (indexAt < value) {   // (past the indices of rows skipped)
+                refillIfLow();
                 indexAt += hybrid.nextRun(value - indexAt);
             }
             for (int k = 0; k < n; ) {
+                refillIfLow();
                 int run = hybrid.nextRun(n - k);
                 for (int j = 0; j < run; j++) {
                     int index = hybrid.packed ? hybrid.packedValues[j] : hybrid.runValue;
@@ -444,6 +481,8 @@ final class FloatListChunk {
                 k += run;
             }
             indexAt = value + n;
+        } else if (streamed != null) {
+            copyStreamed(value, n);
         } else if (wide) {
             for (int k = 0; k < n; k++) {
                 double d = widePlain.get(value + k);
@@ -455,6 +494,55 @@ final class FloatListChunk {
             }
         } else {
             plain.get(value, gathered, count, n);
+        }
+    }
+
+    /** {@link #copy} from a streamed page of plain values: those before {@code value} passed over, then {@code n} read through the window. */
+    private void copyStreamed(int value, int n) {
+        int width = wide ? Double.BYTES : Float.BYTES;
+        try {
+            streamed.skipNBytes((value - streamedAt) * width);
+            for (int done = 0; done < n; ) {
+                int m = Math.min(n - done, window.length / width);
+                if (streamed.readNBytes(window, 0, m * width) != m * width) {
+                    throw corrupt("a page whose plain values end before its levels do");
+                }
+                ByteBuffer bytes = ByteBuffer.wrap(window, 0, m * width).order(ByteOrder.LITTLE_ENDIAN);
+                if (wide) {
+                    for (int k = 0; k < m; k++) {
+                        double d = bytes.getDouble(k * 8);
+                        float v = (float) d;
+                        if (Float.isInfinite(v)) {
+                            checkRange(d, count + done + k);
+                        }
+                        gathered[count + done + k] = v;
+                    }
+                } else {
+                    bytes.asFloatBuffer().get(gathered, count + done, m);
+                }
+                done += m;
+            }
+            streamedAt = value + (long) n;
+        } catch (java.io.EOFException e) {
+            throw corrupt("a page whose plain values end before its levels do");
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException("reading a page of scores as a stream: " + e.getMessage(), e);
+        }
+    }
+
+    /** On a streamed dictionary page, between runs: moves the window on where few of its bytes are left. */
+    private void refillIfLow() {
+        if (streamed == null || streamEnded || !hybrid.runDone() || hybrid.bytesLeft() >= REFILL_BYTES) {
+            return;
+        }
+        int left = hybrid.bytesLeft();
+        System.arraycopy(window, hybrid.at(), window, 0, left);
+        try {
+            int read = streamed.readNBytes(window, left, window.length - left);
+            streamEnded = left + read < window.length;
+            hybrid.start(ByteBuffer.wrap(window).order(ByteOrder.LITTLE_ENDIAN), 0, left + read, hybrid.width());
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException("reading a page of scores as a stream: " + e.getMessage(), e);
         }
     }
 
@@ -486,14 +574,26 @@ final class FloatListChunk {
     private void loadPageIfDone(String id, long floats, ParquetScores.SizeCheck fits) {
         while (position == pageEntries && entriesInLaterPages > 0) {
             readDictionaryIfDue(id, floats, fits);
+            plain = null;   // (the page read is done with: let it go before the next is read)
+            widePlain = null;
+            streamed = null;
             if (fits != null && pages instanceof PeekablePages peekable) {
                 long bytes = peekable.nextPageBytes();
                 if (bytes > 0) {
-                    fits.check(id, floats, bytes + dictionaryHeld());
+                    try {
+                        fits.check(id, floats, bytes + dictionaryHeld());
+                    } catch (InvalidPairException tooLarge) {
+                        long streamBytes = peekable.nextPageStreamBytes();
+                        if (streamBytes < 0 || streamBytes + STREAM_BYTES >= bytes) {
+                            throw tooLarge;   // (as a stream, no less)
+                        }
+                        // (too large to hold whole: read as its bytes come, if that fits)
+                        fits.check(id, floats, streamBytes + STREAM_BYTES + dictionaryHeld());
+                        loadStreamed(peekable.streamNextPage(), streamBytes + STREAM_BYTES);
+                        continue;
+                    }
                 }
             }
-            plain = null;   // (the page read is done with: let it go before the next is read)
-            widePlain = null;
             DataPage page = pages.readPage();
             if (page == null) {
                 throw corrupt("the column chunk ends " + entriesInLaterPages + " entries before its metadata says");
@@ -502,17 +602,79 @@ final class FloatListChunk {
         }
     }
 
-    private void load(DataPage page) {
-        int entries = page.getValueCount();
+    /** Starts a page of {@code entries} that holds {@code held} bytes while it is read. */
+    private void begin(int entries, long held) {
         if (entries < 0 || entries > entriesInLaterPages) {
             throw corrupt("a page of " + entries + " entries where " + entriesInLaterPages + " are left");
         }
         entriesInLaterPages -= entries;
         pageEntries = entries;
-        pageHeld = Math.max(0, page.getUncompressedSize());
+        pageHeld = held;
         position = 0;
         rowCursor = 0;
         oddCursor = 0;
+    }
+
+    /**
+     * Starts a page read as a stream, holding {@code held} bytes: its levels read whole (from the
+     * stream's start, for a version-1 page), its values left in the stream, read as rows ask for
+     * them: plain values through a buffer, dictionary indices through a window that moves on.
+     */
+    private void loadStreamed(PageStream page, long held) {
+        begin(page.entries(), held);
+        try {
+            java.io.InputStream data = page.data();
+            byte[] repetition = page.repetitionLevels() != null ? page.repetitionLevels() : lengthPrefixed(data);
+            byte[] definition = page.definitionLevels() != null ? page.definitionLevels() : lengthPrefixed(data);
+            levels(ByteBuffer.wrap(repetition), 0, repetition.length, 1, page.entries(), true);
+            levels(ByteBuffer.wrap(definition), 0, definition.length, definitionWidth, page.entries(), false);
+            if (window == null) {
+                window = new byte[WINDOW_BYTES];
+            }
+            streamed = data;
+            streamEnded = false;
+            if (page.encoding() == Encoding.PLAIN) {
+                streamedAt = 0;
+                dictionaryPage = false;
+            } else if ((page.encoding() == Encoding.PLAIN_DICTIONARY || page.encoding() == Encoding.RLE_DICTIONARY) && dictionary != null) {
+                int width = data.read();
+                if (width < 0) {
+                    throw corrupt("a dictionary-encoded page without its index width");
+                }
+                if (width > 32) {
+                    throw corrupt("dictionary indices " + width + " bits wide");
+                }
+                int read = data.readNBytes(window, 0, window.length);
+                streamEnded = read < window.length;
+                hybrid.start(ByteBuffer.wrap(window).order(ByteOrder.LITTLE_ENDIAN), 0, read, width);
+                indexAt = 0;
+                dictionaryPage = true;
+            } else {
+                throw new IllegalStateException("values encoded as " + page.encoding() + (dictionary == null ? " without a dictionary" : "")
+                        + " in a page read as a stream");
+            }
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException("reading a page of scores as a stream: " + e.getMessage(), e);
+        }
+    }
+
+    /** A version-1 page's levels from its stream: their 4-byte length, then their bytes. */
+    private static byte[] lengthPrefixed(java.io.InputStream data) throws java.io.IOException {
+        byte[] prefix = data.readNBytes(4);
+        if (prefix.length < 4) {
+            throw corrupt("a page too short for its levels");
+        }
+        int length = ByteBuffer.wrap(prefix).order(ByteOrder.LITTLE_ENDIAN).getInt();
+        byte[] levels = length < 0 ? prefix : data.readNBytes(length);
+        if (length < 0 || levels.length != length) {
+            throw corrupt("levels of " + length + " bytes in a page that ends before them");
+        }
+        return levels;
+    }
+
+    private void load(DataPage page) {
+        begin(page.getValueCount(), Math.max(0, page.getUncompressedSize()));
+        int entries = pageEntries;
         try {
             ByteBuffer values;
             Encoding encoding;
@@ -700,6 +862,24 @@ final class FloatListChunk {
             this.end = end;
             this.width = width;
             this.left = 0;
+        }
+
+        /** Whether the current run is read to its end (the next read starts a run). */
+        boolean runDone() {
+            return left == 0;
+        }
+
+        /** Bytes not read yet, from {@link #at()}. */
+        int bytesLeft() {
+            return end - at;
+        }
+
+        int at() {
+            return at;
+        }
+
+        int width() {
+            return width;
         }
 
         /**

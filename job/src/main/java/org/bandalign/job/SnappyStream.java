@@ -32,7 +32,8 @@ final class SnappyStream extends InputStream {
 
     private final InputStream in;
     private final long length;
-    private final byte[] out = new byte[HISTORY + STEP];
+    /** Decoded bytes: the history and a step past it, or the whole block where that is less. */
+    private final byte[] out;
     /** Decoded bytes in {@link #out}: up to {@link #filled}; those from {@link #next} not yet read. */
     private int filled;
     private int next;
@@ -58,6 +59,12 @@ final class SnappyStream extends InputStream {
             }
         }
         this.length = value;
+        this.out = new byte[(int) bufferBytes(value)];
+    }
+
+    /** What a stream of a block decompressing to {@code length} bytes holds. */
+    static long bufferBytes(long length) {
+        return Math.min(HISTORY + STEP, length + LONGEST_COPY);
     }
 
     /** The block's decompressed length, as its preamble says. */

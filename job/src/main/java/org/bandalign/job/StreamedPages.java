@@ -36,7 +36,10 @@ import org.apache.parquet.io.SeekableInputStream;
  * chunk names (the same decompressors as parquet-mr's reader, {@link SnappyPages} for Snappy).
  * A dictionary page is read when it is asked for, which must be before the first data page is
  * read or peeked at (else it is passed over); index pages are skipped; pages end once
- * the chunk's values are read. Where {@code parquet.page.verify-checksum.enabled} is set, a page
+ * the chunk's values are read. A data page too large to hold whole may instead be handed out as a
+ * stream ({@link #streamNextPage}): its stored bytes read through a view that ends with the page
+ * and decompressed as they are read ({@link SnappyStream}, the JDK's gzip, zstd-jni's stream),
+ * what of it the reader leaves unread passed over before the next header. Where {@code parquet.page.verify-checksum.enabled} is set, a page
  * with a CRC in its header is checked against it, as parquet-mr checks it. Encrypted chunks are
  * not read here (their headers and pages need the file's decryptors): {@link ParquetScores}
  * reads those through parquet-mr. Statistics are not read (the pages carry empty ones). Not
@@ -45,6 +48,9 @@ import org.apache.parquet.io.SeekableInputStream;
 final class StreamedPages implements FloatListChunk.PeekablePages {
     /** Chunks read here since the JVM started (tests: that pages were streamed, not read with their row group). */
     static final java.util.concurrent.atomic.AtomicLong CHUNKS = new java.util.concurrent.atomic.AtomicLong();
+
+    /** Pages read as a stream since the JVM started (tests: that a page too large to hold was streamed). */
+    static final java.util.concurrent.atomic.AtomicLong PAGES_STREAMED = new java.util.concurrent.atomic.AtomicLong();
 
     /** What is read ahead of a page: its header, in several small reads. */
     private static final int BUFFER_BYTES = 64 << 10;
@@ -60,6 +66,8 @@ final class StreamedPages implements FloatListChunk.PeekablePages {
     private boolean dictionaryGone;
     /** The next page's header where it is read before its page: the first, while looking for the dictionary, or a peek ({@link #nextPageBytes}). */
     private PageHeader pending;
+    /** A page handed out as a stream ({@link #streamNextPage}), whose stored bytes not read yet are passed over before the next header. */
+    private Bounded streaming;
     private long valuesRead;
     private long bytesLeft;
 
@@ -170,6 +178,106 @@ final class StreamedPages implements FloatListChunk.PeekablePages {
         return (stored != size ? stored : 0) + size + unpacked;
     }
 
+    /**
+     * What reading the next data page as a stream holds ({@link #streamNextPage}), from its
+     * header alone: the decompressor's buffers, and its levels, which are read whole (a version-2
+     * page says their size; a version-1 page's are counted at 4 bits an entry, beyond what
+     * writers use for lists of floats); -1 where it cannot be streamed: its codec decompresses
+     * only whole pages here (LZ4, Brotli, LZO), its values are byte-stream split (unsplit from the
+     * whole page), or its CRC is to be checked. 0 where no page is left.
+     */
+    @Override
+    public long nextPageStreamBytes() {
+        PageHeader header = peek();
+        if (header == null) {
+            return 0;
+        }
+        org.apache.parquet.format.Encoding encoding = header.isSetData_page_header() ? header.getData_page_header().getEncoding()
+                : header.getData_page_header_v2().getEncoding();
+        long buffer = switch (chunk.getCodec()) {
+            case UNCOMPRESSED -> 0;
+            case SNAPPY -> SnappyStream.bufferBytes(Math.max(0, header.getUncompressed_page_size()));
+            case GZIP -> 64 << 10;
+            case ZSTD -> 256 << 10;   // (zstd-jni's buffers; its window is native memory)
+            default -> -1;
+        };
+        if (buffer < 0 || encoding == org.apache.parquet.format.Encoding.BYTE_STREAM_SPLIT || verifyChecksums && header.isSetCrc()) {
+            return -1;
+        }
+        long levels = header.isSetData_page_header_v2()
+                ? (long) header.getData_page_header_v2().getRepetition_levels_byte_length()
+                        + header.getData_page_header_v2().getDefinition_levels_byte_length()
+                : Math.max(0, header.getData_page_header().getNum_values()) / 2;
+        return buffer + levels;
+    }
+
+    /**
+     * The next data page as a stream of its bytes decompressed, where it can be
+     * ({@link #nextPageStreamBytes} not -1): for a page too large to hold whole, whose rows are
+     * read, or passed over, as its bytes come. What of it is not read is passed over before the
+     * next page. Not for a page whose CRC is to be checked (see {@link #nextPageStreamBytes}).
+     *
+     * @throws IllegalStateException where no page is left or it cannot be streamed
+     */
+    @Override
+    public FloatListChunk.PageStream streamNextPage() {
+        if (nextPageStreamBytes() < 0) {
+            throw new IllegalStateException("the next page of " + chunk.getPath() + " cannot be read as a stream");
+        }
+        PageHeader header = peek();
+        if (header == null) {
+            throw new IllegalStateException("no page of " + chunk.getPath() + " is left");
+        }
+        pending = null;
+        PAGES_STREAMED.incrementAndGet();
+        int size = header.getCompressed_page_size();
+        try {
+            if (size > bytesLeft) {
+                throw corrupt("a page of " + size + " bytes where the column chunk has " + bytesLeft + " left");
+            }
+            bytesLeft -= size;
+            streaming = new Bounded(in, size);
+            if (header.isSetData_page_header()) {
+                DataPageHeader d = header.getData_page_header();
+                valuesRead += d.getNum_values();
+                if (d.getRepetition_level_encoding() != org.apache.parquet.format.Encoding.RLE
+                        || d.getDefinition_level_encoding() != org.apache.parquet.format.Encoding.RLE) {
+                    throw corrupt("levels encoded as " + d.getRepetition_level_encoding() + "/" + d.getDefinition_level_encoding()
+                            + ", not RLE");
+                }
+                return new FloatListChunk.PageStream(d.getNum_values(), encoding(d.getEncoding()), null, null,
+                        decompressing(streaming, true));
+            }
+            DataPageHeaderV2 d = header.getData_page_header_v2();
+            valuesRead += d.getNum_values();
+            int repetition = d.getRepetition_levels_byte_length();
+            int definition = d.getDefinition_levels_byte_length();
+            if (repetition < 0 || definition < 0 || (long) repetition + definition > size) {
+                throw corrupt("a version-2 page of " + size + " bytes with levels of " + repetition + " and " + definition);
+            }
+            byte[] r = streaming.readNBytes(repetition);
+            byte[] l = streaming.readNBytes(definition);
+            return new FloatListChunk.PageStream(d.getNum_values(), encoding(d.getEncoding()), r, l,
+                    decompressing(streaming, !d.isSetIs_compressed() || d.isIs_compressed()));
+        } catch (IOException e) {
+            throw new UncheckedIOException("reading a page of " + chunk.getPath() + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** {@code stored} decompressed by the chunk's codec as it is read, where {@code compressed}. */
+    private InputStream decompressing(InputStream stored, boolean compressed) throws IOException {
+        if (!compressed) {
+            return stored;
+        }
+        return switch (chunk.getCodec()) {
+            case UNCOMPRESSED -> stored;
+            case SNAPPY -> new SnappyStream(stored);
+            case GZIP -> new java.util.zip.GZIPInputStream(stored, 64 << 10);
+            case ZSTD -> new com.github.luben.zstd.ZstdInputStream(stored);
+            default -> throw new IllegalStateException("a " + chunk.getCodec() + " page cannot be read as a stream");
+        };
+    }
+
     @Override
     public boolean nextPageStartsARow() {
         PageHeader header = peek();
@@ -213,6 +321,10 @@ final class StreamedPages implements FloatListChunk.PeekablePages {
 
     /** The next page's header, or null where the chunk's bytes are all read. */
     private PageHeader nextHeader() throws IOException {
+        if (streaming != null) {
+            streaming.passOver();
+            streaming = null;
+        }
         if (bytesLeft <= 0) {
             return null;
         }
@@ -298,6 +410,70 @@ final class StreamedPages implements FloatListChunk.PeekablePages {
 
     private IllegalStateException corrupt(String what) {
         return new IllegalStateException("corrupt Parquet column chunk " + chunk.getPath() + ": " + what);
+    }
+
+    /** The next {@code size} bytes of {@code in}: a page read as a stream. */
+    private static final class Bounded extends java.io.FilterInputStream {
+        private long left;
+
+        Bounded(InputStream in, long size) {
+            super(in);
+            this.left = size;
+        }
+
+        @Override
+        public int read() throws IOException {
+            if (left == 0) {
+                return -1;
+            }
+            int b = super.read();
+            if (b < 0) {
+                throw new java.io.EOFException("the file ends inside a page");
+            }
+            left--;
+            return b;
+        }
+
+        @Override
+        public int read(byte[] b, int off, int len) throws IOException {
+            if (left == 0) {
+                return len == 0 ? 0 : -1;
+            }
+            int n = super.read(b, off, (int) Math.min(len, left));
+            if (n < 0) {
+                throw new java.io.EOFException("the file ends inside a page");
+            }
+            left -= n;
+            return n;
+        }
+
+        @Override
+        public long skip(long n) throws IOException {
+            long skipped = super.skip(Math.min(n, left));
+            left -= skipped;
+            return skipped;
+        }
+
+        @Override
+        public int available() throws IOException {
+            return (int) Math.min(left, super.available());
+        }
+
+        @Override
+        public void close() {
+            // (the file's stream is the chunk's, closed by its owner)
+        }
+
+        @Override
+        public boolean markSupported() {
+            return false;
+        }
+
+        /** Passes over what is left of the page. */
+        void passOver() throws IOException {
+            in.skipNBytes(left);
+            left = 0;
+        }
     }
 
     /** Counts the bytes a header's reader takes. */

@@ -499,6 +499,16 @@ class FloatListChunkTest {
         }
 
         @Override
+        public long nextPageStreamBytes() {
+            return -1;   // (these pages are held whole)
+        }
+
+        @Override
+        public FloatListChunk.PageStream streamNextPage() {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
         public boolean nextPageStartsARow() {
             return startsARow;
         }
@@ -833,8 +843,8 @@ class FloatListChunkTest {
     /**
      * A file's pages are offered to the size check from their headers, before they are read: a
      * huge row's page (as stored by Snappy and decompressed) refuses that row and, while it does,
-     * the rows behind it in its row group, which cannot be reached without reading it; once the
-     * page fits, they read as written.
+     * the rows behind it in its row group, which cannot be reached without reading it (here not
+     * even as a stream); once the page fits, they read as written.
      */
     @Test
     void parquetScores_hugePage_refusedFromItsHeader_rowsBehindItReadOnceItFits() throws Exception {
@@ -870,7 +880,9 @@ class FloatListChunkTest {
             assertTrue(first.toString().startsWith("pair 'huge': takes "), first.toString());
             assertTrue(offered.get(0) > 1.5 * 4 * huge.length, "its page as stored and decompressed: " + offered);
             Object behind = outcome(() -> reader.read(file.toString(), 1, "behind", 3, fits));
-            assertEquals("pair 'behind': takes " + offered.get(0), behind.toString(), "the page before it in its row group");
+            assertTrue(behind.toString().startsWith("pair 'behind': takes "), "the page before it in its row group: " + behind);
+            long asAStream = Long.parseLong(behind.toString().substring("pair 'behind': takes ".length()));
+            assertTrue(asAStream > 100_000 && asAStream < offered.get(0), "too large even as a stream, which takes less: " + behind);
             limit[0] = Long.MAX_VALUE;
             assertRow(rows.get(1), reader.read(file.toString(), 1, "behind", 3, fits), "row 1, once the page fits");
             assertRow(rows.get(2), reader.read(file.toString(), 2, "last", 2, fits), "row 2");
@@ -943,6 +955,103 @@ class FloatListChunkTest {
             StreamedPages passedOver = new StreamedPages(in, chunk, codecs.getDecompressor(chunk.getCodec()), false);
             assertTrue(passedOver.readPage().getValueCount() > 0);
             assertThrows(IllegalStateException.class, passedOver::readDictionaryPage, "not after the data pages have begun");
+        }
+    }
+
+    /**
+     * A page too large to hold whole (pyarrow puts a row group's rows in one page beside a huge
+     * row) is read as a stream where that fits: its levels whole, its values as rows ask for
+     * them, so the rows beside the huge one read as written, and the huge one too where its own
+     * floats fit; in every codec that streams, page version, plain and dictionary-encoded, of
+     * floats and of doubles, read in order or reached by skipping. Held whole, the same rows.
+     */
+    @Test
+    void parquetScores_pageTooLargeToHold_readAsAStream_rowsBesideTheHugeOneAsWritten() throws Exception {
+        java.util.Random random = new java.util.Random(8);
+        for (String type : new String[] {"float", "double"}) {
+            MessageType schema = MessageTypeParser.parseMessageType("message m { optional group scores (LIST) { "
+                    + "repeated group list { required " + type + " element; } } }");
+            for (CompressionCodecName codec : new CompressionCodecName[] {CompressionCodecName.UNCOMPRESSED, CompressionCodecName.SNAPPY,
+                    CompressionCodecName.GZIP, CompressionCodecName.ZSTD}) {
+                for (boolean v2 : new boolean[] {false, true}) {
+                    for (boolean dictionary : new boolean[] {false, true}) {
+                        String what = type + " " + codec + (v2 ? " v2" : " v1") + (dictionary ? " dictionary" : " plain");
+                        List<Written> rows = new ArrayList<>();
+                        for (int size : new int[] {3, 7, 400_000, 2, 5}) {
+                            float[] values = new float[size];
+                            for (int k = 0; k < size; k++) {
+                                values[k] = dictionary ? random.nextInt(60_000) / 4f : random.nextFloat();
+                            }
+                            rows.add(new Written(values, List.of()));
+                        }
+                        org.apache.hadoop.fs.Path file = new org.apache.hadoop.fs.Path(dir.resolve("streamed-" + what.replace(' ', '-')
+                                + ".parquet").toUri());
+                        try (ParquetWriter<Group> w = ExampleParquetWriter.builder(file).withType(schema).withConf(new Configuration())
+                                .withDictionaryEncoding(dictionary).withCompressionCodec(codec).withPageSize(64 << 20)
+                                .withWriterVersion(v2 ? ParquetProperties.WriterVersion.PARQUET_2_0 : ParquetProperties.WriterVersion.PARQUET_1_0)
+                                .build()) {
+                            for (Written r : rows) {
+                                Group g = new SimpleGroupFactory(schema).newGroup();
+                                Group list = g.addGroup("scores");
+                                for (float v : r.values()) {
+                                    if (type.equals("float")) {
+                                        list.addGroup("list").append("element", v);
+                                    } else {
+                                        list.addGroup("list").append("element", (double) v);
+                                    }
+                                }
+                                w.write(g);
+                            }
+                        }
+                        long whole = wholePageBytes(file, what);
+                        ParquetScores.SizeCheck fits = (id, floats, page) -> {
+                            if (4 * floats + page >= whole) {
+                                throw new InvalidPairException(id, "takes " + (4 * floats + page));
+                            }
+                        };
+                        long streamed = StreamedPages.PAGES_STREAMED.get();
+                        try (ParquetScores reader = new ParquetScores(Configuration::new)) {
+                            for (int r = 0; r < rows.size(); r++) {
+                                int row = r;
+                                Object got = outcome(() -> reader.read(file.toString(), row, "p", rows.get(row).values().length, fits));
+                                if (r == 2 && !(got instanceof float[])) {
+                                    assertTrue(got.toString().startsWith("pair 'p': takes "), what + ": " + got);
+                                } else {
+                                    assertRow(rows.get(r), got, what + ", row " + r);
+                                }
+                            }
+                        }
+                        assertTrue(StreamedPages.PAGES_STREAMED.get() > streamed, what + ": read as a stream");
+                        try (ParquetScores reader = new ParquetScores(Configuration::new)) {
+                            assertRow(rows.get(4), reader.read(file.toString(), 4, "p", 5, fits), what + ": row 4, past the others");
+                        }
+                        try (ParquetScores reader = new ParquetScores(Configuration::new)) {
+                            for (int r : new int[] {1, 2, 3}) {
+                                assertRow(rows.get(r), reader.read(file.toString(), r, "p", rows.get(r).values().length, (id, floats, page) -> { }),
+                                        what + ": held whole, row " + r);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /** What reading the one data page of {@code file}'s first chunk takes held whole, beside its dictionary decoded ({@link StreamedPages}). */
+    private static long wholePageBytes(org.apache.hadoop.fs.Path file, String what) throws java.io.IOException {
+        Configuration conf = new Configuration();
+        try (org.apache.parquet.hadoop.ParquetFileReader footer = InputFooters.open(file.toUri().toString(), conf);
+             org.apache.parquet.io.SeekableInputStream in = org.apache.parquet.hadoop.util.HadoopInputFile.fromPath(file, conf).newStream()) {
+            org.apache.parquet.hadoop.metadata.ColumnChunkMetaData chunk = footer.getFooter().getBlocks().get(0).getColumns().get(0);
+            org.apache.parquet.compression.CompressionCodecFactory codecs = SnappyPages.reading(new org.apache.parquet.hadoop.CodecFactory(conf, 0));
+            StreamedPages pages = new StreamedPages(in, chunk, codecs.getDecompressor(chunk.getCodec()), false);
+            DictionaryPage dictionary = pages.readDictionaryPage();
+            long bytes = pages.nextPageBytes() + (dictionary == null ? 0
+                    : (long) dictionary.getDictionarySize() * (chunk.getPrimitiveType().getPrimitiveTypeName()
+                            == org.apache.parquet.schema.PrimitiveType.PrimitiveTypeName.DOUBLE ? 12 : 4));
+            assertTrue(pages.nextPageStreamBytes() > 0, what + ": streamable");
+            assertTrue(pages.readPage() != null && pages.readPage() == null, what + ": one data page");
+            return bytes;
         }
     }
 
