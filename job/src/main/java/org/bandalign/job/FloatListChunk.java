@@ -103,7 +103,7 @@ final class FloatListChunk {
 
     /** What this reader holds beside a page it reads as a stream: its window, and the levels decoded (counted with the page's). */
     static final long STREAM_BYTES = WINDOW_BYTES;
-    /** A streamed page's indices are read on once fewer than this are left in the window (a run is never longer). */
+    /** A streamed page's indices are read on once fewer than this are left in the window (more than a {@link Hybrid#nextRun} reads). */
     private static final int REFILL_BYTES = 8 << 10;
 
     /** The encodings this reader reads: levels in RLE, values plain or dictionary-encoded. */
@@ -532,7 +532,7 @@ final class FloatListChunk {
 
     /** On a streamed dictionary page, between runs: moves the window on where few of its bytes are left. */
     private void refillIfLow() {
-        if (streamed == null || streamEnded || !hybrid.runDone() || hybrid.bytesLeft() >= REFILL_BYTES) {
+        if (streamed == null || streamEnded || hybrid.bytesLeft() >= REFILL_BYTES) {
             return;
         }
         int left = hybrid.bytesLeft();
@@ -540,7 +540,7 @@ final class FloatListChunk {
         try {
             int read = streamed.readNBytes(window, left, window.length - left);
             streamEnded = left + read < window.length;
-            hybrid.start(ByteBuffer.wrap(window).order(ByteOrder.LITTLE_ENDIAN), 0, left + read, hybrid.width());
+            hybrid.moreBytes(ByteBuffer.wrap(window).order(ByteOrder.LITTLE_ENDIAN), left + read, streamEnded);
         } catch (java.io.IOException e) {
             throw new java.io.UncheckedIOException("reading a page of scores as a stream: " + e.getMessage(), e);
         }
@@ -646,7 +646,7 @@ final class FloatListChunk {
                 }
                 int read = data.readNBytes(window, 0, window.length);
                 streamEnded = read < window.length;
-                hybrid.start(ByteBuffer.wrap(window).order(ByteOrder.LITTLE_ENDIAN), 0, read, width);
+                hybrid.start(ByteBuffer.wrap(window).order(ByteOrder.LITTLE_ENDIAN), 0, read, width, streamEnded);
                 indexAt = 0;
                 dictionaryPage = true;
             } else {
@@ -844,29 +844,51 @@ final class FloatListChunk {
      * values bit-packed, least significant bit first.
      */
     static final class Hybrid {
+        /** Values a bit-packed run is decoded in at a time (64 groups: at most 2 KiB of its bytes). */
+        private static final int BLOCK = 512;
+
         private ByteBuffer bytes;
         private int at;
         private int end;
         private int width;
+        /** Whether {@link #end} is where the bytes end (false: more are to come, {@link #moreBytes}). */
+        private boolean whole;
         /** The run {@link #nextRun} read: a repeated value, or (packed) values in {@link #packedValues}. */
         boolean packed;
         int runValue;
-        int[] packedValues = new int[512];
-        /** What is left of the current run. */
-        private int left;
+        final int[] packedValues = new int[BLOCK];
+        /** What is left of the current run, decoded or not. */
+        private long left;
+        /** Of a bit-packed run: its values decoded and not yet read, from {@code packedAt} to {@code packedFilled}. */
         private int packedAt;
+        private int packedFilled;
 
         void start(ByteBuffer bytes, int at, int end, int width) {
+            start(bytes, at, end, width, true);
+        }
+
+        /** Starts on the bytes from {@code at} to {@code end}, or (not {@code whole}) the first of them, the rest to come. */
+        void start(ByteBuffer bytes, int at, int end, int width, boolean whole) {
             this.bytes = bytes;
             this.at = at;
             this.end = end;
             this.width = width;
+            this.whole = whole;
             this.left = 0;
+            this.packedAt = 0;
+            this.packedFilled = 0;
         }
 
-        /** Whether the current run is read to its end (the next read starts a run). */
-        boolean runDone() {
-            return left == 0;
+        /**
+         * Goes on in {@code bytes}, from 0 to {@code end}, where the bytes from {@link #at()}
+         * went (moved to their front, more after them), the run read so far kept; between
+         * {@link #nextRun} calls, which leave no run's bytes half read.
+         */
+        void moreBytes(ByteBuffer bytes, int end, boolean whole) {
+            this.bytes = bytes;
+            this.at = 0;
+            this.end = end;
+            this.whole = whole;
         }
 
         /** Bytes not read yet, from {@link #at()}. */
@@ -878,30 +900,36 @@ final class FloatListChunk {
             return at;
         }
 
-        int width() {
-            return width;
-        }
-
         /**
          * Reads up to {@code most} entries of the current run, or of the next where it is done;
-         * returns how many ({@link #runValue} or {@link #packedValues} from 0 hold them).
+         * returns how many ({@link #runValue} or {@link #packedValues} from 0 hold them). A call
+         * reads at most a run header and {@link #BLOCK} values' bytes.
          */
         int nextRun(int most) {
             if (left == 0) {
                 header();
             }
-            int n = Math.min(left, most);
-            if (packed && packedAt > 0) {
-                System.arraycopy(packedValues, packedAt, packedValues, 0, n);
+            int n;
+            if (packed) {
+                if (packedAt == packedFilled) {
+                    decodeBlock();
+                }
+                n = Math.min(packedFilled - packedAt, most);
+                if (packedAt > 0) {
+                    System.arraycopy(packedValues, packedAt, packedValues, 0, n);
+                }
+                packedAt += n;
+            } else {
+                n = (int) Math.min(left, most);
             }
             left -= n;
-            packedAt += n;
             return n;
         }
 
         private void header() {
             int header = varInt();
             packedAt = 0;
+            packedFilled = 0;
             if ((header & 1) == 0) {
                 packed = false;
                 left = header >>> 1;
@@ -915,27 +943,35 @@ final class FloatListChunk {
                 }
             } else {
                 packed = true;
-                int groups = header >>> 1;
-                if (groups == 0 || (long) groups * width > end - at) {
+                long groups = header >>> 1;
+                if (groups == 0 || whole && groups * width > end - at) {
                     throw corrupt("a bit-packed run of " + groups + " groups of " + width + " bits in " + (end - at) + " bytes");
                 }
                 left = groups * 8;
-                if (packedValues.length < left) {
-                    packedValues = new int[left];
-                }
-                long buffer = 0;
-                int bits = 0;
-                long mask = (1L << width) - 1;
-                for (int k = 0; k < left; k++) {
-                    while (bits < width) {
-                        buffer |= (long) (bytes.get(at++) & 0xFF) << bits;
-                        bits += 8;
-                    }
-                    packedValues[k] = (int) (buffer & mask);
-                    buffer >>>= width;
-                    bits -= width;
-                }
             }
+        }
+
+        /** Decodes the next {@link #BLOCK} values of the bit-packed run, or what is left of it. */
+        private void decodeBlock() {
+            int values = (int) Math.min(left, BLOCK);
+            if (values / 8 * width > end - at) {
+                throw corrupt("a bit-packed run of " + left / 8 + " more groups of " + width + " bits where "
+                        + (end - at) + " bytes are left");
+            }
+            long buffer = 0;
+            int bits = 0;
+            long mask = (1L << width) - 1;
+            for (int k = 0; k < values; k++) {
+                while (bits < width) {
+                    buffer |= (long) (bytes.get(at++) & 0xFF) << bits;
+                    bits += 8;
+                }
+                packedValues[k] = (int) (buffer & mask);
+                buffer >>>= width;
+                bits -= width;
+            }
+            packedAt = 0;
+            packedFilled = values;
         }
 
         private int varInt() {

@@ -977,10 +977,10 @@ class FloatListChunkTest {
                     for (boolean dictionary : new boolean[] {false, true}) {
                         String what = type + " " + codec + (v2 ? " v2" : " v1") + (dictionary ? " dictionary" : " plain");
                         List<Written> rows = new ArrayList<>();
-                        for (int size : new int[] {3, 7, 400_000, 2, 5}) {
+                        for (int size : new int[] {3, 7, 200_000, 2, 5}) {
                             float[] values = new float[size];
                             for (int k = 0; k < size; k++) {
-                                values[k] = dictionary ? random.nextInt(60_000) / 4f : random.nextFloat();
+                                values[k] = dictionary ? random.nextInt(6_000) / 4f : random.nextFloat();
                             }
                             rows.add(new Written(values, List.of()));
                         }
@@ -1033,6 +1033,105 @@ class FloatListChunkTest {
                         }
                     }
                 }
+            }
+        }
+    }
+
+    /**
+     * A streamed dictionary page whose indices are one bit-packed run far longer than the window
+     * they are read through (the format allows a run of any length; parquet-mr and Arrow cut
+     * them at 504 and 512 values) reads as written, the run decoded a block at a time as the
+     * window moves on, whether its rows are read or passed over; a run that claims more groups
+     * than the page holds fails as corrupt, streamed or not.
+     */
+    @Test
+    void parquetScores_streamedDictionaryPage_aBitPackedRunLongerThanItsWindow_readAsWritten() throws Exception {
+        MessageType schema = MessageTypeParser.parseMessageType(SCHEMAS[1]);
+        ColumnDescriptor c = schema.getColumns().get(0);
+        Random random = new Random(9);
+        int distinct = 100_000;   // (indices 17 bits wide)
+        ByteBuffer dictionary = ByteBuffer.allocate(4 * distinct).order(ByteOrder.LITTLE_ENDIAN);
+        for (int k = 0; k < distinct; k++) {
+            dictionary.putFloat(k + 0.25f);
+        }
+        List<Written> rows = new ArrayList<>();
+        List<Integer> indices = new ArrayList<>();
+        for (int size : new int[] {3, 400_000, 2, 5}) {
+            float[] values = new float[size];
+            for (int k = 0; k < size; k++) {
+                int index = random.nextInt(distinct);
+                indices.add(index);
+                values[k] = index + 0.25f;
+            }
+            rows.add(new Written(values, List.of()));
+        }
+        Entries entries = new Entries(rows, c, false);
+        for (int extraGroups : new int[] {0, 1000}) {
+            RunLengthBitPackingHybridEncoder rep = encoder(1);
+            RunLengthBitPackingHybridEncoder def = encoder(32 - Integer.numberOfLeadingZeros(c.getMaxDefinitionLevel()));
+            for (int[] l : entries.levels) {
+                rep.writeInt(l[0]);
+                def.writeInt(l[1]);
+            }
+            ByteArrayOutputStream data = new ByteArrayOutputStream();
+            data.write(17);
+            int groups = (indices.size() + 7) / 8;
+            for (int header = ((groups + extraGroups) << 1) | 1; ; header >>>= 7) {   // (its varint)
+                data.write(header > 0x7F ? header & 0x7F | 0x80 : header);
+                if (header <= 0x7F) {
+                    break;
+                }
+            }
+            long buffer = 0;
+            int bits = 0;
+            for (int k = 0; k < 8 * groups; k++) {   // 17 bits each, least significant first
+                buffer |= (long) (k < indices.size() ? indices.get(k) : 0) << bits;
+                for (bits += 17; bits >= 8; bits -= 8) {
+                    data.write((int) buffer & 0xFF);
+                    buffer >>>= 8;
+                }
+            }
+            BytesInput page = BytesInput.concat(lengthPrefixed(rep.toBytes()), lengthPrefixed(def.toBytes()), BytesInput.from(data.toByteArray()));
+            Configuration conf = new Configuration();
+            org.apache.hadoop.fs.Path file = new org.apache.hadoop.fs.Path(dir.resolve("one-run-" + extraGroups + ".parquet").toUri());
+            org.apache.parquet.hadoop.ParquetFileWriter w = new org.apache.parquet.hadoop.ParquetFileWriter(
+                    org.apache.parquet.hadoop.util.HadoopOutputFile.fromPath(file, conf), schema,
+                    org.apache.parquet.hadoop.ParquetFileWriter.Mode.CREATE, 128 << 20, 0);
+            w.start();
+            w.startBlock(rows.size());
+            w.startColumn(c, entries.levels.size(), CompressionCodecName.UNCOMPRESSED);
+            w.writeDictionaryPage(new DictionaryPage(BytesInput.from(dictionary.array()), distinct, Encoding.PLAIN_DICTIONARY));
+            w.writeDataPage(entries.levels.size(), (int) page.size(), page, Statistics.getBuilderForReading(c.getPrimitiveType()).build(),
+                    rows.size(), Encoding.RLE, Encoding.RLE, Encoding.PLAIN_DICTIONARY);
+            w.endColumn();
+            w.endBlock();
+            w.end(Map.of());
+            assertTrue(page.size() > 10 * (64 << 10), "the run spans many windows: " + page.size());
+            ParquetScores.SizeCheck streams = (id, floats, bytes) -> {   // (the page held whole takes more, as a stream less)
+                if (bytes > 1_000_000) {
+                    throw new InvalidPairException(id, "takes " + bytes);
+                }
+            };
+            String what = extraGroups == 0 ? "one run" : "a run claiming " + extraGroups + " groups more than it has";
+            for (ParquetScores.SizeCheck fits : new ParquetScores.SizeCheck[] {streams, (id, floats, bytes) -> { }}) {
+                long streamed = StreamedPages.PAGES_STREAMED.get();
+                if (extraGroups == 0) {
+                    try (ParquetScores reader = new ParquetScores(Configuration::new)) {
+                        for (int r = 0; r < rows.size(); r++) {
+                            assertRow(rows.get(r), reader.read(file.toString(), r, "p", rows.get(r).values().length, fits), what + ", row " + r);
+                        }
+                    }
+                    try (ParquetScores reader = new ParquetScores(Configuration::new)) {
+                        assertRow(rows.get(3), reader.read(file.toString(), 3, "p", 5, fits), what + ": row 3, past the others");
+                    }
+                } else {
+                    try (ParquetScores reader = new ParquetScores(Configuration::new)) {
+                        IllegalStateException e = assertThrows(IllegalStateException.class,
+                                () -> reader.read(file.toString(), 3, "p", 5, fits), what);
+                        assertTrue(e.getMessage().contains("corrupt Parquet page of float scores: a bit-packed run of "), e.getMessage());
+                    }
+                }
+                assertEquals(fits == streams, StreamedPages.PAGES_STREAMED.get() > streamed, what + ": streamed where it does not fit whole");
             }
         }
     }
