@@ -38,7 +38,7 @@ import org.apache.parquet.io.SeekableInputStream;
  * read or peeked at (else it is passed over); index pages are skipped; pages end once
  * the chunk's values are read. A data page too large to hold whole may instead be handed out as a
  * stream ({@link #streamNextPage}): its stored bytes read through a view that ends with the page
- * and decompressed as they are read ({@link SnappyStream}, the JDK's gzip, zstd-jni's stream),
+ * and decompressed as they are read ({@link SnappyStream}, {@link Lz4Stream}, the JDK's gzip, zstd-jni's stream),
  * what of it the reader leaves unread passed over before the next header. Where {@code parquet.page.verify-checksum.enabled} is set, a page
  * with a CRC in its header is checked against it, as parquet-mr checks it. Encrypted chunks are
  * not read here (their headers and pages need the file's decryptors): {@link ParquetScores}
@@ -183,7 +183,7 @@ final class StreamedPages implements FloatListChunk.PeekablePages {
      * header alone: the decompressor's buffers, and its levels, which are read whole (a version-2
      * page says their size; a version-1 page's are counted at 4 bits an entry, beyond what
      * writers use for lists of floats); -1 where it cannot be streamed: its codec decompresses
-     * only whole pages here (LZ4, Brotli, LZO), its values are byte-stream split (unsplit from the
+     * only whole pages here (Hadoop's framed LZ4, Brotli, LZO), its values are byte-stream split (unsplit from the
      * whole page), or its CRC is to be checked. 0 where no page is left.
      */
     @Override
@@ -199,6 +199,7 @@ final class StreamedPages implements FloatListChunk.PeekablePages {
             case SNAPPY -> SnappyStream.bufferBytes(Math.max(0, header.getUncompressed_page_size()));
             case GZIP -> 64 << 10;
             case ZSTD -> 256 << 10;   // (zstd-jni's buffers; its window is native memory)
+            case LZ4_RAW -> Lz4Stream.bufferBytes(Math.max(0, header.getUncompressed_page_size()));
             default -> -1;
         };
         if (buffer < 0 || encoding == org.apache.parquet.format.Encoding.BYTE_STREAM_SPLIT || verifyChecksums && header.isSetCrc()) {
@@ -246,7 +247,7 @@ final class StreamedPages implements FloatListChunk.PeekablePages {
                             + ", not RLE");
                 }
                 return new FloatListChunk.PageStream(d.getNum_values(), encoding(d.getEncoding()), null, null,
-                        decompressing(streaming, true));
+                        decompressing(streaming, true, header.getUncompressed_page_size()));
             }
             DataPageHeaderV2 d = header.getData_page_header_v2();
             valuesRead += d.getNum_values();
@@ -258,14 +259,15 @@ final class StreamedPages implements FloatListChunk.PeekablePages {
             byte[] r = streaming.readNBytes(repetition);
             byte[] l = streaming.readNBytes(definition);
             return new FloatListChunk.PageStream(d.getNum_values(), encoding(d.getEncoding()), r, l,
-                    decompressing(streaming, !d.isSetIs_compressed() || d.isIs_compressed()));
+                    decompressing(streaming, !d.isSetIs_compressed() || d.isIs_compressed(),
+                            (long) header.getUncompressed_page_size() - repetition - definition));
         } catch (IOException e) {
             throw new UncheckedIOException("reading a page of " + chunk.getPath() + ": " + e.getMessage(), e);
         }
     }
 
-    /** {@code stored} decompressed by the chunk's codec as it is read, where {@code compressed}. */
-    private InputStream decompressing(InputStream stored, boolean compressed) throws IOException {
+    /** {@code stored} decompressed by the chunk's codec as it is read, where {@code compressed}, to {@code length} bytes. */
+    private InputStream decompressing(InputStream stored, boolean compressed, long length) throws IOException {
         if (!compressed) {
             return stored;
         }
@@ -274,6 +276,7 @@ final class StreamedPages implements FloatListChunk.PeekablePages {
             case SNAPPY -> new SnappyStream(stored);
             case GZIP -> new java.util.zip.GZIPInputStream(stored, 64 << 10);
             case ZSTD -> new com.github.luben.zstd.ZstdInputStream(stored);
+            case LZ4_RAW -> new Lz4Stream(stored, Math.max(0, length));
             default -> throw new IllegalStateException("a " + chunk.getCodec() + " page cannot be read as a stream");
         };
     }

@@ -972,7 +972,7 @@ class FloatListChunkTest {
             MessageType schema = MessageTypeParser.parseMessageType("message m { optional group scores (LIST) { "
                     + "repeated group list { required " + type + " element; } } }");
             for (CompressionCodecName codec : new CompressionCodecName[] {CompressionCodecName.UNCOMPRESSED, CompressionCodecName.SNAPPY,
-                    CompressionCodecName.GZIP, CompressionCodecName.ZSTD}) {
+                    CompressionCodecName.GZIP, CompressionCodecName.ZSTD, CompressionCodecName.LZ4_RAW}) {
                 for (boolean v2 : new boolean[] {false, true}) {
                     for (boolean dictionary : new boolean[] {false, true}) {
                         String what = type + " " + codec + (v2 ? " v2" : " v1") + (dictionary ? " dictionary" : " plain");

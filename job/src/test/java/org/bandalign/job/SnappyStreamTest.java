@@ -40,7 +40,7 @@ class SnappyStreamTest {
      * What a stream of {@code data} gives: in one-byte reads and large ones ({@code mode} 0), in
      * reads of odd sizes (1), or in reads and skips (2: a skipped byte is taken as {@code data}'s).
      */
-    private static byte[] readBack(SnappyStream s, byte[] data, int mode, Random random) throws IOException {
+    static byte[] readBack(java.io.InputStream s, byte[] data, int mode, Random random) throws IOException {
         int size = data.length;
         byte[] got = new byte[size];
         int at = 0;
@@ -72,7 +72,8 @@ class SnappyStreamTest {
         return got;
     }
 
-    private static byte[] content(String kind, int size, Random random) {
+    /** {@code size} bytes of {@code kind}: random, floats of few values, runs of few values, or text. */
+    static byte[] content(String kind, int size, Random random) {
         byte[] data = new byte[size];
         switch (kind) {
             case "random" -> random.nextBytes(data);
