@@ -22,7 +22,7 @@ import java.io.InputStream;
  * a literal or a match longer than the room left (a long run of zeros is one match of offset 1)
  * is decoded in parts, what is left of it kept between calls.
  */
-final class Lz4Stream extends InputStream {
+final class Lz4Stream extends DecodedStream {
     /** How far back a match may reach: the largest 2-byte offset, and one. */
     static final int HISTORY = 1 << 16;
     /** What is decoded at a time past the history. */
@@ -30,11 +30,6 @@ final class Lz4Stream extends InputStream {
 
     private final InputStream in;
     private final long length;
-    /** Decoded bytes: the history and a step past it, or the whole block where that is less. */
-    private final byte[] out;
-    /** Decoded bytes in {@link #out}: up to {@link #filled}; those from {@link #next} not yet read. */
-    private int filled;
-    private int next;
     private long produced;
     /** What is left of the literal or the match being decoded, and the match's offset. */
     private long literalLeft;
@@ -45,70 +40,30 @@ final class Lz4Stream extends InputStream {
 
     /** The block read from {@code in}, which ends where the block does, decompressing to {@code length} bytes. */
     Lz4Stream(InputStream in, long length) {
-        if (length < 0) {
-            throw new IllegalArgumentException("a block of " + length + " bytes");
-        }
+        super((int) bufferBytes(length));   // (the history and a step past it, or the whole block where that is less)
         this.in = in;
         this.length = length;
-        this.out = new byte[(int) bufferBytes(length)];
     }
 
     /** What a stream of a block decompressing to {@code length} bytes holds. */
     static long bufferBytes(long length) {
+        if (length < 0) {
+            throw new IllegalArgumentException("a block of " + length + " bytes");
+        }
         return Math.min(HISTORY + STEP, length);
-    }
-
-    @Override
-    public int read() throws IOException {
-        if (next == filled && !decodeMore()) {
-            return -1;
-        }
-        return out[next++] & 0xFF;
-    }
-
-    @Override
-    public int read(byte[] b, int off, int len) throws IOException {
-        java.util.Objects.checkFromIndexSize(off, len, b.length);
-        if (len == 0) {
-            return 0;
-        }
-        if (next == filled && !decodeMore()) {
-            return -1;
-        }
-        int n = Math.min(len, filled - next);
-        System.arraycopy(out, next, b, off, n);
-        next += n;
-        return n;
-    }
-
-    @Override
-    public long skip(long n) throws IOException {
-        long skipped = 0;
-        while (skipped < n && (next < filled || decodeMore())) {
-            int step = (int) Math.min(n - skipped, filled - next);
-            next += step;
-            skipped += step;
-        }
-        return skipped;
-    }
-
-    @Override
-    public int available() {
-        return filled - next;
     }
 
     /**
      * Decodes the next bytes of the block once those decoded are all read, keeping the last
      * {@link #HISTORY} of them; false where the block is done.
      */
-    private boolean decodeMore() throws IOException {
+    @Override
+    protected boolean decodeMore() throws IOException {
         if (produced == length) {
             return false;
         }
-        if (filled == out.length) {   // keep the history at the front
-            System.arraycopy(out, filled - HISTORY, out, 0, HISTORY);
-            next -= filled - HISTORY;
-            filled = HISTORY;
+        if (filled == out.length) {
+            keepLast(HISTORY);
         }
         int start = filled;
         while (produced < length && filled < out.length) {
@@ -123,15 +78,7 @@ final class Lz4Stream extends InputStream {
                 literalLeft -= n;
             } else if (matchLeft > 0) {
                 int n = (int) Math.min(matchLeft, out.length - filled);
-                int from = filled - matchOffset;
-                if (matchOffset >= n) {
-                    System.arraycopy(out, from, out, filled, n);
-                } else {
-                    for (int k = 0; k < n; k++) {
-                        out[filled + k] = out[from + k];
-                    }
-                }
-                filled += n;
+                copyBack(matchOffset, n);
                 produced += n;
                 matchLeft -= n;
             } else if (matchToken >= 0) {

@@ -22,7 +22,7 @@ import java.io.InputStream;
  * compresses 64 KiB at a time and never reaches further than that, nor do the other known
  * writers; the format allows it, and such a page is not read as a stream.
  */
-final class SnappyStream extends InputStream {
+final class SnappyStream extends DecodedStream {
     /** How far back a copy may reach: 16 times the 64 KiB Snappy's compressor reaches. */
     static final int HISTORY = 1 << 20;
     /** What is decoded at a time past the history. */
@@ -32,18 +32,24 @@ final class SnappyStream extends InputStream {
 
     private final InputStream in;
     private final long length;
-    /** Decoded bytes: the history and a step past it, or the whole block where that is less. */
-    private final byte[] out;
-    /** Decoded bytes in {@link #out}: up to {@link #filled}; those from {@link #next} not yet read. */
-    private int filled;
-    private int next;
     private long produced;
     /** What is left of a literal whose bytes did not all fit the buffer. */
     private long literalLeft;
 
     /** The block read from {@code in}, which ends where the block does (the page's bytes as stored). */
     SnappyStream(InputStream in) throws IOException {
+        this(in, preamble(in));
+    }
+
+    /** Its buffer: the history and a step past it, or the whole block where that is less. */
+    private SnappyStream(InputStream in, long length) {
+        super((int) bufferBytes(length));
         this.in = in;
+        this.length = length;
+    }
+
+    /** The block's decompressed length, the varint it starts with. */
+    private static long preamble(InputStream in) throws IOException {
         long value = 0;
         for (int shift = 0; ; shift += 7) {
             if (shift > 28) {
@@ -55,11 +61,9 @@ final class SnappyStream extends InputStream {
             }
             value |= (long) (b & 0x7F) << shift;
             if ((b & 0x80) == 0) {
-                break;
+                return value;
             }
         }
-        this.length = value;
-        this.out = new byte[(int) bufferBytes(value)];
     }
 
     /** What a stream of a block decompressing to {@code length} bytes holds. */
@@ -72,57 +76,17 @@ final class SnappyStream extends InputStream {
         return length;
     }
 
-    @Override
-    public int read() throws IOException {
-        if (next == filled && !decodeMore()) {
-            return -1;
-        }
-        return out[next++] & 0xFF;
-    }
-
-    @Override
-    public int read(byte[] b, int off, int len) throws IOException {
-        java.util.Objects.checkFromIndexSize(off, len, b.length);
-        if (len == 0) {
-            return 0;
-        }
-        if (next == filled && !decodeMore()) {
-            return -1;
-        }
-        int n = Math.min(len, filled - next);
-        System.arraycopy(out, next, b, off, n);
-        next += n;
-        return n;
-    }
-
-    @Override
-    public long skip(long n) throws IOException {
-        long skipped = 0;
-        while (skipped < n && (next < filled || decodeMore())) {
-            int step = (int) Math.min(n - skipped, filled - next);
-            next += step;
-            skipped += step;
-        }
-        return skipped;
-    }
-
-    @Override
-    public int available() {
-        return filled - next;
-    }
-
     /**
      * Decodes the next bytes of the block once those decoded are all read, keeping the last
      * {@link #HISTORY} of them; false where the block is done.
      */
-    private boolean decodeMore() throws IOException {
+    @Override
+    protected boolean decodeMore() throws IOException {
         if (produced == length) {
             return false;
         }
-        if (filled > HISTORY) {   // keep the history at the front
-            System.arraycopy(out, filled - HISTORY, out, 0, HISTORY);
-            next -= filled - HISTORY;
-            filled = HISTORY;
+        if (filled > HISTORY) {
+            keepLast(HISTORY);
         }
         int start = filled;
         while (produced < length && filled <= out.length - LONGEST_COPY) {
@@ -172,15 +136,7 @@ final class SnappyStream extends InputStream {
         if (n > length - produced) {
             throw corrupt("a copy of " + n + " bytes where " + (length - produced) + " are left");
         }
-        int from = filled - (int) offset;
-        if (offset >= n) {
-            System.arraycopy(out, from, out, filled, n);
-        } else {
-            for (int k = 0; k < n; k++) {
-                out[filled + k] = out[from + k];
-            }
-        }
-        filled += n;
+        copyBack((int) offset, n);
         produced += n;
     }
 
