@@ -19,6 +19,7 @@ import org.apache.parquet.format.DictionaryPageHeader;
 import org.apache.parquet.format.PageHeader;
 import org.apache.parquet.format.Util;
 import org.apache.parquet.hadoop.metadata.ColumnChunkMetaData;
+import org.apache.parquet.hadoop.metadata.CompressionCodecName;
 import org.apache.parquet.io.SeekableInputStream;
 
 /**
@@ -121,9 +122,9 @@ final class StreamedPages implements FloatListChunk.PeekablePages {
 
     /**
      * What reading the dictionary page and decoding it holds at its peak, from its header alone
-     * (none of its bytes are read yet): its bytes as stored where they are compressed,
-     * decompressed, and its values decoded ({@link FloatListChunk}: floats, or doubles and the
-     * floats they narrow to); 0 where the chunk has none or it is read.
+     * (none of its bytes are read yet): its bytes as stored and decompressed, and its values
+     * decoded ({@link FloatListChunk}: floats, or doubles and the floats they narrow to), as
+     * {@link #peak} counts them; 0 where the chunk has none or it is read.
      */
     @Override
     public long dictionaryBytes() {
@@ -135,7 +136,26 @@ final class StreamedPages implements FloatListChunk.PeekablePages {
         long values = Math.max(0, dictionaryHeader.getDictionary_page_header().getNum_values());
         long decoded = values * (chunk.getPrimitiveType().getPrimitiveTypeName()
                 == org.apache.parquet.schema.PrimitiveType.PrimitiveTypeName.DOUBLE ? Double.BYTES + Float.BYTES : Float.BYTES);
-        return (stored != size ? stored : 0) + size + decoded;
+        return peak(stored, size, decoded, true);
+    }
+
+    /**
+     * What a page of {@code stored} bytes, {@code size} decompressed, holds at its peak with
+     * {@code made} bytes more made from it: read as stored, its bytes and what is made;
+     * decompressed by Snappy ({@link SnappyPages}) or zstd (which parquet-mr copies out of its
+     * stream) into an array of its own, its bytes and the larger of the stored bytes and what is
+     * made; by parquet-mr's other decompressors, which read the stored bytes as the page is read
+     * and keep them with it, all three.
+     */
+    private long peak(long stored, long size, long made, boolean compressed) {
+        CompressionCodecName codec = chunk.getCodec();
+        if (!compressed || codec == CompressionCodecName.UNCOMPRESSED) {
+            return size + made;
+        }
+        if (codec == CompressionCodecName.SNAPPY || codec == CompressionCodecName.ZSTD) {
+            return size + Math.max(stored, made);
+        }
+        return stored + size + made;
     }
 
     @Override
@@ -160,8 +180,8 @@ final class StreamedPages implements FloatListChunk.PeekablePages {
 
     /**
      * The heap that reading the next data page takes at its peak, from its header alone (none
-     * of its bytes are read yet): its bytes as stored where they are compressed, decompressed,
-     * and its values once more where a reader unpacks them ({@link FloatListChunk}: byte-stream
+     * of its bytes are read yet): its bytes as stored and decompressed, and its values once more
+     * where a reader unpacks them ({@link #peak}) ({@link FloatListChunk}: byte-stream
      * split values unsplit; dictionary indices are decoded as they are used); 0 where no page is left.
      */
     @Override
@@ -175,7 +195,9 @@ final class StreamedPages implements FloatListChunk.PeekablePages {
         org.apache.parquet.format.Encoding encoding = header.isSetData_page_header() ? header.getData_page_header().getEncoding()
                 : header.getData_page_header_v2().getEncoding();
         long unpacked = encoding == org.apache.parquet.format.Encoding.BYTE_STREAM_SPLIT ? size : 0;
-        return (stored != size ? stored : 0) + size + unpacked;
+        boolean compressed = header.isSetData_page_header() || !header.getData_page_header_v2().isSetIs_compressed()
+                || header.getData_page_header_v2().isIs_compressed();
+        return peak(stored, size, unpacked, compressed);
     }
 
     /**
@@ -369,8 +391,10 @@ final class StreamedPages implements FloatListChunk.PeekablePages {
         if (!d.isSetIs_compressed() || d.isIs_compressed()) {
             data = decompressor.decompress(data, dataSize);
         }
-        return DataPageV2.uncompressed(d.getNum_rows(), d.getNum_nulls(), d.getNum_values(), BytesInput.from(stored, 0, repetition),
-                BytesInput.from(stored, repetition, definition), encoding(d.getEncoding()), data,
+        // (the levels copied out, so that the stored bytes go once decompressed: see peak)
+        return DataPageV2.uncompressed(d.getNum_rows(), d.getNum_nulls(), d.getNum_values(),
+                BytesInput.from(java.util.Arrays.copyOfRange(stored, 0, repetition)),
+                BytesInput.from(java.util.Arrays.copyOfRange(stored, repetition, repetition + definition)), encoding(d.getEncoding()), data,
                 Statistics.getBuilderForReading(chunk.getPrimitiveType()).build());
     }
 
