@@ -38,6 +38,10 @@ final class CommandSession {
         if (badMaster != null) {
             throw badMaster(master, badMaster);
         }
+        long heap = conf.getLong("spark.testing.memory", Runtime.getRuntime().maxMemory());   // (Spark's own test key, as Spark reads it)
+        if (heap < SPARK_MINIMUM_HEAP && !conf.contains("spark.testing") && !conf.contains("spark.testing.reservedMemory")) {
+            throw driverMemory(heap, SPARK_MINIMUM_HEAP);   // (before Spark logs its refusal as an error with a stack trace)
+        }
         if (running(SparkSession.getActiveSession()) || running(SparkSession.getDefaultSession())) {
             throw new UserError(command + ": a Spark session is already running in this JVM; run the command in a JVM of its own "
                     + "(bin/bandalign, spark-submit)");
@@ -49,8 +53,32 @@ final class CommandSession {
             if (m.startsWith("Could not parse Master URL") || m.startsWith("Asked to run locally with")) {
                 throw badMaster(conf.get("spark.master", ""), m);
             }
+            UserError memory = driverMemory(m);
+            if (memory != null) {
+                throw memory;
+            }
             throw e;
         }
+    }
+
+    /** The least heap Spark starts a driver with: 1.5 times the 300 MiB it reserves. */
+    static final long SPARK_MINIMUM_HEAP = 450L << 20;
+
+    /** Spark's words where it refuses a driver heap under its minimum. */
+    private static final java.util.regex.Pattern DRIVER_MEMORY = java.util.regex.Pattern.compile(
+            "INVALID_DRIVER_MEMORY\\].*?System memory (\\d+) must be at least (\\d+)", java.util.regex.Pattern.DOTALL);
+
+    /** Spark's refusal to start a driver for its heap, in the job's words; null for other failures. */
+    static UserError driverMemory(String sparkMessage) {
+        java.util.regex.Matcher m = DRIVER_MEMORY.matcher(sparkMessage);
+        return m.find() ? driverMemory(Long.parseLong(m.group(1)), Long.parseLong(m.group(2))) : null;
+    }
+
+    /** A driver heap of {@code heap} bytes, under the {@code least} Spark starts with, said with how to give it more. */
+    static UserError driverMemory(long heap, long least) {
+        return new UserError("the driver's heap of " + (heap >> 20) + " MiB is less than the " + (least >> 20)
+                + " MiB Spark needs to start (1.5 times the 300 MiB it reserves); give it more: BANDALIGN_JAVA_OPTS=-Xmx1g for "
+                + "bin/bandalign (whose driver runs the local executors too), --driver-memory 1g for spark-submit");
     }
 
     private static UserError badMaster(String master, String why) {

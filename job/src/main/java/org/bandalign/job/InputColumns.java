@@ -193,8 +193,8 @@ final class InputColumns {
                     || element instanceof org.apache.spark.sql.types.ByteType || element instanceof org.apache.spark.sql.types.IntegerType;
             return new Format(false, ((ArrayType) type).containsNull(), !narrow);
         }
-        throw new IllegalArgumentException("input column 'scores' must be array<float> or binary (little-endian "
-                + "float32), not " + type.simpleString());
+        throw new IllegalArgumentException("input column 'scores' must be an array of numbers (array<float>; array<double>, "
+                + "of integers or of decimals are narrowed to float32) or binary (little-endian float32), not " + type.simpleString());
     }
 
     /**

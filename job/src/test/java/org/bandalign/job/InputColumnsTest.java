@@ -51,5 +51,11 @@ class InputColumnsTest {
             assertTrue(e.getMessage().startsWith("input column '" + c[0] + "' must be") && e.getMessage().endsWith("not " + c[1]),
                     e.getMessage());
         }
+        StructType textScores = new StructType().add("id", DataTypes.StringType).add("n", DataTypes.IntegerType)
+                .add("m", DataTypes.IntegerType).add("scores", DataTypes.StringType);
+        assertEquals("input column 'scores' must be an array of numbers (array<float>; array<double>, of integers or of decimals are "
+                + "narrowed to float32) or binary (little-endian float32), not string",
+                assertThrows(IllegalArgumentException.class, () -> InputColumns.format(textScores)).getMessage(),
+                "every type it takes named (found by a probe: fastparquet's JSON-encoded lists)");
     }
 }

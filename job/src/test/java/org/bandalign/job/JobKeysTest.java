@@ -152,6 +152,27 @@ class JobKeysTest {
         }
     }
 
+    /**
+     * A driver heap too small for Spark to start (told here through Spark's spark.testing.memory,
+     * which its own check reads) is the user's to fix (exit 2), said in one line naming the heap
+     * and how to give more, before Spark refuses it with an error and a stack trace.
+     */
+    @Test
+    void commandLine_driverHeapTooSmallForSpark_exitsWithTwoSayingHowToGiveMore() {
+        java.io.StringWriter err = new java.io.StringWriter();
+        assertEquals(2, BandAlign.run(new java.io.PrintWriter(new java.io.StringWriter(), true), new java.io.PrintWriter(err, true),
+                "align", "--input", "x", "--output", "y", "--master", "local[1]", "--conf", "spark.testing.memory=268435456"));
+        assertEquals("bandalign: the driver's heap of 256 MiB is less than the 450 MiB Spark needs to start (1.5 times the 300 MiB "
+                + "it reserves); give it more: BANDALIGN_JAVA_OPTS=-Xmx1g for bin/bandalign (whose driver runs the local executors "
+                + "too), --driver-memory 1g for spark-submit", err.toString().strip());
+        assertEquals("the driver's heap of 256 MiB is less than the 450 MiB Spark needs to start (1.5 times the 300 MiB it reserves); "
+                + "give it more: BANDALIGN_JAVA_OPTS=-Xmx1g for bin/bandalign (whose driver runs the local executors too), "
+                + "--driver-memory 1g for spark-submit", CommandSession.driverMemory("[INVALID_DRIVER_MEMORY] System memory 268435456 must "
+                + "be at least 471859200.\nPlease increase heap size using the --driver-memory option").getMessage(),
+                "Spark's own refusal, where it comes first, in the same words");
+        assertEquals(null, CommandSession.driverMemory("[INVALID_EXECUTOR_MEMORY] Executor memory 1 must be at least 2."));
+    }
+
     /** The master: --master, else spark.master (spark-submit's, --conf), else local[*] (SPEC section 5). */
     @Test
     void alignSparkConf_master_flagThenConfThenLocalStar() {

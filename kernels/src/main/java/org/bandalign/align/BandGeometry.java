@@ -187,6 +187,7 @@ public final class BandGeometry {
 
     @Override
     public String toString() {
-        return n + " x " + m + " band [" + diagLo + ", " + diagHi + "]";
+        boolean dense = diagLo <= -(n - 1) && diagHi >= m - 1;
+        return n + " x " + m + (dense ? " dense (band [" + diagLo + ", " + diagHi + "])" : " band [" + diagLo + ", " + diagHi + "]");
     }
 }
