@@ -970,20 +970,21 @@ class FloatListChunkTest {
         java.util.Random random = new java.util.Random(8);
         for (String type : new String[] {"float", "double"}) {
             MessageType schema = MessageTypeParser.parseMessageType("message m { optional group scores (LIST) { "
-                    + "repeated group list { required " + type + " element; } } }");
+                    + "repeated group list { optional " + type + " element; } } }");
             for (CompressionCodecName codec : new CompressionCodecName[] {CompressionCodecName.UNCOMPRESSED, CompressionCodecName.SNAPPY,
                     CompressionCodecName.GZIP, CompressionCodecName.ZSTD, CompressionCodecName.LZ4_RAW}) {
                 for (boolean v2 : new boolean[] {false, true}) {
                     for (boolean dictionary : new boolean[] {false, true}) {
                         String what = type + " " + codec + (v2 ? " v2" : " v1") + (dictionary ? " dictionary" : " plain");
                         List<Written> rows = new ArrayList<>();
-                        for (int size : new int[] {3, 7, 200_000, 2, 5}) {
-                            float[] values = new float[size];
+                        for (int size : new int[] {3, 7, -1, 200_000, 2, 5}) {   // (-1: a null row; row 1 holds a null element)
+                            float[] values = size < 0 ? null : new float[size];
                             for (int k = 0; k < size; k++) {
                                 values[k] = dictionary ? random.nextInt(6_000) / 4f : random.nextFloat();
                             }
-                            rows.add(new Written(values, List.of()));
+                            rows.add(new Written(values, rows.size() == 1 ? List.of(2) : List.of()));
                         }
+                        int huge = 3;
                         org.apache.hadoop.fs.Path file = new org.apache.hadoop.fs.Path(dir.resolve("streamed-" + what.replace(' ', '-')
                                 + ".parquet").toUri());
                         try (ParquetWriter<Group> w = ExampleParquetWriter.builder(file).withType(schema).withConf(new Configuration())
@@ -992,12 +993,16 @@ class FloatListChunkTest {
                                 .build()) {
                             for (Written r : rows) {
                                 Group g = new SimpleGroupFactory(schema).newGroup();
-                                Group list = g.addGroup("scores");
-                                for (float v : r.values()) {
+                                Group list = r.isNull() ? null : g.addGroup("scores");
+                                for (int k = 0; list != null && k < r.values().length; k++) {
+                                    Group element = list.addGroup("list");
+                                    if (r.nulls().contains(k)) {
+                                        continue;
+                                    }
                                     if (type.equals("float")) {
-                                        list.addGroup("list").append("element", v);
+                                        element.append("element", r.values()[k]);
                                     } else {
-                                        list.addGroup("list").append("element", (double) v);
+                                        element.append("element", (double) r.values()[k]);
                                     }
                                 }
                                 w.write(g);
@@ -1012,9 +1017,8 @@ class FloatListChunkTest {
                         long streamed = StreamedPages.PAGES_STREAMED.get();
                         try (ParquetScores reader = new ParquetScores(Configuration::new)) {
                             for (int r = 0; r < rows.size(); r++) {
-                                int row = r;
-                                Object got = outcome(() -> reader.read(file.toString(), row, "p", rows.get(row).values().length, fits));
-                                if (r == 2 && !(got instanceof float[])) {
+                                Object got = read(reader, file, r, rows.get(r), fits);
+                                if (r == huge && !(got instanceof float[])) {
                                     assertTrue(got.toString().startsWith("pair 'p': takes "), what + ": " + got);
                                 } else {
                                     assertRow(rows.get(r), got, what + ", row " + r);
@@ -1023,11 +1027,11 @@ class FloatListChunkTest {
                         }
                         assertTrue(StreamedPages.PAGES_STREAMED.get() > streamed, what + ": read as a stream");
                         try (ParquetScores reader = new ParquetScores(Configuration::new)) {
-                            assertRow(rows.get(4), reader.read(file.toString(), 4, "p", 5, fits), what + ": row 4, past the others");
+                            assertRow(rows.get(5), read(reader, file, 5, rows.get(5), fits), what + ": row 5, past the others");
                         }
                         try (ParquetScores reader = new ParquetScores(Configuration::new)) {
-                            for (int r : new int[] {1, 2, 3}) {
-                                assertRow(rows.get(r), reader.read(file.toString(), r, "p", rows.get(r).values().length, (id, floats, page) -> { }),
+                            for (int r : new int[] {1, 2, 3, 4}) {
+                                assertRow(rows.get(r), read(reader, file, r, rows.get(r), (id, floats, page) -> { }),
                                         what + ": held whole, row " + r);
                             }
                         }
@@ -1134,6 +1138,11 @@ class FloatListChunkTest {
                 assertEquals(fits == streams, StreamedPages.PAGES_STREAMED.get() > streamed, what + ": streamed where it does not fit whole");
             }
         }
+    }
+
+    /** Row {@code r} of {@code file} as {@code reader} reads it, or its rejection's message ({@link #outcome}). */
+    private static Object read(ParquetScores reader, org.apache.hadoop.fs.Path file, int r, Written w, ParquetScores.SizeCheck fits) {
+        return outcome(() -> reader.read(file.toString(), r, "p", w.isNull() ? 0 : w.values().length, fits));
     }
 
     /** What reading the one data page of {@code file}'s first chunk takes held whole, beside its dictionary decoded ({@link StreamedPages}). */
