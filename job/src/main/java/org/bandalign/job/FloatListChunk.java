@@ -576,7 +576,7 @@ final class FloatListChunk {
             readDictionaryIfDue(id, floats, fits);
             plain = null;   // (the page read is done with: let it go before the next is read)
             widePlain = null;
-            streamed = null;
+            release();
             if (fits != null && pages instanceof PeekablePages peekable) {
                 long bytes = peekable.nextPageBytes();
                 if (bytes > 0) {
@@ -599,6 +599,22 @@ final class FloatListChunk {
                 throw corrupt("the column chunk ends " + entriesInLaterPages + " entries before its metadata says");
             }
             load(page);
+        }
+    }
+
+    /**
+     * Lets a page read as a stream go: its decoder closed, so that what it holds outside the heap
+     * (zlib's and zstd's state and window) goes now rather than when the collector finds it. The
+     * page's stored bytes not read are passed over by the pages, before the next header.
+     */
+    void release() {
+        if (streamed != null) {
+            try {
+                streamed.close();
+            } catch (java.io.IOException e) {
+                // (nothing of the file is closed by it: the stream ends at the page)
+            }
+            streamed = null;
         }
     }
 

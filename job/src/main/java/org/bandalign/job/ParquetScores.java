@@ -242,7 +242,7 @@ final class ParquetScores implements AutoCloseable {
 
     private void load(int g) throws IOException {
         values = null;   // (the last chunk can go before the next is read)
-        chunk = null;
+        releaseChunk();
         org.apache.parquet.hadoop.metadata.ColumnChunkMetaData meta = chunkOf(g);
         if (byPage && (kind == Kind.FLOAT || kind == Kind.DOUBLE) && column.getMaxRepetitionLevel() == 1 && meta != null
                 && FloatListChunk.reads(meta.getEncodings())) {
@@ -415,10 +415,17 @@ final class ParquetScores implements AutoCloseable {
         return row;
     }
 
+    private void releaseChunk() {
+        if (chunk != null) {
+            chunk.release();
+            chunk = null;
+        }
+    }
+
     @Override
     public void close() {
         values = null;
-        chunk = null;
+        releaseChunk();
         group = -1;
         file = null;
         try (java.io.Closeable r = reader; java.io.Closeable s = stream) {

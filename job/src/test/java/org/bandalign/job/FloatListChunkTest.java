@@ -474,6 +474,97 @@ class FloatListChunkTest {
         }
     }
 
+    /**
+     * A page read as a stream lets its decoder go once it is done (closed, so that what zlib and
+     * zstd hold outside the heap goes at once): as the next page is read, and the last one when
+     * the chunk is let go.
+     */
+    @Test
+    void readRow_streamedPages_eachDecoderClosedOnceItsPageIsDone() throws Exception {
+        ColumnDescriptor c = MessageTypeParser.parseMessageType(SCHEMAS[1]).getColumns().get(0);
+        Random random = new Random(10);
+        List<Written> rows = new ArrayList<>();
+        for (int r = 0; r < 3; r++) {
+            float[] values = new float[20_000];
+            for (int k = 0; k < values.length; k++) {
+                values[k] = random.nextFloat();
+            }
+            rows.add(new Written(values, List.of()));
+        }
+        PageReader all = pages(new Entries(rows, c, false), c, List.of(0, 20_000, 40_000, 60_000), false, false);
+        List<Boolean> closed = new ArrayList<>();
+        FloatListChunk.PeekablePages streaming = new FloatListChunk.PeekablePages() {
+            private DataPage next;
+
+            @Override
+            public long nextPageBytes() {
+                next = next != null ? next : all.readPage();
+                return next == null ? 0 : next.getUncompressedSize();
+            }
+
+            @Override
+            public long dictionaryBytes() {
+                return 0;
+            }
+
+            @Override
+            public long nextPageStreamBytes() {
+                return nextPageBytes() == 0 ? 0 : 1;
+            }
+
+            @Override
+            public FloatListChunk.PageStream streamNextPage() {
+                DataPageV1 page = (DataPageV1) (next != null ? next : all.readPage());
+                next = null;
+                int at = closed.size();
+                closed.add(false);
+                try {
+                    return new FloatListChunk.PageStream(page.getValueCount(), page.getValueEncoding(), null, null,
+                            new java.io.ByteArrayInputStream(page.getBytes().toByteArray()) {
+                                @Override
+                                public void close() {
+                                    closed.set(at, true);
+                                }
+                            });
+                } catch (java.io.IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            }
+
+            @Override
+            public boolean nextPageStartsARow() {
+                return true;
+            }
+
+            @Override
+            public DataPage readPage() {
+                throw new AssertionError("a page too large to hold, read whole");
+            }
+
+            @Override
+            public DictionaryPage readDictionaryPage() {
+                return null;
+            }
+
+            @Override
+            public long getTotalValueCount() {
+                return all.getTotalValueCount();
+            }
+        };
+        ParquetScores.SizeCheck fits = (id, floats, page) -> {   // (a page of 20,000 floats whole: refused; as a stream: 64 KiB)
+            if (page > 70_000) {
+                throw new InvalidPairException(id, "page of " + page);
+            }
+        };
+        FloatListChunk chunk = new FloatListChunk(streaming, c, 1, false);
+        for (int r = 0; r < rows.size(); r++) {
+            assertRow(rows.get(r), chunk.readRow("p", 20_000, fits), "row " + r);
+        }
+        assertEquals(List.of(true, true, false), closed, "each page's decoder closed as the next is read");
+        chunk.release();
+        assertEquals(List.of(true, true, true), closed, "the last one, as the chunk is let go");
+    }
+
     /** Pages that say their size before they are read, and whether the next starts a row, as given; those read are kept in {@code read}. */
     private static final class Peeked implements FloatListChunk.PeekablePages {
         private final PageReader all;
