@@ -616,7 +616,7 @@ final class AlignJob {
         }
         return new JobSummary(inputRows, alignedRows, rejectedRows, counters.cells.value(), seconds,
                 new ArrayList<>(new TreeSet<>(counters.backends.value())), spark.sparkContext().master(),
-                options(req, byPage), taskGpuCounts(counters.taskGpus.value()),
+                options(req, byPage, largeFiles.size()), taskGpuCounts(counters.taskGpus.value()),
                 new ArrayList<>(new TreeSet<>(counters.cpuFallbacks.value())), counters.taskNanos.value() / 1e9,
                 counters.alignNanos.value() / 1e9, counters.gpuWaitNanos.value() / 1e9, req.input, req.output);
     }
@@ -624,14 +624,16 @@ final class AlignJob {
     /**
      * The options the summary records: the job's, how its output was written, and how its scores
      * were read ({@code page_reader} as asked for, {@code scores_reader} what that chose:
-     * {@code "page"} or {@code "spark"}).
+     * {@code "page"} or {@code "spark"}; {@code large_row_files}, where Spark's reader reads
+     * them, the files whose rows are too large for it, which the job reads itself a row at a time).
      */
-    private static Map<String, Object> options(JobRequest req, boolean byPage) {
+    private static Map<String, Object> options(JobRequest req, boolean byPage, int largeRowFiles) {
         Map<String, Object> m = req.options.describe();
         m.put("compression", req.compression);
         m.put("page_writer", req.pageWriter);
         m.put("page_reader", req.pageReader);
         m.put("scores_reader", byPage ? "page" : "spark");
+        m.put("large_row_files", largeRowFiles);
         return m;
     }
 

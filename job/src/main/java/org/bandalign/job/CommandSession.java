@@ -38,9 +38,15 @@ final class CommandSession {
         if (badMaster != null) {
             throw badMaster(master, badMaster);
         }
-        long heap = conf.getLong("spark.testing.memory", Runtime.getRuntime().maxMemory());   // (Spark's own test key, as Spark reads it)
-        if (heap < SPARK_MINIMUM_HEAP && !conf.contains("spark.testing") && !conf.contains("spark.testing.reservedMemory")) {
-            throw driverMemory(heap, SPARK_MINIMUM_HEAP);   // (before Spark logs its refusal as an error with a stack trace)
+        if (!conf.contains("spark.testing") && !conf.contains("spark.testing.reservedMemory")) {   // (Spark's own test keys change its minimum)
+            // before Spark logs its refusal as an error with a stack trace
+            long heap = conf.getLong("spark.testing.memory", Runtime.getRuntime().maxMemory());
+            if (heap < SPARK_MINIMUM_HEAP) {
+                throw driverMemory(heap, SPARK_MINIMUM_HEAP);
+            }
+            if (conf.contains("spark.executor.memory") && conf.getSizeAsBytes("spark.executor.memory") < SPARK_MINIMUM_HEAP) {
+                throw executorMemory(conf.getSizeAsBytes("spark.executor.memory"), SPARK_MINIMUM_HEAP);
+            }
         }
         if (running(SparkSession.getActiveSession()) || running(SparkSession.getDefaultSession())) {
             throw new UserError(command + ": a Spark session is already running in this JVM; run the command in a JVM of its own "
@@ -68,10 +74,25 @@ final class CommandSession {
     private static final java.util.regex.Pattern DRIVER_MEMORY = java.util.regex.Pattern.compile(
             "INVALID_DRIVER_MEMORY\\].*?System memory (\\d+) must be at least (\\d+)", java.util.regex.Pattern.DOTALL);
 
-    /** Spark's refusal to start a driver for its heap, in the job's words; null for other failures. */
+    /** Spark's words where it refuses executors a heap under its minimum (the driver checks their setting too). */
+    private static final java.util.regex.Pattern EXECUTOR_MEMORY = java.util.regex.Pattern.compile(
+            "INVALID_EXECUTOR_MEMORY\\].*?Executor memory (\\d+) must be at least (\\d+)", java.util.regex.Pattern.DOTALL);
+
+    /** Spark's refusal to start a driver for its heap or its executors', in the job's words; null for other failures. */
     static UserError driverMemory(String sparkMessage) {
         java.util.regex.Matcher m = DRIVER_MEMORY.matcher(sparkMessage);
-        return m.find() ? driverMemory(Long.parseLong(m.group(1)), Long.parseLong(m.group(2))) : null;
+        if (m.find()) {
+            return driverMemory(Long.parseLong(m.group(1)), Long.parseLong(m.group(2)));
+        }
+        m = EXECUTOR_MEMORY.matcher(sparkMessage);
+        return m.find() ? executorMemory(Long.parseLong(m.group(1)), Long.parseLong(m.group(2))) : null;
+    }
+
+    /** Executors of {@code heap} bytes (spark.executor.memory), under the {@code least} Spark starts them with. */
+    static UserError executorMemory(long heap, long least) {
+        return new UserError("spark.executor.memory of " + (heap >> 20) + " MiB is less than the " + (least >> 20)
+                + " MiB Spark needs to start an executor (1.5 times the 300 MiB it reserves); give them more: --executor-memory 1g "
+                + "for spark-submit, --conf spark.executor.memory=1g");
     }
 
     /** A driver heap of {@code heap} bytes, under the {@code least} Spark starts with, said with how to give it more. */

@@ -82,6 +82,11 @@ final class FloatListChunk {
         /** The next data page as a stream of its bytes decompressed (where {@link #nextPageStreamBytes} is not -1). */
         PageStream streamNextPage();
 
+        /** Why the next data page cannot be read as a stream, in words for a rejection; null where it can be, or none is left. */
+        default String nextPageHeldWholeBecause() {
+            return null;
+        }
+
         /**
          * Whether the next data page is known to start a row, from its header or the chunk's
          * metadata alone: a version-2 page, or a chunk with an offset index (Parquet requires
@@ -584,6 +589,12 @@ final class FloatListChunk {
                         fits.check(id, floats, bytes + dictionaryHeld());
                     } catch (InvalidPairException tooLarge) {
                         long streamBytes = peekable.nextPageStreamBytes();
+                        String heldWhole = streamBytes < 0 ? peekable.nextPageHeldWholeBecause() : null;
+                        if (heldWhole != null) {
+                            String reason = tooLarge.reason() + "; the page is read whole, not as a stream, as " + heldWhole;
+                            throw tooLarge.isHeapLimit() ? InvalidPairException.tooLargeForFreeHeap(tooLarge.pairId(), reason)
+                                    : new InvalidPairException(tooLarge.pairId(), reason);
+                        }
                         if (streamBytes < 0 || streamBytes + STREAM_BYTES >= bytes) {
                             throw tooLarge;   // (as a stream, no less)
                         }

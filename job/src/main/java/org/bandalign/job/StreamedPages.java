@@ -204,9 +204,8 @@ final class StreamedPages implements FloatListChunk.PeekablePages {
      * What reading the next data page as a stream holds ({@link #streamNextPage}), from its
      * header alone: the decompressor's buffers, and its levels, which are read whole (a version-2
      * page says their size; a version-1 page's are counted at 4 bits an entry, beyond what
-     * writers use for lists of floats); -1 where it cannot be streamed: its codec decompresses
-     * only whole pages here (Hadoop's framed LZ4, Brotli, LZO), its values are byte-stream split (unsplit from the
-     * whole page), or its CRC is to be checked. 0 where no page is left.
+     * writers use for lists of floats); -1 where it cannot be streamed
+     * ({@link #nextPageHeldWholeBecause}); 0 where no page is left.
      */
     @Override
     public long nextPageStreamBytes() {
@@ -214,24 +213,47 @@ final class StreamedPages implements FloatListChunk.PeekablePages {
         if (header == null) {
             return 0;
         }
-        org.apache.parquet.format.Encoding encoding = header.isSetData_page_header() ? header.getData_page_header().getEncoding()
-                : header.getData_page_header_v2().getEncoding();
+        if (nextPageHeldWholeBecause() != null) {
+            return -1;
+        }
         long buffer = switch (chunk.getCodec()) {
-            case UNCOMPRESSED -> 0;
             case SNAPPY -> SnappyStream.bufferBytes(Math.max(0, header.getUncompressed_page_size()));
             case GZIP -> 64 << 10;
             case ZSTD -> 256 << 10;   // (zstd-jni's buffers; its window is native memory)
             case LZ4_RAW -> Lz4Stream.bufferBytes(Math.max(0, header.getUncompressed_page_size()));
-            default -> -1;
+            default -> 0;   // (uncompressed)
         };
-        if (buffer < 0 || encoding == org.apache.parquet.format.Encoding.BYTE_STREAM_SPLIT || verifyChecksums && header.isSetCrc()) {
-            return -1;
-        }
         long levels = header.isSetData_page_header_v2()
                 ? (long) header.getData_page_header_v2().getRepetition_levels_byte_length()
                         + header.getData_page_header_v2().getDefinition_levels_byte_length()
                 : Math.max(0, header.getData_page_header().getNum_values()) / 2;
         return buffer + levels;
+    }
+
+    /**
+     * Why the next data page cannot be read as a stream, only whole: its codec decompresses only
+     * whole pages here (Hadoop's framed LZ4, Brotli, LZO), its values are byte-stream split
+     * (unsplit from the whole page), or its CRC is to be checked; null where it can be, or no
+     * page is left.
+     */
+    @Override
+    public String nextPageHeldWholeBecause() {
+        PageHeader header = peek();
+        if (header == null) {
+            return null;
+        }
+        org.apache.parquet.format.Encoding encoding = header.isSetData_page_header() ? header.getData_page_header().getEncoding()
+                : header.getData_page_header_v2().getEncoding();
+        return switch (chunk.getCodec()) {
+            case UNCOMPRESSED, SNAPPY, GZIP, ZSTD, LZ4_RAW -> encoding == org.apache.parquet.format.Encoding.BYTE_STREAM_SPLIT
+                    ? "its values are byte-stream split, which are unsplit from the whole page (written without it, a page is read "
+                            + "as a stream)"
+                    : verifyChecksums && header.isSetCrc()
+                    ? "its checksum is verified (parquet.page.verify-checksum.enabled), which takes the whole page"
+                    : null;
+            default -> "its codec, " + chunk.getCodec() + ", is decompressed only whole here (pages without compression, or "
+                    + "compressed with snappy, gzip, zstd or lz4_raw, are read as a stream)";
+        };
     }
 
     /**

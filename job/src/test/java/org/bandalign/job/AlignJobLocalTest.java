@@ -740,10 +740,18 @@ class AlignJobLocalTest {
                         Long.toString(setting)), in, byOwn, "--semiring", "both");
                 assertEquals(List.of(expected.inputRows, expected.alignedRows, expected.rejectedRows),
                         List.of(s.inputRows, s.alignedRows, s.rejectedRows));
+                long files;
+                try (var listed = java.nio.file.Files.list(java.nio.file.Paths.get(in))) {
+                    files = listed.filter(f -> f.toString().endsWith(".parquet")).count();
+                }
+                assertEquals(List.of(setting < 0 ? "page" : "spark", setting < 0 ? 0 : setting == 1 ? (int) files : 1),
+                        List.of(s.options.get("scores_reader"), s.options.get("large_row_files")),
+                        "setting " + setting + ": the summary says which files the job read itself");
                 assertEquals(byId(bySpark + "/marginals"), byId(byOwn + "/marginals"), "setting " + setting);
                 assertEquals(byId(bySpark + "/rejected"), byId(byOwn + "/rejected"), "setting " + setting);
             }
             assertEquals(TestTables.bad(binary).size(), expected.rejectedRows);
+            assertEquals(0, expected.options.get("large_row_files"));
         }
     }
 

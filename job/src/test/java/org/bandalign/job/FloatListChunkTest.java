@@ -1231,6 +1231,57 @@ class FloatListChunkTest {
         }
     }
 
+    /**
+     * A page too large to hold that cannot be read as a stream (its values byte-stream split, its
+     * checksum to be verified) refuses the rows that need it saying why it is read whole, so that
+     * the user knows the remedy besides more memory; the same page without either is streamed.
+     */
+    @Test
+    void parquetScores_pageTooLargeThatCannotBeStreamed_refusedSayingWhy() throws Exception {
+        MessageType schema = MessageTypeParser.parseMessageType(SCHEMAS[1]);
+        Random random = new Random(11);
+        List<Written> rows = new ArrayList<>();
+        for (int size : new int[] {3, 7, 200_000, 2}) {
+            float[] values = new float[size];
+            for (int k = 0; k < size; k++) {
+                values[k] = random.nextFloat();
+            }
+            rows.add(new Written(values, List.of()));
+        }
+        ParquetScores.SizeCheck fits = (id, floats, page) -> {   // (the page whole takes over 800 KB, as a stream under 200 KB)
+            if (page > 300_000) {
+                throw new InvalidPairException(id, "page of " + page);
+            }
+        };
+        Configuration checking = new Configuration();
+        checking.setBoolean(org.apache.parquet.hadoop.ParquetInputFormat.PAGE_VERIFY_CHECKSUM_ENABLED, true);
+        String[][] cases = {{"split", "its values are byte-stream split, which are unsplit from the whole page"},
+            {"checksum", "its checksum is verified (parquet.page.verify-checksum.enabled), which takes the whole page"}, {"plain", null}};
+        for (String[] c : cases) {
+            org.apache.hadoop.fs.Path file = new org.apache.hadoop.fs.Path(dir.resolve("held-whole-" + c[0] + ".parquet").toUri());
+            try (ParquetWriter<Group> w = ExampleParquetWriter.builder(file).withType(schema).withConf(new Configuration())
+                    .withDictionaryEncoding(false).withByteStreamSplitEncoding(c[0].equals("split"))
+                    .withPageWriteChecksumEnabled(c[0].equals("checksum")).withCompressionCodec(CompressionCodecName.UNCOMPRESSED)
+                    .withPageSize(64 << 20).build()) {
+                for (Written r : rows) {
+                    w.write(group(schema, 1, r));
+                }
+            }
+            long streamed = StreamedPages.PAGES_STREAMED.get();
+            try (ParquetScores reader = new ParquetScores(() -> checking)) {
+                Object got = read(reader, file, 1, rows.get(1), fits);
+                if (c[1] == null) {
+                    assertRow(rows.get(1), got, c[0]);
+                    assertTrue(StreamedPages.PAGES_STREAMED.get() > streamed, c[0] + ": streamed");
+                } else {
+                    assertTrue(got.toString().startsWith("pair 'p': page of ") && got.toString().endsWith(
+                            "; the page is read whole, not as a stream, as " + c[1] + (c[0].equals("split")
+                                    ? " (written without it, a page is read as a stream)" : "")), c[0] + ": " + got);
+                }
+            }
+        }
+    }
+
     /** Row {@code r} of {@code file} as {@code reader} reads it, or its rejection's message ({@link #outcome}). */
     private static Object read(ParquetScores reader, org.apache.hadoop.fs.Path file, int r, Written w, ParquetScores.SizeCheck fits) {
         return outcome(() -> reader.read(file.toString(), r, "p", w.isNull() ? 0 : w.values().length, fits));

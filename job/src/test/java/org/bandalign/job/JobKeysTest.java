@@ -158,7 +158,7 @@ class JobKeysTest {
      * and how to give more, before Spark refuses it with an error and a stack trace.
      */
     @Test
-    void commandLine_driverHeapTooSmallForSpark_exitsWithTwoSayingHowToGiveMore() {
+    void commandLine_driverOrExecutorHeapTooSmallForSpark_exitsWithTwoSayingHowToGiveMore() {
         java.io.StringWriter err = new java.io.StringWriter();
         assertEquals(2, BandAlign.run(new java.io.PrintWriter(new java.io.StringWriter(), true), new java.io.PrintWriter(err, true),
                 "align", "--input", "x", "--output", "y", "--master", "local[1]", "--conf", "spark.testing.memory=268435456"));
@@ -170,7 +170,17 @@ class JobKeysTest {
                 + "--driver-memory 1g for spark-submit", CommandSession.driverMemory("[INVALID_DRIVER_MEMORY] System memory 268435456 must "
                 + "be at least 471859200.\nPlease increase heap size using the --driver-memory option").getMessage(),
                 "Spark's own refusal, where it comes first, in the same words");
-        assertEquals(null, CommandSession.driverMemory("[INVALID_EXECUTOR_MEMORY] Executor memory 1 must be at least 2."));
+        java.io.StringWriter executors = new java.io.StringWriter();
+        assertEquals(2, BandAlign.run(new java.io.PrintWriter(new java.io.StringWriter(), true), new java.io.PrintWriter(executors, true),
+                "align", "--input", "x", "--output", "y", "--master", "local[1]", "--conf", "spark.executor.memory=256m"));
+        assertEquals("bandalign: spark.executor.memory of 256 MiB is less than the 450 MiB Spark needs to start an executor (1.5 times "
+                + "the 300 MiB it reserves); give them more: --executor-memory 1g for spark-submit, --conf spark.executor.memory=1g",
+                executors.toString().strip(), "the executors' setting, which Spark's driver checks too");
+        assertEquals("spark.executor.memory of 256 MiB is less than the 450 MiB Spark needs to start an executor (1.5 times the 300 "
+                + "MiB it reserves); give them more: --executor-memory 1g for spark-submit, --conf spark.executor.memory=1g",
+                CommandSession.driverMemory("[INVALID_EXECUTOR_MEMORY] Executor memory 268435456 must be at least 471859200.\n"
+                        + "Please increase executor memory").getMessage());
+        assertEquals(null, CommandSession.driverMemory("[INTERNAL_ERROR] System memory 1 must be at least 2."));
     }
 
     /** The master: --master, else spark.master (spark-submit's, --conf), else local[*] (SPEC section 5). */
