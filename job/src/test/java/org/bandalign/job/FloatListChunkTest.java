@@ -493,20 +493,7 @@ class FloatListChunkTest {
         }
         PageReader all = pages(new Entries(rows, c, false), c, List.of(0, 20_000, 40_000, 60_000), false, false);
         List<Boolean> closed = new ArrayList<>();
-        FloatListChunk.PeekablePages streaming = new FloatListChunk.PeekablePages() {
-            private DataPage next;
-
-            @Override
-            public long nextPageBytes() {
-                next = next != null ? next : all.readPage();
-                return next == null ? 0 : next.getUncompressedSize();
-            }
-
-            @Override
-            public long dictionaryBytes() {
-                return 0;
-            }
-
+        FloatListChunk.PeekablePages streaming = new Peeked(all, true, new ArrayList<>()) {
             @Override
             public long nextPageStreamBytes() {
                 return nextPageBytes() == 0 ? 0 : 1;
@@ -514,8 +501,7 @@ class FloatListChunkTest {
 
             @Override
             public FloatListChunk.PageStream streamNextPage() {
-                DataPageV1 page = (DataPageV1) (next != null ? next : all.readPage());
-                next = null;
+                DataPageV1 page = (DataPageV1) take();
                 int at = closed.size();
                 closed.add(false);
                 try {
@@ -532,23 +518,8 @@ class FloatListChunkTest {
             }
 
             @Override
-            public boolean nextPageStartsARow() {
-                return true;
-            }
-
-            @Override
             public DataPage readPage() {
                 throw new AssertionError("a page too large to hold, read whole");
-            }
-
-            @Override
-            public DictionaryPage readDictionaryPage() {
-                return null;
-            }
-
-            @Override
-            public long getTotalValueCount() {
-                return all.getTotalValueCount();
             }
         };
         ParquetScores.SizeCheck fits = (id, floats, page) -> {   // (a page of 20,000 floats whole: refused; as a stream: 64 KiB)
@@ -566,7 +537,7 @@ class FloatListChunkTest {
     }
 
     /** Pages that say their size before they are read, and whether the next starts a row, as given; those read are kept in {@code read}. */
-    private static final class Peeked implements FloatListChunk.PeekablePages {
+    private static class Peeked implements FloatListChunk.PeekablePages {
         private final PageReader all;
         private final boolean startsARow;
         private final List<DataPage> read;
@@ -606,11 +577,17 @@ class FloatListChunkTest {
 
         @Override
         public DataPage readPage() {
-            DataPage page = next != null ? next : all.readPage();
-            next = null;
+            DataPage page = take();
             if (page != null) {
                 read.add(page);
             }
+            return page;
+        }
+
+        /** The next page, peeked at or not. */
+        final DataPage take() {
+            DataPage page = next != null ? next : all.readPage();
+            next = null;
             return page;
         }
 
