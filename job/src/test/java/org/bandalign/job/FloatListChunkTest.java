@@ -1259,6 +1259,98 @@ class FloatListChunkTest {
         }
     }
 
+    /**
+     * A row across version-1 pages (other writers cut a long row's pages inside it; hand-made
+     * here, written by {@code ParquetFileWriter} without an offset index), those too large to
+     * hold whole read as streams, a smaller one between them held whole: its parts are gathered
+     * as written, and the rows around it read as written, whether the rows before it are read or
+     * skipped.
+     */
+    @Test
+    void parquetScores_rowAcrossPagesSomeReadAsStreams_gatheredAsWritten() throws Exception {
+        MessageType schema = MessageTypeParser.parseMessageType(SCHEMAS[1]);
+        ColumnDescriptor c = schema.getColumns().get(0);
+        Random random = new Random(12);
+        List<Written> rows = new ArrayList<>();
+        for (int size : new int[] {3, 7, 300_000, 2}) {
+            float[] values = new float[size];
+            for (int k = 0; k < size; k++) {
+                values[k] = random.nextInt(3000) / 8f;
+            }
+            rows.add(new Written(values, List.of()));
+        }
+        Entries entries = new Entries(rows, c, false);
+        // pages of 6 entries (row 0 and part of row 1), 100,000 and 20,000 (row 2's), 100,000, then the rest
+        List<Integer> cuts = List.of(0, 6, 100_006, 120_006, 220_006, 300_012);
+        for (boolean dictionary : new boolean[] {false, true}) {
+            String what = dictionary ? "dictionary" : "plain";
+            org.apache.hadoop.fs.Path file = handMadeFile("across-" + what, schema, entries, cuts, dictionary);
+            ParquetScores.SizeCheck fits = (id, floats, page) -> {   // (pages of 100,000 whole refused, as streams taken)
+                if (page > 140_000) {
+                    throw new InvalidPairException(id, "page of " + page);
+                }
+            };
+            for (boolean skipFirst : new boolean[] {false, true}) {
+                long streamed = StreamedPages.PAGES_STREAMED.get();
+                try (ParquetScores reader = new ParquetScores(Configuration::new)) {
+                    for (int r = skipFirst ? 2 : 0; r < rows.size(); r++) {
+                        assertRow(rows.get(r), read(reader, file, r, rows.get(r), fits), what + ", row " + r);
+                    }
+                }
+                assertEquals(dictionary ? 2 : 3, StreamedPages.PAGES_STREAMED.get() - streamed,
+                        what + ": the pages of 100,000 streamed, and the last of 80,000 where its values are plain");
+            }
+            try (ParquetScores reader = new ParquetScores(Configuration::new)) {
+                assertRow(rows.get(3), read(reader, file, 3, rows.get(3), fits), what + ": row 3 alone, past the long one");
+            }
+            // rows within two streamed pages: one read in the first, one skipped and one read in the second
+            List<Written> four = new ArrayList<>();
+            for (int size : new int[] {60_000, 60_000, 30_000, 30_000}) {
+                float[] values = new float[size];
+                for (int k = 0; k < size; k++) {
+                    values[k] = random.nextInt(3000) / 8f;
+                }
+                four.add(new Written(values, List.of()));
+            }
+            org.apache.hadoop.fs.Path two = handMadeFile("two-streamed-" + what, schema, new Entries(four, c, false),
+                    List.of(0, 120_000, 180_000), dictionary);
+            try (ParquetScores reader = new ParquetScores(Configuration::new)) {
+                assertRow(four.get(1), read(reader, two, 1, four.get(1), fits), what + ": row 1, the second of the first page");
+                assertRow(four.get(3), read(reader, two, 3, four.get(3), fits), what + ": row 3, past row 2 in the next page");
+            }
+        }
+    }
+
+    /**
+     * A file of {@code entries} in hand-made version-1 pages cut at {@code cuts}, uncompressed,
+     * written without an offset index (pages written without their row counts), so that a page
+     * may start inside a row.
+     */
+    private org.apache.hadoop.fs.Path handMadeFile(String name, MessageType schema, Entries entries, List<Integer> cuts,
+                                                   boolean dictionary) throws Exception {
+        ColumnDescriptor c = schema.getColumns().get(0);
+        PageReader pages = pages(entries, c, cuts, false, dictionary);
+        org.apache.hadoop.fs.Path file = new org.apache.hadoop.fs.Path(dir.resolve(name + ".parquet").toUri());
+        org.apache.parquet.hadoop.ParquetFileWriter w = new org.apache.parquet.hadoop.ParquetFileWriter(
+                org.apache.parquet.hadoop.util.HadoopOutputFile.fromPath(file, new Configuration()), schema,
+                org.apache.parquet.hadoop.ParquetFileWriter.Mode.CREATE, 128 << 20, 0);
+        w.start();
+        w.startBlock(entries.levels.stream().filter(l -> l[0] == 0).count());
+        w.startColumn(c, entries.levels.size(), CompressionCodecName.UNCOMPRESSED);
+        if (dictionary) {
+            w.writeDictionaryPage(pages.readDictionaryPage());
+        }
+        for (DataPage page = pages.readPage(); page != null; page = pages.readPage()) {
+            DataPageV1 v1 = (DataPageV1) page;
+            w.writeDataPage(v1.getValueCount(), v1.getUncompressedSize(), v1.getBytes(), v1.getStatistics(),
+                    Encoding.RLE, Encoding.RLE, v1.getValueEncoding());
+        }
+        w.endColumn();
+        w.endBlock();
+        w.end(Map.of());
+        return file;
+    }
+
     /** Row {@code r} of {@code file} as {@code reader} reads it, or its rejection's message ({@link #outcome}). */
     private static Object read(ParquetScores reader, org.apache.hadoop.fs.Path file, int r, Written w, ParquetScores.SizeCheck fits) {
         return outcome(() -> reader.read(file.toString(), r, "p", w.isNull() ? 0 : w.values().length, fits));
