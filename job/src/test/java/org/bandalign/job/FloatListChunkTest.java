@@ -1217,14 +1217,7 @@ class FloatListChunkTest {
     void parquetScores_pageTooLargeThatCannotBeStreamed_refusedSayingWhy() throws Exception {
         MessageType schema = MessageTypeParser.parseMessageType(SCHEMAS[1]);
         Random random = new Random(11);
-        List<Written> rows = new ArrayList<>();
-        for (int size : new int[] {3, 7, 200_000, 2}) {
-            float[] values = new float[size];
-            for (int k = 0; k < size; k++) {
-                values[k] = random.nextFloat();
-            }
-            rows.add(new Written(values, List.of()));
-        }
+        List<Written> rows = rowsOfSizes(random::nextFloat, 3, 7, 200_000, 2);
         ParquetScores.SizeCheck fits = (id, floats, page) -> {   // (the page whole takes over 800 KB, as a stream under 200 KB)
             if (page > 300_000) {
                 throw new InvalidPairException(id, "page of " + page);
@@ -1271,14 +1264,7 @@ class FloatListChunkTest {
         MessageType schema = MessageTypeParser.parseMessageType(SCHEMAS[1]);
         ColumnDescriptor c = schema.getColumns().get(0);
         Random random = new Random(12);
-        List<Written> rows = new ArrayList<>();
-        for (int size : new int[] {3, 7, 300_000, 2}) {
-            float[] values = new float[size];
-            for (int k = 0; k < size; k++) {
-                values[k] = random.nextInt(3000) / 8f;
-            }
-            rows.add(new Written(values, List.of()));
-        }
+        List<Written> rows = rowsOfSizes(() -> random.nextInt(3000) / 8f, 3, 7, 300_000, 2);
         Entries entries = new Entries(rows, c, false);
         // pages of 6 entries (row 0 and part of row 1), 100,000 and 20,000 (row 2's), 100,000, then the rest
         List<Integer> cuts = List.of(0, 6, 100_006, 120_006, 220_006, 300_012);
@@ -1304,14 +1290,7 @@ class FloatListChunkTest {
                 assertRow(rows.get(3), read(reader, file, 3, rows.get(3), fits), what + ": row 3 alone, past the long one");
             }
             // rows within two streamed pages: one read in the first, one skipped and one read in the second
-            List<Written> four = new ArrayList<>();
-            for (int size : new int[] {60_000, 60_000, 30_000, 30_000}) {
-                float[] values = new float[size];
-                for (int k = 0; k < size; k++) {
-                    values[k] = random.nextInt(3000) / 8f;
-                }
-                four.add(new Written(values, List.of()));
-            }
+            List<Written> four = rowsOfSizes(() -> random.nextInt(3000) / 8f, 60_000, 60_000, 30_000, 30_000);
             org.apache.hadoop.fs.Path two = handMadeFile("two-streamed-" + what, schema, new Entries(four, c, false),
                     List.of(0, 120_000, 180_000), dictionary);
             try (ParquetScores reader = new ParquetScores(Configuration::new)) {
@@ -1349,6 +1328,19 @@ class FloatListChunkTest {
         w.endBlock();
         w.end(Map.of());
         return file;
+    }
+
+    /** Rows of {@code sizes} values, without nulls, each drawn by {@code value}. */
+    private static List<Written> rowsOfSizes(java.util.function.Supplier<Float> value, int... sizes) {
+        List<Written> rows = new ArrayList<>();
+        for (int size : sizes) {
+            float[] values = new float[size];
+            for (int k = 0; k < size; k++) {
+                values[k] = value.get();
+            }
+            rows.add(new Written(values, List.of()));
+        }
+        return rows;
     }
 
     /** Row {@code r} of {@code file} as {@code reader} reads it, or its rejection's message ({@link #outcome}). */
