@@ -38,16 +38,16 @@ import org.bandalign.align.InvalidPairException;
  * element being reported first.
  *
  * <p>Reads version-1 and version-2 data pages in every encoding Parquet allows for floats
- * ({@link #SUPPORTED}: plain, dictionary, byte-stream split, whose page is unsplit once as it is
- * loaded), as parquet-mr's page reader hands them out: decompressed, decrypted, checked. A chunk
+ * ({@link #SUPPORTED}: plain, dictionary, byte-stream split, whose values are gathered from
+ * their streams as they are copied), as parquet-mr's page reader hands them out: decompressed, decrypted, checked. A chunk
  * whose metadata lists another encoding (levels bit-packed, as very old writers wrote them) is
  * read by parquet-mr's value-at-a-time column reader instead ({@link ParquetScores}). A page that contradicts itself (levels beyond the column's, values
  * fewer than its levels say, a dictionary index beyond the dictionary) fails the read with
  * {@link IllegalStateException}, as a corrupt file fails Spark's reader.
  *
- * <p>Memory: the page being read, decompressed, and its values unsplit where they are
- * byte-stream split (as large again as the page; dictionary indices are decoded a run at a time
- * as their values are copied, and those of rows skipped passed over, never held); and the
+ * <p>Memory: the page being read, decompressed (its values read from it as they are copied:
+ * byte-stream split ones gathered, dictionary indices decoded a run at a time, those of rows
+ * skipped passed over, never held apart); and the
  * chunk's dictionary, decoded (read before the chunk's first data page, not before a row is
  * asked for). Where the pages say so from their headers ({@link PeekablePages}), the size check a
  * row is read with is asked before the dictionary and each page are read whether they fit
@@ -150,13 +150,13 @@ final class FloatListChunk {
     private byte[] window;
     /** On a dictionary page, the value whose index {@link #hybrid} decodes next: indices are decoded as their values are copied, never all at once. */
     private int indexAt;
-    /** A byte-stream-split page's values, unsplit. */
-    private float[] unsplit = new float[0];
-    private double[] wideUnsplit = new double[0];
+    /** A byte-stream-split page's values, as stored (byte {@code k} of value {@code i} at {@code k * splitCount + i}); null for other pages. */
+    private ByteBuffer split;
+    private int splitCount;
     /** Rows begun ({@link #rowsBegun}), and whether the last one's next page was refused before it could end. */
     private long rowsBegun;
     private boolean midRow;
-    /** What the current page holds while it is read: its bytes decompressed, and its values unpacked where they are. */
+    /** What the current page holds while it is read: its bytes decompressed (or, streamed, its buffers and levels). */
     private long pageHeld;
     /** Entries of the current page where a row starts, in order, and the next at or after {@link #position}. */
     private int[] rowStarts = new int[64];
@@ -488,6 +488,8 @@ final class FloatListChunk {
             indexAt = value + n;
         } else if (streamed != null) {
             copyStreamed(value, n);
+        } else if (split != null) {
+            copySplit(value, n);
         } else if (wide) {
             for (int k = 0; k < n; k++) {
                 double d = widePlain.get(value + k);
@@ -499,6 +501,34 @@ final class FloatListChunk {
             }
         } else {
             plain.get(value, gathered, count, n);
+        }
+    }
+
+    /**
+     * {@link #copy} from a byte-stream-split page: byte {@code k} of value {@code i} is byte
+     * {@code i} of stream {@code k}, each stream {@link #splitCount} bytes long (4 streams of
+     * floats, 8 of doubles), gathered as the values are copied (never unsplit whole).
+     */
+    private void copySplit(int value, int n) {
+        int at = split.position();
+        if (wide) {
+            for (int k = 0; k < n; k++) {
+                long bits = 0;
+                for (int b = 0, from = at + value + k; b < 8; b++, from += splitCount) {
+                    bits |= (split.get(from) & 0xFFL) << (8 * b);
+                }
+                double d = Double.longBitsToDouble(bits);
+                float v = (float) d;
+                if (Float.isInfinite(v)) {
+                    checkRange(d, count + k);
+                }
+                gathered[count + k] = v;
+            }
+        } else {
+            for (int k = 0, i = at + value; k < n; k++, i++) {
+                gathered[count + k] = Float.intBitsToFloat((split.get(i) & 0xFF) | (split.get(i + splitCount) & 0xFF) << 8
+                        | (split.get(i + 2 * splitCount) & 0xFF) << 16 | (split.get(i + 3 * splitCount) & 0xFF) << 24);
+            }
         }
     }
 
@@ -580,6 +610,7 @@ final class FloatListChunk {
         while (position == pageEntries && entriesInLaterPages > 0) {
             readDictionaryIfDue(id, floats, fits);
             plain = null;   // (the page read is done with: let it go before the next is read)
+            split = null;
             widePlain = null;
             release();
             if (fits != null && pages instanceof PeekablePages peekable) {
@@ -739,12 +770,12 @@ final class FloatListChunk {
                 }
                 dictionaryPage = false;
             } else if (encoding == Encoding.BYTE_STREAM_SPLIT) {
-                if (wide) {
-                    widePlain = DoubleBuffer.wrap(wideUnsplit(values, valueCount));
-                } else {
-                    plain = FloatBuffer.wrap(unsplit(values, valueCount));
+                if (values.remaining() < (wide ? 8L : 4L) * valueCount) {
+                    throw corrupt("a page of " + valueCount + " byte-stream-split " + (wide ? "doubles" : "floats") + " in "
+                            + values.remaining() + " bytes");
                 }
-                pageHeld += (wide ? 8L : 4L) * valueCount;
+                split = values;   // (values gathered from their streams as they are copied)
+                splitCount = valueCount;
                 dictionaryPage = false;
             } else if ((encoding == Encoding.PLAIN_DICTIONARY || encoding == Encoding.RLE_DICTIONARY) && dictionary != null) {
                 if (!values.hasRemaining()) {
@@ -763,47 +794,6 @@ final class FloatListChunk {
         } catch (java.io.IOException e) {
             throw new java.io.UncheckedIOException(e);
         }
-    }
-
-    /**
-     * The {@code count} floats of a byte-stream-split page: byte {@code k} of value {@code i}
-     * is byte {@code i} of stream {@code k}, each stream {@code count} bytes long.
-     */
-    private float[] unsplit(ByteBuffer values, int count) {
-        if (values.remaining() < 4L * count) {
-            throw corrupt("a page of " + count + " byte-stream-split floats in " + values.remaining() + " bytes");
-        }
-        if (unsplit.length < count) {
-            unsplit = NO_FLOATS;   // (the smaller one let go first)
-            unsplit = new float[count];   // (as large as the largest page: no more, for a memory that follows the page)
-        }
-        int at = values.position();
-        for (int i = 0; i < count; i++) {
-            int bits = (values.get(at + i) & 0xFF) | (values.get(at + count + i) & 0xFF) << 8
-                    | (values.get(at + 2 * count + i) & 0xFF) << 16 | (values.get(at + 3 * count + i) & 0xFF) << 24;
-            unsplit[i] = Float.intBitsToFloat(bits);
-        }
-        return unsplit;
-    }
-
-    /** {@link #unsplit} for doubles: byte {@code k} of value {@code i} is byte {@code i} of stream {@code k}, of 8. */
-    private double[] wideUnsplit(ByteBuffer values, int count) {
-        if (values.remaining() < 8L * count) {
-            throw corrupt("a page of " + count + " byte-stream-split doubles in " + values.remaining() + " bytes");
-        }
-        if (wideUnsplit.length < count) {
-            wideUnsplit = new double[0];   // (the smaller one let go first)
-            wideUnsplit = new double[count];
-        }
-        int at = values.position();
-        for (int i = 0; i < count; i++) {
-            long bits = 0;
-            for (int k = 0; k < 8; k++) {
-                bits |= (values.get(at + k * count + i) & 0xFFL) << (8 * k);
-            }
-            wideUnsplit[i] = Double.longBitsToDouble(bits);
-        }
-        return wideUnsplit;
     }
 
     private static int lengthAt(ByteBuffer bytes, int at) {

@@ -180,9 +180,9 @@ final class StreamedPages implements FloatListChunk.PeekablePages {
 
     /**
      * The heap that reading the next data page takes at its peak, from its header alone (none
-     * of its bytes are read yet): its bytes as stored and decompressed, and its values once more
-     * where a reader unpacks them ({@link #peak}) ({@link FloatListChunk}: byte-stream
-     * split values unsplit; dictionary indices are decoded as they are used); 0 where no page is left.
+     * of its bytes are read yet): its bytes as stored and decompressed ({@link #peak}; its values
+     * are read from them as rows ask, byte-stream split values gathered, dictionary indices
+     * decoded, never held apart: {@link FloatListChunk}); 0 where no page is left.
      */
     @Override
     public long nextPageBytes() {
@@ -192,12 +192,9 @@ final class StreamedPages implements FloatListChunk.PeekablePages {
         }
         long stored = header.getCompressed_page_size();
         long size = header.getUncompressed_page_size();
-        org.apache.parquet.format.Encoding encoding = header.isSetData_page_header() ? header.getData_page_header().getEncoding()
-                : header.getData_page_header_v2().getEncoding();
-        long unpacked = encoding == org.apache.parquet.format.Encoding.BYTE_STREAM_SPLIT ? size : 0;
         boolean compressed = header.isSetData_page_header() || !header.getData_page_header_v2().isSetIs_compressed()
                 || header.getData_page_header_v2().isIs_compressed();
-        return peak(stored, size, unpacked, compressed);
+        return peak(stored, size, 0, compressed);
     }
 
     /**
@@ -233,7 +230,7 @@ final class StreamedPages implements FloatListChunk.PeekablePages {
     /**
      * Why the next data page cannot be read as a stream, only whole: its codec decompresses only
      * whole pages here (Hadoop's framed LZ4, Brotli, LZO), its values are byte-stream split
-     * (unsplit from the whole page), or its CRC is to be checked; null where it can be, or no
+     * (gathered from streams across the whole page), or its CRC is to be checked; null where it can be, or no
      * page is left.
      */
     @Override
@@ -246,8 +243,8 @@ final class StreamedPages implements FloatListChunk.PeekablePages {
                 : header.getData_page_header_v2().getEncoding();
         return switch (chunk.getCodec()) {
             case UNCOMPRESSED, SNAPPY, GZIP, ZSTD, LZ4_RAW -> encoding == org.apache.parquet.format.Encoding.BYTE_STREAM_SPLIT
-                    ? "its values are byte-stream split, which are unsplit from the whole page (written without it, a page is read "
-                            + "as a stream)"
+                    ? "its values are byte-stream split, each gathered from streams across the whole page (written without it, a "
+                            + "page is read as a stream)"
                     : verifyChecksums && header.isSetCrc()
                     ? "its checksum is verified (parquet.page.verify-checksum.enabled), which takes the whole page"
                     : null;

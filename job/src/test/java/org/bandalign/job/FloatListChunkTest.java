@@ -1225,7 +1225,7 @@ class FloatListChunkTest {
         };
         Configuration checking = new Configuration();
         checking.setBoolean(org.apache.parquet.hadoop.ParquetInputFormat.PAGE_VERIFY_CHECKSUM_ENABLED, true);
-        String[][] cases = {{"split", "its values are byte-stream split, which are unsplit from the whole page"},
+        String[][] cases = {{"split", "its values are byte-stream split, each gathered from streams across the whole page"},
             {"checksum", "its checksum is verified (parquet.page.verify-checksum.enabled), which takes the whole page"}, {"plain", null}};
         for (String[] c : cases) {
             org.apache.hadoop.fs.Path file = new org.apache.hadoop.fs.Path(dir.resolve("held-whole-" + c[0] + ".parquet").toUri());
