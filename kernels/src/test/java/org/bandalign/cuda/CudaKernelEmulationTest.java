@@ -358,25 +358,8 @@ class CudaKernelEmulationTest {
         int launches = 0;
         for (Mode mode : Mode.values()) {
             for (int threads : new int[] {3, 32, 0}) {
-                List<Pair> pairs = new ArrayList<>();
-                for (int k = 0; k < 4; k++) {
-                    int n = 1 + rnd.nextInt(k == 0 ? 4 : 70);
-                    int m = 1 + rnd.nextInt(k == 1 ? 4 : 70);
-                    float[] dense = new float[n * m * 3];
-                    for (int q = 0; q < dense.length; q++) {
-                        dense[q] = rnd.nextDouble() < 0.05 ? Float.NEGATIVE_INFINITY : (float) (rnd.nextGaussian() * 3);
-                    }
-                    int lo = Math.min(0, m - n) - 2;
-                    int hi = Math.max(0, m - n) + 2;
-                    pairs.add(k == 3 ? Pair.band("s" + k, n, m, lo, hi, ReferenceCase.toBandLayout(dense, n, m, lo, hi))
-                            : Pair.dense("s" + k, n, m, dense));
-                }
                 AlignOptions options = AlignOptions.builder().mode(mode).semiring(Semiring.BOTH).band(threads == 3 ? 5 : 40).build();
-                List<PreparedPair> group = new ArrayList<>();
-                for (int k = 0; k < pairs.size(); k++) {
-                    group.add(new PreparedPair(k, pairs.get(k), BandGeometry.of(pairs.get(k), options)));
-                }
-                LaunchLayout launch = new LaunchLayout(group, options, 1 << 20);
+                LaunchLayout launch = mixedLaunch(rnd, options);
                 int block = blockSize(launch, threads);
                 Path inFile = tmp.resolve("race.in");
                 writeLaunch(launch, options, inFile);
@@ -398,6 +381,57 @@ class CudaKernelEmulationTest {
             }
         }
         assertEquals(2 * 3 * 3 * 2, launches, "launches compared under " + schedules.size() + " other schedules");
+    }
+
+    /**
+     * On x86-64 the emulator switches between its fibers with code of its own (cuda_emulator.h),
+     * not glibc's swapcontext, which it still uses elsewhere: both builds must write the same
+     * bytes for every kernel variant, or a register or floating-point control state the switch
+     * loses would go unseen wherever the CPU engine's tolerance hides it.
+     */
+    @Test
+    void kernels_ownFiberSwitch_writesWhatUcontextFibersWrite() throws Exception {
+        Path ucontext = KernelEmulator.build("banded_align_emulator", "banded_align_emulator_ucontext", "-DEMU_UCONTEXT");
+        Random rnd = new Random(77);
+        int launches = 0;
+        for (Mode mode : Mode.values()) {
+            AlignOptions options = AlignOptions.builder().mode(mode).semiring(Semiring.BOTH).band(40).build();
+            LaunchLayout launch = mixedLaunch(rnd, options);
+            Path inFile = tmp.resolve("switch.in");
+            writeLaunch(launch, options, inFile);
+            for (String variant : List.of("", "prefetch", "split=3")) {
+                for (boolean globalRoll : new boolean[] {false, true}) {
+                    Path own = tmp.resolve("switch-own.out");
+                    Path glibc = tmp.resolve("switch-ucontext.out");
+                    String[] args = emulatorArgs(inFile, own, blockSize(launch, 32), globalRoll, variant);
+                    KernelEmulator.run(emulator, args);
+                    KernelEmulator.run(ucontext, emulatorArgs(inFile, glibc, blockSize(launch, 32), globalRoll, variant));
+                    assertArrayEquals(Files.readAllBytes(glibc), Files.readAllBytes(own),
+                            mode + " variant '" + variant + "'" + (globalRoll ? " global roll" : ""));
+                    launches++;
+                }
+            }
+        }
+        assertEquals(2 * 3 * 2, launches);
+    }
+
+    /** One launch of four random pairs: one at most 4 rows, one at most 4 columns, one in band layout; a few -inf steps. */
+    private static LaunchLayout mixedLaunch(Random rnd, AlignOptions options) {
+        List<PreparedPair> group = new ArrayList<>();
+        for (int k = 0; k < 4; k++) {
+            int n = 1 + rnd.nextInt(k == 0 ? 4 : 70);
+            int m = 1 + rnd.nextInt(k == 1 ? 4 : 70);
+            float[] dense = new float[n * m * 3];
+            for (int q = 0; q < dense.length; q++) {
+                dense[q] = rnd.nextDouble() < 0.05 ? Float.NEGATIVE_INFINITY : (float) (rnd.nextGaussian() * 3);
+            }
+            int lo = Math.min(0, m - n) - 2;
+            int hi = Math.max(0, m - n) + 2;
+            Pair pair = k == 3 ? Pair.band("s" + k, n, m, lo, hi, ReferenceCase.toBandLayout(dense, n, m, lo, hi))
+                    : Pair.dense("s" + k, n, m, dense);
+            group.add(new PreparedPair(k, pair, BandGeometry.of(pair, options)));
+        }
+        return new LaunchLayout(group, options, 1 << 20);
     }
 
     /** A dense pair whose flat score q is {@code value.applyAsDouble(q)}. */

@@ -32,12 +32,20 @@ final class KernelEmulator {
 
     /** The executable built from {@code src/test/cuda-emulator/NAME.cpp}, compiled once per JVM. */
     static Path build(String name) throws IOException, InterruptedException {
-        List<String> flags = new ArrayList<>();
+        return build(name, name);
+    }
+
+    /**
+     * The executable built from {@code src/test/cuda-emulator/NAME.cpp} with {@code defines}
+     * added (e.g. {@code -DEMU_UCONTEXT}), as {@code target/cuda-emulator/OUTPUT}.
+     */
+    static Path build(String name, String output, String... defines) throws IOException, InterruptedException {
+        List<String> flags = new ArrayList<>(List.of(defines));
         if (Boolean.getBoolean(SANITIZE_PROPERTY)) {   // slower; catches out-of-bounds and undefined behaviour
-            // (OS threads rather than fibers: the sanitizers follow thread stacks, not ucontext switches)
+            // (OS threads rather than fibers: the sanitizers follow thread stacks, not fiber switches)
             flags.addAll(List.of("-g", "-fsanitize=address,undefined", "-fno-sanitize-recover=undefined", "-DEMU_OS_THREADS"));
         }
-        return compile(name, name, flags);
+        return compile(name, output, flags);
     }
 
     /**
