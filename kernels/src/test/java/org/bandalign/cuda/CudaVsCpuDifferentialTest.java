@@ -104,7 +104,7 @@ class CudaVsCpuDifferentialTest {
     void alignAll_eachKernelVariantAndBlockLimit_cudaEqualsCpu() {
         Random rnd = new Random(31);
         List<Pair> pairs = new ArrayList<>();
-        int large = CudaTestSupport.emulated() ? 200 : 600;   // the CPU emulation runs each cell a thousand times slower
+        int large = 600;
         for (int k = 0; k < 30; k++) {
             int n = 1 + (k % 4 == 0 ? rnd.nextInt(large) : rnd.nextInt(90));
             int m = 1 + (k % 3 == 0 ? rnd.nextInt(large) : rnd.nextInt(90));
