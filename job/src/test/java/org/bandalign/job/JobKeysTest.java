@@ -7,13 +7,19 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Paths;
+import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Pattern;
 import org.apache.spark.SparkConf;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.condition.EnabledOnOs;
+import org.junit.jupiter.api.condition.OS;
 
 /** Every job key is declared once, documented in the cluster template, and read from a SparkConf. */
 class JobKeysTest {
@@ -30,6 +36,24 @@ class JobKeysTest {
         for (JobKey<?> k : JobKeys.all()) {
             assertTrue(block.contains("# " + k.name() + " ".repeat(2)), k.name());
         }
+    }
+
+    /**
+     * The executor options the template sets start a JVM, with the parallel collector. Spark
+     * starts executors with {@code -XX:+IgnoreUnrecognizedVMOptions}, so a mistyped option
+     * there would be dropped without a word; here the JVM refuses it.
+     */
+    @Test
+    @EnabledOnOs(OS.LINUX)   // -XX:+UseTransparentHugePages is an option of Linux JVMs only
+    void sparkDefaultsTemplate_executorJavaOptions_startAJvmWithTheParallelCollector() throws Exception {
+        List<String> cmd = new ArrayList<>(List.of(Paths.get(System.getProperty("java.home"), "bin", "java").toString()));
+        cmd.addAll(List.of(StandaloneCluster.templateSetting("spark.executor.extraJavaOptions").split("\\s+")));
+        cmd.addAll(List.of("-XX:+PrintFlagsFinal", "-version"));
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(60, TimeUnit.SECONDS), "java -version ends");
+        assertEquals(0, p.exitValue(), String.join(" ", cmd) + ":\n" + out);
+        assertTrue(Pattern.compile("bool UseParallelGC\\s+= true").matcher(out).find(), "the parallel collector:\n" + out);
     }
 
     /** The README's table of keys is {@code bin/bandalign keys}'s output. */

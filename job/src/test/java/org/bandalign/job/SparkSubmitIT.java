@@ -1,6 +1,7 @@
 package org.bandalign.job;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -134,6 +135,16 @@ class SparkSubmitIT {
         assertEquals(41, parquetRows(out.resolve("marginals")));
         assertEquals(2, parquetRows(out.resolve("rejected")));
         assertTrue(text.contains("bandalign: 43 rows in, 41 aligned, 2 rejected"), "the closing line:\n" + tail(text));
+        // The executors ran with the template's collector options (Spark adds
+        // -XX:+IgnoreUnrecognizedVMOptions, so a mistyped one would pass unseen here:
+        // JobKeysTest starts a JVM with them).
+        List<String> executors = cluster.executorCommands();
+        assertFalse(executors.isEmpty(), cluster.logs());
+        for (String command : executors) {
+            for (String option : StandaloneCluster.templateSetting("spark.executor.extraJavaOptions").split("\\s+")) {
+                assertTrue(command.contains("\"" + option + "\""), option + " in " + command);
+            }
+        }
     }
 
     /**
@@ -219,8 +230,10 @@ class SparkSubmitIT {
         // What a real cluster has without being told: Spark in $SPARK_HOME/jars (the test
         // cluster's is empty), the driver reachable on 127.0.0.1.
         conf(cmd, "spark.executor.extraClassPath", sparkClassPath);
-        conf(cmd, "spark.executor.extraJavaOptions", String.join(" ", StandaloneCluster.sparkJavaOptions()) + " "
-                + String.join(" ", StandaloneCluster.LEAN_JVM));
+        // The template's executor options (its collector) kept, with Spark's Java 17 options and
+        // the C1 compiler alone for these short runs (not the lean JVMs' collector: one only).
+        conf(cmd, "spark.executor.extraJavaOptions", StandaloneCluster.templateSetting("spark.executor.extraJavaOptions") + " "
+                + String.join(" ", StandaloneCluster.sparkJavaOptions()) + " -XX:TieredStopAtLevel=1");
         conf(cmd, "spark.driver.host", "127.0.0.1");
         conf(cmd, "spark.driver.bindAddress", "127.0.0.1");
         conf(cmd, "spark.ui.enabled", "false");

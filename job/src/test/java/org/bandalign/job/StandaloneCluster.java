@@ -111,6 +111,15 @@ final class StandaloneCluster implements AutoCloseable {
         return surefire != null && !surefire.isBlank() ? surefire : System.getProperty("java.class.path");
     }
 
+    /** The value the template {@code conf/spark-defaults.conf} sets for {@code key} (not commented out). */
+    static String templateSetting(String key) throws IOException {
+        try (Stream<String> lines = Files.lines(CONF.resolve("spark-defaults.conf"))) {
+            return lines.filter(l -> l.startsWith(key + " ")).findFirst()
+                    .map(l -> l.substring(key.length()).trim())
+                    .orElseThrow(() -> new AssertionError("the template sets " + key));
+        }
+    }
+
     /** The options of {@code conf/spark-java17.args}, one per line. */
     static List<String> sparkJavaOptions() {
         try (Stream<String> lines = Files.lines(CONF.resolve("spark-java17.args"))) {
@@ -322,6 +331,24 @@ final class StandaloneCluster implements AutoCloseable {
             all.add(master);
         }
         return all;
+    }
+
+    /**
+     * The command each executor the Workers launched ran, as the Worker wrote it at the top of
+     * that executor's {@code stderr} ("Spark Executor Command: ...").
+     */
+    List<String> executorCommands() throws IOException {
+        List<String> commands = new ArrayList<>();
+        for (Path w : workDirs) {
+            try (Stream<Path> s = Files.walk(w)) {
+                for (Path f : s.filter(p -> p.getFileName().toString().equals("stderr")).sorted().collect(Collectors.toList())) {
+                    try (Stream<String> lines = Files.lines(f, StandardCharsets.UTF_8)) {
+                        lines.filter(l -> l.startsWith("Spark Executor Command: ")).findFirst().ifPresent(commands::add);
+                    }
+                }
+            }
+        }
+        return commands;
     }
 
     /** The last lines of every log: Master, Workers and the executors in the Workers' work dirs. */
