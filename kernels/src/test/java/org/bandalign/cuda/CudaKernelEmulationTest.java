@@ -363,21 +363,18 @@ class CudaKernelEmulationTest {
                 int block = blockSize(launch, threads);
                 Path inFile = tmp.resolve("race.in");
                 writeLaunch(launch, options, inFile);
-                for (String variant : List.of("", "prefetch", "split=3")) {
-                    for (boolean globalRoll : new boolean[] {false, true}) {
-                        Path first = tmp.resolve("race-alternate.out");
-                        KernelEmulator.run(emulator, Map.of(), emulatorArgs(inFile, first, block, globalRoll, variant));
-                        byte[] expected = Files.readAllBytes(first);
-                        for (String schedule : schedules) {
-                            Path other = tmp.resolve("race-other.out");
-                            KernelEmulator.run(emulator, Map.of("EMU_SCHEDULE", schedule),
-                                    emulatorArgs(inFile, other, block, globalRoll, variant));
-                            assertArrayEquals(expected, Files.readAllBytes(other), "EMU_SCHEDULE=" + schedule + " changed the output of "
-                                    + mode + " threads " + block + " variant '" + variant + "'" + (globalRoll ? " global roll" : ""));
-                        }
-                        launches++;
+                launches += eachVariant((variant, globalRoll) -> {
+                    Path first = tmp.resolve("race-alternate.out");
+                    KernelEmulator.run(emulator, Map.of(), emulatorArgs(inFile, first, block, globalRoll, variant));
+                    byte[] expected = Files.readAllBytes(first);
+                    for (String schedule : schedules) {
+                        Path other = tmp.resolve("race-other.out");
+                        KernelEmulator.run(emulator, Map.of("EMU_SCHEDULE", schedule),
+                                emulatorArgs(inFile, other, block, globalRoll, variant));
+                        assertArrayEquals(expected, Files.readAllBytes(other), "EMU_SCHEDULE=" + schedule + " changed the output of "
+                                + mode + " threads " + block + " variant '" + variant + "'" + (globalRoll ? " global roll" : ""));
                     }
-                }
+                });
             }
         }
         assertEquals(2 * 3 * 3 * 2, launches, "launches compared under " + schedules.size() + " other schedules");
@@ -399,20 +396,37 @@ class CudaKernelEmulationTest {
             LaunchLayout launch = mixedLaunch(rnd, options);
             Path inFile = tmp.resolve("switch.in");
             writeLaunch(launch, options, inFile);
-            for (String variant : List.of("", "prefetch", "split=3")) {
-                for (boolean globalRoll : new boolean[] {false, true}) {
-                    Path own = tmp.resolve("switch-own.out");
-                    Path glibc = tmp.resolve("switch-ucontext.out");
-                    String[] args = emulatorArgs(inFile, own, blockSize(launch, 32), globalRoll, variant);
-                    KernelEmulator.run(emulator, args);
-                    KernelEmulator.run(ucontext, emulatorArgs(inFile, glibc, blockSize(launch, 32), globalRoll, variant));
-                    assertArrayEquals(Files.readAllBytes(glibc), Files.readAllBytes(own),
-                            mode + " variant '" + variant + "'" + (globalRoll ? " global roll" : ""));
-                    launches++;
-                }
-            }
+            int block = blockSize(launch, 32);
+            launches += eachVariant((variant, globalRoll) -> {
+                Path own = tmp.resolve("switch-own.out");
+                Path glibc = tmp.resolve("switch-ucontext.out");
+                KernelEmulator.run(emulator, emulatorArgs(inFile, own, block, globalRoll, variant));
+                KernelEmulator.run(ucontext, emulatorArgs(inFile, glibc, block, globalRoll, variant));
+                assertArrayEquals(Files.readAllBytes(glibc), Files.readAllBytes(own),
+                        mode + " variant '" + variant + "'" + (globalRoll ? " global roll" : ""));
+            });
         }
         assertEquals(2 * 3 * 2, launches);
+    }
+
+    /** A check of one launch under one kernel variant and one home of the rolling state. */
+    private interface VariantCheck {
+        void run(String variant, boolean globalRoll) throws Exception;
+    }
+
+    /**
+     * Runs {@code check} under every kernel variant the emulator takes (plain, prefetching,
+     * split), each with its rolling state in shared and in global memory; returns how many.
+     */
+    private static int eachVariant(VariantCheck check) throws Exception {
+        int runs = 0;
+        for (String variant : List.of("", "prefetch", "split=3")) {
+            for (boolean globalRoll : new boolean[] {false, true}) {
+                check.run(variant, globalRoll);
+                runs++;
+            }
+        }
+        return runs;
     }
 
     /** One launch of four random pairs: one at most 4 rows, one at most 4 columns, one in band layout; a few -inf steps. */
