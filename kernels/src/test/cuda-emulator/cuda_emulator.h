@@ -138,7 +138,8 @@ inline void emu_launch(unsigned grid, unsigned block, const std::function<void()
  * registers, MXCSR and the x87 control word pushed on one stack, the other stack's popped):
  * glibc's swapcontext also saves and restores the signal mask, a system call each way, which
  * took three quarters of the emulated tests' time. Elsewhere, or with EMU_UCONTEXT, the fibers
- * are ucontexts.
+ * are ucontexts (also the build for a process with CET shadow stacks enforced, which the
+ * return into a new fiber's hand-laid frame would break; glibc leaves them off by default).
  */
 #include <cstdint>
 #include <cstdio>
