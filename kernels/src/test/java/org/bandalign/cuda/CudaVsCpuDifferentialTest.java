@@ -114,28 +114,11 @@ class CudaVsCpuDifferentialTest {
             }
             pairs.add(Pair.dense("v" + k, n, m, s));
         }
-        String[][] settings = {
-            {BandedAlignKernels.PREFETCH_PROPERTY, "always"},
-            {BandedAlignKernels.PREFETCH_PROPERTY, "never"},
-            {BandedAlignKernels.SPLIT_PROPERTY, "always"},
-            {BandedAlignKernels.SPLIT_PROPERTY, "never"},
-            {BandedAlignKernels.REGCAP_PROPERTY, "true"},
-            {LaunchLayout.MAX_THREADS_PROPERTY, "64"},
-            {LaunchLayout.MAX_THREADS_PROPERTY, "512"},
-            // Block sizes by occupancy: of forward-backward for BOTH, of Viterbi for MAX alone.
-            {BandedAlignKernels.THREADS_PROPERTY, "fill"},
-            // The rolling state in global memory: every kernel's global-memory form.
-            {CudaDevice.SHARED_LIMIT_PROPERTY, "0"},
-        };
         int compared = 0;
-        for (String[] setting : settings) {
+        for (String[] setting : CudaTestSupport.KERNEL_SETTINGS) {
             System.setProperty(setting[0], setting[1]);
             try (Aligner forced = Aligner.cuda(0)) {
-                // Viterbi alone only where the setting reaches Viterbi's launch (forward-backward's
-                // variants do not).
-                boolean viterbiToo = !List.of(BandedAlignKernels.PREFETCH_PROPERTY, BandedAlignKernels.SPLIT_PROPERTY,
-                        BandedAlignKernels.REGCAP_PROPERTY).contains(setting[0]);
-                for (Semiring semiring : viterbiToo ? new Semiring[] {Semiring.BOTH, Semiring.MAX} : new Semiring[] {Semiring.BOTH}) {
+                for (Semiring semiring : CudaTestSupport.semiringsReached(setting)) {
                     for (Mode mode : Mode.values()) {
                         for (int band : new int[] {-1, 7}) {
                             AlignOptions.Builder ob = AlignOptions.builder().mode(mode).semiring(semiring);
@@ -175,11 +158,6 @@ class CudaVsCpuDifferentialTest {
     }
 
     /**
-     * Compares each pair of an alignAll call on {@code gpu} with the CPU engine (log Z and the
-     * Viterbi score to SPEC's 1e-6 relative, marginals to {@code marginalTolerance} of the pair's
-     * index); returns how many valid pairs it compared.
-     */
-    /**
      * Long paths: thousands of traceback steps through many of banded_viterbi's shared-memory
      * windows (long runs of 'I' and 'D' in the thin pairs), and few blocks, so that the split
      * forward-backward is what the host picks.
@@ -210,31 +188,6 @@ class CudaVsCpuDifferentialTest {
     }
 
     private int compare(List<Pair> pairs, AlignOptions opts, Aligner gpu, String label, IntToDoubleFunction marginalTolerance) {
-        List<AlignmentResult> a = cpu.alignAll(pairs, opts);
-        List<AlignmentResult> b = gpu.alignAll(pairs, opts);
-        int compared = 0;
-        for (int k = 0; k < pairs.size(); k++) {
-            String what = label + " " + opts + " " + pairs.get(k);
-            assertEquals(a.get(k).isValid(), b.get(k).isValid(), what);
-            if (!a.get(k).isValid()) {
-                continue;
-            }
-            if (opts.semiring().computesLog()) {
-                double z = a.get(k).logPartition();
-                assertEquals(z, b.get(k).logPartition(), 1e-6 * Math.max(1, Math.abs(z)), what + " logZ");
-            }
-            if (opts.semiring().computesMax()) {
-                double v = a.get(k).viterbiScore();
-                assertEquals(v, b.get(k).viterbiScore(), 1e-6 * Math.max(1, Math.abs(v)), what + " viterbi");
-                assertEquals(a.get(k).viterbiCigar(), b.get(k).viterbiCigar(), what + " cigar");
-            }
-            float[] ma = a.get(k).marginalsDense();
-            float[] mb = b.get(k).marginalsDense();
-            for (int q = 0; q < ma.length; q++) {
-                assertEquals(ma[q], mb[q], marginalTolerance.applyAsDouble(k), what + " marginal " + q);
-            }
-            compared++;
-        }
-        return compared;
+        return CudaTestSupport.compareWithCpu(cpu, gpu, pairs, opts, label, marginalTolerance);
     }
 }
