@@ -409,6 +409,41 @@ class CudaKernelEmulationTest {
         assertEquals(2 * 3 * 2, launches);
     }
 
+    /**
+     * The fibers above run a block's threads one after another between barriers, so two threads
+     * that touch one address within a barrier interval (one writing) give one answer or another
+     * by the order, and only an order that changes the answer shows them. On a GPU such threads
+     * run at once. Built with ThreadSanitizer, the emulator runs them as OS threads that meet
+     * only at barriers, and ThreadSanitizer reports any such pair as a race (in shared memory, the
+     * global rolling state or the outputs) whether or not the answer changed, as NVIDIA's
+     * racecheck would on a GPU: every variant, both homes of the rolling state, both modes,
+     * small and default blocks, and the same bytes as the fibers wrote.
+     */
+    @Test
+    void kernels_underThreadSanitizer_noRaceBetweenABlocksThreads() throws Exception {
+        Path sanitized = KernelEmulator.buildThreadSanitized("banded_align_emulator", "banded_align_emulator_tsan");
+        Random rnd = new Random(4242);
+        int launches = 0;
+        for (Mode mode : Mode.values()) {
+            for (int threads : new int[] {32, 0}) {
+                AlignOptions options = AlignOptions.builder().mode(mode).semiring(Semiring.BOTH).band(threads == 32 ? 6 : 40).build();
+                LaunchLayout launch = mixedLaunch(rnd, options);
+                Path inFile = tmp.resolve("tsan.in");
+                writeLaunch(launch, options, inFile);
+                int block = blockSize(launch, threads);
+                launches += eachVariant((variant, globalRoll) -> {
+                    Path fibers = tmp.resolve("tsan-fibers.out");
+                    Path threadsOut = tmp.resolve("tsan-threads.out");
+                    KernelEmulator.run(emulator, emulatorArgs(inFile, fibers, block, globalRoll, variant));
+                    KernelEmulator.run(sanitized, emulatorArgs(inFile, threadsOut, block, globalRoll, variant));
+                    assertArrayEquals(Files.readAllBytes(fibers), Files.readAllBytes(threadsOut), mode + " threads " + block
+                            + " variant '" + variant + "'" + (globalRoll ? " global roll" : ""));
+                });
+            }
+        }
+        assertEquals(2 * 2 * 3 * 2, launches);
+    }
+
     /** A check of one launch under one kernel variant and one home of the rolling state. */
     private interface VariantCheck {
         void run(String variant, boolean globalRoll) throws Exception;

@@ -26,7 +26,10 @@ final class KernelEmulator {
 
     /**
      * System property: build the emulators with AddressSanitizer and UBSan
-     * ({@code mvn -pl kernels test -Demulator.sanitize=true -Dtest='*Emulation*'}).
+     * ({@code mvn -pl kernels test -Demulator.sanitize=true -Dtest='*Emulation*'}), or, with
+     * {@code thread}, with ThreadSanitizer: a block's threads then run at once, meeting only at
+     * barriers, so two threads that touch one address within a barrier interval (one of them
+     * writing) are reported as a race, as compute-sanitizer's racecheck reports them on a GPU.
      */
     static final String SANITIZE_PROPERTY = "emulator.sanitize";
 
@@ -41,12 +44,46 @@ final class KernelEmulator {
      */
     static Path build(String name, String output, String... defines) throws IOException, InterruptedException {
         List<String> flags = new ArrayList<>(List.of(defines));
-        if (Boolean.getBoolean(SANITIZE_PROPERTY)) {   // slower; catches out-of-bounds and undefined behaviour
-            // (OS threads rather than fibers: the sanitizers follow thread stacks, not fiber switches)
+        String sanitize = System.getProperty(SANITIZE_PROPERTY, "false");
+        // (OS threads rather than fibers: the sanitizers follow thread stacks, not fiber switches)
+        if (sanitize.equals("thread")) {   // races between a block's threads
+            flags.addAll(List.of("-g", "-fsanitize=thread", "-DEMU_OS_THREADS"));
+        } else if (Boolean.parseBoolean(sanitize)) {   // slower; catches out-of-bounds and undefined behaviour
             flags.addAll(List.of("-g", "-fsanitize=address,undefined", "-fno-sanitize-recover=undefined", "-DEMU_OS_THREADS"));
         }
         return compile(name, output, flags);
     }
+
+    /**
+     * The executable built from {@code src/test/cuda-emulator/NAME.cpp} with ThreadSanitizer, as
+     * {@code target/cuda-emulator/OUTPUT}: a block's threads run as OS threads at once, meeting
+     * only at barriers, so two of them touching one address within a barrier interval, one
+     * writing, end the run with a race report (exit 66). Skips the test where g++ cannot build
+     * or run such a program here.
+     */
+    static Path buildThreadSanitized(String name, String output) throws IOException, InterruptedException {
+        synchronized (KernelEmulator.class) {
+            if (threadSanitizerMissing == null) {   // (its runtime library, or a memory layout it runs in, may be missing)
+                Path dir = Files.createDirectories(Paths.get("target", "cuda-emulator").toAbsolutePath());
+                Path source = Files.writeString(dir.resolve("tsan_probe.cpp"),
+                        "#include <thread>\nint x;\nint main() { std::thread t([] { x = 1; }); t.join(); return x - 1; }\n");
+                Path probe = dir.resolve("tsan_probe");
+                try {
+                    Outcome built = runToEnd(List.of("g++", "-std=c++20", "-pthread", "-fsanitize=thread", "-o", probe.toString(),
+                            source.toString()), Map.of(), 120, "g++");
+                    Outcome ran = built.exit != 0 ? built : runToEnd(List.of(probe.toString()), Map.of(), 60, "tsan_probe");
+                    threadSanitizerMissing = ran.exit == 0 ? "" : ran.log;
+                } catch (IOException e) {
+                    threadSanitizerMissing = "g++ is not installed: " + e.getMessage();
+                }
+            }
+        }
+        Assumptions.assumeTrue(threadSanitizerMissing.isEmpty(), () -> "ThreadSanitizer does not work here: " + threadSanitizerMissing);
+        return compile(name, output, List.of("-g", "-fsanitize=thread", "-DEMU_OS_THREADS"));
+    }
+
+    /** Why ThreadSanitizer does not work here ("" where it does; null before it was tried). */
+    private static String threadSanitizerMissing;
 
     /**
      * The stand-in NVIDIA driver built from {@code src/test/cuda-emulator/fake_libcuda.cpp}, as
@@ -94,7 +131,9 @@ final class KernelEmulator {
         List<String> command = new ArrayList<>();
         command.add(exe.toString());
         command.addAll(List.of(args));
-        Outcome ran = runToEnd(command, environment, 120, "emulator");
+        Map<String, String> all = new HashMap<>(environment);
+        all.putIfAbsent("TSAN_OPTIONS", "halt_on_error=1");   // (ThreadSanitizer builds: the first race ends the run)
+        Outcome ran = runToEnd(command, all, 120, "emulator");
         assertEquals(0, ran.exit, "emulator failed: " + ran.log);
     }
 
