@@ -27,11 +27,57 @@ final class KernelEmulator {
     /**
      * System property: build the emulators with AddressSanitizer and UBSan
      * ({@code mvn -pl kernels test -Demulator.sanitize=true -Dtest='*Emulation*'}), or, with
-     * {@code thread}, with ThreadSanitizer: a block's threads then run at once, meeting only at
-     * barriers, so two threads that touch one address within a barrier interval (one of them
-     * writing) are reported as a race, as compute-sanitizer's racecheck reports them on a GPU.
+     * {@code thread}, with ThreadSanitizer (see {@link Sanitizer}).
      */
     static final String SANITIZE_PROPERTY = "emulator.sanitize";
+
+    /**
+     * The sanitizers an emulator may be built with. Either way a block's threads run as OS
+     * threads at once, meeting only at barriers, rather than as fibers (the sanitizers follow
+     * thread stacks, not fiber switches).
+     */
+    enum Sanitizer {
+        /**
+         * ThreadSanitizer: two threads of a block that touch one address within a barrier
+         * interval, one writing, end the run with a race report (exit 66), as NVIDIA's racecheck
+         * reports them on a GPU.
+         */
+        THREAD("-fsanitize=thread"),
+        /**
+         * AddressSanitizer and UBSan: a read or write out of a buffer's bounds, a misaligned
+         * access (a fault on a GPU; x86 forgives it), an overflowing signed int, ... end the run.
+         */
+        ADDRESS("-fsanitize=address,undefined", "-fno-sanitize-recover=undefined");
+
+        final List<String> flags;
+        /** Why g++ cannot build and run a program with it here ("" where it can; null before it was tried). */
+        private String missing;
+
+        Sanitizer(String... flags) {
+            this.flags = List.of(flags);
+        }
+
+        /** Skips the test where g++ cannot build or run a program with this sanitizer here. */
+        synchronized void assumeWorks() throws IOException {
+            if (missing == null) {   // (its runtime library, or a memory layout it runs in, may be missing)
+                Path dir = Files.createDirectories(Paths.get("target", "cuda-emulator").toAbsolutePath());
+                Path source = Files.writeString(dir.resolve("sanitizer_probe.cpp"),
+                        "#include <thread>\nint x;\nint main() { std::thread t([] { x = 1; }); t.join(); return x - 1; }\n");
+                Path probe = dir.resolve("sanitizer_probe_" + name().toLowerCase(java.util.Locale.ROOT));
+                List<String> command = new ArrayList<>(List.of("g++", "-std=c++20", "-pthread", "-o", probe.toString()));
+                command.addAll(flags);
+                command.add(source.toString());
+                try {
+                    Outcome built = runToEnd(command, Map.of(), 120, "g++");
+                    Outcome ran = built.exit != 0 ? built : runToEnd(List.of(probe.toString()), Map.of(), 60, "probe");
+                    missing = ran.exit == 0 ? "" : ran.log;
+                } catch (IOException | InterruptedException e) {
+                    missing = "g++ is not installed: " + e.getMessage();
+                }
+            }
+            Assumptions.assumeTrue(missing.isEmpty(), () -> this + " sanitizer does not work here: " + missing);
+        }
+    }
 
     /** The executable built from {@code src/test/cuda-emulator/NAME.cpp}, compiled once per JVM. */
     static Path build(String name) throws IOException, InterruptedException {
@@ -40,50 +86,34 @@ final class KernelEmulator {
 
     /**
      * The executable built from {@code src/test/cuda-emulator/NAME.cpp} with {@code defines}
-     * added (e.g. {@code -DEMU_UCONTEXT}), as {@code target/cuda-emulator/OUTPUT}.
+     * added (e.g. {@code -DEMU_UCONTEXT}), as {@code target/cuda-emulator/OUTPUT}; with the
+     * sanitizers {@value #SANITIZE_PROPERTY} names.
      */
     static Path build(String name, String output, String... defines) throws IOException, InterruptedException {
         List<String> flags = new ArrayList<>(List.of(defines));
         String sanitize = System.getProperty(SANITIZE_PROPERTY, "false");
-        // (OS threads rather than fibers: the sanitizers follow thread stacks, not fiber switches)
-        if (sanitize.equals("thread")) {   // races between a block's threads
-            flags.addAll(List.of("-g", "-fsanitize=thread", "-DEMU_OS_THREADS"));
-        } else if (Boolean.parseBoolean(sanitize)) {   // slower; catches out-of-bounds and undefined behaviour
-            flags.addAll(List.of("-g", "-fsanitize=address,undefined", "-fno-sanitize-recover=undefined", "-DEMU_OS_THREADS"));
+        if (sanitize.equals("thread")) {
+            flags.addAll(sanitized(Sanitizer.THREAD));
+        } else if (Boolean.parseBoolean(sanitize)) {
+            flags.addAll(sanitized(Sanitizer.ADDRESS));
         }
         return compile(name, output, flags);
     }
 
     /**
-     * The executable built from {@code src/test/cuda-emulator/NAME.cpp} with ThreadSanitizer, as
-     * {@code target/cuda-emulator/OUTPUT}: a block's threads run as OS threads at once, meeting
-     * only at barriers, so two of them touching one address within a barrier interval, one
-     * writing, end the run with a race report (exit 66). Skips the test where g++ cannot build
-     * or run such a program here.
+     * The executable built from {@code src/test/cuda-emulator/NAME.cpp} with {@code sanitizer},
+     * as {@code target/cuda-emulator/OUTPUT}; skips the test where that does not work here.
      */
-    static Path buildThreadSanitized(String name, String output) throws IOException, InterruptedException {
-        synchronized (KernelEmulator.class) {
-            if (threadSanitizerMissing == null) {   // (its runtime library, or a memory layout it runs in, may be missing)
-                Path dir = Files.createDirectories(Paths.get("target", "cuda-emulator").toAbsolutePath());
-                Path source = Files.writeString(dir.resolve("tsan_probe.cpp"),
-                        "#include <thread>\nint x;\nint main() { std::thread t([] { x = 1; }); t.join(); return x - 1; }\n");
-                Path probe = dir.resolve("tsan_probe");
-                try {
-                    Outcome built = runToEnd(List.of("g++", "-std=c++20", "-pthread", "-fsanitize=thread", "-o", probe.toString(),
-                            source.toString()), Map.of(), 120, "g++");
-                    Outcome ran = built.exit != 0 ? built : runToEnd(List.of(probe.toString()), Map.of(), 60, "tsan_probe");
-                    threadSanitizerMissing = ran.exit == 0 ? "" : ran.log;
-                } catch (IOException e) {
-                    threadSanitizerMissing = "g++ is not installed: " + e.getMessage();
-                }
-            }
-        }
-        Assumptions.assumeTrue(threadSanitizerMissing.isEmpty(), () -> "ThreadSanitizer does not work here: " + threadSanitizerMissing);
-        return compile(name, output, List.of("-g", "-fsanitize=thread", "-DEMU_OS_THREADS"));
+    static Path buildSanitized(String name, String output, Sanitizer sanitizer) throws IOException, InterruptedException {
+        sanitizer.assumeWorks();
+        return compile(name, output, sanitized(sanitizer));
     }
 
-    /** Why ThreadSanitizer does not work here ("" where it does; null before it was tried). */
-    private static String threadSanitizerMissing;
+    private static List<String> sanitized(Sanitizer sanitizer) {
+        List<String> flags = new ArrayList<>(List.of("-g", "-DEMU_OS_THREADS"));
+        flags.addAll(sanitizer.flags);
+        return flags;
+    }
 
     /**
      * The stand-in NVIDIA driver built from {@code src/test/cuda-emulator/fake_libcuda.cpp}, as
