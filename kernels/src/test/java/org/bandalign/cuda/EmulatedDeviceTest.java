@@ -699,6 +699,14 @@ class EmulatedDeviceTest {
             IllegalStateException later = assertThrows(IllegalStateException.class, () -> cuda.alignAll(pairs, LOG));
             assertTrue(later.getMessage().contains("unusable after") && later.getMessage().contains("CUDA_ERROR_LAUNCH_FAILED"),
                     later.getMessage());
+            // While the broken aligner holds the context, the device cannot be opened again: a
+            // device unavailable (auto takes the CPU), saying why, not a bug's CudaException.
+            CudaUnavailableException again = assertThrows(CudaUnavailableException.class, () -> Aligner.cuda(0));
+            assertTrue(again.getMessage().contains("CUDA_ERROR_LAUNCH_FAILED")
+                    && again.getMessage().contains("kernel fault earlier in this process"), again.getMessage());
+            try (Aligner auto = Aligner.auto()) {
+                assertEquals("cpu", auto.backend());
+            }
         }
         // Every context released: the stand-in starts afresh, as a driver does with a new context.
         try (CudaAligner cuda = CudaAligner.open(0, 0)) {
