@@ -59,6 +59,11 @@ public final class CudaBench {
      */
     public static void main(String[] args) {
         boolean smoke = List.of(args).contains("--smoke");
+        int profile = List.of(args).indexOf("--profile");
+        if (profile >= 0) {
+            profileOnce(args.length > profile + 1 ? args[profile + 1] : "a", smoke);
+            return;
+        }
         long probeBytes = smoke ? 16L << 20 : 1L << 30;
         double copy;
         double h2d;
@@ -118,6 +123,26 @@ public final class CudaBench {
         }
         System.out.println(failures == 0 ? "every row's results were right" : failures + " rows FAILED");
         System.exit(failures == 0 ? 0 : 1);
+    }
+
+    /**
+     * {@code --profile a|c}: one {@code alignAll} call of workload (a) or (c) on the defaults,
+     * and its cells, for a profiler (NVIDIA's {@code ncu}, which {@code .gpu/run-all.sh} runs
+     * this under) to measure what the kernels read and write in device memory: its bytes over
+     * these cells are the bytes a cell moves, measured rather than designed.
+     */
+    private static void profileOnce(String workload, boolean smoke) {
+        List<Pair> pairs = switch (workload) {
+            case "a" -> smoke ? pairs(24, 20, -1) : pairs(4096, 200, -1);
+            case "c" -> smoke ? pairs(4, 96, 8) : pairs(256, 2048, 64);
+            default -> throw new IllegalArgumentException("--profile takes a or c, not " + workload);
+        };
+        try (CudaAligner gpu = CudaAligner.open(0, 0)) {
+            List<AlignmentResult> rs = gpu.alignAll(pairs, AlignOptions.defaults());
+            String check = check(pairs, rs, AlignOptions.defaults());
+            System.out.printf(Locale.ROOT, "profiled %s: %d pairs, %d cells, launches by kernels %s, results %s%n", workload,
+                    pairs.size(), rs.stream().mapToLong(AlignmentResult::cells).sum(), gpu.launchesByKernels(), check);
+        }
     }
 
     /** Rows whose results were wrong or whose run failed; the exit status says whether there were any. */
