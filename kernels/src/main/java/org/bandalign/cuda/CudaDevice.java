@@ -75,22 +75,6 @@ final class CudaDevice implements AutoCloseable {
     }
 
     /**
-     * Driver results that mean "this device cannot be used here now", not a bug: held by another
-     * process in exclusive-process mode, no memory left for the context or the kernels, not
-     * permitted, not ready, an uncorrectable ECC error, a context left unusable by an earlier
-     * kernel fault in this process ({@link #STICKY}), ...
-     */
-    private static final java.util.Set<Integer> UNUSABLE = java.util.Set.of(CUresult.CUDA_ERROR_OUT_OF_MEMORY,
-            CUresult.CUDA_ERROR_DEVICE_UNAVAILABLE, CUresult.CUDA_ERROR_NO_DEVICE, CUresult.CUDA_ERROR_INVALID_DEVICE,
-            CUresult.CUDA_ERROR_DEVICE_NOT_LICENSED, CUresult.CUDA_ERROR_ECC_UNCORRECTABLE,
-            CUresult.CUDA_ERROR_CONTEXT_IS_DESTROYED, CUresult.CUDA_ERROR_NOT_PERMITTED, CUresult.CUDA_ERROR_NOT_SUPPORTED,
-            CUresult.CUDA_ERROR_SYSTEM_NOT_READY, CUresult.CUDA_ERROR_SYSTEM_DRIVER_MISMATCH,
-            CUresult.CUDA_ERROR_COMPAT_NOT_SUPPORTED_ON_DEVICE, CUresult.CUDA_ERROR_ILLEGAL_ADDRESS,
-            CUresult.CUDA_ERROR_LAUNCH_TIMEOUT, CUresult.CUDA_ERROR_ASSERT, CUresult.CUDA_ERROR_HARDWARE_STACK_ERROR,
-            CUresult.CUDA_ERROR_ILLEGAL_INSTRUCTION, CUresult.CUDA_ERROR_MISALIGNED_ADDRESS,
-            CUresult.CUDA_ERROR_INVALID_ADDRESS_SPACE, CUresult.CUDA_ERROR_INVALID_PC, CUresult.CUDA_ERROR_LAUNCH_FAILED);
-
-    /**
      * The sticky results of a kernel that faulted: every later call in that context returns one,
      * until the context is destroyed (for the primary context: once every user has released it).
      */
@@ -98,6 +82,19 @@ final class CudaDevice implements AutoCloseable {
             CUresult.CUDA_ERROR_LAUNCH_TIMEOUT, CUresult.CUDA_ERROR_ASSERT, CUresult.CUDA_ERROR_HARDWARE_STACK_ERROR,
             CUresult.CUDA_ERROR_ILLEGAL_INSTRUCTION, CUresult.CUDA_ERROR_MISALIGNED_ADDRESS,
             CUresult.CUDA_ERROR_INVALID_ADDRESS_SPACE, CUresult.CUDA_ERROR_INVALID_PC, CUresult.CUDA_ERROR_LAUNCH_FAILED);
+
+    /**
+     * Driver results that mean "this device cannot be used here now", not a bug: held by another
+     * process in exclusive-process mode, no memory left for the context or the kernels, not
+     * permitted, not ready, an uncorrectable ECC error, ..., and a context left unusable by an
+     * earlier kernel fault in this process ({@link #STICKY}).
+     */
+    private static final java.util.Set<Integer> UNUSABLE = java.util.stream.Stream.concat(STICKY.stream(), java.util.stream.Stream.of(
+            CUresult.CUDA_ERROR_OUT_OF_MEMORY, CUresult.CUDA_ERROR_DEVICE_UNAVAILABLE, CUresult.CUDA_ERROR_NO_DEVICE,
+            CUresult.CUDA_ERROR_INVALID_DEVICE, CUresult.CUDA_ERROR_DEVICE_NOT_LICENSED, CUresult.CUDA_ERROR_ECC_UNCORRECTABLE,
+            CUresult.CUDA_ERROR_CONTEXT_IS_DESTROYED, CUresult.CUDA_ERROR_NOT_PERMITTED, CUresult.CUDA_ERROR_NOT_SUPPORTED,
+            CUresult.CUDA_ERROR_SYSTEM_NOT_READY, CUresult.CUDA_ERROR_SYSTEM_DRIVER_MISMATCH,
+            CUresult.CUDA_ERROR_COMPAT_NOT_SUPPORTED_ON_DEVICE)).collect(java.util.stream.Collectors.toUnmodifiableSet());
 
     /**
      * Opens device {@code ordinal} and builds what uses it with {@code make}, closing the device
