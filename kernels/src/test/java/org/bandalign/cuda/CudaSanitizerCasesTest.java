@@ -23,7 +23,8 @@ import org.junit.jupiter.params.provider.MethodSource;
 /**
  * Small pairs through every kernel variant the host can choose, and small BandedMatrix products,
  * against the CPU: every kernel and form (shared and global rolling state, plain, prefetch, split
- * and register-capped forward-backward, Viterbi with its traceback windows, bad-score detection)
+ * and register-capped forward-backward, Viterbi with its traceback windows, bad-score detection;
+ * dense and band-layout scores)
  * in calls few and small enough to run under NVIDIA's compute-sanitizer in the GPU run's last
  * minutes ({@code .gpu/run-all.sh}, written by {@code bin/gpu-checks}: memcheck, racecheck,
  * synccheck). There a race between the threads of a block, an access out of bounds or a barrier
@@ -51,6 +52,12 @@ class CudaSanitizerCasesTest {
             }
             pairs.add(Pair.dense(shape[0] + "x" + shape[1], shape[0], shape[1], s));
         }
+        // Scores sent in band layout (rows of the band's width, slots outside the pair unused).
+        float[] band = new float[40 * 11 * 3];
+        for (int q = 0; q < band.length; q++) {
+            band[q] = (float) (rnd.nextGaussian() * 2);
+        }
+        pairs.add(Pair.band("band", 40, 37, -6, 4, band));
         // A bad score: the kernels flag it (atomicMin over the block) and the pair is refused.
         float[] nan = new float[6 * 5 * 3];
         nan[3 * (2 * 5 + 3) + 1] = Float.NaN;
