@@ -60,13 +60,45 @@ public final class BenchEngineCommand implements Callable<Integer> {
             builder.band(band);
         }
         AlignOptions options = builder.build();
+        int t = threads > 0 ? threads : Runtime.getRuntime().availableProcessors();
+        long heapNeeded = heapNeeded(pairs, len, t, options);
+        long heap = Runtime.getRuntime().maxMemory();
+        if (heapNeeded > heap) {
+            throw new UserError(tooLarge(heapNeeded, heap));
+        }
+        try {
+            return run(options, t);
+        } catch (OutOfMemoryError e) {   // the estimate was short of what this JVM's collector needs
+            throw new IllegalStateException("ran out of memory: " + tooLarge(heapNeeded, heap), e);
+        }
+    }
+
+    /**
+     * The heap a run holds at its peak: every pair's scores and its result's marginals, 12 bytes
+     * a cell each (the marginals in the pair's own dense layout, banded or not), and each worker
+     * thread's work on its pair's band cells (the forward weights, local mode's alpha and
+     * Viterbi's back-pointers: 33 bytes a cell).
+     */
+    static long heapNeeded(int pairs, int len, int threads, AlignOptions options) {
+        long dense = (long) len * len;
+        long band = org.bandalign.align.BandGeometry.of(len, len, -(len - 1), len - 1, options).cells();
+        return pairs * dense * 24 + Math.min(threads, pairs) * band * 33;
+    }
+
+    private String tooLarge(long heapNeeded, long heap) {
+        long suggestGiB = (long) Math.ceil(1.5 * heapNeeded / (1L << 30));   // the old generation holds the pairs: 2/3 of the heap
+        return String.format(Locale.ROOT, "--pairs %d of %d x %d hold about %.1f GB of heap (scores and marginals, 24 bytes a cell,"
+                + " and each thread's work), more than this JVM's %d MiB: give fewer --pairs or a smaller --len, or more heap"
+                + " (BANDALIGN_JAVA_OPTS=-Xmx%dg)", pairs, len, len, heapNeeded / 1e9, heap >> 20, Math.max(1, suggestGiB));
+    }
+
+    private int run(AlignOptions options, int t) {
         List<Pair> batch = new ArrayList<>();
         for (int k = 0; k < pairs; k++) {
             GeneratedRow r = PairGenerator.shaped(seed, k, "pair-" + k, len, len);
             batch.add(Pair.dense(r.getId(), len, len, r.getScores()));
         }
         PrintWriter out = spec.commandLine().getOut();
-        int t = threads > 0 ? threads : Runtime.getRuntime().availableProcessors();
         double best = 0;
         try (Aligner aligner = Aligner.cpu(t)) {
             for (int round = 0; round < rounds; round++) {

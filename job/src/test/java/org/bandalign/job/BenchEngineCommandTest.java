@@ -7,6 +7,7 @@ import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.bandalign.align.AlignOptions;
 import org.junit.jupiter.api.Test;
 
 /** {@code bandalign bench-engine}: a rate for the asked-for mode, semiring and band; bad flags refused. */
@@ -59,5 +60,25 @@ class BenchEngineCommandTest {
         r = run("bench-engine", "--len", "30000");
         assertEquals("2", r[0], r[1] + r[2]);
         assertTrue(r[2].contains("--len 30000 gives pairs of 2700000000 scores, more than one Java array holds"), r[2]);
+    }
+
+    @Test
+    void benchEngine_pairsBeyondTheHeap_refusedBeforeGeneratingThem_namingTheHeapToGive() {
+        String[] r = run("bench-engine", "--pairs", "100000", "--len", "1000", "--threads", "2");
+        assertEquals("2", r[0], r[1] + r[2]);
+        long heapMiB = Runtime.getRuntime().maxMemory() >> 20;
+        assertTrue(r[2].contains("--pairs 100000 of 1000 x 1000 hold about 2400.1 GB of heap (scores and marginals, 24 bytes a"
+                + " cell, and each thread's work), more than this JVM's " + heapMiB + " MiB: give fewer --pairs or a smaller --len,"
+                + " or more heap (BANDALIGN_JAVA_OPTS=-Xmx3353g)"), r[2]);
+        assertEquals(1, r[2].strip().split("\n").length, r[2]);
+    }
+
+    @Test
+    void heapNeeded_scoresAndMarginalsOfEveryPair_andTheWorkOfEachThreadOnItsBand() {
+        AlignOptions dense = AlignOptions.builder().build();
+        assertEquals(256L * 1_000_000 * 24 + 2L * 1_000_000 * 33, BenchEngineCommand.heapNeeded(256, 1000, 2, dense));
+        assertEquals(1L * 100 * 24 + 1L * 100 * 33, BenchEngineCommand.heapNeeded(1, 10, 4, dense));   // no more threads than pairs
+        AlignOptions band1 = AlignOptions.builder().band(1).build();   // 10 x 10 in band 1: 10 + 9 + 9 cells
+        assertEquals(3L * 100 * 24 + 2L * 28 * 33, BenchEngineCommand.heapNeeded(3, 10, 2, band1));
     }
 }
