@@ -1134,6 +1134,51 @@ class AlignJobLocalTest {
     }
 
     /**
+     * Found by a probe: the glob the message above suggests read its folders' own files and
+     * silently left out their subfolders' (the check skipped globs); a Parquet file beside a
+     * table's partition folders was left out (Spark reads only the partitions' files); and a
+     * subfolder's Parquet file named without .parquet (Hive's 000000_0) escaped the check.
+     */
+    @Test
+    void align_parquetFilesSparkWouldLeaveOut_underAGlob_besidePartitions_orWithoutTheirSuffix_areRefusedNamingThem()
+            throws IOException {
+        String in = writeInput("leftout", Mode.GLOBAL, false, false);
+        long rows = spark.read().parquet(in).count();
+        java.io.File[] parquet = new java.io.File(in).listFiles((d, n) -> n.endsWith(".parquet"));
+        java.util.Arrays.sort(parquet);
+        // a glob: the folders it names are read, not their subfolders
+        Path deeper = Files.createDirectories(Path.of(in + "-glob", "sub", "deeper"));
+        Files.copy(parquet[0].toPath(), Path.of(in + "-glob", "sub", "top.parquet"));
+        Files.copy(parquet[1].toPath(), deeper.resolve("deep.parquet"));
+        UserError e = assertThrows(UserError.class, () -> run(in + "-glob/*", tmp.resolve("out-leftout").toString()));
+        assertTrue(e.getMessage().startsWith("--input " + in + "-glob/*: the folder file:" + in + "-glob/sub (one the glob names): its"
+                + " subfolder deeper/ holds Parquet files that Spark does not read") && e.getMessage().contains("name them in the glob too"),
+                e.getMessage());
+        assertFalse(Files.exists(tmp.resolve("out-leftout")));
+        long first = spark.read().parquet(parquet[0].toString()).count();
+        long second = spark.read().parquet(parquet[1].toString()).count();
+        assertEquals(first + second, run(in + "-glob/{sub,sub/deeper}", tmp.resolve("out-leftout-glob").toString()).inputRows,
+                "a glob that names the deeper folder too");
+        // a file beside partition folders
+        Path table = Files.createDirectories(Path.of(in + "-parts", "split=a"));
+        Files.copy(parquet[0].toPath(), table.resolve("a.parquet"));
+        Files.copy(parquet[1].toPath(), table.resolveSibling("top.parquet"));
+        e = assertThrows(UserError.class, () -> run(in + "-parts", tmp.resolve("out-leftout").toString()));
+        assertEquals("--input " + in + "-parts: the Parquet file top.parquet lies beside its partition folders (split=a/ ...), and Spark"
+                + " reads only the files in partitions; move it into a partition folder, or align it as an input of its own", e.getMessage());
+        Files.move(table.resolveSibling("top.parquet"), Files.createDirectories(table.resolveSibling("split=b")).resolve("b.parquet"));
+        assertEquals(first + second, run(in + "-parts", tmp.resolve("out-leftout-parts").toString()).inputRows);
+        // a Parquet file without the .parquet suffix in a subfolder; other files there are fine
+        Path hive = Files.createDirectories(Path.of(in, "warehouse"));
+        Files.writeString(hive.resolve("LICENSE"), "not Parquet: no rows left out");
+        assertEquals(rows, run(in, tmp.resolve("out-leftout-hive").toString()).inputRows);
+        Files.copy(parquet[0].toPath(), hive.resolve("000000_0"));
+        e = assertThrows(UserError.class, () -> run(in, tmp.resolve("out-leftout").toString()));
+        assertTrue(e.getMessage().startsWith("--input " + in + ": its subfolder warehouse/ holds Parquet files that Spark does not read"),
+                e.getMessage());
+    }
+
+    /**
      * Found by a probe: a file pyarrow compressed with Brotli ended the run with exit 1 and
      * Hadoop's words ("Class org.apache.hadoop.io.compress.BrotliCodec was not found"), once a
      * task read it. The footers say so first: exit 2, naming the file, the codec and what works.
