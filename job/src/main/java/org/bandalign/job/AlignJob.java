@@ -20,6 +20,7 @@ import org.apache.spark.sql.AnalysisException;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
 import org.apache.spark.sql.catalyst.InternalRow;
 
@@ -479,8 +480,12 @@ final class AlignJob {
             }
             Throwable badType = sparkError(e, "PARQUET_TYPE_ILLEGAL");
             if (badType != null) {
-                throw new UserError("--input " + path + ": a column is stored in a Parquet type Spark cannot read ("
-                        + sparkWords(badType) + "); store scores as float32");
+                // A column of a type Spark cannot read (pandas' datetime64[ns], float16): read the job's
+                // columns alone, which the footers give (or say which of them it is, and where).
+                StructType unified = InputSchema.unified(path, inputFiles(spark, path), hadoopConf(spark));
+                LOG.info("the input's files hold a column of a Parquet type Spark cannot read ({}), which the job does not read;"
+                        + " reading {}", sparkWords(badType), unified.simpleString());
+                return spark.read().schema(unified).parquet(path);
             }
             Throwable footer = sparkError(e, "FAILED_READ_FILE.CANNOT_READ_FILE_FOOTER");
             if (footer != null) {
@@ -497,7 +502,7 @@ final class AlignJob {
             if (mergeFailure(e)) {
                 // Some column is stored in two types: read the job's columns alone, in one type
                 // each where one holds both (or say which column and files disagree).
-                StructType unified = InputSchema.unified(path, spark.read().parquet(path).inputFiles(), hadoopConf(spark));
+                StructType unified = InputSchema.unified(path, inputFiles(spark, path), hadoopConf(spark));
                 LOG.info("the input's files store some column in two types; reading {}", unified.simpleString());
                 return spark.read().schema(unified).parquet(path);
             }
@@ -505,7 +510,13 @@ final class AlignJob {
         }
     }
 
-    /** The loggers that report a failed task on the driver (and, in local mode, in the task). */
+    /** The input's files, listed without a footer read (under a schema given, Spark infers none). */
+    private static String[] inputFiles(SparkSession spark, String path) {
+        return spark.read().schema(DataTypes.createStructType(List.of(DataTypes.createStructField("id", DataTypes.StringType, true))))
+                .parquet(path).inputFiles();
+    }
+
+        /** The loggers that report a failed task on the driver (and, in local mode, in the task). */
     static final List<String> TASK_FAILURE_LOGGERS = List.of("org.apache.spark.scheduler.TaskSetManager",
             "org.apache.spark.executor.Executor");
 
@@ -571,7 +582,8 @@ final class AlignJob {
     }
 
     /** Spark's message without its condition's name and SQLSTATE, for a line of our own. */
-    private static String sparkWords(Throwable t) {
+    /** Spark's message without its error class and SQL state. */
+    static String sparkWords(Throwable t) {
         return t.getMessage().replaceFirst("^\\[[A-Z_.]+\\] ", "").replaceFirst("\\s*SQLSTATE: \\w+\\s*$", "");
     }
 

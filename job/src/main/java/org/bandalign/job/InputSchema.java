@@ -186,8 +186,22 @@ final class InputSchema {
             for (org.apache.parquet.hadoop.metadata.BlockMetaData block : footer.getBlocks()) {
                 rows += block.getRowCount();
             }
-            return new FileSchema(converter.convert(parquet), nullTyped, rows);
+            List<StructField> read = new ArrayList<>();
+            for (org.apache.parquet.schema.Type field : readColumns(parquet)) {
+                try {
+                    read.addAll(List.of(converter.convert(new org.apache.parquet.schema.MessageType(parquet.getName(), field)).fields()));
+                } catch (Exception e) {   // (Spark's AnalysisException, undeclared)
+                    throw new UnreadableColumn(field.getName(), e);
+                }
+            }
+            return new FileSchema(DataTypes.createStructType(read), nullTyped, rows);
         }, (file, e) -> {
+            if (e instanceof UnreadableColumn bad) {
+                throw new UserError("--input " + input + ": column '" + bad.column + "' of " + file + " is stored in a Parquet type"
+                        + " Spark cannot read (" + AlignJob.sparkWords(bad.getCause()) + "); " + (bad.column.equalsIgnoreCase("scores")
+                        ? "store scores as float32" : "store " + bad.column + " as " + (bad.column.equalsIgnoreCase("id") ? "a string"
+                        : "int32")));
+            }
             throw new UserError("--input " + input + ": " + file + " is no Parquet file Spark can read (" + e.getMessage() + ")");
         });
         Map<String, FileSchema> out = new LinkedHashMap<>();
@@ -195,6 +209,32 @@ final class InputSchema {
             out.put(new Path(java.net.URI.create(files[k])).toString(), schemas.get(k));
         }
         return out;
+    }
+
+    /**
+     * The columns of {@code file} that the job reads: the others may be of any type, even one
+     * Spark cannot read (a pandas datetime64[ns] column, which pyarrow stores as
+     * TIMESTAMP(NANOS)), as SPEC section 5 ignores them.
+     */
+    private static List<org.apache.parquet.schema.Type> readColumns(org.apache.parquet.schema.MessageType file) {
+        List<org.apache.parquet.schema.Type> read = new ArrayList<>();
+        for (org.apache.parquet.schema.Type field : file.getFields()) {
+            if (READ.contains(field.getName().toLowerCase(Locale.ROOT))) {
+                read.add(field);
+            }
+        }
+        return read;
+    }
+
+    /** A column the job reads, stored in a type Spark cannot read. */
+    private static final class UnreadableColumn extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+        final String column;
+
+        UnreadableColumn(String column, Exception cause) {
+            super(column, cause);
+            this.column = column;
+        }
     }
 
     /** Whether every leaf of {@code field} is of Parquet's null type (its UNKNOWN logical type). */

@@ -997,6 +997,53 @@ class AlignJobLocalTest {
         assertTrue(i.getMessage().contains("column 'id'") && i.getMessage().contains("holding nulls alone"), i.getMessage());
     }
 
+    /**
+     * Found by a probe: a column the job does not read, stored in a type Spark cannot read (a
+     * pandas datetime64[ns] column, which pyarrow writes as TIMESTAMP(NANOS)), stopped the run
+     * with exit 2, naming no column and saying to store scores as float32; SPEC section 5
+     * ignores other columns. Scores of such a type are refused, naming the column and file.
+     */
+    @Test
+    void align_anIgnoredColumnOfATypeSparkCannotRead_alignsEveryRow_scoresOfSuchATypeAreRefusedNamingThem() throws IOException {
+        List<Row> rows = new ArrayList<>();
+        ReferenceCase.all().stream().filter(rc -> rc.band == null && rc.mode == Mode.GLOBAL).limit(3)
+                .forEach(rc -> rows.add(TestTables.caseRow(rc, false)));
+        String in = tmp.resolve("nanos-beside").toString();
+        TestTables.table(spark, rows, false).drop("diag_lo", "diag_hi").coalesce(1).write().parquet(in);
+        String pair = "message pandas { required binary id (STRING); required int32 n; required int32 m;"
+                + " required group scores (LIST) { repeated group list { required %s element; } } %s }";
+        writeTwoByTwo(Path.of(in, "part-nanos.parquet"), String.format(pair, "float", "optional int64 created (TIMESTAMP(NANOS,false));"),
+                (g, k) -> g.append("element", 0.5f), g -> g.append("created", 1_600_000_000_000_000_000L));
+        JobSummary s = run(in, tmp.resolve("out-nanos-beside").toString());
+        assertEquals(rows.size() + 1, s.inputRows);
+        assertEquals(rows.size() + 1, s.alignedRows);
+        String half = tmp.resolve("float16-scores").toString();
+        Files.createDirectories(Path.of(half));
+        writeTwoByTwo(Path.of(half, "part-half.parquet"), String.format(pair, "fixed_len_byte_array(2)", "").replace("element;",
+                "element (FLOAT16);"), (g, k) -> g.append("element", org.apache.parquet.io.api.Binary.fromConstantByteArray(
+                        new byte[] {0, 0x38})), g -> { });
+        UserError e = assertThrows(UserError.class, () -> run(half, tmp.resolve("out-float16-scores").toString()));
+        assertTrue(e.getMessage().startsWith("--input " + half + ": column 'scores' of file:" + half + "/part-half.parquet is stored in a"
+                + " Parquet type Spark cannot read (") && e.getMessage().endsWith("); store scores as float32"), e.getMessage());
+    }
+
+    /** A file of one 2 x 2 pair ("pair-2x2") under {@code schema}: its 12 scores set by {@code score}, the rest by {@code rest}. */
+    private static void writeTwoByTwo(Path file, String schema, java.util.function.ObjIntConsumer<org.apache.parquet.example.data.Group> score,
+                                      java.util.function.Consumer<org.apache.parquet.example.data.Group> rest) throws IOException {
+        org.apache.parquet.schema.MessageType type = org.apache.parquet.schema.MessageTypeParser.parseMessageType(schema);
+        try (org.apache.parquet.hadoop.ParquetWriter<org.apache.parquet.example.data.Group> w = org.apache.parquet.hadoop.example.ExampleParquetWriter
+                .builder(new org.apache.hadoop.fs.Path(file.toString())).withType(type).build()) {
+            org.apache.parquet.example.data.Group g = new org.apache.parquet.example.data.simple.SimpleGroupFactory(type).newGroup()
+                    .append("id", "pair-2x2").append("n", 2).append("m", 2);
+            org.apache.parquet.example.data.Group scores = g.addGroup("scores");
+            for (int k = 0; k < 12; k++) {
+                score.accept(scores.addGroup("list"), k);
+            }
+            rest.accept(g);
+            w.write(g);
+        }
+    }
+
     /** A file of {@code schema} (id, n, m and scores of Parquet's null type) whose rows have these ids, n = m = 2 and null scores. */
     private static void writeNullTyped(Path file, org.apache.parquet.schema.MessageType schema, List<String> ids) throws IOException {
         try (org.apache.parquet.hadoop.ParquetWriter<org.apache.parquet.example.data.Group> w = org.apache.parquet.hadoop.example.ExampleParquetWriter
