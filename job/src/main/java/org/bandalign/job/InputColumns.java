@@ -153,14 +153,24 @@ final class InputColumns {
     /**
      * Column {@code name} as a 32-bit integer: null where it does not fit, and, for a fractional
      * column (a float, double or decimal, as pandas makes of integers with gaps), where it is
-     * not a whole number (2.7 is no length), rather than truncated.
+     * not a whole number (2.7 is no length), rather than truncated. A string is read as Spark
+     * casts it to an integer ("2", " 2"), or else as the number it spells where that is whole
+     * ("2.0", "2e3", as a float column written as text holds it; not "2.5").
      */
     private static Column integer(StructType schema, String name) {
         Column c = col(field(schema, name));
         Column asInt = c.try_cast(DataTypes.IntegerType);
         DataType type = schema.apply(field(schema, name)).dataType();
-        boolean fractional = type instanceof org.apache.spark.sql.types.FractionalType;
-        return fractional ? org.apache.spark.sql.functions.when(c.equalTo(org.apache.spark.sql.functions.floor(c)), asInt) : asInt;
+        if (type instanceof org.apache.spark.sql.types.StringType) {
+            Column number = org.apache.spark.sql.functions.trim(c).try_cast(DataTypes.DoubleType);
+            return org.apache.spark.sql.functions.coalesce(asInt, whole(number));
+        }
+        return type instanceof org.apache.spark.sql.types.FractionalType ? whole(c) : asInt;
+    }
+
+    /** Fractional column {@code c} as a 32-bit integer where it is a whole number that fits, else null. */
+    private static Column whole(Column c) {
+        return org.apache.spark.sql.functions.when(c.equalTo(org.apache.spark.sql.functions.floor(c)), c.try_cast(DataTypes.IntegerType));
     }
 
     /** Column {@code name}'s value as a string where it is set but {@link #integer} made it null; else null. */

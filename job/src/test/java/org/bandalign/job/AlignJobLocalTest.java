@@ -1342,6 +1342,40 @@ class AlignJobLocalTest {
     }
 
     /**
+     * Found by a probe: a length stored as the string "2.0" was rejected as "n is 2.0, not a
+     * whole number that fits 32 bits", though 2.0 is whole (and a double 2.0 aligns). A string
+     * is read as the number it spells where that is a whole number that fits.
+     */
+    @Test
+    void align_lengthsAsStrings_wholeNumbersInAnySpellingAlign_othersRejectedNamingTheValue() throws IOException {
+        org.apache.spark.sql.types.StructType schema = new org.apache.spark.sql.types.StructType()
+                .add("id", DataTypes.StringType).add("n", DataTypes.StringType).add("m", DataTypes.StringType)
+                .add("scores", DataTypes.BinaryType);
+        byte[] scores = PairDecoder.pack(new float[2 * 3 * 3]);
+        String[] whole = {"2", " 2", "2.0", "2e0", "+2", "20e-1"};
+        String[] not = {"2.5", "3e10", "abc", "NaN", "Infinity", "-2147483649"};
+        List<Row> rows = new ArrayList<>();
+        for (String n : whole) {
+            rows.add(RowFactory.create("whole " + n, n, "3.000", scores));
+        }
+        for (String n : not) {
+            rows.add(RowFactory.create("not " + n, n, "3", scores));
+        }
+        String in = tmp.resolve("string-lengths").toString();
+        spark.createDataFrame(rows, schema).write().parquet(in);
+        String out = tmp.resolve("out-string-lengths").toString();
+        JobSummary s = run(in, out);
+        assertEquals(whole.length, s.alignedRows);
+        assertEquals(whole.length, spark.read().parquet(out + "/marginals").filter("n = 2 and m = 3").count());
+        Map<String, String> errors = new HashMap<>();
+        spark.read().parquet(out + "/rejected").collectAsList().forEach(r -> errors.put(r.getString(0), r.getString(1)));
+        assertEquals(not.length, errors.size(), errors.toString());
+        for (String n : not) {
+            assertTrue(errors.get("not " + n).contains("n is " + n + ", not a whole number that fits 32 bits"), errors.get("not " + n));
+        }
+    }
+
+    /**
      * Found by an adversarial run: a fractional diag_lo was reported as "must both be set", and
      * two fractional bounds made a dense row of a band-layout one. Each value is named.
      */
