@@ -42,6 +42,13 @@ final class PairDecoder {
             throw new InvalidPairException(null, "id is null");
         }
         String id = r.getUTF8String(InputColumns.ID).toString();
+        if (id.indexOf('\uFFFD') >= 0) {
+            byte[] bytes = r.getUTF8String(InputColumns.ID).getBytes();
+            if (!utf8(bytes)) {   // (a binary id: two such ids would become one string, each byte U+FFFD)
+                throw new InvalidPairException(id, "id is not UTF-8 text (its bytes: " + hex(bytes) + "); SPEC section 5's ids are"
+                        + " strings: store it as one (e.g. in hex)");
+            }
+        }
         if (r.isNullAt(InputColumns.N) || r.isNullAt(InputColumns.M)) {
             boolean nBad = r.isNullAt(InputColumns.N);
             throw new InvalidPairException(id, unusableValue(r, nBad ? "n" : "m", nBad ? InputColumns.N_GIVEN : InputColumns.M_GIVEN));
@@ -68,7 +75,26 @@ final class PairDecoder {
         return Pair.band(id, n, m, r.getInt(InputColumns.DIAG_LO), r.getInt(InputColumns.DIAG_HI), scores);
     }
 
-    /** What is wrong with a null integer column: null, or a value that is no 32-bit integer. */
+    /** Whether {@code bytes} are well-formed UTF-8. */
+    private static boolean utf8(byte[] bytes) {
+        try {
+            java.nio.charset.StandardCharsets.UTF_8.newDecoder().decode(java.nio.ByteBuffer.wrap(bytes));
+            return true;
+        } catch (java.nio.charset.CharacterCodingException e) {
+            return false;
+        }
+    }
+
+    /** The first 32 of {@code bytes} in hex, "..." after them where there are more. */
+    private static String hex(byte[] bytes) {
+        StringBuilder out = new StringBuilder();
+        for (int k = 0; k < Math.min(32, bytes.length); k++) {
+            out.append(String.format(java.util.Locale.ROOT, "%02x", bytes[k]));
+        }
+        return bytes.length > 32 ? out + "..." : out.toString();
+    }
+
+        /** What is wrong with a null integer column: null, or a value that is no 32-bit integer. */
     private static String unusableValue(InternalRow r, String column, int givenField) {
         String v = given(r, givenField);
         return v == null ? column + " is null" : column + " is " + v + ", not a whole number that fits 32 bits";

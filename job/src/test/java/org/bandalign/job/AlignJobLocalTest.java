@@ -1376,6 +1376,37 @@ class AlignJobLocalTest {
     }
 
     /**
+     * Found by a probe: binary ids that are no UTF-8 text became strings of U+FFFD, so that
+     * ids 0xff and 0xfe both came out as "\uFFFD", silently one id. They are rejected, each
+     * naming its bytes; UTF-8 ids, even ones holding U+FFFD itself, align.
+     */
+    @Test
+    void align_binaryIdsThatAreNoUtf8_rejectedNamingTheirBytes_utf8OnesAlign() throws IOException {
+        org.apache.spark.sql.types.StructType schema = new org.apache.spark.sql.types.StructType()
+                .add("id", DataTypes.BinaryType).add("n", DataTypes.IntegerType).add("m", DataTypes.IntegerType)
+                .add("scores", DataTypes.BinaryType);
+        byte[] scores = PairDecoder.pack(new float[2 * 2 * 3]);
+        java.nio.charset.Charset utf8 = java.nio.charset.StandardCharsets.UTF_8;
+        List<Row> rows = List.of(RowFactory.create(new byte[] {(byte) 0xff}, 2, 2, scores),
+                RowFactory.create(new byte[] {'a', (byte) 0xfe}, 2, 2, scores),
+                RowFactory.create("caf\u00e9".getBytes(utf8), 2, 2, scores),
+                RowFactory.create("x\uFFFDy".getBytes(utf8), 2, 2, scores));
+        String in = tmp.resolve("binary-ids").toString();
+        spark.createDataFrame(rows, schema).coalesce(1).write().parquet(in);
+        String out = tmp.resolve("out-binary-ids").toString();
+        JobSummary s = run(in, out);
+        assertEquals(2, s.alignedRows);
+        assertEquals(java.util.Set.of("caf\u00e9", "x\uFFFDy"), new java.util.HashSet<>(
+                spark.read().parquet(out + "/marginals").select("id").as(Encoders.STRING()).collectAsList()));
+        List<String> errors = spark.read().parquet(out + "/rejected").select("error").as(Encoders.STRING()).collectAsList();
+        assertEquals(2, errors.size());
+        for (String bytes : new String[] {"ff", "61fe"}) {
+            assertTrue(errors.stream().anyMatch(e -> e.contains("id is not UTF-8 text (its bytes: " + bytes + "); SPEC section 5's ids are"
+                    + " strings")), errors.toString());
+        }
+    }
+
+    /**
      * Found by an adversarial run: a fractional diag_lo was reported as "must both be set", and
      * two fractional bounds made a dense row of a band-layout one. Each value is named.
      */
