@@ -125,8 +125,14 @@ public final class BandGeometry {
     /**
      * Compact anti-diagonal numbering: element {@code t} is the index of cell
      * {@code (rowLo(t), t - rowLo(t))}; element {@code lastAntidiagonal() + 1} is {@link #cells()}.
+     *
+     * @throws IllegalStateException where the band has more cells than an int counts (such a
+     *         pair is refused by the aligners before they number its cells)
      */
     public int[] antidiagonalStarts() {
+        if (cells > Integer.MAX_VALUE) {
+            throw new IllegalStateException(this + " has " + cells + " band cells, more than an int index numbers");
+        }
         int last = lastAntidiagonal();
         int[] start = new int[last + 2];
         int p = 0;
@@ -138,9 +144,13 @@ public final class BandGeometry {
         return start;
     }
 
-    /** Index of step 0 of cell (i, j) in a band-layout array of this geometry. */
+    /**
+     * Index of step 0 of cell (i, j) in a band-layout array of this geometry.
+     *
+     * @throws ArithmeticException where that index is beyond an int (no Java array reaches it)
+     */
     public int bandIndex(int i, int j) {
-        return (i * width() + (j - i - diagLo)) * 3;
+        return Math.toIntExact(((long) i * width() + (j - i - diagLo)) * 3);
     }
 
     /** True when cell (i, j) is inside the grid and the band. */

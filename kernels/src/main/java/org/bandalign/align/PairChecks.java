@@ -20,6 +20,16 @@ public final class PairChecks {
     private PairChecks() {
     }
 
+    /**
+     * {@code pairs} as a list whose {@code get} takes constant time: itself where it says so
+     * ({@link java.util.RandomAccess}), else a copy, so that a backend that reads the pairs by
+     * index does not take quadratic time over a {@link java.util.LinkedList}. Null entries are
+     * kept (each is that pair's error).
+     */
+    public static java.util.List<Pair> indexable(java.util.List<Pair> pairs) {
+        return pairs instanceof java.util.RandomAccess ? pairs : new java.util.ArrayList<>(pairs);
+    }
+
     /** Throws {@link InvalidPairException} when the pair is too large or has a bad score in the band. */
     public static void check(Pair pair, BandGeometry g, AlignOptions options) {
         checkSize(pair, g, options);

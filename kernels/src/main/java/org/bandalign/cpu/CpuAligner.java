@@ -116,10 +116,11 @@ public final class CpuAligner implements Aligner {
      * with gaps, never a call that waits for ever).
      */
     @Override
-    public List<AlignmentResult> alignAll(List<Pair> pairs, AlignOptions options) {
-        Objects.requireNonNull(pairs, "pairs");
+    public List<AlignmentResult> alignAll(List<Pair> given, AlignOptions options) {
+        Objects.requireNonNull(given, "pairs");
         Objects.requireNonNull(options, "options");
         checkOpen();
+        List<Pair> pairs = PairChecks.indexable(given);
         int count = pairs.size();
         AlignmentResult[] results = new AlignmentResult[count];
         Integer[] order = largestFirst(pairs, options);

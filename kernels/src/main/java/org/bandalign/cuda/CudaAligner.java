@@ -264,7 +264,8 @@ public final class CudaAligner implements Aligner {
         }
     }
 
-    private List<AlignmentResult> alignAllHere(List<Pair> pairs, AlignOptions options) {
+    private List<AlignmentResult> alignAllHere(List<Pair> given, AlignOptions options) {
+        List<Pair> pairs = PairChecks.indexable(given);
         AlignmentResult[] results = new AlignmentResult[pairs.size()];
         List<PreparedPair> ready = new ArrayList<>();
         for (int k = 0; k < pairs.size(); k++) {

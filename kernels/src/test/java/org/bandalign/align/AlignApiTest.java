@@ -61,6 +61,23 @@ class AlignApiTest {
         }
     }
 
+    /**
+     * Found by a probe: a band of more cells than an int counts gave a negative last start and
+     * a wrapped band index, silently; the aligners refuse such pairs first, but the geometry
+     * is public.
+     */
+    @Test
+    void bandGeometry_beyondAnIntsCells_refusesToNumberThem() {
+        BandGeometry g = BandGeometry.of(50_000, 50_000, -49_999, 49_999);
+        assertEquals(2_500_000_000L, g.cells());
+        IllegalStateException e = assertThrows(IllegalStateException.class, g::antidiagonalStarts);
+        assertTrue(e.getMessage().contains("2500000000 band cells, more than an int index numbers"), e.getMessage());
+        assertThrows(ArithmeticException.class, () -> g.bandIndex(49_999, 49_999));
+        assertEquals(3 * (7_000 * 99_999 + 42_999), g.bandIndex(7_000, 0));
+        int[] starts = BandGeometry.of(46_340, 46_340, -46_339, 46_339).antidiagonalStarts();
+        assertEquals(46_340L * 46_340, starts[starts.length - 1], "2147395600 cells: still numbered");
+    }
+
     @Test
     void bandGeometryOf_checksTheBandAndClipsIt() {
         assertThrows(IllegalArgumentException.class, () -> BandGeometry.of(0, 2, 0, 1));

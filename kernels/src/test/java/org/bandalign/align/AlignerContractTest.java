@@ -247,6 +247,32 @@ public abstract class AlignerContractTest {
         }
     }
 
+    /**
+     * Found by a probe: the backends read the pairs by index, which took quadratic time over a
+     * LinkedList (40,000 pairs: 1 s against 60 ms). A list without constant-time get is copied
+     * once; this one refuses get, and its results come back in its order.
+     */
+    @Test
+    void alignAll_aSequentialList_isNotReadByIndex() {
+        List<Pair> pairs = new java.util.LinkedList<>() {
+            @Override
+            public Pair get(int index) {
+                throw new AssertionError("a sequential list read by index");
+            }
+        };
+        for (int k = 0; k < 5; k++) {
+            pairs.add(k == 2 ? null : Pair.dense("s" + k, 2 + k, 3, new float[(2 + k) * 3 * 3]));
+        }
+        List<AlignmentResult> rs = aligner.alignAll(pairs, AlignOptions.defaults());
+        assertEquals(5, rs.size());
+        for (int k = 0; k < 5; k++) {
+            assertEquals(k != 2, rs.get(k).isValid());
+            if (k != 2) {
+                assertEquals("s" + k, rs.get(k).id());
+            }
+        }
+    }
+
     /** Every accessor of a failed result throws the pair's own error, not some other exception. */
     @Test
     void alignAll_failedResult_everyAccessorThrowsItsError() {
