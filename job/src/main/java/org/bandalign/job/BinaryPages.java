@@ -123,7 +123,7 @@ final class BinaryPages implements PageColumn {
         if (rows == 0) {
             return;
         }
-        BytesInput data = BytesInput.concat(definition.lengthPrefixed(), BytesInput.from(values.array(), 0, values.position()));
+        BytesInput data = BytesInput.concat(definition.lengthPrefixed(), ParquetWriting.sliced(values.array(), 0, values.position()));
         PageColumn.writePage(pages, data, rows, rows, stats, sizeStatistics ? sizes.build() : null, Encoding.BIT_PACKED, Encoding.RLE);
         definition.clear();
         values = PageColumn.cleared(values, pageBytes);

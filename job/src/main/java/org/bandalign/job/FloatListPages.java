@@ -136,7 +136,7 @@ final class FloatListPages implements PageColumn {
         }
         stats.incrementNumNulls(nulls);
         BytesInput data = BytesInput.concat(repetition.lengthPrefixed(), definition.lengthPrefixed(),
-                BytesInput.from(values.array(), 0, values.position()));
+                ParquetWriting.sliced(values.array(), 0, values.position()));
         // the levels' histograms: repetition 0 once a row, 1 for each further value; definition
         // 0 for a null row, 1 for an empty one, 2 for a value
         SizeStatistics sizes = !sizeStatistics ? null : new SizeStatistics(column.getPrimitiveType(), 0,
@@ -261,7 +261,7 @@ final class FloatListPages implements PageColumn {
         BytesInput lengthPrefixed() {
             endRun();
             byte[] b = bytes.toByteArray();
-            return BytesInput.concat(BytesInput.fromInt(b.length), BytesInput.from(b));
+            return BytesInput.concat(BytesInput.fromInt(b.length), ParquetWriting.sliced(b, 0, b.length));
         }
 
         void clear() {

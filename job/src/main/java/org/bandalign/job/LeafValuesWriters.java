@@ -130,7 +130,7 @@ final class LeafValuesWriters implements ValuesWriterFactory {
         /** The page's values; valid until {@link #reset} (parquet-mr copies a page's bytes before that). */
         @Override
         public BytesInput getBytes() {
-            return BytesInput.from(bytes, 0, size);
+            return ParquetWriting.sliced(bytes, 0, size);
         }
 
         @Override

@@ -18,6 +18,29 @@ final class ParquetWriting {
     private ParquetWriting() {
     }
 
+    /** Bytes a page's values are handed to a codec's stream in at most: see {@link #sliced}. */
+    static final int SLICE = 64 << 10;
+
+    /**
+     * {@code len} bytes of {@code bytes} from {@code off}, written to a codec's stream in slices
+     * of at most {@link #SLICE}. Hadoop's block compressor stream, which parquet-mr's LZ4 codec
+     * (Parquet's deprecated Hadoop-framed LZ4) writes through, turns one write larger than its
+     * buffer (256 KiB) into one block of several compressed chunks, a form that Arrow's reader
+     * (pyarrow) refuses as corrupt; writes that fit the buffer give blocks of one chunk each, as
+     * parquet-mr's own value writers (which hand over their bytes in slabs) give. The other
+     * codecs read the same bytes either way.
+     */
+    static org.apache.parquet.bytes.BytesInput sliced(byte[] bytes, int off, int len) {
+        if (len <= SLICE) {
+            return org.apache.parquet.bytes.BytesInput.from(bytes, off, len);
+        }
+        java.util.List<org.apache.parquet.bytes.BytesInput> slices = new java.util.ArrayList<>(len / SLICE + 1);
+        for (int at = 0; at < len; at += SLICE) {
+            slices.add(org.apache.parquet.bytes.BytesInput.from(bytes, off + at, Math.min(SLICE, len - at)));
+        }
+        return org.apache.parquet.bytes.BytesInput.concat(slices);
+    }
+
     /** The codec names Spark's Parquet writer knows (lzo and brotli also need their native libraries). */
     static final java.util.List<String> CODECS = java.util.List.of("none", "uncompressed", "snappy", "gzip", "lzo", "brotli",
             "lz4", "lz4_raw", "zstd");

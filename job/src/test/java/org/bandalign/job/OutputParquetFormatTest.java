@@ -362,6 +362,77 @@ class OutputParquetFormatTest {
         }
     }
 
+    /**
+     * Found by a probe: with {@code --compression lz4} (Parquet's Hadoop-framed LZ4), pyarrow
+     * refused the marginals as "Corrupt Lz4 compressed data": the page writer handed a page's
+     * values to Hadoop's block compressor stream in one write, which made a block of several
+     * compressed chunks; Arrow reads a block of one chunk only, as parquet-mr's own writers give.
+     * Every LZ4 block of every page of the large columns (float lists, binaries, the sparse
+     * steps' fields) here is one chunk that decompresses to the block's whole length.
+     */
+    @Test
+    void write_lz4_everyHadoopBlockIsOneChunk_asArrowReadsThem() throws IOException {
+        StructType schema = new StructType().add("id", DataTypes.StringType)   // (a column the page writer leaves to parquet-mr)
+                .add("marginals", DataTypes.createArrayType(DataTypes.FloatType, false))
+                .add("bin", DataTypes.BinaryType)
+                .add("sparse", DataTypes.createArrayType(new StructType().add("i", DataTypes.IntegerType, false)
+                        .add("p", DataTypes.FloatType, false), false));
+        Random random = new Random(11);
+        List<Row> rows = new ArrayList<>();
+        for (int r = 0; r < 3; r++) {
+            Float[] floats = new Float[300_000];
+            byte[] bin = new byte[1_200_000];
+            Row[] steps = new Row[150_000];
+            for (int k = 0; k < floats.length; k++) {
+                floats[k] = random.nextFloat();
+            }
+            random.nextBytes(bin);
+            for (int k = 0; k < steps.length; k++) {
+                steps[k] = RowFactory.create(random.nextInt(), random.nextFloat());
+            }
+            rows.add(RowFactory.create("pair-" + r, floats, bin, steps));
+        }
+        String out = write(spark.createDataFrame(rows, schema).coalesce(1), "lz4-blocks", OutputParquetFormat.NAME,
+                with(PLAIN, "compression", "lz4", "parquet.enable.dictionary", "false"));
+        List<Row> back = spark.read().parquet(out).orderBy("id").collectAsList();   // (through parquet-mr's LZ4 codec)
+        assertEquals(rows.size(), back.size());
+        for (int r = 0; r < rows.size(); r++) {
+            assertTrue(Arrays.equals((Float[]) rows.get(r).get(1), back.get(r).<Float>getList(1).toArray(new Float[0])), "marginals " + r);
+            assertArrayEquals((byte[]) rows.get(r).get(2), (byte[]) back.get(r).get(2), "bin " + r);
+            assertTrue(Arrays.asList((Row[]) rows.get(r).get(3)).equals(back.get(r).<Row>getList(3)), "sparse " + r);
+        }
+        net.jpountz.lz4.LZ4SafeDecompressor lz4 = net.jpountz.lz4.LZ4Factory.fastestJavaInstance().safeDecompressor();
+        int pages = 0;
+        for (File f : new File(out).listFiles((d, name) -> name.endsWith(".parquet"))) {
+            byte[] file = java.nio.file.Files.readAllBytes(f.toPath());
+            for (BlockMetaData group : footers(f.getParent()).get(0).getBlocks()) {
+                for (ColumnChunkMetaData chunk : group.getColumns()) {
+                    assertEquals(org.apache.parquet.hadoop.metadata.CompressionCodecName.LZ4, chunk.getCodec());
+                    java.io.ByteArrayInputStream in = new java.io.ByteArrayInputStream(file, (int) chunk.getStartingPos(),
+                            (int) chunk.getTotalSize());
+                    while (in.available() > 0) {
+                        org.apache.parquet.format.PageHeader header = org.apache.parquet.format.Util.readPageHeader(in);
+                        byte[] body = in.readNBytes(header.getCompressed_page_size());
+                        java.nio.ByteBuffer page = java.nio.ByteBuffer.wrap(body);   // (big-endian, as Hadoop frames)
+                        long whole = 0;
+                        while (page.hasRemaining()) {
+                            int length = page.getInt();
+                            int compressed = page.getInt();
+                            byte[] block = new byte[length];
+                            assertEquals(length, lz4.decompress(body, page.position(), compressed, block, 0),
+                                    chunk.getPath() + ": a block of one chunk");
+                            page.position(page.position() + compressed);
+                            whole += length;
+                        }
+                        assertEquals(header.getUncompressed_page_size(), whole, chunk.getPath().toDotString());
+                        pages += header.getUncompressed_page_size() > (256 << 10) ? 1 : 0;
+                    }
+                }
+            }
+        }
+        assertTrue(pages >= 6, "pages larger than Hadoop's LZ4 buffer: " + pages);
+    }
+
     /** A local file system of its own, as {@code fs.file.impl} may name one (a test's, a wrapper that injects faults). */
     public static final class OwnLocalFileSystem extends org.apache.hadoop.fs.LocalFileSystem {
     }
