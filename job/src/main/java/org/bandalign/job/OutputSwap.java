@@ -92,6 +92,53 @@ final class OutputSwap {
     }
 
     /**
+     * Before the run starts: what runs killed hard (SIGKILL, a lost machine) left beside
+     * {@code out}, whose hooks never ran. An earlier output moved aside by a swap cut short
+     * between its two renames, where no output stands in its place, is the user's only copy:
+     * the run is refused, saying how to put it back. Such a copy beside an output in place, and
+     * staging directories of other runs (a run killed mid-job), are named in a warning: another
+     * run may be writing there still, so nothing is removed. Those of run {@code runId} itself
+     * (an earlier attempt of the same application) are {@link #prepare()}'s.
+     *
+     * @throws UserError where an earlier output lies aside and none is in place
+     */
+    static void checkLeftovers(FileSystem fs, Path out, String runId, org.slf4j.Logger log) throws IOException {
+        if (out.getParent() == null || !fs.exists(out.getParent())) {
+            return;
+        }
+        String asideName = "." + out.getName() + ASIDE_MARK;
+        String stagingName = "." + out.getName() + STAGING_MARK;
+        java.util.List<Path> asides = new java.util.ArrayList<>();
+        java.util.List<Path> stagings = new java.util.ArrayList<>();
+        for (org.apache.hadoop.fs.FileStatus sibling : fs.listStatus(out.getParent())) {
+            String name = sibling.getPath().getName();
+            if (name.equals(asideName + runId) || name.equals(stagingName + runId)) {
+                continue;   // (this application's own, from an earlier attempt: prepare() puts them right)
+            }
+            if (name.startsWith(asideName)) {
+                asides.add(sibling.getPath());
+            } else if (name.startsWith(stagingName)) {
+                stagings.add(sibling.getPath());
+            }
+        }
+        java.util.Collections.sort(asides);
+        java.util.Collections.sort(stagings);
+        if (!asides.isEmpty() && !fs.exists(out)) {
+            throw new UserError("output directory " + out + " is not there, but " + asides.get(asides.size() - 1) + " holds the"
+                    + " earlier output that a run killed while it replaced it moved aside (complete, as it was before that run);"
+                    + " move it back to " + out + " (or delete it), then run again");
+        }
+        if (!asides.isEmpty()) {
+            log.warn("{} hold(s) an earlier output of {} that a run killed hard moved aside after its new output was in place;"
+                    + " remove it once no run writes to {}", asides, out, out);
+        }
+        if (!stagings.isEmpty()) {
+            log.warn("{} hidden staging director{} of other runs lie beside {} (a run killed hard leaves its own): {}; remove them"
+                    + " once no run writes to {}", stagings.size(), stagings.size() > 1 ? "ies" : "y", out, stagings, out);
+        }
+    }
+
+    /**
      * Before the run writes: what an earlier attempt of the same application (a YARN reattempt
      * keeps its id) left, put right as {@link #recover()} would.
      */

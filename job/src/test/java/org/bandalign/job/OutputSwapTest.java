@@ -36,6 +36,46 @@ class OutputSwapTest {
         return Files.readString(dir.resolve("_SUMMARY.json"));
     }
 
+    /**
+     * Found by a probe: a run killed hard (SIGKILL) between the swap's two renames left the
+     * earlier output only in its hidden aside directory, and later runs wrote a new output
+     * without a word; staging directories of runs killed mid-job piled up unnamed. A later run
+     * now refuses while the earlier output lies aside with none in place, and names the rest.
+     */
+    @Test
+    void checkLeftovers_anEarlierOutputAsideWithNoneInPlace_refused_otherLeftoversNamed() throws IOException {
+        OutputSwap killed = swap("killed");   // (run-1, killed between its renames)
+        write(local(killed.aside), "old");
+        write(local(killed.staging), "new");
+        FileSystem fs = killed.fs;
+        java.util.List<String> warnings = new java.util.ArrayList<>();
+        org.slf4j.Logger log = (org.slf4j.Logger) java.lang.reflect.Proxy.newProxyInstance(getClass().getClassLoader(),
+                new Class<?>[] {org.slf4j.Logger.class}, (proxy, method, args) -> {
+                    if (method.getName().equals("warn")) {
+                        warnings.add(org.slf4j.helpers.MessageFormatter.arrayFormat((String) args[0], (Object[]) args[1]).getMessage());
+                    }
+                    return method.getReturnType() == boolean.class ? Boolean.TRUE : null;
+                });
+        UserError e = assertThrows(UserError.class, () -> OutputSwap.checkLeftovers(fs, killed.out, "run-2", log));
+        assertEquals("output directory " + killed.out + " is not there, but " + killed.aside + " holds the earlier output that a run"
+                + " killed while it replaced it moved aside (complete, as it was before that run); move it back to " + killed.out
+                + " (or delete it), then run again", e.getMessage());
+        OutputSwap.checkLeftovers(fs, killed.out, "run-1", log);   // (its own: an earlier attempt's, which prepare() restores)
+        assertEquals(java.util.List.of(), warnings);
+        killed.prepare();
+        assertEquals("old", read(local(killed.out)));
+        write(local(killed.aside), "older");   // (in place now, yet a copy lies aside, and another run's staging)
+        write(local(killed.staging), "partial");
+        OutputSwap.checkLeftovers(fs, killed.out, "run-2", log);
+        assertEquals(2, warnings.size(), warnings.toString());
+        assertTrue(warnings.get(0).startsWith("[" + killed.aside + "] hold(s) an earlier output of " + killed.out), warnings.get(0));
+        assertEquals("1 hidden staging directory of other runs lie beside " + killed.out + " (a run killed hard leaves its own): ["
+                + killed.staging + "]; remove them once no run writes to " + killed.out, warnings.get(1));
+        assertEquals("older", read(local(killed.aside)), "nothing removed");
+        OutputSwap.checkLeftovers(fs, swap("elsewhere").out, "run-2", log);
+        assertEquals(2, warnings.size(), "another output's siblings are no leftovers of it");
+    }
+
     @Test
     void publish_withAndWithoutAnEarlierOutput_leavesOnlyTheNewOne() throws IOException {
         OutputSwap fresh = swap("fresh");
