@@ -61,6 +61,7 @@ final class AlignJob {
         // the run's last words (Spark's exit comes before the job's call fails). The hook runs
         // after Spark's own (which stop the tasks) and before Hadoop closes its file systems.
         Runnable recover = () -> {
+            quietLogging();   // (tasks still running fail as their files go: noise after the last words)
             String outcome;
             try {
                 if (swap.recover()) {
@@ -77,6 +78,7 @@ final class AlignJob {
                     + "BANDALIGN_JAVA_OPTS=-Xmx..., or run fewer tasks at once, --master local[N])");
         };
         ShutdownHookManager.get().addShutdownHook(recover, PARTIAL_OUTPUT_HOOK_PRIORITY);
+        STOP_SAID_BY_HOOK.set(true);
         try {
             JobSummary summary = write(spark, req, input, staging, fs, start);
             swap.publish(req.overwrite);   // (a failure here keeps the finished output and says where)
@@ -84,6 +86,7 @@ final class AlignJob {
         } finally {
             try {
                 ShutdownHookManager.get().removeShutdownHook(recover);
+                STOP_SAID_BY_HOOK.set(false);
             } catch (IllegalStateException shuttingDown) {
                 // the hook runs (or ran): it finishes or undoes what is left
             }
@@ -522,6 +525,21 @@ final class AlignJob {
     private static String[] inputFiles(SparkSession spark, String path) {
         return spark.read().schema(DataTypes.createStructType(List.of(DataTypes.createStructField("id", DataTypes.StringType, true))))
                 .parquet(path).inputFiles();
+    }
+
+        /**
+     * Whether a shutdown hook of a run in progress says how a stop left the output (the command
+     * line then adds nothing of its own when the run's call fails as the JVM goes down).
+     */
+    static final java.util.concurrent.atomic.AtomicBoolean STOP_SAID_BY_HOOK = new java.util.concurrent.atomic.AtomicBoolean();
+
+    /** Turns log4j's output off, as the JVM goes down (where the backend is not log4j 2's, nothing). */
+    private static void quietLogging() {
+        try {
+            org.apache.logging.log4j.core.config.Configurator.setRootLevel(org.apache.logging.log4j.Level.OFF);
+        } catch (LinkageError | RuntimeException e) {
+            // (another backend: its messages stay)
+        }
     }
 
         /** The loggers that report a failed task on the driver (and, in local mode, in the task). */

@@ -57,6 +57,13 @@ public final class BandAlign {
             if (System.getenv(TRACE_ENV) != null) {
                 throw e;
             }
+            if (shuttingDown()) {   // (Ctrl-C or SIGTERM: Spark's hook stopped the call, no failure of its own)
+                if (!AlignJob.STOP_SAID_BY_HOOK.get()) {
+                    commandLine.getErr().println("bandalign: stopped (Ctrl-C, SIGTERM or Spark's own exit) before it was done"
+                            + (commandLine.getCommandName().equals("align") ? "; it had written nothing yet" : ""));
+                }
+                return 1;
+            }
             String outOfMemory = outOfMemory(e);
             commandLine.getErr().println("bandalign: failed: " + oneLine(outOfMemory != null ? outOfMemory : describe(cause(e)) + stoppedHint(e)));
             commandLine.getErr().println("bandalign: (" + TRACE_ENV + "=1 prints the stack trace)");
@@ -65,7 +72,19 @@ public final class BandAlign {
         return cli.execute(withDefaultCommand(args));
     }
 
-    /** A message on one line: line breaks (an id may hold them) written as backslash-n and backslash-r. */
+    /** Whether the JVM is going down (its shutdown hooks run): then no hook can be added. */
+    static boolean shuttingDown() {
+        Thread probe = new Thread(() -> { });
+        try {
+            Runtime.getRuntime().addShutdownHook(probe);
+        } catch (IllegalStateException e) {
+            return true;
+        }
+        Runtime.getRuntime().removeShutdownHook(probe);
+        return false;
+    }
+
+        /** A message on one line: line breaks (an id may hold them) written as backslash-n and backslash-r. */
     static String oneLine(String message) {
         return message == null ? null : message.replace("\r", "\\r").replace("\n", "\\n");
     }

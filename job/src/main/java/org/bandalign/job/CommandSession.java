@@ -44,7 +44,13 @@ final class CommandSession {
             if (heap < SPARK_MINIMUM_HEAP) {
                 throw driverMemory(heap, SPARK_MINIMUM_HEAP);
             }
-            if (conf.contains("spark.executor.memory") && conf.getSizeAsBytes("spark.executor.memory") < SPARK_MINIMUM_HEAP) {
+            long executorMemory;
+            try {
+                executorMemory = conf.contains("spark.executor.memory") ? conf.getSizeAsBytes("spark.executor.memory") : Long.MAX_VALUE;
+            } catch (NumberFormatException e) {
+                throw new UserError(command + ": " + String.valueOf(e.getMessage()).strip().replaceAll("\\s*\\R\\s*", "; "));
+            }
+            if (executorMemory < SPARK_MINIMUM_HEAP) {
                 throw executorMemory(conf.getSizeAsBytes("spark.executor.memory"), SPARK_MINIMUM_HEAP);
             }
         }
@@ -53,7 +59,20 @@ final class CommandSession {
                     + "(bin/bandalign, spark-submit)");
         }
         try {
-            return SparkSession.builder().config(conf).getOrCreate();
+            SparkSession session = SparkSession.builder().config(conf).getOrCreate();
+            try {
+                session.conf().getAll();   // (the session's SQL settings are checked as its state is made, on first use)
+            } catch (RuntimeException e) {
+                Throwable bad = invalidSetting(e);
+                if (bad != null) {
+                    session.stop();
+                    throw new UserError(command + ": " + BandAlign.oneLine(AlignJob.sparkWords(bad)));
+                }
+                throw e;
+            }
+            return session;
+        } catch (UserError e) {
+            throw e;
         } catch (Exception e) {   // (Spark's checked SparkException too, though javac does not see it)
             String m = String.valueOf(e.getMessage());
             if (m.startsWith("Could not parse Master URL") || m.startsWith("Asked to run locally with")) {
@@ -67,7 +86,17 @@ final class CommandSession {
         }
     }
 
-    /** The least heap Spark starts a driver with: 1.5 times the 300 MiB it reserves. */
+    /** In {@code e}'s causes, Spark's refusal of a setting's value ({@code INVALID_CONF_VALUE}), or null. */
+    private static Throwable invalidSetting(Throwable e) {
+        for (Throwable t = e; t != null && t != t.getCause(); t = t.getCause()) {
+            if (String.valueOf(t.getMessage()).startsWith("[INVALID_CONF_VALUE")) {
+                return t;
+            }
+        }
+        return null;
+    }
+
+        /** The least heap Spark starts a driver with: 1.5 times the 300 MiB it reserves. */
     static final long SPARK_MINIMUM_HEAP = 450L << 20;
 
     /** Spark's words where it refuses a driver heap under its minimum. */

@@ -25,7 +25,7 @@ final class OutputPlace {
 
     /**
      * Refuses, with a {@link UserError}, an output {@code out} (qualified, on {@code outFs}) that
-     * is, holds or lies inside {@code input}, or that is an existing file.
+     * is, holds or lies inside {@code input}, or that is an existing file or lies under one.
      */
     static void check(Configuration hadoop, String input, FileSystem outFs, Path out) throws IOException {
         Path in = new Path(input);
@@ -48,6 +48,15 @@ final class OutputPlace {
         }
         if (outFs.exists(out) && !outFs.getFileStatus(out).isDirectory()) {
             throw new UserError("--output " + out + " is a file, not a directory; choose a directory (a file is never replaced)");
+        }
+        for (Path above = out.getParent(); above != null; above = above.getParent()) {   // (the nearest that exists)
+            if (outFs.exists(above)) {
+                if (!outFs.getFileStatus(above).isDirectory()) {
+                    throw new UserError("--output " + out + " lies under " + above + ", which is a file, not a directory;"
+                            + " choose another directory");
+                }
+                break;
+            }
         }
     }
 

@@ -40,4 +40,23 @@ class CommandSessionTest {
             spark.stop();
         }
     }
+
+    /**
+     * Found by a probe: a bad value of one of Spark's own settings ended the run with exit 1 and
+     * a line cut at its colon ("Error while instantiating 'SessionStateBuilder':"), or with a
+     * literal line break in it: a mistake in the invocation, said in Spark's words, exit 2.
+     */
+    @Test
+    void start_badValueOfASparkSetting_isTheUsersErrorInSparksWords_andNoSessionIsLeft() {
+        SparkConf conf = new SparkConf(false).setMaster("local[1]").setAppName("bad-setting")
+                .set("spark.ui.enabled", "false").set("spark.sql.shuffle.partitions", "0");
+        UserError e = org.junit.jupiter.api.Assertions.assertThrows(UserError.class, () -> CommandSession.start(conf, "align"));
+        assertEquals("align: The value '0' in the config \"spark.sql.shuffle.partitions\" is invalid. The value of"
+                + " spark.sql.shuffle.partitions must be positive", e.getMessage());
+        assertTrue(SparkSession.getActiveSession().isEmpty() && SparkSession.getDefaultSession().isEmpty(), "the session was stopped");
+        SparkConf memory = new SparkConf(false).setMaster("local[1]").setAppName("bad-memory").set("spark.executor.memory", "abc");
+        e = org.junit.jupiter.api.Assertions.assertThrows(UserError.class, () -> CommandSession.start(memory, "align"));
+        assertTrue(e.getMessage().startsWith("align: Illegal value for config key spark.executor.memory: Size must be specified")
+                && e.getMessage().endsWith("; Failed to parse byte string: abc") && !e.getMessage().contains("\n"), e.getMessage());
+    }
 }

@@ -34,4 +34,22 @@ class OutputPlaceTest {
         assertDoesNotThrow(() -> OutputPlace.checkApart(new Path("file:/data"), new Path("hdfs://nn/data"), ""));
         assertDoesNotThrow(() -> OutputPlace.checkApart(new Path("file:/data/in"), new Path("file:/data/input"), ""));
     }
+
+    /**
+     * Found by a probe: an output under a regular file ended the run with exit 1 and Hadoop's
+     * ParentNotDirectoryException; it is a mistake in the invocation, said so.
+     */
+    @Test
+    void check_anOutputUnderAFile_refusedNamingTheFile(@org.junit.jupiter.api.io.TempDir java.nio.file.Path tmp) throws Exception {
+        java.nio.file.Path file = java.nio.file.Files.writeString(tmp.resolve("afile"), "not a folder");
+        java.nio.file.Files.createDirectories(tmp.resolve("in"));
+        org.apache.hadoop.conf.Configuration conf = new org.apache.hadoop.conf.Configuration();
+        org.apache.hadoop.fs.FileSystem fs = org.apache.hadoop.fs.FileSystem.getLocal(conf);
+        Path out = fs.makeQualified(new Path(file.resolve("deeper/out").toString()));
+        UserError e = assertThrows(UserError.class, () -> OutputPlace.check(conf, tmp.resolve("in").toString(), fs, out));
+        org.junit.jupiter.api.Assertions.assertEquals("--output " + out + " lies under " + fs.makeQualified(new Path(file.toString()))
+                + ", which is a file, not a directory; choose another directory", e.getMessage());
+        assertDoesNotThrow(() -> OutputPlace.check(conf, tmp.resolve("in").toString(), fs,
+                fs.makeQualified(new Path(tmp.resolve("new/deeper/out").toString()))));
+    }
 }
