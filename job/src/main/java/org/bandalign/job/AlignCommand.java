@@ -39,8 +39,11 @@ public final class AlignCommand implements Callable<Integer> {
     @Option(names = "--layout", paramLabel = "dense|band|sparse", description = "Marginals layout (default: band for rows aligned in a band, else dense).")
     String layout;
 
-    @Option(names = "--min-prob", defaultValue = "1e-4", paramLabel = "P", description = "Smallest probability kept by --layout sparse (default: ${DEFAULT-VALUE}).")
-    double minProb;
+    @Option(names = "--min-prob", paramLabel = "P", description = "Smallest probability kept by --layout sparse (default: 1e-4).")
+    Double minProb;
+
+    /** --min-prob's default. */
+    static final double MIN_PROB = 1e-4;
 
     @Option(names = "--packed", description = "Write marginals as a binary column of little-endian float32 instead of array<float> (about as fast through the job's writer, and no list levels in the files: see docs/PERFORMANCE.md).")
     boolean packed;
@@ -114,7 +117,10 @@ public final class AlignCommand implements Callable<Integer> {
         return overrideNote("--master", master, "spark.master");
     }
 
-    /** What each flag given beside a --conf of its key with another value says: the flag wins. */
+    /**
+     * What each flag given beside a --conf of its key with another value says (the flag wins),
+     * and what a flag says that the layout asked for ignores.
+     */
     List<String> overrideNotes() {
         List<String> notes = new ArrayList<>();
         for (String note : new String[] {masterNote(),
@@ -124,6 +130,14 @@ public final class AlignCommand implements Callable<Integer> {
             if (note != null) {
                 notes.add(note);
             }
+        }
+        boolean sparse = layout != null && layout.strip().equalsIgnoreCase("sparse");
+        if (minProb != null && !sparse) {
+            notes.add("--min-prob applies to --layout sparse alone; the " + (layout == null ? "dense and band" : layout.strip())
+                    + " layout" + (layout == null ? "s keep" : " keeps") + " every marginal");
+        }
+        if (packed && sparse) {
+            notes.add("--packed applies to the dense and band layouts; --layout sparse writes its steps as a list (marginals null)");
         }
         return notes;
     }
@@ -163,6 +177,7 @@ public final class AlignCommand implements Callable<Integer> {
         if (band != null && band < 0) {
             throw new UserError("--band must be >= 0, got " + band);
         }
+        double minProb = this.minProb != null ? this.minProb : MIN_PROB;
         if (!(minProb >= 0 && minProb <= 1)) {
             throw new UserError("--min-prob must lie in [0, 1], got " + minProb);
         }

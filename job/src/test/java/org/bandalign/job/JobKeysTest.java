@@ -241,6 +241,19 @@ class JobKeysTest {
         assertEquals(List.of(), align("--compression", "zstd", "--conf", "spark.bandalign.batch.cells=200").overrideNotes());
     }
 
+    /** Found by a probe: --min-prob without the sparse layout, and --packed with it, were taken silently and did nothing. */
+    @Test
+    void alignOverrideNotes_flagsTheLayoutIgnores_saySo() {
+        assertEquals(List.of("--min-prob applies to --layout sparse alone; the dense and band layouts keep every marginal"),
+                align("--min-prob", "0.01").overrideNotes());
+        assertEquals(List.of("--min-prob applies to --layout sparse alone; the band layout keeps every marginal"),
+                align("--min-prob", "0.01", "--layout", "band").overrideNotes());
+        assertEquals(List.of("--packed applies to the dense and band layouts; --layout sparse writes its steps as a list (marginals null)"),
+                align("--min-prob", "0.01", "--layout", "sparse", "--packed").overrideNotes());
+        assertEquals(List.of(), align("--min-prob", "0", "--layout", "SPARSE").overrideNotes());
+        assertEquals(List.of(), align("--packed").overrideNotes());
+    }
+
     /** Found by a probe: an id holding a line break split the closing error over two lines. */
     @Test
     void oneLine_lineBreaksInAMessage_areWrittenOut() {
