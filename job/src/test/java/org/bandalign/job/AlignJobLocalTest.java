@@ -938,9 +938,7 @@ class AlignJobLocalTest {
                 .optional(org.apache.parquet.schema.PrimitiveType.PrimitiveTypeName.INT32).named("m")
                 .optional(org.apache.parquet.schema.PrimitiveType.PrimitiveTypeName.INT32)
                 .as(org.apache.parquet.schema.LogicalTypeAnnotation.unknownType()).named("scores").named("schema");
-        List<Row> rows = new ArrayList<>();
-        ReferenceCase.all().stream().filter(rc -> rc.band == null && rc.mode == Mode.GLOBAL).limit(3)
-                .forEach(rc -> rows.add(TestTables.caseRow(rc, false)));
+        List<Row> rows = threeDenseGlobalRows();
         String mixed = tmp.resolve("null-typed-" + pageReader).toString();
         TestTables.table(spark, rows, false).drop("diag_lo", "diag_hi").coalesce(1).write().parquet(mixed);
         String nulls = tmp.resolve("all-null-typed-" + pageReader).toString();
@@ -1005,9 +1003,7 @@ class AlignJobLocalTest {
      */
     @Test
     void align_anIgnoredColumnOfATypeSparkCannotRead_alignsEveryRow_scoresOfSuchATypeAreRefusedNamingThem() throws IOException {
-        List<Row> rows = new ArrayList<>();
-        ReferenceCase.all().stream().filter(rc -> rc.band == null && rc.mode == Mode.GLOBAL).limit(3)
-                .forEach(rc -> rows.add(TestTables.caseRow(rc, false)));
+        List<Row> rows = threeDenseGlobalRows();
         String in = tmp.resolve("nanos-beside").toString();
         TestTables.table(spark, rows, false).drop("diag_lo", "diag_hi").coalesce(1).write().parquet(in);
         String pair = "message pandas { required binary id (STRING); required int32 n; required int32 m;"
@@ -1025,6 +1021,14 @@ class AlignJobLocalTest {
         UserError e = assertThrows(UserError.class, () -> run(half, tmp.resolve("out-float16-scores").toString()));
         assertTrue(e.getMessage().startsWith("--input " + half + ": column 'scores' of file:" + half + "/part-half.parquet is stored in a"
                 + " Parquet type Spark cannot read (") && e.getMessage().endsWith("); store scores as float32"), e.getMessage());
+    }
+
+    /** Rows of the first three dense reference cases of global mode, scores as array&lt;float&gt;. */
+    private static List<Row> threeDenseGlobalRows() {
+        List<Row> rows = new ArrayList<>();
+        ReferenceCase.all().stream().filter(rc -> rc.band == null && rc.mode == Mode.GLOBAL).limit(3)
+                .forEach(rc -> rows.add(TestTables.caseRow(rc, false)));
+        return rows;
     }
 
     /** A file of one 2 x 2 pair ("pair-2x2") under {@code schema}: its 12 scores set by {@code score}, the rest by {@code rest}. */
@@ -1063,9 +1067,7 @@ class AlignJobLocalTest {
      */
     @Test
     void align_filesDisagreeOnAnIgnoredColumnOrOnTheLengthsWidth_alignEveryRow() throws IOException {
-        List<Row> rows = new ArrayList<>();
-        ReferenceCase.all().stream().filter(rc -> rc.band == null && rc.mode == Mode.GLOBAL).limit(3)
-                .forEach(rc -> rows.add(TestTables.caseRow(rc, false)));
+        List<Row> rows = threeDenseGlobalRows();
         String in = tmp.resolve("widths-and-notes").toString();
         TestTables.table(spark, rows.subList(0, 1), false).drop("diag_lo", "diag_hi").withColumn("note", lit(7L))
                 .coalesce(1).write().parquet(in);
