@@ -487,12 +487,11 @@ final class AlignJob {
                 // A column of a type Spark cannot read (pandas' datetime64[ns], float16): read the job's
                 // columns alone, which the footers give (or say which of them it is, and where).
                 StructType unified = InputSchema.unified(path, inputFiles(spark, path), hadoopConf(spark));
-                for (String needed : List.of("id", "n", "m", "scores")) {
-                    if (java.util.Arrays.stream(unified.fieldNames()).noneMatch(needed::equalsIgnoreCase)) {
-                        throw new UserError("--input " + path + ": a column is stored in a Parquet type Spark cannot read ("
-                                + sparkWords(badType) + "), and no file has a column '" + needed
-                                + "' (SPEC section 5 needs id, n, m, scores; other columns are ignored)");
-                    }
+                try {
+                    InputColumns.format(unified);
+                } catch (IllegalArgumentException missing) {   // (what the job needs is not there either)
+                    throw new UserError("--input " + path + ": a column is stored in a Parquet type Spark cannot read ("
+                            + sparkWords(badType) + "), and " + missing.getMessage());
                 }
                 LOG.info("the input's files hold a column of a Parquet type Spark cannot read ({}), which the job does not read;"
                         + " reading {}", sparkWords(badType), unified.simpleString());
