@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.util.AbstractList;
 import java.util.ArrayList;
 import java.util.List;
 import org.bandalign.align.AlignOptions;
@@ -45,7 +44,7 @@ class CpuAlignerTest {
             base.add(zeros("p" + k, 5, 5));
         }
         // a list that fails only when the pool's workers read it
-        List<Pair> pairs = new AbstractList<>() {
+        List<Pair> pairs = new org.bandalign.align.testing.IndexedList<>() {
             @Override
             public Pair get(int i) {
                 if (Thread.currentThread().getName().startsWith("bandalign-cpu-")) {
@@ -106,7 +105,7 @@ class CpuAlignerTest {
     @Test
     void alignAll_callerInterrupted_workersTakeNoFurtherPairs() throws InterruptedException {
         java.util.concurrent.atomic.AtomicInteger taken = new java.util.concurrent.atomic.AtomicInteger();
-        List<Pair> pairs = new AbstractList<>() {
+        List<Pair> pairs = new org.bandalign.align.testing.IndexedList<>() {
             @Override
             public Pair get(int i) {
                 if (Thread.currentThread().getName().startsWith("bandalign-cpu-")) {
@@ -133,7 +132,7 @@ class CpuAlignerTest {
     @Test
     void alignAll_oneThreadCallerInterrupted_throwsBeforeAligning() {
         java.util.concurrent.atomic.AtomicInteger taken = new java.util.concurrent.atomic.AtomicInteger();
-        List<Pair> pairs = new AbstractList<>() {
+        List<Pair> pairs = new org.bandalign.align.testing.IndexedList<>() {
             @Override
             public Pair get(int i) {
                 taken.incrementAndGet();
@@ -184,7 +183,7 @@ class CpuAlignerTest {
             base.add(zeros("p" + k, 20, 20));
         }
         // a list whose first read by each worker waits (uninterruptibly) until the test releases it
-        List<Pair> held = new AbstractList<>() {
+        List<Pair> held = new org.bandalign.align.testing.IndexedList<>() {
             private final ThreadLocal<Boolean> seen = ThreadLocal.withInitial(() -> false);
 
             @Override
@@ -239,7 +238,7 @@ class CpuAlignerTest {
     void close_whileAOneThreadCallAligns_thatCallEndsSayingSo() {
         CpuAligner one = new CpuAligner(1);
         java.util.concurrent.atomic.AtomicInteger reads = new java.util.concurrent.atomic.AtomicInteger();
-        List<Pair> pairs = new AbstractList<>() {
+        List<Pair> pairs = new org.bandalign.align.testing.IndexedList<>() {
             @Override
             public Pair get(int i) {
                 if (reads.incrementAndGet() == size() + 1) {   // the first pair read to be aligned (after sizing)

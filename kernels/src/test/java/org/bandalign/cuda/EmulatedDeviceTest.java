@@ -580,7 +580,7 @@ class EmulatedDeviceTest {
         List<Pair> pairs = growingPairs(7, "z", 50, 8, 10);
         for (long budget : new long[] {4 << 10, 0}) {   // several launches, then one
             CudaAligner cuda = CudaAligner.open(0, budget);
-            List<Pair> closing = new java.util.AbstractList<>() {
+            List<Pair> closing = new org.bandalign.align.testing.IndexedList<>() {
                 @Override
                 public Pair get(int k) {
                     if (k == size() - 1) {
