@@ -12,8 +12,10 @@
 # reorders (use it where a cluster manager sets CUDA_VISIBLE_DEVICES to UUIDs).
 #
 # Exits non-zero with a message on stderr when nvidia-smi is missing, fails or prints something
-# that is not a GPU index (or UUID); no GPUs at all gives an empty address list. Needs only bash
-# and nvidia-smi.
+# that is not a GPU index (or UUID). That includes a driver that finds no GPU (nvidia-smi then
+# prints "No devices were found" or fails): Spark then stops the Worker saying why, rather than
+# let a GPU node join without its GPUs. (An nvidia-smi that prints nothing and exits 0 gives an
+# empty address list.) Needs only bash and nvidia-smi.
 set -u
 
 field=index

@@ -82,6 +82,9 @@ public final class AlignCommand implements Callable<Integer> {
             System.err.println("bandalign: note: " + note);
         }
         JobRequest request = request(sparkConf);
+        for (String note : TaskGpu.checkAmounts(sparkConf)) {
+            System.err.println("bandalign: note: " + note);
+        }
         String master = sparkConf.get("spark.master");
         if (request.options.backend == Backend.CUDA && (master.equals("local") || master.startsWith("local["))) {
             requireCuda();   // on a cluster only the executors need a GPU

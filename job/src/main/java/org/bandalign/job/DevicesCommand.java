@@ -81,20 +81,63 @@ public final class DevicesCommand implements Callable<Integer> {
             case "cuda" -> Backend.CUDA;
             default -> throw new UserError("--backend must be auto or cuda for the survey, got '" + backend + "'");
         };
+        if (waitSeconds < 1) {
+            throw new UserError("--wait must be >= 1 second, got " + waitSeconds);
+        }
         sparkConf.setIfMissing("spark.app.name", "bandalign devices");
+        for (String note : TaskGpu.checkAmounts(sparkConf)) {
+            spec.commandLine().getErr().println("bandalign: note: " + note);
+        }
         SparkSession spark = CommandSession.start(sparkConf, "devices --master");
+        PrintWriter err = spec.commandLine().getErr();
         try {
             int expected = executors > 0 ? executors : sparkConf.getInt("spark.executor.instances", 0);
-            java.util.Set<String> registered = ExecutorSurvey.awaitExecutors(spark, expected, java.time.Duration.ofSeconds(5),
-                    java.time.Duration.ofSeconds(waitSeconds));
-            return report(ExecutorSurvey.run(spark, JobOptions.forEngine(engine, sparkConf), tasks, JobKeys.STAGE_GPU_AMOUNT.get(sparkConf)),
-                    registered, spark.sparkContext().master(), spec.commandLine().getOut(), spec.commandLine().getErr());
+            java.time.Duration wait = java.time.Duration.ofSeconds(waitSeconds);
+            java.util.Set<String> registered = ExecutorSurvey.awaitExecutors(spark, expected, java.time.Duration.ofSeconds(5), wait);
+            boolean local = spark.sparkContext().isLocal();
+            if (!local && registered.isEmpty()) {   // (a survey job would wait for them forever)
+                err.println("bandalign: no executor registered with " + spark.sparkContext().master() + " within " + waitSeconds
+                        + " s (--wait): " + unmet(sparkConf));
+                err.flush();
+                return 1;
+            }
+            List<ExecutorSurvey.Seen> seen = ExecutorSurvey.run(spark, JobOptions.forEngine(engine, sparkConf), tasks,
+                    JobKeys.STAGE_GPU_AMOUNT.get(sparkConf), wait);
+            if (seen == null) {
+                err.println("bandalign: the survey's tasks did not all run within " + waitSeconds + " s (--wait) on the "
+                        + registered.size() + " registered executor" + (registered.size() == 1 ? "" : "s") + ": "
+                        + unmet(sparkConf));
+                err.flush();
+                return 1;
+            }
+            int status = report(seen, registered, spark.sparkContext().master(), spec.commandLine().getOut(), err);
+            if (!local && expected > 0 && registered.size() < expected) {
+                err.println("bandalign: " + registered.size() + " of the " + expected + " executors expected ("
+                        + (executors > 0 ? "--executors" : "spark.executor.instances") + ") registered within " + waitSeconds
+                        + " s (--wait): " + unmet(sparkConf));
+                err.flush();
+                status = 1;
+            }
+            return status;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted while waiting for executors", e);
         } finally {
             spark.stop();
         }
+    }
+
+    /** What to check where executors do not register or tasks are not scheduled: what the run asks of each. */
+    static String unmet(SparkConf conf) {
+        StringBuilder asked = new StringBuilder();
+        for (String key : new String[] {"spark.executor.memory", "spark.executor.cores", TaskGpu.EXECUTOR_GPU_AMOUNT,
+            TaskGpu.TASK_GPU_AMOUNT, JobKeys.STAGE_GPU_AMOUNT.name()}) {
+            if (conf.contains(key)) {
+                asked.append(asked.length() == 0 ? "" : ", ").append(key).append('=').append(conf.get(key));
+            }
+        }
+        return "the workers may not offer what each executor or task asks for" + (asked.length() == 0 ? "" : " (" + asked + ")")
+                + "; the master's web UI shows what each worker has";
     }
 
     /**
@@ -112,6 +155,10 @@ public final class DevicesCommand implements Callable<Integer> {
             err.println("bandalign: " + cpu + " of " + seen.size() + " executor and GPU address pairs would not align on a GPU");
             status = 1;
         }
+        for (String shared : sharedDevices(seen)) {
+            err.println("bandalign: " + shared);
+            status = 1;
+        }
         java.util.Set<String> missing = new java.util.TreeSet<>(registered);
         seen.forEach(s -> missing.remove(s.address()));
         if (!missing.isEmpty()) {
@@ -121,6 +168,33 @@ public final class DevicesCommand implements Callable<Integer> {
         }
         err.flush();
         return status;
+    }
+
+    private static final java.util.regex.Pattern UUID = java.util.regex.Pattern.compile("GPU-[0-9a-fA-F-]+");
+
+    /**
+     * Devices of one host that more than one executor's GPU address reaches: Spark believes them
+     * different GPUs, so their tasks crowd onto one while another sits idle (CUDA_VISIBLE_DEVICES
+     * or CUDA_DEVICE_ORDER at odds with the discovery script's addresses, or two workers of a
+     * host handing out the same GPUs). One line each.
+     */
+    static List<String> sharedDevices(List<ExecutorSurvey.Seen> seen) {
+        Map<String, java.util.Set<String>> reachedBy = new java.util.TreeMap<>();
+        for (ExecutorSurvey.Seen s : seen) {
+            java.util.regex.Matcher uuid = UUID.matcher(s.device());
+            if (uuid.find()) {
+                reachedBy.computeIfAbsent(uuid.group() + " on " + s.host(), k -> new java.util.TreeSet<>())
+                        .add("executor " + s.executor() + "'s GPU " + s.gpu());
+            }
+        }
+        List<String> lines = new java.util.ArrayList<>();
+        reachedBy.forEach((device, by) -> {
+            if (by.size() > 1) {
+                lines.add("device " + device + " is reached by " + String.join(" and ", by) + ": Spark takes them for different GPUs "
+                        + "(check CUDA_VISIBLE_DEVICES and CUDA_DEVICE_ORDER=PCI_BUS_ID on the executors, and the discovery script)");
+            }
+        });
+        return lines;
     }
 
     private int listThisMachine() {

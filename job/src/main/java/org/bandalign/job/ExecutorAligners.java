@@ -47,10 +47,8 @@ final class ExecutorAligners {
         }
         String[] gpus = TaskGpu.addresses(task);
         if (gpus.length == 0 && options.backend == Backend.AUTO && !localMode()) {
-            if (executorHasGpus()) {
-                FALLBACK.set("a task was assigned no GPU although its executor has some (set "
-                        + "spark.task.resource.gpu.amount, or spark.bandalign.stage.gpuAmount)");
-            }
+            boolean executorHasGpus = executorHasGpus();
+            FALLBACK.set(noGpuReason(executorHasGpus, executorHasGpus ? 0 : visibleCudaDevices()));
             return cpu(options);   // a cluster task that holds no GPU must not take one
         }
         try {
@@ -79,6 +77,24 @@ final class ExecutorAligners {
     }
 
     /**
+     * Why an auto task on a cluster that holds no GPU aligns on the CPU where GPUs sit idle: its
+     * executor was given GPUs but the tasks none, or it was given none and its driver shows
+     * {@code visibleDevices} (a GPU cluster run without Spark's GPU settings); null where neither.
+     */
+    static String noGpuReason(boolean executorHasGpus, int visibleDevices) {
+        if (executorHasGpus) {
+            return "a task was assigned no GPU although its executor has some (set "
+                    + "spark.task.resource.gpu.amount, or spark.bandalign.stage.gpuAmount)";
+        }
+        if (visibleDevices > 0) {
+            return "an executor sees " + visibleDevices + " CUDA device" + (visibleDevices == 1 ? "" : "s")
+                    + " but Spark gave it no GPUs (set spark.executor.resource.gpu.amount and "
+                    + "spark.task.resource.gpu.amount: README, On a GPU cluster)";
+        }
+        return null;
+    }
+
+    /**
      * For a cluster task that holds no GPU under {@code --backend cuda}: device 0 is its GPU only
      * where the executor sees no other (a container given one GPU); with several, executors of
      * one node would all crowd onto the first.
@@ -104,6 +120,26 @@ final class ExecutorAligners {
         } catch (NumberFormatException e) {
             return false;
         }
+    }
+
+    /** What {@link #visibleCudaDevices()} found, once per JVM (null: not looked yet). */
+    private static Integer visibleCudaDevices;
+
+    /**
+     * The CUDA devices this JVM's driver shows, 0 where no driver loads: whether the GPUs of a
+     * cluster whose executors were given none sit idle.
+     */
+    private static synchronized int visibleCudaDevices() {
+        if (visibleCudaDevices == null) {
+            int count;
+            try {
+                count = CudaAligner.deviceCount();
+            } catch (CudaUnavailableException e) {
+                count = 0;
+            }
+            visibleCudaDevices = count;
+        }
+        return visibleCudaDevices;
     }
 
     /** Local mode: the tasks run in the driver JVM, and Spark assigns them no GPU resources. */

@@ -46,9 +46,12 @@ final class ExecutorSurvey {
     /**
      * Runs {@code tasks} tasks (spread over the executors as Spark schedules them; several
      * rounds' worth so that each executor's slots are visited) and returns what they saw, one
-     * row for each different sight, ordered by executor and GPU.
+     * row for each different sight, ordered by executor and GPU; null where they have not all
+     * run within {@code limit} (the executors cannot hold a task's resources: Spark would wait
+     * forever), the job then cancelled.
      */
-    static List<Seen> run(SparkSession spark, JobOptions options, int tasks, double stageGpuAmount) {
+    static List<Seen> run(SparkSession spark, JobOptions options, int tasks, double stageGpuAmount, java.time.Duration limit)
+            throws InterruptedException {
         JavaSparkContext sc = JavaSparkContext.fromSparkContext(spark.sparkContext());
         JavaRDD<Seen> seen = sc.parallelize(IntStream.range(0, tasks).boxed().toList(), tasks)
                 .mapPartitions(ignored -> List.of(look(options)).iterator());
@@ -58,7 +61,15 @@ final class ExecutorSurvey {
         }
         TreeSet<Seen> distinct = new TreeSet<>(Comparator.comparing(Seen::executor).thenComparing(Seen::gpu)
                 .thenComparing(Seen::host).thenComparing(Seen::engine).thenComparing(Seen::device));
-        distinct.addAll(seen.collect());
+        org.apache.spark.api.java.JavaFutureAction<List<Seen>> all = seen.collectAsync();
+        try {
+            distinct.addAll(all.get(limit.toNanos(), java.util.concurrent.TimeUnit.NANOSECONDS));
+        } catch (java.util.concurrent.TimeoutException e) {
+            all.cancel(true);
+            return null;
+        } catch (java.util.concurrent.ExecutionException e) {
+            throw e.getCause() instanceof RuntimeException r ? r : new IllegalStateException(null, e.getCause());   // (no message: the cause's is shown)
+        }
         return new ArrayList<>(distinct);
     }
 

@@ -38,6 +38,12 @@ final class MasterUrl {
         return plugged == null || plugged ? null : "Could not parse Master URL: '" + master + "'";
     }
 
+    /** Whether {@code master} runs the tasks in the driver's JVM: local, local[N], local[N, F]. */
+    static boolean inProcess(String master) {
+        String m = master.strip();
+        return m.equals("local") || LOCAL_N.matcher(m).matches() || LOCAL_N_FAILURES.matcher(m).matches();
+    }
+
     /** Whether a cluster manager plugged into Spark takes {@code master}; null where that cannot be asked. */
     private static Boolean pluggedIn(String master) {
         try {

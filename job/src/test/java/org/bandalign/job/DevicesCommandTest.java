@@ -104,5 +104,86 @@ class DevicesCommandTest {
         }
         assertEquals(2, run("devices", "--master", "local[2]", "--tasks", "0").status());
         assertEquals(2, run("devices", "--master", "local[2]", "--backend", "cpu").status());
+        assertEquals(2, run("devices", "--master", "local[2]", "--wait", "0").status());
+        Run stage = run("devices", "--master", "local[2]", "--conf", "spark.bandalign.stage.gpuAmount=1");
+        assertEquals(2, stage.status(), stage.err());
+        assertTrue(stage.err().startsWith("bandalign: spark.bandalign.stage.gpuAmount=1 needs a cluster master"), stage.err());
+    }
+
+    /**
+     * Against a real standalone cluster whose one Worker (1 core, 1 GiB, no GPUs) cannot hold
+     * what is asked: where no executor registers, the survey ends after --wait saying what the
+     * executors ask for (it waited forever, as Spark waits for resources: found by a probe);
+     * where fewer register than --executors, it surveys them and exits 1 saying so (it exited 0).
+     */
+    @Test
+    @org.junit.jupiter.api.Timeout(value = 240, threadMode = org.junit.jupiter.api.Timeout.ThreadMode.SEPARATE_THREAD)
+    void survey_executorsThatCannotRegister_endsAfterTheWaitSayingWhatTheyAskFor(@org.junit.jupiter.api.io.TempDir java.nio.file.Path tmp)
+            throws Exception {
+        try (StandaloneCluster cluster = StandaloneCluster.start(tmp.resolve("cluster"), 1, "1g", List.of(List.of()),
+                java.time.Duration.ofSeconds(90))) {
+            List<String> base = new java.util.ArrayList<>(List.of("devices", "--master", cluster.masterUrl()));
+            cluster.executorConf().forEach((k, v) -> {
+                if (!k.equals("spark.master")) {
+                    base.addAll(List.of("--conf", k + "=" + v));
+                }
+            });
+            base.addAll(List.of("--conf", "spark.ui.enabled=false"));
+
+            List<String> tooLarge = new java.util.ArrayList<>(base);
+            tooLarge.addAll(List.of("--wait", "4", "--conf", "spark.executor.memory=8g"));
+            long start = System.nanoTime();
+            Run none = run(tooLarge.toArray(String[]::new));
+            assertEquals(1, none.status(), none.out() + none.err());
+            assertTrue(none.err().contains("bandalign: no executor registered with " + cluster.masterUrl() + " within 4 s (--wait): "
+                    + "the workers may not offer what each executor or task asks for (spark.executor.memory=8g)"), none.err());
+            assertTrue(System.nanoTime() - start < java.util.concurrent.TimeUnit.SECONDS.toNanos(60), "it ended after the wait");
+
+            List<String> two = new java.util.ArrayList<>(base);
+            two.addAll(List.of("--wait", "20", "--executors", "2", "--tasks", "2", "--conf", "spark.executor.memory=512m"));
+            Run one = run(two.toArray(String[]::new));
+            assertEquals(1, one.status(), one.out() + one.err());
+            assertTrue(one.out().lines().anyMatch(l -> l.startsWith("executor 0 on 127.0.0.1, GPU none: cpu")), one.out());
+            assertTrue(one.err().contains("bandalign: 1 of the 2 executors expected (--executors) registered within 20 s (--wait): "
+                    + "the workers may not offer what each executor or task asks for (spark.executor.memory=512m)"), one.err());
+        }
+    }
+
+    /** The survey's tasks that cannot all run within the limit (here 1 ns): null, the job cancelled. */
+    @Test
+    void surveyRun_tasksNotDoneWithinTheLimit_isNull() throws InterruptedException {
+        org.apache.spark.sql.SparkSession spark = org.apache.spark.sql.SparkSession.builder().master("local[1]")
+                .appName("surveyRun").config("spark.ui.enabled", "false").getOrCreate();
+        try {
+            JobOptions cpu = JobOptions.forEngine(Backend.AUTO, spark.sparkContext().getConf());
+            assertEquals(null, ExecutorSurvey.run(spark, cpu, 2, 0, java.time.Duration.ofNanos(1)));
+            assertEquals(1, ExecutorSurvey.run(spark, cpu, 2, 0, java.time.Duration.ofSeconds(60)).size());
+        } finally {
+            spark.stop();
+        }
+    }
+
+    /**
+     * Two executors' GPU addresses of one host that reach one device (by its UUID) fail the
+     * survey, naming both (found by a probe: with CUDA_VISIBLE_DEVICES=1, Spark's GPUs 0 and 1
+     * both ran on that one device); addresses shared by tasks of one executor (fractional
+     * amounts) and the same device of two hosts do not.
+     */
+    @Test
+    void report_oneDeviceReachedByTwoSparkGpus_failsNamingThem() {
+        String d0 = "0: H200, sm_90, 132 SMs, 139.8 GiB, GPU-00ba1a11-0000-4000-8000-000000000000, PCI 0000:01:00.0";
+        List<ExecutorSurvey.Seen> clash = List.of(
+                new ExecutorSurvey.Seen("1", "n1", "n1:7001", "0", d0, "cuda:0 with banded_align.fatbin"),
+                new ExecutorSurvey.Seen("2", "n1", "n1:7002", "1", d0, "cuda:0 with banded_align.fatbin"),
+                new ExecutorSurvey.Seen("3", "n2", "n2:7001", "0", d0, "cuda:0 with banded_align.fatbin"));
+        StringWriter err = new StringWriter();
+        assertEquals(1, DevicesCommand.report(clash, java.util.Set.of("n1:7001", "n1:7002", "n2:7001"), "m",
+                new PrintWriter(new StringWriter()), new PrintWriter(err)));
+        assertEquals("bandalign: device GPU-00ba1a11-0000-4000-8000-000000000000 on n1 is reached by executor 1's GPU 0 and "
+                + "executor 2's GPU 1: Spark takes them for different GPUs (check CUDA_VISIBLE_DEVICES and "
+                + "CUDA_DEVICE_ORDER=PCI_BUS_ID on the executors, and the discovery script)", err.toString().strip());
+        List<ExecutorSurvey.Seen> fine = List.of(clash.get(0), clash.get(2),
+                new ExecutorSurvey.Seen("1", "n1", "n1:7001", "0", d0, "cuda:0 with banded_align.fatbin"));
+        assertEquals(List.of(), DevicesCommand.sharedDevices(fine));
     }
 }

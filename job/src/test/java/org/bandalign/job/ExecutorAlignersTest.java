@@ -41,6 +41,20 @@ class ExecutorAlignersTest {
         assertNull(ExecutorAligners.cpuFallback(), "a later task on this thread carries no stale reason");
     }
 
+    /**
+     * A cluster task of --backend auto that holds no GPU says why where GPUs sit idle: its
+     * executor has some, or its driver shows some that Spark was never told of (found by a probe:
+     * such a run aligned on the CPU without a word).
+     */
+    @Test
+    void noGpuReason_idleGpusOfTheExecutorOrItsMachine_areNamed_noneOnACpuNode() {
+        assertTrue(ExecutorAligners.noGpuReason(true, 0).contains("set spark.task.resource.gpu.amount"));
+        assertEquals("an executor sees 2 CUDA devices but Spark gave it no GPUs (set spark.executor.resource.gpu.amount and "
+                + "spark.task.resource.gpu.amount: README, On a GPU cluster)", ExecutorAligners.noGpuReason(false, 2));
+        assertTrue(ExecutorAligners.noGpuReason(false, 1).startsWith("an executor sees 1 CUDA device but"));
+        assertNull(ExecutorAligners.noGpuReason(false, 0), "a CPU node's executor has nothing to say");
+    }
+
     @Test
     void cpu_withoutSparkEnv_isOneAlignerForTheJvm() {
         Assumptions.assumeTrue(org.apache.spark.SparkEnv.get() == null, "no Spark running in this JVM");

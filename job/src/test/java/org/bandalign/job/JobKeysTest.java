@@ -354,7 +354,59 @@ class JobKeysTest {
         assertEquals(2, TaskGpu.cudaOrdinal("2", null));
         assertEquals(2, TaskGpu.cudaOrdinal("2", ""));
         assertEquals(0, TaskGpu.cudaOrdinal("GPU-abc", "GPU-abc,GPU-def"));
+        assertEquals(1, TaskGpu.cudaOrdinal("1", "03,01"));
         assertEquals(0, TaskGpu.addresses(null).length);
+    }
+
+    /**
+     * The GPUs each task asks for, checked before a run: a stage-level amount where no task
+     * could hold it is refused (Spark failed with exit 1 in its own words, or waited forever),
+     * and more than one GPU a task is a note (a task aligns on one; the others sat idle silently).
+     */
+    @Test
+    void checkAmounts_stageAmountNoTaskCouldHold_refused_severalGpusATask_noted() {
+        java.util.function.Function<String[], SparkConf> conf = kv -> {
+            SparkConf c = new SparkConf(false).set("spark.master", "spark://h:7077");
+            for (int i = 0; i < kv.length; i += 2) {
+                c.set(kv[i], kv[i + 1]);
+            }
+            return c;
+        };
+        String stage = JobKeys.STAGE_GPU_AMOUNT.name();
+        assertEquals(List.of(), TaskGpu.checkAmounts(conf.apply(new String[0])));
+        assertEquals(List.of(), TaskGpu.checkAmounts(conf.apply(new String[] {TaskGpu.EXECUTOR_GPU_AMOUNT, "1", stage, "0.5"})));
+        assertEquals(List.of(), TaskGpu.checkAmounts(conf.apply(new String[] {TaskGpu.EXECUTOR_GPU_AMOUNT, "2", TaskGpu.TASK_GPU_AMOUNT, "1"})));
+        UserError local = assertThrows(UserError.class,
+                () -> TaskGpu.checkAmounts(conf.apply(new String[] {"spark.master", "local[4]", TaskGpu.EXECUTOR_GPU_AMOUNT, "1", stage, "1"})));
+        assertTrue(local.getMessage().startsWith(stage + "=1 needs a cluster master"), local.getMessage());
+        UserError none = assertThrows(UserError.class, () -> TaskGpu.checkAmounts(conf.apply(new String[] {stage, "1"})));
+        assertTrue(none.getMessage().contains("the executors are given none (spark.executor.resource.gpu.amount is not set)"),
+                none.getMessage());
+        UserError fewer = assertThrows(UserError.class,
+                () -> TaskGpu.checkAmounts(conf.apply(new String[] {TaskGpu.EXECUTOR_GPU_AMOUNT, "1", stage, "2"})));
+        assertTrue(fewer.getMessage().startsWith(stage + "=2 asks more GPUs for each task than each executor has "
+                + "(spark.executor.resource.gpu.amount=1)"), fewer.getMessage());
+        assertEquals(List.of(TaskGpu.TASK_GPU_AMOUNT + "=2: each task holds that many GPUs but aligns on the first alone, so the "
+                + "others stay idle; give a task 1 GPU, or a share of one (0.25: four tasks on each)"),
+                TaskGpu.checkAmounts(conf.apply(new String[] {TaskGpu.EXECUTOR_GPU_AMOUNT, "2", TaskGpu.TASK_GPU_AMOUNT, "2"})));
+        assertTrue(TaskGpu.checkAmounts(conf.apply(new String[] {TaskGpu.EXECUTOR_GPU_AMOUNT, "4", stage, "2"})).get(0)
+                .startsWith(stage + "=2: each task holds"));
+    }
+
+    /**
+     * An index that a set CUDA_VISIBLE_DEVICES does not list is a GPU this executor cannot see:
+     * taken as CUDA's ordinal it would be another one (found by a probe: addresses 0 and 1 both
+     * ran on the one GPU of CUDA_VISIBLE_DEVICES=1).
+     */
+    @Test
+    void taskGpu_indexThatCudaVisibleDevicesDoesNotList_isRefusedNamingBoth() {
+        IllegalArgumentException hidden = assertThrows(IllegalArgumentException.class, () -> TaskGpu.cudaOrdinal("0", "1"));
+        assertTrue(hidden.getMessage().startsWith("GPU address '0' (a device index) is not among CUDA_VISIBLE_DEVICES=1, so this "
+                + "executor cannot see that GPU") && !hidden.getMessage().contains("--uuid"), hidden.getMessage());
+        IllegalArgumentException byUuid = assertThrows(IllegalArgumentException.class,
+                () -> TaskGpu.cudaOrdinal("0", "GPU-aaa,GPU-bbb", uuid -> { throw new AssertionError("asked the driver"); }));
+        assertTrue(byUuid.getMessage().contains("CUDA_VISIBLE_DEVICES=GPU-aaa,GPU-bbb")
+                && byUuid.getMessage().contains("getGpusResources.sh --uuid"), byUuid.getMessage());
     }
 
     @Test

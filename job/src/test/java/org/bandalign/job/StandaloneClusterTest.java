@@ -478,7 +478,7 @@ class StandaloneClusterTest {
                     java.time.Duration.ofSeconds(60));
             assertEquals(EXECUTORS, registered.size(), registered.toString());
             List<ExecutorSurvey.Seen> seen = ExecutorSurvey.run(spark,
-                    JobOptions.forEngine(Backend.AUTO, spark.sparkContext().getConf()), 16, 0);
+                    JobOptions.forEngine(Backend.AUTO, spark.sparkContext().getConf()), 16, 0, java.time.Duration.ofSeconds(120));
             java.io.StringWriter out = new java.io.StringWriter();
             java.io.StringWriter err = new java.io.StringWriter();
             int status = DevicesCommand.report(seen, registered, spark.sparkContext().master(), new java.io.PrintWriter(out),
