@@ -60,22 +60,32 @@ final class AlignJob {
         // memory): remove the partial output, or finish or undo a swap cut short, and say so, as
         // the run's last words (Spark's exit comes before the job's call fails). The hook runs
         // after Spark's own (which stop the tasks) and before Hadoop closes its file systems.
+        boolean inProcess = MasterUrl.inProcess(spark.sparkContext().master());
         Runnable recover = () -> {
             quietLogging();   // (tasks still running fail as their files go: noise after the last words)
             String outcome;
             try {
-                if (swap.recover()) {
-                    System.err.println("bandalign: stopped once its output was in place in " + req.output);
+                boolean published = swap.recover();
+                // (a cluster's executors may write on after the context stopped: their late files go too)
+                boolean clean = inProcess || swap.removeLateWrites(LATE_WRITES_QUIET, LATE_WRITES_LIMIT);
+                if (published) {
+                    System.err.println("bandalign: stopped once its output was in place in " + req.output
+                            + (clean ? "" : "; the executors still wrote to " + swap.staging + ": remove it once they are gone"));
                     return;
                 }
-                outcome = "so " + req.output + " is as it was before the run";
+                outcome = clean ? "so " + req.output + " is as it was before the run"
+                        : "so " + req.output + " is as it was before the run, but the executors still wrote to " + swap.staging
+                                + ": remove it once they are gone";
             } catch (IOException | RuntimeException e) {   // (the JVM is going down: say so, nothing more)
                 outcome = "and what it wrote could not all be removed (" + e + "): look for " + swap.staging
                         + " and a hidden directory beside it";
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                outcome = "and the executors may still write to " + swap.staging + ": remove it once they are gone";
             }
-            System.err.println("bandalign: stopped before the job was done, " + outcome + " (where Spark's log above shows an "
-                    + "OutOfMemoryError, a task ran out of memory and the exit code is 52: give the JVM more memory, "
-                    + "BANDALIGN_JAVA_OPTS=-Xmx..., or run fewer tasks at once, --master local[N])");
+            System.err.println("bandalign: stopped before the job was done, " + outcome + (inProcess ? " (where Spark's log above "
+                    + "shows an OutOfMemoryError, a task ran out of memory and the exit code is 52: give the JVM more memory, "
+                    + "BANDALIGN_JAVA_OPTS=-Xmx..., or run fewer tasks at once, --master local[N])" : ""));
         };
         ShutdownHookManager.get().addShutdownHook(recover, PARTIAL_OUTPUT_HOOK_PRIORITY);
         STOP_SAID_BY_HOOK.set(true);
@@ -443,6 +453,13 @@ final class AlignJob {
      * context and tasks), above Hadoop's FileSystem hook (10), which closes the file systems.
      */
     private static final int PARTIAL_OUTPUT_HOOK_PRIORITY = 20;
+    /**
+     * How long a stopped run on a cluster watches its staging directory for the late writes of
+     * executors still going: removed at each, until none came for the first, or at most for the
+     * second (within Hadoop's 30 s for each shutdown hook).
+     */
+    static final java.time.Duration LATE_WRITES_QUIET = java.time.Duration.ofSeconds(3);
+    static final java.time.Duration LATE_WRITES_LIMIT = java.time.Duration.ofSeconds(20);
 
     /**
      * The input table, its schema merged over all files (a band-layout file beside dense files

@@ -92,6 +92,32 @@ final class OutputSwap {
     }
 
     /**
+     * After {@link #recover()} on a cluster: the executors' tasks of a stopped run outlive the
+     * driver's Spark context for a moment (their JVMs are killed after it, by the Workers), and
+     * a task still writing makes the staging directory again. Removes it each time it appears,
+     * until it has stayed away for {@code quiet}, or for at most {@code limit}. Returns whether
+     * it is gone.
+     */
+    boolean removeLateWrites(java.time.Duration quiet, java.time.Duration limit) throws IOException, InterruptedException {
+        long deadline = System.nanoTime() + limit.toNanos();
+        long absentSince = System.nanoTime();
+        while (true) {
+            if (fs.exists(staging)) {
+                fs.delete(staging, true);
+                absentSince = System.nanoTime();
+            }
+            long now = System.nanoTime();
+            if (now - absentSince >= quiet.toNanos()) {
+                return true;
+            }
+            if (now >= deadline) {
+                return !fs.exists(staging);
+            }
+            Thread.sleep(200);
+        }
+    }
+
+    /**
      * Before the run starts: what runs killed hard (SIGKILL, a lost machine) left beside
      * {@code out}, whose hooks never ran. An earlier output moved aside by a swap cut short
      * between its two renames, where no output stands in its place, is the user's only copy:
