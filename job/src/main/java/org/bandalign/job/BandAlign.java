@@ -178,8 +178,9 @@ public final class BandAlign {
                 + "this input takes where that is much";
     }
 
-    private static String describe(Throwable t) {
-        String message = t.getMessage() == null ? "" : t.getMessage().strip();
+    static String describe(Throwable t) {
+        // (Spark ends a job's failure with "Driver stacktrace:", heading the trace that follows it in a log)
+        String message = t.getMessage() == null ? "" : t.getMessage().strip().replaceFirst("\\s*Driver stacktrace:$", "");
         return t.getClass().getName().startsWith("org.bandalign.") ? message : t.getClass().getSimpleName() + ": " + message;
     }
 

@@ -348,6 +348,17 @@ class JobKeysTest {
         assertTrue(BandAlign.outOfMemory(new OutOfMemoryError("Java heap space")).contains("(java.lang.OutOfMemoryError: Java heap space)"));
     }
 
+    /** Found by a cluster probe: a lost executor's one-line failure ended in a literal "\nDriver stacktrace:". */
+    @Test
+    void describe_sparksJobFailure_withoutItsDriverStacktraceHeading() {
+        String reason = "Job aborted due to stage failure: Task 2 in stage 1.0 failed 1 times, most recent failure: Lost task 2.0 in "
+                + "stage 1.0 (TID 5) (127.0.0.1 executor 0): ExecutorLostFailure (executor 0 exited caused by one of the running "
+                + "tasks) Reason: Command exited with code 137";
+        assertEquals("SparkException: " + reason, BandAlign.describe(new org.apache.spark.SparkException(reason + "\nDriver stacktrace:")));
+        assertEquals("SparkException: a Driver stacktrace: in the middle stays",
+                BandAlign.describe(new org.apache.spark.SparkException("a Driver stacktrace: in the middle stays")));
+    }
+
     @Test
     void taskGpu_cudaVisibleDevices_mapsSparkAddressToOrdinal() {
         assertEquals(1, TaskGpu.cudaOrdinal("5", "3,5,7"));
