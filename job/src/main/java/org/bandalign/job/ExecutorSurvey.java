@@ -130,6 +130,22 @@ final class ExecutorSurvey {
         return ids;
     }
 
+    /**
+     * Why a task that holds no GPU, of an executor given none, aligns on the CPU, where the
+     * alignment job has nothing to add (no GPU sits idle): for the survey, which names a reason
+     * for every CPU line.
+     */
+    static String noGpuAtAll() {
+        String driver;
+        try {
+            driver = "its executor sees " + CudaAligner.deviceCount() + " CUDA device(s)";
+        } catch (IllegalStateException e) {   // CudaUnavailableException
+            driver = e.getMessage();
+        }
+        return "the task holds no GPU, as its executor was given none (set spark.executor.resource.gpu.amount and "
+                + "spark.task.resource.gpu.amount); " + driver;
+    }
+
     /** What the current task sees. */
     static Seen look(JobOptions options) {
         TaskContext task = TaskContext.get();
@@ -148,7 +164,7 @@ final class ExecutorSurvey {
                 engine = cuda.backend() + " with " + cuda.kernelImage();
                 device = CudaDevices.list().get(cuda.ordinal()).toString();
             } else {
-                engine = aligner.backend() + (fallback == null ? "" : " (auto used the CPU: " + fallback + ")");
+                engine = aligner.backend() + " (auto used the CPU: " + (fallback != null ? fallback : noGpuAtAll()) + ")";
             }
         } catch (IllegalStateException | IllegalArgumentException e) {   // CudaUnavailableException too
             engine = "no engine: " + e.getMessage();   // --backend cuda where no GPU can be used

@@ -6,8 +6,28 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
 
-/** When {@code devices --master} starts its survey ({@link ExecutorSurvey#ready}). */
+/** When {@code devices --master} starts its survey ({@link ExecutorSurvey#ready}), and why it says a task uses the CPU. */
 class ExecutorSurveyTest {
+    /**
+     * The survey names a reason on every CPU line, also for an executor given no GPUs on a
+     * machine without any (found by a probe: "GPU none: cpu" with no reason, where README
+     * promises "the CPU and why").
+     */
+    @Test
+    void noGpuAtAll_namesTheSettingsAndWhatTheDriverShows() {
+        String why = ExecutorSurvey.noGpuAtAll();
+        assertTrue(why.startsWith("the task holds no GPU, as its executor was given none (set spark.executor.resource.gpu.amount "
+                + "and spark.task.resource.gpu.amount); "), why);
+        boolean driver;
+        try {
+            org.bandalign.cuda.CudaAligner.deviceCount();
+            driver = true;
+        } catch (org.bandalign.cuda.CudaUnavailableException e) {
+            driver = false;
+        }
+        assertTrue(driver ? why.matches(".*; its executor sees \\d+ CUDA device\\(s\\)") : why.contains("; no CUDA"), why);
+    }
+
     @Test
     void ready_expectedExecutorsAllWithBlockManagers_starts() {
         assertTrue(ExecutorSurvey.ready(Set.of("10.0.0.1:40001", "10.0.0.2:40002"), 2, false));
