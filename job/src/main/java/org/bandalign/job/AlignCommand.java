@@ -86,7 +86,7 @@ public final class AlignCommand implements Callable<Integer> {
             System.err.println("bandalign: note: " + note);
         }
         String master = sparkConf.get("spark.master");
-        if (request.options.backend == Backend.CUDA && (master.equals("local") || master.startsWith("local["))) {
+        if (request.options.backend == Backend.CUDA && MasterUrl.inProcess(master)) {
             requireCuda();   // on a cluster only the executors need a GPU
         }
         SparkSession spark = CommandSession.start(sparkConf, "align");

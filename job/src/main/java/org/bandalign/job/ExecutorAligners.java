@@ -112,14 +112,7 @@ final class ExecutorAligners {
     /** Whether this executor was given GPUs (spark.executor.resource.gpu.amount > 0). */
     private static boolean executorHasGpus() {
         SparkEnv env = SparkEnv.get();
-        if (env == null) {
-            return false;
-        }
-        try {
-            return Double.parseDouble(env.conf().get("spark.executor.resource.gpu.amount", "0")) > 0;
-        } catch (NumberFormatException e) {
-            return false;
-        }
+        return env != null && TaskGpu.amount(env.conf(), TaskGpu.EXECUTOR_GPU_AMOUNT) > 0;
     }
 
     /** What {@link #visibleCudaDevices()} found, once per JVM (null: not looked yet). */

@@ -121,7 +121,7 @@ final class TaskGpu {
     }
 
     /** A GPU amount setting as a number, 0 where unset or not a number (Spark refuses that itself). */
-    private static double amount(SparkConf conf, String key) {
+    static double amount(SparkConf conf, String key) {
         try {
             return Double.parseDouble(conf.get(key, "0").strip());
         } catch (NumberFormatException e) {

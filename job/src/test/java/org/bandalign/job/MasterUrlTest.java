@@ -1,7 +1,9 @@
 package org.bandalign.job;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import org.junit.jupiter.api.Test;
 
@@ -21,6 +23,16 @@ class MasterUrlTest {
         assertEquals("Asked to run locally with 0 threads", MasterUrl.problem("local[0, 2]"));
         for (String bad : new String[] {"foo://bar", "local[-1]", "local[2", "lokal[2]", "yarn", "k8s://https://h:6443", ""}) {
             assertEquals("Could not parse Master URL: '" + bad + "'", MasterUrl.problem(bad), bad);
+        }
+    }
+
+    @Test
+    void inProcess_localMastersOnly() {
+        for (String local : new String[] {"local", "local[1]", "local[*]", "local[2,3]", " local[*, 4] "}) {
+            assertTrue(MasterUrl.inProcess(local), local);
+        }
+        for (String cluster : new String[] {"local-cluster[2, 1, 1024]", "spark://h:7077", "yarn", "k8s://https://h:6443"}) {
+            assertFalse(MasterUrl.inProcess(cluster), cluster);
         }
     }
 }
