@@ -13,8 +13,8 @@
 #
 # Exits non-zero with a message on stderr when nvidia-smi is missing, fails or prints something
 # that is not a GPU index (or UUID). That includes a driver that finds no GPU (nvidia-smi then
-# prints "No devices were found" or fails): Spark then stops the Worker saying why, rather than
-# let a GPU node join without its GPUs. (An nvidia-smi that prints nothing and exits 0 gives an
+# prints "No devices were found" or fails): Spark then stops the Worker (standalone) or the
+# executor (YARN, Kubernetes) saying why, rather than let a GPU node join without its GPUs. (An nvidia-smi that prints nothing and exits 0 gives an
 # empty address list.) Needs only bash and nvidia-smi.
 set -u
 

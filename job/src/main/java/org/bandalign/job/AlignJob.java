@@ -65,23 +65,17 @@ final class AlignJob {
             quietLogging();   // (tasks still running fail as their files go: noise after the last words)
             String outcome;
             try {
-                boolean published = swap.recover();
-                // (a cluster's executors may write on after the context stopped: their late files go too)
-                boolean clean = inProcess || swap.removeLateWrites(LATE_WRITES_QUIET, LATE_WRITES_LIMIT);
-                if (published) {
-                    System.err.println("bandalign: stopped once its output was in place in " + req.output
-                            + (clean ? "" : "; the executors still wrote to " + swap.staging + ": remove it once they are gone"));
+                if (swap.recover()) {
+                    System.err.println("bandalign: stopped once its output was in place in " + req.output);
                     return;
                 }
-                outcome = clean ? "so " + req.output + " is as it was before the run"
-                        : "so " + req.output + " is as it was before the run, but the executors still wrote to " + swap.staging
-                                + ": remove it once they are gone";
+                outcome = "so " + req.output + " is as it was before the run";
+                if (!inProcess) {   // (a cluster's executors may write on after the context stopped: their late files go too)
+                    outcome += lateWrites(swap);
+                }
             } catch (IOException | RuntimeException e) {   // (the JVM is going down: say so, nothing more)
                 outcome = "and what it wrote could not all be removed (" + e + "): look for " + swap.staging
                         + " and a hidden directory beside it";
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                outcome = "and the executors may still write to " + swap.staging + ": remove it once they are gone";
             }
             System.err.println("bandalign: stopped before the job was done, " + outcome + (inProcess ? " (where Spark's log above "
                     + "shows an OutOfMemoryError, a task ran out of memory and the exit code is 52: give the JVM more memory, "
@@ -446,6 +440,23 @@ final class AlignJob {
         double heap = taskBytes / AlignPartition.READING_HEAP_SHARE * 1.05;
         long step = 256L << 20;
         return (long) Math.ceil(heap / step) * step;
+    }
+
+    /**
+     * For a run stopped on a cluster, once its staging directory is removed: watches it for the
+     * late writes of executors still going ({@link OutputSwap#removeLateWrites}); "" where none
+     * stayed, else what to remove.
+     */
+    private static String lateWrites(OutputSwap swap) {
+        String left = ", but the executors may still have written to " + swap.staging + ": remove it once they are gone";
+        try {
+            return swap.removeLateWrites(LATE_WRITES_QUIET, LATE_WRITES_LIMIT) ? "" : left;
+        } catch (IOException | RuntimeException e) {
+            return left + " (" + e + ")";
+        } catch (InterruptedException e) {   // (Hadoop's time for the hook ran out)
+            Thread.currentThread().interrupt();
+            return left;
+        }
     }
 
     /**

@@ -43,12 +43,13 @@ public final class DevicesCommand implements Callable<Integer> {
             + "more than the cluster's GPU slots, so that every executor takes some.")
     int tasks;
 
-    @Option(names = "--executors", defaultValue = "0", paramLabel = "N", description = "Executors to wait for before the survey "
-            + "(default: spark.executor.instances if set, else until their number holds for 5 s).")
+    @Option(names = "--executors", defaultValue = "0", paramLabel = "N", description = "Executors to wait for before the survey; "
+            + "exit 1 if fewer register (default: spark.executor.instances if set, a shortfall only noted, else until their "
+            + "number holds for 5 s).")
     int executors;
 
     @Option(names = "--wait", defaultValue = "120", paramLabel = "SECONDS", description = "Longest wait for executors "
-            + "(default: ${DEFAULT-VALUE}).")
+            + "(default: ${DEFAULT-VALUE}); exit 1 if none registered (without dynamic allocation).")
     int waitSeconds;
 
     @Option(names = "--backend", defaultValue = "auto", paramLabel = "auto|cuda", description = "Engine the survey's tasks ask for, as "
@@ -81,8 +82,8 @@ public final class DevicesCommand implements Callable<Integer> {
             case "cuda" -> Backend.CUDA;
             default -> throw new UserError("--backend must be auto or cuda for the survey, got '" + backend + "'");
         };
-        if (waitSeconds < 1) {
-            throw new UserError("--wait must be >= 1 second, got " + waitSeconds);
+        if (waitSeconds < 0) {
+            throw new UserError("--wait must be >= 0 seconds, got " + waitSeconds);
         }
         sparkConf.setIfMissing("spark.app.name", "bandalign devices");
         for (String note : TaskGpu.checkAmounts(sparkConf)) {
@@ -95,28 +96,30 @@ public final class DevicesCommand implements Callable<Integer> {
             java.time.Duration wait = java.time.Duration.ofSeconds(waitSeconds);
             java.util.Set<String> registered = ExecutorSurvey.awaitExecutors(spark, expected, java.time.Duration.ofSeconds(5), wait);
             boolean local = spark.sparkContext().isLocal();
-            if (!local && registered.isEmpty()) {   // (a survey job would wait for them forever)
+            // (a survey job would wait for them forever; with dynamic allocation they start with the job)
+            if (!local && registered.isEmpty() && waitSeconds > 0 && !sparkConf.getBoolean("spark.dynamicAllocation.enabled", false)) {
                 err.println("bandalign: no executor registered with " + spark.sparkContext().master() + " within " + waitSeconds
                         + " s (--wait): " + unmet(sparkConf));
                 err.flush();
                 return 1;
             }
+            java.time.Duration taskLimit = wait.compareTo(SURVEY_TASKS_LIMIT) > 0 ? wait : SURVEY_TASKS_LIMIT;
             List<ExecutorSurvey.Seen> seen = ExecutorSurvey.run(spark, JobOptions.forEngine(engine, sparkConf), tasks,
-                    JobKeys.STAGE_GPU_AMOUNT.get(sparkConf), wait);
+                    JobKeys.STAGE_GPU_AMOUNT.get(sparkConf), taskLimit);
             if (seen == null) {
-                err.println("bandalign: the survey's tasks did not all run within " + waitSeconds + " s (--wait) on the "
+                err.println("bandalign: the survey's tasks did not all run within " + taskLimit.toSeconds() + " s on the "
                         + registered.size() + " registered executor" + (registered.size() == 1 ? "" : "s") + ": "
                         + unmet(sparkConf));
                 err.flush();
                 return 1;
             }
             int status = report(seen, registered, spark.sparkContext().master(), spec.commandLine().getOut(), err);
-            if (!local && expected > 0 && registered.size() < expected) {
-                err.println("bandalign: " + registered.size() + " of the " + expected + " executors expected ("
-                        + (executors > 0 ? "--executors" : "spark.executor.instances") + ") registered within " + waitSeconds
-                        + " s (--wait): " + unmet(sparkConf));
+            if (!local && expected > 0 && registered.size() < expected) {   // (a standalone master may start fewer than the setting)
+                err.println("bandalign: " + (executors > 0 ? "" : "note: ") + registered.size() + " of the " + expected
+                        + " executors expected (" + (executors > 0 ? "--executors" : "spark.executor.instances") + ") registered within "
+                        + waitSeconds + " s (--wait): " + unmet(sparkConf));
                 err.flush();
-                status = 1;
+                status = executors > 0 ? 1 : status;
             }
             return status;
         } catch (InterruptedException e) {
@@ -126,6 +129,9 @@ public final class DevicesCommand implements Callable<Integer> {
             spark.stop();
         }
     }
+
+    /** The least time the survey's tasks get to run (they may fetch the jar and initialise a GPU first). */
+    static final java.time.Duration SURVEY_TASKS_LIMIT = java.time.Duration.ofSeconds(120);
 
     /** What to check where executors do not register or tasks are not scheduled: what the run asks of each. */
     static String unmet(SparkConf conf) {
@@ -182,7 +188,7 @@ public final class DevicesCommand implements Callable<Integer> {
         Map<String, java.util.Set<String>> reachedBy = new java.util.TreeMap<>();
         for (ExecutorSurvey.Seen s : seen) {
             java.util.regex.Matcher uuid = UUID.matcher(s.device());
-            if (uuid.find()) {
+            if (uuid.find() && !s.device().contains("MIG")) {   // (a MIG instance reports its parent GPU's UUID)
                 reachedBy.computeIfAbsent(uuid.group() + " on " + s.host(), k -> new java.util.TreeSet<>())
                         .add("executor " + s.executor() + "'s GPU " + s.gpu());
             }

@@ -127,7 +127,7 @@ final class ExecutorAligners {
             int count;
             try {
                 count = CudaAligner.deviceCount();
-            } catch (CudaUnavailableException e) {
+            } catch (RuntimeException e) {   // no driver, or one that fails: the task goes on on the CPU all the same
                 count = 0;
             }
             visibleCudaDevices = count;

@@ -139,7 +139,7 @@ final class ExecutorSurvey {
         String driver;
         try {
             driver = "its executor sees " + CudaAligner.deviceCount() + " CUDA device(s)";
-        } catch (IllegalStateException e) {   // CudaUnavailableException
+        } catch (RuntimeException e) {   // CudaUnavailableException, or a driver call that failed
             driver = e.getMessage();
         }
         return "the task holds no GPU, as its executor was given none (set spark.executor.resource.gpu.amount and "

@@ -35,12 +35,13 @@ final class TaskGpu {
      * The CUDA device ordinal for a Spark GPU address: its position in {@code visibleDevices}
      * (the value of {@code CUDA_VISIBLE_DEVICES}) when that lists it; for a UUID
      * ({@code GPU-...}, from {@code getGpusResources.sh --uuid}) what {@code byUuid} (the driver)
-     * says; else the address itself, an index, where no {@code CUDA_VISIBLE_DEVICES} is set.
-     * Where one is set, an index it does not list is a device this process cannot see: CUDA's
-     * ordinal of that number is another GPU (one Spark gave another task, or none).
+     * says; else the address itself, an index. Where a {@code CUDA_VISIBLE_DEVICES} of indices is
+     * set, an index it does not list is a device this process cannot see: CUDA's ordinal of that
+     * number is another GPU (one Spark gave another task, or none). (One of UUIDs is a container's
+     * own, whose nvidia-smi numbers its GPUs from 0 as CUDA does.)
      *
      * @throws IllegalArgumentException when the address is neither listed, nor a UUID, nor an
-     *         index, or is an index that a set {@code CUDA_VISIBLE_DEVICES} does not list
+     *         index, or is an index that a set {@code CUDA_VISIBLE_DEVICES} of indices does not list
      */
     static int cudaOrdinal(String address, String visibleDevices, ToIntFunction<String> byUuid) {
         String wanted = address.trim();
@@ -63,14 +64,12 @@ final class TaskGpu {
             throw new IllegalArgumentException("GPU address '" + address + "' is neither a device index nor a UUID (GPU-...), "
                     + "and CUDA_VISIBLE_DEVICES=" + visibleDevices + " does not list it", e);
         }
-        if (restricted) {
+        if (restricted && java.util.Arrays.stream(visibleDevices.split(",")).allMatch(v -> v.strip().matches("[0-9]+"))) {
             throw new IllegalArgumentException("GPU address '" + address + "' (a device index) is not among CUDA_VISIBLE_DEVICES="
                     + visibleDevices + ", so this executor cannot see that GPU (CUDA's ordinal " + index
-                    + " would be another one): " + (visibleDevices.toUpperCase(java.util.Locale.ROOT).contains("GPU-")
-                    ? "have the discovery script hand out UUIDs (conf/getGpusResources.sh --uuid), or "
-                    : "") + "leave CUDA_VISIBLE_DEVICES unset for executors, as Spark assigns their GPUs");
+                    + " would be another one): leave CUDA_VISIBLE_DEVICES unset for executors, as Spark assigns their GPUs");
         }
-        return index;
+        return index;   // (a list of UUIDs: a container's own numbering, as its nvidia-smi gives it)
     }
 
     /** Whether two entries are the same device index written differently ({@code 01} and {@code 1}). */
@@ -92,8 +91,8 @@ final class TaskGpu {
      * only in its own words, or not at all), and returns what to tell the user.
      *
      * @throws UserError where no task could run: a stage-level amount
-     *         ({@code spark.bandalign.stage.gpuAmount}) in local mode, or where the executors are
-     *         given no GPUs or fewer than that
+     *         ({@code spark.bandalign.stage.gpuAmount}) in local mode, with dynamic allocation, or
+     *         where the executors are given no GPUs or fewer than that
      */
     static List<String> checkAmounts(SparkConf conf) {
         double stage = JobKeys.STAGE_GPU_AMOUNT.get(conf);
@@ -101,6 +100,10 @@ final class TaskGpu {
         if (stage > 0 && MasterUrl.inProcess(conf.get("spark.master", "local"))) {
             throw new UserError(stageKey + "=" + conf.get(stageKey) + " needs a cluster master (standalone, YARN or Kubernetes): "
                     + "Spark's local mode runs no stage-level resource profiles, and its tasks hold no GPU; leave it unset there");
+        }
+        if (stage > 0 && conf.getBoolean("spark.dynamicAllocation.enabled", false)) {
+            throw new UserError(stageKey + "=" + conf.get(stageKey) + " needs spark.dynamicAllocation.enabled=false: Spark runs "
+                    + "task-only resource profiles without dynamic allocation alone (with it, use " + TASK_GPU_AMOUNT + ")");
         }
         double executor = amount(conf, EXECUTOR_GPU_AMOUNT);
         if (stage > 0 && executor <= 0) {   // (a task-only profile runs on the default executors: none could take a task)

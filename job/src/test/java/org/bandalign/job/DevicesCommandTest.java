@@ -104,7 +104,7 @@ class DevicesCommandTest {
         }
         assertEquals(2, run("devices", "--master", "local[2]", "--tasks", "0").status());
         assertEquals(2, run("devices", "--master", "local[2]", "--backend", "cpu").status());
-        assertEquals(2, run("devices", "--master", "local[2]", "--wait", "0").status());
+        assertEquals(2, run("devices", "--master", "local[2]", "--wait", "-1").status());
         Run stage = run("devices", "--master", "local[2]", "--conf", "spark.bandalign.stage.gpuAmount=1");
         assertEquals(2, stage.status(), stage.err());
         assertTrue(stage.err().startsWith("bandalign: spark.bandalign.stage.gpuAmount=1 needs a cluster master"), stage.err());
@@ -187,5 +187,10 @@ class DevicesCommandTest {
         List<ExecutorSurvey.Seen> fine = List.of(clash.get(0), clash.get(2),
                 new ExecutorSurvey.Seen("1", "n1", "n1:7001", "0", d0, "cuda:0 with banded_align.fatbin"));
         assertEquals(List.of(), DevicesCommand.sharedDevices(fine));
+        // MIG instances report their parent GPU's UUID: two of one GPU are not one device.
+        String mig = "0: NVIDIA A100-SXM4-40GB MIG 1g.5gb, sm_80, 14 SMs, 4.8 GiB, GPU-00ba1a11-0000-4000-8000-000000000000, PCI 0000:01:00.0";
+        assertEquals(List.of(), DevicesCommand.sharedDevices(List.of(
+                new ExecutorSurvey.Seen("1", "n1", "n1:7001", "MIG-a", mig, "cuda:0 with banded_align.fatbin"),
+                new ExecutorSurvey.Seen("2", "n1", "n1:7002", "MIG-b", mig, "cuda:0 with banded_align.fatbin"))));
     }
 }

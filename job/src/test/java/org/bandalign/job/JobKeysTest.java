@@ -390,6 +390,9 @@ class JobKeysTest {
         UserError local = assertThrows(UserError.class,
                 () -> TaskGpu.checkAmounts(conf.apply(new String[] {"spark.master", "local[4]", TaskGpu.EXECUTOR_GPU_AMOUNT, "1", stage, "1"})));
         assertTrue(local.getMessage().startsWith(stage + "=1 needs a cluster master"), local.getMessage());
+        UserError dynamic = assertThrows(UserError.class, () -> TaskGpu.checkAmounts(conf.apply(
+                new String[] {TaskGpu.EXECUTOR_GPU_AMOUNT, "1", stage, "1", "spark.dynamicAllocation.enabled", "true"})));
+        assertTrue(dynamic.getMessage().startsWith(stage + "=1 needs spark.dynamicAllocation.enabled=false"), dynamic.getMessage());
         UserError none = assertThrows(UserError.class, () -> TaskGpu.checkAmounts(conf.apply(new String[] {stage, "1"})));
         assertTrue(none.getMessage().contains("the executors are given none (spark.executor.resource.gpu.amount is not set)"),
                 none.getMessage());
@@ -414,10 +417,9 @@ class JobKeysTest {
         IllegalArgumentException hidden = assertThrows(IllegalArgumentException.class, () -> TaskGpu.cudaOrdinal("0", "1"));
         assertTrue(hidden.getMessage().startsWith("GPU address '0' (a device index) is not among CUDA_VISIBLE_DEVICES=1, so this "
                 + "executor cannot see that GPU") && !hidden.getMessage().contains("--uuid"), hidden.getMessage());
-        IllegalArgumentException byUuid = assertThrows(IllegalArgumentException.class,
-                () -> TaskGpu.cudaOrdinal("0", "GPU-aaa,GPU-bbb", uuid -> { throw new AssertionError("asked the driver"); }));
-        assertTrue(byUuid.getMessage().contains("CUDA_VISIBLE_DEVICES=GPU-aaa,GPU-bbb")
-                && byUuid.getMessage().contains("getGpusResources.sh --uuid"), byUuid.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> TaskGpu.cudaOrdinal("4", " 1, 2 ,3"));
+        // A list of UUIDs is a container's own (its nvidia-smi numbers its GPUs from 0, as CUDA does).
+        assertEquals(0, TaskGpu.cudaOrdinal("0", "GPU-aaa", uuid -> { throw new AssertionError("asked the driver"); }));
     }
 
     @Test

@@ -53,11 +53,18 @@ class OutputSwapTest {
                 for (int k = 0; k < 3; k++) {
                     Thread.sleep(300);
                     Path attempt = local(swap.staging).resolve("marginals/_temporary/0/_temporary/attempt_" + k);
-                    Files.createDirectories(attempt);
-                    Files.writeString(attempt.resolve("part-0000" + k + ".parquet"), "late");
+                    while (true) {
+                        try {
+                            Files.createDirectories(attempt);
+                            Files.writeString(attempt.resolve("part-0000" + k + ".parquet"), "late");
+                            break;
+                        } catch (IOException removedUnderIt) {
+                            // the watch removed the directory between the two: write again, as a task's retry would
+                        }
+                    }
                     written.countDown();
                 }
-            } catch (IOException | InterruptedException e) {
+            } catch (InterruptedException e) {
                 throw new IllegalStateException(e);
             }
         });
