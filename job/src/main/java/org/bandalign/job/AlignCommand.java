@@ -184,12 +184,13 @@ public final class AlignCommand implements Callable<Integer> {
         if (!(minProb >= 0 && minProb <= 1)) {
             throw new UserError("--min-prob must lie in [0, 1], got " + minProb);
         }
+        Layout chosen = layout == null ? null : parse(Layout.class, layout, "--layout");
         JobOptions options = new JobOptions(
                 parse(Mode.class, mode, "--mode"),
                 parse(Semiring.class, semiring, "--semiring"),
                 band == null ? AlignOptions.NO_BAND : band,
-                layout == null ? null : parse(Layout.class, layout, "--layout"),
-                minProb, packed,
+                chosen,
+                minProb, packed && chosen != Layout.SPARSE,   // (sparse: marginals null, of the type they have unpacked)
                 parse(Backend.class, backend, "--backend"),
                 failFast,
                 batchCells != null ? JobKeys.BATCH_CELLS.check(batchCells, "--batch-cells") : JobKeys.BATCH_CELLS.get(sparkConf),
