@@ -97,7 +97,8 @@ public final class DevicesCommand implements Callable<Integer> {
             java.util.Set<String> registered = ExecutorSurvey.awaitExecutors(spark, expected, java.time.Duration.ofSeconds(5), wait);
             boolean local = spark.sparkContext().isLocal();
             // (a survey job would wait for them forever; with dynamic allocation they start with the job)
-            if (!local && registered.isEmpty() && waitSeconds > 0 && !sparkConf.getBoolean("spark.dynamicAllocation.enabled", false)) {
+            boolean dynamic = sparkConf.getBoolean("spark.dynamicAllocation.enabled", false);
+            if (!local && registered.isEmpty() && waitSeconds > 0 && !dynamic) {
                 err.println("bandalign: no executor registered with " + spark.sparkContext().master() + " within " + waitSeconds
                         + " s (--wait): " + unmet(sparkConf));
                 err.flush();
@@ -112,6 +113,11 @@ public final class DevicesCommand implements Callable<Integer> {
                         + unmet(sparkConf));
                 err.flush();
                 return 1;
+            }
+            if (dynamic) {   // (executors the survey's job brought up: those that took none of its tasks are named)
+                registered = new java.util.TreeSet<>(registered);
+                ExecutorSurvey.executorIds(spark).stream().filter(id -> !id.endsWith(ExecutorSurvey.WITHOUT_BLOCK_MANAGER))
+                        .forEach(registered::add);
             }
             int status = report(seen, registered, spark.sparkContext().master(), spec.commandLine().getOut(), err);
             if (!local && expected > 0 && registered.size() < expected) {   // (a standalone master may start fewer than the setting)

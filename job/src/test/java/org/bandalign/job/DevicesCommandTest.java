@@ -148,6 +148,17 @@ class DevicesCommandTest {
                     + "no GPU, as its executor was given none")), one.out());
             assertTrue(one.err().contains("bandalign: 1 of the 2 executors expected (--executors) registered within 20 s (--wait): "
                     + "the workers may not offer what each executor or task asks for (spark.executor.memory=512m)"), one.err());
+
+            // Under dynamic allocation no executor runs before a job: the survey's own job brings them up.
+            List<String> dynamic = new java.util.ArrayList<>(base);
+            dynamic.addAll(List.of("--wait", "3", "--tasks", "2", "--conf", "spark.executor.memory=512m",
+                    "--conf", "spark.dynamicAllocation.enabled=true", "--conf", "spark.dynamicAllocation.shuffleTracking.enabled=true"));
+            Run started = run(dynamic.toArray(String[]::new));
+            assertEquals(1, started.status(), started.out() + started.err());
+            assertTrue(started.out().lines().anyMatch(l -> l.matches("executor \\d+ on 127\\.0\\.0\\.1, GPU none: cpu \\(auto used .*")),
+                    started.out());
+            assertTrue(started.err().contains("1 of 1 executor and GPU address pairs would not align on a GPU")
+                    && !started.err().contains("registered"), started.err());
         }
     }
 
