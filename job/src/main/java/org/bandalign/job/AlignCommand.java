@@ -174,15 +174,15 @@ public final class AlignCommand implements Callable<Integer> {
         }
         JobKeys.checkKnown(sparkConf);
         if (input.isBlank() || output.isBlank()) {
-            throw new UserError((input.isBlank() ? "--input" : "--output") + " is empty; give a path");
+            throw UserError.badFlag((input.isBlank() ? "--input" : "--output") + " is empty; give a path");
         }
         checkReaderBatchSize(sparkConf);
         if (band != null && band < 0) {
-            throw new UserError("--band must be >= 0, got " + band);
+            throw UserError.badFlag("--band must be >= 0, got " + band);
         }
         double minProb = this.minProb != null ? this.minProb : MIN_PROB;
         if (!(minProb >= 0 && minProb <= 1)) {
-            throw new UserError("--min-prob must lie in [0, 1], got " + minProb);
+            throw UserError.badFlag("--min-prob must lie in [0, 1], got " + minProb);
         }
         Layout chosen = layout == null ? null : parse(Layout.class, layout, "--layout");
         JobOptions options = new JobOptions(
@@ -240,6 +240,6 @@ public final class AlignCommand implements Callable<Integer> {
         for (E e : type.getEnumConstants()) {
             allowed.append(allowed.length() == 0 ? "" : ", ").append(e.name().toLowerCase(java.util.Locale.ROOT));
         }
-        throw new UserError(flag + " must be one of " + allowed + ", got '" + value + "'");
+        throw UserError.badFlag(flag + " must be one of " + allowed + ", got '" + value + "'");
     }
 }

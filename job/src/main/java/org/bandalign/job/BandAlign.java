@@ -45,13 +45,16 @@ public final class BandAlign {
         cli.setParameterExceptionHandler((e, arguments) -> {   // one line, not the whole help
             CommandLine where = e.getCommandLine();
             where.getErr().println("bandalign: " + e.getMessage());
-            where.getErr().println("bandalign: see '" + where.getCommandSpec().qualifiedName() + " --help'");
+            where.getErr().println(seeHelp(where));
             return 2;
         });
         cli.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
             Throwable user = userError(e);
             if (user != null) {
                 commandLine.getErr().println("bandalign: " + oneLine(user.getMessage()));
+                if (user instanceof UserError u && u.badFlag) {
+                    commandLine.getErr().println(seeHelp(commandLine));
+                }
                 return 2;
             }
             if (System.getenv(TRACE_ENV) != null) {
@@ -70,6 +73,10 @@ public final class BandAlign {
             return 1;
         });
         return cli.execute(withDefaultCommand(args));
+    }
+
+    private static String seeHelp(CommandLine command) {
+        return "bandalign: see '" + command.getCommandSpec().qualifiedName() + " --help'";
     }
 
     /** Whether the JVM is going down (its shutdown hooks run): then no hook can be added. */

@@ -44,14 +44,14 @@ public final class BenchEngineCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         if (pairs < 1 || len < 1 || rounds < 1 || threads < 0) {
-            throw new UserError("--pairs, --len and --rounds must be >= 1 and --threads >= 0");
+            throw UserError.badFlag("--pairs, --len and --rounds must be >= 1 and --threads >= 0");
         }
         if (3L * len * len > Integer.MAX_VALUE - 8) {   // the largest array a JVM allocates
             throw new UserError("--len " + len + " gives pairs of " + 3L * len * len
                     + " scores, more than one Java array holds");
         }
         if (band != null && band < 0) {
-            throw new UserError("--band must be >= 0, got " + band);
+            throw UserError.badFlag("--band must be >= 0, got " + band);
         }
         AlignOptions.Builder builder = AlignOptions.builder()
                 .mode(AlignCommand.parse(Mode.class, mode, "--mode"))

@@ -61,6 +61,21 @@ public final class DevicesCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        // (the survey's flags are checked on every call: a mistake in them shows before they are needed)
+        if (tasks < 1) {
+            throw UserError.badFlag("--tasks must be >= 1, got " + tasks);
+        }
+        if (executors < 0) {
+            throw UserError.badFlag("--executors must be >= 0, got " + executors);
+        }
+        if (waitSeconds < 0) {
+            throw UserError.badFlag("--wait must be >= 0 seconds, got " + waitSeconds);
+        }
+        Backend engine = switch (backend.toLowerCase(java.util.Locale.ROOT)) {
+            case "auto" -> Backend.AUTO;
+            case "cuda" -> Backend.CUDA;
+            default -> throw UserError.badFlag("--backend must be auto or cuda for the survey, got '" + backend + "'");
+        };
         SparkConf sparkConf = new SparkConf();
         conf.forEach(sparkConf::set);
         if (master != null) {
@@ -68,23 +83,12 @@ public final class DevicesCommand implements Callable<Integer> {
         }
         String configured = sparkConf.get("spark.master", "local");
         if (master != null || !(configured.equals("local") || configured.startsWith("local["))) {
-            return surveyExecutors(sparkConf);
+            return surveyExecutors(sparkConf, engine);
         }
         return listThisMachine();
     }
 
-    private int surveyExecutors(SparkConf sparkConf) {
-        if (tasks < 1) {
-            throw new UserError("--tasks must be >= 1, got " + tasks);
-        }
-        Backend engine = switch (backend.toLowerCase(java.util.Locale.ROOT)) {
-            case "auto" -> Backend.AUTO;
-            case "cuda" -> Backend.CUDA;
-            default -> throw new UserError("--backend must be auto or cuda for the survey, got '" + backend + "'");
-        };
-        if (waitSeconds < 0) {
-            throw new UserError("--wait must be >= 0 seconds, got " + waitSeconds);
-        }
+    private int surveyExecutors(SparkConf sparkConf, Backend engine) {
         sparkConf.setIfMissing("spark.app.name", "bandalign devices");
         for (String note : TaskGpu.checkAmounts(sparkConf)) {
             spec.commandLine().getErr().println("bandalign: note: " + note);

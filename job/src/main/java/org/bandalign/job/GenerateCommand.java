@@ -70,19 +70,19 @@ public final class GenerateCommand implements Callable<Integer> {
     @Override
     public Integer call() throws java.io.IOException {
         if (minLen < 1 || maxLen < minLen) {
-            throw new UserError("need 1 <= --min-len <= --max-len, got " + minLen + " and " + maxLen);
+            throw UserError.badFlag("need 1 <= --min-len <= --max-len, got " + minLen + " and " + maxLen);
         }
         if (pairs < 0) {
-            throw new UserError("--pairs must be >= 0, got " + pairs);
+            throw UserError.badFlag("--pairs must be >= 0, got " + pairs);
         }
         if (!(bandFraction >= 0 && bandFraction <= 1)) {
-            throw new UserError("--band-fraction must lie in [0, 1], got " + bandFraction);
+            throw UserError.badFlag("--band-fraction must lie in [0, 1], got " + bandFraction);
         }
         if (bandFraction > 0 && bandWidth < 0) {
-            throw new UserError("--band-width must be >= 0 for band-layout rows, got " + bandWidth);
+            throw UserError.badFlag("--band-width must be >= 0 for band-layout rows, got " + bandWidth);
         }
         if (partitions < 0) {
-            throw new UserError("--partitions must be >= 0 (0: one file per 64 MB), got " + partitions);
+            throw UserError.badFlag("--partitions must be >= 0 (0: one file per 64 MB), got " + partitions);
         }
         // The largest row's scores must fit one Java array (an adversarial run made rows of
         // 2^31 - 1 x 2^31 - 1 with 3 scores, and band bounds that wrapped around).

@@ -93,8 +93,9 @@ public final class JobKey<T> implements Serializable {
     /** Refuses a value below the key's minimum; {@code what} names where it came from (the key or a flag). */
     public T check(T value, String what) {
         if (min != null && value instanceof Number && !(((Number) value).doubleValue() >= min)) {
-            throw new UserError(what + " must be at least " + (min == Math.rint(min) ? Long.toString(min.longValue()) : min)
-                    + ", got " + value);
+            String message = what + " must be at least " + (min == Math.rint(min) ? Long.toString(min.longValue()) : min)
+                    + ", got " + value;
+            throw what.startsWith("--") ? UserError.badFlag(message) : new UserError(message);
         }
         return value;
     }

@@ -53,7 +53,8 @@ final class ParquetWriting {
     static void checkCodec(String codec, String what) {
         String name = codec.toLowerCase(java.util.Locale.ROOT);
         if (!CODECS.contains(name)) {
-            throw new UserError(what + " must be one of " + String.join(", ", CODECS) + ", got '" + codec + "'");
+            String message = what + " must be one of " + String.join(", ", CODECS) + ", got '" + codec + "'";
+            throw what.startsWith("--") ? UserError.badFlag(message) : new UserError(message);
         }
         if (name.equals("none") || name.equals("uncompressed")) {
             return;

@@ -4,7 +4,20 @@ package org.bandalign.job;
 final class UserError extends RuntimeException {
     private static final long serialVersionUID = 1L;
 
+    /** Whether the mistake is a flag's value, which the command's --help describes. */
+    final boolean badFlag;
+
     UserError(String message) {
+        this(message, false);
+    }
+
+    private UserError(String message, boolean badFlag) {
         super(message);
+        this.badFlag = badFlag;
+    }
+
+    /** A flag given a value it does not take: printed with a pointer to the command's --help, as picocli's own parse errors are. */
+    static UserError badFlag(String message) {
+        return new UserError(message, true);
     }
 }

@@ -1,6 +1,7 @@
 package org.bandalign.job;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -289,6 +290,37 @@ class JobKeysTest {
         assertEquals(2, BandAlign.run(new java.io.PrintWriter(new java.io.StringWriter(), true), new java.io.PrintWriter(err, true),
                 "--input", "x", "--output", "y", "--band", "abc"));
         assertTrue(err.toString().contains("'bandalign align --help'"), err.toString());
+    }
+
+    /**
+     * A flag's value out of range points to the command's --help, as picocli's own parse errors
+     * do; a mistake in the input (here, none there) does not, since --help cannot mend it.
+     */
+    @Test
+    void commandLine_flagValueOutOfRange_pointsToHelp_inputMistakeDoesNot() {
+        String[][] flagMistakes = {
+            {"align", "--input", "x", "--output", "y", "--band", "-1"},
+            {"align", "--input", "x", "--output", "y", "--min-prob", "2"},
+            {"align", "--input", "x", "--output", "y", "--mode", "sideways"},
+            {"align", "--input", "x", "--output", "y", "--batch-cells", "0"},
+            {"align", "--input", "x", "--output", "y", "--compression", "rar"},
+            {"generate", "--output", "y", "--pairs", "-1"},
+            {"devices", "--wait", "-1"},
+            {"devices", "--executors", "-2"},
+        };
+        for (String[] args : flagMistakes) {
+            java.io.StringWriter err = new java.io.StringWriter();
+            assertEquals(2, BandAlign.run(new java.io.PrintWriter(new java.io.StringWriter(), true), new java.io.PrintWriter(err, true), args),
+                    String.join(" ", args));
+            String[] lines = err.toString().strip().split("\\R");
+            assertEquals(2, lines.length, err.toString());
+            assertEquals("bandalign: see 'bandalign " + args[0] + " --help'", lines[1], err.toString());
+        }
+        java.io.StringWriter err = new java.io.StringWriter();
+        assertEquals(2, BandAlign.run(new java.io.PrintWriter(new java.io.StringWriter(), true), new java.io.PrintWriter(err, true),
+                "align", "--input", "target/no-such-input-dir", "--output", "target/no-such-output-dir", "--backend", "cpu"));
+        assertTrue(err.toString().contains("does not exist"), err.toString());
+        assertFalse(err.toString().contains("--help"), err.toString());
     }
 
     /** A task's failure reaches the driver wrapped in Spark's exceptions; the one-line report shows what is inside. */
