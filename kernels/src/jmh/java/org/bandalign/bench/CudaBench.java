@@ -70,6 +70,12 @@ public final class CudaBench {
         // The devices as the driver lists them (compare the UUIDs with nvidia-smi -L above).
         System.out.println("CUDA driver " + org.bandalign.cuda.CudaDevices.driverVersion());
         org.bandalign.cuda.CudaDevices.list().forEach(d -> System.out.println("device " + d));
+        // Each row opens an aligner of its own (the variants are read when one opens). Held
+        // open for the whole run, this keeps the device's primary context alive between them,
+        // so that closing one does not destroy the context for the next to create again (on a
+        // large GPU that takes long, and the GPU's time is scarce); the exit releases it.
+        @SuppressWarnings({"resource", "unused"})
+        org.bandalign.cuda.CudaBandedMatrix contextKeeper = org.bandalign.cuda.CudaBandedMatrix.open(0);
         try (CudaAligner gpu = CudaAligner.open(0, 0)) {
             copy = gpu.copyBandwidth(probeBytes, 5);
             h2d = gpu.hostToDeviceBandwidth(probeBytes, 5);
