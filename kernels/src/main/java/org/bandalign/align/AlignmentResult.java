@@ -19,6 +19,11 @@ import java.util.Arrays;
  * float[] mu = r.marginalsDense();          // mu[(i*m + j)*3 + k]
  * String cigar = r.viterbiCigar();          // when the max semiring ran
  * }</pre>
+ *
+ * <p>What a semiring that did not run would have given: {@link #logPartition()} is NaN where the
+ * log semiring did not run ({@link #hasLogPartition()}), and the {@code viterbi...} accessors
+ * throw an {@link IllegalStateException} naming the pair where the max semiring did not run
+ * ({@link #hasViterbi()}).
  */
 public final class AlignmentResult {
     private final String id;
@@ -62,6 +67,7 @@ public final class AlignmentResult {
 
     /** A failed result carrying the reason. */
     public static AlignmentResult failed(InvalidPairException error) {
+        java.util.Objects.requireNonNull(error, "error");
         return new AlignmentResult(error.pairId(), error, null, null, null, Double.NaN, null, null);
     }
 

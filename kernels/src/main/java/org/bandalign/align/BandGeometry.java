@@ -165,6 +165,7 @@ public final class BandGeometry {
      * @throws IllegalArgumentException where that array is longer than Java's arrays can be
      */
     public float[] bandToDense(float[] band) {
+        requireLength(band, (long) n * width() * 3, "band-layout");
         float[] dense = new float[PairChecks.arrayLength((long) n * m * 3, "the dense form of " + this)];
         int w = width();
         for (int i = 0; i < n; i++) {
@@ -183,6 +184,7 @@ public final class BandGeometry {
      * @throws IllegalArgumentException where that array is longer than Java's arrays can be
      */
     public float[] denseToBand(float[] dense) {
+        requireLength(dense, (long) n * m * 3, "dense");
         int w = width();
         float[] band = new float[PairChecks.arrayLength((long) n * w * 3, "the band layout of " + this)];
         for (int i = 0; i < n; i++) {
@@ -193,6 +195,12 @@ public final class BandGeometry {
             }
         }
         return band;
+    }
+
+    private void requireLength(float[] array, long length, String layout) {
+        if (array.length != length) {
+            throw new IllegalArgumentException("a " + layout + " array of " + this + " holds " + length + " floats, not " + array.length);
+        }
     }
 
     @Override

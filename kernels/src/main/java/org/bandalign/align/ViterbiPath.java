@@ -89,7 +89,12 @@ public final class ViterbiPath {
      */
     public float[] indicatorDense(int n, int m) {
         float[] out = new float[PairChecks.arrayLength((long) n * m * 3, "the dense indicator of a " + n + " x " + m + " path")];
-        forEachStep((i, j, k) -> out[(i * m + j) * 3 + k] = 1f);
+        forEachStep((i, j, k) -> {
+            if (i < 0 || i >= n || j < 0 || j >= m) {
+                throw new IllegalArgumentException("the path " + cigar + " from (" + startI + ", " + startJ + ") leaves the " + n + " x " + m + " grid at (" + i + ", " + j + ")");
+            }
+            out[(i * m + j) * 3 + k] = 1f;
+        });
         return out;
     }
 }

@@ -22,8 +22,8 @@ import java.util.Objects;
  * {@code band_shift} produces such bands) as long as the band keeps at least one diagonal, that is
  * {@code lu + ld >= 0}.
  *
- * <p>Every operation works on each batch element independently and returns a new matrix (or
- * this one, for a zero shift or pad); no operation modifies its operands. Products accumulate in {@code double} and round to
+ * <p>Every operation works on each batch element independently and returns a new matrix (also
+ * for a zero shift or pad); no operation modifies its operands. Products accumulate in {@code double} and round to
  * {@code float} once. {@code x.multiply(y)} follows genbmm's convention and computes
  * {@code Y^T X}, in time {@code O(batch * n * x.width() * y.width())}.
  *

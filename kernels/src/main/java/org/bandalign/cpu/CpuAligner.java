@@ -97,10 +97,39 @@ public final class CpuAligner implements Aligner {
         try {
             return alignWith(pair, options, ws);
         } catch (OutOfMemoryError e) {
-            ws.trim();
-            throw tooLargeForHeap(pair, options);
+            ws = null;   // dropped: the next try starts from no scratch memory at all
         } finally {
-            giveBack(ws);
+            if (ws != null) {
+                giveBack(ws);
+            }
+        }
+        AlignmentResult again = alignAgainAlone(pair, options);
+        if (!again.isValid()) {
+            throw again.error();
+        }
+        return again;
+    }
+
+    /**
+     * Aligns once more a pair that ran the heap out of memory, with as much of the heap free as
+     * this aligner can give it: the idle workspaces, which hold up to a few hundred MiB each
+     * (the largest pair each has seen, below {@link Workspace#RETAINED_DOUBLES}), are let go
+     * first, and the pair gets a workspace of its own. Without that, a pair that the heap holds
+     * alone was reported too large after the other workers' scratch had filled it (a probe:
+     * two pairs of 2000 x 2000 under -Xmx300m).
+     */
+    private AlignmentResult alignAgainAlone(Pair pair, AlignOptions options) {
+        workspaces.clear();
+        Workspace ws = new Workspace();
+        try {
+            return alignOrReport(pair, options, ws);
+        } catch (OutOfMemoryError e) {
+            ws = null;
+            return AlignmentResult.failed(tooLargeForHeap(pair, options));
+        } finally {
+            if (ws != null) {
+                giveBack(ws);
+            }
         }
     }
 
@@ -140,7 +169,7 @@ public final class CpuAligner implements Aligner {
                     try {
                         results[idx] = alignOrReport(pairs.get(idx), options, ws);
                     } catch (OutOfMemoryError e) {
-                        ws.trim();
+                        ws.trim();   // (what a smaller pair needs stays)
                         outOfMemory.add(idx);
                     }
                 }
@@ -158,15 +187,7 @@ public final class CpuAligner implements Aligner {
             throw stopped();
         }
         for (Integer idx : outOfMemory) {   // alone now, with the others' memory free
-            Pair pair = pairs.get(idx);
-            Workspace ws = takeWorkspace();
-            try {
-                results[idx] = alignOrReport(pair, options, ws);
-            } catch (OutOfMemoryError e) {
-                results[idx] = AlignmentResult.failed(tooLargeForHeap(pair, options));
-            } finally {
-                giveBack(ws);
-            }
+            results[idx] = alignAgainAlone(pairs.get(idx), options);
         }
         return Collections.unmodifiableList(Arrays.asList(results));
     }

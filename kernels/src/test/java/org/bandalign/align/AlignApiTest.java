@@ -245,4 +245,25 @@ class AlignApiTest {
         assertThrows(InvalidPairException.class, () -> PairChecks.checkSize(tiny, wide, roomy));
         PairChecks.checkSize(tiny, BandGeometry.of(20000, 1000, -19000, 0), AlignOptions.defaults());   // 1.14 billion floats: fine
     }
+
+    /**
+     * Found by a probe: the public conversions took an array of the wrong length, or a path
+     * that leaves the grid, with an ArrayIndexOutOfBoundsException (or a silently shorter copy);
+     * they now say what was wrong. A failed result needs its error.
+     */
+    @Test
+    void conversions_wrongLengthOrPathOffTheGrid_areRefusedSayingSo() {
+        BandGeometry g = BandGeometry.of(4, 5, -1, 2);
+        assertEquals("a dense array of 4 x 5 band [-1, 2] holds 60 floats, not 59",
+                assertThrows(IllegalArgumentException.class, () -> g.denseToBand(new float[59])).getMessage());
+        assertEquals("a dense array of 4 x 5 band [-1, 2] holds 60 floats, not 61",
+                assertThrows(IllegalArgumentException.class, () -> g.denseToBand(new float[61])).getMessage());
+        assertEquals("a band-layout array of 4 x 5 band [-1, 2] holds 48 floats, not 47",
+                assertThrows(IllegalArgumentException.class, () -> g.bandToDense(new float[47])).getMessage());
+        assertEquals(60, g.bandToDense(new float[48]).length);
+        assertEquals("the path 5M from (0, 0) leaves the 2 x 2 grid at (2, 2)",
+                assertThrows(IllegalArgumentException.class, () -> new ViterbiPath(0, "5M", 0, 0, 4, 4).indicatorDense(2, 2)).getMessage());
+        assertEquals(12, new ViterbiPath(0, "2M", 0, 0, 1, 1).indicatorDense(2, 2).length);
+        assertThrows(NullPointerException.class, () -> AlignmentResult.failed(null));
+    }
 }

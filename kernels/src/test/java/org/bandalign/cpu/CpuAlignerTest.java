@@ -10,6 +10,7 @@ import java.util.List;
 import org.bandalign.align.AlignOptions;
 import org.bandalign.align.AlignmentResult;
 import org.bandalign.align.Pair;
+import org.bandalign.align.Semiring;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -264,20 +265,39 @@ class CpuAlignerTest {
      */
     @Test
     void alignAll_pairsTheHeapCannotHold_failAloneAndTheOthersAlign() throws Exception {
+        String out = heapProbe("256m", "too-large");
+        assertTrue(out.contains("small-a: ok") && out.contains("small-b: ok"), out);
+        assertTrue(out.contains("huge-1: pair 'huge-1': too large for this JVM's memory")
+                && out.contains("huge-2: pair 'huge-2': too large for this JVM's memory"), out);
+        assertTrue(out.contains("alone: pair 'huge-1': too large for this JVM's memory"), out);
+        // marked as a limit of the free heap, which the job retries on an executor whose other work is done
+        assertEquals(3, out.lines().filter(l -> l.contains("too large for this JVM's memory") && l.endsWith("[heap limit]")).count(), out);
+    }
+
+    /**
+     * Found by a probe: two pairs of 2000 x 2000 (log and Viterbi) that a heap of 300 MiB holds
+     * one at a time. Aligned side by side, one ran the heap out and was tried again alone, but
+     * in the other worker's workspace, whose arrays (kept for the next pair, up to a few
+     * hundred MiB) still filled the heap; it was reported too large for the JVM's memory. The
+     * second try now starts with the idle workspaces let go.
+     */
+    @Test
+    void alignAll_pairThatFitsAlone_isAlignedWhenTriedAgainAfterTheOthers() throws Exception {
+        String out = heapProbe("300m", "fits-alone");
+        assertEquals(2, out.lines().filter(l -> l.matches("huge-[12]: ok")).count(), out);
+    }
+
+    /** Runs {@link HeapProbe} in a JVM of {@code heap} and returns what it printed. */
+    private static String heapProbe(String heap, String which) throws Exception {
         java.nio.file.Path log = java.nio.file.Files.createTempFile("heap-probe", ".log");
         try {
             Process p = new ProcessBuilder(java.nio.file.Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                    "-Xmx256m", "-XX:+UseSerialGC", "-cp", location(HeapProbe.class) + java.io.File.pathSeparator + location(CpuAligner.class),
-                    HeapProbe.class.getName()).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+                    "-Xmx" + heap, "-XX:+UseSerialGC", "-cp", location(HeapProbe.class) + java.io.File.pathSeparator + location(CpuAligner.class),
+                    HeapProbe.class.getName(), which).redirectErrorStream(true).redirectOutput(log.toFile()).start();
             assertTrue(p.waitFor(120, java.util.concurrent.TimeUnit.SECONDS), "the probe ends");
             String out = java.nio.file.Files.readString(log);
             assertEquals(0, p.exitValue(), out);
-            assertTrue(out.contains("small-a: ok") && out.contains("small-b: ok"), out);
-            assertTrue(out.contains("huge-1: pair 'huge-1': too large for this JVM's memory")
-                    && out.contains("huge-2: pair 'huge-2': too large for this JVM's memory"), out);
-            assertTrue(out.contains("alone: pair 'huge-1': too large for this JVM's memory"), out);
-            // marked as a limit of the free heap, which the job retries on an executor whose other work is done
-            assertEquals(3, out.lines().filter(l -> l.contains("too large for this JVM's memory") && l.endsWith("[heap limit]")).count(), out);
+            return out;
         } finally {
             java.nio.file.Files.deleteIfExists(log);
         }
@@ -287,20 +307,36 @@ class CpuAlignerTest {
         return java.nio.file.Path.of(c.getProtectionDomain().getCodeSource().getLocation().toURI()).toString();
     }
 
-    /** The child JVM of the test above: prints each result as "id: ok" or "id: error". */
+    /**
+     * The child JVM of the tests above: prints each result as "id: ok" or "id: error".
+     * {@code too-large}: two pairs of 2500 x 2500 between two small ones, global log, then the
+     * first huge pair alone ("alone: ..."); {@code fits-alone}: one pair of 2000 x 2000 twice,
+     * log and Viterbi.
+     */
     static final class HeapProbe {
         public static void main(String[] args) {
-            float[] big = new float[2500 * 2500 * 3];
-            List<Pair> pairs = List.of(zeros("small-a", 3, 3), Pair.dense("huge-1", 2500, 2500, big),
-                    Pair.dense("huge-2", 2500, 2500, big.clone()), zeros("small-b", 3, 3));
+            boolean fitsAlone = args.length > 0 && args[0].equals("fits-alone");
+            int len = fitsAlone ? 2000 : 2500;
+            float[] big = new float[len * len * 3];
+            java.util.Random random = new java.util.Random(2);
+            for (int k = 0; k < big.length; k++) {
+                big[k] = random.nextInt(6) - 3;
+            }
+            List<Pair> pairs = fitsAlone ? List.of(Pair.dense("huge-1", len, len, big), Pair.dense("huge-2", len, len, big))
+                    : List.of(zeros("small-a", 3, 3), Pair.dense("huge-1", len, len, big),
+                    Pair.dense("huge-2", len, len, big.clone()), zeros("small-b", 3, 3));
+            AlignOptions options = fitsAlone ? AlignOptions.builder().semiring(Semiring.BOTH).build() : AlignOptions.defaults();
             try (CpuAligner cpu = new CpuAligner(2)) {
-                List<AlignmentResult> rs = cpu.alignAll(pairs, AlignOptions.defaults());
+                List<AlignmentResult> rs = cpu.alignAll(pairs, options);
                 for (int k = 0; k < pairs.size(); k++) {
                     System.out.println(pairs.get(k).id() + ": " + (rs.get(k).isValid() ? "ok" : rs.get(k).error().getMessage()
                             + (rs.get(k).error().isHeapLimit() ? " [heap limit]" : "")));
                 }
+                if (fitsAlone) {   // (with both results held, a third alignment would not fit)
+                    return;
+                }
                 try {
-                    cpu.align(pairs.get(1), AlignOptions.defaults());
+                    cpu.align(pairs.get(1), options);
                     System.out.println("alone: ok");
                 } catch (org.bandalign.align.InvalidPairException e) {
                     System.out.println("alone: " + e.getMessage() + (e.isHeapLimit() ? " [heap limit]" : ""));
