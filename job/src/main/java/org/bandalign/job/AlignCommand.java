@@ -94,6 +94,9 @@ public final class AlignCommand implements Callable<Integer> {
             JobSummary summary = AlignJob.run(spark, request);
             System.out.println(summary.line());
             return 0;
+        } catch (Exception | Error e) {   // (Spark's checked exceptions too, which javac does not see)
+            CommandSession.stop(spark, true);
+            throw e;
         } finally {
             spark.stop();
         }

@@ -535,7 +535,10 @@ final class AlignJob {
                     throw new UserError("--input " + path + " holds a file whose name Hadoop cannot open (" + root.getMessage()
                             + "): Hadoop takes a ':' in a file name for a URI scheme; rename the file without it");
                 }
-                throw new UserError("--input " + path + " holds a file that is no Parquet file: " + root.getMessage());
+                boolean checksum = root instanceof org.apache.hadoop.fs.ChecksumException
+                        || String.valueOf(root.getMessage()).startsWith("Checksum");
+                throw new UserError("--input " + path + (checksum ? " holds a file that fails its checksum: " : " holds a file that is no"
+                        + " Parquet file: ") + root.getMessage() + ReadFailures.hint(root, root.getMessage()));
             }
             if (mergeFailure(e)) {
                 // Some column is stored in two types: read the job's columns alone, in one type

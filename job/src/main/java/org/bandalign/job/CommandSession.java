@@ -86,6 +86,39 @@ final class CommandSession {
         }
     }
 
+    /**
+     * Stops the command's session. After a failure, the jobs still running are cancelled and
+     * their tasks given up to 3 s to end first: a task that ended after the stop (one still
+     * reading another file when a bad one failed the job) logged Spark's errors with their stack
+     * traces ("Block broadcast_0 does not exist", a status update refused), after the command's
+     * one line saying what was wrong (an adversarial input probe: in most runs).
+     */
+    static void stop(SparkSession spark, boolean afterFailure) {
+        org.apache.spark.SparkContext sc = spark.sparkContext();
+        if (afterFailure && !sc.isStopped() && !BandAlign.shuttingDown()) {   // (a signal: Spark's hook stops it)
+            try {
+                sc.cancelAllJobs();
+                long end = System.nanoTime() + 3_000_000_000L;
+                while (runningTasks(sc) > 0 && System.nanoTime() < end) {
+                    Thread.sleep(20);
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            } catch (RuntimeException e) {   // (stopped meanwhile, by Spark's shutdown hook: nothing to wait for)
+            }
+        }
+        spark.stop();
+    }
+
+    /** Tasks running on the session's executors (the driver's in local mode), as Spark's status store has them. */
+    static int runningTasks(org.apache.spark.SparkContext sc) {
+        int running = 0;
+        for (org.apache.spark.SparkExecutorInfo e : sc.statusTracker().getExecutorInfos()) {
+            running += e.numRunningTasks();
+        }
+        return running;
+    }
+
     /** In {@code e}'s causes, Spark's refusal of a setting's value ({@code INVALID_CONF_VALUE}), or null. */
     private static Throwable invalidSetting(Throwable e) {
         for (Throwable t = e; t != null && t != t.getCause(); t = t.getCause()) {

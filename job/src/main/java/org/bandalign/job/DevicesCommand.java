@@ -135,6 +135,9 @@ public final class DevicesCommand implements Callable<Integer> {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted while waiting for executors", e);
+        } catch (Exception | Error e) {   // (Spark's checked exceptions too, which javac does not see)
+            CommandSession.stop(spark, true);
+            throw e;
         } finally {
             spark.stop();
         }

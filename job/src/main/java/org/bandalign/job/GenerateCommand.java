@@ -128,6 +128,9 @@ public final class GenerateCommand implements Callable<Integer> {
                     "id", binary ? "scores" : "scores.list.element").parquet(output);
             System.out.println("bandalign: wrote " + spark.read().parquet(output).count() + " rows to " + output);
             return 0;
+        } catch (Exception | Error e) {   // (Spark's checked exceptions too, which javac does not see)
+            CommandSession.stop(spark, true);
+            throw e;
         } finally {
             spark.stop();
         }

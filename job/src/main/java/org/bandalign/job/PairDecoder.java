@@ -97,7 +97,12 @@ final class PairDecoder {
         /** What is wrong with a null integer column: null, or a value that is no 32-bit integer. */
     private static String unusableValue(InternalRow r, String column, int givenField) {
         String v = given(r, givenField);
-        return v == null ? column + " is null" : column + " is " + v + ", not a whole number that fits 32 bits";
+        if (v == null) {
+            return column + " is null";
+        }
+        // (text that is empty or has blanks at its ends is quoted, so that it shows)
+        String shown = v.isEmpty() || !v.equals(v.strip()) ? "'" + v + "'" : v;
+        return column + " is " + shown + ", not a whole number that fits 32 bits";
     }
 
     /** The {@code *_GIVEN} field {@code k} ({@link InputColumns#N_GIVEN}): the unusable value, or null. */

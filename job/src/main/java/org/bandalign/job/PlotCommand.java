@@ -83,6 +83,9 @@ public final class PlotCommand implements Callable<Integer> {
             ImageIO.write(map.render(width, height, null), "png", new File(output));
             System.out.println("bandalign: wrote " + output);
             return 0;
+        } catch (Exception | Error e) {   // (Spark's checked exceptions too, which javac does not see)
+            CommandSession.stop(spark, true);
+            throw e;
         } finally {
             spark.stop();
         }

@@ -1126,7 +1126,8 @@ class AlignJobLocalTest {
      * Found by a probe: columns id and ID in one file, a column of Parquet's FLOAT16 and a
      * README beside the Parquet files each ended the run with exit 1 in Spark's words; they are
      * mistakes in the input (exit 2), said in one line. A file named with a ':', which Hadoop
-     * cannot open, was said to be no Parquet file.
+     * cannot open, was said to be no Parquet file. A stale hidden checksum file beside a Parquet
+     * file (one written again after Spark wrote it) was blamed on the Parquet file.
      */
     @Test
     void align_inputSparkCannotReadAsATable_isTheUsersErrorSayingWhy() throws IOException {
@@ -1148,7 +1149,22 @@ class AlignJobLocalTest {
             Path part = files.filter(f -> f.getFileName().toString().endsWith(".parquet")).findFirst().orElseThrow();
             Files.move(part, part.resolveSibling("k:l.parquet"));
         }
+        // (a stale checksum file: Hadoop's format, "crc\0", 512 bytes a checksum, then one wrong CRC-32 for each 512 bytes)
+        String staleCrc = writeInput("stale-crc", Mode.GLOBAL, false, false);
+        Path crc;
+        try (java.util.stream.Stream<Path> files = Files.list(Path.of(staleCrc))) {
+            Path part = files.filter(f -> f.getFileName().toString().endsWith(".parquet")).findFirst().orElseThrow();
+            java.nio.ByteBuffer sums = java.nio.ByteBuffer.allocate(8 + 4 * (int) ((Files.size(part) + 511) / 512));
+            sums.put(new byte[] {'c', 'r', 'c', 0}).putInt(512);
+            while (sums.hasRemaining()) {
+                sums.putInt(1);
+            }
+            crc = part.resolveSibling("." + part.getFileName() + ".crc");
+            Files.write(crc, sums.array());
+        }
         for (String[] inSays : List.of(new String[] {ids, "two of its columns have one name in different cases"},
+                new String[] {staleCrc, "holds a file that fails its checksum: Checksum error: file:" + staleCrc + "/"},
+                new String[] {staleCrc, "beside it lies " + crc + ", a checksum file that Hadoop's local file system checks"},
                 new String[] {halves, "a column is stored in a Parquet type Spark cannot read (Illegal Parquet type"},
                 new String[] {withReadme, "holds a file that is no Parquet file: file:" + withReadme + "/README.txt is not a Parquet file"},
                 new String[] {colon, "holds a file whose name Hadoop cannot open (Relative path in absolute URI"})) {
@@ -1355,7 +1371,7 @@ class AlignJobLocalTest {
                 .add("scores", DataTypes.BinaryType);
         byte[] scores = PairDecoder.pack(new float[2 * 3 * 3]);
         String[] whole = {"2", " 2", "2.0", "2e0", "+2", "20e-1"};
-        String[] not = {"2.5", "3e10", "abc", "NaN", "Infinity", "-2147483649"};
+        String[] not = {"2.5", "3e10", "abc", "NaN", "Infinity", "-2147483649", "", " 2.5 "};
         List<Row> rows = new ArrayList<>();
         for (String n : whole) {
             rows.add(RowFactory.create("whole " + n, n, "3.000", scores));
@@ -1373,7 +1389,8 @@ class AlignJobLocalTest {
         spark.read().parquet(out + "/rejected").collectAsList().forEach(r -> errors.put(r.getString(0), r.getString(1)));
         assertEquals(not.length, errors.size(), errors.toString());
         for (String n : not) {
-            assertTrue(errors.get("not " + n).contains("n is " + n + ", not a whole number that fits 32 bits"), errors.get("not " + n));
+            String shown = n.isEmpty() || !n.equals(n.strip()) ? "'" + n + "'" : n;   // (so that empty text and blanks show)
+            assertTrue(errors.get("not " + n).contains("n is " + shown + ", not a whole number that fits 32 bits"), errors.get("not " + n));
         }
     }
 

@@ -1,0 +1,48 @@
+package org.bandalign.job;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ReadFailuresTest {
+    @TempDir
+    Path tmp;
+
+    /** A task's failure to read a file as the driver sees it: Spark's wrapper names the file, its cause does not. */
+    private static Exception taskReadFailure(Path file) {
+        return new RuntimeException("Job aborted due to stage failure: ...",
+                new RuntimeException("[FAILED_READ_FILE.NO_HINT] Encountered error while reading file file://" + file + ".  SQLSTATE: KD001",
+                        new java.io.EOFException("Read past End of File")));
+    }
+
+    @Test
+    void hint_taskFailedReadingAFile_namesTheFile() throws IOException {
+        Path part = Files.createFile(tmp.resolve("part-0.parquet"));
+        assertEquals(" (reading file://" + part + ")", ReadFailures.hint(taskReadFailure(part), "EOFException: Read past End of File"));
+    }
+
+    @Test
+    void hint_aChecksumFileBesideIt_isNamedWithWhatToDo() throws IOException {
+        Path part = Files.createFile(tmp.resolve("part-0.parquet"));
+        Path crc = Files.createFile(tmp.resolve(".part-0.parquet.crc"));
+        assertEquals(" (reading file://" + part + "; beside it lies " + crc + ", a checksum file that Hadoop's local file system "
+                + "checks it against: if the file was written again after Spark wrote it, that checksum file is stale and every "
+                + "read fails; delete it)", ReadFailures.hint(taskReadFailure(part), "EOFException: Read past End of File"));
+        // a footer's error names the file itself: only the checksum file is added
+        String footer = "Checksum error: file:" + part + " at 1024 exp: 1 got: 2043381784";
+        assertEquals(" (beside it lies " + crc + ", a checksum file that Hadoop's local file system checks it against: if the file "
+                + "was written again after Spark wrote it, that checksum file is stale and every read fails; delete it)",
+                ReadFailures.hint(new IOException(footer), footer));
+    }
+
+    @Test
+    void hint_noFileInTheFailure_addsNothing_aRemoteOneOnlyItsName() {
+        assertEquals("", ReadFailures.hint(new IllegalStateException("boom"), "IllegalStateException: boom"));
+        Exception remote = new RuntimeException("[FAILED_READ_FILE.NO_HINT] Encountered error while reading file hdfs://nn/x.parquet.");
+        assertEquals(" (reading hdfs://nn/x.parquet)", ReadFailures.hint(remote, "EOFException: x"));
+    }
+}
