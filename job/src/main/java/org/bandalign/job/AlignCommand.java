@@ -172,7 +172,7 @@ public final class AlignCommand implements Callable<Integer> {
     JobRequest request(SparkConf sparkConf) {
         for (String key : conf.keySet()) {
             if (!key.equals(key.strip()) || key.isEmpty()) {
-                throw new UserError("--conf '" + key + "': a key has no blanks around it (and is not empty)");
+                throw UserError.badFlag("--conf '" + key + "': a key has no blanks around it (and is not empty)");
             }
         }
         JobKeys.checkKnown(sparkConf);

@@ -47,7 +47,7 @@ public final class BenchEngineCommand implements Callable<Integer> {
             throw UserError.badFlag("--pairs, --len and --rounds must be >= 1 and --threads >= 0");
         }
         if (3L * len * len > Integer.MAX_VALUE - 8) {   // the largest array a JVM allocates
-            throw new UserError("--len " + len + " gives pairs of " + 3L * len * len
+            throw UserError.badFlag("--len " + len + " gives pairs of " + 3L * len * len
                     + " scores, more than one Java array holds");
         }
         if (band != null && band < 0) {

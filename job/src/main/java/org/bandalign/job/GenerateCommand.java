@@ -89,7 +89,7 @@ public final class GenerateCommand implements Callable<Integer> {
         long bandRowWidth = (long) maxLen - minLen + 2L * bandWidth + 1;   // W of a band-layout row, at most
         double widest = bandFraction >= 1 ? bandRowWidth : bandFraction > 0 ? Math.max(bandRowWidth, maxLen) : maxLen;
         if ((double) maxLen * widest * 3 > MAX_SCORES) {
-            throw new UserError("--max-len " + maxLen + (bandFraction > 0 ? " with --band-width " + bandWidth : "")
+            throw UserError.badFlag("--max-len " + maxLen + (bandFraction > 0 ? " with --band-width " + bandWidth : "")
                     + ": the largest pair's scores would not fit a Java array (" + MAX_SCORES + " floats); at most "
                     + (long) Math.sqrt(MAX_SCORES / 3.0) + " for dense pairs");
         }

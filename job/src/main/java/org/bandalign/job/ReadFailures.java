@@ -8,16 +8,19 @@ import java.util.regex.Pattern;
 /**
  * What a failure to read an input file should add to the one line that reports it: the file
  * (Spark names it in its own wrapper, while the cause the line shows, such as "Read past End of
- * File", does not), and where Hadoop's local file system checked the file against a hidden
- * checksum file beside it ({@code .NAME.crc}, which Spark writes with its output), that this file
- * may be stale: a file written again after Spark wrote it (by pyarrow, say, under the same
- * name) keeps the old checksums, and every read of it then fails (an adversarial input probe).
+ * File", does not), and, where the failure is a checksum's or an early end of the file and
+ * Hadoop's local file system checked the file against a hidden checksum file beside it
+ * ({@code .NAME.crc}, which Spark writes with its output), that this file may be stale: a file
+ * written again after Spark wrote it (by pyarrow, say, under the same name) keeps the old
+ * checksums, and every read of it then fails (an adversarial input probe).
  */
 final class ReadFailures {
-    /** Spark's words for a file a task could not read, with the file. */
+    /** Spark's words for a file a task could not read, with the file as a URI (escaped: a blank is %20). */
     private static final Pattern FAILED_READ = Pattern.compile("\\[FAILED_READ_FILE[^\\]]*\\][^\\n]*?([a-zA-Z][\\w+.-]*:/\\S+)");
-    /** A local file named in Hadoop's or parquet-mr's words. */
-    private static final Pattern LOCAL_FILE = Pattern.compile("file:(/\\S+)");
+    /** Hadoop's words for a checksum that does not match, with the file as a path (blanks as they are). */
+    private static final Pattern CHECKSUM_ERROR = Pattern.compile("Checksum error: (file:/.*?) at \\d+ exp:");
+    /** A local file named in parquet-mr's or Hadoop's words. */
+    private static final Pattern LOCAL_FILE = Pattern.compile("file:/\\S+");
 
     private ReadFailures() {
     }
@@ -25,25 +28,35 @@ final class ReadFailures {
     /** The words to add to {@code shown}, the failure's message that the line shows ("" for none). */
     static String hint(Throwable e, String shown) {
         String file = null;
-        boolean named = false;
+        String path = null;
+        boolean checksumOrEnd = false;
         for (Throwable t = e; t != null && t != t.getCause(); t = t.getCause()) {
-            Matcher m = FAILED_READ.matcher(String.valueOf(t.getMessage()));
-            if (m.find()) {
-                file = trim(m.group(1));
-                break;
+            String m = String.valueOf(t.getMessage());
+            checksumOrEnd |= t instanceof org.apache.hadoop.fs.ChecksumException || t instanceof java.io.EOFException
+                    || m.startsWith("Checksum");
+            Matcher read = FAILED_READ.matcher(m);
+            if (file == null && read.find()) {
+                file = trim(read.group(1));
+                path = uriPath(file);
             }
         }
+        boolean named = false;
         if (file == null) {   // (a footer's error names its file in parquet-mr's or Hadoop's words)
-            Matcher m = LOCAL_FILE.matcher(String.valueOf(shown));
-            if (!m.find()) {
+            String text = String.valueOf(shown);
+            Matcher checksum = CHECKSUM_ERROR.matcher(text);
+            Matcher local = LOCAL_FILE.matcher(text);
+            if (checksum.find()) {
+                file = checksum.group(1);
+            } else if (local.find()) {
+                file = trim(local.group());
+            } else {
                 return "";
             }
-            file = trim(m.group(0));
+            path = file.replaceFirst("^file:/+", "/");
             named = true;
         }
-        named |= shown != null && shown.contains(localPath(file));
-        String crc = staleChecksum(file);
         String where = named ? "" : "reading " + file;
+        String crc = checksumOrEnd ? checksumFile(path) : null;
         if (crc == null) {
             return where.isEmpty() ? "" : " (" + where + ")";
         }
@@ -52,23 +65,28 @@ final class ReadFailures {
                 + "every read fails; delete it)";
     }
 
-    /** The hidden checksum file beside a local {@code file}, where there is one, else null. */
-    static String staleChecksum(String file) {
-        if (!file.startsWith("file:")) {
+    /** The local path of a {@code file:} URI, unescaped; null for another scheme or a URI that does not parse. */
+    private static String uriPath(String uri) {
+        try {
+            java.net.URI u = new java.net.URI(uri);
+            return "file".equalsIgnoreCase(u.getScheme()) ? u.getPath() : null;
+        } catch (java.net.URISyntaxException | RuntimeException e) {
+            return null;
+        }
+    }
+
+    /** The hidden checksum file beside the local file {@code path}, where there is one, else null. */
+    static String checksumFile(String path) {
+        if (path == null) {
             return null;
         }
         try {
-            Path p = Path.of(localPath(file));
+            Path p = Path.of(path);
             Path crc = p.resolveSibling("." + p.getFileName() + ".crc");
             return Files.exists(crc) ? crc.toString() : null;
         } catch (RuntimeException e) {   // (a name the platform cannot take as a path)
             return null;
         }
-    }
-
-    /** {@code file:///a/b} and {@code file:/a/b} as {@code /a/b}. */
-    private static String localPath(String file) {
-        return file.replaceFirst("^file:/+", "/");
     }
 
     /** The file's name without the sentence's closing period or other punctuation after it. */

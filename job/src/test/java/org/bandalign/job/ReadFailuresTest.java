@@ -39,6 +39,34 @@ class ReadFailuresTest {
                 ReadFailures.hint(new IOException(footer), footer));
     }
 
+    /** Spark's wrapper escapes the file's URI (a blank as %20), Hadoop's words do not. */
+    @Test
+    void hint_aFileWithABlankInItsPath_findsItsChecksumFile() throws IOException {
+        Path dir = Files.createDirectories(tmp.resolve("with blank"));
+        Path part = Files.createFile(dir.resolve("part-0.parquet"));
+        Path crc = Files.createFile(dir.resolve(".part-0.parquet.crc"));
+        String uri = part.toUri().toString().replace("file:/", "file:///");
+        Exception task = new RuntimeException("[FAILED_READ_FILE.NO_HINT] Encountered error while reading file " + uri + ".  SQLSTATE: KD001",
+                new java.io.EOFException("Read past End of File"));
+        assertEquals(" (reading " + uri + "; beside it lies " + crc + ", a checksum file that Hadoop's local file system checks it "
+                + "against: if the file was written again after Spark wrote it, that checksum file is stale and every read fails; "
+                + "delete it)", ReadFailures.hint(task, "EOFException: Read past End of File"));
+        String footer = "Checksum error: file:" + part + " at 1024 exp: 1 got: 2043381784";
+        assertEquals(" (beside it lies " + crc + ", a checksum file that Hadoop's local file system checks it against: if the file "
+                + "was written again after Spark wrote it, that checksum file is stale and every read fails; delete it)",
+                ReadFailures.hint(new IOException(footer), footer));
+    }
+
+    /** A failure that is neither a checksum's nor an early end of the file says nothing of a checksum file beside it. */
+    @Test
+    void hint_anotherFailureOfAFileWithAChecksumFile_namesOnlyTheFile() throws IOException {
+        Path part = Files.createFile(tmp.resolve("part-0.parquet"));
+        Files.createFile(tmp.resolve(".part-0.parquet.crc"));
+        Exception task = new RuntimeException("[FAILED_READ_FILE.NO_HINT] Encountered error while reading file file://" + part + ".",
+                new IllegalStateException("bad page"));
+        assertEquals(" (reading file://" + part + ")", ReadFailures.hint(task, "IllegalStateException: bad page"));
+    }
+
     @Test
     void hint_noFileInTheFailure_addsNothing_aRemoteOneOnlyItsName() {
         assertEquals("", ReadFailures.hint(new IllegalStateException("boom"), "IllegalStateException: boom"));

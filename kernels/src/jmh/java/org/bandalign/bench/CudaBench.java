@@ -70,12 +70,7 @@ public final class CudaBench {
         // The devices as the driver lists them (compare the UUIDs with nvidia-smi -L above).
         System.out.println("CUDA driver " + org.bandalign.cuda.CudaDevices.driverVersion());
         org.bandalign.cuda.CudaDevices.list().forEach(d -> System.out.println("device " + d));
-        // Each row opens an aligner of its own (the variants are read when one opens). Held
-        // open for the whole run, this keeps the device's primary context alive between them,
-        // so that closing one does not destroy the context for the next to create again (on a
-        // large GPU that takes long, and the GPU's time is scarce); the exit releases it.
-        @SuppressWarnings({"resource", "unused"})
-        org.bandalign.cuda.CudaBandedMatrix contextKeeper = org.bandalign.cuda.CudaBandedMatrix.open(0);
+        holdContext();
         try (CudaAligner gpu = CudaAligner.open(0, 0)) {
             copy = gpu.copyBandwidth(probeBytes, 5);
             h2d = gpu.hostToDeviceBandwidth(probeBytes, 5);
@@ -103,8 +98,7 @@ public final class CudaBench {
         try (CudaAligner gpu = CudaAligner.open(0, 0)) {
             jobBatches(gpu, workloads.get(0), smoke ? 5 : 100, h2d);
         } catch (RuntimeException e) {
-            failures++;
-            System.out.println("a in job-sized calls [default] FAILED: " + e);
+            failed("a in job-sized calls [default]", e);
         }
         // Viterbi: alone (max) and with forward-backward (both), on (a) and (b), local mode too.
         for (int w = 0; w < 2; w++) {
@@ -160,9 +154,43 @@ public final class CudaBench {
             measure(gpu, name, pairs, opts, copy, h2d);
             System.out.printf(Locale.ROOT, "%-48s launches by kernels: %s%n", "", gpu.launchesByKernels());
         } catch (RuntimeException e) {
-            failures++;
-            System.out.printf(Locale.ROOT, "%-48s FAILED: %s%n", name, e);
+            failed(name, e);
         }
+    }
+
+    /**
+     * Held open between the rows, each of which opens an aligner of its own (the variants are
+     * read when one opens): it keeps the device's primary context alive between them, so that
+     * closing one does not destroy the context for the next to create again (on a large GPU
+     * that takes long, and the GPU's time is scarce). Null where it could not be opened (the
+     * rows then run without it, as they did before it).
+     */
+    private static org.bandalign.cuda.CudaBandedMatrix contextKeeper;
+
+    private static void holdContext() {
+        try {
+            contextKeeper = org.bandalign.cuda.CudaBandedMatrix.open(0);
+        } catch (RuntimeException e) {
+            System.out.println("(the primary context is not held between rows: " + e + ")");
+        }
+    }
+
+    /**
+     * A row that failed: counted and printed, and the context let go and taken again, since a
+     * kernel fault leaves the context unusable until every user has closed it; the rows after
+     * it then start on a fresh one.
+     */
+    private static void failed(String row, RuntimeException e) {
+        failures++;
+        System.out.printf(Locale.ROOT, "%-48s FAILED: %s%n", row, e);
+        if (contextKeeper != null) {
+            try {
+                contextKeeper.close();
+            } catch (RuntimeException closing) {   // (a context that faulted may refuse even that)
+            }
+            contextKeeper = null;
+        }
+        holdContext();
     }
 
     /**
