@@ -19,6 +19,12 @@ class ReadFailuresTest {
                         new java.io.EOFException("Read past End of File")));
     }
 
+    /** What the hint says of a checksum file {@code crc} beside the file, with the closing parenthesis. */
+    private static String crcWords(Path crc) {
+        return "beside it lies " + crc + ", a checksum file that Hadoop's local file system checks it against: if the file was "
+                + "written again after Spark wrote it, that checksum file is stale and every read fails; delete it)";
+    }
+
     @Test
     void hint_taskFailedReadingAFile_namesTheFile() throws IOException {
         Path part = Files.createFile(tmp.resolve("part-0.parquet"));
@@ -29,14 +35,11 @@ class ReadFailuresTest {
     void hint_aChecksumFileBesideIt_isNamedWithWhatToDo() throws IOException {
         Path part = Files.createFile(tmp.resolve("part-0.parquet"));
         Path crc = Files.createFile(tmp.resolve(".part-0.parquet.crc"));
-        assertEquals(" (reading file://" + part + "; beside it lies " + crc + ", a checksum file that Hadoop's local file system "
-                + "checks it against: if the file was written again after Spark wrote it, that checksum file is stale and every "
-                + "read fails; delete it)", ReadFailures.hint(taskReadFailure(part), "EOFException: Read past End of File"));
+        assertEquals(" (reading file://" + part + "; " + crcWords(crc),
+                ReadFailures.hint(taskReadFailure(part), "EOFException: Read past End of File"));
         // a footer's error names the file itself: only the checksum file is added
         String footer = "Checksum error: file:" + part + " at 1024 exp: 1 got: 2043381784";
-        assertEquals(" (beside it lies " + crc + ", a checksum file that Hadoop's local file system checks it against: if the file "
-                + "was written again after Spark wrote it, that checksum file is stale and every read fails; delete it)",
-                ReadFailures.hint(new IOException(footer), footer));
+        assertEquals(" (" + crcWords(crc), ReadFailures.hint(new IOException(footer), footer));
     }
 
     /** Spark's wrapper escapes the file's URI (a blank as %20), Hadoop's words do not. */
@@ -48,13 +51,9 @@ class ReadFailuresTest {
         String uri = part.toUri().toString().replace("file:/", "file:///");
         Exception task = new RuntimeException("[FAILED_READ_FILE.NO_HINT] Encountered error while reading file " + uri + ".  SQLSTATE: KD001",
                 new java.io.EOFException("Read past End of File"));
-        assertEquals(" (reading " + uri + "; beside it lies " + crc + ", a checksum file that Hadoop's local file system checks it "
-                + "against: if the file was written again after Spark wrote it, that checksum file is stale and every read fails; "
-                + "delete it)", ReadFailures.hint(task, "EOFException: Read past End of File"));
+        assertEquals(" (reading " + uri + "; " + crcWords(crc), ReadFailures.hint(task, "EOFException: Read past End of File"));
         String footer = "Checksum error: file:" + part + " at 1024 exp: 1 got: 2043381784";
-        assertEquals(" (beside it lies " + crc + ", a checksum file that Hadoop's local file system checks it against: if the file "
-                + "was written again after Spark wrote it, that checksum file is stale and every read fails; delete it)",
-                ReadFailures.hint(new IOException(footer), footer));
+        assertEquals(" (" + crcWords(crc), ReadFailures.hint(new IOException(footer), footer));
     }
 
     /** A failure that is neither a checksum's nor an early end of the file says nothing of a checksum file beside it. */
