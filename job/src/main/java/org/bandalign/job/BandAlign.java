@@ -68,7 +68,9 @@ public final class BandAlign {
                 return 1;
             }
             String outOfMemory = outOfMemory(e);
-            commandLine.getErr().println("bandalign: failed: " + oneLine(outOfMemory != null ? outOfMemory : describe(cause(e)) + stoppedHint(e) + ReadFailures.hint(e, describe(cause(e)))));
+            String shown = describe(cause(e));
+            commandLine.getErr().println("bandalign: failed: " + oneLine(outOfMemory != null ? outOfMemory
+                    : shown + stoppedHint(e) + ReadFailures.hint(e, shown)));
             commandLine.getErr().println("bandalign: (" + TRACE_ENV + "=1 prints the stack trace)");
             return 1;
         });
