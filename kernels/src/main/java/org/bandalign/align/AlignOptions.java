@@ -19,9 +19,10 @@ public final class AlignOptions {
     public static final int NO_BAND = -1;
 
     /**
-     * Default limit on the band cells of one pair. The CPU engine keeps about 40 bytes of
-     * scratch per cell (24 for the forward weights, more in local mode), so this is about
-     * 2 GB of scratch for the largest pair a single worker thread may hold.
+     * Default limit on the band cells of one pair. The CPU engine takes up to about 53 bytes of
+     * scratch a band cell beyond the pair's scores (the float64 forward weights, local mode's
+     * alpha, the float32 marginals, Viterbi's back-pointers), so this is about 2.5 GiB of
+     * scratch, beside 0.6 GB of scores, for the largest pair one worker thread may hold.
      */
     public static final long DEFAULT_MAX_CELLS = 50_000_000L;
 
@@ -37,6 +38,7 @@ public final class AlignOptions {
         this.maxCells = b.maxCells;
     }
 
+    /** A builder that starts from the defaults: global mode, log semiring, no band, {@link #DEFAULT_MAX_CELLS}. */
     public static Builder builder() {
         return new Builder();
     }
@@ -46,10 +48,12 @@ public final class AlignOptions {
         return builder().build();
     }
 
+    /** Global or local alignment (SPEC section 1). */
     public Mode mode() {
         return mode;
     }
 
+    /** The log semiring (log Z and marginals), the max semiring (Viterbi), or both. */
     public Semiring semiring() {
         return semiring;
     }
@@ -104,11 +108,13 @@ public final class AlignOptions {
         private Builder() {
         }
 
+        /** Global (the default) or local mode. */
         public Builder mode(Mode mode) {
             this.mode = Objects.requireNonNull(mode, "mode");
             return this;
         }
 
+        /** LOG (the default), MAX or BOTH. */
         public Builder semiring(Semiring semiring) {
             this.semiring = Objects.requireNonNull(semiring, "semiring");
             return this;
@@ -142,6 +148,7 @@ public final class AlignOptions {
             return this;
         }
 
+        /** The options set so far; the builder may go on to build others. */
         public AlignOptions build() {
             return new AlignOptions(this);
         }

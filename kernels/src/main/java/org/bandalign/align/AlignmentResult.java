@@ -59,6 +59,7 @@ public final class AlignmentResult {
     public static AlignmentResult of(String id, Mode mode, Semiring semiring, BandGeometry geometry,
                                      double logPartition, float[] marginals, ViterbiPath viterbi) {
         long expected = (long) geometry.n() * (geometry.isDense() ? geometry.m() : geometry.width()) * 3;
+        java.util.Objects.requireNonNull(marginals, "marginals");
         if (marginals.length != expected) {
             throw new IllegalArgumentException("marginals hold " + marginals.length + " floats, expected " + expected);
         }
@@ -71,6 +72,7 @@ public final class AlignmentResult {
         return new AlignmentResult(error.pairId(), error, null, null, null, Double.NaN, null, null);
     }
 
+    /** The pair's id, as given ({@link Pair#id()}); also for an invalid pair. */
     public String id() {
         return id;
     }
@@ -91,21 +93,25 @@ public final class AlignmentResult {
         }
     }
 
+    /** Rows of the pair's grid (the length of the first sequence). */
     public int n() {
         requireValid();
         return n;
     }
 
+    /** Columns of the pair's grid (the length of the second sequence). */
     public int m() {
         requireValid();
         return m;
     }
 
+    /** The mode the pair was aligned in. */
     public Mode mode() {
         requireValid();
         return mode;
     }
 
+    /** Which semirings ran: the log semiring's accessors need LOG or BOTH, the Viterbi ones MAX or BOTH. */
     public Semiring semiring() {
         requireValid();
         return semiring;

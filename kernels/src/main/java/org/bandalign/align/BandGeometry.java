@@ -11,7 +11,7 @@ package org.bandalign.align;
  *   <li>anti-diagonal order, which engines use because the cells of one anti-diagonal
  *       {@code t = i + j} depend only on anti-diagonals {@code t-1} and {@code t-2}: the cells of
  *       {@code t} are the rows {@link #rowLo(int)} to {@link #rowHi(int)}, and
- *       {@link #antidiagonalStart(int)} numbers all cells compactly, padding excluded.</li>
+ *       {@link #antidiagonalStarts()} numbers all cells compactly, padding excluded.</li>
  * </ul>
  */
 public final class BandGeometry {
@@ -76,18 +76,22 @@ public final class BandGeometry {
         return new BandGeometry(n, m, Math.max(diagLo, -(n - 1)), Math.min(diagHi, m - 1));
     }
 
+    /** Rows of the grid. */
     public int n() {
         return n;
     }
 
+    /** Columns of the grid. */
     public int m() {
         return m;
     }
 
+    /** The lowest diagonal offset {@code j - i} in the band, at least {@code -(n-1)}. */
     public int diagLo() {
         return diagLo;
     }
 
+    /** The highest diagonal offset {@code j - i} in the band, at most {@code m-1}. */
     public int diagHi() {
         return diagHi;
     }

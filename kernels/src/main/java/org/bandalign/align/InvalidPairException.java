@@ -8,11 +8,16 @@ package org.bandalign.align;
 public final class InvalidPairException extends IllegalArgumentException {
     private static final long serialVersionUID = 1L;
 
+    /** The pair's id, or null for a pair without one. */
     private final String pairId;
+    /** What is wrong, without the pair's name. */
     private final String reason;
+    /** Whether the pair only exceeds what one device holds. */
     private final boolean deviceLimit;
+    /** Whether the pair only exceeded the heap that was free when it ran. */
     private final boolean heapLimit;
 
+    /** The pair {@code pairId} (null for a pair without an id) cannot be aligned, for {@code reason}. */
     public InvalidPairException(String pairId, String reason) {
         this(pairId, reason, false, false);
     }

@@ -94,14 +94,17 @@ public final class Pair {
         }
     }
 
+    /** The pair's key, carried to its result. */
     public String id() {
         return id;
     }
 
+    /** Rows of the grid: the length of the first sequence. */
     public int n() {
         return n;
     }
 
+    /** Columns of the grid: the length of the second sequence. */
     public int m() {
         return m;
     }

@@ -13,27 +13,60 @@ public final class ViterbiPath {
     private final int endI;
     private final int endJ;
 
+    /**
+     * A path as an engine found it.
+     *
+     * @throws IllegalArgumentException when {@code cigar} is not runs of a positive count and one
+     *         of {@code M}, {@code I}, {@code D}
+     */
     public ViterbiPath(double score, String cigar, int startI, int startJ, int endI, int endJ) {
         this.score = score;
-        this.cigar = java.util.Objects.requireNonNull(cigar, "cigar");
+        this.cigar = requireCigar(cigar);
         this.startI = startI;
         this.startJ = startJ;
         this.endI = endI;
         this.endJ = endJ;
     }
 
+    /** {@code cigar}, checked: one or more runs, each a count from 1 to 2^31-1 and M, I or D. */
+    private static String requireCigar(String cigar) {
+        java.util.Objects.requireNonNull(cigar, "cigar");
+        boolean wellFormed = !cigar.isEmpty();
+        int pos = 0;
+        while (wellFormed && pos < cigar.length()) {
+            int digits = pos;
+            while (pos < cigar.length() && cigar.charAt(pos) >= '0' && cigar.charAt(pos) <= '9') {
+                pos++;
+            }
+            wellFormed = pos > digits && pos - digits <= 10 && pos < cigar.length() && "MID".indexOf(cigar.charAt(pos)) >= 0;
+            if (wellFormed) {
+                long count = Long.parseLong(cigar, digits, pos, 10);
+                wellFormed = count >= 1 && count <= Integer.MAX_VALUE;
+            }
+            pos++;
+        }
+        if (!wellFormed) {
+            throw new IllegalArgumentException("not a CIGAR of M, I and D runs: '" + cigar + "'");
+        }
+        return cigar;
+    }
+
+    /** The path's weight: the sum of the scores of its steps, the start's included. */
     public double score() {
         return score;
     }
 
+    /** The path's steps as a run-length CIGAR; its first M is the start. */
     public String cigar() {
         return cigar;
     }
 
+    /** The path's first cell {@code {i, j}}. */
     public int[] start() {
         return new int[] {startI, startJ};
     }
 
+    /** The path's last cell {@code {i, j}}. */
     public int[] end() {
         return new int[] {endI, endJ};
     }
@@ -41,6 +74,7 @@ public final class ViterbiPath {
     /** Receives the steps of a path, one call per cell: the step k that entered cell (i, j). */
     @FunctionalInterface
     public interface StepConsumer {
+        /** Cell {@code (i, j)}, entered by step {@code k} (0 horizontal, 1 diagonal or the start, 2 vertical). */
         void accept(int i, int j, int k);
     }
 
@@ -60,10 +94,7 @@ public final class ViterbiPath {
                 count = count * 10 + (c - '0');
                 pos++;
             }
-            if (pos == cigar.length()) {
-                throw new IllegalStateException("CIGAR " + cigar + " ends in a count without its op");
-            }
-            c = cigar.charAt(pos++);
+            c = cigar.charAt(pos++);   // (the constructor checked the form: a count, then M, I or D)
             for (int r = 0; r < count; r++) {
                 if (first) {
                     first = false;
@@ -74,8 +105,7 @@ public final class ViterbiPath {
                 switch (c) {
                     case 'M': i++; j++; k = 1; break;
                     case 'I': i++; k = 2; break;
-                    case 'D': j++; k = 0; break;
-                    default: throw new IllegalStateException("bad CIGAR op " + c + " in " + cigar);
+                    default: j++; k = 0; break;   // D
                 }
                 consumer.accept(i, j, k);
             }

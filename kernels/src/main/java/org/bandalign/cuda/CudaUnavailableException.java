@@ -7,10 +7,12 @@ package org.bandalign.cuda;
 public final class CudaUnavailableException extends IllegalStateException {
     private static final long serialVersionUID = 1L;
 
+    /** No usable device, for the reason {@code message} gives. */
     public CudaUnavailableException(String message) {
         super(message);
     }
 
+    /** No usable device, for the reason {@code message} gives, found through {@code cause}. */
     public CudaUnavailableException(String message, Throwable cause) {
         super(message, cause);
     }

@@ -188,9 +188,11 @@ class AlignApiTest {
         float[] dense = new ViterbiPath(0, "1M1D", 0, 0, 0, 1).indicatorDense(1, 2);
         assertEquals(1f, dense[1]);
         assertEquals(1f, dense[3]);
-        IllegalStateException bad = assertThrows(IllegalStateException.class,
-                () -> new ViterbiPath(0, "2M3", 0, 0, 1, 1).forEachStep((i, j, k) -> { }));
-        assertEquals("CIGAR 2M3 ends in a count without its op", bad.getMessage());
+        assertEquals("2147483647M", new ViterbiPath(0, "2147483647M", 0, 0, 0, 0).cigar());
+        for (String bad : new String[] {"2M3", "not-a-cigar", "M", "0M", "2M00I", "2X", "-1M", "", "2147483648M", "1M 1D"}) {
+            assertEquals("not a CIGAR of M, I and D runs: '" + bad + "'",
+                    assertThrows(IllegalArgumentException.class, () -> new ViterbiPath(0, bad, 0, 0, 1, 1)).getMessage(), bad);
+        }
     }
 
     @Test
