@@ -182,9 +182,15 @@ final class CudaDevice implements AutoCloseable {
     /**
      * Why the driver cannot be used in this JVM, from what loading JCuda's library threw: the
      * NVIDIA driver's library missing, or JCuda's own not loadable (a {@code java.io.tmpdir}
-     * mounted noexec, a file that cannot be replaced); always starting "no CUDA driver".
+     * mounted noexec, a file that cannot be replaced, its natives jar or its classes missing, another
+     * platform); always starting "no CUDA driver".
      */
     static String driverFailureMessage(Throwable failure) {
+        return driverFailureMessage(failure, System.getProperty("os.name"), System.getProperty("os.arch"));
+    }
+
+    /** {@link #driverFailureMessage(Throwable)} on the platform {@code os}, {@code arch}. */
+    static String driverFailureMessage(Throwable failure, String os, String arch) {
         if (failure instanceof CudaUnavailableException) {
             return "no CUDA driver: " + failure.getMessage();
         }
@@ -205,9 +211,17 @@ final class CudaDevice implements AutoCloseable {
                     + "spark.executor.extraJavaOptions): " + cause;
         }
         if (cause.contains("No resource found")) {
+            if (os.startsWith("Linux") && (arch.equals("amd64") || arch.equals("x86_64"))) {
+                return "no CUDA driver: JCuda's native library for Linux x86-64 is not on the class path: add the jar "
+                        + "org.jcuda:jcuda-natives:" + jcuda.JCudaVersion.get() + ":linux-x86_64 (on the module path, JCuda "
+                        + "cannot find it: put both JCuda jars on the class path instead): " + cause;
+            }
             return "no CUDA driver: JCuda " + jcuda.JCudaVersion.get() + " has no native library for this platform ("
-                    + System.getProperty("os.name") + ", " + System.getProperty("os.arch") + "); the CUDA backend runs on "
-                    + "Linux x86-64: " + cause;
+                    + os + ", " + arch + "); the CUDA backend runs on Linux x86-64: " + cause;
+        }
+        if (failure instanceof NoClassDefFoundError && !text.startsWith("Could not initialize")) {
+            return "no CUDA driver: JCuda's classes are missing (" + text + "): the CUDA backend needs the jars "
+                    + "org.jcuda:jcuda:12.0.0 and org.jcuda:jcuda-natives:12.0.0:linux-x86_64 on the class path";
         }
         return "no CUDA driver: JCuda's native library could not be loaded: " + cause;
     }

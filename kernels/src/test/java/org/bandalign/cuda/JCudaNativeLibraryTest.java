@@ -252,11 +252,20 @@ class JCudaNativeLibraryTest {
         String other = CudaDevice.driverFailureMessage(new UnsatisfiedLinkError(String.format(failure, "invalid ELF header")));
         assertEquals("no CUDA driver: JCuda's native library could not be loaded: "
                 + "/tmp/libJCudaDriver-12.0.0-linux-x86_64.so: invalid ELF header", other);
-        String platform = CudaDevice.driverFailureMessage(new UnsatisfiedLinkError(String.format(failure,
+        String otherPlatform = CudaDevice.driverFailureMessage(new UnsatisfiedLinkError(String.format(failure,
                 "").replace("java.lang.UnsatisfiedLinkError: /tmp/libJCudaDriver-12.0.0-linux-x86_64.so: ",
-                "java.io.IOException: No resource found with name '/lib/libJCudaDriver-12.0.0-linux-aarch64.so'")));
-        assertTrue(platform.startsWith("no CUDA driver: JCuda " + JCudaVersion.get() + " has no native library for this platform")
-                && platform.contains("Linux x86-64") && platform.endsWith("linux-aarch64.so'"), platform);
+                "java.io.IOException: No resource found with name '/lib/libJCudaDriver-12.0.0-linux-aarch64.so'")), "Linux", "aarch64");
+        assertTrue(otherPlatform.startsWith("no CUDA driver: JCuda " + JCudaVersion.get() + " has no native library for this platform")
+                && otherPlatform.contains("Linux x86-64") && otherPlatform.endsWith("linux-aarch64.so'"), otherPlatform);
+        String noNativesJar = CudaDevice.driverFailureMessage(new UnsatisfiedLinkError(String.format(failure,
+                "").replace("java.lang.UnsatisfiedLinkError: /tmp/libJCudaDriver-12.0.0-linux-x86_64.so: ",
+                "java.io.IOException: No resource found with name '/lib/libJCudaDriver-12.0.0-linux-x86_64.so'")), "Linux", "amd64");
+        assertTrue(noNativesJar.startsWith("no CUDA driver: JCuda's native library for Linux x86-64 is not on the class path: "
+                + "add the jar org.jcuda:jcuda-natives:" + JCudaVersion.get() + ":linux-x86_64") && noNativesJar.contains("module path"),
+                noNativesJar);
+        assertEquals("no CUDA driver: JCuda's classes are missing (jcuda/JCudaVersion): the CUDA backend needs the jars "
+                + "org.jcuda:jcuda:12.0.0 and org.jcuda:jcuda-natives:12.0.0:linux-x86_64 on the class path",
+                CudaDevice.driverFailureMessage(new NoClassDefFoundError("jcuda/JCudaVersion")));
         assertEquals("no CUDA driver: JCuda's native library could not be loaded: Could not initialize class jcuda.driver.JCudaDriver",
                 CudaDevice.driverFailureMessage(new NoClassDefFoundError("Could not initialize class jcuda.driver.JCudaDriver")));
         assertNotEquals(-1, CudaDevice.driverFailureMessage(new CudaUnavailableException("why")).indexOf("no CUDA driver: why"));
