@@ -1,5 +1,6 @@
 package org.bandalign.cpu;
 
+import java.lang.ref.Cleaner;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
@@ -29,13 +30,24 @@ import org.bandalign.align.ViterbiPath;
  * The CPU backend: float64 anti-diagonal forward-backward ({@link LogForwardBackward}) and
  * Viterbi ({@link MaxViterbi}), with {@link #alignAll} spread over a fixed pool of worker
  * threads. Thread-safe; scratch memory is pooled per concurrent caller and grows to the largest
- * pair seen.
+ * pair seen. {@link #close()} lets the threads and that memory go at once; an aligner left
+ * unclosed lets them go once the garbage collector finds it unreachable.
  *
  * <p>{@code alignAll} hands out pairs largest first (by band cells) so that one big pair at the
  * end of a batch does not leave the other threads idle, and returns results in input order.
  */
 public final class CpuAligner implements Aligner {
     private static final AtomicInteger POOL_IDS = new AtomicInteger();
+    /**
+     * Shuts down the worker threads of an aligner that became unreachable without
+     * {@link #close()} (SPEC section 6's own example never closes its aligner): idle pool threads
+     * wait for work for ever, so each such aligner would keep its threads for the JVM's life.
+     */
+    private static final Cleaner UNCLOSED = Cleaner.create(r -> {
+        Thread t = new Thread(r, "bandalign-cpu-cleaner");
+        t.setDaemon(true);
+        return t;
+    });
 
     private final int threads;
     private final ExecutorService pool;
@@ -66,6 +78,10 @@ public final class CpuAligner implements Aligner {
         }
         this.threads = threads;
         this.pool = threads == 1 ? null : Executors.newFixedThreadPool(threads, daemonThreads());
+        if (pool != null) {
+            ExecutorService workers = pool;   // (the action must not hold this aligner)
+            UNCLOSED.register(this, workers::shutdown);
+        }
     }
 
     private static ThreadFactory daemonThreads() {

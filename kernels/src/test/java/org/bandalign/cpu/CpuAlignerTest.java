@@ -34,7 +34,34 @@ class CpuAlignerTest {
         for (int k = 0; k < pairs.size(); k++) {
             assertEquals(one.align(pairs.get(k), AlignOptions.defaults()).logPartition(), rs.get(k).logPartition(), 0.0);
         }
+        // all-zero scores: Z counts the paths, the Delannoy numbers D(2, 3) = 25 and D(4, 1) = 9
+        assertEquals(Math.log(25), rs.get(0).logPartition(), 1e-12);
+        assertEquals(Math.log(9), rs.get(1).logPartition(), 1e-12);
         one.close();
+    }
+
+    /**
+     * SPEC section 6's example never closes its aligner: found by a library user's probe, 100
+     * such aligners left 200 idle worker threads for the JVM's life. Now they end once the
+     * aligner is unreachable.
+     */
+    @Test
+    void unclosedAligner_unreachable_letsItsWorkerThreadsGo() throws InterruptedException {
+        java.util.Set<Thread> before = java.util.Set.copyOf(Thread.getAllStackTraces().keySet());
+        for (int k = 0; k < 5; k++) {
+            assertTrue(new CpuAligner(2).alignAll(List.of(zeros("a", 30, 30), zeros("b", 30, 30)), AlignOptions.defaults())
+                    .get(1).isValid());
+        }
+        List<Thread> workers = Thread.getAllStackTraces().keySet().stream()
+                .filter(t -> !before.contains(t) && t.getName().startsWith("bandalign-cpu-") && !t.getName().endsWith("cleaner"))
+                .toList();
+        assertEquals(10, workers.size(), "two workers each: " + workers);
+        long deadline = System.nanoTime() + 30_000_000_000L;
+        while (workers.stream().anyMatch(Thread::isAlive) && System.nanoTime() < deadline) {
+            System.gc();
+            Thread.sleep(100);
+        }
+        assertEquals(List.of(), workers.stream().filter(Thread::isAlive).toList(), "workers of unreachable, unclosed aligners");
     }
 
     @Test
