@@ -121,8 +121,8 @@ public abstract class AlignerContractTest {
                                 ob.band(w);
                             }
                             AlignOptions opts = ob.build();
-                            BandGeometry g = BandGeometry.of(Pair.dense("g", n, m, s), opts);
-                            BruteForce bf = BruteForce.run(s, n, m, mode, g.diagLo(), g.diagHi());
+                            int[] band = specBand(n, m, w);
+                            BruteForce bf = BruteForce.run(s, n, m, mode, band[0], band[1]);
                             String what = mode + " " + n + "x" + m + " w=" + w + " variant=" + variant + " paths=" + bf.paths;
                             if (bf.logZ == Double.NEGATIVE_INFINITY) {
                                 assertThrows(InvalidPairException.class, () -> aligner.align(Pair.dense("dead", n, m, s), opts), what);
@@ -130,6 +130,7 @@ public abstract class AlignerContractTest {
                                 continue;
                             }
                             AlignmentResult r = aligner.align(Pair.dense("bf", n, m, s), opts);
+                            assertArrayEquals(band, new int[] {r.diagLo(), r.diagHi()}, what + ": the band");
                             assertClose(bf.logZ, r.logPartition(), 1e-9 * Math.max(1, Math.abs(bf.logZ)), what + ": logZ");
                             assertArrayClose(bf.marginals, r.marginalsDense(), 1e-6, what + ": marginals");
                             assertClose(bf.best, r.viterbiScore(), 1e-9 * Math.max(1, Math.abs(bf.best)), what + ": viterbi");
@@ -176,23 +177,61 @@ public abstract class AlignerContractTest {
         assertTrue(covered > 300, "finite differences checked: " + covered);
     }
 
+    /**
+     * A global path enters every row once, by a diagonal or vertical step (row 0 by the start),
+     * and every column once, by a diagonal or horizontal step: so in every row
+     * {@code sum_j mu[i][j][1] + mu[i][j][2] = 1} and in every column
+     * {@code sum_i mu[i][j][1] + mu[i][j][0] = 1}, whatever the scores, band or forbidden steps.
+     */
     @Test
-    void marginals_sumToExpectedPathLengthAndLieInUnitInterval() {
+    void marginals_globalMode_enterEveryRowAndColumnOnce_andLieInUnitInterval() {
         Random rnd = new Random(9);
-        for (int trial = 0; trial < 10; trial++) {
+        int covered = 0;
+        for (int trial = 0; trial < 24; trial++) {
             int n = 1 + rnd.nextInt(40);
             int m = 1 + rnd.nextInt(40);
-            float[] s = randomScores(rnd, n, m, 3f, 0);
-            AlignmentResult r = aligner.align(Pair.dense("sum", n, m, s), AlignOptions.defaults());
-            double total = 0;
-            for (float v : r.marginalsDense()) {
-                assertTrue(v >= 0 && v <= 1 + 1e-6, "marginal " + v + " outside [0, 1]");
-                total += v;
+            float[] s = randomScores(rnd, n, m, trial % 3 == 2 ? 50f : 3f, trial % 4 == 3 ? 0.1 : 0);
+            AlignOptions.Builder ob = AlignOptions.builder();
+            if (trial % 2 == 1) {
+                ob.band(rnd.nextInt(6));
             }
-            // a global path visits between max(n, m) and n + m - 1 cells, one step each
-            assertTrue(total >= Math.max(n, m) - 1e-4 && total <= n + m - 1 + 1e-4, "sum " + total);
-            assertClose(1.0, r.marginalsDense()[1], 1e-6, "mu[0][0][1] = 1 in global mode");
+            AlignmentResult r;
+            try {
+                r = aligner.align(Pair.dense("sum", n, m, s), ob.build());
+            } catch (InvalidPairException noPath) {   // forbidden steps may leave none
+                continue;
+            }
+            float[] mu = r.marginalsDense();
+            double tolerance = 1e-5 * Math.max(n, m);
+            for (float v : mu) {
+                assertTrue(v >= 0 && v <= 1 + 1e-6, "marginal " + v + " outside [0, 1]");
+            }
+            for (int i = 0; i < n; i++) {
+                double into = 0;
+                for (int j = 0; j < m; j++) {
+                    into += mu[(i * m + j) * 3 + 1] + mu[(i * m + j) * 3 + 2];
+                }
+                assertClose(1.0, into, tolerance, "trial " + trial + " " + n + "x" + m + ": steps into row " + i);
+            }
+            for (int j = 0; j < m; j++) {
+                double into = 0;
+                for (int i = 0; i < n; i++) {
+                    into += mu[(i * m + j) * 3 + 1] + mu[(i * m + j) * 3];
+                }
+                assertClose(1.0, into, tolerance, "trial " + trial + " " + n + "x" + m + ": steps into column " + j);
+            }
+            assertClose(1.0, mu[1], 1e-6, "mu[0][0][1] = 1 in global mode");
+            covered++;
         }
+        assertTrue(covered >= 20, "pairs checked: " + covered);
+    }
+
+    /** SPEC section 1's band, clipped to the grid: {@code {dlo, dhi}}; {@code w < 0} is no band. */
+    private static int[] specBand(int n, int m, int w) {
+        if (w < 0) {
+            return new int[] {-(n - 1), m - 1};
+        }
+        return new int[] {Math.max(Math.min(0, m - n) - w, -(n - 1)), Math.min(Math.max(0, m - n) + w, m - 1)};
     }
 
     /**
@@ -207,6 +246,11 @@ public abstract class AlignerContractTest {
         float[] s = new float[12];
         s[3 * 3 + 1] = Float.NEGATIVE_INFINITY;   // no diagonal step into (1, 1)
         assertEquals("1M1D1I", aligner.align(Pair.dense("i-before-d", 2, 2, s), max).viterbiCigar());
+        // all zeros: every path ties; traced back from the end, M wherever it can, then I, then D
+        assertEquals("1M2D2M", aligner.align(Pair.dense("3x5", 3, 5, new float[45]), max).viterbiCigar());
+        assertEquals("1M2I2M", aligner.align(Pair.dense("5x3", 5, 3, new float[45]), max).viterbiCigar());
+        assertEquals("1M1D2M", aligner.align(Pair.dense("3x4", 3, 4, new float[36]), max).viterbiCigar());
+        assertEquals("1M3I1M", aligner.align(Pair.dense("5x2", 5, 2, new float[30]), max).viterbiCigar());
     }
 
     /**
@@ -478,18 +522,20 @@ public abstract class AlignerContractTest {
             float magnitude = trial % 4 == 3 ? 1e6f : trial % 4 == 2 ? 50f : 5f;
             float[] s = randomScores(rnd, n, m, magnitude, trial % 5 == 4 ? 0.1 : 0);
             AlignOptions.Builder ob = AlignOptions.builder().mode(mode).semiring(Semiring.BOTH);
-            if (trial % 2 == 1) {
-                ob.band(rnd.nextInt(20));
+            int w = trial % 2 == 1 ? rnd.nextInt(20) : -1;
+            if (w >= 0) {
+                ob.band(w);
             }
             AlignOptions opts = ob.build();
-            BandGeometry g = BandGeometry.of(Pair.dense("g", n, m, s), opts);
-            DenseOracle o = DenseOracle.run(s, n, m, mode, g.diagLo(), g.diagHi());
-            String what = "trial " + trial + " " + mode + " " + g + " |S|<=" + magnitude;
+            int[] band = specBand(n, m, w);
+            DenseOracle o = DenseOracle.run(s, n, m, mode, band[0], band[1]);
+            String what = "trial " + trial + " " + mode + " " + n + "x" + m + " band [" + band[0] + ", " + band[1] + "] |S|<=" + magnitude;
             if (o.logZ == Double.NEGATIVE_INFINITY) {
                 assertThrows(InvalidPairException.class, () -> aligner.align(Pair.dense("dead", n, m, s), opts), what);
                 continue;
             }
             AlignmentResult r = aligner.align(Pair.dense("rnd", n, m, s), opts);
+            assertArrayEquals(band, new int[] {r.diagLo(), r.diagHi()}, what + ": the band");
             assertClose(o.logZ, r.logPartition(), 1e-6 * Math.max(1, Math.abs(o.logZ)), what + ": logZ");
             assertArrayClose(o.marginals, r.marginalsDense(), magnitude <= 10 ? 1e-5 : 1e-4, what + ": marginals");
             assertClose(o.viterbi, r.viterbiScore(), 1e-6 * Math.max(1, Math.abs(o.viterbi)), what + ": viterbi");
@@ -587,9 +633,19 @@ public abstract class AlignerContractTest {
         int n = 6;
         int m = 6;
         float[] s = new float[n * m * 3];
+        Random rnd = new Random(5);
+        for (int q = 0; q < s.length; q++) {
+            s[q] = rnd.nextFloat();
+        }
+        float[] clean = s.clone();
         s[(0 * m + 5) * 3] = Float.NaN;   // diagonal offset 5, outside band 1
-        AlignmentResult r = aligner.align(Pair.dense("ok", n, m, s), AlignOptions.builder().band(1).build());
-        assertTrue(Double.isFinite(r.logPartition()));
+        s[(5 * m + 0) * 3 + 2] = Float.POSITIVE_INFINITY;   // offset -5
+        AlignOptions band = AlignOptions.builder().band(1).semiring(Semiring.BOTH).build();
+        AlignmentResult r = aligner.align(Pair.dense("ok", n, m, s), band);
+        AlignmentResult same = aligner.align(Pair.dense("ok", n, m, clean), band);
+        assertEquals(same.logPartition(), r.logPartition(), 0.0, "as if those cells held any other score");
+        assertArrayEquals(same.marginalsDense(), r.marginalsDense());
+        assertEquals(same.viterbiCigar(), r.viterbiCigar());
     }
 
     @Test
@@ -610,7 +666,10 @@ public abstract class AlignerContractTest {
         }
         assertMessage(() -> aligner.align(Pair.dense("wall", n, m, wall), AlignOptions.defaults()), "wall", "no path of finite weight");
         // a local path may avoid the wall
-        assertTrue(Double.isFinite(aligner.align(Pair.dense("wall", n, m, wall), AlignOptions.builder().mode(Mode.LOCAL).build()).logPartition()));
+        DenseOracle o = DenseOracle.run(wall, n, m, Mode.LOCAL, -(n - 1), m - 1);
+        AlignmentResult local = aligner.align(Pair.dense("wall", n, m, wall), AlignOptions.builder().mode(Mode.LOCAL).build());
+        assertClose(o.logZ, local.logPartition(), 1e-9, "local log Z beside the wall");
+        assertArrayClose(o.marginals, local.marginalsDense(), 1e-6, "local marginals beside the wall");
     }
 
     @Test
