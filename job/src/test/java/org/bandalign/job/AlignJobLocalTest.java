@@ -30,6 +30,7 @@ import org.apache.spark.sql.SparkSession;
 import org.bandalign.align.AlignOptions;
 import org.bandalign.align.Aligner;
 import org.bandalign.align.AlignmentResult;
+import org.bandalign.align.BandGeometry;
 import org.bandalign.align.Mode;
 import org.bandalign.align.Pair;
 import org.bandalign.align.Semiring;
@@ -545,8 +546,22 @@ class AlignJobLocalTest {
         String in = writeInput("global-binary-bad", Mode.GLOBAL, true, true);
         String out = tmp.resolve("out-binary-bad").toString();
         JobSummary s = run(in, out);
+        List<ReferenceCase> cases = ReferenceCase.all().stream().filter(c -> c.mode == Mode.GLOBAL).toList();
+        assertEquals(cases.size() + TestTables.bad(true).size(), s.inputRows);
         assertEquals(TestTables.bad(true).size(), s.rejectedRows);
-        assertEquals(s.inputRows, s.alignedRows + s.rejectedRows);
+        assertEquals(cases.size(), s.alignedRows);
+        Map<String, Row> rows = byId(out + "/marginals");
+        assertEquals(cases.size(), rows.size());
+        for (ReferenceCase rc : cases) {   // the good rows beside the bad ones, read from binary scores
+            Row r = rows.get(rc.name);
+            assertNotNull(r, rc.name);
+            assertEquals(rc.logPartition, (double) r.getAs("log_partition"), 1e-6 * Math.max(1, Math.abs(rc.logPartition)), rc.name);
+            float[] mu = r.<String>getAs("layout").equals("dense") ? OutputRows.marginals(r)
+                    : BandGeometry.of(rc.n, rc.m, r.getAs("diag_lo"), r.getAs("diag_hi")).bandToDense(OutputRows.marginals(r));
+            for (int q = 0; q < mu.length; q++) {
+                assertEquals(rc.marginals[q], mu[q], rc.marginalTolerance(), rc.name + " marginal " + q);
+            }
+        }
         List<Row> rejected = spark.read().parquet(out + "/rejected").collectAsList();
         for (String[] bad : TestTables.bad(true)) {
             assertTrue(rejected.stream().anyMatch(r -> java.util.Objects.equals(bad[0], r.getAs("id"))
@@ -592,15 +607,18 @@ class AlignJobLocalTest {
             Row r = rows.get(rc.name);
             assertNull(r.getAs("marginals"));
             List<Row> steps = r.getList(r.fieldIndex("sparse"));
-            int expected = 0;
-            for (double v : rc.marginals) {
-                expected += v >= 0.01 + 1e-4 ? 1 : 0;
-            }
-            assertTrue(steps.size() >= expected, rc.name + ": " + steps.size() + " sparse steps, expected at least " + expected);
+            java.util.Set<Integer> listed = new java.util.HashSet<>();
             for (Row st : steps) {
                 int q = ((int) st.getAs("i") * rc.m + (int) st.getAs("j")) * 3 + (int) st.getAs("k");
+                assertTrue(listed.add(q), rc.name + ": step " + q + " listed twice");
                 assertEquals(rc.marginals[q], (float) st.getAs("p"), rc.marginalTolerance(), rc.name);
                 assertTrue((float) st.getAs("p") >= 0.01f);
+            }
+            double tolerance = rc.marginalTolerance();
+            for (int q = 0; q < rc.marginals.length; q++) {   // every step above the threshold, none below (but within tolerance of it)
+                if (rc.marginals[q] >= 0.01 + tolerance || rc.marginals[q] < 0.01 - tolerance) {
+                    assertEquals(rc.marginals[q] >= 0.01, listed.contains(q), rc.name + ": step " + q + " of marginal " + rc.marginals[q]);
+                }
             }
         }
     }
