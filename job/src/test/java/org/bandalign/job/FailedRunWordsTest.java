@@ -5,9 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -31,22 +29,12 @@ class FailedRunWordsTest {
                 "--partitions", "1", "--master", "local[2]"));
         Files.writeString(in.resolve("notes.txt"), "not a Parquet file\n");
         for (int run = 0; run < 2; run++) {   // (the traces came in some runs, not all)
-            List<String> cmd = new ArrayList<>();
-            cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-            cmd.addAll(StandaloneCluster.sparkJavaOptions());
-            cmd.add("-Dlog4j2.configurationFile=" + Path.of("..", "conf", "log4j2.properties").toAbsolutePath());
-            cmd.addAll(List.of("-cp", StandaloneCluster.classPath(), BandAlign.class.getName(), "align", "--input", in.toString(),
-                    "--output", tmp.resolve("out").toString(), "--master", "local[2]", "--backend", "cpu",
-                    "--conf", "spark.ui.showConsoleProgress=false"));
             Path log = tmp.resolve("align-" + run + ".log");
-            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
-            try {
-                assertTrue(p.waitFor(180, TimeUnit.SECONDS), "the run ends");
-            } finally {
-                p.destroyForcibly();
-            }
-            String out = Files.readString(log);
-            assertEquals(2, p.exitValue(), out);
+            StandaloneCluster.LauncherRun ended = StandaloneCluster.runBandAlign(List.of(), log, 180, "align", "--input", in.toString(),
+                    "--output", tmp.resolve("out").toString(), "--master", "local[2]", "--backend", "cpu",
+                    "--conf", "spark.ui.showConsoleProgress=false");
+            String out = ended.output();
+            assertEquals(2, ended.exit(), out);
             assertEquals(1, out.lines().count(), out);
             assertTrue(out.startsWith("bandalign: --input " + in + " holds a file that is no Parquet file: file:" + in.resolve("notes.txt")
                     + " is not a Parquet file"), out);

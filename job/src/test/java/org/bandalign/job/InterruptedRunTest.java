@@ -29,15 +29,10 @@ class InterruptedRunTest {
         assertEquals(0, BandAlign.run("generate", "--output", in, "--pairs", "200", "--min-len", "300", "--max-len", "300",
                 "--binary", "--partitions", "4", "--master", "local[2]"));
         Path out = tmp.resolve("out");
-        List<String> cmd = new ArrayList<>();
-        cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        cmd.addAll(StandaloneCluster.sparkJavaOptions());
-        cmd.add("-Dlog4j2.configurationFile=" + Path.of("..", "conf", "log4j2.properties").toAbsolutePath());
-        cmd.addAll(List.of("-cp", StandaloneCluster.classPath(), BandAlign.class.getName(), "align", "--input", in,
-                "--output", out.toString(), "--master", "local[1]", "--backend", "cpu", "--conf", "spark.bandalign.cpu.threads=1",
-                "--conf", "spark.ui.showConsoleProgress=false"));
         Path log = tmp.resolve("align.log");
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        Process p = StandaloneCluster.startBandAlign(List.of(), log, "align", "--input", in,
+                "--output", out.toString(), "--master", "local[1]", "--backend", "cpu", "--conf", "spark.bandalign.cpu.threads=1",
+                "--conf", "spark.ui.showConsoleProgress=false");
         try {
             // The staging directory's marginals appear once the write job has started.
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);

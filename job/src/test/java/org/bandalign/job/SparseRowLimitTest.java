@@ -5,9 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
@@ -43,24 +41,12 @@ class SparseRowLimitTest {
         assertTrue(RecordMaker.sparseStepLimit(50_000_000L, 512L << 20) < 800L * 800 * 3, "the large pair passes the limit");
 
         Path out = tmp.resolve("out");
-        List<String> cmd = new ArrayList<>();
-        cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        cmd.add("-Xmx512m");
-        cmd.addAll(StandaloneCluster.sparkJavaOptions());
-        cmd.add("-Dlog4j2.configurationFile=" + Path.of("..", "conf", "log4j2.properties").toAbsolutePath());
-        cmd.addAll(List.of("-cp", StandaloneCluster.classPath(), BandAlign.class.getName(), "align", "--input", in.toString(),
-                "--output", out.toString(), "--master", "local[1]", "--backend", "cpu", "--layout", "sparse", "--min-prob", "0",
-                "--conf", "spark.ui.showConsoleProgress=false"));
         Path log = tmp.resolve("align.log");
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
-        try {
-            assertTrue(p.waitFor(300, TimeUnit.SECONDS), "the run ends");
-        } finally {
-            p.destroyForcibly();
-        }
-        String said = Files.readString(log);
-        assertEquals(0, p.exitValue(), said);
-        assertTrue(said.contains("bandalign: 2 rows in, 1 aligned, 1 rejected;"), said);
+        StandaloneCluster.LauncherRun run = StandaloneCluster.runBandAlign(List.of("-Xmx512m"), log, 300, "align", "--input",
+                in.toString(), "--output", out.toString(), "--master", "local[1]", "--backend", "cpu", "--layout", "sparse",
+                "--min-prob", "0", "--conf", "spark.ui.showConsoleProgress=false");
+        assertEquals(0, run.exit(), run.output());
+        assertTrue(run.output().contains("bandalign: 2 rows in, 1 aligned, 1 rejected;"), run.output());
 
         SparkSession spark = TestTables.localSpark("sparse-row-limit");
         try {

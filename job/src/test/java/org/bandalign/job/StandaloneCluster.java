@@ -120,6 +120,40 @@ final class StandaloneCluster implements AutoCloseable {
         }
     }
 
+    /**
+     * Starts the launcher's main class in a JVM of its own, as {@code bin/bandalign} starts it
+     * (the Java 17 openings, {@code conf/log4j2.properties}) with {@code jvmOptions} first, its
+     * standard output and error both to {@code log}.
+     */
+    static Process startBandAlign(List<String> jvmOptions, Path log, String... args) throws IOException {
+        List<String> cmd = new java.util.ArrayList<>();
+        cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        cmd.addAll(jvmOptions);
+        cmd.addAll(sparkJavaOptions());
+        cmd.add("-Dlog4j2.configurationFile=" + CONF.resolve("log4j2.properties").toAbsolutePath());
+        cmd.addAll(List.of("-cp", classPath(), BandAlign.class.getName()));
+        cmd.addAll(List.of(args));
+        return new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+    }
+
+    /** How a launcher JVM ended: its exit code and all it wrote. */
+    record LauncherRun(int exit, String output) {
+    }
+
+    /** {@link #startBandAlign} to its end (killed after {@code timeoutSeconds}, failing the test). */
+    static LauncherRun runBandAlign(List<String> jvmOptions, Path log, long timeoutSeconds, String... args)
+            throws IOException, InterruptedException {
+        Process p = startBandAlign(jvmOptions, log, args);
+        try {
+            if (!p.waitFor(timeoutSeconds, java.util.concurrent.TimeUnit.SECONDS)) {
+                throw new AssertionError("the run did not end within " + timeoutSeconds + " s: " + Files.readString(log));
+            }
+        } finally {
+            p.destroyForcibly();
+        }
+        return new LauncherRun(p.exitValue(), Files.readString(log));
+    }
+
     /** The options of {@code conf/spark-java17.args}, one per line. */
     static List<String> sparkJavaOptions() {
         try (Stream<String> lines = Files.lines(CONF.resolve("spark-java17.args"))) {
