@@ -54,6 +54,9 @@ final class CommandSession {
                 throw executorMemory(conf.getSizeAsBytes("spark.executor.memory"), SPARK_MINIMUM_HEAP);
             }
         }
+        if (master != null) {
+            shipJobJar(conf, master);
+        }
         if (running(SparkSession.getActiveSession()) || running(SparkSession.getDefaultSession())) {
             throw new UserError(command + ": a Spark session is already running in this JVM; run the command in a JVM of its own "
                     + "(bin/bandalign, spark-submit)");
@@ -83,6 +86,49 @@ final class CommandSession {
                 throw memory;
             }
             throw e;
+        }
+    }
+
+    /**
+     * Adds the jar the job runs from to {@code spark.jars} where {@code master} runs executors
+     * of their own and nothing ships it yet: spark-submit ships its application jar, but a driver
+     * started otherwise ({@code bin/bandalign --master spark://...}) had the job on its own class
+     * path alone, and its executors failed every task, unable to load the job's classes (a
+     * cluster walk-through: "cannot assign instance of java.lang.invoke.SerializedLambda").
+     * Nothing is added where the job runs from class folders (the tests, which give their
+     * executors the class path).
+     */
+    static void shipJobJar(SparkConf conf, String master) {
+        shipJobJar(conf, master, jobJar());
+    }
+
+    /** {@link #shipJobJar(SparkConf, String)} for the job's jar {@code jar} (null: none). */
+    static void shipJobJar(SparkConf conf, String master, java.nio.file.Path jar) {
+        if (jar == null || MasterUrl.inProcess(master)) {
+            return;
+        }
+        String listed = conf.get("spark.jars", "").strip();
+        for (String entry : listed.split(",")) {
+            String name = entry.strip().replaceFirst(".*/", "");
+            if (name.equals(jar.getFileName().toString())) {
+                return;   // (spark-submit's application jar, or the user's own --conf spark.jars)
+            }
+        }
+        conf.set("spark.jars", listed.isEmpty() ? jar.toString() : listed + "," + jar);
+    }
+
+    /** The jar holding the job's classes, or null where they come from a class folder. */
+    static java.nio.file.Path jobJar() {
+        try {
+            java.security.CodeSource source = BandAlign.class.getProtectionDomain().getCodeSource();
+            if (source == null || source.getLocation() == null) {
+                return null;
+            }
+            java.nio.file.Path p = java.nio.file.Path.of(source.getLocation().toURI());
+            return java.nio.file.Files.isRegularFile(p) && p.getFileName().toString().endsWith(".jar") ? p : null;
+        } catch (java.net.URISyntaxException | IllegalArgumentException | java.nio.file.FileSystemNotFoundException
+                 | SecurityException e) {
+            return null;
         }
     }
 

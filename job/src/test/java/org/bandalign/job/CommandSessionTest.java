@@ -46,6 +46,27 @@ class CommandSessionTest {
      * a line cut at its colon ("Error while instantiating 'SessionStateBuilder':"), or with a
      * literal line break in it: a mistake in the invocation, said in Spark's words, exit 2.
      */
+    /** SparkSubmitIT runs the launcher's form on a cluster; here which jars a session ships. */
+    @Test
+    void shipJobJar_onACluster_addsTheJobsJarUnlessItIsListed() {
+        java.nio.file.Path jar = java.nio.file.Path.of("/opt/bandalign/bandalign-job.jar");
+        SparkConf local = new SparkConf(false);
+        CommandSession.shipJobJar(local, "local[4]", jar);
+        assertEquals("", local.get("spark.jars", ""), "an in-process master needs no jar shipped");
+        SparkConf cluster = new SparkConf(false);
+        CommandSession.shipJobJar(cluster, "spark://h:7077", jar);
+        assertEquals("/opt/bandalign/bandalign-job.jar", cluster.get("spark.jars"));
+        SparkConf others = new SparkConf(false).set("spark.jars", "hdfs:///libs/extra.jar");
+        CommandSession.shipJobJar(others, "yarn", jar);
+        assertEquals("hdfs:///libs/extra.jar,/opt/bandalign/bandalign-job.jar", others.get("spark.jars"));
+        SparkConf submitted = new SparkConf(false).set("spark.jars", "file:/home/u/bandalign-job.jar");
+        CommandSession.shipJobJar(submitted, "spark://h:7077", jar);
+        assertEquals("file:/home/u/bandalign-job.jar", submitted.get("spark.jars"), "spark-submit's application jar, shipped already");
+        SparkConf classes = new SparkConf(false);
+        CommandSession.shipJobJar(classes, "spark://h:7077", null);
+        assertEquals("", classes.get("spark.jars", ""), "run from class folders: nothing to ship");
+    }
+
     @Test
     void start_badValueOfASparkSetting_isTheUsersErrorInSparksWords_andNoSessionIsLeft() {
         SparkConf conf = new SparkConf(false).setMaster("local[1]").setAppName("bad-setting")

@@ -215,6 +215,50 @@ class SparkSubmitIT {
     }
 
     /**
+     * The launcher's form on a cluster (README, step 4: {@code bin/bandalign ... --master
+     * spark://...}): the driver runs the packaged jar from its own class path, as
+     * {@code bin/bandalign} does, not through spark-submit, and the executors, which have Spark
+     * alone, get the job's classes from it. Found by a cluster walk-through: every task failed
+     * ("cannot assign instance of java.lang.invoke.SerializedLambda"), since nothing shipped the
+     * jar; the session now adds it to {@code spark.jars} itself.
+     */
+    @Test
+    void launcherForm_alignsTheSampleOnTheCluster_itsExecutorsGivenTheJarByTheDriver() throws Exception {
+        Path out = tmp.resolve("aligned-by-launcher");
+        Path log = tmp.resolve("launcher-align.log");
+        List<String> cmd = new ArrayList<>();
+        cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        cmd.addAll(StandaloneCluster.sparkJavaOptions());
+        cmd.addAll(StandaloneCluster.LEAN_JVM);
+        cmd.add("-Dlog4j2.configurationFile=" + StandaloneCluster.CONF.resolve("log4j2.properties"));
+        cmd.addAll(List.of("-cp", jar + ":" + sparkClassPath, BandAlign.class.getName(), "align",
+                "--input", StandaloneCluster.CONF.getParent().resolve("data/sample").toString(), "--output", out.toString(),
+                "--backend", "cpu", "--master", cluster.masterUrl()));
+        conf(cmd, "spark.executor.extraClassPath", sparkClassPath);   // Spark alone, as $SPARK_HOME/jars
+        conf(cmd, "spark.executor.extraJavaOptions", String.join(" ", StandaloneCluster.sparkJavaOptions()) + " -XX:TieredStopAtLevel=1");
+        conf(cmd, "spark.driver.host", "127.0.0.1");
+        conf(cmd, "spark.driver.bindAddress", "127.0.0.1");
+        conf(cmd, "spark.ui.enabled", "false");
+        conf(cmd, "spark.ui.showConsoleProgress", "false");
+        conf(cmd, "spark.executor.cores", "2");
+        conf(cmd, "spark.executor.memory", "640m");
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile());
+        pb.environment().keySet().removeIf(k -> k.startsWith("SPARK_"));
+        pb.environment().put("SPARK_LOCAL_IP", "127.0.0.1");
+        Process p = pb.start();
+        try {
+            assertTrue(p.waitFor(3, TimeUnit.MINUTES), "the launcher's align ends within 3 minutes");
+        } finally {
+            p.destroyForcibly();
+        }
+        String text = Files.readString(log);
+        assertEquals(0, p.exitValue(), "the launcher's align exits 0:\n" + tail(text) + cluster.logs());
+        assertTrue(text.contains("bandalign: 43 rows in, 41 aligned, 2 rejected"), "the closing line:\n" + tail(text));
+        assertEquals(41, parquetRows(out.resolve("marginals")));
+        assertEquals(cluster.masterUrl(), JSON.readTree(out.resolve("_SUMMARY.json").toFile()).get("master").asText());
+    }
+
+    /**
      * Runs {@code org.apache.spark.deploy.SparkSubmit} with the packaged jar and {@code args} in
      * a JVM of its own, as {@code spark-submit} would (Spark's class path, its Java 17 options),
      * against the cluster; returns its exit status, its output in {@code log}.
