@@ -17,6 +17,11 @@ public final class BandAlign {
     static final String VERSION = "bandalign 0.1.0";
 
     public static void main(String[] args) {
+        String noSpark = SparkRuntime.missing(BandAlign.class.getClassLoader());
+        if (noSpark != null) {   // (before picocli, which loads the commands' classes, and with them Spark's)
+            System.err.println("bandalign: " + noSpark);
+            System.exit(2);
+        }
         System.exit(run(args));
     }
 

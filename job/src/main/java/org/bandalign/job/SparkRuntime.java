@@ -42,6 +42,37 @@ final class SparkRuntime {
     }
 
     /**
+     * What keeps the job from starting where Spark, or its SQL module, is not on the class path
+     * that {@code loader} sees, or null where both are. Checked before the command line is read,
+     * whose commands name Spark's classes: without them the JVM died of a
+     * {@code NoClassDefFoundError} before BandAlign could say a word. spark-submit leaves Spark SQL
+     * off the driver's class path where {@code spark.api.mode=connect} (its launcher takes the
+     * run for a Spark Connect client's), from a {@code --conf}, the properties file or the
+     * cluster's defaults alike (a cluster walk-through).
+     */
+    static String missing(ClassLoader loader) {
+        if (!loadable("org.apache.spark.SparkContext", loader)) {
+            return "Apache Spark is not on the class path: submit the job jar with spark-submit (Spark " + OLDEST_MAJOR
+                    + ".0 or newer), or run it on one machine with bin/bandalign, which brings its own";
+        }
+        if (!loadable("org.apache.spark.sql.SparkSession", loader)) {
+            return "Spark SQL is not on the class path, as where spark-submit runs with spark.api.mode=connect (from --conf, "
+                    + "the properties file or the cluster's spark-defaults.conf), for which it leaves Spark SQL out: the job needs "
+                    + "Spark's classic API; submit it with --conf spark.api.mode=classic";
+        }
+        return null;
+    }
+
+    private static boolean loadable(String className, ClassLoader loader) {
+        try {
+            Class.forName(className, false, loader);
+            return true;
+        } catch (ClassNotFoundException | LinkageError e) {
+            return false;
+        }
+    }
+
+    /**
      * @throws UserError when the Spark on the class path is too old for the job
      */
     static void check() {

@@ -9,6 +9,32 @@ import org.junit.jupiter.api.Test;
 
 class SparkRuntimeTest {
 
+    /**
+     * Without Spark, or without Spark SQL (spark-submit's class path under spark.api.mode=connect,
+     * found by a cluster walk-through), the launcher says so in one line instead of dying of a
+     * NoClassDefFoundError.
+     */
+    @Test
+    void missing_sparkOrItsSqlModuleOffTheClassPath_isNamedWithWhatToDo() throws Exception {
+        assertNull(SparkRuntime.missing(SparkRuntimeTest.class.getClassLoader()));
+        try (java.net.URLClassLoader none = new java.net.URLClassLoader(new java.net.URL[0], ClassLoader.getPlatformClassLoader())) {
+            assertTrue(SparkRuntime.missing(none).startsWith("Apache Spark is not on the class path: submit the job jar with "
+                    + "spark-submit"), SparkRuntime.missing(none));
+        }
+        java.util.List<java.net.URL> withoutSql = new java.util.ArrayList<>();
+        for (String entry : StandaloneCluster.classPath().split(java.io.File.pathSeparator)) {
+            if (!java.nio.file.Path.of(entry).getFileName().toString().startsWith("spark-sql")) {
+                withoutSql.add(java.nio.file.Path.of(entry).toUri().toURL());
+            }
+        }
+        try (java.net.URLClassLoader connect = new java.net.URLClassLoader(withoutSql.toArray(new java.net.URL[0]),
+                ClassLoader.getPlatformClassLoader())) {
+            String said = SparkRuntime.missing(connect);
+            assertTrue(said != null && said.startsWith("Spark SQL is not on the class path") && said.endsWith(
+                    "submit it with --conf spark.api.mode=classic"), said);
+        }
+    }
+
     @Test
     void version_isTheSparkOnTheClassPath_andTheJobRunsOnIt() {
         assertEquals(org.apache.spark.package$.MODULE$.SPARK_VERSION(), SparkRuntime.version());
