@@ -31,6 +31,17 @@ class GpuDiscoveryScriptTest {
     Path tmp;
 
     /** What one run of the script did. */
+    /**
+     * A failure's one-line reason is on stdout as well as stderr: Spark puts the script's stdout
+     * in the error that stops the Worker, where a cluster walk-through found nothing after
+     * "exited with code 1:".
+     */
+    private static void assertReasonOnStdoutToo(Result r) {
+        assertTrue(r.stdout().startsWith("getGpusResources.sh: ") && r.stdout().endsWith("\n")
+                && r.stdout().indexOf('\n') == r.stdout().length() - 1 && r.stderr().contains(r.stdout().trim()),
+                "stdout: " + r.stdout() + "; stderr: " + r.stderr());
+    }
+
     record Result(int exitCode, String stdout, String stderr) {
     }
 
@@ -146,7 +157,7 @@ class GpuDiscoveryScriptTest {
         Path empty = Files.createDirectories(tmp.resolve("empty"));
         Result r = run(List.of(bash(), SCRIPT.toString()), empty.toString());
         assertNotEquals(0, r.exitCode());
-        assertEquals("", r.stdout());
+        assertReasonOnStdoutToo(r);
         assertTrue(r.stderr().contains("nvidia-smi not found"), r.stderr());
     }
 
@@ -154,7 +165,7 @@ class GpuDiscoveryScriptTest {
     void nvidiaSmiFails_failsWithItsMessage() throws Exception {
         Result r = runWithStandIn("echo 'NVIDIA-SMI has failed because it could not communicate with the NVIDIA driver' >&2\nexit 9");
         assertNotEquals(0, r.exitCode());
-        assertEquals("", r.stdout());
+        assertReasonOnStdoutToo(r);
         assertTrue(r.stderr().contains("could not communicate"), r.stderr());
         assertTrue(r.stderr().contains("failed (exit 9)"), r.stderr());
     }
@@ -163,7 +174,7 @@ class GpuDiscoveryScriptTest {
     void nvidiaSmiPrintsNoIndex_failsNamingTheLine() throws Exception {
         Result r = runWithStandIn("echo 'No devices were found'");
         assertNotEquals(0, r.exitCode());
-        assertEquals("", r.stdout());
+        assertReasonOnStdoutToo(r);
         assertTrue(r.stderr().contains("'No devices were found', not a GPU index"), r.stderr());
     }
 
@@ -195,7 +206,7 @@ class GpuDiscoveryScriptTest {
     void uuidAddresses_aLineThatIsNoUuid_failsNamingIt() throws Exception {
         Result r = runWithStandIn("printf 'GPU-8ef0c2a4\\n[N/A]\\n'", List.of("--uuid"), Map.of());
         assertNotEquals(0, r.exitCode());
-        assertEquals("", r.stdout());
+        assertReasonOnStdoutToo(r);
         assertTrue(r.stderr().contains("'[N/A]', not a GPU UUID"), r.stderr());
     }
 
@@ -203,7 +214,7 @@ class GpuDiscoveryScriptTest {
     void unknownAddressKind_failsSayingWhatIsExpected() throws Exception {
         Result r = runWithStandIn("printf '0\\n'", List.of(), Map.of("BANDALIGN_GPU_ADDRESSES", "pci"));
         assertNotEquals(0, r.exitCode());
-        assertEquals("", r.stdout());
+        assertReasonOnStdoutToo(r);
         assertTrue(r.stderr().contains("BANDALIGN_GPU_ADDRESSES=pci: expected index or uuid"), r.stderr());
     }
 }
