@@ -193,8 +193,11 @@ public final class BandAlign {
     }
 
     static String describe(Throwable t) {
-        // (Spark ends a job's failure with "Driver stacktrace:", heading the trace that follows it in a log)
-        String message = t.getMessage() == null ? "" : t.getMessage().strip().replaceFirst("\\s*Driver stacktrace:$", "");
+        // (Spark ends a job's failure with "Driver stacktrace:", heading the trace that follows it
+        // in a log; and a stopped context's message goes on with where it was made, a stack trace
+        // of thousands of characters: a cluster walk-through, against a wrong master port)
+        String message = t.getMessage() == null ? "" : t.getMessage().strip().replaceFirst("\\s*Driver stacktrace:$", "")
+                .replaceFirst("(?s)\\s*\\R(This stopped SparkContext was created at:|\\tat ).*", "");
         return t.getClass().getName().startsWith("org.bandalign.") ? message : t.getClass().getSimpleName() + ": " + message;
     }
 

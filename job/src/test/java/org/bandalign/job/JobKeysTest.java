@@ -392,6 +392,13 @@ class JobKeysTest {
         assertEquals("SparkException: " + reason, BandAlign.describe(new org.apache.spark.SparkException(reason + "\nDriver stacktrace:")));
         assertEquals("SparkException: a Driver stacktrace: in the middle stays",
                 BandAlign.describe(new org.apache.spark.SparkException("a Driver stacktrace: in the middle stays")));
+        // a wrong master's port: Spark stops the context, whose message then tells where it was made
+        assertEquals("IllegalStateException: Cannot call methods on a stopped SparkContext.", BandAlign.describe(new IllegalStateException(
+                "Cannot call methods on a stopped SparkContext.\nThis stopped SparkContext was created at:\n\n"
+                + "org.apache.spark.sql.SparkSession$Builder.getOrCreate(SparkSession.scala:1)\norg.bandalign.job.CommandSession.start("
+                + "CommandSession.java:62)\n\nThe currently active SparkContext was created at:\n\n(No active SparkContext.)\n")));
+        assertEquals("RuntimeException: boom", BandAlign.describe(new RuntimeException("boom\n\tat a.B.c(B.java:1)\n\tat d.E.f(E.java:2)")));
+        assertEquals("RuntimeException: two\nlines stay", BandAlign.describe(new RuntimeException("two\nlines stay")));
     }
 
     @Test
