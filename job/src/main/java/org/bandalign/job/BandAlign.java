@@ -79,7 +79,40 @@ public final class BandAlign {
             commandLine.getErr().println("bandalign: (" + TRACE_ENV + "=1 prints the stack trace)");
             return 1;
         });
+        String misplaced = misplacedSubcommand(args, cli.getSubcommands().keySet());
+        if (misplaced != null) {
+            cli.getErr().println("bandalign: " + misplaced);
+            return 2;
+        }
         return cli.execute(withDefaultCommand(args));
+    }
+
+    /**
+     * Where options come before a subcommand other than align ({@code --conf K=V devices}),
+     * what to write instead, else null: such a line was taken for align's (SPEC's form without a
+     * subcommand), and refused for align's missing --input, naming neither the subcommand nor
+     * the order (a cluster walk-through). A line with --input or --output is align's.
+     */
+    static String misplacedSubcommand(String[] args, java.util.Set<String> subcommands) {
+        if (args.length == 0 || !args[0].startsWith("-") || TOOL_OPTIONS.contains(args[0])) {
+            return null;
+        }
+        java.util.List<String> line = java.util.List.of(args);
+        if (line.stream().anyMatch(a -> a.equals("--input") || a.startsWith("--input=") || a.equals("--output")
+                || a.startsWith("--output="))) {
+            return null;
+        }
+        for (int k = 1; k < args.length; k++) {
+            if (subcommands.contains(args[k]) && !args[k].equals("align")) {
+                java.util.List<String> fixed = new java.util.ArrayList<>();
+                fixed.add(args[k]);
+                fixed.addAll(line.subList(0, k));
+                fixed.addAll(line.subList(k + 1, args.length));
+                return "'" + args[k] + "' comes after options: a subcommand comes first, then its options: bandalign "
+                        + String.join(" ", fixed);
+            }
+        }
+        return null;
     }
 
     private static String seeHelp(CommandLine command) {

@@ -383,6 +383,21 @@ class JobKeysTest {
         assertTrue(BandAlign.outOfMemory(new OutOfMemoryError("Java heap space")).contains("(java.lang.OutOfMemoryError: Java heap space)"));
     }
 
+    /** Found by a cluster walk-through: options before a subcommand were taken for align's. */
+    @Test
+    void commandLine_optionsBeforeASubcommand_sayToPutItFirst() {
+        java.io.StringWriter err = new java.io.StringWriter();
+        assertEquals(2, BandAlign.run(null, new java.io.PrintWriter(err, true), "--conf", "spark.executor.instances=5", "devices",
+                "--wait", "30"));
+        assertEquals("bandalign: 'devices' comes after options: a subcommand comes first, then its options: bandalign devices "
+                + "--conf spark.executor.instances=5 --wait 30", err.toString().strip());
+        java.util.Set<String> commands = java.util.Set.of("align", "devices", "plot", "generate");
+        assertNull(BandAlign.misplacedSubcommand(new String[] {"--input", "plot", "--output", "o"}, commands), "an input named plot");
+        assertNull(BandAlign.misplacedSubcommand(new String[] {"devices", "--wait", "3"}, commands));
+        assertNull(BandAlign.misplacedSubcommand(new String[] {"--band", "3", "align"}, commands));
+        assertNull(BandAlign.misplacedSubcommand(new String[] {"--help", "devices"}, commands));
+    }
+
     /** Found by a cluster probe: a lost executor's one-line failure ended in a literal "\nDriver stacktrace:". */
     @Test
     void describe_sparksJobFailure_withoutItsDriverStacktraceHeading() {
