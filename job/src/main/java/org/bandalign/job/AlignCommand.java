@@ -90,7 +90,7 @@ public final class AlignCommand implements Callable<Integer> {
             requireCuda();   // on a cluster only the executors need a GPU
         }
         SparkSession spark = CommandSession.start(sparkConf, "align");
-        try {
+        try (ExecutorWatch watch = ExecutorWatch.start(spark, sparkConf, System.err)) {
             JobSummary summary = AlignJob.run(spark, request);
             System.out.println(summary.line());
             return 0;
