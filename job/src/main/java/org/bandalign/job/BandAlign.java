@@ -79,7 +79,11 @@ public final class BandAlign {
             commandLine.getErr().println("bandalign: (" + TRACE_ENV + "=1 prints the stack trace)");
             return 1;
         });
-        String misplaced = misplacedSubcommand(args, cli.getSubcommands().keySet());
+        CommandLine.Model.CommandSpec align = cli.getSubcommands().get("align").getCommandSpec();
+        String misplaced = misplacedSubcommand(args, cli.getSubcommands().keySet(), option -> {
+            CommandLine.Model.OptionSpec spec = align.findOption(option);
+            return spec != null && spec.arity().max() > 0;
+        });
         if (misplaced != null) {
             cli.getErr().println("bandalign: " + misplaced);
             return 2;
@@ -91,28 +95,32 @@ public final class BandAlign {
      * Where options come before a subcommand other than align ({@code --conf K=V devices}),
      * what to write instead, else null: such a line was taken for align's (SPEC's form without a
      * subcommand), and refused for align's missing --input, naming neither the subcommand nor
-     * the order (a cluster walk-through). A line with --input or --output is align's.
+     * the order (a cluster walk-through). A subcommand's name that is the value of the option
+     * before it ({@code --input plot}: {@code takesValue} of that option) is no subcommand.
      */
-    static String misplacedSubcommand(String[] args, java.util.Set<String> subcommands) {
+    static String misplacedSubcommand(String[] args, java.util.Set<String> subcommands,
+                                      java.util.function.Predicate<String> takesValue) {
         if (args.length == 0 || !args[0].startsWith("-") || TOOL_OPTIONS.contains(args[0])) {
             return null;
         }
-        java.util.List<String> line = java.util.List.of(args);
-        if (line.stream().anyMatch(a -> a.equals("--input") || a.startsWith("--input=") || a.equals("--output")
-                || a.startsWith("--output="))) {
-            return null;
-        }
         for (int k = 1; k < args.length; k++) {
-            if (subcommands.contains(args[k]) && !args[k].equals("align")) {
+            String before = args[k - 1];
+            boolean valueOfBefore = before.startsWith("-") && !before.contains("=") && takesValue.test(before);
+            if (subcommands.contains(args[k]) && !args[k].equals("align") && !valueOfBefore) {
                 java.util.List<String> fixed = new java.util.ArrayList<>();
                 fixed.add(args[k]);
-                fixed.addAll(line.subList(0, k));
-                fixed.addAll(line.subList(k + 1, args.length));
+                fixed.addAll(java.util.List.of(args).subList(0, k));
+                fixed.addAll(java.util.List.of(args).subList(k + 1, args.length));
                 return "'" + args[k] + "' comes after options: a subcommand comes first, then its options: bandalign "
-                        + String.join(" ", fixed);
+                        + String.join(" ", fixed.stream().map(BandAlign::shellWord).toList());
             }
         }
         return null;
+    }
+
+    /** {@code word} as a POSIX shell reads it back: quoted where it holds anything but plain characters. */
+    static String shellWord(String word) {
+        return word.matches("[A-Za-z0-9_./:=,@%+-]+") ? word : "'" + word.replace("'", "'\\''") + "'";
     }
 
     private static String seeHelp(CommandLine command) {
@@ -227,10 +235,13 @@ public final class BandAlign {
 
     static String describe(Throwable t) {
         // (Spark ends a job's failure with "Driver stacktrace:", heading the trace that follows it
-        // in a log; and a stopped context's message goes on with where it was made, a stack trace
-        // of thousands of characters: a cluster walk-through, against a wrong master port)
+        // in a log; a stopped context's message goes on with where it was made, and a task's
+        // failure that Spark could not hand over as a cause holds its stack trace: thousands of
+        // characters of frames, a cluster walk-through found, against a wrong master port. The
+        // frames go; the "Caused by:" lines, often the reason, stay.)
         String message = t.getMessage() == null ? "" : t.getMessage().strip().replaceFirst("\\s*Driver stacktrace:$", "")
-                .replaceFirst("(?s)\\s*\\R(This stopped SparkContext was created at:|\\tat ).*", "");
+                .replaceFirst("(?s)\\s*\\RThis stopped SparkContext was created at:.*", "")
+                .replaceAll("\\R[ \\t]*(at [\\w$.<>/-]+\\([^)\\r\\n]*\\)|\\.\\.\\. \\d+ more)[ \\t]*(?=\\R|$)", "");
         return t.getClass().getName().startsWith("org.bandalign.") ? message : t.getClass().getSimpleName() + ": " + message;
     }
 

@@ -104,8 +104,8 @@ final class CommandSession {
 
     /** {@link #shipJobJar(SparkConf, String)} for the job's jar {@code jar} (null: none). */
     static void shipJobJar(SparkConf conf, String master, java.nio.file.Path jar) {
-        if (jar == null || MasterUrl.inProcess(master)) {
-            return;
+        if (jar == null || MasterUrl.inProcess(master) || jar.getFileName().toString().equals("__app__.jar")) {
+            return;   // (__app__.jar: YARN's copy of the application jar, which YARN gives the executors itself)
         }
         String listed = conf.get("spark.jars", "").strip();
         for (String entry : listed.split(",")) {

@@ -155,8 +155,9 @@ public final class DevicesCommand implements Callable<Integer> {
                 asked.append(asked.length() == 0 ? "" : ", ").append(key).append('=').append(conf.get(key));
             }
         }
+        boolean standalone = conf.get("spark.master", "").startsWith("spark://");
         return "the workers may not offer what each executor or task asks for" + (asked.length() == 0 ? "" : " (" + asked + ")")
-                + "; the master's web UI shows what each worker has";
+                + (standalone ? "; the master's web UI shows what each worker has" : "");
     }
 
     /**

@@ -36,9 +36,9 @@ final class ExecutorWatch implements AutoCloseable {
         if (MasterUrl.inProcess(master) || conf.getBoolean("spark.dynamicAllocation.enabled", false)) {
             return new ExecutorWatch(null);   // (under dynamic allocation executors come with the tasks, which may be a while)
         }
-        String note = "bandalign: note: no executor has registered with " + master + " in " + AFTER.toSeconds() + " s, and Spark waits "
-                + "for one for ever: " + DevicesCommand.unmet(conf) + "; 'bandalign devices --master " + master + "' with the same "
-                + "settings checks them";
+        String note = "bandalign: note: no executor is registered with " + master + " " + AFTER.toSeconds() + " s into the run; "
+                + "Spark waits for one for ever where none can be started: " + DevicesCommand.unmet(conf) + "; 'bandalign devices "
+                + "--master " + master + "' with the same settings checks them";
         return start(() -> !spark.sparkContext().isStopped() && ExecutorSurvey.executorIds(spark).isEmpty(), note, AFTER, err);
     }
 
@@ -55,6 +55,11 @@ final class ExecutorWatch implements AutoCloseable {
             }
         }, after.toMillis(), TimeUnit.MILLISECONDS);
         return new ExecutorWatch(timer);
+    }
+
+    /** Whether the watch is over: closed, its note said or not, or never started (local mode). */
+    boolean isOver() {
+        return timer == null || timer.isTerminated();
     }
 
     @Override

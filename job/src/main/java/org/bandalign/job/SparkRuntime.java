@@ -16,8 +16,13 @@ final class SparkRuntime {
 
     /** The version of the Spark on the class path ({@code org.apache.spark.SPARK_VERSION}), or null where it cannot be read. */
     static String version() {
+        return version(SparkRuntime.class.getClassLoader());
+    }
+
+    /** {@link #version()} as {@code loader} sees it. */
+    static String version(ClassLoader loader) {
         try {
-            Class<?> pkg = Class.forName("org.apache.spark.package$");
+            Class<?> pkg = Class.forName("org.apache.spark.package$", true, loader);
             return String.valueOf(pkg.getMethod("SPARK_VERSION").invoke(pkg.getField("MODULE$").get(null)));
         } catch (ReflectiveOperationException | LinkageError e) {
             return null;
@@ -42,26 +47,32 @@ final class SparkRuntime {
     }
 
     /**
-     * What keeps the job from starting where Spark, or its SQL module, is not on the class path
-     * that {@code loader} sees, or null where both are. Checked before the command line is read,
-     * whose commands name Spark's classes: without them the JVM died of a
-     * {@code NoClassDefFoundError} before BandAlign could say a word. spark-submit leaves Spark SQL
-     * off the driver's class path where {@code spark.api.mode=connect} (its launcher takes the
-     * run for a Spark Connect client's), from a {@code --conf}, the properties file or the
-     * cluster's defaults alike (a cluster walk-through).
+     * What keeps the job from starting where Spark, or its classic SQL module, is not on the
+     * class path that {@code loader} sees, or null where both are. Checked before the command
+     * line is read, whose commands name Spark's classes: without them the JVM died of a
+     * {@code NoClassDefFoundError} before BandAlign could say a word. spark-submit leaves Spark
+     * SQL off the driver's class path where {@code spark.api.mode=connect} (its launcher takes the
+     * run for a Spark Connect client's, and puts Connect's client, with Spark's SQL API but not
+     * its classic implementation, in its place), from a {@code --conf}, the properties file or
+     * the cluster's defaults alike (a cluster walk-through). A Spark too old for the job is left
+     * to {@link #check()}, which names its version.
      */
     static String missing(ClassLoader loader) {
         if (!loadable("org.apache.spark.SparkContext", loader)) {
             return "Apache Spark is not on the class path: submit the job jar with spark-submit (Spark " + OLDEST_MAJOR
                     + ".0 or newer), or run it on one machine with bin/bandalign, which brings its own";
         }
-        if (!loadable("org.apache.spark.sql.SparkSession", loader)) {
-            return "Spark SQL is not on the class path, as where spark-submit runs with spark.api.mode=connect (from --conf, "
-                    + "the properties file or the cluster's spark-defaults.conf), for which it leaves Spark SQL out: the job needs "
-                    + "Spark's classic API; submit it with --conf spark.api.mode=classic";
+        if (problem(version(loader)) == null && !loadable(CLASSIC_SESSION, loader)) {
+            return "Spark SQL's classic API (" + CLASSIC_SESSION + ") is not on the class path, as where spark-submit runs "
+                    + "with spark.api.mode=connect (from --conf, the properties file or the cluster's spark-defaults.conf), "
+                    + "for which it leaves Spark SQL out: the job needs Spark's classic API; submit it with --conf "
+                    + "spark.api.mode=classic";
         }
         return null;
     }
+
+    /** The session class of Spark 4's classic API, in {@code spark-sql} (Spark SQL's API alone is {@code spark-sql-api}'s). */
+    static final String CLASSIC_SESSION = "org.apache.spark.sql.classic.SparkSession";
 
     private static boolean loadable(String className, ClassLoader loader) {
         try {

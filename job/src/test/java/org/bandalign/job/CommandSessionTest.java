@@ -62,6 +62,9 @@ class CommandSessionTest {
         SparkConf submitted = new SparkConf(false).set("spark.jars", "file:/home/u/bandalign-job.jar");
         CommandSession.shipJobJar(submitted, "spark://h:7077", jar);
         assertEquals("file:/home/u/bandalign-job.jar", submitted.get("spark.jars"), "spark-submit's application jar, shipped already");
+        SparkConf yarnCluster = new SparkConf(false);
+        CommandSession.shipJobJar(yarnCluster, "yarn", java.nio.file.Path.of("/data/container_1/__app__.jar"));
+        assertEquals("", yarnCluster.get("spark.jars", ""), "YARN's cluster mode ships its application jar itself");
         SparkConf classes = new SparkConf(false);
         CommandSession.shipJobJar(classes, "spark://h:7077", null);
         assertEquals("", classes.get("spark.jars", ""), "run from class folders: nothing to ship");

@@ -391,11 +391,21 @@ class JobKeysTest {
                 "--wait", "30"));
         assertEquals("bandalign: 'devices' comes after options: a subcommand comes first, then its options: bandalign devices "
                 + "--conf spark.executor.instances=5 --wait 30", err.toString().strip());
+        err.getBuffer().setLength(0);
+        assertEquals(2, BandAlign.run(null, new java.io.PrintWriter(err, true), "--master", "spark://h:7077", "generate", "--output",
+                "/d", "--conf", "spark.executor.extraJavaOptions=-Xss4m -Dx='y'"));
+        assertEquals("bandalign: 'generate' comes after options: a subcommand comes first, then its options: bandalign generate "
+                + "--master spark://h:7077 --output /d --conf 'spark.executor.extraJavaOptions=-Xss4m -Dx='\\''y'\\'''",
+                err.toString().strip());
         java.util.Set<String> commands = java.util.Set.of("align", "devices", "plot", "generate");
-        assertNull(BandAlign.misplacedSubcommand(new String[] {"--input", "plot", "--output", "o"}, commands), "an input named plot");
-        assertNull(BandAlign.misplacedSubcommand(new String[] {"devices", "--wait", "3"}, commands));
-        assertNull(BandAlign.misplacedSubcommand(new String[] {"--band", "3", "align"}, commands));
-        assertNull(BandAlign.misplacedSubcommand(new String[] {"--help", "devices"}, commands));
+        java.util.function.Predicate<String> takesValue = java.util.Set.of("--input", "--output", "--conf", "--band")::contains;
+        assertNull(BandAlign.misplacedSubcommand(new String[] {"--input", "plot", "--output", "o"}, commands, takesValue),
+                "an input named plot");
+        assertNull(BandAlign.misplacedSubcommand(new String[] {"devices", "--wait", "3"}, commands, takesValue));
+        assertNull(BandAlign.misplacedSubcommand(new String[] {"--band", "3", "align"}, commands, takesValue));
+        assertNull(BandAlign.misplacedSubcommand(new String[] {"--help", "devices"}, commands, takesValue));
+        assertEquals("'plot' comes after options: a subcommand comes first, then its options: bandalign plot --packed",
+                BandAlign.misplacedSubcommand(new String[] {"--packed", "plot"}, commands, takesValue), "a flag takes no value");
     }
 
     /** Found by a cluster probe: a lost executor's one-line failure ended in a literal "\nDriver stacktrace:". */
@@ -413,6 +423,11 @@ class JobKeysTest {
                 + "org.apache.spark.sql.SparkSession$Builder.getOrCreate(SparkSession.scala:1)\norg.bandalign.job.CommandSession.start("
                 + "CommandSession.java:62)\n\nThe currently active SparkContext was created at:\n\n(No active SparkContext.)\n")));
         assertEquals("RuntimeException: boom", BandAlign.describe(new RuntimeException("boom\n\tat a.B.c(B.java:1)\n\tat d.E.f(E.java:2)")));
+        assertEquals("SparkException: Job aborted: Lost task 0.0: java.io.UncheckedIOException: write failed\n"
+                + "Caused by: java.io.IOException: No space left on device", BandAlign.describe(new org.apache.spark.SparkException(
+                "Job aborted: Lost task 0.0: java.io.UncheckedIOException: write failed\n\tat a.B.c(B.java:1)\n\tat "
+                + "org.apache.spark.scheduler.Task.run(Task.scala:147)\nCaused by: java.io.IOException: No space left on device\n"
+                + "\tat java.base/sun.nio.ch.FileDispatcherImpl.write0(Native Method)\n\t... 12 more\n\nDriver stacktrace:")));
         assertEquals("RuntimeException: two\nlines stay", BandAlign.describe(new RuntimeException("two\nlines stay")));
     }
 

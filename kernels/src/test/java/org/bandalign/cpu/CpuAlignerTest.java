@@ -48,14 +48,17 @@ class CpuAlignerTest {
     @Test
     void unclosedAligner_unreachable_letsItsWorkerThreadsGo() throws InterruptedException {
         java.util.Set<Thread> before = java.util.Set.copyOf(Thread.getAllStackTraces().keySet());
+        List<CpuAligner> unclosed = new ArrayList<>();   // (held until their workers are counted: a GC could end them first)
         for (int k = 0; k < 5; k++) {
-            assertTrue(new CpuAligner(2).alignAll(List.of(zeros("a", 30, 30), zeros("b", 30, 30)), AlignOptions.defaults())
+            unclosed.add(new CpuAligner(2));
+            assertTrue(unclosed.get(k).alignAll(List.of(zeros("a", 30, 30), zeros("b", 30, 30)), AlignOptions.defaults())
                     .get(1).isValid());
         }
         List<Thread> workers = Thread.getAllStackTraces().keySet().stream()
                 .filter(t -> !before.contains(t) && t.getName().startsWith("bandalign-cpu-") && !t.getName().endsWith("cleaner"))
                 .toList();
         assertEquals(10, workers.size(), "two workers each: " + workers);
+        unclosed.clear();
         long deadline = System.nanoTime() + 30_000_000_000L;
         while (workers.stream().anyMatch(Thread::isAlive) && System.nanoTime() < deadline) {
             System.gc();
