@@ -234,25 +234,10 @@ class SparkSubmitIT {
         cmd.addAll(List.of("-cp", jar + ":" + sparkClassPath, BandAlign.class.getName(), "align",
                 "--input", StandaloneCluster.CONF.getParent().resolve("data/sample").toString(), "--output", out.toString(),
                 "--backend", "cpu", "--master", cluster.masterUrl()));
-        conf(cmd, "spark.executor.extraClassPath", sparkClassPath);   // Spark alone, as $SPARK_HOME/jars
-        conf(cmd, "spark.executor.extraJavaOptions", String.join(" ", StandaloneCluster.sparkJavaOptions()) + " -XX:TieredStopAtLevel=1");
-        conf(cmd, "spark.driver.host", "127.0.0.1");
-        conf(cmd, "spark.driver.bindAddress", "127.0.0.1");
-        conf(cmd, "spark.ui.enabled", "false");
-        conf(cmd, "spark.ui.showConsoleProgress", "false");
-        conf(cmd, "spark.executor.cores", "2");
-        conf(cmd, "spark.executor.memory", "640m");
-        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile());
-        pb.environment().keySet().removeIf(k -> k.startsWith("SPARK_"));
-        pb.environment().put("SPARK_LOCAL_IP", "127.0.0.1");
-        Process p = pb.start();
-        try {
-            assertTrue(p.waitFor(3, TimeUnit.MINUTES), "the launcher's align ends within 3 minutes");
-        } finally {
-            p.destroyForcibly();
-        }
+        clusterConf(cmd, "");
+        int exit = runDriver(cmd, log, "the launcher's align");
         String text = Files.readString(log);
-        assertEquals(0, p.exitValue(), "the launcher's align exits 0:\n" + tail(text) + cluster.logs());
+        assertEquals(0, exit, "the launcher's align exits 0:\n" + tail(text) + cluster.logs());
         assertTrue(text.contains("bandalign: 43 rows in, 41 aligned, 2 rejected"), "the closing line:\n" + tail(text));
         assertEquals(41, parquetRows(out.resolve("marginals")));
         assertEquals(cluster.masterUrl(), JSON.readTree(out.resolve("_SUMMARY.json").toFile()).get("master").asText());
@@ -271,31 +256,43 @@ class SparkSubmitIT {
         cmd.add("-Dlog4j2.configurationFile=" + StandaloneCluster.CONF.resolve("log4j2.properties"));
         cmd.addAll(List.of("-cp", sparkClassPath, "org.apache.spark.deploy.SparkSubmit",
                 "--master", cluster.masterUrl(), "--properties-file", properties().toString()));
-        // What a real cluster has without being told: Spark in $SPARK_HOME/jars (the test
-        // cluster's is empty), the driver reachable on 127.0.0.1.
-        conf(cmd, "spark.executor.extraClassPath", sparkClassPath);
-        // The template's executor options (its collector) kept, with Spark's Java 17 options and
-        // the C1 compiler alone for these short runs (not the lean JVMs' collector: one only).
-        conf(cmd, "spark.executor.extraJavaOptions", StandaloneCluster.templateSetting("spark.executor.extraJavaOptions") + " "
-                + String.join(" ", StandaloneCluster.sparkJavaOptions()) + " -XX:TieredStopAtLevel=1");
-        conf(cmd, "spark.driver.host", "127.0.0.1");
-        conf(cmd, "spark.driver.bindAddress", "127.0.0.1");
-        conf(cmd, "spark.ui.enabled", "false");
-        conf(cmd, "spark.ui.showConsoleProgress", "false");
-        // The sizes of this machine, in place of the template's.
-        conf(cmd, "spark.executor.cores", "2");
+        // The template's executor options (its collector) kept.
+        clusterConf(cmd, StandaloneCluster.templateSetting("spark.executor.extraJavaOptions") + " ");
         conf(cmd, "spark.task.resource.gpu.amount", "0.5");
-        conf(cmd, "spark.executor.memory", "640m");
         conf(cmd, "spark.scheduler.minRegisteredResourcesRatio", "1.0");
         fakeDriver.ifPresent(lib -> conf(cmd, "spark.executor.extraLibraryPath", lib.getParent().toString()));
         cmd.addAll(List.of("--class", BandAlign.class.getName(), jar.toString()));
         cmd.addAll(List.of(args));
+        return runDriver(cmd, log, "spark-submit " + String.join(" ", args));
+    }
+
+    /**
+     * What a real cluster has without being told: Spark in $SPARK_HOME/jars (the test cluster's
+     * is empty), the driver reachable on 127.0.0.1; the executors' Java options after
+     * {@code javaOptions}: Spark's Java 17 ones and the C1 compiler alone for these short runs
+     * (not the lean JVMs' collector: one only); the sizes of this machine, in place of the
+     * template's.
+     */
+    private static void clusterConf(List<String> cmd, String javaOptions) {
+        conf(cmd, "spark.executor.extraClassPath", sparkClassPath);
+        conf(cmd, "spark.executor.extraJavaOptions", javaOptions + String.join(" ", StandaloneCluster.sparkJavaOptions())
+                + " -XX:TieredStopAtLevel=1");
+        conf(cmd, "spark.driver.host", "127.0.0.1");
+        conf(cmd, "spark.driver.bindAddress", "127.0.0.1");
+        conf(cmd, "spark.ui.enabled", "false");
+        conf(cmd, "spark.ui.showConsoleProgress", "false");
+        conf(cmd, "spark.executor.cores", "2");
+        conf(cmd, "spark.executor.memory", "640m");
+    }
+
+    /** Runs the driver {@code cmd} to its end, within 3 minutes, its output in {@code log}; returns its exit status. */
+    private static int runDriver(List<String> cmd, Path log, String what) throws IOException, InterruptedException {
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile());
         pb.environment().keySet().removeIf(k -> k.startsWith("SPARK_"));
         pb.environment().put("SPARK_LOCAL_IP", "127.0.0.1");
         Process p = pb.start();
         try {
-            assertTrue(p.waitFor(3, TimeUnit.MINUTES), "spark-submit " + String.join(" ", args) + " ends within 3 minutes");
+            assertTrue(p.waitFor(3, TimeUnit.MINUTES), what + " ends within 3 minutes");
             return p.exitValue();
         } finally {
             p.destroyForcibly();
