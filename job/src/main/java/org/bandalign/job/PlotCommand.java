@@ -42,17 +42,31 @@ public final class PlotCommand implements Callable<Integer> {
     @Option(names = "--master", paramLabel = "URL", description = "Spark master (default: local[*]).")
     String master;
 
+    /** The least and the most pixels a side of the picture may have (below, its labels overlap). */
+    static final int LEAST_SIDE = 400;
+    static final int MOST_SIDE = 16384;
+
     @Override
     public Integer call() throws IOException {
-        File parent = new File(output).getAbsoluteFile().getParentFile();
+        for (int side : new int[] {width, height}) {
+            if (side < LEAST_SIDE || side > MOST_SIDE) {
+                throw UserError.badFlag("--width and --height must lie in [" + LEAST_SIDE + ", " + MOST_SIDE + "] pixels, got "
+                        + width + " x " + height);
+            }
+        }
+        File file = new File(output);
+        File parent = file.getAbsoluteFile().getParentFile();
         if (parent == null || !parent.isDirectory()) {
             throw new UserError("--output " + output + ": directory " + parent + " does not exist");
+        }
+        if (file.isDirectory()) {
+            throw new UserError("--output " + output + " is a directory; give the PNG file to write");
         }
         if (!output.toLowerCase(java.util.Locale.ROOT).endsWith(".png")) {   // (a .jpg name got PNG bytes)
             throw new UserError("--output " + output + ": plot writes PNG; name the file .png");
         }
-        if (new File(output).isDirectory()) {
-            throw new UserError("--output " + output + " is a directory; give the PNG file to write");
+        if (file.exists() ? !file.canWrite() : !parent.canWrite()) {   // (before Spark starts and reads the pair)
+            throw new UserError("--output " + output + ": cannot write " + (file.exists() ? "that file" : "in " + parent));
         }
         SparkConf conf = new SparkConf().setIfMissing("spark.app.name", "bandalign plot");
         conf.setMaster(master != null ? master : conf.get("spark.master", "local[*]"));
@@ -79,8 +93,21 @@ public final class PlotCommand implements Callable<Integer> {
             if (rows.size() > 1) {
                 System.err.println("bandalign: note: " + rows.size() + " rows have id '" + id + "'; drawing the first");
             }
-            Heatmap map = heatmap(rows.get(0));
-            ImageIO.write(map.render(width, height, null), "png", new File(output));
+            Heatmap map;
+            try {
+                map = heatmap(rows.get(0));
+            } catch (UserError e) {
+                throw e;
+            } catch (RuntimeException e) {   // (a table written otherwise: nulls, wrong lengths, values off the grid)
+                throw new UserError("--input " + input + ": the row of pair '" + id + "' is not as align writes it ("
+                        + e.getClass().getSimpleName() + ": " + e.getMessage() + ")");
+            }
+            java.awt.image.BufferedImage picture = map.render(width, height, null);
+            try (java.io.OutputStream png = java.nio.file.Files.newOutputStream(file.toPath())) {
+                ImageIO.write(picture, "png", png);
+            } catch (IOException e) {   // (ImageIO's own file stream prints a stack trace of its own first)
+                throw new UserError("--output " + output + ": cannot write it: " + e);
+            }
             System.out.println("bandalign: wrote " + output);
             return 0;
         } catch (Exception | Error e) {   // (Spark's checked exceptions too, which javac does not see)
@@ -118,8 +145,11 @@ public final class PlotCommand implements Callable<Integer> {
 
     /** The heatmap of one marginals/ row. */
     static Heatmap heatmap(Row r) {
-        int n = r.getAs("n");
-        int m = r.getAs("m");
+        int n = ((Number) r.getAs("n")).intValue();   // (int64 where pyarrow wrote the table)
+        int m = ((Number) r.getAs("m")).intValue();
+        if (n < 1 || m < 1) {
+            throw new IllegalArgumentException("lengths n = " + n + ", m = " + m);
+        }
         checkSize(r.getAs("id"), n, m);
         double[][] mass = OutputRows.cellMass(r);
         double[][] path = null;
@@ -127,7 +157,7 @@ public final class PlotCommand implements Callable<Integer> {
         if (cigar != null) {
             ViterbiPath p = new ViterbiPath(r.<Double>getAs("viterbi_score"), cigar, r.<Integer>getAs("viterbi_start_i"),
                     r.<Integer>getAs("viterbi_start_j"), r.<Integer>getAs("viterbi_end_i"), r.<Integer>getAs("viterbi_end_j"));
-            path = pathCells(p);
+            path = pathCells(p, n, m);
         }
         Double logZ = r.getAs("log_partition");
         String title = r.<String>getAs("id") + "  (" + n + " x " + m + ", " + r.<String>getAs("mode")
@@ -136,9 +166,25 @@ public final class PlotCommand implements Callable<Integer> {
                 logZ != null ? "P(path visits cell)" : "Viterbi path");
     }
 
-    private static double[][] pathCells(ViterbiPath p) {
+    /** The path's cells; it must stay on the n x m grid (a path visits at most n + m - 1 cells). */
+    private static double[][] pathCells(ViterbiPath p, int n, int m) {
+        long steps = 0;
+        java.util.regex.Matcher run = java.util.regex.Pattern.compile("(\\d+)[MID]").matcher(p.cigar());
+        while (run.find()) {
+            steps += Long.parseLong(run.group(1));
+        }
+        if (steps > n + (long) m - 1) {
+            throw new IllegalArgumentException("viterbi_cigar " + p.cigar() + " has " + steps + " steps, more than a path on "
+                    + n + " x " + m + " takes");
+        }
         java.util.List<int[]> cells = new java.util.ArrayList<>();
-        p.forEachStep((i, j, k) -> cells.add(new int[] {i, j}));
+        p.forEachStep((i, j, k) -> {
+            if (i < 0 || i >= n || j < 0 || j >= m) {
+                throw new IllegalArgumentException("viterbi_cigar " + p.cigar() + " from (" + p.start()[0] + ", " + p.start()[1]
+                        + ") leaves the " + n + " x " + m + " grid at (" + i + ", " + j + ")");
+            }
+            cells.add(new int[] {i, j});
+        });
         double[][] xy = new double[2][cells.size()];
         for (int q = 0; q < cells.size(); q++) {
             xy[0][q] = cells.get(q)[0];

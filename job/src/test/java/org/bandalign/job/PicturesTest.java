@@ -130,6 +130,45 @@ class PicturesTest {
         assertFalse(new File(jpg).exists());
     }
 
+    /**
+     * Found by a probe of the secondary commands: a marginals table written otherwise (pyarrow
+     * by hand) with a short marginals array, or a CIGAR of two billion steps, ended in an
+     * ArrayIndexOutOfBoundsException or an OutOfMemoryError (exit 1); a picture of 0 pixels was
+     * refused only after Spark had read the pair, exit 1.
+     */
+    @Test
+    void plot_rowNotAsAlignWritesIt_orPictureSizeOutOfRange_isTheUsersError() throws Exception {
+        String in = tmp.resolve("hand-written").toString();
+        SparkSession spark = SparkSession.builder().master("local[1]").appName("PicturesTest-hand").getOrCreate();
+        try {
+            String fields = "3 as n, 3 as m, 'global' as mode, -1 as diag_lo, 2 as diag_hi, 'dense' as layout, "
+                    + "cast(null as double) as log_partition, cast(null as array<struct<i:int,j:int,k:int,p:float>>) as sparse, "
+                    + "0.0d as viterbi_score, 0 as viterbi_start_i, 0 as viterbi_start_j, 2 as viterbi_end_i, 2 as viterbi_end_j";
+            spark.sql("select 'short' as id, array(cast(0.1 as float)) as marginals, '3M' as viterbi_cigar, " + fields
+                    + " union all select 'long-path' as id, array_repeat(cast(0.1 as float), 27) as marginals, "
+                    + "'1M2000000000I' as viterbi_cigar, " + fields).write().parquet(in);
+        } finally {
+            spark.stop();
+        }
+        java.io.StringWriter err = new java.io.StringWriter();
+        String png = tmp.resolve("hand.png").toString();
+        assertEquals(2, BandAlign.run(null, new java.io.PrintWriter(err, true), "plot", "--input", in, "--id", "short", "--output",
+                png, "--master", "local[1]"));
+        assertTrue(err.toString().startsWith("bandalign: --input " + in + ": the row of pair 'short' is not as align writes it ("),
+                err.toString());
+        err.getBuffer().setLength(0);
+        assertEquals(2, BandAlign.run(null, new java.io.PrintWriter(err, true), "plot", "--input", in, "--id", "long-path",
+                "--output", png, "--master", "local[1]"));
+        assertTrue(err.toString().contains("viterbi_cigar 1M2000000000I has 2000000001 steps, more than a path on 3 x 3 takes"),
+                err.toString());
+        assertFalse(new File(png).exists());
+        err.getBuffer().setLength(0);
+        assertEquals(2, BandAlign.run(null, new java.io.PrintWriter(err, true), "plot", "--input", in, "--id", "short", "--output",
+                png, "--width", "0"));
+        assertEquals("bandalign: --width and --height must lie in [400, 16384] pixels, got 0 x 760\n"
+                + "bandalign: see 'bandalign plot --help'", err.toString().strip());
+    }
+
     @Test
     void bandedDemo_writesElevenPicturesWithBandStorageAndDenseMatrix() throws Exception {
         File dir = tmp.resolve("demo").toFile();
