@@ -463,7 +463,7 @@ final class AlignJob {
      * Priority in Hadoop's shutdown hook manager: below Spark's (40, under which Spark stops its
      * context and tasks), above Hadoop's FileSystem hook (10), which closes the file systems.
      */
-    private static final int PARTIAL_OUTPUT_HOOK_PRIORITY = 20;
+    static final int PARTIAL_OUTPUT_HOOK_PRIORITY = 20;
     /**
      * How long a stopped run on a cluster watches its staging directory for the late writes of
      * executors still going: removed at each, until none came for the first, or at most for the
@@ -564,7 +564,7 @@ final class AlignJob {
     static final java.util.concurrent.atomic.AtomicBoolean STOP_SAID_BY_HOOK = new java.util.concurrent.atomic.AtomicBoolean();
 
     /** Turns log4j's output off, as the JVM goes down (where the backend is not log4j 2's, nothing). */
-    private static void quietLogging() {
+    static void quietLogging() {
         try {
             org.apache.logging.log4j.core.config.Configurator.setRootLevel(org.apache.logging.log4j.Level.OFF);
         } catch (LinkageError | RuntimeException e) {

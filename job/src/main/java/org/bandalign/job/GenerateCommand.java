@@ -98,10 +98,19 @@ public final class GenerateCommand implements Callable<Integer> {
         conf.setMaster(master != null ? master : conf.get("spark.master", "local[*]"));
         SparkSession spark = CommandSession.start(conf, "generate");
         try {
+            if (MasterUrl.inProcess(spark.sparkContext().master())) {
+                checkHeap((long) (maxLen * widest * 3 * Float.BYTES), Math.min(pairs, spark.sparkContext().defaultParallelism()),
+                        Runtime.getRuntime().maxMemory());
+            }
             org.apache.hadoop.fs.Path out = new org.apache.hadoop.fs.Path(output);
-            if (!overwrite && out.getFileSystem(spark.sparkContext().hadoopConfiguration()).exists(out)) {
+            org.apache.hadoop.fs.FileSystem fs = out.getFileSystem(spark.sparkContext().hadoopConfiguration());
+            if (!overwrite && fs.exists(out)) {
                 throw new UserError("output directory " + output + " already exists; pass --overwrite to replace it");
             }
+            // Written beside the output and moved into place once complete, as align's output is:
+            // --overwrite deleted the earlier output first, and a run that failed left none (a probe)
+            OutputSwap swap = new OutputSwap(fs, fs.makeQualified(out), spark.sparkContext().applicationId());
+            swap.prepare();
             // about 64 MB a file, by the rows' average size (a band-layout row holds n x W cells,
             // W at most bandRowWidth), and never more files than pairs
             double meanLen = (minLen + maxLen) / 2.0;
@@ -124,15 +133,73 @@ public final class GenerateCommand implements Callable<Integer> {
                     (binary ? col("packedScores") : col("scores")).as("scores"),
                     col("diagLo").as("diag_lo"), col("diagHi").as("diag_hi"), col("source"));
             // (random scores and unique ids: a dictionary of them would only be hashed, then dropped)
-            ParquetWriting.configure(table.write().mode(overwrite ? "overwrite" : "errorifexists"), compression,
-                    "id", binary ? "scores" : "scores.list.element").parquet(output);
-            System.out.println("bandalign: wrote " + spark.read().parquet(output).count() + " rows to " + output);
+            // Stopped (Ctrl-C, SIGTERM, or in local mode Spark's exit when a task runs out of
+            // memory, exit 52, which said nothing of BandAlign's before): the staging directory
+            // goes, and the run says so as its last words.
+            boolean inProcess = MasterUrl.inProcess(spark.sparkContext().master());
+            Runnable stopped = () -> {
+                AlignJob.quietLogging();
+                String outcome;
+                try {
+                    outcome = swap.recover() ? "once its output was in place in " + output
+                            : "before it was done, so " + output + " is as it was before the run" + (inProcess ? " (where Spark's "
+                            + "log above shows an OutOfMemoryError, a task ran out of memory and the exit code is 52: give the JVM "
+                            + "more memory, BANDALIGN_JAVA_OPTS=-Xmx..., or lower --max-len)" : "");
+                } catch (java.io.IOException | RuntimeException e) {
+                    outcome = "before it was done, and its staging directory " + swap.staging + " could not be removed (" + e + ")";
+                }
+                System.err.println("bandalign: generate stopped " + outcome);
+            };
+            org.apache.hadoop.util.ShutdownHookManager.get().addShutdownHook(stopped, AlignJob.PARTIAL_OUTPUT_HOOK_PRIORITY);
+            long written;
+            try {
+                ParquetWriting.configure(table.write().mode("errorifexists"), compression,
+                        "id", binary ? "scores" : "scores.list.element").parquet(swap.staging.toString());
+                swap.publish(overwrite);
+                written = spark.read().parquet(output).count();   // (Spark reads no hidden path: the staging directory's)
+            } catch (Exception | Error e) {
+                try {
+                    swap.recover();   // (the staging directory goes; an earlier output stays or comes back)
+                } catch (java.io.IOException | RuntimeException cleanup) {
+                    e.addSuppressed(cleanup);
+                }
+                throw e;
+            } finally {
+                try {
+                    org.apache.hadoop.util.ShutdownHookManager.get().removeShutdownHook(stopped);
+                } catch (IllegalStateException shuttingDown) {
+                    // the hook runs (or ran)
+                }
+            }
+            System.out.println("bandalign: wrote " + written + " rows to " + output);
             return 0;
         } catch (Exception | Error e) {   // (Spark's checked exceptions too, which javac does not see)
             CommandSession.stop(spark, true);
             throw e;
         } finally {
             spark.stop();
+        }
+    }
+
+    /**
+     * Heap a task takes to make and write a pair, in multiples of its scores' bytes: the array,
+     * Spark's row of it, and the Parquet writer's value buffers and page. Measured under a
+     * 912 MiB heap, one task: 3000 x 3000 (108 MB of scores) was written, 3500 x 3500 (147 MB)
+     * ran the heap out (exit 52).
+     */
+    static final long HEAP_PER_SCORE_BYTE = 8;
+
+    /**
+     * Refuses, in local mode, pairs whose making would run this JVM's {@code heap} out: the
+     * largest pair's {@code scoreBytes} for each of {@code tasks} at once.
+     */
+    static void checkHeap(long scoreBytes, long tasks, long heap) {
+        long need = scoreBytes * HEAP_PER_SCORE_BYTE * Math.max(1, tasks);
+        if (need > heap) {
+            throw UserError.badFlag(String.format(java.util.Locale.ROOT, "--max-len: pairs of up to %.0f MB of scores take about %d "
+                    + "times that of the heap to make and write, for each of the %d tasks at once: %d MiB, more than this JVM's "
+                    + "%d MiB; give it more (BANDALIGN_JAVA_OPTS=-Xmx...), run fewer tasks at once (--master local[1]), or lower "
+                    + "--max-len", scoreBytes / 1e6, HEAP_PER_SCORE_BYTE, Math.max(1, tasks), need >> 20, heap >> 20));
         }
     }
 

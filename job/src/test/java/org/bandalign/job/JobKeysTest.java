@@ -383,6 +383,39 @@ class JobKeysTest {
         assertTrue(BandAlign.outOfMemory(new OutOfMemoryError("Java heap space")).contains("(java.lang.OutOfMemoryError: Java heap space)"));
     }
 
+    /**
+     * Found by a probe of the secondary commands: generate of a pair its heap cannot make ended
+     * with exit 52 and Spark's words alone; in local mode it is refused first, naming the heap.
+     * (3000 x 3000 was made under a 912 MiB heap, 3500 x 3500 ran it out.)
+     */
+    @Test
+    void generate_pairsTheHeapCannotMake_areRefusedNamingTheHeap() {
+        GenerateCommand.checkHeap(3000L * 3000 * 12, 1, 912L << 20);
+        UserError e = assertThrows(UserError.class, () -> GenerateCommand.checkHeap(3500L * 3500 * 12, 1, 912L << 20));
+        assertTrue(e.badFlag && e.getMessage().startsWith("--max-len: pairs of up to 147 MB of scores take about 8 times that of "
+                + "the heap to make and write, for each of the 1 tasks at once: 1121 MiB, more than this JVM's 912 MiB"), e.getMessage());
+        assertThrows(UserError.class, () -> GenerateCommand.checkHeap(3000L * 3000 * 12, 2, 912L << 20), "two tasks at once");
+    }
+
+    /** Found by a probe: generate --overwrite deleted the earlier output before writing, and a failed run left none. */
+    @Test
+    void generate_overwrite_replacesTheOutputOnlyOnceTheNewOneIsComplete(@org.junit.jupiter.api.io.TempDir java.nio.file.Path tmp)
+            throws Exception {
+        java.nio.file.Path out = tmp.resolve("gen");
+        assertEquals(0, BandAlign.run("generate", "--output", out.toString(), "--pairs", "3", "--max-len", "5", "--master", "local[1]"));
+        assertEquals(0, BandAlign.run("generate", "--output", out.toString(), "--pairs", "7", "--max-len", "5", "--master", "local[1]",
+                "--overwrite"));
+        try (java.util.stream.Stream<java.nio.file.Path> beside = java.nio.file.Files.list(tmp)) {
+            assertEquals(List.of("gen"), beside.map(p -> p.getFileName().toString()).toList(), "no staging directory left");
+        }
+        org.apache.spark.sql.SparkSession spark = TestTables.localSpark("generate-overwrite");
+        try {
+            assertEquals(7, spark.read().parquet(out.toString()).count());
+        } finally {
+            spark.stop();
+        }
+    }
+
     /** Found by a cluster walk-through: options before a subcommand were taken for align's. */
     @Test
     void commandLine_optionsBeforeASubcommand_sayToPutItFirst() {
