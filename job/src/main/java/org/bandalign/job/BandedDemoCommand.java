@@ -31,8 +31,11 @@ public final class BandedDemoCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
+        if (out.exists() && !out.isDirectory()) {
+            throw new UserError("--out " + out + " is a file; give the directory for the pictures");
+        }
         if (!out.isDirectory() && !out.mkdirs()) {
-            throw new UserError("cannot create " + out);
+            throw new UserError("--out " + out + ": cannot create that directory");
         }
         int k = 1;
         for (Map.Entry<String, BandedMatrix> call : calls().entrySet()) {

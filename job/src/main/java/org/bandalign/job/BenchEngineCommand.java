@@ -36,7 +36,7 @@ public final class BenchEngineCommand implements Callable<Integer> {
     @Option(names = "--seed", defaultValue = "1", description = "Seed of the random scores (default: ${DEFAULT-VALUE}).") long seed;
     @Option(names = "--rounds", defaultValue = "5", description = "Timed rounds; the best is reported (default: ${DEFAULT-VALUE}).")
     int rounds;
-    @Option(names = "--threads", defaultValue = "0", description = "0: all cores") int threads;
+    @Option(names = "--threads", defaultValue = "0", description = "Worker threads; 0: all cores (default: ${DEFAULT-VALUE}).") int threads;
 
     @Spec
     CommandSpec spec;
