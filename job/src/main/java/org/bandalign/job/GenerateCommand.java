@@ -151,6 +151,7 @@ public final class GenerateCommand implements Callable<Integer> {
                 System.err.println("bandalign: generate stopped " + outcome);
             };
             org.apache.hadoop.util.ShutdownHookManager.get().addShutdownHook(stopped, AlignJob.PARTIAL_OUTPUT_HOOK_PRIORITY);
+            AlignJob.STOP_SAID_BY_HOOK.set(true);   // (the command line's handler then adds no line of its own)
             long written;
             try {
                 ParquetWriting.configure(table.write().mode("errorifexists"), compression,
@@ -167,6 +168,7 @@ public final class GenerateCommand implements Callable<Integer> {
             } finally {
                 try {
                     org.apache.hadoop.util.ShutdownHookManager.get().removeShutdownHook(stopped);
+                    AlignJob.STOP_SAID_BY_HOOK.set(false);
                 } catch (IllegalStateException shuttingDown) {
                     // the hook runs (or ran)
                 }
