@@ -31,8 +31,16 @@ final class OutputRows {
             }
             return mass;
         }
+        if (!"dense".equals(layout) && !"band".equals(layout)) {
+            throw new IllegalArgumentException("layout '" + layout + "' is none of dense, band, sparse");
+        }
         float[] mu = marginals(r);
         int w = hi - lo + 1;
+        long expected = 3L * n * ("dense".equals(layout) ? m : w);
+        if (w < 1 || mu.length != expected) {
+            throw new IllegalArgumentException("its " + layout + " marginals hold " + mu.length + " floats where " + n + " x "
+                    + m + (w >= 1 && "band".equals(layout) ? " in a band " + w + " wide" : "") + " takes " + expected);
+        }
         for (int i = 0; i < n; i++) {
             for (int j = Math.max(0, i + lo); j <= Math.min(m - 1, i + hi); j++) {
                 int q = "dense".equals(layout) ? (i * m + j) * 3 : (i * w + (j - i - lo)) * 3;

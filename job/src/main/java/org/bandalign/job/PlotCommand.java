@@ -152,6 +152,18 @@ public final class PlotCommand implements Callable<Integer> {
         }
         checkSize(r.getAs("id"), n, m);
         double[][] mass = OutputRows.cellMass(r);
+        long odd = 0;   // (NaN marks a cell outside the band; align writes none inside it, nor a mass outside [0, 1])
+        int lo = ((Number) r.getAs("diag_lo")).intValue();
+        int hi = ((Number) r.getAs("diag_hi")).intValue();
+        for (int i = 0; i < n; i++) {
+            for (int j = Math.max(0, i + lo); j <= Math.min(m - 1, i + hi); j++) {
+                odd += Double.isNaN(mass[i][j]) || mass[i][j] < -1e-3 || mass[i][j] > 1 + 1e-3 ? 1 : 0;   // (beyond any backend's rounding)
+            }
+        }
+        if (odd > 0) {
+            throw new IllegalArgumentException(odd + " cell(s) of its band hold a mass (the sum of a cell's three marginals) "
+                    + "that is NaN or outside [0, 1]");
+        }
         double[][] path = null;
         String cigar = r.getAs("viterbi_cigar");
         if (cigar != null) {

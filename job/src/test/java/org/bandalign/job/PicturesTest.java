@@ -146,7 +146,11 @@ class PicturesTest {
                     + "0.0d as viterbi_score, 0 as viterbi_start_i, 0 as viterbi_start_j, 2 as viterbi_end_i, 2 as viterbi_end_j";
             spark.sql("select 'short' as id, array(cast(0.1 as float)) as marginals, '3M' as viterbi_cigar, " + fields
                     + " union all select 'long-path' as id, array_repeat(cast(0.1 as float), 27) as marginals, "
-                    + "'1M2000000000I' as viterbi_cigar, " + fields).write().parquet(in);
+                    + "'1M2000000000I' as viterbi_cigar, " + fields
+                    + " union all select 'too-long' as id, array_repeat(cast(0.1 as float), 100) as marginals, '3M' as viterbi_cigar, "
+                    + fields
+                    + " union all select 'above-one' as id, array_repeat(cast(0.5 as float), 27) as marginals, '3M' as viterbi_cigar, "
+                    + fields).write().parquet(in);
         } finally {
             spark.stop();
         }
@@ -161,6 +165,14 @@ class PicturesTest {
                 "--output", png, "--master", "local[1]"));
         assertTrue(err.toString().contains("viterbi_cigar 1M2000000000I has 2000000001 steps, more than a path on 3 x 3 takes"),
                 err.toString());
+        assertFalse(new File(png).exists());
+        for (String[] drawnBefore : new String[][] {{"too-long", "its dense marginals hold 100 floats where 3 x 3 takes 27"},
+            {"above-one", "8 cell(s) of its band hold a mass (the sum of a cell's three marginals) that is NaN or outside [0, 1]"}}) {
+            err.getBuffer().setLength(0);
+            assertEquals(2, BandAlign.run(null, new java.io.PrintWriter(err, true), "plot", "--input", in, "--id", drawnBefore[0],
+                    "--output", png, "--master", "local[1]"));
+            assertTrue(err.toString().contains(drawnBefore[1]), err.toString());
+        }
         assertFalse(new File(png).exists());
         err.getBuffer().setLength(0);
         assertEquals(2, BandAlign.run(null, new java.io.PrintWriter(err, true), "plot", "--input", in, "--id", "short", "--output",
