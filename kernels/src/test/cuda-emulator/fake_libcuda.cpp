@@ -488,6 +488,16 @@ CUresult cuDevicePrimaryCtxRelease_v2(CUdevice device) {
     return OK;
 }
 
+/* Active while retained; what tests check of an aligner left unclosed (no flags are emulated). */
+CUresult cuDevicePrimaryCtxGetState(CUdevice device, unsigned *flags, int *active) {
+    if (!initialized) return ERR_NOT_INITIALIZED;
+    if (!valid_device(device)) return ERR_INVALID_DEVICE;
+    std::lock_guard<std::mutex> g(contexts_lock);
+    *flags = 0;
+    *active = primary[device].refs.load() > 0 ? 1 : 0;
+    return OK;
+}
+
 CUresult cuCtxSetLimit(int limit, size_t value) {
     NEED_CONTEXT();
     if (limit == DEVICE_UNAVAILABLE_REQUEST) {

@@ -1,5 +1,7 @@
 package org.bandalign.cuda;
 
+import java.lang.ref.Cleaner;
+import java.lang.ref.Reference;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
@@ -88,6 +90,14 @@ public final class CudaAligner implements Aligner {
         return t;
     });
     private final AtomicLong outOfMemorySplits = new AtomicLong();
+    /**
+     * Runs {@link Held#run()} once: from {@link #close()}, or once this aligner is unreachable
+     * ({@link CudaDevice#UNCLOSED}). SPEC section 6's own example never closes its aligner, and
+     * {@link Aligner#auto()} may hand out this one: its device arenas (up to 40% of the device
+     * memory each), pinned staging (up to 512 MB each), streams, module and its reference to the
+     * primary context would otherwise stay taken for the JVM's life.
+     */
+    private final Cleaner.Cleanable release;
     private volatile boolean closed;
     private volatile String broken;
 
@@ -110,6 +120,32 @@ public final class CudaAligner implements Aligner {
         this.viterbiStaticShared = first.viterbiStaticShared();
         all.add(first);
         idle.add(first);
+        this.release = CudaDevice.UNCLOSED.register(this, new Held(device, module, all, launchers));
+    }
+
+    /**
+     * What the aligner holds on the device and in pinned memory, released once. It must not
+     * refer to the aligner (the cleaner would never see it unreachable); on the cleaner's thread
+     * it makes the device's context current itself.
+     */
+    private record Held(CudaDevice device, KernelModule module, List<BandedAlignKernels> all, ExecutorService launchers)
+            implements Runnable {
+        @Override
+        public void run() {
+            // Launches queued but not started: cancelled, so that callers waiting for them
+            // hear of it (the running ones hold the read lock: close() waits for them first).
+            for (Runnable queued : launchers.shutdownNow()) {
+                if (queued instanceof Future<?> f) {
+                    f.cancel(false);
+                }
+            }
+            try (CudaDevice.CallerContext caller = device.enter()) {
+                all.forEach(BandedAlignKernels::close);
+                module.close();
+            } finally {
+                device.close();   // the primary context's reference goes back whatever failed above
+            }
+        }
     }
 
     /**
@@ -232,6 +268,8 @@ public final class CudaAligner implements Aligner {
         Objects.requireNonNull(options, "options");
         try (CudaDevice.CallerContext caller = enter()) {
             return alignAllHere(pairs, options);
+        } finally {
+            Reference.reachabilityFence(this);   // not cleaned (UNCLOSED) while its launches run
         }
     }
 
@@ -261,6 +299,7 @@ public final class CudaAligner implements Aligner {
             return body.get();
         } finally {
             lifecycle.readLock().unlock();
+            Reference.reachabilityFence(this);
         }
     }
 
@@ -612,19 +651,7 @@ public final class CudaAligner implements Aligner {
         try {
             if (!closed) {
                 closed = true;
-                // Launches queued but not started: cancelled, so that callers waiting for them
-                // hear of it (the running ones hold the read lock: they finish first).
-                for (Runnable queued : launchers.shutdownNow()) {
-                    if (queued instanceof Future<?> f) {
-                        f.cancel(false);
-                    }
-                }
-                try (CudaDevice.CallerContext caller = device.enter()) {
-                    all.forEach(BandedAlignKernels::close);
-                    module.close();
-                } finally {
-                    device.close();   // the primary context's reference goes back whatever failed above
-                }
+                release.clean();
             }
         } finally {
             lifecycle.writeLock().unlock();

@@ -30,13 +30,10 @@ public final class CudaBandedMatrix implements AutoCloseable {
     final KernelModule module;
     private final CUfunction multiply;
     private final CUstream stream = new CUstream();
-    /**
-     * Pinned staging, reused and grown as needed (pinning is slow); one grown past what the
-     * aligner's launches keep ({@code bandalign.cuda.retainedStaging}, 512 MB) is given back
-     * after its call, as pinned memory counts against the process's container.
-     */
-    private PinnedBuffer host;
     private final long retainedStaging = BandedAlignKernels.retainedStaging();
+    /** What it holds on the device and in pinned memory: released by close(), or once this is unreachable. */
+    private final Held held;
+    private final java.lang.ref.Cleaner.Cleanable release;
     private boolean closed;
 
     private CudaBandedMatrix(CudaDevice device) {
@@ -49,6 +46,43 @@ public final class CudaBandedMatrix implements AutoCloseable {
         } catch (RuntimeException e) {   // (the caller releases the device)
             module.close();
             throw e;
+        }
+        this.held = new Held(device, module, stream);
+        this.release = CudaDevice.UNCLOSED.register(this, held);
+    }
+
+    /**
+     * The device's context, module, stream and pinned staging, released once; it must not refer
+     * to the CudaBandedMatrix (the cleaner would never see that unreachable).
+     */
+    private static final class Held implements Runnable {
+        private final CudaDevice device;
+        private final KernelModule module;
+        private final CUstream stream;
+        /**
+         * Pinned staging, reused and grown as needed (pinning is slow); one grown past what the
+         * aligner's launches keep ({@code bandalign.cuda.retainedStaging}, 512 MB) is given back
+         * after its call, as pinned memory counts against the process's container.
+         */
+        private PinnedBuffer host;
+
+        Held(CudaDevice device, KernelModule module, CUstream stream) {
+            this.device = device;
+            this.module = module;
+            this.stream = stream;
+        }
+
+        @Override
+        public void run() {
+            try (CudaDevice.CallerContext caller = device.enter()) {
+                if (host != null) {
+                    host.close();
+                }
+                JCudaDriver.cuStreamDestroy(stream);
+                module.close();
+            } finally {
+                device.close();   // the primary context's reference goes back whatever failed above
+            }
         }
     }
 
@@ -83,6 +117,8 @@ public final class CudaBandedMatrix implements AutoCloseable {
         }
         try (CudaDevice.CallerContext caller = device.enter()) {
             return runHere(x, y, semiring, fill);
+        } finally {
+            java.lang.ref.Reference.reachabilityFence(this);   // not cleaned (CudaDevice.UNCLOSED) while it runs
         }
     }
 
@@ -109,13 +145,14 @@ public final class CudaBandedMatrix implements AutoCloseable {
         float[] z = new float[0];
         device.makeCurrent();
         long stagingBytes = 4L * Math.max(slots, (long) xd.length + yd.length);
-        if (host == null || host.bytes < stagingBytes) {
+        if (held.host == null || held.host.bytes < stagingBytes) {
             PinnedBuffer bigger = new PinnedBuffer(stagingBytes);
-            if (host != null) {
-                host.close();
+            if (held.host != null) {
+                held.host.close();
             }
-            host = bigger;
+            held.host = bigger;
         }
+        PinnedBuffer host = held.host;
         try (DeviceBuffer dx = new DeviceBuffer(4L * xd.length);
              DeviceBuffer dy = new DeviceBuffer(4L * yd.length);
              DeviceBuffer dz = new DeviceBuffer(4L * slots)) {
@@ -149,7 +186,7 @@ public final class CudaBandedMatrix implements AutoCloseable {
         } finally {
             if (host.bytes > retainedStaging) {
                 host.close();
-                host = null;
+                held.host = null;
             }
         }
         return BandedMatrix.fromData(z, x.batch(), x.n(), lu, ld, semiring == STANDARD ? 0f : fill);
@@ -157,22 +194,14 @@ public final class CudaBandedMatrix implements AutoCloseable {
 
     /** Pinned staging bytes held between calls. */
     synchronized long pinnedStagingBytes() {
-        return host == null ? 0 : host.bytes;
+        return held.host == null ? 0 : held.host.bytes;
     }
 
     @Override
     public synchronized void close() {
         if (!closed) {
             closed = true;
-            try (CudaDevice.CallerContext caller = device.enter()) {
-                if (host != null) {
-                    host.close();
-                }
-                JCudaDriver.cuStreamDestroy(stream);
-                module.close();
-            } finally {
-                device.close();   // the primary context's reference goes back whatever failed above
-            }
+            release.clean();
         }
     }
 }

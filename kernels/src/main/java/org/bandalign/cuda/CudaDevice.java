@@ -16,6 +16,16 @@ import jcuda.driver.JCudaDriver;
  * {@link #makeCurrent()}.
  */
 final class CudaDevice implements AutoCloseable {
+    /**
+     * Releases what an aligner or a {@link CudaBandedMatrix} left unclosed holds on its device
+     * once the object is unreachable (its own {@code close()} does the same at once). The
+     * cleaner's thread makes the device's context current itself.
+     */
+    static final java.lang.ref.Cleaner UNCLOSED = java.lang.ref.Cleaner.create(r -> {
+        Thread t = new Thread(r, "bandalign-cuda-cleaner");
+        t.setDaemon(true);
+        return t;
+    });
     private static Throwable driverFailure;
     private static boolean driverLoaded;
 

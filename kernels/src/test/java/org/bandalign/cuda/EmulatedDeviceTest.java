@@ -18,6 +18,7 @@ import org.bandalign.align.AlignmentResult;
 import org.bandalign.align.BandGeometry;
 import org.bandalign.align.Pair;
 import org.bandalign.align.Semiring;
+import org.bandalign.banded.BandedMatrix;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -756,6 +757,62 @@ class EmulatedDeviceTest {
         } finally {
             threads.shutdownNow();
         }
+    }
+
+    /**
+     * An aligner and a {@link CudaBandedMatrix} never closed (SPEC section 6's own example never
+     * closes its aligner; {@link Aligner#auto()} may hand out a CUDA one) give back their device
+     * memory, pinned staging, launcher threads and reference to the primary context once they
+     * are unreachable; they kept them for the JVM's life.
+     */
+    @Test
+    void unclosedAlignerAndProducts_giveTheDeviceBackOnceUnreachable() throws InterruptedException {
+        long freeBefore = freeDeviceMemory();
+        boolean activeBefore = primaryContextActive();
+        long launchersBefore = launcherThreads();
+        useWithoutClosing();
+        assertTrue(freeDeviceMemory() < freeBefore, "the unclosed aligner holds device memory");
+        assertTrue(primaryContextActive(), "and the primary context");
+        long deadline = System.nanoTime() + 30_000_000_000L;
+        while ((freeDeviceMemory() != freeBefore || primaryContextActive() != activeBefore || launcherThreads() != launchersBefore)
+                && System.nanoTime() < deadline) {
+            System.gc();
+            Thread.sleep(20);
+        }
+        assertEquals(freeBefore, freeDeviceMemory(), "device memory given back");
+        assertEquals(activeBefore, primaryContextActive(), "primary context released");
+        assertEquals(launchersBefore, launcherThreads(), "launcher threads stopped");
+    }
+
+    /** Aligns in several launches (the launcher threads run them) and multiplies, closing nothing. */
+    private static void useWithoutClosing() {
+        List<Pair> pairs = growingPairs(21, "u", 8, 40, 50);
+        CudaAligner cuda = CudaAligner.open(0, 3 * bytes(pairs.get(pairs.size() - 1)));
+        assertValid(cuda.alignAll(pairs, LOG));
+        assertTrue(cuda.pinnedStagingBytes() > 0);
+        CudaBandedMatrix products = CudaBandedMatrix.open(0);
+        BandedMatrix x = BandedProducts.random(new Random(3), 4, 30, 2, 3, 0);
+        products.multiplyLog(x, x);
+        assertTrue(products.pinnedStagingBytes() > 0);
+    }
+
+    private static long freeDeviceMemory() {
+        try (CudaDevice device = CudaDevice.open(0)) {
+            return device.memoryInfo()[0];
+        }
+    }
+
+    private static boolean primaryContextActive() {
+        jcuda.driver.CUdevice device = new jcuda.driver.CUdevice();
+        CudaException.check(jcuda.driver.JCudaDriver.cuDeviceGet(device, 0), "cuDeviceGet");
+        int[] flags = new int[1];
+        int[] active = new int[1];
+        CudaException.check(jcuda.driver.JCudaDriver.cuDevicePrimaryCtxGetState(device, flags, active), "cuDevicePrimaryCtxGetState");
+        return active[0] != 0;
+    }
+
+    private static long launcherThreads() {
+        return Thread.getAllStackTraces().keySet().stream().filter(t -> t.getName().equals("bandalign-cuda-launcher")).count();
     }
 
     private static void assertSameLogZ(List<AlignmentResult> expected, List<AlignmentResult> got) {
