@@ -44,6 +44,11 @@
  *    PTX it can compile (CUDA 13's formats need v >= 13000);
  *  - another GPU generation on request: cuCtxSetLimit(DEVICE_ARCH_REQUEST, 70) makes the devices
  *    report compute capability 7.0 and load only code that runs there (default 90);
+ *  - a failing driver call on request: cuCtxSetLimit(FAIL_CALL_REQUEST + call, n | code << 20
+ *    | every << 19) makes the n-th call of that kind from then on (n < 2^19, on any device) fail
+ *    with `code` before it does anything, and with `every` each later one too, until asked again
+ *    (n = 0 ends it); the calls are those of `FailingCall`. A kernel fault's codes (700, 719)
+ *    also leave the context's sticky error. As a driver, a failed create leaves its handle unset;
  *  - more static shared memory on request: cuCtxSetLimit(STATIC_SHARED_REQUEST, n) adds n bytes
  *    to every kernel's static shared memory (what cuFuncGetAttribute reports, what occupancy and
  *    the opt-in limit count), as a driver would that counts the 1 KB reserved section CUDA 13's
@@ -91,6 +96,12 @@ static const int DEVICE_ARCH_REQUEST = 0x42410004;
 static std::atomic<int> device_arch{90};   /* the devices' compute capability, major * 10 + minor */
 static const int STATIC_SHARED_REQUEST = 0x42410005;
 static std::atomic<int> static_shared_extra{0};   /* bytes added to every kernel's static shared memory */
+static const int FAIL_CALL_REQUEST = 0x42410100;
+enum FailingCall { FAIL_MEM_ALLOC, FAIL_HOST_ALLOC, FAIL_COPY_IN, FAIL_COPY_OUT, FAIL_LAUNCH, FAIL_STREAM_CREATE, FAIL_EVENT_CREATE,
+                   FAIL_EVENT_SYNC, FAIL_CALLS };
+static std::atomic<long> fail_countdown[FAIL_CALLS];   /* calls of that kind to go until the failing one; 0: none */
+static std::atomic<int> fail_code[FAIL_CALLS];
+static std::atomic<bool> fail_every[FAIL_CALLS];       /* the failing one and every later one */
 /* CUdevice_attribute, CUfunction_attribute and CUevent_flags values used here (cuda.h). */
 enum : int {
     DEV_MAX_THREADS_PER_BLOCK = 1, DEV_MULTIPROCESSOR_COUNT = 16, DEV_MAX_THREADS_PER_SM = 39,
@@ -191,6 +202,27 @@ static CUresult context_error_ignoring_fault() {
     do {                                        \
         CUresult need_ = context_error();       \
         if (need_ != OK) return need_;          \
+    } while (0)
+
+/* The result a call of kind `call` fails with on request (see FAIL_CALL_REQUEST), or OK. */
+static CUresult requested_failure(FailingCall call) {
+    long left = fail_countdown[call].load();
+    while (left > 0) {
+        if (left == 1 && fail_every[call].load()) break;   /* stays at 1: every call from now on fails */
+        if (fail_countdown[call].compare_exchange_weak(left, left - 1)) {
+            if (left != 1) return OK;
+            break;
+        }
+    }
+    if (left <= 0) return OK;
+    const int code = fail_code[call].load();
+    if ((code == 700 || code == ERR_LAUNCH_FAILED) && current_context != nullptr) current_context->sticky = (CUresult)code;
+    return (CUresult)code;
+}
+#define FAIL_ON_REQUEST(call)                                 \
+    do {                                                      \
+        CUresult requested_ = requested_failure(call);        \
+        if (requested_ != OK) return requested_;              \
     } while (0)
 
 /* ---- streams and events ---- */
@@ -392,9 +424,12 @@ CUresult cuGetErrorName(CUresult error, const char **name) {
         {ERR_LAUNCH_FAILED, "CUDA_ERROR_LAUNCH_FAILED"},
         {ERR_NOT_SUPPORTED, "CUDA_ERROR_NOT_SUPPORTED"}, {ERR_UNSUPPORTED_PTX_VERSION, "CUDA_ERROR_UNSUPPORTED_PTX_VERSION"},
         {ERR_NO_BINARY_FOR_GPU, "CUDA_ERROR_NO_BINARY_FOR_GPU"},
-        {ERR_DEVICE_UNAVAILABLE, "CUDA_ERROR_DEVICE_UNAVAILABLE"}};
+        {ERR_DEVICE_UNAVAILABLE, "CUDA_ERROR_DEVICE_UNAVAILABLE"}, {700, "CUDA_ERROR_ILLEGAL_ADDRESS"}};
     auto it = names.find(error);
-    if (it == names.end()) return ERR_INVALID_VALUE;
+    if (it == names.end()) {
+        *name = nullptr;   /* as the driver: JCuda reads it whatever the result */
+        return ERR_INVALID_VALUE;
+    }
     *name = it->second;
     return OK;
 }
@@ -516,6 +551,13 @@ CUresult cuCtxSetLimit(int limit, size_t value) {
         static_shared_extra = (int)value;
         return OK;
     }
+    if (limit >= FAIL_CALL_REQUEST && limit < FAIL_CALL_REQUEST + FAIL_CALLS) {
+        const int call = limit - FAIL_CALL_REQUEST;
+        fail_code[call] = (int)(value >> 20);
+        fail_every[call] = ((value >> 19) & 1) != 0;
+        fail_countdown[call] = (long)(value & 0x7ffff);
+        return OK;
+    }
     if (limit != FAULT_AFTER_LAUNCHES) {
         complain("cuCtxSetLimit", "limit " + std::to_string(limit) + " is not emulated");
         return ERR_INVALID_VALUE;
@@ -552,6 +594,7 @@ CUresult cuMemGetInfo_v2(size_t *free_bytes, size_t *total_bytes) {
 
 CUresult cuMemAlloc_v2(CUdeviceptr *ptr, size_t bytes) {
     NEED_CONTEXT();
+    FAIL_ON_REQUEST(FAIL_MEM_ALLOC);
     if (bytes == 0) return ERR_INVALID_VALUE;
     const size_t rounded = (bytes + 255) / 256 * 256;
     {
@@ -590,6 +633,7 @@ CUresult cuMemFree_v2(CUdeviceptr ptr) {
 
 CUresult cuMemHostAlloc(void **ptr, size_t bytes, unsigned flags) {
     NEED_CONTEXT();
+    FAIL_ON_REQUEST(FAIL_HOST_ALLOC);
     (void)flags;
     if (bytes == 0) return ERR_INVALID_VALUE;
     void *p = std::aligned_alloc(4096, (bytes + 4095) / 4096 * 4096);
@@ -618,6 +662,7 @@ CUresult cuMemFreeHost(void *ptr) {
 
 CUresult cuMemcpyHtoDAsync_v2(CUdeviceptr dst, const void *src, size_t bytes, FakeStream *stream) {
     NEED_CONTEXT();
+    FAIL_ON_REQUEST(FAIL_COPY_IN);
     if (!known_stream(stream)) return ERR_INVALID_HANDLE;
     if (!device_range(dst, bytes, "cuMemcpyHtoDAsync") || !pinned_range(src, bytes, "cuMemcpyHtoDAsync")) return ERR_INVALID_VALUE;
     enqueue(stream, [=] { std::memcpy((void *)(uintptr_t)dst, src, bytes); });
@@ -626,6 +671,7 @@ CUresult cuMemcpyHtoDAsync_v2(CUdeviceptr dst, const void *src, size_t bytes, Fa
 
 CUresult cuMemcpyDtoHAsync_v2(void *dst, CUdeviceptr src, size_t bytes, FakeStream *stream) {
     NEED_CONTEXT();
+    FAIL_ON_REQUEST(FAIL_COPY_OUT);
     if (!known_stream(stream)) return ERR_INVALID_HANDLE;
     if (!device_range(src, bytes, "cuMemcpyDtoHAsync") || !pinned_range(dst, bytes, "cuMemcpyDtoHAsync")) return ERR_INVALID_VALUE;
     enqueue(stream, [=] { std::memcpy(dst, (const void *)(uintptr_t)src, bytes); });
@@ -674,6 +720,7 @@ CUresult cuMemsetD32Async(CUdeviceptr dst, unsigned value, size_t count, FakeStr
 
 CUresult cuStreamCreate(FakeStream **stream, unsigned flags) {
     NEED_CONTEXT();
+    FAIL_ON_REQUEST(FAIL_STREAM_CREATE);
     (void)flags;
     FakeStream *s = new FakeStream();
     std::lock_guard<std::mutex> g(streams_lock);
@@ -702,6 +749,7 @@ CUresult cuStreamSynchronize(FakeStream *stream) {
 
 CUresult cuEventCreate(FakeEvent **event, unsigned flags) {
     NEED_CONTEXT();
+    FAIL_ON_REQUEST(FAIL_EVENT_CREATE);
     if (flags & ~(unsigned)(EVENT_BLOCKING_SYNC | EVENT_DISABLE_TIMING)) return ERR_INVALID_VALUE;
     FakeEvent *e = new FakeEvent();
     e->flags = flags;
@@ -753,6 +801,7 @@ CUresult cuEventQuery(FakeEvent *event) {
 
 CUresult cuEventSynchronize(FakeEvent *event) {
     NEED_CONTEXT();
+    FAIL_ON_REQUEST(FAIL_EVENT_SYNC);
     if (event == nullptr) return ERR_INVALID_HANDLE;
     std::unique_lock<std::mutex> g(event->lock);
     const long wanted = event->recorded;
@@ -885,6 +934,7 @@ CUresult cuOccupancyMaxActiveBlocksPerMultiprocessor(int *blocks, FakeFunction *
 CUresult cuLaunchKernel(FakeFunction *f, unsigned gx, unsigned gy, unsigned gz, unsigned bx, unsigned by, unsigned bz,
                         unsigned shared, FakeStream *stream, void **params, void **extra) {
     NEED_CONTEXT();
+    FAIL_ON_REQUEST(FAIL_LAUNCH);
     if (f == nullptr || !known_stream(stream)) return ERR_INVALID_HANDLE;
     const std::string name = f->info->name;
     if (f->owner != current_context) {

@@ -116,11 +116,12 @@ final class BandedAlignKernels {
     private final int fbStaticShared;
     /** Most threads per block: the configured limit, within what both loaded kernels can launch. */
     private final int maxThreads;
-    private final CUstream stream = new CUstream();
-    private final CUevent kernelStart = new CUevent();
-    private final CUevent kernelStop = new CUevent();
+    /** Made by the constructor, in this order (null where it failed before: see {@link DriverHandles}). */
+    private final CUstream stream;
+    private final CUevent kernelStart;
+    private final CUevent kernelStop;
     /** Recorded after a launch's last download: the host sleeps on it rather than spin on the stream. */
-    private final CUevent launchDone = new CUevent();
+    private final CUevent launchDone;
     /** One event per marginal chunk in flight, recorded after its download. */
     private final List<CUevent> chunkEvents = new ArrayList<>();
     private PinnedBuffer staging;
@@ -162,13 +163,12 @@ final class BandedAlignKernels {
         this.fillThreads = threadsPolicy.equals("fill");
         try {
             // Non-blocking: no implicit waits on the legacy default stream other code may use.
-            check(JCudaDriver.cuStreamCreate(stream, CUstream_flags.CU_STREAM_NON_BLOCKING), "cuStreamCreate");
+            this.stream = DriverHandles.stream(CUstream_flags.CU_STREAM_NON_BLOCKING);
             // The events host threads wait on block them rather than spin: the host copies the
             // results out on the same cores (a spinning wait holds one at 100% for a whole launch).
-            check(JCudaDriver.cuEventCreate(kernelStart, 0), "cuEventCreate");
-            check(JCudaDriver.cuEventCreate(kernelStop, CUevent_flags.CU_EVENT_BLOCKING_SYNC), "cuEventCreate");
-            check(JCudaDriver.cuEventCreate(launchDone, CUevent_flags.CU_EVENT_DISABLE_TIMING | CUevent_flags.CU_EVENT_BLOCKING_SYNC),
-                    "cuEventCreate");
+            this.kernelStart = DriverHandles.event(0);
+            this.kernelStop = DriverHandles.event(CUevent_flags.CU_EVENT_BLOCKING_SYNC);
+            this.launchDone = DriverHandles.event(CUevent_flags.CU_EVENT_DISABLE_TIMING | CUevent_flags.CU_EVENT_BLOCKING_SYNC);
             int[] value = new int[1];
             check(JCudaDriver.cuFuncGetAttribute(value, CUfunction_attribute.CU_FUNC_ATTRIBUTE_SHARED_SIZE_BYTES, viterbi),
                     "cuFuncGetAttribute(banded_viterbi static shared memory)");
@@ -692,10 +692,7 @@ final class BandedAlignKernels {
     /** The event recorded after chunk {@code c}'s download (made on first use, kept for reuse). */
     private CUevent chunkEvent(int c) {
         while (chunkEvents.size() <= c) {
-            CUevent e = new CUevent();
-            check(JCudaDriver.cuEventCreate(e, CUevent_flags.CU_EVENT_DISABLE_TIMING | CUevent_flags.CU_EVENT_BLOCKING_SYNC),
-                    "cuEventCreate");
-            chunkEvents.add(e);
+            chunkEvents.add(DriverHandles.event(CUevent_flags.CU_EVENT_DISABLE_TIMING | CUevent_flags.CU_EVENT_BLOCKING_SYNC));
         }
         return chunkEvents.get(c);
     }
@@ -733,10 +730,10 @@ final class BandedAlignKernels {
         if (arena != null) {
             arena.close();
         }
-        chunkEvents.forEach(JCudaDriver::cuEventDestroy);
-        JCudaDriver.cuEventDestroy(kernelStart);
-        JCudaDriver.cuEventDestroy(kernelStop);
-        JCudaDriver.cuEventDestroy(launchDone);
-        JCudaDriver.cuStreamDestroy(stream);
+        chunkEvents.forEach(DriverHandles::destroy);
+        DriverHandles.destroy(kernelStart);
+        DriverHandles.destroy(kernelStop);
+        DriverHandles.destroy(launchDone);
+        DriverHandles.destroy(stream);
     }
 }

@@ -10,7 +10,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.TreeMap;
-import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -73,7 +72,7 @@ public final class CudaAligner implements Aligner {
     private final CudaDevice device;
     private final KernelModule module;
     /** Launch contexts (stream, events, staging) not in use; one is taken per launch in flight. */
-    private final ConcurrentLinkedQueue<BandedAlignKernels> idle = new ConcurrentLinkedQueue<>();
+    private final java.util.concurrent.LinkedBlockingQueue<BandedAlignKernels> idle = new java.util.concurrent.LinkedBlockingQueue<>();
     private final List<BandedAlignKernels> all = new CopyOnWriteArrayList<>();
     /** Launches hold the read lock; close takes the write lock, so it waits for them. */
     private final ReentrantReadWriteLock lifecycle = new ReentrantReadWriteLock();
@@ -99,7 +98,8 @@ public final class CudaAligner implements Aligner {
      */
     private final Cleaner.Cleanable release;
     private volatile boolean closed;
-    private volatile String broken;
+    /** The first failure that left the device context unusable, or null (later ones only echo it). */
+    private final java.util.concurrent.atomic.AtomicReference<String> broken = new java.util.concurrent.atomic.AtomicReference<>();
 
     private CudaAligner(CudaDevice device, long budget) {
         this.device = device;
@@ -390,8 +390,24 @@ public final class CudaAligner implements Aligner {
         return new SplitOnOutOfMemory<>(
                 group -> launchOnce(group, options),
                 e -> e instanceof CudaException && ((CudaException) e).isOutOfMemory(),
-                p -> AlignmentResult.failed(tooLarge(p, options, "too large for the GPU: " + p.geometry + " needs "
-                        + (p.deviceBytes(options) + PreparedPair.rollBytes(options, p.rollLen())) + " bytes of device memory")));
+                (p, e) -> AlignmentResult.failed(tooLarge(p, options, outOfMemory(p, options, (CudaException) e))));
+    }
+
+    /**
+     * Why a lone pair did not fit: device memory, as a rule; pinned host memory where the driver
+     * could not pin the pair's staging (a container's or {@code ulimit -l}'s locked-memory limit,
+     * or the host's memory), which splitting cannot help either. Either way the pair may still be
+     * aligned on the CPU (the job does).
+     */
+    private static String outOfMemory(PreparedPair p, AlignOptions options, CudaException e) {
+        if (e.isPinnedHostMemory()) {
+            return "too large for the GPU: " + p.geometry + " needs " + p.hostBytes(options)
+                    + " bytes of pinned host memory for its transfers, which the driver could not pin (" + e.getMessage()
+                    + "; a container's or ulimit -l's locked-memory limit, or the host's memory)";
+        }
+        String needs = "too large for the GPU: " + p.geometry + " needs "
+                + (p.deviceBytes(options) + PreparedPair.rollBytes(options, p.rollLen())) + " bytes of device memory";
+        return e.call().startsWith("cuMemAlloc") ? needs : needs + " (" + e.getMessage() + ")";
     }
 
     /**
@@ -441,25 +457,27 @@ public final class CudaAligner implements Aligner {
             if (closed) {
                 throw new IllegalStateException("CUDA aligner for " + backend() + " is closed");
             }
-            if (broken != null) {
-                throw new IllegalStateException("CUDA aligner for " + backend() + " is unusable after: " + broken);
+            if (broken.get() != null) {
+                throw new IllegalStateException("CUDA aligner for " + backend() + " is unusable after: " + broken.get());
             }
-            BandedAlignKernels kernels = idle.poll();
-            if (kernels == null) {
-                kernels = new BandedAlignKernels(device, module);
-                all.add(kernels);
-            }
+            BandedAlignKernels kernels = null;
             try {
+                kernels = idle.poll();
+                if (kernels == null) {
+                    kernels = newLaunchContext();
+                }
                 return runWithRoom(kernels, group, options);
             } catch (CudaException e) {
-                if (!e.isOutOfMemory()) {
-                    broken = e.getMessage();   // a failed launch leaves the context unusable (sticky error)
+                if (e.isOutOfMemory()) {
+                    throw e;   // (split, or reported as too large for the pair alone)
                 }
-                throw e;
+                CudaException placed = e.at("(" + backend() + ", " + describe(group) + ")");
+                broken.compareAndSet(null, placed.getMessage());   // a failed launch leaves the context unusable (sticky error)
+                throw placed;
             } finally {
-                if (kernels.isUsable()) {
+                if (kernels != null && kernels.isUsable()) {   // (null: no launch context could be made)
                     idle.add(kernels);
-                } else {   // work of a failed launch may still be queued on its stream: never reuse it
+                } else if (kernels != null) {   // work of a failed launch may still be queued on its stream: never reuse it
                     all.remove(kernels);
                     kernels.close();
                 }
@@ -484,13 +502,7 @@ public final class CudaAligner implements Aligner {
             if (!e.isOutOfMemory() || !kernels.isUsable()) {
                 throw e;
             }
-            long freed = 0;
-            List<BandedAlignKernels> drained = new ArrayList<>();
-            for (BandedAlignKernels k; (k = idle.poll()) != null; ) {   // polled: no other thread uses them meanwhile
-                freed += k.releaseArena();
-                drained.add(k);
-            }
-            idle.addAll(drained);
+            long freed = releaseIdleArenas();
             if (freed == 0 && group.size() > 1) {
                 throw e;
             }
@@ -498,14 +510,92 @@ public final class CudaAligner implements Aligner {
         }
     }
 
-    /** True once a launch failed with an error that leaves the device context unusable. */
-    public boolean isBroken() {
-        return broken != null;
+    /**
+     * A launch context more, for a launch that finds none idle (one more thread launching at
+     * once than before). Where the device has no memory left for its stream and events, the idle
+     * contexts' arenas are given back and it is tried once more; then it waits for a context
+     * another launch is using (the pairs are not too large: the device is full of launches).
+     */
+    private BandedAlignKernels newLaunchContext() {
+        try {
+            return madeLaunchContext();
+        } catch (CudaException e) {
+            if (!e.isOutOfMemory()) {
+                throw e;
+            }
+            if (releaseIdleArenas() > 0) {
+                try {
+                    return madeLaunchContext();
+                } catch (CudaException again) {
+                    if (!again.isOutOfMemory()) {
+                        throw again;
+                    }
+                }
+            }
+            BandedAlignKernels freed = awaitIdle();
+            if (freed == null) {
+                throw e;
+            }
+            return freed;
+        }
     }
 
-    /** The failure that made this aligner unusable, or null while it is usable. */
+    private BandedAlignKernels madeLaunchContext() {
+        BandedAlignKernels made = new BandedAlignKernels(device, module);
+        all.add(made);
+        return made;
+    }
+
+    /** Waits for a launch context in use to come back; null once there is none left to wait for. */
+    private BandedAlignKernels awaitIdle() {
+        try {
+            while (!all.isEmpty()) {
+                BandedAlignKernels k = idle.poll(20, java.util.concurrent.TimeUnit.MILLISECONDS);
+                if (k != null) {
+                    return k;
+                }
+            }
+            return null;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while aligning on the GPU", e);
+        }
+    }
+
+    /** Gives back the device arenas of the launch contexts idle now; returns the bytes freed. */
+    private long releaseIdleArenas() {
+        long freed = 0;
+        List<BandedAlignKernels> drained = new ArrayList<>();
+        for (BandedAlignKernels k; (k = idle.poll()) != null; ) {   // polled: no other thread uses them meanwhile
+            freed += k.releaseArena();
+            drained.add(k);
+        }
+        idle.addAll(drained);
+        return freed;
+    }
+
+    /**
+     * The pairs of a launch, for a failure's message: how many, and the first few ids. (A fault
+     * in a kernel is reported by whichever call on the device checks next, so with several
+     * launches in flight it may have come from another launch than the one that reports it.)
+     */
+    private static String describe(List<PreparedPair> group) {
+        StringBuilder out = new StringBuilder("a launch of ").append(group.size()).append(group.size() == 1 ? " pair: " : " pairs: ");
+        int shown = Math.min(group.size(), 3);
+        for (int k = 0; k < shown; k++) {
+            out.append(k == 0 ? "" : ", ").append(group.get(k).pair.id());
+        }
+        return group.size() > shown ? out.append(" and ").append(group.size() - shown).append(" more").toString() : out.toString();
+    }
+
+    /** True once a launch failed with an error that leaves the device context unusable. */
+    public boolean isBroken() {
+        return broken.get() != null;
+    }
+
+    /** The first failure that made this aligner unusable, or null while it is usable. */
     public String brokenBy() {
-        return broken;
+        return broken.get();
     }
 
     /**

@@ -29,12 +29,14 @@ public final class CudaBandedMatrix implements AutoCloseable {
     private final CudaDevice device;
     final KernelModule module;
     private final CUfunction multiply;
-    private final CUstream stream = new CUstream();
+    private final CUstream stream;
     private final long retainedStaging = BandedAlignKernels.retainedStaging();
     /** What it holds on the device and in pinned memory: released by close(), or once this is unreachable. */
     private final Held held;
     private final java.lang.ref.Cleaner.Cleanable release;
     private boolean closed;
+    /** The failure that left the device context unusable (later calls would only echo it), or null. */
+    private String broken;
 
     private CudaBandedMatrix(CudaDevice device) {
         this.device = device;
@@ -42,7 +44,7 @@ public final class CudaBandedMatrix implements AutoCloseable {
         this.module = new KernelModule("banded_matrix");
         try {
             this.multiply = module.function("banded_multiply");
-            check(JCudaDriver.cuStreamCreate(stream, CUstream_flags.CU_STREAM_NON_BLOCKING), "cuStreamCreate");
+            this.stream = DriverHandles.stream(CUstream_flags.CU_STREAM_NON_BLOCKING);
         } catch (RuntimeException e) {   // (the caller releases the device)
             module.close();
             throw e;
@@ -78,7 +80,7 @@ public final class CudaBandedMatrix implements AutoCloseable {
                 if (host != null) {
                     host.close();
                 }
-                JCudaDriver.cuStreamDestroy(stream);
+                DriverHandles.destroy(stream);
                 module.close();
             } finally {
                 device.close();   // the primary context's reference goes back whatever failed above
@@ -115,8 +117,16 @@ public final class CudaBandedMatrix implements AutoCloseable {
         if (closed) {
             throw new IllegalStateException("CudaBandedMatrix for device " + device.ordinal + " is closed");
         }
+        if (broken != null) {
+            throw new IllegalStateException("CudaBandedMatrix for device " + device.ordinal + " is unusable after: " + broken);
+        }
         try (CudaDevice.CallerContext caller = device.enter()) {
             return runHere(x, y, semiring, fill);
+        } catch (CudaException e) {
+            if (!e.isOutOfMemory()) {
+                broken = e.getMessage();   // as the aligner: a fault leaves the context unusable (sticky error)
+            }
+            throw e;
         } finally {
             java.lang.ref.Reference.reachabilityFence(this);   // not cleaned (CudaDevice.UNCLOSED) while it runs
         }

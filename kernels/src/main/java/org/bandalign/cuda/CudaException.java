@@ -11,9 +11,28 @@ final class CudaException extends RuntimeException {
     private final String call;
 
     CudaException(String call, int result) {
-        super(call + " failed: " + name(result) + " (" + result + ")");
+        this(call + " failed: " + name(result) + " (" + result + ")", call, result);
+    }
+
+    private CudaException(String message, String call, int result) {
+        super(message);
         this.result = result;
         this.call = call;
+    }
+
+    /** The same failure, its message followed by {@code where} (the device, the pairs). */
+    CudaException at(String where) {
+        return new CudaException(getMessage() + " " + where, call, result);
+    }
+
+    /** Whether the driver could not pin host memory ({@code cuMemHostAlloc}), rather than allocate device memory. */
+    boolean isPinnedHostMemory() {
+        return call.startsWith("cuMemHostAlloc");
+    }
+
+    /** The driver call that failed, as named in the message (with the kernels for a launch). */
+    String call() {
+        return call;
     }
 
     /**

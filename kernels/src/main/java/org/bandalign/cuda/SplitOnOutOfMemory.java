@@ -2,13 +2,14 @@ package org.bandalign.cuda;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.BiFunction;
 import java.util.function.Function;
 import java.util.function.Predicate;
 
 /**
  * Runs a batch, and when it fails for lack of device memory, splits it in half and runs each
  * half the same way (the spark-rapids {@code withRetry(batch, splitInHalf, fn)} pattern). A
- * single item that still does not fit is handed to {@code tooLarge}. Results keep the batch's
+ * single item that still does not fit is handed to {@code tooLarge}, with the failure it met. Results keep the batch's
  * order. Pure logic, so it is tested without a GPU.
  *
  * @param <T> batch item
@@ -17,10 +18,11 @@ import java.util.function.Predicate;
 final class SplitOnOutOfMemory<T, R> {
     private final Function<List<T>, List<R>> run;
     private final Predicate<RuntimeException> isOutOfMemory;
-    private final Function<T, R> tooLarge;
+    private final BiFunction<T, RuntimeException, R> tooLarge;
     private int splits;
 
-    SplitOnOutOfMemory(Function<List<T>, List<R>> run, Predicate<RuntimeException> isOutOfMemory, Function<T, R> tooLarge) {
+    SplitOnOutOfMemory(Function<List<T>, List<R>> run, Predicate<RuntimeException> isOutOfMemory,
+            BiFunction<T, RuntimeException, R> tooLarge) {
         this.run = run;
         this.isOutOfMemory = isOutOfMemory;
         this.tooLarge = tooLarge;
@@ -36,9 +38,9 @@ final class SplitOnOutOfMemory<T, R> {
             if (!isOutOfMemory.test(e)) {
                 throw e;
             }
-        }
-        if (batch.size() == 1) {
-            return List.of(tooLarge.apply(batch.get(0)));
+            if (batch.size() == 1) {
+                return List.of(tooLarge.apply(batch.get(0), e));
+            }
         }
         splits++;
         int half = batch.size() / 2;

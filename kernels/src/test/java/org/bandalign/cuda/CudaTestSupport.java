@@ -115,4 +115,30 @@ final class CudaTestSupport {
         }
         Assumptions.assumeTrue(why == null, () -> "no GPU here, skipped: " + why);
     }
+
+    /** A pair of standard normal scores (seeded by {@code rnd}), {@code n} x {@code m}. */
+    static Pair randomPair(java.util.Random rnd, String id, int n, int m) {
+        float[] s = new float[n * m * 3];
+        for (int q = 0; q < s.length; q++) {
+            s[q] = (float) rnd.nextGaussian();
+        }
+        return Pair.dense(id, n, m, s);
+    }
+
+    /** Device 0's free memory, as the driver reports it. */
+    static long freeDeviceMemory() {
+        try (CudaDevice device = CudaDevice.open(0)) {
+            return device.memoryInfo()[0];
+        }
+    }
+
+    /** Whether anything in this process holds device 0's primary context. */
+    static boolean primaryContextActive() {
+        jcuda.driver.CUdevice device = new jcuda.driver.CUdevice();
+        CudaException.check(jcuda.driver.JCudaDriver.cuDeviceGet(device, 0), "cuDeviceGet");
+        int[] flags = new int[1];
+        int[] active = new int[1];
+        CudaException.check(jcuda.driver.JCudaDriver.cuDevicePrimaryCtxGetState(device, flags, active), "cuDevicePrimaryCtxGetState");
+        return active[0] != 0;
+    }
 }

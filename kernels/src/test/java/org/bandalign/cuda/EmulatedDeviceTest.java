@@ -1,5 +1,8 @@
 package org.bandalign.cuda;
 
+import static org.bandalign.cuda.CudaTestSupport.freeDeviceMemory;
+import static org.bandalign.cuda.CudaTestSupport.primaryContextActive;
+import static org.bandalign.cuda.CudaTestSupport.randomPair;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -796,21 +799,6 @@ class EmulatedDeviceTest {
         assertTrue(products.pinnedStagingBytes() > 0);
     }
 
-    private static long freeDeviceMemory() {
-        try (CudaDevice device = CudaDevice.open(0)) {
-            return device.memoryInfo()[0];
-        }
-    }
-
-    private static boolean primaryContextActive() {
-        jcuda.driver.CUdevice device = new jcuda.driver.CUdevice();
-        CudaException.check(jcuda.driver.JCudaDriver.cuDeviceGet(device, 0), "cuDeviceGet");
-        int[] flags = new int[1];
-        int[] active = new int[1];
-        CudaException.check(jcuda.driver.JCudaDriver.cuDevicePrimaryCtxGetState(device, flags, active), "cuDevicePrimaryCtxGetState");
-        return active[0] != 0;
-    }
-
     private static long launcherThreads() {
         return Thread.getAllStackTraces().keySet().stream().filter(t -> t.getName().equals("bandalign-cuda-launcher")).count();
     }
@@ -887,13 +875,5 @@ class EmulatedDeviceTest {
             }
         }
         assertTrue(launches >= 24, "launches checked: " + launches);
-    }
-
-    private static Pair randomPair(Random rnd, String id, int n, int m) {
-        float[] s = new float[n * m * 3];
-        for (int q = 0; q < s.length; q++) {
-            s[q] = (float) rnd.nextGaussian();
-        }
-        return Pair.dense(id, n, m, s);
     }
 }

@@ -111,6 +111,32 @@ public final class FakeCudaDriver {
         request(STATIC_SHARED_REQUEST, bytes, "static shared memory");
     }
 
+    /** cuCtxSetLimit's first "limit" that makes a driver call fail (see fake_libcuda.cpp). */
+    private static final int FAIL_CALL_REQUEST = 0x42410100;
+
+    /** The driver calls {@link #failCall} can make fail, in fake_libcuda.cpp's order ({@code FailingCall}). */
+    public enum Call {
+        MEM_ALLOC, HOST_ALLOC, COPY_IN, COPY_OUT, LAUNCH, STREAM_CREATE, EVENT_CREATE, EVENT_SYNC
+    }
+
+    /**
+     * Makes the {@code nth} call of kind {@code call} from now on (in this JVM, on any device) fail
+     * with driver result {@code code} before doing anything, and with {@code everyAfter} each
+     * later one too, until asked again ({@link #stopFailing}). A kernel fault's codes (700, 719)
+     * also leave the context's sticky error. Only with the stand-in loaded.
+     */
+    public static void failCall(Call call, int nth, int code, boolean everyAfter) {
+        if (nth < 1 || nth >= 1 << 19) {
+            throw new IllegalArgumentException("nth must be 1 .. 2^19 - 1: " + nth);
+        }
+        request(FAIL_CALL_REQUEST + call.ordinal(), nth | (everyAfter ? 1L << 19 : 0) | (long) code << 20, "failing " + call);
+    }
+
+    /** Ends {@link #failCall} for {@code call}. */
+    public static void stopFailing(Call call) {
+        request(FAIL_CALL_REQUEST + call.ordinal(), 0, "failing " + call);
+    }
+
     /** Ends {@link #makeUnavailable(int)}. */
     public static void makeAvailable() {
         requestUnavailable(0);

@@ -13,6 +13,14 @@ import org.junit.jupiter.api.Test;
 class SplitOnOutOfMemoryTest {
     private static final class OutOfMemory extends RuntimeException {
         private static final long serialVersionUID = 1L;
+
+        OutOfMemory() {
+            this("out of memory");
+        }
+
+        OutOfMemory(String message) {
+            super(message);
+        }
     }
 
     @Test
@@ -24,7 +32,7 @@ class SplitOnOutOfMemoryTest {
                 throw new OutOfMemory();
             }
             return batch.stream().map(x -> "r" + x).collect(Collectors.toList());
-        }, e -> e instanceof OutOfMemory, x -> "too-large-" + x);
+        }, e -> e instanceof OutOfMemory, (x, e) -> "too-large-" + x);
         List<Integer> batch = IntStream.range(0, 13).boxed().collect(Collectors.toList());
         List<String> out = s.apply(batch);
         assertEquals(batch.stream().map(x -> "r" + x).collect(Collectors.toList()), out);
@@ -36,19 +44,20 @@ class SplitOnOutOfMemoryTest {
     void apply_singleItemThatNeverFits_isReportedAsTooLarge() {
         SplitOnOutOfMemory<Integer, String> s = new SplitOnOutOfMemory<>(batch -> {
             if (batch.contains(5)) {
-                throw new OutOfMemory();
+                throw new OutOfMemory("out of memory with " + batch);
             }
             return batch.stream().map(x -> "r" + x).collect(Collectors.toList());
-        }, e -> e instanceof OutOfMemory, x -> "too-large-" + x);
+        }, e -> e instanceof OutOfMemory, (x, e) -> "too-large-" + x + " (" + e.getMessage() + ")");
         List<String> out = s.apply(List.of(1, 2, 3, 4, 5, 6));
-        assertEquals(List.of("r1", "r2", "r3", "r4", "too-large-5", "r6"), out);
+        assertEquals(List.of("r1", "r2", "r3", "r4", "too-large-5 (out of memory with [5])", "r6"), out,
+                "the lone item's own failure reaches tooLarge");
     }
 
     @Test
     void apply_otherFailure_isNotRetried() {
         SplitOnOutOfMemory<Integer, String> s = new SplitOnOutOfMemory<>(batch -> {
             throw new IllegalStateException("kernel fault");
-        }, e -> e instanceof OutOfMemory, x -> "too-large-" + x);
+        }, e -> e instanceof OutOfMemory, (x, e) -> "too-large-" + x);
         assertThrows(IllegalStateException.class, () -> s.apply(List.of(1, 2)));
         assertEquals(0, s.splits());
     }

@@ -1,0 +1,175 @@
+package org.bandalign.cuda;
+
+import static org.bandalign.cuda.CudaTestSupport.freeDeviceMemory;
+import static org.bandalign.cuda.CudaTestSupport.primaryContextActive;
+import static org.bandalign.cuda.CudaTestSupport.randomPair;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import jcuda.driver.CUresult;
+import org.bandalign.align.AlignOptions;
+import org.bandalign.align.Aligner;
+import org.bandalign.align.AlignmentResult;
+import org.bandalign.align.BandGeometry;
+import org.bandalign.align.Pair;
+import org.bandalign.align.Semiring;
+import org.bandalign.banded.BandedMatrix;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Driver calls that fail where a GPU run rarely makes them fail, on the stand-in for the driver
+ * ({@link FakeCudaDriver#failCall}): what the backend says and what it gives back. Found by a
+ * review of the CUDA host side's error paths. Skipped outside the emulated-gpu run.
+ */
+class EmulatedDriverFailureTest {
+    private static final AlignOptions LOG = AlignOptions.builder().semiring(Semiring.LOG).build();
+
+    @BeforeEach
+    void onlyOnTheEmulation() {
+        Assumptions.assumeTrue(CudaTestSupport.emulated(), "runs in the emulated-gpu test run only");
+        CudaTestSupport.assumeGpu();
+    }
+
+    @AfterEach
+    void stopFailing() {
+        if (CudaTestSupport.emulated()) {
+            for (FakeCudaDriver.Call call : FakeCudaDriver.Call.values()) {
+                FakeCudaDriver.stopFailing(call);
+            }
+        }
+    }
+
+    /**
+     * A stream or event the driver does not make while an aligner opens: JCuda leaves garbage in
+     * the handle of a failed create, which the clean-up used to hand the driver to destroy (the
+     * stand-in stopped the JVM, or hung it). Now: the driver's reason, nothing destroyed that was
+     * never made, the primary context and device memory given back, and a later open works.
+     */
+    @Test
+    void open_streamOrEventNotMade_saysWhyAndGivesEverythingBack() {
+        long free = freeDeviceMemory();
+        boolean active = primaryContextActive();
+        for (FakeCudaDriver.Call call : List.of(FakeCudaDriver.Call.STREAM_CREATE, FakeCudaDriver.Call.EVENT_CREATE)) {
+            for (int nth = 1; nth <= (call == FakeCudaDriver.Call.EVENT_CREATE ? 3 : 1); nth++) {
+                FakeCudaDriver.failCall(call, nth, CUresult.CUDA_ERROR_OUT_OF_MEMORY, false);
+                CudaUnavailableException full = assertThrows(CudaUnavailableException.class, () -> CudaAligner.open(0, 0));
+                assertTrue(full.getMessage().contains(call == FakeCudaDriver.Call.STREAM_CREATE ? "cuStreamCreate" : "cuEventCreate")
+                        && full.getMessage().contains("CUDA_ERROR_OUT_OF_MEMORY"), full.getMessage());
+                FakeCudaDriver.failCall(call, nth, CUresult.CUDA_ERROR_INVALID_VALUE, false);
+                CudaException bug = assertThrows(CudaException.class, () -> CudaAligner.open(0, 0));
+                assertTrue(bug.getMessage().contains("CUDA_ERROR_INVALID_VALUE"), bug.getMessage());
+                assertEquals(active, primaryContextActive(), call + " " + nth + ": the primary context released");
+                assertEquals(free, freeDeviceMemory(), call + " " + nth + ": device memory given back");
+            }
+        }
+        FakeCudaDriver.failCall(FakeCudaDriver.Call.STREAM_CREATE, 1, CUresult.CUDA_ERROR_OUT_OF_MEMORY, false);
+        assertThrows(CudaUnavailableException.class, () -> CudaBandedMatrix.open(0));
+        assertEquals(active, primaryContextActive(), "CudaBandedMatrix: the primary context released");
+        try (CudaAligner cuda = CudaAligner.open(0, 0)) {
+            assertTrue(cuda.alignAll(List.of(randomPair(new Random(1), "after", 20, 30)), LOG).get(0).isValid());
+        }
+    }
+
+    /**
+     * Pinned host memory refused (a container's locked-memory limit): each pair's result says so,
+     * not that the device lacks memory (it said "needs N bytes of device memory" of an empty
+     * device); the pairs remain ones the CPU may take, and the aligner stays usable.
+     */
+    @Test
+    void alignAll_pinnedMemoryRefused_saysPinnedHostMemory() {
+        Random rnd = new Random(2);
+        List<Pair> pairs = List.of(randomPair(rnd, "p0", 40, 50), randomPair(rnd, "p1", 60, 45), randomPair(rnd, "p2", 33, 33));
+        try (CudaAligner cuda = CudaAligner.open(0, 0)) {
+            FakeCudaDriver.failCall(FakeCudaDriver.Call.HOST_ALLOC, 1, CUresult.CUDA_ERROR_OUT_OF_MEMORY, true);
+            List<AlignmentResult> refused = cuda.alignAll(pairs, LOG);
+            for (int k = 0; k < pairs.size(); k++) {
+                AlignmentResult r = refused.get(k);
+                assertFalse(r.isValid());
+                String message = r.error().getMessage();
+                assertTrue(message.contains("p" + k) && message.contains("pinned host memory") && message.contains("cuMemHostAlloc")
+                        && !message.contains("bytes of device memory"), message);
+                assertTrue(r.error().isDeviceLimit(), "a valid pair the GPU path cannot take: the job aligns it on the CPU");
+            }
+            FakeCudaDriver.stopFailing(FakeCudaDriver.Call.HOST_ALLOC);
+            assertFalse(cuda.isBroken());
+            assertTrue(cuda.alignAll(pairs, LOG).stream().allMatch(AlignmentResult::isValid));
+        }
+    }
+
+    /**
+     * No memory left on the device for one more launch context (stream and events) while another
+     * launch holds the only one: the launch waits for it. It used to split its pairs down to
+     * single ones and report each "too large for the GPU".
+     */
+    @Test
+    void alignAll_noRoomForAnotherLaunchContext_waitsForTheOneInUse() {
+        Random rnd = new Random(3);
+        List<Pair> pairs = new ArrayList<>();
+        for (int k = 0; k < 16; k++) {
+            pairs.add(randomPair(rnd, "w" + k, 30 + k, 40));
+        }
+        long one = new PreparedPair(0, pairs.get(15), BandGeometry.of(pairs.get(15), LOG)).deviceBytes(LOG);
+        List<AlignmentResult> expected;
+        try (Aligner cpu = Aligner.cpu(1)) {
+            expected = cpu.alignAll(pairs, LOG);
+        }
+        try (CudaAligner cuda = CudaAligner.open(0, 3 * one)) {   // several launches, two in flight at once
+            FakeCudaDriver.failCall(FakeCudaDriver.Call.STREAM_CREATE, 1, CUresult.CUDA_ERROR_OUT_OF_MEMORY, true);
+            List<AlignmentResult> got = cuda.alignAll(pairs, LOG);
+            for (int k = 0; k < pairs.size(); k++) {
+                AlignmentResult r = got.get(k);
+                assertTrue(r.isValid(), () -> r.error().getMessage());
+                assertEquals(expected.get(k).logPartition(), r.logPartition(), 1e-6 * Math.abs(r.logPartition()));
+            }
+            assertEquals(0, cuda.outOfMemorySplits());
+        }
+    }
+
+    /**
+     * A launch that fails names the device and its pairs (first few ids, and how many), and the
+     * aligner's later refusals repeat that first failure.
+     */
+    @Test
+    void alignAll_launchFails_messageNamesTheDeviceAndThePairs() {
+        Random rnd = new Random(4);
+        List<Pair> pairs = new ArrayList<>();
+        for (int k = 0; k < 5; k++) {
+            pairs.add(randomPair(rnd, "id-" + k, 20, 20));
+        }
+        try (CudaAligner cuda = CudaAligner.open(0, 0)) {
+            FakeCudaDriver.failCall(FakeCudaDriver.Call.COPY_IN, 1, 700, false);   // CUDA_ERROR_ILLEGAL_ADDRESS, sticky
+            CudaException thrown = assertThrows(CudaException.class, () -> cuda.alignAll(pairs, LOG));
+            String message = thrown.getMessage();
+            assertTrue(message.contains("cuMemcpyHtoDAsync") && message.contains("CUDA_ERROR_ILLEGAL_ADDRESS")
+                    && message.contains("cuda:0") && message.contains("a launch of 5 pairs: id-") && message.contains("and 2 more"), message);
+            assertEquals(message, cuda.brokenBy());
+            IllegalStateException later = assertThrows(IllegalStateException.class, () -> cuda.alignAll(pairs, LOG));
+            assertTrue(later.getMessage().endsWith("unusable after: " + message), later.getMessage());
+        }
+    }
+
+    /**
+     * After a kernel fault, a {@link CudaBandedMatrix} says it is unusable and why, as the aligner
+     * does: its next call blamed a memory allocation.
+     */
+    @Test
+    void products_kernelFault_laterCallsSayWhy() {
+        BandedMatrix x = BandedProducts.random(new Random(5), 3, 20, 2, 1, 0);
+        try (CudaBandedMatrix gpu = CudaBandedMatrix.open(0)) {
+            gpu.multiplyLog(x, x);
+            FakeCudaDriver.failLaunch(1);
+            CudaException fault = assertThrows(CudaException.class, () -> gpu.multiplyLog(x, x));
+            assertTrue(fault.getMessage().contains("CUDA_ERROR_LAUNCH_FAILED"), fault.getMessage());
+            IllegalStateException later = assertThrows(IllegalStateException.class, () -> gpu.multiplyMax(x, x));
+            assertTrue(later.getMessage().contains("unusable after: " + fault.getMessage()), later.getMessage());
+        }
+    }
+}
