@@ -183,7 +183,7 @@ final class AlignPartition implements FlatMapFunction<Iterator<InternalRow>, Int
     /**
      * The engine of one task. With {@code --backend auto} on a GPU, the CPU engine takes over
      * where the GPU cannot go on: a batch whose launch fails (a device fault leaves the device
-     * unusable, so the rest of the task stays on the CPU; later tasks see the broken aligner and
+     * unusable, so the rest of the task stays on the CPU; the aligner is closed, and later tasks
      * start on the CPU), and the pairs too large for the device's memory. Each such hand-over is
      * counted in {@code backends} and said in {@code cpu_fallbacks}, so no valid pair is lost to
      * the GPU and none moves silently. With {@code --backend cuda}, a failure fails the task and
@@ -221,8 +221,12 @@ final class AlignPartition implements FlatMapFunction<Iterator<InternalRow>, Int
                     throw e;   // the task is being killed, not the GPU failing
                 }
                 String gpu = aligner.backend();
+                // (a task whose aligner another task's failure closed meanwhile hears "closed":
+                // the failure that closed it says more)
+                String why = aligner instanceof CudaAligner cuda && cuda.isBroken() ? cuda.brokenBy() : e.getMessage();
+                ExecutorAligners.retireIfBroken(aligner);
                 aligner = ExecutorAligners.cpu(options);
-                handOver("the GPU " + gpu + " failed, so the rest of that task ran on the CPU: " + e.getMessage(), e);
+                handOver("the GPU " + gpu + " failed, so the rest of that task ran on the CPU: " + why, e);
                 return aligner.alignAll(batch, alignOptions);
             }
             List<Integer> tooLarge = new ArrayList<>();

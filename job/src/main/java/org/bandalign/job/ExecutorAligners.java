@@ -24,6 +24,12 @@ final class ExecutorAligners {
     private static final Map<Integer, CudaAligner> CUDA = new HashMap<>();
     private static final Map<Integer, Semaphore> PERMITS = new HashMap<>();
     private static String cudaFailure;
+    /**
+     * Why a device of this executor failed for good (a kernel fault: its context unusable), by
+     * ordinal: later tasks start on the CPU. Its aligner is closed ({@link #retireIfBroken}), so
+     * it holds no pinned staging, device memory or context for the executor's life.
+     */
+    private static final Map<Integer, String> FAILED = new HashMap<>();
 
     private ExecutorAligners() {
     }
@@ -62,9 +68,9 @@ final class ExecutorAligners {
                 throw new CudaUnavailableException(e.getMessage(), e);
             }
             CudaAligner aligner = cuda(ordinal, options);
-            if (aligner.isBroken()) {
-                throw new CudaUnavailableException("device " + ordinal + " failed earlier in this executor: "
-                        + aligner.brokenBy());
+            if (aligner.isBroken()) {   // (another task's launch failed just now)
+                retireIfBroken(aligner);
+                throw failedEarlier(ordinal, aligner.brokenBy());
             }
             return aligner;
         } catch (CudaUnavailableException e) {
@@ -153,6 +159,9 @@ final class ExecutorAligners {
         if (aligner != null) {
             return aligner;
         }
+        if (FAILED.containsKey(ordinal)) {
+            throw failedEarlier(ordinal, FAILED.get(ordinal));
+        }
         if (cudaFailure != null) {
             throw new CudaUnavailableException(cudaFailure);
         }
@@ -167,6 +176,30 @@ final class ExecutorAligners {
         CUDA.put(ordinal, aligner);
         PERMITS.put(ordinal, new Semaphore(Math.max(1, options.gpuConcurrentTasks), true));
         return aligner;
+    }
+
+    private static CudaUnavailableException failedEarlier(int ordinal, String why) {
+        return new CudaUnavailableException("device " + ordinal + " failed earlier in this executor: " + why);
+    }
+
+    /**
+     * Where {@code aligner} is a CUDA aligner left unusable by a failed launch: takes it out of
+     * use for good (later tasks start on the CPU) and closes it, which waits for the launches
+     * other tasks have in flight on it (they fail too, and their tasks go on on the CPU) and
+     * gives back its pinned staging, device memory and context.
+     */
+    static void retireIfBroken(Aligner aligner) {
+        if (!(aligner instanceof CudaAligner cuda) || !cuda.isBroken()) {
+            return;
+        }
+        synchronized (ExecutorAligners.class) {
+            if (CUDA.get(cuda.ordinal()) != cuda) {
+                return;   // retired already
+            }
+            CUDA.remove(cuda.ordinal());
+            FAILED.put(cuda.ordinal(), cuda.brokenBy());
+        }
+        cuda.close();
     }
 
     /**

@@ -31,8 +31,8 @@ import org.junit.jupiter.api.io.TempDir;
  * {@code --backend auto} when the GPU cannot go on, on the kernels' CPU stand-in for the NVIDIA
  * driver (the job's emulated-gpu test run, in a JVM of its own, with a 32 MiB device): a pair too
  * large for the device is aligned on the CPU, and a kernel fault mid-job hands the rest of the
- * work to the CPU; every row is aligned either way and the summary says what moved. Then
- * {@code --backend cuda} on the faulted device fails saying why. The tests run in order: the
+ * work to the CPU (the faulted aligner closed); every row is aligned either way and the summary
+ * says what moved. Then {@code --backend cuda} on the faulted device fails saying why. The tests run in order: the
  * fault leaves this JVM's device unusable, as a real one would be.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
@@ -95,6 +95,14 @@ class GpuFallbackJobTest {
         assertTrue(s.cpuFallbacks.stream().anyMatch(w -> w.contains("failed") && w.contains("CUDA_ERROR_LAUNCH_FAILED")),
                 s.cpuFallbacks.toString());
         assertLogPartitionsMatchTheCpu(pairs, out);
+        // The faulted aligner is closed, not kept for the executor's life with its pinned
+        // staging and device memory: nothing holds the device's context any more.
+        jcuda.driver.CUdevice device = new jcuda.driver.CUdevice();
+        assertEquals(0, jcuda.driver.JCudaDriver.cuDeviceGet(device, 0));
+        int[] flags = new int[1];
+        int[] active = new int[1];
+        assertEquals(0, jcuda.driver.JCudaDriver.cuDevicePrimaryCtxGetState(device, flags, active));
+        assertEquals(0, active[0], "the faulted device's aligner was closed");
     }
 
     @Test
@@ -131,7 +139,8 @@ class GpuFallbackJobTest {
         args.addAll(List.of(flags));
         AlignCommand cmd = new AlignCommand();
         new picocli.CommandLine(cmd).parseArgs(args.toArray(new String[0]));
-        return AlignJob.run(spark, cmd.request(spark.sparkContext().getConf()));
+        // (--conf applied as the command line does: request() reads the settings it is given)
+        return AlignJob.run(spark, cmd.request(cmd.sparkConf(spark.sparkContext().getConf().clone())));
     }
 
     private static void assertLogPartitionsMatchTheCpu(List<Pair> pairs, String out) {
