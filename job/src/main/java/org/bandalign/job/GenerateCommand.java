@@ -52,6 +52,13 @@ public final class GenerateCommand implements Callable<Integer> {
             + "--pairs, lengths and band options are ignored).")
     boolean sample;
 
+    /**
+     * Row groups of about 8 MB: Spark splits a Parquet file only between row groups, so a 64 MB
+     * file of one row group (parquet-mr's default is 128 MB) was read by one task, whatever the
+     * cores (a probe: 200,000 small pairs in one file ran as a single task).
+     */
+    static final long ROW_GROUP_BYTES = 8L << 20;
+
     @Option(names = "--partitions", defaultValue = "0", description = "Output files (default: one per 64 MB, at least 1).")
     int partitions;
 
@@ -155,7 +162,8 @@ public final class GenerateCommand implements Callable<Integer> {
             long written;
             try {
                 ParquetWriting.configure(table.write().mode("errorifexists"), compression,
-                        "id", binary ? "scores" : "scores.list.element").parquet(swap.staging.toString());
+                        "id", binary ? "scores" : "scores.list.element")
+                        .option("parquet.block.size", ROW_GROUP_BYTES).parquet(swap.staging.toString());
                 swap.publish(overwrite);
                 written = spark.read().parquet(output).count();   // (Spark reads no hidden path: the staging directory's)
             } catch (Exception | Error e) {

@@ -416,6 +416,31 @@ class JobKeysTest {
         }
     }
 
+    /**
+     * Found by a probe: generate wrote a file of one row group, which Spark reads in one task
+     * (it splits a file only between row groups); its files now hold row groups of about 8 MB.
+     */
+    @Test
+    void generate_largeFile_hasSeveralRowGroups(@org.junit.jupiter.api.io.TempDir java.nio.file.Path tmp) throws Exception {
+        java.nio.file.Path out = tmp.resolve("gen");
+        // 400 pairs of 60 x 60: about 17 MB of scores, one file
+        assertEquals(0, BandAlign.run("generate", "--output", out.toString(), "--pairs", "400", "--min-len", "60", "--max-len", "60",
+                "--master", "local[1]"));
+        List<java.nio.file.Path> files;
+        try (java.util.stream.Stream<java.nio.file.Path> listed = java.nio.file.Files.list(out)) {
+            files = listed.filter(p -> p.getFileName().toString().endsWith(".parquet")).toList();
+        }
+        assertEquals(1, files.size());
+        org.apache.hadoop.fs.Path file = new org.apache.hadoop.fs.Path(files.get(0).toUri());
+        try (org.apache.parquet.hadoop.ParquetFileReader reader = org.apache.parquet.hadoop.ParquetFileReader.open(
+                org.apache.parquet.hadoop.util.HadoopInputFile.fromPath(file, new org.apache.hadoop.conf.Configuration()))) {
+            int groups = reader.getRowGroups().size();
+            assertTrue(groups >= 2, "row groups: " + groups);
+            assertTrue(reader.getRowGroups().stream().allMatch(g -> g.getTotalByteSize() < 2 * GenerateCommand.ROW_GROUP_BYTES),
+                    "each about " + GenerateCommand.ROW_GROUP_BYTES + " bytes");
+        }
+    }
+
     /** Found by a cluster walk-through: options before a subcommand were taken for align's. */
     @Test
     void commandLine_optionsBeforeASubcommand_sayToPutItFirst() {
