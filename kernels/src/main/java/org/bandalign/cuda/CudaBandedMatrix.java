@@ -12,7 +12,9 @@ import org.bandalign.banded.BandedMatrix;
 /**
  * {@link BandedMatrix} products on the GPU ({@code banded_matrix.cu}): the same results as
  * {@link BandedMatrix#multiply}, {@link BandedMatrix#multiplyLog} and
- * {@link BandedMatrix#multiplyMax}, for large batches. Thread-safe (calls are serialised).
+ * {@link BandedMatrix#multiplyMax}, for large batches, of operands whose {@code lu} and
+ * {@code ld} are both at least 0 (others are refused: pad or shift them first on the CPU).
+ * Thread-safe (calls are serialised).
  *
  * <pre>{@code
  * try (CudaBandedMatrix gpu = CudaBandedMatrix.open(0)) {
@@ -114,6 +116,9 @@ public final class CudaBandedMatrix implements AutoCloseable {
     }
 
     private synchronized BandedMatrix run(BandedMatrix x, BandedMatrix y, int semiring, float fill) {
+        String operation = semiring == STANDARD ? "multiply" : semiring == LOG ? "multiplyLog" : "multiplyMax";
+        java.util.Objects.requireNonNull(x, operation + ": the matrix must not be null");
+        java.util.Objects.requireNonNull(y, operation + ": the other matrix must not be null");
         if (closed) {
             throw new IllegalStateException("CudaBandedMatrix for device " + device.ordinal + " is closed");
         }

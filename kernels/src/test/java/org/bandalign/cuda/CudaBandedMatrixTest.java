@@ -1,6 +1,7 @@
 package org.bandalign.cuda;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.Random;
@@ -85,6 +86,23 @@ class CudaBandedMatrixTest {
      * Found by a probe: the products' pinned staging only grew, and was held until close(); one
      * grown past the retained limit (here 1 MiB) is given back after its call.
      */
+    /**
+     * Found by a probe: a null operand got the JVM's bare NullPointerException, and negative band
+     * widths (which the CPU library takes) were refused without the class saying so; now both
+     * are said as the CPU library says them, and a refused call leaves the products usable.
+     */
+    @Test
+    void products_badOperands_areRefusedClearly() {
+        BandedMatrix x = BandedProducts.random(new Random(10), 2, 12, 1, 2, 0);
+        NullPointerException none = assertThrows(NullPointerException.class, () -> gpu.multiplyLog(x, null));
+        assertEquals("multiplyLog: the other matrix must not be null", none.getMessage());
+        none = assertThrows(NullPointerException.class, () -> gpu.multiplyMax(null, x));
+        assertEquals("multiplyMax: the matrix must not be null", none.getMessage());
+        IllegalArgumentException shifted = assertThrows(IllegalArgumentException.class, () -> gpu.multiply(x.bandShift(-2), x));   // lu -1
+        assertTrue(shifted.getMessage().contains("lu, ld >= 0"), shifted.getMessage());
+        BandedProducts.assertClose(x.multiply(x), gpu.multiply(x, x), "after the refusals");
+    }
+
     @Test
     void products_stagingPastTheRetainedLimit_isGivenBackAfterItsCall() {
         System.setProperty(BandedAlignKernels.RETAINED_STAGING_PROPERTY, String.valueOf(1 << 20));
