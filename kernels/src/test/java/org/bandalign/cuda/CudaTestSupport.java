@@ -116,6 +116,12 @@ final class CudaTestSupport {
         Assumptions.assumeTrue(why == null, () -> "no GPU here, skipped: " + why);
     }
 
+    /** Skips the test outside the emulated-gpu run (on a real GPU too), and where the stand-in loads no device. */
+    static void assumeEmulatedGpu() {
+        Assumptions.assumeTrue(emulated(), "runs in the emulated-gpu test run only");
+        assumeGpu();
+    }
+
     /** A pair of standard normal scores (seeded by {@code rnd}), {@code n} x {@code m}. */
     static Pair randomPair(java.util.Random rnd, String id, int n, int m) {
         float[] s = new float[n * m * 3];

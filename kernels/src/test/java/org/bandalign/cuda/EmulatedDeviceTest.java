@@ -38,8 +38,7 @@ class EmulatedDeviceTest {
 
     @BeforeEach
     void onlyOnTheEmulation() {
-        Assumptions.assumeTrue(CudaTestSupport.emulated(), "runs in the emulated-gpu test run only");
-        CudaTestSupport.assumeGpu();
+        CudaTestSupport.assumeEmulatedGpu();
     }
 
     /**

@@ -20,7 +20,6 @@ import org.bandalign.align.Pair;
 import org.bandalign.align.Semiring;
 import org.bandalign.banded.BandedMatrix;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -34,8 +33,7 @@ class EmulatedDriverFailureTest {
 
     @BeforeEach
     void onlyOnTheEmulation() {
-        Assumptions.assumeTrue(CudaTestSupport.emulated(), "runs in the emulated-gpu test run only");
-        CudaTestSupport.assumeGpu();
+        CudaTestSupport.assumeEmulatedGpu();
     }
 
     @AfterEach
