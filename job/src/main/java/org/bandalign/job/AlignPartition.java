@@ -221,12 +221,9 @@ final class AlignPartition implements FlatMapFunction<Iterator<InternalRow>, Int
                     throw e;   // the task is being killed, not the GPU failing
                 }
                 String gpu = aligner.backend();
-                // (a task whose aligner another task's failure closed meanwhile hears "closed":
-                // the failure that closed it says more)
-                String why = aligner instanceof CudaAligner cuda && cuda.isBroken() ? cuda.brokenBy() : e.getMessage();
                 ExecutorAligners.retireIfBroken(aligner);
                 aligner = ExecutorAligners.cpu(options);
-                handOver("the GPU " + gpu + " failed, so the rest of that task ran on the CPU: " + why, e);
+                handOver("the GPU " + gpu + " failed, so the rest of that task ran on the CPU: " + e.getMessage(), e);
                 return aligner.alignAll(batch, alignOptions);
             }
             List<Integer> tooLarge = new ArrayList<>();

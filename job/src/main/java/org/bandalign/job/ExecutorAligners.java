@@ -199,7 +199,11 @@ final class ExecutorAligners {
             CUDA.remove(cuda.ordinal());
             FAILED.put(cuda.ordinal(), cuda.brokenBy());
         }
-        cuda.close();
+        try {
+            cuda.close();
+        } catch (RuntimeException e) {   // (the task goes on on the CPU all the same)
+            org.slf4j.LoggerFactory.getLogger(ExecutorAligners.class).warn("closing the failed aligner of " + cuda.backend() + " failed", e);
+        }
     }
 
     /**

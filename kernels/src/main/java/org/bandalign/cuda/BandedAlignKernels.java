@@ -636,6 +636,22 @@ final class BandedAlignKernels {
         return bytes;
     }
 
+    /**
+     * Frees the pinned staging (of an idle context: nothing of it is queued), so that another
+     * context's launch can pin what it needs; the next launch here pins again. Returns the bytes freed.
+     */
+    long releaseStaging() {
+        if (staging == null) {
+            return 0;
+        }
+        device.makeCurrent();
+        long bytes = staging.bytes;
+        staging.close();
+        staging = null;
+        stagingHeld = 0;
+        return bytes;
+    }
+
     /** The arena, grown to at least {@code bytes} (with an eighth to spare, so it seldom grows). */
     private CUdeviceptr arena(long bytes) {
         if (arena == null || arena.bytes < bytes) {

@@ -284,7 +284,7 @@ public final class CudaAligner implements Aligner {
         lifecycle.readLock().lock();
         try {
             if (closed) {
-                throw new IllegalStateException("CUDA aligner for " + backend() + " is closed");
+                throw new IllegalStateException(closedMessage());
             }
             return device.enter();
         } finally {
@@ -347,7 +347,7 @@ public final class CudaAligner implements Aligner {
             }
         } catch (java.util.concurrent.RejectedExecutionException e) {   // close() came while the pairs were prepared
             futures.forEach(f -> f.cancel(false));
-            throw new IllegalStateException("the CUDA aligner was closed while aligning", e);
+            throw new IllegalStateException(closedMessage() + " (closed while aligning)", e);
         }
         for (int g = 0; g < groups.size(); g++) {
             place(groups.get(g), await(futures.get(g), futures), results);
@@ -429,7 +429,16 @@ public final class CudaAligner implements Aligner {
         }
     }
 
-    private static List<AlignmentResult> await(Future<List<AlignmentResult>> future, List<Future<List<AlignmentResult>>> all) {
+    /**
+     * What a call on a closed aligner hears; where a failed launch made it unusable first (the
+     * job closes such an aligner while other tasks may still use it), that failure too.
+     */
+    private String closedMessage() {
+        String after = broken.get();
+        return "CUDA aligner for " + backend() + " is closed" + (after == null ? "" : " (unusable after: " + after + ")");
+    }
+
+    private List<AlignmentResult> await(Future<List<AlignmentResult>> future, List<Future<List<AlignmentResult>>> all) {
         try {
             return future.get();
         } catch (InterruptedException e) {
@@ -438,7 +447,7 @@ public final class CudaAligner implements Aligner {
             throw new IllegalStateException("interrupted while aligning on the GPU", e);
         } catch (java.util.concurrent.CancellationException e) {
             all.forEach(f -> f.cancel(false));
-            throw new IllegalStateException("the CUDA aligner was closed while aligning", e);
+            throw new IllegalStateException(closedMessage() + " (closed while aligning)", e);
         } catch (ExecutionException e) {
             all.forEach(f -> f.cancel(false));
             if (e.getCause() instanceof RuntimeException) {
@@ -455,7 +464,7 @@ public final class CudaAligner implements Aligner {
         lifecycle.readLock().lock();
         try {
             if (closed) {
-                throw new IllegalStateException("CUDA aligner for " + backend() + " is closed");
+                throw new IllegalStateException(closedMessage());
             }
             if (broken.get() != null) {
                 throw new IllegalStateException("CUDA aligner for " + backend() + " is unusable after: " + broken.get());
@@ -502,7 +511,8 @@ public final class CudaAligner implements Aligner {
             if (!e.isOutOfMemory() || !kernels.isUsable()) {
                 throw e;
             }
-            long freed = releaseIdleArenas();
+            // (pinned host memory refused: the idle contexts' staging is what may be given back)
+            long freed = releaseIdle(e.isPinnedHostMemory() ? BandedAlignKernels::releaseStaging : BandedAlignKernels::releaseArena);
             if (freed == 0 && group.size() > 1) {
                 throw e;
             }
@@ -523,7 +533,7 @@ public final class CudaAligner implements Aligner {
             if (!e.isOutOfMemory()) {
                 throw e;
             }
-            if (releaseIdleArenas() > 0) {
+            if (releaseIdle(BandedAlignKernels::releaseArena) > 0) {
                 try {
                     return madeLaunchContext();
                 } catch (CudaException again) {
@@ -546,10 +556,10 @@ public final class CudaAligner implements Aligner {
         return made;
     }
 
-    /** Waits for a launch context in use to come back; null once there is none left to wait for. */
+    /** Waits for a launch context in use to come back; null once there is none left to wait for, or a launch failed. */
     private BandedAlignKernels awaitIdle() {
         try {
-            while (!all.isEmpty()) {
+            while (!all.isEmpty() && broken.get() == null) {   // (broken: the launch then says so)
                 BandedAlignKernels k = idle.poll(20, java.util.concurrent.TimeUnit.MILLISECONDS);
                 if (k != null) {
                     return k;
@@ -562,15 +572,21 @@ public final class CudaAligner implements Aligner {
         }
     }
 
-    /** Gives back the device arenas of the launch contexts idle now; returns the bytes freed. */
-    private long releaseIdleArenas() {
+    /**
+     * Gives back what {@code release} frees of each launch context idle now (its device arena,
+     * or its pinned staging); returns the bytes freed.
+     */
+    private long releaseIdle(java.util.function.ToLongFunction<BandedAlignKernels> release) {
         long freed = 0;
         List<BandedAlignKernels> drained = new ArrayList<>();
-        for (BandedAlignKernels k; (k = idle.poll()) != null; ) {   // polled: no other thread uses them meanwhile
-            freed += k.releaseArena();
-            drained.add(k);
+        try {
+            for (BandedAlignKernels k; (k = idle.poll()) != null; ) {   // polled: no other thread uses them meanwhile
+                drained.add(k);
+                freed += release.applyAsLong(k);
+            }
+        } finally {
+            idle.addAll(drained);   // (whatever failed: a context out of the queue would be waited for in vain)
         }
-        idle.addAll(drained);
         return freed;
     }
 

@@ -22,7 +22,9 @@ final class CudaException extends RuntimeException {
 
     /** The same failure, its message followed by {@code where} (the device, the pairs). */
     CudaException at(String where) {
-        return new CudaException(getMessage() + " " + where, call, result);
+        CudaException placed = new CudaException(getMessage() + " " + where, call, result);
+        placed.initCause(this);   // (the stack of the call that failed)
+        return placed;
     }
 
     /** Whether the driver could not pin host memory ({@code cuMemHostAlloc}), rather than allocate device memory. */

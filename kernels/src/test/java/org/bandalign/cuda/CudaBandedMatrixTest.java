@@ -83,10 +83,6 @@ class CudaBandedMatrixTest {
     }
 
     /**
-     * Found by a probe: the products' pinned staging only grew, and was held until close(); one
-     * grown past the retained limit (here 1 MiB) is given back after its call.
-     */
-    /**
      * Found by a probe: a null operand got the JVM's bare NullPointerException, and negative band
      * widths (which the CPU library takes) were refused without the class saying so; now both
      * are said as the CPU library says them, and a refused call leaves the products usable.
@@ -103,6 +99,10 @@ class CudaBandedMatrixTest {
         BandedProducts.assertClose(x.multiply(x), gpu.multiply(x, x), "after the refusals");
     }
 
+    /**
+     * Found by a probe: the products' pinned staging only grew, and was held until close(); one
+     * grown past the retained limit (here 1 MiB) is given back after its call.
+     */
     @Test
     void products_stagingPastTheRetainedLimit_isGivenBackAfterItsCall() {
         System.setProperty(BandedAlignKernels.RETAINED_STAGING_PROPERTY, String.valueOf(1 << 20));

@@ -776,14 +776,15 @@ class EmulatedDeviceTest {
         assertTrue(freeDeviceMemory() < freeBefore, "the unclosed aligner holds device memory");
         assertTrue(primaryContextActive(), "and the primary context");
         long deadline = System.nanoTime() + 30_000_000_000L;
-        while ((freeDeviceMemory() != freeBefore || primaryContextActive() != activeBefore || launcherThreads() != launchersBefore)
+        // (at least as much free as before: an unclosed aligner of an earlier test may go too)
+        while ((freeDeviceMemory() < freeBefore || primaryContextActive() != activeBefore || launcherThreads() > launchersBefore)
                 && System.nanoTime() < deadline) {
             System.gc();
             Thread.sleep(20);
         }
-        assertEquals(freeBefore, freeDeviceMemory(), "device memory given back");
+        assertTrue(freeDeviceMemory() >= freeBefore, "device memory given back");
         assertEquals(activeBefore, primaryContextActive(), "primary context released");
-        assertEquals(launchersBefore, launcherThreads(), "launcher threads stopped");
+        assertTrue(launcherThreads() <= launchersBefore, "launcher threads stopped");
     }
 
     /** Aligns in several launches (the launcher threads run them) and multiplies, closing nothing. */

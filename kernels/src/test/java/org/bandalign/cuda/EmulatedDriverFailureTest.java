@@ -103,6 +103,35 @@ class EmulatedDriverFailureTest {
     }
 
     /**
+     * Pinned memory refused while a launch context grows its staging: the idle contexts' pinned
+     * staging is given back before it tries again (it gave back their device arenas, which
+     * cannot help), and the pair runs.
+     */
+    @Test
+    void alignAll_pinnedMemoryRefusedOnce_idleContextsGiveTheirStagingBack() {
+        Random rnd = new Random(6);
+        List<Pair> small = new ArrayList<>();
+        for (int k = 0; k < 8; k++) {
+            small.add(randomPair(rnd, "s" + k, 30, 30));
+        }
+        long one = new PreparedPair(0, small.get(0), BandGeometry.of(small.get(0), LOG)).deviceBytes(LOG);
+        try (CudaAligner cuda = CudaAligner.open(0, 2 * one)) {   // several launches, two in flight: two contexts
+            assertTrue(cuda.alignAll(small, LOG).stream().allMatch(AlignmentResult::isValid));
+            long twoStagings = cuda.pinnedStagingBytes();
+            assertEquals(2 << 20, twoStagings, "two contexts, each with the least staging (1 MiB)");
+            Pair large = randomPair(rnd, "large", 330, 330);   // 1.3 MB of scores: its context grows its staging
+            FakeCudaDriver.failCall(FakeCudaDriver.Call.HOST_ALLOC, 1, CUresult.CUDA_ERROR_OUT_OF_MEMORY, false);
+            AlignmentResult r = cuda.alignAll(List.of(large), LOG).get(0);
+            assertTrue(r.isValid(), () -> r.error().getMessage());
+            long needs = new PreparedPair(0, large, BandGeometry.of(large, LOG)).hostBytes(LOG);
+            long held = cuda.pinnedStagingBytes();
+            // (one context's staging, about what the pair needs; with the idle one's 1 MiB it was more)
+            assertTrue(held > 1 << 20 && held < needs + (1 << 19), "only the grown staging is held (the idle context's 1 MiB "
+                    + "was given back): " + held + " bytes for a pair needing about " + needs);
+        }
+    }
+
+    /**
      * No memory left on the device for one more launch context (stream and events) while another
      * launch holds the only one: the launch waits for it. It used to split its pairs down to
      * single ones and report each "too large for the GPU".
@@ -151,6 +180,10 @@ class EmulatedDriverFailureTest {
             assertEquals(message, cuda.brokenBy());
             IllegalStateException later = assertThrows(IllegalStateException.class, () -> cuda.alignAll(pairs, LOG));
             assertTrue(later.getMessage().endsWith("unusable after: " + message), later.getMessage());
+            // Closed then (as the job closes it while other tasks may still hold it): calls still give the fault.
+            cuda.close();
+            IllegalStateException closed = assertThrows(IllegalStateException.class, () -> cuda.alignAll(pairs, LOG));
+            assertEquals("CUDA aligner for cuda:0 is closed (unusable after: " + message + ")", closed.getMessage());
         }
     }
 
