@@ -29,8 +29,9 @@ import org.bandalign.align.InvalidPairException;
  * column reader. Spark's vectorized reader
  * holds an array&lt;float&gt; row about 8 times over while it reads it (levels, vectors that
  * grow by doubling, a row buffer); this one holds a page as stored and decompressed, its
- * chunk's dictionary decoded, and the row's floats (lists' pages are read from the file one at a time, {@link StreamedPages}; an
- * encrypted chunk, or a binary's, is read whole first, as parquet-mr reads it), and it never
+ * chunk's dictionary decoded, and the row's floats (pages are read from the file one at a time,
+ * {@link StreamedPages}, those read value by value too; an encrypted chunk is read whole first,
+ * as parquet-mr reads it, for its decryptors), and it never
  * gathers a row it is not asked for: a row
  * rejected for its size is skipped (its pages are still decompressed where a later row of its
  * row group is read), and a row group that holds no row asked for is never read.
@@ -107,7 +108,9 @@ final class ParquetScores implements AutoCloseable {
 
     /**
      * {@link #ParquetScores(java.util.function.Supplier)}, reading float lists a page at a time
-     * where {@code byPage} (and their encodings allow), else every kind value by value.
+     * where {@code byPage} (and their encodings allow), else every kind value by value; where
+     * {@code byPage}, a chunk's pages are read from the file one at a time, else its row group
+     * whole, through parquet-mr (which the tests compare).
      */
     ParquetScores(java.util.function.Supplier<Configuration> conf, boolean byPage) {
         this.confSource = conf;
@@ -249,7 +252,8 @@ final class ParquetScores implements AutoCloseable {
             chunk = new FloatListChunk(pages(meta, g), column, setLevel, elementMayBeNull);
             entries = meta.getValueCount();
         } else {
-            PageReadStore pages = reader.readRowGroup(g);
+            PageReadStore pages = byPage && meta != null ? oneChunk(pages(meta, g), reader.getRowGroups().get(g).getRowCount())
+                    : reader.readRowGroup(g);
             values = new ColumnReadStoreImpl(pages, new Unconverted(column.getPath().length - 1), requested,
                     reader.getFooter().getFileMetaData().getCreatedBy()).getColumnReader(column);
             entries = pages.getPageReader(column).getTotalValueCount();
@@ -269,6 +273,26 @@ final class ParquetScores implements AutoCloseable {
             }
         }
         return null;
+    }
+
+    /**
+     * A row group of {@code rows} rows holding the scores column alone, its pages {@code pages}:
+     * parquet-mr's column reader asks for a page only once it has read the one before, so read
+     * from {@link StreamedPages} a binary (or any column read value by value) holds its current
+     * page and the chunk's dictionary, not its row group.
+     */
+    private static PageReadStore oneChunk(org.apache.parquet.column.page.PageReader pages, long rows) {
+        return new PageReadStore() {
+            @Override
+            public org.apache.parquet.column.page.PageReader getPageReader(ColumnDescriptor column) {
+                return pages;
+            }
+
+            @Override
+            public long getRowCount() {
+                return rows;
+            }
+        };
     }
 
     /**

@@ -190,6 +190,54 @@ class ParquetScoresTest {
     }
 
     /**
+     * Binary scores in one row group of many pages, as pyarrow writes a file of a few thousand
+     * tensors: dictionary-encoded until the dictionary fills, then plain, in version-1 and
+     * version-2 pages, with null rows: read from the file a page at a time ({@link StreamedPages},
+     * not the row group whole), each row as Spark's reader reads it.
+     */
+    @Test
+    void read_binariesInOneLargeRowGroup_readAPageAtATime_matchesSparksReader() throws Exception {
+        MessageType schema = MessageTypeParser.parseMessageType(
+                "message m { required binary id (STRING); required int32 n; required int32 m; optional binary scores; }");
+        int compared = 0;
+        for (org.apache.parquet.column.ParquetProperties.WriterVersion version
+                : org.apache.parquet.column.ParquetProperties.WriterVersion.values()) {
+            String out = dir.resolve("binaries-" + version).toString();
+            new java.io.File(out).mkdirs();
+            Random random = new Random(version.ordinal());
+            try (ParquetWriter<Group> w = ExampleParquetWriter.builder(new org.apache.hadoop.fs.Path(out, "part.parquet"))
+                    .withType(schema).withConf(new Configuration()).withWriterVersion(version).withRowGroupSize(1L << 30)
+                    .withPageSize(128).withMinRowCountForPageSizeCheck(1).withDictionaryEncoding(true).withDictionaryPageSize(8192)
+                    .withCompressionCodec(org.apache.parquet.hadoop.metadata.CompressionCodecName.SNAPPY).build()) {
+                for (int r = 0; r < 150; r++) {
+                    int m = r < 80 ? 5 : 1 + random.nextInt(r % 13 == 0 ? 400 : 60);
+                    Group g = new SimpleGroupFactory(schema).newGroup().append("id", "row-" + r).append("n", 1).append("m", m);
+                    if (r % 17 != 3) {   // (some null rows)
+                        java.nio.ByteBuffer bytes = java.nio.ByteBuffer.allocate(12 * m).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+                        for (int k = 0; k < 3 * m; k++) {
+                            bytes.putFloat(r < 80 ? 1.5f : (float) random.nextGaussian());   // (the first rows repeat: a dictionary)
+                        }
+                        g.append("scores", org.apache.parquet.io.api.Binary.fromConstantByteArray(bytes.array()));
+                    }
+                    w.write(g);
+                }
+            }
+            try (org.apache.parquet.hadoop.ParquetFileReader r = org.apache.parquet.hadoop.ParquetFileReader.open(
+                    org.apache.parquet.hadoop.util.HadoopInputFile.fromPath(new org.apache.hadoop.fs.Path(out, "part.parquet"),
+                            new Configuration()))) {
+                assertEquals(1, r.getFooter().getBlocks().size(), version.toString());
+                org.apache.parquet.hadoop.metadata.ColumnChunkMetaData chunk = r.getFooter().getBlocks().get(0).getColumns().get(3);
+                assertTrue(chunk.getEncodings().contains(org.apache.parquet.column.Encoding.PLAIN)
+                        && chunk.getEncodingStats().hasDictionaryPages(), version + ": dictionary, then plain: " + chunk.getEncodings());
+            }
+            long before = StreamedPages.CHUNKS.get();
+            compared += compare(spark.read().parquet(out), out);
+            assertTrue(StreamedPages.CHUNKS.get() - before >= 3, version + ": the chunk read a page at a time in each order");
+        }
+        assertEquals(2 * 150, compared);
+    }
+
+    /**
      * The size check sees what a row may hold before anything of it is gathered: its shape's
      * count, capped by the row's own entries where it is read a page at a time and its page
      * holds it whole, else by the values its row group has left (a shape may claim more), or a
