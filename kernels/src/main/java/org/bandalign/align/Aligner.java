@@ -18,6 +18,11 @@ import org.bandalign.cuda.CudaUnavailableException;
  * }</pre>
  *
  * <p>Implementations are thread-safe: several threads may share one aligner.
+ *
+ * <p>A null pair, list or options is a {@link NullPointerException} naming the argument; a
+ * call on a closed aligner, or one that {@link #close()} or an interrupt of the calling thread
+ * ends, is an {@link IllegalStateException} saying which (the thread keeps its interrupt), and
+ * never returns partial results. Log partitions are natural logarithms.
  */
 public interface Aligner extends AutoCloseable {
 
@@ -26,7 +31,11 @@ public interface Aligner extends AutoCloseable {
         return new CpuAligner(Runtime.getRuntime().availableProcessors());
     }
 
-    /** The CPU engine using {@code threads} worker threads for {@link #alignAll}. */
+    /**
+     * The CPU engine using {@code threads} worker threads for {@link #alignAll}.
+     *
+     * @throws IllegalArgumentException where {@code threads < 1}
+     */
     static Aligner cpu(int threads) {
         return new CpuAligner(threads);
     }
@@ -45,7 +54,9 @@ public interface Aligner extends AutoCloseable {
     /**
      * CUDA device 0 when the driver and a device load, else the CPU engine on every core;
      * {@link #backend()} says which ({@code cuda:0} or {@code cpu}), and the reason CUDA was not
-     * used is logged.
+     * used is logged ({@link System.Logger}, level INFO: without a logging library, java.util.logging
+     * prints it to standard error). Trying CUDA loads JCuda's native library, which JCuda first
+     * copies out of its jar into {@code java.io.tmpdir}.
      */
     static Aligner auto() {
         try {
@@ -63,13 +74,17 @@ public interface Aligner extends AutoCloseable {
      * Aligns one pair on the calling thread.
      *
      * @throws InvalidPairException when the pair cannot be aligned (the message names it and says why)
+     * @throws IllegalStateException when the aligner is closed, or closed or interrupted during the call
      */
     AlignmentResult align(Pair pair, AlignOptions options);
 
     /**
      * Aligns many pairs at once, using the backend's parallelism. Returns one result per pair,
      * in input order, as an unmodifiable list. An invalid pair does not fail the call: its result has
-     * {@link AlignmentResult#isValid()} false and {@link AlignmentResult#error()} says why.
+     * {@link AlignmentResult#isValid()} false and {@link AlignmentResult#error()} says why (a null
+     * entry too: its error gives its index in {@code pairs}).
+     *
+     * @throws IllegalStateException when the aligner is closed, or closed or interrupted during the call
      */
     List<AlignmentResult> alignAll(List<Pair> pairs, AlignOptions options);
 

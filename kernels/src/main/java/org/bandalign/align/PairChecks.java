@@ -30,6 +30,11 @@ public final class PairChecks {
         return pairs instanceof java.util.RandomAccess ? pairs : new java.util.ArrayList<>(pairs);
     }
 
+    /** The error of a null entry of the list given to {@code alignAll}, naming its place there. */
+    public static InvalidPairException nullPair(int index) {
+        return new InvalidPairException(null, "the list's entry at index " + index + " is null, not a pair");
+    }
+
     /** Throws {@link InvalidPairException} when the pair is too large or has a bad score in the band. */
     public static void check(Pair pair, BandGeometry g, AlignOptions options) {
         checkSize(pair, g, options);

@@ -22,6 +22,9 @@ import java.util.Objects;
  * {@code band_shift} produces such bands) as long as the band keeps at least one diagonal, that is
  * {@code lu + ld >= 0}.
  *
+ * <p>A null argument (data, the other matrix, a function) is a {@link NullPointerException}
+ * naming it.
+ *
  * <p>Every operation works on each batch element independently and returns a new matrix (also
  * for a zero shift or pad); no operation modifies its operands. Products accumulate in {@code double} and round to
  * {@code float} once. {@code x.multiply(y)} follows genbmm's convention and computes

@@ -183,7 +183,8 @@ public final class CpuAligner implements Aligner {
                     }
                     int idx = order[k];
                     try {
-                        results[idx] = alignOrReport(pairs.get(idx), options, ws);
+                        Pair pair = pairs.get(idx);
+                        results[idx] = pair == null ? AlignmentResult.failed(PairChecks.nullPair(idx)) : alignOrReport(pair, options, ws);
                     } catch (OutOfMemoryError e) {
                         ws.trim();   // (what a smaller pair needs stays)
                         outOfMemory.add(idx);
@@ -274,9 +275,6 @@ public final class CpuAligner implements Aligner {
     }
 
     private static AlignmentResult alignOrReport(Pair pair, AlignOptions options, Workspace ws) {
-        if (pair == null) {
-            return AlignmentResult.failed(new InvalidPairException(null, "pair is null"));
-        }
         try {
             return alignWith(pair, options, ws);
         } catch (InvalidPairException e) {

@@ -311,7 +311,7 @@ public final class CudaAligner implements Aligner {
             Pair pair = pairs.get(k);
             try {
                 if (pair == null) {
-                    throw new InvalidPairException(null, "pair is null");
+                    throw PairChecks.nullPair(k);
                 }
                 BandGeometry g = BandGeometry.of(pair, options);
                 // Sizes only: the kernels flag NaN and +inf scores while reading them, so the
