@@ -113,6 +113,11 @@ final class AlignJob {
             try (OutputStream os = fs.create(new Path(staging, "_SUMMARY.json"), false)) {
                 os.write(summary.toJson().getBytes(StandardCharsets.UTF_8));
             }
+            try {
+                OutputFiles.removeChecksumFiles(fs, staging);
+            } catch (IOException e) {   // (the output is complete without; Hadoop reads it either way)
+                LOG.warn("could not remove the checksum files Hadoop wrote under " + staging + ": " + e);
+            }
             return summary;
         } catch (Throwable e) {
             // Spark's checked SparkException lands here too: nothing of a failed run stays behind.

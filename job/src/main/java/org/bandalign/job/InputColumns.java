@@ -203,8 +203,10 @@ final class InputColumns {
                     || element instanceof org.apache.spark.sql.types.ByteType || element instanceof org.apache.spark.sql.types.IntegerType;
             return new Format(false, ((ArrayType) type).containsNull(), !narrow);
         }
+        boolean nested = type instanceof ArrayType && ((ArrayType) type).elementType() instanceof ArrayType;
         throw new IllegalArgumentException("input column 'scores' must be an array of numbers (array<float>; array<double>, "
-                + "of integers or of decimals are narrowed to float32) or binary (little-endian float32), not " + type.simpleString());
+                + "of integers or of decimals are narrowed to float32) or binary (little-endian float32), not " + type.simpleString()
+                + (nested ? ": store the n x m x 3 tensor flat, row-major (i, j, k), as NumPy's S.ravel() gives it" : ""));
     }
 
     /**

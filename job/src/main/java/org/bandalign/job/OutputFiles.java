@@ -1,6 +1,8 @@
 package org.bandalign.job;
 
 import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.LocalFileSystem;
@@ -25,6 +27,10 @@ import org.apache.parquet.io.PositionOutputStream;
  * Spark's commit protocol renames such files as it renames others
  * ({@code ChecksumFileSystem.rename} moves a {@code .crc} file only where there is one).
  *
+ * <p>The files others write into the output (Spark's commit markers, its writer's rejected rows,
+ * the summary) get their {@code .crc} files; {@link #removeChecksumFiles} removes them once the
+ * output is complete.
+ *
  * <p>Only Hadoop's own {@link LocalFileSystem} is bypassed: where a configuration maps
  * {@code file:} to another file system, a subclass of it included ({@code fs.file.impl}), that
  * one creates the file.
@@ -42,6 +48,34 @@ final class OutputFiles {
             return new Raw(((LocalFileSystem) fs).getRawFileSystem(), fs.makeQualified(path));
         }
         return HadoopOutputFile.fromPath(path, conf);
+    }
+
+    /**
+     * Removes the hidden checksum files ({@code .NAME.crc}) that Hadoop's local file system
+     * wrote beside the files under {@code dir}: Spark's commit marker {@code _SUCCESS}, the
+     * rejected rows Spark's writer wrote, the summary. Why: readers other than Hadoop's take them
+     * for data (polars refuses a folder that holds them beside Parquet files, "directory
+     * contained paths with different file extensions"), and a file a user writes again under the
+     * same name (with pyarrow, say) fails every later read through Hadoop's local file system
+     * against its stale checksums. A no-op on other file systems ({@link #of}'s condition).
+     */
+    static void removeChecksumFiles(FileSystem fs, Path dir) throws IOException {
+        if (fs.getClass() != LocalFileSystem.class) {
+            return;
+        }
+        LocalFileSystem local = (LocalFileSystem) fs;
+        FileSystem raw = local.getRawFileSystem();
+        org.apache.hadoop.fs.RemoteIterator<org.apache.hadoop.fs.LocatedFileStatus> files = raw.listFiles(local.makeQualified(dir), true);
+        List<Path> checksums = new ArrayList<>();
+        while (files.hasNext()) {
+            Path file = files.next().getPath();
+            if (local.isChecksumFile(file)) {
+                checksums.add(file);
+            }
+        }
+        for (Path file : checksums) {
+            raw.delete(file, false);
+        }
     }
 
     /** A file created through Hadoop's raw local file system. */

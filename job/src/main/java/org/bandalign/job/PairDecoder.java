@@ -173,7 +173,7 @@ final class PairDecoder {
 
     /** Why a row whose scores hold a null element at {@code index} is rejected. */
     static String nullElement(int index) {
-        return "scores contain a null element (at index " + index + ")";
+        return "scores contain a null element (at index " + index + "; pandas' to_parquet writes a NaN inside an array as null)";
     }
 
     /** Why a row whose score {@code v} at {@code index} is a finite value beyond float32's range is rejected. */

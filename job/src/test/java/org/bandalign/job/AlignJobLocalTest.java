@@ -269,7 +269,7 @@ class AlignJobLocalTest {
             assertEquals(rejections.apply(spark), rejections.apply(pages));
             assertTrue(rejections.apply(pages).contains(binary
                     ? "bad-ragged-binary: binary scores hold 47 bytes, not a whole number of little-endian float32 values"
-                    : "bad-null-element: scores contain a null element (at index 5)"), rejections.apply(pages).toString());
+                    : "bad-null-element: " + PairDecoder.nullElement(5)), rejections.apply(pages).toString());
             if (doubles) {
                 assertTrue(rejections.apply(pages).contains("random-7: " + PairDecoder.beyondFloatRange(-1e300, 5)),
                         rejections.apply(pages).toString());
@@ -436,6 +436,11 @@ class AlignJobLocalTest {
 
         List<Row> rejected = spark.read().parquet(out + "/rejected").collectAsList();
         assertEquals(TestTables.bad(false).size(), rejected.size());
+        try (java.util.stream.Stream<Path> files = Files.walk(Path.of(out))) {   // (polars reads no folder that holds them)
+            assertEquals(List.of(), files.map(f -> f.getFileName().toString()).filter(f -> f.endsWith(".crc")).toList(),
+                    "no checksum files beside the output's, its markers' or its summary");
+        }
+        assertTrue(new File(out, "marginals/_SUCCESS").isFile() && new File(out, "rejected/_SUCCESS").isFile(), "the markers stay");
         for (String[] bad : TestTables.bad(false)) {
             assertTrue(rejected.stream().anyMatch(r -> java.util.Objects.equals(bad[0], r.getAs("id"))
                     && ((String) r.getAs("error")).contains(bad[1])), "rejected row for " + bad[0] + " (" + bad[1] + ")");
@@ -817,7 +822,7 @@ class AlignJobLocalTest {
         }
         Map<String, Row> rejected = byId(odd + "-out-own/rejected");
         assertEquals(java.util.Set.of("long-with-null", "wide-band", "ok-2"), rejected.keySet());
-        assertTrue(rejected.get("long-with-null").<String>getAs("error").contains("null element (at index 1024)"));
+        assertTrue(rejected.get("long-with-null").<String>getAs("error").contains(PairDecoder.nullElement(1024)));
         assertTrue(rejected.get("ok-2").<String>getAs("error").contains("scores are null"));
     }
 

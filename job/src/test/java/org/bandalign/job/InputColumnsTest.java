@@ -57,5 +57,10 @@ class InputColumnsTest {
                 + "narrowed to float32) or binary (little-endian float32), not string",
                 assertThrows(IllegalArgumentException.class, () -> InputColumns.format(textScores)).getMessage(),
                 "every type it takes named (found by a probe: fastparquet's JSON-encoded lists)");
+        StructType nested = new StructType().add("id", DataTypes.StringType).add("n", DataTypes.IntegerType)
+                .add("m", DataTypes.IntegerType).add("scores", DataTypes.createArrayType(DataTypes.createArrayType(DataTypes.FloatType)));
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> InputColumns.format(nested)).getMessage()
+                .endsWith("not array<array<float>>: store the n x m x 3 tensor flat, row-major (i, j, k), as NumPy's S.ravel() gives it"),
+                "the tensor's own nested shape (pyarrow from S.tolist(), found by a probe)");
     }
 }
