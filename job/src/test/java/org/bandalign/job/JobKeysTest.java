@@ -431,6 +431,10 @@ class JobKeysTest {
             files = listed.filter(p -> p.getFileName().toString().endsWith(".parquet")).toList();
         }
         assertEquals(1, files.size());
+        try (java.util.stream.Stream<java.nio.file.Path> listed = java.nio.file.Files.list(out)) {
+            assertEquals(List.of(), listed.map(p -> p.getFileName().toString()).filter(f -> f.endsWith(".crc")).toList(),
+                    "no checksum files, as in align's output (polars reads no folder that holds them)");
+        }
         org.apache.hadoop.fs.Path file = new org.apache.hadoop.fs.Path(files.get(0).toUri());
         try (org.apache.parquet.hadoop.ParquetFileReader reader = org.apache.parquet.hadoop.ParquetFileReader.open(
                 org.apache.parquet.hadoop.util.HadoopInputFile.fromPath(file, new org.apache.hadoop.conf.Configuration()))) {
