@@ -282,6 +282,11 @@ final class AlignJob {
         boolean byPage = readsByPage(req, input, survey);
         LOG.info("the scores are read {} (spark.bandalign.reader.pageReader={}; the input's files hold {} bytes on average)",
                 byPage ? "a page at a time by the job" : "by Spark's reader", req.pageReader, survey.meanLargestRowGroupBytes());
+        String few = fewRowGroupsWarning(survey.rowGroups(), survey.files().size(), survey.largest().rowGroupBytes(),
+                spark.sparkContext().defaultParallelism());
+        if (few != null) {
+            LOG.warn(few);
+        }
         InputFooters.Sizes sizes = byPage ? survey.largest().readByPage() : survey.largest();
         Executor executor = executor(spark);
         int rows = byPage ? PAGE_READER_BATCH_ROWS : readerBatchRows(sizes, req.readerBatchRows, executor);
@@ -402,6 +407,30 @@ final class AlignJob {
             LOG.warn(warning);
         }
         return taskReadingBytes(sizes, batchRows);
+    }
+
+    /** The largest row group, as stored, below which {@link #fewRowGroupsWarning} says nothing. */
+    static final long FEW_ROW_GROUPS_MIN_BYTES = 128L << 20;
+
+    /**
+     * What to warn of where the input has fewer row groups ({@code rowGroups}, in {@code files}
+     * files) than the session has task slots ({@code slots}, Spark's default parallelism): Spark
+     * reads a row group in one task, so the others have nothing to read or write, and the job,
+     * bound by Parquet, runs at the rate of that many cores (pyarrow writes up to a million rows in
+     * one row group, so a file of a few thousand tensors written in one call is one task's work).
+     * Null where every slot can have a row group, where no row group is as large as
+     * {@link #FEW_ROW_GROUPS_MIN_BYTES} ({@code largestRowGroupBytes}, the columns the job reads
+     * as stored: such an input takes a task seconds at most, as the bundled sample does), or
+     * where no footer said.
+     */
+    static String fewRowGroupsWarning(long rowGroups, int files, long largestRowGroupBytes, int slots) {
+        if (rowGroups <= 0 || rowGroups >= slots || largestRowGroupBytes < FEW_ROW_GROUPS_MIN_BYTES) {
+            return null;
+        }
+        return "the input's " + files + (files == 1 ? " file holds " : " files hold ") + rowGroups + " row group"
+                + (rowGroups == 1 ? "" : "s") + " and Spark reads each row group in one task, so at most " + rowGroups + " of the "
+                + slots + " task slots read and write at once: write the input in more, smaller row groups (a few MB each; "
+                + "pyarrow: pq.write_table(table, path, row_group_size=ROWS)) or in more files";
     }
 
     /**

@@ -80,6 +80,8 @@ final class InputFooters {
      * <li>{@code unreadableCodec}, the codec of a column the job reads that no class here
      * decompresses (Parquet's BROTLI and LZO name Hadoop codecs that Hadoop does not bundle), or
      * the empty string. Over several files: the first.
+     * <li>{@code rowGroups}, the file's row groups that hold rows (Spark reads each in one task).
+     * Over several files: the most in one ({@link Survey#rowGroups} counts them all).
      * </ul>
      * A row is its row group's average: the footers hold no row's own size, so a row group of
      * rows of mixed sizes hides its largest.
@@ -88,7 +90,8 @@ final class InputFooters {
      * MB of byte[] (row group, row buffer, output) while it was read, about 10 times the row.
      */
     record Sizes(long rowVectorBytes, long rowCopyBytes, long rowGroupBytes, long rowGroupRows, long rowGroupScores,
-                 long scoreReadBytes, boolean pageReadable, long pagedGroupBytes, boolean sparkUnreadable, String unreadableCodec)
+                 long scoreReadBytes, boolean pageReadable, long pagedGroupBytes, boolean sparkUnreadable, String unreadableCodec,
+                 long rowGroups)
             implements java.io.Serializable {
         /** Sizes that say nothing of the largest row. */
         Sizes(long rowVectorBytes, long rowCopyBytes, long rowGroupBytes, long rowGroupRows) {
@@ -97,7 +100,8 @@ final class InputFooters {
 
         /** Sizes of scores that are not (or not known to be) {@code pageReadable}, their row groups read whole. */
         Sizes(long rowVectorBytes, long rowCopyBytes, long rowGroupBytes, long rowGroupRows, long rowGroupScores, long scoreReadBytes) {
-            this(rowVectorBytes, rowCopyBytes, rowGroupBytes, rowGroupRows, rowGroupScores, scoreReadBytes, false, rowGroupBytes, false, "");
+            this(rowVectorBytes, rowCopyBytes, rowGroupBytes, rowGroupRows, rowGroupScores, scoreReadBytes, false, rowGroupBytes, false, "",
+                    0);
         }
 
         /** The larger of each size, page-readable where both are, split where either is. */
@@ -106,13 +110,19 @@ final class InputFooters {
                     Math.max(rowGroupBytes, o.rowGroupBytes), Math.max(rowGroupRows, o.rowGroupRows),
                     Math.max(rowGroupScores, o.rowGroupScores), Math.max(scoreReadBytes, o.scoreReadBytes), pageReadable && o.pageReadable,
                     Math.max(pagedGroupBytes, o.pagedGroupBytes), sparkUnreadable || o.sparkUnreadable,
-                    unreadableCodec.isEmpty() ? o.unreadableCodec : unreadableCodec);
+                    unreadableCodec.isEmpty() ? o.unreadableCodec : unreadableCodec, Math.max(rowGroups, o.rowGroups));
         }
 
         /** These sizes, saying whether the job's reader reads the scores ({@code pageReadable}). */
         Sizes withPageReadable(boolean pageReadable) {
             return new Sizes(rowVectorBytes, rowCopyBytes, rowGroupBytes, rowGroupRows, rowGroupScores, scoreReadBytes, pageReadable,
-                    pagedGroupBytes, sparkUnreadable, unreadableCodec);
+                    pagedGroupBytes, sparkUnreadable, unreadableCodec, rowGroups);
+        }
+
+        /** These sizes, of a file of {@code rowGroups} row groups that hold rows. */
+        Sizes withRowGroups(long rowGroups) {
+            return new Sizes(rowVectorBytes, rowCopyBytes, rowGroupBytes, rowGroupRows, rowGroupScores, scoreReadBytes, pageReadable,
+                    pagedGroupBytes, sparkUnreadable, unreadableCodec, rowGroups);
         }
 
         /**
@@ -124,7 +134,7 @@ final class InputFooters {
          */
         Sizes readByPage() {
             return new Sizes(0, rowCopyBytes, pagedGroupBytes, rowGroupRows, rowGroupScores, 2L * Float.BYTES, pageReadable,
-                    pagedGroupBytes, sparkUnreadable, unreadableCodec);
+                    pagedGroupBytes, sparkUnreadable, unreadableCodec, rowGroups);
         }
 
         /** What Spark's reader would hold for one row that held all the scores of the largest row group. */
@@ -186,6 +196,15 @@ final class InputFooters {
                 largest = largest.max(s);
             }
             return largest;
+        }
+
+        /** The row groups that hold rows, over all files (0 where no footer could be read). */
+        long rowGroups() {
+            long sum = 0;
+            for (Sizes s : sizes) {
+                sum += s.rowGroups();
+            }
+            return sum;
         }
 
         /** The mean over the files of their largest row group as stored ({@link Sizes#rowGroupBytes}); 0 for none. */
@@ -288,8 +307,9 @@ final class InputFooters {
             boolean shapesHoldAll = bound == Long.MAX_VALUE || scoresInGroup / rows <= bound + bound / 100 + 64;
             largest = largest.max(new Sizes(vectorBytes, copyBytes, readBytes, block.getRowCount(),
                     shapesHoldAll ? Math.min(scoresInGroup, bound) : scoresInGroup, scoreBytes, false, readBytes - streamedBytes, split,
-                    codec));
+                    codec, 0));
         }
+        largest = largest.withRowGroups(footer.getBlocks().stream().filter(b -> b.getRowCount() > 0).count());
         org.apache.parquet.column.ColumnDescriptor c = ParquetScores.scoresColumn(footer.getFileMetaData().getSchema());
         ParquetScores.Kind kind = c == null ? null : ParquetScores.kind(c.getPrimitiveType());
         if (kind == ParquetScores.Kind.NULL) {
@@ -320,7 +340,7 @@ final class InputFooters {
     }
 
     /** Sizes of a column of Parquet's null type: nothing to read, and only the job's reader reads it as scores. */
-    private static final Sizes NULL_SCORES = new Sizes(0, 0, 0, 0, 0, 0, true, 0, true, "");
+    private static final Sizes NULL_SCORES = new Sizes(0, 0, 0, 0, 0, 0, true, 0, true, "", 0);
 
     /** Of the codecs Hadoop does not bundle, those whose class was found here ({@link #decompressible}). */
     private static final java.util.Set<org.apache.parquet.hadoop.metadata.CompressionCodecName> FOUND =

@@ -1532,6 +1532,23 @@ class AlignJobLocalTest {
     }
 
     /**
+     * An input of fewer row groups than task slots, one of them large (pyarrow's one row group
+     * of a file written in one call), is named with what to do; one with a row group a slot, or
+     * whose row groups are all small (the bundled sample), is not.
+     */
+    @Test
+    void fewRowGroupsWarning_namesFewLargeRowGroups_only() {
+        long large = AlignJob.FEW_ROW_GROUPS_MIN_BYTES;
+        assertEquals("the input's 1 file holds 1 row group and Spark reads each row group in one task, so at most 1 of the 16 "
+                + "task slots read and write at once: write the input in more, smaller row groups (a few MB each; pyarrow: "
+                + "pq.write_table(table, path, row_group_size=ROWS)) or in more files", AlignJob.fewRowGroupsWarning(1, 1, large, 16));
+        assertTrue(AlignJob.fewRowGroupsWarning(3, 2, 1L << 30, 4).startsWith("the input's 2 files hold 3 row groups and"));
+        assertEquals(null, AlignJob.fewRowGroupsWarning(4, 1, 1L << 30, 4), "a row group a slot");
+        assertEquals(null, AlignJob.fewRowGroupsWarning(1, 1, large - 1, 16), "small: seconds of one task at most");
+        assertEquals(null, AlignJob.fewRowGroupsWarning(0, 3, 0, 16), "no footer read");
+    }
+
+    /**
      * What a task holds while it reads, and how many tasks an executor's heap lets read at once,
      * for the inputs of probes at -Xmx1g that ran out of memory before the reading share, or
      * before it counted rows as Spark's reader holds them.

@@ -195,8 +195,12 @@ class InputFootersTest {
         }
         InputFooters.Sizes sizes = largest(new String[] {path.toUri().toString()}, "scores", InputColumns.READ,
                 new Configuration());
+        long groups;
+        try (ParquetFileReader r = ParquetFileReader.open(HadoopInputFile.fromPath(path, new Configuration()))) {
+            groups = r.getFooter().getBlocks().size();
+        }
         assertEquals(new InputFooters.Sizes(largestRow, 4 * largestRow, largestGroup, mostRows, mostScores, 24)
-                .withPageReadable(true), sizes, "binary scores: the job's reader reads them");
+                .withPageReadable(true).withRowGroups(groups), sizes, "binary scores: the job's reader reads them");
         assertEquals(mostScores * 24, sizes.largestRowReadBytes(), "one row holding all of a row group's scores");
         assertTrue(largestRow >= 5000 && largestGroup >= 100 * 5000, largestRow + " " + largestGroup);
     }
@@ -284,6 +288,7 @@ class InputFootersTest {
         assertEquals(n + page, sizes.pagedGroupBytes());
         assertEquals(n + page, sizes.readByPage().rowGroupBytes(), "what a task reading by page holds of the row group");
         assertTrue(sizes.pageReadable());
+        assertEquals(1, sizes.rowGroups(), "one row group: one task reads it");
     }
 
     /** Every file's footer is read, however many: the one file with a large row shows wherever it lies. */
@@ -323,6 +328,7 @@ class InputFootersTest {
             }
             assertEquals(InputFooters.UNKNOWN, onDriver.sizes().get(3));
             assertEquals(6, onDriver.filesWhere(s -> s.rowVectorBytes() > 0).size());
+            assertEquals(6, onDriver.rowGroups(), "a row group in each readable file");
             assertTrue(onDriver.sizes().get(6).pageReadable(), "binary scores: the job's reader reads them");
             assertEquals(onDriver.sizes().get(6).withPageReadable(false), onDriver.largest(),
                     "the largest sizes; with an unreadable footer, not the job's reader");
