@@ -164,7 +164,11 @@ public final class GenerateCommand implements Callable<Integer> {
                 ParquetWriting.configure(table.write().mode("errorifexists"), compression,
                         "id", binary ? "scores" : "scores.list.element")
                         .option("parquet.block.size", ROW_GROUP_BYTES).parquet(swap.staging.toString());
-                OutputFiles.removeChecksumFiles(fs, swap.staging);   // (as align's output: polars reads the folder)
+                try {
+                    OutputFiles.removeChecksumFiles(fs, swap.staging);   // (as align's output: polars reads the folder)
+                } catch (java.io.IOException e) {   // (the output is complete without; Hadoop reads it either way)
+                    System.err.println("bandalign: could not remove the checksum files Hadoop wrote under " + swap.staging + ": " + e);
+                }
                 swap.publish(overwrite);
                 written = spark.read().parquet(output).count();   // (Spark reads no hidden path: the staging directory's)
             } catch (Exception | Error e) {

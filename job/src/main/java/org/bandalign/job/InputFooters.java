@@ -67,11 +67,13 @@ final class InputFooters {
      * page at a time ({@link FloatListChunk}), or a binary, one value a row straight into floats;
      * false for an unreadable footer. Over several files: whether all do.
      * <li>{@code pagedGroupBytes}, what a task holds of a row group where the job reads the
-     * scores itself: their pages are read one at a time ({@link StreamedPages}), so the row
-     * group's other columns as stored and a page of the scores: for a list, at most a row's
-     * stored scores twice over (an average row's: see below) and {@link #STREAMED_PAGE_BYTES};
-     * for a binary, a row's bytes twice (its page as stored and decompressed), the same, and
-     * the chunk's dictionary page as stored and decompressed ({@link #dictionaryBytes}).
+     * scores itself: their pages are read one at a time ({@link StreamedPages}), so for a list
+     * the row group's other columns as stored and a page of the scores, at most a row's stored
+     * scores twice over (an average row's: see below) and {@link #STREAMED_PAGE_BYTES} (a larger
+     * page is weighed from its header when it is read); a binary's chunk counts whole, as
+     * {@code rowGroupBytes} counts it: the footer bounds no page of it (pyarrow ends a page only
+     * after a batch of 1024 values, so a page of 480 KB binaries holds 491 MB, and its dictionary
+     * page as much), and parquet-mr's column reader, which decodes them, reads a page whole.
      * <li>{@code sparkUnreadable}, whether some scores are stored so that Spark's vectorized
      * reader cannot read them and the job's can: a list byte-stream split (Spark 4.2:
      * "Unsupported encoding"), or a column of Parquet's null type (as pyarrow writes a column of
@@ -289,8 +291,6 @@ final class InputFooters {
                         copyBytes += 4 * bytes;
                         scoresInGroup += chunk.getTotalUncompressedSize() / 4;
                         scoreBytes = 4 * (2 + 4);
-                        streamedBytes += chunk.getTotalSize() - Math.min(chunk.getTotalSize(), dictionaryBytes(chunk)
-                                + 2 * perRow(chunk.getTotalUncompressedSize(), rows) + STREAMED_PAGE_BYTES);
                     }
                 }
                 if (readLower.contains(path[0].toLowerCase(java.util.Locale.ROOT))) {
@@ -318,25 +318,6 @@ final class InputFooters {
         return largest.withPageReadable(c == null
                 || (c.getMaxRepetitionLevel() == 1 && (kind == ParquetScores.Kind.FLOAT || kind == ParquetScores.Kind.DOUBLE))
                 || (c.getMaxRepetitionLevel() == 0 && kind == ParquetScores.Kind.BINARY));
-    }
-
-    /**
-     * What reading {@code chunk}'s dictionary page holds, from the footer alone: the page as
-     * stored (where the chunk's first data page begins, less where the dictionary begins) and
-     * decompressed (at the chunk's ratio), which parquet-mr's column reader keeps for the
-     * chunk; 0 without one. A page holds whole values, so a dictionary of binaries holds at
-     * least one, and pyarrow lets it grow to whole batches of rows (132 MB for 275 binaries of
-     * 480 KB in one row group), not the 1 MiB it stops adding at.
-     */
-    static long dictionaryBytes(ColumnChunkMetaData chunk) {
-        long start = chunk.getDictionaryPageOffset();
-        long end = chunk.getFirstDataPageOffset();
-        if (!chunk.hasDictionaryPage() || start <= 0 || end <= start) {
-            return 0;
-        }
-        long stored = Math.min(end - start, chunk.getTotalSize());
-        double ratio = Math.max(1.0, (double) chunk.getTotalUncompressedSize() / Math.max(1, chunk.getTotalSize()));
-        return stored + (long) Math.min(Long.MAX_VALUE / 4.0, stored * ratio);
     }
 
     /** Sizes of a column of Parquet's null type: nothing to read, and only the job's reader reads it as scores. */
