@@ -60,7 +60,7 @@ import org.bandalign.align.InvalidPairException;
  * those of rows skipped passed over; a row is still gathered whole.
  * Not thread-safe.
  */
-final class FloatListChunk {
+final class FloatListChunk implements ParquetScores.Rows {
     /** Pages that say what reading the next one takes before it is read ({@link StreamedPages}). */
     interface PeekablePages extends PageReader {
         /** What reading the next data page holds at its peak, from its header alone; 0 where none is left. */
@@ -98,9 +98,11 @@ final class FloatListChunk {
     /**
      * A data page as a stream ({@link PeekablePages#streamNextPage}): its entries, its values'
      * encoding, its levels where the page stores them apart (version 2; else null, and they lead
-     * {@code data}), and its bytes decompressed as they are read.
+     * {@code data}), how its levels are encoded (a version-2 page's are RLE), and its bytes
+     * decompressed as they are read.
      */
-    record PageStream(int entries, Encoding encoding, byte[] repetitionLevels, byte[] definitionLevels, java.io.InputStream data) {
+    record PageStream(int entries, Encoding encoding, byte[] repetitionLevels, byte[] definitionLevels,
+                      Encoding repetitionEncoding, Encoding definitionEncoding, java.io.InputStream data) {
     }
 
     /** The window of a streamed page's dictionary indices, and the buffer its plain values are read through. */
@@ -289,7 +291,8 @@ final class FloatListChunk {
      * Moves past the next row without copying its values, on the way to pair {@code id}'s row:
      * {@code fits} is asked first whether each page to be read fits (where null, nothing is).
      */
-    void skipRow(String id, ParquetScores.SizeCheck fits) {
+    @Override
+    public void skipRow(String id, ParquetScores.SizeCheck fits) {
         walkRow(false, 0, id, fits);
     }
 
@@ -305,7 +308,8 @@ final class FloatListChunk {
      *
      * @throws InvalidPairException naming {@code id} where the row holds a null element, or from {@code fits}
      */
-    float[] readRow(String id, long expected, ParquetScores.SizeCheck fits) {
+    @Override
+    public float[] readRow(String id, long expected, ParquetScores.SizeCheck fits) {
         if (midRow) {
             finishRow(id, fits);
         }
@@ -413,7 +417,8 @@ final class FloatListChunk {
      * even where it is then rejected or one of its later pages refused (the rest is passed over
      * before the next row); a row refused before its first page is read is not begun.
      */
-    long rowsBegun() {
+    @Override
+    public long rowsBegun() {
         return rowsBegun;
     }
 
@@ -649,7 +654,8 @@ final class FloatListChunk {
      * (zlib's and zstd's state and window) goes now rather than when the collector finds it. The
      * page's stored bytes not read are passed over by the pages, before the next header.
      */
-    void release() {
+    @Override
+    public void release() {
         if (streamed != null) {
             try {
                 streamed.close();
@@ -679,6 +685,10 @@ final class FloatListChunk {
      * them: plain values through a buffer, dictionary indices through a window that moves on.
      */
     private void loadStreamed(PageStream page, long held) {
+        if (page.repetitionEncoding() != Encoding.RLE || page.definitionEncoding() != Encoding.RLE) {
+            throw new IllegalStateException("levels encoded as " + page.repetitionEncoding() + "/" + page.definitionEncoding()
+                    + ", not RLE");
+        }
         begin(page.entries(), held);
         try {
             java.io.InputStream data = page.data();
@@ -717,7 +727,7 @@ final class FloatListChunk {
     }
 
     /** A version-1 page's levels from its stream: their 4-byte length, then their bytes. */
-    private static byte[] lengthPrefixed(java.io.InputStream data) throws java.io.IOException {
+    static byte[] lengthPrefixed(java.io.InputStream data) throws java.io.IOException {
         byte[] prefix = data.readNBytes(4);
         if (prefix.length < 4) {
             throw corrupt("a page too short for its levels");

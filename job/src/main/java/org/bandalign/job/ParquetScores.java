@@ -66,8 +66,11 @@ final class ParquetScores implements AutoCloseable {
     private long[] groupStarts;
     private int group = -1;
     private ColumnReader values;
-    /** The current row group's scores where they are float or double lists read a page at a time, else null ({@link #values}). */
-    private FloatListChunk chunk;
+    /**
+     * The current row group's scores where they are float or double lists or binaries read a
+     * page at a time, else null ({@link #values}).
+     */
+    private Rows chunk;
     /** Whether float lists are read a page at a time ({@link FloatListChunk}) where their encodings allow. */
     private final boolean byPage;
     /** Level entries of the current row group's chunk, and those consumed. */
@@ -81,6 +84,28 @@ final class ParquetScores implements AutoCloseable {
     static final java.util.concurrent.atomic.AtomicLong GROUPS = new java.util.concurrent.atomic.AtomicLong();
     /** The longest Java array, about. */
     static final int MAX_ARRAY = Integer.MAX_VALUE - 8;
+
+    /** The rows of a column chunk read by BandAlign's page readers ({@link FloatListChunk}, {@link BinaryChunk}), in order. */
+    interface Rows {
+        /**
+         * Rows begun: read or passed over, even where refused or rejected once begun (not where
+         * a page before the row was refused, {@code fits}).
+         */
+        long rowsBegun();
+
+        /** Moves past the next row without gathering it, each page read on the way offered to {@code fits} as pair {@code id}'s. */
+        void skipRow(String id, SizeCheck fits);
+
+        /**
+         * The next row's scores (null where null), {@code expected} how many its shape says.
+         *
+         * @throws InvalidPairException naming {@code id} where they are unusable, or from {@code fits}
+         */
+        float[] readRow(String id, long expected, SizeCheck fits);
+
+        /** Lets go of what the chunk holds beyond the heap: decoders, scratch files. */
+        void release();
+    }
 
     /** Whether a row's scores fit where they are to be read. */
     @FunctionalInterface
@@ -250,6 +275,10 @@ final class ParquetScores implements AutoCloseable {
         if (byPage && (kind == Kind.FLOAT || kind == Kind.DOUBLE) && column.getMaxRepetitionLevel() == 1 && meta != null
                 && FloatListChunk.reads(meta.getEncodings())) {
             chunk = new FloatListChunk(pages(meta, g), column, setLevel, elementMayBeNull);
+            entries = meta.getValueCount();
+        } else if (byPage && kind == Kind.BINARY && column.getMaxRepetitionLevel() == 0 && column.getMaxDefinitionLevel() <= 1
+                && meta != null && BinaryChunk.reads(meta.getEncodings())) {
+            chunk = new BinaryChunk(pages(meta, g), column);
             entries = meta.getValueCount();
         } else {
             PageReadStore pages = byPage && meta != null ? oneChunk(pages(meta, g), reader.getRowGroups().get(g).getRowCount())

@@ -213,18 +213,22 @@ final class StreamedPages implements FloatListChunk.PeekablePages {
         if (nextPageHeldWholeBecause() != null) {
             return -1;
         }
-        long buffer = switch (chunk.getCodec()) {
+        long levels = header.isSetData_page_header_v2()
+                ? (long) header.getData_page_header_v2().getRepetition_levels_byte_length()
+                        + header.getData_page_header_v2().getDefinition_levels_byte_length()
+                : Math.max(0, header.getData_page_header().getNum_values()) / 2;
+        return streamBuffers(header) + levels;
+    }
+
+    /** What the chunk's codec's stream holds while it decompresses the page of {@code header} ({@link #decompressing}). */
+    private long streamBuffers(PageHeader header) {
+        return switch (chunk.getCodec()) {
             case SNAPPY -> SnappyStream.bufferBytes(Math.max(0, header.getUncompressed_page_size()));
             case GZIP -> 64 << 10;
             case ZSTD -> 256 << 10;   // (zstd-jni's buffers; its window is native memory)
             case LZ4_RAW -> Lz4Stream.bufferBytes(Math.max(0, header.getUncompressed_page_size()));
             default -> 0;   // (uncompressed)
         };
-        long levels = header.isSetData_page_header_v2()
-                ? (long) header.getData_page_header_v2().getRepetition_levels_byte_length()
-                        + header.getData_page_header_v2().getDefinition_levels_byte_length()
-                : Math.max(0, header.getData_page_header().getNum_values()) / 2;
-        return buffer + levels;
     }
 
     /**
@@ -241,16 +245,84 @@ final class StreamedPages implements FloatListChunk.PeekablePages {
         }
         org.apache.parquet.format.Encoding encoding = header.isSetData_page_header() ? header.getData_page_header().getEncoding()
                 : header.getData_page_header_v2().getEncoding();
+        return encoding == org.apache.parquet.format.Encoding.BYTE_STREAM_SPLIT && streamableCodec()
+                ? "its values are byte-stream split, each gathered from streams across the whole page (written without it, a "
+                        + "page is read as a stream)"
+                : heldWholeBecause(header);
+    }
+
+    /** Whether the chunk's codec decompresses as its bytes come here ({@link #decompressing}). */
+    private boolean streamableCodec() {
         return switch (chunk.getCodec()) {
-            case UNCOMPRESSED, SNAPPY, GZIP, ZSTD, LZ4_RAW -> encoding == org.apache.parquet.format.Encoding.BYTE_STREAM_SPLIT
-                    ? "its values are byte-stream split, each gathered from streams across the whole page (written without it, a "
-                            + "page is read as a stream)"
-                    : verifyChecksums && header.isSetCrc()
-                    ? "its checksum is verified (parquet.page.verify-checksum.enabled), which takes the whole page"
-                    : null;
-            default -> "its codec, " + chunk.getCodec() + ", is decompressed only whole here (pages without compression, or "
-                    + "compressed with snappy, gzip, zstd or lz4_raw, are read as a stream)";
+            case UNCOMPRESSED, SNAPPY, GZIP, ZSTD, LZ4_RAW -> true;
+            default -> false;
         };
+    }
+
+    /** Why the page of {@code header}, whatever it holds, cannot be read as a stream: its codec, or its CRC to check; else null. */
+    private String heldWholeBecause(PageHeader header) {
+        if (!streamableCodec()) {
+            return "its codec, " + chunk.getCodec() + ", is decompressed only whole here (pages without compression, or "
+                    + "compressed with snappy, gzip, zstd or lz4_raw, are read as a stream)";
+        }
+        return verifyChecksums && header.isSetCrc()
+                ? "its checksum is verified (parquet.page.verify-checksum.enabled), which takes the whole page" : null;
+    }
+
+    /**
+     * What reading the chunk's dictionary page whole holds at its peak, its values not decoded
+     * (its bytes as stored and decompressed, {@link #peak}); 0 where the chunk has none or it is
+     * read.
+     */
+    long dictionaryPageBytes() {
+        return dictionaryHeader == null ? 0
+                : peak(dictionaryHeader.getCompressed_page_size(), dictionaryHeader.getUncompressed_page_size(), 0, true);
+    }
+
+    /** The dictionary page's size decompressed, from its header; 0 where the chunk has none or it is read. */
+    long dictionaryPageSize() {
+        return dictionaryHeader == null ? 0 : Math.max(0, dictionaryHeader.getUncompressed_page_size());
+    }
+
+    /**
+     * Why the chunk's dictionary page cannot be read as a stream ({@link #streamDictionaryPage}),
+     * in words; null where it can be, or the chunk has none or it is read.
+     */
+    String dictionaryHeldWholeBecause() {
+        return dictionaryHeader == null ? null : heldWholeBecause(dictionaryHeader);
+    }
+
+    /**
+     * The chunk's dictionary page as a stream of its bytes decompressed, where it can be read so
+     * ({@link #dictionaryHeldWholeBecause} null): its values, {@code entries} of them, plain. What
+     * of it is not read is passed over before the first data page. Like
+     * {@link #readDictionaryPage}, once and before the first data page.
+     *
+     * @throws IllegalStateException where the chunk has no dictionary page, it is read or passed over, or it cannot be streamed
+     */
+    FloatListChunk.PageStream streamDictionaryPage() {
+        if (dictionaryHeader == null) {
+            throw new IllegalStateException("no dictionary page of " + chunk.getPath() + " is left to read");
+        }
+        if (heldWholeBecause(dictionaryHeader) != null) {
+            throw new IllegalStateException("the dictionary page of " + chunk.getPath() + " cannot be read as a stream");
+        }
+        PageHeader header = dictionaryHeader;
+        dictionaryHeader = null;
+        dictionaryGone = true;
+        int size = header.getCompressed_page_size();
+        try {
+            if (size > bytesLeft) {
+                throw corrupt("a dictionary page of " + size + " bytes where the column chunk has " + bytesLeft + " left");
+            }
+            bytesLeft -= size;
+            streaming = new Bounded(in, size);
+            DictionaryPageHeader d = header.getDictionary_page_header();
+            return new FloatListChunk.PageStream(d.getNum_values(), encoding(d.getEncoding()), null, null, null, null,
+                    decompressing(streaming, true, header.getUncompressed_page_size()));
+        } catch (IOException e) {
+            throw new UncheckedIOException("reading the dictionary page of " + chunk.getPath() + ": " + e.getMessage(), e);
+        }
     }
 
     /**
@@ -282,12 +354,8 @@ final class StreamedPages implements FloatListChunk.PeekablePages {
             if (header.isSetData_page_header()) {
                 DataPageHeader d = header.getData_page_header();
                 valuesRead += d.getNum_values();
-                if (d.getRepetition_level_encoding() != org.apache.parquet.format.Encoding.RLE
-                        || d.getDefinition_level_encoding() != org.apache.parquet.format.Encoding.RLE) {
-                    throw corrupt("levels encoded as " + d.getRepetition_level_encoding() + "/" + d.getDefinition_level_encoding()
-                            + ", not RLE");
-                }
                 return new FloatListChunk.PageStream(d.getNum_values(), encoding(d.getEncoding()), null, null,
+                        encoding(d.getRepetition_level_encoding()), encoding(d.getDefinition_level_encoding()),
                         decompressing(streaming, true, header.getUncompressed_page_size()));
             }
             DataPageHeaderV2 d = header.getData_page_header_v2();
@@ -299,7 +367,7 @@ final class StreamedPages implements FloatListChunk.PeekablePages {
             }
             byte[] r = streaming.readNBytes(repetition);
             byte[] l = streaming.readNBytes(definition);
-            return new FloatListChunk.PageStream(d.getNum_values(), encoding(d.getEncoding()), r, l,
+            return new FloatListChunk.PageStream(d.getNum_values(), encoding(d.getEncoding()), r, l, Encoding.RLE, Encoding.RLE,
                     decompressing(streaming, !d.isSetIs_compressed() || d.isIs_compressed(),
                             (long) header.getUncompressed_page_size() - repetition - definition));
         } catch (IOException e) {

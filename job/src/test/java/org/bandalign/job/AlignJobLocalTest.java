@@ -231,6 +231,7 @@ class AlignJobLocalTest {
             String spark = tmp.resolve("out-spark-reader-" + stored).toString();
             long before = ParquetScores.GROUPS.get();
             long chunksBefore = FloatListChunk.CHUNKS.get();
+            long binaryBefore = BinaryChunk.CHUNKS.get();
             long streamedBefore = StreamedPages.CHUNKS.get();
             JobSummary auto = run(in, tmp.resolve("out-auto-reader-" + stored).toString(), flags);
             assertEquals(before, ParquetScores.GROUPS.get(), "auto: files this small stay with Spark's reader");
@@ -239,6 +240,7 @@ class AlignJobLocalTest {
             long after = ParquetScores.GROUPS.get();
             assertTrue(after - before >= 4, "row groups the job's reader read: " + (after - before));
             assertEquals(binary ? 0 : after - before, FloatListChunk.CHUNKS.get() - chunksBefore, "of them, as float lists");
+            assertEquals(binary ? after - before : 0, BinaryChunk.CHUNKS.get() - binaryBefore, "of them, as binaries");
             assertEquals(after - before, StreamedPages.CHUNKS.get() - streamedBefore, "each read from the file a page at a time");
             JobSummary s = run(AlignJobLocalTest.spark.sparkContext().getConf().clone().set(JobKeys.READER_PAGE_READER.name(), "false"),
                     in, spark, flags);

@@ -505,7 +505,8 @@ class FloatListChunkTest {
                 int at = closed.size();
                 closed.add(false);
                 try {
-                    return new FloatListChunk.PageStream(page.getValueCount(), page.getValueEncoding(), null, null,
+                    return new FloatListChunk.PageStream(page.getValueCount(), page.getValueEncoding(), null, null, page.getRlEncoding(),
+                            page.getDlEncoding(),
                             new java.io.ByteArrayInputStream(page.getBytes().toByteArray()) {
                                 @Override
                                 public void close() {
