@@ -446,7 +446,8 @@ final class AlignJob {
         String what = String.format("the input's row groups take up to %.1f MB as stored and a task holds about %.1f MB "
                 + "while it reads them (%s)", sizes.rowGroupBytes() / 1e6, bytes / 1e6, byPage
                 ? "a row group's other columns whole, as parquet-mr reads them, its scores a page at a time (binary scores "
-                + "counted whole: the footer bounds none of their pages), and a row of scores twice: its page and its copy"
+                + "in the DELTA encodings counted whole: the footer bounds none of their pages), and a row of scores twice: its "
+                + "page and its copy"
                 : "Spark's Parquet reader holds a row of scores several times over: a row of array<float> about 8 times, of "
                 + "binary about 6");
         long besideBatches = (long) (executor.heapBytes() * (1 - ExecutorAligners.HEAP_SHARE));

@@ -164,9 +164,9 @@ final class BinaryChunk implements ParquetScores.Rows {
             }
             if (dictionaryEncoded) {
                 int index = nextIndex();
-                long start = dictionaryStarts[index];
                 int length = dictionaryLengths[index];
                 check(id, length, fits);
+                long start = dictionaryStarts[index];   // (after the check, which may move the dictionary to a scratch file)
                 return held != null ? floats(held.duplicate().position((int) start).limit((int) (start + length)))
                                 : scratchFloats(start, length);
             }
@@ -208,9 +208,29 @@ final class BinaryChunk implements ParquetScores.Rows {
      * by parquet-mr is checked).
      */
     private void check(String id, long length, ParquetScores.SizeCheck fits) {
-        fits.check(id, length / 4, pageHeld + dictionaryHeld());
+        fitsBesideDictionary(id, length / 4, pageHeld, fits);
         if (length % 4 != 0) {
             throw new InvalidPairException(id, "binary scores hold " + length + " bytes, not a whole number of little-endian float32 values");
+        }
+    }
+
+    /**
+     * {@code fits} asked whether {@code floats} and {@code bytes} fit beside the dictionary; where
+     * they do not and the dictionary is on the heap, it is moved to a scratch file and
+     * {@code fits} asked again.
+     */
+    private void fitsBesideDictionary(String id, long floats, long bytes, ParquetScores.SizeCheck fits) {
+        if (fits == null) {
+            return;
+        }
+        try {
+            fits.check(id, floats, bytes + dictionaryHeld());
+        } catch (InvalidPairException tooLarge) {
+            if (held == null) {
+                throw tooLarge;
+            }
+            moveDictionaryToScratch();
+            fits.check(id, floats, bytes + dictionaryHeld());
         }
     }
 
@@ -225,12 +245,8 @@ final class BinaryChunk implements ParquetScores.Rows {
         if (dictionaryRead) {
             return;
         }
-        dictionaryRead = true;
-        if (pages instanceof StreamedPages streamed) {
+        if (pages instanceof StreamedPages streamed && streamed.dictionaryPageSize() > 0) {
             long size = streamed.dictionaryPageSize();
-            if (size == 0) {
-                return;
-            }
             boolean keep = size <= HELD_DICTIONARY_BYTES;
             if (keep && fits != null) {
                 try {
@@ -240,6 +256,7 @@ final class BinaryChunk implements ParquetScores.Rows {
                 }
             }
             if (!keep && streamed.dictionaryHeldWholeBecause() == null) {
+                dictionaryRead = true;
                 spill(streamed.streamDictionaryPage());
                 return;
             }
@@ -254,6 +271,7 @@ final class BinaryChunk implements ParquetScores.Rows {
                 }
             }
         }
+        dictionaryRead = true;   // (not before: a dictionary refused by the size check is weighed again for the next row)
         DictionaryPage page = pages.readDictionaryPage();
         if (page == null) {
             return;
@@ -299,27 +317,63 @@ final class BinaryChunk implements ParquetScores.Rows {
         long[] starts = new long[entries];
         int[] lengths = new int[entries];
         try (InputStream in = page.data()) {
-            scratchFile = scratchFile();
-            try (java.io.OutputStream out = new java.io.BufferedOutputStream(new java.io.FileOutputStream(scratchFile), WINDOW_BYTES)) {
-                long at = 0;
-                for (int k = 0; k < entries; k++) {
-                    int length = fixedLength >= 0 ? fixedLength : lengthFrom(in, "dictionary value " + k);
-                    starts[k] = at;
-                    lengths[k] = length;
-                    copy(in, out, length, "dictionary value " + k);
-                    at += length;
-                }
+            java.io.OutputStream out = new java.io.BufferedOutputStream(java.nio.channels.Channels.newOutputStream(openScratch()),
+                    WINDOW_BYTES);
+            long at = 0;
+            for (int k = 0; k < entries; k++) {
+                int length = fixedLength >= 0 ? fixedLength : lengthFrom(in, "dictionary value " + k);
+                starts[k] = at;
+                lengths[k] = length;
+                copy(in, out, length, "dictionary value " + k);
+                at += length;
             }
-            scratch = FileChannel.open(scratchFile.toPath(), java.nio.file.StandardOpenOption.READ);
-            dictionaryStarts = starts;
-            dictionaryLengths = lengths;
-            scratchWindow = new byte[WINDOW_BYTES];
-            SPILLED.incrementAndGet();
+            out.flush();   // (not closed: that would close the channel, which the values are read through)
         } catch (IOException e) {
-            release(true);
-            throw new UncheckedIOException("writing the dictionary page of " + path + " to a scratch file ("
-                    + (scratchFile == null ? "in " + scratchDirectory() : scratchFile) + "): " + e.getMessage(), e);
+            throw scratchFailed(e);
         }
+        dictionaryStarts = starts;
+        dictionaryLengths = lengths;
+    }
+
+    /**
+     * Moves the dictionary held on the heap to a scratch file, where what a page or a row needs
+     * does not fit beside it (a dictionary is kept on the heap where it fits when it is read, and
+     * may fill the room that later pages need).
+     */
+    private void moveDictionaryToScratch() {
+        try {
+            FileChannel channel = openScratch();
+            long at = 0;
+            for (int k = 0; k < dictionaryStarts.length; k++) {
+                ByteBuffer value = held.duplicate();
+                value.limit((int) dictionaryStarts[k] + dictionaryLengths[k]).position((int) dictionaryStarts[k]);
+                while (value.hasRemaining()) {
+                    channel.write(value);
+                }
+                dictionaryStarts[k] = at;
+                at += dictionaryLengths[k];
+            }
+        } catch (IOException e) {
+            throw scratchFailed(e);
+        }
+        held = null;
+    }
+
+    /** A new scratch file, open to write and read, with the window its values are read through. */
+    private FileChannel openScratch() throws IOException {
+        scratchFile = scratchFile();
+        scratch = FileChannel.open(scratchFile.toPath(), java.nio.file.StandardOpenOption.READ, java.nio.file.StandardOpenOption.WRITE);
+        scratchWindow = new byte[WINDOW_BYTES];
+        SPILLED.incrementAndGet();
+        return scratch;
+    }
+
+    /** {@code e}, from writing the dictionary to a scratch file, saying where; the file deleted. */
+    private UncheckedIOException scratchFailed(IOException e) {
+        String where = scratchFile == null ? "in " + scratchDirectory() : scratchFile.toString();
+        release(true);
+        return new UncheckedIOException("writing the dictionary page of " + path + " to a scratch file (" + where + "; Spark's "
+                + "spark.local.dir says where): " + e.getMessage(), e);
     }
 
     /** A new scratch file in the first of Spark's local directories, or the JVM's temporary directory. */
@@ -378,7 +432,7 @@ final class BinaryChunk implements ParquetScores.Rows {
                 }
                 long holds = streamBytes + WINDOW_BYTES;
                 if (fits != null) {
-                    fits.check(id, 0, holds + dictionaryHeld());
+                    fitsBesideDictionary(id, 0, holds, fits);
                 }
                 loadStreamed(peekable.streamNextPage(), holds);
                 return;

@@ -70,10 +70,14 @@ final class InputFooters {
      * scores itself: their pages are read one at a time ({@link StreamedPages}), so for a list
      * the row group's other columns as stored and a page of the scores, at most a row's stored
      * scores twice over (an average row's: see below) and {@link #STREAMED_PAGE_BYTES} (a larger
-     * page is weighed from its header when it is read); a binary's chunk counts whole, as
-     * {@code rowGroupBytes} counts it: the footer bounds no page of it (pyarrow ends a page only
-     * after a batch of 1024 values, so a page of 480 KB binaries holds 491 MB, and its dictionary
-     * page as much), and parquet-mr's column reader, which decodes them, reads a page whole.
+     * page is weighed from its header when it is read); for a binary read by {@link BinaryChunk}
+     * the same, and a dictionary it keeps on the heap ({@link BinaryChunk#HELD_DICTIONARY_BYTES}:
+     * a larger one is read from a scratch file, a page over {@link BinaryChunk#WHOLE_PAGE_BYTES}
+     * as a stream). A binary chunk in another encoding (the DELTA ones, as parquet-mr writes
+     * binaries in version-2 pages) counts whole, as {@code rowGroupBytes} counts it: the footer
+     * bounds no page of it (pyarrow ends a page only after a batch of 1024 values, so a page of
+     * 480 KB binaries holds 491 MB), and parquet-mr's column reader, which decodes it, reads a
+     * page whole.
      * <li>{@code sparkUnreadable}, whether some scores are stored so that Spark's vectorized
      * reader cannot read them and the job's can: a list byte-stream split (Spark 4.2:
      * "Unsupported encoding"), or a column of Parquet's null type (as pyarrow writes a column of
@@ -291,6 +295,11 @@ final class InputFooters {
                         copyBytes += 4 * bytes;
                         scoresInGroup += chunk.getTotalUncompressedSize() / 4;
                         scoreBytes = 4 * (2 + 4);
+                        if (BinaryChunk.reads(chunk.getEncodings())) {   // (else parquet-mr's column reader holds a page whole)
+                            streamedBytes += chunk.getTotalSize() - Math.min(chunk.getTotalSize(), 2 * perRow(chunk.getTotalSize(), rows)
+                                    + STREAMED_PAGE_BYTES + (chunk.getEncodingStats() == null || chunk.getEncodingStats().hasDictionaryPages()
+                                    ? BinaryChunk.HELD_DICTIONARY_BYTES : 0));
+                        }
                     }
                 }
                 if (readLower.contains(path[0].toLowerCase(java.util.Locale.ROOT))) {

@@ -1614,8 +1614,8 @@ class AlignJobLocalTest {
                 "48 pairs of 800 x 800: both tasks read at once (before, one at a time)");
         String byPage = AlignJob.readingWarning(p48.readByPage(), AlignJob.PAGE_READER_BATCH_ROWS, new AlignJob.Executor(heap, 8), true);
         assertTrue(byPage.contains("about 92.2 MB while it reads them (a row group's other columns whole, as parquet-mr reads "
-                + "them, its scores a page at a time (binary scores counted whole: the footer bounds none of their pages), and a "
-                + "row of scores twice: its page and its copy): a 1024 MiB heap holds 3 "
+                + "them, its scores a page at a time (binary scores in the DELTA encodings counted whole: the footer bounds none of "
+                + "their pages), and a row of scores twice: its page and its copy): a 1024 MiB heap holds 3 "
                 + "task(s) reading at once"), byPage);
     }
 

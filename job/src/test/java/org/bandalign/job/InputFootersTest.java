@@ -245,37 +245,50 @@ class InputFootersTest {
     }
 
     /**
-     * Binary scores in one large row group: read a page at a time too, but counted whole, as
-     * stored: the footer bounds no page of a binary chunk (pyarrow ends a page only after a batch
-     * of 1024 values, and its dictionary page holds as many), and parquet-mr's column reader,
-     * which decodes them, reads a page whole.
+     * Binary scores in one large row group: read a page at a time ({@link BinaryChunk}), so
+     * counted as a list is, a page and two rows (and a dictionary kept on the heap, where the
+     * chunk has one); but counted whole, as stored, in the DELTA encodings that parquet-mr writes
+     * binaries in version-2 pages: parquet-mr's column reader, which decodes those, reads a page
+     * whole, and the footer bounds no page (pyarrow ends a page only after a batch of 1024 values).
      */
     @Test
-    void largest_binariesInOneLargeRowGroup_countWhole() throws IOException {
+    void largest_binariesInOneLargeRowGroup_countAPageAndTwoRows_orWholeInDeltaEncodings() throws IOException {
         MessageType schema = MessageTypeParser.parseMessageType("message m { optional binary scores; required int32 n; }");
-        org.apache.hadoop.fs.Path path = new org.apache.hadoop.fs.Path(tmp.resolve("one-binary-group.parquet").toUri());
-        java.util.Random random = new java.util.Random(11);
-        try (ParquetWriter<Group> w = ExampleParquetWriter.builder(path).withType(schema).withConf(new Configuration())
-                .withRowGroupSize(1L << 30).build()) {
-            for (int k = 0; k < 1500; k++) {
-                byte[] scores = new byte[20_000];
-                random.nextBytes(scores);
-                w.write(new SimpleGroupFactory(schema).newGroup().append("n", k).append("scores", Binary.fromConstantByteArray(scores)));
+        for (org.apache.parquet.column.ParquetProperties.WriterVersion version
+                : org.apache.parquet.column.ParquetProperties.WriterVersion.values()) {
+            org.apache.hadoop.fs.Path path = new org.apache.hadoop.fs.Path(tmp.resolve("one-binary-group-" + version + ".parquet").toUri());
+            java.util.Random random = new java.util.Random(11);
+            try (ParquetWriter<Group> w = ExampleParquetWriter.builder(path).withType(schema).withConf(new Configuration())
+                    .withWriterVersion(version).withRowGroupSize(1L << 30).build()) {
+                for (int k = 0; k < 1500; k++) {
+                    byte[] scores = new byte[20_000];
+                    random.nextBytes(scores);
+                    w.write(new SimpleGroupFactory(schema).newGroup().append("n", k).append("scores", Binary.fromConstantByteArray(scores)));
+                }
             }
+            long scores;
+            long n;
+            boolean delta;
+            boolean dictionary;
+            try (ParquetFileReader r = ParquetFileReader.open(HadoopInputFile.fromPath(path, new Configuration()))) {
+                assertEquals(1, r.getFooter().getBlocks().size());
+                org.apache.parquet.hadoop.metadata.ColumnChunkMetaData chunk = r.getFooter().getBlocks().get(0).getColumns().get(0);
+                scores = chunk.getTotalSize();
+                n = r.getFooter().getBlocks().get(0).getColumns().get(1).getTotalSize();
+                delta = chunk.getEncodings().contains(org.apache.parquet.column.Encoding.DELTA_BYTE_ARRAY);
+                dictionary = chunk.getEncodingStats().hasDictionaryPages();
+            }
+            assertEquals(version == org.apache.parquet.column.ParquetProperties.WriterVersion.PARQUET_2_0, delta, version.toString());
+            InputFooters.Sizes sizes = largest(new String[] {path.toUri().toString()}, "scores", InputColumns.READ, new Configuration());
+            assertTrue(scores > 20_000_000, "as stored: " + scores);
+            assertEquals(scores + n, sizes.rowGroupBytes());
+            long paged = delta ? scores : 2 * ((scores + 1499) / 1500) + InputFooters.STREAMED_PAGE_BYTES
+                    + (dictionary ? BinaryChunk.HELD_DICTIONARY_BYTES : 0);
+            assertEquals(n + paged, sizes.pagedGroupBytes(), version.toString());
+            assertEquals(n + paged, sizes.readByPage().rowGroupBytes(), "what a task reading by page holds of the row group");
+            assertTrue(sizes.pageReadable());
+            assertEquals(1, sizes.rowGroups(), "one row group: one task reads it");
         }
-        long group;
-        try (ParquetFileReader r = ParquetFileReader.open(HadoopInputFile.fromPath(path, new Configuration()))) {
-            assertEquals(1, r.getFooter().getBlocks().size());
-            group = r.getFooter().getBlocks().get(0).getColumns().get(0).getTotalSize()
-                    + r.getFooter().getBlocks().get(0).getColumns().get(1).getTotalSize();
-        }
-        InputFooters.Sizes sizes = largest(new String[] {path.toUri().toString()}, "scores", InputColumns.READ, new Configuration());
-        assertTrue(group > 20_000_000, "as stored: " + group);
-        assertEquals(group, sizes.rowGroupBytes());
-        assertEquals(group, sizes.pagedGroupBytes());
-        assertEquals(group, sizes.readByPage().rowGroupBytes(), "what a task reading by page holds of the row group");
-        assertTrue(sizes.pageReadable());
-        assertEquals(1, sizes.rowGroups(), "one row group: one task reads it");
     }
 
     /** Every file's footer is read, however many: the one file with a large row shows wherever it lies. */

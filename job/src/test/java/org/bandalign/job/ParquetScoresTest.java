@@ -238,6 +238,106 @@ class ParquetScoresTest {
     }
 
     /**
+     * Binary scores in pages, and a dictionary, too large for what the size check lets a row's
+     * read hold, as pyarrow writes tensors of 480 KB (a dictionary page of 491 MB, data pages as
+     * large): read by {@link BinaryChunk}, each page as a stream and the dictionary through a
+     * scratch file deleted once the chunk is read, so that every row reads as Spark's reader reads
+     * it; in every codec that decompresses as its bytes come, as optional binaries (null and
+     * ragged rows among them) and fixed-length ones (parquet-mr writes binaries in version-2 pages
+     * in the DELTA encodings, which parquet-mr's column reader reads: BinaryChunkTest has such
+     * pages). With a codec
+     * decompressed only whole here (Hadoop's LZ4), the rows of a page too large are refused
+     * instead, saying why.
+     */
+    @Test
+    void read_binariesInPagesTooLargeToHold_readAsAStream_matchesSparksReader() throws Exception {
+        int floats = 48_000;   // (192,000 bytes a row; a page of 10 rows, 1.9 MB, and a dictionary of 8 of them, 1.5 MB)
+        long limit = 1_600_000;
+        ParquetScores.SizeCheck fits = (id, n, page) -> {
+            if (page + 4 * n > limit) {
+                throw new InvalidPairException(id, "over the test's limit: " + n + " floats and a page of " + page + " bytes");
+            }
+        };
+        Object[][] variants = {
+            {org.apache.parquet.hadoop.metadata.CompressionCodecName.UNCOMPRESSED, false, false},
+            {org.apache.parquet.hadoop.metadata.CompressionCodecName.SNAPPY, false, false},
+            {org.apache.parquet.hadoop.metadata.CompressionCodecName.ZSTD, false, true},
+            {org.apache.parquet.hadoop.metadata.CompressionCodecName.GZIP, false, true},
+            {org.apache.parquet.hadoop.metadata.CompressionCodecName.LZ4_RAW, false, false},
+            {org.apache.parquet.hadoop.metadata.CompressionCodecName.LZ4, false, false},
+        };
+        java.io.File scratch = BinaryChunk.scratchDirectory();
+        java.util.Set<String> scratchBefore = scratchFiles(scratch);
+        int compared = 0;
+        for (Object[] v : variants) {
+            org.apache.parquet.hadoop.metadata.CompressionCodecName codec = (org.apache.parquet.hadoop.metadata.CompressionCodecName) v[0];
+            boolean version2 = (boolean) v[1];
+            boolean fixed = (boolean) v[2];
+            MessageType schema = MessageTypeParser.parseMessageType("message m { required binary id (STRING); required int32 n; "
+                    + "required int32 m; " + (fixed ? "required fixed_len_byte_array(" + 4 * floats + ")" : "optional binary")
+                    + " scores; }");
+            String what = codec + (version2 ? " v2" : " v1") + (fixed ? " fixed" : "");
+            String out = dir.resolve("large-pages-" + codec + (version2 ? "-v2" : "") + (fixed ? "-fixed" : "")).toString();
+            new java.io.File(out).mkdirs();
+            Random random = new Random(codec.ordinal());
+            byte[][] repeated = new byte[8][];
+            try (ParquetWriter<Group> w = ExampleParquetWriter.builder(new org.apache.hadoop.fs.Path(out, "part.parquet"))
+                    .withType(schema).withConf(new Configuration()).withRowGroupSize(1L << 30).withPageSize(1 << 30)
+                    .withPageRowCountLimit(10).withMinRowCountForPageSizeCheck(1).withDictionaryEncoding(true).withDictionaryPageSize(1_700_000)
+                    .withWriterVersion(version2 ? org.apache.parquet.column.ParquetProperties.WriterVersion.PARQUET_2_0
+                            : org.apache.parquet.column.ParquetProperties.WriterVersion.PARQUET_1_0)
+                    .withCompressionCodec(codec).build()) {
+                for (int r = 0; r < 70; r++) {
+                    // (the first 40 rows repeat 8 tensors, a dictionary of 1.5 MB; the rest are new, and fill it: plain pages)
+                    int k = r < 40 ? r % 8 : -1;
+                    int length = !fixed && r % 13 == 7 ? 4 * floats + 2 : 4 * floats;   // (some ragged: rejected)
+                    byte[] bytes = k >= 0 && repeated[k] != null ? repeated[k] : new byte[length];
+                    if (k < 0 || repeated[k] == null) {
+                        java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(bytes).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+                        for (int f = 0; f < length / 4; f++) {
+                            b.putFloat((float) random.nextGaussian());
+                        }
+                    }
+                    if (k >= 0) {
+                        repeated[k] = bytes;
+                    }
+                    Group g = new SimpleGroupFactory(schema).newGroup().append("id", "row-" + r).append("n", 1).append("m", floats / 3);
+                    if (fixed || r % 17 != 3) {   // (some null rows)
+                        g.append("scores", org.apache.parquet.io.api.Binary.fromConstantByteArray(bytes));
+                    }
+                    w.write(g);
+                }
+            }
+            try (org.apache.parquet.hadoop.ParquetFileReader r = org.apache.parquet.hadoop.ParquetFileReader.open(
+                    org.apache.parquet.hadoop.util.HadoopInputFile.fromPath(new org.apache.hadoop.fs.Path(out, "part.parquet"),
+                            new Configuration()))) {
+                org.apache.parquet.hadoop.metadata.ColumnChunkMetaData chunk = r.getFooter().getBlocks().get(0).getColumns().get(3);
+                // (parquet-mr's version-1 writer keeps fixed-length values plain)
+                assertTrue(chunk.getEncodingStats().hasDictionaryPages() != fixed && chunk.getEncodingStats().hasNonDictionaryEncodedPages(),
+                        what + ": dictionary, then plain: " + chunk.getEncodings() + " " + chunk.getEncodingStats().getDataEncodings()
+                        + chunk.getEncodingStats().getDictionaryEncodings());
+            }
+            long chunks = BinaryChunk.CHUNKS.get();
+            long spilled = BinaryChunk.SPILLED.get();
+            long streamed = StreamedPages.PAGES_STREAMED.get();
+            boolean whole = codec == org.apache.parquet.hadoop.metadata.CompressionCodecName.LZ4;
+            // (not shuffled: each row read backwards would decompress its row group's pages before it again)
+            compared += compare(spark.read().parquet(out), what, fits, whole ? "is decompressed only whole here" : null, false);
+            assertTrue(BinaryChunk.CHUNKS.get() - chunks >= 2, what + ": read by BinaryChunk in each order");
+            assertEquals(!whole && !fixed, BinaryChunk.SPILLED.get() - spilled >= 2, what + ": the dictionary through a scratch file");
+            assertEquals(!whole, StreamedPages.PAGES_STREAMED.get() - streamed >= 2, what + ": pages as a stream");
+            assertEquals(scratchBefore, scratchFiles(scratch), what + ": the scratch files deleted");
+        }
+        assertEquals(variants.length * 70, compared);
+    }
+
+    /** The names of BinaryChunk's scratch files in {@code dir}. */
+    private static java.util.Set<String> scratchFiles(java.io.File dir) {
+        String[] names = dir.list((d, name) -> name.startsWith("bandalign-dictionary-"));
+        return names == null ? java.util.Set.of() : new java.util.TreeSet<>(java.util.Arrays.asList(names));
+    }
+
+    /**
      * The size check sees what a row may hold before anything of it is gathered: its shape's
      * count, capped by the row's own entries where it is read a page at a time and its page
      * holds it whole, else by the values its row group has left (a shape may claim more), or a
@@ -296,6 +396,16 @@ class ParquetScoresTest {
      * how many rows were compared.
      */
     private static int compare(Dataset<Row> input, String what) {
+        return compare(input, what, (id, floats, page) -> { }, null, true);
+    }
+
+    /**
+     * {@link #compare(Dataset, String)}, the job's reader asked {@code fits} of each row; where
+     * {@code refusal} is not null, a row it refuses with a message holding {@code refusal} is
+     * taken for Spark's outcome; rows are read in order, every third, and, where {@code shuffled},
+     * shuffled.
+     */
+    private static int compare(Dataset<Row> input, String what, ParquetScores.SizeCheck fits, String refusal, boolean shuffled) {
         InputColumns.Format format = InputColumns.format(input.schema());
         Map<String, Object> bySpark = new TreeMap<>();
         for (InternalRow r : InputColumns.rows(input).map(InternalRow::copy).collect()) {
@@ -312,23 +422,31 @@ class ParquetScoresTest {
             everyThird.add(unread.get(k));
         }
         orders.add(everyThird);
-        List<InternalRow> shuffled = new ArrayList<>(unread);
-        Collections.shuffle(shuffled, new Random(1));
-        orders.add(shuffled);
+        if (shuffled) {
+            List<InternalRow> inAnyOrder = new ArrayList<>(unread);
+            Collections.shuffle(inAnyOrder, new Random(1));
+            orders.add(inAnyOrder);
+        }
         for (List<InternalRow> order : orders) {
             Map<String, Object> byOwn = new HashMap<>();
             try (ParquetScores reader = new ParquetScores(Configuration::new)) {
                 for (InternalRow r : order) {
                     byOwn.put(r.getUTF8String(InputColumns.ID).toString(), outcome(() -> PairDecoder.decode(r,
                             id -> reader.read(r.getUTF8String(InputColumns.FILE).toString(), r.getLong(InputColumns.ROW_INDEX), id,
-                                    LargeRows.scores(r), (id2, floats, page) -> { }))
+                                    LargeRows.scores(r), fits))
                             .scores()));
                 }
             }
             for (Map.Entry<String, Object> e : byOwn.entrySet()) {
                 Object spark = bySpark.get(e.getKey());
-                if (spark instanceof float[]) {
-                    assertArrayEquals((float[]) spark, (float[]) e.getValue(), what + " " + e.getKey());
+                if (refusal != null && e.getValue() instanceof String refused && refused.contains(refusal)) {
+                    continue;
+                }
+                if (spark instanceof float[] && e.getValue() instanceof float[]) {
+                    float[] a = (float[]) spark;
+                    float[] b = (float[]) e.getValue();
+                    assertTrue(java.util.Arrays.equals(a, b), () -> what + " " + e.getKey() + ": " + a.length + " floats by Spark's reader, "
+                            + b.length + " by the job's, first differing at " + java.util.Arrays.mismatch(a, b));
                 } else {
                     assertEquals(spark, e.getValue(), what + " " + e.getKey());
                 }
