@@ -25,7 +25,8 @@ import org.bandalign.align.InvalidPairException;
  * into a {@code float[]}: BandAlign's own reader of scores, for every row of an input of float
  * or double lists or binaries ({@link AlignJob#readsByPage}), and otherwise for the files that
  * hold a row too large for Spark's ({@link LargeRows}). Lists of floats or doubles are read a
- * page at a time ({@link FloatListChunk}), other types value by value through parquet-mr's
+ * page at a time ({@link FloatListChunk}), binaries from their pages' bytes ({@link BinaryChunk}),
+ * other types (and binaries in the DELTA encodings) value by value through parquet-mr's
  * column reader. Spark's vectorized reader
  * holds an array&lt;float&gt; row about 8 times over while it reads it (levels, vectors that
  * grow by doubling, a row buffer); this one holds a page as stored and decompressed, its
@@ -132,7 +133,7 @@ final class ParquetScores implements AutoCloseable {
     }
 
     /**
-     * {@link #ParquetScores(java.util.function.Supplier)}, reading float lists a page at a time
+     * {@link #ParquetScores(java.util.function.Supplier)}, reading float lists and binaries a page at a time
      * where {@code byPage} (and their encodings allow), else every kind value by value; where
      * {@code byPage}, a chunk's pages are read from the file one at a time, else its row group
      * whole, through parquet-mr (which the tests compare).
@@ -307,8 +308,8 @@ final class ParquetScores implements AutoCloseable {
     /**
      * A row group of {@code rows} rows holding the scores column alone, its pages {@code pages}:
      * parquet-mr's column reader asks for a page only once it has read the one before, so read
-     * from {@link StreamedPages} a binary (or any column read value by value) holds its current
-     * page and the chunk's dictionary, not its row group.
+     * from {@link StreamedPages} a column read value by value holds its current page and the
+     * chunk's dictionary, not its row group.
      */
     private static PageReadStore oneChunk(org.apache.parquet.column.page.PageReader pages, long rows) {
         return new PageReadStore() {
