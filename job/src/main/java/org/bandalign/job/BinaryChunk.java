@@ -31,21 +31,23 @@ import org.bandalign.align.InvalidPairException;
  * read by parquet-mr, two tasks ran out of memory at {@code -Xmx2g}.
  *
  * <p>Design. Each entry of a chunk is a row: a definition level where the column is optional
- * (below it, the row's scores are null) and, where set, a value. A data page is read as a
- * stream where {@link StreamedPages} can stream it (its codec decompresses as its bytes come
- * and no CRC is to be checked): its definition levels whole (at most a few bytes a row), then
- * its values in order, each read through a window of {@link #WINDOW_BYTES} into the row's
- * floats, or passed over for a row skipped. Plain values are a 4-byte length and the bytes
- * ({@code BINARY}) or the type's length of bytes ({@code FIXED_LEN_BYTE_ARRAY}); dictionary
- * indices are decoded from the same window ({@link FloatListChunk.Hybrid}) as rows ask. A page
- * that cannot be streamed is weighed from its header, read whole, and read the same way from
- * its bytes.
+ * (below it, the row's scores are null) and, where set, a value. A data page of at most
+ * {@link #WHOLE_PAGE_BYTES} (as stored and decompressed) that fits beside the row is read whole;
+ * a larger one is read as a stream where {@link StreamedPages} can stream it (its codec
+ * decompresses as its bytes come and no CRC is to be checked). Either way its definition levels
+ * are decoded first (at most a few bytes a row), then its values in order, each read through a
+ * window of {@link #WINDOW_BYTES} into the row's floats, or passed over for a row skipped.
+ * Plain values are a 4-byte length and the bytes ({@code BINARY}) or the type's length of bytes
+ * ({@code FIXED_LEN_BYTE_ARRAY}); dictionary indices are decoded from the same window
+ * ({@link FloatListChunk.Hybrid}) as rows ask. A large page that cannot be streamed is weighed
+ * from its header and refuses the rows that need it where it does not fit.
  *
  * <p>The dictionary page is kept whole where it is at most {@link #HELD_DICTIONARY_BYTES}
  * decompressed and fits beside the row (the size check); a larger one is written, as its
  * bytes are decompressed, to a scratch file in the first of Spark's local directories
  * ({@code spark.local.dir}; else the JVM's temporary directory), its values then read from
- * there by offset, and the file deleted once the chunk is done ({@link #release}). A
+ * there by offset, and the file deleted once the chunk is done ({@link #release}); one kept on
+ * the heap moves there where a later page or row does not fit beside it. A
  * dictionary that can be neither (its codec decompresses only whole pages here) is weighed
  * whole and refuses the row where it does not fit.
  *
