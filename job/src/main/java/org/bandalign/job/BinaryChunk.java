@@ -45,7 +45,8 @@ import org.bandalign.align.InvalidPairException;
  * <p>The dictionary page is kept whole where it is at most {@link #HELD_DICTIONARY_BYTES}
  * decompressed and fits beside the row (the size check); a larger one is written, as its
  * bytes are decompressed, to a scratch file in the first of Spark's local directories
- * ({@code spark.local.dir}; else the JVM's temporary directory), its values then read from
+ * ({@link #scratchDirectory}: {@code spark.local.dir} or what overrides it; else the JVM's
+ * temporary directory), its values then read from
  * there by offset, and the file deleted once the chunk is done ({@link #release}); one kept on
  * the heap moves there where a later page or row does not fit beside it. A
  * dictionary that can be neither (its codec decompresses only whole pages here) is weighed
@@ -385,12 +386,36 @@ final class BinaryChunk implements ParquetScores.Rows {
         return java.io.File.createTempFile("bandalign-dictionary-", ".bin", dir);
     }
 
-    /** The first of {@code spark.local.dir}'s directories where Spark runs here and it is set; else {@code java.io.tmpdir}. */
+    /** The directory scratch files go in here ({@link #scratchDirectory(java.util.Map, String, String)}). */
     static java.io.File scratchDirectory() {
         org.apache.spark.SparkEnv env = org.apache.spark.SparkEnv.get();
-        String dirs = env == null ? null : env.conf().get("spark.local.dir", null);
-        return dirs != null && !dirs.isBlank() ? new java.io.File(dirs.split(",")[0].trim())
-                : new java.io.File(System.getProperty("java.io.tmpdir"));
+        return scratchDirectory(System.getenv(), env == null ? null : env.conf().get("spark.local.dir", null),
+                System.getProperty("java.io.tmpdir"));
+    }
+
+    /**
+     * The first of the local directories Spark's executors write scratch data to, found as Spark
+     * finds them: a standalone worker's directories for its executor ({@code SPARK_EXECUTOR_DIRS}),
+     * {@code SPARK_LOCAL_DIRS}, a YARN container's {@code LOCAL_DIRS}, then
+     * {@code spark.local.dir} ({@code localDir}); else {@code tmp}, the JVM's temporary directory.
+     */
+    static java.io.File scratchDirectory(java.util.Map<String, String> env, String localDir, String tmp) {
+        String[][] tried = {
+            {env.get("SPARK_EXECUTOR_DIRS"), java.io.File.pathSeparator},
+            {env.get("SPARK_LOCAL_DIRS"), ","},
+            {env.get("CONTAINER_ID") != null ? env.get("LOCAL_DIRS") : null, ","},
+            {localDir, ","},
+        };
+        for (String[] t : tried) {
+            if (t[0] != null) {
+                for (String dir : t[0].split(java.util.regex.Pattern.quote(t[1]))) {
+                    if (!dir.isBlank()) {
+                        return new java.io.File(dir.trim());
+                    }
+                }
+            }
+        }
+        return new java.io.File(tmp);
     }
 
     /** Copies {@code length} bytes of {@code in} to {@code out}, through the window. */
