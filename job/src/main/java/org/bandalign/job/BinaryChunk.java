@@ -498,9 +498,11 @@ final class BinaryChunk implements ParquetScores.Rows {
         values = page.data();
         nulls.clear();
         try {
-            if (page.definitionLevels() != null) {
+            if (!optional) {
+                // (a required column stores no levels: none in a version-1 page, empty ones in a version-2 page)
+            } else if (page.definitionLevels() != null) {
                 definitionLevels(page.definitionLevels(), Encoding.RLE, entries);
-            } else if (optional) {
+            } else {
                 // (a version-1 page: its repetition levels, none for a top-level column, then its definition levels)
                 definitionLevels(page.definitionEncoding() == Encoding.RLE ? FloatListChunk.lengthPrefixed(values)
                         : values.readNBytes((entries + 7) / 8), page.definitionEncoding(), entries);

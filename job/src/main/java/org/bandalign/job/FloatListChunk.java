@@ -966,13 +966,13 @@ final class FloatListChunk implements ParquetScores.Rows {
                 }
                 runValue = value;
                 if (left == 0) {
-                    throw corrupt("an empty run");
+                    throw Hybrid.corrupt("an empty run");
                 }
             } else {
                 packed = true;
                 long groups = header >>> 1;
                 if (groups == 0 || whole && groups * width > end - at) {
-                    throw corrupt("a bit-packed run of " + groups + " groups of " + width + " bits in " + (end - at) + " bytes");
+                    throw Hybrid.corrupt("a bit-packed run of " + groups + " groups of " + width + " bits in " + (end - at) + " bytes");
                 }
                 left = groups * 8;
             }
@@ -982,7 +982,7 @@ final class FloatListChunk implements ParquetScores.Rows {
         private void decodeBlock() {
             int values = (int) Math.min(left, BLOCK);
             if (values / 8 * width > end - at) {
-                throw corrupt("a bit-packed run of " + left / 8 + " more groups of " + width + " bits where "
+                throw Hybrid.corrupt("a bit-packed run of " + left / 8 + " more groups of " + width + " bits where "
                         + (end - at) + " bytes are left");
             }
             long buffer = 0;
@@ -1010,12 +1010,17 @@ final class FloatListChunk implements ParquetScores.Rows {
                     return value;
                 }
             }
-            throw corrupt("a run header longer than 5 bytes");
+            throw Hybrid.corrupt("a run header longer than 5 bytes");
+        }
+
+        /** A contradiction in levels or dictionary indices, of a list's page or a binary's. */
+        private static IllegalStateException corrupt(String what) {
+            return new IllegalStateException("corrupt Parquet page of scores: " + what);
         }
 
         private int byte_() {
             if (at >= end) {
-                throw corrupt("levels or indices end early");
+                throw Hybrid.corrupt("levels or indices end early");
             }
             return bytes.get(at++);
         }

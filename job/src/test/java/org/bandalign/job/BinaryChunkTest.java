@@ -89,6 +89,19 @@ class BinaryChunkTest {
         }
     }
 
+    /** A required column's version-2 pages hold empty definition levels (pyarrow's nullable=False; found by a review). */
+    @Test
+    void version2Pages_requiredColumn_readEveryRow() throws Exception {
+        ColumnDescriptor required = MessageTypeParser.parseMessageType("message m { required binary scores; }").getColumns().get(0);
+        List<byte[]> values = List.of(bytes(new float[] {1, 2, 3}), bytes(new float[] {4, 5, 6, 7, 8, 9}), bytes(new float[] {10, 11, 12}));
+        DataPage page = DataPageV2.uncompressed(3, 0, 3, BytesInput.empty(), BytesInput.empty(), Encoding.PLAIN,
+                BytesInput.from(lengthPrefixed(values)), stats());
+        BinaryChunk chunk = new BinaryChunk(one(page, 3), required);
+        assertArrayEquals(new float[] {1, 2, 3}, chunk.readRow("a", 0, (id, n, p) -> { }));
+        chunk.skipRow("b", (id, n, p) -> { });
+        assertArrayEquals(new float[] {10, 11, 12}, chunk.readRow("c", 0, (id, n, p) -> { }));
+    }
+
     @Test
     void version1Pages_bitPackedDefinitionLevels_readEveryRow() throws Exception {
         List<float[]> rows = rows(29);

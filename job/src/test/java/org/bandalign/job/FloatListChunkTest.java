@@ -1201,7 +1201,7 @@ class FloatListChunkTest {
                     try (ParquetScores reader = new ParquetScores(Configuration::new)) {
                         IllegalStateException e = assertThrows(IllegalStateException.class,
                                 () -> reader.read(file.toString(), 3, "p", 5, fits), what);
-                        assertTrue(e.getMessage().contains("corrupt Parquet page of float scores: a bit-packed run of "), e.getMessage());
+                        assertTrue(e.getMessage().contains("corrupt Parquet page of scores: a bit-packed run of "), e.getMessage());
                     }
                 }
                 assertEquals(fits == streams, StreamedPages.PAGES_STREAMED.get() > streamed, what + ": streamed where it does not fit whole");
