@@ -81,6 +81,14 @@ final class BinaryChunk implements ParquetScores.Rows {
     /** Chunks read here since the JVM started (tests: that this reader ran). */
     static final java.util.concurrent.atomic.AtomicLong CHUNKS = new java.util.concurrent.atomic.AtomicLong();
 
+    /**
+     * Scratch files not deleted yet, which a JVM going down deletes (SIGTERM, Ctrl-C, an
+     * executor stopped: its shutdown hooks run; a JVM killed outright leaves them, in Spark's
+     * local directories where Spark gave some).
+     */
+    private static final Set<java.io.File> LIVE = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    private static final java.util.concurrent.atomic.AtomicBoolean HOOKED = new java.util.concurrent.atomic.AtomicBoolean();
+
     /** Dictionaries written to a scratch file since the JVM started (tests: that a large one was). */
     static final java.util.concurrent.atomic.AtomicLong SPILLED = new java.util.concurrent.atomic.AtomicLong();
 
@@ -379,11 +387,23 @@ final class BinaryChunk implements ParquetScores.Rows {
                 + "spark.local.dir says where): " + e.getMessage(), e);
     }
 
-    /** A new scratch file in the first of Spark's local directories, or the JVM's temporary directory. */
+    /**
+     * A new scratch file in the first of Spark's local directories, or the JVM's temporary
+     * directory, deleted by the JVM's shutdown where it is not deleted before ({@link #LIVE}).
+     */
     private static java.io.File scratchFile() throws IOException {
+        if (HOOKED.compareAndSet(false, true)) {
+            try {
+                Runtime.getRuntime().addShutdownHook(new Thread(() -> LIVE.forEach(java.io.File::delete), "bandalign-scratch-files"));
+            } catch (IllegalStateException shuttingDown) {
+                // (too late for a hook: the file is deleted when its chunk is done, if it gets there)
+            }
+        }
         java.io.File dir = scratchDirectory();
         java.nio.file.Files.createDirectories(dir.toPath());
-        return java.io.File.createTempFile("bandalign-dictionary-", ".bin", dir);
+        java.io.File file = java.io.File.createTempFile("bandalign-dictionary-", ".bin", dir);
+        LIVE.add(file);
+        return file;
     }
 
     /** The directory scratch files go in here ({@link #scratchDirectory(java.util.Map, String, String)}). */
@@ -700,6 +720,7 @@ final class BinaryChunk implements ParquetScores.Rows {
             }
             if (scratchFile != null) {
                 scratchFile.delete();
+                LIVE.remove(scratchFile);
                 scratchFile = null;
             }
         }

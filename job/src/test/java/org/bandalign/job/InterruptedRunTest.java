@@ -55,6 +55,65 @@ class InterruptedRunTest {
                 "the run's last words say so: " + Files.readString(log));
     }
 
+    /**
+     * A run stopped while a binary chunk's dictionary is in a scratch file ({@link BinaryChunk})
+     * deletes the file as the JVM goes down (a review found one of 419 MB left in the temporary
+     * directory).
+     */
+    @Test
+    void align_terminatedWhileADictionaryIsInAScratchFile_deletesIt() throws Exception {
+        Path in = tmp.resolve("in");
+        Files.createDirectories(in);
+        org.apache.parquet.schema.MessageType schema = org.apache.parquet.schema.MessageTypeParser.parseMessageType(
+                "message m { required binary id (STRING); required int32 n; required int32 m; optional binary scores; }");
+        int side = 300;
+        byte[][] distinct = new byte[8][];   // (8 tensors of 1.08 MB: a dictionary of 8.6 MB, written to a scratch file)
+        java.util.Random random = new java.util.Random(3);
+        for (int k = 0; k < distinct.length; k++) {
+            java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(12 * side * side).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+            while (b.hasRemaining()) {
+                b.putFloat((float) random.nextGaussian());
+            }
+            distinct[k] = b.array();
+        }
+        try (org.apache.parquet.hadoop.ParquetWriter<org.apache.parquet.example.data.Group> w =
+                org.apache.parquet.hadoop.example.ExampleParquetWriter.builder(new org.apache.hadoop.fs.Path(in.resolve("a.parquet").toUri()))
+                        .withType(schema).withConf(new org.apache.hadoop.conf.Configuration()).withRowGroupSize(1L << 30)
+                        .withDictionaryEncoding(true).withDictionaryPageSize(32 << 20).build()) {
+            for (int r = 0; r < 800; r++) {   // (seconds of aligning on one thread, the dictionary's file open all along)
+                w.write(new org.apache.parquet.example.data.simple.SimpleGroupFactory(schema).newGroup().append("id", "p" + r)
+                        .append("n", side).append("m", side)
+                        .append("scores", org.apache.parquet.io.api.Binary.fromConstantByteArray(distinct[r % distinct.length])));
+            }
+        }
+        Path scratch = Files.createDirectories(tmp.resolve("scratch"));
+        Path out = tmp.resolve("out");
+        Path log = tmp.resolve("align.log");
+        Process p = StandaloneCluster.startBandAlign(List.of("-Djava.io.tmpdir=" + scratch), log, "align", "--input", in.toString(),
+                "--output", out.toString(), "--master", "local[1]", "--backend", "cpu", "--conf", "spark.bandalign.cpu.threads=1",
+                "--conf", "spark.bandalign.reader.pageReader=true", "--conf", "spark.ui.showConsoleProgress=false");
+        try {
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+            while (scratchFiles(scratch).isEmpty() && p.isAlive() && System.nanoTime() < deadline) {
+                Thread.sleep(10);
+            }
+            Assumptions.assumeTrue(p.isAlive() && !scratchFiles(scratch).isEmpty(),
+                    "the run ended before its dictionary was in a scratch file: " + Files.readString(log));
+            p.destroy();   // SIGTERM
+            assertTrue(p.waitFor(60, TimeUnit.SECONDS), "the run stops on SIGTERM");
+        } finally {
+            p.destroyForcibly();
+        }
+        Assumptions.assumeFalse(p.exitValue() == 0, "the run completed before the signal");
+        assertEquals(List.of(), scratchFiles(scratch), "scratch files left: " + Files.readString(log));
+    }
+
+    private static List<Path> scratchFiles(Path dir) throws java.io.IOException {
+        try (java.util.stream.Stream<Path> files = Files.list(dir)) {
+            return files.filter(f -> f.getFileName().toString().startsWith("bandalign-dictionary-")).toList();
+        }
+    }
+
     /** The staging directories of runs into {@code out} that hold marginals. */
     private static List<Path> staging(Path out) throws java.io.IOException {
         List<Path> found = new ArrayList<>();
