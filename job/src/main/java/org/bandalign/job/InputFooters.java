@@ -74,7 +74,9 @@ final class InputFooters {
      * the same, and a dictionary it keeps on the heap ({@link BinaryChunk#HELD_DICTIONARY_BYTES}:
      * a larger one is read from a scratch file, a page over {@link BinaryChunk#WHOLE_PAGE_BYTES}
      * as a stream). A binary chunk in another encoding (the DELTA ones, as parquet-mr writes
-     * binaries in version-2 pages) counts whole, as {@code rowGroupBytes} counts it: the footer
+     * binaries in version-2 pages), or one whose pages' CRCs are verified
+     * ({@code parquet.page.verify-checksum.enabled}: a page is then read whole), counts whole, as
+     * {@code rowGroupBytes} counts it: the footer
      * bounds no page of it (pyarrow ends a page only after a batch of 1024 values, so a page of
      * 480 KB binaries holds 491 MB), and parquet-mr's column reader, which decodes it, reads a
      * page whole.
@@ -251,14 +253,17 @@ final class InputFooters {
         for (String c : read) {
             readLower.add(c.toLowerCase(java.util.Locale.ROOT));
         }
-        return eachFooter(files, conf, footer -> largest(footer, scores, readLower, readAsDoubles), (file, e) -> {
+        // (pages whose CRC is verified are read whole: a binary's then counts whole, its pages unbounded by the footer)
+        boolean verified = conf.getBoolean(org.apache.parquet.hadoop.ParquetInputFormat.PAGE_VERIFY_CHECKSUM_ENABLED, false);
+        return eachFooter(files, conf, footer -> largest(footer, scores, readLower, readAsDoubles, verified), (file, e) -> {
             LOG.warn("could not read the footer of " + file + " to size the reader's batches: " + e);
             return UNKNOWN;   // Spark reports an unreadable file when it reads it
         });
     }
 
     /** What one file's footer shows ({@link #survey}). */
-    private static Sizes largest(ParquetMetadata footer, String scores, java.util.Set<String> readLower, boolean readAsDoubles) {
+    private static Sizes largest(ParquetMetadata footer, String scores, java.util.Set<String> readLower, boolean readAsDoubles,
+                                 boolean verified) {
         Sizes largest = UNKNOWN;
         for (BlockMetaData block : footer.getBlocks()) {
             long rows = Math.max(1, block.getRowCount());
@@ -295,7 +300,7 @@ final class InputFooters {
                         copyBytes += 4 * bytes;
                         scoresInGroup += chunk.getTotalUncompressedSize() / 4;
                         scoreBytes = 4 * (2 + 4);
-                        if (BinaryChunk.reads(chunk.getEncodings())) {   // (else parquet-mr's column reader holds a page whole)
+                        if (BinaryChunk.reads(chunk.getEncodings()) && !verified) {   // (else a page is held whole)
                             streamedBytes += chunk.getTotalSize() - Math.min(chunk.getTotalSize(), 2 * perRow(chunk.getTotalSize(), rows)
                                     + STREAMED_PAGE_BYTES + (chunk.getEncodingStats() == null || chunk.getEncodingStats().hasDictionaryPages()
                                     ? BinaryChunk.HELD_DICTIONARY_BYTES : 0));

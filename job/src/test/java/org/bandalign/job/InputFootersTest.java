@@ -248,8 +248,8 @@ class InputFootersTest {
      * Binary scores in one large row group: read a page at a time ({@link BinaryChunk}), so
      * counted as a list is, a page and two rows (and a dictionary kept on the heap, where the
      * chunk has one); but counted whole, as stored, in the DELTA encodings that parquet-mr writes
-     * binaries in version-2 pages: parquet-mr's column reader, which decodes those, reads a page
-     * whole, and the footer bounds no page (pyarrow ends a page only after a batch of 1024 values).
+     * binaries in version-2 pages, or where pages' CRCs are verified: a page is then read whole,
+     * and the footer bounds no page (pyarrow ends a page only after a batch of 1024 values).
      */
     @Test
     void largest_binariesInOneLargeRowGroup_countAPageAndTwoRows_orWholeInDeltaEncodings() throws IOException {
@@ -288,6 +288,10 @@ class InputFootersTest {
             assertEquals(n + paged, sizes.readByPage().rowGroupBytes(), "what a task reading by page holds of the row group");
             assertTrue(sizes.pageReadable());
             assertEquals(1, sizes.rowGroups(), "one row group: one task reads it");
+            Configuration verified = new Configuration();
+            verified.setBoolean(org.apache.parquet.hadoop.ParquetInputFormat.PAGE_VERIFY_CHECKSUM_ENABLED, true);
+            assertEquals(n + scores, largest(new String[] {path.toUri().toString()}, "scores", InputColumns.READ, verified)
+                    .pagedGroupBytes(), version + ": pages whose CRCs are verified are read whole, so the chunk counts whole");
         }
     }
 
