@@ -81,7 +81,7 @@ final class InputFooters {
      * 480 KB binaries holds 491 MB), and parquet-mr's column reader, which decodes it, reads a
      * page whole.
      * <li>{@code sparkUnreadable}, whether some scores are stored so that Spark's vectorized
-     * reader cannot read them and the job's can: a list byte-stream split (Spark 4.2:
+     * reader cannot read them and the job's can: a list or fixed-length binaries byte-stream split (Spark 4.2:
      * "Unsupported encoding"), or a column of Parquet's null type (as pyarrow writes a column of
      * nulls alone, an empty pandas shard's for one), which Spark reads as int and cannot read as
      * the other files' array. Over several files: whether any is.
@@ -300,6 +300,8 @@ final class InputFooters {
                         copyBytes += 4 * bytes;
                         scoresInGroup += chunk.getTotalUncompressedSize() / 4;
                         scoreBytes = 4 * (2 + 4);
+                        // (fixed-length binaries may be split too, which parquet-mr's column reader reads)
+                        split |= chunk.getEncodings().contains(org.apache.parquet.column.Encoding.BYTE_STREAM_SPLIT);
                         if (BinaryChunk.reads(chunk.getEncodings()) && !verified) {   // (else a page is held whole)
                             streamedBytes += chunk.getTotalSize() - Math.min(chunk.getTotalSize(), 2 * perRow(chunk.getTotalSize(), rows)
                                     + STREAMED_PAGE_BYTES + (chunk.getEncodingStats() == null || chunk.getEncodingStats().hasDictionaryPages()

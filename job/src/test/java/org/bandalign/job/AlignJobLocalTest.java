@@ -355,6 +355,59 @@ class AlignJobLocalTest {
     }
 
     /**
+     * Fixed-length binary scores stored byte-stream split (parquet-mr's
+     * {@code withByteStreamSplitEncoding(column, true)}; pyarrow's {@code use_byte_stream_split}
+     * on a {@code fixed_size_binary}), which Spark's vectorized reader does not read either:
+     * {@code pageReader=auto} reads them with the job's reader (parquet-mr's column reader decodes
+     * them), and the marginals are those of the same scores stored plain. Found by a review: the
+     * survey flagged split lists alone, and the run failed in Spark's reader.
+     */
+    @Test
+    void align_pageReaderAuto_byteStreamSplitFixedLengthBinaries_readByTheJobsReader() throws IOException {
+        org.apache.parquet.schema.MessageType schema = org.apache.parquet.schema.MessageTypeParser.parseMessageType(
+                "message m { required binary id (STRING); required int32 n; required int32 m; "
+                        + "optional fixed_len_byte_array(192) scores; }");
+        java.util.Random random = new java.util.Random(8);
+        for (boolean split : new boolean[] {true, false}) {
+            java.nio.file.Path dir = java.nio.file.Files.createDirectories(tmp.resolve("fixed-" + split));
+            random.setSeed(8);
+            try (org.apache.parquet.hadoop.ParquetWriter<org.apache.parquet.example.data.Group> w =
+                    org.apache.parquet.hadoop.example.ExampleParquetWriter.builder(new org.apache.hadoop.fs.Path(dir.resolve("a.parquet").toUri()))
+                            .withType(schema).withConf(new org.apache.hadoop.conf.Configuration()).withDictionaryEncoding(false)
+                            .withByteStreamSplitEncoding("scores", split).build()) {
+                for (int r = 0; r < 12; r++) {
+                    java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(192).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+                    while (b.hasRemaining()) {
+                        b.putFloat((float) random.nextGaussian());
+                    }
+                    org.apache.parquet.example.data.Group g = new org.apache.parquet.example.data.simple.SimpleGroupFactory(schema)
+                            .newGroup().append("id", "p" + r).append("n", 4).append("m", 4);
+                    if (r != 5) {   // (a null row, rejected alike)
+                        g.append("scores", org.apache.parquet.io.api.Binary.fromConstantByteArray(b.array()));
+                    }
+                    w.write(g);
+                }
+            }
+            try (org.apache.parquet.hadoop.ParquetFileReader f = org.apache.parquet.hadoop.ParquetFileReader.open(
+                    org.apache.parquet.hadoop.util.HadoopInputFile.fromPath(new org.apache.hadoop.fs.Path(dir.resolve("a.parquet").toUri()),
+                            new org.apache.hadoop.conf.Configuration()))) {
+                assertEquals(split, f.getFooter().getBlocks().get(0).getColumns().get(3).getEncodings()
+                        .contains(org.apache.parquet.column.Encoding.BYTE_STREAM_SPLIT));
+            }
+            assertEquals(split, AlignJob.inputSurvey(spark, spark.read().parquet(dir.toString())).largest().sparkUnreadable());
+            JobSummary s = run(dir.toString(), tmp.resolve("out-fixed-" + split).toString());
+            assertEquals(List.of(12L, 11L, 1L), List.of(s.inputRows, s.alignedRows, s.rejectedRows), "split: " + split);
+            assertEquals(split ? "page" : "spark", s.options.get("scores_reader"));
+        }
+        Map<String, Row> a = byId(tmp.resolve("out-fixed-true") + "/marginals");
+        Map<String, Row> b = byId(tmp.resolve("out-fixed-false") + "/marginals");
+        assertEquals(b.keySet(), a.keySet());
+        for (String id : a.keySet()) {
+            assertArrayEquals(OutputRows.marginals(b.get(id)), OutputRows.marginals(a.get(id)), id);
+        }
+    }
+
+    /**
      * A session that skips corrupt files ({@code spark.sql.files.ignoreCorruptFiles}) keeps the
      * scores with Spark's reader, which skips a file whose scores are corrupt, as before; the
      * page reader would fail on them, since Spark alone would read the file's intact columns
