@@ -671,12 +671,8 @@ final class BinaryChunk implements ParquetScores.Rows {
     /** The next dictionary index of a dictionary-encoded page, checked against the dictionary. */
     private int nextIndex() {
         if (!indicesEnded && indices.bytesLeft() < REFILL_BYTES) {
-            int left = indices.bytesLeft();
-            System.arraycopy(window, indices.at(), window, 0, left);
             try {
-                int read = values.readNBytes(window, left, window.length - left);
-                indicesEnded = left + read < window.length;
-                indices.moreBytes(ByteBuffer.wrap(window).order(ByteOrder.LITTLE_ENDIAN), left + read, indicesEnded);
+                indicesEnded = indices.refill(window, values);
             } catch (IOException e) {
                 throw new UncheckedIOException("reading a page of " + path + ": " + e.getMessage(), e);
             }

@@ -575,12 +575,8 @@ final class FloatListChunk implements ParquetScores.Rows {
         if (streamed == null || streamEnded || hybrid.bytesLeft() >= REFILL_BYTES) {
             return;
         }
-        int left = hybrid.bytesLeft();
-        System.arraycopy(window, hybrid.at(), window, 0, left);
         try {
-            int read = streamed.readNBytes(window, left, window.length - left);
-            streamEnded = left + read < window.length;
-            hybrid.moreBytes(ByteBuffer.wrap(window).order(ByteOrder.LITTLE_ENDIAN), left + read, streamEnded);
+            streamEnded = hybrid.refill(window, streamed);
         } catch (java.io.IOException e) {
             throw new java.io.UncheckedIOException("reading a page of scores as a stream: " + e.getMessage(), e);
         }
@@ -916,6 +912,20 @@ final class FloatListChunk implements ParquetScores.Rows {
             this.at = 0;
             this.end = end;
             this.whole = whole;
+        }
+
+        /**
+         * Goes on in {@code window}, which holds the bytes read so far: those not read yet moved
+         * to its front, then as many more of {@code in} as fit after them ({@link #moreBytes});
+         * returns whether {@code in} is read to its end.
+         */
+        boolean refill(byte[] window, java.io.InputStream in) throws java.io.IOException {
+            int left = bytesLeft();
+            System.arraycopy(window, at, window, 0, left);
+            int read = in.readNBytes(window, left, window.length - left);
+            boolean ended = left + read < window.length;
+            moreBytes(ByteBuffer.wrap(window).order(ByteOrder.LITTLE_ENDIAN), left + read, ended);
+            return ended;
         }
 
         /** Bytes not read yet, from {@link #at()}. */
