@@ -257,29 +257,24 @@ final class BinaryChunk implements ParquetScores.Rows {
             return;
         }
         if (pages instanceof StreamedPages streamed && streamed.dictionaryPageSize() > 0) {
-            long size = streamed.dictionaryPageSize();
-            boolean keep = size <= HELD_DICTIONARY_BYTES;
-            if (keep && fits != null) {
-                try {
-                    fits.check(id, 0, streamed.dictionaryPageBytes());
-                } catch (InvalidPairException tooLarge) {
-                    keep = false;
-                }
-            }
-            if (!keep && streamed.dictionaryHeldWholeBecause() == null) {
-                dictionaryRead = true;
-                spill(streamed.streamDictionaryPage());
-                return;
-            }
+            InvalidPairException refused = null;
             if (fits != null) {
                 try {
                     fits.check(id, 0, streamed.dictionaryPageBytes());
                 } catch (InvalidPairException tooLarge) {
-                    String reason = tooLarge.reason() + "; the column chunk's dictionary is read whole, as "
-                            + streamed.dictionaryHeldWholeBecause();
-                    throw tooLarge.isHeapLimit() ? InvalidPairException.tooLargeForFreeHeap(tooLarge.pairId(), reason)
-                            : new InvalidPairException(tooLarge.pairId(), reason);
+                    refused = tooLarge;
                 }
+            }
+            String heldWhole = streamed.dictionaryHeldWholeBecause();
+            if ((refused != null || streamed.dictionaryPageSize() > HELD_DICTIONARY_BYTES) && heldWhole == null) {
+                dictionaryRead = true;
+                spill(streamed.streamDictionaryPage());
+                return;
+            }
+            if (refused != null) {
+                String reason = refused.reason() + "; the column chunk's dictionary is read whole, as " + heldWhole;
+                throw refused.isHeapLimit() ? InvalidPairException.tooLargeForFreeHeap(refused.pairId(), reason)
+                        : new InvalidPairException(refused.pairId(), reason);
             }
         }
         dictionaryRead = true;   // (not before: a dictionary refused by the size check is weighed again for the next row)
@@ -459,28 +454,24 @@ final class BinaryChunk implements ParquetScores.Rows {
         if (pages instanceof FloatListChunk.PeekablePages peekable) {
             long bytes = peekable.nextPageBytes();
             long streamBytes = peekable.nextPageStreamBytes();
+            boolean whole = bytes <= WHOLE_PAGE_BYTES || streamBytes < 0;
             InvalidPairException refused = null;
-            if (bytes > WHOLE_PAGE_BYTES && streamBytes >= 0) {
-                refused = new InvalidPairException(id, "a page too large to hold");   // (streamed, below)
-            } else if (fits != null && bytes > 0) {
+            if (whole && fits != null && bytes > 0) {
                 try {
                     fits.check(id, 0, bytes + dictionaryHeld());
                 } catch (InvalidPairException tooLarge) {
                     refused = tooLarge;
                 }
             }
-            if (refused != null) {
+            if (refused != null && streamBytes < 0) {
                 String heldWhole = peekable.nextPageHeldWholeBecause();
-                if (streamBytes < 0) {
-                    String reason = refused.reason() + (heldWhole == null ? "" : "; the page is read whole, not as a stream, as "
-                            + heldWhole);
-                    throw refused.isHeapLimit() ? InvalidPairException.tooLargeForFreeHeap(refused.pairId(), reason)
-                            : new InvalidPairException(refused.pairId(), reason);
-                }
+                String reason = refused.reason() + (heldWhole == null ? "" : "; the page is read whole, not as a stream, as " + heldWhole);
+                throw refused.isHeapLimit() ? InvalidPairException.tooLargeForFreeHeap(refused.pairId(), reason)
+                        : new InvalidPairException(refused.pairId(), reason);
+            }
+            if (!whole || refused != null) {
                 long holds = streamBytes + WINDOW_BYTES;
-                if (fits != null) {
-                    fitsBesideDictionary(id, 0, holds, fits);
-                }
+                fitsBesideDictionary(id, 0, holds, fits);
                 loadStreamed(peekable.streamNextPage(), holds);
                 return;
             }
