@@ -46,9 +46,9 @@ public final class JobKeys {
                     + "binary scores a row at a time straight into floats, with BandAlign's own Parquet reader (Spark's reads "
                     + "the other columns); false reads them with Spark's vectorized reader, which holds a row about 8 times "
                     + "over (binary 6); auto is true where the input's files hold 1 MiB or more on average (each file is "
-                    + "opened once more), else false. Scores Spark's reader cannot read (byte-stream-split pages, a column "
-                    + "of Parquet's null type) are read by BandAlign's whatever this says; arrays of integers or decimals by "
-                    + "Spark's.",
+                    + "opened once more), else false. Scores Spark's reader cannot read (byte-stream-split pages of lists or "
+                    + "fixed-length binaries, a column of Parquet's null type) are read by BandAlign's whatever this says; "
+                    + "arrays of integers or decimals by Spark's.",
             JobKeys::parseAutoOrBoolean);
 
     public static final JobKey<Integer> GPU_CONCURRENT_TASKS = new JobKey<>("spark.bandalign.gpu.concurrentTasks", "int", 2,
