@@ -38,6 +38,7 @@ import org.bandalign.align.testing.ReferenceCase;
 import org.bandalign.cuda.FakeCudaDriver;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -47,6 +48,8 @@ import org.junit.jupiter.params.provider.ValueSource;
  * The job end to end in Spark local mode, real Parquet in and out: reference cases (dense and
  * band-layout rows) mixed with bad rows, every mode, semiring and layout, array and binary
  * scores, packed output; values checked against the float64 reference and the CPU engine.
+ * Tests tagged {@code io} are about reading the input and writing the output, which the backend
+ * has no part in; the emulated-GPU run of this class (job/pom.xml) leaves them out.
  */
 class AlignJobLocalTest {
     private static SparkSession spark;
@@ -115,6 +118,7 @@ class AlignJobLocalTest {
         return out;
     }
 
+    @Tag("io")
     @Test
     void align_floatDataAndPerRowColumns_areWrittenWithoutADictionary_whileRepeatedValuesElsewhereKeepOne() throws IOException {
         // 1 x 1 pairs: every marginal is 1 or 0, every log Z, Viterbi score and CIGAR the same,
@@ -149,6 +153,7 @@ class AlignJobLocalTest {
      * column, floats bit for bit, in the default layout, packed, and in the sparse one (a list of
      * structs); the summary says which wrote them.
      */
+    @Tag("io")
     @Test
     void align_pageWriterOnAndOff_sameRowsEachLayout() throws IOException {
         String in = writeInput("writers", Mode.GLOBAL, false, true);
@@ -191,6 +196,7 @@ class AlignJobLocalTest {
      * the counters of row groups the job's reader loaded (and, of float and double lists, read a
      * page at a time) show which reader read.
      */
+    @Tag("io")
     @org.junit.jupiter.params.ParameterizedTest(name = "scores as {0}")
     @org.junit.jupiter.params.provider.ValueSource(strings = {"array<float>", "binary", "array<double>"})
     void align_pageReaderOnAndOff_sameRowsAndRejections(String stored) throws IOException {
@@ -286,6 +292,7 @@ class AlignJobLocalTest {
      * files hold {@link AlignJob#PAGE_READER_MIN_FILE_BYTES} on average, and the summary says
      * which reader it chose; just under that, Spark's reader reads them.
      */
+    @Tag("io")
     @Test
     void align_pageReaderAuto_readsLargeFilesAPageAtATime_andSaysSo() throws IOException {
         java.util.function.IntFunction<String> input = pairs -> {
@@ -318,6 +325,7 @@ class AlignJobLocalTest {
      * {@code pageReader=auto} reads them a page at a time however small the files, and the
      * marginals are those of the same scores stored plain.
      */
+    @Tag("io")
     @Test
     void align_pageReaderAutoOrFalse_byteStreamSplitScores_readAPageAtATime_evenInSmallFiles() throws IOException {
         List<Row> rows = new ArrayList<>();
@@ -362,6 +370,7 @@ class AlignJobLocalTest {
      * them), and the marginals are those of the same scores stored plain. Found by a review: the
      * survey flagged split lists alone, and the run failed in Spark's reader.
      */
+    @Tag("io")
     @Test
     void align_pageReaderAuto_byteStreamSplitFixedLengthBinaries_readByTheJobsReader() throws IOException {
         org.apache.parquet.schema.MessageType schema = org.apache.parquet.schema.MessageTypeParser.parseMessageType(
@@ -413,6 +422,7 @@ class AlignJobLocalTest {
      * page reader would fail on them, since Spark alone would read the file's intact columns
      * (found by review).
      */
+    @Tag("io")
     @Test
     void align_ignoreCorruptFiles_scoresStayWithSparksReader_whichSkipsTheCorruptFile() throws IOException {
         String in = tmp.resolve("corrupt").toString();
@@ -685,6 +695,7 @@ class AlignJobLocalTest {
         }
     }
 
+    @Tag("io")
     @Test
     void align_existingOutputWithoutOverwrite_isRefusedAndUntouched() throws IOException {
         String in = writeInput("refuse", Mode.GLOBAL, false, false);
@@ -698,6 +709,7 @@ class AlignJobLocalTest {
         assertTrue(Files.notExists(keep));
     }
 
+    @Tag("io")
     @Test
     void align_failedRerunWithOverwrite_keepsTheEarlierOutput() throws IOException {
         String in = writeInput("rerun", Mode.GLOBAL, false, true);
@@ -712,6 +724,7 @@ class AlignJobLocalTest {
         }
     }
 
+    @Tag("io")
     @Test
     void align_missingInputWithOverwrite_isTheUsersErrorAndTheEarlierOutputStays() throws IOException {
         Path out = Files.createDirectories(tmp.resolve("out-missing-input"));
@@ -796,6 +809,7 @@ class AlignJobLocalTest {
      * they give the same output row for row, bad rows included, as Spark's reader gives, both
      * where every file is large and where one file of three is (the others read by Spark).
      */
+    @Tag("io")
     @Test
     void align_filesWithRowsTooLargeForSparksReader_readByTheJobsOwnReader_sameRowsOut() throws IOException {
         for (boolean binary : new boolean[] {false, true}) {
@@ -842,6 +856,7 @@ class AlignJobLocalTest {
      * (which only Spark's reader reads, so their file stays with it), and a file without a
      * scores column beside one with it. Each is rejected, or aligned, as Spark's reader has it.
      */
+    @Tag("io")
     @Test
     void align_jobsOwnReader_rowsAndFilesItOnceFailedOn_sameOutcomeAsSparksReader() throws IOException {
         Float[] longWithNull = TestTables.boxed(new float[1030]);
@@ -882,6 +897,7 @@ class AlignJobLocalTest {
     }
 
     /** --input may name one Parquet file (SPEC section 5: "one file or a directory"). */
+    @Tag("io")
     @Test
     void align_inputIsOneFile_alignsItsRowsAlone() throws IOException {
         String dir = writeInput("one-file", Mode.GLOBAL, true, true);
@@ -900,6 +916,7 @@ class AlignJobLocalTest {
         assertEquals(bad, s.rejectedRows);
     }
 
+    @Tag("io")
     @Test
     void align_outputThatIsHoldsOrLiesInTheInput_isRefusedAndTheInputKept() throws IOException {
         String in = writeInput("apart", Mode.GLOBAL, false, false);
@@ -913,6 +930,7 @@ class AlignJobLocalTest {
     }
 
     /** Regression: a glob that matched the output let --overwrite replace the input with the output. */
+    @Tag("io")
     @Test
     void align_inputGlobOrLinkLeadingToTheOutput_isRefusedAndTheInputKept() throws IOException {
         String in = writeInput("globbed", Mode.GLOBAL, false, false);
@@ -931,6 +949,7 @@ class AlignJobLocalTest {
     }
 
     /** Found by an adversarial run: exit 1 with Spark's words, naming neither the column nor a file. */
+    @Tag("io")
     @Test
     void align_filesDisagreeOnAColumnsType_isTheUsersErrorNamingTheColumnAndFiles() {
         List<Row> rows = new ArrayList<>();
@@ -961,6 +980,7 @@ class AlignJobLocalTest {
      * default), one float file's elements not nullable: read as lists of float64 by either
      * reader, every row aligns, each bit for bit as from an input all of float32.
      */
+    @Tag("io")
     @org.junit.jupiter.params.ParameterizedTest(name = "pageReader={0}")
     @org.junit.jupiter.params.provider.ValueSource(strings = {"true", "false"})
     void align_floatAndDoubleScoresInDifferentFiles_readAsDoubles_alignAsFloats(String pageReader) throws IOException {
@@ -1008,6 +1028,7 @@ class AlignJobLocalTest {
      * and each such row is rejected for its null scores; an input whose scores are all null is
      * rejected row by row.
      */
+    @Tag("io")
     @org.junit.jupiter.params.ParameterizedTest(name = "pageReader={0}")
     @org.junit.jupiter.params.provider.ValueSource(strings = {"auto", "false"})
     void align_filesWhoseScoresAreParquetsNullType_haveNoSayInTheType_theirRowsRejectedAsNull(String pageReader) throws IOException {
@@ -1081,6 +1102,7 @@ class AlignJobLocalTest {
      * with exit 2, naming no column and saying to store scores as float32; SPEC section 5
      * ignores other columns. Scores of such a type are refused, naming the column and file.
      */
+    @Tag("io")
     @Test
     void align_anIgnoredColumnOfATypeSparkCannotRead_alignsEveryRow_scoresOfSuchATypeAreRefusedNamingThem() throws IOException {
         List<Row> rows = threeDenseGlobalRows();
@@ -1145,6 +1167,7 @@ class AlignJobLocalTest {
      * and int64 in another (pyarrow's default) were refused as a clash; SPEC section 5 ignores
      * other columns, and the README takes lengths of any numeric type.
      */
+    @Tag("io")
     @Test
     void align_filesDisagreeOnAnIgnoredColumnOrOnTheLengthsWidth_alignEveryRow() throws IOException {
         List<Row> rows = threeDenseGlobalRows();
@@ -1209,6 +1232,7 @@ class AlignJobLocalTest {
      * cannot open, was said to be no Parquet file. A stale hidden checksum file beside a Parquet
      * file (one written again after Spark wrote it) was blamed on the Parquet file.
      */
+    @Tag("io")
     @Test
     void align_inputSparkCannotReadAsATable_isTheUsersErrorSayingWhy() throws IOException {
         org.apache.parquet.schema.MessageType twoIds = org.apache.parquet.schema.Types.buildMessage()
@@ -1261,6 +1285,7 @@ class AlignJobLocalTest {
      * subfolders was said to hold no Parquet files. Partitions, hidden folders and folders
      * without Parquet files are fine; the glob the message suggests reads everything.
      */
+    @Tag("io")
     @Test
     void align_subfoldersThatAreNoPartitions_areRefusedNamingThem_andTheSuggestedGlobReadsThem() throws IOException {
         String in = writeInput("nested", Mode.GLOBAL, false, false);
@@ -1284,6 +1309,7 @@ class AlignJobLocalTest {
      * table's partition folders was left out (Spark reads only the partitions' files); and a
      * subfolder's Parquet file named without .parquet (Hive's 000000_0) escaped the check.
      */
+    @Tag("io")
     @Test
     void align_parquetFilesSparkWouldLeaveOut_underAGlob_besidePartitions_orWithoutTheirSuffix_areRefusedNamingThem()
             throws IOException {
@@ -1328,6 +1354,7 @@ class AlignJobLocalTest {
      * Hadoop's words ("Class org.apache.hadoop.io.compress.BrotliCodec was not found"), once a
      * task read it. The footers say so first: exit 2, naming the file, the codec and what works.
      */
+    @Tag("io")
     @Test
     void align_aFileCompressedWithACodecHadoopLacks_isTheUsersErrorNamingItBeforeAnythingRuns() throws IOException {
         String in = writeInput("brotli", Mode.GLOBAL, false, false);
@@ -1380,6 +1407,7 @@ class AlignJobLocalTest {
     }
 
     /** Found by a probe: a letter outside ASCII in --input or --output ended the run with "Bad escape". */
+    @Tag("io")
     @Test
     void align_pathsWithLettersOutsideAscii_align() throws IOException {
         String in = tmp.resolve("uni-\u00fc").toString();
@@ -1389,6 +1417,7 @@ class AlignJobLocalTest {
         assertTrue(Files.isDirectory(Path.of(out, "marginals")));
     }
 
+    @Tag("io")
     @Test
     void align_outputIsAFile_isRefusedEvenWithOverwriteAndKept() throws IOException {
         String in = writeInput("to-a-file", Mode.GLOBAL, false, false);
@@ -1421,6 +1450,7 @@ class AlignJobLocalTest {
         }
     }
 
+    @Tag("io")
     @Test
     void align_upperCaseColumnsAndLengthsAsDoubles_alignWholeLengthsAndRejectFractionalOnes() throws IOException {
         org.apache.spark.sql.types.StructType schema = new org.apache.spark.sql.types.StructType()
@@ -1444,6 +1474,7 @@ class AlignJobLocalTest {
      * whole number that fits 32 bits", though 2.0 is whole (and a double 2.0 aligns). A string
      * is read as the number it spells where that is a whole number that fits.
      */
+    @Tag("io")
     @Test
     void align_lengthsAsStrings_wholeNumbersInAnySpellingAlign_othersRejectedNamingTheValue() throws IOException {
         org.apache.spark.sql.types.StructType schema = new org.apache.spark.sql.types.StructType()
@@ -1479,6 +1510,7 @@ class AlignJobLocalTest {
      * ids 0xff and 0xfe both came out as "\uFFFD", silently one id. They are rejected, each
      * naming its bytes; UTF-8 ids, even ones holding U+FFFD itself, align.
      */
+    @Tag("io")
     @Test
     void align_binaryIdsThatAreNoUtf8_rejectedNamingTheirBytes_utf8OnesAlign() throws IOException {
         org.apache.spark.sql.types.StructType schema = new org.apache.spark.sql.types.StructType()
@@ -1534,6 +1566,7 @@ class AlignJobLocalTest {
                 .forEach((id, says) -> assertTrue(errors.get(id).contains(says + ", not a whole number that fits 32 bits"), errors.get(id)));
     }
 
+    @Tag("io")
     @Test
     void readerBatchRows_largeRows_fewerRowsABatch_andAnOutputNameWithACommaWorks() throws IOException {
         List<Row> rows = new ArrayList<>();
@@ -1591,6 +1624,7 @@ class AlignJobLocalTest {
      * of a file written in one call), is named with what to do; one with a row group a slot, or
      * whose row groups are all small (the bundled sample), is not.
      */
+    @Tag("io")
     @Test
     void fewRowGroupsWarning_namesFewLargeRowGroups_only() {
         long large = AlignJob.FEW_ROW_GROUPS_MIN_BYTES;
@@ -1608,6 +1642,7 @@ class AlignJobLocalTest {
      * for the inputs of probes at -Xmx1g that ran out of memory before the reading share, or
      * before it counted rows as Spark's reader holds them.
      */
+    @Tag("io")
     @Test
     void taskReadingBytes_rowGroupABatchAndARow_andHowManyTasksReadAtOnce() {
         long heap = 1L << 30;
@@ -1672,6 +1707,7 @@ class AlignJobLocalTest {
                 + "task(s) reading at once"), byPage);
     }
 
+    @Tag("io")
     @Test
     void inputFooters_largestRowBytes_findsTheLargestRowsAndSizesTheReadBatches() {
         Random rnd = new Random(5);
@@ -1735,6 +1771,7 @@ class AlignJobLocalTest {
         assertTrue(Files.notExists(out), "no partial output");
     }
 
+    @Tag("io")
     @Test
     void align_inputWithoutScoresColumn_failsNamingIt() {
         String in = tmp.resolve("noscores").toString();
@@ -1743,6 +1780,7 @@ class AlignJobLocalTest {
         assertTrue(e.getMessage().contains("no column 'scores'"), e.getMessage());
     }
 
+    @Tag("io")
     @Test
     void align_inputWithDiagLoButNoDiagHi_failsSayingBothAreNeeded() {
         String in = tmp.resolve("halfband").toString();
