@@ -721,7 +721,18 @@ final class AlignJob {
                 new ArrayList<>(new TreeSet<>(counters.backends.value())), spark.sparkContext().master(),
                 options(req, byPage, largeFiles.size()), taskGpuCounts(counters.taskGpus.value()),
                 new ArrayList<>(new TreeSet<>(counters.cpuFallbacks.value())), counters.taskNanos.value() / 1e9,
-                counters.alignNanos.value() / 1e9, counters.gpuWaitNanos.value() / 1e9, req.input, req.output);
+                counters.alignNanos.value() / 1e9, counters.gpuWaitNanos.value() / 1e9, qualified(hadoopConf(spark), req.input),
+                fs.makeQualified(new Path(req.output)).toString(), req.output);
+    }
+
+    /** {@code path} with its file system and, where relative, the working directory: the summary outlives the shell it ran in. */
+    static String qualified(Configuration hadoop, String path) {
+        Path p = new Path(path);
+        try {
+            return p.getFileSystem(hadoop).makeQualified(p).toString();
+        } catch (IOException e) {   // (the input was read through that file system already)
+            throw new java.io.UncheckedIOException(e);
+        }
     }
 
     /**

@@ -24,12 +24,16 @@ final class JobSummary {
     final double taskSeconds;
     final double alignSeconds;
     final double gpuWaitSeconds;
+    /** --input and --output, qualified: their file system's scheme, and absolute ({@code file:/data/in}). */
     final String input;
     final String output;
+    /** --output as given, for the closing line. */
+    final String outputAsGiven;
 
     JobSummary(long inputRows, long alignedRows, long rejectedRows, long cells, double seconds, List<String> backends,
                String master, Map<String, Object> options, Map<String, Integer> taskGpuCounts, List<String> cpuFallbacks,
-               double taskSeconds, double alignSeconds, double gpuWaitSeconds, String input, String output) {
+               double taskSeconds, double alignSeconds, double gpuWaitSeconds, String input, String output,
+               String outputAsGiven) {
         this.inputRows = inputRows;
         this.alignedRows = alignedRows;
         this.rejectedRows = rejectedRows;
@@ -45,6 +49,7 @@ final class JobSummary {
         this.gpuWaitSeconds = gpuWaitSeconds;
         this.input = input;
         this.output = output;
+        this.outputAsGiven = outputAsGiven;
     }
 
     double cellsPerSecond() {
@@ -96,7 +101,7 @@ final class JobSummary {
                 inputRows, alignedRows, rejectedRows,
                 cells < 100_000 ? Long.toString(cells) : String.format(java.util.Locale.ROOT, "%.3g", (double) cells), seconds,
                 String.format(java.util.Locale.ROOT, mcells >= 10 || mcells == 0 ? "%.1f" : "%.2g", mcells),
-                String.join(",", backends), output);
+                String.join(",", backends), outputAsGiven);
         for (String why : cpuFallbacks) {
             line += System.lineSeparator() + "bandalign: note: --backend auto used the CPU: " + why;
         }

@@ -522,6 +522,9 @@ class AlignJobLocalTest {
         JsonNode summary = new ObjectMapper().readTree(new File(out, "_SUMMARY.json"));
         assertEquals(summary.get("input_rows").asLong(), summary.get("aligned_rows").asLong() + summary.get("rejected_rows").asLong());
         assertEquals("local[2]", summary.get("master").asText());
+        assertEquals("file:" + new File(in).getAbsolutePath(), summary.get("input").asText(),
+                "the input qualified, as the summary outlives the working directory");
+        assertEquals("file:" + new File(out).getAbsolutePath(), summary.get("output").asText());
         long cells = cases.stream().mapToLong(rc -> org.bandalign.align.BandGeometry.of(rc.band == null ? rc.densePair() : rc.bandPair(),
                 org.bandalign.align.AlignOptions.defaults()).cells()).sum();
         assertEquals(cells, summary.get("cells").asLong(), "the band cells aligned");

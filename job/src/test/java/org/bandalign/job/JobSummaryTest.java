@@ -16,7 +16,7 @@ import org.junit.jupiter.api.Test;
 class JobSummaryTest {
     private static JobSummary summary(long cells, double seconds, double taskSeconds, double alignSeconds, double waitSeconds) {
         return new JobSummary(3, 2, 1, cells, seconds, List.of("cpu"), "local[2]", Map.of(), Map.of(), List.of(),
-                taskSeconds, alignSeconds, waitSeconds, "in", "out");
+                taskSeconds, alignSeconds, waitSeconds, "file:/data/in", "file:/data/out", "out");
     }
 
     @Test
@@ -31,6 +31,20 @@ class JobSummaryTest {
         JsonNode json = new ObjectMapper().readTree(s.toJson());
         assertEquals(500_000.0, json.get("cells_per_second").asDouble());
         assertEquals(0.8, json.get("align_share").asDouble(), 1e-12, "(align 6 s + GPU wait 2 s) of 10 s of tasks");
+    }
+
+    @Test
+    void qualified_relativePathsAndGlobs_getTheWorkingDirectoryAndScheme_othersStayAsTheyAre() throws IOException {
+        org.apache.hadoop.conf.Configuration hadoop = new org.apache.hadoop.conf.Configuration();
+        String cwd = new java.io.File("").getAbsolutePath();
+        assertEquals("file:" + cwd + "/data/sample", AlignJob.qualified(hadoop, "data/sample"));
+        assertEquals("file:" + cwd + "/in/part-{0,1}*.parquet", AlignJob.qualified(hadoop, "in/part-{0,1}*.parquet"));
+        assertEquals("file:/data/in", AlignJob.qualified(hadoop, "/data/in"));
+        assertEquals("file:/data/in", AlignJob.qualified(hadoop, "file:///data/in"));
+        JsonNode json = new ObjectMapper().readTree(summary(1, 1, 1, 1, 0).toJson());
+        assertEquals("file:/data/in", json.get("input").asText());
+        assertEquals("file:/data/out", json.get("output").asText());
+        assertTrue(summary(1, 1, 1, 1, 0).line().endsWith(" -> out"), "the closing line names the output as given");
     }
 
     @Test
