@@ -38,42 +38,45 @@ public final class AlignOptions {
         this.maxCells = b.maxCells;
     }
 
-    /** A builder that starts from the defaults: global mode, log semiring, no band, {@link #DEFAULT_MAX_CELLS}. */
+    /** {@return a builder that starts from the defaults: global mode, log semiring, no band, {@link #DEFAULT_MAX_CELLS}} */
     public static Builder builder() {
         return new Builder();
     }
 
-    /** The default options: global mode, log semiring, no band. */
+    /** {@return the default options: global mode, log semiring, no band, {@link #DEFAULT_MAX_CELLS}} */
     public static AlignOptions defaults() {
         return builder().build();
     }
 
-    /** Global or local alignment (SPEC section 1). */
+    /** {@return global or local alignment (SPEC section 1)} */
     public Mode mode() {
         return mode;
     }
 
-    /** The log semiring (log Z and marginals), the max semiring (Viterbi), or both. */
+    /** {@return the log semiring (log Z and marginals), the max semiring (Viterbi), or both} */
     public Semiring semiring() {
         return semiring;
     }
 
-    /** True when a band half-width was set. */
+    /** {@return true when a band half-width was set} */
     public boolean hasBand() {
         return band != NO_BAND;
     }
 
-    /** The band half-width w, or {@link #NO_BAND}. */
+    /** {@return the band half-width w, or {@link #NO_BAND}} */
     public int band() {
         return band;
     }
 
-    /** Pairs with more band cells than this are rejected as too large. */
+    /**
+     * {@return the most band cells one pair may have} Pairs with more band cells than this are rejected as
+     * too large.
+     */
     public long maxCells() {
         return maxCells;
     }
 
-    /** A builder seeded with these options. */
+    /** {@return a new builder seeded with these options} */
     public Builder toBuilder() {
         return new Builder().mode(mode).semiring(semiring).maxCells(maxCells).bandOrNone(band);
     }
@@ -108,19 +111,35 @@ public final class AlignOptions {
         private Builder() {
         }
 
-        /** Global (the default) or local mode. */
+        /**
+         * Global (the default) or local mode.
+         *
+         * @param mode the mode, not null
+         * @return this builder
+         */
         public Builder mode(Mode mode) {
             this.mode = Objects.requireNonNull(mode, "mode");
             return this;
         }
 
-        /** LOG (the default), MAX or BOTH. */
+        /**
+         * LOG (the default), MAX or BOTH.
+         *
+         * @param semiring what to compute, not null
+         * @return this builder
+         */
         public Builder semiring(Semiring semiring) {
             this.semiring = Objects.requireNonNull(semiring, "semiring");
             return this;
         }
 
-        /** Restricts every pair to the band of half-width {@code w >= 0} (SPEC section 1, "Band"). */
+        /**
+         * Restricts every pair to the band of half-width {@code w} (SPEC section 1, "Band").
+         *
+         * @param w the band half-width, at least 0
+         * @return this builder
+         * @throws IllegalArgumentException where {@code w < 0}
+         */
         public Builder band(int w) {
             if (w < 0) {
                 throw new IllegalArgumentException("band half-width must be >= 0, got " + w);
@@ -129,7 +148,11 @@ public final class AlignOptions {
             return this;
         }
 
-        /** Removes the band. */
+        /**
+         * Removes the band.
+         *
+         * @return this builder
+         */
         public Builder noBand() {
             this.band = NO_BAND;
             return this;
@@ -139,7 +162,13 @@ public final class AlignOptions {
             return w == NO_BAND ? noBand() : band(w);
         }
 
-        /** The most band cells one pair may have; larger pairs are rejected as too large. */
+        /**
+         * The most band cells one pair may have; larger pairs are rejected as too large.
+         *
+         * @param maxCells the limit, at least 1 (default {@link #DEFAULT_MAX_CELLS})
+         * @return this builder
+         * @throws IllegalArgumentException where {@code maxCells < 1}
+         */
         public Builder maxCells(long maxCells) {
             if (maxCells < 1) {
                 throw new IllegalArgumentException("maxCells must be >= 1, got " + maxCells);
@@ -148,7 +177,7 @@ public final class AlignOptions {
             return this;
         }
 
-        /** The options set so far; the builder may go on to build others. */
+        /** {@return the options set so far} The builder may go on to build others. */
         public AlignOptions build() {
             return new AlignOptions(this);
         }

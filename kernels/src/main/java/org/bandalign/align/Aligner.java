@@ -26,14 +26,15 @@ import org.bandalign.cuda.CudaUnavailableException;
  */
 public interface Aligner extends AutoCloseable {
 
-    /** The CPU engine using every available core for {@link #alignAll}. */
+    /** {@return the CPU engine, using every available core for {@link #alignAll}} */
     static Aligner cpu() {
         return new CpuAligner(Runtime.getRuntime().availableProcessors());
     }
 
     /**
-     * The CPU engine using {@code threads} worker threads for {@link #alignAll}.
+     * {@return the CPU engine, using {@code threads} worker threads for {@link #alignAll}}
      *
+     * @param threads worker threads, at least 1
      * @throws IllegalArgumentException where {@code threads < 1}
      */
     static Aligner cpu(int threads) {
@@ -41,9 +42,10 @@ public interface Aligner extends AutoCloseable {
     }
 
     /**
-     * The CUDA engine on device {@code device} (its primary context; a launch may use 40% of the
-     * free device memory).
+     * {@return the CUDA engine on device {@code device}} It uses the device's primary context; a
+     * launch may use 40% of the device memory free when it opens.
      *
+     * @param device the CUDA device ordinal, as this process sees the devices ({@code CUDA_VISIBLE_DEVICES})
      * @throws CudaUnavailableException saying what is missing: the NVIDIA driver
      *         ({@code libcuda.so.1}), any device, or that ordinal
      */
@@ -52,7 +54,7 @@ public interface Aligner extends AutoCloseable {
     }
 
     /**
-     * CUDA device 0 when the driver and a device load, else the CPU engine on every core;
+     * {@return CUDA device 0 when the driver and a device load, else the CPU engine on every core}
      * {@link #backend()} says which ({@code cuda:0} or {@code cpu}), and the reason CUDA was not
      * used is logged ({@link System.Logger}, level INFO: without a logging library, java.util.logging
      * prints it to standard error). Trying CUDA loads JCuda's native library, which JCuda first
@@ -67,12 +69,15 @@ public interface Aligner extends AutoCloseable {
         }
     }
 
-    /** Which backend this is, as the job's summary reports it: {@code cpu}, {@code cuda:0}, ... */
+    /** {@return which backend this is, as the job's summary reports it ({@code cpu}, {@code cuda:0}, ...)} */
     String backend();
 
     /**
      * Aligns one pair on the calling thread.
      *
+     * @param pair    the pair, not null
+     * @param options how to align it, not null
+     * @return the pair's result, always valid
      * @throws InvalidPairException when the pair cannot be aligned (the message names it and says why)
      * @throws IllegalStateException when the aligner is closed, or closed or interrupted during the call
      */
@@ -84,6 +89,9 @@ public interface Aligner extends AutoCloseable {
      * {@link AlignmentResult#isValid()} false and {@link AlignmentResult#error()} says why (a null
      * entry too: its error gives its index in {@code pairs}).
      *
+     * @param pairs   the pairs, not null (null entries allowed)
+     * @param options how to align every pair, not null
+     * @return one result per pair, in input order
      * @throws IllegalStateException when the aligner is closed, or closed or interrupted during the call
      */
     List<AlignmentResult> alignAll(List<Pair> pairs, AlignOptions options);

@@ -55,6 +55,16 @@ public final class AlignmentResult {
      * A successful result. {@code marginals} is dense ({@code n*m*3}) when the geometry is dense,
      * else band layout ({@code n*W*3}); {@code logPartition} is NaN unless the log semiring ran;
      * {@code viterbi} is null unless the max semiring ran.
+     *
+     * @param id           the pair's id
+     * @param mode         the mode it was aligned in
+     * @param semiring     which semirings ran
+     * @param geometry     the band it was aligned in, not null
+     * @param logPartition log Z, or NaN
+     * @param marginals    the marginals in the kept layout, not null; kept, not copied
+     * @param viterbi      the best path, or null
+     * @return the result
+     * @throws IllegalArgumentException where {@code marginals} has the wrong length
      */
     public static AlignmentResult of(String id, Mode mode, Semiring semiring, BandGeometry geometry,
                                      double logPartition, float[] marginals, ViterbiPath viterbi) {
@@ -66,23 +76,28 @@ public final class AlignmentResult {
         return new AlignmentResult(id, null, mode, semiring, geometry, logPartition, marginals, viterbi);
     }
 
-    /** A failed result carrying the reason. */
+    /**
+     * A failed result carrying the reason; its id is the error's {@link InvalidPairException#pairId()}.
+     *
+     * @param error why the pair could not be aligned, not null
+     * @return the failed result
+     */
     public static AlignmentResult failed(InvalidPairException error) {
         java.util.Objects.requireNonNull(error, "error");
         return new AlignmentResult(error.pairId(), error, null, null, null, Double.NaN, null, null);
     }
 
-    /** The pair's id, as given ({@link Pair#id()}); also for an invalid pair. */
+    /** {@return the pair's id, as given ({@link Pair#id()})} Also for an invalid pair. */
     public String id() {
         return id;
     }
 
-    /** False when the pair could not be aligned; {@link #error()} says why. */
+    /** {@return false when the pair could not be aligned} {@link #error()} then says why. */
     public boolean isValid() {
         return error == null;
     }
 
-    /** Why the pair could not be aligned, or null for a valid result. */
+    /** {@return why the pair could not be aligned, or null for a valid result} */
     public InvalidPairException error() {
         return error;
     }
@@ -93,66 +108,66 @@ public final class AlignmentResult {
         }
     }
 
-    /** Rows of the pair's grid (the length of the first sequence). */
+    /** {@return the rows of the pair's grid (the length of the first sequence)} */
     public int n() {
         requireValid();
         return n;
     }
 
-    /** Columns of the pair's grid (the length of the second sequence). */
+    /** {@return the columns of the pair's grid (the length of the second sequence)} */
     public int m() {
         requireValid();
         return m;
     }
 
-    /** The mode the pair was aligned in. */
+    /** {@return the mode the pair was aligned in} */
     public Mode mode() {
         requireValid();
         return mode;
     }
 
-    /** Which semirings ran: the log semiring's accessors need LOG or BOTH, the Viterbi ones MAX or BOTH. */
+    /** {@return which semirings ran} The log semiring's accessors need LOG or BOTH, the Viterbi ones MAX or BOTH. */
     public Semiring semiring() {
         requireValid();
         return semiring;
     }
 
-    /** The band the pair was aligned in. */
+    /** {@return the band the pair was aligned in} */
     public BandGeometry geometry() {
         requireValid();
         return geometry;
     }
 
-    /** Lowest diagonal offset of the band used ({@code -(n-1)} without a band). */
+    /** {@return the lowest diagonal offset of the band used ({@code -(n-1)} without a band)} */
     public int diagLo() {
         return geometry().diagLo();
     }
 
-    /** Highest diagonal offset of the band used ({@code m-1} without a band). */
+    /** {@return the highest diagonal offset of the band used ({@code m-1} without a band)} */
     public int diagHi() {
         return geometry().diagHi();
     }
 
-    /** Number of band cells aligned. */
+    /** {@return the number of band cells aligned} */
     public long cells() {
         return geometry().cells();
     }
 
-    /** True when the log semiring ran. */
+    /** {@return true when the log semiring ran} */
     public boolean hasLogPartition() {
         requireValid();
         return semiring.computesLog();
     }
 
-    /** log Z, or NaN when the log semiring did not run. */
+    /** {@return log Z, or NaN when the log semiring did not run} */
     public double logPartition() {
         requireValid();
         return logPartition;
     }
 
     /**
-     * Marginals as a dense {@code n*m*3} array (0 outside the band): step probabilities when the
-     * log semiring ran, else the 0/1 indicator of the Viterbi path.
+     * {@return the marginals as a dense {@code n*m*3} array (0 outside the band)} They are step
+     * probabilities when the log semiring ran, else the 0/1 indicator of the Viterbi path.
      */
     public float[] marginalsDense() {
         requireValid();
@@ -174,7 +189,7 @@ public final class AlignmentResult {
         }
     }
 
-    /** Marginals in band layout (SPEC section 2) of {@link #geometry()}; padding slots are 0. */
+    /** {@return the marginals in band layout (SPEC section 2) of {@link #geometry()}; padding slots are 0} */
     public float[] marginalsBand() {
         requireValid();
         if (!geometry.isDense()) {
@@ -184,13 +199,13 @@ public final class AlignmentResult {
         return geometry.denseToBand(marginals);
     }
 
-    /** True when the kept layout is dense, false when it is band layout. */
+    /** {@return true when the kept layout is dense, false when it is band layout} */
     public boolean marginalsKeptDense() {
         requireValid();
         return geometry.isDense();
     }
 
-    /** True when the max semiring ran. */
+    /** {@return true when the max semiring ran} */
     public boolean hasViterbi() {
         requireValid();
         return viterbi != null;
@@ -204,27 +219,27 @@ public final class AlignmentResult {
         return viterbi;
     }
 
-    /** The best path's weight. */
+    /** {@return the best path's weight} */
     public double viterbiScore() {
         return viterbi().score();
     }
 
-    /** The best path's steps as a run-length CIGAR over M, I, D (the start counts as one M). */
+    /** {@return the best path's steps as a run-length CIGAR over M, I, D (the start counts as one M)} */
     public String viterbiCigar() {
         return viterbi().cigar();
     }
 
-    /** The best path's first cell {@code {i, j}}. */
+    /** {@return the best path's first cell {@code {i, j}}, a new array} */
     public int[] viterbiStart() {
         return viterbi().start();
     }
 
-    /** The best path's last cell {@code {i, j}}. */
+    /** {@return the best path's last cell {@code {i, j}}, a new array} */
     public int[] viterbiEnd() {
         return viterbi().end();
     }
 
-    /** The 0/1 indicator of the best path's steps, dense {@code n*m*3}. */
+    /** {@return the 0/1 indicator of the best path's steps, a new dense {@code n*m*3} array} */
     public float[] viterbiIndicatorDense() {
         ViterbiPath path = viterbi();
         requireArray((long) n * m * 3, "dense");

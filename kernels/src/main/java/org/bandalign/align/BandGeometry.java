@@ -36,6 +36,10 @@ public final class BandGeometry {
     /**
      * The band a pair is aligned in: the pair's own band (band layout) or the whole grid (dense),
      * intersected with the options' band of half-width w when set, clipped to the grid.
+     *
+     * @param pair    the pair, whose factories have checked its shape
+     * @param options the options, whose band (if set) narrows the pair's
+     * @return the band to align the pair in
      */
     public static BandGeometry of(Pair pair, AlignOptions options) {
         return of(pair.n(), pair.m(), pair.diagLo(), pair.diagHi(), options);
@@ -46,6 +50,12 @@ public final class BandGeometry {
      * input band {@code [diagLo, diagHi]} ({@code [-(n-1), m-1]} for dense scores), so that a
      * pair's size can be checked before its scores are read.
      *
+     * @param n       rows of the grid, at least 1
+     * @param m       columns of the grid, at least 1
+     * @param diagLo  the input band's lowest diagonal offset {@code j - i}, at most {@code min(0, m-n)}
+     * @param diagHi  the input band's highest diagonal offset {@code j - i}, at least {@code max(0, m-n)}
+     * @param options the options, whose band (if set) narrows the input band
+     * @return the band to align such a pair in
      * @throws IllegalArgumentException for lengths below 1 or a band that misses a corner
      */
     public static BandGeometry of(int n, int m, int diagLo, int diagHi, AlignOptions options) {
@@ -65,7 +75,16 @@ public final class BandGeometry {
         return new BandGeometry(n, m, Math.max(lo, -(n - 1)), Math.min(hi, m - 1));
     }
 
-    /** The geometry of band {@code [diagLo, diagHi]} on an {@code n x m} grid, clipped to the grid. */
+    /**
+     * The geometry of band {@code [diagLo, diagHi]} on an {@code n x m} grid, clipped to the grid.
+     *
+     * @param n      rows of the grid, at least 1
+     * @param m      columns of the grid, at least 1
+     * @param diagLo lowest diagonal offset {@code j - i}, at most {@code min(0, m-n)}
+     * @param diagHi highest diagonal offset {@code j - i}, at least {@code max(0, m-n)}
+     * @return the geometry
+     * @throws IllegalArgumentException for lengths below 1 or a band that misses a corner
+     */
     public static BandGeometry of(int n, int m, int diagLo, int diagHi) {
         if (n < 1 || m < 1) {
             throw new IllegalArgumentException("lengths must be >= 1, got n = " + n + ", m = " + m);
@@ -76,52 +95,62 @@ public final class BandGeometry {
         return new BandGeometry(n, m, Math.max(diagLo, -(n - 1)), Math.min(diagHi, m - 1));
     }
 
-    /** Rows of the grid. */
+    /** {@return the rows of the grid, n} */
     public int n() {
         return n;
     }
 
-    /** Columns of the grid. */
+    /** {@return the columns of the grid, m} */
     public int m() {
         return m;
     }
 
-    /** The lowest diagonal offset {@code j - i} in the band, at least {@code -(n-1)}. */
+    /** {@return the lowest diagonal offset {@code j - i} in the band, at least {@code -(n-1)}} */
     public int diagLo() {
         return diagLo;
     }
 
-    /** The highest diagonal offset {@code j - i} in the band, at most {@code m-1}. */
+    /** {@return the highest diagonal offset {@code j - i} in the band, at most {@code m-1}} */
     public int diagHi() {
         return diagHi;
     }
 
-    /** Slots per row in band layout, {@code diagHi - diagLo + 1}. */
+    /** {@return the slots per row in band layout, {@code W = diagHi - diagLo + 1}} */
     public int width() {
         return diagHi - diagLo + 1;
     }
 
-    /** True when the band is the whole grid. */
+    /** {@return true when the band is the whole grid} */
     public boolean isDense() {
         return diagLo == -(n - 1) && diagHi == m - 1;
     }
 
-    /** The number of cells in the band (padding excluded). */
+    /** {@return the number of cells in the band (padding excluded)} */
     public long cells() {
         return cells;
     }
 
-    /** The last anti-diagonal, {@code n + m - 2}. */
+    /** {@return the last anti-diagonal, {@code n + m - 2}} */
     public int lastAntidiagonal() {
         return n + m - 2;
     }
 
-    /** First row of anti-diagonal {@code t} inside the band. */
+    /**
+     * {@return the first row of anti-diagonal {@code t} inside the band} Above {@link #rowHi(int)}
+     * where that anti-diagonal has no cell in the band (for example an odd {@code t} in a band of
+     * one diagonal).
+     *
+     * @param t the anti-diagonal {@code i + j}, {@code 0 <= t <= lastAntidiagonal()}
+     */
     public int rowLo(int t) {
         return Math.max(Math.max(0, t - (m - 1)), Math.floorDiv(t - diagHi + 1, 2));
     }
 
-    /** Last row of anti-diagonal {@code t} inside the band. */
+    /**
+     * {@return the last row of anti-diagonal {@code t} inside the band}
+     *
+     * @param t the anti-diagonal {@code i + j}, {@code 0 <= t <= lastAntidiagonal()}
+     */
     public int rowHi(int t) {
         return Math.min(Math.min(n - 1, t), Math.floorDiv(t - diagLo, 2));
     }
@@ -130,6 +159,7 @@ public final class BandGeometry {
      * Compact anti-diagonal numbering: element {@code t} is the index of cell
      * {@code (rowLo(t), t - rowLo(t))}; element {@code lastAntidiagonal() + 1} is {@link #cells()}.
      *
+     * @return a new array of {@code lastAntidiagonal() + 2} cell indices
      * @throws IllegalStateException where the band has more cells than an int counts (such a
      *         pair is refused by the aligners before they number its cells)
      */
@@ -149,15 +179,22 @@ public final class BandGeometry {
     }
 
     /**
-     * Index of step 0 of cell (i, j) in a band-layout array of this geometry.
+     * {@return the index of step 0 of cell (i, j) in a band-layout array of this geometry}
      *
+     * @param i row, {@code 0 <= i < n}
+     * @param j column, with (i, j) in the band (not checked)
      * @throws ArithmeticException where that index is beyond an int (no Java array reaches it)
      */
     public int bandIndex(int i, int j) {
         return Math.toIntExact(((long) i * width() + (j - i - diagLo)) * 3);
     }
 
-    /** True when cell (i, j) is inside the grid and the band. */
+    /**
+     * {@return true when cell (i, j) is inside the grid and the band}
+     *
+     * @param i row, any value
+     * @param j column, any value
+     */
     public boolean contains(int i, int j) {
         int d = j - i;
         return i >= 0 && i < n && j >= 0 && j < m && d >= diagLo && d <= diagHi;
@@ -166,7 +203,10 @@ public final class BandGeometry {
     /**
      * Copies a band-layout array of this geometry into a new dense {@code n*m*3} array (0 outside the band).
      *
-     * @throws IllegalArgumentException where that array is longer than Java's arrays can be
+     * @param band a band-layout array of this geometry, {@code n*W*3} floats
+     * @return the new dense array
+     * @throws IllegalArgumentException where {@code band} has another length, or the dense array
+     *         would be longer than Java's arrays can be
      */
     public float[] bandToDense(float[] band) {
         requireLength(band, (long) n * width() * 3, "band-layout");
@@ -185,7 +225,10 @@ public final class BandGeometry {
     /**
      * Copies the band's cells of a dense {@code n*m*3} array into a new band-layout array (padding 0).
      *
-     * @throws IllegalArgumentException where that array is longer than Java's arrays can be
+     * @param dense a dense array, {@code n*m*3} floats
+     * @return the new band-layout array, {@code n*W*3} floats
+     * @throws IllegalArgumentException where {@code dense} has another length, or the band-layout
+     *         array would be longer than Java's arrays can be
      */
     public float[] denseToBand(float[] dense) {
         requireLength(dense, (long) n * m * 3, "dense");

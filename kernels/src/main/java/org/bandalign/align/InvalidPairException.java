@@ -17,7 +17,12 @@ public final class InvalidPairException extends IllegalArgumentException {
     /** Whether the pair only exceeded the heap that was free when it ran. */
     private final boolean heapLimit;
 
-    /** The pair {@code pairId} (null for a pair without an id) cannot be aligned, for {@code reason}. */
+    /**
+     * The pair {@code pairId} cannot be aligned, for {@code reason}.
+     *
+     * @param pairId the pair's id, or null for a pair without one
+     * @param reason what is wrong, in words, without the pair's name
+     */
     public InvalidPairException(String pairId, String reason) {
         this(pairId, reason, false, false);
     }
@@ -33,6 +38,10 @@ public final class InvalidPairException extends IllegalArgumentException {
     /**
      * A pair with nothing wrong in it that does not fit what one device holds (its memory, or a
      * pinned staging buffer): another backend, such as the CPU engine, may still align it.
+     *
+     * @param pairId the pair's id, or null for a pair without one
+     * @param reason what did not fit, in words, without the pair's name
+     * @return the error, with {@link #isDeviceLimit()} true
      */
     public static InvalidPairException tooLargeForDevice(String pairId, String reason) {
         return new InvalidPairException(pairId, reason, true, false);
@@ -41,27 +50,31 @@ public final class InvalidPairException extends IllegalArgumentException {
     /**
      * A pair with nothing wrong in it whose alignment did not fit the JVM heap that was free when
      * it ran, alone: with more of the heap free (other work of the process done) it may.
+     *
+     * @param pairId the pair's id, or null for a pair without one
+     * @param reason what did not fit, in words, without the pair's name
+     * @return the error, with {@link #isHeapLimit()} true
      */
     public static InvalidPairException tooLargeForFreeHeap(String pairId, String reason) {
         return new InvalidPairException(pairId, reason, false, true);
     }
 
-    /** Whether this is {@link #tooLargeForFreeHeap}: the pair is valid, the free heap was too small for it. */
+    /** {@return whether this is {@link #tooLargeForFreeHeap}: the pair is valid, the free heap was too small for it} */
     public boolean isHeapLimit() {
         return heapLimit;
     }
 
-    /** Whether this is {@link #tooLargeForDevice}: the pair is valid, the device too small for it. */
+    /** {@return whether this is {@link #tooLargeForDevice}: the pair is valid, the device too small for it} */
     public boolean isDeviceLimit() {
         return deviceLimit;
     }
 
-    /** The id of the offending pair, as given (may be null if the input had none). */
+    /** {@return the id of the offending pair, as given (may be null if the input had none)} */
     public String pairId() {
         return pairId;
     }
 
-    /** The reason alone, without the pair's id. */
+    /** {@return the reason alone, without the pair's id} */
     public String reason() {
         return reason;
     }

@@ -7,7 +7,7 @@ public enum Mode {
     /** Smith-Waterman form: a path starts at any cell, takes zero or more steps, and ends at any cell. */
     LOCAL;
 
-    /** The lower-case name used on the command line and in Parquet output ({@code global}, {@code local}). */
+    /** {@return the lower-case name used on the command line and in Parquet output ({@code global}, {@code local})} */
     public String wireName() {
         return name().toLowerCase(java.util.Locale.ROOT);
     }

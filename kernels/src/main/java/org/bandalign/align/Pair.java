@@ -34,7 +34,16 @@ public final class Pair {
         this.scores = scores;
     }
 
-    /** A pair with dense scores, {@code n*m*3} floats. */
+    /**
+     * A pair with dense scores, {@code n*m*3} floats.
+     *
+     * @param id     the pair's key, carried to its result; may be null
+     * @param n      rows of the grid (length of the first sequence), at least 1
+     * @param m      columns of the grid (length of the second sequence), at least 1
+     * @param scores {@code S[i][j][k]} at {@code (i*m + j)*3 + k}; used as given, not copied
+     * @return the pair
+     * @throws InvalidPairException where a length is below 1, or {@code scores} is null or not {@code n*m*3} long
+     */
     public static Pair dense(String id, int n, int m, float[] scores) {
         checkLengths(id, n, m);
         if (scores == null) {
@@ -68,6 +77,16 @@ public final class Pair {
      * A pair with band-layout scores: row {@code i} holds the {@code W = diagHi - diagLo + 1} cells
      * {@code j = i + diagLo + c}; slots with {@code j} outside {@code [0, m)} are ignored. The band
      * must contain both corners: {@code diagLo <= min(0, m-n)} and {@code diagHi >= max(0, m-n)}.
+     *
+     * @param id     the pair's key, carried to its result; may be null
+     * @param n      rows of the grid (length of the first sequence), at least 1
+     * @param m      columns of the grid (length of the second sequence), at least 1
+     * @param diagLo the band's lowest diagonal offset {@code j - i}
+     * @param diagHi the band's highest diagonal offset {@code j - i}
+     * @param scores {@code S[i][j][k]} at {@code (i*W + c)*3 + k}, {@code n*W*3} floats; used as given, not copied
+     * @return the pair
+     * @throws InvalidPairException where a length is below 1, the band misses a corner, or {@code scores} is
+     *         null or not {@code n*W*3} long
      */
     public static Pair band(String id, int n, int m, int diagLo, int diagHi, float[] scores) {
         checkLengths(id, n, m);
@@ -94,42 +113,47 @@ public final class Pair {
         }
     }
 
-    /** The pair's key, carried to its result. */
+    /** {@return the pair's key, carried to its result} */
     public String id() {
         return id;
     }
 
-    /** Rows of the grid: the length of the first sequence. */
+    /** {@return the rows of the grid: the length of the first sequence} */
     public int n() {
         return n;
     }
 
-    /** Columns of the grid: the length of the second sequence. */
+    /** {@return the columns of the grid: the length of the second sequence} */
     public int m() {
         return m;
     }
 
-    /** True when the scores are in band layout. */
+    /** {@return true when the scores are in band layout} */
     public boolean isBandLayout() {
         return bandLayout;
     }
 
-    /** The input band's lowest diagonal offset ({@code -(n-1)} for dense scores). */
+    /** {@return the input band's lowest diagonal offset ({@code -(n-1)} for dense scores)} */
     public int diagLo() {
         return diagLo;
     }
 
-    /** The input band's highest diagonal offset ({@code m-1} for dense scores). */
+    /** {@return the input band's highest diagonal offset ({@code m-1} for dense scores)} */
     public int diagHi() {
         return diagHi;
     }
 
-    /** The scores, as given (not a copy). */
+    /** {@return the scores, as given (not a copy)} */
     public float[] scores() {
         return scores;
     }
 
-    /** Index in {@link #scores()} of step 0 of cell (i, j); the cell must lie in the input band. */
+    /**
+     * {@return the index in {@link #scores()} of step 0 of cell (i, j)}
+     *
+     * @param i row, {@code 0 <= i < n}
+     * @param j column, {@code 0 <= j < m}, with (i, j) in the input band (not checked)
+     */
     public int scoreIndex(int i, int j) {
         return bandLayout ? (i * (diagHi - diagLo + 1) + (j - i - diagLo)) * 3 : (i * m + j) * 3;
     }

@@ -25,17 +25,31 @@ public final class PairChecks {
      * ({@link java.util.RandomAccess}), else a copy, so that a backend that reads the pairs by
      * index does not take quadratic time over a {@link java.util.LinkedList}. Null entries are
      * kept (each is that pair's error).
+     *
+     * @param pairs the pairs, not null
+     * @return {@code pairs} itself, or a copy that is {@link java.util.RandomAccess}
      */
     public static java.util.List<Pair> indexable(java.util.List<Pair> pairs) {
         return pairs instanceof java.util.RandomAccess ? pairs : new java.util.ArrayList<>(pairs);
     }
 
-    /** The error of a null entry of the list given to {@code alignAll}, naming its place there. */
+    /**
+     * {@return the error of a null entry of the list given to {@code alignAll}, naming its place there}
+     *
+     * @param index the entry's index in that list, from 0
+     */
     public static InvalidPairException nullPair(int index) {
         return new InvalidPairException(null, "the list's entry at index " + index + " is null, not a pair");
     }
 
-    /** Throws {@link InvalidPairException} when the pair is too large or has a bad score in the band. */
+    /**
+     * Throws {@link InvalidPairException} when the pair is too large or has a bad score in the band.
+     *
+     * @param pair    the pair
+     * @param g       the band it is to be aligned in ({@link BandGeometry#of(Pair, AlignOptions)})
+     * @param options the options, whose {@link AlignOptions#maxCells()} limits the size
+     * @throws InvalidPairException naming the pair and the first problem found
+     */
     public static void check(Pair pair, BandGeometry g, AlignOptions options) {
         checkSize(pair, g, options);
         checkScores(pair, g);
@@ -44,12 +58,24 @@ public final class PairChecks {
     /**
      * The size checks of {@link #check} alone, for a backend that finds bad scores itself (the
      * CUDA kernels flag them while reading the scores, so the host does not scan them).
+     *
+     * @param pair    the pair
+     * @param g       the band it is to be aligned in
+     * @param options the options, whose {@link AlignOptions#maxCells()} limits the size
+     * @throws InvalidPairException when the pair is too large
      */
     public static void checkSize(Pair pair, BandGeometry g, AlignOptions options) {
         checkSize(pair.id(), g, options);
     }
 
-    /** {@link #checkSize(Pair, BandGeometry, AlignOptions)} for the pair {@code id}, before its scores are at hand. */
+    /**
+     * {@link #checkSize(Pair, BandGeometry, AlignOptions)} for the pair {@code id}, before its scores are at hand.
+     *
+     * @param id      the pair's id, for the message
+     * @param g       the band it is to be aligned in
+     * @param options the options, whose {@link AlignOptions#maxCells()} limits the size
+     * @throws InvalidPairException when the pair is too large
+     */
     public static void checkSize(String id, BandGeometry g, AlignOptions options) {
         long cells = g.cells();
         if (cells > options.maxCells()) {
@@ -90,6 +116,10 @@ public final class PairChecks {
     /**
      * The error for a pair whose first bad score inside the band (NaN or +inf, in row-major
      * order) is {@code scores()[index]}.
+     *
+     * @param pair  the pair
+     * @param index the bad score's index in {@link Pair#scores()}
+     * @return the error, naming the pair and the score's {@code S[i][j][k]}
      */
     public static InvalidPairException badScore(Pair pair, int index) {
         int cell = index / 3;
@@ -102,7 +132,13 @@ public final class PairChecks {
                 + " (inside the band)");
     }
 
-    /** The error for a pair whose every path has weight -inf. */
+    /**
+     * {@return the error for a pair whose every path has weight -inf}
+     *
+     * @param pair the pair
+     * @param g    the band it was aligned in
+     * @param mode the mode it was aligned in
+     */
     public static InvalidPairException noFinitePath(Pair pair, BandGeometry g, Mode mode) {
         return new InvalidPairException(pair.id(), "no path of finite weight (" + mode.wireName() + " mode, " + g
                 + "): every path uses a -inf score");

@@ -9,17 +9,17 @@ public enum Semiring {
     /** Both of the above; marginals are the log-semiring marginals. */
     BOTH;
 
-    /** Whether log Z and the marginals are computed (LOG, BOTH). */
+    /** {@return whether log Z and the marginals are computed (LOG, BOTH)} */
     public boolean computesLog() {
         return this != MAX;
     }
 
-    /** Whether the Viterbi path is computed (MAX, BOTH). */
+    /** {@return whether the Viterbi path is computed (MAX, BOTH)} */
     public boolean computesMax() {
         return this != LOG;
     }
 
-    /** The name in the command line and the job's output: {@code log}, {@code max} or {@code both}. */
+    /** {@return the name in the command line and the job's output: {@code log}, {@code max} or {@code both}} */
     public String wireName() {
         return name().toLowerCase(java.util.Locale.ROOT);
     }

@@ -16,6 +16,12 @@ public final class ViterbiPath {
     /**
      * A path as an engine found it.
      *
+     * @param score  the path's weight
+     * @param cigar  its steps as a run-length CIGAR, the start counted as the first M
+     * @param startI row of its first cell
+     * @param startJ column of its first cell
+     * @param endI   row of its last cell
+     * @param endJ   column of its last cell
      * @throws IllegalArgumentException when {@code cigar} is not runs of a positive count and one
      *         of {@code M}, {@code I}, {@code D}
      */
@@ -51,22 +57,22 @@ public final class ViterbiPath {
         return cigar;
     }
 
-    /** The path's weight: the sum of the scores of its steps, the start's included. */
+    /** {@return the path's weight: the sum of the scores of its steps, the start's included} */
     public double score() {
         return score;
     }
 
-    /** The path's steps as a run-length CIGAR; its first M is the start. */
+    /** {@return the path's steps as a run-length CIGAR; its first M is the start} */
     public String cigar() {
         return cigar;
     }
 
-    /** The path's first cell {@code {i, j}}. */
+    /** {@return the path's first cell {@code {i, j}}, a new array} */
     public int[] start() {
         return new int[] {startI, startJ};
     }
 
-    /** The path's last cell {@code {i, j}}. */
+    /** {@return the path's last cell {@code {i, j}}, a new array} */
     public int[] end() {
         return new int[] {endI, endJ};
     }
@@ -74,13 +80,21 @@ public final class ViterbiPath {
     /** Receives the steps of a path, one call per cell: the step k that entered cell (i, j). */
     @FunctionalInterface
     public interface StepConsumer {
-        /** Cell {@code (i, j)}, entered by step {@code k} (0 horizontal, 1 diagonal or the start, 2 vertical). */
+        /**
+         * Cell {@code (i, j)}, entered by step {@code k}.
+         *
+         * @param i the cell's row
+         * @param j the cell's column
+         * @param k the step: 0 horizontal, 1 diagonal or the start, 2 vertical
+         */
         void accept(int i, int j, int k);
     }
 
     /**
      * Visits the path's steps in order: the start cell with step 1 (the start counts as M), then
      * every further cell with the step that entered it.
+     *
+     * @param consumer called once per cell of the path, in order
      */
     public void forEachStep(StepConsumer consumer) {
         int i = startI;
@@ -113,9 +127,12 @@ public final class ViterbiPath {
     }
 
     /**
-     * The 0/1 indicator of the path's steps, dense {@code n*m*3}.
+     * {@return the 0/1 indicator of the path's steps, a new dense {@code n*m*3} array}
      *
-     * @throws IllegalArgumentException where that array is longer than Java's arrays can be
+     * @param n rows of the grid
+     * @param m columns of the grid
+     * @throws IllegalArgumentException where that array is longer than Java's arrays can be, or the
+     *         path leaves the {@code n x m} grid
      */
     public float[] indicatorDense(int n, int m) {
         float[] out = new float[PairChecks.arrayLength((long) n * m * 3, "the dense indicator of a " + n + " x " + m + " path")];

@@ -71,7 +71,12 @@ public final class CpuAligner implements Aligner {
         return g.cells() * WORK_BYTES_PER_CELL + (g.n() + 3L) * WORK_BYTES_PER_ROW + (g.n() + (long) g.m()) * Integer.BYTES;
     }
 
-    /** A CPU aligner whose {@link #alignAll} uses {@code threads} worker threads. */
+    /**
+     * A CPU aligner whose {@link #alignAll} uses {@code threads} worker threads.
+     *
+     * @param threads worker threads, at least 1 (1: {@code alignAll} runs on the calling thread)
+     * @throws IllegalArgumentException where {@code threads < 1}
+     */
     public CpuAligner(int threads) {
         if (threads < 1) {
             throw new IllegalArgumentException("threads must be >= 1, got " + threads);
@@ -94,7 +99,7 @@ public final class CpuAligner implements Aligner {
         };
     }
 
-    /** Worker threads used by {@link #alignAll}. */
+    /** {@return the worker threads used by {@link #alignAll}} */
     public int threads() {
         return threads;
     }

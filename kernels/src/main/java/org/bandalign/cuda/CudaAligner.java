@@ -152,6 +152,9 @@ public final class CudaAligner implements Aligner {
      * Opens device {@code ordinal} with a device-memory budget per launch in bytes ({@code <= 0}:
      * 40% of the free memory).
      *
+     * @param ordinal     the CUDA device ordinal
+     * @param budgetBytes device bytes one launch may use, or {@code <= 0} for 40% of the memory free now
+     * @return the aligner; close it to release the device
      * @throws CudaUnavailableException when the driver, a device or that ordinal is missing, or
      *         the device cannot be used (held by another process, out of memory)
      */
@@ -159,7 +162,11 @@ public final class CudaAligner implements Aligner {
         return CudaDevice.openFor(ordinal, device -> new CudaAligner(device, budgetBytes));
     }
 
-    /** Number of CUDA devices, or a {@link CudaUnavailableException} saying why there are none. */
+    /**
+     * {@return the number of CUDA devices visible to this process}
+     *
+     * @throws CudaUnavailableException saying why there are none
+     */
     public static int deviceCount() {
         return CudaDevice.deviceCount();
     }
@@ -169,18 +176,18 @@ public final class CudaAligner implements Aligner {
         return "cuda:" + device.ordinal;
     }
 
-    /** The CUDA device ordinal. */
+    /** {@return the CUDA device ordinal} */
     public int ordinal() {
         return device.ordinal;
     }
 
-    /** The device's name, as the driver reports it. */
+    /** {@return the device's name, as the driver reports it} */
     public String deviceName() {
         return device.name;
     }
 
     /**
-     * The build of the kernels the driver loaded, as its class-path resource:
+     * {@return the build of the kernels the driver loaded, as its class-path resource} That is
      * {@code banded_align.fatbin} (CUDA 13) or {@code banded_align.cuda12.fatbin} (CUDA 12, for
      * drivers older than R580).
      */
@@ -188,14 +195,14 @@ public final class CudaAligner implements Aligner {
         return module.image;
     }
 
-    /** Milliseconds spent in alignment kernels by this aligner so far (for benchmarks). */
+    /** {@return the milliseconds spent in alignment kernels by this aligner so far} For benchmarks. */
     public double kernelMillis() {
         return all.stream().mapToDouble(BandedAlignKernels::kernelMillis).sum();
     }
 
     /**
-     * How many launches ran which kernels with what block size so far (the host picks them per
-     * launch: see the kernels' design note), for benchmarks and diagnostics; for example
+     * {@return how many launches ran which kernels with what block size so far} The host picks them per
+     * launch (see the kernels' design note). For benchmarks and diagnostics; for example
      * {@code {"banded_forward_backward (224 threads)": 12}}.
      */
     public Map<String, Long> launchesByKernels() {
@@ -207,10 +214,10 @@ public final class CudaAligner implements Aligner {
     }
 
     /**
-     * What the driver reports for each alignment kernel it loaded: registers a thread, local
-     * (spilled) bytes a thread, static shared bytes, and the architecture of the code it runs
-     * (for example {@code banded_forward_backward: 72 registers, 0 B local, 0 B static shared,
-     * sm_90}), one line each; for benchmarks and diagnostics.
+     * {@return what the driver reports for each alignment kernel it loaded, one line each} A line
+     * gives registers a thread, local (spilled) bytes a thread, static shared bytes, and the
+     * architecture of the code it runs (for example {@code banded_forward_backward: 72 registers,
+     * 0 B local, 0 B static shared, sm_90}); for benchmarks and diagnostics.
      */
     public String kernelResources() {
         StringBuilder out = new StringBuilder();
@@ -237,17 +244,27 @@ public final class CudaAligner implements Aligner {
     /**
      * Device-to-device copy bandwidth in bytes per second, measured with {@code bytes} bytes
      * (the memory roofline the kernels are compared with).
+     *
+     * @param bytes  size of the copy, in bytes
+     * @param rounds copies timed, at least 1
+     * @return the best round's bandwidth, counting every byte once read and once written
      */
     public double copyBandwidth(long bytes, int rounds) {
         return diagnostic(() -> DeviceCopy.bandwidth(device, bytes, rounds));
     }
 
-    /** Pinned host-to-device copy bandwidth in bytes per second, measured with {@code bytes} bytes. */
+    /**
+     * Pinned host-to-device copy bandwidth in bytes per second, measured with {@code bytes} bytes.
+     *
+     * @param bytes  size of the copy, in bytes
+     * @param rounds copies timed, at least 1
+     * @return the best round's bandwidth
+     */
     public double hostToDeviceBandwidth(long bytes, int rounds) {
         return diagnostic(() -> DeviceCopy.hostToDevice(device, bytes, rounds));
     }
 
-    /** Device bytes one launch may use. */
+    /** {@return the device bytes one launch may use} */
     public long budgetBytes() {
         return budget;
     }
@@ -604,12 +621,12 @@ public final class CudaAligner implements Aligner {
         return group.size() > shown ? out.append(" and ").append(group.size() - shown).append(" more").toString() : out.toString();
     }
 
-    /** True once a launch failed with an error that leaves the device context unusable. */
+    /** {@return true once a launch failed with an error that leaves the device context unusable} */
     public boolean isBroken() {
         return broken.get() != null;
     }
 
-    /** The first failure that made this aligner unusable, or null while it is usable. */
+    /** {@return the first failure that made this aligner unusable, or null while it is usable} */
     public String brokenBy() {
         return broken.get();
     }

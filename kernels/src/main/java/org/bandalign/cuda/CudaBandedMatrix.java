@@ -93,6 +93,8 @@ public final class CudaBandedMatrix implements AutoCloseable {
     /**
      * Opens device {@code ordinal}.
      *
+     * @param ordinal the CUDA device ordinal
+     * @return the products on that device; close it to release the device
      * @throws CudaUnavailableException when the driver, a device or that ordinal is missing, or
      *         the device cannot be used (held by another process, out of memory)
      */
@@ -100,17 +102,40 @@ public final class CudaBandedMatrix implements AutoCloseable {
         return CudaDevice.openFor(ordinal, CudaBandedMatrix::new);
     }
 
-    /** {@code x.multiply(y)}: {@code Y^T X}, sum-product. */
+    /**
+     * {@code x.multiply(y)}: {@code Y^T X}, sum-product; fill 0.
+     *
+     * @param x the left operand, {@code lu, ld >= 0}
+     * @param y the right operand, of the same batch and size, {@code lu, ld >= 0}
+     * @return the product, a new matrix with {@code lu = x.lu + y.ld}, {@code ld = x.ld + y.lu}
+     * @throws IllegalArgumentException where the operands differ in batch or size, a band is negative,
+     *                                  or the operands or result are larger than one pinned staging buffer
+     * @throws IllegalStateException    when this is closed, or unusable after a failure on the device
+     */
     public BandedMatrix multiply(BandedMatrix x, BandedMatrix y) {
         return run(x, y, STANDARD, 0f);
     }
 
-    /** {@code x.multiplyLog(y)}: log-sum-exp product. */
+    /**
+     * {@code x.multiplyLog(y)}: log-sum-exp product; fill -inf.
+     *
+     * @param x the left operand, {@code lu, ld >= 0}
+     * @param y the right operand, of the same batch and size, {@code lu, ld >= 0}
+     * @return the product, a new matrix with the band of {@link #multiply}
+     * @throws IllegalArgumentException as {@link #multiply}
+     */
     public BandedMatrix multiplyLog(BandedMatrix x, BandedMatrix y) {
         return run(x, y, LOG, Float.NEGATIVE_INFINITY);
     }
 
-    /** {@code x.multiplyMax(y)}: max-plus product. */
+    /**
+     * {@code x.multiplyMax(y)}: max-plus product; fill -inf.
+     *
+     * @param x the left operand, {@code lu, ld >= 0}
+     * @param y the right operand, of the same batch and size, {@code lu, ld >= 0}
+     * @return the product, a new matrix with the band of {@link #multiply}
+     * @throws IllegalArgumentException as {@link #multiply}
+     */
     public BandedMatrix multiplyMax(BandedMatrix x, BandedMatrix y) {
         return run(x, y, MAX, Float.NEGATIVE_INFINITY);
     }

@@ -29,7 +29,18 @@ public final class CudaDevices {
     private CudaDevices() {
     }
 
-    /** One visible device as the driver describes it. */
+    /**
+     * One visible device as the driver describes it.
+     *
+     * @param ordinal         the ordinal {@link CudaAligner#open} takes
+     * @param name            the device's name, e.g. {@code NVIDIA H200}
+     * @param uuid            the UUID as nvidia-smi prints it, {@code GPU-} and 32 lower-case hex digits
+     * @param pciBusId        the PCI bus id, e.g. {@code 0000:1B:00.0}
+     * @param computeMajor    the compute capability's major number (9 for sm_90)
+     * @param computeMinor    the compute capability's minor number
+     * @param multiprocessors the number of streaming multiprocessors
+     * @param totalMemory     the device memory in bytes
+     */
     public record Device(int ordinal, String name, String uuid, String pciBusId, int computeMajor, int computeMinor,
             int multiprocessors, long totalMemory) {
         /** One line: ordinal, name, compute capability, SMs, memory, UUID and PCI bus id. */
@@ -43,7 +54,7 @@ public final class CudaDevices {
     }
 
     /**
-     * The driver's CUDA version, e.g. {@code "13.0"}.
+     * {@return the driver's CUDA version, e.g. {@code "13.0"}}
      *
      * @throws CudaUnavailableException when the driver does not load or initialise, or there is no device
      */
@@ -59,7 +70,7 @@ public final class CudaDevices {
     }
 
     /**
-     * Every device visible to this process, by ordinal.
+     * {@return every device visible to this process, by ordinal}
      *
      * @throws CudaUnavailableException when the driver does not load or initialise, there is no
      *                                  device, or the driver fails to describe one
@@ -118,7 +129,11 @@ public final class CudaDevices {
         return s.toString();
     }
 
-    /** Whether {@code address} names a device by UUID ({@code GPU-...}) rather than by index. */
+    /**
+     * {@return whether {@code address} names a device by UUID ({@code GPU-...}) rather than by index}
+     *
+     * @param address a device's address: an index such as {@code 0}, or a UUID; may be null
+     */
     public static boolean isUuid(String address) {
         return address != null && address.strip().regionMatches(true, 0, "GPU-", 0, 4);
     }
@@ -127,7 +142,11 @@ public final class CudaDevices {
      * The ordinal of the visible device whose UUID is {@code uuid}, or begins with it (as
      * {@code CUDA_VISIBLE_DEVICES} accepts a unique prefix); case does not matter.
      *
-     * @throws CudaUnavailableException when no visible device has that UUID, or several begin with it
+     * @param uuid a device UUID, {@code GPU-...}, or a prefix of one longer than {@code GPU-}
+     * @return that device's ordinal in this process
+     * @throws IllegalArgumentException when {@code uuid} does not look like a GPU UUID
+     * @throws CudaUnavailableException when the driver does not load, no visible device has that UUID,
+     *                                  or several begin with it
      */
     public static int ordinalOf(String uuid) {
         String wanted = uuid.strip().toLowerCase(Locale.ROOT);

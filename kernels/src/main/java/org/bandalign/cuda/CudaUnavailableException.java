@@ -7,12 +7,21 @@ package org.bandalign.cuda;
 public final class CudaUnavailableException extends IllegalStateException {
     private static final long serialVersionUID = 1L;
 
-    /** No usable device, for the reason {@code message} gives. */
+    /**
+     * No usable device, for the reason {@code message} gives.
+     *
+     * @param message what is missing and what to do about it
+     */
     public CudaUnavailableException(String message) {
         super(message);
     }
 
-    /** No usable device, for the reason {@code message} gives, found through {@code cause}. */
+    /**
+     * No usable device, for the reason {@code message} gives, found through {@code cause}.
+     *
+     * @param message what is missing and what to do about it
+     * @param cause   the failure that showed it
+     */
     public CudaUnavailableException(String message, Throwable cause) {
         super(message, cause);
     }
