@@ -2,6 +2,7 @@ package org.bandalign.job;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -85,6 +86,57 @@ class SparkSubmitIT {
                     + "(mvn verify), which sets it");
         }
         return v;
+    }
+
+    /**
+     * Every library the jar bundles is named in its META-INF/THIRD-PARTY.txt, with the folder it
+     * occupies, the version its Maven metadata gives, and a licence text that is in the jar.
+     */
+    @Test
+    void jar_namesEachLibraryItBundles_withItsVersionAndLicence() throws IOException {
+        try (JarFile j = new JarFile(jar.toFile())) {
+            ZipEntry noticeEntry = j.getEntry("META-INF/THIRD-PARTY.txt");
+            assertNotNull(noticeEntry, "the jar has META-INF/THIRD-PARTY.txt");
+            String notice = new String(j.getInputStream(noticeEntry).readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+            java.util.Set<String> roots = new java.util.TreeSet<>();
+            List<String> names = new ArrayList<>();
+            for (Enumeration<? extends ZipEntry> e = j.entries(); e.hasMoreElements(); ) {
+                String name = e.nextElement().getName();
+                names.add(name);
+                if (name.endsWith(".class") && !name.startsWith("org/bandalign/") && !name.contains("module-info")
+                        && !name.startsWith("META-INF/")) {
+                    String[] parts = name.split("/");
+                    roots.add(parts[0].equals("org") || parts[0].equals("com") ? parts[0] + "/" + parts[1] + "/" : parts[0] + "/");
+                } else if (name.startsWith("lib/") && !name.endsWith("/")) {
+                    roots.add(name);
+                }
+            }
+            assertEquals(List.of("jcuda/", "lib/libJCudaDriver-12.0.0-linux-x86_64.so", "org/jfree/", "picocli/"),
+                    List.copyOf(roots),
+                    "the third-party code in the jar (a new dependency needs its entry in THIRD-PARTY.txt)");
+            for (String root : roots) {
+                assertTrue(notice.lines().anyMatch(l -> l.startsWith("  In this jar: ")
+                                && List.of(l.substring("  In this jar: ".length()).split(", ")).contains(root)), root + " is named in THIRD-PARTY.txt:\n" + notice);
+            }
+            for (String properties : matching(names, "META-INF/maven/.+/pom\\.properties")) {
+                java.util.Properties p = new java.util.Properties();
+                p.load(j.getInputStream(j.getEntry(properties)));
+                if (!p.getProperty("groupId").equals("org.bandalign")) {
+                    String coordinates = p.getProperty("groupId") + ":" + p.getProperty("artifactId");
+                    assertTrue(notice.lines().anyMatch(l -> l.contains(coordinates) && l.contains(" " + p.getProperty("version") + " ")),
+                            coordinates + " " + p.getProperty("version") + " is named, with its version, in THIRD-PARTY.txt");
+                }
+            }
+            java.util.regex.Matcher licence =
+                    java.util.regex.Pattern.compile("META-INF/licenses/[A-Za-z0-9.-]+\\.txt").matcher(notice);
+            int licences = 0;
+            while (licence.find()) {
+                assertNotNull(j.getEntry(licence.group()), licence.group() + " is in the jar");
+                licences++;
+            }
+            assertEquals(3, licences, "each library's licence text is named");
+            assertFalse(notice.contains("${"), "the versions are filled in:\n" + notice);
+        }
     }
 
     @Test
