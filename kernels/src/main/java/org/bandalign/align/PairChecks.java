@@ -83,9 +83,13 @@ public final class PairChecks {
                     + " band cells, more than the configured limit of " + options.maxCells() + " (maxCells)");
         }
         long outFloats = (long) g.n() * (g.isDense() ? g.m() : g.width()) * 3;
-        if (outFloats > MAX_ARRAY || 4 * cells > MAX_ARRAY) {
+        if (outFloats > MAX_ARRAY) {
             throw new InvalidPairException(id, "too large: " + g + " needs " + outFloats
                     + " marginal floats, more than one Java array holds");
+        }
+        if (4 * cells > MAX_ARRAY) {   // (the CPU engine's forward weights: up to 4 a cell, in one array)
+            throw new InvalidPairException(id, "too large: " + g + " has " + cells + " band cells, whose 4 forward weights"
+                    + " each (" + 4 * cells + ") are more than one Java array holds");
         }
     }
 

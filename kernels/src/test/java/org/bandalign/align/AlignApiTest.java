@@ -240,11 +240,15 @@ class AlignApiTest {
         InvalidPairException floats = assertThrows(InvalidPairException.class,
                 () -> PairChecks.checkSize(tiny, BandGeometry.of(30000, 1000, -29000, 0), AlignOptions.defaults()));
         assertTrue(floats.reason().contains("2610090000 marginal floats, more than one Java array holds"), floats.reason());
-        // 600 million cells in a band 1001 wide: 1.8 billion floats fit, 2.4 billion bytes of them do not
+        // 600 million cells in a band 1001 wide: their 1.8 billion marginal floats fit in an array,
+        // but not the CPU engine's 4 forward weights a cell; the reason says which (found by a
+        // review: it named the marginal floats, fewer than an array holds)
         AlignOptions roomy = AlignOptions.builder().maxCells(1_000_000_000L).build();
         BandGeometry wide = BandGeometry.of(600_000, 600_000, -500, 500);
         assertTrue((long) wide.n() * wide.width() * 3 < Integer.MAX_VALUE && 4 * wide.cells() > Integer.MAX_VALUE);
-        assertThrows(InvalidPairException.class, () -> PairChecks.checkSize(tiny, wide, roomy));
+        InvalidPairException cells = assertThrows(InvalidPairException.class, () -> PairChecks.checkSize(tiny, wide, roomy));
+        assertTrue(cells.reason().contains(wide.cells() + " band cells, whose 4 forward weights each (" + 4 * wide.cells()
+                + ") are more than one Java array holds"), cells.reason());
         PairChecks.checkSize(tiny, BandGeometry.of(20000, 1000, -19000, 0), AlignOptions.defaults());   // 1.14 billion floats: fine
     }
 
