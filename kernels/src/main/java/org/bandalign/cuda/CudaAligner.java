@@ -245,23 +245,35 @@ public final class CudaAligner implements Aligner {
      * Device-to-device copy bandwidth in bytes per second, measured with {@code bytes} bytes
      * (the memory roofline the kernels are compared with).
      *
-     * @param bytes  size of the copy, in bytes
+     * @param bytes  size of the copy, in bytes, at least 1
      * @param rounds copies timed, at least 1
      * @return the best round's bandwidth, counting every byte once read and once written
+     * @throws IllegalArgumentException where {@code bytes} or {@code rounds} is below 1
      */
     public double copyBandwidth(long bytes, int rounds) {
+        checkCopy(bytes, rounds);
         return diagnostic(() -> DeviceCopy.bandwidth(device, bytes, rounds));
     }
 
     /**
      * Pinned host-to-device copy bandwidth in bytes per second, measured with {@code bytes} bytes.
      *
-     * @param bytes  size of the copy, in bytes
+     * @param bytes  size of the copy, in bytes, at least 1
      * @param rounds copies timed, at least 1
      * @return the best round's bandwidth
+     * @throws IllegalArgumentException where {@code bytes} or {@code rounds} is below 1
      */
     public double hostToDeviceBandwidth(long bytes, int rounds) {
+        checkCopy(bytes, rounds);
         return diagnostic(() -> DeviceCopy.hostToDevice(device, bytes, rounds));
+    }
+
+    /** Refuses a copy measurement that would time nothing (it read as a bandwidth of 0). */
+    private static void checkCopy(long bytes, int rounds) {
+        if (bytes < 1 || rounds < 1) {
+            throw new IllegalArgumentException("a bandwidth is measured with at least 1 byte and 1 round, got " + bytes
+                    + " bytes and " + rounds + " rounds");
+        }
     }
 
     /** {@return the device bytes one launch may use} */

@@ -48,6 +48,17 @@ class EmulatedDeviceTest {
      * is 1 MiB, the least a staging buffer takes.
      */
     @Test
+    void copyBandwidths_timeAtLeastOneRoundOfOneByte_elseAreRefused() {
+        try (CudaAligner cuda = CudaAligner.open(0, 0)) {
+            assertTrue(cuda.copyBandwidth(1 << 20, 1) > 0);
+            assertTrue(cuda.hostToDeviceBandwidth(1 << 20, 2) > 0);
+            // found by a review: 0 rounds read as a bandwidth of 0
+            assertThrows(IllegalArgumentException.class, () -> cuda.copyBandwidth(1 << 20, 0));
+            assertThrows(IllegalArgumentException.class, () -> cuda.hostToDeviceBandwidth(0, 3));
+        }
+    }
+
+    @Test
     void alignAll_stagingGrownForLargePairs_isGivenBackByTheNextOrdinaryLaunch() {
         System.setProperty(BandedAlignKernels.RETAINED_STAGING_PROPERTY, String.valueOf(1 << 20));
         try (CudaAligner cuda = CudaAligner.open(0, 0)) {
