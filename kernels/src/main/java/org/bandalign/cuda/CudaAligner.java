@@ -41,8 +41,11 @@ import org.bandalign.align.PairChecks;
  * the largest launch so far; cuMemAlloc and cuMemFree would synchronise the device between
  * launches) and one pinned staging buffer, until {@link #close()}; a staging buffer grown for
  * large pairs beyond what packed launches need is given back by the next launch that needs no
- * more ({@link BandedAlignKernels#RETAINED_STAGING}). With the default budget
- * that is at most about 90% of the device memory that was free when the aligner opened.
+ * more ({@link BandedAlignKernels#RETAINED_STAGING}). With the default budget and one caller
+ * at a time, that is at most about 90% of the device memory that was free when the aligner
+ * opened. Concurrent callers each keep launches of their own in flight; where their arenas
+ * together do not fit, the device's out-of-memory makes room: the idle arenas are given back and
+ * the launch is split as above.
  *
  * <p>Thread-safe: task threads may share one aligner per device. Each concurrent caller launches
  * on a stream of its own with its own pinned staging buffers (a small pool, one set per thread
