@@ -45,7 +45,7 @@ import org.bandalign.align.InvalidPairException;
  * <p>The dictionary page is kept whole where it is at most {@link #HELD_DICTIONARY_BYTES}
  * decompressed and fits beside the row (the size check); a larger one is written, as its
  * bytes are decompressed, to a scratch file in the first of Spark's local directories
- * ({@link #scratchDirectory}: {@code spark.local.dir} or what overrides it; else the JVM's
+ * ({@link ScratchFiles#directory()}: {@code spark.local.dir} or what overrides it; else the JVM's
  * temporary directory), its values then read from
  * there by offset, and the file deleted once the chunk is done ({@link #release}); one kept on
  * the heap moves there where a later page or row does not fit beside it. A
@@ -81,14 +81,6 @@ final class BinaryChunk implements ParquetScores.Rows {
     /** Chunks read here since the JVM started (tests: that this reader ran). */
     static final java.util.concurrent.atomic.AtomicLong CHUNKS = new java.util.concurrent.atomic.AtomicLong();
 
-    /**
-     * Scratch files not deleted yet, which a JVM going down deletes (SIGTERM, Ctrl-C, an
-     * executor stopped: its shutdown hooks run; a JVM killed outright leaves them, in Spark's
-     * local directories where Spark gave some).
-     */
-    private static final Set<java.io.File> LIVE = java.util.concurrent.ConcurrentHashMap.newKeySet();
-    private static final java.util.concurrent.atomic.AtomicBoolean HOOKED = new java.util.concurrent.atomic.AtomicBoolean();
-
     /** Dictionaries written to a scratch file since the JVM started (tests: that a large one was). */
     static final java.util.concurrent.atomic.AtomicLong SPILLED = new java.util.concurrent.atomic.AtomicLong();
 
@@ -119,8 +111,7 @@ final class BinaryChunk implements ParquetScores.Rows {
     private long[] dictionaryStarts;
     private int[] dictionaryLengths;
     private ByteBuffer held;
-    private java.io.File scratchFile;
-    private FileChannel scratch;
+    private ScratchFiles.Scratch scratch;
     /** What values are read from the scratch file through (the window may hold a page's indices meanwhile). */
     private byte[] scratchWindow;
 
@@ -367,70 +358,18 @@ final class BinaryChunk implements ParquetScores.Rows {
 
     /** A new scratch file, open to write and read, with the window its values are read through. */
     private FileChannel openScratch() throws IOException {
-        scratchFile = scratchFile();
-        scratch = FileChannel.open(scratchFile.toPath(), java.nio.file.StandardOpenOption.READ, java.nio.file.StandardOpenOption.WRITE);
+        scratch = ScratchFiles.create();
         scratchWindow = new byte[WINDOW_BYTES];
         SPILLED.incrementAndGet();
-        return scratch;
+        return scratch.channel;
     }
 
     /** {@code e}, from writing the dictionary to a scratch file, saying where; the file deleted. */
     private UncheckedIOException scratchFailed(IOException e) {
-        String where = scratchFile == null ? "in " + scratchDirectory() : scratchFile.toString();
+        String where = scratch == null ? "in " + ScratchFiles.directory() : scratch.file.toString();
         release(true);
         return new UncheckedIOException("writing the dictionary page of " + path + " to a scratch file (" + where + "; Spark's "
                 + "spark.local.dir says where): " + e.getMessage(), e);
-    }
-
-    /**
-     * A new scratch file in the first of Spark's local directories, or the JVM's temporary
-     * directory, deleted by the JVM's shutdown where it is not deleted before ({@link #LIVE}).
-     */
-    private static java.io.File scratchFile() throws IOException {
-        if (HOOKED.compareAndSet(false, true)) {
-            try {
-                Runtime.getRuntime().addShutdownHook(new Thread(() -> LIVE.forEach(java.io.File::delete), "bandalign-scratch-files"));
-            } catch (IllegalStateException shuttingDown) {
-                // (too late for a hook: the file is deleted when its chunk is done, if it gets there)
-            }
-        }
-        java.io.File dir = scratchDirectory();
-        java.nio.file.Files.createDirectories(dir.toPath());
-        java.io.File file = java.io.File.createTempFile("bandalign-dictionary-", ".bin", dir);
-        LIVE.add(file);
-        return file;
-    }
-
-    /** The directory scratch files go in here ({@link #scratchDirectory(java.util.Map, String, String)}). */
-    static java.io.File scratchDirectory() {
-        org.apache.spark.SparkEnv env = org.apache.spark.SparkEnv.get();
-        return scratchDirectory(System.getenv(), env == null ? null : env.conf().get("spark.local.dir", null),
-                System.getProperty("java.io.tmpdir"));
-    }
-
-    /**
-     * The first of the local directories Spark's executors write scratch data to, found as Spark
-     * finds them: a standalone worker's directories for its executor ({@code SPARK_EXECUTOR_DIRS}),
-     * {@code SPARK_LOCAL_DIRS}, a YARN container's {@code LOCAL_DIRS}, then
-     * {@code spark.local.dir} ({@code localDir}); else {@code tmp}, the JVM's temporary directory.
-     */
-    static java.io.File scratchDirectory(java.util.Map<String, String> env, String localDir, String tmp) {
-        String[][] tried = {
-            {env.get("SPARK_EXECUTOR_DIRS"), java.io.File.pathSeparator},
-            {env.get("SPARK_LOCAL_DIRS"), ","},
-            {env.get("CONTAINER_ID") != null ? env.get("LOCAL_DIRS") : null, ","},
-            {localDir, ","},
-        };
-        for (String[] t : tried) {
-            if (t[0] != null) {
-                for (String dir : t[0].split(java.util.regex.Pattern.quote(t[1]))) {
-                    if (!dir.isBlank()) {
-                        return new java.io.File(dir.trim());
-                    }
-                }
-            }
-        }
-        return new java.io.File(tmp);
     }
 
     /** Copies {@code length} bytes of {@code in} to {@code out}, through the window. */
@@ -645,8 +584,8 @@ final class BinaryChunk implements ParquetScores.Rows {
                 buffer.clear().limit(m * Float.BYTES);
                 long at = start + (long) done * Float.BYTES;
                 while (buffer.hasRemaining()) {
-                    if (scratch.read(buffer, at + buffer.position()) < 0) {
-                        throw new java.io.EOFException("the scratch file " + scratchFile + " ends early");
+                    if (scratch.channel.read(buffer, at + buffer.position()) < 0) {
+                        throw new java.io.EOFException("the scratch file " + scratch.file + " ends early");
                     }
                 }
                 buffer.flip();
@@ -654,7 +593,7 @@ final class BinaryChunk implements ParquetScores.Rows {
                 done += m;
             }
         } catch (IOException e) {
-            throw new UncheckedIOException("reading the dictionary of " + path + " from " + scratchFile + ": " + e.getMessage(), e);
+            throw new UncheckedIOException("reading the dictionary of " + path + " from " + scratch.file + ": " + e.getMessage(), e);
         }
         return row;
     }
@@ -698,17 +637,8 @@ final class BinaryChunk implements ParquetScores.Rows {
             dictionaryLengths = null;
             scratchWindow = null;
             if (scratch != null) {
-                try {
-                    scratch.close();
-                } catch (IOException e) {
-                    // (the file is deleted below all the same)
-                }
+                scratch.close();
                 scratch = null;
-            }
-            if (scratchFile != null) {
-                scratchFile.delete();
-                LIVE.remove(scratchFile);
-                scratchFile = null;
             }
         }
     }

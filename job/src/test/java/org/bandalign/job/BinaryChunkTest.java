@@ -167,22 +167,6 @@ class BinaryChunkTest {
         assertTrue(e.getMessage().contains("no row is left"), e.getMessage());
     }
 
-    /** Scratch files go where Spark puts its own: the directories its cluster managers give first, then spark.local.dir, then tmp. */
-    @Test
-    void scratchDirectory_asSparkFindsItsLocalDirectories() {
-        String sep = java.io.File.pathSeparator;
-        assertEquals(new java.io.File("/tmp/x"), BinaryChunk.scratchDirectory(java.util.Map.of(), null, "/tmp/x"));
-        assertEquals(new java.io.File("/data/a"), BinaryChunk.scratchDirectory(java.util.Map.of(), " /data/a , /data/b", "/tmp/x"));
-        assertEquals(new java.io.File("/yarn/1"), BinaryChunk.scratchDirectory(java.util.Map.of("CONTAINER_ID", "c1",
-                "LOCAL_DIRS", "/yarn/1,/yarn/2"), "/data/a", "/tmp/x"));
-        assertEquals(new java.io.File("/data/a"), BinaryChunk.scratchDirectory(java.util.Map.of("LOCAL_DIRS", "/yarn/1"), "/data/a", "/tmp/x"),
-                "LOCAL_DIRS outside a YARN container");
-        assertEquals(new java.io.File("/local/1"), BinaryChunk.scratchDirectory(java.util.Map.of("SPARK_LOCAL_DIRS", "/local/1,/local/2",
-                "CONTAINER_ID", "c1", "LOCAL_DIRS", "/yarn/1"), "/data/a", "/tmp/x"));
-        assertEquals(new java.io.File("/worker/app/1"), BinaryChunk.scratchDirectory(java.util.Map.of("SPARK_EXECUTOR_DIRS",
-                "/worker/app/1" + sep + "/worker/app/2", "SPARK_LOCAL_DIRS", "/local/1"), "/data/a", "/tmp/x"));
-    }
-
     /** Pages of {@code rows}, cut at {@code cuts}, version 2 or 1 (levels in {@code levelEncoding}), plain or by dictionary. */
     private static PageReader pages(List<float[]> rows, List<Integer> cuts, boolean dictionary, boolean v2, Encoding levelEncoding)
             throws Exception {

@@ -266,7 +266,7 @@ class ParquetScoresTest {
             {org.apache.parquet.hadoop.metadata.CompressionCodecName.LZ4_RAW, false, false},
             {org.apache.parquet.hadoop.metadata.CompressionCodecName.LZ4, false, false},
         };
-        java.io.File scratch = BinaryChunk.scratchDirectory();
+        java.io.File scratch = ScratchFiles.directory();
         java.util.Set<String> scratchBefore = scratchFiles(scratch);
         int compared = 0;
         for (Object[] v : variants) {
