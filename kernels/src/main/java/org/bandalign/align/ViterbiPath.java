@@ -23,7 +23,9 @@ public final class ViterbiPath {
      * @param endI   row of its last cell
      * @param endJ   column of its last cell
      * @throws IllegalArgumentException when {@code cigar} is not runs of a positive count and one
-     *         of {@code M}, {@code I}, {@code D}
+     *         of {@code M}, {@code I}, {@code D}; when it does not begin with {@code M} (the
+     *         start); when the start is not a cell ({@code startI} or {@code startJ} below 0); or
+     *         when its steps from the start do not end at ({@code endI}, {@code endJ})
      */
     public ViterbiPath(double score, String cigar, int startI, int startJ, int endI, int endJ) {
         this.score = score;
@@ -32,6 +34,40 @@ public final class ViterbiPath {
         this.startJ = startJ;
         this.endI = endI;
         this.endJ = endJ;
+        requireSteps();
+    }
+
+    /**
+     * Checks that the steps lead from the start to the end: an engine's traceback that went
+     * astray fails here, naming both cells, rather than handing out a path that is no path.
+     */
+    private void requireSteps() {
+        long[] counts = new long[3];   // M, I, D
+        int pos = 0;
+        while (pos < cigar.length()) {
+            int digits = pos;
+            while (Character.isDigit(cigar.charAt(pos))) {
+                pos++;
+            }
+            counts["MID".indexOf(cigar.charAt(pos))] += Long.parseLong(cigar, digits, pos, 10);
+            pos++;
+        }
+        String why = null;
+        int firstOp = 0;
+        while (Character.isDigit(cigar.charAt(firstOp))) {
+            firstOp++;
+        }
+        if (cigar.charAt(firstOp) != 'M') {
+            why = "does not begin with M, the start";
+        } else if (startI < 0 || startJ < 0) {
+            why = "starts outside the grid, at (" + startI + ", " + startJ + ")";
+        } else if (startI + counts[0] - 1 + counts[1] != endI || startJ + counts[0] - 1 + counts[2] != endJ) {
+            why = "leads from (" + startI + ", " + startJ + ") to (" + (startI + counts[0] - 1 + counts[1]) + ", "
+                    + (startJ + counts[0] - 1 + counts[2]) + "), not to its end (" + endI + ", " + endJ + ")";
+        }
+        if (why != null) {
+            throw new IllegalArgumentException("the CIGAR '" + cigar + "' " + why);
+        }
     }
 
     /** {@code cigar}, checked: one or more runs, each a count from 1 to 2^31-1 and M, I or D. */

@@ -188,11 +188,25 @@ class AlignApiTest {
         float[] dense = new ViterbiPath(0, "1M1D", 0, 0, 0, 1).indicatorDense(1, 2);
         assertEquals(1f, dense[1]);
         assertEquals(1f, dense[3]);
-        assertEquals("2147483647M", new ViterbiPath(0, "2147483647M", 0, 0, 0, 0).cigar());
+        assertEquals("2147483647M", new ViterbiPath(0, "2147483647M", 0, 0, 2147483646, 2147483646).cigar());
         for (String bad : new String[] {"2M3", "not-a-cigar", "M", "0M", "2M00I", "2X", "-1M", "", "2147483648M", "1M 1D"}) {
             assertEquals("not a CIGAR of M, I and D runs: '" + bad + "'",
                     assertThrows(IllegalArgumentException.class, () -> new ViterbiPath(0, bad, 0, 0, 1, 1)).getMessage(), bad);
         }
+    }
+
+    /** A path whose steps do not lead from its start to its end is refused, naming both (an engine's traceback astray). */
+    @Test
+    void viterbiPath_stepsThatDoNotLeadFromStartToEnd_areRefusedSayingWhere() {
+        new ViterbiPath(0, "1M1I1M1D", 3, 4, 5, 6);   // (3,4) M -> I (4,4) -> M (5,5) -> D (5,6)
+        assertEquals("the CIGAR '1M1I1M1D' leads from (3, 4) to (5, 6), not to its end (5, 5)",
+                assertThrows(IllegalArgumentException.class, () -> new ViterbiPath(0, "1M1I1M1D", 3, 4, 5, 5)).getMessage());
+        assertEquals("the CIGAR '1I2M' does not begin with M, the start",
+                assertThrows(IllegalArgumentException.class, () -> new ViterbiPath(0, "1I2M", 0, 0, 2, 1)).getMessage());
+        assertEquals("the CIGAR '1M' starts outside the grid, at (-1, 0)",
+                assertThrows(IllegalArgumentException.class, () -> new ViterbiPath(0, "1M", -1, 0, -1, 0)).getMessage());
+        // counts whose sum passes int: the end is compared in long, not wrapped round
+        assertThrows(IllegalArgumentException.class, () -> new ViterbiPath(0, "2147483647M2147483647I", 0, 0, -3, 2147483646));
     }
 
     @Test
