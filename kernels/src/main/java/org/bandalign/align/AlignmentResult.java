@@ -64,14 +64,29 @@ public final class AlignmentResult {
      * @param marginals    the marginals in the kept layout, not null; kept, not copied
      * @param viterbi      the best path, or null
      * @return the result
-     * @throws IllegalArgumentException where {@code marginals} has the wrong length
+     * @throws IllegalArgumentException where {@code marginals} has the wrong length, where
+     *         {@code logPartition} is NaN though the log semiring ran or is not NaN though it did
+     *         not, or where {@code viterbi} is null exactly where the max semiring ran
+     * @throws NullPointerException where {@code mode}, {@code semiring}, {@code geometry} or
+     *         {@code marginals} is null
      */
     public static AlignmentResult of(String id, Mode mode, Semiring semiring, BandGeometry geometry,
                                      double logPartition, float[] marginals, ViterbiPath viterbi) {
-        long expected = (long) geometry.n() * (geometry.isDense() ? geometry.m() : geometry.width()) * 3;
+        java.util.Objects.requireNonNull(mode, "mode");
+        java.util.Objects.requireNonNull(semiring, "semiring");
+        java.util.Objects.requireNonNull(geometry, "geometry");
         java.util.Objects.requireNonNull(marginals, "marginals");
+        long expected = (long) geometry.n() * (geometry.isDense() ? geometry.m() : geometry.width()) * 3;
         if (marginals.length != expected) {
             throw new IllegalArgumentException("marginals hold " + marginals.length + " floats, expected " + expected);
+        }
+        if (Double.isNaN(logPartition) == semiring.computesLog()) {
+            throw new IllegalArgumentException("log Z is " + logPartition + " where the semiring is " + semiring.wireName()
+                    + ": it is NaN exactly where the log semiring did not run");
+        }
+        if ((viterbi == null) == semiring.computesMax()) {
+            throw new IllegalArgumentException((viterbi == null ? "no" : "a") + " Viterbi path where the semiring is "
+                    + semiring.wireName() + ": there is one exactly where the max semiring ran");
         }
         return new AlignmentResult(id, null, mode, semiring, geometry, logPartition, marginals, viterbi);
     }

@@ -209,6 +209,27 @@ class AlignApiTest {
         assertThrows(IllegalArgumentException.class, () -> new ViterbiPath(0, "2147483647M2147483647I", 0, 0, -3, 2147483646));
     }
 
+    /** A backend's result whose parts disagree with the semirings that ran is refused (found by a review). */
+    @Test
+    void alignmentResultOf_partsThatDisagreeWithTheSemiring_areRefused() {
+        BandGeometry g = BandGeometry.of(1, 1, 0, 0);
+        ViterbiPath path = new ViterbiPath(0.5, "1M", 0, 0, 0, 0);
+        AlignmentResult both = AlignmentResult.of("ok", Mode.GLOBAL, Semiring.BOTH, g, 0.5, new float[3], path);
+        assertTrue(both.hasLogPartition() && both.hasViterbi());
+        AlignmentResult max = AlignmentResult.of("ok", Mode.GLOBAL, Semiring.MAX, g, Double.NaN, new float[3], path);
+        assertTrue(!max.hasLogPartition() && max.hasViterbi());
+        assertThrows(IllegalArgumentException.class, () -> AlignmentResult.of("x", Mode.GLOBAL, Semiring.LOG, g, Double.NaN, new float[3], null),
+                "log ran, log Z NaN");
+        assertThrows(IllegalArgumentException.class, () -> AlignmentResult.of("x", Mode.GLOBAL, Semiring.MAX, g, 0.5, new float[3], path),
+                "log did not run, log Z given");
+        assertThrows(IllegalArgumentException.class, () -> AlignmentResult.of("x", Mode.GLOBAL, Semiring.BOTH, g, 0.5, new float[3], null),
+                "max ran, no path");
+        assertThrows(IllegalArgumentException.class, () -> AlignmentResult.of("x", Mode.GLOBAL, Semiring.LOG, g, 0.5, new float[3], path),
+                "max did not run, a path");
+        assertEquals("geometry", assertThrows(NullPointerException.class,
+                () -> AlignmentResult.of("x", Mode.GLOBAL, Semiring.LOG, null, 0.5, new float[3], null)).getMessage());
+    }
+
     @Test
     void alignOptions_equalityCoversEveryField_andMaxCellsOneIsAllowed() {
         AlignOptions a = AlignOptions.builder().mode(Mode.LOCAL).semiring(Semiring.MAX).band(3).maxCells(7).build();
