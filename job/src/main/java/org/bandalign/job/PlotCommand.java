@@ -167,8 +167,9 @@ public final class PlotCommand implements Callable<Integer> {
         double[][] path = null;
         String cigar = r.getAs("viterbi_cigar");
         if (cigar != null) {
-            ViterbiPath p = new ViterbiPath(r.<Double>getAs("viterbi_score"), cigar, r.<Integer>getAs("viterbi_start_i"),
-                    r.<Integer>getAs("viterbi_start_j"), r.<Integer>getAs("viterbi_end_i"), r.<Integer>getAs("viterbi_end_j"));
+            ViterbiPath p = new ViterbiPath(((Number) r.getAs("viterbi_score")).doubleValue(), cigar,
+                    ((Number) r.getAs("viterbi_start_i")).intValue(), ((Number) r.getAs("viterbi_start_j")).intValue(),
+                    ((Number) r.getAs("viterbi_end_i")).intValue(), ((Number) r.getAs("viterbi_end_j")).intValue());
             path = pathCells(p, n, m);
         }
         Double logZ = r.getAs("log_partition");

@@ -64,9 +64,11 @@ public final class AlignmentResult {
      * @param marginals    the marginals in the kept layout, not null; kept, not copied
      * @param viterbi      the best path, or null
      * @return the result
-     * @throws IllegalArgumentException where {@code marginals} has the wrong length, where
-     *         {@code logPartition} is NaN though the log semiring ran or is not NaN though it did
-     *         not, or where {@code viterbi} is null exactly where the max semiring ran
+     * @throws IllegalArgumentException where {@code marginals} has the wrong length; where
+     *         {@code logPartition} is NaN though the log semiring ran, or is not NaN though it did
+     *         not; where {@code viterbi} is null though the max semiring ran, or not null though it
+     *         did not; or where {@code viterbi} leaves the band, or in global mode does not lead
+     *         from (0, 0) to (n-1, m-1)
      * @throws NullPointerException where {@code mode}, {@code semiring}, {@code geometry} or
      *         {@code marginals} is null
      */
@@ -88,7 +90,35 @@ public final class AlignmentResult {
             throw new IllegalArgumentException((viterbi == null ? "no" : "a") + " Viterbi path where the semiring is "
                     + semiring.wireName() + ": there is one exactly where the max semiring ran");
         }
+        if (viterbi != null) {
+            requireOnTheGrid(viterbi, mode, geometry);
+        }
         return new AlignmentResult(id, null, mode, semiring, geometry, logPartition, marginals, viterbi);
+    }
+
+    /**
+     * Checks that {@code path} is a path of the pair's band: in global mode from (0, 0) to
+     * (n-1, m-1), and every cell in the band. An engine's traceback that went astray fails here,
+     * rather than handing out a path that is no path (or marking cells outside the band).
+     */
+    private static void requireOnTheGrid(ViterbiPath path, Mode mode, BandGeometry g) {
+        int[] start = path.start();
+        int[] end = path.end();
+        if (mode == Mode.GLOBAL && (start[0] != 0 || start[1] != 0 || end[0] != g.n() - 1 || end[1] != g.m() - 1)) {
+            throw new IllegalArgumentException("a global Viterbi path from (" + start[0] + ", " + start[1] + ") to (" + end[0]
+                    + ", " + end[1] + "), not from (0, 0) to (" + (g.n() - 1) + ", " + (g.m() - 1) + ")");
+        }
+        int[] outside = {-1, -1};   // (the first cell off the band; a path's cells have i >= 0)
+        path.forEachStep((i, j, k) -> {
+            if (outside[0] < 0 && !g.contains(i, j)) {
+                outside[0] = i;
+                outside[1] = j;
+            }
+        });
+        if (outside[0] >= 0) {
+            throw new IllegalArgumentException("a Viterbi path '" + path.cigar() + "' through (" + outside[0] + ", " + outside[1]
+                    + "), outside " + g);
+        }
     }
 
     /**

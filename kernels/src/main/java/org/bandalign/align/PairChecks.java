@@ -87,9 +87,11 @@ public final class PairChecks {
             throw new InvalidPairException(id, "too large: " + g + " needs " + outFloats
                     + " marginal floats, more than one Java array holds");
         }
-        if (4 * cells > MAX_ARRAY) {   // (the CPU engine's forward weights: up to 4 a cell, in one array)
+        // the CPU engine's forward weights, in one array: 3 a cell in global mode (no more than the
+        // marginals, checked above), 4 in local mode (the start term too)
+        if (options.mode() == Mode.LOCAL && 4 * cells > MAX_ARRAY) {
             throw new InvalidPairException(id, "too large: " + g + " has " + cells + " band cells, whose 4 forward weights"
-                    + " each (" + 4 * cells + ") are more than one Java array holds");
+                    + " each in local mode (" + 4 * cells + ") are more than one Java array holds");
         }
     }
 

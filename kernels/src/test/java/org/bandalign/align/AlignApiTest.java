@@ -226,6 +226,19 @@ class AlignApiTest {
                 "max ran, no path");
         assertThrows(IllegalArgumentException.class, () -> AlignmentResult.of("x", Mode.GLOBAL, Semiring.LOG, g, 0.5, new float[3], path),
                 "max did not run, a path");
+        // paths astray (a review's: a traceback's start derived from its end always "leads" there)
+        BandGeometry two = BandGeometry.of(2, 2, -1, 1);
+        ViterbiPath fromTheSide = new ViterbiPath(1, "1M1D", 1, 0, 1, 1);
+        assertEquals("a global Viterbi path from (1, 0) to (1, 1), not from (0, 0) to (1, 1)",
+                assertThrows(IllegalArgumentException.class, () -> AlignmentResult.of("x", Mode.GLOBAL, Semiring.MAX, two,
+                        Double.NaN, new float[12], fromTheSide)).getMessage());
+        assertTrue(AlignmentResult.of("x", Mode.LOCAL, Semiring.MAX, two, Double.NaN, new float[12], fromTheSide).hasViterbi(),
+                "a local path may start and end anywhere in the band");
+        BandGeometry diagonal = BandGeometry.of(3, 3, 0, 0);
+        assertEquals("a Viterbi path '1M1D1I1M' through (0, 1), outside " + diagonal,
+                assertThrows(IllegalArgumentException.class, () -> AlignmentResult.of("x", Mode.GLOBAL, Semiring.MAX, diagonal,
+                        Double.NaN, new float[9], new ViterbiPath(1, "1M1D1I1M", 0, 0, 2, 2))).getMessage());
+        AlignmentResult.of("x", Mode.GLOBAL, Semiring.MAX, diagonal, Double.NaN, new float[9], new ViterbiPath(1, "3M", 0, 0, 2, 2));
         assertEquals("geometry", assertThrows(NullPointerException.class,
                 () -> AlignmentResult.of("x", Mode.GLOBAL, Semiring.LOG, null, 0.5, new float[3], null)).getMessage());
     }
@@ -276,14 +289,17 @@ class AlignApiTest {
                 () -> PairChecks.checkSize(tiny, BandGeometry.of(30000, 1000, -29000, 0), AlignOptions.defaults()));
         assertTrue(floats.reason().contains("2610090000 marginal floats, more than one Java array holds"), floats.reason());
         // 600 million cells in a band 1001 wide: their 1.8 billion marginal floats fit in an array,
-        // but not the CPU engine's 4 forward weights a cell; the reason says which (found by a
-        // review: it named the marginal floats, fewer than an array holds)
+        // but in local mode not the CPU engine's 4 forward weights a cell; the reason says which
+        // (found by a review: it named the marginal floats, fewer than an array holds, and it
+        // refused global mode too, whose 3 weights a cell fit as the marginals do)
         AlignOptions roomy = AlignOptions.builder().maxCells(1_000_000_000L).build();
+        AlignOptions roomyLocal = AlignOptions.builder().maxCells(1_000_000_000L).mode(Mode.LOCAL).build();
         BandGeometry wide = BandGeometry.of(600_000, 600_000, -500, 500);
         assertTrue((long) wide.n() * wide.width() * 3 < Integer.MAX_VALUE && 4 * wide.cells() > Integer.MAX_VALUE);
-        InvalidPairException cells = assertThrows(InvalidPairException.class, () -> PairChecks.checkSize(tiny, wide, roomy));
-        assertTrue(cells.reason().contains(wide.cells() + " band cells, whose 4 forward weights each (" + 4 * wide.cells()
-                + ") are more than one Java array holds"), cells.reason());
+        InvalidPairException cells = assertThrows(InvalidPairException.class, () -> PairChecks.checkSize(tiny, wide, roomyLocal));
+        assertTrue(cells.reason().contains(wide.cells() + " band cells, whose 4 forward weights each in local mode ("
+                + 4 * wide.cells() + ") are more than one Java array holds"), cells.reason());
+        PairChecks.checkSize(tiny, wide, roomy);   // (global mode: fits)
         PairChecks.checkSize(tiny, BandGeometry.of(20000, 1000, -19000, 0), AlignOptions.defaults());   // 1.14 billion floats: fine
     }
 
