@@ -6,7 +6,11 @@ import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.channels.OverlappingFileLockException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -17,7 +21,9 @@ import java.util.regex.Pattern;
  * The job's scratch files (a dictionary of binary scores too large for the heap,
  * {@link BinaryChunk}), and their end however the JVM ends:
  * <ul>
- *   <li>they go in the first of Spark's local directories ({@link #directory()});</li>
+ *   <li>they go in the first of Spark's local directories ({@link #directory()}), named with
+ *       their JVM's process id ({@code bandalign-dictionary-<pid>-<random>.bin}), readable by
+ *       their owner alone;</li>
  *   <li>each is locked while in use (an exclusive lock on the open file, which the operating
  *       system ends with its process, SIGKILL included) and deleted once its reader is done;</li>
  *   <li>a JVM going down deletes those still in use by a shutdown hook (SIGTERM, Ctrl-C, an
@@ -26,27 +32,44 @@ import java.util.regex.Pattern;
  *       ended with it, are deleted by the next JVM that makes a scratch file in that directory
  *       ({@link #sweep}).</li>
  * </ul>
+ * A file is locked under a name the sweep passes over ({@code .bin.new}) and then renamed, so
+ * that no file by the final name is ever unlocked while in use. Locks are the operating
+ * system's (POSIX {@code fcntl}): closing any descriptor of a file drops all of its process's
+ * locks on it, so a JVM never opens a scratch file of its own but through {@link Scratch}. On a
+ * file system without locks (some NFS mounts, some shared folders of virtual machines) the files
+ * are used unlocked, and no sweep deletes any there.
  */
 final class ScratchFiles {
     private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(ScratchFiles.class);
 
     static final String PREFIX = "bandalign-dictionary-";
     static final String SUFFIX = ".bin";
+    /** The name a file has between its creation and its lock. */
+    static final String NEW_SUFFIX = SUFFIX + ".new";
 
     /**
-     * A file younger than this is never swept: between its creation and its lock, a file in use
-     * is unlocked for a moment.
+     * A file younger than this is never swept (a guard on top of the locks: a file written by a
+     * build of BandAlign that did not lock its files, while in use).
      */
     static final long SWEEP_MIN_AGE_MILLIS = 10_000;
+    /** A {@code .new} file younger than this is never swept: its JVM may be about to lock it. */
+    static final long SWEEP_NEW_MIN_AGE_MILLIS = 3_600_000;
+    /** A directory is swept at most once in this long by one JVM (a sweep opens every old file in it). */
+    static final long SWEEP_INTERVAL_MILLIS = 60_000;
 
+    private static final long PID = ProcessHandle.current().pid();
     /** Scratch files in use in this JVM, which its shutdown deletes. */
     private static final Set<File> LIVE = ConcurrentHashMap.newKeySet();
     private static final AtomicBoolean HOOKED = new AtomicBoolean();
+    /** When this JVM last swept each directory. */
+    private static final Map<File, Long> SWEPT = new ConcurrentHashMap<>();
+    /** Directories whose file system refused a lock, said once each. */
+    private static final Set<File> UNLOCKED = ConcurrentHashMap.newKeySet();
 
     private ScratchFiles() {
     }
 
-    /** A scratch file in use: open to read and write, locked; {@link #close()} deletes it. */
+    /** A scratch file in use: open to read and write, locked where it can be; {@link #close()} deletes it. */
     static final class Scratch implements AutoCloseable {
         final File file;
         final FileChannel channel;
@@ -56,24 +79,30 @@ final class ScratchFiles {
             this.channel = channel;
         }
 
-        /** Closes the file (its lock ends) and deletes it. */
+        /** Deletes the file, then closes it (its lock ends). */
         @Override
         public void close() {
+            file.delete();
+            LIVE.remove(file);
             try {
                 channel.close();
             } catch (IOException e) {
-                // (the file is deleted below all the same)
+                // (deleted all the same)
             }
-            file.delete();
-            LIVE.remove(file);
         }
     }
 
-    /**
-     * A new scratch file in {@link #directory()}, open and locked; first, the files there that
-     * JVMs killed outright left behind are deleted.
-     */
+    /** A new scratch file in {@link #directory()} ({@link #create(File)}). */
     static Scratch create() throws IOException {
+        return create(directory());
+    }
+
+    /**
+     * A new scratch file in {@code dir}, open and locked; first, where this JVM has not swept
+     * {@code dir} in the last {@link #SWEEP_INTERVAL_MILLIS}, the files there that JVMs killed
+     * outright left behind are deleted.
+     */
+    static Scratch create(File dir) throws IOException {
         if (HOOKED.compareAndSet(false, true)) {
             try {
                 Runtime.getRuntime().addShutdownHook(new Thread(() -> LIVE.forEach(File::delete), "bandalign-scratch-files"));
@@ -81,52 +110,94 @@ final class ScratchFiles {
                 // (too late for a hook: the file is deleted when its reader is done, if it gets there)
             }
         }
-        File dir = directory();
         Files.createDirectories(dir.toPath());
-        int swept = sweep(dir, System.currentTimeMillis());
-        if (swept > 0) {
-            LOG.info("deleted {} scratch file(s) in {} that JVMs killed outright had left", swept, dir);
+        long now = System.currentTimeMillis();
+        Long last = SWEPT.get(dir);
+        if (last == null || now - last >= SWEEP_INTERVAL_MILLIS) {
+            SWEPT.put(dir, now);
+            int swept = sweep(dir, now);
+            if (swept > 0) {
+                LOG.info("deleted {} scratch file(s) in {} that JVMs killed outright had left", swept, dir);
+            }
         }
-        File file = File.createTempFile(PREFIX, SUFFIX, dir);
+        // (owner-only, under the name sweeps pass over until it is locked)
+        Path fresh = Files.createTempFile(dir.toPath(), PREFIX + PID + "-", NEW_SUFFIX);
+        File file = fresh.toFile();
         LIVE.add(file);
         FileChannel channel = null;
         try {
-            channel = FileChannel.open(file.toPath(), StandardOpenOption.READ, StandardOpenOption.WRITE);
-            if (channel.tryLock() == null) {
-                throw new IOException("another process locked the new scratch file " + file);
+            channel = FileChannel.open(fresh, StandardOpenOption.READ, StandardOpenOption.WRITE);
+            lock(channel, dir);
+            String name = file.getName();
+            File named = new File(dir, name.substring(0, name.length() - NEW_SUFFIX.length()) + SUFFIX);
+            LIVE.add(named);
+            try {
+                Files.move(fresh, named.toPath(), StandardCopyOption.ATOMIC_MOVE);   // (the lock goes with the file)
+                LIVE.remove(file);
+                file = named;
+            } catch (IOException cannotRename) {
+                LIVE.remove(named);   // (it keeps its .new name: swept only once an hour old)
             }
             return new Scratch(file, channel);
         } catch (IOException | RuntimeException e) {
+            file.delete();
+            LIVE.remove(file);
             if (channel != null) {
                 channel.close();
             }
-            file.delete();
-            LIVE.remove(file);
             throw e;
         }
     }
 
     /**
-     * Deletes the scratch files in {@code dir} that no process uses: not this JVM's, no lock on
-     * them, and older than {@link #SWEEP_MIN_AGE_MILLIS} at {@code nowMillis}. A file that cannot
-     * be locked to find out (a file system without locks, no permission) is left alone.
+     * Locks the new scratch file on {@code channel}; where the file system has no locks, goes on
+     * without, saying so once for {@code dir}.
+     */
+    private static void lock(FileChannel channel, File dir) throws IOException {
+        FileLock lock;
+        try {
+            lock = channel.tryLock();
+        } catch (IOException noLocks) {
+            if (UNLOCKED.add(dir)) {
+                LOG.warn("scratch files in {} are not locked ({}): one that a JVM killed outright leaves there stays", dir,
+                        noLocks.getMessage());
+            }
+            return;
+        }
+        if (lock == null) {
+            throw new IOException("another process locked a new scratch file in " + dir);
+        }
+    }
+
+    /**
+     * Deletes the scratch files in {@code dir} that no process uses: regular files (no links, no
+     * pipes) of another JVM than this one, older than {@link #SWEEP_MIN_AGE_MILLIS} at
+     * {@code nowMillis} ({@link #SWEEP_NEW_MIN_AGE_MILLIS} for one not locked yet), that no
+     * process locks. A file that cannot be opened or locked to find out (another user's, a file
+     * system without locks) is left alone.
      *
      * @return how many were deleted
      */
     static int sweep(File dir, long nowMillis) {
-        File[] found = dir.listFiles((d, name) -> name.startsWith(PREFIX) && name.endsWith(SUFFIX));
+        String own = PREFIX + PID + "-";
+        String[] names = dir.list((d, name) -> name.startsWith(PREFIX) && !name.startsWith(own)
+                && (name.endsWith(SUFFIX) || name.endsWith(NEW_SUFFIX)));
         int deleted = 0;
-        for (File f : found == null ? new File[0] : found) {
-            if (LIVE.contains(f) || nowMillis - f.lastModified() < SWEEP_MIN_AGE_MILLIS) {
-                continue;
-            }
-            try (FileChannel channel = FileChannel.open(f.toPath(), StandardOpenOption.WRITE)) {
-                FileLock lock = channel.tryLock();
-                if (lock != null && f.delete()) {   // (deleted while locked: no other sweep deletes it twice)
-                    deleted++;
+        for (String name : names == null ? new String[0] : names) {
+            Path f = dir.toPath().resolve(name);
+            try {
+                BasicFileAttributes attributes = Files.readAttributes(f, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+                long minAge = name.endsWith(NEW_SUFFIX) ? SWEEP_NEW_MIN_AGE_MILLIS : SWEEP_MIN_AGE_MILLIS;
+                if (!attributes.isRegularFile() || nowMillis - attributes.lastModifiedTime().toMillis() < minAge) {
+                    continue;
+                }
+                try (FileChannel channel = FileChannel.open(f, StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS)) {
+                    if (channel.tryLock() != null && Files.deleteIfExists(f)) {   // (another sweep may have deleted it meanwhile)
+                        deleted++;
+                    }
                 }
             } catch (IOException | OverlappingFileLockException e) {
-                // (gone meanwhile, not ours to lock, or locked by this JVM: left alone)
+                // (gone meanwhile, not ours to open, or no locks here: left alone)
             }
         }
         return deleted;
