@@ -14,7 +14,13 @@ static int is_lock(int cmd) {
         || cmd == F_OFD_GETLK;
 }
 
-static int forward(const char *symbol, int fd, int cmd, void *arg) {
+/* A lock request fails with ENOLCK; any other goes on to the C library's own symbol. */
+static int refuse_locks(const char *symbol, int fd, int cmd, va_list args) {
+    void *arg = va_arg(args, void *);
+    if (is_lock(cmd)) {
+        errno = ENOLCK;
+        return -1;
+    }
     int (*next)(int, int, ...) = (int (*)(int, int, ...)) dlsym(RTLD_NEXT, symbol);
     return next(fd, cmd, arg);
 }
@@ -22,23 +28,15 @@ static int forward(const char *symbol, int fd, int cmd, void *arg) {
 int fcntl(int fd, int cmd, ...) {
     va_list args;
     va_start(args, cmd);
-    void *arg = va_arg(args, void *);
+    int r = refuse_locks("fcntl", fd, cmd, args);
     va_end(args);
-    if (is_lock(cmd)) {
-        errno = ENOLCK;
-        return -1;
-    }
-    return forward("fcntl", fd, cmd, arg);
+    return r;
 }
 
 int fcntl64(int fd, int cmd, ...) {
     va_list args;
     va_start(args, cmd);
-    void *arg = va_arg(args, void *);
+    int r = refuse_locks("fcntl64", fd, cmd, args);
     va_end(args);
-    if (is_lock(cmd)) {
-        errno = ENOLCK;
-        return -1;
-    }
-    return forward("fcntl64", fd, cmd, arg);
+    return r;
 }
