@@ -150,7 +150,10 @@ class PicturesTest {
                     + " union all select 'too-long' as id, array_repeat(cast(0.1 as float), 100) as marginals, '3M' as viterbi_cigar, "
                     + fields
                     + " union all select 'above-one' as id, array_repeat(cast(0.5 as float), 27) as marginals, '3M' as viterbi_cigar, "
-                    + fields).write().parquet(in);
+                    + fields
+                    + " union all select 'off-grid' as id, array_repeat(cast(0.1 as float), 27) as marginals, "
+                    + "'1M2000000000I' as viterbi_cigar, " + fields.replace("2 as viterbi_end_i, 2 as viterbi_end_j",
+                            "2000000000 as viterbi_end_i, 0 as viterbi_end_j")).write().parquet(in);
         } finally {
             spark.stop();
         }
@@ -163,8 +166,14 @@ class PicturesTest {
         err.getBuffer().setLength(0);
         assertEquals(2, BandAlign.run(null, new java.io.PrintWriter(err, true), "plot", "--input", in, "--id", "long-path",
                 "--output", png, "--master", "local[1]"));
-        assertTrue(err.toString().contains("viterbi_cigar 1M2000000000I has 2000000001 steps, more than a path on 3 x 3 takes"),
+        // (ViterbiPath finds it first: its steps lead elsewhere than the row's end, 2000000001 cells on a 3 x 3 grid)
+        assertTrue(err.toString().contains("the CIGAR '1M2000000000I' leads from (0, 0) to (2000000000, 0), not to its end (2, 2)"),
                 err.toString());
+        err.getBuffer().setLength(0);
+        assertEquals(2, BandAlign.run(null, new java.io.PrintWriter(err, true), "plot", "--input", in, "--id", "off-grid",
+                "--output", png, "--master", "local[1]"));
+        assertTrue(err.toString().contains("viterbi_cigar 1M2000000000I has 2000000001 steps, more than a path on 3 x 3 takes"),
+                "a path whose steps do lead to its end, off the grid: " + err);
         assertFalse(new File(png).exists());
         for (String[] drawnBefore : new String[][] {{"too-long", "its dense marginals hold 100 floats where 3 x 3 takes 27"},
             {"above-one", "8 cell(s) of its band hold a mass (the sum of a cell's three marginals) that is NaN or outside [0, 1]"}}) {
