@@ -722,7 +722,7 @@ final class AlignJob {
                 options(req, byPage, largeFiles.size()), taskGpuCounts(counters.taskGpus.value()),
                 new ArrayList<>(new TreeSet<>(counters.cpuFallbacks.value())), counters.taskNanos.value() / 1e9,
                 counters.alignNanos.value() / 1e9, counters.gpuWaitNanos.value() / 1e9, qualified(hadoopConf(spark), req.input),
-                fs.makeQualified(new Path(req.output)).toString(), req.output);
+                qualified(hadoopConf(spark), req.output), req.output);
     }
 
     /** {@code path} with its file system and, where relative, the working directory: the summary outlives the shell it ran in. */

@@ -28,51 +28,45 @@ public final class ViterbiPath {
      *         when its steps from the start do not end at ({@code endI}, {@code endJ})
      */
     public ViterbiPath(double score, String cigar, int startI, int startJ, int endI, int endJ) {
+        long[] totals = runTotals(cigar);
         this.score = score;
-        this.cigar = requireCigar(cigar);
+        this.cigar = cigar;
         this.startI = startI;
         this.startJ = startJ;
         this.endI = endI;
         this.endJ = endJ;
-        requireSteps();
+        requireSteps(totals);
     }
 
     /**
-     * Checks that the steps lead from the start to the end: an engine's traceback that went
-     * astray fails here, naming both cells, rather than handing out a path that is no path.
+     * Checks that the steps ({@code totals}: of M, I and D) lead from the start to the end: an
+     * engine's traceback that went astray fails here, naming both cells, rather than handing out
+     * a path that is no path.
      */
-    private void requireSteps() {
-        long[] counts = new long[3];   // M, I, D
-        int pos = 0;
-        while (pos < cigar.length()) {
-            int digits = pos;
-            while (Character.isDigit(cigar.charAt(pos))) {
-                pos++;
-            }
-            counts["MID".indexOf(cigar.charAt(pos))] += Long.parseLong(cigar, digits, pos, 10);
-            pos++;
-        }
+    private void requireSteps(long[] totals) {
+        long toI = startI + totals[0] - 1 + totals[1];
+        long toJ = startJ + totals[0] - 1 + totals[2];
         String why = null;
-        int firstOp = 0;
-        while (Character.isDigit(cigar.charAt(firstOp))) {
-            firstOp++;
-        }
-        if (cigar.charAt(firstOp) != 'M') {
+        if (cigar.chars().dropWhile(Character::isDigit).findFirst().getAsInt() != 'M') {
             why = "does not begin with M, the start";
         } else if (startI < 0 || startJ < 0) {
             why = "starts outside the grid, at (" + startI + ", " + startJ + ")";
-        } else if (startI + counts[0] - 1 + counts[1] != endI || startJ + counts[0] - 1 + counts[2] != endJ) {
-            why = "leads from (" + startI + ", " + startJ + ") to (" + (startI + counts[0] - 1 + counts[1]) + ", "
-                    + (startJ + counts[0] - 1 + counts[2]) + "), not to its end (" + endI + ", " + endJ + ")";
+        } else if (toI != endI || toJ != endJ) {
+            why = "leads from (" + startI + ", " + startJ + ") to (" + toI + ", " + toJ + "), not to its end (" + endI + ", "
+                    + endJ + ")";
         }
         if (why != null) {
             throw new IllegalArgumentException("the CIGAR '" + cigar + "' " + why);
         }
     }
 
-    /** {@code cigar}, checked: one or more runs, each a count from 1 to 2^31-1 and M, I or D. */
-    private static String requireCigar(String cigar) {
+    /**
+     * The steps of {@code cigar}'s M, I and D runs, summed, once its form is checked: one or more
+     * runs, each a count from 1 to 2^31-1 and M, I or D.
+     */
+    private static long[] runTotals(String cigar) {
         java.util.Objects.requireNonNull(cigar, "cigar");
+        long[] totals = new long[3];
         boolean wellFormed = !cigar.isEmpty();
         int pos = 0;
         while (wellFormed && pos < cigar.length()) {
@@ -84,13 +78,14 @@ public final class ViterbiPath {
             if (wellFormed) {
                 long count = Long.parseLong(cigar, digits, pos, 10);
                 wellFormed = count >= 1 && count <= Integer.MAX_VALUE;
+                totals["MID".indexOf(cigar.charAt(pos))] += count;
             }
             pos++;
         }
         if (!wellFormed) {
             throw new IllegalArgumentException("not a CIGAR of M, I and D runs: '" + cigar + "'");
         }
-        return cigar;
+        return totals;
     }
 
     /** {@return the path's weight: the sum of the scores of its steps, the start's included} */
