@@ -184,7 +184,8 @@ final class AlignPartition implements FlatMapFunction<Iterator<InternalRow>, Int
      * The engine of one task. With {@code --backend auto} on a GPU, the CPU engine takes over
      * where the GPU cannot go on: a batch whose launch fails (a device fault leaves the device
      * unusable, so the rest of the task stays on the CPU; the aligner is closed, and later tasks
-     * start on the CPU), and the pairs too large for the device's memory. Each such hand-over is
+     * start on the CPU; a launch the driver refused, while the aligner forgives that, moves that
+     * batch alone), and the pairs too large for the device's memory. Each such hand-over is
      * counted in {@code backends} and said in {@code cpu_fallbacks}, so no valid pair is lost to
      * the GPU and none moves silently. With {@code --backend cuda}, a failure fails the task and
      * a pair too large for the GPU is rejected as such.
@@ -214,6 +215,7 @@ final class AlignPartition implements FlatMapFunction<Iterator<InternalRow>, Int
                 return onGpu(batch, alignOptions);
             }
             List<AlignmentResult> results;
+            int refusedBefore = ((CudaAligner) aligner).refusedLaunches();
             try {
                 results = onGpu(batch, alignOptions);
             } catch (RuntimeException e) {
@@ -221,6 +223,13 @@ final class AlignPartition implements FlatMapFunction<Iterator<InternalRow>, Int
                     throw e;   // the task is being killed, not the GPU failing
                 }
                 String gpu = aligner.backend();
+                CudaAligner cuda = (CudaAligner) aligner;
+                if (!cuda.isBroken() && cuda.refusedLaunches() > refusedBefore) {
+                    // The driver refused this batch's launch, and the device stays usable: this
+                    // batch on the CPU, the next on the GPU again.
+                    handOver("the GPU " + gpu + " refused a launch, so that batch ran on the CPU: " + e.getMessage(), e);
+                    return ExecutorAligners.cpu(options).alignAll(batch, alignOptions);
+                }
                 ExecutorAligners.retireIfBroken(aligner);
                 aligner = ExecutorAligners.cpu(options);
                 handOver("the GPU " + gpu + " failed, so the rest of that task ran on the CPU: " + e.getMessage(), e);

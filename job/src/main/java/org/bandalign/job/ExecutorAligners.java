@@ -178,6 +178,11 @@ final class ExecutorAligners {
         return aligner;
     }
 
+    /** {@return the aligner this executor's tasks use on device {@code ordinal}, or null where none is open (tests)} */
+    static synchronized CudaAligner cudaInUse(int ordinal) {
+        return CUDA.get(ordinal);
+    }
+
     private static CudaUnavailableException failedEarlier(int ordinal, String why) {
         return new CudaUnavailableException("device " + ordinal + " failed earlier in this executor: " + why);
     }

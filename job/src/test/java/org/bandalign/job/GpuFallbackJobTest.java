@@ -17,6 +17,7 @@ import org.bandalign.align.AlignOptions;
 import org.bandalign.align.Aligner;
 import org.bandalign.align.AlignmentResult;
 import org.bandalign.align.Pair;
+import org.bandalign.cuda.CudaAligner;
 import org.bandalign.cuda.FakeCudaDriver;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Assumptions;
@@ -76,8 +77,43 @@ class GpuFallbackJobTest {
         assertLogPartitionsMatchTheCpu(pairs, out);
     }
 
+    /**
+     * The driver refuses one batch's launch (as for a block that asks more shared memory than the
+     * GPU has): that batch runs on the CPU, and the GPU stays in use for the others, its aligner
+     * open. Before, the rest of the task moved to the CPU and the device was given up.
+     */
     @Test
     @Order(2)
+    void align_gpuRefusesALaunch_autoAlignsThatBatchOnTheCpuAndKeepsTheGpu() throws IOException {
+        Random rnd = new Random(5);
+        List<Pair> pairs = new ArrayList<>();
+        for (int k = 0; k < 24; k++) {
+            pairs.add(pair(rnd, "r" + k, 9 + k % 5, 11 + k % 4));
+        }
+        String in = write("refused-in", pairs);
+        FakeCudaDriver.failCall(FakeCudaDriver.Call.LAUNCH, 2, jcuda.driver.CUresult.CUDA_ERROR_LAUNCH_OUT_OF_RESOURCES, false);
+        String out = tmp.resolve("refused-out").toString();
+        JobSummary s;
+        try {
+            s = run(in, out, "--conf", "spark.bandalign.batch.pairs=4");
+        } finally {
+            FakeCudaDriver.stopFailing(FakeCudaDriver.Call.LAUNCH);
+        }
+
+        assertEquals(pairs.size(), s.inputRows);
+        assertEquals(pairs.size(), s.alignedRows, "no row lost to the refusal");
+        assertEquals(List.of("cpu", "cuda:0"), s.backends);
+        assertEquals(1, s.cpuFallbacks.size(), s.cpuFallbacks.toString());
+        assertTrue(s.cpuFallbacks.get(0).contains("refused a launch, so that batch ran on the CPU")
+                && s.cpuFallbacks.get(0).contains("CUDA_ERROR_LAUNCH_OUT_OF_RESOURCES"), s.cpuFallbacks.toString());
+        assertLogPartitionsMatchTheCpu(pairs, out);
+        CudaAligner aligner = ExecutorAligners.cudaInUse(0);
+        assertTrue(aligner != null && !aligner.isBroken() && aligner.refusedLaunches() == 1,
+                "the aligner that refused one launch stays in use: " + aligner);
+    }
+
+    @Test
+    @Order(3)
     void align_gpuFaultsMidJob_autoFinishesOnTheCpuWithEveryRow() throws IOException {
         Random rnd = new Random(2);
         List<Pair> pairs = new ArrayList<>();
@@ -106,7 +142,7 @@ class GpuFallbackJobTest {
     }
 
     @Test
-    @Order(3)
+    @Order(4)
     void align_backendCudaOnTheFaultedGpu_failsSayingWhy() throws IOException {
         List<Pair> pairs = List.of(pair(new Random(3), "q", 8, 9));
         String in = write("faulted-in", pairs);

@@ -103,6 +103,14 @@ public final class CudaAligner implements Aligner {
     private volatile boolean closed;
     /** The first failure that left the device context unusable, or null (later ones only echo it). */
     private final java.util.concurrent.atomic.AtomicReference<String> broken = new java.util.concurrent.atomic.AtomicReference<>();
+    /**
+     * Launches the driver refused so far ({@link CudaException#isLaunchRefused}). The first
+     * {@value #REFUSALS_FORGIVEN} fail their own calls alone: one odd group (the widest pairs,
+     * say) should not take the device from every other. One more, and the refusal is no accident
+     * of a group: the aligner is unusable after it, as after a fault.
+     */
+    private final java.util.concurrent.atomic.AtomicInteger refusals = new java.util.concurrent.atomic.AtomicInteger();
+    static final int REFUSALS_FORGIVEN = 3;
 
     private CudaAligner(CudaDevice device, long budget) {
         this.device = device;
@@ -513,7 +521,11 @@ public final class CudaAligner implements Aligner {
                     throw e;   // (split, or reported as too large for the pair alone)
                 }
                 CudaException placed = e.at("(" + backend() + ", " + describe(group) + ")");
-                broken.compareAndSet(null, placed.getMessage());   // a failed launch leaves the context unusable (sticky error)
+                boolean forgiven = e.isLaunchRefused() && kernels != null && kernels.isUsable()
+                        && refusals.incrementAndGet() <= REFUSALS_FORGIVEN;
+                if (!forgiven) {
+                    broken.compareAndSet(null, placed.getMessage());   // a failed launch leaves the context unusable (sticky error)
+                }
                 throw placed;
             } finally {
                 if (kernels != null && kernels.isUsable()) {   // (null: no launch context could be made)
@@ -636,9 +648,21 @@ public final class CudaAligner implements Aligner {
         return group.size() > shown ? out.append(" and ").append(group.size() - shown).append(" more").toString() : out.toString();
     }
 
-    /** {@return true once a launch failed with an error that leaves the device context unusable} */
+    /**
+     * {@return true once a launch failed with an error that leaves the device context unusable,
+     * or the driver refused more launches than a few (one refused launch fails its own call alone)}
+     */
     public boolean isBroken() {
         return broken.get() != null;
+    }
+
+    /**
+     * {@return how many launches the driver has refused so far (more registers or shared memory
+     * than a block may have, an argument out of range): the first few fail only the call that
+     * made them, and the aligner stays usable}
+     */
+    public int refusedLaunches() {
+        return refusals.get();
     }
 
     /** {@return the first failure that made this aligner unusable, or null while it is usable} */

@@ -49,6 +49,16 @@ final class CudaException extends RuntimeException {
         return result == CUresult.CUDA_ERROR_OUT_OF_MEMORY;
     }
 
+    /**
+     * Whether the driver refused a kernel launch as it was asked for (more registers or shared
+     * memory than a block may have, or an argument out of range): nothing of that kernel ran,
+     * and unlike a kernel fault the context stays usable for other launches.
+     */
+    boolean isLaunchRefused() {
+        return (result == CUresult.CUDA_ERROR_LAUNCH_OUT_OF_RESOURCES || result == CUresult.CUDA_ERROR_INVALID_VALUE)
+                && call.contains("cuLaunchKernel(");
+    }
+
     /** Throws unless {@code result} is CUDA_SUCCESS. */
     static void check(int result, String call) {
         if (result != CUresult.CUDA_SUCCESS) {

@@ -188,6 +188,48 @@ class EmulatedDriverFailureTest {
     }
 
     /**
+     * A launch the driver refuses (more resources than a block may have: nothing ran, and the
+     * context stays usable) fails that call alone; the aligner takes the next call and its results
+     * are right. A few such refusals are forgiven; one more leaves the aligner unusable, as a
+     * fault does, and names the refusal. Found by a review: one odd group used to take the
+     * device from every later one.
+     */
+    @Test
+    void alignAll_launchRefused_failsThatCallAlone_untilRefusedOnceTooOften() {
+        Random rnd = new Random(7);
+        List<Pair> pairs = List.of(randomPair(rnd, "r0", 25, 31), randomPair(rnd, "r1", 40, 22));
+        List<AlignmentResult> expected;
+        try (Aligner cpu = Aligner.cpu()) {
+            expected = cpu.alignAll(pairs, LOG);
+        }
+        try (CudaAligner cuda = CudaAligner.open(0, 0)) {
+            FakeCudaDriver.failCall(FakeCudaDriver.Call.LAUNCH, 1, CUresult.CUDA_ERROR_LAUNCH_OUT_OF_RESOURCES, false);
+            CudaException refused = assertThrows(CudaException.class, () -> cuda.alignAll(pairs, LOG));
+            assertTrue(refused.getMessage().contains("CUDA_ERROR_LAUNCH_OUT_OF_RESOURCES") && refused.getMessage().contains("r0"),
+                    refused.getMessage());
+            assertFalse(cuda.isBroken(), "a refused launch leaves the device usable");
+            assertEquals(1, cuda.refusedLaunches());
+            List<AlignmentResult> after = cuda.alignAll(pairs, LOG);
+            for (int k = 0; k < pairs.size(); k++) {
+                assertTrue(after.get(k).isValid(), pairs.get(k).id());
+                assertEquals(expected.get(k).logPartition(), after.get(k).logPartition(), 1e-9, pairs.get(k).id());
+            }
+
+            FakeCudaDriver.failCall(FakeCudaDriver.Call.LAUNCH, 1, CUresult.CUDA_ERROR_LAUNCH_OUT_OF_RESOURCES, true);
+            for (int k = 2; k <= CudaAligner.REFUSALS_FORGIVEN; k++) {
+                assertThrows(CudaException.class, () -> cuda.alignAll(pairs, LOG));
+                assertFalse(cuda.isBroken(), "refusal " + k + " is forgiven");
+            }
+            CudaException last = assertThrows(CudaException.class, () -> cuda.alignAll(pairs, LOG));
+            assertTrue(cuda.isBroken(), "refused once too often");
+            assertEquals(last.getMessage(), cuda.brokenBy());
+            FakeCudaDriver.stopFailing(FakeCudaDriver.Call.LAUNCH);
+            IllegalStateException later = assertThrows(IllegalStateException.class, () -> cuda.alignAll(pairs, LOG));
+            assertTrue(later.getMessage().endsWith("unusable after: " + last.getMessage()), later.getMessage());
+        }
+    }
+
+    /**
      * After a kernel fault, a {@link CudaBandedMatrix} says it is unusable and why, as the aligner
      * does: its next call blamed a memory allocation.
      */
