@@ -31,8 +31,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * {@code --backend auto} when the GPU cannot go on, on the kernels' CPU stand-in for the NVIDIA
  * driver (the job's emulated-gpu test run, in a JVM of its own, with a 32 MiB device): a pair too
- * large for the device is aligned on the CPU, and a kernel fault mid-job hands the rest of the
- * work to the CPU (the faulted aligner closed); every row is aligned either way and the summary
+ * large for the device is aligned on the CPU, a launch the driver refuses moves its batch alone,
+ * and a kernel fault mid-job hands the rest of the work to the CPU (the faulted aligner closed); every row is aligned either way and the summary
  * says what moved. Then {@code --backend cuda} on the faulted device fails saying why. The tests run in order: the
  * fault leaves this JVM's device unusable, as a real one would be.
  */
