@@ -43,14 +43,17 @@ import org.bandalign.align.PairChecks;
  * large pairs beyond what packed launches need is given back by the next launch that needs no
  * more ({@link BandedAlignKernels#RETAINED_STAGING}). With the default budget and one caller
  * at a time, that is at most about 90% of the device memory that was free when the aligner
- * opened. Concurrent callers each keep launches of their own in flight; where their arenas
+ * opened. Concurrent callers keep more launches in flight; where their arenas
  * together do not fit, the device's out-of-memory makes room: the idle arenas are given back and
  * the launch is split as above.
  *
- * <p>Thread-safe: task threads may share one aligner per device. Each concurrent caller launches
- * on a stream of its own with its own pinned staging buffers (a small pool, one set per thread
- * in flight), so one task's transfers overlap another's kernels, the way Spark RAPIDS lets
- * {@code concurrentGpuTasks} tasks share a GPU. Create it through {@link Aligner#cuda(int)}.
+ * <p>Thread-safe: task threads may share one aligner per device. Each launch in flight runs on
+ * a stream of its own with its own pinned staging buffers (a small pool of launch contexts, one
+ * for each launch in flight), so one task's transfers overlap another's kernels, the way Spark
+ * RAPIDS lets {@code concurrentGpuTasks} tasks share a GPU. A call whose pairs fit one launch
+ * runs it on the caller's thread; a call of several launches hands them to the aligner's
+ * {@value #LAUNCHES_IN_FLIGHT} launcher threads, which every caller shares, first come first
+ * served (so such calls keep at most that many launches in flight between them). Create it through {@link Aligner#cuda(int)}.
  */
 public final class CudaAligner implements Aligner {
     /**
