@@ -54,7 +54,7 @@ public final class AlignCommand implements Callable<Integer> {
     @Option(names = "--master", paramLabel = "URL", description = "Spark master (default: spark-submit's, else local[*]).")
     String master;
 
-    @Option(names = "--overwrite", description = "Replace an existing output directory.")
+    @Option(names = "--overwrite", description = "Replace an earlier output of align (a directory that holds anything else is refused).")
     boolean overwrite;
 
     @Option(names = "--fail-fast", description = "Stop at the first bad row instead of writing it to rejected/.")

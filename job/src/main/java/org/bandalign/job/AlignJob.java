@@ -45,6 +45,9 @@ final class AlignJob {
         if (fs.exists(out) && !req.overwrite) {
             throw new UserError("output directory " + req.output + " already exists; pass --overwrite to replace it");
         }
+        if (req.overwrite) {
+            OutputPlace.checkReplaceable(fs, out, "align", OutputPlace.ALIGN_OUTPUT);
+        }
         OutputSwap.checkLeftovers(fs, out, spark.sparkContext().applicationId(), LOG);   // what runs killed hard left beside the output
         InputFolders.check(hadoop, req.input);   // no Parquet files Spark would silently leave out
         Dataset<Row> input = readInput(spark, req.input);

@@ -68,7 +68,7 @@ public final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--master", paramLabel = "URL", description = "Spark master (default: local[*]).")
     String master;
 
-    @Option(names = "--overwrite", description = "Replace an existing output directory.")
+    @Option(names = "--overwrite", description = "Replace an earlier output of generate (a directory that holds anything else is refused).")
     boolean overwrite;
 
     /** The most floats a Java array holds, about (HotSpot's limit). */
@@ -113,6 +113,9 @@ public final class GenerateCommand implements Callable<Integer> {
             org.apache.hadoop.fs.FileSystem fs = out.getFileSystem(spark.sparkContext().hadoopConfiguration());
             if (!overwrite && fs.exists(out)) {
                 throw new UserError("output directory " + output + " already exists; pass --overwrite to replace it");
+            }
+            if (overwrite) {
+                OutputPlace.checkReplaceable(fs, out, "generate", OutputPlace.GENERATE_OUTPUT);
             }
             // Written beside the output and moved into place once complete, as align's output is:
             // --overwrite deleted the earlier output first, and a run that failed left none (a probe)

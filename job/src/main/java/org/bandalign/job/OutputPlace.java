@@ -60,6 +60,48 @@ final class OutputPlace {
         }
     }
 
+    /** What {@code align} writes at the top of its output directory. */
+    static final java.util.function.Predicate<String> ALIGN_OUTPUT =
+            name -> java.util.Set.of("_SUMMARY.json", "marginals", "rejected").contains(checksummed(name));
+
+    /** What {@code generate} writes at the top of its output directory (Spark's files of a table). */
+    static final java.util.function.Predicate<String> GENERATE_OUTPUT = name -> {
+        String n = checksummed(name);
+        return n.equals("_SUCCESS") || n.startsWith("part-") && n.endsWith(".parquet");
+    };
+
+    /** {@code name}, or the file a Hadoop checksum file of that name is for ({@code .x.crc}: {@code x}). */
+    private static String checksummed(String name) {
+        return name.length() > 5 && name.startsWith(".") && name.endsWith(".crc") ? name.substring(1, name.length() - 4) : name;
+    }
+
+    /**
+     * Refuses, with a {@link UserError}, to let {@code --overwrite} replace an existing directory
+     * {@code out} that holds anything {@code command} never writes ({@code written} says what it
+     * does): a mistyped {@code --output} that names a directory of the user's own must not delete
+     * it. An earlier output of {@code command}, or an empty directory, may be replaced.
+     */
+    static void checkReplaceable(FileSystem fs, Path out, String command, java.util.function.Predicate<String> written)
+            throws IOException {
+        if (!fs.exists(out) || !fs.getFileStatus(out).isDirectory()) {
+            return;   // (nothing to replace; a file is refused by check)
+        }
+        List<String> foreign = new ArrayList<>();
+        for (FileStatus entry : fs.listStatus(out)) {
+            if (!written.test(entry.getPath().getName())) {
+                foreign.add(entry.getPath().getName() + (entry.isDirectory() ? "/" : ""));
+            }
+        }
+        if (foreign.isEmpty()) {
+            return;
+        }
+        java.util.Collections.sort(foreign);
+        String shown = String.join(", ", foreign.subList(0, Math.min(3, foreign.size())))
+                + (foreign.size() > 3 ? " and " + (foreign.size() - 3) + " more" : "");
+        throw new UserError("--overwrite replaces only an earlier output of " + command + ", and " + out + " holds " + shown
+                + ", which " + command + " never writes; nothing was deleted: choose another directory, or remove it yourself");
+    }
+
     /** The string comparison of {@link #check}: {@code in} and {@code out} qualified. */
     static void checkApart(Path in, Path out, String how) {
         if (!sameFileSystem(in.toUri(), out.toUri())) {

@@ -707,9 +707,12 @@ class AlignJobLocalTest {
         UserError e = assertThrows(UserError.class, () -> run(in, out.toString()));
         assertTrue(e.getMessage().contains("--overwrite"), e.getMessage());
         assertEquals("precious", Files.readString(keep));
-        run(in, out.toString(), "--overwrite");
+        UserError overwrite = assertThrows(UserError.class, () -> run(in, out.toString(), "--overwrite"));
+        assertTrue(overwrite.getMessage().contains("holds keep.txt"), overwrite.getMessage());
+        assertEquals("precious", Files.readString(keep), "--overwrite replaces an earlier output, not a directory of the user's");
+        Files.delete(keep);
+        run(in, out.toString(), "--overwrite");   // (an empty directory)
         assertTrue(Files.exists(out.resolve("_SUMMARY.json")));
-        assertTrue(Files.notExists(keep));
     }
 
     @Tag("io")
@@ -731,7 +734,7 @@ class AlignJobLocalTest {
     @Test
     void align_missingInputWithOverwrite_isTheUsersErrorAndTheEarlierOutputStays() throws IOException {
         Path out = Files.createDirectories(tmp.resolve("out-missing-input"));
-        Path keep = Files.writeString(out.resolve("keep.txt"), "precious");
+        Path keep = Files.writeString(out.resolve("_SUMMARY.json"), "precious");   // (an earlier output: --overwrite may replace it)
         UserError e = assertThrows(UserError.class, () -> run(tmp.resolve("no-such-input").toString(), out.toString(), "--overwrite"));
         assertTrue(e.getMessage().contains("does not exist"), e.getMessage());
         assertEquals("precious", Files.readString(keep));
@@ -1430,6 +1433,29 @@ class AlignJobLocalTest {
             assertTrue(e.getMessage().contains("is a file") || e.getMessage().contains("already exists"), e.getMessage());
             assertEquals("not a directory", Files.readString(file));
         }
+    }
+
+    /**
+     * Found by a newcomer's walk-through: {@code --overwrite} deleted any directory it was
+     * given, a mistyped {@code --output} one of the user's own. Now only an earlier output is
+     * replaced; a directory holding anything else is refused, naming it, and left whole.
+     */
+    @Tag("io")
+    @Test
+    void align_overwriteOfADirectoryThatIsNoOutput_isRefusedAndKept() throws IOException {
+        String in = writeInput("overwrite-foreign", Mode.GLOBAL, false, false);
+        Path precious = Files.createDirectories(tmp.resolve("precious"));
+        Files.writeString(precious.resolve("notes.txt"), "important");
+        Files.createDirectories(precious.resolve("sub"));
+        UserError e = assertThrows(UserError.class, () -> run(in, precious.toString(), "--overwrite"));
+        assertTrue(e.getMessage().contains("--overwrite replaces only an earlier output of align")
+                && e.getMessage().contains("holds notes.txt, sub/, which align never writes"), e.getMessage());
+        assertEquals("important", Files.readString(precious.resolve("notes.txt")));
+        assertTrue(Files.isDirectory(precious.resolve("sub")));
+
+        String out = tmp.resolve("overwrite-own").toString();
+        long aligned = run(in, out).alignedRows;
+        assertEquals(aligned, run(in, out, "--overwrite").alignedRows, "an earlier output is replaced");
     }
 
     @Test

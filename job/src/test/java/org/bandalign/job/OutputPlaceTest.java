@@ -52,4 +52,43 @@ class OutputPlaceTest {
         assertDoesNotThrow(() -> OutputPlace.check(conf, tmp.resolve("in").toString(), fs,
                 fs.makeQualified(new Path(tmp.resolve("new/deeper/out").toString()))));
     }
+
+    /**
+     * {@code --overwrite} replaces an earlier output (with its Hadoop checksum files, which the
+     * local file system does not even list), or an empty
+     * directory; a directory holding anything else is refused, naming its first entries, and
+     * left as it was.
+     */
+    @Test
+    void checkReplaceable_onlyAnEarlierOutputOrAnEmptyDirectory(@org.junit.jupiter.api.io.TempDir java.nio.file.Path tmp)
+            throws Exception {
+        org.apache.hadoop.fs.FileSystem fs = org.apache.hadoop.fs.FileSystem.getLocal(new org.apache.hadoop.conf.Configuration());
+        java.nio.file.Path output = java.nio.file.Files.createDirectories(tmp.resolve("output/marginals"));
+        java.nio.file.Files.createDirectories(tmp.resolve("output/rejected"));
+        java.nio.file.Files.writeString(tmp.resolve("output/_SUMMARY.json"), "{}");
+        java.nio.file.Files.writeString(tmp.resolve("output/._SUMMARY.json.crc"), "");
+        java.nio.file.Files.createDirectories(tmp.resolve("empty"));
+        java.nio.file.Files.createDirectories(tmp.resolve("generated"));
+        java.nio.file.Files.writeString(tmp.resolve("generated/part-00000-x-c000.snappy.parquet"), "");
+        java.nio.file.Files.writeString(tmp.resolve("generated/_SUCCESS"), "");
+        for (String ok : new String[] {"output", "empty", "missing"}) {
+            assertDoesNotThrow(() -> OutputPlace.checkReplaceable(fs, path(fs, tmp, ok), "align", OutputPlace.ALIGN_OUTPUT), ok);
+        }
+        assertDoesNotThrow(() -> OutputPlace.checkReplaceable(fs, path(fs, tmp, "generated"), "generate", OutputPlace.GENERATE_OUTPUT));
+
+        UserError asGenerated = assertThrows(UserError.class,
+                () -> OutputPlace.checkReplaceable(fs, path(fs, tmp, "output"), "generate", OutputPlace.GENERATE_OUTPUT));
+        assertTrue(asGenerated.getMessage().contains("holds _SUMMARY.json, marginals/, rejected/, which "
+                + "generate never writes; nothing was deleted"), asGenerated.getMessage());
+        java.nio.file.Files.writeString(output.resolve("../notes.txt"), "mine");
+        UserError mixed = assertThrows(UserError.class,
+                () -> OutputPlace.checkReplaceable(fs, path(fs, tmp, "output"), "align", OutputPlace.ALIGN_OUTPUT));
+        assertTrue(mixed.getMessage().endsWith("output holds notes.txt, which align never writes; nothing was deleted: choose "
+                + "another directory, or remove it yourself"), mixed.getMessage());
+        assertTrue(java.nio.file.Files.exists(tmp.resolve("output/notes.txt")));
+    }
+
+    private static Path path(org.apache.hadoop.fs.FileSystem fs, java.nio.file.Path tmp, String name) {
+        return fs.makeQualified(new Path(tmp.resolve(name).toString()));
+    }
 }
