@@ -197,6 +197,8 @@ final class ParquetScores implements AutoCloseable {
      * holds), or a binary's own length.
      *
      * @throws InvalidPairException naming {@code id} where the row's scores are unusable, or from {@code fits}
+     * @throws UncheckedIOException where the file cannot be read, naming it and the row
+     * @throws IllegalStateException where the file is corrupt, naming it and the row
      */
     float[] read(String file, long row, String id, long expected, SizeCheck fits) {
         try {
@@ -204,6 +206,10 @@ final class ParquetScores implements AutoCloseable {
             return column == null ? null : readRow(id, expected, fits);
         } catch (IOException e) {
             throw new UncheckedIOException("reading the scores of row " + row + " of " + file, e);
+        } catch (UncheckedIOException e) {   // (a page that cannot be read or decompressed: the file named, as Spark's reader does)
+            throw new UncheckedIOException("reading the scores of row " + row + " of " + file + ": " + e.getMessage(), e.getCause());
+        } catch (IllegalStateException e) {   // (a page that contradicts itself: a corrupt file)
+            throw new IllegalStateException("reading the scores of row " + row + " of " + file + ": " + e.getMessage(), e);
         }
     }
 
