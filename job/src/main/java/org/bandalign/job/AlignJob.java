@@ -725,7 +725,9 @@ final class AlignJob {
                 options(req, byPage, largeFiles.size()), taskGpuCounts(counters.taskGpus.value()),
                 new ArrayList<>(new TreeSet<>(counters.cpuFallbacks.value())), counters.taskNanos.value() / 1e9,
                 counters.alignNanos.value() / 1e9, counters.gpuWaitNanos.value() / 1e9, qualified(hadoopConf(spark), req.input),
-                qualified(hadoopConf(spark), req.output), req.output);
+                qualified(hadoopConf(spark), req.output), req.output, rejected.stream()
+                        .min(java.util.Comparator.comparing(RejectedRecord::getId, java.util.Comparator.nullsFirst(
+                                java.util.Comparator.<String>naturalOrder()))).orElse(null));
     }
 
     /** {@code path} with its file system and, where relative, the working directory: the summary outlives the shell it ran in. */

@@ -302,7 +302,7 @@ final class AlignPartition implements FlatMapFunction<Iterator<InternalRow>, Int
                 // too, since a dense row aligned in a narrow band has few cells yet all its scores are read)
                 Pair pair = row.numFields() > InputColumns.ROW_INDEX && !row.isNullAt(InputColumns.ROW_INDEX)
                         ? PairDecoder.decode(row, id -> ownReader.read(row.getUTF8String(InputColumns.FILE).toString(),
-                                row.getLong(InputColumns.ROW_INDEX), id, LargeRows.scores(row), ExecutorAligners::checkScoresFitHeap))
+                                row.getLong(InputColumns.ROW_INDEX), id, LargeRows.scores(row), ExecutorAligners::checkScoresFitHeap), format.binary)
                         : PairDecoder.decode(row, format);
                 BandGeometry g = BandGeometry.of(pair, alignOptions);
                 batch.add(pair);

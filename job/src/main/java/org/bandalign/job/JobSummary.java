@@ -29,11 +29,13 @@ final class JobSummary {
     final String output;
     /** --output as given, for the closing line. */
     final String outputAsGiven;
+    /** One rejected row's id and reason, for the closing lines (null where none was rejected). */
+    final RejectedRecord rejectedExample;
 
     JobSummary(long inputRows, long alignedRows, long rejectedRows, long cells, double seconds, List<String> backends,
                String master, Map<String, Object> options, Map<String, Integer> taskGpuCounts, List<String> cpuFallbacks,
                double taskSeconds, double alignSeconds, double gpuWaitSeconds, String input, String output,
-               String outputAsGiven) {
+               String outputAsGiven, RejectedRecord rejectedExample) {
         this.inputRows = inputRows;
         this.alignedRows = alignedRows;
         this.rejectedRows = rejectedRows;
@@ -50,6 +52,7 @@ final class JobSummary {
         this.input = input;
         this.output = output;
         this.outputAsGiven = outputAsGiven;
+        this.rejectedExample = rejectedExample;
     }
 
     double cellsPerSecond() {
@@ -93,7 +96,11 @@ final class JobSummary {
         return v;
     }
 
-    /** The one-line summary printed at the end of a run (and why auto chose the CPU, when it did). */
+    /**
+     * The one-line summary printed at the end of a run; then, where rows were rejected, one of
+     * them and why (so that a run whose every row was rejected for one mistake says which), and
+     * why auto chose the CPU, when it did.
+     */
     String line() {
         double mcells = cellsPerSecond() / 1e6;
         String line = String.format(java.util.Locale.ROOT,
@@ -102,6 +109,11 @@ final class JobSummary {
                 cells < 100_000 ? Long.toString(cells) : String.format(java.util.Locale.ROOT, "%.3g", (double) cells), seconds,
                 String.format(java.util.Locale.ROOT, mcells >= 10 || mcells == 0 ? "%.1f" : "%.2g", mcells),
                 String.join(",", backends), outputAsGiven);
+        if (rejectedRows > 0 && rejectedExample != null) {
+            line += System.lineSeparator() + "bandalign: rejected" + (rejectedRows > 1 ? ", for one: " : ": ")
+                    + (rejectedExample.getId() == null ? "a row without an id" : "pair '" + rejectedExample.getId() + "'") + ": "
+                    + rejectedExample.getError() + (rejectedRows > 1 ? " (each row's reason: " + outputAsGiven + "/rejected)" : "");
+        }
         for (String why : cpuFallbacks) {
             line += System.lineSeparator() + "bandalign: note: --backend auto used the CPU: " + why;
         }

@@ -22,7 +22,7 @@ final class PairDecoder {
     static Pair decode(InternalRow r, InputColumns.Format format) {
         return decode(r, id -> r.isNullAt(InputColumns.SCORES) ? null : format.binary
                 ? unpack(id, r.getBinary(InputColumns.SCORES))
-                : floats(id, r.getArray(InputColumns.SCORES), format.elementsMayBeNull, format.wide));
+                : floats(id, r.getArray(InputColumns.SCORES), format.elementsMayBeNull, format.wide), format.binary);
     }
 
     /** Where a row's scores come from: its own column, or, for a file of large rows, {@link ParquetScores}. */
@@ -36,8 +36,12 @@ final class PairDecoder {
         float[] scores(String id);
     }
 
-    /** {@link #decode(InternalRow, InputColumns.Format)}, with the row's scores from {@code source}. */
-    static Pair decode(InternalRow r, ScoresSource source) {
+    /**
+     * {@link #decode(InternalRow, InputColumns.Format)}, with the row's scores from {@code source};
+     * {@code binary}: they are packed bytes, whose most common mistake (float64 bytes, twice the
+     * floats the shape needs) the rejection then names.
+     */
+    static Pair decode(InternalRow r, ScoresSource source, boolean binary) {
         if (r.isNullAt(InputColumns.ID)) {
             throw new InvalidPairException(null, "id is null");
         }
@@ -69,10 +73,17 @@ final class PairDecoder {
         if (scores == null) {
             throw new InvalidPairException(id, "scores are null");
         }
-        if (noLo) {
-            return Pair.dense(id, n, m, scores);
+        try {
+            return noLo ? Pair.dense(id, n, m, scores)
+                    : Pair.band(id, n, m, r.getInt(InputColumns.DIAG_LO), r.getInt(InputColumns.DIAG_HI), scores);
+        } catch (InvalidPairException e) {
+            long needs = 3L * n * (noLo ? m : (long) r.getInt(InputColumns.DIAG_HI) - r.getInt(InputColumns.DIAG_LO) + 1);
+            if (binary && n > 0 && m > 0 && scores.length == 2 * needs) {
+                throw new InvalidPairException(id, e.reason() + ", twice as many: were they packed as float64? Binary scores are "
+                        + "little-endian float32 (with numpy: S.astype('<f4').tobytes())");
+            }
+            throw e;
         }
-        return Pair.band(id, n, m, r.getInt(InputColumns.DIAG_LO), r.getInt(InputColumns.DIAG_HI), scores);
     }
 
     /** Whether {@code bytes} are well-formed UTF-8. */

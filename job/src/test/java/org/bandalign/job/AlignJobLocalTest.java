@@ -209,6 +209,9 @@ class AlignJobLocalTest {
             }
         }
         rows.addAll(TestTables.badRows(binary));
+        if (binary) {   // (twice the floats its shape needs, as float64 bytes would be: the rejection says so)
+            rows.add(TestTables.row("float64-bytes", 2, 3, new float[2 * 2 * 3 * 3], null, null, true));
+        }
         java.util.Random random = new java.util.Random(3);
         for (int k = 0; k < 60; k++) {   // (more rows, for more row groups and pages)
             int n = 1 + random.nextInt(30);
@@ -278,6 +281,11 @@ class AlignJobLocalTest {
             assertTrue(rejections.apply(pages).contains(binary
                     ? "bad-ragged-binary: binary scores hold 47 bytes, not a whole number of little-endian float32 values"
                     : "bad-null-element: " + PairDecoder.nullElement(5)), rejections.apply(pages).toString());
+            if (binary) {
+                assertTrue(rejections.apply(pages).contains("float64-bytes: dense scores of a pair of 2 x 3 must hold n*m*3 = 18 floats, "
+                        + "got 36, twice as many: were they packed as float64? Binary scores are little-endian float32 (with numpy: "
+                        + "S.astype('<f4').tobytes())"), rejections.apply(pages).toString());
+            }
             if (doubles) {
                 assertTrue(rejections.apply(pages).contains("random-7: " + PairDecoder.beyondFloatRange(-1e300, 5)),
                         rejections.apply(pages).toString());

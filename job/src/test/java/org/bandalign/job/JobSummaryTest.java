@@ -16,7 +16,7 @@ import org.junit.jupiter.api.Test;
 class JobSummaryTest {
     private static JobSummary summary(long cells, double seconds, double taskSeconds, double alignSeconds, double waitSeconds) {
         return new JobSummary(3, 2, 1, cells, seconds, List.of("cpu"), "local[2]", Map.of(), Map.of(), List.of(),
-                taskSeconds, alignSeconds, waitSeconds, "file:/data/in", "file:/data/out", "out");
+                taskSeconds, alignSeconds, waitSeconds, "file:/data/in", "file:/data/out", "out", null);
     }
 
     @Test
@@ -31,6 +31,29 @@ class JobSummaryTest {
         JsonNode json = new ObjectMapper().readTree(s.toJson());
         assertEquals(500_000.0, json.get("cells_per_second").asDouble());
         assertEquals(0.8, json.get("align_share").asDouble(), 1e-12, "(align 6 s + GPU wait 2 s) of 10 s of tasks");
+    }
+
+    /**
+     * Found by a newcomer's walk-through: a run whose every row was rejected for one mistake (float64
+     * bytes) ended "1 rows in, 0 aligned, 1 rejected" and said no more. Now one rejected row and
+     * its reason follow the closing line, and where more were rejected, where all the reasons are.
+     */
+    @Test
+    void line_rowsRejected_showsOneAndWhy() {
+        RejectedRecord r = new RejectedRecord();
+        r.setId("p7");
+        r.setError("scores are null");
+        JobSummary one = new JobSummary(3, 2, 1, 1, 1, List.of("cpu"), "local[2]", Map.of(), Map.of(), List.of("a reason"), 1, 1, 0,
+                "file:/data/in", "file:/data/out", "out", r);
+        String[] lines = one.line().split(System.lineSeparator());
+        assertEquals(List.of("bandalign: rejected: pair 'p7': scores are null", "bandalign: note: --backend auto used the CPU: a reason"),
+                List.of(lines).subList(1, 3));
+        r.setId(null);
+        JobSummary several = new JobSummary(9, 2, 7, 1, 1, List.of("cpu"), "local[2]", Map.of(), Map.of(), List.of(), 1, 1, 0,
+                "file:/data/in", "file:/data/out", "out", r);
+        assertEquals("bandalign: rejected, for one: a row without an id: scores are null (each row's reason: out/rejected)",
+                several.line().split(System.lineSeparator())[1]);
+        assertEquals(1, summary(1, 1, 1, 1, 0).line().split(System.lineSeparator()).length, "none rejected: the one line");
     }
 
     @Test

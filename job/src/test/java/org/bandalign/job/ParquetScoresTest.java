@@ -477,7 +477,7 @@ class ParquetScoresTest {
                 for (InternalRow r : order) {
                     byOwn.put(r.getUTF8String(InputColumns.ID).toString(), outcome(() -> PairDecoder.decode(r,
                             id -> reader.read(r.getUTF8String(InputColumns.FILE).toString(), r.getLong(InputColumns.ROW_INDEX), id,
-                                    LargeRows.scores(r), fits))
+                                    LargeRows.scores(r), fits), format.binary)
                             .scores()));
                 }
             }
