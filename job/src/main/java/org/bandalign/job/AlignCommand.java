@@ -78,10 +78,10 @@ public final class AlignCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         SparkConf sparkConf = sparkConf(new SparkConf());
+        JobRequest request = request(sparkConf);   // (before the notes: a refused value is the one line a mistake gets)
         for (String note : overrideNotes()) {
             System.err.println("bandalign: note: " + note);
         }
-        JobRequest request = request(sparkConf);
         for (String note : TaskGpu.checkAmounts(sparkConf)) {
             System.err.println("bandalign: note: " + note);
         }
