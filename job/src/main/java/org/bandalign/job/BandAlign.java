@@ -37,6 +37,25 @@ public final class BandAlign {
         return run(null, null, args);
     }
 
+    /**
+     * What a command line picocli refused says, in one line: an unknown option first, with what
+     * it may have meant (picocli names a missing required option first, so that a mistyped
+     * {@code --inptu} read "Missing required option: '--input=PATH'"), and picocli's
+     * "option option" said once.
+     */
+    static String parameterMistake(CommandLine.ParameterException e) {
+        CommandLine where = e.getCommandLine();
+        CommandLine.ParameterException shown = e;
+        if (e instanceof CommandLine.MissingParameterException && !where.getUnmatchedArguments().isEmpty()) {
+            shown = new CommandLine.UnmatchedArgumentException(where, where.getUnmatchedArguments());
+        }
+        String message = shown.getMessage().replace("option option '", "option '");
+        if (shown instanceof CommandLine.UnmatchedArgumentException unmatched && !unmatched.getSuggestions().isEmpty()) {
+            message += "; did you mean " + String.join(" or ", unmatched.getSuggestions()) + "?";
+        }
+        return message;
+    }
+
     /** {@link #run(String...)} writing to {@code out} and {@code err} instead of the console (null: the console). */
     static int run(java.io.PrintWriter out, java.io.PrintWriter err, String... args) {
         CommandLine cli = new CommandLine(new BandAlign());
@@ -49,7 +68,7 @@ public final class BandAlign {
         cli.getSubcommands().values().forEach(sub -> sub.getCommandSpec().version(VERSION));   // -V works everywhere
         cli.setParameterExceptionHandler((e, arguments) -> {   // one line, not the whole help
             CommandLine where = e.getCommandLine();
-            where.getErr().println("bandalign: " + e.getMessage());
+            where.getErr().println("bandalign: " + parameterMistake(e));
             where.getErr().println(seeHelp(where));
             return 2;
         });

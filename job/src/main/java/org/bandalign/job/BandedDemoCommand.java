@@ -26,7 +26,7 @@ public final class BandedDemoCommand implements Callable<Integer> {
     static final int PANEL_WIDTH = 520;
     static final int HEIGHT = 480;
 
-    @Option(names = "--out", required = true, paramLabel = "DIR", description = "Directory for the PNGs.")
+    @Option(names = {"--out", "--output"}, required = true, paramLabel = "DIR", description = "Directory for the PNGs.")
     File out;
 
     @Override

@@ -72,6 +72,10 @@ public final class PlotCommand implements Callable<Integer> {
         conf.setMaster(master != null ? master : conf.get("spark.master", "local[*]"));
         SparkSession spark = CommandSession.start(conf, "plot");
         try {
+            org.apache.hadoop.fs.Path inPath = new org.apache.hadoop.fs.Path(input);
+            if (!inPath.getFileSystem(spark.sparkContext().hadoopConfiguration()).exists(inPath)) {   // (as align says it)
+                throw new UserError("--input " + input + " does not exist");
+            }
             boolean outputDir = new File(input, "marginals").isDirectory();
             String dir = outputDir ? new File(input, "marginals").getPath() : input;
             Dataset<Row> table;

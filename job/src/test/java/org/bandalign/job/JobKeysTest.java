@@ -325,6 +325,18 @@ class JobKeysTest {
             assertEquals(2, lines.length, err.toString());
             assertEquals("bandalign: see 'bandalign " + args[0] + " --help'", lines[1], err.toString());
         }
+        // Found by a newcomer's walk-through: a mistyped --inptu read "Missing required option: '--input=PATH'", and
+        // a --conf without '=' "Value for option option '--conf' ...".
+        for (String[] mistake : new String[][] {
+            {"bandalign: Unknown options: '--inptu', 'x'; did you mean --input?", "align", "--inptu", "x", "--output", "y"},
+            {"bandalign: Value for option '--conf' (KEY=VALUE) should be in KEY=VALUE format but was foo", "align", "--input", "x",
+                "--output", "y", "--conf", "foo"}}) {
+            java.io.StringWriter said = new java.io.StringWriter();
+            assertEquals(2, BandAlign.run(new java.io.PrintWriter(new java.io.StringWriter(), true), new java.io.PrintWriter(said, true),
+                    java.util.Arrays.copyOfRange(mistake, 1, mistake.length)));
+            assertEquals(mistake[0], said.toString().strip().split("\\R")[0]);
+        }
+        new picocli.CommandLine(new BandedDemoCommand()).parseArgs("--output", "pictures");   // (--out, or --output as the others)
         java.io.StringWriter err = new java.io.StringWriter();
         assertEquals(2, BandAlign.run(new java.io.PrintWriter(new java.io.StringWriter(), true), new java.io.PrintWriter(err, true),
                 "align", "--input", "target/no-such-input-dir", "--output", "target/no-such-output-dir", "--backend", "cpu"));

@@ -128,6 +128,12 @@ class PicturesTest {
         String jpg = tmp.resolve("x.jpg").toString();
         assertEquals(2, BandAlign.run("plot", "--input", "../data/sample", "--id", "seed-example", "--output", jpg));
         assertFalse(new File(jpg).exists());
+        // Found by a newcomer's walk-through: a missing --input showed Spark's [PATH_NOT_FOUND] ... SQLSTATE: 42K03.
+        java.io.StringWriter err = new java.io.StringWriter();
+        String missing = tmp.resolve("no-such-output").toString();
+        assertEquals(2, BandAlign.run(null, new java.io.PrintWriter(err, true), "plot", "--input", missing, "--id", "x", "--output",
+                here, "--master", "local[1]"));
+        assertEquals("bandalign: --input " + missing + " does not exist", err.toString().strip());
     }
 
     /**
