@@ -10,6 +10,7 @@ import org.bandalign.align.InvalidPairException;
 import org.bandalign.align.Pair;
 import org.bandalign.align.PairChecks;
 import org.bandalign.align.Semiring;
+import org.bandalign.align.ViterbiPath;
 
 /**
  * The benchmark's stand-in for an engine ({@code align --io-only}): no alignment at all. Every
@@ -17,8 +18,10 @@ import org.bandalign.align.Semiring;
  * own scores (repeated where the output is larger), so that the output compresses like real
  * marginals do, not like zeros; a run then measures what reading, decoding, encoding and writing
  * cost on their own. Bad pairs are rejected by the same checks as before a real alignment (a
- * pair whose steps allow no path at all, which only aligning finds, is not). Never used for real
- * output: the summary's backend says {@code io-only}.
+ * pair whose steps allow no path at all, which only aligning finds, is not). The semiring asked
+ * for says which columns are set, as for a real run: log Z (0) for the log semiring, a Viterbi
+ * path (a corner path, weight 0) for the max semiring. Never used for real output: the
+ * summary's backend says {@code io-only}.
  */
 final class IoOnlyAligner implements Aligner {
     @Override
@@ -35,7 +38,21 @@ final class IoOnlyAligner implements Aligner {
         for (int k = 0; k < out.length; k += scores.length) {
             System.arraycopy(scores, 0, out, k, Math.min(scores.length, out.length - k));
         }
-        return AlignmentResult.of(pair.id(), options.mode(), Semiring.LOG, g, 0.0, out, null);
+        Semiring semiring = options.semiring();
+        return AlignmentResult.of(pair.id(), options.mode(), semiring, g, semiring.computesLog() ? 0.0 : Double.NaN, out,
+                semiring.computesMax() ? corner(g) : null);
+    }
+
+    /**
+     * A Viterbi path of the columns' usual size, for the max semiring (its weight 0): from (0, 0)
+     * along the diagonal, then straight to (n-1, m-1), which stays in any band (the band holds
+     * both corners, and the path's diagonal j - i runs from 0 to m - n).
+     */
+    private static ViterbiPath corner(BandGeometry g) {
+        int diagonal = Math.min(g.n(), g.m());
+        int rest = Math.max(g.n(), g.m()) - diagonal;
+        String cigar = diagonal + "M" + (rest == 0 ? "" : rest + (g.m() > g.n() ? "D" : "I"));
+        return new ViterbiPath(0.0, cigar, 0, 0, g.n() - 1, g.m() - 1);
     }
 
     @Override

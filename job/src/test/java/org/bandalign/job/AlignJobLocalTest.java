@@ -781,6 +781,32 @@ class AlignJobLocalTest {
         assertEquals(io.inputRows, io.alignedRows + io.rejectedRows);
         // (all but the pair without any path, which only aligning finds)
         assertEquals(real.rejectedRows - 1, io.rejectedRows);
+
+        // Found by a newcomer's walk-through: --io-only --semiring max wrote a log Z of 0 and no path. Now the
+        // columns a real run sets are set, in band and dense rows alike.
+        for (String semiring : new String[] {"max", "both"}) {
+            String realOut = tmp.resolve("out-io-real-" + semiring).toString();
+            String ioOut = tmp.resolve("out-io-only-" + semiring).toString();
+            run(in, realOut, "--backend", "cpu", "--semiring", semiring);
+            run(in, ioOut, "--io-only", "--semiring", semiring);
+            Map<String, Row> realRows = byId(realOut + "/marginals");
+            Map<String, Row> ioRows = byId(ioOut + "/marginals");
+            assertEquals(realRows.size() + 1, ioRows.size(), "(and the pair without any path)");
+            for (Map.Entry<String, Row> e : ioRows.entrySet()) {
+                Row r = realRows.get(e.getKey());
+                if (r == null) {
+                    continue;
+                }
+                for (String column : new String[] {"log_partition", "viterbi_score", "viterbi_cigar", "viterbi_start_i",
+                    "viterbi_end_j"}) {
+                    assertEquals(r.isNullAt(r.fieldIndex(column)), e.getValue().isNullAt(e.getValue().fieldIndex(column)),
+                            semiring + " " + e.getKey() + " " + column);
+                }
+                assertEquals(List.of(r.<Object>getAs("viterbi_end_i"), r.<Object>getAs("viterbi_end_j")),
+                        List.of(e.getValue().<Object>getAs("viterbi_end_i"), e.getValue().<Object>getAs("viterbi_end_j")),
+                        semiring + " " + e.getKey() + ": a global path ends in the corner");
+            }
+        }
     }
 
     /**
