@@ -9,12 +9,34 @@ import picocli.CommandLine.Command;
  * cluster, with the same flags; without a subcommand, as SPEC section 5 writes it
  * ({@code --input PATH --output DIR ...}), the flags are {@code align}'s.
  */
-@Command(name = "bandalign", mixinStandardHelpOptions = true, version = BandAlign.VERSION,
+@Command(name = "bandalign", mixinStandardHelpOptions = true, versionProvider = BandAlign.Version.class,
         description = "Banded forward-backward alignment of sequence-pair score tensors on Spark.",
         subcommands = {AlignCommand.class, GenerateCommand.class, PlotCommand.class, BandedDemoCommand.class,
                 KeysCommand.class, DevicesCommand.class, BenchEngineCommand.class})
 public final class BandAlign {
-    static final String VERSION = "bandalign 0.1.0";
+    /** "bandalign" and the project's version, as Maven built it ({@code version.properties}). */
+    static final String VERSION = "bandalign " + projectVersion();
+
+    /** -V's words. */
+    static final class Version implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            return new String[] {VERSION};
+        }
+    }
+
+    private static String projectVersion() {
+        java.util.Properties p = new java.util.Properties();
+        try (java.io.InputStream in = BandAlign.class.getResourceAsStream("version.properties")) {
+            if (in != null) {
+                p.load(in);
+            }
+        } catch (java.io.IOException e) {
+            // (no version to tell: said as unknown)
+        }
+        String v = p.getProperty("version", "");
+        return v.isEmpty() || v.startsWith("${") ? "(version unknown: built without Maven's resource filtering)" : v;
+    }
 
     public static void main(String[] args) {
         String noSpark = SparkRuntime.missing(BandAlign.class.getClassLoader());
