@@ -52,7 +52,9 @@
  *  - more static shared memory on request: cuCtxSetLimit(STATIC_SHARED_REQUEST, n) adds n bytes
  *    to every kernel's static shared memory (what cuFuncGetAttribute reports, what occupancy and
  *    the opt-in limit count), as a driver would that counts the 1 KB reserved section CUDA 13's
- *    sm_90 cubins carry (cuobjdump shows it; ptxas does not); default 0.
+ *    sm_90 cubins carry (cuobjdump shows it; ptxas does not); default 0;
+ *  - cuCtxGetLimit(LAUNCH_ATTEMPTS_QUERY) gives the launches asked for so far, on any device,
+ *    refused ones included (the tests: how many a failing call still made).
  * Only the driver calls the project makes are here; JCuda binds the rest lazily and never
  * calls them.
  */
@@ -97,6 +99,8 @@ static std::atomic<int> device_arch{90};   /* the devices' compute capability, m
 static const int STATIC_SHARED_REQUEST = 0x42410005;
 static std::atomic<int> static_shared_extra{0};   /* bytes added to every kernel's static shared memory */
 static const int FAIL_CALL_REQUEST = 0x42410100;
+static const int LAUNCH_ATTEMPTS_QUERY = 0x42410006;
+static std::atomic<long> launch_attempts{0};
 enum FailingCall { FAIL_MEM_ALLOC, FAIL_HOST_ALLOC, FAIL_COPY_IN, FAIL_COPY_OUT, FAIL_LAUNCH, FAIL_STREAM_CREATE, FAIL_EVENT_CREATE,
                    FAIL_EVENT_SYNC, FAIL_CALLS };
 static std::atomic<long> fail_countdown[FAIL_CALLS];   /* calls of that kind to go until the failing one; 0: none */
@@ -533,6 +537,13 @@ CUresult cuDevicePrimaryCtxGetState(CUdevice device, unsigned *flags, int *activ
     return OK;
 }
 
+CUresult cuCtxGetLimit(size_t *value, int limit) {
+    NEED_CONTEXT();
+    if (limit != LAUNCH_ATTEMPTS_QUERY) return ERR_INVALID_VALUE;   /* (no real limit is asked for by the project) */
+    *value = (size_t)launch_attempts.load();
+    return OK;
+}
+
 CUresult cuCtxSetLimit(int limit, size_t value) {
     NEED_CONTEXT();
     if (limit == DEVICE_UNAVAILABLE_REQUEST) {
@@ -934,6 +945,7 @@ CUresult cuOccupancyMaxActiveBlocksPerMultiprocessor(int *blocks, FakeFunction *
 CUresult cuLaunchKernel(FakeFunction *f, unsigned gx, unsigned gy, unsigned gz, unsigned bx, unsigned by, unsigned bz,
                         unsigned shared, FakeStream *stream, void **params, void **extra) {
     NEED_CONTEXT();
+    launch_attempts++;
     FAIL_ON_REQUEST(FAIL_LAUNCH);
     if (f == nullptr || !known_stream(stream)) return ERR_INVALID_HANDLE;
     const std::string name = f->info->name;

@@ -215,7 +215,6 @@ final class AlignPartition implements FlatMapFunction<Iterator<InternalRow>, Int
                 return onGpu(batch, alignOptions);
             }
             List<AlignmentResult> results;
-            int refusedBefore = ((CudaAligner) aligner).refusedLaunches();
             try {
                 results = onGpu(batch, alignOptions);
             } catch (RuntimeException e) {
@@ -224,7 +223,7 @@ final class AlignPartition implements FlatMapFunction<Iterator<InternalRow>, Int
                 }
                 String gpu = aligner.backend();
                 CudaAligner cuda = (CudaAligner) aligner;
-                if (!cuda.isBroken() && cuda.refusedLaunches() > refusedBefore) {
+                if (!cuda.isBroken() && CudaAligner.isRefusedLaunch(e)) {
                     // The driver refused this batch's launch, and the device stays usable: this
                     // batch on the CPU, the next on the GPU again.
                     handOver("the GPU " + gpu + " refused a launch, so that batch ran on the CPU: " + e.getMessage(), e);

@@ -107,10 +107,11 @@ public final class CudaAligner implements Aligner {
     /** The first failure that left the device context unusable, or null (later ones only echo it). */
     private final java.util.concurrent.atomic.AtomicReference<String> broken = new java.util.concurrent.atomic.AtomicReference<>();
     /**
-     * Launches the driver refused so far ({@link CudaException#isLaunchRefused}). The first
-     * {@value #REFUSALS_FORGIVEN} fail their own calls alone: one odd group (the widest pairs,
-     * say) should not take the device from every other. One more, and the refusal is no accident
-     * of a group: the aligner is unusable after it, as after a fault.
+     * Calls in which the driver refused a launch so far ({@link CudaException#isLaunchRefused}).
+     * The first {@value #REFUSALS_FORGIVEN} fail alone: one odd group (the widest pairs, say)
+     * should not take the device from every other. One more, and the refusal is no accident of a
+     * group: the aligner is unusable after it, as after a fault. (Counted once a call: one call's
+     * launches in flight at once may each be refused.)
      */
     private final java.util.concurrent.atomic.AtomicInteger refusals = new java.util.concurrent.atomic.AtomicInteger();
     static final int REFUSALS_FORGIVEN = 3;
@@ -378,15 +379,16 @@ public final class CudaAligner implements Aligner {
             if (Thread.currentThread().isInterrupted()) {   // as with several launches, and on the CPU
                 throw new IllegalStateException("interrupted while aligning on the GPU");
             }
-            place(groups.get(0), launch(groups.get(0), options), results);
+            place(groups.get(0), launch(groups.get(0), options, new Call()), results);
             return Collections.unmodifiableList(Arrays.asList(results));
         }
         // Several launches: keep LAUNCHES_IN_FLIGHT of them going, so that one's transfers
         // overlap another's kernel (each takes its own stream and staging).
         List<Future<List<AlignmentResult>>> futures = new ArrayList<>(groups.size());
+        Call call = new Call();
         try {
             for (List<PreparedPair> group : groups) {
-                futures.add(launchers.submit(() -> launch(group, options)));
+                futures.add(launchers.submit(() -> launch(group, options, call)));
             }
         } catch (java.util.concurrent.RejectedExecutionException e) {   // close() came while the pairs were prepared
             futures.forEach(f -> f.cancel(false));
@@ -398,11 +400,28 @@ public final class CudaAligner implements Aligner {
         return Collections.unmodifiableList(Arrays.asList(results));
     }
 
-    /** Runs one planned launch, split in half for as long as the device runs out of memory. */
-    private List<AlignmentResult> launch(List<PreparedPair> group, AlignOptions options) {
-        SplitOnOutOfMemory<PreparedPair, AlignmentResult> split = launcher(options);
+    /**
+     * What the launches of one {@link #alignAll} call share: whether one of them failed (the
+     * call then fails, so its launches not begun yet are not made: the launcher threads would
+     * otherwise go on through the queue until the caller's wait reaches the failed one), and
+     * whether a refused launch of it was counted ({@link #refusals}: once a call).
+     */
+    private static final class Call {
+        final java.util.concurrent.atomic.AtomicBoolean failed = new java.util.concurrent.atomic.AtomicBoolean();
+        final java.util.concurrent.atomic.AtomicBoolean refusalCounted = new java.util.concurrent.atomic.AtomicBoolean();
+    }
+
+    /** Runs one planned launch of {@code call}, split in half for as long as the device runs out of memory. */
+    private List<AlignmentResult> launch(List<PreparedPair> group, AlignOptions options, Call call) {
+        if (call.failed.get()) {
+            throw new IllegalStateException("not launched: another launch of this call failed");   // (its failure is what the call throws)
+        }
+        SplitOnOutOfMemory<PreparedPair, AlignmentResult> split = launcher(options, call);
         try {
             return split.apply(group);
+        } catch (RuntimeException | Error e) {
+            call.failed.set(true);
+            throw e;
         } finally {
             outOfMemorySplits.addAndGet(split.splits());
         }
@@ -429,9 +448,9 @@ public final class CudaAligner implements Aligner {
         return all.stream().mapToLong(BandedAlignKernels::stagingBytes).sum();
     }
 
-    private SplitOnOutOfMemory<PreparedPair, AlignmentResult> launcher(AlignOptions options) {
+    private SplitOnOutOfMemory<PreparedPair, AlignmentResult> launcher(AlignOptions options, Call call) {
         return new SplitOnOutOfMemory<>(
-                group -> launchOnce(group, options),
+                group -> launchOnce(group, options, call),
                 e -> e instanceof CudaException && ((CudaException) e).isOutOfMemory(),
                 (p, e) -> AlignmentResult.failed(tooLarge(p, options, outOfMemory(p, options, (CudaException) e))));
     }
@@ -503,7 +522,7 @@ public final class CudaAligner implements Aligner {
         }
     }
 
-    private List<AlignmentResult> launchOnce(List<PreparedPair> group, AlignOptions options) {
+    private List<AlignmentResult> launchOnce(List<PreparedPair> group, AlignOptions options, Call call) {
         lifecycle.readLock().lock();
         try {
             if (closed) {
@@ -524,10 +543,13 @@ public final class CudaAligner implements Aligner {
                     throw e;   // (split, or reported as too large for the pair alone)
                 }
                 CudaException placed = e.at("(" + backend() + ", " + describe(group) + ")");
-                boolean forgiven = e.isLaunchRefused() && kernels != null && kernels.isUsable()
-                        && refusals.incrementAndGet() <= REFUSALS_FORGIVEN;
-                if (!forgiven) {
+                boolean refused = e.isLaunchRefused() && kernels != null && kernels.isUsable();
+                int count = refused && call.refusalCounted.compareAndSet(false, true) ? refusals.incrementAndGet() : 0;
+                if (!refused) {
                     broken.compareAndSet(null, placed.getMessage());   // a failed launch leaves the context unusable (sticky error)
+                } else if (count > REFUSALS_FORGIVEN) {
+                    broken.compareAndSet(null, placed.getMessage() + " (the driver refused a launch in " + count + " calls; "
+                            + REFUSALS_FORGIVEN + " are forgiven)");
                 }
                 throw placed;
             } finally {
@@ -660,12 +682,22 @@ public final class CudaAligner implements Aligner {
     }
 
     /**
-     * {@return how many launches the driver has refused so far (more registers or shared memory
-     * than a block may have, an argument out of range): the first few fail only the call that
-     * made them, and the aligner stays usable}
+     * {@return in how many calls so far the driver refused a launch (more registers or shared
+     * memory than a block may have, an argument out of range): the first few fail only those
+     * calls, and the aligner stays usable}
      */
     public int refusedLaunches() {
         return refusals.get();
+    }
+
+    /**
+     * {@return whether {@code failure}, thrown by {@link #alignAll}, is a launch the driver
+     * refused: that call failed alone, and unless {@link #isBroken()} the aligner takes the next}
+     *
+     * @param failure what {@code alignAll} threw
+     */
+    public static boolean isRefusedLaunch(Throwable failure) {
+        return failure instanceof CudaException e && e.isLaunchRefused();
     }
 
     /** {@return the first failure that made this aligner unusable, or null while it is usable} */

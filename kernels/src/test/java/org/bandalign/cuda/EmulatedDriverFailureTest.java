@@ -222,11 +222,54 @@ class EmulatedDriverFailureTest {
             }
             CudaException last = assertThrows(CudaException.class, () -> cuda.alignAll(pairs, LOG));
             assertTrue(cuda.isBroken(), "refused once too often");
-            assertEquals(last.getMessage(), cuda.brokenBy());
+            assertEquals(last.getMessage() + " (the driver refused a launch in 4 calls; 3 are forgiven)", cuda.brokenBy());
             FakeCudaDriver.stopFailing(FakeCudaDriver.Call.LAUNCH);
             IllegalStateException later = assertThrows(IllegalStateException.class, () -> cuda.alignAll(pairs, LOG));
-            assertTrue(later.getMessage().endsWith("unusable after: " + last.getMessage()), later.getMessage());
+            assertTrue(later.getMessage().endsWith("unusable after: " + cuda.brokenBy()), later.getMessage());
         }
+    }
+
+    /**
+     * A call of many launches whose launches are all refused counts once, and makes no launch
+     * after the first failure. Found by a review: the launcher threads went on through the
+     * queue until the caller's wait reached the refused launch, each refusal counted, and one
+     * call could use up every forgiven refusal (and launch on after its caller had given up).
+     */
+    @Test
+    void alignAll_manyLaunchesRefused_countOnceAndStop() {
+        Random rnd = new Random(8);
+        List<Pair> pairs = new ArrayList<>();
+        for (int k = 0; k < 40; k++) {
+            pairs.add(randomPair(rnd, "m" + k, 25 + k, 31));
+        }
+        try (CudaAligner cuda = CudaAligner.open(0, 120_000)) {   // (a small budget: many launches a call)
+            FakeCudaDriver.failCall(FakeCudaDriver.Call.LAUNCH, 3, CUresult.CUDA_ERROR_LAUNCH_OUT_OF_RESOURCES, true);
+            for (int call = 1; call <= CudaAligner.REFUSALS_FORGIVEN; call++) {
+                CudaException refused = assertThrows(CudaException.class, () -> cuda.alignAll(pairs, LOG));
+                assertTrue(CudaAligner.isRefusedLaunch(refused), refused.getMessage());
+                assertEquals(call, cuda.refusedLaunches(), "one count a call");
+                assertFalse(cuda.isBroken(), "call " + call);
+            }
+            FakeCudaDriver.stopFailing(FakeCudaDriver.Call.LAUNCH);
+            long launchesBefore = launches(cuda);
+            assertTrue(cuda.alignAll(pairs, LOG).stream().allMatch(AlignmentResult::isValid));
+            long perCall = launches(cuda) - launchesBefore;
+            assertTrue(perCall >= 10, "a call of many launches: " + perCall);
+            // Every launch refused from the second on: while the caller waits for the first, the launches the other
+            // launcher thread tries are those begun before the refusal, not the rest of the queue.
+            FakeCudaDriver.failCall(FakeCudaDriver.Call.LAUNCH, 2, CUresult.CUDA_ERROR_LAUNCH_OUT_OF_RESOURCES, true);
+            long before = FakeCudaDriver.launchAttempts();
+            assertThrows(CudaException.class, () -> cuda.alignAll(pairs, LOG));
+            long tried = FakeCudaDriver.launchAttempts() - before;
+            assertTrue(tried <= 2 * CudaAligner.LAUNCHES_IN_FLIGHT, "kernel launches tried in a call with a refused one: " + tried
+                    + "; a call without refusals launches " + perCall + " times");
+            assertTrue(cuda.isBroken(), "the fourth call with a refusal");
+        }
+    }
+
+    /** Launches an aligner completed so far, of any kernels. */
+    private static long launches(CudaAligner cuda) {
+        return cuda.launchesByKernels().values().stream().mapToLong(Long::longValue).sum();
     }
 
     /**

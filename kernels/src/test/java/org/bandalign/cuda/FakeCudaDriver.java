@@ -146,6 +146,19 @@ public final class FakeCudaDriver {
         request(DEVICE_UNAVAILABLE_REQUEST, devicePlusOne, "device");
     }
 
+    /** cuCtxGetLimit's "limit" that asks the stand-in how many launches were asked for (see fake_libcuda.cpp). */
+    private static final int LAUNCH_ATTEMPTS_QUERY = 0x42410006;
+
+    /** Launches asked of the stand-in so far in this JVM, on any device, refused ones included. Only with the stand-in loaded. */
+    public static long launchAttempts() {
+        try (CudaDevice device = CudaDevice.open(0); CudaDevice.CallerContext caller = device.enter()) {
+            long[] value = new long[1];
+            CudaException.check(JCudaDriver.cuCtxGetLimit(value, LAUNCH_ATTEMPTS_QUERY),
+                    "cuCtxGetLimit (the stand-in driver's launch count; is it loaded?)");
+            return value[0];
+        }
+    }
+
     /** Sends the stand-in one of its requests: cuCtxSetLimit with a "limit" no real driver has, through device 0. */
     private static void request(int limit, long value, String what) {
         try (CudaDevice device = CudaDevice.open(0); CudaDevice.CallerContext caller = device.enter()) {
