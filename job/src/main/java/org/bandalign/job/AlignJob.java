@@ -80,9 +80,10 @@ final class AlignJob {
                 outcome = "and what it wrote could not all be removed (" + e + "): look for " + swap.staging
                         + " and a hidden directory beside it";
             }
-            System.err.println("bandalign: stopped before the job was done, " + outcome + (inProcess ? " (where Spark's log above "
-                    + "shows an OutOfMemoryError, a task ran out of memory and the exit code is 52: give the JVM more memory, "
-                    + "BANDALIGN_JAVA_OPTS=-Xmx..., or run fewer tasks at once, --master local[N])" : ""));
+            String signal = StopSignals.received();
+            System.err.println("bandalign: stopped before the job was done, " + outcome + (signal != null ? " (" + signal + " stopped it)"
+                    : inProcess ? " (where Spark's log above shows an OutOfMemoryError, a task ran out of memory and the exit code is "
+                    + "52: give the JVM more memory, BANDALIGN_JAVA_OPTS=-Xmx..., or run fewer tasks at once, --master local[N])" : ""));
         };
         ShutdownHookManager.get().addShutdownHook(recover, PARTIAL_OUTPUT_HOOK_PRIORITY);
         STOP_SAID_BY_HOOK.set(true);

@@ -44,6 +44,7 @@ public final class BandAlign {
             System.err.println("bandalign: " + noSpark);
             System.exit(2);
         }
+        StopSignals.install();
         System.exit(run(args));
     }
 
@@ -108,7 +109,9 @@ public final class BandAlign {
             }
             if (shuttingDown()) {   // (Ctrl-C or SIGTERM: Spark's hook stopped the call, no failure of its own)
                 if (!AlignJob.STOP_SAID_BY_HOOK.get()) {
-                    commandLine.getErr().println("bandalign: stopped (Ctrl-C, SIGTERM or Spark's own exit) before it was done"
+                    String signal = StopSignals.received();
+                    commandLine.getErr().println("bandalign: stopped (" + (signal != null ? signal : "Ctrl-C, SIGTERM or Spark's own exit")
+                            + ") before it was done"
                             + (commandLine.getCommandName().equals("align") ? "; it had written nothing yet" : ""));
                 }
                 return 1;

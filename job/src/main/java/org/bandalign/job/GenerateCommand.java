@@ -151,10 +151,12 @@ public final class GenerateCommand implements Callable<Integer> {
                 AlignJob.quietLogging();
                 String outcome;
                 try {
+                    String signal = StopSignals.received();
                     outcome = swap.recover() ? "once its output was in place in " + output
-                            : "before it was done, so " + output + " is as it was before the run" + (inProcess ? " (where Spark's "
-                            + "log above shows an OutOfMemoryError, a task ran out of memory and the exit code is 52: give the JVM "
-                            + "more memory, BANDALIGN_JAVA_OPTS=-Xmx..., or lower --max-len)" : "");
+                            : "before it was done, so " + output + " is as it was before the run" + (signal != null ? " (" + signal
+                            + " stopped it)" : inProcess ? " (where Spark's log above shows an OutOfMemoryError, a task ran out of "
+                            + "memory and the exit code is 52: give the JVM more memory, BANDALIGN_JAVA_OPTS=-Xmx..., or lower "
+                            + "--max-len)" : "");
                 } catch (java.io.IOException | RuntimeException e) {
                     outcome = "before it was done, and its staging directory " + swap.staging + " could not be removed (" + e + ")";
                 }

@@ -51,8 +51,9 @@ class InterruptedRunTest {
         assertNotEquals(0, p.exitValue(), "a terminated run does not report success");
         assertTrue(Files.notExists(out), "no partial output left in " + out + ": " + Files.readString(log));
         assertEquals(List.of(), leftovers(out), "no staging directory left beside " + out);
-        assertTrue(Files.readString(log).contains("bandalign: stopped before the job was done, so " + out + " is as it was before the run"),
-                "the run's last words say so: " + Files.readString(log));
+        assertTrue(Files.readString(log).contains("bandalign: stopped before the job was done, so " + out + " is as it was before the run"
+                + " (SIGTERM stopped it)"), "the run's last words say so, and what stopped it (found by a newcomer's walk-through: "
+                + "they spoke of an OutOfMemoryError instead): " + Files.readString(log));
     }
 
     /**
