@@ -46,7 +46,7 @@ final class AlignJob {
             throw new UserError("output directory " + req.output + " already exists; pass --overwrite to replace it");
         }
         if (req.overwrite) {
-            OutputPlace.checkReplaceable(fs, out, "align", OutputPlace.ALIGN_OUTPUT);
+            OutputPlace.checkReplaceable(fs, out, OutputPlace.ALIGN_OUTPUT);
         }
         OutputSwap.checkLeftovers(fs, out, spark.sparkContext().applicationId(), LOG);   // what runs killed hard left beside the output
         InputFolders.check(hadoop, req.input);   // no Parquet files Spark would silently leave out
@@ -55,7 +55,7 @@ final class AlignJob {
         // Everything is written to a hidden sibling first and moved into place at the end, so
         // the output directory never holds a partial result, and --overwrite replaces an
         // earlier output only once the new one is complete (a failed rerun keeps the old one).
-        OutputSwap swap = new OutputSwap(fs, out, spark.sparkContext().applicationId());
+        OutputSwap swap = new OutputSwap(fs, out, spark.sparkContext().applicationId(), OutputPlace.ALIGN_OUTPUT);
         Path staging = swap.staging;
         swap.prepare();
         long start = System.nanoTime();

@@ -111,15 +111,17 @@ public final class GenerateCommand implements Callable<Integer> {
             }
             org.apache.hadoop.fs.Path out = new org.apache.hadoop.fs.Path(output);
             org.apache.hadoop.fs.FileSystem fs = out.getFileSystem(spark.sparkContext().hadoopConfiguration());
+            OutputPlace.checkPlace(fs, fs.makeQualified(out));   // (a file, even with --overwrite, is never replaced)
             if (!overwrite && fs.exists(out)) {
                 throw new UserError("output directory " + output + " already exists; pass --overwrite to replace it");
             }
             if (overwrite) {
-                OutputPlace.checkReplaceable(fs, out, "generate", OutputPlace.GENERATE_OUTPUT);
+                OutputPlace.checkReplaceable(fs, out, OutputPlace.GENERATE_OUTPUT);
             }
             // Written beside the output and moved into place once complete, as align's output is:
             // --overwrite deleted the earlier output first, and a run that failed left none (a probe)
-            OutputSwap swap = new OutputSwap(fs, fs.makeQualified(out), spark.sparkContext().applicationId());
+            OutputSwap swap = new OutputSwap(fs, fs.makeQualified(out), spark.sparkContext().applicationId(),
+                    OutputPlace.GENERATE_OUTPUT);
             swap.prepare();
             // about 64 MB a file, by the rows' average size (a band-layout row holds n x W cells,
             // W at most bandRowWidth), and never more files than pairs
@@ -169,6 +171,10 @@ public final class GenerateCommand implements Callable<Integer> {
                 ParquetWriting.configure(table.write().mode("errorifexists"), compression,
                         "id", binary ? "scores" : "scores.list.element")
                         .option("parquet.block.size", ROW_GROUP_BYTES).parquet(swap.staging.toString());
+                try (java.io.OutputStream mark = fs.create(new org.apache.hadoop.fs.Path(swap.staging, OutputPlace.GENERATED_MARK), false)) {
+                    // (what --overwrite knows generate's output by; Spark and pyarrow skip names that start with '_')
+                    mark.write(("written by " + BandAlign.VERSION + " generate\n").getBytes(java.nio.charset.StandardCharsets.UTF_8));
+                }
                 try {
                     OutputFiles.removeChecksumFiles(fs, swap.staging);   // (as align's output: polars reads the folder)
                 } catch (java.io.IOException e) {   // (the output is complete without; Hadoop reads it either way)

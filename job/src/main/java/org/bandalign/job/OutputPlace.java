@@ -46,6 +46,11 @@ final class OutputPlace {
                 checkApart(realIn.get(), realOut.get(), " (after symbolic links: " + realOut.get() + " and " + realIn.get() + ")");
             }
         }
+        checkPlace(outFs, out);
+    }
+
+    /** Refuses, with a {@link UserError}, an output {@code out} that is an existing file or lies under one. */
+    static void checkPlace(FileSystem outFs, Path out) throws IOException {
         if (outFs.exists(out) && !outFs.getFileStatus(out).isDirectory()) {
             throw new UserError("--output " + out + " is a file, not a directory; choose a directory (a file is never replaced)");
         }
@@ -60,15 +65,30 @@ final class OutputPlace {
         }
     }
 
-    /** What {@code align} writes at the top of its output directory. */
-    static final java.util.function.Predicate<String> ALIGN_OUTPUT =
-            name -> java.util.Set.of("_SUMMARY.json", "marginals", "rejected").contains(checksummed(name));
+    /**
+     * What {@code --overwrite} may replace: an earlier output of {@code command}, known by the
+     * file {@code mark} that every one holds, holding nothing but the names {@code written}
+     * allows.
+     */
+    record Replaceable(String command, String mark, java.util.function.Predicate<String> written) {
+    }
 
-    /** What {@code generate} writes at the top of its output directory (Spark's files of a table). */
-    static final java.util.function.Predicate<String> GENERATE_OUTPUT = name -> {
+    /** The file {@code generate} puts beside its Parquet files, which marks its output as its own. */
+    static final String GENERATED_MARK = "_BANDALIGN_GENERATED";
+
+    /**
+     * An output of {@code align}: its {@code _SUMMARY.json} (written last, so every output has
+     * it), {@code marginals/}, {@code rejected/}, and the folder a losing speculative task may
+     * still write its rejected rows into after the run.
+     */
+    static final Replaceable ALIGN_OUTPUT = new Replaceable("align", "_SUMMARY.json",
+            name -> java.util.Set.of("_SUMMARY.json", "marginals", "rejected", RejectedSink.TASKS_DIR).contains(checksummed(name)));
+
+    /** An output of {@code generate}: Spark's files of a table, and its mark. */
+    static final Replaceable GENERATE_OUTPUT = new Replaceable("generate", GENERATED_MARK, name -> {
         String n = checksummed(name);
-        return n.equals("_SUCCESS") || n.startsWith("part-") && n.endsWith(".parquet");
-    };
+        return n.equals("_SUCCESS") || n.equals(GENERATED_MARK) || n.startsWith("part-") && n.endsWith(".parquet");
+    });
 
     /** {@code name}, or the file a Hadoop checksum file of that name is for ({@code .x.crc}: {@code x}). */
     private static String checksummed(String name) {
@@ -76,30 +96,44 @@ final class OutputPlace {
     }
 
     /**
-     * Refuses, with a {@link UserError}, to let {@code --overwrite} replace an existing directory
-     * {@code out} that holds anything {@code command} never writes ({@code written} says what it
-     * does): a mistyped {@code --output} that names a directory of the user's own must not delete
-     * it. An earlier output of {@code command}, or an empty directory, may be replaced.
+     * Refuses, with a {@link UserError}, to let {@code --overwrite} replace {@code out} unless it
+     * is missing, an empty directory, or an earlier output that {@code what} describes: a
+     * mistyped {@code --output} that names a file or a directory of the user's own (a table of
+     * theirs, even) must not delete it. Asked again just before the earlier output goes
+     * ({@link OutputSwap#publish}), as the run may have taken hours.
      */
-    static void checkReplaceable(FileSystem fs, Path out, String command, java.util.function.Predicate<String> written)
-            throws IOException {
-        if (!fs.exists(out) || !fs.getFileStatus(out).isDirectory()) {
-            return;   // (nothing to replace; a file is refused by check)
-        }
-        List<String> foreign = new ArrayList<>();
-        for (FileStatus entry : fs.listStatus(out)) {
-            if (!written.test(entry.getPath().getName())) {
-                foreign.add(entry.getPath().getName() + (entry.isDirectory() ? "/" : ""));
-            }
-        }
-        if (foreign.isEmpty()) {
+    static void checkReplaceable(FileSystem fs, Path out, Replaceable what) throws IOException {
+        if (!fs.exists(out)) {
             return;
         }
-        java.util.Collections.sort(foreign);
-        String shown = String.join(", ", foreign.subList(0, Math.min(3, foreign.size())))
-                + (foreign.size() > 3 ? " and " + (foreign.size() - 3) + " more" : "");
-        throw new UserError("--overwrite replaces only an earlier output of " + command + ", and " + out + " holds " + shown
-                + ", which " + command + " never writes; nothing was deleted: choose another directory, or remove it yourself");
+        if (!fs.getFileStatus(out).isDirectory()) {
+            throw new UserError("--output " + out + " is a file, not a directory; choose a directory (a file is never replaced)");
+        }
+        FileStatus[] entries = fs.listStatus(out);
+        if (entries.length == 0) {
+            return;
+        }
+        List<String> foreign = new ArrayList<>();
+        boolean marked = false;
+        for (FileStatus entry : entries) {
+            String name = entry.getPath().getName();
+            marked |= name.equals(what.mark()) && entry.isFile();
+            if (!what.written().test(name)) {
+                foreign.add(name + (entry.isDirectory() ? "/" : ""));
+            }
+        }
+        String refused = "--overwrite replaces only an earlier output of " + what.command() + ", and " + out;
+        String kept = "; nothing was deleted: choose another directory, or remove it yourself";
+        if (!foreign.isEmpty()) {
+            java.util.Collections.sort(foreign);
+            String shown = String.join(", ", foreign.subList(0, Math.min(3, foreign.size())))
+                    + (foreign.size() > 3 ? " and " + (foreign.size() - 3) + " more" : "");
+            throw new UserError(refused + " holds " + shown + ", which " + what.command() + " never writes" + kept);
+        }
+        if (!marked) {
+            throw new UserError(refused + " has no " + what.mark() + ", which every output of " + what.command() + " has"
+                    + (what == GENERATE_OUTPUT ? " (since 2026-12-02)" : "") + kept);
+        }
     }
 
     /** The string comparison of {@link #check}: {@code in} and {@code out} qualified. */

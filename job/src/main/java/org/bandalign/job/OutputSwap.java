@@ -28,13 +28,20 @@ final class OutputSwap {
     /** Set once the finished output is in place. */
     private boolean published;
 
-    /** The swap of run {@code runId} (e.g. the Spark application id) into {@code out}, a qualified path. */
-    OutputSwap(FileSystem fs, Path out, String runId) {
+    /** What an earlier output in {@code out} must be for {@code --overwrite} to replace it. */
+    private final OutputPlace.Replaceable replaces;
+
+    /**
+     * The swap of run {@code runId} (e.g. the Spark application id) into {@code out}, a qualified
+     * path, where {@code --overwrite} replaces only what {@code replaces} describes.
+     */
+    OutputSwap(FileSystem fs, Path out, String runId, OutputPlace.Replaceable replaces) {
         if (out.getParent() == null) {
             throw new UserError("--output must not be the root of a file system: " + out);
         }
         this.fs = fs;
         this.out = out;
+        this.replaces = replaces;
         // (Spark and Hadoop skip names that start with a dot when they list a directory)
         // (names as relative paths of their own: a ':' in the output's name is no URI scheme)
         this.staging = new Path(out.getParent(), new Path(null, null, "." + out.getName() + STAGING_MARK + runId));
@@ -54,6 +61,11 @@ final class OutputSwap {
             if (!overwrite) {
                 throw new UserError("output directory " + out + " appeared while this run was writing (and --overwrite was "
                         + "not given), so it is left alone; the finished output is in " + staging);
+            }
+            try {
+                OutputPlace.checkReplaceable(fs, out, replaces);   // (again: the run may have taken hours)
+            } catch (UserError e) {
+                throw new UserError(e.getMessage() + "; the finished output is in " + staging);
             }
             if (!rename(out, aside)) {
                 throw new IOException("could not move the earlier output " + out + " aside to " + aside

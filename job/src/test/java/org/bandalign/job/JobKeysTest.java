@@ -435,6 +435,22 @@ class JobKeysTest {
         } finally {
             spark.stop();
         }
+        assertTrue(java.nio.file.Files.isRegularFile(out.resolve(OutputPlace.GENERATED_MARK)), "its mark, which --overwrite knows it by");
+
+        // Found by a review: generate --overwrite replaced a file with its output, and would replace any table.
+        java.nio.file.Path file = java.nio.file.Files.writeString(tmp.resolve("notes.txt"), "mine");
+        java.nio.file.Files.delete(out.resolve(OutputPlace.GENERATED_MARK));   // (now an unmarked table, as a user's own)
+        for (java.nio.file.Path mine : List.of(file, out)) {
+            java.io.StringWriter err = new java.io.StringWriter();
+            assertEquals(2, BandAlign.run(new java.io.PrintWriter(new java.io.StringWriter(), true), new java.io.PrintWriter(err, true),
+                    "generate", "--output", mine.toString(), "--pairs", "2", "--max-len", "3", "--master", "local[1]", "--overwrite"));
+            assertTrue(err.toString().contains(mine == file ? "is a file, not a directory" : "has no " + OutputPlace.GENERATED_MARK),
+                    err.toString());
+        }
+        assertEquals("mine", java.nio.file.Files.readString(file));
+        try (java.util.stream.Stream<java.nio.file.Path> kept = java.nio.file.Files.list(out)) {
+            assertTrue(kept.anyMatch(p -> p.getFileName().toString().endsWith(".parquet")), "the table is kept");
+        }
     }
 
     /**

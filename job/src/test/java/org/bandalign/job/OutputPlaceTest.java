@@ -1,6 +1,7 @@
 package org.bandalign.job;
 
 import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -55,9 +56,10 @@ class OutputPlaceTest {
 
     /**
      * {@code --overwrite} replaces an earlier output (with its Hadoop checksum files, which the
-     * local file system does not even list), or an empty
-     * directory; a directory holding anything else is refused, naming its first entries, and
-     * left as it was.
+     * local file system does not even list), known by the file every one holds, or an empty
+     * directory; a directory holding anything else, a directory without that file (another
+     * table), or a file is refused, naming what it holds, and left as it was. Found by reviews:
+     * any directory was replaced; then any Spark table by generate, and a file.
      */
     @Test
     void checkReplaceable_onlyAnEarlierOutputOrAnEmptyDirectory(@org.junit.jupiter.api.io.TempDir java.nio.file.Path tmp)
@@ -65,27 +67,47 @@ class OutputPlaceTest {
         org.apache.hadoop.fs.FileSystem fs = org.apache.hadoop.fs.FileSystem.getLocal(new org.apache.hadoop.conf.Configuration());
         java.nio.file.Path output = java.nio.file.Files.createDirectories(tmp.resolve("output/marginals"));
         java.nio.file.Files.createDirectories(tmp.resolve("output/rejected"));
+        java.nio.file.Files.createDirectories(tmp.resolve("output/" + RejectedSink.TASKS_DIR));
         java.nio.file.Files.writeString(tmp.resolve("output/_SUMMARY.json"), "{}");
         java.nio.file.Files.writeString(tmp.resolve("output/._SUMMARY.json.crc"), "");
         java.nio.file.Files.createDirectories(tmp.resolve("empty"));
         java.nio.file.Files.createDirectories(tmp.resolve("generated"));
         java.nio.file.Files.writeString(tmp.resolve("generated/part-00000-x-c000.snappy.parquet"), "");
         java.nio.file.Files.writeString(tmp.resolve("generated/_SUCCESS"), "");
+        java.nio.file.Files.writeString(tmp.resolve("generated/" + OutputPlace.GENERATED_MARK), "");
+        java.nio.file.Files.createDirectories(tmp.resolve("table"));
+        java.nio.file.Files.writeString(tmp.resolve("table/part-00000-y-c000.snappy.parquet"), "");
+        java.nio.file.Files.writeString(tmp.resolve("table/_SUCCESS"), "");
+        java.nio.file.Files.writeString(tmp.resolve("a-file"), "mine");
         for (String ok : new String[] {"output", "empty", "missing"}) {
-            assertDoesNotThrow(() -> OutputPlace.checkReplaceable(fs, path(fs, tmp, ok), "align", OutputPlace.ALIGN_OUTPUT), ok);
+            assertDoesNotThrow(() -> OutputPlace.checkReplaceable(fs, path(fs, tmp, ok), OutputPlace.ALIGN_OUTPUT), ok);
         }
-        assertDoesNotThrow(() -> OutputPlace.checkReplaceable(fs, path(fs, tmp, "generated"), "generate", OutputPlace.GENERATE_OUTPUT));
+        assertDoesNotThrow(() -> OutputPlace.checkReplaceable(fs, path(fs, tmp, "generated"), OutputPlace.GENERATE_OUTPUT));
 
         UserError asGenerated = assertThrows(UserError.class,
-                () -> OutputPlace.checkReplaceable(fs, path(fs, tmp, "output"), "generate", OutputPlace.GENERATE_OUTPUT));
-        assertTrue(asGenerated.getMessage().contains("holds _SUMMARY.json, marginals/, rejected/, which "
-                + "generate never writes; nothing was deleted"), asGenerated.getMessage());
+                () -> OutputPlace.checkReplaceable(fs, path(fs, tmp, "output"), OutputPlace.GENERATE_OUTPUT));
+        assertTrue(asGenerated.getMessage().contains("holds _SUMMARY.json, " + RejectedSink.TASKS_DIR + "/, marginals/ and 1 more, "
+                + "which generate never writes; nothing was deleted"), asGenerated.getMessage());
+        UserError table = assertThrows(UserError.class,
+                () -> OutputPlace.checkReplaceable(fs, path(fs, tmp, "table"), OutputPlace.GENERATE_OUTPUT));
+        assertTrue(table.getMessage().endsWith("table has no " + OutputPlace.GENERATED_MARK + ", which every output of generate has "
+                + "(since 2026-12-02); nothing was deleted: choose another directory, or remove it yourself"), table.getMessage());
+        UserError file = assertThrows(UserError.class,
+                () -> OutputPlace.checkReplaceable(fs, path(fs, tmp, "a-file"), OutputPlace.GENERATE_OUTPUT));
+        assertTrue(file.getMessage().endsWith("a-file is a file, not a directory; choose a directory (a file is never replaced)"),
+                file.getMessage());
+        java.nio.file.Files.delete(tmp.resolve("output/_SUMMARY.json"));
+        UserError unmarked = assertThrows(UserError.class,
+                () -> OutputPlace.checkReplaceable(fs, path(fs, tmp, "output"), OutputPlace.ALIGN_OUTPUT));
+        assertTrue(unmarked.getMessage().contains("output has no _SUMMARY.json, which every output of align has; nothing"),
+                unmarked.getMessage());
         java.nio.file.Files.writeString(output.resolve("../notes.txt"), "mine");
         UserError mixed = assertThrows(UserError.class,
-                () -> OutputPlace.checkReplaceable(fs, path(fs, tmp, "output"), "align", OutputPlace.ALIGN_OUTPUT));
+                () -> OutputPlace.checkReplaceable(fs, path(fs, tmp, "output"), OutputPlace.ALIGN_OUTPUT));
         assertTrue(mixed.getMessage().endsWith("output holds notes.txt, which align never writes; nothing was deleted: choose "
                 + "another directory, or remove it yourself"), mixed.getMessage());
         assertTrue(java.nio.file.Files.exists(tmp.resolve("output/notes.txt")));
+        assertEquals("mine", java.nio.file.Files.readString(tmp.resolve("a-file")));
     }
 
     private static Path path(org.apache.hadoop.fs.FileSystem fs, java.nio.file.Path tmp, String name) {

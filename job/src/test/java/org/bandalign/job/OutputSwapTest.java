@@ -20,7 +20,7 @@ class OutputSwapTest {
 
     private OutputSwap swap(String name) throws IOException {
         FileSystem fs = FileSystem.getLocal(new Configuration());
-        return new OutputSwap(fs, fs.makeQualified(new org.apache.hadoop.fs.Path(tmp.resolve(name).toString())), "run-1");
+        return new OutputSwap(fs, fs.makeQualified(new org.apache.hadoop.fs.Path(tmp.resolve(name).toString())), "run-1", OutputPlace.ALIGN_OUTPUT);
     }
 
     private static Path local(org.apache.hadoop.fs.Path p) {
