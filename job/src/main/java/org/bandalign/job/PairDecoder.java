@@ -78,7 +78,8 @@ final class PairDecoder {
                     : Pair.band(id, n, m, r.getInt(InputColumns.DIAG_LO), r.getInt(InputColumns.DIAG_HI), scores);
         } catch (InvalidPairException e) {
             long needs = 3L * n * (noLo ? m : (long) r.getInt(InputColumns.DIAG_HI) - r.getInt(InputColumns.DIAG_LO) + 1);
-            if (binary && n > 0 && m > 0 && scores.length == 2 * needs) {
+            // (the length the reason, not the band: a band that misses a corner is no packing mistake)
+            if (binary && needs > 0 && scores.length == 2 * needs && e.reason().endsWith(", got " + scores.length)) {
                 throw new InvalidPairException(id, e.reason() + ", twice as many: were they packed as float64? Binary scores are "
                         + "little-endian float32 (with numpy: S.astype('<f4').tobytes())");
             }

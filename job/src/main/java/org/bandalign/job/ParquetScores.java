@@ -198,7 +198,7 @@ final class ParquetScores implements AutoCloseable {
      *
      * @throws InvalidPairException naming {@code id} where the row's scores are unusable, or from {@code fits}
      * @throws UncheckedIOException where the file cannot be read, naming it and the row
-     * @throws IllegalStateException where the file is corrupt, naming it and the row
+     * @throws IllegalStateException where the file is corrupt (any other failure), naming it and the row
      */
     float[] read(String file, long row, String id, long expected, SizeCheck fits) {
         try {
@@ -206,10 +206,22 @@ final class ParquetScores implements AutoCloseable {
             return column == null ? null : readRow(id, expected, fits);
         } catch (IOException e) {
             throw new UncheckedIOException("reading the scores of row " + row + " of " + file, e);
+        } catch (InvalidPairException | org.apache.spark.TaskKilledException e) {
+            throw e;   // (a row refused, or the task killed: no failure of the file)
         } catch (UncheckedIOException e) {   // (a page that cannot be read or decompressed: the file named, as Spark's reader does)
-            throw new UncheckedIOException("reading the scores of row " + row + " of " + file + ": " + e.getMessage(), e.getCause());
-        } catch (IllegalStateException e) {   // (a page that contradicts itself: a corrupt file)
-            throw new IllegalStateException("reading the scores of row " + row + " of " + file + ": " + e.getMessage(), e);
+            if (e.getMessage() != null && e.getMessage().contains(file)) {
+                throw e;
+            }
+            UncheckedIOException named = new UncheckedIOException("reading the scores of row " + row + " of " + file + ": "
+                    + e.getMessage(), e.getCause());
+            named.addSuppressed(e);   // (where it was thrown)
+            throw named;
+        } catch (RuntimeException e) {   // (a page that contradicts itself, parquet-mr's decoding exceptions: a corrupt file)
+            if (e.getMessage() != null && e.getMessage().contains(file)) {
+                throw e;
+            }
+            throw new IllegalStateException("reading the scores of row " + row + " of " + file + ": "
+                    + (e instanceof IllegalStateException ? e.getMessage() : e.toString()), e);
         }
     }
 

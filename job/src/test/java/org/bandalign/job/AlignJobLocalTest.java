@@ -211,6 +211,7 @@ class AlignJobLocalTest {
         rows.addAll(TestTables.badRows(binary));
         if (binary) {   // (twice the floats its shape needs, as float64 bytes would be: the rejection says so)
             rows.add(TestTables.row("float64-bytes", 2, 3, new float[2 * 2 * 3 * 3], null, null, true));
+            rows.add(TestTables.row("corner-missed", 2, 2, new float[2 * 2 * 2 * 3], 5, 6, true));   // (twice n*W*3, yet no packing mistake)
         }
         java.util.Random random = new java.util.Random(3);
         for (int k = 0; k < 60; k++) {   // (more rows, for more row groups and pages)
@@ -285,6 +286,8 @@ class AlignJobLocalTest {
                 assertTrue(rejections.apply(pages).contains("float64-bytes: dense scores of a pair of 2 x 3 must hold n*m*3 = 18 floats, "
                         + "got 36, twice as many: were they packed as float64? Binary scores are little-endian float32 (with numpy: "
                         + "S.astype('<f4').tobytes())"), rejections.apply(pages).toString());
+                assertTrue(rejections.apply(pages).contains("corner-missed: band [5, 6] misses a corner of the 2 x 2 grid: it needs "
+                        + "diag_lo <= 0 and diag_hi >= 0"), rejections.apply(pages).toString());
             }
             if (doubles) {
                 assertTrue(rejections.apply(pages).contains("random-7: " + PairDecoder.beyondFloatRange(-1e300, 5)),

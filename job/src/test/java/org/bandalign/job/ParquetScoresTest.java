@@ -400,7 +400,9 @@ class ParquetScoresTest {
      */
     @Test
     void read_aCorruptPage_failsNamingTheFileAndTheRow() throws Exception {
-        for (boolean binary : new boolean[] {false, true}) {
+        for (String variant : new String[] {"floats", "binary", "floats-by-dictionary"}) {
+            boolean binary = variant.equals("binary");
+            boolean dictionary = variant.endsWith("dictionary");   // (read by parquet-mr's column reader: its own exceptions)
             List<Row> rows = new ArrayList<>();
             for (int r = 0; r < 3; r++) {
                 float[] scores = new float[100 * 100 * 3];
@@ -409,9 +411,10 @@ class ParquetScoresTest {
                 }
                 rows.add(TestTables.row("c" + r, 100, 100, scores, null, null, binary));
             }
-            String out = dir.resolve("corrupt-" + binary).toString();
-            TestTables.table(spark, rows, binary).coalesce(1).write().option("compression", "snappy")
-                    .option("parquet.enable.dictionary", "false").parquet(out);
+            String out = dir.resolve("corrupt-" + variant).toString();
+            // (by dictionary, uncompressed: the garbage reaches the indices, which only parquet-mr's decoder meets)
+            TestTables.table(spark, rows, binary).coalesce(1).write().option("compression", dictionary ? "none" : "snappy")
+                    .option("parquet.enable.dictionary", String.valueOf(dictionary)).parquet(out);
             Path file;
             try (java.util.stream.Stream<Path> files = java.nio.file.Files.list(Path.of(out))) {
                 file = files.filter(f -> f.getFileName().toString().endsWith(".parquet")).findFirst().orElseThrow();
@@ -426,10 +429,13 @@ class ParquetScoresTest {
             java.nio.file.Files.delete(file.resolveSibling("." + file.getFileName() + ".crc"));
             String path = file.toUri().toString();
             try (ParquetScores reader = new ParquetScores(Configuration::new, true)) {
-                RuntimeException e = org.junit.jupiter.api.Assertions.assertThrows(RuntimeException.class,
-                        () -> reader.read(path, 0, "c0", 30_000, (id, floats, page) -> { }));
-                assertTrue(e.getMessage().startsWith("reading the scores of row 0 of " + path + ": ")
-                        && (e instanceof java.io.UncheckedIOException || e instanceof IllegalStateException), binary + ": " + e);
+                RuntimeException e = org.junit.jupiter.api.Assertions.assertThrows(RuntimeException.class, () -> {
+                    for (int r = 0; r < rows.size(); r++) {   // (the garbage lies in one of them)
+                        reader.read(path, r, "c" + r, 30_000, (id, floats, page) -> { });
+                    }
+                });
+                assertTrue(e.getMessage().matches("reading the scores of row \\d of " + java.util.regex.Pattern.quote(path) + ": .*")
+                        && (e instanceof java.io.UncheckedIOException || e instanceof IllegalStateException), variant + ": " + e);
             }
         }
     }
