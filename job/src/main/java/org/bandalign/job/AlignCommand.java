@@ -78,16 +78,16 @@ public final class AlignCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         SparkConf sparkConf = sparkConf(new SparkConf());
-        JobRequest request = request(sparkConf);   // (before the notes: a refused value is the one line a mistake gets)
-        for (String note : overrideNotes()) {
-            System.err.println("bandalign: note: " + note);
-        }
-        for (String note : TaskGpu.checkAmounts(sparkConf)) {
-            System.err.println("bandalign: note: " + note);
-        }
+        // (every check before any note: a refused value is the one line a mistake gets)
+        JobRequest request = request(sparkConf);
+        List<String> notes = new ArrayList<>(overrideNotes());
+        notes.addAll(TaskGpu.checkAmounts(sparkConf));
         String master = sparkConf.get("spark.master");
         if (request.options.backend == Backend.CUDA && MasterUrl.inProcess(master)) {
             requireCuda();   // on a cluster only the executors need a GPU
+        }
+        for (String note : notes) {
+            System.err.println("bandalign: note: " + note);
         }
         SparkSession spark = CommandSession.start(sparkConf, "align");
         try (ExecutorWatch watch = ExecutorWatch.start(spark, sparkConf, System.err)) {

@@ -111,8 +111,9 @@ final class JobSummary {
                 String.join(",", backends), outputAsGiven);
         if (rejectedRows > 0 && rejectedExample != null) {
             line += System.lineSeparator() + "bandalign: rejected" + (rejectedRows > 1 ? ", for one: " : ": ")
-                    + (rejectedExample.getId() == null ? "a row without an id" : "pair '" + rejectedExample.getId() + "'") + ": "
-                    + rejectedExample.getError() + (rejectedRows > 1 ? " (each row's reason: " + outputAsGiven + "/rejected)" : "");
+                    + BandAlign.oneLine((rejectedExample.getId() == null ? "a row without an id" : "pair '" + rejectedExample.getId()
+                    + "'") + ": " + rejectedExample.getError())
+                    + (rejectedRows > 1 ? " (each row's reason: " + outputAsGiven + "/rejected)" : "");
         }
         for (String why : cpuFallbacks) {
             line += System.lineSeparator() + "bandalign: note: --backend auto used the CPU: " + why;

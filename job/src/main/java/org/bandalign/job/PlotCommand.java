@@ -73,7 +73,8 @@ public final class PlotCommand implements Callable<Integer> {
         SparkSession spark = CommandSession.start(conf, "plot");
         try {
             org.apache.hadoop.fs.Path inPath = new org.apache.hadoop.fs.Path(input);
-            if (!inPath.getFileSystem(spark.sparkContext().hadoopConfiguration()).exists(inPath)) {   // (as align says it)
+            org.apache.hadoop.fs.FileStatus[] matched = inPath.getFileSystem(spark.sparkContext().hadoopConfiguration()).globStatus(inPath);
+            if (matched == null || matched.length == 0) {   // (as align says it; a glob matches what it matches)
                 throw new UserError("--input " + input + " does not exist");
             }
             boolean outputDir = new File(input, "marginals").isDirectory();

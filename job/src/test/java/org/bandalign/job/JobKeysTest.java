@@ -325,6 +325,18 @@ class JobKeysTest {
             assertEquals(2, lines.length, err.toString());
             assertEquals("bandalign: see 'bandalign " + args[0] + " --help'", lines[1], err.toString());
         }
+        // (and found by a review: a refusal of the GPU settings came after the notes too)
+        System.setErr(new java.io.PrintStream(notes, true, java.nio.charset.StandardCharsets.UTF_8));
+        java.io.StringWriter gpuAmount = new java.io.StringWriter();
+        try {
+            assertEquals(2, BandAlign.run(new java.io.PrintWriter(new java.io.StringWriter(), true), new java.io.PrintWriter(gpuAmount, true),
+                    "align", "--input", "x", "--output", "y", "--min-prob", "0.5", "--master", "local[1]", "--conf",
+                    "spark.bandalign.stage.gpuAmount=1"));
+        } finally {
+            System.setErr(stderr);
+        }
+        assertTrue(gpuAmount.toString().contains("gpuAmount"), gpuAmount.toString());
+        assertEquals("", notes.toString(java.nio.charset.StandardCharsets.UTF_8), "no note before a refusal");
         // Found by a newcomer's walk-through: a mistyped --inptu read "Missing required option: '--input=PATH'", and
         // a --conf without '=' "Value for option option '--conf' ...".
         for (String[] mistake : new String[][] {
