@@ -1,5 +1,6 @@
 package org.bandalign.job;
 
+import java.util.List;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -73,8 +74,15 @@ public final class BandAlign {
             shown = new CommandLine.UnmatchedArgumentException(where, where.getUnmatchedArguments());
         }
         String message = shown.getMessage().replace("option option '", "option '");
-        if (shown instanceof CommandLine.UnmatchedArgumentException unmatched && !unmatched.getSuggestions().isEmpty()) {
-            message += "; did you mean " + String.join(" or ", unmatched.getSuggestions()) + "?";
+        if (shown instanceof CommandLine.UnmatchedArgumentException unmatched) {
+            // (picocli names the unknown option's value an option too: "Unknown options: '--inptu', 'x'")
+            List<String> options = unmatched.getUnmatched().stream().filter(a -> a.startsWith("-")).toList();
+            if (!options.isEmpty()) {
+                message = "Unknown option" + (options.size() > 1 ? "s" : "") + ": '" + String.join("', '", options) + "'";
+            }
+            if (!unmatched.getSuggestions().isEmpty()) {
+                message += "; did you mean " + String.join(" or ", unmatched.getSuggestions()) + "?";
+            }
         }
         return message;
     }

@@ -340,7 +340,8 @@ class JobKeysTest {
         // Found by a newcomer's walk-through: a mistyped --inptu read "Missing required option: '--input=PATH'", and
         // a --conf without '=' "Value for option option '--conf' ...".
         for (String[] mistake : new String[][] {
-            {"bandalign: Unknown options: '--inptu', 'x'; did you mean --input?", "align", "--inptu", "x", "--output", "y"},
+            {"bandalign: Unknown option: '--inptu'; did you mean --input?", "align", "--inptu", "x", "--output", "y"},
+            {"bandalign: Unknown option: '--bnad'", "align", "--input", "x", "--output", "y", "--bnad", "4"},
             {"bandalign: Value for option '--conf' (KEY=VALUE) should be in KEY=VALUE format but was foo", "align", "--input", "x",
                 "--output", "y", "--conf", "foo"}}) {
             java.io.StringWriter said = new java.io.StringWriter();
