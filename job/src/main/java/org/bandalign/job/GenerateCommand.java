@@ -167,6 +167,7 @@ public final class GenerateCommand implements Callable<Integer> {
             org.apache.hadoop.util.ShutdownHookManager.get().addShutdownHook(stopped, AlignJob.PARTIAL_OUTPUT_HOOK_PRIORITY);
             AlignJob.STOP_SAID_BY_HOOK.set(true);   // (the command line's handler then adds no line of its own)
             long written;
+            UserError refusedAtPublish = null;
             try {
                 ParquetWriting.configure(table.write().mode("errorifexists"), compression,
                         "id", binary ? "scores" : "scores.list.element")
@@ -180,9 +181,17 @@ public final class GenerateCommand implements Callable<Integer> {
                 } catch (java.io.IOException e) {   // (the output is complete without; Hadoop reads it either way)
                     System.err.println("bandalign: could not remove the checksum files Hadoop wrote under " + swap.staging + ": " + e);
                 }
-                swap.publish(overwrite);
+                try {
+                    swap.publish(overwrite);
+                } catch (UserError e) {
+                    refusedAtPublish = e;   // (what is in the output's place changed while this run wrote: its rows are kept, where the message says)
+                    throw e;
+                }
                 written = spark.read().parquet(output).count();   // (Spark reads no hidden path: the staging directory's)
             } catch (Exception | Error e) {
+                if (e == refusedAtPublish) {
+                    throw e;
+                }
                 try {
                     swap.recover();   // (the staging directory goes; an earlier output stays or comes back)
                 } catch (java.io.IOException | RuntimeException cleanup) {

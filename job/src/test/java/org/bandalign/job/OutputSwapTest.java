@@ -154,6 +154,24 @@ class OutputSwapTest {
         assertFalse(Files.exists(local(again.staging)) || Files.exists(local(again.aside)));
     }
 
+    /**
+     * Found by a review: --overwrite's check that the output is an earlier one was made only when
+     * the run began; files the user put there during a run of hours went with it. Now it is made
+     * again before the earlier output is moved aside, and the finished output is kept.
+     */
+    @Test
+    void publish_withOverwrite_anOutputThatIsNoLongerAnEarlierOne_isLeftAndTheFinishedOutputKept() throws IOException {
+        OutputSwap s = swap("changed");
+        write(local(s.out), "old");
+        write(local(s.staging), "new");
+        Files.writeString(local(s.out).resolve("notes.txt"), "added during the run");
+        UserError e = assertThrows(UserError.class, () -> s.publish(true));
+        assertTrue(e.getMessage().contains("holds notes.txt") && e.getMessage().endsWith("the finished output is in " + s.staging),
+                e.getMessage());
+        assertEquals("added during the run", Files.readString(local(s.out).resolve("notes.txt")));
+        assertEquals("new", read(local(s.staging)));
+    }
+
     @Test
     void publish_outputAppearedWithoutOverwrite_leavesItAndKeepsTheFinishedOutput() throws IOException {
         OutputSwap s = swap("appeared");
