@@ -407,20 +407,24 @@ public final class CudaAligner implements Aligner {
      * whether a refused launch of it was counted ({@link #refusals}: once a call).
      */
     private static final class Call {
-        final java.util.concurrent.atomic.AtomicBoolean failed = new java.util.concurrent.atomic.AtomicBoolean();
+        /** The first failure of a launch of this call; a launch begun after it throws it again (whichever the caller meets first). */
+        final java.util.concurrent.atomic.AtomicReference<Throwable> failure = new java.util.concurrent.atomic.AtomicReference<>();
         final java.util.concurrent.atomic.AtomicBoolean refusalCounted = new java.util.concurrent.atomic.AtomicBoolean();
     }
 
     /** Runs one planned launch of {@code call}, split in half for as long as the device runs out of memory. */
     private List<AlignmentResult> launch(List<PreparedPair> group, AlignOptions options, Call call) {
-        if (call.failed.get()) {
-            throw new IllegalStateException("not launched: another launch of this call failed");   // (its failure is what the call throws)
+        Throwable earlier = call.failure.get();
+        if (earlier instanceof RuntimeException e) {
+            throw e;   // (not launched: the call fails with that launch's failure, whichever of its launches the caller waits for first)
+        } else if (earlier instanceof Error e) {
+            throw e;
         }
         SplitOnOutOfMemory<PreparedPair, AlignmentResult> split = launcher(options, call);
         try {
             return split.apply(group);
         } catch (RuntimeException | Error e) {
-            call.failed.set(true);
+            call.failure.compareAndSet(null, e);
             throw e;
         } finally {
             outOfMemorySplits.addAndGet(split.splits());

@@ -243,14 +243,6 @@ class EmulatedDriverFailureTest {
             pairs.add(randomPair(rnd, "m" + k, 25 + k, 31));
         }
         try (CudaAligner cuda = CudaAligner.open(0, 120_000)) {   // (a small budget: many launches a call)
-            FakeCudaDriver.failCall(FakeCudaDriver.Call.LAUNCH, 3, CUresult.CUDA_ERROR_LAUNCH_OUT_OF_RESOURCES, true);
-            for (int call = 1; call <= CudaAligner.REFUSALS_FORGIVEN; call++) {
-                CudaException refused = assertThrows(CudaException.class, () -> cuda.alignAll(pairs, LOG));
-                assertTrue(CudaAligner.isRefusedLaunch(refused), refused.getMessage());
-                assertEquals(call, cuda.refusedLaunches(), "one count a call");
-                assertFalse(cuda.isBroken(), "call " + call);
-            }
-            FakeCudaDriver.stopFailing(FakeCudaDriver.Call.LAUNCH);
             long launchesBefore = launches(cuda);
             assertTrue(cuda.alignAll(pairs, LOG).stream().allMatch(AlignmentResult::isValid));
             long perCall = launches(cuda) - launchesBefore;
@@ -258,11 +250,17 @@ class EmulatedDriverFailureTest {
             // Every launch refused from the second on: while the caller waits for the first, the launches the other
             // launcher thread tries are those begun before the refusal, not the rest of the queue.
             FakeCudaDriver.failCall(FakeCudaDriver.Call.LAUNCH, 2, CUresult.CUDA_ERROR_LAUNCH_OUT_OF_RESOURCES, true);
-            long before = FakeCudaDriver.launchAttempts();
+            for (int call = 1; call <= CudaAligner.REFUSALS_FORGIVEN; call++) {
+                long before = FakeCudaDriver.launchAttempts();
+                CudaException refused = assertThrows(CudaException.class, () -> cuda.alignAll(pairs, LOG));
+                long tried = FakeCudaDriver.launchAttempts() - before;
+                assertTrue(CudaAligner.isRefusedLaunch(refused), refused.getMessage());
+                assertEquals(call, cuda.refusedLaunches(), "one count a call");
+                assertFalse(cuda.isBroken(), "call " + call);
+                assertTrue(tried <= 2 * CudaAligner.LAUNCHES_IN_FLIGHT, "kernel launches tried in call " + call + ", with refusals: "
+                        + tried + "; a call without refusals launches " + perCall + " times");
+            }
             assertThrows(CudaException.class, () -> cuda.alignAll(pairs, LOG));
-            long tried = FakeCudaDriver.launchAttempts() - before;
-            assertTrue(tried <= 2 * CudaAligner.LAUNCHES_IN_FLIGHT, "kernel launches tried in a call with a refused one: " + tried
-                    + "; a call without refusals launches " + perCall + " times");
             assertTrue(cuda.isBroken(), "the fourth call with a refusal");
         }
     }
