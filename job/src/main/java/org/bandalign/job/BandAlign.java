@@ -76,7 +76,7 @@ public final class BandAlign {
         String message = shown.getMessage().replace("option option '", "option '");
         if (shown instanceof CommandLine.UnmatchedArgumentException unmatched) {
             // (picocli names the unknown option's value an option too: "Unknown options: '--inptu', 'x'")
-            List<String> options = unmatched.getUnmatched().stream().filter(a -> a.startsWith("-")).toList();
+            List<String> options = unmatched.getUnmatched().stream().filter(a -> a.matches("--?[A-Za-z].*")).toList();
             if (!options.isEmpty()) {
                 message = "Unknown option" + (options.size() > 1 ? "s" : "") + ": '" + String.join("', '", options) + "'";
             }

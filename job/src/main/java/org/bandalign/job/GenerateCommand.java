@@ -172,10 +172,9 @@ public final class GenerateCommand implements Callable<Integer> {
                 ParquetWriting.configure(table.write().mode("errorifexists"), compression,
                         "id", binary ? "scores" : "scores.list.element")
                         .option("parquet.block.size", ROW_GROUP_BYTES).parquet(swap.staging.toString());
-                try (java.io.OutputStream mark = fs.create(new org.apache.hadoop.fs.Path(swap.staging, OutputPlace.GENERATED_MARK), false)) {
-                    // (what --overwrite knows generate's output by; Spark and pyarrow skip names that start with '_')
-                    mark.write(("written by " + BandAlign.VERSION + " generate\n").getBytes(java.nio.charset.StandardCharsets.UTF_8));
-                }
+                // What --overwrite knows generate's output by: empty, as _SUCCESS, since polars reads every non-empty
+                // file of a folder (Spark and pyarrow skip names that start with '_')
+                fs.create(new org.apache.hadoop.fs.Path(swap.staging, OutputPlace.GENERATED_MARK), false).close();
                 try {
                     OutputFiles.removeChecksumFiles(fs, swap.staging);   // (as align's output: polars reads the folder)
                 } catch (java.io.IOException e) {   // (the output is complete without; Hadoop reads it either way)

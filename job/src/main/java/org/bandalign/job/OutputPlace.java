@@ -73,7 +73,10 @@ final class OutputPlace {
     record Replaceable(String command, String mark, java.util.function.Predicate<String> written) {
     }
 
-    /** The file {@code generate} puts beside its Parquet files, which marks its output as its own. */
+    /**
+     * The file {@code generate} puts beside its Parquet files, which marks its output as its own:
+     * empty, as {@code _SUCCESS} is, since polars reads every non-empty file of a folder.
+     */
     static final String GENERATED_MARK = "_BANDALIGN_GENERATED";
 
     /**
@@ -84,10 +87,13 @@ final class OutputPlace {
     static final Replaceable ALIGN_OUTPUT = new Replaceable("align", "_SUMMARY.json",
             name -> java.util.Set.of("_SUMMARY.json", "marginals", "rejected", RejectedSink.TASKS_DIR).contains(checksummed(name)));
 
-    /** An output of {@code generate}: Spark's files of a table, and its mark. */
+    /**
+     * An output of {@code generate}: Spark's files of a table, its mark, and the {@code _temporary}
+     * folder a losing speculative task may still write into after the run.
+     */
     static final Replaceable GENERATE_OUTPUT = new Replaceable("generate", GENERATED_MARK, name -> {
         String n = checksummed(name);
-        return n.equals("_SUCCESS") || n.equals(GENERATED_MARK) || n.startsWith("part-") && n.endsWith(".parquet");
+        return n.equals("_SUCCESS") || n.equals(GENERATED_MARK) || n.equals("_temporary") || n.startsWith("part-") && n.endsWith(".parquet");
     });
 
     /** {@code name}, or the file a Hadoop checksum file of that name is for ({@code .x.crc}: {@code x}). */

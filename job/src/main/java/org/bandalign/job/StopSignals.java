@@ -1,10 +1,10 @@
 package org.bandalign.job;
 
 /**
- * Which signal, if any, stopped the command: SIGINT (Ctrl-C) or SIGTERM (kill, a scheduler), so
- * that the closing words of a stopped run say the user's own signal stopped it rather than guess
- * at a task out of memory (which in local mode ends the JVM through the same shutdown hooks,
- * with exit code 52). Each handler notes the signal, then hands it to the handler it replaced
+ * Which signal, if any, stopped the command: SIGINT (Ctrl-C), SIGTERM (kill, a scheduler) or
+ * SIGHUP (the terminal closed), so that the closing words of a stopped run say the user's own
+ * signal stopped it rather than guess at a task out of memory (which in local mode ends the JVM
+ * through the same shutdown hooks, with exit code 52). Each handler notes the signal, then hands it to the handler it replaced
  * (the JVM's own, which runs the shutdown hooks), so the run stops exactly as before.
  */
 final class StopSignals {
@@ -13,10 +13,10 @@ final class StopSignals {
     private StopSignals() {
     }
 
-    /** Notes SIGINT and SIGTERM from now on; where the JVM does not let a signal be handled (-Xrs), that one is left alone. */
+    /** Notes SIGINT, SIGTERM and SIGHUP from now on; where the JVM does not let a signal be handled (-Xrs), that one is left alone. */
     @SuppressWarnings("restriction")
     static void install() {
-        for (String name : new String[] {"INT", "TERM"}) {
+        for (String name : new String[] {"INT", "TERM", "HUP"}) {
             try {
                 sun.misc.Signal signal = new sun.misc.Signal(name);
                 sun.misc.SignalHandler[] before = new sun.misc.SignalHandler[1];
@@ -38,7 +38,7 @@ final class StopSignals {
         }
     }
 
-    /** {@return "SIGINT" or "SIGTERM" once one arrived, else null} */
+    /** {@return "SIGINT", "SIGTERM" or "SIGHUP" once one arrived, else null} */
     static String received() {
         return received;
     }

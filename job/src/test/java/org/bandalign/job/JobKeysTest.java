@@ -449,6 +449,8 @@ class JobKeysTest {
             spark.stop();
         }
         assertTrue(java.nio.file.Files.isRegularFile(out.resolve(OutputPlace.GENERATED_MARK)), "its mark, which --overwrite knows it by");
+        assertEquals(0, java.nio.file.Files.size(out.resolve(OutputPlace.GENERATED_MARK)),
+                "empty, as _SUCCESS: polars reads every non-empty file of a folder (found by a review)");
 
         // Found by a review: generate --overwrite replaced a file with its output, and would replace any table.
         java.nio.file.Path file = java.nio.file.Files.writeString(tmp.resolve("notes.txt"), "mine");

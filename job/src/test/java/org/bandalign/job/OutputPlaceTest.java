@@ -75,6 +75,7 @@ class OutputPlaceTest {
         java.nio.file.Files.writeString(tmp.resolve("generated/part-00000-x-c000.snappy.parquet"), "");
         java.nio.file.Files.writeString(tmp.resolve("generated/_SUCCESS"), "");
         java.nio.file.Files.writeString(tmp.resolve("generated/" + OutputPlace.GENERATED_MARK), "");
+        java.nio.file.Files.createDirectories(tmp.resolve("generated/_temporary/0"));   // (a losing speculative task's, late)
         java.nio.file.Files.createDirectories(tmp.resolve("table"));
         java.nio.file.Files.writeString(tmp.resolve("table/part-00000-y-c000.snappy.parquet"), "");
         java.nio.file.Files.writeString(tmp.resolve("table/_SUCCESS"), "");

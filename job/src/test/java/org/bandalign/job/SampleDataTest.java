@@ -24,6 +24,11 @@ class SampleDataTest {
     void generateSample_writesExactlyTheBundledSample() {
         Path bundled = Paths.get("..", "data", "sample").toAbsolutePath().normalize();
         assertTrue(Files.isDirectory(bundled), "bundled sample at " + bundled);
+        try {   // (generate's mark, empty as _SUCCESS: the README's generate --sample --overwrite replaces it)
+            assertEquals(0, Files.size(bundled.resolve(OutputPlace.GENERATED_MARK)), "data/sample's mark");
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
         String fresh = tmp.resolve("sample").toString();
         assertEquals(0, BandAlign.run("generate", "--sample", "--output", fresh, "--master", "local[2]"));
         SparkSession spark = SparkSession.builder().master("local[2]").appName("SampleDataTest").getOrCreate();
