@@ -400,9 +400,10 @@ class ParquetScoresTest {
      */
     @Test
     void read_aCorruptPage_failsNamingTheFileAndTheRow() throws Exception {
-        for (String variant : new String[] {"floats", "binary", "floats-by-dictionary"}) {
+        for (String variant : new String[] {"floats", "binary", "floats-by-dictionary", "ints-by-dictionary"}) {
             boolean binary = variant.equals("binary");
-            boolean dictionary = variant.endsWith("dictionary");   // (read by parquet-mr's column reader: its own exceptions)
+            boolean dictionary = variant.endsWith("dictionary");
+            boolean ints = variant.startsWith("ints");   // (read by parquet-mr's column reader: its own exceptions)
             List<Row> rows = new ArrayList<>();
             for (int r = 0; r < 3; r++) {
                 float[] scores = new float[100 * 100 * 3];
@@ -413,7 +414,11 @@ class ParquetScoresTest {
             }
             String out = dir.resolve("corrupt-" + variant).toString();
             // (by dictionary, uncompressed: the garbage reaches the indices, which only parquet-mr's decoder meets)
-            TestTables.table(spark, rows, binary).coalesce(1).write().option("compression", dictionary ? "none" : "snappy")
+            Dataset<Row> table = TestTables.table(spark, rows, binary);
+            if (ints) {
+                table = table.withColumn("scores", table.col("scores").cast("array<int>"));
+            }
+            table.coalesce(1).write().option("compression", dictionary ? "none" : "snappy")
                     .option("parquet.enable.dictionary", String.valueOf(dictionary)).parquet(out);
             Path file;
             try (java.util.stream.Stream<Path> files = java.nio.file.Files.list(Path.of(out))) {
