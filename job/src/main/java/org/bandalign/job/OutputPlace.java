@@ -109,11 +109,9 @@ final class OutputPlace {
      * ({@link OutputSwap#publish}), as the run may have taken hours.
      */
     static void checkReplaceable(FileSystem fs, Path out, Replaceable what) throws IOException {
+        checkPlace(fs, out);   // (a file is never replaced)
         if (!fs.exists(out)) {
             return;
-        }
-        if (!fs.getFileStatus(out).isDirectory()) {
-            throw new UserError("--output " + out + " is a file, not a directory; choose a directory (a file is never replaced)");
         }
         FileStatus[] entries = fs.listStatus(out);
         if (entries.length == 0) {
