@@ -73,12 +73,16 @@ public final class PlotCommand implements Callable<Integer> {
         SparkSession spark = CommandSession.start(conf, "plot");
         try {
             org.apache.hadoop.fs.Path inPath = new org.apache.hadoop.fs.Path(input);
-            org.apache.hadoop.fs.FileStatus[] matched = inPath.getFileSystem(spark.sparkContext().hadoopConfiguration()).globStatus(inPath);
+            org.apache.hadoop.fs.FileSystem fs = inPath.getFileSystem(spark.sparkContext().hadoopConfiguration());
+            org.apache.hadoop.fs.FileStatus[] matched = fs.globStatus(inPath);
             if (matched == null || matched.length == 0) {   // (as align says it; a glob matches what it matches)
                 throw new UserError("--input " + input + " does not exist");
             }
-            boolean outputDir = new File(input, "marginals").isDirectory();
-            String dir = outputDir ? new File(input, "marginals").getPath() : input;
+            boolean outputDir = true;   // (each path matched an output directory, whose marginals/ is read; else a marginals table)
+            for (org.apache.hadoop.fs.FileStatus st : matched) {
+                outputDir &= st.isDirectory() && fs.isDirectory(new org.apache.hadoop.fs.Path(st.getPath(), "marginals"));
+            }
+            String dir = outputDir ? new org.apache.hadoop.fs.Path(inPath, "marginals").toString() : input;
             Dataset<Row> table;
             try {
                 table = spark.read().parquet(dir);

@@ -86,11 +86,11 @@ class PicturesTest {
     @Test
     void plot_seedExample_drawsAThinPathThroughOneArm() throws Exception {
         SparkSession spark = SparkSession.builder().master("local[2]").appName("PicturesTest").getOrCreate();
+        String out = tmp.resolve("seed-out").toString();
         try {
             String in = tmp.resolve("seed-in").toString();
             spark.createDataset(List.of(PairGenerator.seedExample(1)), Encoders.bean(GeneratedRow.class))
                     .selectExpr("id", "n", "m", "scores").write().parquet(in);
-            String out = tmp.resolve("seed-out").toString();
             AlignCommand cmd = new AlignCommand();
             new picocli.CommandLine(cmd).parseArgs("--input", in, "--output", out, "--semiring", "both", "--packed");
             AlignJob.run(spark, cmd.request(spark.sparkContext().getConf()));
@@ -112,6 +112,11 @@ class PicturesTest {
         } finally {
             spark.stop();
         }
+        // The command on a glob of output directories (found by a review: taken as no output directory of align).
+        String drawn = tmp.resolve("seed-glob.png").toString();
+        assertEquals(0, BandAlign.run("plot", "--input", tmp.resolve("seed-o?t").toString(), "--id", PairGenerator.seedExample(1).getId(),
+                "--output", drawn, "--master", "local[1]"));
+        assertTrue(new File(drawn).length() > 10_000, "PNG written");
     }
 
     @Test
