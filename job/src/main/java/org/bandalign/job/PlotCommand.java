@@ -97,7 +97,7 @@ public final class PlotCommand implements Callable<Integer> {
             }
             List<Row> rows = table.filter(col("id").equalTo(id)).collectAsList();
             if (rows.isEmpty()) {
-                throw new UserError("no pair '" + id + "' in " + dir + rejection(spark, outputDir));
+                throw new UserError("no pair '" + id + "' in " + dir + rejection(spark, fs, inPath, outputDir));
             }
             if (rows.size() > 1) {
                 System.err.println("bandalign: note: " + rows.size() + " rows have id '" + id + "'; drawing the first");
@@ -127,13 +127,18 @@ public final class PlotCommand implements Callable<Integer> {
         }
     }
 
-    /** Why the pair was rejected, where {@code rejected/} says, as a clause to append; else "". */
-    private String rejection(SparkSession spark, boolean outputDir) {
-        File rejected = new File(input, "rejected");
-        if (!outputDir || !rejected.isDirectory()) {
+    /**
+     * Why the pair was rejected, where the {@code rejected/} of the output directories matched by
+     * {@code input} (a path or a glob, on any file system) says, as a clause to append; else "".
+     */
+    private String rejection(SparkSession spark, org.apache.hadoop.fs.FileSystem fs, org.apache.hadoop.fs.Path input,
+                             boolean outputDir) throws IOException {
+        org.apache.hadoop.fs.Path rejected = new org.apache.hadoop.fs.Path(input, "rejected");
+        org.apache.hadoop.fs.FileStatus[] dirs = outputDir ? fs.globStatus(rejected) : null;
+        if (dirs == null || dirs.length == 0 || !java.util.Arrays.stream(dirs).allMatch(org.apache.hadoop.fs.FileStatus::isDirectory)) {
             return "";
         }
-        List<Row> why = spark.read().parquet(rejected.getPath()).filter(col("id").equalTo(id)).limit(1).collectAsList();
+        List<Row> why = spark.read().parquet(rejected.toString()).filter(col("id").equalTo(id)).limit(1).collectAsList();
         return why.isEmpty() ? "" : ": align rejected it (" + why.get(0).getAs("error") + ")";
     }
 

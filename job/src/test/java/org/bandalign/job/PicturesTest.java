@@ -90,7 +90,9 @@ class PicturesTest {
         try {
             String in = tmp.resolve("seed-in").toString();
             spark.createDataset(List.of(PairGenerator.seedExample(1)), Encoders.bean(GeneratedRow.class))
-                    .selectExpr("id", "n", "m", "scores").write().parquet(in);
+                    .selectExpr("id", "n", "m", "scores")
+                    .unionByName(spark.sql("select 'three-floats' as id, 2 as n, 2 as m, array(1f, 2f, 3f) as scores"))
+                    .write().parquet(in);
             AlignCommand cmd = new AlignCommand();
             new picocli.CommandLine(cmd).parseArgs("--input", in, "--output", out, "--semiring", "both", "--packed");
             AlignJob.run(spark, cmd.request(spark.sparkContext().getConf()));
@@ -117,6 +119,13 @@ class PicturesTest {
         assertEquals(0, BandAlign.run("plot", "--input", tmp.resolve("seed-o?t").toString(), "--id", PairGenerator.seedExample(1).getId(),
                 "--output", drawn, "--master", "local[1]"));
         assertTrue(new File(drawn).length() > 10_000, "PNG written");
+        // A rejected pair: plot says why, from rejected/ of the directories the glob matched (it
+        // looked for a directory named by the glob itself, so said nothing of why).
+        java.io.StringWriter err = new java.io.StringWriter();
+        assertEquals(2, BandAlign.run(null, new java.io.PrintWriter(err, true), "plot", "--input", tmp.resolve("seed-o?t").toString(),
+                "--id", "three-floats", "--output", drawn, "--master", "local[1]"));
+        assertTrue(err.toString().contains("no pair 'three-floats' in ") && err.toString().contains(": align rejected it (")
+                && err.toString().contains("12"), err.toString());
     }
 
     @Test
