@@ -86,6 +86,7 @@ public final class AlignCommand implements Callable<Integer> {
         if (request.options.backend == Backend.CUDA && MasterUrl.inProcess(master)) {
             requireCuda();   // on a cluster only the executors need a GPU
         }
+        checkPlacesEarly(sparkConf, request);
         for (String note : notes) {
             System.err.println("bandalign: note: " + note);
         }
@@ -99,6 +100,22 @@ public final class AlignCommand implements Callable<Integer> {
             throw e;
         } finally {
             spark.stop();
+        }
+    }
+
+    /**
+     * The input and output checks of {@link AlignJob#checkPlaces}, before Spark starts (seconds
+     * sooner, and before a cluster's executors are taken), through the Hadoop settings Spark would
+     * give the job. A file system that cannot be reached without the session (its credentials
+     * set up by Spark only) is left to the same checks once Spark has started.
+     */
+    static void checkPlacesEarly(SparkConf sparkConf, JobRequest request) {
+        try {
+            AlignJob.checkPlaces(org.apache.spark.deploy.SparkHadoopUtil.get().newConfiguration(sparkConf), request);
+        } catch (UserError e) {
+            throw e;
+        } catch (java.io.IOException | RuntimeException e) {
+            org.slf4j.LoggerFactory.getLogger(AlignCommand.class).debug("input and output checked once Spark has started: {}", e.toString());
         }
     }
 

@@ -9,6 +9,7 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.TreeSet;
 import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.apache.hadoop.util.ShutdownHookManager;
@@ -41,13 +42,7 @@ final class AlignJob {
         Configuration hadoop = hadoopConf(spark);
         FileSystem fs = new Path(req.output).getFileSystem(hadoop);
         Path out = fs.makeQualified(new Path(req.output));
-        OutputPlace.check(hadoop, req.input, fs, out);
-        if (fs.exists(out) && !req.overwrite) {
-            throw new UserError("output directory " + req.output + " already exists; pass --overwrite to replace it");
-        }
-        if (req.overwrite) {
-            OutputPlace.checkReplaceable(fs, out, OutputPlace.ALIGN_OUTPUT);
-        }
+        checkPlaces(hadoop, req);
         OutputSwap.checkLeftovers(fs, out, spark.sparkContext().applicationId(), LOG);   // what runs killed hard left beside the output
         InputFolders.check(hadoop, req.input);   // no Parquet files Spark would silently leave out
         Dataset<Row> input = readInput(spark, req.input);
@@ -143,6 +138,28 @@ final class AlignJob {
             } catch (RuntimeException ignored) {
                 // a stopped context: nothing to untag
             }
+        }
+    }
+
+    /**
+     * Refuses, with a {@link UserError}, an input that does not exist (nothing a glob matches), an output that is a file,
+     * lies under one or overlaps the input, and an existing output without {@code --overwrite}
+     * (or, with it, one that is not an earlier output of align).
+     */
+    static void checkPlaces(Configuration hadoop, JobRequest req) throws IOException {
+        Path in = new Path(req.input);
+        FileStatus[] matched = in.getFileSystem(hadoop).globStatus(in);   // (null for a missing path, none for a glob matching nothing)
+        if (matched == null || matched.length == 0) {
+            throw new UserError("--input " + req.input + " does not exist");
+        }
+        FileSystem fs = new Path(req.output).getFileSystem(hadoop);
+        Path out = fs.makeQualified(new Path(req.output));
+        OutputPlace.check(hadoop, req.input, fs, out);
+        if (fs.exists(out) && !req.overwrite) {
+            throw new UserError("output directory " + req.output + " already exists; pass --overwrite to replace it");
+        }
+        if (req.overwrite) {
+            OutputPlace.checkReplaceable(fs, out, OutputPlace.ALIGN_OUTPUT);
         }
     }
 

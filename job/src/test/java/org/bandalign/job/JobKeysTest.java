@@ -172,7 +172,7 @@ class JobKeysTest {
         for (String master : List.of("local[0]", "local[-1]", "bogus://x")) {
             java.io.StringWriter err = new java.io.StringWriter();
             assertEquals(2, BandAlign.run(new java.io.PrintWriter(new java.io.StringWriter(), true), new java.io.PrintWriter(err, true),
-                    "align", "--input", "x", "--output", "y", "--master", master), master);
+                    "align", "--input", "../data/sample", "--output", "y", "--master", master), master);
             assertTrue(err.toString().contains("--master " + master), err.toString());
         }
     }
@@ -186,7 +186,7 @@ class JobKeysTest {
     void commandLine_driverOrExecutorHeapTooSmallForSpark_exitsWithTwoSayingHowToGiveMore() {
         java.io.StringWriter err = new java.io.StringWriter();
         assertEquals(2, BandAlign.run(new java.io.PrintWriter(new java.io.StringWriter(), true), new java.io.PrintWriter(err, true),
-                "align", "--input", "x", "--output", "y", "--master", "local[1]", "--conf", "spark.testing.memory=268435456"));
+                "align", "--input", "../data/sample", "--output", "y", "--master", "local[1]", "--conf", "spark.testing.memory=268435456"));
         assertEquals("bandalign: the driver's heap of 256 MiB is less than the 450 MiB Spark needs to start (1.5 times the 300 MiB "
                 + "it reserves); give it more: BANDALIGN_JAVA_OPTS=-Xmx1g for bin/bandalign (whose driver runs the local executors "
                 + "too), --driver-memory 1g for spark-submit", err.toString().strip());
@@ -197,7 +197,7 @@ class JobKeysTest {
                 "Spark's own refusal, where it comes first, in the same words");
         java.io.StringWriter executors = new java.io.StringWriter();
         assertEquals(2, BandAlign.run(new java.io.PrintWriter(new java.io.StringWriter(), true), new java.io.PrintWriter(executors, true),
-                "align", "--input", "x", "--output", "y", "--master", "local[1]", "--conf", "spark.executor.memory=256m"));
+                "align", "--input", "../data/sample", "--output", "y", "--master", "local[1]", "--conf", "spark.executor.memory=256m"));
         assertEquals("bandalign: spark.executor.memory of 256 MiB is less than the 450 MiB Spark needs to start an executor (1.5 times "
                 + "the 300 MiB it reserves); give them more: --executor-memory 1g for spark-submit, --conf spark.executor.memory=1g",
                 executors.toString().strip(), "the executors' setting, which Spark's driver checks too");
@@ -290,6 +290,40 @@ class JobKeysTest {
         assertEquals(2, BandAlign.run(new java.io.PrintWriter(new java.io.StringWriter(), true), new java.io.PrintWriter(err, true),
                 "--input", "x", "--output", "y", "--band", "abc"));
         assertTrue(err.toString().contains("'bandalign align --help'"), err.toString());
+    }
+
+    /**
+     * A missing input, an existing output without --overwrite, or an output that is a file is
+     * refused before any note and before Spark starts (found by a newcomer's walk-through: the
+     * notes came first, and the refusal only once Spark had started).
+     */
+    @Test
+    void align_inputOrOutputRefused_beforeAnyNote(@org.junit.jupiter.api.io.TempDir java.nio.file.Path tmp) throws Exception {
+        java.nio.file.Path existing = java.nio.file.Files.createDirectory(tmp.resolve("earlier"));
+        java.nio.file.Files.writeString(existing.resolve("notes.txt"), "mine");
+        java.nio.file.Path file = java.nio.file.Files.writeString(tmp.resolve("a-file"), "x");
+        String sample = "../data/sample";
+        String[][] cases = {
+            {"--input " + tmp.resolve("no-such-input") + " does not exist", tmp.resolve("no-such-input").toString(), tmp.resolve("o").toString()},
+            {"--input " + tmp.resolve("none-*") + " does not exist", tmp.resolve("none-*").toString(), tmp.resolve("o").toString()},
+            {"output directory " + existing + " already exists; pass --overwrite to replace it", sample, existing.toString()},
+            {"is a file, not a directory", sample, file.toString()},
+        };
+        java.io.PrintStream stderr = System.err;
+        for (String[] c : cases) {
+            java.io.ByteArrayOutputStream notes = new java.io.ByteArrayOutputStream();
+            java.io.StringWriter err = new java.io.StringWriter();
+            System.setErr(new java.io.PrintStream(notes, true, java.nio.charset.StandardCharsets.UTF_8));
+            try {
+                assertEquals(2, BandAlign.run(new java.io.PrintWriter(new java.io.StringWriter(), true), new java.io.PrintWriter(err, true),
+                        "align", "--input", c[1], "--output", c[2], "--min-prob", "0.5", "--master", "local[1]"), c[0]);
+            } finally {
+                System.setErr(stderr);
+            }
+            assertTrue(err.toString().contains(c[0]), err.toString());
+            assertEquals("", notes.toString(java.nio.charset.StandardCharsets.UTF_8), "no note (nor Spark's log) before a refusal");
+        }
+        assertEquals("mine", java.nio.file.Files.readString(existing.resolve("notes.txt")));
     }
 
     /**
