@@ -45,7 +45,9 @@
  * global mode, three in local, with the kernels' own branch-free exp and log1p (EXP, LOG).
  * Cost (sm_90 SASS counted along the common path with the rolling state in shared memory, not
  * yet timed on a GPU; bin/kernel-sass counts loops): about 156 warp instructions a cell
- * forward (190 in local mode) and 195 backward (270), of which about 40% are float64, plus
+ * forward (190 in local mode) and 195 backward (270), of which about 40% are float64 (the
+ * backward's normalised weights, see weight_of, have since added about a dozen: its loop's
+ * static count went from 376 to 400, registers unchanged), plus
  * about 80 a warp an anti-diagonal for the walk's bookkeeping (every warp of the block pays
  * it, cells or not: the reason for the host's opt-in "fill" block sizes); so the kernel is
  * bound by instruction issue (and, for few long pairs, by the latency of each anti-diagonal
@@ -58,18 +60,21 @@
  * Backward without beta: the gradient of LSE is its softmax, so the marginals follow by linear
  * back-propagation. gamma(c), the probability that the path passes through c, is end(c) plus
  * the flows into c's successors that come from c; the flow of step k into c is
- * gamma(c) * w_k(c) with w_k(c) = exp(x_k - alpha(c)) recomputed from alpha and the scores;
- * again the largest term's weight is 1 minus the others' (it is at least 1/4, so nothing
- * cancels), one exp fewer than terms.
- * end(c) is 1 at the last cell (global) or exp(alpha(c) - log Z) (local). The flows are the
- * marginals. Memory traffic: scores read twice (24 B), alpha written and read (16 B),
- * marginals written (12 B): about 52 bytes a cell.
+ * gamma(c) * w_k(c) with w_k(c) the softmax of c's terms recomputed from the alphas and the
+ * scores: exp(x_k - max) over their sum, the largest's 1 over it, so one exp fewer than terms
+ * and weights that sum to 1 at any magnitude (see weight_of).
+ * end(c) is 1 at the last cell (global) or exp(alpha(c) - max alpha) / sum (local: that sum,
+ * over every cell, gives log Z). The flows are the marginals. Memory traffic: scores read twice
+ * (24 B), alpha written and read (16 B), marginals written (12 B): about 52 bytes a cell.
  *
- * Numerics: alpha, log Z, gamma and flows are float64, and every exponent is of a
- * non-positive difference, so scores of any magnitude (the seed example has log Z ~ 2.2e8) keep
- * full precision; only the marginals are rounded to float32, when written. (The split variant's
- * exponent alpha + S + beta - log Z is non-positive only up to rounding, so it is clamped at 0,
- * and local mode's two-term sum at 1.)
+ * Numerics: alpha, log Z, gamma and flows are float64, every exponent is of a non-positive
+ * difference, and the weights and ends are normalised where they are made, as the CPU engine's
+ * are, so scores of any magnitude (the seed example has log Z ~ 2.2e8) keep the marginals a
+ * distribution and the flows conserved; only the marginals are rounded to float32, when
+ * written. (The split variant's exponent alpha + S + beta - log Z is non-positive only up to
+ * rounding, so it is clamped at 0, and local mode's two-term sum at 1; it loses what alpha's and
+ * beta's rounding lose, so the host takes it only for pairs whose scores keep that small: see
+ * SPLIT.)
  *
  * Viterbi: the same walk with max instead of LSE, one back-pointer byte per cell; predecessors
  * are compared in the order M (start before diagonal in local mode), I, D and a later one wins
@@ -276,14 +281,26 @@ __device__ __forceinline__ double lse4(double a, double b, double c, double d) {
 }
 
 /*
- * The softmax weight of term x among terms whose log-sum-exp is lse: exp(x - lse) for the terms
- * in the rest (p, q, r, their weights ep, eq, er), and 1 minus those for the largest. The
- * largest weight is at least 1/4 (1/3 with three terms), so the subtraction loses nothing;
- * equal terms get equal weights whichever copy the network kept as the largest. (A -inf term
- * with a finite largest is always in the rest, with weight exp(-inf) = 0.) No clamp: the
- * largest weight can come out below 0 only where alpha is near 2^53 and rounds to a term, in
- * local mode, and then only for the start step, whose flow is added to the diagonal one, so no
- * marginal written is negative (a review probed it: a 2 x 2 pair at 2^53 writes 0.264).
+ * 1 / s for 1 <= s <= 4: the hardware's reciprocal approximation and two Newton steps
+ * (2^-20 -> 2^-40 -> below float64's 2^-53; the CPU emulator's coarser 2^-14 ends at 2^-56).
+ */
+__device__ __forceinline__ double reciprocal_small(double s) {
+    double r = rcp_approx(s);
+    r = fma(r, fma(-s, r, 1.0), r);
+    return fma(r, fma(-s, r, 1.0), r);
+}
+
+/*
+ * The softmax weight of term x among the terms of a cell, from the rest's (p, q, r) exps
+ * shifted by the largest term and divided by their sum (ep, eq, er) and the largest's, 1 over
+ * that sum (emax): equal terms get equal weights whichever copy the network kept as the
+ * largest, and the weights sum to 1 within a few ulps however large alpha is, as the CPU
+ * engine's do. (Weights exp(x - alpha) from the rounded alpha, with the largest's 1 minus the
+ * rest, summed to 1 + 2 exp(p - alpha) - 1 at an exact tie: off by alpha's rounding, 1e-6 at
+ * alpha ~ 5e9, an error that compounds along a path of ties, 1e-5 on a 2500 x 2500 pair of
+ * constant 1e6 scores, and weights of 1 and 1 where alpha no longer resolved log 2. A
+ * library user's review found it; the reciprocal costs about seven instructions a cell.)
+ * A -inf term with a finite largest is always in the rest, with weight exp(-inf) = 0.
  */
 __device__ __forceinline__ double weight_of(double x, double p, double ep, double q, double eq,
                                             double r, double er, double emax) {
@@ -408,7 +425,8 @@ __device__ int cells_before(const PairView &p, int t_end, double *red) {
 /*
  * The forward pass of one pair (see Forward above) with the block's rolling alpha a_roll
  * (3 x L doubles). Writes alpha, log_z[pair] and bad_score[pair]; sets *cells to the pair's
- * band cells and *lz to log Z. Returns false when the pair stops here: a bad score (log_z left
+ * band cells and *lz to log Z, and in local mode *end_shift and *end_scale to the largest alpha
+ * and 1 over the sum of exp(alpha - that), which give the backward pass its ends. Returns false when the pair stops here: a bad score (log_z left
  * unwritten; the host reports the score) or no path of finite weight (log_z = -inf).
  *
  * PREFETCH: each thread loads what its first cell of the next anti-diagonal reads from global
@@ -418,7 +436,8 @@ __device__ int cells_before(const PairView &p, int t_end, double *red) {
  */
 template <bool PREFETCH>
 __device__ __forceinline__ bool forward_pass(const PairView &p, int pair, double *alpha, double *a_roll,
-                                             double *red, double *log_z, int *bad_score, int *cells, double *lz_out) {
+                                             double *red, double *log_z, int *bad_score, int *cells, double *lz_out,
+                                             double *end_shift, double *end_scale) {
     const int n = p.n, m = p.m, diag_lo = p.diag_lo, diag_hi = p.diag_hi;
     const int s_row = p.s_row, s_off = p.s_off, L = p.L, last = p.last;
     const bool local = p.local;
@@ -500,6 +519,8 @@ __device__ __forceinline__ bool forward_pass(const PairView &p, int pair, double
         }
         const double sum = block_reduce(part, red, false);
         lz = mx == NEG_INF ? NEG_INF : mx + log(sum);
+        *end_shift = mx;   /* end(c) = exp(alpha(c) - mx) / sum: ends that sum to 1 however large alpha is */
+        *end_scale = 1.0 / sum;
     } else {
         lz = a_roll[(last % 3) * L + (n % L)];
     }
@@ -540,10 +561,18 @@ __device__ __forceinline__ void forward_backward_in(const long long *desc, const
     double *f_roll = roll + 3 * L;   /* 9 x L: flows left, diag, up of t, t+1, t+2 */
 
     int base;
-    double lz;
-    if (!forward_pass<PREFETCH>(p, pair, alpha, a_roll, red, log_z, bad_score, &base, &lz)) {
+    double lz, best = 0.0, end_scale = 0.0;
+    if (!forward_pass<PREFETCH>(p, pair, alpha, a_roll, red, log_z, bad_score, &base, &lz, &best, &end_scale)) {
         return;
     }
+    /* Local mode's end shift and scale, for every cell: kept in the alpha roll, idle from here on
+       (in registers across the backward loop they took 6 more, 78 on sm_90: 3 blocks of 224
+       threads an SM instead of 4). The barrier after the flows' clearing orders the write. */
+    if (local && threadIdx.x == 0) {
+        a_roll[0] = best;
+        a_roll[1] = end_scale;
+    }
+    const double *end_at = a_roll;
 
     /* ---- backward ---- */
     for (int k = threadIdx.x; k < 9 * L; k += blockDim.x) {
@@ -580,30 +609,32 @@ __device__ __forceinline__ void forward_backward_in(const long long *desc, const
             const double a = in.a;
             const int r0 = row_slot(lo_slot, i, lo, L);
             const int r = r0 + 1 == L ? 0 : r0 + 1, r1 = r + 1 == L ? 0 : r + 1;   /* slots of rows i, i + 1 */
-            double end = local ? exp_nonpositive(a - lz) : (t == last ? 1.0 : 0.0);
+            double end = local ? exp_nonpositive(a - end_at[0]) * end_at[1] : (t == last ? 1.0 : 0.0);
             const double gamma = end + next[0 * L + r] + next[2 * L + r1] + next2[1 * L + r1];
             double fL = 0.0, fD = 0.0, fU = 0.0, fS = 0.0;
             if (a != NEG_INF) {   /* an unreachable cell carries no flow: skip its work */
-                /* the weights w_k = exp(x_k - a): one exp fewer than terms (see weight_of) */
+                /* the softmax weights of the terms: one exp fewer than terms (see weight_of) */
                 const double xL = in.aL + (double)in.s0, xD = in.aD + (double)in.s1, xU = in.aU + (double)in.s2;
                 double p, q, ep, eq;
                 if (local) {
                     const double xS = (double)in.s1;
                     double p3;
-                    max_rest4(xL, xD, xU, xS, &p, &q, &p3);
-                    const double ep3 = exp_nonpositive(p3 - a);
-                    ep = exp_nonpositive(p - a);
-                    eq = exp_nonpositive(q - a);
-                    const double emax = 1.0 - (ep + eq + ep3);
+                    const double mx = max_rest4(xL, xD, xU, xS, &p, &q, &p3);
+                    double ep3 = exp_nonpositive(p3 - mx);
+                    ep = exp_nonpositive(p - mx);
+                    eq = exp_nonpositive(q - mx);
+                    const double emax = reciprocal_small(1.0 + (ep + eq + ep3));
+                    ep *= emax; eq *= emax; ep3 *= emax;
                     fS = gamma * weight_of(xS, p, ep, q, eq, p3, ep3, emax);
                     fL = gamma * weight_of(xL, p, ep, q, eq, p3, ep3, emax);
                     fD = gamma * weight_of(xD, p, ep, q, eq, p3, ep3, emax);
                     fU = gamma * weight_of(xU, p, ep, q, eq, p3, ep3, emax);
                 } else {
-                    max_rest3(xL, xD, xU, &p, &q);
-                    ep = exp_nonpositive(p - a);
-                    eq = exp_nonpositive(q - a);
-                    const double emax = 1.0 - (ep + eq);
+                    const double mx = max_rest3(xL, xD, xU, &p, &q);
+                    ep = exp_nonpositive(p - mx);
+                    eq = exp_nonpositive(q - mx);
+                    const double emax = reciprocal_small(1.0 + (ep + eq));
+                    ep *= emax; eq *= emax;
                     fL = gamma * weight_of3(xL, p, ep, q, eq, emax);
                     fD = gamma * weight_of3(xD, p, ep, q, eq, emax);
                     fU = gamma * weight_of3(xU, p, ep, q, eq, emax);
@@ -683,6 +714,12 @@ extern "C" __global__ void banded_forward_backward_prefetch(const long long *des
  * dependence between cells, in many blocks a pair. It costs more memory traffic (scores read
  * three times, beta written and read: about 80 bytes a cell) and three exps a cell more, so it
  * pays only where latency, not throughput, bounds the launch; the host picks.
+ * Its exponent adds alpha and beta, each rounded along its own recursion, so it loses about
+ * |alpha| x 2^-53 of a marginal: 5e-7 on a 2500 x 2500 pair of constant 1e6 scores (log Z 5e9),
+ * 1.5e-5 at log Z 1.2e11, where the one-block forward-backward, whose weights are normalised
+ * cell by cell, stays exact. So where a cell that carries mass has |alpha| or |beta| above
+ * SPLIT_EXACT (2^36, 6.9e10), banded_marginals marks its pair IMPRECISE in bad_score and stops
+ * the pair, and the host aligns that pair again without the split.
  *
  * Beta (log): beta(c) = LSE over c's successors c' of beta(c') + S_k(c') (k the step from c to
  * c'), plus the end term 0 in local mode; in global mode beta of the last cell is 0. Each cell
@@ -764,7 +801,8 @@ __device__ __forceinline__ void alpha_beta_in(const long long *desc, const float
     if (forward) {
         int cells;
         double lz;
-        forward_pass<true>(p, pair, alpha_all + p.cell_base, roll, red, log_z, bad_score, &cells, &lz);
+        double best, end_scale;
+        forward_pass<true>(p, pair, alpha_all + p.cell_base, roll, red, log_z, bad_score, &cells, &lz, &best, &end_scale);
     } else {
         beta_pass(p, beta_all + p.cell_base, roll, red);
     }
@@ -789,15 +827,20 @@ extern "C" __global__ void banded_alpha_beta_global(const long long *desc, const
     alpha_beta_in<true>(desc, scores, alpha_all, beta_all, log_z, roll_global, bad_score, pairs);
 }
 
+/* SPLIT's bound on |alpha| and |beta| of a cell that carries mass, and the mark of a pair past it. */
+#define SPLIT_EXACT 68719476736.0
+#define IMPRECISE (-2)
+
 /*
  * SPLIT, second kernel: pairs x slices blocks; block b takes pair b / slices and the b % slices-th
  * run of its anti-diagonals, threads across each anti-diagonal, no barriers after the block
  * sums its first anti-diagonal's compact base. Dynamic shared memory: blockDim.x doubles. A pair
- * with a bad score or no finite path is skipped (the host reports it and never reads its marginals).
+ * with a bad score or no finite path is skipped (the host reports it and never reads its marginals),
+ * and so is one marked IMPRECISE (see SPLIT), once marked.
  */
 extern "C" __global__ void banded_marginals(const long long *desc, const float *scores, float *marginals,
                                             const double *alpha_all, const double *beta_all,
-                                            const double *log_z, const int *bad_score, int slices) {
+                                            const double *log_z, int *bad_score, int slices) {
     const int pair = blockIdx.x / slices, slice = blockIdx.x % slices;
     if (bad_score[pair] != INT_MAX || log_z[pair] == NEG_INF) {
         return;
@@ -820,7 +863,10 @@ extern "C" __global__ void banded_marginals(const long long *desc, const float *
     for (int t = t0; t <= t1; t++) {
         for (int i = c0.lo + threadIdx.x; i <= c0.hi; i += blockDim.x) {
             const BackwardInputs in = load_backward(p.scores, p.s_row, p.s_off, alpha, t, i, p.local, c0, c1, c2);
-            const double b = beta[c0.base + (i - c0.lo)] - lz;
+            const double bc = beta[c0.base + (i - c0.lo)], b = bc - lz;
+            if ((fabs(in.a) > SPLIT_EXACT || fabs(bc) > SPLIT_EXACT) && in.a + b > -20.0) {
+                bad_score[pair] = IMPRECISE;   /* (the host aligns the pair again: see SPLIT) */
+            }
             float *o = p.marginals + 3 * (i * p.o_row + t + p.o_off);
             /* each exponent is <= 0 but for rounding (see Numerics), so clamp it */
             o[0] = (float)exp_nonpositive(fmin(0.0, in.aL + (double)in.s0 + b));

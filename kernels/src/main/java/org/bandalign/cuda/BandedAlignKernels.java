@@ -136,6 +136,7 @@ final class BandedAlignKernels {
     private DeviceBuffer arena;
     /** False once a launch failed in a way that may leave work queued on the stream. */
     private boolean usable = true;
+    private long splitRedone;
     /** Milliseconds spent in kernels (forward-backward and Viterbi) since this object was made. */
     private double kernelMillis;
     /** Launches by the kernels they ran and their block size (see {@link CudaAligner#launchesByKernels()}). */
@@ -399,7 +400,9 @@ final class BandedAlignKernels {
             addKernelTime(d.kernels() + " (" + launch.threads + " threads"
                     + ((d.log && !d.fbInShared) || (d.max && !d.vitInShared) ? ", rolling state in global memory" : "") + ")");
             int[] bad = launch.badScores(host);
-            return launch.results(bad, d.log ? launch.logZ(host) : null, marginals, d.max ? launch.paths(host, bad) : null);
+            List<AlignmentResult> results = launch.results(bad, d.log ? launch.logZ(host) : null, marginals,
+                    d.max ? launch.paths(host, bad) : null);
+            return d.split ? alignedAgain(results, group, options, budget) : results;
         } finally {
             if (queued) {
                 // Failed mid-launch: let queued copies and kernels finish before the staging
@@ -409,6 +412,37 @@ final class BandedAlignKernels {
                 }
             }
         }
+    }
+
+    /**
+     * {@code results} with each pair the split variant left without a result (marked
+     * {@link LaunchLayout#IMPRECISE}: its alpha or beta too large for the split's marginals to
+     * stay exact) aligned again in one launch without the split.
+     */
+    private List<AlignmentResult> alignedAgain(List<AlignmentResult> results, List<PreparedPair> group, AlignOptions options,
+                                               long budget) {
+        List<Integer> again = new java.util.ArrayList<>();
+        for (int k = 0; k < results.size(); k++) {
+            if (results.get(k) == null) {
+                again.add(k);
+            }
+        }
+        if (again.isEmpty()) {
+            return results;
+        }
+        synchronized (this) {
+            splitRedone += again.size();
+        }
+        List<AlignmentResult> redone = run(again.stream().map(group::get).toList(), options, budget, true);
+        for (int k = 0; k < again.size(); k++) {
+            results.set(again.get(k), redone.get(k));
+        }
+        return results;
+    }
+
+    /** Pairs aligned again without the split variant, whose marginals it could not keep exact. */
+    synchronized long splitRedone() {
+        return splitRedone;
     }
 
     static long retainedStaging() {

@@ -305,6 +305,13 @@ final class LaunchLayout {
      * Per pair, the index of its first bad score (NaN or +inf inside the band) as the kernels
      * flagged it at {@link #badOffset}, or {@link Integer#MAX_VALUE} for none.
      */
+    /**
+     * The mark banded_marginals leaves in a pair's bad-score flag where the split variant cannot
+     * keep its marginals exact (the kernel's SPLIT note): its result is null, to be aligned again
+     * without the split.
+     */
+    static final int IMPRECISE = -2;
+
     int[] badScores(ByteBuffer staging) {
         int[] bad = new int[count];
         view(staging, badOffset).asIntBuffer().get(bad);
@@ -407,6 +414,9 @@ final class LaunchLayout {
         AlignmentResult[] results = new AlignmentResult[count];
         copy.forEach(count, options.semiring().computesLog() ? 0 : outFloats, k -> {
             PreparedPair p = group.get(k);
+            if (bad[k] == IMPRECISE) {
+                return;   // (null: the caller aligns it again)
+            }
             if (bad[k] != Integer.MAX_VALUE) {
                 results[k] = AlignmentResult.failed(PairChecks.badScore(p.pair, ownScoreIndex(p, bad[k])));
                 return;

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
 import java.util.function.IntToDoubleFunction;
 import org.bandalign.align.AlignOptions;
@@ -62,6 +63,51 @@ class CudaVsCpuDifferentialTest {
             float[] mu = cuda.align(Pair.dense("x", 4, 4, s), AlignOptions.builder().mode(Mode.LOCAL).build()).marginalsDense();
             for (int k = 0; k < mu.length; k++) {
                 assertTrue(mu[k] >= 0 && mu[k] <= 1, "score " + huge + ": marginal " + k + " = " + mu[k]);
+            }
+        }
+    }
+
+    /**
+     * Constant scores tie the terms of every cell on the main diagonal exactly. Found by a
+     * library user's review: the one-block kernel took the weights exp(x - alpha) from the rounded
+     * alpha, which at a tie summed to 1 plus alpha's rounding, compounding along the diagonal (a
+     * start-cell marginal of 1 + 4.6e-5 at 600 x 600 and 1e8, sum 1199.036 for 1199 steps; 2 at
+     * 3 x 3 and 1e20, sum 13 for 5), and the split variant, which adds alpha and beta, lost
+     * 1.5e-5. Now the weights are normalised cell by cell, as the CPU engine's, and a pair whose
+     * alpha or beta the split cannot keep exact is aligned again without it.
+     */
+    @Test
+    void align_constantLargeScores_eachVariant_equalsCpuAndSumsToThePathLength() {
+        record Case(int n, float score, boolean beyondSplit) {
+        }
+        List<Case> cases = List.of(new Case(600, 1e8f, true), new Case(3, 1e20f, true), new Case(300, 1e3f, false));
+        for (String split : new String[] {"never", "always"}) {
+            System.setProperty(BandedAlignKernels.SPLIT_PROPERTY, split);
+            try (Aligner forced = Aligner.cuda(0)) {
+                for (Case c : cases) {
+                    for (Mode mode : Mode.values()) {
+                        float[] s = new float[c.n() * c.n() * 3];
+                        java.util.Arrays.fill(s, c.score());
+                        Pair pair = Pair.dense("const", c.n(), c.n(), s);
+                        AlignOptions opts = AlignOptions.builder().mode(mode).build();
+                        String what = "split " + split + ", " + c + ", " + mode;
+                        Map<String, Long> before = ((CudaAligner) forced).launchesByKernels();
+                        float[] g = forced.align(pair, opts).marginalsDense();
+                        float[] r = cpu.align(pair, opts).marginalsDense();
+                        double sum = 0;
+                        for (int q = 0; q < g.length; q++) {
+                            assertEquals(r[q], g[q], 1e-6, what + ": marginal " + q);
+                            sum += g[q];
+                        }
+                        assertEquals(2 * c.n() - 1, sum, 1e-3, what + ": every path takes the most steps");
+                        Map<String, Long> after = ((CudaAligner) forced).launchesByKernels();
+                        long oneBlock = after.entrySet().stream().filter(e -> e.getKey().startsWith("banded_forward_backward"))
+                                .mapToLong(e -> e.getValue() - before.getOrDefault(e.getKey(), 0L)).sum();
+                        assertEquals(split.equals("never") || c.beyondSplit() ? 1 : 0, oneBlock, what + ": " + after);
+                    }
+                }
+            } finally {
+                System.clearProperty(BandedAlignKernels.SPLIT_PROPERTY);
             }
         }
     }
