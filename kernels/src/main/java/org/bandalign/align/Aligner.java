@@ -47,7 +47,8 @@ public interface Aligner extends AutoCloseable {
      *
      * @param device the CUDA device ordinal, as this process sees the devices ({@code CUDA_VISIBLE_DEVICES})
      * @throws CudaUnavailableException saying what is missing: the NVIDIA driver
-     *         ({@code libcuda.so.1}), any device, or that ordinal
+     *         ({@code libcuda.so.1}), any device, or that ordinal; or why the device could not be
+     *         opened (the driver's error, which is its cause)
      */
     static Aligner cuda(int device) {
         return CudaAligner.open(device, 0);
@@ -80,6 +81,8 @@ public interface Aligner extends AutoCloseable {
      * @return the pair's result, always valid
      * @throws InvalidPairException when the pair cannot be aligned (the message names it and says why)
      * @throws IllegalStateException when the aligner is closed, or closed or interrupted during the call
+     * @throws org.bandalign.cuda.CudaException on the CUDA backend, when a driver call fails (a kernel
+     *         fault, a device lost, a launch refused; the message names the call and the driver's error)
      */
     AlignmentResult align(Pair pair, AlignOptions options);
 
@@ -93,6 +96,7 @@ public interface Aligner extends AutoCloseable {
      * @param options how to align every pair, not null
      * @return one result per pair, in input order
      * @throws IllegalStateException when the aligner is closed, or closed or interrupted during the call
+     * @throws org.bandalign.cuda.CudaException on the CUDA backend, as for {@link #align}
      */
     List<AlignmentResult> alignAll(List<Pair> pairs, AlignOptions options);
 
@@ -102,7 +106,8 @@ public interface Aligner extends AutoCloseable {
      * never returns partial results, and later calls fail saying the aligner is closed. An
      * aligner never closed gives all that back once it is unreachable and the garbage collector
      * has seen so; close it to have it back at once (a CUDA aligner holds up to 40% of the
-     * device's memory).
+     * device memory free when it opened for each launch it keeps, about 90% in all with one
+     * caller at a time, more with several: see {@link org.bandalign.cuda.CudaAligner}).
      */
     @Override
     void close();

@@ -99,7 +99,7 @@ public final class CudaAligner implements Aligner {
      * Runs {@link Held#run()} once: from {@link #close()}, or once this aligner is unreachable
      * ({@link CudaDevice#UNCLOSED}). SPEC section 6's own example never closes its aligner, and
      * {@link Aligner#auto()} may hand out this one: its device arenas (up to 40% of the device
-     * memory each), pinned staging (up to 512 MB each), streams, module and its reference to the
+     * memory free at its opening, each), pinned staging (up to 512 MB each), streams, module and its reference to the
      * primary context would otherwise stay taken for the JVM's life.
      */
     private final Cleaner.Cleanable release;

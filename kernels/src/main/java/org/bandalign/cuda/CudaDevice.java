@@ -94,23 +94,13 @@ final class CudaDevice implements AutoCloseable {
             CUresult.CUDA_ERROR_INVALID_ADDRESS_SPACE, CUresult.CUDA_ERROR_INVALID_PC, CUresult.CUDA_ERROR_LAUNCH_FAILED);
 
     /**
-     * Driver results that mean "this device cannot be used here now", not a bug: held by another
-     * process in exclusive-process mode, no memory left for the context or the kernels, not
-     * permitted, not ready, an uncorrectable ECC error, ..., and a context left unusable by an
-     * earlier kernel fault in this process ({@link #STICKY}).
-     */
-    private static final java.util.Set<Integer> UNUSABLE = java.util.stream.Stream.concat(STICKY.stream(), java.util.stream.Stream.of(
-            CUresult.CUDA_ERROR_OUT_OF_MEMORY, CUresult.CUDA_ERROR_DEVICE_UNAVAILABLE, CUresult.CUDA_ERROR_NO_DEVICE,
-            CUresult.CUDA_ERROR_INVALID_DEVICE, CUresult.CUDA_ERROR_DEVICE_NOT_LICENSED, CUresult.CUDA_ERROR_ECC_UNCORRECTABLE,
-            CUresult.CUDA_ERROR_CONTEXT_IS_DESTROYED, CUresult.CUDA_ERROR_NOT_PERMITTED, CUresult.CUDA_ERROR_NOT_SUPPORTED,
-            CUresult.CUDA_ERROR_SYSTEM_NOT_READY, CUresult.CUDA_ERROR_SYSTEM_DRIVER_MISMATCH,
-            CUresult.CUDA_ERROR_COMPAT_NOT_SUPPORTED_ON_DEVICE)).collect(java.util.stream.Collectors.toUnmodifiableSet());
-
-    /**
      * Opens device {@code ordinal} and builds what uses it with {@code make}, closing the device
-     * again if that fails. A driver call that fails on the way because the device cannot be used
-     * ({@link #UNUSABLE}) comes out as a {@link CudaUnavailableException}, which callers that
-     * may fall back to the CPU catch; any other failure (a bug) stays a {@code CudaException}.
+     * again if that fails. A driver call that fails on the way comes out as a
+     * {@link CudaUnavailableException} (its cause the driver's error), which callers that may
+     * fall back to the CPU catch: a device that cannot be opened is not used, whatever the reason
+     * (before, a failure it did not know as "this device cannot be used here now", such as
+     * CUDA_ERROR_UNKNOWN from cuStreamCreate, escaped {@code Aligner.auto()} instead of leaving it
+     * the CPU; found by a library user's review).
      */
     static <T> T openFor(int ordinal, java.util.function.Function<CudaDevice, T> make) {
         deviceCount();   // (the driver loaded and initialised, or why not)
@@ -120,13 +110,13 @@ final class CudaDevice implements AutoCloseable {
             try {
                 device = open(ordinal);
             } catch (CudaException e) {
-                throw UNUSABLE.contains(e.result) ? unusable(ordinal, e) : e;
+                throw unusable(ordinal, e);
             }
             try {
                 return make.apply(device);
             } catch (CudaException e) {
                 device.close();
-                throw UNUSABLE.contains(e.result) ? unusable(ordinal, e) : e;
+                throw unusable(ordinal, e);
             } catch (RuntimeException | Error e) {
                 device.close();
                 throw e;

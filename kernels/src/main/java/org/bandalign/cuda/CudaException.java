@@ -3,8 +3,14 @@ package org.bandalign.cuda;
 import jcuda.driver.CUresult;
 import jcuda.driver.JCudaDriver;
 
-/** A CUDA driver call failed; carries the driver's result code and names the call. */
-final class CudaException extends RuntimeException {
+/**
+ * A CUDA driver call failed while a CUDA aligner or banded-matrix product ran: a kernel fault,
+ * a device lost or reset, a launch the driver refused, or memory the device or host could not
+ * give even to a single pair. The message names the call, the driver's error and where it
+ * happened; {@link #driverResult()} is the driver's code ({@code jcuda.driver.CUresult}).
+ * A device that cannot be opened at all is a {@link CudaUnavailableException} instead.
+ */
+public final class CudaException extends RuntimeException {
     private static final long serialVersionUID = 1L;
 
     final int result;
@@ -18,6 +24,11 @@ final class CudaException extends RuntimeException {
         super(message);
         this.result = result;
         this.call = call;
+    }
+
+    /** {@return the CUDA driver's result code of the failed call} (a {@code jcuda.driver.CUresult} constant) */
+    public int driverResult() {
+        return result;
     }
 
     /** The same failure, its message followed by {@code where} (the device, the pairs). */
