@@ -119,12 +119,19 @@ public final class CpuAligner implements Aligner {
             return alignWith(pair, options, ws);
         } catch (OutOfMemoryError e) {
             ws = null;   // dropped: the next try starts from no scratch memory at all
+        } catch (Interruption.Stop e) {
+            throw stopped();
         } finally {
             if (ws != null) {
                 giveBack(ws);
             }
         }
-        AlignmentResult again = alignAgainAlone(pair, options);
+        AlignmentResult again;
+        try {
+            again = alignAgainAlone(pair, options);
+        } catch (Interruption.Stop e) {
+            throw stopped();
+        }
         if (!again.isValid()) {
             throw again.error();
         }
@@ -193,6 +200,9 @@ public final class CpuAligner implements Aligner {
                     } catch (OutOfMemoryError e) {
                         ws.trim();   // (what a smaller pair needs stays)
                         outOfMemory.add(idx);
+                    } catch (Interruption.Stop e) {   // interrupted within the pair (see Interruption)
+                        stop.set(true);
+                        break;
                     }
                 }
             } finally {
@@ -209,7 +219,11 @@ public final class CpuAligner implements Aligner {
             throw stopped();
         }
         for (Integer idx : outOfMemory) {   // alone now, with the others' memory free
-            results[idx] = alignAgainAlone(pairs.get(idx), options);
+            try {
+                results[idx] = alignAgainAlone(pairs.get(idx), options);
+            } catch (Interruption.Stop e) {
+                throw stopped();
+            }
         }
         return Collections.unmodifiableList(Arrays.asList(results));
     }

@@ -71,6 +71,7 @@ final class LogForwardBackward {
         a[1][0] = 0.0;   // virtual predecessor (-1, -1) of the start cell, read as anti-diagonal -2
         final int rowStep = walk.scoreRowStep;
         for (int t = 0; t <= last; t++) {
+            Interruption.check(t);
             final double[] cur = a[t % 3];
             final double[] prev = a[(t + 2) % 3];
             final double[] prev2 = a[(t + 1) % 3];
@@ -117,6 +118,7 @@ final class LogForwardBackward {
         final int rowStep = walk.scoreRowStep;
         double best = NEG_INF;
         for (int t = 0; t <= last; t++) {
+            Interruption.check(t);
             final double[] cur = a[t % 3];
             final double[] prev = a[(t + 2) % 3];
             final double[] prev2 = a[(t + 1) % 3];
@@ -193,6 +195,7 @@ final class LogForwardBackward {
         double[][] f = ws.flows;
         final int rowStep = walk.outRowStep;
         for (int t = last; t >= 0; t--) {
+            Interruption.check(t);
             final double[] cur = f[t % 3];
             final double[] next = f[(t + 1) % 3];
             final double[] next2 = f[(t + 2) % 3];

@@ -61,6 +61,7 @@ final class MaxViterbi {
         int bestJ = -1;
         final int rowStep = walk.scoreRowStep;
         for (int t = 0; t <= last; t++) {
+            Interruption.check(t);
             final double[] cur = a[t % 3];
             final double[] prev = a[(t + 2) % 3];
             final double[] prev2 = a[(t + 1) % 3];
