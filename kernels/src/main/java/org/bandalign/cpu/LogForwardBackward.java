@@ -70,39 +70,41 @@ final class LogForwardBackward {
         double[][] a = ws.rolling;
         a[1][0] = 0.0;   // virtual predecessor (-1, -1) of the start cell, read as anti-diagonal -2
         final int rowStep = walk.scoreRowStep;
-        for (int t = 0; t <= last; t++) {
-            Interruption.check(t);
-            final double[] cur = a[t % 3];
-            final double[] prev = a[(t + 2) % 3];
-            final double[] prev2 = a[(t + 1) % 3];
-            final int lo = g.rowLo(t);
-            final int hi = g.rowHi(t);
-            int q = 3 * starts[t];
-            int si = 3 * (lo * rowStep + t + walk.scoreOffset);
-            for (int i = lo; i <= hi; i++, q += 3, si += 3 * rowStep) {
-                double xL = prev[i + 1] + s[si];
-                double xD = prev2[i] + s[si + 1];
-                double xU = prev[i] + s[si + 2];
-                double mx = Math.max(xL, Math.max(xD, xU));
-                if (mx == NEG_INF) {
-                    cur[i + 1] = NEG_INF;
-                    w[q] = 0.0;
-                    w[q + 1] = 0.0;
-                    w[q + 2] = 0.0;
-                    continue;
+        for (int from = 0; from <= last; from += Interruption.EVERY) {   // (a look at the interrupt status between runs of anti-diagonals)
+            Interruption.check();
+            for (int t = from, to = Math.min(last, from + Interruption.EVERY - 1); t <= to; t++) {
+                final double[] cur = a[t % 3];
+                final double[] prev = a[(t + 2) % 3];
+                final double[] prev2 = a[(t + 1) % 3];
+                final int lo = g.rowLo(t);
+                final int hi = g.rowHi(t);
+                int q = 3 * starts[t];
+                int si = 3 * (lo * rowStep + t + walk.scoreOffset);
+                for (int i = lo; i <= hi; i++, q += 3, si += 3 * rowStep) {
+                    double xL = prev[i + 1] + s[si];
+                    double xD = prev2[i] + s[si + 1];
+                    double xU = prev[i] + s[si + 2];
+                    double mx = Math.max(xL, Math.max(xD, xU));
+                    if (mx == NEG_INF) {
+                        cur[i + 1] = NEG_INF;
+                        w[q] = 0.0;
+                        w[q + 1] = 0.0;
+                        w[q + 2] = 0.0;
+                        continue;
+                    }
+                    double eL = FastExp.expNonPositive(xL - mx);
+                    double eD = FastExp.expNonPositive(xD - mx);
+                    double eU = FastExp.expNonPositive(xU - mx);
+                    double sum = eL + eD + eU;
+                    double inv = 1.0 / sum;
+                    cur[i + 1] = mx + FastLog.logPositive(sum);
+                    w[q] = eL * inv;
+                    w[q + 1] = eD * inv;
+                    w[q + 2] = eU * inv;
                 }
-                double eL = FastExp.expNonPositive(xL - mx);
-                double eD = FastExp.expNonPositive(xD - mx);
-                double eU = FastExp.expNonPositive(xU - mx);
-                double sum = eL + eD + eU;
-                double inv = 1.0 / sum;
-                cur[i + 1] = mx + FastLog.logPositive(sum);
-                w[q] = eL * inv;
-                w[q + 1] = eD * inv;
-                w[q + 2] = eU * inv;
+                cur[lo] = NEG_INF;
+                cur[hi + 2] = NEG_INF;
             }
-            cur[lo] = NEG_INF;
-            cur[hi + 2] = NEG_INF;
         }
         return a[last % 3][g.n()];
     }
@@ -117,52 +119,54 @@ final class LogForwardBackward {
         double[][] a = ws.rolling;
         final int rowStep = walk.scoreRowStep;
         double best = NEG_INF;
-        for (int t = 0; t <= last; t++) {
-            Interruption.check(t);
-            final double[] cur = a[t % 3];
-            final double[] prev = a[(t + 2) % 3];
-            final double[] prev2 = a[(t + 1) % 3];
-            final int lo = g.rowLo(t);
-            final int hi = g.rowHi(t);
-            int c = starts[t];
-            int si = 3 * (lo * rowStep + t + walk.scoreOffset);
-            for (int i = lo; i <= hi; i++, c++, si += 3 * rowStep) {
-                double xS = s[si + 1];
-                double xL = prev[i + 1] + s[si];
-                double xD = prev2[i] + xS;
-                double xU = prev[i] + s[si + 2];
-                double mx = Math.max(Math.max(xL, xS), Math.max(xD, xU));
-                int q = 4 * c;
-                if (mx == NEG_INF) {
-                    cur[i + 1] = NEG_INF;
-                    alphaAll[c] = NEG_INF;
-                    w[q] = 0.0;
-                    w[q + 1] = 0.0;
-                    w[q + 2] = 0.0;
-                    w[q + 3] = 0.0;
-                    continue;
+        for (int from = 0; from <= last; from += Interruption.EVERY) {   // (a look at the interrupt status between runs of anti-diagonals)
+            Interruption.check();
+            for (int t = from, to = Math.min(last, from + Interruption.EVERY - 1); t <= to; t++) {
+                final double[] cur = a[t % 3];
+                final double[] prev = a[(t + 2) % 3];
+                final double[] prev2 = a[(t + 1) % 3];
+                final int lo = g.rowLo(t);
+                final int hi = g.rowHi(t);
+                int c = starts[t];
+                int si = 3 * (lo * rowStep + t + walk.scoreOffset);
+                for (int i = lo; i <= hi; i++, c++, si += 3 * rowStep) {
+                    double xS = s[si + 1];
+                    double xL = prev[i + 1] + s[si];
+                    double xD = prev2[i] + xS;
+                    double xU = prev[i] + s[si + 2];
+                    double mx = Math.max(Math.max(xL, xS), Math.max(xD, xU));
+                    int q = 4 * c;
+                    if (mx == NEG_INF) {
+                        cur[i + 1] = NEG_INF;
+                        alphaAll[c] = NEG_INF;
+                        w[q] = 0.0;
+                        w[q + 1] = 0.0;
+                        w[q + 2] = 0.0;
+                        w[q + 3] = 0.0;
+                        continue;
+                    }
+                    // The plain form of FastExp even where fused multiply-adds are hardware: with four
+                    // exps a cell, HotSpot's C2 made this loop about a quarter slower with the fused
+                    // form (and the global loop, with three, about 8% faster). JDK 17, AMD EPYC:
+                    // bin/bench-cpu -p workload=dense200 -p threads=1 -p semiring=log -p mode=local
+                    double eL = FastExp.expNonPositive(xL - mx, false);
+                    double eD = FastExp.expNonPositive(xD - mx, false);
+                    double eU = FastExp.expNonPositive(xU - mx, false);
+                    double eS = FastExp.expNonPositive(xS - mx, false);
+                    double sum = eL + eD + eU + eS;
+                    double inv = 1.0 / sum;
+                    double alpha = mx + FastLog.logPositive(sum);
+                    cur[i + 1] = alpha;
+                    alphaAll[c] = alpha;
+                    best = Math.max(best, alpha);
+                    w[q] = eL * inv;
+                    w[q + 1] = eD * inv;
+                    w[q + 2] = eU * inv;
+                    w[q + 3] = eS * inv;
                 }
-                // The plain form of FastExp even where fused multiply-adds are hardware: with four
-                // exps a cell, HotSpot's C2 made this loop about a quarter slower with the fused
-                // form (and the global loop, with three, about 8% faster). JDK 17, AMD EPYC:
-                // bin/bench-cpu -p workload=dense200 -p threads=1 -p semiring=log -p mode=local
-                double eL = FastExp.expNonPositive(xL - mx, false);
-                double eD = FastExp.expNonPositive(xD - mx, false);
-                double eU = FastExp.expNonPositive(xU - mx, false);
-                double eS = FastExp.expNonPositive(xS - mx, false);
-                double sum = eL + eD + eU + eS;
-                double inv = 1.0 / sum;
-                double alpha = mx + FastLog.logPositive(sum);
-                cur[i + 1] = alpha;
-                alphaAll[c] = alpha;
-                best = Math.max(best, alpha);
-                w[q] = eL * inv;
-                w[q + 1] = eD * inv;
-                w[q + 2] = eU * inv;
-                w[q + 3] = eS * inv;
+                cur[lo] = NEG_INF;
+                cur[hi + 2] = NEG_INF;
             }
-            cur[lo] = NEG_INF;
-            cur[hi + 2] = NEG_INF;
         }
         if (best == NEG_INF) {
             return NEG_INF;
@@ -194,46 +198,48 @@ final class LogForwardBackward {
         ws.resetFlows(g.n());
         double[][] f = ws.flows;
         final int rowStep = walk.outRowStep;
-        for (int t = last; t >= 0; t--) {
-            Interruption.check(t);
-            final double[] cur = f[t % 3];
-            final double[] next = f[(t + 1) % 3];
-            final double[] next2 = f[(t + 2) % 3];
-            final int lo = g.rowLo(t);
-            final int hi = g.rowHi(t);
-            int c = starts[t];
-            int oi = 3 * (lo * rowStep + t + walk.outOffset);
-            for (int i = lo; i <= hi; i++, c++, oi += 3 * rowStep) {
-                int r = 3 * (i + 1);
-                double end;
-                if (local) {
-                    end = ends[c] * endScale;
-                } else {
-                    end = t == last ? 1.0 : 0.0;
+        for (int from = last; from >= 0; from -= Interruption.EVERY) {   // (a look at the interrupt status between runs of anti-diagonals)
+            Interruption.check();
+            for (int t = from, to = Math.max(0, from - Interruption.EVERY + 1); t >= to; t--) {
+                final double[] cur = f[t % 3];
+                final double[] next = f[(t + 1) % 3];
+                final double[] next2 = f[(t + 2) % 3];
+                final int lo = g.rowLo(t);
+                final int hi = g.rowHi(t);
+                int c = starts[t];
+                int oi = 3 * (lo * rowStep + t + walk.outOffset);
+                for (int i = lo; i <= hi; i++, c++, oi += 3 * rowStep) {
+                    int r = 3 * (i + 1);
+                    double end;
+                    if (local) {
+                        end = ends[c] * endScale;
+                    } else {
+                        end = t == last ? 1.0 : 0.0;
+                    }
+                    double gamma = end + next[r] + next[r + 5] + next2[r + 4];
+                    int q = stride * c;
+                    double fL = gamma * w[q];
+                    double fD = gamma * w[q + 1];
+                    double fU = gamma * w[q + 2];
+                    cur[r] = fL;
+                    cur[r + 1] = fD;
+                    cur[r + 2] = fU;
+                    // A marginal is a probability. Local mode's flows once reached 4 at scores of 1e17,
+                    // when the end terms were exp(alpha - log Z) and log Z no longer resolved them; the
+                    // end weights divided by their sum keep them in [0, 1], and this stays as a guard.
+                    out[oi] = (float) (local ? Math.min(1.0, fL) : fL);
+                    out[oi + 1] = (float) (local ? Math.min(1.0, fD + gamma * w[q + 3]) : fD);
+                    out[oi + 2] = (float) (local ? Math.min(1.0, fU) : fU);
                 }
-                double gamma = end + next[r] + next[r + 5] + next2[r + 4];
-                int q = stride * c;
-                double fL = gamma * w[q];
-                double fD = gamma * w[q + 1];
-                double fU = gamma * w[q + 2];
-                cur[r] = fL;
-                cur[r + 1] = fD;
-                cur[r + 2] = fU;
-                // A marginal is a probability. Local mode's flows once reached 4 at scores of 1e17,
-                // when the end terms were exp(alpha - log Z) and log Z no longer resolved them; the
-                // end weights divided by their sum keep them in [0, 1], and this stays as a guard.
-                out[oi] = (float) (local ? Math.min(1.0, fL) : fL);
-                out[oi + 1] = (float) (local ? Math.min(1.0, fD + gamma * w[q + 3]) : fD);
-                out[oi + 2] = (float) (local ? Math.min(1.0, fU) : fU);
+                int rl = 3 * lo;
+                cur[rl] = 0.0;
+                cur[rl + 1] = 0.0;
+                cur[rl + 2] = 0.0;
+                int rh = 3 * (hi + 2);
+                cur[rh] = 0.0;
+                cur[rh + 1] = 0.0;
+                cur[rh + 2] = 0.0;
             }
-            int rl = 3 * lo;
-            cur[rl] = 0.0;
-            cur[rl + 1] = 0.0;
-            cur[rl + 2] = 0.0;
-            int rh = 3 * (hi + 2);
-            cur[rh] = 0.0;
-            cur[rh + 1] = 0.0;
-            cur[rh + 2] = 0.0;
         }
     }
 }

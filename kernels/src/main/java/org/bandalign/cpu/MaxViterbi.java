@@ -60,26 +60,28 @@ final class MaxViterbi {
         int bestI = -1;
         int bestJ = -1;
         final int rowStep = walk.scoreRowStep;
-        for (int t = 0; t <= last; t++) {
-            Interruption.check(t);
-            final double[] cur = a[t % 3];
-            final double[] prev = a[(t + 2) % 3];
-            final double[] prev2 = a[(t + 1) % 3];
-            final int lo = g.rowLo(t);
-            final int hi = g.rowHi(t);
-            int c = starts[t];
-            int si = 3 * (lo * rowStep + t + walk.scoreOffset);
-            for (int i = lo; i <= hi; i++, c++, si += 3 * rowStep) {
-                double v = cell(local, t == 0, s[si], s[si + 1], s[si + 2], prev[i + 1], prev2[i], prev[i], bp, c);
-                cur[i + 1] = v;
-                if (local && v > best || local && v == best && v != NEG_INF && rowMajorBefore(i, t - i, bestI, bestJ)) {
-                    best = v;
-                    bestI = i;
-                    bestJ = t - i;
+        for (int from = 0; from <= last; from += Interruption.EVERY) {   // (a look at the interrupt status between runs of anti-diagonals)
+            Interruption.check();
+            for (int t = from, to = Math.min(last, from + Interruption.EVERY - 1); t <= to; t++) {
+                final double[] cur = a[t % 3];
+                final double[] prev = a[(t + 2) % 3];
+                final double[] prev2 = a[(t + 1) % 3];
+                final int lo = g.rowLo(t);
+                final int hi = g.rowHi(t);
+                int c = starts[t];
+                int si = 3 * (lo * rowStep + t + walk.scoreOffset);
+                for (int i = lo; i <= hi; i++, c++, si += 3 * rowStep) {
+                    double v = cell(local, t == 0, s[si], s[si + 1], s[si + 2], prev[i + 1], prev2[i], prev[i], bp, c);
+                    cur[i + 1] = v;
+                    if (local && v > best || local && v == best && v != NEG_INF && rowMajorBefore(i, t - i, bestI, bestJ)) {
+                        best = v;
+                        bestI = i;
+                        bestJ = t - i;
+                    }
                 }
+                cur[lo] = NEG_INF;
+                cur[hi + 2] = NEG_INF;
             }
-            cur[lo] = NEG_INF;
-            cur[hi + 2] = NEG_INF;
         }
         if (!local) {
             best = a[last % 3][g.n()];
