@@ -68,9 +68,20 @@ final class OutputPlace {
     /**
      * What {@code --overwrite} may replace: an earlier output of {@code command}, known by the
      * file {@code mark} that every one holds, holding nothing but the names {@code written}
-     * allows.
+     * allows, and in its folders named in {@code tables} nothing but a Spark table's files
+     * ({@link #tableFile}).
      */
-    record Replaceable(String command, String mark, java.util.function.Predicate<String> written) {
+    record Replaceable(String command, String mark, java.util.function.Predicate<String> written, java.util.Set<String> tables) {
+    }
+
+    /**
+     * Whether {@code name} is one of the files Spark (or the job's own writers) put in a table's
+     * folder: {@code part-*.parquet}, {@code _SUCCESS}, the {@code _temporary} folder of a losing
+     * speculative task, or the checksum file of one of them.
+     */
+    static boolean tableFile(String name) {
+        String n = checksummed(name);
+        return n.equals("_SUCCESS") || n.equals("_temporary") || n.startsWith("part-") && n.endsWith(".parquet");
     }
 
     /**
@@ -85,16 +96,15 @@ final class OutputPlace {
      * still write its rejected rows into after the run.
      */
     static final Replaceable ALIGN_OUTPUT = new Replaceable("align", "_SUMMARY.json",
-            name -> java.util.Set.of("_SUMMARY.json", "marginals", "rejected", RejectedSink.TASKS_DIR).contains(checksummed(name)));
+            name -> java.util.Set.of("_SUMMARY.json", "marginals", "rejected", RejectedSink.TASKS_DIR).contains(checksummed(name)),
+            java.util.Set.of("marginals", "rejected", RejectedSink.TASKS_DIR));
 
     /**
      * An output of {@code generate}: Spark's files of a table, its mark, and the {@code _temporary}
      * folder a losing speculative task may still write into after the run.
      */
-    static final Replaceable GENERATE_OUTPUT = new Replaceable("generate", GENERATED_MARK, name -> {
-        String n = checksummed(name);
-        return n.equals("_SUCCESS") || n.equals(GENERATED_MARK) || n.equals("_temporary") || n.startsWith("part-") && n.endsWith(".parquet");
-    });
+    static final Replaceable GENERATE_OUTPUT = new Replaceable("generate", GENERATED_MARK,
+            name -> tableFile(name) || checksummed(name).equals(GENERATED_MARK), java.util.Set.of());
 
     /** {@code name}, or the file a Hadoop checksum file of that name is for ({@code .x.crc}: {@code x}). */
     private static String checksummed(String name) {
@@ -124,6 +134,13 @@ final class OutputPlace {
             marked |= name.equals(what.mark()) && entry.isFile();
             if (!what.written().test(name)) {
                 foreign.add(name + (entry.isDirectory() ? "/" : ""));
+            } else if (entry.isDirectory() && what.tables().contains(name)) {
+                // (found by an operator's walk-through: files of the user's own inside marginals/ went with it)
+                for (FileStatus inner : fs.listStatus(entry.getPath())) {
+                    if (!tableFile(inner.getPath().getName())) {
+                        foreign.add(name + "/" + inner.getPath().getName() + (inner.isDirectory() ? "/" : ""));
+                    }
+                }
             }
         }
         String refused = "--overwrite replaces only an earlier output of " + what.command() + ", and " + out;

@@ -70,6 +70,10 @@ class OutputPlaceTest {
         java.nio.file.Files.createDirectories(tmp.resolve("output/" + RejectedSink.TASKS_DIR));
         java.nio.file.Files.writeString(tmp.resolve("output/_SUMMARY.json"), "{}");
         java.nio.file.Files.writeString(tmp.resolve("output/._SUMMARY.json.crc"), "");
+        java.nio.file.Files.writeString(output.resolve("part-00000-z-c000.zstd.parquet"), "");
+        java.nio.file.Files.writeString(output.resolve(".part-00000-z-c000.zstd.parquet.crc"), "");
+        java.nio.file.Files.writeString(output.resolve("_SUCCESS"), "");
+        java.nio.file.Files.createDirectories(tmp.resolve("output/rejected/_temporary/0"));
         java.nio.file.Files.createDirectories(tmp.resolve("empty"));
         java.nio.file.Files.createDirectories(tmp.resolve("generated"));
         java.nio.file.Files.writeString(tmp.resolve("generated/part-00000-x-c000.snappy.parquet"), "");
@@ -108,6 +112,17 @@ class OutputPlaceTest {
         assertTrue(mixed.getMessage().endsWith("output holds notes.txt, which align never writes; nothing was deleted: choose "
                 + "another directory, or remove it yourself"), mixed.getMessage());
         assertTrue(java.nio.file.Files.exists(tmp.resolve("output/notes.txt")));
+        // Inside its tables too (found by an operator's walk-through: marginals/extra.txt and
+        // marginals/sub/keep.parquet went with the earlier output).
+        java.nio.file.Files.delete(tmp.resolve("output/notes.txt"));
+        java.nio.file.Files.writeString(tmp.resolve("output/_SUMMARY.json"), "{}");
+        assertDoesNotThrow(() -> OutputPlace.checkReplaceable(fs, path(fs, tmp, "output"), OutputPlace.ALIGN_OUTPUT));
+        java.nio.file.Files.writeString(output.resolve("extra.txt"), "mine");
+        java.nio.file.Files.createDirectories(tmp.resolve("output/rejected/sub"));
+        UserError inside = assertThrows(UserError.class,
+                () -> OutputPlace.checkReplaceable(fs, path(fs, tmp, "output"), OutputPlace.ALIGN_OUTPUT));
+        assertTrue(inside.getMessage().endsWith("output holds marginals/extra.txt, rejected/sub/, which align never writes; nothing was "
+                + "deleted: choose another directory, or remove it yourself"), inside.getMessage());
         assertEquals("mine", java.nio.file.Files.readString(tmp.resolve("a-file")));
     }
 
