@@ -137,7 +137,7 @@ public final class BandedMatrix {
      * {@link #fill()}.
      */
     public float[] toDense() {
-        float[] dense = allocate(batch, n, n, fill);
+        float[] dense = allocate(batch, n, n, fill, "the dense matrices: batch * n * n");
         for (int b = 0; b < batch; b++) {
             for (int c = 0; c < n; c++) {
                 int row = rowStart(b, c);
@@ -425,10 +425,15 @@ public final class BandedMatrix {
     }
 
     private static float[] allocate(int batch, int n, int width, float value) {
+        return allocate(batch, n, width, value, "batch * n * width");
+    }
+
+    /** An array of {@code batch * n * width} values set to {@code value}; {@code what} names the product in a refusal. */
+    private static float[] allocate(int batch, int n, int width, float value, String what) {
         long length = (long) batch * n * width;
         if (length > MAX_ARRAY_LENGTH) {
             throw new IllegalArgumentException(String.format(
-                    "batch * n * width = %d * %d * %d = %d values do not fit in one array", batch, n, width, length));
+                    "%s = %d * %d * %d = %d values do not fit in one array", what, batch, n, width, length));
         }
         float[] array = new float[(int) length];
         Arrays.fill(array, value);

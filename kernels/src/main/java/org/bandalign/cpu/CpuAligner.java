@@ -104,6 +104,12 @@ public final class CpuAligner implements Aligner {
         return threads;
     }
 
+    /** {@return the backend, its threads and whether it is closed, for logs} */
+    @Override
+    public String toString() {
+        return "CpuAligner[" + threads + (threads == 1 ? " thread" : " threads") + (closed ? ", closed" : "") + "]";
+    }
+
     @Override
     public String backend() {
         return "cpu";

@@ -186,6 +186,12 @@ public final class CudaAligner implements Aligner {
         return CudaDevice.deviceCount();
     }
 
+    /** {@return the backend, its budget and whether it is closed, for logs} */
+    @Override
+    public String toString() {
+        return "CudaAligner[" + backend() + ", " + (budget >> 20) + " MiB a launch" + (closed ? ", closed" : "") + "]";
+    }
+
     @Override
     public String backend() {
         return "cuda:" + device.ordinal;

@@ -142,8 +142,8 @@ public final class CudaBandedMatrix implements AutoCloseable {
 
     private synchronized BandedMatrix run(BandedMatrix x, BandedMatrix y, int semiring, float fill) {
         String operation = semiring == STANDARD ? "multiply" : semiring == LOG ? "multiplyLog" : "multiplyMax";
-        java.util.Objects.requireNonNull(x, operation + ": the matrix must not be null");
-        java.util.Objects.requireNonNull(y, operation + ": the other matrix must not be null");
+        java.util.Objects.requireNonNull(x, operation + ": x must not be null");
+        java.util.Objects.requireNonNull(y, operation + ": y must not be null");
         if (closed) {
             throw new IllegalStateException("CudaBandedMatrix for device " + device.ordinal + " is closed");
         }
@@ -151,7 +151,7 @@ public final class CudaBandedMatrix implements AutoCloseable {
             throw new IllegalStateException("CudaBandedMatrix for device " + device.ordinal + " is unusable after: " + broken);
         }
         try (CudaDevice.CallerContext caller = device.enter()) {
-            return runHere(x, y, semiring, fill);
+            return runHere(operation, x, y, semiring, fill);
         } catch (CudaException e) {
             if (!e.isOutOfMemory()) {
                 broken = e.getMessage();   // as the aligner: a fault leaves the context unusable (sticky error)
@@ -162,13 +162,15 @@ public final class CudaBandedMatrix implements AutoCloseable {
         }
     }
 
-    private BandedMatrix runHere(BandedMatrix x, BandedMatrix y, int semiring, float fill) {
+    private BandedMatrix runHere(String operation, BandedMatrix x, BandedMatrix y, int semiring, float fill) {
         if (x.n() != y.n() || x.batch() != y.batch()) {
-            throw new IllegalArgumentException("operands differ: x is " + x.batch() + " x " + x.n() + ", y is "
+            throw new IllegalArgumentException(operation + ": operands differ: x is " + x.batch() + " x " + x.n() + ", y is "
                     + y.batch() + " x " + y.n());
         }
         if (x.lu() < 0 || x.ld() < 0 || y.lu() < 0 || y.ld() < 0) {
-            throw new IllegalArgumentException("the GPU products need lu, ld >= 0 (shift first on the CPU)");
+            throw new IllegalArgumentException(operation + ": x has lu = " + x.lu() + ", ld = " + x.ld() + " and y lu = " + y.lu()
+                    + ", ld = " + y.ld() + "; the GPU products need lu, ld >= 0 (a band that leaves out the main diagonal): "
+                    + "take this product on the CPU, with BandedMatrix's own " + operation);
         }
         int lu = x.lu() + y.ld();
         int ld = x.ld() + y.lu();

@@ -183,7 +183,9 @@ final class CudaDevice implements AutoCloseable {
      * Why the driver cannot be used in this JVM, from what loading JCuda's library threw: the
      * NVIDIA driver's library missing, or JCuda's own not loadable (a {@code java.io.tmpdir}
      * mounted noexec, a file that cannot be replaced, its natives jar or its classes missing, another
-     * platform); always starting "no CUDA driver".
+     * platform): starting "no CUDA driver" where the NVIDIA driver is what is missing, else "CUDA
+     * unavailable" (JCuda itself: the driver may well be there; a library user's review found
+     * every case said "no CUDA driver").
      */
     static String driverFailureMessage(Throwable failure) {
         return driverFailureMessage(failure, System.getProperty("os.name"), System.getProperty("os.arch"));
@@ -205,25 +207,25 @@ final class CudaDevice implements AutoCloseable {
                     + "or use the CPU backend): " + cause;
         }
         if (cause.contains("failed to map segment")) {
-            return "no CUDA driver: JCuda's native library could not be loaded from java.io.tmpdir ("
+            return "CUDA unavailable: JCuda's native library could not be loaded from java.io.tmpdir ("
                     + System.getProperty("java.io.tmpdir") + "), which looks mounted noexec; start the JVM with "
                     + "-Djava.io.tmpdir set to a directory that allows executing (for executors: "
                     + "spark.executor.extraJavaOptions): " + cause;
         }
         if (cause.contains("No resource found")) {
             if (os.startsWith("Linux") && (arch.equals("amd64") || arch.equals("x86_64"))) {
-                return "no CUDA driver: JCuda's native library for Linux x86-64 is not on the class path: add the jar "
+                return "CUDA unavailable: JCuda's native library for Linux x86-64 is not on the class path: add the jar "
                         + "org.jcuda:jcuda-natives:" + jcuda.JCudaVersion.get() + ":linux-x86_64 (on the module path, JCuda "
                         + "cannot find it: put both JCuda jars on the class path instead): " + cause;
             }
-            return "no CUDA driver: JCuda " + jcuda.JCudaVersion.get() + " has no native library for this platform ("
+            return "CUDA unavailable: JCuda " + jcuda.JCudaVersion.get() + " has no native library for this platform ("
                     + os + ", " + arch + "); the CUDA backend runs on Linux x86-64: " + cause;
         }
         if (failure instanceof NoClassDefFoundError && !text.startsWith("Could not initialize")) {
-            return "no CUDA driver: JCuda's classes are missing (" + text + "): the CUDA backend needs the jars "
+            return "CUDA unavailable: JCuda's classes are missing (" + text + "): the CUDA backend needs the jars "
                     + "org.jcuda:jcuda:12.0.0 and org.jcuda:jcuda-natives:12.0.0:linux-x86_64 on the class path";
         }
-        return "no CUDA driver: JCuda's native library could not be loaded: " + cause;
+        return "CUDA unavailable: JCuda's native library could not be loaded: " + cause;
     }
 
     /**

@@ -13,7 +13,9 @@ import jcuda.driver.JCudaDriver;
 public final class CudaException extends RuntimeException {
     private static final long serialVersionUID = 1L;
 
+    /** The driver's result code. */
     final int result;
+    /** The driver call that failed, as named in the message. */
     private final String call;
 
     CudaException(String call, int result) {

@@ -91,11 +91,12 @@ class CudaBandedMatrixTest {
     void products_badOperands_areRefusedClearly() {
         BandedMatrix x = BandedProducts.random(new Random(10), 2, 12, 1, 2, 0);
         NullPointerException none = assertThrows(NullPointerException.class, () -> gpu.multiplyLog(x, null));
-        assertEquals("multiplyLog: the other matrix must not be null", none.getMessage());
+        assertEquals("multiplyLog: y must not be null", none.getMessage());
         none = assertThrows(NullPointerException.class, () -> gpu.multiplyMax(null, x));
-        assertEquals("multiplyMax: the matrix must not be null", none.getMessage());
+        assertEquals("multiplyMax: x must not be null", none.getMessage());   // (the operands by their parameter names: a review)
         IllegalArgumentException shifted = assertThrows(IllegalArgumentException.class, () -> gpu.multiply(x.bandShift(-2), x));   // lu -1
-        assertTrue(shifted.getMessage().contains("lu, ld >= 0"), shifted.getMessage());
+        assertTrue(shifted.getMessage().startsWith("multiply: x has lu = -1, ld = 4 and y lu = 1, ld = 2; the GPU products need lu, ld >= 0")
+                && shifted.getMessage().endsWith("on the CPU, with BandedMatrix's own multiply"), shifted.getMessage());
         BandedProducts.assertClose(x.multiply(x), gpu.multiply(x, x), "after the refusals");
     }
 

@@ -247,26 +247,26 @@ class JCudaNativeLibraryTest {
                 && noDriver.endsWith("libcuda.so.1: cannot open shared object file: No such file or directory"), noDriver);
         String noexec = CudaDevice.driverFailureMessage(new UnsatisfiedLinkError(String.format(failure,
                 "failed to map segment from shared object")));
-        assertTrue(noexec.startsWith("no CUDA driver: JCuda's native library could not be loaded from java.io.tmpdir")
+        assertTrue(noexec.startsWith("CUDA unavailable: JCuda's native library could not be loaded from java.io.tmpdir")
                 && noexec.contains("noexec") && noexec.contains("-Djava.io.tmpdir"), noexec);
         String other = CudaDevice.driverFailureMessage(new UnsatisfiedLinkError(String.format(failure, "invalid ELF header")));
-        assertEquals("no CUDA driver: JCuda's native library could not be loaded: "
+        assertEquals("CUDA unavailable: JCuda's native library could not be loaded: "
                 + "/tmp/libJCudaDriver-12.0.0-linux-x86_64.so: invalid ELF header", other);
         String otherPlatform = CudaDevice.driverFailureMessage(new UnsatisfiedLinkError(String.format(failure,
                 "").replace("java.lang.UnsatisfiedLinkError: /tmp/libJCudaDriver-12.0.0-linux-x86_64.so: ",
                 "java.io.IOException: No resource found with name '/lib/libJCudaDriver-12.0.0-linux-aarch64.so'")), "Linux", "aarch64");
-        assertTrue(otherPlatform.startsWith("no CUDA driver: JCuda " + JCudaVersion.get() + " has no native library for this platform")
+        assertTrue(otherPlatform.startsWith("CUDA unavailable: JCuda " + JCudaVersion.get() + " has no native library for this platform")
                 && otherPlatform.contains("Linux x86-64") && otherPlatform.endsWith("linux-aarch64.so'"), otherPlatform);
         String noNativesJar = CudaDevice.driverFailureMessage(new UnsatisfiedLinkError(String.format(failure,
                 "").replace("java.lang.UnsatisfiedLinkError: /tmp/libJCudaDriver-12.0.0-linux-x86_64.so: ",
                 "java.io.IOException: No resource found with name '/lib/libJCudaDriver-12.0.0-linux-x86_64.so'")), "Linux", "amd64");
-        assertTrue(noNativesJar.startsWith("no CUDA driver: JCuda's native library for Linux x86-64 is not on the class path: "
+        assertTrue(noNativesJar.startsWith("CUDA unavailable: JCuda's native library for Linux x86-64 is not on the class path: "
                 + "add the jar org.jcuda:jcuda-natives:" + JCudaVersion.get() + ":linux-x86_64") && noNativesJar.contains("module path"),
                 noNativesJar);
-        assertEquals("no CUDA driver: JCuda's classes are missing (jcuda/JCudaVersion): the CUDA backend needs the jars "
+        assertEquals("CUDA unavailable: JCuda's classes are missing (jcuda/JCudaVersion): the CUDA backend needs the jars "
                 + "org.jcuda:jcuda:12.0.0 and org.jcuda:jcuda-natives:12.0.0:linux-x86_64 on the class path",
                 CudaDevice.driverFailureMessage(new NoClassDefFoundError("jcuda/JCudaVersion")));
-        assertEquals("no CUDA driver: JCuda's native library could not be loaded: Could not initialize class jcuda.driver.JCudaDriver",
+        assertEquals("CUDA unavailable: JCuda's native library could not be loaded: Could not initialize class jcuda.driver.JCudaDriver",
                 CudaDevice.driverFailureMessage(new NoClassDefFoundError("Could not initialize class jcuda.driver.JCudaDriver")));
         assertNotEquals(-1, CudaDevice.driverFailureMessage(new CudaUnavailableException("why")).indexOf("no CUDA driver: why"));
     }
