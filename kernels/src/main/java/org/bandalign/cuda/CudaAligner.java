@@ -462,7 +462,7 @@ public final class CudaAligner implements Aligner {
         return new SplitOnOutOfMemory<>(
                 group -> launchOnce(group, options, call),
                 e -> e instanceof CudaException && ((CudaException) e).isOutOfMemory(),
-                (p, e) -> AlignmentResult.failed(tooLarge(p, options, outOfMemory(p, options, (CudaException) e))));
+                (p, e) -> AlignmentResult.failed(tooLarge(p, options, outOfMemory(p, options, (CudaException) e, freeDeviceMemory()))));
     }
 
     /**
@@ -471,15 +471,29 @@ public final class CudaAligner implements Aligner {
      * or the host's memory), which splitting cannot help either. Either way the pair may still be
      * aligned on the CPU (the job does).
      */
-    private static String outOfMemory(PreparedPair p, AlignOptions options, CudaException e) {
+    static String outOfMemory(PreparedPair p, AlignOptions options, CudaException e, long free) {
         if (e.isPinnedHostMemory()) {
             return "too large for the GPU: " + p.geometry + " needs " + p.hostBytes(options)
                     + " bytes of pinned host memory for its transfers, which the driver could not pin (" + e.getMessage()
                     + "; a container's or ulimit -l's locked-memory limit, or the host's memory)";
         }
-        String needs = "too large for the GPU: " + p.geometry + " needs "
-                + (p.deviceBytes(options) + PreparedPair.rollBytes(options, p.rollLen())) + " bytes of device memory";
+        long need = p.deviceBytes(options) + PreparedPair.rollBytes(options, p.rollLen());
+        // (the device's free memory then: where that is far below its size, other processes or
+        // launches held it, and the pair is not too large for the GPU, only for what was left;
+        // found by a library user's review)
+        String needs = "too large for the GPU: " + p.geometry + " needs " + need + " bytes of device memory"
+                + (free >= 0 ? ", and the device had " + free + " bytes free (what other processes and this process's other "
+                + "launches hold is not free: see nvidia-smi)" : "");
         return e.call().startsWith("cuMemAlloc") ? needs : needs + " (" + e.getMessage() + ")";
+    }
+
+    /** The device's free memory now, in bytes; -1 where the driver cannot say. */
+    private long freeDeviceMemory() {
+        try (CudaDevice.CallerContext caller = device.enter()) {
+            return device.memoryInfo()[0];
+        } catch (RuntimeException e) {
+            return -1;
+        }
     }
 
     /**
@@ -554,12 +568,17 @@ public final class CudaAligner implements Aligner {
                 }
                 CudaException placed = e.at("(" + backend() + ", " + describe(group) + ")");
                 boolean refused = e.isLaunchRefused() && kernels != null && kernels.isUsable();
-                int count = refused && call.refusalCounted.compareAndSet(false, true) ? refusals.incrementAndGet() : 0;
-                if (!refused) {
-                    broken.compareAndSet(null, placed.getMessage());   // a failed launch leaves the context unusable (sticky error)
-                } else if (count > REFUSALS_FORGIVEN) {
-                    broken.compareAndSet(null, placed.getMessage() + " (the driver refused a launch in " + count + " calls; "
-                            + REFUSALS_FORGIVEN + " are forgiven)");
+                // (under one lock: a call's other launch, refused at the same moment, counts nothing and may reach
+                // the caller first; it throws only once the count and the retirement are done, so that its caller
+                // sees them; a test saw the fourth refused call return with the aligner not yet retired)
+                synchronized (refusals) {
+                    int count = refused && call.refusalCounted.compareAndSet(false, true) ? refusals.incrementAndGet() : 0;
+                    if (!refused) {
+                        broken.compareAndSet(null, placed.getMessage());   // a failed launch leaves the context unusable (sticky error)
+                    } else if (count > REFUSALS_FORGIVEN) {
+                        broken.compareAndSet(null, placed.getMessage() + " (the driver refused a launch in " + count + " calls; "
+                                + REFUSALS_FORGIVEN + " are forgiven)");
+                    }
                 }
                 throw placed;
             } finally {

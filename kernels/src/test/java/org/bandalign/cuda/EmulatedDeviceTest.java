@@ -539,6 +539,9 @@ class EmulatedDeviceTest {
                         assertFalse(got.get(k).isValid(), "the huge pair cannot fit");
                         String message = got.get(k).error().getMessage();
                         assertTrue(message.contains("huge") && message.contains("too large for the GPU"), message);
+                        // (and what the device had free then: the hog holds the rest; a library user's review)
+                        java.util.regex.Matcher had = java.util.regex.Pattern.compile("the device had (\\d+) bytes free").matcher(message);
+                        assertTrue(had.find() && Long.parseLong(had.group(1)) <= keepFree, message);
                         assertTrue(got.get(k).error().isDeviceLimit(), "a valid pair the device cannot hold");
                     } else {
                         assertTrue(got.get(k).isValid(), () -> pairs.toString() + got);
