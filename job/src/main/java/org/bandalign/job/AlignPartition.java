@@ -423,7 +423,8 @@ final class AlignPartition implements FlatMapFunction<Iterator<InternalRow>, Int
 
     private void reject(InvalidPairException e, RejectedSink rejects) {
         if (options.failFast) {
-            throw new IllegalArgumentException("bad input row (--fail-fast): " + e.getMessage(), e);
+            // (the user's input, as a missing column is: exit 2, one line; it was exit 1, "failed: IllegalArgumentException")
+            throw new UserError("bad input row (--fail-fast): " + e.getMessage(), e);
         }
         rejects.add(e.pairId(), e.reason());
     }

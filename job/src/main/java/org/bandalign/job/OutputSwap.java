@@ -171,8 +171,9 @@ final class OutputSwap {
                     + " remove it once no run writes to {}", asides, out, out);
         }
         if (!stagings.isEmpty()) {
-            log.warn("{} hidden staging director{} of other runs lie beside {} (a run killed hard leaves its own): {}; remove them"
-                    + " once no run writes to {}", stagings.size(), stagings.size() > 1 ? "ies" : "y", out, stagings, out);
+            log.warn("{} hidden staging director{} of other runs {} beside {} (a run killed hard leaves its own): {}; remove {}"
+                    + " once no run writes to {}", stagings.size(), stagings.size() > 1 ? "ies" : "y", stagings.size() > 1 ? "lie" : "lies",
+                    out, stagings, stagings.size() > 1 ? "them" : "it", out);
         }
     }
 

@@ -197,7 +197,8 @@ final class ParquetScores implements AutoCloseable {
      * holds), or a binary's own length.
      *
      * @throws InvalidPairException naming {@code id} where the row's scores are unusable, or from {@code fits}
-     * @throws UncheckedIOException where the file cannot be read, naming it and the row
+     * @throws UncheckedIOException where the file cannot be read, naming it and the row (counted from 1, as the
+     *         job's other messages count rows)
      * @throws IllegalStateException where the file is corrupt (any other failure), naming it and the row
      */
     float[] read(String file, long row, String id, long expected, SizeCheck fits) {
@@ -205,22 +206,22 @@ final class ParquetScores implements AutoCloseable {
             seek(file, row, id, fits);
             return column == null ? null : readRow(id, expected, fits);
         } catch (IOException e) {
-            throw new UncheckedIOException("reading the scores of row " + row + " of " + file, e);
+            throw new UncheckedIOException("reading the scores of row " + (row + 1) + " of " + file, e);
         } catch (InvalidPairException | org.apache.spark.TaskKilledException e) {
             throw e;   // (a row refused, or the task killed: no failure of the file)
         } catch (UncheckedIOException e) {   // (a page that cannot be read or decompressed: the file named, as Spark's reader does)
             if (e.getMessage() != null && e.getMessage().contains(file)) {
                 throw e;
             }
-            UncheckedIOException named = new UncheckedIOException("reading the scores of row " + row + " of " + file + ": "
+            UncheckedIOException named = new UncheckedIOException("reading the scores of row " + (row + 1) + " of " + file + ": "
                     + e.getMessage(), e.getCause());
-            named.addSuppressed(e);   // (where it was thrown)
-            throw named;
+            named.setStackTrace(e.getStackTrace());   // (where it was thrown; as a suppressed one it repeated its cause, which
+            throw named;                               // Java's trace printed as a CIRCULAR REFERENCE: an operator's walk-through)
         } catch (RuntimeException e) {   // (a page that contradicts itself, parquet-mr's decoding exceptions: a corrupt file)
             if (e.getMessage() != null && e.getMessage().contains(file)) {
                 throw e;
             }
-            throw new IllegalStateException("reading the scores of row " + row + " of " + file + ": "
+            throw new IllegalStateException("reading the scores of row " + (row + 1) + " of " + file + ": "
                     + (e instanceof IllegalStateException ? e.getMessage() : e.toString()), e);
         }
     }

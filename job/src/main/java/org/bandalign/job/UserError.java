@@ -11,6 +11,12 @@ final class UserError extends RuntimeException {
         this(message, false);
     }
 
+    /** A mistake found in the input (a bad row, where the run was asked to stop at one), {@code cause} the row's own error. */
+    UserError(String message, Throwable cause) {
+        super(message, cause);
+        this.badFlag = false;
+    }
+
     private UserError(String message, boolean badFlag) {
         super(message);
         this.badFlag = badFlag;

@@ -293,7 +293,7 @@ class AlignPartitionTest {
     void call_failFastOnARowOnlyTheEngineRejects_failsAndGivesBackTheBatchsMemory() throws Exception {
         Iterator<InternalRow> out = partition(options(null, true, 1_000_000, 10, 1000), new JobCounters(sc), 256)
                 .call(new Rows(good("a"), noPath("dead")));
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, out::hasNext);
+        UserError e = assertThrows(UserError.class, out::hasNext);
         assertTrue(e.getMessage().startsWith("bad input row (--fail-fast): ") && e.getMessage().contains("dead"), e.getMessage());
         assertAllMemoryFree();
     }

@@ -391,6 +391,22 @@ class JobKeysTest {
         assertFalse(err.toString().contains("--help"), err.toString());
     }
 
+    /**
+     * A bad row under --fail-fast is the input's mistake: exit 2, its last line naming the row
+     * (found by an operator's walk-through: exit 1, "failed: IllegalArgumentException: ...",
+     * then a line about BANDALIGN_TRACE).
+     */
+    @Test
+    void align_failFastOnABadRow_exitsWithTwoNamingItLast(@org.junit.jupiter.api.io.TempDir java.nio.file.Path tmp) {
+        java.io.StringWriter err = new java.io.StringWriter();
+        assertEquals(2, BandAlign.run(new java.io.PrintWriter(new java.io.StringWriter(), true), new java.io.PrintWriter(err, true),
+                "align", "--input", "../data/sample", "--output", tmp.resolve("out").toString(), "--fail-fast", "--master", "local[1]",
+                "--backend", "cpu"));
+        String[] lines = err.toString().strip().split("\\R");
+        assertTrue(lines.length == 1 && lines[0].startsWith("bandalign: bad input row (--fail-fast): pair '"), err.toString());
+        assertFalse(java.nio.file.Files.exists(tmp.resolve("out")));
+    }
+
     /** A task's failure reaches the driver wrapped in Spark's exceptions; the one-line report shows what is inside. */
     @Test
     void failureCause_isTheFirstExceptionNotSparks() {

@@ -80,7 +80,8 @@ public final class PairChecks {
         long cells = g.cells();
         if (cells > options.maxCells()) {
             throw new InvalidPairException(id, "too large: " + g + " has " + cells
-                    + " band cells, more than the configured limit of " + options.maxCells() + " (maxCells)");
+                    + " band cells, more than the configured limit of " + options.maxCells()
+                    + " (AlignOptions.maxCells; the job's key spark.bandalign.maxCells)");
         }
         long outFloats = (long) g.n() * (g.isDense() ? g.m() : g.width()) * 3;
         if (outFloats > MAX_ARRAY) {
