@@ -54,7 +54,10 @@ final class ExecutorAligners {
         String[] gpus = TaskGpu.addresses(task);
         if (gpus.length == 0 && options.backend == Backend.AUTO && !localMode()) {
             boolean executorHasGpus = executorHasGpus();
-            FALLBACK.set(noGpuReason(executorHasGpus, executorHasGpus ? 0 : visibleCudaDevices()));
+            String idle = noGpuReason(executorHasGpus, executorHasGpus ? 0 : visibleCudaDevices());
+            // (a CPU node's says so too, as local mode says "no CUDA driver": an operator's walk-through found
+            // a CPU cluster's summary said backends ["cpu"] and nothing of why)
+            FALLBACK.set(idle != null ? idle : noGpuAtAll());
             return cpu(options);   // a cluster task that holds no GPU must not take one
         }
         try {
@@ -98,6 +101,16 @@ final class ExecutorAligners {
                     + "spark.task.resource.gpu.amount: README, On a GPU cluster)";
         }
         return null;
+    }
+
+    /** {@link ExecutorSurvey#noGpuAtAll()}, once per JVM (it asks the driver). */
+    private static String noGpuAtAll;
+
+    private static synchronized String noGpuAtAll() {
+        if (noGpuAtAll == null) {
+            noGpuAtAll = ExecutorSurvey.noGpuAtAll();
+        }
+        return noGpuAtAll;
     }
 
     /**

@@ -52,7 +52,7 @@ class ExecutorAlignersTest {
         assertEquals("an executor sees 2 CUDA devices but Spark gave it no GPUs (set spark.executor.resource.gpu.amount and "
                 + "spark.task.resource.gpu.amount: README, On a GPU cluster)", ExecutorAligners.noGpuReason(false, 2));
         assertTrue(ExecutorAligners.noGpuReason(false, 1).startsWith("an executor sees 1 CUDA device but"));
-        assertNull(ExecutorAligners.noGpuReason(false, 0), "a CPU node's executor has nothing to say");
+        assertNull(ExecutorAligners.noGpuReason(false, 0), "a CPU node's: no idle GPU (the task then says it has none at all)");
     }
 
     @Test
