@@ -715,11 +715,13 @@ extern "C" __global__ void banded_forward_backward_prefetch(const long long *des
  * three times, beta written and read: about 80 bytes a cell) and three exps a cell more, so it
  * pays only where latency, not throughput, bounds the launch; the host picks.
  * Its exponent adds alpha and beta, each rounded along its own recursion, so it loses about
- * |alpha| x 2^-53 of a marginal: 5e-7 on a 2500 x 2500 pair of constant 1e6 scores (log Z 5e9),
- * 1.5e-5 at log Z 1.2e11, where the one-block forward-backward, whose weights are normalised
- * cell by cell, stays exact. So where a cell that carries mass has |alpha| or |beta| above
- * SPLIT_EXACT (2^36, 6.9e10), banded_marginals marks its pair IMPRECISE in bad_score and stops
- * the pair, and the host aligns that pair again without the split.
+ * |alpha| x 1e-16 of a marginal, and the errors do not cancel: on pairs of constant 1e6 scores,
+ * 4.8e-7 at 2500 x 2500 (log Z 5e9; the marginals summed to 4998.87 for 4999 steps) and 1.3e-6
+ * at 4000 x 4000; 1.5e-5 at log Z 1.2e11; where the one-block forward-backward, whose weights
+ * are normalised cell by cell, stays exact. So where a cell that carries mass has |alpha| or
+ * |beta| above SPLIT_EXACT (2^30, 1.1e9: errors below float32's resolution of the marginals
+ * written), banded_marginals marks its pair IMPRECISE in bad_score and stops the pair, and the
+ * host aligns that pair again without the split. (The seed example, log Z 2.2e8, stays split.)
  *
  * Beta (log): beta(c) = LSE over c's successors c' of beta(c') + S_k(c') (k the step from c to
  * c'), plus the end term 0 in local mode; in global mode beta of the last cell is 0. Each cell
@@ -828,7 +830,7 @@ extern "C" __global__ void banded_alpha_beta_global(const long long *desc, const
 }
 
 /* SPLIT's bound on |alpha| and |beta| of a cell that carries mass, and the mark of a pair past it. */
-#define SPLIT_EXACT 68719476736.0
+#define SPLIT_EXACT 1073741824.0
 #define IMPRECISE (-2)
 
 /*

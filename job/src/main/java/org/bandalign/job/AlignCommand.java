@@ -105,18 +105,34 @@ public final class AlignCommand implements Callable<Integer> {
 
     /**
      * The input and output checks of {@link AlignJob#checkPlaces}, before Spark starts (seconds
-     * sooner, and before a cluster's executors are taken), through the Hadoop settings Spark would
-     * give the job. A file system that cannot be reached without the session (its credentials
-     * set up by Spark only) is left to the same checks once Spark has started.
+     * sooner, and before a cluster's executors are taken), where input and output both lie on the
+     * local file system: its settings are the Hadoop ones the session would give the job (Spark's,
+     * then every setting of the run, as the session's {@code newHadoopConf} copies them, so a
+     * {@code --conf fs.defaultFS=hdfs://...} counts). Other file systems are left to the same
+     * checks once Spark has started: asked here, their client would be made, and kept in Hadoop's
+     * cache, from settings the session may complete (a review found a plain
+     * {@code --conf fs.s3a.endpoint} then ignored by the tasks).
      */
     static void checkPlacesEarly(SparkConf sparkConf, JobRequest request) {
         try {
-            AlignJob.checkPlaces(org.apache.spark.deploy.SparkHadoopUtil.get().newConfiguration(sparkConf), request);
+            org.apache.hadoop.conf.Configuration hadoop = org.apache.spark.deploy.SparkHadoopUtil.get().newConfiguration(sparkConf);
+            for (scala.Tuple2<String, String> kv : sparkConf.getAll()) {
+                hadoop.set(kv._1(), kv._2());
+            }
+            if (isLocal(hadoop, request.input) && isLocal(hadoop, request.output)) {
+                AlignJob.checkPlaces(hadoop, request);
+            }
         } catch (UserError e) {
             throw e;
         } catch (java.io.IOException | RuntimeException e) {
             org.slf4j.LoggerFactory.getLogger(AlignCommand.class).debug("input and output checked once Spark has started: {}", e.toString());
         }
+    }
+
+    /** Whether {@code path} lies on the local file system under {@code hadoop}'s default file system. */
+    private static boolean isLocal(org.apache.hadoop.conf.Configuration hadoop, String path) {
+        String scheme = new org.apache.hadoop.fs.Path(path).toUri().getScheme();
+        return "file".equalsIgnoreCase(scheme != null ? scheme : org.apache.hadoop.fs.FileSystem.getDefaultUri(hadoop).getScheme());
     }
 
     /**

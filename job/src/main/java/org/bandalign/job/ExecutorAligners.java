@@ -181,8 +181,8 @@ final class ExecutorAligners {
         try {
             aligner = CudaAligner.open(ordinal, options.gpuMemoryBudget);
         } catch (CudaUnavailableException e) {
-            if (e.getMessage().startsWith("no CUDA driver")) {
-                cudaFailure = e.getMessage();   // the driver will not appear later in this JVM
+            if (e.getMessage().startsWith("no CUDA driver") || e.getMessage().startsWith("CUDA unavailable")) {
+                cudaFailure = e.getMessage();   // the driver (or JCuda's library) will not appear later in this JVM
             }
             throw e;
         }

@@ -2,6 +2,7 @@ package org.bandalign.job;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -324,6 +325,24 @@ class JobKeysTest {
             assertEquals("", notes.toString(java.nio.charset.StandardCharsets.UTF_8), "no note (nor Spark's log) before a refusal");
         }
         assertEquals("mine", java.nio.file.Files.readString(existing.resolve("notes.txt")));
+    }
+
+    /**
+     * The early check asks the local file system only, under the settings the session would give
+     * (a review: with {@code --conf fs.defaultFS=hdfs://...} a relative input on HDFS was refused
+     * as missing on the local disk, and a client made early from fewer settings stayed cached).
+     */
+    @Test
+    void align_earlyPlaceCheck_localFileSystemOnly_underTheRunsSettings() {
+        AlignCommand cmd = new AlignCommand();
+        new picocli.CommandLine(cmd).parseArgs("--input", "target/no-such-input-dir", "--output", "target/no-such-output-dir");
+        org.apache.spark.SparkConf local = cmd.sparkConf(new org.apache.spark.SparkConf(false));
+        UserError missing = assertThrows(UserError.class, () -> AlignCommand.checkPlacesEarly(local, cmd.request(local)));
+        assertEquals("--input target/no-such-input-dir does not exist", missing.getMessage());
+        org.apache.spark.SparkConf hdfs = local.clone().set("fs.defaultFS", "hdfs://nn.example:8020");
+        assertDoesNotThrow(() -> AlignCommand.checkPlacesEarly(hdfs, cmd.request(hdfs)), "left to the session, on HDFS");
+        org.apache.spark.SparkConf viaSparkHadoop = local.clone().set("spark.hadoop.fs.defaultFS", "hdfs://nn.example:8020");
+        assertDoesNotThrow(() -> AlignCommand.checkPlacesEarly(viaSparkHadoop, cmd.request(viaSparkHadoop)));
     }
 
     /**

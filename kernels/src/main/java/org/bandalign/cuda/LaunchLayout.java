@@ -302,16 +302,16 @@ final class LaunchLayout {
     }
 
     /**
-     * Per pair, the index of its first bad score (NaN or +inf inside the band) as the kernels
-     * flagged it at {@link #badOffset}, or {@link Integer#MAX_VALUE} for none.
-     */
-    /**
      * The mark banded_marginals leaves in a pair's bad-score flag where the split variant cannot
      * keep its marginals exact (the kernel's SPLIT note): its result is null, to be aligned again
      * without the split.
      */
     static final int IMPRECISE = -2;
 
+    /**
+     * Per pair, the index of its first bad score (NaN or +inf inside the band) as the kernels
+     * flagged it at {@link #badOffset}, {@link Integer#MAX_VALUE} for none, or {@link #IMPRECISE}.
+     */
     int[] badScores(ByteBuffer staging) {
         int[] bad = new int[count];
         view(staging, badOffset).asIntBuffer().get(bad);

@@ -547,6 +547,11 @@ class CudaKernelEmulationTest {
             AlignmentResult a = emulated.get(k);
             String what = options + " threads " + threads + (globalRoll ? " global roll " : " ")
                     + (variant.isEmpty() ? "" : variant + " ") + pairs.get(k);
+            if (a == null) {   // marked IMPRECISE by the split (alpha or beta past its bound): the host aligns it again one-block,
+                assertTrue(variant.startsWith("split") && e.isValid(), what + ": no result");
+                compared++;    // as the plain variant, compared above, does
+                continue;
+            }
             assertEquals(e.isValid(), a.isValid(), what + (a.isValid() ? "" : ": " + a.error().getMessage()));
             if (!e.isValid()) {
                 assertEquals(e.error().getMessage(), a.error().getMessage(), what + ": the same reason");

@@ -80,7 +80,9 @@ class CudaVsCpuDifferentialTest {
     void align_constantLargeScores_eachVariant_equalsCpuAndSumsToThePathLength() {
         record Case(int n, float score, boolean beyondSplit) {
         }
-        List<Case> cases = List.of(new Case(600, 1e8f, true), new Case(3, 1e20f, true), new Case(300, 1e3f, false));
+        // (600 x 600 at 2e6, log Z 2.4e9: under the split's first bound, 2^36, its marginals drifted; a review of it)
+        List<Case> cases = List.of(new Case(600, 1e8f, true), new Case(600, 2e6f, true), new Case(3, 1e20f, true),
+                new Case(300, 1e3f, false), new Case(200, 1e6f, false));
         for (String split : new String[] {"never", "always"}) {
             System.setProperty(BandedAlignKernels.SPLIT_PROPERTY, split);
             try (Aligner forced = Aligner.cuda(0)) {
