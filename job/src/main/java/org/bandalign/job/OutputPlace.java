@@ -77,11 +77,13 @@ final class OutputPlace {
     /**
      * Whether {@code name} is one of the files Spark (or the job's own writers) put in a table's
      * folder: {@code part-*.parquet}, {@code _SUCCESS}, the {@code _temporary} folder of a losing
-     * speculative task, or the checksum file of one of them.
+     * speculative task, Parquet's summary files (where {@code parquet.summary.metadata.level}
+     * asks for them), or the checksum file of one of them.
      */
     static boolean tableFile(String name) {
         String n = checksummed(name);
-        return n.equals("_SUCCESS") || n.equals("_temporary") || n.startsWith("part-") && n.endsWith(".parquet");
+        return java.util.Set.of("_SUCCESS", "_temporary", "_metadata", "_common_metadata").contains(n)
+                || n.startsWith("part-") && n.endsWith(".parquet");
     }
 
     /**

@@ -73,6 +73,7 @@ class OutputPlaceTest {
         java.nio.file.Files.writeString(output.resolve("part-00000-z-c000.zstd.parquet"), "");
         java.nio.file.Files.writeString(output.resolve(".part-00000-z-c000.zstd.parquet.crc"), "");
         java.nio.file.Files.writeString(output.resolve("_SUCCESS"), "");
+        java.nio.file.Files.writeString(output.resolve("_common_metadata"), "");   // (parquet.summary.metadata.level=ALL)
         java.nio.file.Files.createDirectories(tmp.resolve("output/rejected/_temporary/0"));
         java.nio.file.Files.createDirectories(tmp.resolve("empty"));
         java.nio.file.Files.createDirectories(tmp.resolve("generated"));
