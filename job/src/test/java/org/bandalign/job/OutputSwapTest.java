@@ -131,8 +131,8 @@ class OutputSwapTest {
         OutputSwap.checkLeftovers(fs, killed.out, "run-2", log);
         assertEquals(2, warnings.size(), warnings.toString());
         assertTrue(warnings.get(0).startsWith("[" + killed.aside + "] hold(s) an earlier output of " + killed.out), warnings.get(0));
-        assertEquals("1 hidden staging directory of other runs lie beside " + killed.out + " (a run killed hard leaves its own): ["
-                + killed.staging + "]; remove them once no run writes to " + killed.out, warnings.get(1));
+        assertEquals("1 hidden staging directory of other runs lies beside " + killed.out + " (a run killed hard leaves its own): ["
+                + killed.staging + "]; remove it once no run writes to " + killed.out, warnings.get(1));
         assertEquals("older", read(local(killed.aside)), "nothing removed");
         OutputSwap.checkLeftovers(fs, swap("elsewhere").out, "run-2", log);
         assertEquals(2, warnings.size(), "another output's siblings are no leftovers of it");
