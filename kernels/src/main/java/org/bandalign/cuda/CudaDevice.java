@@ -193,8 +193,8 @@ final class CudaDevice implements AutoCloseable {
 
     /** {@link #driverFailureMessage(Throwable)} on the platform {@code os}, {@code arch}. */
     static String driverFailureMessage(Throwable failure, String os, String arch) {
-        if (failure instanceof CudaUnavailableException) {
-            return "no CUDA driver: " + failure.getMessage();
+        if (failure instanceof CudaUnavailableException) {   // (JCuda's library file in tmpdir, which it cannot replace)
+            return "CUDA unavailable: " + failure.getMessage();
         }
         String text = String.valueOf(failure.getMessage());
         java.util.List<String> lines = text.lines().toList();
