@@ -159,6 +159,20 @@ class DevicesCommandTest {
                     started.out());
             assertTrue(started.err().contains("1 of 1 executor and GPU address pairs would not align on a GPU")
                     && !started.err().contains("registered"), started.err());
+
+            // An alignment on this cluster without GPUs says why auto used the CPU, as local mode does (found by an
+            // operator's walk-through: backends ["cpu"] and nothing of why).
+            List<String> align = new java.util.ArrayList<>(List.of("align", "--master", cluster.masterUrl(), "--input", "../data/sample",
+                    "--output", tmp.resolve("aligned").toString()));
+            align.addAll(base.subList(3, base.size()));   // (the executors' settings, without devices --master URL)
+            align.addAll(List.of("--conf", "spark.executor.memory=512m"));
+            Run aligned = run(align.toArray(String[]::new));
+            assertEquals(0, aligned.status(), aligned.out() + aligned.err());
+            com.fasterxml.jackson.databind.JsonNode summary = new com.fasterxml.jackson.databind.ObjectMapper()
+                    .readTree(tmp.resolve("aligned/_SUMMARY.json").toFile());
+            assertEquals("[\"cpu\"]", summary.get("backends").toString());
+            assertTrue(summary.get("cpu_fallbacks").size() == 1 && summary.get("cpu_fallbacks").get(0).asText()
+                    .startsWith("the task holds no GPU, as its executor was given none"), summary.toString());
         }
     }
 
