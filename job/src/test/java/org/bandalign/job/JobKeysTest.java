@@ -426,6 +426,28 @@ class JobKeysTest {
         assertFalse(java.nio.file.Files.exists(tmp.resolve("out")));
     }
 
+    /**
+     * conf/log4j2.properties leaves out Spark's "Aborting task", which comes with the failed
+     * task's whole stack trace, above the one line a failed run ends with (an operator's
+     * walk-through: a bad row under --fail-fast printed 40 lines of Spark's trace before it);
+     * Spark's other errors from the same logger still show.
+     */
+    @Test
+    void logging_sparksAbortingTaskTrace_isLeftOut_itsOtherErrorsShow() {
+        org.apache.logging.log4j.core.LoggerContext context = (org.apache.logging.log4j.core.LoggerContext)
+                org.apache.logging.log4j.LogManager.getContext(false);
+        String name = "org.apache.spark.util.Utils";
+        org.apache.logging.log4j.core.config.LoggerConfig utils = context.getConfiguration().getLoggerConfig(name);
+        java.util.function.Function<String, org.apache.logging.log4j.core.LogEvent> error = message ->
+                org.apache.logging.log4j.core.impl.Log4jLogEvent.newBuilder().setLoggerName(name)
+                        .setLevel(org.apache.logging.log4j.Level.ERROR)
+                        .setMessage(new org.apache.logging.log4j.message.SimpleMessage(message))
+                        .setThrown(new IllegalStateException("a task's failure")).build();
+        assertTrue(utils.isFiltered(error.apply("Aborting task")), "Spark's report of the failed write task is left out");
+        assertFalse(utils.isFiltered(error.apply("Uncaught exception in thread Executor task launch worker")), "its other errors show");
+        assertTrue(context.getLogger(name).isEnabled(org.apache.logging.log4j.Level.ERROR));
+    }
+
     /** A task's failure reaches the driver wrapped in Spark's exceptions; the one-line report shows what is inside. */
     @Test
     void failureCause_isTheFirstExceptionNotSparks() {
