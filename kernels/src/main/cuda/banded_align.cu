@@ -666,7 +666,7 @@ __device__ __forceinline__ void forward_backward_in(const long long *desc, const
  * generic loads and stores through 64-bit addresses for both. The forward-backward kernels hold
  * both forms and pick one per block (their registers barely change); banded_alpha_beta and
  * banded_viterbi come as two kernels each, the second named _global, as one kernel holding both
- * forms needed many more registers (62 instead of 48, and 56 instead of 39).
+ * forms needed many more registers (on sm_90, 62 instead of 48, and 56 instead of 36).
  */
 template <bool PREFETCH>
 __device__ __forceinline__ void forward_backward(const long long *desc, const float *scores,
@@ -687,8 +687,9 @@ extern "C" __global__ void banded_forward_backward(const long long *desc, const 
 
 /*
  * The plain variant compiled for 4 resident blocks of up to 256 threads an SM (at most 64
- * registers a thread; on sm_90 68 bytes of spill stores and 108 of loads, where the plain one
- * takes 72 registers, which allow 4 blocks of 224 threads but only 3 of 256). An experiment for
+ * registers a thread; on sm_90 32 bytes of spill stores and 92 of loads (nvcc 13), where the
+ * plain one takes 72 registers, which allow 4 blocks of 224 threads but only 3 of 256; on
+ * sm_80 it takes 80, so 3 blocks of 224). An experiment for
  * the GPU benchmark (-Dbandalign.cuda.regcap=true): more resident warps for blocks of 256
  * against the spills' cost; the host never picks it on its own.
  */
@@ -720,8 +721,12 @@ extern "C" __global__ void banded_forward_backward_prefetch(const long long *des
  * at 4000 x 4000; 1.5e-5 at log Z 1.2e11; where the one-block forward-backward, whose weights
  * are normalised cell by cell, stays exact. So where a cell that carries mass has |alpha| or
  * |beta| above SPLIT_EXACT (2^30, 1.1e9: errors below float32's resolution of the marginals
- * written), banded_marginals marks its pair IMPRECISE in bad_score and stops the pair, and the
- * host aligns that pair again without the split. (The seed example, log Z 2.2e8, stays split.)
+ * written), banded_marginals marks its pair IMPRECISE in bad_score, and the host aligns that
+ * pair again without the split. (The seed example, log Z 2.2e8, stays split.) The pair's
+ * other blocks go on to the end: a block that read the mark at its start, set by a sibling
+ * already running, could see it in some warps and not in others, and its warps that returned
+ * would leave holes in cells_before's block sum (hardware lets a barrier pass once the threads
+ * that have not exited reach it), so a garbage base and reads far outside alpha and beta.
  *
  * Beta (log): beta(c) = LSE over c's successors c' of beta(c') + S_k(c') (k the step from c to
  * c'), plus the end term 0 in local mode; in global mode beta of the last cell is 0. Each cell
@@ -837,14 +842,15 @@ extern "C" __global__ void banded_alpha_beta_global(const long long *desc, const
  * SPLIT, second kernel: pairs x slices blocks; block b takes pair b / slices and the b % slices-th
  * run of its anti-diagonals, threads across each anti-diagonal, no barriers after the block
  * sums its first anti-diagonal's compact base. Dynamic shared memory: blockDim.x doubles. A pair
- * with a bad score or no finite path is skipped (the host reports it and never reads its marginals),
- * and so is one marked IMPRECISE (see SPLIT), once marked.
+ * with a bad score or no finite path is skipped (the host reports it and never reads its marginals);
+ * one marked IMPRECISE is not, not even by a block that starts after the mark (see SPLIT).
  */
 extern "C" __global__ void banded_marginals(const long long *desc, const float *scores, float *marginals,
                                             const double *alpha_all, const double *beta_all,
                                             const double *log_z, int *bad_score, int slices) {
     const int pair = blockIdx.x / slices, slice = blockIdx.x % slices;
-    if (bad_score[pair] != INT_MAX || log_z[pair] == NEG_INF) {
+    const int flag = bad_score[pair];   /* (set before this launch, but for IMPRECISE: see SPLIT) */
+    if ((flag != INT_MAX && flag != IMPRECISE) || log_z[pair] == NEG_INF) {
         return;
     }
     const double lz = log_z[pair];

@@ -368,7 +368,7 @@ static const KernelInfo KERNELS[] = {
     {"banded_forward_backward_regcap", 64, 0, 256, binder(banded_forward_backward_regcap)},
     {"banded_alpha_beta", 48, 0, 1024, binder(banded_alpha_beta)},
     {"banded_alpha_beta_global", 56, 0, 1024, binder(banded_alpha_beta_global)},
-    {"banded_marginals", 46, 0, 1024, binder(banded_marginals)},
+    {"banded_marginals", 48, 0, 1024, binder(banded_marginals)},
     {"banded_viterbi", 36, 5136, 1024, binder(banded_viterbi)},
     {"banded_viterbi_global", 56, 5136, 1024, binder(banded_viterbi_global)},
     {"banded_multiply", 60, 0, 1024, binder(banded_multiply)},

@@ -85,8 +85,9 @@ final class CudaDevice implements AutoCloseable {
     }
 
     /**
-     * The sticky results of a kernel that faulted: every later call in that context returns one,
-     * until the context is destroyed (for the primary context: once every user has released it).
+     * The sticky results of a kernel that faulted: every later call in that context returns one.
+     * NVIDIA's driver documentation says that the process must then be ended and started again
+     * to use CUDA (releasing every use of the primary context may or may not be enough).
      */
     private static final java.util.Set<Integer> STICKY = java.util.Set.of(CUresult.CUDA_ERROR_ILLEGAL_ADDRESS,
             CUresult.CUDA_ERROR_LAUNCH_TIMEOUT, CUresult.CUDA_ERROR_ASSERT, CUresult.CUDA_ERROR_HARDWARE_STACK_ERROR,
@@ -131,7 +132,7 @@ final class CudaDevice implements AutoCloseable {
                 ? " (another process holds it and its compute mode is exclusive-process: see nvidia-smi)"
                 : e.isOutOfMemory() ? " (its memory is taken: see nvidia-smi)"
                 : STICKY.contains(e.result) ? " (a kernel fault earlier in this process left the device's context unusable;"
-                        + " it starts afresh once every aligner and BandedMatrix object on the device is closed)" : "";
+                        + " restart the process to use the device again)" : "";
         return new CudaUnavailableException("CUDA device " + ordinal + " cannot be used: " + e.getMessage() + hint, e);
     }
 

@@ -76,7 +76,7 @@ final class LaunchLayout {
      * launch's limit ({@link #MAX_THREADS} by default). Not rounded to a power of two:
      * banded_forward_backward needs 72 registers a thread on sm_90, so an SM
      * holds 4 blocks of 224 threads (28 warps, every thread busy on 200-row pairs) but only 3
-     * of 256 (24 warps, 56 threads idle).
+     * of 256 (24 warps, 56 threads idle). (On sm_80 it takes 80: 3 blocks of 224.)
      */
     final int threads;
     /** Pair index where each transfer chunk starts, then {@link #count}. */

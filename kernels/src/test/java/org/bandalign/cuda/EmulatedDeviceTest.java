@@ -725,7 +725,7 @@ class EmulatedDeviceTest {
                 assertEquals("cpu", auto.backend());
             }
         }
-        // Every context released: the stand-in starts afresh, as a driver does with a new context.
+        // Every context released: the stand-in starts afresh (a real driver need not: NVIDIA says to restart the process).
         try (CudaAligner cuda = CudaAligner.open(0, 0)) {
             assertTrue(cuda.alignAll(pairs, LOG).stream().allMatch(AlignmentResult::isValid));
         }
