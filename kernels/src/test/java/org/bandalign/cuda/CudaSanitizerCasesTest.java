@@ -1,9 +1,11 @@
 package org.bandalign.cuda;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
 import java.util.stream.Stream;
 import org.bandalign.align.AlignOptions;
@@ -23,8 +25,8 @@ import org.junit.jupiter.params.provider.MethodSource;
 /**
  * Small pairs through every kernel variant the host can choose, and small BandedMatrix products,
  * against the CPU: every kernel and form (shared and global rolling state, plain, prefetch, split
- * and register-capped forward-backward, Viterbi with its traceback windows, bad-score detection;
- * dense and band-layout scores)
+ * and register-capped forward-backward, Viterbi with its traceback windows, bad-score detection,
+ * the split kernel's hand-off of a pair of large scores; dense and band-layout scores)
  * in calls few and small enough to run under NVIDIA's compute-sanitizer in the GPU run's last
  * minutes ({@code .gpu/run-all.sh}, written by {@code bin/gpu-checks}: memcheck, racecheck,
  * synccheck). There a race between the threads of a block, an access out of bounds or a barrier
@@ -58,6 +60,13 @@ class CudaSanitizerCasesTest {
             band[q] = (float) (rnd.nextGaussian() * 2);
         }
         pairs.add(Pair.band("band", 40, 37, -6, 4, band));
+        // Scores of 1e8 (ties broken): |alpha| passes the split kernel's bound, so banded_marginals
+        // marks the pair IMPRECISE while its sibling blocks run, and the host aligns it again.
+        float[] large = new float[24 * 31 * 3];
+        for (int q = 0; q < large.length; q++) {
+            large[q] = 1e8f + 64 * rnd.nextInt(1000);
+        }
+        pairs.add(Pair.dense("large", 24, 31, large));
         // A bad score: the kernels flag it (atomicMin over the block) and the pair is refused.
         float[] nan = new float[6 * 5 * 3];
         nan[3 * (2 * 5 + 3) + 1] = Float.NaN;
@@ -100,6 +109,11 @@ class CudaSanitizerCasesTest {
                 }
             }
             assertEquals(semirings.length * 4 * (pairs.size() - 1), compared, "pairs compared (all but the bad one)");
+            if (key.equals(BandedAlignKernels.SPLIT_PROPERTY) && value.equals("always")) {
+                long handedOff = ((CudaAligner) cuda).launchesByKernels().entrySet().stream()
+                        .filter(e -> e.getKey().startsWith("banded_forward_backward")).mapToLong(Map.Entry::getValue).sum();
+                assertTrue(handedOff > 0, "the large pair aligned again in one block: " + ((CudaAligner) cuda).launchesByKernels());
+            }
         } finally {
             if (forced) {
                 System.clearProperty(key);
