@@ -148,8 +148,19 @@ final class AlignJob {
      */
     static void checkPlaces(Configuration hadoop, JobRequest req) throws IOException {
         Path in = new Path(req.input);
-        FileStatus[] matched = in.getFileSystem(hadoop).globStatus(in);   // (null for a missing path, none for a glob matching nothing)
+        FileSystem inFs = in.getFileSystem(hadoop);
+        FileStatus[] matched;
+        try {
+            matched = inFs.globStatus(in);   // (null for a missing path, none for a glob matching nothing)
+        } catch (IllegalArgumentException e) {
+            throw colonInName(req.input, e);
+        }
         if (matched == null || matched.length == 0) {
+            String escaped = req.input.replaceAll("([*?\\[\\]{}])", "\\\\$1");
+            if (!escaped.equals(req.input) && inFs.exists(in)) {   // (exists() takes the name as it is)
+                throw new UserError("--input " + req.input + " is read as a glob pattern and matches nothing, yet a file or folder"
+                        + " of that very name exists: put a backslash before each of * ? [ ] { } in it (" + escaped + ")");
+            }
             throw new UserError("--input " + req.input + " does not exist");
         }
         FileSystem fs = new Path(req.output).getFileSystem(hadoop);
@@ -161,6 +172,22 @@ final class AlignJob {
         if (req.overwrite) {
             OutputPlace.checkReplaceable(fs, out, OutputPlace.ALIGN_OUTPUT);
         }
+    }
+
+    /**
+     * A path Hadoop cannot take apart, where a file or folder named with a ':' (a time,
+     * {@code run-12:00}) lies on the way to the input or beside a glob's matches: Hadoop reads
+     * the ':' as the end of a URI scheme (HADOOP-3257) and throws "Relative path in absolute URI".
+     */
+    static RuntimeException colonInName(String input, IllegalArgumentException e) {
+        for (Throwable c = e; c != null; c = c.getCause()) {
+            if (c instanceof java.net.URISyntaxException u && u.getInput() != null && u.getInput().contains(":")) {
+                return new UserError("--input " + input + ": Hadoop cannot take a file or folder named with a ':' ('" + u.getInput()
+                        + "': it reads the ':' as the end of a URI scheme) on the input's path or where a glob pattern in it looks;"
+                        + " rename it without the ':'", e);
+            }
+        }
+        return e;
     }
 
     /** The Hadoop configuration Spark's own readers and writers use (the session's settings included). */

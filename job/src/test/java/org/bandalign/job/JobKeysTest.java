@@ -304,7 +304,26 @@ class JobKeysTest {
         java.nio.file.Files.writeString(existing.resolve("notes.txt"), "mine");
         java.nio.file.Path file = java.nio.file.Files.writeString(tmp.resolve("a-file"), "x");
         String sample = "../data/sample";
+        // (an adversarial tester's finds: a folder named with a time was exit 1 in Hadoop's words,
+        // "URISyntaxException: Relative path in absolute URI"; one with [1] in its name "did not exist")
+        java.nio.file.Path timed = java.nio.file.Files.createDirectories(tmp.resolve("t").resolve("run-12:00"));
+        java.nio.file.Path bracketed = java.nio.file.Files.createDirectories(tmp.resolve("b").resolve("run[1]"));
+        for (java.nio.file.Path dir : List.of(timed, bracketed)) {
+            try (java.util.stream.Stream<java.nio.file.Path> parts = java.nio.file.Files.list(java.nio.file.Path.of(sample))) {
+                for (java.nio.file.Path part : parts.filter(f -> f.toString().endsWith(".parquet")).toList()) {
+                    java.nio.file.Files.copy(part, dir.resolve(part.getFileName()));
+                }
+            }
+        }
         String[][] cases = {
+            {"--input " + timed + ": Hadoop cannot take a file or folder named with a ':' ('run-12:00': it reads the ':' as the end of"
+                    + " a URI scheme) on the input's path or where a glob pattern in it looks; rename it without the ':'", timed.toString(),
+                tmp.resolve("o").toString()},
+            {"--input " + tmp.resolve("t").resolve("run-*") + ": Hadoop cannot take a file or folder named with a ':' ('run-12:00'",
+                tmp.resolve("t").resolve("run-*").toString(), tmp.resolve("o").toString()},
+            {"--input " + bracketed + " is read as a glob pattern and matches nothing, yet a file or folder of that very name exists:"
+                    + " put a backslash before each of * ? [ ] { } in it (" + tmp.resolve("b").resolve("run\\[1\\]") + ")", bracketed.toString(),
+                tmp.resolve("o").toString()},
             {"--input " + tmp.resolve("no-such-input") + " does not exist", tmp.resolve("no-such-input").toString(), tmp.resolve("o").toString()},
             {"--input " + tmp.resolve("none-*") + " does not exist", tmp.resolve("none-*").toString(), tmp.resolve("o").toString()},
             {"output directory " + existing + " already exists; pass --overwrite to replace it", sample, existing.toString()},
@@ -325,6 +344,10 @@ class JobKeysTest {
             assertEquals("", notes.toString(java.nio.charset.StandardCharsets.UTF_8), "no note (nor Spark's log) before a refusal");
         }
         assertEquals("mine", java.nio.file.Files.readString(existing.resolve("notes.txt")));
+        java.io.StringWriter err = new java.io.StringWriter();
+        assertEquals(0, BandAlign.run(new java.io.PrintWriter(new java.io.StringWriter(), true), new java.io.PrintWriter(err, true),
+                "align", "--input", tmp.resolve("b").resolve("run\\[1\\]").toString(), "--output", tmp.resolve("o").toString(),
+                "--master", "local[1]", "--backend", "cpu"), "the escaped name, as the refusal gives it, reads the folder: " + err);
     }
 
     /**
