@@ -614,9 +614,11 @@ final class AlignJob {
                 while (root.getCause() != null) {
                     root = root.getCause();
                 }
-                if (root instanceof java.net.URISyntaxException && String.valueOf(root.getMessage()).contains(":")) {
-                    throw new UserError("--input " + path + " holds a file whose name Hadoop cannot open (" + root.getMessage()
-                            + "): Hadoop takes a ':' in a file name for a URI scheme; rename the file without it");
+                if (root instanceof java.net.URISyntaxException u && String.valueOf(u.getInput()).contains(":")) {
+                    // (Hadoop's local file system fails first on the file's hidden checksum file, .NAME.crc)
+                    String name = u.getInput().matches("\\..+\\.crc") ? u.getInput().substring(1, u.getInput().length() - 4) : u.getInput();
+                    throw new UserError("--input " + path + " holds a file whose name Hadoop cannot open ('" + name
+                            + "'): Hadoop takes a ':' in a file name for a URI scheme; rename the file without it");
                 }
                 boolean checksum = root instanceof org.apache.hadoop.fs.ChecksumException
                         || String.valueOf(root.getMessage()).startsWith("Checksum");

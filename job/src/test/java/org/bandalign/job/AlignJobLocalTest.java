@@ -1314,7 +1314,7 @@ class AlignJobLocalTest {
                 new String[] {staleCrc, "beside it lies " + crc + ", a checksum file that Hadoop's local file system checks"},
                 new String[] {halves, "a column is stored in a Parquet type Spark cannot read (Illegal Parquet type"},
                 new String[] {withReadme, "holds a file that is no Parquet file: file:" + withReadme + "/README.txt is not a Parquet file"},
-                new String[] {colon, "holds a file whose name Hadoop cannot open (Relative path in absolute URI"})) {
+                new String[] {colon, "holds a file whose name Hadoop cannot open ('k:l.parquet'): Hadoop takes a ':'"})) {
             UserError e = assertThrows(UserError.class, () -> run(inSays[0], tmp.resolve("out-unreadable").toString()), inSays[0]);
             assertTrue(e.getMessage().startsWith("--input " + inSays[0]) && e.getMessage().contains(inSays[1]) && !e.getMessage().contains("SQLSTATE"),
                     e.getMessage());
