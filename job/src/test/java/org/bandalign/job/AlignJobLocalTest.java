@@ -620,6 +620,7 @@ class AlignJobLocalTest {
             Row r = byId(out + "/marginals").get(rc.name);
             assertEquals(rc.logPartition, (double) r.getAs("log_partition"), 1e-6 * Math.abs(rc.logPartition));
             float[] mu = OutputRows.marginals(r);
+            assertEquals(rc.marginals.length, mu.length, rc.name + ": marginals");
             for (int q = 0; q < mu.length; q++) {
                 assertEquals(rc.marginals[q], mu[q], 1e-5, rc.name + " marginal " + q);
             }
@@ -1513,6 +1514,14 @@ class AlignJobLocalTest {
         Map<String, Row> got = byId(out + "/marginals");
         for (Row r : band) {
             assertEquals("band", got.get(r.getString(0)).getAs("layout"), r.getString(0));
+        }
+        // (no --band, no --layout: SPEC section 5's default, dense, for the rows without a band of their own)
+        for (ReferenceCase rc : ReferenceCase.all()) {
+            if (rc.mode == Mode.GLOBAL && rc.band == null) {
+                Row r = got.get(rc.name);
+                assertEquals("dense", r.getAs("layout"), rc.name);
+                assertEquals(rc.n * rc.m * 3, OutputRows.marginals(r).length, rc.name + ": dense marginals");
+            }
         }
     }
 
