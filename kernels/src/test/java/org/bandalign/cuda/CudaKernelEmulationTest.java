@@ -538,6 +538,21 @@ class CudaKernelEmulationTest {
         return compared / variants.size();
     }
 
+    /**
+     * Whether some alpha or beta of {@code pair} may pass the split kernel's bound (SPLIT_EXACT,
+     * 2^30): each is a log-sum over paths of at most n + m steps, so it lies within (n + m) times
+     * the largest finite score, plus the log of the number of paths, below (n + m) ln 3.
+     */
+    private static boolean mayPassSplitBound(Pair pair) {
+        double largest = 0;
+        for (float v : pair.scores()) {
+            if (Float.isFinite(v)) {
+                largest = Math.max(largest, Math.abs(v));
+            }
+        }
+        return (pair.n() + pair.m()) * (largest + Math.log(3)) > 0x1p30;
+    }
+
     private int compareVariant(List<Pair> pairs, AlignOptions options, int threads, boolean globalRoll, String variant,
                                LaunchLayout launch, List<AlignmentResult> expected) throws Exception {
         List<AlignmentResult> emulated = emulate(launch, options, threads, globalRoll, variant);
@@ -549,6 +564,7 @@ class CudaKernelEmulationTest {
                     + (variant.isEmpty() ? "" : variant + " ") + pairs.get(k);
             if (a == null) {   // marked IMPRECISE by the split (alpha or beta past its bound): the host aligns it again one-block,
                 assertTrue(variant.startsWith("split") && e.isValid(), what + ": no result");
+                assertTrue(mayPassSplitBound(pairs.get(k)), what + ": marked IMPRECISE, yet no alpha or beta of it can pass 2^30");
                 compared++;    // as the plain variant, compared above, does
                 continue;
             }
