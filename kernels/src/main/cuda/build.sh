@@ -8,8 +8,8 @@
 #                       compute_75; loaded where the driver is a CUDA 12 one (R525 to R575), and
 #                       on Volta GPUs (sm_70), for which CUDA 13 builds nothing.
 # plus kernels.sha256 and kernels-cuda12.sha256: the compiler's version and the SHA-256 of each
-# source, which CudaKernelsFreshnessTest compares with the sources, so that a stale binary of
-# either set fails the build.
+# source and of the binary built from it, which CudaKernelsFreshnessTest compares with the
+# sources and the shipped binaries, so that a stale binary of either set fails the build.
 #   bash kernels/src/main/cuda/build.sh        (or: mvn -Pcuda -pl kernels generate-resources)
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -33,6 +33,7 @@ build() {
     name="$(basename "$src" .cu)"
     "$compiler" -O3 -fatbin "$@" -o "$out/$name$suffix.fatbin" "$src"
     (cd "$here" && sha256sum "$name.cu") >> "$out/$sums.tmp"
+    (cd "$out" && sha256sum "$name$suffix.fatbin") >> "$out/$sums.tmp"
   done
   mv "$out/$sums.tmp" "$out/$sums"
 }
