@@ -471,8 +471,12 @@ class AlignJobLocalTest {
         } finally {
             spark.conf().unset(AlignJob.IGNORE_CORRUPT_FILES);
         }
-        assertThrows(Exception.class, () -> run(pageReader(), in, tmp.resolve("out-corrupt-fails").toString()),
-                "without the setting, the corrupt file fails the run, with either reader");
+        for (org.apache.spark.SparkConf reader : List.of(pageReader(), sparksReader())) {
+            Exception e = assertThrows(Exception.class, () -> run(reader, in, tmp.resolve("out-corrupt-fails").toString()),
+                    "without the setting, the corrupt file fails the run, with either reader");
+            String said = BandAlign.describe(e);
+            assertTrue(said.contains(bad.getFileName().toString()), "the failure names the file: " + said);
+        }
     }
 
     @Test

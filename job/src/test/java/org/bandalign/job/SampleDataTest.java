@@ -33,8 +33,11 @@ class SampleDataTest {
         assertEquals(0, BandAlign.run("generate", "--sample", "--output", fresh, "--master", "local[2]"));
         SparkSession spark = SparkSession.builder().master("local[2]").appName("SampleDataTest").getOrCreate();
         try {
-            Map<String, Row> a = byId(spark.read().parquet(bundled.toString()).collectAsList());
-            Map<String, Row> b = byId(spark.read().parquet(fresh).collectAsList());
+            org.apache.spark.sql.Dataset<Row> bundledRows = spark.read().parquet(bundled.toString());
+            org.apache.spark.sql.Dataset<Row> freshRows = spark.read().parquet(fresh);
+            assertEquals(bundledRows.schema(), freshRows.schema(), "the same columns");
+            Map<String, Row> a = byId(bundledRows.collectAsList());
+            Map<String, Row> b = byId(freshRows.collectAsList());
             assertEquals(a.keySet(), b.keySet());
             assertTrue(a.containsKey("seed-example") && a.containsKey("HBA_HUMAN-vs-HBB_HUMAN"), a.keySet().toString());
             for (String id : a.keySet()) {
@@ -44,6 +47,11 @@ class SampleDataTest {
                 assertEquals(x.<Integer>getAs("m"), y.<Integer>getAs("m"), id);
                 assertEquals(x.<Integer>getAs("diag_lo"), y.<Integer>getAs("diag_lo"), id);
                 assertArrayEquals(x.getList(x.fieldIndex("scores")).toArray(), y.getList(y.fieldIndex("scores")).toArray(), id);
+                for (String column : bundledRows.columns()) {   // (every other column too: diag_hi, source, ...)
+                    if (!column.equals("scores")) {
+                        assertEquals((Object) x.getAs(column), y.getAs(column), id + ": " + column);
+                    }
+                }
             }
             assertTrue(a.size() >= 40 && bundledBytes(bundled) < 10 << 20, "sample size");
         } finally {
