@@ -483,7 +483,9 @@ class AlignJobLocalTest {
     void align_globalCasesWithBadRows_matchReferenceAndRejectEachBadRow() throws IOException {
         String in = writeInput("global-array", Mode.GLOBAL, false, true);
         String out = tmp.resolve("out-global").toString();
+        long before = System.nanoTime();
         JobSummary s = run(in, out, "--semiring", "both", "--layout", "dense");
+        double wall = (System.nanoTime() - before) / 1e9;
         List<ReferenceCase> cases = ReferenceCase.all().stream().filter(c -> c.mode == Mode.GLOBAL).toList();
         assertEquals(cases.size() + TestTables.bad(false).size(), s.inputRows);
         assertEquals(cases.size(), s.alignedRows);
@@ -543,7 +545,9 @@ class AlignJobLocalTest {
         long cells = cases.stream().mapToLong(rc -> org.bandalign.align.BandGeometry.of(rc.band == null ? rc.densePair() : rc.bandPair(),
                 org.bandalign.align.AlignOptions.defaults()).cells()).sum();
         assertEquals(cells, summary.get("cells").asLong(), "the band cells aligned");
-        assertTrue(summary.get("cells_per_second").asDouble() > 0);
+        double seconds = summary.get("seconds").asDouble();
+        assertTrue(seconds > 0 && seconds <= wall, "the run's seconds, within the call's " + wall + ": " + seconds);
+        assertEquals(cells / seconds, summary.get("cells_per_second").asDouble(), 1e-9 * cells / seconds, "cells per second");
         JsonNode used = summary.get("options");
         assertEquals("global", used.get("mode").asText());
         assertEquals("both", used.get("semiring").asText());
@@ -623,8 +627,11 @@ class AlignJobLocalTest {
             }
             Row r = byId(out + "/marginals").get(rc.name);
             assertEquals(rc.logPartition, (double) r.getAs("log_partition"), 1e-6 * Math.abs(rc.logPartition));
-            float[] mu = OutputRows.marginals(r);
-            assertEquals(rc.marginals.length, mu.length, rc.name + ": marginals");
+            // (SPEC section 5's packing, decoded here on its own: float32, little-endian, 4 bytes each)
+            byte[] packed = r.getAs("marginals");
+            float[] mu = new float[packed.length / 4];
+            java.nio.ByteBuffer.wrap(packed).order(java.nio.ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(mu);
+            assertEquals(rc.marginals.length * 4, packed.length, rc.name + ": marginals' bytes");
             for (int q = 0; q < mu.length; q++) {
                 assertEquals(rc.marginals[q], mu[q], 1e-5, rc.name + " marginal " + q);
             }
