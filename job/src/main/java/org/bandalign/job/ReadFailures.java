@@ -12,7 +12,8 @@ import java.util.regex.Pattern;
  * Hadoop's local file system checked the file against a hidden checksum file beside it
  * ({@code .NAME.crc}, which Spark writes with its output), that this file may be stale: a file
  * written again after Spark wrote it (by pyarrow, say, under the same name) keeps the old
- * checksums, and every read of it then fails (an adversarial input probe).
+ * checksums, and every read of it then fails (an adversarial input probe); otherwise, the
+ * setting that leaves a corrupt file out.
  */
 final class ReadFailures {
     /** Spark's words for a file a task could not read, with the file as a URI (escaped: a blank is %20). */
@@ -22,11 +23,27 @@ final class ReadFailures {
     /** A local file named in parquet-mr's or Hadoop's words. */
     private static final Pattern LOCAL_FILE = Pattern.compile("file:/\\S+");
 
+    /**
+     * Where a task could not read a file: how to align the other files' rows without it (an
+     * adversarial input probe: one scrambled page header ended the run, and the line said
+     * nothing of the setting that skips such a file).
+     */
+    static final String SKIP_CORRUPT = "; if that file is corrupt, --conf " + AlignJob.IGNORE_CORRUPT_FILES
+            + "=true leaves it out and aligns the rest";
+
     private ReadFailures() {
     }
 
-    /** The words to add to {@code shown}, the failure's message that the line shows ("" for none). */
+    /**
+     * The words to add to {@code shown}, the failure's message that the line shows ("" for none),
+     * for a run that failed as it read a file ({@link #SKIP_CORRUPT} where no checksum file explains it).
+     */
     static String hint(Throwable e, String shown) {
+        return hint(e, shown, true);
+    }
+
+    /** As {@link #hint(Throwable, String)}, with {@link #SKIP_CORRUPT} only where {@code skippable}. */
+    static String hint(Throwable e, String shown, boolean skippable) {
         String file = null;
         String path = null;
         boolean checksumOrEnd = false;
@@ -58,7 +75,8 @@ final class ReadFailures {
         String where = named ? "" : "reading " + file;
         String crc = checksumOrEnd ? checksumFile(path) : null;
         if (crc == null) {
-            return where.isEmpty() ? "" : " (" + where + ")";
+            String skip = skippable ? SKIP_CORRUPT : "";
+            return where.isEmpty() ? (skip.isEmpty() ? "" : " (" + skip.substring(2) + ")") : " (" + where + skip + ")";
         }
         return " (" + (where.isEmpty() ? "" : where + "; ") + "beside it lies " + crc + ", a checksum file that Hadoop's local file "
                 + "system checks it against: if the file was written again after Spark wrote it, that checksum file is stale and "

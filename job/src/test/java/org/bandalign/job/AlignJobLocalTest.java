@@ -474,8 +474,10 @@ class AlignJobLocalTest {
         for (org.apache.spark.SparkConf reader : List.of(pageReader(), sparksReader())) {
             Exception e = assertThrows(Exception.class, () -> run(reader, in, tmp.resolve("out-corrupt-fails").toString()),
                     "without the setting, the corrupt file fails the run, with either reader");
-            String said = BandAlign.describe(e);
-            assertTrue(said.contains(bad.getFileName().toString()), "the failure names the file: " + said);
+            String said = BandAlign.describe(BandAlign.cause(e));
+            String line = said + ReadFailures.hint(e, said);   // (as bin/bandalign's last line gives it)
+            assertTrue(line.contains(bad.getFileName().toString()) && line.contains("a checksum file"),
+                    "the failure names the file, and its checksum file (written before the file was changed): " + line);
         }
     }
 
