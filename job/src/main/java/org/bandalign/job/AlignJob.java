@@ -623,7 +623,7 @@ final class AlignJob {
                 boolean checksum = root instanceof org.apache.hadoop.fs.ChecksumException
                         || String.valueOf(root.getMessage()).startsWith("Checksum");
                 throw new UserError("--input " + path + (checksum ? " holds a file that fails its checksum: " : " holds a file that is no"
-                        + " Parquet file: ") + root.getMessage() + ReadFailures.hint(root, root.getMessage(), false));
+                        + " Parquet file: ") + root.getMessage() + ReadFailures.hint(root, root.getMessage()));
             }
             if (mergeFailure(e)) {
                 // Some column is stored in two types: read the job's columns alone, in one type

@@ -127,7 +127,7 @@ public final class BandAlign {
             String outOfMemory = outOfMemory(e);
             String shown = describe(cause(e));
             commandLine.getErr().println("bandalign: failed: " + oneLine(outOfMemory != null ? outOfMemory
-                    : shown + stoppedHint(e) + ReadFailures.hint(e, shown)));
+                    : shown + stoppedHint(e) + ReadFailures.hint(e, shown, commandLine.getCommandName().equals("align"))));
             commandLine.getErr().println("bandalign: (" + TRACE_ENV + "=1 prints the stack trace)");
             return 1;
         });

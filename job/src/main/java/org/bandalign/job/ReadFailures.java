@@ -29,28 +29,34 @@ final class ReadFailures {
      * nothing of the setting that skips such a file).
      */
     static final String SKIP_CORRUPT = "; if that file is corrupt, --conf " + AlignJob.IGNORE_CORRUPT_FILES
-            + "=true leaves it out and aligns the rest";
+            + "=true skips the rest of it and aligns the other files";
 
     private ReadFailures() {
     }
 
-    /**
-     * The words to add to {@code shown}, the failure's message that the line shows ("" for none),
-     * for a run that failed as it read a file ({@link #SKIP_CORRUPT} where no checksum file explains it).
-     */
+    /** The words to add to {@code shown}, the failure's message that the line shows ("" for none). */
     static String hint(Throwable e, String shown) {
-        return hint(e, shown, true);
+        return hint(e, shown, false);
     }
 
-    /** As {@link #hint(Throwable, String)}, with {@link #SKIP_CORRUPT} only where {@code skippable}. */
-    static String hint(Throwable e, String shown, boolean skippable) {
+    /**
+     * As {@link #hint(Throwable, String)}, and where {@code align} (the failure is an align run's)
+     * and the failure is a file's corruption as Parquet or Hadoop words it (not a file missing,
+     * nor a checksum file that explains it), {@link #SKIP_CORRUPT}.
+     */
+    static String hint(Throwable e, String shown, boolean align) {
         String file = null;
         String path = null;
         boolean checksumOrEnd = false;
+        boolean corrupt = false;
+        boolean missing = false;
         for (Throwable t = e; t != null && t != t.getCause(); t = t.getCause()) {
             String m = String.valueOf(t.getMessage());
             checksumOrEnd |= t instanceof org.apache.hadoop.fs.ChecksumException || t instanceof java.io.EOFException
                     || m.startsWith("Checksum");
+            corrupt |= t instanceof org.apache.parquet.io.ParquetDecodingException || t instanceof java.io.EOFException
+                    || m.contains("can not read class org.apache.parquet.format") || m.contains("is not a Parquet file");
+            missing |= t instanceof java.io.FileNotFoundException;
             Matcher read = FAILED_READ.matcher(m);
             if (file == null && read.find()) {
                 file = trim(read.group(1));
@@ -75,7 +81,7 @@ final class ReadFailures {
         String where = named ? "" : "reading " + file;
         String crc = checksumOrEnd ? checksumFile(path) : null;
         if (crc == null) {
-            String skip = skippable ? SKIP_CORRUPT : "";
+            String skip = align && corrupt && !missing ? SKIP_CORRUPT : "";
             return where.isEmpty() ? (skip.isEmpty() ? "" : " (" + skip.substring(2) + ")") : " (" + where + skip + ")";
         }
         return " (" + (where.isEmpty() ? "" : where + "; ") + "beside it lies " + crc + ", a checksum file that Hadoop's local file "

@@ -28,7 +28,10 @@ class ReadFailuresTest {
     @Test
     void hint_taskFailedReadingAFile_namesTheFile() throws IOException {
         Path part = Files.createFile(tmp.resolve("part-0.parquet"));
-        assertEquals(" (reading file://" + part + ReadFailures.SKIP_CORRUPT + ")", ReadFailures.hint(taskReadFailure(part), "EOFException: Read past End of File"));
+        assertEquals(" (reading file://" + part + ")", ReadFailures.hint(taskReadFailure(part), "EOFException: Read past End of File"));
+        // an align run's: a file that ends early is corrupt, which Spark can be told to skip
+        assertEquals(" (reading file://" + part + ReadFailures.SKIP_CORRUPT + ")",
+                ReadFailures.hint(taskReadFailure(part), "EOFException: Read past End of File", true));
     }
 
     @Test
@@ -63,27 +66,29 @@ class ReadFailuresTest {
         Files.createFile(tmp.resolve(".part-0.parquet.crc"));
         Exception task = new RuntimeException("[FAILED_READ_FILE.NO_HINT] Encountered error while reading file file://" + part + ".",
                 new IllegalStateException("bad page"));
-        assertEquals(" (reading file://" + part + ReadFailures.SKIP_CORRUPT + ")", ReadFailures.hint(task, "IllegalStateException: bad page"));
+        assertEquals(" (reading file://" + part + ")", ReadFailures.hint(task, "IllegalStateException: bad page", true));
     }
 
     /**
-     * A file the failure's own words name (the page reader's): only the setting that leaves a
-     * corrupt file out, and not where the caller says none applies (a footer, which the job's
-     * own survey of the input reads).
+     * A file the failure's own words name (the page reader's): only the setting that skips a
+     * corrupt file, for an align run's corruption alone (a review: it was added to generate's
+     * and plot's failures, and to a path that did not exist).
      */
     @Test
     void hint_aFileTheWordsName_addsTheSettingWhereItApplies() throws IOException {
         Path part = Files.createFile(tmp.resolve("part-0.parquet"));
         String shown = "UncheckedIOException: reading the scores of row 1 of file:" + part;
-        assertEquals(" (" + ReadFailures.SKIP_CORRUPT.substring(2) + ")", ReadFailures.hint(new java.io.UncheckedIOException(
-                new IOException("can not read class org.apache.parquet.format.PageHeader")), shown));
-        assertEquals("", ReadFailures.hint(new IOException(shown), shown, false));
+        Exception pageHeader = new java.io.UncheckedIOException(new IOException("can not read class org.apache.parquet.format.PageHeader"));
+        assertEquals(" (" + ReadFailures.SKIP_CORRUPT.substring(2) + ")", ReadFailures.hint(pageHeader, shown, true));
+        assertEquals("", ReadFailures.hint(pageHeader, shown), "not an align run's (plot, generate: no such setting)");
+        Exception gone = new java.io.UncheckedIOException(new java.io.FileNotFoundException("File file:" + part + " does not exist"));
+        assertEquals("", ReadFailures.hint(gone, shown, true), "a file missing is no corrupt one");
     }
 
     @Test
     void hint_noFileInTheFailure_addsNothing_aRemoteOneOnlyItsName() {
         assertEquals("", ReadFailures.hint(new IllegalStateException("boom"), "IllegalStateException: boom"));
         Exception remote = new RuntimeException("[FAILED_READ_FILE.NO_HINT] Encountered error while reading file hdfs://nn/x.parquet.");
-        assertEquals(" (reading hdfs://nn/x.parquet" + ReadFailures.SKIP_CORRUPT + ")", ReadFailures.hint(remote, "EOFException: x"));
+        assertEquals(" (reading hdfs://nn/x.parquet)", ReadFailures.hint(remote, "EOFException: x", true));
     }
 }
