@@ -114,6 +114,8 @@ public final class AlignCommand implements Callable<Integer> {
      * {@code --conf fs.s3a.endpoint} then ignored by the tasks).
      */
     static void checkPlacesEarly(SparkConf sparkConf, JobRequest request) {
+        HadoopPaths.parse("--input", request.input);   // (names Hadoop cannot take, on any file system)
+        HadoopPaths.output("--output", request.output);
         try {
             org.apache.hadoop.conf.Configuration hadoop = org.apache.spark.deploy.SparkHadoopUtil.get().newConfiguration(sparkConf);
             for (scala.Tuple2<String, String> kv : sparkConf.getAll()) {

@@ -40,9 +40,9 @@ final class AlignJob {
 
     static JobSummary run(SparkSession spark, JobRequest req) throws IOException {
         Configuration hadoop = hadoopConf(spark);
+        checkPlaces(hadoop, req);
         FileSystem fs = new Path(req.output).getFileSystem(hadoop);
         Path out = fs.makeQualified(new Path(req.output));
-        checkPlaces(hadoop, req);
         OutputSwap.checkLeftovers(fs, out, spark.sparkContext().applicationId(), LOG);   // what runs killed hard left beside the output
         InputFolders.check(hadoop, req.input);   // no Parquet files Spark would silently leave out
         Dataset<Row> input = readInput(spark, req.input);
@@ -147,24 +147,11 @@ final class AlignJob {
      * (or, with it, one that is not an earlier output of align).
      */
     static void checkPlaces(Configuration hadoop, JobRequest req) throws IOException {
-        Path in = new Path(req.input);
-        FileSystem inFs = in.getFileSystem(hadoop);
-        FileStatus[] matched;
-        try {
-            matched = inFs.globStatus(in);   // (null for a missing path, none for a glob matching nothing)
-        } catch (IllegalArgumentException e) {
-            throw colonInName(req.input, e);
-        }
-        if (matched == null || matched.length == 0) {
-            String escaped = req.input.replaceAll("([*?\\[\\]{}])", "\\\\$1");
-            if (!escaped.equals(req.input) && inFs.exists(in)) {   // (exists() takes the name as it is)
-                throw new UserError("--input " + req.input + " is read as a glob pattern and matches nothing, yet a file or folder"
-                        + " of that very name exists: put a backslash before each of * ? [ ] { } in it (" + escaped + ")");
-            }
-            throw new UserError("--input " + req.input + " does not exist");
-        }
-        FileSystem fs = new Path(req.output).getFileSystem(hadoop);
-        Path out = fs.makeQualified(new Path(req.output));
+        Path in = HadoopPaths.parse("--input", req.input);
+        HadoopPaths.matchInput(in.getFileSystem(hadoop), "--input", req.input);
+        Path asked = HadoopPaths.output("--output", req.output);
+        FileSystem fs = asked.getFileSystem(hadoop);
+        Path out = fs.makeQualified(asked);
         OutputPlace.check(hadoop, req.input, fs, out);
         if (fs.exists(out) && !req.overwrite) {
             throw new UserError("output directory " + req.output + " already exists; pass --overwrite to replace it");
@@ -172,22 +159,6 @@ final class AlignJob {
         if (req.overwrite) {
             OutputPlace.checkReplaceable(fs, out, OutputPlace.ALIGN_OUTPUT);
         }
-    }
-
-    /**
-     * A path Hadoop cannot take apart, where a file or folder named with a ':' (a time,
-     * {@code run-12:00}) lies on the way to the input or beside a glob's matches: Hadoop reads
-     * the ':' as the end of a URI scheme (HADOOP-3257) and throws "Relative path in absolute URI".
-     */
-    static RuntimeException colonInName(String input, IllegalArgumentException e) {
-        for (Throwable c = e; c != null; c = c.getCause()) {
-            if (c instanceof java.net.URISyntaxException u && u.getInput() != null && u.getInput().contains(":")) {
-                return new UserError("--input " + input + ": Hadoop cannot take a file or folder named with a ':' ('" + u.getInput()
-                        + "': it reads the ':' as the end of a URI scheme) on the input's path or where a glob pattern in it looks;"
-                        + " rename it without the ':'", e);
-            }
-        }
-        return e;
     }
 
     /** The Hadoop configuration Spark's own readers and writers use (the session's settings included). */

@@ -101,6 +101,7 @@ public final class GenerateCommand implements Callable<Integer> {
                     + (long) Math.sqrt(MAX_SCORES / 3.0) + " for dense pairs");
         }
         ParquetWriting.checkCodec(compression, "--compression");
+        org.apache.hadoop.fs.Path out = HadoopPaths.output("--output", output);   // (before Spark starts)
         SparkConf conf = new SparkConf().setIfMissing("spark.app.name", "bandalign generate");
         conf.setMaster(master != null ? master : conf.get("spark.master", "local[*]"));
         SparkSession spark = CommandSession.start(conf, "generate");
@@ -109,7 +110,6 @@ public final class GenerateCommand implements Callable<Integer> {
                 checkHeap((long) (maxLen * widest * 3 * Float.BYTES), Math.min(pairs, spark.sparkContext().defaultParallelism()),
                         Runtime.getRuntime().maxMemory());
             }
-            org.apache.hadoop.fs.Path out = new org.apache.hadoop.fs.Path(output);
             org.apache.hadoop.fs.FileSystem fs = out.getFileSystem(spark.sparkContext().hadoopConfiguration());
             OutputPlace.checkPlace(fs, fs.makeQualified(out));   // (a file, even with --overwrite, is never replaced)
             if (!overwrite && fs.exists(out)) {
@@ -186,7 +186,8 @@ public final class GenerateCommand implements Callable<Integer> {
                     refusedAtPublish = e;   // (what is in the output's place changed while this run wrote: its rows are kept, where the message says)
                     throw e;
                 }
-                written = spark.read().parquet(output).count();   // (Spark reads no hidden path: the staging directory's)
+                // (Spark reads no hidden path: the staging directory's; the name escaped, as Spark reads a path as a glob)
+                written = spark.read().parquet(HadoopPaths.escapeGlob(output)).count();
             } catch (Exception | Error e) {
                 if (e == refusedAtPublish) {
                     throw e;

@@ -72,12 +72,9 @@ public final class PlotCommand implements Callable<Integer> {
         conf.setMaster(master != null ? master : conf.get("spark.master", "local[*]"));
         SparkSession spark = CommandSession.start(conf, "plot");
         try {
-            org.apache.hadoop.fs.Path inPath = new org.apache.hadoop.fs.Path(input);
+            org.apache.hadoop.fs.Path inPath = HadoopPaths.parse("--input", input);
             org.apache.hadoop.fs.FileSystem fs = inPath.getFileSystem(spark.sparkContext().hadoopConfiguration());
-            org.apache.hadoop.fs.FileStatus[] matched = fs.globStatus(inPath);
-            if (matched == null || matched.length == 0) {   // (as align says it; a glob matches what it matches)
-                throw new UserError("--input " + input + " does not exist");
-            }
+            org.apache.hadoop.fs.FileStatus[] matched = HadoopPaths.matchInput(fs, "--input", input);   // (as align says it)
             boolean outputDir = true;   // (each path matched an output directory, whose marginals/ is read; else a marginals table)
             for (org.apache.hadoop.fs.FileStatus st : matched) {
                 outputDir &= st.isDirectory() && fs.isDirectory(new org.apache.hadoop.fs.Path(st.getPath(), "marginals"));

@@ -308,7 +308,10 @@ class JobKeysTest {
         // "URISyntaxException: Relative path in absolute URI"; one with [1] in its name "did not exist")
         java.nio.file.Path timed = java.nio.file.Files.createDirectories(tmp.resolve("t").resolve("run-12:00"));
         java.nio.file.Path bracketed = java.nio.file.Files.createDirectories(tmp.resolve("b").resolve("run[1]"));
-        for (java.nio.file.Path dir : List.of(timed, bracketed)) {
+        // (a review's: with run1 beside it, run[1] read run1 without a word)
+        java.nio.file.Path twin = java.nio.file.Files.createDirectories(tmp.resolve("c").resolve("run[1]"));
+        java.nio.file.Path matchedInstead = java.nio.file.Files.createDirectories(tmp.resolve("c").resolve("run1"));
+        for (java.nio.file.Path dir : List.of(timed, bracketed, twin, matchedInstead)) {
             try (java.util.stream.Stream<java.nio.file.Path> parts = java.nio.file.Files.list(java.nio.file.Path.of(sample))) {
                 for (java.nio.file.Path part : parts.filter(f -> f.toString().endsWith(".parquet")).toList()) {
                     java.nio.file.Files.copy(part, dir.resolve(part.getFileName()));
@@ -317,8 +320,15 @@ class JobKeysTest {
         }
         String[][] cases = {
             {"--input " + timed + ": Hadoop cannot take a file or folder named with a ':' ('run-12:00': it reads the ':' as the end of"
-                    + " a URI scheme) on the input's path or where a glob pattern in it looks; rename it without the ':'", timed.toString(),
+                    + " a URI scheme) on the path or where a glob pattern in it looks; rename it without the ':'", timed.toString(),
                 tmp.resolve("o").toString()},
+            {"--input run-12:00: Hadoop cannot take a file or folder named with a ':' ('run-12:00'", "run-12:00", tmp.resolve("o").toString()},
+            {"--input " + twin + " is read as a glob pattern, which matches file:" + matchedInstead + ", yet a file or folder of that very"
+                    + " name exists too: to read it, put a backslash before each of * ? [ ] { } in it (" + tmp.resolve("c").resolve("run\\[1\\]")
+                    + "); to read what the pattern matches, rename it", twin.toString(), tmp.resolve("o").toString()},
+            {"--output " + tmp.resolve("out-12:00") + ": Hadoop cannot read back a file or folder named with a ':'", sample,
+                tmp.resolve("out-12:00").toString()},
+            {"--output out-12:00: Hadoop cannot take a file or folder named with a ':' ('out-12:00'", sample, "out-12:00"},
             {"--input " + tmp.resolve("t").resolve("run-*") + ": Hadoop cannot take a file or folder named with a ':' ('run-12:00'",
                 tmp.resolve("t").resolve("run-*").toString(), tmp.resolve("o").toString()},
             {"--input " + bracketed + " is read as a glob pattern and matches nothing, yet a file or folder of that very name exists:"
@@ -345,9 +355,22 @@ class JobKeysTest {
         }
         assertEquals("mine", java.nio.file.Files.readString(existing.resolve("notes.txt")));
         java.io.StringWriter err = new java.io.StringWriter();
-        assertEquals(0, BandAlign.run(new java.io.PrintWriter(new java.io.StringWriter(), true), new java.io.PrintWriter(err, true),
-                "align", "--input", tmp.resolve("b").resolve("run\\[1\\]").toString(), "--output", tmp.resolve("o").toString(),
+        java.io.PrintWriter quiet = new java.io.PrintWriter(new java.io.StringWriter(), true);
+        String written = tmp.resolve("o[1]").toString();
+        assertEquals(0, BandAlign.run(quiet, new java.io.PrintWriter(err, true),
+                "align", "--input", tmp.resolve("b").resolve("run\\[1\\]").toString(), "--output", written,
                 "--master", "local[1]", "--backend", "cpu"), "the escaped name, as the refusal gives it, reads the folder: " + err);
+        // plot reads an input as align does (a review: it said "does not exist"), and generate's output can hold [ ] too
+        java.io.StringWriter plotErr = new java.io.StringWriter();
+        String png = tmp.resolve("seed.png").toString();
+        assertEquals(2, BandAlign.run(quiet, new java.io.PrintWriter(plotErr, true), "plot", "--input", written, "--id", "seed-example",
+                "--output", png, "--master", "local[1]"));
+        assertTrue(plotErr.toString().contains("--input " + written + " is read as a glob pattern and matches nothing"), plotErr.toString());
+        assertEquals(0, BandAlign.run(quiet, quiet, "plot", "--input", HadoopPaths.escapeGlob(written), "--id", "seed-example",
+                "--output", png, "--master", "local[1]"));
+        assertEquals(0, BandAlign.run(quiet, quiet, "generate", "--output", tmp.resolve("g[1]").toString(),
+                "--pairs", "3", "--min-len", "2", "--max-len", "4", "--master", "local[1]"), "generate reads back what it wrote");
+        assertTrue(java.nio.file.Files.exists(tmp.resolve("g[1]").resolve(OutputPlace.GENERATED_MARK)));
     }
 
     /**
