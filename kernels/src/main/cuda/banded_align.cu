@@ -849,7 +849,9 @@ extern "C" __global__ void banded_marginals(const long long *desc, const float *
                                             const double *alpha_all, const double *beta_all,
                                             const double *log_z, int *bad_score, int slices) {
     const int pair = blockIdx.x / slices, slice = blockIdx.x % slices;
-    const int flag = bad_score[pair];   /* (set before this launch, but for IMPRECISE: see SPLIT) */
+    /* (set before this launch, but for IMPRECISE, which sibling blocks may store meanwhile: a
+       volatile load, so the race is one the memory model allows; see SPLIT) */
+    const int flag = *(volatile const int *)&bad_score[pair];
     if ((flag != INT_MAX && flag != IMPRECISE) || log_z[pair] == NEG_INF) {
         return;
     }
