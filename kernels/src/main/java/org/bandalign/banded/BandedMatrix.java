@@ -28,7 +28,10 @@ import java.util.Objects;
  * <p>Every operation works on each batch element independently and returns a new matrix (also
  * for a zero shift or pad); no operation modifies its operands. Products accumulate in {@code double} and round to
  * {@code float} once. {@code x.multiply(y)} follows genbmm's convention and computes
- * {@code Y^T X}, in time {@code O(batch * n * x.width() * y.width())}.
+ * {@code Y^T X}, in time {@code O(batch * n * x.width() * y.width())}. As in genbmm, the products
+ * take the entries outside an operand's band as the semiring's zero (0, or -inf for the log and
+ * max products), whatever the operand's {@code fill}: they sum over the band entries alone, not
+ * over the {@link #toDense()} matrices (which differ where a fill is not that zero).
  *
  * <pre>{@code
  * // One 3 x 3 tridiagonal matrix: lu = ld = 1, rows of data are the dense columns.
@@ -87,11 +90,11 @@ public final class BandedMatrix {
         requireNonNegative("batch", batch);
         requireNonNegative("n", n);
         int width = checkedWidth(lu, ld);
-        long expected = (long) batch * n * width;
+        long expected = values(batch, n, width);
         if (data.length != expected) {
             throw new IllegalArgumentException(String.format(
-                    "data has length %d but batch * n * (lu + ld + 1) = %d * %d * %d = %d",
-                    data.length, batch, n, width, expected));
+                    "data has length %d but batch * n * (lu + ld + 1) = %d * %d * %d = %s",
+                    data.length, batch, n, width, expected == Long.MAX_VALUE ? "more than 2^63" : Long.toString(expected)));
         }
         return new BandedMatrix(data.clone(), batch, n, lu, ld, fill);
     }
@@ -209,7 +212,8 @@ public final class BandedMatrix {
 
     /**
      * The sum-product {@code Y^T X} of this matrix {@code x} and {@code y} (genbmm's convention;
-     * {@code x.multiply(y.transpose())} is {@code Y X}). The result has
+     * {@code x.multiply(y.transpose())} is {@code Y X}), over the operands' band entries alone
+     * (entries outside a band count as 0, whatever its fill). The result has
      * {@code lu = x.lu + y.ld}, {@code ld = x.ld + y.lu} and fill 0.
      *
      * @param y the right operand, of the same batch and size
@@ -221,8 +225,9 @@ public final class BandedMatrix {
     }
 
     /**
-     * The log-semiring product: entry {@code (i, j)} is {@code log sum_k exp(Y^T[i][k] + X[k][j])},
-     * computed with a max shift. Band as {@link #multiply}; fill -inf.
+     * The log-semiring product: entry {@code (i, j)} is {@code log sum_k exp(Y^T[i][k] + X[k][j])}
+     * over the {@code k} where both entries lie in their bands (entries outside count as -inf,
+     * whatever the fill), computed with a max shift. Band as {@link #multiply}; fill -inf.
      *
      * @param y the right operand, of the same batch and size
      * @return the product, a new matrix
@@ -233,8 +238,9 @@ public final class BandedMatrix {
     }
 
     /**
-     * The max-plus product: entry {@code (i, j)} is {@code max_k (Y^T[i][k] + X[k][j])}. Band as
-     * {@link #multiply}; fill -inf.
+     * The max-plus product: entry {@code (i, j)} is {@code max_k (Y^T[i][k] + X[k][j])} over the
+     * {@code k} where both entries lie in their bands (entries outside count as -inf, whatever the
+     * fill). Band as {@link #multiply}; fill -inf.
      *
      * @param y the right operand, of the same batch and size
      * @return the product, a new matrix
@@ -330,6 +336,9 @@ public final class BandedMatrix {
         int resultLd = checkedOffset("x.ld + y.lu", (long) ld + y.lu);
         int resultWidth = checkedWidth(resultLu, resultLd);
         float[] out = allocate(batch, n, resultWidth, semiring.fill());
+        if (out.length == 0) {   // (no accumulator of the band's width for no values: it may not fit the heap)
+            return new BandedMatrix(out, batch, n, resultLu, resultLd, semiring.fill());
+        }
         ProductSemiring.Accumulator accumulator = semiring.newAccumulator(resultWidth);
         for (int b = 0; b < batch; b++) {
             for (int c = 0; c < n; c++) {
@@ -424,16 +433,26 @@ public final class BandedMatrix {
         return (int) width;
     }
 
+    /**
+     * {@code batch * n * width} for non-negative factors, or {@link Long#MAX_VALUE} where it passes
+     * the long range (a tester's find: {@code fromData} took an empty array for 2^30 x 2^30 x 15,
+     * whose count wrapped to 0, and every call after failed with ArrayIndexOutOfBoundsException).
+     */
+    private static long values(int batch, int n, int width) {
+        long rows = (long) batch * n;   // (below 2^62)
+        return width != 0 && rows > Long.MAX_VALUE / width ? Long.MAX_VALUE : rows * width;
+    }
+
     private static float[] allocate(int batch, int n, int width, float value) {
         return allocate(batch, n, width, value, "batch * n * width");
     }
 
     /** An array of {@code batch * n * width} values set to {@code value}; {@code what} names the product in a refusal. */
     private static float[] allocate(int batch, int n, int width, float value, String what) {
-        long length = (long) batch * n * width;
+        long length = values(batch, n, width);
         if (length > MAX_ARRAY_LENGTH) {
-            throw new IllegalArgumentException(String.format(
-                    "%s = %d * %d * %d = %d values do not fit in one array", what, batch, n, width, length));
+            throw new IllegalArgumentException(String.format("%s = %d * %d * %d = %s values do not fit in one array", what, batch, n,
+                    width, length == Long.MAX_VALUE ? "more than 2^63" : Long.toString(length)));
         }
         float[] array = new float[(int) length];
         Arrays.fill(array, value);

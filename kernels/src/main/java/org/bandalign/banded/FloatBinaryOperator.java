@@ -10,8 +10,9 @@ public interface FloatBinaryOperator {
     /**
      * Combines two values.
      *
-     * @param x the value taken from the left operand (or 0 where the left operand has no band entry)
-     * @param y the value taken from the right operand
+     * @param x the value taken from the left operand (0 where the left operand's band does not
+     *          reach; in a padding slot, the value stored there)
+     * @param y the value taken from the right operand (likewise)
      * @return the combined value
      */
     float apply(float x, float y);

@@ -154,6 +154,26 @@ class BandedMatrixTest {
         assertTrue(e.getMessage().contains("= 9"), e.getMessage());
     }
 
+    /** A tester's find: 2^30 x 2^30 x 15 wrapped to 0 in a long, so an empty array was taken for it. */
+    @Test
+    void fromData_sizesPastTheLongRange_areRefusedNotWrapped() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> BandedMatrix.fromData(new float[0], 1 << 30, 1 << 30, 15, 0, 0f));
+        assertTrue(e.getMessage().contains("more than 2^63"), e.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> BandedMatrix.fromData(new float[0], 1 << 21, 1 << 21, (1 << 22) - 1, 0, 0f));
+    }
+
+    /** No values to compute: no accumulator of the result band's width either (it took 16 GB here). */
+    @Test
+    void products_ofEmptyBatches_withWideBands_needNoMemory() {
+        BandedMatrix z = BandedMatrix.fromData(new float[0], 0, 3, 500_000_000, 500_000_000, 0f);
+        for (BandedMatrix p : new BandedMatrix[] {z.multiply(z), z.multiplyLog(z), z.multiplyMax(z)}) {
+            assertEquals(0, p.batch());
+            assertEquals(1_000_000_000, p.lu());
+            assertEquals(0, p.data().length);
+        }
+    }
+
     @Test
     void fromData_nullData_throws() {
         assertThrows(NullPointerException.class, () -> BandedMatrix.fromData(null, 1, 3, 1, 1, 0f));
