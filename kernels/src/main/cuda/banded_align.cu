@@ -1117,3 +1117,12 @@ extern "C" __global__ void banded_viterbi_global(const long long *desc, const fl
                                                  int *bad_score) {
     viterbi<true>(desc, scores, back_ptr, best_out, end_cell, path_len, path, roll_global, bad_score);
 }
+
+/*
+ * The SHA-256 of this file as build.sh compiled it, kept in the binary's data (the machine code
+ * of each sm holds it as text), so that CudaKernelsFreshnessTest can tell the shipped binary was
+ * built from the source beside it.
+ */
+#ifdef BANDALIGN_SOURCE_SHA256
+extern "C" __device__ const char bandalign_source_sha256[] = BANDALIGN_SOURCE_SHA256;
+#endif

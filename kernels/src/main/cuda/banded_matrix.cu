@@ -86,3 +86,12 @@ extern "C" __global__ void banded_multiply(const float *x, const float *y, float
     }
     z[slot] = (float)acc;
 }
+
+/*
+ * The SHA-256 of this file as build.sh compiled it, kept in the binary's data (the machine code
+ * of each sm holds it as text), so that CudaKernelsFreshnessTest can tell the shipped binary was
+ * built from the source beside it.
+ */
+#ifdef BANDALIGN_SOURCE_SHA256
+extern "C" __device__ const char bandalign_source_sha256[] = BANDALIGN_SOURCE_SHA256;
+#endif

@@ -9,7 +9,9 @@
 #                       on Volta GPUs (sm_70), for which CUDA 13 builds nothing.
 # plus kernels.sha256 and kernels-cuda12.sha256: the compiler's version and the SHA-256 of each
 # source and of the binary built from it, which CudaKernelsFreshnessTest compares with the
-# sources and the shipped binaries, so that a stale binary of either set fails the build.
+# sources and the shipped binaries, so that a stale binary of either set fails the build. Each
+# binary also holds its source's SHA-256 (BANDALIGN_SOURCE_SHA256, at the end of each .cu),
+# which the test looks for in it.
 #   bash kernels/src/main/cuda/build.sh        (or: mvn -Pcuda -pl kernels generate-resources)
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -31,7 +33,9 @@ build() {
   for src in "$here"/*.cu; do
     local name
     name="$(basename "$src" .cu)"
-    "$compiler" -O3 -fatbin "$@" -o "$out/$name$suffix.fatbin" "$src"
+    local sha
+    sha="$(cd "$here" && sha256sum "$name.cu" | cut -d' ' -f1)"
+    "$compiler" -O3 -fatbin "$@" -DBANDALIGN_SOURCE_SHA256="\"$sha\"" -o "$out/$name$suffix.fatbin" "$src"
     (cd "$here" && sha256sum "$name.cu") >> "$out/$sums.tmp"
     (cd "$out" && sha256sum "$name$suffix.fatbin") >> "$out/$sums.tmp"
   done

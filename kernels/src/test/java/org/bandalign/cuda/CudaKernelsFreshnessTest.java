@@ -21,7 +21,8 @@ import org.junit.jupiter.api.Test;
  * The shipped kernel binaries, both builds (CUDA 13 and CUDA 12), were built from the current
  * {@code .cu} sources: the SHA-256 that {@code src/main/cuda/build.sh} recorded for each source
  * must match the source now, and the one it recorded for the binary built from it the binary
- * shipped (an audit: the sources' sums alone could be brought up to date without a build). Rebuild
+ * shipped (an audit: the sources' sums alone could be brought up to date without a build); and
+ * the binary must hold its source's SHA-256, which build.sh compiles into it. Rebuild
  * with {@code bash kernels/src/main/cuda/build.sh} (or {@code mvn -Pcuda}) after editing a kernel.
  */
 class CudaKernelsFreshnessTest {
@@ -56,6 +57,10 @@ class CudaKernelsFreshnessTest {
                 assertTrue(shipped.length > 1000, fatbin + " is shipped");
                 assertEquals(recorded.get(fatbin), HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(shipped)),
                         build[0] + ": " + fatbin + " is not the binary build.sh made from " + cu + ": run bash kernels/src/main/cuda/build.sh");
+                // (the binary's own record of its source, BANDALIGN_SOURCE_SHA256: a review found the sums file alone could be
+                // brought up to date by hand)
+                assertTrue(new String(shipped, StandardCharsets.ISO_8859_1).contains(actual.get(cu)),
+                        fatbin + " was not built from the " + cu + " beside it: run bash kernels/src/main/cuda/build.sh");
             }
             assertEquals(2 * actual.size(), recorded.size(), build[0] + ": a source and a binary for each kernel file: " + recorded.keySet());
         }
