@@ -487,10 +487,14 @@ public final class CudaAligner implements Aligner {
         return e.call().startsWith("cuMemAlloc") ? needs : needs + " (" + e.getMessage() + ")";
     }
 
-    /** The device's free memory now, in bytes; -1 where the driver cannot say. */
+    /**
+     * The device's free memory now, in bytes; -1 where the driver cannot say, or the aligner was
+     * closed meanwhile (under the read lock, as every other use of the device: a review found this
+     * one could make a context current that another task's close() was releasing).
+     */
     private long freeDeviceMemory() {
-        try (CudaDevice.CallerContext caller = device.enter()) {
-            return device.memoryInfo()[0];
+        try {
+            return diagnostic(() -> device.memoryInfo()[0]);
         } catch (RuntimeException e) {
             return -1;
         }
