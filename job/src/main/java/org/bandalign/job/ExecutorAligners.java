@@ -106,11 +106,16 @@ final class ExecutorAligners {
     /** {@link ExecutorSurvey#noGpuAtAll()}, once per JVM (it asks the driver). */
     private static String noGpuAtAll;
 
-    private static synchronized String noGpuAtAll() {
-        if (noGpuAtAll == null) {
-            noGpuAtAll = ExecutorSurvey.noGpuAtAll();
+    /** Guards the once-a-JVM probes ({@link #noGpuAtAll}, {@link #visibleCudaDevices}), which load the driver or ask the driver program. */
+    private static final Object PROBE_LOCK = new Object();
+
+    private static String noGpuAtAll() {
+        synchronized (PROBE_LOCK) {
+            if (noGpuAtAll == null) {
+                noGpuAtAll = ExecutorSurvey.noGpuAtAll();
+            }
+            return noGpuAtAll;
         }
-        return noGpuAtAll;
     }
 
     /**
@@ -141,17 +146,19 @@ final class ExecutorAligners {
      * The CUDA devices this JVM's driver shows, 0 where no driver loads: whether the GPUs of a
      * cluster whose executors were given none sit idle.
      */
-    private static synchronized int visibleCudaDevices() {
-        if (visibleCudaDevices == null) {
-            int count;
-            try {
-                count = CudaAligner.deviceCount();
-            } catch (RuntimeException e) {   // no driver, or one that fails: the task goes on on the CPU all the same
-                count = 0;
+    private static int visibleCudaDevices() {
+        synchronized (PROBE_LOCK) {
+            if (visibleCudaDevices == null) {
+                int count;
+                try {
+                    count = CudaAligner.deviceCount();
+                } catch (RuntimeException e) {   // no driver, or one that fails: the task goes on on the CPU all the same
+                    count = 0;
+                }
+                visibleCudaDevices = count;
             }
-            visibleCudaDevices = count;
+            return visibleCudaDevices;
         }
-        return visibleCudaDevices;
     }
 
     /** Local mode: the tasks run in the driver JVM, and Spark assigns them no GPU resources. */
@@ -160,14 +167,56 @@ final class ExecutorAligners {
         return env == null || "driver".equals(env.executorId());
     }
 
-    static synchronized Aligner cpu(JobOptions options) {
-        if (cpu == null) {
-            cpu = Aligner.cpu(cpuThreads(options));
+    /** Guards {@link #cpu}, apart from the class's lock (a task's CPU engine never waits for a GPU being opened). */
+    private static final Object CPU_LOCK = new Object();
+
+    static Aligner cpu(JobOptions options) {
+        synchronized (CPU_LOCK) {
+            if (cpu == null) {
+                cpu = Aligner.cpu(cpuThreads(options));
+            }
+            return cpu;
         }
-        return cpu;
     }
 
-    private static synchronized CudaAligner cuda(int ordinal, JobOptions options) {
+    /**
+     * One lock a device, held while it is opened: opening takes from a fraction of a second to
+     * seconds (its context, pinned staging), and a driver call that hangs cannot be interrupted,
+     * so the class's own lock, which every task takes for its engine and each GPU batch for its
+     * permit, is not held meanwhile (a concurrency review: opening GPU 1 stalled GPU 0's batches).
+     */
+    private static final Map<Integer, Object> OPENING = new java.util.concurrent.ConcurrentHashMap<>();
+
+    private static CudaAligner cuda(int ordinal, JobOptions options) {
+        CudaAligner aligner = openOrRefused(ordinal);
+        if (aligner != null) {
+            return aligner;
+        }
+        synchronized (OPENING.computeIfAbsent(ordinal, k -> new Object())) {
+            aligner = openOrRefused(ordinal);   // (another task opened it while this one waited)
+            if (aligner != null) {
+                return aligner;
+            }
+            try {
+                aligner = CudaAligner.open(ordinal, options.gpuMemoryBudget);
+            } catch (CudaUnavailableException e) {
+                if (e.getMessage().startsWith("no CUDA driver") || e.getMessage().startsWith("CUDA unavailable")) {
+                    synchronized (ExecutorAligners.class) {
+                        cudaFailure = e.getMessage();   // the driver (or JCuda's library) will not appear later in this JVM
+                    }
+                }
+                throw e;
+            }
+            synchronized (ExecutorAligners.class) {
+                CUDA.put(ordinal, aligner);
+                PERMITS.put(ordinal, new Semaphore(Math.max(1, options.gpuConcurrentTasks), true));
+            }
+            return aligner;
+        }
+    }
+
+    /** The open aligner of device {@code ordinal}, or null where none is; refused where the device or the driver failed before. */
+    private static synchronized CudaAligner openOrRefused(int ordinal) {
         CudaAligner aligner = CUDA.get(ordinal);
         if (aligner != null) {
             return aligner;
@@ -178,17 +227,7 @@ final class ExecutorAligners {
         if (cudaFailure != null) {
             throw new CudaUnavailableException(cudaFailure);
         }
-        try {
-            aligner = CudaAligner.open(ordinal, options.gpuMemoryBudget);
-        } catch (CudaUnavailableException e) {
-            if (e.getMessage().startsWith("no CUDA driver") || e.getMessage().startsWith("CUDA unavailable")) {
-                cudaFailure = e.getMessage();   // the driver (or JCuda's library) will not appear later in this JVM
-            }
-            throw e;
-        }
-        CUDA.put(ordinal, aligner);
-        PERMITS.put(ordinal, new Semaphore(Math.max(1, options.gpuConcurrentTasks), true));
-        return aligner;
+        return null;
     }
 
     /** {@return the aligner this executor's tasks use on device {@code ordinal}, or null where none is open (tests)} */
