@@ -51,7 +51,6 @@ final class AlignJob {
         // the output directory never holds a partial result, and --overwrite replaces an
         // earlier output only once the new one is complete (a failed rerun keeps the old one).
         OutputSwap swap = new OutputSwap(fs, out, spark.sparkContext().applicationId(), OutputPlace.ALIGN_OUTPUT);
-        Path staging = swap.staging;
         swap.prepare();
         long start = System.nanoTime();
         // Interrupted (Ctrl-C, SIGTERM, or in local mode Spark's exit when a task runs out of
@@ -83,7 +82,7 @@ final class AlignJob {
         ShutdownHookManager.get().addShutdownHook(recover, PARTIAL_OUTPUT_HOOK_PRIORITY);
         STOP_SAID_BY_HOOK.set(true);
         try {
-            JobSummary summary = write(spark, req, input, staging, fs, start);
+            JobSummary summary = write(spark, req, input, swap, fs, start);
             swap.publish(req.overwrite);   // (a failure here keeps the finished output and says where)
             return summary;
         } finally {
@@ -97,11 +96,12 @@ final class AlignJob {
     }
 
     /**
-     * Runs the job into {@code staging}, with {@code _SUMMARY.json} last; a failure removes what
+     * Runs the job into {@code swap}'s staging directory, with {@code _SUMMARY.json} last; a failure removes what
      * it wrote, once the failed job's other tasks, which may still be writing, have ended.
      */
-    private static JobSummary write(SparkSession spark, JobRequest req, Dataset<Row> input, Path staging, FileSystem fs,
+    private static JobSummary write(SparkSession spark, JobRequest req, Dataset<Row> input, OutputSwap swap, FileSystem fs,
                                     long start) throws IOException {
+        Path staging = swap.staging;
         String tag = "bandalign-align-" + java.util.UUID.randomUUID();
         spark.sparkContext().addJobTag(tag);
         try {
@@ -109,7 +109,7 @@ final class AlignJob {
                     reading.byPage(), reading.byPage() ? List.of()
                             : LargeRows.files(input, reading.survey(), req.largeRowBytes, executor(spark).heapBytes(), hadoopConf(spark)),
                     staging, fs, start, tag));
-            try (OutputStream os = fs.create(new Path(staging, "_SUMMARY.json"), false)) {
+            try (OutputStream os = swap.createInStaging("_SUMMARY.json")) {
                 os.write(summary.toJson().getBytes(StandardCharsets.UTF_8));
             }
             try {

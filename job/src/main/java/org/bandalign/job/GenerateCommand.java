@@ -174,7 +174,7 @@ public final class GenerateCommand implements Callable<Integer> {
                         .option("parquet.block.size", ROW_GROUP_BYTES).parquet(swap.staging.toString());
                 // What --overwrite knows generate's output by: empty, as _SUCCESS, since polars reads every non-empty
                 // file of a folder (Spark and pyarrow skip names that start with '_')
-                fs.create(new org.apache.hadoop.fs.Path(swap.staging, OutputPlace.GENERATED_MARK), false).close();
+                swap.createInStaging(OutputPlace.GENERATED_MARK).close();
                 try {
                     OutputFiles.removeChecksumFiles(fs, swap.staging);   // (as align's output: polars reads the folder)
                 } catch (java.io.IOException e) {   // (the output is complete without; Hadoop reads it either way)

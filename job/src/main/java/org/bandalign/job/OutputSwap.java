@@ -178,6 +178,28 @@ final class OutputSwap {
     }
 
     /**
+     * Creates file {@code name} in the staging directory, which must still be there: where the
+     * run was stopped meanwhile ({@link #recover()} removed it), an IOException, not a staging
+     * directory made again by the create and left behind (a concurrency review: a SIGTERM between
+     * the last Spark job and the summary's write left one).
+     */
+    synchronized java.io.OutputStream createInStaging(String name) throws IOException {
+        if (recovered) {
+            throw new IOException("the run was stopped, and " + staging + " removed");
+        }
+        Path file = new Path(staging, name);
+        try {
+            return fs.createFile(file).overwrite(false).build();   // (not recursive: no parent made)
+        } catch (IOException e) {
+            // (a file system without createNonRecursive, which Hadoop's FileSystem says in these words)
+            if (!String.valueOf(e.getMessage()).contains("createNonRecursive unsupported") || !fs.isDirectory(staging)) {
+                throw e;
+            }
+            return fs.create(file, false);
+        }
+    }
+
+    /**
      * Before the run writes: what an earlier attempt of the same application (a YARN reattempt
      * keeps its id) left, put right as {@link #recover()} would.
      */

@@ -225,6 +225,26 @@ class OutputSwapTest {
         assertFalse(Files.exists(local(again.aside)));
     }
 
+    /**
+     * A concurrency review: a SIGTERM between the last Spark job and the summary's write removed
+     * the staging directory (the shutdown hook), and the write made it again, left behind.
+     */
+    @Test
+    void createInStaging_afterRecover_refusedAndMakesNoStagingDirectory() throws IOException {
+        OutputSwap s = swap("summary-after-stop");
+        Files.createDirectories(local(s.staging));
+        try (java.io.OutputStream os = s.createInStaging("_SUMMARY.json")) {
+            os.write('{');
+        }
+        assertTrue(Files.exists(local(s.staging).resolve("_SUMMARY.json")));
+        assertFalse(s.recover());
+        assertThrows(IOException.class, () -> s.createInStaging("_SUMMARY.json"));
+        assertFalse(Files.exists(local(s.staging)), "no staging directory made again");
+        OutputSwap gone = swap("staging-removed");   // (removed by another hand: the create does not make it either)
+        assertThrows(IOException.class, () -> gone.createInStaging("_SUMMARY.json"));
+        assertFalse(Files.exists(local(gone.staging)));
+    }
+
     @Test
     void recover_afterAnInterruption_atEachPointOfTheSwap() throws IOException {
         OutputSwap writing = swap("writing");   // still writing: only the staging directory goes
