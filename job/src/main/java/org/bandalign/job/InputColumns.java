@@ -150,19 +150,24 @@ final class InputColumns {
         return input.select(columns.toArray(new Column[0]));
     }
 
+    /** A number in decimal notation, as a float written as text spells it. */
+    private static final String DECIMAL_NUMBER = "^[+-]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][+-]?[0-9]+)?$";
+
     /**
      * Column {@code name} as a 32-bit integer: null where it does not fit, and, for a fractional
      * column (a float, double or decimal, as pandas makes of integers with gaps), where it is
      * not a whole number (2.7 is no length), rather than truncated. A string is read as Spark
      * casts it to an integer ("2", " 2"), or else as the number it spells where that is whole
-     * ("2.0", "2e3", as a float column written as text holds it; not "2.5").
+     * ("2.0", "2e3", as a float column written as text holds it; not "2.5", nor Java's "2d").
      */
     private static Column integer(StructType schema, String name) {
         Column c = col(field(schema, name));
         Column asInt = c.try_cast(DataTypes.IntegerType);
         DataType type = schema.apply(field(schema, name)).dataType();
         if (type instanceof org.apache.spark.sql.types.StringType) {
-            Column number = org.apache.spark.sql.functions.trim(c).try_cast(DataTypes.DoubleType);
+            Column text = org.apache.spark.sql.functions.trim(c);
+            // (decimal spellings only: a double cast also takes Java's "3d", "2f" and "0x1p1")
+            Column number = org.apache.spark.sql.functions.when(text.rlike(DECIMAL_NUMBER), text.try_cast(DataTypes.DoubleType));
             return org.apache.spark.sql.functions.coalesce(asInt, whole(number));
         }
         return type instanceof org.apache.spark.sql.types.FractionalType ? whole(c) : asInt;

@@ -1570,7 +1570,7 @@ class AlignJobLocalTest {
                 .add("scores", DataTypes.BinaryType);
         byte[] scores = PairDecoder.pack(new float[2 * 3 * 3]);
         String[] whole = {"2", " 2", "2.0", "2e0", "+2", "20e-1"};
-        String[] not = {"2.5", "3e10", "abc", "NaN", "Infinity", "-2147483649", "", " 2.5 "};
+        String[] not = {"2.5", "3e10", "abc", "NaN", "Infinity", "-2147483649", "", " 2.5 ", "2d", "2F", "0x1p1", "2.0d"};
         List<Row> rows = new ArrayList<>();
         for (String n : whole) {
             rows.add(RowFactory.create("whole " + n, n, "3.000", scores));
