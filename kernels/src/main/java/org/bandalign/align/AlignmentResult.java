@@ -6,12 +6,15 @@ import java.util.Arrays;
  * What aligning one pair produced (SPEC sections 1 and 6), or why it could not be aligned.
  *
  * <p>A result from {@link Aligner#alignAll} may be a failure: {@link #isValid()} is false,
- * {@link #error()} says why, and every accessor of computed values throws that
- * {@link InvalidPairException}. {@link Aligner#align} throws it directly instead.
+ * {@link #error()} says why, and every accessor of computed values throws an
+ * {@link InvalidPairException} with that error's message, flags and pair id, and that error as
+ * its cause (thrown anew, so that its stack shows the call that read the result, not the engine's
+ * worker thread). {@link Aligner#align} throws the error directly instead.
  *
  * <p>Marginals are kept in one layout (dense when the band is the whole grid, else band layout)
  * and converted on request. The array returned for the kept layout is the result's own, not a
- * copy.
+ * copy ({@link #marginalsKeptDense()} says which layout that is): writing into it changes what
+ * later calls return.
  *
  * <pre>{@code
  * AlignmentResult r = aligner.align(pair, opts);
@@ -149,7 +152,7 @@ public final class AlignmentResult {
 
     private void requireValid() {
         if (error != null) {
-            throw error;
+            throw error.thrownAgain();
         }
     }
 
@@ -212,7 +215,13 @@ public final class AlignmentResult {
 
     /**
      * {@return the marginals as a dense {@code n*m*3} array (0 outside the band)} They are step
-     * probabilities when the log semiring ran, else the 0/1 indicator of the Viterbi path.
+     * probabilities when the log semiring ran, else the 0/1 indicator of the Viterbi path. Where
+     * the kept layout is dense ({@link #marginalsKeptDense()}) this is the result's own array,
+     * else a new one.
+     *
+     * @throws InvalidPairException naming the pair where the dense array would be longer than a
+     *         Java array can be (a band of a huge pair fits, its dense form may not); the result
+     *         stays valid and {@link #marginalsBand()} still works
      */
     public float[] marginalsDense() {
         requireValid();
@@ -234,7 +243,16 @@ public final class AlignmentResult {
         }
     }
 
-    /** {@return the marginals in band layout (SPEC section 2) of {@link #geometry()}; padding slots are 0} */
+    /**
+     * {@return the marginals in band layout (SPEC section 2) of {@link #geometry()}; padding slots
+     * are 0} That band is the one aligned, which may be narrower than the pair's own (clipped to
+     * the grid, narrowed by the options' band): index it with this geometry's width. Where the
+     * kept layout is band layout this is the result's own array, else a new one.
+     *
+     * @throws InvalidPairException naming the pair where the band-layout array would be longer than
+     *         a Java array can be (a very long pair aligned without a band: {@code W = n + m - 1});
+     *         the result stays valid and {@link #marginalsDense()} may still work
+     */
     public float[] marginalsBand() {
         requireValid();
         if (!geometry.isDense()) {
@@ -274,6 +292,17 @@ public final class AlignmentResult {
         return viterbi().cigar();
     }
 
+    /**
+     * {@return the best path itself} Its {@link ViterbiPath#forEachStep} visits the path's cells
+     * without any array of the grid's size, as a pair too large for
+     * {@link #viterbiIndicatorDense()} needs.
+     *
+     * @throws IllegalStateException naming the pair where the max semiring did not run
+     */
+    public ViterbiPath viterbiPath() {
+        return viterbi();
+    }
+
     /** {@return the best path's first cell {@code {i, j}}, a new array} */
     public int[] viterbiStart() {
         return viterbi().start();
@@ -284,13 +313,43 @@ public final class AlignmentResult {
         return viterbi().end();
     }
 
-    /** {@return the 0/1 indicator of the best path's steps, a new dense {@code n*m*3} array} */
+    /**
+     * {@return the 0/1 indicator of the best path's steps, a new dense {@code n*m*3} array}
+     *
+     * @throws IllegalStateException naming the pair where the max semiring did not run
+     * @throws InvalidPairException naming the pair where that array would be longer than a Java
+     *         array can be; {@link #viterbiIndicatorBand()} or {@link #viterbiPath()} then serve
+     */
     public float[] viterbiIndicatorDense() {
         ViterbiPath path = viterbi();
         requireArray((long) n * m * 3, "dense");
         return path.indicatorDense(n, m);
     }
 
+    /**
+     * {@return the 0/1 indicator of the best path's steps, a new band-layout {@code n*W*3} array
+     * of {@link #geometry()} (padding slots 0)}
+     *
+     * @throws IllegalStateException naming the pair where the max semiring did not run
+     * @throws InvalidPairException naming the pair where that array would be longer than a Java
+     *         array can be; {@link #viterbiPath()} then serves
+     */
+    public float[] viterbiIndicatorBand() {
+        ViterbiPath path = viterbi();
+        requireArray((long) n * geometry.width() * 3, "band");
+        float[] band = new float[n * geometry.width() * 3];
+        path.forEachStep((i, j, k) -> band[geometry.bandIndex(i, j) + k] = 1f);   // (of() checked the path keeps to the band)
+        return band;
+    }
+
+    /** The longest CIGAR {@link #toString()} shows whole; a longer one is cut (a long pair's would flood a log line). */
+    private static final int CIGAR_SHOWN = 64;
+
+    private static String shortened(String cigar) {
+        return cigar.length() <= CIGAR_SHOWN ? cigar : cigar.substring(0, CIGAR_SHOWN) + "...(" + cigar.length() + " characters)";
+    }
+
+    /** {@return the id, the band, log Z and the best path (its CIGAR cut after 64 characters), or the error} */
     @Override
     public String toString() {
         if (error != null) {
@@ -298,7 +357,7 @@ public final class AlignmentResult {
         }
         return "AlignmentResult{id=" + id + ", " + geometry + ", mode=" + mode.wireName()
                 + (semiring.computesLog() ? ", logZ=" + logPartition : "")
-                + (viterbi != null ? ", viterbi=" + viterbi.score() + " " + viterbi.cigar()
+                + (viterbi != null ? ", viterbi=" + viterbi.score() + " " + shortened(viterbi.cigar())
                         + " from " + Arrays.toString(viterbi.start()) + " to " + Arrays.toString(viterbi.end()) : "")
                 + "}";
     }

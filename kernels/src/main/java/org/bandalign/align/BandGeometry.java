@@ -250,6 +250,17 @@ public final class BandGeometry {
         }
     }
 
+    /** {@return whether {@code o} is a geometry of the same grid and band} */
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof BandGeometry g && g.n == n && g.m == m && g.diagLo == diagLo && g.diagHi == diagHi;
+    }
+
+    @Override
+    public int hashCode() {
+        return java.util.Objects.hash(n, m, diagLo, diagHi);
+    }
+
     @Override
     public String toString() {
         boolean dense = diagLo <= -(n - 1) && diagHi >= m - 1;

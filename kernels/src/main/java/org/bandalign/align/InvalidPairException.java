@@ -59,6 +59,17 @@ public final class InvalidPairException extends IllegalArgumentException {
         return new InvalidPairException(pairId, reason, false, true);
     }
 
+    /**
+     * {@return this error thrown anew: the same pair, reason and flags, with this as its cause}
+     * A failed {@link AlignmentResult} throws it from each accessor, so that the stack shows
+     * where the result was read as well as (in the cause) where the pair failed.
+     */
+    InvalidPairException thrownAgain() {
+        InvalidPairException again = new InvalidPairException(pairId, reason, deviceLimit, heapLimit);
+        again.initCause(this);
+        return again;
+    }
+
     /** {@return whether this is {@link #tooLargeForFreeHeap}: the pair is valid, the free heap was too small for it} */
     public boolean isHeapLimit() {
         return heapLimit;

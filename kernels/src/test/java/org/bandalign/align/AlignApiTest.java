@@ -1,6 +1,7 @@
 package org.bandalign.align;
 
 import static org.bandalign.align.AlignerContractTest.assertMessage;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
@@ -170,7 +171,70 @@ class AlignApiTest {
             AlignmentResult r = cpu.align(Pair.band("long", n, n, -w, w, new float[n * (2 * w + 1) * 3]),
                     AlignOptions.builder().semiring(Semiring.MAX).build());
             assertMessage(r::viterbiIndicatorDense, "long", "too large for dense layout");
+            float[] band = r.viterbiIndicatorBand();
+            assertArrayEquals(r.marginalsBand(), band, "in the max semiring the marginals are the path's indicator");
+            long[] steps = {0};
+            r.viterbiPath().forEachStep((i, j, k) -> {
+                assertEquals(1f, band[r.geometry().bandIndex(i, j) + k]);
+                steps[0]++;
+            });
+            double ones = 0;
+            for (float v : band) {
+                ones += v;
+            }
+            assertEquals(n, steps[0], "a path of steps along the diagonal of zeros: n cells");
+            assertEquals(steps[0], ones, "one 1 a cell of the path, nothing else");
         }
+    }
+
+    /** Found by a library user's review: the band indicator of a "both" result, and the path itself, had no accessor. */
+    @Test
+    void viterbiIndicatorBand_ofABothResult_isTheDenseIndicatorInBandLayout() {
+        java.util.Random random = new java.util.Random(7);
+        float[] s = new float[5 * 7 * 3];
+        for (int k = 0; k < s.length; k++) {
+            s[k] = random.nextFloat();
+        }
+        try (Aligner cpu = Aligner.cpu(1)) {
+            for (Mode mode : Mode.values()) {
+                AlignmentResult r = cpu.align(Pair.dense("p", 5, 7, s), AlignOptions.builder().mode(mode).semiring(Semiring.BOTH).band(1).build());
+                assertArrayEquals(r.viterbiIndicatorDense(), r.geometry().bandToDense(r.viterbiIndicatorBand()), mode.wireName());
+                assertEquals(r.viterbiCigar(), r.viterbiPath().cigar());
+                assertArrayEquals(r.viterbiStart(), r.viterbiPath().start());
+            }
+            AlignmentResult logOnly = cpu.align(Pair.dense("p", 5, 7, s), AlignOptions.defaults());
+            assertThrows(IllegalStateException.class, logOnly::viterbiIndicatorBand);
+            assertThrows(IllegalStateException.class, logOnly::viterbiPath);
+        }
+    }
+
+    /** Found by a library user's review: a long pair's result printed its whole CIGAR, 400,000 characters. */
+    @Test
+    void toString_ofALongPath_cutsItsCigar() {
+        int n = 30_000;
+        float[] s = new float[n * 5 * 3];
+        for (int i = 0; i < n; i++) {
+            s[(i * 5 + (i % 2 == 0 ? 3 : 1)) * 3 + (i % 2 == 0 ? 0 : 2)] = 1;   // (zigzag: a CIGAR of many short runs)
+        }
+        try (Aligner cpu = Aligner.cpu(1)) {
+            AlignmentResult r = cpu.align(Pair.band("long", n, n, -2, 2, s), AlignOptions.builder().semiring(Semiring.MAX).build());
+            assertTrue(r.viterbiCigar().length() > 64, r.viterbiCigar().length() + " characters");
+            String shown = r.toString();
+            assertTrue(shown.length() < 300 && shown.contains(r.viterbiCigar().substring(0, 64) + "...(" + r.viterbiCigar().length()
+                    + " characters)"), shown);
+            AlignmentResult small = cpu.align(Pair.dense("small", 2, 2, new float[12]), AlignOptions.builder().semiring(Semiring.MAX).build());
+            assertTrue(small.toString().contains(" " + small.viterbiCigar() + " from"), small.toString());
+        }
+    }
+
+    @Test
+    void bandGeometry_equalsByGridAndBandAfterClipping() {
+        assertEquals(BandGeometry.of(3, 4, -1, 2), BandGeometry.of(3, 4, -1, 2));
+        assertEquals(BandGeometry.of(3, 4, -1, 2).hashCode(), BandGeometry.of(3, 4, -1, 2).hashCode());
+        assertEquals(BandGeometry.of(3, 4, -2, 3), BandGeometry.of(3, 4, -9, 9), "both clip to the whole grid");
+        assertNotEquals(BandGeometry.of(3, 4, -1, 2), BandGeometry.of(3, 4, -1, 3));
+        assertNotEquals(BandGeometry.of(3, 4, -1, 2), BandGeometry.of(4, 4, -1, 2));
+        assertNotEquals(BandGeometry.of(3, 4, -1, 2), "3 x 4 band [-1, 2]");
     }
 
     /**

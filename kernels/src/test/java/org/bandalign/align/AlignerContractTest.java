@@ -317,7 +317,11 @@ public abstract class AlignerContractTest {
         }
     }
 
-    /** Every accessor of a failed result throws the pair's own error, not some other exception. */
+    /**
+     * Every accessor of a failed result throws the pair's own error, not some other exception:
+     * thrown anew, with its message and flags and it as the cause, so that the stack shows the
+     * accessor's caller (a library user's review: it showed the engine's worker thread alone).
+     */
     @Test
     void alignAll_failedResult_everyAccessorThrowsItsError() {
         float[] s = new float[27];
@@ -328,7 +332,14 @@ public abstract class AlignerContractTest {
                 r::marginalsKeptDense, r::hasViterbi, r::viterbiScore, r::viterbiCigar, r::viterbiStart, r::viterbiEnd,
                 r::viterbiIndicatorDense);
         for (org.junit.jupiter.api.function.Executable call : calls) {
-            assertSame(r.error(), assertThrows(InvalidPairException.class, call));
+            InvalidPairException thrown = assertThrows(InvalidPairException.class, call);
+            assertSame(r.error(), thrown.getCause());
+            assertEquals(r.error().getMessage(), thrown.getMessage());
+            assertEquals(r.error().pairId(), thrown.pairId());
+            assertEquals(r.error().isHeapLimit(), thrown.isHeapLimit());
+            assertEquals(r.error().isDeviceLimit(), thrown.isDeviceLimit());
+            assertTrue(java.util.Arrays.stream(thrown.getStackTrace()).anyMatch(f -> f.getMethodName().startsWith(
+                    "alignAll_failedResult_everyAccessorThrowsItsError")), "the caller's frame is in the stack");
         }
     }
 
