@@ -99,6 +99,63 @@ public final class BandedMatrix {
         return new BandedMatrix(data.clone(), batch, n, lu, ld, fill);
     }
 
+    /**
+     * The band of dense matrices: keeps their entries on the {@code lu} diagonals above and the
+     * {@code ld} below the main one and drops the others (as genbmm's conversion from a dense
+     * tensor does). Padding slots hold {@code fill}, so {@code fromDense(x.toDense(), ...)} of a
+     * matrix {@code x} whose padding holds its fill gives {@code x} back.
+     *
+     * @param dense {@code batch * n * n} values, row-major: entry {@code (b, r, c)} at
+     *              {@code (b * n + r) * n + c}; read, not kept
+     * @param batch number of matrices, at least 0
+     * @param n     size of each square matrix, at least 0
+     * @param lu    number of diagonals above the main one
+     * @param ld    number of diagonals below the main one; {@code lu + ld} must be at least 0
+     * @param fill  value of the entries outside the band, and of the padding slots
+     * @return the banded matrix
+     * @throws IllegalArgumentException if a size is negative, the band is empty, the storage does
+     *                                  not fit one array, or the length of {@code dense} does not match
+     */
+    public static BandedMatrix fromDense(float[] dense, int batch, int n, int lu, int ld, float fill) {
+        Objects.requireNonNull(dense, "dense must not be null");
+        requireNonNegative("batch", batch);
+        requireNonNegative("n", n);
+        int width = checkedWidth(lu, ld);
+        long expected = values(batch, n, n);
+        if (dense.length != expected) {
+            throw new IllegalArgumentException(String.format("dense has length %d but batch * n * n = %d * %d * %d = %s",
+                    dense.length, batch, n, n, expected == Long.MAX_VALUE ? "more than 2^63" : Long.toString(expected)));
+        }
+        BandedMatrix x = new BandedMatrix(allocate(batch, n, width, fill), batch, n, lu, ld, fill);
+        for (int b = 0; b < batch; b++) {
+            for (int c = 0; c < n; c++) {
+                int row = x.rowStart(b, c);
+                int end = x.endInMatrixSlot(c, lu);
+                for (int k = x.firstInMatrixSlot(c, lu); k < end; k++) {
+                    x.data[row + k] = dense[(int) (((long) b * n + c + k - lu) * n + c)];
+                }
+            }
+        }
+        return x;
+    }
+
+    /**
+     * {@return entry {@code (r, c)} of matrix {@code b}: its stored value where it lies in the
+     * band, else {@link #fill()}} The same value as {@code toDense()[(b * n + r) * n + c]}.
+     *
+     * @param b the matrix in the batch, {@code 0 <= b < batch}
+     * @param r the row, {@code 0 <= r < n}
+     * @param c the column, {@code 0 <= c < n}
+     * @throws IndexOutOfBoundsException where an index is outside those ranges
+     */
+    public float get(int b, int r, int c) {
+        Objects.checkIndex(b, batch);
+        Objects.checkIndex(r, n);
+        Objects.checkIndex(c, n);
+        long k = (long) r - c + lu;
+        return k >= 0 && k < width ? data[rowStart(b, c) + (int) k] : fill;
+    }
+
     /** {@return a copy of the storage, {@code batch * n * width} values laid out as {@code data[b][c][k]}} */
     public float[] data() {
         return data.clone();

@@ -54,6 +54,48 @@ class BandedMatrixPropertyTest {
         }
     }
 
+    /** Found by a library user's review: a dense matrix could be brought into band storage only by hand, and no entry read alone. */
+    @Test
+    void fromDenseAndGet_randomBandsAndShifts_agreeWithToDense() {
+        for (int trial = 0; trial < TRIALS; trial++) {
+            float fill = trial % 2 == 0 ? 0f : Float.NEGATIVE_INFINITY;
+            BandedMatrix x = randomMatrix(randomShape(), fill);
+            if (trial % 3 == 0) {   // (negative lu or ld too)
+                x = x.bandShift(random.nextInt(2 * MAX_OFFSET + 1) - MAX_OFFSET);
+            }
+            int batch = x.batch();
+            int n = x.n();
+            float[] dense = x.toDense();
+            BandedMatrix back = BandedMatrix.fromDense(dense, batch, n, x.lu(), x.ld(), fill);
+            String label = "trial " + trial + ": " + x;
+            assertArrayEquals(dense, back.toDense(), label);
+            float[] data = x.data();
+            float[] backData = back.data();
+            for (int b = 0; b < batch; b++) {
+                for (int c = 0; c < n; c++) {
+                    for (int k = 0; k < x.width(); k++) {
+                        int r = c + k - x.lu();
+                        int slot = (b * n + c) * x.width() + k;
+                        assertEquals(r >= 0 && r < n ? data[slot] : fill, backData[slot], label + ", slot " + slot + ": padding holds fill");
+                    }
+                }
+                for (int r = 0; r < n; r++) {
+                    for (int c = 0; c < n; c++) {
+                        assertEquals(dense[(b * n + r) * n + c], x.get(b, r, c), label + " (" + b + ", " + r + ", " + c + ")");
+                    }
+                }
+            }
+            BandedMatrix diagonal = BandedMatrix.fromDense(dense, batch, n, 0, 0, fill);
+            for (int b = 0; b < batch; b++) {
+                for (int r = 0; r < n; r++) {
+                    for (int c = 0; c < n; c++) {
+                        assertEquals(r == c ? dense[(b * n + r) * n + c] : fill, diagonal.get(b, r, c), label + ": only the main diagonal kept");
+                    }
+                }
+            }
+        }
+    }
+
     @Test
     void transpose_twice_restoresDense() {
         for (int trial = 0; trial < TRIALS; trial++) {

@@ -154,6 +154,24 @@ class BandedMatrixTest {
         assertTrue(e.getMessage().contains("= 9"), e.getMessage());
     }
 
+    @Test
+    void fromDenseAndGet_badLengthsSizesOrIndices_throwSaying() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> BandedMatrix.fromDense(new float[8], 1, 3, 1, 1, 0f));
+        assertTrue(e.getMessage().contains("length 8") && e.getMessage().contains("= 9"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> BandedMatrix.fromDense(new float[0], 1 << 30, 1 << 30, 0, 0, 0f));
+        assertTrue(e.getMessage().contains("more than 2^63"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> BandedMatrix.fromDense(new float[9], 1, 3, -2, 0, 0f));
+        assertTrue(e.getMessage().contains("the band is empty"), e.getMessage());
+        assertThrows(NullPointerException.class, () -> BandedMatrix.fromDense(null, 1, 3, 1, 1, 0f));
+        BandedMatrix x = BandedMatrix.fromDense(new float[] {1, 2, 3, 4}, 1, 2, 0, 1, -1f);
+        assertEquals(3f, x.get(0, 1, 0));
+        assertEquals(-1f, x.get(0, 0, 1), "outside the band: the fill");
+        for (int[] bad : new int[][] {{1, 0, 0}, {-1, 0, 0}, {0, 2, 0}, {0, 0, -1}}) {
+            assertThrows(IndexOutOfBoundsException.class, () -> x.get(bad[0], bad[1], bad[2]), java.util.Arrays.toString(bad));
+        }
+    }
+
     /** A tester's find: 2^30 x 2^30 x 15 wrapped to 0 in a long, so an empty array was taken for it. */
     @Test
     void fromData_sizesPastTheLongRange_areRefusedNotWrapped() {
