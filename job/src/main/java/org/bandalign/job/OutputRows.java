@@ -13,10 +13,10 @@ final class OutputRows {
      * the band are NaN, so that a picture can leave them blank.
      */
     static double[][] cellMass(Row r) {
-        int n = r.getAs("n");
-        int m = r.getAs("m");
-        int lo = r.getAs("diag_lo");
-        int hi = r.getAs("diag_hi");
+        int n = integer(r, "n");
+        int m = integer(r, "m");
+        int lo = integer(r, "diag_lo");
+        int hi = integer(r, "diag_hi");
         double[][] mass = new double[n][m];
         for (int i = 0; i < n; i++) {
             for (int j = 0; j < m; j++) {
@@ -24,33 +24,39 @@ final class OutputRows {
             }
         }
         String layout = r.getAs("layout");
-        if ("sparse".equals(layout)) {
+        if (Layout.SPARSE.wireName().equals(layout)) {
             List<Row> steps = r.getList(r.fieldIndex("sparse"));
             for (Row s : steps) {
-                mass[s.<Integer>getAs("i")][s.<Integer>getAs("j")] += s.<Float>getAs("p");
+                mass[integer(s, "i")][integer(s, "j")] += ((Number) s.getAs("p")).doubleValue();
             }
             return mass;
         }
-        if (!"dense".equals(layout) && !"band".equals(layout)) {
+        boolean dense = Layout.DENSE.wireName().equals(layout);
+        if (!dense && !Layout.BAND.wireName().equals(layout)) {
             throw new IllegalArgumentException("layout '" + layout + "' is none of dense, band, sparse");
         }
         float[] mu = marginals(r);
         int w = hi - lo + 1;
-        long expected = 3L * n * ("dense".equals(layout) ? m : w);
+        long expected = 3L * n * (dense ? m : w);
         if (w < 1 || mu.length != expected) {
             throw new IllegalArgumentException("its " + layout + " marginals hold " + mu.length + " floats where " + n + " x "
-                    + m + (w >= 1 && "band".equals(layout) ? " in a band " + w + " wide" : "") + " takes " + expected);
+                    + m + (w >= 1 && !dense ? " in a band " + w + " wide" : "") + " takes " + expected);
         }
         for (int i = 0; i < n; i++) {
             for (int j = Math.max(0, i + lo); j <= Math.min(m - 1, i + hi); j++) {
-                int q = "dense".equals(layout) ? (i * m + j) * 3 : (i * w + (j - i - lo)) * 3;
+                int q = dense ? (i * m + j) * 3 : (i * w + (j - i - lo)) * 3;
                 mass[i][j] = mu[q] + mu[q + 1] + mu[q + 2];
             }
         }
         return mass;
     }
 
-    /** The marginals column as floats, from array<float> or packed binary. */
+    /** Column {@code name} of {@code r} as an int: align writes int32, a table rewritten by pyarrow may hold int64. */
+    static int integer(Row r, String name) {
+        return Math.toIntExact(((Number) r.getAs(name)).longValue());
+    }
+
+    /** The marginals column as floats, from array<float> (or array<double>) or packed binary. */
     static float[] marginals(Row r) {
         Object v = r.getAs("marginals");
         if (v instanceof byte[]) {
@@ -59,7 +65,7 @@ final class OutputRows {
         List<Object> list = r.getList(r.fieldIndex("marginals"));
         float[] out = new float[list.size()];
         for (int k = 0; k < out.length; k++) {
-            out[k] = (Float) list.get(k);
+            out[k] = ((Number) list.get(k)).floatValue();   // (float as align writes it; double where a table was rewritten)
         }
         return out;
     }

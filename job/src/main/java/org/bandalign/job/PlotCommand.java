@@ -156,16 +156,16 @@ public final class PlotCommand implements Callable<Integer> {
 
     /** The heatmap of one marginals/ row. */
     static Heatmap heatmap(Row r) {
-        int n = ((Number) r.getAs("n")).intValue();   // (int64 where pyarrow wrote the table)
-        int m = ((Number) r.getAs("m")).intValue();
+        int n = OutputRows.integer(r, "n");   // (int64 where pyarrow wrote the table)
+        int m = OutputRows.integer(r, "m");
         if (n < 1 || m < 1) {
             throw new IllegalArgumentException("lengths n = " + n + ", m = " + m);
         }
         checkSize(r.getAs("id"), n, m);
         double[][] mass = OutputRows.cellMass(r);
         long odd = 0;   // (NaN marks a cell outside the band; align writes none inside it, nor a mass outside [0, 1])
-        int lo = ((Number) r.getAs("diag_lo")).intValue();
-        int hi = ((Number) r.getAs("diag_hi")).intValue();
+        int lo = OutputRows.integer(r, "diag_lo");
+        int hi = OutputRows.integer(r, "diag_hi");
         for (int i = 0; i < n; i++) {
             for (int j = Math.max(0, i + lo); j <= Math.min(m - 1, i + hi); j++) {
                 odd += Double.isNaN(mass[i][j]) || mass[i][j] < -1e-3 || mass[i][j] > 1 + 1e-3 ? 1 : 0;   // (beyond any backend's rounding)
@@ -179,8 +179,8 @@ public final class PlotCommand implements Callable<Integer> {
         String cigar = r.getAs("viterbi_cigar");
         if (cigar != null) {
             ViterbiPath p = new ViterbiPath(((Number) r.getAs("viterbi_score")).doubleValue(), cigar,
-                    ((Number) r.getAs("viterbi_start_i")).intValue(), ((Number) r.getAs("viterbi_start_j")).intValue(),
-                    ((Number) r.getAs("viterbi_end_i")).intValue(), ((Number) r.getAs("viterbi_end_j")).intValue());
+                    OutputRows.integer(r, "viterbi_start_i"), OutputRows.integer(r, "viterbi_start_j"),
+                    OutputRows.integer(r, "viterbi_end_i"), OutputRows.integer(r, "viterbi_end_j"));
             path = pathCells(p, n, m);
         }
         Double logZ = r.getAs("log_partition");

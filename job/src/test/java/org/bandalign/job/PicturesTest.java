@@ -210,6 +210,57 @@ class PicturesTest {
                 + "bandalign: see 'bandalign plot --help'", err.toString().strip());
     }
 
+    /**
+     * Found by a maintainability review: plot read n and m of a table pyarrow rewrote (int64) as
+     * numbers, but the cells' mass read them, and the bounds and the sparse steps, as int32
+     * (ClassCastException: "not as align writes it").
+     */
+    @Test
+    void heatmap_rowsWithInt64LengthsAndDoubleProbabilities_asPyarrowRewritesThem_areDrawn() {
+        org.apache.spark.sql.types.StructType step = new org.apache.spark.sql.types.StructType()
+                .add("i", org.apache.spark.sql.types.DataTypes.LongType).add("j", org.apache.spark.sql.types.DataTypes.LongType)
+                .add("k", org.apache.spark.sql.types.DataTypes.LongType).add("p", org.apache.spark.sql.types.DataTypes.DoubleType);
+        org.apache.spark.sql.types.StructType schema = new org.apache.spark.sql.types.StructType()
+                .add("id", org.apache.spark.sql.types.DataTypes.StringType).add("n", org.apache.spark.sql.types.DataTypes.LongType)
+                .add("m", org.apache.spark.sql.types.DataTypes.LongType).add("diag_lo", org.apache.spark.sql.types.DataTypes.LongType)
+                .add("diag_hi", org.apache.spark.sql.types.DataTypes.LongType).add("layout", org.apache.spark.sql.types.DataTypes.StringType)
+                .add("marginals", org.apache.spark.sql.types.DataTypes.createArrayType(org.apache.spark.sql.types.DataTypes.DoubleType))
+                .add("sparse", org.apache.spark.sql.types.DataTypes.createArrayType(step))
+                .add("mode", org.apache.spark.sql.types.DataTypes.StringType)
+                .add("log_partition", org.apache.spark.sql.types.DataTypes.DoubleType)
+                .add("viterbi_score", org.apache.spark.sql.types.DataTypes.DoubleType)
+                .add("viterbi_cigar", org.apache.spark.sql.types.DataTypes.StringType)
+                .add("viterbi_start_i", org.apache.spark.sql.types.DataTypes.LongType)
+                .add("viterbi_start_j", org.apache.spark.sql.types.DataTypes.LongType)
+                .add("viterbi_end_i", org.apache.spark.sql.types.DataTypes.LongType)
+                .add("viterbi_end_j", org.apache.spark.sql.types.DataTypes.LongType);
+        Object[] viterbi = {"global", 0.0, 2.0, "2M", 0L, 0L, 1L, 1L};
+        // A 2 x 2 pair on its diagonal path: (0, 0) started, (1, 1) entered diagonally.
+        List<Object> dense = new java.util.ArrayList<>();
+        for (int q = 0; q < 12; q++) {
+            dense.add(q == 1 || q == 10 ? 1.0 : 0.0);
+        }
+        Row denseRow = new org.apache.spark.sql.catalyst.expressions.GenericRowWithSchema(withViterbi(viterbi, "d", 2L, 2L, -1L, 1L, "dense",
+            scala.jdk.javaapi.CollectionConverters.asScala(dense).toSeq(), null), schema);
+        Row stepOf00 = new org.apache.spark.sql.catalyst.expressions.GenericRowWithSchema(new Object[] {0L, 0L, 1L, 1.0}, step);
+        Row stepOf11 = new org.apache.spark.sql.catalyst.expressions.GenericRowWithSchema(new Object[] {1L, 1L, 1L, 1.0}, step);
+        Row sparseRow = new org.apache.spark.sql.catalyst.expressions.GenericRowWithSchema(withViterbi(viterbi, "s", 2L, 2L, -1L, 1L, "sparse",
+            null, scala.jdk.javaapi.CollectionConverters.asScala(List.of(stepOf00, stepOf11)).toSeq()), schema);
+        for (Row r : List.of(denseRow, sparseRow)) {
+            double[][] mass = OutputRows.cellMass(r);
+            assertEquals(1.0, mass[0][0], r.getString(0));
+            assertEquals(0.0, mass[0][1], r.getString(0));
+            assertEquals(1.0, mass[1][1], r.getString(0));
+            assertTrue(PlotCommand.heatmap(r).render(400, 400, new Rectangle2D.Double()).getWidth() == 400, r.getString(0));
+        }
+    }
+
+    private static Object[] withViterbi(Object[] viterbi, Object... first) {
+        Object[] all = java.util.Arrays.copyOf(first, first.length + viterbi.length);
+        System.arraycopy(viterbi, 0, all, first.length, viterbi.length);
+        return all;
+    }
+
     @Test
     void bandedDemo_writesElevenPicturesWithBandStorageAndDenseMatrix() throws Exception {
         File dir = tmp.resolve("demo").toFile();
