@@ -560,8 +560,13 @@ final class AlignJob {
             }
             Throwable sameName = sparkError(e, "COLUMN_ALREADY_EXISTS");
             if (sameName != null) {
-                throw new UserError("--input " + path + ": two of its columns have one name in different cases ("
-                        + sparkWords(sameName) + "); names match in any case, so keep one of them");
+                // Columns whose names differ in case alone (in one file, or across files): where the job reads
+                // them, the user's mistake (the footers say so); other columns are ignored (SPEC section 5), so
+                // the job's are read alone (a SPEC audit: two such ignored columns failed the run).
+                StructType unified = InputSchema.unified(path, inputFiles(spark, path), hadoopConf(spark));
+                LOG.info("the input's files hold columns whose names differ in case alone ({}); reading {}", sparkWords(sameName),
+                        unified.simpleString());
+                return spark.read().schema(unified).parquet(path);
             }
             Throwable badType = sparkError(e, "PARQUET_TYPE_ILLEGAL");
             if (badType != null) {

@@ -48,8 +48,9 @@ final class InputSchema {
      * The read columns of all {@code files} (URIs, as {@code inputFiles()} gives them), one type
      * each, in the order of {@link #READ}.
      *
-     * @throws UserError where two files store a read column in types no one type holds, or a
-     *         file is no Parquet file
+     * @throws UserError where two files store a read column in types no one type holds, a file
+     *         holds a read column under two names that differ in case alone, or a file is no
+     *         Parquet file
      */
     static StructType unified(String input, String[] files, Configuration conf) {
         Map<String, Seen> columns = new LinkedHashMap<>();
@@ -58,10 +59,16 @@ final class InputSchema {
         }
         Map<String, Seen> untyped = new java.util.HashMap<>();   // (as a file of no rows or of nulls alone has it)
         for (Map.Entry<String, FileSchema> file : footers(input, files, conf).entrySet()) {
+            Map<String, String> named = new java.util.HashMap<>();   // (this file's name of each read column)
             for (StructField f : file.getValue().schema().fields()) {
                 String key = f.name().toLowerCase(Locale.ROOT);
                 if (!columns.containsKey(key)) {
                     continue;
+                }
+                String other = named.putIfAbsent(key, f.name());
+                if (other != null) {
+                    throw new UserError("--input " + input + ": two of its columns have one name in different cases ('" + other
+                            + "' and '" + f.name() + "' in " + file.getKey() + "); names match in any case, so keep one of them");
                 }
                 // (a file of no rows, nothing of which is read; scores of nulls alone, which the job's reader
                 // reads as such; lengths and band bounds of nulls alone, which Spark reads as int into any

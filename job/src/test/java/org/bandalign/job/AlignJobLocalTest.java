@@ -1323,7 +1323,7 @@ class AlignJobLocalTest {
             crc = part.resolveSibling("." + part.getFileName() + ".crc");
             Files.write(crc, sums.array());
         }
-        for (String[] inSays : List.of(new String[] {ids, "two of its columns have one name in different cases"},
+        for (String[] inSays : List.of(new String[] {ids, "two of its columns have one name in different cases ('id' and 'ID' in "},
                 new String[] {staleCrc, "holds a file that fails its checksum: Checksum error: file:" + staleCrc + "/"},
                 new String[] {staleCrc, "beside it lies " + crc + ", a checksum file that Hadoop's local file system checks"},
                 new String[] {halves, "a column is stored in a Parquet type Spark cannot read (Illegal Parquet type"},
@@ -1461,6 +1461,45 @@ class AlignJobLocalTest {
             w.write(g);
         }
         return dir.toString();
+    }
+
+    /**
+     * Found by a SPEC audit: two columns the job does not read whose names differ in case alone
+     * ({@code note} and {@code NOTE}, as pandas can write) failed the whole run, though SPEC
+     * section 5 says other columns are ignored; so did a read column named {@code id} in one file
+     * and {@code ID} in another, though names match in any case. Both align; a read column twice
+     * in one file stays the user's to fix (the test above).
+     */
+    @Tag("io")
+    @Test
+    void align_columnsWhoseNamesDifferInCaseAlone_ignoredOnesOrAcrossFiles_align() throws IOException {
+        java.util.function.Function<String, org.apache.parquet.schema.MessageType> schema = idName -> org.apache.parquet.schema.Types
+                .buildMessage()
+                .required(org.apache.parquet.schema.PrimitiveType.PrimitiveTypeName.BINARY)
+                .as(org.apache.parquet.schema.LogicalTypeAnnotation.stringType()).named(idName)
+                .required(org.apache.parquet.schema.PrimitiveType.PrimitiveTypeName.INT32).named("n")
+                .required(org.apache.parquet.schema.PrimitiveType.PrimitiveTypeName.INT32).named("m")
+                .required(org.apache.parquet.schema.PrimitiveType.PrimitiveTypeName.BINARY).named("scores")
+                .required(org.apache.parquet.schema.PrimitiveType.PrimitiveTypeName.INT32).named("note")
+                .required(org.apache.parquet.schema.PrimitiveType.PrimitiveTypeName.INT32).named("NOTE").named("pair");
+        java.util.function.BiFunction<String, String, java.util.function.Consumer<org.apache.parquet.example.data.Group>> pair =
+                (idName, id) -> g -> {
+                    g.add(idName, id);
+                    g.add("n", 2);
+                    g.add("m", 2);
+                    g.add("scores", org.apache.parquet.io.api.Binary.fromConstantByteArray(PairDecoder.pack(new float[12])));
+                    g.add("note", 1);
+                    g.add("NOTE", 2);
+                };
+        String in = writeParquet("two-notes", schema.apply("id"), pair.apply("id", "lower"));
+        String upper = writeParquet("two-notes-upper-id", schema.apply("ID"), pair.apply("ID", "upper"));
+        Files.move(Path.of(upper, "part-0.parquet"), Path.of(in, "part-1.parquet"));
+        String out = tmp.resolve("out-two-notes").toString();
+        JobSummary s = run(in, out);
+        assertEquals(2, s.inputRows);
+        assertEquals(2, s.alignedRows);
+        assertEquals(java.util.Set.of("lower", "upper"), new java.util.HashSet<>(
+                spark.read().parquet(out + "/marginals").select("id").as(Encoders.STRING()).collectAsList()));
     }
 
     /** Found by a probe: a letter outside ASCII in --input or --output ended the run with "Bad escape". */
