@@ -227,6 +227,15 @@ class AlignJobFuzzTest {
                 assertNull(aligned.get(c.id), about);
             }
         }
+        // (--packed with --layout sparse is dropped: the column keeps its unpacked type, and the summary says so)
+        boolean packedColumn = packed && layout != Layout.SPARSE;
+        assertEquals(packedColumn, summary.options.get("packed"), what + ": the summary's packed");
+        Path marginals = tmp.resolve("out-" + round).resolve("marginals");
+        if (java.nio.file.Files.exists(marginals)) {
+            assertEquals(packedColumn ? org.apache.spark.sql.types.DataTypes.BinaryType
+                    : org.apache.spark.sql.types.DataTypes.createArrayType(org.apache.spark.sql.types.DataTypes.FloatType),
+                    spark.read().parquet(marginals.toString()).schema().apply("marginals").dataType(), what + ": the marginals column's type");
+        }
         assertEquals(expectNoId, noIdErrors.size(), what + ": rows without an id");
         noIdErrors.forEach(error -> assertTrue(error.startsWith(RowFault.NULL_ID.reason + " (input row "), error));
         assertEquals(cases.size(), summary.inputRows, what);
