@@ -264,20 +264,11 @@ final class AlignJob {
     static Executor executor(SparkSession spark) {
         org.apache.spark.SparkContext sc = spark.sparkContext();
         if (sc.isLocal()) {
-            return new Executor(Runtime.getRuntime().maxMemory(), localThreads(sc.master()));
+            return new Executor(Runtime.getRuntime().maxMemory(), MasterUrl.localThreads(sc.master()));
         }
         int cores = sc.getConf().getInt("spark.executor.cores", 1);
         int slots = Math.max(1, cores / Math.max(1, sc.getConf().getInt("spark.task.cpus", 1)));
         return new Executor(sc.getConf().getSizeAsMb("spark.executor.memory", "1g") << 20, slots);
-    }
-
-    /** The task threads of a local master: local, local[N], local[*], local[N,F], local[*,F]. */
-    static int localThreads(String master) {
-        java.util.regex.Matcher m = java.util.regex.Pattern.compile("local\\[(\\*|\\d+)(,\\d+)?]").matcher(master);
-        if (!m.matches()) {
-            return 1;
-        }
-        return m.group(1).equals("*") ? Runtime.getRuntime().availableProcessors() : Math.max(1, Integer.parseInt(m.group(1)));
     }
 
     /**

@@ -82,7 +82,7 @@ public final class DevicesCommand implements Callable<Integer> {
             sparkConf.setMaster(master);
         }
         String configured = sparkConf.get("spark.master", "local");
-        if (master != null || !(configured.equals("local") || configured.startsWith("local["))) {
+        if (master != null || !MasterUrl.inProcess(configured)) {
             return surveyExecutors(sparkConf, engine);
         }
         return listThisMachine();

@@ -44,6 +44,25 @@ final class MasterUrl {
         return m.equals("local") || LOCAL_N.matcher(m).matches() || LOCAL_N_FAILURES.matcher(m).matches();
     }
 
+    /**
+     * The task threads of an in-process master, as Spark counts them: 1 for {@code local} and any
+     * other master; N for {@code local[N]} and {@code local[N, F]}; this machine's processors for
+     * {@code local[*]} and {@code local[*, F]}.
+     */
+    static int localThreads(String master) {
+        String m = master.strip();
+        Matcher local = LOCAL_N.matcher(m);
+        Matcher withFailures = LOCAL_N_FAILURES.matcher(m);
+        String threads = local.matches() ? local.group(1) : withFailures.matches() ? withFailures.group(1) : null;
+        if (threads == null) {
+            return 1;
+        }
+        if (threads.equals("*")) {
+            return Runtime.getRuntime().availableProcessors();
+        }
+        return threads.length() > 9 ? Integer.MAX_VALUE : Math.max(1, Integer.parseInt(threads));
+    }
+
     /** Whether a cluster manager plugged into Spark takes {@code master}; null where that cannot be asked. */
     private static Boolean pluggedIn(String master) {
         try {

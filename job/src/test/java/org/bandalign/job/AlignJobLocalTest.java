@@ -1864,11 +1864,6 @@ class AlignJobLocalTest {
         assertEquals(8L << 20, AlignJob.readerBatchBytes(8L << 30, 2));
         assertEquals((long) ((1L << 30) * 0.03) / 8, AlignJob.readerBatchBytes(1L << 30, 8));
         assertEquals(4, InputFooters.batchRows(1_000_000, 32, AlignJob.readerBatchBytes(1L << 30, 8)));   // 4 MB in local[8], 1 GiB
-        assertEquals(1, AlignJob.localThreads("local"));
-        assertEquals(8, AlignJob.localThreads("local[8]"));
-        assertEquals(3, AlignJob.localThreads("local[3,2]"));
-        assertEquals(Runtime.getRuntime().availableProcessors(), AlignJob.localThreads("local[*]"));
-        assertEquals(Runtime.getRuntime().availableProcessors(), AlignJob.localThreads("local[*,4]"));
     }
 
     @Test

@@ -35,4 +35,19 @@ class MasterUrlTest {
             assertFalse(MasterUrl.inProcess(cluster), cluster);
         }
     }
+
+    /** Found by a maintainability review: the job's own parse took no blanks, so local[4, 2] read with one task slot. */
+    @Test
+    void localThreads_asSparkCountsThem_blanksAllowed() {
+        int cores = Runtime.getRuntime().availableProcessors();
+        assertEquals(1, MasterUrl.localThreads("local"));
+        assertEquals(8, MasterUrl.localThreads("local[8]"));
+        assertEquals(3, MasterUrl.localThreads("local[3,2]"));
+        assertEquals(4, MasterUrl.localThreads(" local[4, 2] "));
+        assertEquals(cores, MasterUrl.localThreads("local[*]"));
+        assertEquals(cores, MasterUrl.localThreads("local[*, 4]"));
+        assertEquals(Integer.MAX_VALUE, MasterUrl.localThreads("local[99999999999]"));
+        assertEquals(1, MasterUrl.localThreads("spark://h:7077"));
+        assertEquals(1, MasterUrl.localThreads("local-cluster[2, 1, 1024]"));
+    }
 }
