@@ -689,7 +689,6 @@ final class AlignJob {
     }
 
     /** Spark's message without its condition's name and SQLSTATE, for a line of our own. */
-    /** Spark's message without its error class and SQL state. */
     static String sparkWords(Throwable t) {
         return t.getMessage().replaceFirst("^\\[[A-Z_.]+\\] ", "").replaceFirst("\\s*SQLSTATE: \\w+\\s*$", "");
     }
@@ -769,7 +768,7 @@ final class AlignJob {
         return m;
     }
 
-    /** How many alignment tasks held each GPU address set ("" = none). */
+    /** How many alignment tasks held each GPU address set ("none" for a task that held none). */
     private static Map<String, Integer> taskGpuCounts(List<String> perTask) {
         Map<String, Integer> counts = new TreeMap<>();
         for (String a : perTask) {

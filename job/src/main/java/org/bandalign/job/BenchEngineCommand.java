@@ -46,7 +46,7 @@ public final class BenchEngineCommand implements Callable<Integer> {
         if (pairs < 1 || len < 1 || rounds < 1 || threads < 0) {
             throw UserError.badFlag("--pairs, --len and --rounds must be >= 1 and --threads >= 0");
         }
-        if (3L * len * len > Integer.MAX_VALUE - 8) {   // the largest array a JVM allocates
+        if (3L * len * len > ParquetScores.MAX_ARRAY) {
             throw UserError.badFlag("--len " + len + " gives pairs of " + 3L * len * len
                     + " scores, more than one Java array holds");
         }

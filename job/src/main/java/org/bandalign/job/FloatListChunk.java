@@ -113,7 +113,7 @@ final class FloatListChunk implements ParquetScores.Rows {
     /** A streamed page's indices are read on once fewer than this are left in the window (more than a {@link Hybrid#nextRun} reads). */
     private static final int REFILL_BYTES = 8 << 10;
 
-    /** The encodings this reader reads: levels in RLE, values plain or dictionary-encoded. */
+    /** The encodings this reader reads: levels in RLE, values plain, dictionary-encoded or byte-stream-split. */
     static final Set<Encoding> SUPPORTED = Set.of(Encoding.PLAIN, Encoding.RLE, Encoding.PLAIN_DICTIONARY,
             Encoding.RLE_DICTIONARY, Encoding.BYTE_STREAM_SPLIT);
 

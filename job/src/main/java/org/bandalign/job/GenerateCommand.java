@@ -72,7 +72,7 @@ public final class GenerateCommand implements Callable<Integer> {
     boolean overwrite;
 
     /** The most floats a Java array holds, about (HotSpot's limit). */
-    private static final long MAX_SCORES = Integer.MAX_VALUE - 8;
+    private static final long MAX_SCORES = ParquetScores.MAX_ARRAY;
 
     @Override
     public Integer call() throws java.io.IOException {

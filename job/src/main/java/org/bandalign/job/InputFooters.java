@@ -112,7 +112,10 @@ final class InputFooters {
                     0);
         }
 
-        /** The larger of each size, page-readable where both are, split where either is. */
+        /**
+         * The larger of each size and row-group count; page-readable where both are, unreadable
+         * to Spark where either is (the first unreadable codec named).
+         */
         Sizes max(Sizes o) {
             return new Sizes(Math.max(rowVectorBytes, o.rowVectorBytes), Math.max(rowCopyBytes, o.rowCopyBytes),
                     Math.max(rowGroupBytes, o.rowGroupBytes), Math.max(rowGroupRows, o.rowGroupRows),
@@ -197,7 +200,7 @@ final class InputFooters {
 
     /** What the footers of an input's files show, file by file (in the order of {@code files}). */
     record Survey(List<String> files, List<Sizes> sizes) {
-        /** The largest of each size over all files, and whether all store float lists. */
+        /** The largest of each size over all files ({@link Sizes#max}: page-readable where all are). */
         Sizes largest() {
             Sizes largest = sizes.isEmpty() ? UNKNOWN : sizes.get(0);
             for (Sizes s : sizes) {

@@ -33,8 +33,6 @@ import org.apache.spark.sql.types.StructType;
  * Any other disagreement is the user's: it names the column and two files.
  */
 final class InputSchema {
-    /** The columns the job reads (lower case; names match in any case). */
-    static final List<String> READ = List.of("id", "n", "m", "scores", "diag_lo", "diag_hi");
     private static final Set<String> WHOLE_NUMBERS = Set.of("n", "m", "diag_lo", "diag_hi");
 
     private InputSchema() {
@@ -46,7 +44,7 @@ final class InputSchema {
 
     /**
      * The read columns of all {@code files} (URIs, as {@code inputFiles()} gives them), one type
-     * each, in the order of {@link #READ}.
+     * each, in the order of {@link InputColumns#READ}.
      *
      * @throws UserError where two files store a read column in types no one type holds, a file
      *         holds a read column under two names that differ in case alone, or a file is no
@@ -54,7 +52,7 @@ final class InputSchema {
      */
     static StructType unified(String input, String[] files, Configuration conf) {
         Map<String, Seen> columns = new LinkedHashMap<>();
-        for (String c : READ) {
+        for (String c : InputColumns.READ) {   // (lower case; names match in any case)
             columns.put(c, null);
         }
         Map<String, Seen> untyped = new java.util.HashMap<>();   // (as a file of no rows or of nulls alone has it)
@@ -226,7 +224,7 @@ final class InputSchema {
     private static List<org.apache.parquet.schema.Type> readColumns(org.apache.parquet.schema.MessageType file) {
         List<org.apache.parquet.schema.Type> read = new ArrayList<>();
         for (org.apache.parquet.schema.Type field : file.getFields()) {
-            if (READ.contains(field.getName().toLowerCase(Locale.ROOT))) {
+            if (InputColumns.READ.contains(field.getName().toLowerCase(Locale.ROOT))) {
                 read.add(field);
             }
         }

@@ -28,8 +28,9 @@ public final class JobKeys {
 
     public static final JobKey<Integer> READER_BATCH_ROWS = new JobKey<>("spark.bandalign.reader.batchRows", "int", 32,
             "Most rows per vectorized Parquet read batch (spark.sql.parquet.columnarReaderBatchSize, which wins when set); "
-                    + "align takes fewer where the input's footers show rows so large that a batch would pass 8 MiB in "
-                    + "Spark's column vectors (rows are megabytes: Spark's default of 4096 would hold gigabytes). Only where "
+                    + "align takes fewer where the input's footers show rows so large that a batch would pass 8 MiB (or 3% "
+                    + "of the executor's heap over its task slots, where that is less) in Spark's column vectors (rows are "
+                    + "megabytes: Spark's default of 4096 would hold gigabytes). Only where "
                     + "Spark's reader reads the scores; where align reads them (spark.bandalign.reader.pageReader), Spark's "
                     + "batches hold no scores and take 4096 rows.",
             Integer::parseInt, 1.0);

@@ -55,8 +55,8 @@ public final class JobOptions implements Serializable {
      * (for the executor survey); the alignment settings are the defaults.
      */
     static JobOptions forEngine(Backend backend, org.apache.spark.SparkConf conf) {
-        return new JobOptions(org.bandalign.align.Mode.GLOBAL, org.bandalign.align.Semiring.LOG,
-                org.bandalign.align.AlignOptions.NO_BAND, null, 1e-4, false, backend, false,
+        return new JobOptions(Mode.GLOBAL, Semiring.LOG,
+                AlignOptions.NO_BAND, null, AlignCommand.MIN_PROB, false, backend, false,
                 JobKeys.BATCH_CELLS.get(conf), JobKeys.BATCH_PAIRS.get(conf), JobKeys.MAX_CELLS.get(conf),
                 JobKeys.CPU_THREADS.get(conf), JobKeys.GPU_CONCURRENT_TASKS.get(conf), JobKeys.GPU_MEMORY_BUDGET.get(conf), false);
     }

@@ -12,8 +12,8 @@ import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 
 /**
- * Where {@code align} may write: never onto, around or into its input (replacing the output with
- * {@code --overwrite} would delete the input, and an output inside the input would be read as
+ * Where {@code align} (and {@code generate}: {@link #GENERATED_MARK}) may write: never onto,
+ * around or into its input (replacing the output with {@code --overwrite} would delete the input, and an output inside the input would be read as
  * input by the next run), never over a file. The input is taken as the user wrote it, as the
  * paths its glob matches ({@code --input 'data/run-*'}), and, on the local file system, with
  * symbolic links resolved: a glob or a link that leads to the output must not let

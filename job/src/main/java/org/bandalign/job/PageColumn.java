@@ -52,10 +52,10 @@ interface PageColumn {
             return values;
         }
         long need = values.position() + more;
-        if (need > Integer.MAX_VALUE - 8) {
+        if (need > ParquetScores.MAX_ARRAY) {
             throw new IllegalStateException("a page of " + need + " bytes is too large for Parquet (column " + column + ")");
         }
-        ByteBuffer grown = ByteBuffer.allocate((int) Math.min(Integer.MAX_VALUE - 8, Math.max(need, 2L * values.capacity())))
+        ByteBuffer grown = ByteBuffer.allocate((int) Math.min(ParquetScores.MAX_ARRAY, Math.max(need, 2L * values.capacity())))
                 .order(ByteOrder.LITTLE_ENDIAN);
         values.flip();
         grown.put(values);

@@ -72,7 +72,10 @@ final class ParquetScores implements AutoCloseable {
      * page at a time, else null ({@link #values}).
      */
     private Rows chunk;
-    /** Whether float lists are read a page at a time ({@link FloatListChunk}) where their encodings allow. */
+    /**
+     * Whether scores are read a page at a time where their encodings allow: float and double
+     * lists ({@link FloatListChunk}) and binaries ({@link BinaryChunk}).
+     */
     private final boolean byPage;
     /** Level entries of the current row group's chunk, and those consumed. */
     private long entries;
@@ -83,7 +86,7 @@ final class ParquetScores implements AutoCloseable {
     private float[] buffer = new float[1024];
     /** How many row groups this JVM's readers have loaded (the tests check which reader read). */
     static final java.util.concurrent.atomic.AtomicLong GROUPS = new java.util.concurrent.atomic.AtomicLong();
-    /** The longest Java array, about. */
+    /** The longest array a JVM allocates, about (every limit of the job on one array). */
     static final int MAX_ARRAY = Integer.MAX_VALUE - 8;
 
     /** The rows of a column chunk read by BandAlign's page readers ({@link FloatListChunk}, {@link BinaryChunk}), in order. */

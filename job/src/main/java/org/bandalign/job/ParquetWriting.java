@@ -79,11 +79,11 @@ final class ParquetWriting {
                 .option("parquet.page.size.row.check.min", "1")
                 .option("parquet.page.size.row.check.max", "100");
         for (String column : plainColumns) {
-            w = w.option(NO_DICTIONARY + column, "false");
+            w = w.option(DICTIONARY_KEY_PREFIX + column, "false");
         }
         return w;
     }
 
     /** parquet-mr's per-column form of {@code parquet.enable.dictionary}: the key, then the column's path. */
-    static final String NO_DICTIONARY = "parquet.enable.dictionary#";
+    static final String DICTIONARY_KEY_PREFIX = "parquet.enable.dictionary#";
 }

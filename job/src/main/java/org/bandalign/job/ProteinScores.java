@@ -41,7 +41,10 @@ final class ProteinScores {
         return out;
     }
 
-    /** The BLOSUM62 score of two residues, in half-bits. */
+    /**
+     * The BLOSUM62 matrix, in half-bits: {@code [a][b]} scores residue {@code alphabet[a]}
+     * against {@code alphabet[b]}, the letters written into {@code alphabet} (25 of them).
+     */
     static int[][] blosum62(String[] alphabet) {
         List<String> rows = new ArrayList<>();
         for (String line : lines("BLOSUM62")) {

@@ -49,7 +49,7 @@ final class SnappyPages {
             int n = Math.toIntExact(bytes.size());
             // (Snappy's bound on its output, 32 + n + n / 6, must fit an array: the library does
             // not check the array it writes into)
-            if (32L + n + n / 6 > Integer.MAX_VALUE - 8) {
+            if (32L + n + n / 6 > ParquetScores.MAX_ARRAY) {
                 throw new IOException("a page of " + n + " bytes is too large for Snappy's output to fit one array");
             }
             byte[] in = sink.fill(bytes, n, usualPage);

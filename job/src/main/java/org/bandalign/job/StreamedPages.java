@@ -44,7 +44,7 @@ import org.apache.parquet.io.SeekableInputStream;
  * with a CRC in its header is checked against it, as parquet-mr checks it. Encrypted chunks are
  * not read here (their headers and pages need the file's decryptors): {@link ParquetScores}
  * reads those through parquet-mr. Statistics are not read (the pages carry empty ones). Not
- * thread-safe; reads from {@code in}, which the caller closes.
+ * thread-safe; reads from {@code file}, which the caller closes.
  */
 final class StreamedPages implements FloatListChunk.PeekablePages {
     /** Chunks read here since the JVM started (tests: that pages were streamed, not read with their row group). */
