@@ -20,7 +20,7 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "align", mixinStandardHelpOptions = true, sortOptions = false,
         description = "Align every pair of a Parquet input and write marginals (and Viterbi paths) to Parquet.")
-public final class AlignCommand implements Callable<Integer> {
+final class AlignCommand implements Callable<Integer> {
     @Option(names = "--input", required = true, paramLabel = "PATH", description = "Input Parquet file or directory (SPEC section 5).")
     String input;
 

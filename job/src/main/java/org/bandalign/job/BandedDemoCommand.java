@@ -22,7 +22,7 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "banded-demo", mixinStandardHelpOptions = true,
         description = "Replay the seed notebook's BandedMatrix calls as PNGs (band storage beside the dense matrix).")
-public final class BandedDemoCommand implements Callable<Integer> {
+final class BandedDemoCommand implements Callable<Integer> {
     static final int PANEL_WIDTH = 520;
     static final int HEIGHT = 480;
 

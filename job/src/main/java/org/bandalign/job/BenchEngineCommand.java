@@ -25,7 +25,7 @@ import picocli.CommandLine.Spec;
  */
 @Command(name = "bench-engine", mixinStandardHelpOptions = true,
         description = "Time the CPU engine's alignAll on generated pairs.")
-public final class BenchEngineCommand implements Callable<Integer> {
+final class BenchEngineCommand implements Callable<Integer> {
     @Option(names = "--pairs", defaultValue = "256", description = "Pairs a round (default: ${DEFAULT-VALUE}).") int pairs;
     @Option(names = "--len", defaultValue = "200", description = "n and m of every pair (default: ${DEFAULT-VALUE}).") int len;
     @Option(names = "--mode", defaultValue = "global", paramLabel = "global|local", description = "Alignment mode (default: ${DEFAULT-VALUE}).")

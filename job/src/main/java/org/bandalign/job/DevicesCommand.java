@@ -27,7 +27,7 @@ import picocli.CommandLine.Spec;
 @Command(name = "devices", mixinStandardHelpOptions = true,
         description = "List the CUDA devices this machine's driver shows (ordinal, UUID, PCI bus id); exit 1 with the reason if none. "
                 + "With --master, survey a cluster's executors instead.")
-public final class DevicesCommand implements Callable<Integer> {
+final class DevicesCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 

@@ -20,7 +20,7 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "generate", mixinStandardHelpOptions = true, sortOptions = false,
         description = "Write a deterministic synthetic input (SPEC section 5) of any size.")
-public final class GenerateCommand implements Callable<Integer> {
+final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--output", required = true, paramLabel = "DIR", description = "Output Parquet directory.")
     String output;
 

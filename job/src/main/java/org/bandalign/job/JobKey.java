@@ -11,7 +11,7 @@ import org.apache.spark.SparkConf;
  *
  * @param <T> the value's type
  */
-public final class JobKey<T> implements Serializable {
+final class JobKey<T> implements Serializable {
     private static final long serialVersionUID = 1L;
 
     private final String name;
@@ -52,34 +52,34 @@ public final class JobKey<T> implements Serializable {
         return new JobKey<>(name, type, defaultValue, description, parser, min, flag);
     }
 
-    public String name() {
+    String name() {
         return name;
     }
 
-    public String type() {
+    String type() {
         return type;
     }
 
-    public T defaultValue() {
+    T defaultValue() {
         return defaultValue;
     }
 
-    public String description() {
+    String description() {
         return description;
     }
 
     /** The {@code align} flag that sets this key for one run, or null. */
-    public String flag() {
+    String flag() {
         return flag;
     }
 
     /** The value set in {@code conf}, or the default. */
-    public T get(SparkConf conf) {
+    T get(SparkConf conf) {
         return conf.contains(name) ? parse(conf.get(name)) : defaultValue;
     }
 
     /** Parses a textual value, with an error that names the key (a value below the key's minimum is one). */
-    public T parse(String text) {
+    T parse(String text) {
         T value;
         try {
             value = parser.apply(text.trim());
@@ -91,7 +91,7 @@ public final class JobKey<T> implements Serializable {
     }
 
     /** Refuses a value below the key's minimum; {@code what} names where it came from (the key or a flag). */
-    public T check(T value, String what) {
+    T check(T value, String what) {
         if (min != null && value instanceof Number && !(((Number) value).doubleValue() >= min)) {
             String message = what + " must be at least " + (min == Math.rint(min) ? Long.toString(min.longValue()) : min)
                     + ", got " + value;

@@ -7,26 +7,26 @@ import java.util.List;
  * {@code spark-defaults.conf}, with {@code --conf} on {@code spark-submit} or
  * {@code bin/bandalign}, or through the matching command-line flag, which wins.
  */
-public final class JobKeys {
+final class JobKeys {
     private JobKeys() {
     }
 
-    public static final JobKey<Long> BATCH_CELLS = new JobKey<>("spark.bandalign.batch.cells", "long", 4_000_000L,
+    static final JobKey<Long> BATCH_CELLS = new JobKey<>("spark.bandalign.batch.cells", "long", 4_000_000L,
             "Band cells gathered from a partition before one alignAll call; a row's scores as read, or its output, count instead "
                     + "where larger (a dense row aligned in a narrow band). Bounds task memory: about 60 bytes a cell.",
             Long::parseLong, 1.0).withFlag("--batch-cells");
 
-    public static final JobKey<Integer> BATCH_PAIRS = new JobKey<>("spark.bandalign.batch.pairs", "int", 4096,
+    static final JobKey<Integer> BATCH_PAIRS = new JobKey<>("spark.bandalign.batch.pairs", "int", 4096,
             "Most pairs in one alignAll call.", Integer::parseInt, 1.0);
 
-    public static final JobKey<Long> MAX_CELLS = new JobKey<>("spark.bandalign.maxCells", "long", 50_000_000L,
+    static final JobKey<Long> MAX_CELLS = new JobKey<>("spark.bandalign.maxCells", "long", 50_000_000L,
             "Pairs with more band cells are rejected as too large for the configured memory.", Long::parseLong, 1.0);
 
-    public static final JobKey<Integer> CPU_THREADS = new JobKey<>("spark.bandalign.cpu.threads", "int", 0,
+    static final JobKey<Integer> CPU_THREADS = new JobKey<>("spark.bandalign.cpu.threads", "int", 0,
             "Worker threads of the executor's shared CPU aligner; 0 means spark.executor.cores (local mode: all cores).",
             Integer::parseInt, 0.0);
 
-    public static final JobKey<Integer> READER_BATCH_ROWS = new JobKey<>("spark.bandalign.reader.batchRows", "int", 32,
+    static final JobKey<Integer> READER_BATCH_ROWS = new JobKey<>("spark.bandalign.reader.batchRows", "int", 32,
             "Most rows per vectorized Parquet read batch (spark.sql.parquet.columnarReaderBatchSize, which wins when set); "
                     + "align takes fewer where the input's footers show rows so large that a batch would pass 8 MiB (or 3% "
                     + "of the executor's heap over its task slots, where that is less) in Spark's column vectors (rows are "
@@ -35,14 +35,14 @@ public final class JobKeys {
                     + "batches hold no scores and take 4096 rows.",
             Integer::parseInt, 1.0);
 
-    public static final JobKey<Long> READER_LARGE_ROW_BYTES = new JobKey<>("spark.bandalign.reader.largeRowBytes", "long", 0L,
+    static final JobKey<Long> READER_LARGE_ROW_BYTES = new JobKey<>("spark.bandalign.reader.largeRowBytes", "long", 0L,
             "Heap Spark's Parquet reader may hold for one row (about 8 times its array<float> scores, 6 times binary) before "
                     + "align reads that row's file with its own reader, which holds the scores once and rejects a pair too "
                     + "large for the executor without reading it; 0 means 30% of the executor's heap. Only where Spark's "
                     + "reader reads the scores (see spark.bandalign.reader.pageReader).",
             Long::parseLong, 0.0);
 
-    public static final JobKey<String> READER_PAGE_READER = new JobKey<>("spark.bandalign.reader.pageReader", "auto/true/false", "auto",
+    static final JobKey<String> READER_PAGE_READER = new JobKey<>("spark.bandalign.reader.pageReader", "auto/true/false", "auto",
             "true reads array<float> and array<double> scores a page at a time (doubles narrowed to float32), and "
                     + "binary scores a row at a time straight into floats, with BandAlign's own Parquet reader (Spark's reads "
                     + "the other columns); false reads them with Spark's vectorized reader, which holds a row about 8 times "
@@ -52,29 +52,29 @@ public final class JobKeys {
                     + "arrays of integers or decimals by Spark's.",
             JobKeys::parseAutoOrBoolean);
 
-    public static final JobKey<Integer> GPU_CONCURRENT_TASKS = new JobKey<>("spark.bandalign.gpu.concurrentTasks", "int", 2,
+    static final JobKey<Integer> GPU_CONCURRENT_TASKS = new JobKey<>("spark.bandalign.gpu.concurrentTasks", "int", 2,
             "Tasks of one executor that may run GPU batches at the same time (like spark.rapids.sql.concurrentGpuTasks).",
             Integer::parseInt, 1.0);
 
-    public static final JobKey<Long> GPU_MEMORY_BUDGET = new JobKey<>("spark.bandalign.gpu.memoryBudget", "long", 0L,
+    static final JobKey<Long> GPU_MEMORY_BUDGET = new JobKey<>("spark.bandalign.gpu.memoryBudget", "long", 0L,
             "Device bytes one CUDA launch may use; 0 means 40% of the free device memory (two launches in flight fit).",
             Long::parseLong, 0.0).withFlag("--gpu-memory");
 
-    public static final JobKey<Double> STAGE_GPU_AMOUNT = new JobKey<>("spark.bandalign.stage.gpuAmount", "double", 0.0,
+    static final JobKey<Double> STAGE_GPU_AMOUNT = new JobKey<>("spark.bandalign.stage.gpuAmount", "double", 0.0,
             "GPUs each alignment task asks for through a stage-level resource profile (e.g. 1); 0 leaves the "
                     + "task resources to spark.task.resource.gpu.amount.",
             Double::parseDouble, 0.0);
 
-    public static final JobKey<String> COMPRESSION = new JobKey<>("spark.bandalign.output.compression", "string", "snappy",
+    static final JobKey<String> COMPRESSION = new JobKey<>("spark.bandalign.output.compression", "string", "snappy",
             "Parquet codec of the output (snappy, zstd, none, ...).", s -> s).withFlag("--compression");
 
-    public static final JobKey<Boolean> OUTPUT_PAGE_WRITER = new JobKey<>("spark.bandalign.output.pageWriter", "boolean", true,
+    static final JobKey<Boolean> OUTPUT_PAGE_WRITER = new JobKey<>("spark.bandalign.output.pageWriter", "boolean", true,
             "Write the marginals (array<float>, binary with --packed, or the sparse steps) with BandAlign's own Parquet "
                     + "output writer, a row at a time, under Spark's commit protocol; false writes every column with Spark's "
                     + "Parquet writer (the same rows; array<float> about 1.6 times slower to write).",
             JobKeys::parseBoolean);
 
-    public static final JobKey<Integer> REJECTED_DRIVER_ROWS = new JobKey<>("spark.bandalign.rejected.driverRows", "int", 256,
+    static final JobKey<Integer> REJECTED_DRIVER_ROWS = new JobKey<>("spark.bandalign.rejected.driverRows", "int", 256,
             "Rejected rows each task hands to the driver, which writes them as one file; a task writes any more to "
                     + "rejected/ itself, so millions of bad rows never pass through the driver.",
             Integer::parseInt, 0.0);
@@ -138,7 +138,7 @@ public final class JobKeys {
     }
 
     /** All keys, in the order the README lists them. */
-    public static List<JobKey<?>> all() {
+    static List<JobKey<?>> all() {
         return List.of(BATCH_CELLS, BATCH_PAIRS, MAX_CELLS, CPU_THREADS, READER_BATCH_ROWS, READER_LARGE_ROW_BYTES,
                 READER_PAGE_READER, GPU_CONCURRENT_TASKS,
                 GPU_MEMORY_BUDGET, STAGE_GPU_AMOUNT, COMPRESSION, OUTPUT_PAGE_WRITER, REJECTED_DRIVER_ROWS);

@@ -8,27 +8,27 @@ import org.bandalign.align.Mode;
 import org.bandalign.align.Semiring;
 
 /** Everything an alignment task needs to know, shipped from the driver to the executors. */
-public final class JobOptions implements Serializable {
+final class JobOptions implements Serializable {
     private static final long serialVersionUID = 1L;
 
-    public final Mode mode;
-    public final Semiring semiring;
+    final Mode mode;
+    final Semiring semiring;
     /** Band half-width, or {@link AlignOptions#NO_BAND}. */
-    public final int band;
+    final int band;
     /** The layout of every row, or null for the default ({@link #layoutFor}). */
-    public final Layout layout;
-    public final double minProb;
-    public final boolean packed;
-    public final Backend backend;
-    public final boolean failFast;
-    public final long batchCells;
-    public final int batchPairs;
-    public final long maxCells;
-    public final int cpuThreads;
-    public final int gpuConcurrentTasks;
-    public final long gpuMemoryBudget;
+    final Layout layout;
+    final double minProb;
+    final boolean packed;
+    final Backend backend;
+    final boolean failFast;
+    final long batchCells;
+    final int batchPairs;
+    final long maxCells;
+    final int cpuThreads;
+    final int gpuConcurrentTasks;
+    final long gpuMemoryBudget;
     /** Benchmark mode: read, decode and write, but align nothing ({@link IoOnlyAligner}). */
-    public final boolean ioOnly;
+    final boolean ioOnly;
 
     JobOptions(Mode mode, Semiring semiring, int band, Layout layout, double minProb, boolean packed, Backend backend,
                boolean failFast, long batchCells, int batchPairs, long maxCells, int cpuThreads,
@@ -62,7 +62,7 @@ public final class JobOptions implements Serializable {
     }
 
     /** The engine's options for every pair of the job. */
-    public AlignOptions alignOptions() {
+    AlignOptions alignOptions() {
         AlignOptions.Builder b = AlignOptions.builder().mode(mode).semiring(semiring).maxCells(maxCells);
         if (band != AlignOptions.NO_BAND) {
             b.band(band);
@@ -74,7 +74,7 @@ public final class JobOptions implements Serializable {
      * The layout of a row: the one asked for, else band when a band is set (the job's
      * {@code --band}, or the row's own band-layout band), else dense.
      */
-    public Layout layoutFor(boolean bandLayoutRow) {
+    Layout layoutFor(boolean bandLayoutRow) {
         if (layout != null) {
             return layout;
         }
@@ -82,7 +82,7 @@ public final class JobOptions implements Serializable {
     }
 
     /** The options as the summary records them. */
-    public Map<String, Object> describe() {
+    Map<String, Object> describe() {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("mode", mode.wireName());
         m.put("semiring", semiring.wireName());

@@ -9,7 +9,7 @@ import picocli.CommandLine.Option;
  * {@code conf/spark-defaults.conf} (a test keeps both in step with {@link JobKeys}).
  */
 @Command(name = "keys", mixinStandardHelpOptions = true, description = "List the job's configuration keys as a Markdown table.")
-public final class KeysCommand implements Runnable {
+final class KeysCommand implements Runnable {
     /** Where {@link #template()} wraps its comment lines. */
     static final int TEMPLATE_WIDTH = 100;
     /** The column the defaults start in, after a commented-out key. */

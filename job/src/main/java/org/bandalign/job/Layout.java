@@ -3,7 +3,7 @@ package org.bandalign.job;
 import java.util.Locale;
 
 /** How the marginals of one output row are stored (SPEC section 5). */
-public enum Layout {
+enum Layout {
     /** {@code n*m*3} floats, 0 outside the band. */
     DENSE,
     /** {@code n*W*3} floats in band layout (SPEC section 2). */
@@ -11,7 +11,7 @@ public enum Layout {
     /** Only the steps with probability at least {@code --min-prob}, as (i, j, k, p) structs. */
     SPARSE;
 
-    public String wireName() {
+    String wireName() {
         return name().toLowerCase(Locale.ROOT);
     }
 }

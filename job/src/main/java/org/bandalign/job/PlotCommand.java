@@ -24,7 +24,7 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "plot", mixinStandardHelpOptions = true, sortOptions = false,
         description = "Draw one pair's marginals (summed over the steps) with its Viterbi path, as PNG.")
-public final class PlotCommand implements Callable<Integer> {
+final class PlotCommand implements Callable<Integer> {
     @Option(names = "--input", required = true, paramLabel = "DIR", description = "The job's output directory (or its marginals/).")
     String input;
 
