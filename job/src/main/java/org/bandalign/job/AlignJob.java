@@ -566,7 +566,7 @@ final class AlignJob {
                 StructType unified = InputSchema.unified(path, inputFiles(spark, path), hadoopConf(spark));
                 try {
                     InputColumns.format(unified);
-                } catch (IllegalArgumentException missing) {   // (what the job needs is not there either)
+                } catch (UserError missing) {   // (what the job needs is not there either)
                     throw new UserError("--input " + path + ": a column is stored in a Parquet type Spark cannot read ("
                             + sparkWords(badType) + "), and " + missing.getMessage());
                 }

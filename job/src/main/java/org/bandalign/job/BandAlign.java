@@ -299,8 +299,7 @@ public final class BandAlign {
 
     private static Throwable userError(Throwable e) {
         for (Throwable t = e; t != null; t = t.getCause()) {
-            if (t instanceof UserError || t instanceof IllegalArgumentException && t.getMessage() != null
-                    && t.getMessage().startsWith("input ")) {
+            if (t instanceof UserError) {
                 return t;
             }
         }

@@ -129,7 +129,7 @@ final class InputColumns {
         StructType schema = input.schema();
         boolean banded = has(schema, "diag_lo") || has(schema, "diag_hi");
         if (banded && !(has(schema, "diag_lo") && has(schema, "diag_hi"))) {
-            throw new IllegalArgumentException("input has column '" + (has(schema, "diag_lo") ? "diag_lo" : "diag_hi")
+            throw new UserError("input has column '" + (has(schema, "diag_lo") ? "diag_lo" : "diag_hi")
                     + "' but not '" + (has(schema, "diag_lo") ? "diag_hi" : "diag_lo") + "': band-layout rows need both "
                     + "(SPEC section 2); drop the column for dense rows");
         }
@@ -209,7 +209,7 @@ final class InputColumns {
             return new Format(false, ((ArrayType) type).containsNull(), !narrow);
         }
         boolean nested = type instanceof ArrayType && ((ArrayType) type).elementType() instanceof ArrayType;
-        throw new IllegalArgumentException("input column 'scores' must be an array of numbers (array<float>; array<double>, "
+        throw new UserError("input column 'scores' must be an array of numbers (array<float>; array<double>, "
                 + "of integers or of decimals are narrowed to float32) or binary (little-endian float32), not " + type.simpleString()
                 + (nested ? ": store the n x m x 3 tensor flat, row-major (i, j, k), as NumPy's S.ravel() gives it" : ""));
     }
@@ -247,7 +247,7 @@ final class InputColumns {
         if (has(schema, name)) {
             DataType t = schema.apply(field(schema, name)).dataType();
             if (!ok.test(t)) {
-                throw new IllegalArgumentException("input column '" + field(schema, name) + "' must be " + what + ", not "
+                throw new UserError("input column '" + field(schema, name) + "' must be " + what + ", not "
                         + t.simpleString());
             }
         }
@@ -259,7 +259,7 @@ final class InputColumns {
             for (StructField f : schema.fields()) {
                 found.append(found.length() == 0 ? "" : ", ").append(f.name()).append(' ').append(f.dataType().simpleString());
             }
-            throw new IllegalArgumentException("input has no column '" + name + "' (SPEC section 5 needs id, n, m, scores; "
+            throw new UserError("input has no column '" + name + "' (SPEC section 5 needs id, n, m, scores; "
                     + "found: " + found + ")");
         }
     }

@@ -1,6 +1,7 @@
 package org.bandalign.job;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
@@ -38,6 +39,48 @@ class FailedRunWordsTest {
             assertEquals(1, out.lines().count(), out);
             assertTrue(out.startsWith("bandalign: --input " + in + " holds a file that is no Parquet file: file:" + in.resolve("notes.txt")
                     + " is not a Parquet file"), out);
+        }
+    }
+
+    /**
+     * A table without a column the job needs, or with one of a type it cannot take, is the
+     * user's mistake (exit 2, one line); a maintainability review found that decided by the
+     * message's first word, so rewording it would have made it exit 1.
+     */
+    @Test
+    void align_inputWithoutScoresOrWithTextScores_exitsTwoSayingWhich() throws Exception {
+        for (String[] scores : new String[][] {{null, "input has no column 'scores'"},
+            {"scores", "input column 'scores' must be an array of numbers"}}) {
+            org.apache.parquet.schema.Types.MessageTypeBuilder b = org.apache.parquet.schema.Types.buildMessage();
+            b.required(org.apache.parquet.schema.PrimitiveType.PrimitiveTypeName.BINARY)
+                    .as(org.apache.parquet.schema.LogicalTypeAnnotation.stringType()).named("id");
+            b.required(org.apache.parquet.schema.PrimitiveType.PrimitiveTypeName.INT32).named("n");
+            b.required(org.apache.parquet.schema.PrimitiveType.PrimitiveTypeName.INT32).named("m");
+            if (scores[0] != null) {
+                b.required(org.apache.parquet.schema.PrimitiveType.PrimitiveTypeName.BINARY)
+                        .as(org.apache.parquet.schema.LogicalTypeAnnotation.stringType()).named(scores[0]);
+            }
+            org.apache.parquet.schema.MessageType schema = b.named("pair");
+            Path in = Files.createDirectories(tmp.resolve("in-" + (scores[0] == null ? "none" : "text")));
+            org.apache.parquet.example.data.Group g = new org.apache.parquet.example.data.simple.SimpleGroupFactory(schema).newGroup();
+            g.add("id", "p");
+            g.add("n", 1);
+            g.add("m", 1);
+            if (scores[0] != null) {
+                g.add("scores", "0 0 0");
+            }
+            try (org.apache.parquet.hadoop.ParquetWriter<org.apache.parquet.example.data.Group> w = org.apache.parquet.hadoop.example
+                    .ExampleParquetWriter.builder(new org.apache.hadoop.fs.Path(in.resolve("part-0.parquet").toString()))
+                    .withType(schema).build()) {
+                w.write(g);
+            }
+            java.io.StringWriter err = new java.io.StringWriter();
+            Path out = tmp.resolve("out-" + in.getFileName());
+            assertEquals(2, BandAlign.run(null, new java.io.PrintWriter(err, true), "align", "--input", in.toString(), "--output",
+                    out.toString(), "--master", "local[1]", "--backend", "cpu"), err.toString());
+            assertTrue(err.toString().startsWith("bandalign: " + scores[1]), err.toString());
+            assertEquals(1, err.toString().strip().lines().count(), err.toString());
+            assertFalse(Files.exists(out));
         }
     }
 }

@@ -24,7 +24,7 @@ class InputColumnsTest {
                 }
             }
             StructType schema = without;
-            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> InputColumns.format(schema));
+            UserError e = assertThrows(UserError.class, () -> InputColumns.format(schema));
             assertEquals("input has no column '" + missing + "' (SPEC section 5 needs id, n, m, scores; found: " + found + ")",
                     e.getMessage());
         }
@@ -47,7 +47,7 @@ class InputColumnsTest {
                         org.apache.spark.sql.types.DataType.fromDDL(c[1]), true, org.apache.spark.sql.types.Metadata.empty()) : f);
             }
             StructType s = schema;
-            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> InputColumns.format(s), c[0]);
+            UserError e = assertThrows(UserError.class, () -> InputColumns.format(s), c[0]);
             assertTrue(e.getMessage().startsWith("input column '" + c[0] + "' must be") && e.getMessage().endsWith("not " + c[1]),
                     e.getMessage());
         }
@@ -55,11 +55,11 @@ class InputColumnsTest {
                 .add("m", DataTypes.IntegerType).add("scores", DataTypes.StringType);
         assertEquals("input column 'scores' must be an array of numbers (array<float>; array<double>, of integers or of decimals are "
                 + "narrowed to float32) or binary (little-endian float32), not string",
-                assertThrows(IllegalArgumentException.class, () -> InputColumns.format(textScores)).getMessage(),
+                assertThrows(UserError.class, () -> InputColumns.format(textScores)).getMessage(),
                 "every type it takes named (found by a probe: fastparquet's JSON-encoded lists)");
         StructType nested = new StructType().add("id", DataTypes.StringType).add("n", DataTypes.IntegerType)
                 .add("m", DataTypes.IntegerType).add("scores", DataTypes.createArrayType(DataTypes.createArrayType(DataTypes.FloatType)));
-        assertTrue(assertThrows(IllegalArgumentException.class, () -> InputColumns.format(nested)).getMessage()
+        assertTrue(assertThrows(UserError.class, () -> InputColumns.format(nested)).getMessage()
                 .endsWith("not array<array<float>>: store the n x m x 3 tensor flat, row-major (i, j, k), as NumPy's S.ravel() gives it"),
                 "the tensor's own nested shape (pyarrow from S.tolist(), found by a probe)");
     }
