@@ -26,16 +26,16 @@ final class BandedDemoCommand implements Callable<Integer> {
     static final int PANEL_WIDTH = 520;
     static final int HEIGHT = 480;
 
-    @Option(names = {"--out", "--output"}, required = true, paramLabel = "DIR", description = "Directory for the PNGs.")
+    @Option(names = {"--output", "--out"}, required = true, paramLabel = "DIR", description = "Directory for the PNGs (--out also works).")
     File out;
 
     @Override
     public Integer call() throws IOException {
         if (out.exists() && !out.isDirectory()) {
-            throw new UserError("--out " + out + " is a file; give the directory for the pictures");
+            throw new UserError("--output " + out + " is a file; give the directory for the pictures");
         }
         if (!out.isDirectory() && !out.mkdirs()) {
-            throw new UserError("--out " + out + ": cannot create that directory");
+            throw new UserError("--output " + out + ": cannot create that directory");
         }
         int k = 1;
         for (Map.Entry<String, BandedMatrix> call : calls().entrySet()) {

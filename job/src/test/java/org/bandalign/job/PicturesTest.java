@@ -264,7 +264,11 @@ class PicturesTest {
     @Test
     void bandedDemo_writesElevenPicturesWithBandStorageAndDenseMatrix() throws Exception {
         File dir = tmp.resolve("demo").toFile();
-        assertEquals(0, BandAlign.run("banded-demo", "--out", dir.getPath()));
+        assertEquals(0, BandAlign.run("banded-demo", "--output", dir.getPath()));
+        java.io.StringWriter err = new java.io.StringWriter();
+        File png = new File(dir, "01-bm.png");
+        assertEquals(2, BandAlign.run(null, new java.io.PrintWriter(err, true), "banded-demo", "--out", png.getPath()));
+        assertTrue(err.toString().startsWith("bandalign: --output " + png + " is a file"), "--out also works, the message names --output: " + err);
         File[] pngs = dir.listFiles((d, name) -> name.endsWith(".png"));
         assertEquals(11, pngs.length);
         BufferedImage first = ImageIO.read(new File(dir, "01-bm.png"));
