@@ -463,8 +463,8 @@ final class AlignJob {
         if (bytes > besideBatches) {
             return what + ", more than the " + (besideBatches >> 20) + " MiB of this " + (executor.heapBytes() >> 20) + " MiB "
                     + "heap that its batches of pairs leave, so executors may run out of memory: where they do, give them "
-                    + (heapForReading(bytes) >> 20) + " MiB (spark.executor.memory; in local mode the JVM's -Xmx, which "
-                    + "bin/bandalign takes from BANDALIGN_JAVA_OPTS), or, where the row groups rather than the rows are "
+                    + (heapForReading(bytes) >> 20) + " MiB " + ExecutorAligners.WHERE_MEMORY_IS_SET + ", or, where the row groups "
+                    + "rather than the rows are "
                     + "large, write the input in smaller row groups";
         }
         long reading = readingTasks(bytes, executor.heapBytes());

@@ -279,8 +279,8 @@ public final class BandAlign {
         } else {
             return null;
         }
-        return "a task ran out of memory" + what + ": give the executors more memory (spark.executor.memory; in local mode "
-                + "the JVM's -Xmx, which bin/bandalign takes from BANDALIGN_JAVA_OPTS) or run fewer tasks at once "
+        return "a task ran out of memory" + what + ": give the executors more memory " + ExecutorAligners.WHERE_MEMORY_IS_SET
+                + " or run fewer tasks at once "
                 + "(spark.executor.cores; in local mode --master local[N]); the job's warnings at its start say what reading "
                 + "this input takes where that is much";
     }

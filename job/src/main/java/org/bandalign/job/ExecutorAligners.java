@@ -161,6 +161,10 @@ final class ExecutorAligners {
         }
     }
 
+    /** Where an executor's heap is set, for the messages that ask for more of it. */
+    static final String WHERE_MEMORY_IS_SET = "(spark.executor.memory; in local mode the JVM's -Xmx, which bin/bandalign takes from "
+            + "BANDALIGN_JAVA_OPTS)";
+
     /** Local mode: the tasks run in the driver JVM, and Spark assigns them no GPU resources. */
     private static boolean localMode() {
         SparkEnv env = SparkEnv.get();
@@ -362,8 +366,7 @@ final class ExecutorAligners {
             throw new InvalidPairException(id, "too large for this executor's memory: " + g + " has "
                     + g.cells() + " band cells in " + g.n() + " rows, and a pair takes about " + PAIR_BYTES_PER_CELL
                     + " bytes of heap a cell and " + BYTES_PER_ROW + " a row (at most " + most + " cells in this "
-                    + (heapBytes >> 20) + " MiB heap); give the executors more memory (spark.executor.memory; in local "
-                    + "mode the JVM's -Xmx, which bin/bandalign takes from BANDALIGN_JAVA_OPTS)");
+                    + (heapBytes >> 20) + " MiB heap); give the executors more memory " + WHERE_MEMORY_IS_SET);
         }
     }
 
@@ -384,8 +387,7 @@ final class ExecutorAligners {
         long mostBytes = (long) (heapBytes * AlignPartition.READING_HEAP_SHARE);
         long most = mostBytes / 4;
         String share = (int) (AlignPartition.READING_HEAP_SHARE * 100) + "% of this " + (heapBytes >> 20) + " MiB heap";
-        String more = "; give the executors more memory (spark.executor.memory; in local mode the JVM's -Xmx, which "
-                + "bin/bandalign takes from BANDALIGN_JAVA_OPTS)";
+        String more = "; give the executors more memory " + WHERE_MEMORY_IS_SET;
         if (scores > most) {
             throw new InvalidPairException(id, "too large for this executor's memory: its scores hold " + scores
                     + " floats, more than the " + most + " that " + share + " holds" + more);
