@@ -150,8 +150,8 @@ final class InputColumns {
         return input.select(columns.toArray(new Column[0]));
     }
 
-    /** A number in decimal notation, as a float written as text spells it. */
-    private static final String DECIMAL_NUMBER = "^[+-]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][+-]?[0-9]+)?$";
+    /** A number in decimal notation, as a float written as text spells it, with blanks around it as Spark's casts allow. */
+    private static final String DECIMAL_NUMBER = "^\\s*[+-]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][+-]?[0-9]+)?\\s*$";
 
     /**
      * Column {@code name} as a 32-bit integer: null where it does not fit, and, for a fractional
@@ -165,9 +165,8 @@ final class InputColumns {
         Column asInt = c.try_cast(DataTypes.IntegerType);
         DataType type = schema.apply(field(schema, name)).dataType();
         if (type instanceof org.apache.spark.sql.types.StringType) {
-            Column text = org.apache.spark.sql.functions.trim(c);
             // (decimal spellings only: a double cast also takes Java's "3d", "2f" and "0x1p1")
-            Column number = org.apache.spark.sql.functions.when(text.rlike(DECIMAL_NUMBER), text.try_cast(DataTypes.DoubleType));
+            Column number = org.apache.spark.sql.functions.when(c.rlike(DECIMAL_NUMBER), c.try_cast(DataTypes.DoubleType));
             return org.apache.spark.sql.functions.coalesce(asInt, whole(number));
         }
         return type instanceof org.apache.spark.sql.types.FractionalType ? whole(c) : asInt;

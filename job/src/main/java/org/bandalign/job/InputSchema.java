@@ -19,8 +19,9 @@ import org.apache.spark.sql.types.StructType;
 
 /**
  * The schema to read an input with where Spark cannot merge its files' schemas, because some
- * column is stored in two types: from every file's footer, the columns the job reads alone (SPEC
- * section 5: other columns are ignored, so theirs may differ), with lengths and band bounds
+ * column is stored in two types, or two columns' names differ in case alone: from every file's
+ * footer, the columns the job reads alone (SPEC section 5: other columns are ignored, so theirs
+ * may differ), with lengths and band bounds
  * stored as 32-bit integers in some files and 64-bit in others (pyarrow's default for Python
  * ints) read as 64-bit, and as float64 where some files hold floats, and scores stored as lists
  * of float32 in some files and of float64 in others (NumPy's default, unless cast) read as

@@ -60,7 +60,7 @@ final class MasterUrl {
         if (threads.equals("*")) {
             return Runtime.getRuntime().availableProcessors();
         }
-        return threads.length() > 9 ? Integer.MAX_VALUE : Math.max(1, Integer.parseInt(threads));
+        return Math.max(1, new java.math.BigInteger(threads).min(java.math.BigInteger.valueOf(Integer.MAX_VALUE)).intValue());
     }
 
     /** Whether a cluster manager plugged into Spark takes {@code master}; null where that cannot be asked. */

@@ -1473,33 +1473,41 @@ class AlignJobLocalTest {
     @Tag("io")
     @Test
     void align_columnsWhoseNamesDifferInCaseAlone_ignoredOnesOrAcrossFiles_align() throws IOException {
-        java.util.function.Function<String, org.apache.parquet.schema.MessageType> schema = idName -> org.apache.parquet.schema.Types
-                .buildMessage()
-                .required(org.apache.parquet.schema.PrimitiveType.PrimitiveTypeName.BINARY)
-                .as(org.apache.parquet.schema.LogicalTypeAnnotation.stringType()).named(idName)
-                .required(org.apache.parquet.schema.PrimitiveType.PrimitiveTypeName.INT32).named("n")
-                .required(org.apache.parquet.schema.PrimitiveType.PrimitiveTypeName.INT32).named("m")
-                .required(org.apache.parquet.schema.PrimitiveType.PrimitiveTypeName.BINARY).named("scores")
-                .required(org.apache.parquet.schema.PrimitiveType.PrimitiveTypeName.INT32).named("note")
-                .required(org.apache.parquet.schema.PrimitiveType.PrimitiveTypeName.INT32).named("NOTE").named("pair");
-        java.util.function.BiFunction<String, String, java.util.function.Consumer<org.apache.parquet.example.data.Group>> pair =
-                (idName, id) -> g -> {
-                    g.add(idName, id);
-                    g.add("n", 2);
-                    g.add("m", 2);
-                    g.add("scores", org.apache.parquet.io.api.Binary.fromConstantByteArray(PairDecoder.pack(new float[12])));
-                    g.add("note", 1);
-                    g.add("NOTE", 2);
-                };
-        String in = writeParquet("two-notes", schema.apply("id"), pair.apply("id", "lower"));
-        String upper = writeParquet("two-notes-upper-id", schema.apply("ID"), pair.apply("ID", "upper"));
-        Files.move(Path.of(upper, "part-0.parquet"), Path.of(in, "part-1.parquet"));
-        String out = tmp.resolve("out-two-notes").toString();
-        JobSummary s = run(in, out);
-        assertEquals(2, s.inputRows);
-        assertEquals(2, s.alignedRows);
-        assertEquals(java.util.Set.of("lower", "upper"), new java.util.HashSet<>(
-                spark.read().parquet(out + "/marginals").select("id").as(Encoders.STRING()).collectAsList()));
+        for (boolean notes : new boolean[] {true, false}) {
+            java.util.function.Function<String, org.apache.parquet.schema.MessageType> schema = idName -> {
+                org.apache.parquet.schema.Types.MessageTypeBuilder b = org.apache.parquet.schema.Types.buildMessage();
+                b.required(org.apache.parquet.schema.PrimitiveType.PrimitiveTypeName.BINARY)
+                        .as(org.apache.parquet.schema.LogicalTypeAnnotation.stringType()).named(idName);
+                b.required(org.apache.parquet.schema.PrimitiveType.PrimitiveTypeName.INT32).named("n");
+                b.required(org.apache.parquet.schema.PrimitiveType.PrimitiveTypeName.INT32).named("m");
+                b.required(org.apache.parquet.schema.PrimitiveType.PrimitiveTypeName.BINARY).named("scores");
+                if (notes) {
+                    b.required(org.apache.parquet.schema.PrimitiveType.PrimitiveTypeName.INT32).named("note");
+                    b.required(org.apache.parquet.schema.PrimitiveType.PrimitiveTypeName.INT32).named("NOTE");
+                }
+                return b.named("pair");
+            };
+            java.util.function.BiFunction<String, String, java.util.function.Consumer<org.apache.parquet.example.data.Group>> pair =
+                    (idName, id) -> g -> {
+                        g.add(idName, id);
+                        g.add("n", 2);
+                        g.add("m", 2);
+                        g.add("scores", org.apache.parquet.io.api.Binary.fromConstantByteArray(PairDecoder.pack(new float[12])));
+                        if (notes) {
+                            g.add("note", 1);
+                            g.add("NOTE", 2);
+                        }
+                    };
+            String in = writeParquet("case-names-" + notes, schema.apply("id"), pair.apply("id", "lower"));
+            String upper = writeParquet("case-names-upper-id-" + notes, schema.apply("ID"), pair.apply("ID", "upper"));
+            Files.move(Path.of(upper, "part-0.parquet"), Path.of(in, "part-1.parquet"));
+            String out = tmp.resolve("out-case-names-" + notes).toString();
+            JobSummary s = run(in, out);
+            assertEquals(2, s.inputRows, "notes " + notes);
+            assertEquals(2, s.alignedRows, "notes " + notes);
+            assertEquals(java.util.Set.of("lower", "upper"), new java.util.HashSet<>(
+                    spark.read().parquet(out + "/marginals").select("id").as(Encoders.STRING()).collectAsList()), "notes " + notes);
+        }
     }
 
     /** Found by a probe: a letter outside ASCII in --input or --output ended the run with "Bad escape". */
@@ -1608,7 +1616,7 @@ class AlignJobLocalTest {
                 .add("id", DataTypes.StringType).add("n", DataTypes.StringType).add("m", DataTypes.StringType)
                 .add("scores", DataTypes.BinaryType);
         byte[] scores = PairDecoder.pack(new float[2 * 3 * 3]);
-        String[] whole = {"2", " 2", "2.0", "2e0", "+2", "20e-1"};
+        String[] whole = {"2", " 2", "2.0", "2e0", "+2", "20e-1", "\t2.0", "2.0\t", " 2.0\n"};
         String[] not = {"2.5", "3e10", "abc", "NaN", "Infinity", "-2147483649", "", " 2.5 ", "2d", "2F", "0x1p1", "2.0d"};
         List<Row> rows = new ArrayList<>();
         for (String n : whole) {
@@ -1898,7 +1906,7 @@ class AlignJobLocalTest {
     void align_inputWithoutScoresColumn_failsNamingIt() {
         String in = tmp.resolve("noscores").toString();
         spark.range(3).selectExpr("cast(id as string) as id", "1 as n", "1 as m").write().parquet(in);
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> run(in, tmp.resolve("o-noscores").toString()));
+        UserError e = assertThrows(UserError.class, () -> run(in, tmp.resolve("o-noscores").toString()));
         assertTrue(e.getMessage().contains("no column 'scores'"), e.getMessage());
     }
 
@@ -1908,7 +1916,7 @@ class AlignJobLocalTest {
         String in = tmp.resolve("halfband").toString();
         spark.range(3).selectExpr("cast(id as string) as id", "1 as n", "1 as m", "array(0f, 0f, 0f) as scores", "0 as diag_lo")
                 .write().parquet(in);
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> run(in, tmp.resolve("o-halfband").toString()));
+        UserError e = assertThrows(UserError.class, () -> run(in, tmp.resolve("o-halfband").toString()));
         assertTrue(e.getMessage().contains("has column 'diag_lo' but not 'diag_hi'"), e.getMessage());
     }
 

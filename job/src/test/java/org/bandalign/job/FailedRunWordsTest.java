@@ -44,8 +44,9 @@ class FailedRunWordsTest {
 
     /**
      * A table without a column the job needs, or with one of a type it cannot take, is the
-     * user's mistake (exit 2, one line); a maintainability review found that decided by the
-     * message's first word, so rewording it would have made it exit 1.
+     * user's mistake: exit 2, one line, nothing written. (A maintainability review found the exit
+     * code decided by the message's first word; the errors are now {@link UserError}s, which
+     * {@code InputColumnsTest} checks.)
      */
     @Test
     void align_inputWithoutScoresOrWithTextScores_exitsTwoSayingWhich() throws Exception {

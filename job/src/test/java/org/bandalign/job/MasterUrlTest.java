@@ -47,6 +47,7 @@ class MasterUrlTest {
         assertEquals(cores, MasterUrl.localThreads("local[*]"));
         assertEquals(cores, MasterUrl.localThreads("local[*, 4]"));
         assertEquals(Integer.MAX_VALUE, MasterUrl.localThreads("local[99999999999]"));
+        assertEquals(4, MasterUrl.localThreads("local[0000000004]"), "as Spark reads it");
         assertEquals(1, MasterUrl.localThreads("spark://h:7077"));
         assertEquals(1, MasterUrl.localThreads("local-cluster[2, 1, 1024]"));
     }

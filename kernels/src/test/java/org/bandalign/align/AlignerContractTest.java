@@ -330,7 +330,7 @@ public abstract class AlignerContractTest {
         List<org.junit.jupiter.api.function.Executable> calls = List.of(r::n, r::m, r::mode, r::semiring, r::geometry,
                 r::diagLo, r::diagHi, r::cells, r::hasLogPartition, r::logPartition, r::marginalsDense, r::marginalsBand,
                 r::marginalsKeptDense, r::hasViterbi, r::viterbiScore, r::viterbiCigar, r::viterbiStart, r::viterbiEnd,
-                r::viterbiIndicatorDense);
+                r::viterbiIndicatorDense, r::viterbiIndicatorBand, r::viterbiPath);
         for (org.junit.jupiter.api.function.Executable call : calls) {
             InvalidPairException thrown = assertThrows(InvalidPairException.class, call);
             assertSame(r.error(), thrown.getCause());
