@@ -181,6 +181,14 @@ final class FloatListChunk implements ParquetScores.Rows {
     private double beyondValue;
     /** The id of the pair whose row is being read, for the messages that reject it. */
     private String rowId;
+    /**
+     * While a row is read: how many floats its shape says it holds, and the check that a row
+     * holding more (a row to be rejected for its length) must pass before more of it is kept;
+     * {@link #dropping} once it did not: the rest of the row is counted, not kept.
+     */
+    private long rowExpected = Long.MAX_VALUE;
+    private ParquetScores.SizeCheck rowFits;
+    private boolean dropping;
 
     /**
      * The rows of one column chunk, its pages from {@code pages}; {@code column} is the scores
@@ -323,7 +331,19 @@ final class FloatListChunk implements ParquetScores.Rows {
         long size = Math.min(expected, held);
         fits.check(id, size, pageHeld + dictionaryHeld());
         rowId = id;
-        boolean present = walkRow(true, (int) Math.min(size, ParquetScores.MAX_ARRAY), id, fits);
+        rowExpected = expected;
+        rowFits = fits;
+        boolean present;
+        try {
+            present = walkRow(true, (int) Math.min(size, ParquetScores.MAX_ARRAY), id, fits);
+        } finally {
+            rowExpected = Long.MAX_VALUE;
+            rowFits = null;
+        }
+        if (dropping) {
+            gathered = NO_FLOATS;
+            throw ParquetScores.longerThanShape(id, count, expected);
+        }
         if (!present) {
             return null;
         }
@@ -353,6 +373,7 @@ final class FloatListChunk implements ParquetScores.Rows {
         count = 0;
         firstNull = -1;
         beyondRange = -1;
+        dropping = false;
         loadPageIfDone(id, 0, fits);
         if (position == pageEntries) {
             throw new IllegalStateException("the column chunk has no row left to read");
@@ -432,7 +453,7 @@ final class FloatListChunk implements ParquetScores.Rows {
         int value = position - oddCursor;
         if (oddCursor == oddCount || odd[oddCursor] >= end) {
             int n = end - position;
-            if (keep && firstNull < 0) {
+            if (keep && firstNull < 0 && !dropping) {
                 copy(value, n);
             }
             count += n;
@@ -448,7 +469,7 @@ final class FloatListChunk implements ParquetScores.Rows {
                     }
                     // (else the one entry of an empty list)
                 } else {
-                    if (keep && firstNull < 0) {
+                    if (keep && firstNull < 0 && !dropping) {
                         copy(value, 1);
                     }
                     value++;
@@ -463,6 +484,16 @@ final class FloatListChunk implements ParquetScores.Rows {
     private void copy(int value, int n) {
         if (count + n > gathered.length) {
             long grown = Math.max((long) count + n, 2L * gathered.length);
+            if (count + (long) n > rowExpected && rowFits != null) {
+                // (a row longer than its shape says, to be rejected for that: kept only while it fits, as its
+                // shape was checked to; a list of millions of floats under a 10 x 10 shape ran the heap out)
+                try {
+                    rowFits.check(rowId, grown, pageHeld + dictionaryHeld());
+                } catch (InvalidPairException tooMany) {
+                    dropping = true;
+                    return;
+                }
+            }
             if (count + (long) n > ParquetScores.MAX_ARRAY) {
                 throw new InvalidPairException(rowId, "scores hold more than " + ParquetScores.MAX_ARRAY
                         + " values, more than one array holds");

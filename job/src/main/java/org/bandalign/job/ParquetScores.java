@@ -111,6 +111,16 @@ final class ParquetScores implements AutoCloseable {
         void release();
     }
 
+    /**
+     * Why a row is rejected whose list holds {@code count} floats, more than the {@code expected}
+     * its shape takes and more than the executor could hold to say so in the usual words (the
+     * shape's own check, {@code Pair}'s "must hold ... floats, got ...", needs them all).
+     */
+    static InvalidPairException longerThanShape(String id, long count, long expected) {
+        return new InvalidPairException(id, "scores hold " + count + " floats where its shape (n, m and band) takes " + expected
+                + ", too many to read");
+    }
+
     /** Whether a row's scores fit where they are to be read. */
     @FunctionalInterface
     interface SizeCheck {
@@ -430,17 +440,34 @@ final class ParquetScores implements AutoCloseable {
         int firstNull = -1;
         int beyondRange = -1;
         double beyondValue = 0;
+        boolean dropping = false;
         do {
             int level = values.getCurrentDefinitionLevel();
             if (level == maxDefinition && firstNull >= 0) {
                 values.skip();   // (the row is rejected for its null element: what follows is not kept)
+                count++;
+            } else if (level == maxDefinition && dropping) {
+                values.skip();   // (a row longer than its shape that no longer fits: counted, not kept)
                 count++;
             } else if (level == maxDefinition) {
                 if (count == buffer.length) {
                     if (count == MAX_ARRAY) {
                         throw new InvalidPairException(id, "scores hold more than " + MAX_ARRAY + " values, more than one array holds");
                     }
-                    buffer = Arrays.copyOf(buffer, (int) Math.min(MAX_ARRAY, 2L * buffer.length));
+                    long grown = Math.min(MAX_ARRAY, 2L * buffer.length);
+                    if (count >= expected) {   // (longer than its shape says: kept only while it fits, as its shape was checked to)
+                        try {
+                            fits.check(id, grown, 0);
+                        } catch (InvalidPairException tooMany) {
+                            dropping = true;
+                            values.skip();
+                            count++;
+                            values.consume();
+                            consumed++;
+                            continue;
+                        }
+                    }
+                    buffer = Arrays.copyOf(buffer, (int) grown);
                 }
                 float v;
                 switch (kind) {
@@ -477,6 +504,10 @@ final class ParquetScores implements AutoCloseable {
             consumed++;
         } while (consumed < entries && values.getCurrentRepetitionLevel() > 0);
         next++;
+        if (dropping) {
+            this.buffer = new float[1024];
+            throw longerThanShape(id, count, expected);
+        }
         if (firstNull >= 0) {
             throw new InvalidPairException(id, PairDecoder.nullElement(firstNull));
         }

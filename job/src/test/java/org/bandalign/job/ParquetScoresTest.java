@@ -394,6 +394,52 @@ class ParquetScoresTest {
     }
 
     /**
+     * Found by a scale tester: a row whose list held 100 million floats under a 10 x 10 shape
+     * ran the executor out of memory (exit 52, every pair lost), though its length rejects it:
+     * its shape passed the size check, and the reader gathered every float. A row longer than its
+     * shape is kept only while what is kept passes the check; past that it is counted, not kept,
+     * and rejected saying how many it holds, and the next row reads as usual. A row a little
+     * longer than its shape is read as it is (its length rejects it later, in the usual words).
+     */
+    @Test
+    void read_aRowFarLongerThanItsShape_isCountedNotKept_andRejected_theNextRowReads() {
+        for (int variant = 0; variant < 2; variant++) {
+            boolean byPage = variant == 0;
+            List<Row> rows = List.of(TestTables.row("small", 1, 2, new float[] {1, 2, 3, 4, 5, 6}, null, null, false),
+                    TestTables.row("liar", 1, 1, new float[200_000], null, null, false),
+                    TestTables.row("modest-liar", 1, 1, new float[12], null, null, false),
+                    TestTables.row("after", 1, 1, new float[] {7, 8, 9}, null, null, false));
+            String out = dir.resolve("liars-" + variant).toString();
+            TestTables.table(spark, rows, false).coalesce(1).write().parquet(out);
+            Dataset<Row> input = spark.read().parquet(out);
+            List<String> files = input.select(input.metadataColumn("_metadata").getField("file_path")).distinct()
+                    .as(org.apache.spark.sql.Encoders.STRING()).collectAsList();
+            Map<String, Object> outcomes = new TreeMap<>();
+            long[] mostChecked = {0};
+            try (ParquetScores reader = new ParquetScores(Configuration::new, byPage)) {
+                for (InternalRow r : InputColumns.rows(input, files).map(InternalRow::copy).collect()) {
+                    String id = r.getUTF8String(InputColumns.ID).toString();
+                    outcomes.put(id, outcome(() -> reader.read(r.getUTF8String(InputColumns.FILE).toString(),
+                            r.getLong(InputColumns.ROW_INDEX), id, LargeRows.scores(r), (pid, floats, page) -> {
+                                if (floats > 50_000) {
+                                    throw new InvalidPairException(pid, "too many: " + floats);
+                                }
+                                mostChecked[0] = Math.max(mostChecked[0], floats);
+                            })));
+                }
+            }
+            String what = byPage ? "a page at a time" : "value by value";
+            Object liar = outcomes.get("liar");
+            assertEquals("pair 'liar': scores hold 200000 floats where its shape (n, m and band) takes 3, too many to read",
+                    liar instanceof float[] f ? "float[" + f.length + "]" : liar, what);
+            assertEquals(12, ((float[]) outcomes.get("modest-liar")).length, what + ": read as it is, its length rejects it later");
+            assertArrayEquals(new float[] {7, 8, 9}, (float[]) outcomes.get("after"), what);
+            assertArrayEquals(new float[] {1, 2, 3, 4, 5, 6}, (float[]) outcomes.get("small"), what);
+            assertTrue(mostChecked[0] <= 50_000, what + ": nothing past the check was kept");
+        }
+    }
+
+    /**
      * Found by a newcomer's walk-through: a page the job's reader could not decompress failed the
      * run with "reading a page of [scores, list, element]: FAILED_TO_UNCOMPRESS(5)", naming the
      * column but no file, so among many input files the bad one could not be found. The failure
