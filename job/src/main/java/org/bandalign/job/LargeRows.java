@@ -1,14 +1,15 @@
 package org.bandalign.job;
 
 import java.util.ArrayList;
-import java.util.HashSet;
+import java.util.HashMap;
 import java.util.Iterator;
 import java.util.List;
-import java.util.Set;
-import org.apache.spark.api.java.function.FlatMapFunction;
+import java.util.Map;
+import org.apache.spark.api.java.function.PairFlatMapFunction;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.catalyst.InternalRow;
+import scala.Tuple2;
 
 /**
  * Finds the input files that hold a row too large for Spark's Parquet reader, so that the job
@@ -29,7 +30,9 @@ import org.apache.spark.sql.catalyst.InternalRow;
  * <p>The files are found in two steps. Each file's footer says whether any of its row groups
  * holds scores enough for a large row (by its score count, or by the statistics of its lengths
  * and band, {@link InputFooters#shapeBound}); only where some do does a Spark job read the
- * lengths and bands of the rows (no scores) and name the files with a large row.
+ * lengths and bands of the rows (no scores) and name the files with a large row, and the files
+ * whose scores columns hold far more values than their rows' shapes take (a row longer than its
+ * shape: rejected for that, but Spark's reader would hold all of it first).
  * Where no footer shows such a row group, nothing more is read.
  *
  * <p>What it cannot spare: the job's reader reads a page to pass the rows in it, so where a row's
@@ -75,10 +78,15 @@ final class LargeRows {
         // have to spell them as Spark's _metadata does, which differs from inputFiles())
         LOG.info("{} of the input's {} files have row groups that could hold a row too large for Spark's Parquet reader: "
                 + "reading every row's lengths and band to find them", candidates.size(), survey.files().size());
-        List<String> files = InputColumns.internalRows(InputColumns.withoutScores(input))
-                .mapPartitions(new Finder(setting, survey.largest().scoreReadBytes()))
-                .distinct()
-                .collect();
+        long scoreReadBytes = Math.max(1, survey.largest().scoreReadBytes());
+        Map<String, Long> shapes = InputColumns.internalRows(InputColumns.withoutScores(input))
+                .mapPartitionsToPair(new Finder(setting, scoreReadBytes))
+                .reduceByKey(LargeRows::sum)
+                .collectAsMap();
+        List<String> files = new ArrayList<>();
+        List<String> others = new ArrayList<>();
+        shapes.forEach((file, scores) -> (scores == Long.MAX_VALUE ? files : others).add(file));
+        files.addAll(longerThanTheirShapes(others, shapes, limit / scoreReadBytes, conf));
         List<String> sorted = new ArrayList<>(readable(files, conf));
         java.util.Collections.sort(sorted);
         if (!sorted.isEmpty()) {
@@ -89,6 +97,43 @@ final class LargeRows {
                             : sorted.subList(0, 5) + " and " + (sorted.size() - 5) + " more");
         }
         return sorted;
+    }
+
+    private static long sum(long a, long b) {
+        return a > Long.MAX_VALUE - b ? Long.MAX_VALUE : a + b;
+    }
+
+    /**
+     * Those of {@code files} whose scores columns hold more than {@code mostScores} values beyond
+     * what their rows' shapes take ({@code shapes}, by file): some row there holds more than its
+     * shape says (it is rejected for that), perhaps a great deal more, which Spark's reader would
+     * hold whole before the job sees the row (a scale tester's list of 100 million floats under a
+     * 10 x 10 shape, in a file of 269 KB, ran the executor out of memory). The job's reader
+     * rejects such a row without holding it ({@link ParquetScores#longerThanShape}).
+     */
+    private static List<String> longerThanTheirShapes(List<String> files, Map<String, Long> shapes, long mostScores,
+                                                      org.apache.hadoop.conf.Configuration conf) {
+        List<Long> values = InputFooters.eachFooter(files, conf, footer -> {
+            org.apache.parquet.column.ColumnDescriptor c = ParquetScores.scoresColumn(footer.getFileMetaData().getSchema());
+            long total = 0;
+            if (c != null) {
+                for (org.apache.parquet.hadoop.metadata.BlockMetaData block : footer.getBlocks()) {
+                    for (org.apache.parquet.hadoop.metadata.ColumnChunkMetaData chunk : block.getColumns()) {
+                        if (chunk.getPath().equals(org.apache.parquet.hadoop.metadata.ColumnPath.get(c.getPath()))) {
+                            total = sum(total, chunk.getValueCount());   // (level entries: a null or empty row counts one)
+                        }
+                    }
+                }
+            }
+            return total;
+        }, (file, e) -> 0L);
+        List<String> out = new ArrayList<>();
+        for (int k = 0; k < files.size(); k++) {
+            if (values.get(k) - shapes.get(files.get(k)) > mostScores) {
+                out.add(files.get(k));
+            }
+        }
+        return out;
     }
 
     /**
@@ -129,23 +174,26 @@ final class LargeRows {
     }
 
     /**
-     * On each executor: the files of a partition's rows that are large for that executor's heap
+     * On each executor: the files of a partition's rows, each with the scores its rows' shapes
+     * take, or {@link Long#MAX_VALUE} where one of them is large for that executor's heap
      * ({@code setting}: spark.bandalign.reader.largeRowBytes; {@code scoreReadBytes}: what
      * Spark's reader holds a score, {@link InputFooters.Sizes#scoreReadBytes}).
      */
-    private record Finder(long setting, long scoreReadBytes) implements FlatMapFunction<Iterator<InternalRow>, String> {
+    private record Finder(long setting, long scoreReadBytes)
+            implements PairFlatMapFunction<Iterator<InternalRow>, String, Long> {
         @Override
-        public Iterator<String> call(Iterator<InternalRow> rows) {
+        public Iterator<Tuple2<String, Long>> call(Iterator<InternalRow> rows) {
             long limit = limit(setting, Runtime.getRuntime().maxMemory());
-            Set<String> files = new HashSet<>();
+            Map<String, Long> files = new HashMap<>();
             while (rows.hasNext()) {
                 InternalRow r = rows.next();
                 long scores = scores(r);
-                if (scores > limit / Math.max(1, scoreReadBytes)) {
-                    files.add(r.getUTF8String(InputColumns.FILE).toString());
-                }
+                files.merge(r.getUTF8String(InputColumns.FILE).toString(), scores > limit / Math.max(1, scoreReadBytes)
+                        ? Long.MAX_VALUE : scores, LargeRows::sum);
             }
-            return files.iterator();
+            List<Tuple2<String, Long>> out = new ArrayList<>();
+            files.forEach((file, scores) -> out.add(new Tuple2<>(file, scores)));
+            return out.iterator();
         }
     }
 }

@@ -907,6 +907,34 @@ class AlignJobLocalTest {
     }
 
     /**
+     * Found by a scale tester: a file of a few hundred KB holding a list of 100 million floats
+     * under a 10 x 10 shape went to Spark's reader (no row's shape is large), which held the list
+     * whole and ran the executor out of memory, every pair lost. A file whose scores column holds
+     * far more values than its rows' shapes take is read by the job's own reader, which rejects
+     * such a row without holding it; the rest align.
+     */
+    @Tag("io")
+    @Test
+    void largeRowsFiles_aRowFarLongerThanItsShape_sendsItsFileToTheJobsReader() throws IOException {
+        String in = tmp.resolve("liar-input").toString();
+        TestTables.table(spark, List.of(TestTables.row("ok-1", 2, 2, new float[12], null, null, false)), false)
+                .coalesce(1).write().parquet(in);
+        TestTables.table(spark, List.of(TestTables.row("ok-2", 2, 3, new float[18], null, null, false),
+                TestTables.row("liar", 1, 1, new float[100_000], null, null, false)), false).coalesce(1).write().mode("append").parquet(in);
+        Dataset<Row> input = spark.read().parquet(in);
+        long setting = 32L * 10_000;   // (10,000 scores as Spark's reader holds them: no row's shape comes near)
+        List<String> largeFiles = LargeRows.files(input, AlignJob.inputSurvey(spark, input), setting, 1L << 30, AlignJob.hadoopConf(spark));
+        assertEquals(1, largeFiles.size(), largeFiles.toString());
+        assertEquals(List.of("liar", "ok-2"), input.where(input.metadataColumn("_metadata").getField("file_path")
+                .equalTo(largeFiles.get(0))).select("id").as(Encoders.STRING()).collectAsList().stream().sorted().toList());
+        String out = tmp.resolve("liar-out").toString();
+        JobSummary s = run(sparksReader().set(JobKeys.READER_LARGE_ROW_BYTES.name(), Long.toString(setting)), in, out);
+        assertEquals(List.of(3L, 2L, 1L, 1), List.of(s.inputRows, s.alignedRows, s.rejectedRows, s.options.get("large_row_files")));
+        assertTrue(spark.read().parquet(out + "/rejected").first().<String>getAs("error").contains("got 100000"),
+                "its length rejects it, read by the job's reader");
+    }
+
+    /**
      * Inputs that once failed a run read by the job's own reader (found by review): a row longer
      * than its shape with a null element past the reader's first buffer, a band-layout row
      * whose band is far wider than its grid (its shape claims 1.8e9 scores), decimal scores
