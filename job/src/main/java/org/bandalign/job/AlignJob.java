@@ -17,6 +17,7 @@ import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.resource.ResourceProfileBuilder;
 import org.apache.spark.resource.TaskResourceRequests;
 import org.apache.spark.sql.AnalysisException;
+import org.apache.spark.sql.DataFrameWriter;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
@@ -250,6 +251,45 @@ final class AlignJob {
      */
     static long readerBatchBytes(long heapBytes, int slots) {
         return Math.min(READER_BATCH_BYTES, (long) (heapBytes * READER_HEAP_SHARE) / Math.max(1, slots));
+    }
+
+    /** Parquet's row group size key: the bytes a writing task buffers before it writes a row group. */
+    static final String OUTPUT_ROW_GROUP_KEY = "parquet.block.size";
+
+    /**
+     * The share of an executor's heap its writing tasks' buffered row groups may take together.
+     * The job's page writer is not one of parquet-mr's writers, whose memory manager shrinks their
+     * row groups; at Parquet's default of 128 MB a task, four tasks of a 512 MiB heap ran it out
+     * of memory on ordinary pairs (a scale tester: 600 pairs of 300 x 300 in local[4]).
+     */
+    static final double OUTPUT_HEAP_SHARE = 0.1;
+
+    /**
+     * The row group size the marginals are written with: where Parquet's default (128 MB) would
+     * pass {@value #OUTPUT_HEAP_SHARE} of {@code executor}'s heap over its task slots, that share
+     * (at least 1 MiB); 0 (the default, or {@code setting}) where it would not, or where the
+     * user set {@code parquet.block.size} ({@code setting} not null).
+     */
+    static long outputRowGroupBytes(Executor executor, String setting) {
+        if (setting != null) {
+            return 0;
+        }
+        long share = Math.max(1L << 20, (long) (executor.heapBytes() * OUTPUT_HEAP_SHARE) / Math.max(1, executor.slots()));
+        return share < org.apache.parquet.hadoop.ParquetWriter.DEFAULT_BLOCK_SIZE ? share : 0;
+    }
+
+    /**
+     * The most band cells a task gathers for one batch: {@code requested} (--batch-cells), or
+     * fewer where that many for each of {@code executor}'s task slots would pass
+     * {@link ExecutorAligners#HEAP_SHARE} of its heap, at {@link ExecutorAligners#BYTES_PER_CELL}
+     * a cell. A batch's scores are read before its memory is taken, so the share alone cannot
+     * make tasks take turns while they gather (a scale tester: eight tasks of a 512 MiB heap,
+     * each gathering 4 million cells of 300 x 300 pairs, ran it out of memory).
+     */
+    static long taskBatchCells(long requested, Executor executor) {
+        long fair = (long) (executor.heapBytes() * ExecutorAligners.HEAP_SHARE) / Math.max(1, executor.slots())
+                / ExecutorAligners.BYTES_PER_CELL;
+        return Math.max(1, Math.min(requested, fair));
     }
 
     /** An executor's heap and how many tasks it runs at once. */
@@ -701,8 +741,15 @@ final class AlignJob {
         // the tasks read the scores; else Spark reads them, but for the files of rows too large for it)
         JavaRDD<InternalRow> rows = byPage ? InputColumns.internalRows(InputColumns.withoutScores(input))
                 : largeFiles.isEmpty() ? InputColumns.rows(input) : InputColumns.rows(input, largeFiles);
+        Executor executor = executor(spark);
+        long taskBatchCells = taskBatchCells(req.options.batchCells, executor);
+        if (taskBatchCells < req.options.batchCells) {
+            LOG.info("batches of at most {} cells a task, not {}: {}% of an executor's {} MiB heap over its {} task slots, at {} bytes a "
+                    + "cell", taskBatchCells, req.options.batchCells, (int) (ExecutorAligners.HEAP_SHARE * 100), executor.heapBytes() >> 20,
+                    executor.slots(), ExecutorAligners.BYTES_PER_CELL);
+        }
         JavaRDD<InternalRow> aligned = rows.mapPartitions(
-                new AlignPartition(req.options, InputColumns.format(input.schema()), readingBytes, counters,
+                new AlignPartition(req.options.withBatchCells(taskBatchCells), InputColumns.format(input.schema()), readingBytes, counters,
                         new RejectedSink.Settings(req.rejectedDriverRows, dir, req.compression, hadoopConf(spark))));
         if (req.stageGpuAmount > 0) {
             aligned = aligned.withResources(new ResourceProfileBuilder()
@@ -711,9 +758,14 @@ final class AlignJob {
         // (the tasks build each output row themselves, in Spark's own row format: no encoder between)
         Dataset<Row> records = ((org.apache.spark.sql.classic.SparkSession) spark).internalCreateDataFrame(aligned.rdd(),
                 OutputColumns.schema(req.options.packed), false);
-        ParquetWriting.configure(records.write(), req.compression,
-                        OutputColumns.NO_DICTIONARY)
-                .format(req.pageWriter ? OutputParquetFormat.NAME : "parquet").save(dir + "/marginals");
+        DataFrameWriter<Row> marginals = ParquetWriting.configure(records.write(), req.compression, OutputColumns.NO_DICTIONARY);
+        long rowGroupBytes = outputRowGroupBytes(executor, hadoopConf(spark).get(OUTPUT_ROW_GROUP_KEY));
+        if (rowGroupBytes > 0) {
+            LOG.info("output row groups of at most {} MiB a task ({}% of an executor's heap over its task slots; {} sets them)",
+                    rowGroupBytes >> 20, (int) (OUTPUT_HEAP_SHARE * 100), "spark.hadoop." + OUTPUT_ROW_GROUP_KEY);
+            marginals = marginals.option(OUTPUT_ROW_GROUP_KEY, rowGroupBytes);
+        }
+        marginals.format(req.pageWriter ? OutputParquetFormat.NAME : "parquet").save(dir + "/marginals");
 
         // The tasks' first rejected rows came with their results; the driver writes them (an
         // empty table, typed, where none were), then adds the files the tasks wrote themselves.
@@ -734,7 +786,8 @@ final class AlignJob {
         }
         return new JobSummary(inputRows, alignedRows, rejectedRows, counters.cells.value(), seconds,
                 new ArrayList<>(new TreeSet<>(counters.backends.value())), spark.sparkContext().master(),
-                options(req, byPage, largeFiles.size()), taskGpuCounts(counters.taskGpus.value()),
+                options(req, byPage, largeFiles.size(), taskBatchCells, rowGroupBytes > 0 ? rowGroupBytes
+                        : hadoopConf(spark).getLong(OUTPUT_ROW_GROUP_KEY, org.apache.parquet.hadoop.ParquetWriter.DEFAULT_BLOCK_SIZE)), taskGpuCounts(counters.taskGpus.value()),
                 new ArrayList<>(new TreeSet<>(counters.cpuFallbacks.value())), counters.taskNanos.value() / 1e9,
                 counters.alignNanos.value() / 1e9, counters.gpuWaitNanos.value() / 1e9, qualified(hadoopConf(spark), req.input),
                 qualified(hadoopConf(spark), req.output), req.output, rejected.stream()
@@ -756,10 +809,15 @@ final class AlignJob {
      * The options the summary records: the job's, how its output was written, and how its scores
      * were read ({@code page_reader} as asked for, {@code scores_reader} what that chose:
      * {@code "page"} or {@code "spark"}; {@code large_row_files}, where Spark's reader reads
-     * them, the files whose rows are too large for it, which the job reads itself a row at a time).
+     * them, the files whose rows are too large for it, which the job reads itself a row at a time;
+     * {@code task_batch_cells} and {@code output_row_group_bytes}, the batches and row groups its
+     * tasks used, which an executor's heap may make smaller than asked for).
      */
-    private static Map<String, Object> options(JobRequest req, boolean byPage, int largeRowFiles) {
+    private static Map<String, Object> options(JobRequest req, boolean byPage, int largeRowFiles, long taskBatchCells,
+                                               long outputRowGroupBytes) {
         Map<String, Object> m = req.options.describe();
+        m.put("task_batch_cells", taskBatchCells);
+        m.put("output_row_group_bytes", outputRowGroupBytes);
         m.put("compression", req.compression);
         m.put("page_writer", req.pageWriter);
         m.put("page_reader", req.pageReader);

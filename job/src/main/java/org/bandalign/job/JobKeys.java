@@ -13,7 +13,8 @@ final class JobKeys {
 
     static final JobKey<Long> BATCH_CELLS = new JobKey<>("spark.bandalign.batch.cells", "long", 4_000_000L,
             "Band cells gathered from a partition before one alignAll call; a row's scores as read, or its output, count instead "
-                    + "where larger (a dense row aligned in a narrow band). Bounds task memory: about 60 bytes a cell.",
+                    + "where larger (a dense row aligned in a narrow band). Bounds task memory: about 60 bytes a cell; fewer "
+                    + "where that many for each task slot would pass 60% of an executor's heap (the summary's task_batch_cells).",
             Long::parseLong, 1.0).withFlag("--batch-cells");
 
     static final JobKey<Integer> BATCH_PAIRS = new JobKey<>("spark.bandalign.batch.pairs", "int", 4096,

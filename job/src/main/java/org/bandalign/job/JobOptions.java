@@ -61,6 +61,12 @@ final class JobOptions implements Serializable {
                 JobKeys.CPU_THREADS.get(conf), JobKeys.GPU_CONCURRENT_TASKS.get(conf), JobKeys.GPU_MEMORY_BUDGET.get(conf), false);
     }
 
+    /** {@return these options with batches of at most {@code cells} band cells} */
+    JobOptions withBatchCells(long cells) {
+        return cells == batchCells ? this : new JobOptions(mode, semiring, band, layout, minProb, packed, backend, failFast, cells,
+                batchPairs, maxCells, cpuThreads, gpuConcurrentTasks, gpuMemoryBudget, ioOnly);
+    }
+
     /** The engine's options for every pair of the job. */
     AlignOptions alignOptions() {
         AlignOptions.Builder b = AlignOptions.builder().mode(mode).semiring(semiring).maxCells(maxCells);

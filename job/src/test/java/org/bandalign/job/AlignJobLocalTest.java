@@ -1902,6 +1902,26 @@ class AlignJobLocalTest {
         assertEquals(4, InputFooters.batchRows(1_000_000, 32, AlignJob.readerBatchBytes(1L << 30, 8)));   // 4 MB in local[8], 1 GiB
     }
 
+    /**
+     * Found by a scale tester: four or eight tasks of a 512 MiB heap, aligning 600 pairs of 300 x
+     * 300, ran it out of memory (each task gathered 4 million cells before its batch took its part
+     * of the heap, and buffered a 128 MB output row group). Batches and row groups are sized from
+     * the executor's heap over its task slots where that is small; a large heap keeps the defaults,
+     * and a row group size the user set is theirs.
+     */
+    @Test
+    void taskBatchesAndOutputRowGroups_smallHeapsManySlots_smaller_largeHeapsAsAsked() {
+        AlignJob.Executor small = new AlignJob.Executor(512L << 20, 8);
+        assertEquals((long) ((512L << 20) * 0.6) / 8 / 60, AlignJob.taskBatchCells(4_000_000, small));
+        assertEquals(1000, AlignJob.taskBatchCells(1000, small), "a batch asked smaller stays so");
+        assertEquals(4_000_000, AlignJob.taskBatchCells(4_000_000, new AlignJob.Executor(16L << 30, 4)));
+        assertEquals(1, AlignJob.taskBatchCells(4_000_000, new AlignJob.Executor(1000, 1000)), "at least a pair a batch");
+        assertEquals((long) ((512L << 20) * 0.1) / 8, AlignJob.outputRowGroupBytes(small, null));
+        assertEquals(0, AlignJob.outputRowGroupBytes(small, "4000000"), "the user's own setting");
+        assertEquals(0, AlignJob.outputRowGroupBytes(new AlignJob.Executor(16L << 30, 4), null), "Parquet's default: 128 MB");
+        assertEquals(1L << 20, AlignJob.outputRowGroupBytes(new AlignJob.Executor(64L << 20, 64), null), "at least 1 MiB");
+    }
+
     @Test
     void align_failFastOnBadRow_failsAndLeavesNoOutput() {
         String in = writeInput("failfast", Mode.GLOBAL, false, true);
