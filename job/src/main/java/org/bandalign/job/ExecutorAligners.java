@@ -363,10 +363,14 @@ final class ExecutorAligners {
     static void checkFitsHeap(String id, BandGeometry g, long heapBytes) {
         long most = heapCells(heapBytes);
         if (g.cells() + rowCells(g.n(), PAIR_BYTES_PER_CELL) > most) {
+            // (the bytes it needs said, not only its cells: a tall thin pair has fewer cells than the
+            // most a heap holds, yet its rows make it too large, a scale tester found the old words contradictory)
+            long needs = g.cells() * PAIR_BYTES_PER_CELL + (g.n() + 3L) * BYTES_PER_ROW;
             throw new InvalidPairException(id, "too large for this executor's memory: " + g + " has "
-                    + g.cells() + " band cells in " + g.n() + " rows, and a pair takes about " + PAIR_BYTES_PER_CELL
-                    + " bytes of heap a cell and " + BYTES_PER_ROW + " a row (at most " + most + " cells in this "
-                    + (heapBytes >> 20) + " MiB heap); give the executors more memory " + WHERE_MEMORY_IS_SET);
+                    + g.cells() + " band cells in " + g.n() + " rows, which need about " + ((needs + (1 << 20) - 1) >> 20)
+                    + " MiB of heap at their peak (" + PAIR_BYTES_PER_CELL + " bytes a cell and " + BYTES_PER_ROW
+                    + " a row), more than this " + (heapBytes >> 20) + " MiB heap holds (at most " + most
+                    + " cells where the rows are few); give the executors more memory " + WHERE_MEMORY_IS_SET);
         }
     }
 

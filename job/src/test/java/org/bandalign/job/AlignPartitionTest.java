@@ -359,7 +359,9 @@ class AlignPartitionTest {
         assertEquals(List.of("a"), ids(out));
         RejectedRecord r = counters.rejected.value().get(0);
         assertEquals("huge", r.getId());
+        long needsMiB = ((long) side * side * 160 + (side + 3L) * 96 + (1 << 20) - 1) >> 20;
         assertTrue(r.getError().startsWith("too large for this executor's memory") && r.getError().contains("at most " + most + " cells")
+                && r.getError().contains("which need about " + needsMiB + " MiB of heap at their peak")
                 && r.getError().contains("spark.executor.memory"), r.getError());
         assertEquals((2L << 30) / 160, ExecutorAligners.heapCells(2L << 30), "13.4 million cells in 2 GiB (measured: 12.96 fit, 16.81 did not)");
     }

@@ -5,7 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import org.bandalign.align.InvalidPairException;
 import org.bandalign.align.Mode;
 import org.bandalign.align.Semiring;
 import org.bandalign.cuda.CudaAligner;
@@ -69,6 +71,25 @@ class ExecutorAlignersTest {
     }
 
     /** A dense row aligned in a narrow band: few band cells, yet all its scores are read. */
+    /**
+     * Found by a scale tester: a 5,900,000 x 1 pair was refused "has 5900000 band cells ... (at
+     * most 5976883 cells in this 912 MiB heap)", fewer cells than the most it named; its rows
+     * make it too large. The message says the heap it needs.
+     */
+    @Test
+    void checkFitsHeap_aTallThinPair_saysTheHeapItNeeds() {
+        long heap = 912L << 20;
+        org.bandalign.align.BandGeometry tall = org.bandalign.align.BandGeometry.of(5_900_000, 1, -5_899_999, 0);
+        InvalidPairException e = assertThrows(InvalidPairException.class, () -> ExecutorAligners.checkFitsHeap("col1", tall, heap));
+        long needs = (5_900_000L * 160 + 5_900_003L * 96 + (1 << 20) - 1) >> 20;
+        assertEquals("too large for this executor's memory: " + tall + " has 5900000 band cells in 5900000 rows, which need about "
+                + needs + " MiB of heap at their peak (160 bytes a cell and 96 a row), more than this 912 MiB heap holds (at most "
+                + heap / 160 + " cells where the rows are few); give the executors more memory " + ExecutorAligners.WHERE_MEMORY_IS_SET,
+                e.reason());
+        assertTrue(needs > 912, needs + " MiB");
+        ExecutorAligners.checkFitsHeap("wide", org.bandalign.align.BandGeometry.of(1, 5_900_000, 0, 5_899_999), heap);   // (fits)
+    }
+
     @Test
     void checkScoresFitHeap_scoresPastTheReadingShareOfTheHeap_rejectedSayingWhat() {
         long heap = 1L << 30;
