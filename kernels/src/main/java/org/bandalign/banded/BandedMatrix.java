@@ -89,13 +89,7 @@ public final class BandedMatrix {
         Objects.requireNonNull(data, "data must not be null");
         requireNonNegative("batch", batch);
         requireNonNegative("n", n);
-        int width = checkedWidth(lu, ld);
-        long expected = values(batch, n, width);
-        if (data.length != expected) {
-            throw new IllegalArgumentException(String.format(
-                    "data has length %d but batch * n * (lu + ld + 1) = %d * %d * %d = %s",
-                    data.length, batch, n, width, expected == Long.MAX_VALUE ? "more than 2^63" : Long.toString(expected)));
-        }
+        requireLength(data, "data", "(lu + ld + 1)", batch, n, checkedWidth(lu, ld));
         return new BandedMatrix(data.clone(), batch, n, lu, ld, fill);
     }
 
@@ -121,11 +115,7 @@ public final class BandedMatrix {
         requireNonNegative("batch", batch);
         requireNonNegative("n", n);
         int width = checkedWidth(lu, ld);
-        long expected = values(batch, n, n);
-        if (dense.length != expected) {
-            throw new IllegalArgumentException(String.format("dense has length %d but batch * n * n = %d * %d * %d = %s",
-                    dense.length, batch, n, n, expected == Long.MAX_VALUE ? "more than 2^63" : Long.toString(expected)));
-        }
+        requireLength(dense, "dense", "n", batch, n, n);
         BandedMatrix x = new BandedMatrix(allocate(batch, n, width, fill), batch, n, lu, ld, fill);
         for (int b = 0; b < batch; b++) {
             for (int c = 0; c < n; c++) {
@@ -462,6 +452,18 @@ public final class BandedMatrix {
             throw new IllegalArgumentException(String.format(
                     "%s needs equal batch and n, but this has batch=%d, n=%d and the other has batch=%d, n=%d",
                     operation, batch, n, y.batch, y.n));
+        }
+    }
+
+    /**
+     * Checks that {@code array} (named {@code name}) holds {@code batch * n * last} values,
+     * {@code last} spelled {@code lastName} in the message.
+     */
+    private static void requireLength(float[] array, String name, String lastName, int batch, int n, int last) {
+        long expected = values(batch, n, last);
+        if (array.length != expected) {
+            throw new IllegalArgumentException(String.format("%s has length %d but batch * n * %s = %d * %d * %d = %s", name,
+                    array.length, lastName, batch, n, last, expected == Long.MAX_VALUE ? "more than 2^63" : Long.toString(expected)));
         }
     }
 
