@@ -456,7 +456,7 @@ final class FloatListChunk implements ParquetScores.Rows {
             if (keep && firstNull < 0 && !dropping) {
                 copy(value, n);
             }
-            count += n;
+            count = (int) Math.min(Integer.MAX_VALUE, (long) count + n);   // (a dropped row may pass 2^31 entries)
         } else {
             for (int e = position; e < end; e++) {
                 if (oddCursor < oddCount && odd[oddCursor] == e) {

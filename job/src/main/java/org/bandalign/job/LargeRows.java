@@ -84,8 +84,16 @@ final class LargeRows {
                 .reduceByKey(LargeRows::sum)
                 .collectAsMap();
         List<String> files = new ArrayList<>();
-        List<String> others = new ArrayList<>();
-        shapes.forEach((file, scores) -> (scores == Long.MAX_VALUE ? files : others).add(file));
+        List<String> others = new ArrayList<>();   // (of the candidates: a file whose footer shows no large row group holds no such row)
+        java.util.Set<String> candidatePaths = new java.util.HashSet<>();
+        candidates.forEach(f -> candidatePaths.add(new org.apache.hadoop.fs.Path(f).toUri().getPath()));
+        shapes.forEach((file, scores) -> {
+            if (scores == Long.MAX_VALUE) {
+                files.add(file);
+            } else if (candidatePaths.contains(metadataPath(file))) {
+                others.add(file);
+            }
+        });
         files.addAll(longerThanTheirShapes(others, shapes, limit / scoreReadBytes, conf));
         List<String> sorted = new ArrayList<>(readable(files, conf));
         java.util.Collections.sort(sorted);
@@ -97,6 +105,19 @@ final class LargeRows {
                             : sorted.subList(0, 5) + " and " + (sorted.size() - 5) + " more");
         }
         return sorted;
+    }
+
+    /**
+     * The path of a file as {@code _metadata.file_path} names it (a URI, its path escaped), in the
+     * form {@code new Path(name).toUri().getPath()} gives for a name as {@code inputFiles()} gives
+     * it (unescaped); null where it is no URI.
+     */
+    static String metadataPath(String name) {
+        try {
+            return new org.apache.hadoop.fs.Path(new java.net.URI(name)).toUri().getPath();
+        } catch (java.net.URISyntaxException e) {
+            return null;
+        }
     }
 
     private static long sum(long a, long b) {
@@ -120,7 +141,10 @@ final class LargeRows {
                 for (org.apache.parquet.hadoop.metadata.BlockMetaData block : footer.getBlocks()) {
                     for (org.apache.parquet.hadoop.metadata.ColumnChunkMetaData chunk : block.getColumns()) {
                         if (chunk.getPath().equals(org.apache.parquet.hadoop.metadata.ColumnPath.get(c.getPath()))) {
-                            total = sum(total, chunk.getValueCount());   // (level entries: a null or empty row counts one)
+                            // (a list: its level entries, a null or empty row counting one; a binary: its
+                            // bytes over 4, as InputFooters counts them, a value a row)
+                            total = sum(total, c.getMaxRepetitionLevel() > 0 ? chunk.getValueCount()
+                                    : chunk.getTotalUncompressedSize() / Float.BYTES);
                         }
                     }
                 }

@@ -117,8 +117,8 @@ final class ParquetScores implements AutoCloseable {
      * shape's own check, {@code Pair}'s "must hold ... floats, got ...", needs them all).
      */
     static InvalidPairException longerThanShape(String id, long count, long expected) {
-        return new InvalidPairException(id, "scores hold " + count + " floats where its shape (n, m and band) takes " + expected
-                + ", too many to read");
+        return new InvalidPairException(id, "scores hold " + (count >= Integer.MAX_VALUE ? "at least " : "") + count
+                + " floats where its shape (n, m and band) takes " + expected + ", too many to read");
     }
 
     /** Whether a row's scores fit where they are to be read. */
@@ -448,7 +448,7 @@ final class ParquetScores implements AutoCloseable {
                 count++;
             } else if (level == maxDefinition && dropping) {
                 values.skip();   // (a row longer than its shape that no longer fits: counted, not kept)
-                count++;
+                count = count == Integer.MAX_VALUE ? count : count + 1;
             } else if (level == maxDefinition) {
                 if (count == buffer.length) {
                     if (count == MAX_ARRAY) {

@@ -916,22 +916,27 @@ class AlignJobLocalTest {
     @Tag("io")
     @Test
     void largeRowsFiles_aRowFarLongerThanItsShape_sendsItsFileToTheJobsReader() throws IOException {
-        String in = tmp.resolve("liar-input").toString();
-        TestTables.table(spark, List.of(TestTables.row("ok-1", 2, 2, new float[12], null, null, false)), false)
-                .coalesce(1).write().parquet(in);
-        TestTables.table(spark, List.of(TestTables.row("ok-2", 2, 3, new float[18], null, null, false),
-                TestTables.row("liar", 1, 1, new float[100_000], null, null, false)), false).coalesce(1).write().mode("append").parquet(in);
-        Dataset<Row> input = spark.read().parquet(in);
-        long setting = 32L * 10_000;   // (10,000 scores as Spark's reader holds them: no row's shape comes near)
-        List<String> largeFiles = LargeRows.files(input, AlignJob.inputSurvey(spark, input), setting, 1L << 30, AlignJob.hadoopConf(spark));
-        assertEquals(1, largeFiles.size(), largeFiles.toString());
-        assertEquals(List.of("liar", "ok-2"), input.where(input.metadataColumn("_metadata").getField("file_path")
-                .equalTo(largeFiles.get(0))).select("id").as(Encoders.STRING()).collectAsList().stream().sorted().toList());
-        String out = tmp.resolve("liar-out").toString();
-        JobSummary s = run(sparksReader().set(JobKeys.READER_LARGE_ROW_BYTES.name(), Long.toString(setting)), in, out);
-        assertEquals(List.of(3L, 2L, 1L, 1), List.of(s.inputRows, s.alignedRows, s.rejectedRows, s.options.get("large_row_files")));
-        assertTrue(spark.read().parquet(out + "/rejected").first().<String>getAs("error").contains("got 100000"),
-                "its length rejects it, read by the job's reader");
+        for (boolean binary : new boolean[] {false, true}) {   // (a binary's bytes count, not its one value a row: a review)
+            String in = tmp.resolve("liar-input-" + binary).toString();
+            TestTables.table(spark, List.of(TestTables.row("ok-1", 2, 2, new float[12], null, null, binary)), binary)
+                    .coalesce(1).write().parquet(in);
+            TestTables.table(spark, List.of(TestTables.row("ok-2", 2, 3, new float[18], null, null, binary),
+                    TestTables.row("liar", 1, 1, new float[100_000], null, null, binary)), binary).coalesce(1).write().mode("append")
+                    .parquet(in);
+            Dataset<Row> input = spark.read().parquet(in);
+            long setting = 32L * 10_000;   // (10,000 scores as Spark's reader holds them: no row's shape comes near)
+            List<String> largeFiles = LargeRows.files(input, AlignJob.inputSurvey(spark, input), setting, 1L << 30,
+                    AlignJob.hadoopConf(spark));
+            assertEquals(1, largeFiles.size(), binary + ": " + largeFiles);
+            assertEquals(List.of("liar", "ok-2"), input.where(input.metadataColumn("_metadata").getField("file_path")
+                    .equalTo(largeFiles.get(0))).select("id").as(Encoders.STRING()).collectAsList().stream().sorted().toList());
+            String out = tmp.resolve("liar-out-" + binary).toString();
+            JobSummary s = run(sparksReader().set(JobKeys.READER_LARGE_ROW_BYTES.name(), Long.toString(setting)), in, out);
+            assertEquals(List.of(3L, 2L, 1L, 1), List.of(s.inputRows, s.alignedRows, s.rejectedRows, s.options.get("large_row_files")),
+                    "binary " + binary + ": the liar's file read by the job's reader");
+            assertTrue(spark.read().parquet(out + "/rejected").first().<String>getAs("error").contains("got 100000"),
+                    "its length rejects it");
+        }
     }
 
     /**

@@ -70,7 +70,6 @@ class ExecutorAlignersTest {
         assertEquals(Runtime.getRuntime().availableProcessors(), ExecutorAligners.cpuThreads(options(Backend.CPU, 0)));
     }
 
-    /** A dense row aligned in a narrow band: few band cells, yet all its scores are read. */
     /**
      * Found by a scale tester: a 5,900,000 x 1 pair was refused "has 5900000 band cells ... (at
      * most 5976883 cells in this 912 MiB heap)", fewer cells than the most it named; its rows
@@ -90,6 +89,7 @@ class ExecutorAlignersTest {
         ExecutorAligners.checkFitsHeap("wide", org.bandalign.align.BandGeometry.of(1, 5_900_000, 0, 5_899_999), heap);   // (fits)
     }
 
+    /** A dense row aligned in a narrow band: few band cells, yet all its scores are read. */
     @Test
     void checkScoresFitHeap_scoresPastTheReadingShareOfTheHeap_rejectedSayingWhat() {
         long heap = 1L << 30;

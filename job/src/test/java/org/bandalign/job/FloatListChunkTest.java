@@ -336,6 +336,71 @@ class FloatListChunkTest {
     }
 
     /**
+     * Rows far longer than their shapes (a shape of 0 to 2 floats), refused by the size check at a
+     * random point as they grow, in every encoding and page version, rows cut across pages, null
+     * elements: each is dropped saying how many floats it holds, or read whole where the check
+     * let it, and the rows after it read as written (a review of the reader's dropping).
+     */
+    @org.junit.jupiter.params.ParameterizedTest(name = "stored as {0}")
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"float", "double"})
+    void readRow_rowsFarLongerThanTheirShapes_droppedAtAnyPoint_theNextRowReads(String stored) throws Exception {
+        int dropped = 0;
+        int checked = 0;
+        for (int s = 0; s < 3; s++) {
+            MessageType schema = MessageTypeParser.parseMessageType(SCHEMAS[s].replace(" float ", " " + stored + " "));
+            ColumnDescriptor c = schema.getColumns().get(0);
+            boolean listMayBeNull = s < 2;
+            boolean elementMayBeNull = s == 0;
+            for (int variant = 0; variant < 18; variant++) {
+                Random random = new Random(77 * s + variant);
+                boolean v2 = (variant & 1) != 0;
+                Encoding encoding = new Encoding[] {Encoding.PLAIN, Encoding.RLE_DICTIONARY, Encoding.BYTE_STREAM_SPLIT}[(variant >> 1) % 3];
+                List<Written> rows = rows(random, 300, listMayBeNull, elementMayBeNull, variant < 6 ? VARIED : variant < 12 ? FEW : RUNS);
+                Entries entries = new Entries(rows, c, elementMayBeNull);
+                List<Integer> cuts = new ArrayList<>(List.of(0));
+                while (cuts.get(cuts.size() - 1) < entries.levels.size()) {
+                    int size = random.nextInt(10) == 0 ? 0 : 1 + random.nextInt(random.nextBoolean() ? 20 : 3000);
+                    cuts.add(Math.min(entries.levels.size(), cuts.get(cuts.size() - 1) + size));
+                }
+                FloatListChunk chunk = new FloatListChunk(pages(entries, c, cuts, v2, encoding), c, listMayBeNull ? 1 : 0, elementMayBeNull);
+                String what = "schema " + s + " variant " + variant + " (" + encoding + (v2 ? ", v2" : "") + ")";
+                for (int r = 0; r < rows.size(); r++) {
+                    Written w = rows.get(r);
+                    int held = w.isNull() ? 0 : w.values().length;
+                    if (random.nextInt(5) == 0) {
+                        chunk.skipRow();
+                        continue;
+                    }
+                    boolean liar = held > 10 && random.nextBoolean();
+                    long expected = liar ? random.nextInt(3) : held;
+                    int limit = liar ? random.nextInt(held) : Integer.MAX_VALUE;
+                    Object read = outcome(() -> chunk.readRow("p", expected, (id, floats, page) -> {
+                        if (floats > limit && floats > expected) {
+                            throw new InvalidPairException(id, "too many " + floats);
+                        }
+                    }));
+                    if (liar) {
+                        if (read instanceof String str && str.contains("too many to read")) {
+                            dropped++;
+                            assertEquals(ParquetScores.longerThanShape("p", held, expected).getMessage(), read, what + " row " + r);
+                        } else if (read instanceof float[] f) {
+                            assertRow(w, read, what + " row " + r);
+                        } else {
+                            assertTrue(!w.nulls().isEmpty(), what + " row " + r + ": " + read);
+                            assertRow(w, read, what + " row " + r);
+                        }
+                    } else {
+                        assertRow(w, read, what + " row " + r);
+                    }
+                    checked++;
+                }
+                assertEquals(0, chunk.entriesLeft(), what);
+            }
+        }
+        assertTrue(dropped > 100, "dropped " + dropped);
+    }
+
+    /**
      * Doubles beyond float32's range in rows cut across pages, in each version and encoding: the
      * row is rejected naming the first such double and its index within the row (null elements
      * counted), a null element before or after it is reported instead, and the rows around
