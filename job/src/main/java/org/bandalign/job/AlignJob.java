@@ -292,6 +292,22 @@ final class AlignJob {
         return Math.max(1, Math.min(requested, fair));
     }
 
+    /**
+     * How many tasks an executor of a cluster runs at once, as Spark schedules them: its cores over
+     * {@code spark.task.cpus} (one core where {@code spark.executor.cores} is unset), or fewer
+     * where its GPUs over each task's are fewer (a review: a GPU executor of 4 cores and 1 GPU was
+     * taken for 4 slots, and its batches made 4 times smaller than its heap needed).
+     */
+    static int clusterSlots(org.apache.spark.SparkConf conf) {
+        int slots = Math.max(1, conf.getInt("spark.executor.cores", 1) / Math.max(1, conf.getInt("spark.task.cpus", 1)));
+        double executorGpus = TaskGpu.amount(conf, TaskGpu.EXECUTOR_GPU_AMOUNT);
+        double taskGpus = TaskGpu.amount(conf, TaskGpu.TASK_GPU_AMOUNT);
+        if (executorGpus > 0 && taskGpus > 0) {
+            slots = (int) Math.max(1, Math.min(slots, Math.floor(executorGpus / taskGpus + 1e-9)));
+        }
+        return slots;
+    }
+
     /** An executor's heap and how many tasks it runs at once. */
     record Executor(long heapBytes, int slots) {
     }
@@ -306,9 +322,7 @@ final class AlignJob {
         if (sc.isLocal()) {
             return new Executor(Runtime.getRuntime().maxMemory(), MasterUrl.localThreads(sc.master()));
         }
-        int cores = sc.getConf().getInt("spark.executor.cores", 1);
-        int slots = Math.max(1, cores / Math.max(1, sc.getConf().getInt("spark.task.cpus", 1)));
-        return new Executor(sc.getConf().getSizeAsMb("spark.executor.memory", "1g") << 20, slots);
+        return new Executor(sc.getConf().getSizeAsMb("spark.executor.memory", "1g") << 20, clusterSlots(sc.getConf()));
     }
 
     /**

@@ -1925,6 +1925,16 @@ class AlignJobLocalTest {
         assertEquals(0, AlignJob.outputRowGroupBytes(small, "4000000"), "the user's own setting");
         assertEquals(0, AlignJob.outputRowGroupBytes(new AlignJob.Executor(16L << 30, 4), null), "Parquet's default: 128 MB");
         assertEquals(1L << 20, AlignJob.outputRowGroupBytes(new AlignJob.Executor(64L << 20, 64), null), "at least 1 MiB");
+        org.apache.spark.SparkConf conf = new org.apache.spark.SparkConf(false);
+        assertEquals(1, AlignJob.clusterSlots(conf), "spark.executor.cores unset: one");
+        conf.set("spark.executor.cores", "8").set("spark.task.cpus", "2");
+        assertEquals(4, AlignJob.clusterSlots(conf));
+        conf.set(TaskGpu.EXECUTOR_GPU_AMOUNT, "1").set(TaskGpu.TASK_GPU_AMOUNT, "1");
+        assertEquals(1, AlignJob.clusterSlots(conf), "one GPU, a GPU a task: one task at once");
+        conf.set(TaskGpu.TASK_GPU_AMOUNT, "0.25");
+        assertEquals(4, AlignJob.clusterSlots(conf), "four tasks a GPU, and cores for four");
+        conf.set(TaskGpu.EXECUTOR_GPU_AMOUNT, "2");
+        assertEquals(4, AlignJob.clusterSlots(conf), "GPUs for eight, cores for four");
     }
 
     @Test
