@@ -277,29 +277,54 @@ class FloatListChunkTest {
      * else by the entries left, and is not asked for a null row. Stored as floats, and as
      * doubles (the same values widened, so they read back the same).
      */
+    private static final Encoding[] ENCODINGS = {Encoding.PLAIN, Encoding.RLE_DICTIONARY, Encoding.BYTE_STREAM_SPLIT};
+
+    /** A chunk of random rows, its entries, its page boundaries, and what the case is called. */
+    private record Fuzzed(List<Written> rows, Entries entries, List<Integer> cuts, FloatListChunk chunk, String what) {
+    }
+
+    /**
+     * 300 random rows of schema {@code s} (its elements {@code stored}), in the variant's
+     * encoding and page version, varied values below variant 6, few distinct values below
+     * {@code runsFrom}, long runs from there, cut into random pages.
+     */
+    private static Fuzzed fuzzed(String stored, int s, int variant, Random random, int runsFrom) throws Exception {
+        MessageType schema = MessageTypeParser.parseMessageType(SCHEMAS[s].replace(" float ", " " + stored + " "));
+        ColumnDescriptor c = schema.getColumns().get(0);
+        boolean listMayBeNull = s < 2;
+        boolean elementMayBeNull = s == 0;
+        boolean v2 = (variant & 1) != 0;
+        Encoding encoding = ENCODINGS[(variant >> 1) % 3];
+        List<Written> rows = rows(random, 300, listMayBeNull, elementMayBeNull, variant < 6 ? VARIED : variant < runsFrom ? FEW : RUNS);
+        Entries entries = new Entries(rows, c, elementMayBeNull);
+        List<Integer> cuts = randomCuts(random, entries.levels.size());
+        FloatListChunk chunk = new FloatListChunk(pages(entries, c, cuts, v2, encoding), c, listMayBeNull ? 1 : 0, elementMayBeNull);
+        return new Fuzzed(rows, entries, cuts, chunk, "schema " + s + " variant " + variant + " (" + encoding + (v2 ? ", v2" : "") + ")");
+    }
+
+    /** Page boundaries for {@code entries} level entries: pages of 1 to 3000 entries, some empty. */
+    private static List<Integer> randomCuts(Random random, int entries) {
+        List<Integer> cuts = new ArrayList<>(List.of(0));
+        while (cuts.get(cuts.size() - 1) < entries) {
+            int size = random.nextInt(10) == 0 ? 0 : 1 + random.nextInt(random.nextBoolean() ? 20 : 3000);
+            cuts.add(Math.min(entries, cuts.get(cuts.size() - 1) + size));
+        }
+        return cuts;
+    }
+
     @org.junit.jupiter.params.ParameterizedTest(name = "stored as {0}")
     @org.junit.jupiter.params.provider.ValueSource(strings = {"float", "double"})
     void readRow_pagesCutAnywhere_eachRowAsWritten(String stored) throws Exception {
         int checked = 0;
         for (int s = 0; s < 3; s++) {
-            MessageType schema = MessageTypeParser.parseMessageType(SCHEMAS[s].replace(" float ", " " + stored + " "));
-            ColumnDescriptor c = schema.getColumns().get(0);
-            boolean listMayBeNull = s < 2;
-            boolean elementMayBeNull = s == 0;
             for (int variant = 0; variant < 16; variant++) {
                 Random random = new Random(31 * s + variant);
-                boolean v2 = (variant & 1) != 0;
-                Encoding encoding = new Encoding[] {Encoding.PLAIN, Encoding.RLE_DICTIONARY, Encoding.BYTE_STREAM_SPLIT}[(variant >> 1) % 3];
-                List<Written> rows = rows(random, 300, listMayBeNull, elementMayBeNull, variant < 6 ? VARIED : variant < 10 ? FEW : RUNS);
-                Entries entries = new Entries(rows, c, elementMayBeNull);
-                List<Integer> cuts = new ArrayList<>(List.of(0));
-                while (cuts.get(cuts.size() - 1) < entries.levels.size()) {   // (pages of 1 to 3000 entries, some empty)
-                    int size = random.nextInt(10) == 0 ? 0 : 1 + random.nextInt(random.nextBoolean() ? 20 : 3000);
-                    cuts.add(Math.min(entries.levels.size(), cuts.get(cuts.size() - 1) + size));
-                }
-                FloatListChunk chunk = new FloatListChunk(pages(entries, c, cuts, v2, encoding), c, listMayBeNull ? 1 : 0,
-                        elementMayBeNull);
-                String what = "schema " + s + " variant " + variant + " (" + encoding + (v2 ? ", v2" : "") + ")";
+                Fuzzed fuzz = fuzzed(stored, s, variant, random, 10);
+                List<Written> rows = fuzz.rows();
+                Entries entries = fuzz.entries();
+                List<Integer> cuts = fuzz.cuts();
+                FloatListChunk chunk = fuzz.chunk();
+                String what = fuzz.what();
                 long entriesLeft = entries.levels.size();
                 for (int r = 0; r < rows.size(); r++) {
                     assertEquals(entriesLeft, chunk.entriesLeft(), what + " row " + r);
@@ -347,23 +372,14 @@ class FloatListChunkTest {
         int dropped = 0;
         int checked = 0;
         for (int s = 0; s < 3; s++) {
-            MessageType schema = MessageTypeParser.parseMessageType(SCHEMAS[s].replace(" float ", " " + stored + " "));
-            ColumnDescriptor c = schema.getColumns().get(0);
-            boolean listMayBeNull = s < 2;
-            boolean elementMayBeNull = s == 0;
             for (int variant = 0; variant < 18; variant++) {
                 Random random = new Random(77 * s + variant);
-                boolean v2 = (variant & 1) != 0;
-                Encoding encoding = new Encoding[] {Encoding.PLAIN, Encoding.RLE_DICTIONARY, Encoding.BYTE_STREAM_SPLIT}[(variant >> 1) % 3];
-                List<Written> rows = rows(random, 300, listMayBeNull, elementMayBeNull, variant < 6 ? VARIED : variant < 12 ? FEW : RUNS);
-                Entries entries = new Entries(rows, c, elementMayBeNull);
-                List<Integer> cuts = new ArrayList<>(List.of(0));
-                while (cuts.get(cuts.size() - 1) < entries.levels.size()) {
-                    int size = random.nextInt(10) == 0 ? 0 : 1 + random.nextInt(random.nextBoolean() ? 20 : 3000);
-                    cuts.add(Math.min(entries.levels.size(), cuts.get(cuts.size() - 1) + size));
-                }
-                FloatListChunk chunk = new FloatListChunk(pages(entries, c, cuts, v2, encoding), c, listMayBeNull ? 1 : 0, elementMayBeNull);
-                String what = "schema " + s + " variant " + variant + " (" + encoding + (v2 ? ", v2" : "") + ")";
+                Fuzzed fuzz = fuzzed(stored, s, variant, random, 12);
+                List<Written> rows = fuzz.rows();
+                Entries entries = fuzz.entries();
+                List<Integer> cuts = fuzz.cuts();
+                FloatListChunk chunk = fuzz.chunk();
+                String what = fuzz.what();
                 for (int r = 0; r < rows.size(); r++) {
                     Written w = rows.get(r);
                     int held = w.isNull() ? 0 : w.values().length;
