@@ -492,6 +492,17 @@ class JobKeysTest {
         assertTrue(utils.isFiltered(error.apply("Aborting task")), "Spark's report of the failed write task is left out");
         assertFalse(utils.isFiltered(error.apply("Uncaught exception in thread Executor task launch worker")), "its other errors show");
         assertTrue(context.getLogger(name).isEnabled(org.apache.logging.log4j.Level.ERROR));
+        // (a failed run's aborted task attempts, whose temporary files went with the staging directory: a scale tester)
+        String committer = "org.apache.hadoop.mapreduce.lib.output.FileOutputCommitter";
+        org.apache.logging.log4j.core.config.LoggerConfig commits = context.getConfiguration().getLoggerConfig(committer);
+        java.util.function.Function<String, org.apache.logging.log4j.core.LogEvent> warning = message ->
+                org.apache.logging.log4j.core.impl.Log4jLogEvent.newBuilder().setLoggerName(committer)
+                        .setLevel(org.apache.logging.log4j.Level.WARN)
+                        .setMessage(new org.apache.logging.log4j.message.SimpleMessage(message)).build();
+        assertTrue(commits.isFiltered(warning.apply("Could not delete file:/tmp/.out.bandalign-staging-1/marginals/_temporary/0/"
+                + "_temporary/attempt_1_0001_m_000000_4")), "a failed run's leftover warnings are left out");
+        assertFalse(commits.isFiltered(warning.apply("Output Path is null in commitJob()")), "the committer's other warnings show");
+        assertTrue(context.getLogger(committer).isEnabled(org.apache.logging.log4j.Level.WARN));
     }
 
     /** A task's failure reaches the driver wrapped in Spark's exceptions; the one-line report shows what is inside. */
